@@ -1,0 +1,102 @@
+// One build script for every bundle: extension host, training worker, CLI, webview and tests.
+// Usage: node esbuild.mjs [--watch] [--production]
+import * as esbuild from 'esbuild';
+import { cpSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(fileURLToPath(import.meta.url));
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+const dist = join(root, 'dist');
+
+// Native or self-locating packages stay outside the bundles and load at run time:
+// tfjs-node downloads libtensorflow at install (optional, dynamic import), esbuild ships a native
+// binary (the worker uses it to compile the user's model), vscode is provided by the host.
+const nodeExternals = [
+  'vscode',
+  '@tensorflow/tfjs-node',
+  '@tensorflow/tfjs-node-gpu',
+  'esbuild',
+];
+
+/** Every bundle goes through here so options stay the same across them. */
+async function build(name, options) {
+  const config = {
+    bundle: true,
+    sourcemap: production ? false : 'linked',
+    sourcesContent: false,
+    minify: production,
+    logLevel: 'warning',
+    target: options.platform === 'browser' ? 'chrome120' : 'node20',
+    format: options.platform === 'browser' ? 'iife' : 'cjs',
+    external: options.platform === 'browser' ? [] : nodeExternals,
+    ...options,
+  };
+  if (watch) {
+    const ctx = await esbuild.context({
+      ...config,
+      plugins: [...(config.plugins ?? []), { name: 'log', setup: (b) => b.onEnd((r) => console.log(`[watch] ${name}: ${r.errors.length} errors`)) }],
+    });
+    await ctx.watch();
+  } else {
+    await esbuild.build(config);
+  }
+}
+
+function findFiles(dir, suffix) {
+  const out = [];
+  let entries = [];
+  try { entries = readdirSync(dir); } catch { return out; }
+  for (const entry of entries) {
+    const p = join(dir, entry);
+    if (statSync(p).isDirectory()) out.push(...findFiles(p, suffix));
+    else if (p.endsWith(suffix)) out.push(p);
+  }
+  return out;
+}
+
+/** The wasm backend looks for its .wasm binaries next to the bundle (see src/worker/backend.ts). */
+function copyWasmBinaries() {
+  const from = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
+  const to = join(dist, 'wasm');
+  mkdirSync(to, { recursive: true });
+  for (const f of readdirSync(from).filter((f) => f.endsWith('.wasm'))) cpSync(join(from, f), join(to, f));
+}
+
+const nodeBundles = [
+  ['extension', 'src/extension.ts', 'dist/extension.js'],
+  ['worker', 'src/worker/main.ts', 'dist/worker.js'],
+  ['cli', 'src/cli/main.ts', 'dist/cli.js'],
+];
+
+const tests = [
+  ...findFiles(join(root, 'test/unit'), '.test.ts'),
+  ...findFiles(join(root, 'test/e2e'), '.ts'),
+  ...findFiles(join(root, 'test/bench'), '.ts'),
+];
+
+copyWasmBinaries();
+await Promise.all([
+  ...nodeBundles.map(([name, entry, outfile]) =>
+    build(name, {
+      platform: 'node',
+      entryPoints: [join(root, entry)],
+      outfile: join(root, outfile),
+      banner: name === 'cli' ? { js: '#!/usr/bin/env node' } : undefined,
+    })),
+  build('webview', {
+    platform: 'browser',
+    entryPoints: [join(root, 'webview/main.ts')],
+    outfile: join(dist, 'webview.js'),
+  }),
+  ...(production ? [] : [build('tests', {
+    platform: 'node',
+    entryPoints: tests,
+    outbase: join(root, 'test'),
+    outdir: join(dist, 'test'),
+    // The e2e driver launches Chromium through playwright-core; keep it out of the bundle.
+    external: [...nodeExternals, 'playwright-core', '@vscode/test-electron', 'mocha'],
+  })]),
+]);
+if (!watch) console.log(`built ${nodeBundles.length + 1} bundles and ${tests.length} test files into ${relative(root, dist)}/`);

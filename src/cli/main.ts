@@ -1,0 +1,51 @@
+/**
+ * `normscope` — NormScope's headless command line, for CI and scripts. Each subcommand lives in its own
+ * module and returns its exit code: 0 ok, 1 a finding of a --fail-on kind, 2 an error (message on stderr).
+ */
+import { join } from 'node:path';
+import { checkCommand } from './check';
+import { compareCommand } from './compare';
+import { lintCommand } from './lint';
+import { swapCommand } from './swap';
+
+const USAGE = `Usage: normscope <command> [options]
+
+Commands:
+  check <file>            train the model briefly and measure every layer
+                          [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu]
+                          [--seed S] [--sampling-interval K] [--json] [--fail-on kind,...]
+  lint <file>             static checks only (no training) [--json]
+  swap <file>:<line>      swap the normalization on that line
+                          --to batchNorm|layerNorm|groupNorm|rmsNorm|instanceNorm [--write]
+  compare <file>:<line>   train the model with each candidate norm and compare
+                          --to layerNorm,groupNorm,rmsNorm [--steps N] [--json]
+
+Options: --help, --version`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const workerPath = join(__dirname, 'worker.js');
+  switch (command) {
+    case 'check': return checkCommand(rest, workerPath);
+    case 'lint': return lintCommand(rest);
+    case 'swap': return swapCommand(rest);
+    case 'compare': return compareCommand(rest, workerPath);
+    case '--version': case '-v':
+      process.stdout.write(`${require('../../package.json').version}\n`);
+      return 0;
+    case undefined: case '--help': case '-h': case 'help':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`normscope: unknown command '${command}'\n\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (e) => {
+    process.stderr.write(`normscope: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 2;
+  },
+);

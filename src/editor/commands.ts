@@ -1,0 +1,43 @@
+/** Command handlers: thin glue from command ids to the run manager, panel and editor. */
+import * as vscode from 'vscode';
+import type { NormScopeContext } from './context';
+import { isModelDocument } from './documentIndex';
+import type { PanelBridge } from './panelBridge';
+import type { RunManager } from './runs';
+import type { RunResults } from './runResults';
+
+/** The file a command acts on: its argument (CodeLens, context menu) or the active editor. */
+function targetFile(arg: unknown): vscode.Uri | undefined {
+  if (arg instanceof vscode.Uri) return arg;
+  const doc = vscode.window.activeTextEditor?.document;
+  return doc && (isModelDocument(doc) || /(^|[\\/])[^\\/]*\.json$/i.test(doc.fileName)) ? doc.uri : undefined;
+}
+
+export function registerCommands(ctx: NormScopeContext, runs: RunManager, panel: PanelBridge, results: RunResults): void {
+  const register = (id: string, fn: (...args: any[]) => unknown) => ctx.own(vscode.commands.registerCommand(id, fn));
+
+  register('normscope.checkFile', async (arg?: unknown) => {
+    const uri = targetFile(arg);
+    if (!uri) {
+      void vscode.window.showInformationMessage('NormScope: open a JavaScript or TypeScript file that builds a model (or a model.json) first.');
+      return undefined;
+    }
+    // The worker reads the file from disk: save pending edits so the run sees what the user sees.
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+    if (doc?.isDirty) await doc.save();
+    if (vscode.workspace.isTrusted) panel.show(undefined, true);
+    return runs.check(uri.fsPath);
+  });
+  register('normscope.showPanel', () => { panel.show(vscode.window.activeTextEditor?.document.uri.fsPath); });
+  register('normscope.cancelRun', () => {
+    if (!runs.cancelAll()) void vscode.window.showInformationMessage('NormScope: no run is in progress.');
+  });
+  register('normscope.showLog', () => ctx.log.show(true));
+  register('normscope.focusLayer', (file: string, index: number) => panel.focusLayer(file, index));
+  register('normscope.revealLayer', async (file: string, index: number) => {
+    const run = results.get(file);
+    const shown = await panel.revealLayer(run, index);
+    if (!shown) void vscode.window.showInformationMessage(`NormScope: layer ${run?.layers[index]?.name ?? index} has no source line (model.json layers do not).`);
+    if (run) panel.focusLayer(file, index);
+  });
+}

@@ -1,0 +1,52 @@
+/**
+ * The one object that owns NormScope's lifecycles in the extension host: every disposable, the log channel,
+ * and access to settings. Everything the extension registers goes through `own()` so deactivation is complete.
+ */
+import * as vscode from 'vscode';
+import { readSettings, type NormScopeSettings } from './settings';
+
+export class NormScopeContext implements vscode.Disposable {
+  readonly log: vscode.LogOutputChannel;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(readonly extension: vscode.ExtensionContext) {
+    this.log = this.own(vscode.window.createOutputChannel('NormScope', { log: true }));
+  }
+
+  /** Take ownership of a disposable; it is disposed (in reverse order) with the context. */
+  own<T extends vscode.Disposable>(disposable: T): T {
+    this.disposables.push(disposable);
+    return disposable;
+  }
+
+  /** Current settings, read on every call so that changes take effect without reload. */
+  get settings(): NormScopeSettings {
+    return readSettings(vscode.workspace.getConfiguration('normscope'));
+  }
+
+  get extensionUri(): vscode.Uri {
+    return this.extension.extensionUri;
+  }
+
+  /** Absolute path of a file shipped in the extension's dist/ folder. */
+  distPath(...parts: string[]): string {
+    return vscode.Uri.joinPath(this.extension.extensionUri, 'dist', ...parts).fsPath;
+  }
+
+  /** Log an error and surface it once, with a way to the log. */
+  async reportError(message: string, error?: unknown): Promise<void> {
+    this.log.error(message, ...(error ? [error instanceof Error ? error.stack ?? error.message : String(error)] : []));
+    const choice = await vscode.window.showErrorMessage(message, 'Show log');
+    if (choice === 'Show log') this.log.show(true);
+  }
+
+  dispose(): void {
+    for (const d of this.disposables.splice(0).reverse()) {
+      try {
+        d.dispose();
+      } catch (e) {
+        console.error('NormScope: dispose failed', e);
+      }
+    }
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Findings as squiggles and Problems entries on the line that built the layer. Static findings (src/analysis)
+ * refresh on open/edit, debounced, with no run; dynamic findings come from the latest run of the file.
+ */
+import * as vscode from 'vscode';
+import { lintSource } from '../analysis/lint';
+import type { Finding } from '../protocol/run';
+import type { DocumentIndex } from './documentIndex';
+import { isModelDocument } from './documentIndex';
+import { findingDocAnchor, findingRange, severityRank } from './findingRanges';
+import type { RunResults } from './runResults';
+
+const DEBOUNCE_MS = 300;
+
+export class FindingDiagnostics implements vscode.Disposable {
+  private readonly collection = vscode.languages.createDiagnosticCollection('normscope');
+  private readonly staticFindings = new Map<string, Finding[]>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly index: DocumentIndex,
+    private readonly results: RunResults,
+    private readonly log: vscode.LogOutputChannel,
+    /** The README shipped with the extension; each finding kind has a section there. */
+    private readonly readme: vscode.Uri,
+  ) {
+    this.subscriptions.push(
+      vscode.workspace.onDidOpenTextDocument((d) => this.lintSoon(d, 0)),
+      vscode.workspace.onDidChangeTextDocument((e) => this.lintSoon(e.document, DEBOUNCE_MS)),
+      vscode.workspace.onDidCloseTextDocument((d) => { this.staticFindings.delete(d.uri.fsPath); this.collection.delete(d.uri); }),
+    );
+    for (const d of vscode.workspace.textDocuments) this.lintSoon(d, 0);
+    const off = results.onDidChange((file) => this.refresh(file));
+    this.subscriptions.push({ dispose: off });
+  }
+
+  private lintSoon(doc: vscode.TextDocument, delay: number): void {
+    if (!isModelDocument(doc)) return;
+    const key = doc.uri.fsPath;
+    clearTimeout(this.timers.get(key));
+    this.timers.set(key, setTimeout(() => {
+      this.timers.delete(key);
+      try {
+        this.staticFindings.set(key, lintSource(doc.getText(), doc.fileName));
+      } catch (e) {
+        this.log.warn(`static checks failed on ${key}: ${e instanceof Error ? e.message : String(e)}`);
+        this.staticFindings.set(key, []);
+      }
+      this.refresh(key);
+    }, delay));
+  }
+
+  /** Findings of a file: static ones plus the latest run's. */
+  findings(file: string): Finding[] {
+    return [...(this.staticFindings.get(file) ?? []), ...(this.results.get(file)?.flags ?? [])];
+  }
+
+  private refresh(file: string): void {
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === file);
+    const uri = doc?.uri ?? vscode.Uri.file(file);
+    const lines = doc ? doc.getText().split(/\r?\n/) : [];
+    const calls = doc && isModelDocument(doc) ? this.index.get(doc).calls : [];
+    const diagnostics: vscode.Diagnostic[] = [];
+    for (const f of this.findings(file)) {
+      if (f.source && f.source.file !== file) continue;
+      const r = findingRange(f, lines, calls) ?? { line: 0, startCharacter: 0, endCharacter: 1 };
+      const d = new vscode.Diagnostic(new vscode.Range(r.line, r.startCharacter, r.line, r.endCharacter), f.fix ? `${f.message}\nFix: ${f.fix}` : f.message, severityRank(f.severity) as vscode.DiagnosticSeverity);
+      d.source = 'NormScope';
+      d.code = { value: f.kind, target: this.readme.with({ fragment: findingDocAnchor(f.kind) }) };
+      diagnostics.push(d);
+    }
+    this.collection.set(uri, diagnostics);
+  }
+
+  dispose(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    for (const s of this.subscriptions) s.dispose();
+    this.collection.dispose();
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Parses each open JS/TS document once per version (TypeScript compiler API, src/analysis) and keeps the
+ * result, so hovers, CodeLens and diagnostics never re-parse on every request.
+ */
+import * as vscode from 'vscode';
+import { parseModelSource, type ParsedModelSource } from '../analysis/layerCalls';
+
+export const MODEL_LANGUAGES = ['javascript', 'typescript', 'javascriptreact', 'typescriptreact'];
+export const MODEL_SELECTOR: vscode.DocumentSelector = MODEL_LANGUAGES.map((language) => ({ language }));
+
+export function isModelDocument(doc: vscode.TextDocument): boolean {
+  return MODEL_LANGUAGES.includes(doc.languageId) && (doc.uri.scheme === 'file' || doc.uri.scheme === 'untitled' || doc.uri.scheme === 'vscode-remote');
+}
+
+export class DocumentIndex implements vscode.Disposable {
+  private readonly cache = new Map<string, { version: number; parsed: ParsedModelSource }>();
+  private readonly subscription: vscode.Disposable;
+
+  constructor() {
+    this.subscription = vscode.workspace.onDidCloseTextDocument((doc) => this.cache.delete(doc.uri.toString()));
+  }
+
+  get(doc: vscode.TextDocument): ParsedModelSource {
+    const key = doc.uri.toString();
+    const hit = this.cache.get(key);
+    if (hit && hit.version === doc.version) return hit.parsed;
+    const parsed = parseModelSource(doc.getText(), doc.fileName);
+    this.cache.set(key, { version: doc.version, parsed });
+    return parsed;
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.cache.clear();
+  }
+}

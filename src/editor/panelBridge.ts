@@ -1,0 +1,56 @@
+/**
+ * Feeds the training-health panel from worker events and answers its requests (reveal a layer's line).
+ * Translating RunEvent → PanelMessage lives in one pure function so it is unit-tested.
+ */
+import * as vscode from 'vscode';
+import type { PanelMessage } from '../protocol/webview';
+import type { RunEvent } from '../protocol/worker';
+import { HealthPanel } from '../panel/healthPanel';
+import type { NormScopeContext } from './context';
+import type { FileRun, RunResults } from './runResults';
+import { replay } from './panelBridgeReplay';
+import { toPanelMessage } from './panelMessages';
+
+export class PanelBridge {
+  constructor(private readonly ctx: NormScopeContext, private readonly results: RunResults) {}
+
+  /** Open (or reveal) the panel, showing the latest run of `file` or of any file. */
+  show(file?: string, preserveFocus = false): HealthPanel {
+    const panel = HealthPanel.show(this.ctx.extensionUri, {
+      revealLayer: async (runId, index) => this.revealLayer(this.results.all().find((r) => r.runId === runId), index),
+      applyCandidate: async (norm) => vscode.commands.executeCommand<boolean>('normscope.applyCompareCandidate', norm).then((r) => !!r),
+    }, preserveFocus ? vscode.ViewColumn.Beside : undefined);
+    const run = file ? this.results.get(file) : this.latest();
+    if (run && panel.currentRunId !== run.runId) for (const m of replay(run)) panel.post(m);
+    return panel;
+  }
+
+  /** Forward one worker event of `file`'s run to the panel if it is open. */
+  forward(file: string, event: RunEvent): void {
+    const message = toPanelMessage(event, this.results.get(file)?.backend);
+    if (message) HealthPanel.current?.post(message);
+  }
+
+  /** Focus a layer in the panel (tree selection, hover link). */
+  focusLayer(file: string, index: number): void {
+    const run = this.results.get(file);
+    if (!run) return;
+    const panel = this.show(file, true);
+    panel.post({ type: 'focus-layer', runId: run.runId, layerIndex: index });
+  }
+
+  /** Open the layer's source line. Resolves false when the layer has no source line (e.g. model.json). */
+  async revealLayer(run: FileRun | undefined, index: number): Promise<boolean> {
+    const source = run?.layers[index]?.source;
+    if (!source) return false;
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(source.file));
+    const pos = new vscode.Position(source.line - 1, Math.max(0, source.column - 1));
+    await vscode.window.showTextDocument(doc, { selection: new vscode.Range(pos, pos), viewColumn: vscode.ViewColumn.One });
+    return true;
+  }
+
+  private latest(): FileRun | undefined {
+    const all = this.results.all();
+    return all[all.length - 1];
+  }
+}

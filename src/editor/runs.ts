@@ -1,0 +1,123 @@
+/**
+ * Starts and cancels training runs from the editor: progress notification with a step counter and Cancel,
+ * a status-bar item while running, results into RunResults. Runs need a trusted workspace: the model file's
+ * code executes in the worker.
+ */
+import * as vscode from 'vscode';
+import type { RunError, RunReport } from '../protocol/run';
+import type { RunEvent } from '../protocol/worker';
+import { WorkerClient } from '../runner/workerClient';
+import type { NormScopeContext } from './context';
+import type { RunResults } from './runResults';
+
+export class RunManager implements vscode.Disposable {
+  private client: WorkerClient | undefined;
+  private readonly active = new Map<string, AbortController>();
+  private readonly statusItem: vscode.StatusBarItem;
+  private nextRunId = 1;
+
+  constructor(private readonly ctx: NormScopeContext, private readonly results: RunResults, private readonly onEvent: (file: string, e: RunEvent) => void) {
+    this.statusItem = vscode.window.createStatusBarItem('normscope.run', vscode.StatusBarAlignment.Left, 50);
+    this.statusItem.name = 'NormScope run';
+    this.statusItem.command = 'normscope.cancelRun';
+  }
+
+  get running(): boolean {
+    return this.active.size > 0;
+  }
+
+  private worker(): WorkerClient {
+    const s = this.ctx.settings;
+    if (!this.client || this.client.maxMemoryMB !== s.maxMemoryMB) {
+      this.client?.dispose();
+      this.client = new WorkerClient({
+        workerPath: this.ctx.distPath('worker.js'),
+        maxMemoryMB: s.maxMemoryMB,
+        log: (level, message) => this.ctx.log[level === 'warn' ? 'warn' : level === 'error' ? 'error' : level === 'trace' ? 'trace' : 'info'](message),
+      });
+    }
+    return this.client;
+  }
+
+  /** Run `file` (absolute path). Resolves with the report, or undefined when it failed or was refused. */
+  async check(file: string): Promise<RunReport | undefined> {
+    if (!vscode.workspace.isTrusted) {
+      const choice = await vscode.window.showWarningMessage(
+        'NormScope runs your model file to train it, which needs a trusted workspace. Static checks and hovers keep working.',
+        'Manage Workspace Trust',
+      );
+      if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
+      this.ctx.log.warn(`refused to run ${file}: workspace is not trusted`);
+      return undefined;
+    }
+    this.active.get(file)?.abort();
+    const s = this.ctx.settings;
+    const runId = `run-${this.nextRunId++}`;
+    const abort = new AbortController();
+    this.active.set(file, abort);
+    this.results.begin(runId, file);
+    const name = vscode.workspace.asRelativePath(file);
+    this.updateStatus(`$(sync~spin) NormScope: ${name}`);
+    this.ctx.log.info(`run ${runId}: ${file} (${s.steps} steps, backend ${s.backend})`);
+    try {
+      return await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `NormScope: ${name}`, cancellable: true },
+        async (progress, token) => {
+          token.onCancellationRequested(() => abort.abort());
+          let lastStep = 0;
+          const report = await this.worker().run(
+            { file, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, timeoutMs: s.runTimeoutSeconds * 1000 },
+            (event) => {
+              const e = { ...event, runId } as RunEvent;
+              this.results.apply(e);
+              this.onEvent(file, e);
+              if (e.type === 'progress' && e.samples.length) {
+                const step = e.samples[e.samples.length - 1].step + 1;
+                progress.report({ message: `step ${step}/${s.steps} · loss ${e.samples[e.samples.length - 1].loss.toPrecision(4)}`, increment: ((step - lastStep) / s.steps) * 100 });
+                this.updateStatus(`$(sync~spin) NormScope ${step}/${s.steps}`);
+                lastStep = step;
+              } else if (e.type === 'backend') {
+                progress.report({ message: `backend ${e.backend.name}` });
+              }
+            },
+            abort.signal,
+          );
+          this.ctx.log.info(`run ${runId} finished: ${report.flags.length} findings, backend ${report.backend}${report.stoppedEarly ? `, stopped early (${report.stoppedEarly})` : ''}`);
+          return report;
+        },
+      );
+    } catch (e) {
+      const error = (e as { runError?: RunError }).runError ?? { code: 'crash', message: e instanceof Error ? e.message : String(e) };
+      this.results.fail(runId, error);
+      if (error.code === 'cancelled') {
+        this.ctx.log.info(`run ${runId} cancelled`);
+      } else {
+        const where = error.file ? ` (${vscode.workspace.asRelativePath(error.file)}${error.line ? `:${error.line}` : ''})` : '';
+        void this.ctx.reportError(`NormScope: ${error.message}${where}`, error.stack);
+      }
+      return undefined;
+    } finally {
+      if (this.active.get(file) === abort) this.active.delete(file);
+      if (!this.running) this.statusItem.hide();
+    }
+  }
+
+  /** Cancel every active run. */
+  cancelAll(): boolean {
+    const any = this.active.size > 0;
+    for (const a of this.active.values()) a.abort();
+    return any;
+  }
+
+  private updateStatus(text: string): void {
+    this.statusItem.text = text;
+    this.statusItem.tooltip = 'NormScope is training your model. Click to cancel.';
+    this.statusItem.show();
+  }
+
+  dispose(): void {
+    this.cancelAll();
+    this.client?.dispose();
+    this.statusItem.dispose();
+  }
+}

@@ -1,0 +1,44 @@
+/** The `normscope.*` settings, typed and clamped (package.json declares them). Pure: no vscode import. */
+import { BACKEND_CHOICES, type BackendChoice } from '../protocol/run';
+
+export interface NormScopeSettings {
+  steps: number;
+  batchSize: number;
+  backend: BackendChoice;
+  samplingInterval: number;
+  seed: number;
+  runTimeoutSeconds: number;
+  maxMemoryMB: number;
+}
+
+/** What `vscode.WorkspaceConfiguration.get` offers; kept minimal so this stays testable. */
+export interface ConfigurationReader {
+  get<T>(key: string): T | undefined;
+}
+
+const DEFAULTS: NormScopeSettings = {
+  steps: 50,
+  batchSize: 32,
+  backend: 'auto',
+  samplingInterval: 1,
+  seed: 42,
+  runTimeoutSeconds: 300,
+  maxMemoryMB: 4096,
+};
+
+function positiveInt(value: unknown, fallback: number, min = 1): number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= min ? Math.floor(value) : fallback;
+}
+
+export function readSettings(config: ConfigurationReader): NormScopeSettings {
+  const backend = config.get<string>('backend');
+  return {
+    steps: positiveInt(config.get('steps'), DEFAULTS.steps),
+    batchSize: positiveInt(config.get('batchSize'), DEFAULTS.batchSize),
+    backend: BACKEND_CHOICES.includes(backend as BackendChoice) ? (backend as BackendChoice) : DEFAULTS.backend,
+    samplingInterval: positiveInt(config.get('samplingInterval'), DEFAULTS.samplingInterval),
+    seed: typeof config.get('seed') === 'number' ? Math.floor(config.get<number>('seed')!) : DEFAULTS.seed,
+    runTimeoutSeconds: positiveInt(config.get('runTimeoutSeconds'), DEFAULTS.runTimeoutSeconds, 5),
+    maxMemoryMB: positiveInt(config.get('maxMemoryMB'), DEFAULTS.maxMemoryMB, 256),
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * NormScope's entry point: builds the one context that owns every disposable and wires the editor
+ * features (src/editor), the training-health panel (src/panel) and the training worker (src/runner).
+ */
+import * as vscode from 'vscode';
+import { registerCommands } from './editor/commands';
+import { ModelCodeLensProvider } from './editor/codeLens';
+import { NormScopeContext } from './editor/context';
+import { FindingDiagnostics } from './editor/diagnostics';
+import { DocumentIndex, MODEL_SELECTOR } from './editor/documentIndex';
+import { LayerHoverProvider } from './editor/hover';
+import { LayersTreeProvider } from './editor/layersTree';
+import { PanelBridge } from './editor/panelBridge';
+import { RunResults } from './editor/runResults';
+import { RunManager } from './editor/runs';
+
+let context: NormScopeContext | undefined;
+
+/** What activate() returns: used by the extension-host tests to look inside. */
+export interface NormScopeApi {
+  results: RunResults;
+  runs: RunManager;
+  diagnostics: FindingDiagnostics;
+}
+
+export function activate(extension: vscode.ExtensionContext): NormScopeApi {
+  const ctx = (context = new NormScopeContext(extension));
+  extension.subscriptions.push(ctx);
+  ctx.log.info(`NormScope ${extension.extension.packageJSON.version} activating (VS Code ${vscode.version}, Node ${process.version})`);
+
+  const index = ctx.own(new DocumentIndex());
+  const results = new RunResults();
+  const panel = new PanelBridge(ctx, results);
+  const runs = ctx.own(new RunManager(ctx, results, (file, e) => panel.forward(file, e)));
+  const diagnostics = ctx.own(new FindingDiagnostics(index, results, ctx.log, vscode.Uri.joinPath(extension.extensionUri, 'README.md')));
+  const lenses = ctx.own(new ModelCodeLensProvider(ctx, index, results));
+  const tree = ctx.own(new LayersTreeProvider(results));
+
+  ctx.own(vscode.languages.registerHoverProvider(MODEL_SELECTOR, new LayerHoverProvider(index, results)));
+  ctx.own(vscode.languages.registerCodeLensProvider(MODEL_SELECTOR, lenses));
+  const view = ctx.own(vscode.window.createTreeView('normscope.layers', { treeDataProvider: tree, showCollapseAll: true }));
+  ctx.own(view.onDidChangeSelection((e) => {
+    const node = e.selection[0];
+    if (node?.kind === 'layer') panel.focusLayer(node.file, node.index);
+  }));
+  ctx.own(vscode.workspace.onDidChangeConfiguration((e) => {
+    if (e.affectsConfiguration('normscope')) {
+      ctx.log.info('settings changed; they apply to the next run');
+      lenses.refresh();
+    }
+  }));
+  registerCommands(ctx, runs, panel, results);
+  return { results, runs, diagnostics };
+}
+
+export function deactivate(): void {
+  context?.dispose();
+  context = undefined;
+}

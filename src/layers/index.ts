@@ -1,0 +1,28 @@
+/**
+ * NormScope's normalization layers. The worker calls `registerNormLayers(tf)` with the tf instance
+ * the user's model uses, so models that build our layers (and model.json files that name them)
+ * load there. The text written next to refactored models comes from ./emit (kept out of this
+ * module so the worker does not bundle the TypeScript compiler). Nothing here imports tf at run time.
+ */
+import type * as TF from '@tensorflow/tfjs';
+import { defineNormLayers, type NormLayers } from './defineNormLayers';
+
+export { defineNormLayers } from './defineNormLayers';
+export type {
+  AffineNormArgs, GroupNormalizationArgs, Identifier, NormLayerClass, NormLayers, RMSNormalizationArgs, WeightNormalizationArgs,
+} from './defineNormLayers';
+
+/** Class names of the layers this library adds (all normalizations, as `LayerInfo.isNorm` counts them). */
+export const NORM_LAYER_CLASS_NAMES = ['GroupNormalization', 'InstanceNormalization', 'RMSNormalization', 'WeightNormalization'] as const;
+
+const defined = new WeakMap<object, NormLayers>();
+
+/** Defines and registers the layers on `tf` once per tf instance; later calls return the same classes. */
+export function registerNormLayers(tf: typeof TF): NormLayers {
+  let layers = defined.get(tf);
+  if (!layers) {
+    layers = defineNormLayers(tf);
+    defined.set(tf, layers);
+  }
+  return layers;
+}

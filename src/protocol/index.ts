@@ -1,0 +1,4 @@
+export * from './run';
+export * from './worker';
+export * from './webview';
+export * from './channel';

@@ -1,0 +1,172 @@
+/**
+ * Data shapes of one training run, shared by the worker, the host, the webview and the CLI.
+ * `RunReport` is the stable JSON contract of `normscope check --json`.
+ */
+
+/** A backend the worker can train on. */
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+/** The `normscope.backend` setting / `--backend` flag. */
+export type BackendChoice = 'auto' | BackendName;
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+
+/** Where a layer was created in the user's code. `line` and `column` are 1-based. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  column: number;
+}
+
+/**
+ * Every per-layer statistic, in the order used by the flat `StepSample.values` rows.
+ * Each is defined once, with its formula, in src/worker/stats.
+ */
+export const STAT_NAMES = [
+  'mean',
+  'variance',
+  'std',
+  'min',
+  'max',
+  'gain',
+  'zeroFraction',
+  'deadFraction',
+  'saturatedFraction',
+  'nonFinite',
+  'activationGradNorm',
+  'weightNorm',
+  'gradNorm',
+  'updateNorm',
+  'updateRatio',
+  'gammaMean',
+  'gammaStd',
+  'gammaMin',
+  'gammaMax',
+  'betaMean',
+  'movingMeanGap',
+  'movingVarGap',
+] as const;
+export type StatName = (typeof STAT_NAMES)[number];
+
+/** Static description of one layer, sent once per run before any progress. */
+export interface LayerInfo {
+  /** Position in `model.layers`. */
+  index: number;
+  name: string;
+  className: string;
+  /** Output shape with `null` for the batch dimension (array of shapes for multi-output layers). */
+  outputShape: (number | null)[] | (number | null)[][];
+  paramCount: number;
+  /** Activation name for layers that have one ('relu', 'tanh', ...). */
+  activation?: string;
+  /** True for BatchNorm, LayerNorm and NormScope's own norm layers. */
+  isNorm: boolean;
+  /** `null` for layers of a model.json, or created outside the user's files. */
+  source: SourceLocation | null;
+}
+
+export type Severity = 'error' | 'warning' | 'info';
+
+/** Stable identifiers of every finding NormScope can raise (README: "Findings"). */
+export type FindingKind =
+  | 'dead'
+  | 'gamma-collapse'
+  | 'vanishing'
+  | 'exploding'
+  | 'non-finite'
+  | 'saturated'
+  | 'effective-lr'
+  | 'bn-train-inference-drift'
+  | 'bn-small-batch'
+  | 'bn-in-recurrent'
+  | 'ln-on-conv'
+  | 'l2-before-norm'
+  | 'post-norm'
+  | 'missing-norm';
+
+/** The norm layers a refactor can produce. */
+export type NormKind = 'batchNorm' | 'layerNorm' | 'groupNorm' | 'rmsNorm' | 'instanceNorm';
+
+/** One thing wrong with the model, with the why and what to do. */
+export interface Finding {
+  kind: FindingKind;
+  severity: Severity;
+  /** Layer name, or null for a whole-model finding (e.g. loss explosion). */
+  layer: string | null;
+  /** First step it was seen at, or null for static (source-only) findings. */
+  step: number | null;
+  /** What is wrong and why, in one or two sentences. */
+  message: string;
+  /** Suggested fix in words. */
+  fix?: string;
+  /** A concrete refactor that applies the fix, when one exists. */
+  refactor?: { action: 'swap'; to: NormKind } | { action: 'insert-norm'; norm: NormKind } | { action: 'pre-norm' } | { action: 'remove-regularizer' };
+  source: SourceLocation | null;
+}
+
+/** What to run. */
+export interface RunOptions {
+  /** Absolute path of a JS/TS module or a model.json. */
+  file: string;
+  steps: number;
+  /** Overrides the batch size of synthesized data (the model's own `normscope.batchSize` wins). */
+  batchSize?: number;
+  backend: BackendChoice;
+  seed: number;
+  /** Measure every Nth step. */
+  samplingInterval: number;
+  /** Also time plain (uninstrumented) steps to report the overhead. */
+  measureOverhead?: boolean;
+  /** Stop the run (as a `timeout` error) after this long. */
+  timeoutMs?: number;
+}
+
+/** Which backend ran, and why the ones tried before it did not. */
+export interface BackendReport {
+  name: BackendName;
+  notes: string[];
+}
+
+/** Measurements of one sampled step. */
+export interface StepSample {
+  step: number;
+  loss: number;
+  stepMs: number;
+  /** Row-major [layer][stat] in `LayerInfo.index` and `STAT_NAMES` order; NaN (null over JSON) where a stat does not apply. */
+  values: number[];
+}
+
+/** One layer in the final report: every statistic as a series over the sampled steps. */
+export interface LayerReport {
+  name: string;
+  className: string;
+  source: SourceLocation | null;
+  stats: Partial<Record<StatName, (number | null)[]>>;
+  sampledSteps: number[];
+}
+
+/** The result of a run: the JSON printed by `normscope check --json`. */
+export interface RunReport {
+  file: string;
+  backend: BackendName;
+  backendNotes: string[];
+  steps: number;
+  batchSize: number;
+  syntheticData: boolean;
+  /** Loss at every step (not only sampled ones). */
+  loss: (number | null)[];
+  layers: LayerReport[];
+  flags: Finding[];
+  timing: { instrumentedStepMs: number; plainStepMs: number | null; totalMs: number };
+  /** Set when the run stopped early (cancelled, non-finite loss, time limit). */
+  stoppedEarly?: string;
+}
+
+/** An error with the place in the user's code it came from. */
+export interface RunError {
+  /** Stable category, e.g. 'syntax', 'no-model', 'factory-threw', 'shape', 'unsupported-layer', 'timeout', 'oom', 'crash'. */
+  code: string;
+  message: string;
+  file?: string;
+  line?: number;
+  column?: number;
+  stack?: string;
+}

@@ -1,0 +1,66 @@
+/**
+ * Host ↔ webview (training-health panel) protocol, over `webview.postMessage` with birpc.
+ * Messages cross a JSON boundary: NaN arrives as null.
+ */
+import type { BackendReport, Finding, LayerInfo, RunError, RunReport, StatName, StepSample } from './run';
+
+export const PANEL_REQUEST_TIMEOUT_MS = 10_000;
+
+/** A run as the panel knows it. */
+export interface PanelRun {
+  runId: string;
+  file: string;
+  backend?: BackendReport;
+  layers: LayerInfo[];
+  statNames: readonly StatName[];
+  steps: number;
+  batchSize: number;
+  syntheticData: boolean;
+}
+
+/** A run started: reset the charts to these layers. */
+export interface RunStartedMessage { type: 'run-started'; run: PanelRun; samples: StepSample[]; flags: Finding[] }
+/** New measurements for the current run. */
+export interface SamplesMessage { type: 'samples'; runId: string; samples: StepSample[] }
+/** The current list of findings for a run. */
+export interface FlagsMessage { type: 'flags'; runId: string; flags: Finding[] }
+/** The run ended; the report is what `normscope check --json` prints. */
+export interface RunDoneMessage { type: 'run-done'; runId: string; report: RunReport }
+/** The run failed. */
+export interface RunFailedMessage { type: 'run-failed'; runId: string; error: RunError }
+/** Show one layer's detail (selected in the tree view or from a hover link). */
+export interface FocusLayerMessage { type: 'focus-layer'; runId: string; layerIndex: number }
+/** Loss and grad-norm curves of a what-if comparison. */
+export interface CompareMessage { type: 'compare'; result: CompareResult }
+
+export type PanelMessage =
+  | RunStartedMessage | SamplesMessage | FlagsMessage | RunDoneMessage | RunFailedMessage | FocusLayerMessage | CompareMessage;
+
+/** One candidate of a what-if comparison. */
+export interface CompareCandidate {
+  norm: string;
+  finalLoss: number | null;
+  loss: (number | null)[];
+  gradNorm: (number | null)[];
+  flags: Finding[];
+  error?: string;
+}
+export interface CompareResult { file: string; line: number; candidates: CompareCandidate[] }
+
+/** Functions the webview implements; the host calls them. */
+export interface PanelFunctions {
+  /** Deliver one message (fire-and-forget). */
+  receive(message: PanelMessage): void;
+}
+
+/** Functions the host implements; the webview calls them. */
+export interface PanelHostFunctions {
+  /** The webview loaded; the host answers with what to show (the latest run, if any). */
+  ready(): Promise<PanelMessage[]>;
+  /** Open the layer's source line in the editor. Resolves false when the layer has no source. */
+  revealLayer(runId: string, layerIndex: number): Promise<boolean>;
+  /** Ask the user where to save an export; resolves with the path written, or null if cancelled. */
+  saveExport(kind: 'png' | 'csv' | 'json', suggestedName: string, data: string): Promise<string | null>;
+  /** Apply the chosen candidate of a comparison to the source. */
+  applyCandidate(norm: string): Promise<boolean>;
+}

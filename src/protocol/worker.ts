@@ -1,0 +1,52 @@
+/**
+ * Host ↔ training-worker protocol. The worker is a forked Node process (src/worker/main.ts);
+ * the host is the extension or the CLI (src/runner). Requests go through birpc (ids, error
+ * replies, timeouts); everything the worker streams back is one `WorkerEvent` union.
+ */
+import type { BackendReport, Finding, LayerInfo, RunError, RunOptions, RunReport, StatName, StepSample } from './run';
+
+/** How long a request (not a run) may take before it rejects. */
+export const WORKER_REQUEST_TIMEOUT_MS = 15_000;
+
+/** Functions the worker implements; the host calls them. */
+export interface WorkerFunctions {
+  /** Accept a run and start it in the background. Progress and the result arrive as events. */
+  start(options: RunOptions): Promise<{ runId: string }>;
+  /** Stop a run at the next step boundary; a `done` event with `stoppedEarly` follows. */
+  cancel(runId: string): Promise<{ cancelled: boolean }>;
+  /** Liveness and leak check: engine tensor count and process memory. */
+  ping(): Promise<{ pid: number; numTensors: number; rssMB: number }>;
+}
+
+/** Functions the host implements; the worker calls them (fire-and-forget events). */
+export interface HostFunctions {
+  event(event: WorkerEvent): void;
+}
+
+/** The backend that ran and why others were skipped. First event of a run. */
+export interface BackendEvent { type: 'backend'; runId: string; backend: BackendReport }
+/** The layer table, sent once after the model is built and before training. */
+export interface LayersEvent {
+  type: 'layers';
+  runId: string;
+  file: string;
+  layers: LayerInfo[];
+  statNames: readonly StatName[];
+  steps: number;
+  batchSize: number;
+  syntheticData: boolean;
+}
+/** Measurements of one or more steps, batched so that a fast run sends few messages. */
+export interface ProgressEvent { type: 'progress'; runId: string; samples: StepSample[] }
+/** Findings raised so far (replaces the previous list). */
+export interface FlagsEvent { type: 'flags'; runId: string; flags: Finding[] }
+/** The run finished (or stopped early); the full report. */
+export interface DoneEvent { type: 'done'; runId: string; report: RunReport }
+/** The run failed; the worker stays usable. */
+export interface ErrorEvent { type: 'error'; runId: string; error: RunError }
+/** A line for the log channel. */
+export interface LogEvent { type: 'log'; level: 'trace' | 'info' | 'warn' | 'error'; message: string }
+
+export type WorkerEvent = BackendEvent | LayersEvent | ProgressEvent | FlagsEvent | DoneEvent | ErrorEvent | LogEvent;
+/** Events that belong to one run. */
+export type RunEvent = Exclude<WorkerEvent, LogEvent>;

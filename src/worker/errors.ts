@@ -1,0 +1,60 @@
+/**
+ * Errors caused by the user's model (not by NormScope), each with a stable code and the place in
+ * the user's files it points at. The engine turns them into a `RunError`.
+ */
+import type { RunError, SourceLocation } from '../protocol';
+import type { BundleSourceMap } from './loader/sourceMap';
+
+export type UserErrorCode =
+  | 'syntax' | 'no-model' | 'factory-threw' | 'module-threw' | 'shape' | 'unsupported-layer'
+  | 'bad-spec' | 'bad-file' | 'backend' | 'training-failed';
+
+export class UserCodeError extends Error {
+  constructor(readonly code: UserErrorCode, message: string, readonly location: Partial<SourceLocation> | null, readonly causeStack?: string) {
+    super(message);
+    this.name = 'UserCodeError';
+  }
+
+  /**
+   * Wraps anything the user's code threw. The location is the first frame in the user's files of
+   * the thrown error's stack (so a throw deep inside tfjs points at the user's call), else `fallback`.
+   */
+  static from(e: unknown, code: UserErrorCode, context: string, sourceMap: BundleSourceMap | null, file: string, fallback?: SourceLocation | null): UserCodeError {
+    if (e instanceof UserCodeError) return e;
+    const error = e instanceof Error ? e : new Error(String(e));
+    const site = sourceMap?.errorSite(error.stack) ?? fallback ?? { file };
+    return new UserCodeError(classify(error.message, code), `${context}: ${error.message}`, site, error.stack);
+  }
+}
+
+/** tfjs reports shape and kernel problems as plain Errors; name them by their message. */
+function classify(message: string, fallback: UserErrorCode): UserErrorCode {
+  if (/Kernel '\w+' not registered|gradient function not found|Unknown layer|Unknown (activation|initializer|regularizer|constraint)/i.test(message)) {
+    return 'unsupported-layer';
+  }
+  if (/shape|incompatible|rank|dimension/i.test(message)) return 'shape';
+  return fallback;
+}
+
+/** "file:line:column: message" — the one-line form both the CLI and the log print. */
+export function describeLocation(location: Partial<SourceLocation> | null): string {
+  if (!location?.file) return '';
+  return `${location.file}${location.line ? `:${location.line}${location.column ? `:${location.column}` : ''}` : ''}`;
+}
+
+/** Any failure as a RunError; unknown errors are NormScope bugs and say so with their stack. */
+export function toRunError(e: unknown): RunError {
+  if (e instanceof UserCodeError) {
+    const where = describeLocation(e.location);
+    return {
+      code: e.code,
+      message: where ? `${where}: ${e.message}` : e.message,
+      file: e.location?.file,
+      line: e.location?.line,
+      column: e.location?.column,
+      stack: e.causeStack,
+    };
+  }
+  const error = e instanceof Error ? e : new Error(String(e));
+  return { code: 'internal', message: `NormScope worker error: ${error.message}`, stack: error.stack };
+}

@@ -1,0 +1,74 @@
+/**
+ * The tf object the user's model code receives for every `@tensorflow/tfjs*` import: the worker's
+ * own tf instance (one engine, one backend), with `tf.layers` wrapped so that each layer records
+ * the stack of the call that created it. ./sourceMap turns those stacks into source lines.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** Name of the global the bundled user code reads its tf from (see ./bundle). */
+export const TF_GLOBAL = '__normscopeTf';
+
+/** Layer → stack trace captured when it was created. */
+const creationStacks = new WeakMap<object, string>();
+
+export function creationStackOf(layer: object): string | undefined {
+  return creationStacks.get(layer);
+}
+
+function captureStack(): string {
+  const previous = Error.stackTraceLimit;
+  Error.stackTraceLimit = 50; // deep helper chains must still reach the user's frame
+  const stack = new Error().stack ?? '';
+  Error.stackTraceLimit = previous;
+  return stack;
+}
+
+function record(layer: unknown): void {
+  if (layer && typeof layer === 'object' && !creationStacks.has(layer)) creationStacks.set(layer, captureStack());
+}
+
+type LayersNamespace = typeof tf.layers;
+
+/** `tf.layers` with every factory wrapped and the base classes subclassed to record call sites. */
+function wrapLayers(): LayersNamespace {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(tf.layers)) {
+    if (name === 'Layer' || name === 'RNN' || name === 'RNNCell') {
+      const Base = value as new (...args: never[]) => object;
+      // Subclass so `class MyLayer extends tf.layers.Layer` records where `new MyLayer()` ran.
+      // The name stays the same: tfjs serialization reads `className`, not the JS name.
+      const Recording = { [name]: class extends Base {
+        constructor(...args: never[]) {
+          super(...args);
+          record(this);
+        }
+      } }[name];
+      wrapped[name] = Recording;
+    } else if (typeof value === 'function') {
+      const factory = value as (...args: unknown[]) => unknown;
+      wrapped[name] = function recordingFactory(...args: unknown[]) {
+        const layer = factory(...args);
+        record(layer);
+        return layer;
+      };
+    } else {
+      wrapped[name] = value;
+    }
+  }
+  return wrapped as unknown as LayersNamespace;
+}
+
+let shim: typeof tf | undefined;
+
+/** The object installed as `globalThis[TF_GLOBAL]`; built once per process. */
+export function tfForUserCode(): typeof tf {
+  if (!shim) {
+    shim = { ...tf, layers: wrapLayers(), default: undefined } as unknown as typeof tf;
+    (shim as unknown as { default: unknown }).default = shim;
+  }
+  return shim;
+}
+
+export function installTfGlobal(): void {
+  (globalThis as Record<string, unknown>)[TF_GLOBAL] = tfForUserCode();
+}

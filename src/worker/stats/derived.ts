@@ -1,0 +1,46 @@
+/**
+ * Statistics finished on the host from the raw on-device reductions of ./activation,
+ * ./weights and ./norm (scalars are cheaper to divide here than to stack as more tensors).
+ */
+
+/** `std` = √variance (population standard deviation of the layer output). */
+export function std(variance: number): number {
+  return Math.sqrt(variance);
+}
+
+/**
+ * `gain` = std(output) / std(input) of the layer: how much the layer scales the spread of the
+ * signal passing forward. NaN when the input has zero spread or is not a float tensor.
+ */
+export function gain(outputStd: number, inputStd: number): number {
+  return inputStd > 0 && Number.isFinite(inputStd) ? outputStd / inputStd : NaN;
+}
+
+/** `zeroFraction`, `saturatedFraction`: count / N with N the number of output elements. */
+export function fraction(count: number, total: number): number {
+  return total > 0 ? count / total : NaN;
+}
+
+/** `deadFraction` = dead units / C, C the size of the output's last axis. */
+export function deadFraction(deadUnits: number, channels: number): number {
+  return fraction(deadUnits, channels);
+}
+
+/** `nonFinite` = N − (number of finite elements): the count of NaN, +Inf and −Inf outputs. */
+export function nonFinite(finite: number, total: number): number {
+  return total - finite;
+}
+
+/**
+ * L2 norm from a squared norm: `activationGradNorm` = ‖∂loss/∂output‖₂ (the gradient flowing
+ * back into the layer's output), `weightNorm` = ‖W‖₂ and `gradNorm` = ‖∂loss/∂W‖₂ over all the
+ * layer's trainable weights before the step's update, `updateNorm` = ‖W_after − W_before‖₂.
+ */
+export function l2(squared: number): number {
+  return Math.sqrt(squared);
+}
+
+/** `updateRatio` = ‖ΔW‖₂ / ‖W‖₂ for the step (≈ effective learning rate; healthy ≈ 1e-3). */
+export function updateRatio(updateNorm: number, weightNorm: number): number {
+  return weightNorm > 0 ? updateNorm / weightNorm : NaN;
+}

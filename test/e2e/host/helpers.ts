@@ -1,0 +1,43 @@
+/** Helpers for the extension-host suites. */
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { NormScopeApi } from '../../../src/extension';
+
+export async function activateNormScope(): Promise<NormScopeApi> {
+  const ext = vscode.extensions.getExtension<NormScopeApi>('normscope.normscope');
+  assert.ok(ext, 'NormScope extension is not installed in this VS Code');
+  return ext.activate();
+}
+
+export function workspaceFile(name: string): vscode.Uri {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the e2e workspace folder is not open');
+  return vscode.Uri.joinPath(folder.uri, name);
+}
+
+export async function openFixture(name: string): Promise<vscode.TextEditor> {
+  const doc = await vscode.workspace.openTextDocument(workspaceFile(name));
+  return vscode.window.showTextDocument(doc);
+}
+
+/** Poll until `probe` returns a truthy value, or fail with `what`. */
+export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** 0-based position of the first occurrence of `text` in the document (fails if absent). */
+export function positionOf(doc: vscode.TextDocument, text: string, offsetInText = 0): vscode.Position {
+  const i = doc.getText().indexOf(text);
+  assert.ok(i >= 0, `'${text}' not found in ${doc.fileName}`);
+  return doc.positionAt(i + offsetInText);
+}
+
+export function hoverText(hovers: vscode.Hover[]): string {
+  return hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))).join('\n');
+}

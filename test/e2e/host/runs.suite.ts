@@ -1,0 +1,59 @@
+/** Training runs from the editor: results, findings on the right line, cancel, bad models. */
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { RunReport } from '../../../src/protocol/run';
+import { activateNormScope, hoverText, openFixture, positionOf, waitFor, workspaceFile } from './helpers';
+
+suite('training runs', () => {
+  test('checkFile trains the model and ties every layer to its source line', async () => {
+    const api = await activateNormScope();
+    const editor = await openFixture('dead.js');
+    const report = await vscode.commands.executeCommand<RunReport | undefined>('normscope.checkFile', editor.document.uri);
+    assert.ok(report, 'the run produced no report');
+    const deadLine = positionOf(editor.document, "name: 'dead_relu'").line + 1;
+    const dead = report.layers.find((l) => l.name === 'dead_relu');
+    assert.ok(dead, 'layer dead_relu missing from the report');
+    assert.equal(dead.source?.line, deadLine);
+    const run = api.results.get(editor.document.uri.fsPath);
+    assert.equal(run?.status, 'done');
+    assert.ok((run?.samples.length ?? 0) > 0, 'no samples were streamed');
+  });
+
+  test('a dead layer is flagged on the line that built it, and the hover shows its numbers', async () => {
+    const editor = await openFixture('dead.js');
+    const deadLine = positionOf(editor.document, "name: 'dead_relu'").line;
+    const diag = await waitFor('dead diagnostic', () => vscode.languages.getDiagnostics(editor.document.uri)
+      .find((d) => d.source === 'NormScope' && (typeof d.code === 'object' ? d.code.value : d.code) === 'dead'));
+    assert.equal(diag.range.start.line, deadLine);
+    const pos = new vscode.Position(deadLine, editor.document.lineAt(deadLine).text.indexOf('dense') + 2);
+    const text = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', editor.document.uri, pos));
+    assert.match(text, /dead_relu/);
+    assert.match(text, /\| dead \| 1 \|/);
+  });
+
+  test('cancel stops a long run within 1 s', async () => {
+    const api = await activateNormScope();
+    const uri = workspaceFile('slow.js');
+    const pending = vscode.commands.executeCommand('normscope.checkFile', uri);
+    await waitFor('the slow run to stream progress', () => (api.results.get(uri.fsPath)?.samples.length ?? 0) > 0, 60_000);
+    const t0 = Date.now();
+    await vscode.commands.executeCommand('normscope.cancelRun');
+    await pending;
+    const elapsed = Date.now() - t0;
+    assert.equal(api.results.get(uri.fsPath)?.status, 'cancelled');
+    assert.ok(elapsed <= 1000, `cancel took ${elapsed} ms`);
+  });
+
+  test('a model that throws is reported with its line and the extension keeps working', async () => {
+    const api = await activateNormScope();
+    const uri = workspaceFile('throws.js');
+    const report = await vscode.commands.executeCommand('normscope.checkFile', uri);
+    assert.equal(report, undefined);
+    const run = api.results.get(uri.fsPath);
+    assert.equal(run?.status, 'failed');
+    assert.match(run?.error?.message ?? '', /shape|boom/i);
+    assert.equal(run?.error?.line, 6);
+    const again = await vscode.commands.executeCommand<RunReport | undefined>('normscope.checkFile', workspaceFile('mlp.js'));
+    assert.ok(again && again.layers.length >= 5, 'the next run after a failure did not work');
+  });
+});

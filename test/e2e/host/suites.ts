@@ -1,0 +1,3 @@
+// Every extension-host suite, in the order they run.
+import './activation.suite';
+import './runs.suite';

@@ -1,0 +1,50 @@
+/**
+ * UI tests: a user in the real VS Code workbench (web client of the VS Code server) in headless Chromium.
+ * Each test gets a fresh server and a fresh copy of test/fixtures/workspace (see scripts/e2e.mjs).
+ */
+import * as assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import { findWebviewFrame, hoverOver, openFile, paintedCanvases, runCommand, until, waitForWorkbench } from './workbench';
+
+export interface UiTestContext { workspace: string; resultsDir: string }
+export interface UiTest {
+  name: string;
+  /** Open the workspace with workspace trust on (and so untrusted). */
+  untrusted?: boolean;
+  settings?: Record<string, unknown>;
+  run(page: Page, ctx: UiTestContext): Promise<void>;
+}
+
+export const uiTests: UiTest[] = [
+  {
+    name: 'workbench shows the NormScope view container and its Layers view',
+    async run(page) {
+      await waitForWorkbench(page);
+      const item = page.locator('.activitybar .action-item a[aria-label^="NormScope"], .activitybar .action-item[aria-label^="NormScope"]').first();
+      await item.waitFor({ timeout: 30_000 });
+      await item.click();
+      await page.locator('.pane-header', { hasText: 'Layers' }).first().waitFor();
+      await page.locator('.welcome-view-content', { hasText: 'Check Normalization in This File' }).first().waitFor();
+    },
+  },
+  {
+    name: 'hovering a layer call names the layer',
+    async run(page) {
+      await waitForWorkbench(page);
+      await openFile(page, 'mlp.js');
+      const text = await hoverOver(page, 'batchNormalization', /BatchNormalization/);
+      assert.match(text, /NormScope/);
+    },
+  },
+  {
+    name: 'command palette run + panel: the chart canvases draw non-blank pixels',
+    async run(page) {
+      await waitForWorkbench(page);
+      await openFile(page, 'mlp.js');
+      await runCommand(page, 'NormScope: Check Normalization in This File');
+      await runCommand(page, 'NormScope: Show Training Health Panel');
+      const frame = await findWebviewFrame(page, 'canvas');
+      await until('painted chart canvases', async () => (await paintedCanvases(frame)) >= 2, 60_000, page);
+    },
+  },
+];

@@ -1,0 +1,97 @@
+/** Acting as a user in the VS Code workbench (web) through Playwright. Selectors follow VS Code 1.96's DOM. */
+import type { Frame, Page } from 'playwright-core';
+
+export async function waitForWorkbench(page: Page): Promise<void> {
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  await page.locator('.activitybar').waitFor({ timeout: 60_000 });
+  // The explorer shows once the remote extension host is connected and the folder is open.
+  await page.locator('.explorer-folders-view, .explorer-viewlet').first().waitFor({ timeout: 60_000 });
+}
+
+/** Run a command by its palette title ("NormScope: Show Training Health Panel"). */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor();
+  await input.fill(`>${title}`);
+  const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
+  await row.waitFor({ timeout: 20_000 });
+  await row.click();
+}
+
+/** Open a workspace file with Quick Open and wait for its editor. */
+export async function openFile(page: Page, name: string): Promise<void> {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor();
+  await input.fill(name);
+  const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first();
+  await row.waitFor({ timeout: 20_000 });
+  await page.keyboard.press('Enter');
+  await page.locator(`.tab.active[aria-label*="${name}"]`).first().waitFor({ timeout: 20_000 });
+  await page.locator('.monaco-editor .view-lines').first().waitFor();
+}
+
+/** Hover the first occurrence of `text` in the visible editor and return the hover's text. */
+export async function hoverOver(page: Page, text: string, expect: RegExp, timeoutMs = 20_000): Promise<string> {
+  const target = page.locator('.monaco-editor .view-line span', { hasText: text }).first();
+  await target.waitFor();
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    const box = await target.boundingBox();
+    if (box) await page.mouse.move(box.x + Math.min(12, box.width / 2), box.y + box.height / 2);
+    const hover = page.locator('.monaco-hover:not(.hidden) .monaco-hover-content, .monaco-hover:not(.hidden) .hover-contents').first();
+    try {
+      await hover.waitFor({ timeout: 3000 });
+      last = await hover.innerText();
+      if (expect.test(last)) return last;
+    } catch { /* hover not shown yet */ }
+    await page.mouse.move(5, 5);
+    await page.waitForTimeout(300);
+  }
+  throw new Error(`hover over '${text}' never matched ${expect}; last hover text: ${JSON.stringify(last)}`);
+}
+
+/** The innermost webview frame whose document has `selector`. */
+export async function findWebviewFrame(page: Page, selector: string, timeoutMs = 30_000): Promise<Frame> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      if (frame === page.mainFrame()) continue;
+      const found = await frame.evaluate((s) => !!document.querySelector(s), selector).catch(() => false);
+      if (found) return frame;
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`no webview frame contains '${selector}'`);
+}
+
+/** Count canvases in the frame that have drawn non-blank pixels (more than one colour). */
+export async function paintedCanvases(frame: Frame): Promise<number> {
+  return frame.evaluate(() => {
+    let painted = 0;
+    for (const canvas of Array.from(document.querySelectorAll('canvas'))) {
+      const c = canvas.getContext('2d');
+      if (!c || canvas.width === 0 || canvas.height === 0) continue;
+      const data = c.getImageData(0, 0, canvas.width, canvas.height).data;
+      const colours = new Set<number>();
+      for (let i = 0; i < data.length && colours.size < 3; i += 4 * 7) {
+        if (data[i + 3] > 0) colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+      }
+      if (colours.size >= 2) painted++;
+    }
+    return painted;
+  });
+}
+
+/** Poll `probe` until it returns a truthy value. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000, page?: Page): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await (page ? page.waitForTimeout(200) : new Promise((r) => setTimeout(r, 200)));
+  }
+}

@@ -3,6 +3,7 @@
  * features (src/editor), the training-health panel (src/panel) and the training worker (src/runner).
  */
 import * as vscode from 'vscode';
+import { NormCodeActionProvider } from './editor/codeActions';
 import { registerCommands } from './editor/commands';
 import { ModelCodeLensProvider } from './editor/codeLens';
 import { NormScopeContext } from './editor/context';
@@ -12,6 +13,7 @@ import { LayerHoverProvider } from './editor/hover';
 import { LayersTreeProvider } from './editor/layersTree';
 import { PanelBridge } from './editor/panelBridge';
 import { RunResults } from './editor/runResults';
+import { registerRefactorCommands } from './editor/refactorCommands';
 import { RunManager } from './editor/runs';
 
 let context: NormScopeContext | undefined;
@@ -38,6 +40,7 @@ export function activate(extension: vscode.ExtensionContext): NormScopeApi {
 
   ctx.own(vscode.languages.registerHoverProvider(MODEL_SELECTOR, new LayerHoverProvider(index, results)));
   ctx.own(vscode.languages.registerCodeLensProvider(MODEL_SELECTOR, lenses));
+  ctx.own(vscode.languages.registerCodeActionsProvider(MODEL_SELECTOR, new NormCodeActionProvider(index, (uri, d) => diagnostics.findingFor(uri, d), ctx.log), { providedCodeActionKinds: NormCodeActionProvider.kinds }));
   const view = ctx.own(vscode.window.createTreeView('normscope.layers', { treeDataProvider: tree, showCollapseAll: true }));
   ctx.own(view.onDidChangeSelection((e) => {
     const node = e.selection[0];
@@ -50,6 +53,7 @@ export function activate(extension: vscode.ExtensionContext): NormScopeApi {
     }
   }));
   registerCommands(ctx, runs, panel, results);
+  registerRefactorCommands(ctx, index, runs, panel);
   return { results, runs, diagnostics };
 }
 

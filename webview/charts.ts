@@ -4,13 +4,13 @@
  */
 import {
   BarController, BarElement, CategoryScale, Chart, LinearScale, LineController, LineElement,
-  LogarithmicScale, PointElement, Tooltip, type ChartConfiguration, type ChartEvent, type ActiveElement,
+  LogarithmicScale, PointElement, Tooltip, Legend, type ChartConfiguration, type ChartEvent, type ActiveElement,
 } from 'chart.js';
 import type { XY } from './decimate';
 import type { ScaleType } from './series';
 import type { Theme } from './theme';
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, BarController, BarElement, Tooltip);
+Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, BarController, BarElement, Tooltip, Legend);
 
 export type LineChart = Chart<'line', XY[]>;
 export type BarChart = Chart<'bar', (number | null)[], string>;
@@ -50,6 +50,7 @@ export function createLineChart(
       },
       plugins: {
         tooltip: { enabled: true, displayColors: true },
+        legend: { display: options.legend ?? false, labels: { color: theme.foreground, boxWidth: 12 } },
       },
       onClick: (_event: ChartEvent, elements: ActiveElement[], chart) => {
         const hit = elements[0];
@@ -80,7 +81,7 @@ export function createBarChart(
         x: { type: 'category', ...axisColors(theme), ticks: { color: theme.muted, autoSkip: true, maxRotation: 60 } },
         y: { type: 'linear', title: axisTitle(options.yTitle, theme), ...axisColors(theme) },
       },
-      plugins: { tooltip: { enabled: true } },
+      plugins: { tooltip: { enabled: true }, legend: { display: false } },
       onClick: (_event, elements) => {
         const hit = elements[0];
         if (hit && options.onPick) options.onPick(hit.index);

@@ -24,7 +24,7 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Element
     if (value === undefined || value === false) continue;
     node.setAttribute(name, value === true ? '' : String(value));
   }
-  if (props.onClick) node.addEventListener('click', props.onClick);
+  if (props.onClick) node.addEventListener('click', props.onClick as EventListener);
   append(node, ...children);
   return node;
 }

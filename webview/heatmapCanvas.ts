@@ -20,7 +20,7 @@ export class HeatmapCanvas {
   private readonly image = document.createElement('canvas');
 
   constructor(private readonly card: ChartCard, private theme: Theme, private readonly onPick: (row: number) => void) {
-    this.tooltip = el('div', { className: 'heatmap-tooltip', testId: `tooltip-${card.id}`, attrs: { role: 'status' } });
+    this.tooltip = el('div', { className: 'chart-tooltip', testId: `tooltip-${card.id}`, attrs: { role: 'status' } });
     this.tooltip.hidden = true;
     card.box.appendChild(this.tooltip);
     const canvas = card.canvas;

@@ -22,9 +22,9 @@ export class RunStore {
   flags: Finding[] = [];
   report: RunReport | undefined;
   error: RunError | undefined;
-  steps = new Float64Array(0);
-  loss = new Float64Array(0);
-  stepMs = new Float64Array(0);
+  steps: Float64Array = new Float64Array(0);
+  loss: Float64Array = new Float64Array(0);
+  stepMs: Float64Array = new Float64Array(0);
   private capacity = 0;
   private columns: Float64Array[];
   private readonly statIndexes = new Map<StatName, number>();

@@ -42,7 +42,7 @@ export class FindingDiagnostics implements vscode.Disposable {
     this.timers.set(key, setTimeout(() => {
       this.timers.delete(key);
       try {
-        this.staticFindings.set(key, lintSource(doc.getText(), doc.fileName));
+        this.staticFindings.set(key, lintSource(doc.getText(), doc.fileName, { parsed: this.index.get(doc) }));
       } catch (e) {
         this.log.warn(`static checks failed on ${key}: ${e instanceof Error ? e.message : String(e)}`);
         this.staticFindings.set(key, []);
@@ -54,6 +54,16 @@ export class FindingDiagnostics implements vscode.Disposable {
   /** Findings of a file: static ones plus the latest run's. */
   findings(file: string): Finding[] {
     return [...(this.staticFindings.get(file) ?? []), ...(this.results.get(file)?.flags ?? [])];
+  }
+
+  /**
+   * The finding behind a diagnostic. Code-action contexts carry copies of our diagnostics, so match by
+   * kind, line and message rather than by identity.
+   */
+  findingFor(uri: vscode.Uri, diag: vscode.Diagnostic): Finding | undefined {
+    if (diag.source !== 'NormScope') return undefined;
+    const kind = typeof diag.code === 'object' ? diag.code.value : diag.code;
+    return this.findings(uri.fsPath).find((f) => f.kind === kind && diag.message.startsWith(f.message) && (!f.source || f.source.line - 1 === diag.range.start.line));
   }
 
   private refresh(file: string): void {

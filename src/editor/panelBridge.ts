@@ -12,6 +12,7 @@ import { replay } from './panelBridgeReplay';
 import { toPanelMessage } from './panelMessages';
 
 export class PanelBridge {
+  private lastPublishedRunId: string | undefined;
   constructor(private readonly ctx: NormScopeContext, private readonly results: RunResults) {}
 
   /** Open (or reveal) the panel, showing the latest run of `file` or of any file. */
@@ -20,23 +21,28 @@ export class PanelBridge {
       revealLayer: async (runId, index) => this.revealLayer(this.results.all().find((r) => r.runId === runId), index),
       applyCandidate: async (norm) => vscode.commands.executeCommand<boolean>('normscope.applyCompareCandidate', norm).then((r) => !!r),
     }, preserveFocus ? vscode.ViewColumn.Beside : undefined);
-    const run = file ? this.results.get(file) : this.latest();
-    if (run && panel.currentRunId !== run.runId) for (const m of replay(run)) panel.post(m);
+    // The panel replays the latest published run by itself; another file's run is published again.
+    const run = file ? this.results.get(file) : undefined;
+    if (run && run.runId !== this.lastPublishedRunId) {
+      for (const m of replay(run)) HealthPanel.publish(m);
+      this.lastPublishedRunId = run.runId;
+    }
     return panel;
   }
 
   /** Forward one worker event of `file`'s run to the panel if it is open. */
   forward(file: string, event: RunEvent): void {
     const message = toPanelMessage(event, this.results.get(file)?.backend);
-    if (message) HealthPanel.current?.post(message);
+    if (!message) return;
+    this.lastPublishedRunId = event.runId;
+    HealthPanel.publish(message);
   }
 
   /** Focus a layer in the panel (tree selection, hover link). */
   focusLayer(file: string, index: number): void {
     const run = this.results.get(file);
     if (!run) return;
-    const panel = this.show(file, true);
-    panel.post({ type: 'focus-layer', runId: run.runId, layerIndex: index });
+    this.show(file, true).focusLayer(run.runId, index);
   }
 
   /** Open the layer's source line. Resolves false when the layer has no source line (e.g. model.json). */
@@ -49,8 +55,4 @@ export class PanelBridge {
     return true;
   }
 
-  private latest(): FileRun | undefined {
-    const all = this.results.all();
-    return all[all.length - 1];
-  }
 }

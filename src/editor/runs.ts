@@ -6,12 +6,17 @@
 import * as vscode from 'vscode';
 import type { RunError, RunReport } from '../protocol/run';
 import type { RunEvent } from '../protocol/worker';
+import type { NormKind } from '../protocol/run';
+import type { CompareResult } from '../protocol/webview';
+import { compareNorms, normAtLine } from '../runner/compare';
 import { WorkerClient } from '../runner/workerClient';
 import type { NormScopeContext } from './context';
 import type { RunResults } from './runResults';
 
 export class RunManager implements vscode.Disposable {
   private client: WorkerClient | undefined;
+  /** Settings the current worker was started with; a change starts a new worker for the next run. */
+  private clientKey = '';
   private readonly active = new Map<string, AbortController>();
   private readonly statusItem: vscode.StatusBarItem;
   private nextRunId = 1;
@@ -28,28 +33,61 @@ export class RunManager implements vscode.Disposable {
 
   private worker(): WorkerClient {
     const s = this.ctx.settings;
-    if (!this.client || this.client.maxMemoryMB !== s.maxMemoryMB) {
+    const key = `${s.maxMemoryMB}/${s.runTimeoutSeconds}`;
+    if (!this.client || this.clientKey !== key) {
       this.client?.dispose();
+      this.clientKey = key;
       this.client = new WorkerClient({
         workerPath: this.ctx.distPath('worker.js'),
         maxMemoryMB: s.maxMemoryMB,
+        runTimeoutMs: s.runTimeoutSeconds * 1000,
         log: (level, message) => this.ctx.log[level === 'warn' ? 'warn' : level === 'error' ? 'error' : level === 'trace' ? 'trace' : 'info'](message),
       });
     }
     return this.client;
   }
 
-  /** Run `file` (absolute path). Resolves with the report, or undefined when it failed or was refused. */
-  async check(file: string): Promise<RunReport | undefined> {
-    if (!vscode.workspace.isTrusted) {
-      const choice = await vscode.window.showWarningMessage(
-        'NormScope runs your model file to train it, which needs a trusted workspace. Static checks and hovers keep working.',
-        'Manage Workspace Trust',
-      );
-      if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
-      this.ctx.log.warn(`refused to run ${file}: workspace is not trusted`);
+  /** Runs need trust: explain and offer to manage it. Returns false when the workspace is untrusted. */
+  private async requireTrust(file: string): Promise<boolean> {
+    if (vscode.workspace.isTrusted) return true;
+    const choice = await vscode.window.showWarningMessage(
+      'NormScope runs your model file to train it, which needs a trusted workspace. Static checks and hovers keep working.',
+      'Manage Workspace Trust',
+    );
+    if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
+    this.ctx.log.warn(`refused to run ${file}: workspace is not trusted`);
+    return false;
+  }
+
+  /**
+   * What-if: train the model once per candidate normalization at `line` (the current one first, as the
+   * baseline), same data, seed and steps. Resolves undefined when refused or cancelled.
+   */
+  async compare(file: string, line: number, candidates: NormKind[]): Promise<CompareResult | undefined> {
+    if (!(await this.requireTrust(file))) return undefined;
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
+    const original = normAtLine(doc.getText(), file, line);
+    if (!original) {
+      void vscode.window.showWarningMessage(`NormScope: ${vscode.workspace.asRelativePath(file)}:${line} has no normalization call to compare.`);
       return undefined;
     }
+    const all = [original, ...candidates.filter((c) => c !== original)];
+    const s = this.ctx.settings;
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'NormScope: comparing normalizations', cancellable: true }, async (progress, token) => {
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort());
+      const result = await compareNorms(this.worker(), { file, line, candidates: all, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval }, (norm, i, event) => {
+        if (!event) progress.report({ message: `${norm} (${i + 1}/${all.length})`, increment: 100 / all.length });
+      }, abort.signal);
+      for (const c of result.candidates) if (c.norm === original) c.original = true;
+      this.ctx.log.info(`compare ${file}:${line}: ${result.candidates.map((c) => `${c.norm}=${c.finalLoss ?? c.error ?? 'n/a'}`).join(', ')}`);
+      return abort.signal.aborted ? undefined : result;
+    });
+  }
+
+  /** Run `file` (absolute path). Resolves with the report, or undefined when it failed or was refused. */
+  async check(file: string): Promise<RunReport | undefined> {
+    if (!(await this.requireTrust(file))) return undefined;
     this.active.get(file)?.abort();
     const s = this.ctx.settings;
     const runId = `run-${this.nextRunId++}`;
@@ -66,7 +104,7 @@ export class RunManager implements vscode.Disposable {
           token.onCancellationRequested(() => abort.abort());
           let lastStep = 0;
           const report = await this.worker().run(
-            { file, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, timeoutMs: s.runTimeoutSeconds * 1000 },
+            { file, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval },
             (event) => {
               const e = { ...event, runId } as RunEvent;
               this.results.apply(e);

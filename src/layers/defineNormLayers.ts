@@ -311,7 +311,9 @@ export function defineNormLayers(tf: typeof TF): NormLayers {
 
     constructor(args: WeightNormalizationArgs) {
       const { layer: spec, ...rest } = args;
-      const layer = spec instanceof tf.layers.Layer ? spec : deserializeLayer(spec);
+      // Duck-typed: `tf.layers.Layer` may be a subclass of the class the layer was made from (NormScope's tf shim).
+      const layer = typeof (spec as { getClassName?: unknown }).getClassName === 'function'
+        ? spec as TF.layers.Layer : deserializeLayer(spec as { className: string; config: ConfigDict });
       if (!WEIGHT_NORMALIZABLE.includes(layer.getClassName())) {
         throw new Error(`WeightNormalization can wrap ${WEIGHT_NORMALIZABLE.join(', ')} layers, not ${layer.getClassName()} '${layer.name}'.`);
       }

@@ -31,8 +31,16 @@ function typeScriptBody(): string {
     + `export const { ${NORM_LAYER_EXPORTS.join(', ')} } = defineNormLayers(tf);\n`;
 }
 
-/** The generated module's full text in the given format. */
+const cache = new Map<NormLayersFormat, string>();
+
+/** The generated module's full text in the given format (computed once per format). */
 export function normLayersSource(format: NormLayersFormat): string {
+  let text = cache.get(format);
+  if (text === undefined) cache.set(format, (text = generate(format)));
+  return text;
+}
+
+function generate(format: NormLayersFormat): string {
   const body = typeScriptBody();
   if (format === 'ts') return HEADER + body;
   const { outputText, diagnostics } = ts.transpileModule(body, {

@@ -115,8 +115,8 @@ export interface RunOptions {
   samplingInterval: number;
   /** Also time plain (uninstrumented) steps to report the overhead. */
   measureOverhead?: boolean;
-  /** Stop the run (as a `timeout` error) after this long. */
-  timeoutMs?: number;
+  /** What-if run: replace the normalization layer(s) created at this 1-based line of `file` with `to`. */
+  normSwap?: { line: number; to: NormKind };
 }
 
 /** Which backend ran, and why the ones tried before it did not. */

@@ -39,6 +39,8 @@ export type PanelMessage =
 /** One candidate of a what-if comparison. */
 export interface CompareCandidate {
   norm: string;
+  /** The normalization the file has now (the baseline the others are compared with). */
+  original?: boolean;
   finalLoss: number | null;
   loss: (number | null)[];
   gradNorm: (number | null)[];
@@ -51,6 +53,12 @@ export interface CompareResult { file: string; line: number; candidates: Compare
 export interface PanelFunctions {
   /** Deliver one message (fire-and-forget). */
   receive(message: PanelMessage): void;
+  /**
+   * Produce an export exactly as the panel's buttons do (PNG as a data URL, CSV, or the JSON report),
+   * so the host can write it without a save dialog (tests). `chartId` names the chart for 'png'.
+   * Resolves null when there is nothing to export yet.
+   */
+  exportData(kind: 'png' | 'csv' | 'json', chartId?: string): Promise<{ suggestedName: string; data: string } | null>;
 }
 
 /** Functions the host implements; the webview calls them. */

@@ -7,7 +7,7 @@ import type { BundleSourceMap } from './loader/sourceMap';
 
 export type UserErrorCode =
   | 'syntax' | 'no-model' | 'factory-threw' | 'module-threw' | 'shape' | 'unsupported-layer'
-  | 'bad-spec' | 'bad-file' | 'backend' | 'training-failed';
+  | 'bad-spec' | 'bad-file' | 'bad-options' | 'backend' | 'training-failed';
 
 export class UserCodeError extends Error {
   constructor(readonly code: UserErrorCode, message: string, readonly location: Partial<SourceLocation> | null, readonly causeStack?: string) {
@@ -19,7 +19,7 @@ export class UserCodeError extends Error {
    * Wraps anything the user's code threw. The location is the first frame in the user's files of
    * the thrown error's stack (so a throw deep inside tfjs points at the user's call), else `fallback`.
    */
-  static from(e: unknown, code: UserErrorCode, context: string, sourceMap: BundleSourceMap | null, file: string, fallback?: SourceLocation | null): UserCodeError {
+  static from(e: unknown, code: UserErrorCode, context: string, sourceMap: BundleSourceMap | null, file: string, fallback?: Partial<SourceLocation> | null): UserCodeError {
     if (e instanceof UserCodeError) return e;
     const error = e instanceof Error ? e : new Error(String(e));
     const site = sourceMap?.errorSite(error.stack) ?? fallback ?? { file };

@@ -178,8 +178,11 @@ test('parses and indexes a 2,000-line model file in well under 50 ms', () => {
   assert.ok(lineCount >= 1980 && lineCount <= 2000);
   const expected = parseModelSource(src, 'warm.ts').calls.length;
   assert.equal(expected, 8 * 99);
+  // The editor parses with a warm JIT; warm up the same way, then take the best of several runs
+  // so a busy machine does not decide the result.
+  for (let i = 0; i < 15; i++) parseModelSource(src, 'warm.ts');
   let best = Infinity;
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 10; i++) {
     const t0 = performance.now();
     const p = parseModelSource(src, 'big.ts');
     best = Math.min(best, performance.now() - t0);

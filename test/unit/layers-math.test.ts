@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { registerNormLayers } from '../../src/layers';
+import { defineNormLayers, registerNormLayers } from '../../src/layers';
 
 const { GroupNormalization, InstanceNormalization, RMSNormalization, WeightNormalization } = registerNormLayers(tf);
 
@@ -132,6 +132,16 @@ test('WeightNormalization wraps Conv2D with one g per filter and rejects layers 
   assertClose(apply(wrapped, x), plain);
   assert.deepEqual(wrapped.getWeights().map((w) => w.shape), [[2, 2, 2, 3], [3], [3]]);
   assert.throws(() => new WeightNormalization({ layer: tf.layers.flatten({ name: 'flat' }) }), /not Flatten 'flat'/);
+});
+
+test('the layers work with a tf whose Layer is a subclass, as under NormScope\'s tf shim', () => {
+  const shimTf = { ...tf, layers: { ...tf.layers, Layer: class RecordingLayer extends tf.layers.Layer {} } } as typeof tf;
+  const shimmed = defineNormLayers(shimTf);
+  const wrapped = new shimmed.WeightNormalization({ layer: tf.layers.dense({ units: 2 }) });
+  assert.deepEqual((apply(wrapped, tf.ones([3, 4]))).shape, [3, 2]);
+  assert.ok(new shimmed.GroupNormalization() instanceof shimTf.layers.Layer);
+  // Registering again (another tf instance, or a second load of norm-layers.js) replaces, not fails.
+  registerNormLayers(tf);
 });
 
 test('a model with every norm layer trains: loss stays finite and the norm weights move', async () => {

@@ -26,7 +26,7 @@ export interface View {
   reset(store: RunStore | undefined): void;
   /** Draw what changed since the last call; `force` redraws everything (theme change, tab shown). */
   render(force: boolean): void;
-  /** Theme colours changed. */
+  /** Theme colours changed; the app then redraws the shown tab with `force`. */
   retheme(): void;
 }
 

@@ -87,7 +87,6 @@ export class DepthView implements View {
 
   retheme(): void {
     if (this.chart) applyTheme(this.chart, this.ctx.theme);
-    this.render(true);
   }
 
   private renderTable(store: RunStore): void {

@@ -53,8 +53,7 @@ export class HeatmapsView implements View {
   }
 
   retheme(): void {
-    for (const e of this.entries) e.renderer.setTheme(this.ctx.theme);
-    this.render(true);
+    for (const e of this.entries) { e.renderer.setTheme(this.ctx.theme); e.drawn = -1; }
   }
 
   private draw(entry: Entry): void {

@@ -3,15 +3,15 @@
  * thicker). Clicking a line opens that layer's detail.
  */
 import { ChartCard } from '../card';
-import { applyTheme, createLineChart, type LineChart } from '../charts';
+import { applyTheme } from '../charts';
 import { el } from '../dom';
-import { fillLineChart, type SeriesInput } from '../lineSeries';
+import { ManyLinesChart } from '../manyLines';
 import { flagsByLayer, layerColor } from '../series';
 import type { RunStore } from '../store';
 import { isDark } from '../theme';
 import { OVERVIEW_STATS, type View, type ViewContext } from './context';
 
-interface Entry { card: ChartCard; chart: LineChart; stat: (typeof OVERVIEW_STATS)[number]['stat']; drawn: number }
+interface Entry { card: ChartCard; lines: ManyLinesChart; stat: (typeof OVERVIEW_STATS)[number]['stat']; drawn: number }
 
 export class OverviewView implements View {
   readonly element: HTMLElement;
@@ -29,7 +29,7 @@ export class OverviewView implements View {
   }
 
   reset(store: RunStore | undefined): void {
-    for (const e of this.entries) { e.chart.destroy(); e.card.remove(); }
+    for (const e of this.entries) { e.lines.destroy(); e.card.remove(); }
     this.entries = [];
     this.store = store;
     this.empty.hidden = store !== undefined;
@@ -38,8 +38,8 @@ export class OverviewView implements View {
       if (store.statIndex(spec.stat) < 0) continue;
       const card = new ChartCard({ id: `overview-${spec.stat}`, title: spec.title, description: spec.description, onExport: (id) => this.ctx.exportPng(id) });
       this.grid.appendChild(card.element);
-      const chart = createLineChart(card.canvas, this.ctx.theme, { xTitle: 'step', yTitle: spec.stat, onPick: (layer) => this.ctx.openLayer(layer) });
-      const entry: Entry = { card, chart, stat: spec.stat, drawn: -1 };
+      const lines = new ManyLinesChart(card, this.ctx.theme, { yTitle: spec.stat, onPick: (layer) => this.ctx.openLayer(layer) });
+      const entry: Entry = { card, lines, stat: spec.stat, drawn: -1 };
       card.onShown = () => { if (!this.element.closest('[hidden]')) this.draw(entry); };
       this.entries.push(entry);
     }
@@ -53,8 +53,7 @@ export class OverviewView implements View {
   }
 
   retheme(): void {
-    for (const e of this.entries) applyTheme(e.chart, this.ctx.theme);
-    this.render(true);
+    for (const e of this.entries) { applyTheme(e.lines.chart, this.ctx.theme); e.drawn = -1; }
   }
 
   private draw(entry: Entry): void {
@@ -64,15 +63,12 @@ export class OverviewView implements View {
     const flagged = flagsByLayer(store.flags);
     const dark = isDark(this.ctx.theme);
     const scale = this.ctx.theme.lineScale;
-    const series: SeriesInput[] = store.run.layers.map((layer, i) => ({
+    entry.lines.setData(store.steps, store.size, store.run.layers.map((layer, i) => ({
       tag: i,
       label: layer.name,
       color: layerColor(i, store.layerCount, dark),
       width: (flagged.has(layer.name) ? 2.5 : 1) * scale,
-      xs: store.steps,
       ys: store.series(entry.stat, i),
-      n: store.size,
-    }));
-    fillLineChart(entry.chart, series);
+    })));
   }
 }

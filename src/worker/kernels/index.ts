@@ -3,15 +3,42 @@
  * without @tensorflow/tfjs-node: wasm gains the conv gradients it lacks, cpu gets faster ones.
  * Call after `await tf.setBackend(name)`. Kernels are overridden per backend and the stock ones
  * are kept, so `restoreStockKernels` can put them back (benchmarks and tests compare both).
+ * Also replaces the Tile and FusedBatchNorm gradients (tile-gradient.ts, batch-norm-grad.ts) while
+ * any backend is registered.
  */
 import * as tf from '@tensorflow/tfjs';
 import { fastKernelsFor } from './kernel-table';
 import type { FastBackendName } from './tensor-access';
+import { tileGradConfig } from './tile-gradient';
+import { BATCH_NORM_GRAD_KERNEL, batchNormGradConfig } from './batch-norm-grad';
 
 export type { FastBackendName } from './tensor-access';
 
 /** Stock configs we replaced, per backend, so they can be restored. `null` = there was none. */
 const replaced = new Map<FastBackendName, Map<string, tf.KernelConfig | null>>();
+
+/**
+ * Gradient functions are global in tfjs (not per backend). Ours compute the same values with far
+ * fewer kernels, so they are installed with the first backend and the stock ones return when
+ * the last backend is restored.
+ */
+let stockGradients: tf.GradConfig[] | null = null;
+
+function overrideGradients(): void {
+  if (stockGradients) return;
+  const stockBatchNorm = tf.getGradient('FusedBatchNorm');
+  const overrides = [tileGradConfig];
+  // Uses our fused kernel only where it is registered (tfjs-node keeps the stock path).
+  if (stockBatchNorm) overrides.push(batchNormGradConfig(stockBatchNorm, () => tf.getKernel(BATCH_NORM_GRAD_KERNEL, tf.getBackend()) != null));
+  stockGradients = overrides.map((g) => tf.getGradient(g.kernelName)).filter((g): g is tf.GradConfig => g != null);
+  for (const g of overrides) tf.registerGradient(g);
+}
+
+function restoreGradients(): void {
+  if (!stockGradients || replaced.size > 0) return;
+  for (const g of stockGradients) tf.registerGradient(g);
+  stockGradients = null;
+}
 
 /**
  * Idempotent: a second call for the same backend registers nothing new.
@@ -32,6 +59,7 @@ export function registerFastKernels(backend: FastBackendName): string[] {
     tf.registerKernel(config);
     registered.push(config.kernelName);
   }
+  overrideGradients();
   return registered;
 }
 
@@ -46,5 +74,6 @@ export function restoreStockKernels(backend: FastBackendName): string[] {
     restored.push(name);
   }
   replaced.delete(backend);
+  restoreGradients();
   return restored;
 }

@@ -21,6 +21,9 @@ export function maxPoolGradByWindows(acc: TensorAccess, dy: tf.TensorInfo, x: tf
   const padTop = info.padInfo.top;
   const padLeft = info.padInfo.left;
   const { out, outValues: dx, inValues: [dyv, xv] } = acc.withOutput(x.shape, [dy, x]);
+  // Per-channel running maximum of the current window; channels are contiguous in NHWC.
+  const best = new Float32Array(C);
+  const at = new Int32Array(C);
   for (let n = 0; n < batchSize; n++) {
     for (let oh = 0; oh < outH; oh++) {
       const hStart = oh * sH - padTop;
@@ -30,18 +33,19 @@ export function maxPoolGradByWindows(acc: TensorAccess, dy: tf.TensorInfo, x: tf
         const wStart = ow * sW - padLeft;
         const w0 = Math.max(0, wStart);
         const w1 = Math.min(inW, wStart + fW);
-        const dyOff = ((n * outH + oh) * outW + ow) * C;
-        for (let c = 0; c < C; c++) {
-          let best = Number.NEGATIVE_INFINITY;
-          let at = -1;
-          for (let h = h0; h < h1; h++) {
-            for (let w = w0; w < w1; w++) {
-              const i = ((n * inH + h) * inW + w) * C + c;
-              if (xv[i] > best) { best = xv[i]; at = i; }
+        best.fill(Number.NEGATIVE_INFINITY);
+        at.fill(-1);
+        for (let h = h0; h < h1; h++) {
+          for (let w = w0; w < w1; w++) {
+            const base = ((n * inH + h) * inW + w) * C;
+            for (let c = 0; c < C; c++) {
+              const v = xv[base + c];
+              if (v > best[c]) { best[c] = v; at[c] = base + c; }
             }
           }
-          if (at >= 0) dx[at] += dyv[dyOff + c];
         }
+        const dyOff = ((n * outH + oh) * outW + ow) * C;
+        for (let c = 0; c < C; c++) if (at[c] >= 0) dx[at[c]] += dyv[dyOff + c];
       }
     }
   }

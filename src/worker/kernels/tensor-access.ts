@@ -10,11 +10,13 @@ export type FastBackendName = 'wasm' | 'cpu';
 
 /** The parts of MathBackendCPU / BackendWasm used here (both are public fields in tfjs 4.22). */
 interface CpuBackendInternals {
+  incRef(dataId: object): void;
   data: { get(dataId: object): { values: tf.backend_util.BackendValues } };
   makeTensorInfo(shape: number[], dtype: tf.DataType, values?: tf.backend_util.BackendValues): tf.TensorInfo;
   disposeIntermediateTensorInfo(info: tf.TensorInfo): void;
 }
 interface WasmBackendInternals {
+  incRef(dataId: object): void;
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): tf.backend_util.TypedArray;
   disposeData(dataId: object): boolean;
@@ -28,10 +30,14 @@ export interface TensorAccess {
    * (in that order, because allocating may grow the wasm heap and detach older views).
    */
   withOutput(shape: number[], inputs: tf.TensorInfo[]): { out: tf.TensorInfo; outValues: Float32Array; inValues: Float32Array[] };
+  /** `withOutput` for a kernel with several float32 outputs. */
+  withOutputs(shapes: number[][], inputs: tf.TensorInfo[]): { outs: tf.TensorInfo[]; outValues: Float32Array[]; inValues: Float32Array[] };
   /** Like `withOutput` for any numeric dtype (int32, bool, float32); values are the backend's own typed arrays. */
   withRawOutput(shape: number[], dtype: tf.DataType, inputs: tf.TensorInfo[]): { out: tf.TensorInfo; outValues: tf.backend_util.TypedArray; inValues: tf.backend_util.TypedArray[] };
   /** Runs another kernel of this backend on raw tensor infos; the caller must `free` the result. */
   run(kernelName: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): tf.TensorInfo;
+  /** A second reference to the same data (refcounted, like the backends' own Reshape). */
+  alias(info: tf.TensorInfo): tf.TensorInfo;
   /** Frees an intermediate made by `run` (never an input or the returned output). */
   free(info: tf.TensorInfo): void;
 }
@@ -58,12 +64,17 @@ export function tensorAccess(backend: unknown, backendName: FastBackendName): Te
   };
   if (backendName === 'cpu') {
     const cpu = backend as CpuBackendInternals;
+    const withOutputs = (shapes: number[][], inputs: tf.TensorInfo[]) => {
+      const outValues = shapes.map((shape) => new Float32Array(shape.reduce((a, b) => a * b, 1)));
+      const outs = shapes.map((shape, i) => cpu.makeTensorInfo(shape, 'float32', outValues[i]));
+      return { outs, outValues, inValues: inputs.map((i) => float32Of(cpu.data.get(i.dataId).values, i)) };
+    };
     return {
       backendName,
+      withOutputs,
       withOutput(shape, inputs) {
-        const outValues = new Float32Array(shape.reduce((a, b) => a * b, 1));
-        const out = cpu.makeTensorInfo(shape, 'float32', outValues);
-        return { out, outValues, inValues: inputs.map((i) => float32Of(cpu.data.get(i.dataId).values, i)) };
+        const { outs, outValues, inValues } = withOutputs([shape], inputs);
+        return { out: outs[0], outValues: outValues[0], inValues };
       },
       withRawOutput(shape, dtype, inputs) {
         const inValues = inputs.map((i) => numericValues(cpu.data.get(i.dataId).values, i));
@@ -72,23 +83,31 @@ export function tensorAccess(backend: unknown, backendName: FastBackendName): Te
         return { out: cpu.makeTensorInfo(shape, dtype, outValues), outValues, inValues };
       },
       run,
+      alias: (info) => { cpu.incRef(info.dataId); return { dataId: info.dataId, shape: info.shape, dtype: info.dtype }; },
       free: (info) => cpu.disposeIntermediateTensorInfo(info),
     };
   }
   const wasm = backend as WasmBackendInternals;
+  const withOutputs = (shapes: number[][], inputs: tf.TensorInfo[]) => {
+    const outs = shapes.map((shape) => wasm.makeOutput(shape, 'float32'));
+    // Views only after every allocation: a heap growth detaches views made earlier.
+    const outValues = outs.map((o) => wasm.typedArrayFromHeap(o) as Float32Array);
+    for (const v of outValues) v.fill(0); // the wasm heap is not zeroed on allocation
+    return { outs, outValues, inValues: inputs.map((i) => float32Of(wasm.typedArrayFromHeap(i), i)) };
+  };
   return {
     backendName,
+    withOutputs,
     withOutput(shape, inputs) {
-      const out = wasm.makeOutput(shape, 'float32');
-      const outValues = wasm.typedArrayFromHeap(out) as Float32Array;
-      outValues.fill(0); // the wasm heap is not zeroed on allocation
-      return { out, outValues, inValues: inputs.map((i) => float32Of(wasm.typedArrayFromHeap(i), i)) };
+      const { outs, outValues, inValues } = withOutputs([shape], inputs);
+      return { out: outs[0], outValues: outValues[0], inValues };
     },
     withRawOutput(shape, dtype, inputs) {
       const out = wasm.makeOutput(shape, dtype);
       return { out, outValues: wasm.typedArrayFromHeap(out), inValues: inputs.map((i) => wasm.typedArrayFromHeap(i)) };
     },
     run,
+    alias: (info) => { wasm.incRef(info.dataId); return { dataId: info.dataId, shape: info.shape, dtype: info.dtype }; },
     free: (info) => { wasm.disposeData(info.dataId); },
   };
 }

@@ -44,3 +44,19 @@ export function l2(squared: number): number {
 export function updateRatio(updateNorm: number, weightNorm: number): number {
   return weightNorm > 0 ? updateNorm / weightNorm : NaN;
 }
+
+/** Count, mean and variance of one tensor, as the device reported them. */
+export interface Moments { size: number; mean: number; variance: number }
+
+/**
+ * Standard deviation of several tensors taken together (a multi-input layer's inputs, e.g. Add or
+ * Concatenate), from each part's moments: with N = Σ nₖ, μ = Σ nₖμₖ / N,
+ * σ² = Σ nₖ(σₖ² + μₖ²) / N − μ². The denominator of `gain` for such layers.
+ */
+export function pooledStd(parts: Moments[]): number {
+  const total = parts.reduce((n, p) => n + p.size, 0);
+  if (total === 0) return NaN;
+  const mean = parts.reduce((s, p) => s + p.size * p.mean, 0) / total;
+  const second = parts.reduce((s, p) => s + p.size * (p.variance + p.mean * p.mean), 0) / total;
+  return Math.sqrt(Math.max(0, second - mean * mean));
+}

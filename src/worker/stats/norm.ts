@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 /** Small constant so that a channel with zero batch variance does not divide by zero. */
-const GAP_EPSILON = 1e-5;
+export const GAP_EPSILON = 1e-5;
 
 /**
  * `gammaMean` = mean_c γ_c, `gammaStd` = √(mean_c (γ_c − gammaMean)²), `gammaMin` = min_c γ_c,

@@ -48,13 +48,20 @@ export function validateSpec(raw: unknown, file: string): TrainingSpec {
 /** The compiled inner model (a Sequential delegates compile and training to its inner model). */
 export interface Trainable {
   optimizer: tf.Optimizer;
+  /** False when compiled with an optimizer instance: model.dispose() then leaves it alive. */
+  ownsOptimizer: boolean;
   lossFunctions: ((yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor)[];
   calculateLosses(): tf.Scalar[];
 }
 
 export function trainableOf(model: tf.LayersModel): Trainable {
-  const inner = (model.getClassName() === 'Sequential' ? (model as unknown as { model: unknown }).model : model) as Trainable & { optimizer_?: tf.Optimizer };
-  return { optimizer: inner.optimizer_ ?? inner.optimizer, lossFunctions: inner.lossFunctions, calculateLosses: () => inner.calculateLosses() };
+  const inner = (model.getClassName() === 'Sequential' ? (model as unknown as { model: unknown }).model : model) as Trainable & { optimizer_?: tf.Optimizer; isOptimizerOwned?: boolean };
+  return {
+    optimizer: inner.optimizer_ ?? inner.optimizer,
+    ownsOptimizer: inner.isOptimizerOwned === true,
+    lossFunctions: inner.lossFunctions,
+    calculateLosses: () => inner.calculateLosses(),
+  };
 }
 
 function defaultLoss(model: tf.LayersModel): string[] {
@@ -107,7 +114,7 @@ export async function batchSource(model: tf.LayersModel, spec: TrainingSpec, req
     return { batchSize, synthetic: true, transient: false, next: async () => batches[i++ % batches.length], dispose: () => batches.forEach((b) => tf.dispose([...b.xs, ...b.ys])) };
   }
   const data = await spec.data();
-  if (data instanceof tf.data.Dataset) return datasetSource(data as tf.data.Dataset<{ xs: unknown; ys: unknown }>, file);
+  if (data instanceof tf.data.Dataset) return datasetSource(data as tf.data.Dataset<tf.TensorContainer>, file);
   const { xs: rawXs, ys: rawYs } = (data ?? {}) as { xs?: unknown; ys?: unknown };
   const xs = asTensorList(rawXs, 'xs', file);
   const ys = asTensorList(rawYs, 'ys', file);
@@ -129,7 +136,7 @@ export async function batchSource(model: tf.LayersModel, spec: TrainingSpec, req
   };
 }
 
-function datasetSource(dataset: tf.data.Dataset<{ xs: unknown; ys: unknown }>, file: string): BatchSource {
+function datasetSource(dataset: tf.data.Dataset<tf.TensorContainer>, file: string): BatchSource {
   let iterator: Awaited<ReturnType<typeof dataset.iterator>> | null = null;
   const source: BatchSource = {
     batchSize: 0,
@@ -143,7 +150,8 @@ function datasetSource(dataset: tf.data.Dataset<{ xs: unknown; ys: unknown }>, f
         item = await iterator.next();
         if (item.done) throw new UserCodeError('bad-spec', 'normscope.data() returned an empty tf.data.Dataset', { file });
       }
-      const batch = { xs: asTensorList(item.value.xs, 'xs', file), ys: asTensorList(item.value.ys, 'ys', file) };
+      const element = (item.value ?? {}) as { xs?: unknown; ys?: unknown };
+      const batch = { xs: asTensorList(element.xs, 'xs', file), ys: asTensorList(element.ys, 'ys', file) };
       source.batchSize = batch.xs[0].shape[0];
       return batch;
     },

@@ -19,7 +19,7 @@ export const SYNTHETIC_BATCHES = 4;
 
 /** The activation that produces model output `index`, read from the layer that makes it. */
 export function outputKind(model: tf.LayersModel, index: number): OutputKind {
-  const layer = model.outputLayers[index] as tf.layers.Layer & { activation?: { getClassName(): string } };
+  const layer = model.outputs[index].sourceLayer as tf.layers.Layer & { activation?: { getClassName(): string } };
   const name = layer.getClassName() === 'Softmax' ? 'softmax' : layer.activation?.getClassName?.().toLowerCase();
   return name === 'softmax' ? 'softmax' : name === 'sigmoid' ? 'sigmoid' : 'linear';
 }

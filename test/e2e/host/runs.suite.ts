@@ -27,7 +27,7 @@ suite('training runs', () => {
     assert.equal(diag.range.start.line, deadLine);
     const pos = new vscode.Position(deadLine, editor.document.lineAt(deadLine).text.indexOf('dense') + 2);
     const text = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', editor.document.uri, pos));
-    assert.match(text, /dead_relu/);
+    assert.match(text, /dead\\?_relu/);
     assert.match(text, /\| dead \| 1 \|/);
   });
 

@@ -4,6 +4,7 @@
  */
 import * as assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
+import { editorFlowTests } from './editorFlows';
 import { findWebviewFrame, hoverOver, openFile, paintedCanvases, runCommand, until, waitForWorkbench } from './workbench';
 
 export interface UiTestContext { workspace: string; resultsDir: string }
@@ -47,4 +48,5 @@ export const uiTests: UiTest[] = [
       await until('painted chart canvases', async () => (await paintedCanvases(frame)) >= 2, 60_000, page);
     },
   },
+  ...editorFlowTests,
 ];

@@ -1,0 +1,26 @@
+// `npm run bench [-- --json] [--only backends|overhead]`: NormScope's benchmarks, measured in one run on this
+// machine so that ratios are comparable (machines are shared and noisy: compare ratios, not absolute times).
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { repoRoot } from './vscode-server.mjs';
+
+const require = createRequire(import.meta.url);
+const { values } = parseArgs({ options: { json: { type: 'boolean' }, only: { type: 'string' }, 'no-build': { type: 'boolean' } } });
+if (!values['no-build']) execFileSync(process.execPath, [join(repoRoot, 'esbuild.mjs')], { stdio: ['ignore', 'ignore', 'inherit'], cwd: repoRoot });
+
+const out = { machine: { node: process.version, cpus: (await import('node:os')).cpus().length } };
+if (!values.only || values.only === 'backends') {
+  const { benchBackends } = require(join(repoRoot, 'dist/test/bench/backends.js'));
+  Object.assign(out, await benchBackends());
+}
+if (!values.only || values.only === 'overhead') {
+  const { benchOverhead } = require(join(repoRoot, 'dist/test/bench/overhead.js'));
+  out.overhead = await benchOverhead();
+}
+if (values.json) {
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+} else {
+  console.log(JSON.stringify(out, null, 2));
+}

@@ -1,0 +1,94 @@
+/**
+ * `normscope compare <file>:<line> --to layerNorm,groupNorm,rmsNorm [--steps N] [--batch-size B]
+ * [--backend ...] [--seed S] [--json]`: train the model once per normalization at that line (the current
+ * one included, as the baseline) with the same data, seed and steps, and rank them.
+ * JSON: { file, line, candidates: [{ norm, original?, finalLoss, flags, error? }] }, best first.
+ */
+import { readFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BACKEND_CHOICES, type BackendChoice, type NormKind } from '../protocol/run';
+import { isNormKind, NORM_KINDS } from '../refactor';
+import { compareNorms, normAtLine } from '../runner/compare';
+import { WorkerClient } from '../runner/workerClient';
+
+const USAGE = `Usage: normscope compare <file>:<line> --to ${NORM_KINDS.join(',')} [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--seed S] [--json]`;
+
+class UsageError extends Error {}
+
+function intArg(value: string | undefined, flag: string, fallback?: number): number | undefined {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got '${value}'`);
+  return n;
+}
+
+function parse(argv: string[]) {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { to: { type: 'string' }, steps: { type: 'string' }, 'batch-size': { type: 'string' }, backend: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean', default: false } },
+  });
+  if (positionals.length !== 1) throw new UsageError('expected one <file>:<line>');
+  const colon = positionals[0].lastIndexOf(':');
+  const line = Number(positionals[0].slice(colon + 1));
+  if (colon <= 0 || !Number.isInteger(line) || line < 1) throw new UsageError(`expected <file>:<line>, got '${positionals[0]}'`);
+  const to = (values.to ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (to.length === 0) throw new UsageError(`missing --to (comma-separated, from ${NORM_KINDS.join(', ')})`);
+  for (const t of to) if (!isNormKind(t)) throw new UsageError(`unknown normalization '${t}' in --to; use ${NORM_KINDS.join(', ')}`);
+  const backend = (values.backend ?? 'auto') as BackendChoice;
+  if (!BACKEND_CHOICES.includes(backend)) throw new UsageError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
+  const seed = values.seed === undefined ? 42 : Number(values.seed);
+  if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${values.seed}'`);
+  return { file: resolve(positionals[0].slice(0, colon)), line, to: to as NormKind[], steps: intArg(values.steps, '--steps', 50)!, batchSize: intArg(values['batch-size'], '--batch-size'), backend, seed, json: values.json ?? false };
+}
+
+export async function compareCommand(argv: string[], workerPath: string): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  let args;
+  try {
+    args = parse(argv);
+  } catch (e) {
+    process.stderr.write(`normscope compare: ${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  let text: string;
+  try {
+    text = readFileSync(args.file, 'utf8');
+  } catch (e) {
+    process.stderr.write(`normscope compare: cannot read ${args.file}: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const original = normAtLine(text, args.file, args.line);
+  if (!original) {
+    process.stderr.write(`normscope compare: ${relative(process.cwd(), args.file) || args.file}:${args.line} has no normalization call (BatchNorm, LayerNorm, GroupNorm, RMSNorm, InstanceNorm) to compare\n`);
+    return 2;
+  }
+  const candidates = [original, ...args.to.filter((t) => t !== original)];
+  const client = new WorkerClient({ workerPath, runTimeoutMs: 300_000, log: (level, m) => { if (process.env.NORMSCOPE_DEBUG || level === 'error') process.stderr.write(`[${level}] ${m}\n`); } });
+  const tty = !args.json && process.stderr.isTTY === true;
+  try {
+    const result = await compareNorms(client, { file: args.file, line: args.line, candidates, steps: args.steps, batchSize: args.batchSize, backend: args.backend, seed: args.seed, samplingInterval: 1 }, (norm, i, event) => {
+      if (tty && !event) process.stderr.write(`training candidate ${i + 1}/${candidates.length}: ${norm}\n`);
+    });
+    for (const c of result.candidates) if (c.norm === original) c.original = true;
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    } else {
+      process.stdout.write(`Compare normalizations at ${relative(process.cwd(), args.file)}:${args.line} (${args.steps} steps, seed ${args.seed})\n\n`);
+      process.stdout.write(`  ${'norm'.padEnd(14)} ${'final loss'.padStart(12)}  findings\n`);
+      for (const c of result.candidates) {
+        const loss = c.finalLoss === null ? (c.error ? 'failed' : 'non-finite') : c.finalLoss.toPrecision(4);
+        const findings = c.error ?? (c.flags.map((f) => f.kind).join(', ') || '–');
+        process.stdout.write(`  ${(c.norm + (c.original ? '*' : '')).padEnd(14)} ${loss.padStart(12)}  ${findings}\n`);
+      }
+      process.stdout.write('\n  * the normalization the file has now. Best first.\n');
+    }
+    return result.candidates.every((c) => c.error) ? 2 : 0;
+  } finally {
+    client.dispose();
+  }
+}

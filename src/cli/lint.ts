@@ -1,0 +1,74 @@
+/**
+ * `normscope lint <file> [--json] [--batch-size B]`: the static rules only (src/analysis/lint) — no
+ * code runs, so it is safe on untrusted files. Exit 0 with the findings (JSON `{ file, flags }` or a
+ * table), 2 on a usage or read error.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { lintSource } from '../analysis/lint';
+import type { Finding } from '../protocol/run';
+
+const USAGE = 'Usage: normscope lint <file.js|file.ts> [--json] [--batch-size B]';
+
+function fail(message: string): number {
+  process.stderr.write(`normscope lint: ${message}\n${USAGE}\n`);
+  return 2;
+}
+
+/** Findings as an aligned table with the message and fix under each row. */
+export function formatFindings(file: string, flags: readonly Finding[]): string {
+  if (flags.length === 0) return `${file}: no findings\n`;
+  const rows = flags.map((f) => [
+    f.source ? `${f.source.line}:${f.source.column}` : '-',
+    f.severity,
+    f.kind,
+    f.layer ?? '(model)',
+  ]);
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), ['line', 'severity', 'kind', 'layer'][i].length));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const out = [`${file}`, line(['line', 'severity', 'kind', 'layer'])];
+  flags.forEach((f, i) => {
+    out.push(line(rows[i]));
+    out.push(`    ${f.message}`);
+    if (f.fix) out.push(`    Fix: ${f.fix}`);
+  });
+  const counts = (['error', 'warning', 'info'] as const).map((s) => [s, flags.filter((f) => f.severity === s).length] as const).filter(([, n]) => n > 0);
+  out.push(`${flags.length} finding${flags.length === 1 ? '' : 's'} (${counts.map(([s, n]) => `${n} ${s}`).join(', ')})`);
+  return `${out.join('\n')}\n`;
+}
+
+export async function lintCommand(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { json: { type: 'boolean', default: false }, 'batch-size': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (e) {
+    return fail(e instanceof Error ? e.message : String(e));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1) return fail(positionals.length === 0 ? 'missing <file>' : `expected one file, got ${positionals.length}`);
+  let batchSize: number | undefined;
+  if (values['batch-size'] !== undefined) {
+    batchSize = Number(values['batch-size']);
+    if (!Number.isInteger(batchSize) || batchSize < 1) return fail(`--batch-size must be a positive integer, got '${values['batch-size']}'`);
+  }
+  const file = resolve(positionals[0]);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return fail(code === 'ENOENT' ? `${file}: no such file` : code === 'EISDIR' ? `${file}: is a directory` : `${file}: ${(e as Error).message}`);
+  }
+  const flags = lintSource(text, file, batchSize !== undefined ? { batchSize } : {});
+  process.stdout.write(values.json ? `${JSON.stringify({ file, flags }, null, 2)}\n` : formatFindings(file, flags));
+  return 0;
+}

@@ -1,0 +1,67 @@
+/**
+ * One-click refactors: quick fixes on NormScope findings and refactor actions on any layer call
+ * (swap norms, insert/remove a norm, weight norm, pre-norm). Each applies as one undoable WorkspaceEdit.
+ */
+import * as vscode from 'vscode';
+import { applyRefactor, availableRefactors, titleOf, type RefactorAction, type RefactorResult } from '../refactor';
+import type { Finding } from '../protocol/run';
+import type { DocumentIndex } from './documentIndex';
+
+/** Turn a refactor result into one WorkspaceEdit (text edits plus files created next to the model). */
+export function toWorkspaceEdit(doc: vscode.TextDocument, result: RefactorResult): vscode.WorkspaceEdit {
+  const edit = new vscode.WorkspaceEdit();
+  const dir = vscode.Uri.joinPath(doc.uri, '..');
+  for (const file of result.extraFiles) {
+    // ifExists 'keep': the user may have edited an earlier copy; never overwrite it.
+    edit.createFile(vscode.Uri.joinPath(dir, file.path), { ignoreIfExists: true, contents: Buffer.from(file.content, 'utf8') }, { label: result.description, needsConfirmation: false });
+  }
+  for (const e of result.edits) {
+    edit.replace(doc.uri, new vscode.Range(doc.positionAt(e.start), doc.positionAt(e.end)), e.newText, { label: result.description, needsConfirmation: false });
+  }
+  return edit;
+}
+
+class RefactorCodeAction extends vscode.CodeAction {
+  constructor(title: string, kind: vscode.CodeActionKind, readonly doc: vscode.TextDocument, readonly version: number, readonly target: { offset: number } | { line: number }, readonly refactor: RefactorAction) {
+    super(title, kind);
+  }
+}
+
+export class NormCodeActionProvider implements vscode.CodeActionProvider<RefactorCodeAction> {
+  static readonly kinds = [vscode.CodeActionKind.QuickFix, vscode.CodeActionKind.RefactorRewrite];
+
+  constructor(private readonly index: DocumentIndex, private readonly findingOf: (uri: vscode.Uri, d: vscode.Diagnostic) => Finding | undefined, private readonly log: vscode.LogOutputChannel) {}
+
+  provideCodeActions(doc: vscode.TextDocument, range: vscode.Range | vscode.Selection, context: vscode.CodeActionContext): RefactorCodeAction[] {
+    const out: RefactorCodeAction[] = [];
+    const text = doc.getText();
+    const parsed = this.index.get(doc);
+    for (const diag of context.diagnostics) {
+      const finding = this.findingOf(doc.uri, diag);
+      if (!finding?.refactor) continue;
+      const target = { offset: doc.offsetAt(diag.range.start) };
+      try {
+        applyRefactor(text, doc.fileName, target, finding.refactor, parsed);
+      } catch (e) {
+        this.log.trace(`no quick fix for ${finding.kind}: ${e instanceof Error ? e.message : String(e)}`);
+        continue;
+      }
+      const action = new RefactorCodeAction(`NormScope: ${titleOf(finding.refactor)}`, vscode.CodeActionKind.QuickFix, doc, doc.version, target, finding.refactor);
+      action.diagnostics = [diag];
+      action.isPreferred = true;
+      out.push(action);
+    }
+    if (!context.only || context.only.contains(vscode.CodeActionKind.RefactorRewrite) || vscode.CodeActionKind.RefactorRewrite.contains(context.only)) {
+      for (const offered of availableRefactors(text, doc.fileName, { offset: doc.offsetAt(range.start) }, parsed)) {
+        out.push(new RefactorCodeAction(`NormScope: ${offered.title}`, vscode.CodeActionKind.RefactorRewrite.append('normscope'), doc, doc.version, offered.target as { offset: number }, offered.action));
+      }
+    }
+    return out;
+  }
+
+  resolveCodeAction(action: RefactorCodeAction): RefactorCodeAction {
+    if (action.doc.version !== action.version) return action;
+    action.edit = toWorkspaceEdit(action.doc, applyRefactor(action.doc.getText(), action.doc.fileName, action.target, action.refactor, this.index.get(action.doc)));
+    return action;
+  }
+}

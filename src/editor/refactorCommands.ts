@@ -1,0 +1,61 @@
+/**
+ * Refactor commands reached from hovers and the panel: "Swap normalization…" (pick a target norm) and
+ * "Compare normalizations…" (what-if runs of each candidate, then Apply the chosen one).
+ */
+import * as vscode from 'vscode';
+import { applyRefactor, availableRefactors, NORM_SPECS, type NormKind } from '../refactor';
+import type { CompareResult } from '../protocol/webview';
+import type { NormScopeContext } from './context';
+import type { DocumentIndex } from './documentIndex';
+import { toWorkspaceEdit } from './codeActions';
+import type { PanelBridge } from './panelBridge';
+import type { RunManager } from './runs';
+
+async function applySwap(doc: vscode.TextDocument, line: number, to: NormKind, index: DocumentIndex): Promise<boolean> {
+  const result = applyRefactor(doc.getText(), doc.fileName, { line }, { action: 'swap', to }, index.get(doc));
+  return vscode.workspace.applyEdit(toWorkspaceEdit(doc, result), { isRefactoring: true });
+}
+
+export function registerRefactorCommands(ctx: NormScopeContext, index: DocumentIndex, runs: RunManager, panel: PanelBridge): void {
+  let lastCompare: { file: string; line: number; result: CompareResult } | undefined;
+
+  ctx.own(vscode.commands.registerCommand('normscope.swapNorm', async (file?: string, line?: number) => {
+    const editor = vscode.window.activeTextEditor;
+    const doc = file ? await vscode.workspace.openTextDocument(vscode.Uri.file(file)) : editor?.document;
+    if (!doc) return false;
+    const at = line ?? (editor ? editor.selection.active.line + 1 : 1);
+    const swaps = availableRefactors(doc.getText(), doc.fileName, { line: at }, index.get(doc)).filter((o) => o.action.action === 'swap');
+    if (swaps.length === 0) {
+      void vscode.window.showInformationMessage(`NormScope: ${vscode.workspace.asRelativePath(doc.uri)}:${at} has no normalization call to swap.`);
+      return false;
+    }
+    const pick = await vscode.window.showQuickPick(
+      [...swaps.map((o) => ({ label: o.title, to: (o.action as { to: NormKind }).to, description: NORM_SPECS[(o.action as { to: NormKind }).to].className })),
+        { label: '$(beaker) Compare normalizations…', to: undefined, description: 'train each candidate briefly and compare' }],
+      { title: 'NormScope: swap normalization', placeHolder: 'Replace this normalization layer with…' },
+    );
+    if (!pick) return false;
+    if (!pick.to) return vscode.commands.executeCommand('normscope.compareNorms', doc.uri.fsPath, at);
+    return applySwap(doc, at, pick.to, index);
+  }));
+
+  ctx.own(vscode.commands.registerCommand('normscope.compareNorms', async (file?: string, line?: number, candidates?: NormKind[]) => {
+    const editor = vscode.window.activeTextEditor;
+    const target = file ?? editor?.document.uri.fsPath;
+    const at = line ?? (editor ? editor.selection.active.line + 1 : undefined);
+    if (!target || !at) return undefined;
+    const result = await runs.compare(target, at, candidates ?? ['batchNorm', 'layerNorm', 'groupNorm', 'rmsNorm']);
+    if (!result) return undefined;
+    lastCompare = { file: target, line: at, result };
+    panel.show(target, true).post({ type: 'compare', result });
+    return result;
+  }));
+
+  ctx.own(vscode.commands.registerCommand('normscope.applyCompareCandidate', async (norm: string) => {
+    if (!lastCompare || !(norm in NORM_SPECS)) return false;
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(lastCompare.file));
+    const ok = await applySwap(doc, lastCompare.line, norm as NormKind, index);
+    if (ok) await vscode.window.showTextDocument(doc, { selection: new vscode.Range(lastCompare.line - 1, 0, lastCompare.line - 1, 0) });
+    return ok;
+  }));
+}

@@ -1,0 +1,75 @@
+/**
+ * What-if comparison of normalizations: the same model, data, seed and steps, once per candidate norm
+ * (the layer at one source line swapped in memory by the worker), then a verdict. Host side, no vscode.
+ */
+import { parseModelSource } from '../analysis/layerCalls';
+import type { NormKind, RunOptions, RunReport } from '../protocol/run';
+import { NORM_SPECS } from '../refactor/normKinds';
+import { NORM_KINDS } from '../refactor/types';
+import type { CompareCandidate, CompareResult } from '../protocol/webview';
+import type { RunEvent } from '../protocol/worker';
+import type { WorkerClient } from './workerClient';
+
+export interface CompareOptions extends Omit<RunOptions, 'normSwap'> {
+  line: number;
+  candidates: NormKind[];
+}
+
+/** The normalization created at `line`, read from the source alone (the baseline candidate). */
+export function normAtLine(text: string, file: string, line: number): NormKind | undefined {
+  const call = parseModelSource(text, file).calls.find((c) => c.line === line && c.isNorm);
+  return call ? NORM_KINDS.find((k) => NORM_SPECS[k].className === call.className) : undefined;
+}
+
+/** Mean over layers of the weight-gradient norm at each sampled step: one curve per candidate. */
+export function meanGradNormSeries(report: RunReport): (number | null)[] {
+  const series = report.layers.map((l) => l.stats.gradNorm ?? []).filter((s) => s.some((v) => v !== null && Number.isFinite(v)));
+  const length = Math.max(0, ...series.map((s) => s.length));
+  const out: (number | null)[] = [];
+  for (let i = 0; i < length; i++) {
+    const values = series.map((s) => s[i]).filter((v): v is number => v !== null && v !== undefined && Number.isFinite(v));
+    out.push(values.length ? values.reduce((a, b) => a + b, 0) / values.length : null);
+  }
+  return out;
+}
+
+/** Mean of the last quarter of the loss curve: less noisy than the very last step. */
+export function finalLoss(loss: (number | null)[]): number | null {
+  const finite = loss.filter((v): v is number => v !== null && Number.isFinite(v));
+  if (finite.length === 0 || finite.length < loss.length) return null;
+  const tail = finite.slice(-Math.max(1, Math.ceil(finite.length / 4)));
+  return tail.reduce((a, b) => a + b, 0) / tail.length;
+}
+
+/** Candidates ordered best first: finished runs by final loss, then fewer error findings; failures last. */
+export function rankCandidates(candidates: CompareCandidate[]): CompareCandidate[] {
+  const errors = (c: CompareCandidate) => c.flags.filter((f) => f.severity === 'error').length;
+  return [...candidates].sort((a, b) => {
+    if ((a.finalLoss === null) !== (b.finalLoss === null)) return a.finalLoss === null ? 1 : -1;
+    return errors(a) - errors(b) || (a.finalLoss ?? 0) - (b.finalLoss ?? 0);
+  });
+}
+
+export async function compareNorms(
+  client: WorkerClient,
+  options: CompareOptions,
+  onCandidate?: (norm: NormKind, index: number, event?: RunEvent) => void,
+  signal?: AbortSignal,
+): Promise<CompareResult> {
+  const { line, candidates, ...run } = options;
+  const results: CompareCandidate[] = [];
+  for (const [i, norm] of candidates.entries()) {
+    if (signal?.aborted) break;
+    onCandidate?.(norm, i);
+    try {
+      const report = await client.run({ ...run, normSwap: { line, to: norm } }, (e) => onCandidate?.(norm, i, e), signal);
+      results.push({ norm, finalLoss: finalLoss(report.loss), loss: report.loss, gradNorm: meanGradNormSeries(report), flags: report.flags });
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      results.push({ norm, finalLoss: null, loss: [], gradNorm: [], flags: [], error: message });
+      // The same line and model fail the same way for every candidate: stop early on user errors.
+      if (/no normalization layer/.test(message)) break;
+    }
+  }
+  return { file: options.file, line, candidates: rankCandidates(results) };
+}

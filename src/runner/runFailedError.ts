@@ -1,0 +1,16 @@
+/** The Error a failed run rejects with, on both sides of the process boundary. */
+import type { RunError } from '../protocol';
+
+export class RunFailedError extends Error {
+  constructor(readonly runError: RunError) {
+    super(runError.message);
+    this.name = 'RunFailedError';
+  }
+}
+
+/** The RunError inside any rejection (a RunFailedError, or an unexpected Error as 'internal'). */
+export function runErrorOf(e: unknown): RunError {
+  if (e instanceof RunFailedError) return e.runError;
+  const error = e instanceof Error ? e : new Error(String(e));
+  return { code: 'internal', message: error.message, stack: error.stack };
+}

@@ -1,0 +1,56 @@
+/**
+ * `dead`: ReLU-style units that never fire. Rule: SageMaker Debugger DeadRelu — a layer is dead when
+ * more than 50 % of its units are active in fewer than 1 % of samples; `deadFraction` counts units
+ * never active across the whole batch (the same test at batch ≤ 100).
+ * `gamma-collapse`: a normalization layer whose scale γ shrank toward 0 (γ starts at 1), which
+ * multiplies its normalized output by ~0 and silences everything after it.
+ */
+import type { Finding } from '../../protocol/run';
+import { layerFinding, normName, normToInsert, num, pct, type RunStats } from './series';
+
+export function detectDead(rs: RunStats): Finding[] {
+  const out: Finding[] = [];
+  for (const layer of rs.layers) {
+    if (layer.isNorm) continue;
+    const dead = rs.series(layer.index, 'deadFraction');
+    const first = rs.firstPersistent((s) => dead[s] > rs.t.deadFraction);
+    if (first < 0) continue;
+    const last = dead[dead.length - 1];
+    const worst = Number.isFinite(last) ? last : dead[first];
+    const next = rs.nextSignificant(layer.index);
+    const hasNormAfter = next?.isNorm ?? false;
+    const norm = normToInsert(layer, rs.input.batchSize);
+    out.push(layerFinding(layer, {
+      kind: 'dead',
+      severity: worst >= 1 ? 'error' : 'warning',
+      step: rs.step(first),
+      message: `${pct(worst)} of the units of ${layer.name} output 0 for every example in the batch (threshold ${pct(rs.t.deadFraction)}). `
+        + 'A ReLU unit whose pre-activation is negative for all inputs gets zero gradient, so it cannot recover and the layer loses capacity'
+        + (worst >= 1 ? '; with every unit dead no gradient reaches the layers before it either.' : '.'),
+      fix: hasNormAfter
+        ? 'Lower the learning rate, check the bias initializer (a large negative bias kills units), or use leakyReLU / He initialization.'
+        : `Normalize the pre-activations so they stay centred around 0 (insert ${normName(norm)}), lower the learning rate, check the bias initializer, or use leakyReLU.`,
+      ...(hasNormAfter ? {} : { refactor: { action: 'insert-norm' as const, norm } }),
+    }));
+  }
+  return out;
+}
+
+export function detectGammaCollapse(rs: RunStats): Finding[] {
+  const out: Finding[] = [];
+  for (const layer of rs.layers) {
+    if (!layer.isNorm) continue;
+    const maxAbs = (s: number) => Math.max(Math.abs(rs.value(s, layer.index, 'gammaMin')), Math.abs(rs.value(s, layer.index, 'gammaMax')));
+    const first = rs.firstPersistent((s) => maxAbs(s) < rs.t.gammaCollapse);
+    if (first < 0) continue;
+    out.push(layerFinding(layer, {
+      kind: 'gamma-collapse',
+      severity: 'warning',
+      step: rs.step(first),
+      message: `Every scale γ of ${layer.name} is below ${num(rs.t.gammaCollapse)} in magnitude (max |γ| = ${num(maxAbs(rs.samples.length - 1))}; γ starts at 1). `
+        + 'The layer multiplies its normalized output by ~0, so it passes almost no signal forward and almost no gradient back: the layer is effectively dead.',
+      fix: 'Lower the learning rate or the weight decay on γ (do not L2-regularize norm scales), and check that the loss does not reward silencing this branch.',
+    }));
+  }
+  return out;
+}

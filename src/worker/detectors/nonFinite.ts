@@ -1,0 +1,58 @@
+/**
+ * `non-finite`: NaN or ±Inf in a layer's activations, gradients or weights, or in the loss.
+ * Reported once, at the first step and the layer where it appeared (everything downstream follows).
+ * NaN alone is ambiguous in `StepSample.values` (it also means "does not apply"), so a weight or
+ * gradient norm counts as non-finite when it is ±Inf or turned NaN after having been finite.
+ */
+import type { Finding, StatName } from '../../protocol/run';
+import { layerFinding, type RunStats } from './series';
+
+const WHY = 'Once a NaN or Inf appears it spreads to every layer it touches and training cannot continue; '
+  + 'it usually comes from an update that is too large (learning rate, exploding gradients) or from dividing by a near-zero variance.';
+const FIX = 'Lower the learning rate, clip gradients (optimizer clipNorm/clipValue), add normalization to keep activations bounded, '
+  + 'and make sure norm layers have a non-zero epsilon.';
+
+function becameNonFinite(rs: RunStats, layer: number, stat: StatName, sample: number): boolean {
+  const v = rs.value(sample, layer, stat);
+  if (v === Infinity || v === -Infinity) return true;
+  if (!Number.isNaN(v)) return false;
+  for (let s = 0; s < sample; s++) if (Number.isFinite(rs.value(s, layer, stat))) return true;
+  return false;
+}
+
+export function detectNonFinite(rs: RunStats): Finding[] {
+  const n = rs.layers.length;
+  for (let s = 0; s < rs.samples.length; s++) {
+    // Forward first: the lowest layer whose output is non-finite is where it started.
+    for (let l = 0; l < n; l++) {
+      if (rs.value(s, l, 'nonFinite') > 0) return [at(rs, l, s, 'activations')];
+    }
+    for (let l = 0; l < n; l++) {
+      if (becameNonFinite(rs, l, 'weightNorm', s)) return [at(rs, l, s, 'weights')];
+    }
+    // Backward pass starts at the output: the highest layer is where gradients first broke.
+    for (let l = n - 1; l >= 0; l--) {
+      if (becameNonFinite(rs, l, 'gradNorm', s) || becameNonFinite(rs, l, 'activationGradNorm', s)) return [at(rs, l, s, 'gradients')];
+    }
+  }
+  const badLoss = rs.input.loss.findIndex((v) => v === null || !Number.isFinite(v));
+  if (badLoss >= 0) {
+    return [{
+      kind: 'non-finite', severity: 'error', layer: null, step: badLoss, source: null,
+      message: `The loss became ${rs.input.loss[badLoss] ?? 'NaN'} at step ${badLoss}. ${WHY}`,
+      fix: FIX,
+    }];
+  }
+  return [];
+}
+
+function at(rs: RunStats, layer: number, sample: number, what: string): Finding {
+  const info = rs.layers[layer];
+  return layerFinding(info, {
+    kind: 'non-finite',
+    severity: 'error',
+    step: rs.step(sample),
+    message: `NaN/Inf first appeared in the ${what} of ${info.name} at step ${rs.step(sample)}. ${WHY}`,
+    fix: FIX,
+  });
+}

@@ -1,0 +1,26 @@
+/**
+ * `saturated`: tanh/sigmoid units stuck in their flat tails. Rule: DeepDiagnosis — more than 50 % of
+ * a tanh/sigmoid layer's inputs beyond ±5, where the slope is below 0.007 (sigmoid) or 0.0002 (tanh).
+ */
+import type { Finding } from '../../protocol/run';
+import { layerFinding, normName, normToInsert, pct, type RunStats } from './series';
+
+export function detectSaturated(rs: RunStats): Finding[] {
+  const out: Finding[] = [];
+  for (const layer of rs.layers) {
+    const sat = rs.series(layer.index, 'saturatedFraction');
+    const first = rs.firstPersistent((s) => sat[s] > rs.t.saturatedFraction);
+    if (first < 0) continue;
+    const norm = normToInsert(layer, rs.input.batchSize);
+    out.push(layerFinding(layer, {
+      kind: 'saturated',
+      severity: 'warning',
+      step: rs.step(first),
+      message: `${pct(sat[first])} of ${layer.name}'s ${layer.activation ?? 'tanh/sigmoid'} inputs are beyond ±5 (threshold ${pct(rs.t.saturatedFraction)}). `
+        + 'There the activation is flat (slope < 0.007 for sigmoid, < 0.0002 for tanh), so almost no gradient passes through and these units stop learning.',
+      fix: `Normalize the pre-activations (insert ${normName(norm)} before the activation), shrink the weight initialization, or lower the learning rate.`,
+      refactor: { action: 'insert-norm', norm },
+    }));
+  }
+  return out;
+}

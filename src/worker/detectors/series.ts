@@ -1,0 +1,127 @@
+/**
+ * Read access to the sampled statistics of a run, and the helpers every detector shares
+ * (persistence over consecutive samples, weight layers, the norm a fix should insert).
+ */
+import type { Finding, LayerInfo, NormKind, StatName, StepSample } from '../../protocol/run';
+import type { DetectorThresholds } from './thresholds';
+
+export interface DetectorInput {
+  layers: LayerInfo[];
+  statNames: readonly StatName[];
+  samples: StepSample[];
+  /** Loss at every step, index = step. */
+  loss: number[];
+  batchSize: number;
+  learningRate?: number;
+}
+
+/** One run's statistics with the thresholds in force. */
+export class RunStats {
+  private readonly statIndex = new Map<StatName, number>();
+  private readonly width: number;
+
+  constructor(readonly input: DetectorInput, readonly t: DetectorThresholds) {
+    input.statNames.forEach((s, i) => this.statIndex.set(s, i));
+    this.width = input.statNames.length;
+  }
+
+  get layers(): LayerInfo[] { return this.input.layers; }
+  get samples(): StepSample[] { return this.input.samples; }
+
+  /** The value of `stat` for layer `layer` in sample `sample`; NaN when absent (null over JSON too). */
+  value(sample: number, layer: number, stat: StatName): number {
+    const col = this.statIndex.get(stat);
+    if (col === undefined) return NaN;
+    const v = this.input.samples[sample].values[layer * this.width + col];
+    return v === null || v === undefined ? NaN : v;
+  }
+
+  /** `stat` of one layer over every sample. */
+  series(layer: number, stat: StatName): number[] {
+    return this.input.samples.map((_, s) => this.value(s, layer, stat));
+  }
+
+  /**
+   * Samples needed for a persistent condition: the threshold, or every usable sample of a short run
+   * (a run that ended in NaN at its second step has one usable sample).
+   */
+  get persistence(): number {
+    const usable = this.input.samples.filter((s) => Number.isFinite(s.loss)).length;
+    return Math.max(1, Math.min(this.t.consecutiveSamples, usable));
+  }
+
+  /**
+   * Index of the first sample that starts `persistence` consecutive samples for which `holds` is
+   * true, or -1. Transient spikes (one bad batch) therefore raise nothing.
+   */
+  firstPersistent(holds: (sample: number) => boolean): number {
+    let run = 0;
+    for (let s = 0; s < this.input.samples.length; s++) {
+      run = holds(s) ? run + 1 : 0;
+      if (run >= this.persistence) return s - run + 1;
+    }
+    return -1;
+  }
+
+  step(sample: number): number {
+    return this.input.samples[sample].step;
+  }
+
+  /** Layers with trainable weights that are not normalizations (Dense, Conv, RNN, Embedding …). */
+  weightLayers(): LayerInfo[] {
+    return this.input.layers.filter((l) => l.paramCount > 0 && !l.isNorm);
+  }
+
+  /** The layer after `index`, skipping layers that only reshape or drop (Dropout, Activation, Flatten…), or undefined. */
+  nextSignificant(index: number): LayerInfo | undefined {
+    return this.input.layers.slice(index + 1).find((l) => !PASS_THROUGH.has(l.className));
+  }
+}
+
+/** Layers that do not change the statistics question being asked about their neighbours. */
+const PASS_THROUGH = new Set(['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'Activation', 'ReLU', 'LeakyReLU']);
+
+/** A finding located at a layer. */
+export function layerFinding(layer: LayerInfo, fields: Omit<Finding, 'layer' | 'source'>): Finding {
+  return { ...fields, layer: layer.name, source: layer.source };
+}
+
+/**
+ * The norm a fix should insert after `layer`: GroupNorm for conv feature maps at small batch
+ * (BN's batch statistics are unreliable below 16 — Wu & He 2018), BatchNorm for conv otherwise,
+ * LayerNorm for dense and recurrent layers (per-example statistics, batch-size independent).
+ */
+export function normToInsert(layer: LayerInfo, batchSize: number): NormKind {
+  const isConv = /^(Conv|SeparableConv|DepthwiseConv)/.test(layer.className);
+  if (isConv) return batchSize < 16 ? 'groupNorm' : 'batchNorm';
+  return 'layerNorm';
+}
+
+/** `0.734` → `73%`. */
+export function pct(x: number): string {
+  return `${Math.round(x * 100)}%`;
+}
+
+/** Short scientific/decimal form for messages. */
+export function num(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  return a >= 1e4 || a < 1e-3 ? x.toExponential(1) : Number(x.toPrecision(3)).toString();
+}
+
+/** What a BatchNorm should become when the batch cannot be trusted: GroupNorm on feature maps, LayerNorm on vectors. */
+export function batchFreeNorm(layer: LayerInfo): NormKind {
+  const shape = Array.isArray(layer.outputShape[0]) ? (layer.outputShape[0] as (number | null)[]) : (layer.outputShape as (number | null)[]);
+  return shape.length > 2 ? 'groupNorm' : 'layerNorm';
+}
+
+const NORM_CLASS_NAMES: Record<NormKind, string> = {
+  batchNorm: 'BatchNormalization', layerNorm: 'LayerNormalization', groupNorm: 'GroupNormalization',
+  rmsNorm: 'RMSNormalization', instanceNorm: 'InstanceNormalization',
+};
+
+/** `layerNorm` → `LayerNormalization`, for messages. */
+export function normName(kind: NormKind): string {
+  return NORM_CLASS_NAMES[kind];
+}

@@ -1,0 +1,184 @@
+/**
+ * A whole instrumented training run, in-process: backend → load the model → layer table → train
+ * `steps` steps measuring every `samplingInterval`-th → report. Used by the worker process
+ * (./main) and directly by tests and the benchmark.
+ *
+ * Failure behaviour: for any failure (the user's code, bad options, a NormScope bug) it first
+ * emits an `error` event and then rejects with a `RunFailedError` carrying the same `RunError`.
+ * Cancellation (the signal) is not a failure: the run stops at the next step boundary and resolves
+ * with `stoppedEarly: 'cancelled'`. Every tensor and variable the run created is released, whatever
+ * the outcome, so the process stays usable for the next run.
+ */
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { STAT_NAMES, type BackendReport, type Finding, type LayerInfo, type RunEvent, type RunOptions, type RunReport, type StepSample } from '../protocol';
+import { RunFailedError } from '../runner/runFailedError';
+import { selectBackend } from './backend';
+import { toRunError, UserCodeError } from './errors';
+import { findingsFor } from './flags';
+import { Instrumenter } from './instrument/hooks';
+import { DeviceMeter, HostMeter, viewFor } from './instrument/meters';
+import { describeLayers, type LayerProbe } from './instrument/probes';
+import { instrumentedStep, plainStep, StepError, type StepContext } from './instrument/step';
+import { loadModel, type LoadedModel } from './loader';
+import { buildReport } from './report';
+import { withSeededRandom } from './training/seed';
+import { batchSource, ensureCompiled, learningRateOf, trainableOf, validateSpec, type BatchSource } from './training/spec';
+import { ProgressBatcher } from './progress';
+
+/** Default batch size for synthesized data when neither the options nor the spec give one. */
+export const DEFAULT_BATCH_SIZE = 32;
+
+/** Plain steps timed after the run (when `measureOverhead`) to report the instrumentation cost. */
+export const OVERHEAD_STEPS = 10;
+
+/** Times plain steps after the measured ones, so they do not change what was measured. */
+async function timePlainSteps(ctx: StepContext, src: BatchSource, count: number, into: number[], signal: AbortSignal): Promise<void> {
+  for (let i = 0; i < count && !signal.aborted; i++) {
+    const batch = await src.next();
+    try {
+      const t = performance.now();
+      plainStep(ctx, batch);
+      into.push(performance.now() - t);
+    } finally {
+      if (src.transient) tf.dispose([...batch.xs, ...batch.ys]);
+    }
+  }
+}
+
+function checkOptions(options: RunOptions): void {
+  const bad = (what: string) => new UserCodeError('bad-options', what, null);
+  if (!options.file || !fs.existsSync(options.file)) throw new UserCodeError('bad-file', `model file not found: ${options.file}`, null);
+  if (!(Number.isInteger(options.steps) && options.steps > 0)) throw bad(`steps must be a positive integer, got ${options.steps}`);
+  if (options.batchSize !== undefined && !(Number.isInteger(options.batchSize) && options.batchSize > 0)) throw bad(`batchSize must be a positive integer, got ${options.batchSize}`);
+  if (!(Number.isInteger(options.samplingInterval) && options.samplingInterval > 0)) throw bad(`samplingInterval must be a positive integer, got ${options.samplingInterval}`);
+}
+
+/** Releases everything the run made, including variables tfjs scopes do not track. */
+function releaseRun(variablesBefore: Set<string>): void {
+  tf.engine().endScope();
+  const registered = (tf.engine() as unknown as { registeredVariables: Record<string, tf.Variable> }).registeredVariables;
+  for (const [name, variable] of Object.entries(registered)) {
+    if (!variablesBefore.has(name)) variable.dispose();
+  }
+}
+
+/** A step failure as a user error pointing at the layer that failed, or at the user's frame. */
+function stepFailure(e: StepError, probes: LayerProbe[], loaded: LoadedModel, file: string, step: number): UserCodeError {
+  const layer = e.layerIndex !== null ? probes[e.layerIndex]?.info : undefined;
+  const context = `training step ${step} failed${layer ? ` in layer '${layer.name}' (${layer.className})` : ''}`;
+  return UserCodeError.from(e.cause, 'training-failed', context, loaded.sourceMap, file, layer?.source ?? { file });
+}
+
+export async function runTraining(options: RunOptions, emit: (e: RunEvent) => void, signal: AbortSignal, runId: string = randomUUID()): Promise<RunReport> {
+  const started = performance.now();
+  try {
+    checkOptions(options);
+    const backend = await selectBackend(options.backend);
+    emit({ type: 'backend', runId, backend });
+    const report = await trainModel(options, backend, emit, signal, runId, started);
+    emit({ type: 'done', runId, report });
+    return report;
+  } catch (e) {
+    const error = toRunError(e);
+    emit({ type: 'error', runId, error });
+    throw new RunFailedError(error);
+  }
+}
+
+async function trainModel(options: RunOptions, backend: BackendReport, emit: (e: RunEvent) => void, signal: AbortSignal, runId: string, started: number): Promise<RunReport> {
+  const file = options.file;
+  const variablesBefore = new Set(Object.keys((tf.engine() as unknown as { registeredVariables: object }).registeredVariables));
+  tf.engine().startScope();
+  let instrumenter: Instrumenter | null = null;
+  let source: BatchSource | null = null;
+  let model: tf.LayersModel | null = null;
+  let optimizer: tf.Optimizer | null = null;
+  try {
+    const { loaded, spec, src } = await withSeededRandom(options.seed, async () => {
+      const loaded = await loadModel(file);
+      model = loaded.model;
+      const spec = validateSpec(loaded.spec, file);
+      try {
+        ensureCompiled(loaded.model, spec);
+      } catch (e) {
+        throw UserCodeError.from(e, 'bad-spec', 'cannot compile the model with its optimizer and loss', loaded.sourceMap, file, { file });
+      }
+      const src = await batchSource(loaded.model, spec, options.batchSize ?? DEFAULT_BATCH_SIZE, options.seed, file).catch((e) => {
+        throw UserCodeError.from(e, 'bad-spec', 'normscope.data() failed', loaded.sourceMap, file, { file });
+      });
+      return { loaded, spec, src };
+    });
+    source = src;
+    const probes = describeLayers(loaded.model, loaded.sourceOf);
+    instrumenter = new Instrumenter(probes);
+    const trainable = trainableOf(loaded.model);
+    if (!trainable.ownsOptimizer) optimizer = trainable.optimizer;
+    const view = viewFor(backend.name);
+    const ctx: StepContext = {
+      model: loaded.model, trainable, probes, instrumenter,
+      meter: view ? () => new HostMeter(view) : () => new DeviceMeter(),
+      variables: loaded.model.trainableWeights.map((w) => w.read() as tf.Variable),
+    };
+    const steps = spec.steps ?? options.steps;
+    let batch = await src.next();
+    const layers: LayerInfo[] = probes.map((p) => p.info);
+    emit({ type: 'layers', runId, file, layers, statNames: STAT_NAMES, steps, batchSize: src.batchSize, syntheticData: src.synthetic });
+
+    const flagsInput = { layers, statNames: STAT_NAMES, batchSize: src.batchSize, learningRate: learningRateOf(trainable.optimizer) };
+    const samples: StepSample[] = [];
+    const loss: number[] = [];
+    const instrumentedMs: number[] = [];
+    const plainMs: number[] = [];
+    let flags: Finding[] = [];
+    const progress = new ProgressBatcher((batchOfSamples) => emit({ type: 'progress', runId, samples: batchOfSamples }), () => {
+      flags = findingsFor({ ...flagsInput, samples, loss });
+      emit({ type: 'flags', runId, flags });
+    });
+    let stoppedEarly: string | undefined;
+    for (let step = 0; step < steps; step++) {
+      if (signal.aborted) { stoppedEarly = 'cancelled'; break; }
+      if (step > 0) batch = await src.next();
+      try {
+        const t0 = performance.now();
+        if (step % options.samplingInterval === 0) {
+          const { loss: value, values } = instrumentedStep(ctx, batch);
+          const stepMs = performance.now() - t0;
+          instrumentedMs.push(stepMs);
+          loss.push(value);
+          const sample = { step, loss: value, stepMs, values };
+          samples.push(sample);
+          progress.add(sample);
+        } else {
+          loss.push(plainStep(ctx, batch));
+          plainMs.push(performance.now() - t0);
+        }
+      } catch (e) {
+        throw e instanceof StepError ? stepFailure(e, probes, loaded, file, step) : e;
+      } finally {
+        if (src.transient) tf.dispose([...batch.xs, ...batch.ys]);
+      }
+      if (!Number.isFinite(loss[loss.length - 1])) { stoppedEarly = `non-finite loss at step ${step}`; break; }
+      // Let the cancel request (and the host's other messages) in between steps.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    progress.flush(true);
+    if (options.measureOverhead && !stoppedEarly) await timePlainSteps(ctx, src, Math.min(OVERHEAD_STEPS, steps), plainMs, signal);
+    return buildReport({
+      file, backend, steps, batchSize: src.batchSize, syntheticData: src.synthetic, loss, layers, samples, flags,
+      instrumentedMs, plainMs, totalMs: performance.now() - started, stoppedEarly,
+    });
+  } finally {
+    instrumenter?.restore();
+    source?.dispose();
+    try {
+      (model as tf.LayersModel | null)?.dispose();
+    } catch { /* already disposed by the user's code; releaseRun sweeps what is left */ }
+    try {
+      // A model compiled with an optimizer instance does not own (so did not dispose) it.
+      optimizer?.dispose();
+    } catch { /* the model owned and disposed it already */ }
+    releaseRun(variablesBefore);
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The dynamic side of instrumentation: each measured layer's `call` is wrapped so that, during an
+ * instrumented step only, its output is kept for measuring and passed through an identity with a
+ * custom gradient that measures ∂loss/∂output when backprop reaches it. What can only be seen
+ * mid-step (the gradient, BatchNorm's moving statistics before their update, a raw input) is
+ * measured on the spot by the step's Meter; the rest by ./collect after the step. Plain steps run
+ * the original `call` with one extra branch.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Lazy, Meter } from './meters';
+import type { LayerProbe } from './probes';
+
+/** Where a layer's input came from: a measured layer's output, or measured on the spot (e.g. the model input). */
+export type InputRef = { layer: number } | { raw: { size: number; mean: Lazy; variance: Lazy } } | null;
+
+export interface LayerRecord {
+  output: tf.Tensor;
+  inputs: InputRef[];
+  /** ‖∂loss/∂output‖² per use of the layer (summed: the gradient of a reused output adds up). */
+  gradSquared: Lazy[];
+  /** BatchNorm in training mode: moving statistics before this step's update vs. this batch. */
+  gaps?: { meanGap: Lazy; varGap: Lazy };
+}
+
+/** What one instrumented step saw; outputs are kept until `dispose`. */
+export class StepRecording {
+  readonly layers = new Map<number, LayerRecord>();
+  /** Tensor id of a hooked output → the layer that made it. */
+  readonly producedBy = new Map<number, number>();
+  /** Layer whose forward threw, or whose gradient ran last (backprop goes from the top down). */
+  forwardLayer: number | null = null;
+  backwardLayer: number | null = null;
+  private readonly kept: tf.Tensor[] = [];
+
+  constructor(readonly meter: Meter) {}
+
+  keep<T extends tf.Tensor>(t: T): T {
+    this.kept.push(tf.keep(t));
+    return t;
+  }
+
+  dispose(): void {
+    tf.dispose(this.kept);
+    this.kept.length = 0;
+  }
+}
+
+type CallFn = (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor | tf.Tensor[];
+
+export class Instrumenter {
+  private recording: StepRecording | null = null;
+  private readonly restores: (() => void)[] = [];
+
+  constructor(probes: LayerProbe[]) {
+    probes.forEach((probe, index) => this.wrap(probe, index));
+  }
+
+  /** Starts recording; layers called until `end()` are measured with `meter`. */
+  begin(meter: Meter): StepRecording {
+    this.recording = new StepRecording(meter);
+    return this.recording;
+  }
+
+  end(): void {
+    this.recording = null;
+  }
+
+  /** Puts the original `call` methods back (the model may outlive the run in tests). */
+  restore(): void {
+    this.restores.splice(0).forEach((undo) => undo());
+  }
+
+  private wrap(probe: LayerProbe, index: number): void {
+    const layer = probe.layer as unknown as { call: CallFn };
+    const hadOwn = Object.prototype.hasOwnProperty.call(layer, 'call');
+    const original = layer.call;
+    const hook = tf.customGrad(((x: tf.Tensor) => ({
+      value: tf.clone(x),
+      gradFunc: (dy: tf.Tensor) => {
+        const rec = this.recording;
+        const record = rec?.layers.get(index);
+        if (rec && record) {
+          rec.backwardLayer = index;
+          record.gradSquared.push(rec.meter.squaredNorm(dy));
+        }
+        return dy;
+      },
+    })) as unknown as Parameters<typeof tf.customGrad>[0]);
+    const self = this;
+    layer.call = function instrumentedCall(this: unknown, inputs, kwargs) {
+      const rec = self.recording;
+      if (!rec) return original.call(this, inputs, kwargs);
+      const inputList = Array.isArray(inputs) ? inputs : [inputs];
+      rec.forwardLayer = index;
+      const bn = probe.batchNorm;
+      const gaps = bn && kwargs?.training
+        ? rec.meter.batchNormGaps(inputList[0], bn.axis, bn.movingMean.read(), bn.movingVariance.read())
+        : undefined;
+      const out = original.call(this, inputs, kwargs);
+      rec.forwardLayer = null;
+      const first = Array.isArray(out) ? out[0] : out;
+      if (first.dtype !== 'float32') return out;
+      const hooked = hook(first) as tf.Tensor;
+      rec.layers.set(index, { output: rec.keep(hooked), inputs: inputList.map((t) => inputRef(t, rec)), gradSquared: [], gaps });
+      rec.producedBy.set(hooked.id, index);
+      return Array.isArray(out) ? [hooked, ...out.slice(1)] : hooked;
+    };
+    this.restores.push(() => {
+      if (hadOwn) layer.call = original;
+      else delete (layer as { call?: CallFn }).call;
+    });
+  }
+}
+
+function inputRef(t: tf.Tensor, rec: StepRecording): InputRef {
+  const producer = rec.producedBy.get(t.id);
+  if (producer !== undefined) return { layer: producer };
+  return t.dtype === 'float32' ? { raw: { size: t.size, ...rec.meter.moments(t) } } : null;
+}

@@ -1,0 +1,151 @@
+/**
+ * Two ways to measure tensors during and after an instrumented step, with the same results:
+ * - `HostMeter` (cpu, wasm): tensors already live in this process; it reads each one through a
+ *   zero-copy view of the backend's memory, at once, and computes all its statistics in one fused
+ *   pass (../stats/scan). No kernel launches, no transfers, nothing kept alive.
+ * - `DeviceMeter` (any backend, e.g. tfjs-node): reductions run as tfjs ops on the device
+ *   (../stats/activation, ../stats/norm); their scalars are kept and read back in ONE `dataSync`
+ *   at `finish`.
+ * Methods may be called inside the forward or backward pass. Each returns a getter that is valid
+ * after `finish()`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import {
+  deadUnitCount, finiteCount, maxValue, meanAndVariance, minValue, saturatedCount, SIGMOID_SATURATION, squaredNorm,
+  TANH_SATURATION, zeroCount,
+} from '../stats/activation';
+import { batchMoments, gammaStats, GAP_EPSILON, movingMeanGap, movingVarGap } from '../stats/norm';
+import { scanActivation, scanBatchNormGaps, scanMoments, scanSquaredDistance, scanSquaredNorm, scanVector, type ActivationScan } from '../stats/scan';
+import { ReadBatch } from './readback';
+
+export type Lazy = () => number;
+type Lazies<T> = { [K in keyof T]: Lazy };
+/** A tensor's value kept from before an update (host: a copy; device: a kept clone). */
+export type Snapshot = Float32Array | tf.Tensor;
+
+export interface Meter {
+  activation(x: tf.Tensor, countDead: boolean, saturating: 'tanh' | 'sigmoid' | null): Lazies<ActivationScan>;
+  moments(x: tf.Tensor): { mean: Lazy; variance: Lazy };
+  squaredNorm(x: tf.Tensor): Lazy;
+  snapshot(x: tf.Tensor): Snapshot;
+  /** ‖x − snapshot‖²: the squared norm of an update. */
+  squaredDistance(x: tf.Tensor, before: Snapshot): Lazy;
+  vector(x: tf.Tensor): { mean: Lazy; variance: Lazy; min: Lazy; max: Lazy };
+  batchNormGaps(input: tf.Tensor, axis: number, movingMean: tf.Tensor, movingVariance: tf.Tensor): { meanGap: Lazy; varGap: Lazy };
+  scalar(x: tf.Tensor): Lazy;
+  /** Completes all measurements (the device meter's single read) and frees what it kept. */
+  finish(): void;
+  /** Frees what it kept without reading (a failed step). */
+  discard(): void;
+}
+
+const constant = (v: number): Lazy => () => v;
+function lazies<T extends object>(values: T): Lazies<T> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, constant(v as number)])) as Lazies<T>;
+}
+
+type View = (t: tf.Tensor) => ArrayLike<number> & { slice(): Float32Array };
+
+/** A zero-copy view of a float32 tensor's memory on the current backend, or null if it has none. */
+export function viewFor(backendName: string): View | null {
+  const backend = tf.backend() as unknown as {
+    data?: { get(id: object): { values?: Float32Array } };
+    typedArrayFromHeap?: (info: { shape: number[]; dtype: string; dataId: object }) => Float32Array;
+  };
+  if (backendName === 'cpu' && backend.data) {
+    return (t) => backend.data!.get(t.dataId).values ?? (t.dataSync() as Float32Array);
+  }
+  if (backendName === 'wasm' && backend.typedArrayFromHeap) {
+    // Valid until the wasm heap grows: each view is used at once, never stored.
+    return (t) => backend.typedArrayFromHeap!(t);
+  }
+  return null;
+}
+
+export class HostMeter implements Meter {
+  constructor(private readonly view: View) {}
+
+  activation(x: tf.Tensor, countDead: boolean, saturating: 'tanh' | 'sigmoid' | null): Lazies<ActivationScan> {
+    const channels = x.shape[x.rank - 1] ?? 1;
+    const threshold = saturating === 'sigmoid' ? SIGMOID_SATURATION : TANH_SATURATION;
+    return lazies(scanActivation(this.view(x), channels, countDead, saturating, threshold));
+  }
+  moments(x: tf.Tensor) { return lazies(scanMoments(this.view(x))); }
+  squaredNorm(x: tf.Tensor) { return constant(scanSquaredNorm(this.view(x))); }
+  snapshot(x: tf.Tensor): Snapshot { return this.view(x).slice(); }
+  squaredDistance(x: tf.Tensor, before: Snapshot) { return constant(scanSquaredDistance(this.view(x), before as Float32Array)); }
+  vector(x: tf.Tensor) { return lazies(scanVector(this.view(x))); }
+  batchNormGaps(input: tf.Tensor, axis: number, movingMean: tf.Tensor, movingVariance: tf.Tensor) {
+    return lazies(scanBatchNormGaps(this.view(input), input.shape, axis, this.view(movingMean), this.view(movingVariance), GAP_EPSILON));
+  }
+  scalar(x: tf.Tensor) { return constant(this.view(x)[0]); }
+  finish(): void { /* everything was computed on the spot */ }
+  discard(): void { /* nothing kept */ }
+}
+
+export class DeviceMeter implements Meter {
+  private readonly batch = new ReadBatch();
+  private readonly owned: tf.Tensor[] = [];
+
+  /** Runs `compute` in a tidy (the stat functions make intermediates), keeps and queues its scalars. */
+  private queueAll(compute: () => tf.Tensor[]): Lazy[] {
+    return tf.tidy(compute).map((t) => {
+      this.owned.push(tf.keep(t)); // kept: this may run inside the gradient's own tidy scopes
+      const slot = this.batch.add(t);
+      return () => this.batch.value(slot);
+    });
+  }
+
+  activation(x: tf.Tensor, countDead: boolean, saturating: 'tanh' | 'sigmoid' | null): Lazies<ActivationScan> {
+    const [mean, variance, min, max, zeros, finite, ...optional] = this.queueAll(() => {
+      const m = meanAndVariance(x);
+      return [m.mean, m.variance, minValue(x), maxValue(x), zeroCount(x), finiteCount(x),
+        ...(countDead ? [deadUnitCount(x)] : []), ...(saturating ? [saturatedCount(x, saturating)] : [])];
+    });
+    return {
+      mean, variance, min, max, zeros, finite,
+      deadUnits: countDead ? optional[0] : constant(NaN),
+      saturated: saturating ? optional[countDead ? 1 : 0] : constant(NaN),
+    };
+  }
+  moments(x: tf.Tensor) {
+    const [mean, variance] = this.queueAll(() => {
+      const m = meanAndVariance(x);
+      return [m.mean, m.variance];
+    });
+    return { mean, variance };
+  }
+  squaredNorm(x: tf.Tensor) { return this.queueAll(() => [squaredNorm(x)])[0]; }
+  snapshot(x: tf.Tensor): Snapshot {
+    const copy = tf.keep(tf.clone(x)); // shares x's buffer until the optimizer assigns a new one
+    this.owned.push(copy);
+    return copy;
+  }
+  squaredDistance(x: tf.Tensor, before: Snapshot) { return this.queueAll(() => [squaredNorm(tf.sub(x, before as tf.Tensor))])[0]; }
+  vector(x: tf.Tensor) {
+    const [mean, variance, min, max] = this.queueAll(() => {
+      const g = gammaStats(x);
+      return [g.mean, g.variance, g.min, g.max];
+    });
+    return { mean, variance, min, max };
+  }
+  batchNormGaps(input: tf.Tensor, axis: number, movingMean: tf.Tensor, movingVariance: tf.Tensor) {
+    const [meanGap, varGap] = this.queueAll(() => {
+      const { mean, variance } = batchMoments(input, axis);
+      return [movingMeanGap(movingMean, mean, variance), movingVarGap(movingVariance, variance)];
+    });
+    return { meanGap, varGap };
+  }
+  scalar(x: tf.Tensor) { return this.queueAll(() => [tf.clone(x)])[0]; }
+  finish(): void {
+    try {
+      this.batch.read();
+    } finally {
+      this.discard();
+    }
+  }
+  discard(): void {
+    tf.dispose(this.owned);
+    this.owned.length = 0;
+  }
+}

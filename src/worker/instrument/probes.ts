@@ -1,0 +1,81 @@
+/**
+ * The static side of instrumentation: which layers are measured, what kind each is (ReLU-like,
+ * saturating, normalization) and which weights belong to it. Built once per run.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { LayerInfo, SourceLocation } from '../../protocol';
+
+type LayerVariable = tf.LayerVariable;
+
+export interface LayerProbe {
+  info: LayerInfo;
+  layer: tf.layers.Layer;
+  /** Output ≥ 0 with a hard zero (ReLU, ReLU6): dead units are measured. */
+  reluLike: boolean;
+  /** tanh/sigmoid output: saturation is measured. */
+  saturating: 'tanh' | 'sigmoid' | null;
+  /** BatchNormalization: its normalized axis and moving statistics. */
+  batchNorm: { axis: number; movingMean: LayerVariable; movingVariance: LayerVariable } | null;
+  gamma: LayerVariable | null;
+  beta: LayerVariable | null;
+  /** The layer's trainable weights, as the engine variables the optimizer updates. */
+  variables: tf.Variable[];
+}
+
+const RELU_LIKE = new Set(['relu', 'relu6']);
+const NORM_CLASS = /Normalization$/;
+
+function activationName(layer: tf.layers.Layer): string | undefined {
+  const className = layer.getClassName();
+  if (className === 'ReLU') return 'relu';
+  if (className === 'Softmax') return 'softmax';
+  const activation = (layer as unknown as { activation?: { getClassName?: () => string } }).activation;
+  return activation?.getClassName?.();
+}
+
+function outputShapeOf(layer: tf.layers.Layer): LayerInfo['outputShape'] {
+  try {
+    return layer.outputShape as LayerInfo['outputShape'];
+  } catch {
+    return []; // a layer used at several places with different shapes has no single output shape
+  }
+}
+
+function weightNamed(layer: tf.layers.Layer, name: string): LayerVariable | null {
+  const pattern = new RegExp(`(^|/)${name}(_\\d+)?$`);
+  return layer.weights.find((w) => pattern.test(w.originalName) || pattern.test(w.name)) ?? null;
+}
+
+/** Every layer of the model except InputLayers (which compute nothing), in `model.layers` order. */
+export function describeLayers(model: tf.LayersModel, sourceOf: (layer: tf.layers.Layer) => SourceLocation | null): LayerProbe[] {
+  const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
+  return layers.map((layer, index) => {
+    const className = layer.getClassName();
+    const activation = activationName(layer);
+    const isBatchNorm = className === 'BatchNormalization';
+    const movingMean = isBatchNorm ? weightNamed(layer, 'moving_mean') : null;
+    const movingVariance = isBatchNorm ? weightNamed(layer, 'moving_variance') : null;
+    const isNorm = NORM_CLASS.test(className);
+    return {
+      info: {
+        index,
+        name: layer.name,
+        className,
+        outputShape: outputShapeOf(layer),
+        paramCount: layer.countParams(),
+        ...(activation ? { activation } : {}),
+        isNorm,
+        source: sourceOf(layer),
+      },
+      layer,
+      reluLike: activation !== undefined && RELU_LIKE.has(activation),
+      saturating: activation === 'tanh' || activation === 'sigmoid' ? activation : null,
+      batchNorm: movingMean && movingVariance
+        ? { axis: (layer as unknown as { axis: number }).axis ?? -1, movingMean, movingVariance }
+        : null,
+      gamma: isNorm ? weightNamed(layer, 'gamma') : null,
+      beta: isNorm ? weightNamed(layer, 'beta') : null,
+      variables: layer.trainableWeights.map((w) => w.read() as tf.Variable),
+    };
+  });
+}

@@ -1,0 +1,113 @@
+/**
+ * Instrumentation overhead benchmark (issue 3, "Performance"): for an MLP with BN and LN and for a
+ * small CNN (examples/), the median time of an instrumented training step (every layer measured,
+ * every step) against a plain step of the same model on the same batch, alternating the two so
+ * that drift in machine load hits both alike; and the time from `check` start to the first
+ * progress message with a warm worker. Run through `npm run bench -- --json`.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../../src/worker/backend';
+import { Instrumenter } from '../../src/worker/instrument/hooks';
+import { DeviceMeter, HostMeter, viewFor } from '../../src/worker/instrument/meters';
+import { describeLayers } from '../../src/worker/instrument/probes';
+import { instrumentedStep, plainStep, type StepContext } from '../../src/worker/instrument/step';
+import { loadModel } from '../../src/worker/loader';
+import { median } from '../../src/worker/report';
+import { withSeededRandom } from '../../src/worker/training/seed';
+import { batchSource, ensureCompiled, trainableOf, validateSpec } from '../../src/worker/training/spec';
+import { WorkerClient } from '../../src/runner/workerClient';
+import type { BackendChoice } from '../../src/protocol';
+
+export interface OverheadResult { instrumentedStepMs: number; plainStepMs: number; ratio: number }
+
+const WARMUP_STEPS = 5;
+const MEASURED_PAIRS = 30;
+
+function firstExisting(candidates: string[]): string {
+  return candidates.find((p) => fs.existsSync(p)) ?? candidates[0];
+}
+const EXAMPLES = firstExisting([path.resolve(__dirname, '../../../examples'), path.resolve('examples')]);
+const WORKER = firstExisting([path.resolve(__dirname, '../../worker.js'), path.resolve('dist/worker.js')]);
+
+/** Alternates plain and instrumented steps on one model and batch; medians of each. */
+export async function measureModel(file: string, backend: BackendChoice = 'auto'): Promise<OverheadResult> {
+  const report = await selectBackend(backend);
+  const loaded = await withSeededRandom(1, () => loadModel(file));
+  const spec = validateSpec(loaded.spec, file);
+  ensureCompiled(loaded.model, spec);
+  const source = await batchSource(loaded.model, spec, spec.batchSize ?? 32, 1, file);
+  const probes = describeLayers(loaded.model, loaded.sourceOf);
+  const instrumenter = new Instrumenter(probes);
+  const view = viewFor(report.name);
+  const ctx: StepContext = {
+    model: loaded.model, trainable: trainableOf(loaded.model), probes, instrumenter,
+    variables: loaded.model.trainableWeights.map((w) => w.read() as tf.Variable),
+    meter: view ? () => new HostMeter(view) : () => new DeviceMeter(),
+  };
+  const batch = await source.next();
+  const plain: number[] = [];
+  const instrumented: number[] = [];
+  try {
+    for (let i = 0; i < WARMUP_STEPS; i++) {
+      plainStep(ctx, batch);
+      instrumentedStep(ctx, batch);
+    }
+    for (let i = 0; i < MEASURED_PAIRS; i++) {
+      // Alternate which goes first so neither always runs right after a GC-heavy step.
+      const order = i % 2 === 0 ? [false, true] : [true, false];
+      for (const measured of order) {
+        const t = performance.now();
+        if (measured) instrumentedStep(ctx, batch);
+        else plainStep(ctx, batch);
+        (measured ? instrumented : plain).push(performance.now() - t);
+      }
+    }
+  } finally {
+    instrumenter.restore();
+    source.dispose();
+    loaded.model.dispose();
+  }
+  const instrumentedStepMs = median(instrumented);
+  const plainStepMs = median(plain);
+  return { instrumentedStepMs: round(instrumentedStepMs), plainStepMs: round(plainStepMs), ratio: round(instrumentedStepMs / plainStepMs) };
+}
+
+function round(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
+
+/** `check` start → first progress event, on a worker that has already done a run. */
+export async function measureFirstProgress(file: string): Promise<number> {
+  const client = new WorkerClient({ workerPath: WORKER, runTimeoutMs: 60_000 });
+  try {
+    const options = { file, steps: 3, backend: 'auto' as const, seed: 1, samplingInterval: 1 };
+    await client.run(options, () => undefined); // warm: worker started, backend chosen, esbuild loaded
+    const started = performance.now();
+    let first = NaN;
+    await client.run(options, (e) => {
+      if (e.type === 'progress' && Number.isNaN(first)) first = performance.now() - started;
+    });
+    return round(first);
+  } finally {
+    client.dispose();
+  }
+}
+
+export async function benchOverhead(): Promise<{ mlp: OverheadResult; cnn: OverheadResult; firstProgressMs: number }> {
+  const mlp = await measureModel(path.join(EXAMPLES, 'mlp-bn-ln.js'));
+  const cnn = await measureModel(path.join(EXAMPLES, 'cnn-bn.js'));
+  const firstProgressMs = await measureFirstProgress(path.join(EXAMPLES, 'mlp-bn-ln.js'));
+  return { mlp, cnn, firstProgressMs };
+}
+
+// Run directly (node dist/test/bench/overhead.js [--json]) as well as through scripts/bench.mjs.
+if (require.main === module) {
+  benchOverhead().then((result) => {
+    process.stdout.write(process.argv.includes('--json') ? `${JSON.stringify(result)}\n` : `${JSON.stringify(result, null, 2)}\n`);
+  }, (e) => {
+    process.stderr.write(`bench failed: ${(e as Error).stack ?? e}\n`);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,366 @@
+/**
+ * Standalone checks of the panel bundle (dist/webview.js) in headless Chromium, outside VS Code:
+ * the real page from src/panel/html.ts (same CSP) served from 127.0.0.1, a fake acquireVsCodeApi,
+ * and a host side speaking the real protocol over birpc. Streams a 200-layer × 1,000-step run and
+ * measures the redraw time the panel records (`normscope:update` performance measures).
+ * Run alone: node dist/test/e2e/webview-standalone.js [/usr/bin/chromium]
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { chromium, type Page } from 'playwright-core';
+import {
+  STAT_NAMES, openChannel, type Finding, type PanelFunctions, type PanelHostFunctions, type PanelMessage, type PanelRun, type RunReport, type StepSample,
+} from '../../src/protocol';
+import { makeNonce, renderPanelHtml } from '../../src/panel/html';
+import { PanelReplayState } from '../../src/panel/replayState';
+
+export interface CheckResult { name: string; ok: boolean; error?: string }
+export interface StandaloneOutput {
+  results: CheckResult[];
+  /** Median redraw time while streaming 200 layers × 1,000 steps (default 1280×720 view). */
+  updateMs: number;
+  details: { updates: number; p95Ms: number; fullSizeMedianMs: number; allOverviewVisibleMs: number; redrawsPerSecond: number };
+}
+
+const LAYERS = 200;
+const STEPS = 1000;
+const BATCH = 10;
+const XSS_NAME = '<img src=x onerror=alert(1)>';
+const XSS_LAYER = 3;
+const ERROR_RGB = [241, 76, 76];
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+function repoRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'webview'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`webview-standalone: cannot find the repository root above ${__dirname}`);
+    dir = up;
+  }
+  return dir;
+}
+
+// ---- a synthetic run: depth-dependent statistics, one dead layer (with the hostile name) ----
+
+function makeRun(): PanelRun {
+  return {
+    runId: 'bench-run', file: '/workspace/deep-mlp.ts', steps: STEPS, batchSize: 32, syntheticData: true,
+    backend: { name: 'wasm', notes: ['tfjs-node is not installed'] }, statNames: STAT_NAMES,
+    layers: Array.from({ length: LAYERS }, (_, i) => ({
+      index: i, name: i === XSS_LAYER ? XSS_NAME : `dense_${i}`, className: i % 2 ? 'BatchNormalization' : 'Dense',
+      outputShape: [null, 64], paramCount: 4160, activation: i % 2 ? undefined : 'relu', isNorm: i % 2 === 1,
+      source: { file: '/workspace/deep-mlp.ts', line: 10 + i, column: 5 },
+    })),
+  };
+}
+
+function makeSample(step: number): StepSample {
+  const values: number[] = [];
+  for (let layer = 0; layer < LAYERS; layer++) {
+    const depth = layer / LAYERS;
+    const wobble = Math.sin(step / 25 + layer) * 0.1;
+    const dead = layer === XSS_LAYER;
+    for (const stat of STAT_NAMES) {
+      let v: number;
+      switch (stat) {
+        case 'gradNorm': v = dead ? 0 : 10 ** (-1 - 5 * depth) * (1 + wobble) * (layer === 150 && step > 600 ? 1e4 : 1); break;
+        case 'deadFraction': v = dead ? 1 : Math.max(0, 0.05 + wobble * 0.2); break;
+        case 'updateRatio': v = 1e-3 * (1 + wobble) * 10 ** (-2 * depth); break;
+        case 'gammaMean': case 'gammaMin': case 'gammaMax': case 'gammaStd': case 'betaMean': case 'movingMeanGap': case 'movingVarGap':
+          v = layer % 2 ? 1 + wobble - step / 5000 : Number.NaN; break;
+        default: v = (1 - depth) * (1 + wobble) + STAT_NAMES.indexOf(stat) * 0.01;
+      }
+      values.push(v);
+    }
+  }
+  return { step, loss: 2.3 * Math.exp(-step / 300) + 0.05, stepMs: 12 + Math.sin(step) * 0.5, values };
+}
+
+const flags: Finding[] = [
+  { kind: 'dead', severity: 'error', layer: XSS_NAME, step: 5, message: `Layer ${XSS_NAME} outputs 0 for every unit.`, fix: 'Use LeakyReLU or lower the learning rate.', source: null },
+  { kind: 'vanishing', severity: 'warning', layer: 'dense_180', step: 40, message: 'Gradient norm 1e-6 of the first layer\'s.', source: null },
+  { kind: 'exploding', severity: 'error', layer: null, step: 700, message: 'Loss grew 100× in 10 steps.', source: null },
+];
+
+function makeReport(run: PanelRun, samples: StepSample[]): RunReport {
+  const g = STAT_NAMES.indexOf('gradNorm');
+  return {
+    file: run.file, backend: 'wasm', backendNotes: [], steps: STEPS, batchSize: 32, syntheticData: true,
+    loss: samples.map((s) => s.loss), flags, timing: { instrumentedStepMs: 12.1, plainStepMs: 9.8, totalMs: 12_100 },
+    layers: run.layers.map((l) => ({
+      name: l.name, className: l.className, source: l.source, sampledSteps: samples.map((s) => s.step),
+      stats: { gradNorm: samples.map((s) => s.values[l.index * STAT_NAMES.length + g]) },
+    })),
+  };
+}
+
+// ---- page and host ----
+
+function serve(root: string): Promise<http.Server> {
+  const files: Record<string, [string, string]> = {
+    '/dist/webview.js': [join(root, 'dist', 'webview.js'), 'text/javascript'],
+    '/media/panel.css': [join(root, 'media', 'panel.css'), 'text/css'],
+  };
+  const server = http.createServer((req, res) => {
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(renderPanelHtml({ cspSource: origin, nonce: makeNonce(), scriptUri: `${origin}/dist/webview.js`, styleUri: `${origin}/media/panel.css` }));
+    } else if (files[path]) {
+      res.writeHead(200, { 'content-type': files[path][1] });
+      res.end(readFileSync(files[path][0]));
+    } else {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+/** What the fake host saw the webview ask for. */
+interface HostLog { ready: number; reveal: [string, number][]; exports: { kind: string; name: string; data: string }[]; applied: string[] }
+
+async function connect(page: Page, replay: PanelReplayState, log: HostLog) {
+  let toHost: (m: unknown) => void = () => undefined;
+  await page.exposeFunction('__normscopeToHost', (m: unknown) => toHost(m));
+  // A VS Code-like webview API: messages cross JSON; state survives a reload (like setState).
+  await page.addInitScript(() => {
+    const w = window as unknown as Record<string, unknown>;
+    w.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) => (w.__csp as string[]).push(`${e.violatedDirective} ${e.blockedURI}`));
+    w.acquireVsCodeApi = () => ({
+      postMessage: (m: unknown) => (w.__normscopeToHost as (m: unknown) => void)(JSON.parse(JSON.stringify(m))),
+      getState: () => JSON.parse(sessionStorage.getItem('vscodeState') ?? 'null'),
+      setState: (s: unknown) => sessionStorage.setItem('vscodeState', JSON.stringify(s)),
+    });
+    document.addEventListener('DOMContentLoaded', () => {
+      document.body.classList.add('vscode-dark');
+      document.body.style.setProperty('--vscode-editorError-foreground', 'rgb(241, 76, 76)');
+      document.body.style.setProperty('--vscode-editor-background', 'rgb(30, 30, 30)');
+    });
+  });
+  const host: PanelHostFunctions = {
+    ready: async () => { log.ready++; return replay.messages(); },
+    revealLayer: async (runId, layer) => { log.reveal.push([runId, layer]); return true; },
+    saveExport: async (kind, name, data) => { log.exports.push({ kind, name, data }); return `/tmp/exports/${name}`; },
+    applyCandidate: async (norm) => { log.applied.push(norm); return true; },
+  };
+  return openChannel<PanelFunctions, PanelHostFunctions>(host, {
+    // Returning the promise makes birpc wait until the page has the message (paces the stream).
+    post: (m) => page.evaluate((d) => window.postMessage(d, '*'), JSON.parse(JSON.stringify(m))).catch(() => undefined),
+    listen: (handler) => { toHost = handler; return () => { toHost = () => undefined; }; },
+  }, { timeoutMs: 30_000, eventNames: ['receive'] });
+}
+
+/** Non-transparent pixels of a canvas, and whether any is close to `rgb`. */
+async function pixels(page: Page, testId: string, rgb?: number[]): Promise<{ painted: number; matches: number }> {
+  return page.evaluate(({ testId, rgb }) => {
+    const canvas = document.querySelector(`[data-testid="canvas-${testId}"]`) as HTMLCanvasElement | null;
+    if (!canvas || canvas.width === 0) return { painted: 0, matches: 0 };
+    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let painted = 0;
+    let matches = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i + 3] === 0) continue;
+      painted++;
+      if (rgb && data[i + 3] > 200 && Math.abs(data[i] - rgb[0]) + Math.abs(data[i + 1] - rgb[1]) + Math.abs(data[i + 2] - rgb[2]) < 30) matches++;
+    }
+    return { painted, matches };
+  }, { testId, rgb });
+}
+
+const updateDurations = (page: Page) => page.evaluate(() => performance.getEntriesByName('normscope:update').map((e) => e.duration));
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor(s.length / 2)] : Number.NaN; };
+const quantile = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.min(s.length - 1, Math.floor(s.length * q))] : Number.NaN; };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<StandaloneOutput> {
+  const results: CheckResult[] = [];
+  const check = async (name: string, fn: () => Promise<void>) => {
+    try { await fn(); results.push({ name, ok: true }); } catch (e) { results.push({ name, ok: false, error: e instanceof Error ? e.message : String(e) }); }
+  };
+  const assert = (cond: unknown, message: string) => { if (!cond) throw new Error(message); };
+  const root = repoRoot();
+  if (!existsSync(join(root, 'dist', 'webview.js'))) throw new Error('webview-standalone: dist/webview.js is missing; run `npm run build` first');
+  const server = await serve(root);
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS, headless: true });
+  const details = { updates: 0, p95Ms: Number.NaN, fullSizeMedianMs: Number.NaN, allOverviewVisibleMs: Number.NaN, redrawsPerSecond: Number.NaN };
+  let updateMs = Number.NaN;
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    const problems: string[] = [];
+    const dialogs: string[] = [];
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+    page.on('dialog', (d) => { dialogs.push(d.message()); void d.dismiss(); });
+    const replay = new PanelReplayState();
+    const log: HostLog = { ready: 0, reveal: [], exports: [], applied: [] };
+    const rpc = await connect(page, replay, log);
+    const send = async (m: PanelMessage) => { replay.record(m); await rpc.receive(m); };
+    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    await page.waitForFunction(() => document.querySelector('[data-testid="tabs"]') !== null);
+    for (let i = 0; i < 100 && log.ready === 0; i++) await sleep(50);
+
+    await check('webview loads and calls ready()', async () => assert(log.ready === 1, `ready() called ${log.ready} times`));
+
+    // Stream the run the way the worker does: batches of steps.
+    const run = makeRun();
+    const all: StepSample[] = [];
+    await send({ type: 'run-started', run, samples: [], flags: [] });
+    const t0 = Date.now();
+    for (let step = 0; step < STEPS; step += BATCH) {
+      const batch = Array.from({ length: BATCH }, (_, k) => makeSample(step + k));
+      all.push(...batch);
+      await send({ type: 'samples', runId: run.runId, samples: batch });
+      if (step === 300) await send({ type: 'flags', runId: run.runId, flags });
+    }
+    await sleep(100);
+    const streamSeconds = (Date.now() - t0) / 1000;
+    const streamed = await updateDurations(page);
+    updateMs = median(streamed);
+    details.updates = streamed.length;
+    details.p95Ms = quantile(streamed, 0.95);
+    details.redrawsPerSecond = streamed.length / streamSeconds;
+    await send({ type: 'run-done', runId: run.runId, report: makeReport(run, all) });
+
+    await check('redraws are throttled to ≤ 30 per second', async () => assert(details.redrawsPerSecond <= 31, `${details.redrawsPerSecond.toFixed(1)} redraws/s`));
+    await check('no dropped steps: the final state shows step 999 of 1000', async () => {
+      const status = await page.textContent('[data-testid="run-status"]');
+      assert(/^Done: 1000 steps/.test(status ?? ''), `status '${status}'`);
+      const csv = await rpc.exportData('csv');
+      const lines = csv!.data.trimEnd().split('\r\n');
+      assert(lines.length === 1 + LAYERS * STEPS, `${lines.length} CSV lines`);
+      assert(lines[lines.length - 1].startsWith('999,'), `last row '${lines[lines.length - 1].slice(0, 40)}'`);
+    });
+    await check('header shows backend, step time and the synthetic-data notice', async () => {
+      assert((await page.textContent('[data-testid="backend"]')) === 'Backend: wasm', 'backend');
+      assert(/ms\/step/.test((await page.textContent('[data-testid="step-time"]')) ?? ''), 'step time');
+      assert(await page.isVisible('[data-testid="synthetic-notice"]'), 'synthetic notice hidden');
+    });
+    await check('loss and overview charts draw non-blank pixels', async () => {
+      for (const id of ['loss', 'overview-mean', 'overview-std']) {
+        const p = await pixels(page, id);
+        assert(p.painted > 2000, `${id}: ${p.painted} painted pixels`);
+      }
+    });
+
+    // Full-size redraws (1,000 steps stored): each flags message forces one.
+    const before = (await updateDurations(page)).length;
+    for (let i = 0; i < 12; i++) { await send({ type: 'flags', runId: run.runId, flags: [...flags] }); await sleep(60); }
+    details.fullSizeMedianMs = median((await updateDurations(page)).slice(before));
+    await page.setViewportSize({ width: 1280, height: 2600 });
+    await sleep(300);
+    const before2 = (await updateDurations(page)).length;
+    for (let i = 0; i < 8; i++) { await send({ type: 'flags', runId: run.runId, flags: [...flags] }); await sleep(80); }
+    details.allOverviewVisibleMs = median((await updateDurations(page)).slice(before2));
+    await check('all six overview charts draw', async () => {
+      for (const stat of ['mean', 'std', 'gain', 'gradNorm', 'deadFraction', 'updateRatio']) {
+        const p = await pixels(page, `overview-${stat}`);
+        assert(p.painted > 2000, `overview-${stat}: ${p.painted} painted pixels`);
+      }
+    });
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    await check('heatmaps draw non-blank pixels (tab reached by keyboard)', async () => {
+      await page.focus('[data-testid="tab-overview"]');
+      await page.keyboard.press('ArrowRight');
+      assert((await page.getAttribute('[data-testid="tab-heatmaps"]', 'aria-selected')) === 'true', 'ArrowRight did not select Heatmaps');
+      await sleep(100);
+      for (const id of ['heatmap-gradNorm', 'heatmap-deadFraction']) {
+        const p = await pixels(page, id);
+        assert(p.painted > 5000, `${id}: ${p.painted} painted pixels`);
+      }
+    });
+    await check('depth profile highlights the flagged layer in the severity colour', async () => {
+      await page.click('[data-testid="tab-depth"]');
+      await sleep(100);
+      const row = page.locator(`[data-testid="depth-row"][data-layer-index="${XSS_LAYER}"]`);
+      assert((await row.getAttribute('data-severity')) === 'error', `row severity ${await row.getAttribute('data-severity')}`);
+      assert((await row.getAttribute('data-kinds')) === 'dead', 'row kinds');
+      const p = await pixels(page, 'depth', ERROR_RGB);
+      assert(p.painted > 2000 && p.matches > 20, `depth canvas: ${p.painted} painted, ${p.matches} in the error colour`);
+      assert((await page.locator('[data-testid="depth-row"][data-severity="none"]').count()) === LAYERS - 2, 'other rows not flagged');
+    });
+    await check('a hostile layer name shows literally and never runs', async () => {
+      const text = await page.textContent(`[data-testid="depth-row"][data-layer-index="${XSS_LAYER}"] [data-testid="depth-open"]`);
+      assert(text === XSS_NAME, `shown as '${text}'`);
+      assert((await page.locator('img').count()) === 0, 'an <img> element was created');
+      assert(dialogs.length === 0, `dialogs: ${dialogs.join(', ')}`);
+    });
+    await check('clicking a layer opens its detail; Reveal asks the host', async () => {
+      await page.click(`[data-testid="depth-row"][data-layer-index="${XSS_LAYER}"] [data-testid="depth-open"]`);
+      assert((await page.getAttribute('[data-testid="tab-detail"]', 'aria-selected')) === 'true', 'detail tab not selected');
+      assert((await page.textContent('[data-testid="detail-name"]')) === XSS_NAME, 'detail name');
+      assert((await page.locator('[data-testid="detail-findings"] [data-kind="dead"]').count()) === 1, 'dead finding listed');
+      await sleep(100);
+      const p = await pixels(page, 'detail-gradNorm');
+      assert(p.painted > 500, `detail-gradNorm: ${p.painted} painted pixels`);
+      await page.click('[data-testid="reveal-layer"]');
+      for (let i = 0; i < 40 && log.reveal.length === 0; i++) await sleep(25);
+      assert(JSON.stringify(log.reveal) === JSON.stringify([[run.runId, XSS_LAYER]]), `revealLayer calls ${JSON.stringify(log.reveal)}`);
+    });
+    await check('PNG button sends a PNG to saveExport; exportData gives PNG, CSV and JSON', async () => {
+      await page.click('[data-testid="png-loss"]');
+      for (let i = 0; i < 40 && log.exports.length === 0; i++) await sleep(25);
+      const e = log.exports[0];
+      assert(e?.kind === 'png' && e.data.startsWith('data:image/png;base64,') && e.data.length > 2000, `saveExport got ${e?.kind} ${e?.data.length}`);
+      await page.waitForFunction(() => /Saved/.test(document.querySelector('[data-testid="export-status"]')?.textContent ?? ''));
+      const heat = await rpc.exportData('png', 'heatmap-gradNorm');
+      assert(heat?.data.startsWith('data:image/png;base64,') && heat.suggestedName === 'deep-mlp-heatmap-gradNorm.png', `heatmap export ${heat?.suggestedName}`);
+      const json = await rpc.exportData('json');
+      assert(JSON.parse(json!.data).layers.length === LAYERS, 'JSON is the run report');
+    });
+    await check('state survives a reload: tab kept, run replayed from the host', async () => {
+      await page.click('[data-testid="tab-depth"]');
+      await page.reload();
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="depth-row"]').length === n, LAYERS, { timeout: 10_000 });
+      assert((await page.getAttribute('[data-testid="tab-depth"]', 'aria-selected')) === 'true', 'depth tab not restored');
+      assert(log.ready === 2, `ready() called ${log.ready} times`);
+      await sleep(200);
+      assert((await pixels(page, 'loss')).painted > 2000, 'loss chart blank after reload');
+    });
+    await check('compare view: curves, verdicts and Apply', async () => {
+      const curve = (f: number) => Array.from({ length: 50 }, (_, i) => 2 * Math.exp(-i / (10 * f)));
+      await send({ type: 'compare', result: { file: run.file, line: 12, candidates: [
+        { norm: 'batchNorm', finalLoss: 0.3, loss: curve(1), gradNorm: curve(2), flags: [{ ...flags[0], kind: 'bn-small-batch', layer: 'bn' }] },
+        { norm: 'layerNorm', finalLoss: 0.4, loss: curve(1.2), gradNorm: curve(1.5), flags: [] },
+        { norm: 'groupNorm', finalLoss: null, loss: [...curve(1).slice(0, 20), null], gradNorm: [], flags: [] },
+      ] } });
+      await page.waitForSelector('[data-testid="compare-row"][data-norm="layerNorm"][data-verdict="best"]');
+      assert((await page.getAttribute('[data-testid="compare-row"][data-norm="groupNorm"]', 'data-verdict')) === 'diverged', 'groupNorm verdict');
+      await sleep(100);
+      assert((await pixels(page, 'compare-loss')).painted > 1000, 'compare loss chart blank');
+      await page.click('[data-testid="apply-layerNorm"]');
+      for (let i = 0; i < 40 && log.applied.length === 0; i++) await sleep(25);
+      assert(log.applied[0] === 'layerNorm', `applyCandidate calls ${log.applied.join(',')}`);
+    });
+    await check('theme switch to light redraws without errors', async () => {
+      await page.evaluate(() => { document.body.classList.replace('vscode-dark', 'vscode-light'); document.body.style.setProperty('--vscode-editor-background', '#ffffff'); });
+      await page.click('[data-testid="tab-overview"]');
+      await sleep(200);
+      assert((await pixels(page, 'overview-mean')).painted > 2000, 'overview blank after theme switch');
+    });
+    await check('no page errors or CSP violations', async () => {
+      const csp = await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp);
+      assert(problems.length === 0 && csp.length === 0, [...problems, ...csp.map((c) => `CSP: ${c}`)].join('; '));
+    });
+    await check(`median redraw ≤ 16 ms at ${LAYERS} layers × ${STEPS} steps`, async () =>
+      assert(updateMs <= 16, `median ${updateMs.toFixed(1)} ms (p95 ${details.p95Ms.toFixed(1)}, full-size ${details.fullSizeMedianMs.toFixed(1)})`));
+    rpc.$close();
+  } finally {
+    await browser.close();
+    server.close();
+  }
+  return { results, updateMs, details };
+}
+
+if (require.main === module) {
+  runStandaloneWebviewChecks(process.argv[2] ?? '/usr/bin/chromium').then((out) => {
+    for (const r of out.results) console.log(`${r.ok ? '✔' : '✘'} ${r.name}${r.ok ? '' : `\n    ${r.error}`}`);
+    console.log(`chart scale benchmark: ${JSON.stringify({ layers: LAYERS, steps: STEPS, medianUpdateMs: Number(out.updateMs.toFixed(2)), ...out.details })}`);
+    process.exitCode = out.results.every((r) => r.ok) ? 0 : 1;
+  }, (e) => { console.error(e); process.exitCode = 1; });
+}

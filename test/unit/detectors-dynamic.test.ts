@@ -1,0 +1,224 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { STAT_NAMES, type Finding, type LayerInfo, type StatName } from '../../src/protocol/run';
+import { DEFAULT_THRESHOLDS, detectFindings, type DetectorInput } from '../../src/worker/detectors';
+
+type Spec = Partial<LayerInfo> & { name: string; className: string };
+type StatFn = (step: number, layer: number) => Partial<Record<StatName, number>>;
+
+/** A healthy baseline every test perturbs: unit variance, modest gradients, update ratio 1e-3. */
+function healthy(step: number, layer: number, info: LayerInfo): Partial<Record<StatName, number>> {
+  const base: Partial<Record<StatName, number>> = { mean: 0.1, variance: 1, std: 1, gain: 1, nonFinite: 0, activationGradNorm: 0.1 };
+  if (info.activation === 'relu') base.deadFraction = 0.05;
+  if (info.activation === 'tanh' || info.activation === 'sigmoid') base.saturatedFraction = 0.02;
+  if (info.paramCount > 0) Object.assign(base, { weightNorm: 5, gradNorm: 0.05 * (1 + layer * 0.1), updateNorm: 5e-3, updateRatio: 1e-3 });
+  if (info.isNorm) Object.assign(base, { gammaMean: 1, gammaStd: 0.05, gammaMin: 0.9, gammaMax: 1.1, betaMean: 0 });
+  if (info.className === 'BatchNormalization') Object.assign(base, { movingMeanGap: 0.1 / (1 + step), movingVarGap: 0.1 });
+  return base;
+}
+
+function makeInput(specs: Spec[], steps: number, perturb: StatFn = () => ({}), extra: Partial<DetectorInput> = {}): DetectorInput {
+  const layers: LayerInfo[] = specs.map((s, index) => ({
+    index, outputShape: [null, 16], paramCount: 0, isNorm: false, source: { file: '/m.js', line: 10 + index, column: 3 }, ...s,
+  }));
+  const samples = [];
+  const loss: number[] = [];
+  for (let step = 0; step < steps; step++) {
+    const values: number[] = [];
+    layers.forEach((info, l) => {
+      const stats = { ...healthy(step, l, info), ...perturb(step, l) };
+      for (const name of STAT_NAMES) values.push(stats[name] ?? NaN);
+    });
+    loss.push(1 / (1 + step));
+    samples.push({ step, loss: loss[step], stepMs: 1, values });
+  }
+  return { layers, statNames: STAT_NAMES, samples, loss, batchSize: 32, learningRate: 1e-3, ...extra };
+}
+
+const dense = (name: string, activation = 'relu', paramCount = 1056): Spec => ({ name, className: 'Dense', activation, paramCount });
+const MLP: Spec[] = [dense('d1'), dense('d2'), dense('d3'), dense('out', 'linear', 17)];
+
+function only(findings: Finding[], kind: Finding['kind']): Finding[] {
+  return findings.filter((f) => f.kind === kind);
+}
+
+test('a healthy run raises nothing', () => {
+  const specs: Spec[] = [
+    { name: 'conv', className: 'Conv2D', activation: 'relu', paramCount: 448, outputShape: [null, 8, 8, 16] },
+    { name: 'bn', className: 'BatchNormalization', isNorm: true, paramCount: 64, outputShape: [null, 8, 8, 16] },
+    dense('d1', 'tanh'), { name: 'ln', className: 'LayerNormalization', isNorm: true, paramCount: 32 }, dense('out', 'linear', 17),
+  ];
+  assert.deepEqual(detectFindings(makeInput(specs, 20)), []);
+  assert.deepEqual(detectFindings(makeInput(specs, 1)), []);
+  assert.deepEqual(detectFindings({ ...makeInput(specs, 0), loss: [] }), []);
+});
+
+test('dead: > 50% of units never active, on the right layer, persistent only', () => {
+  const f = detectFindings(makeInput(MLP, 10, (s, l) => (l === 1 && s >= 4 ? { deadFraction: 0.8 } : {})));
+  const dead = only(f, 'dead');
+  assert.equal(dead.length, 1);
+  assert.equal(dead[0].layer, 'd2');
+  assert.equal(dead[0].step, 4);
+  assert.deepEqual(dead[0].source, { file: '/m.js', line: 11, column: 3 });
+  assert.match(dead[0].message, /80% of the units of d2/);
+  assert.match(dead[0].message, /zero gradient/);
+  assert.deepEqual(dead[0].refactor, { action: 'insert-norm', norm: 'layerNorm' });
+  // One bad sample is noise, not a dead layer.
+  assert.deepEqual(only(detectFindings(makeInput(MLP, 10, (s, l) => (l === 1 && s === 4 ? { deadFraction: 0.9 } : {}))), 'dead'), []);
+  // Exactly at the threshold is not above it; a tuned threshold applies.
+  assert.equal(only(detectFindings(makeInput(MLP, 10, (_s, l) => (l === 0 ? { deadFraction: 0.5 } : {}))), 'dead').length, 0);
+  assert.equal(only(detectFindings(makeInput(MLP, 10, (_s, l) => (l === 0 ? { deadFraction: 0.3 } : {})), { deadFraction: 0.25 }), 'dead').length, 1);
+  // A fully dead layer is an error.
+  assert.equal(only(detectFindings(makeInput(MLP, 5, (_s, l) => (l === 2 ? { deadFraction: 1 } : {}))), 'dead')[0].severity, 'error');
+});
+
+test('gamma-collapse: every |γ| of a norm layer near 0', () => {
+  const specs: Spec[] = [dense('d1'), { name: 'ln', className: 'LayerNormalization', isNorm: true, paramCount: 32 }, dense('out', 'linear', 17)];
+  const f = detectFindings(makeInput(specs, 8, (s, l) => (l === 1 && s >= 2 ? { gammaMin: -0.06, gammaMax: 0.08, gammaMean: 0.005 } : {})));
+  const g = only(f, 'gamma-collapse');
+  assert.deepEqual(g.map((x) => [x.layer, x.step]), [['ln', 2]]);
+  // One channel still alive: not collapsed.
+  assert.deepEqual(only(detectFindings(makeInput(specs, 8, (_s, l) => (l === 1 ? { gammaMin: 0.001, gammaMax: 0.3 } : {}))), 'gamma-collapse'), []);
+});
+
+test('vanishing: tiny RMS gradient (SageMaker rule) names the earliest starved layer', () => {
+  const f = detectFindings(makeInput(MLP, 6, (_s, l) => (l <= 1 ? { gradNorm: 1e-6 } : {})));
+  const v = only(f, 'vanishing');
+  assert.equal(v.length, 1);
+  assert.equal(v[0].layer, 'd1');
+  assert.match(v[0].message, /1 more layer/);
+  assert.equal(v[0].refactor?.action, 'insert-norm');
+  assert.deepEqual(only(f, 'effective-lr'), [], 'a starved layer is not also reported as a learning-rate problem');
+});
+
+test('vanishing: first/last gradient ratio (AutoTrainer rule)', () => {
+  // RMS gradient of d1 = 5e-5/√1056 ≈ 1.5e-6 (above 1e-7), but 1e-3 of the last layer's 0.08.
+  const f = detectFindings(makeInput(MLP, 6, (_s, l) => (l === 0 ? { gradNorm: 5e-5 } : l === 3 ? { gradNorm: 0.08 } : {})));
+  const v = only(f, 'vanishing');
+  assert.deepEqual(v.map((x) => x.layer), ['d1']);
+  assert.match(v[0].message, /ratio/);
+  // Ratio small but first gradient not below 1e-4: no finding.
+  assert.deepEqual(only(detectFindings(makeInput(MLP, 6, (_s, l) => (l === 0 ? { gradNorm: 2e-4 } : l === 3 ? { gradNorm: 1 } : {}))), 'vanishing'), []);
+});
+
+test('exploding: gradient ratio, variance through depth, variance over the run, loss', () => {
+  const ratio = only(detectFindings(makeInput(MLP, 6, (_s, l) => (l === 0 ? { gradNorm: 10 } : l === 3 ? { gradNorm: 0.1 } : {}))), 'exploding');
+  assert.deepEqual(ratio.map((x) => x.layer), ['d1']);
+  assert.match(ratio[0].message, /100× that of out/);
+
+  const deep: Spec[] = Array.from({ length: 6 }, (_, i) => dense(`d${i}`, 'linear'));
+  const depth = only(detectFindings(makeInput(deep, 6, (_s, l) => (l >= 2 ? { variance: 30 ** (l - 1) } : {}))), 'exploding');
+  assert.deepEqual(depth.map((x) => x.layer), ['d2']);
+  assert.match(depth[0].message, /30× per layer from d2 to d5/);
+  // Two growing layers in a row are not yet a trend through depth.
+  assert.deepEqual(only(detectFindings(makeInput(deep, 6, (_s, l) => (l === 3 ? { variance: 20 } : l > 3 ? { variance: 1 } : {}))), 'exploding'), []);
+
+  const overRun = only(detectFindings(makeInput(MLP, 10, (s, l) => (l === 1 ? { variance: 3 ** s } : {}))), 'exploding');
+  assert.deepEqual(overRun.map((x) => [x.layer, x.step]), [['d2', 5]]);
+  // The output layer growing to the targets' scale is learning, not exploding.
+  assert.deepEqual(only(detectFindings(makeInput(MLP, 10, (s, l) => (l === 3 ? { variance: 3 ** s } : {}))), 'exploding'), []);
+
+  const input = makeInput(MLP, 5);
+  input.loss[3] = 2500;
+  const loss = only(detectFindings(input), 'exploding');
+  assert.deepEqual(loss.map((x) => [x.layer, x.step]), [[null, 3]]);
+});
+
+test('non-finite: reported once, at the origin layer, as an error', () => {
+  const f = detectFindings(makeInput(MLP, 8, (s, l) => (s >= 5 && l >= 1 ? { nonFinite: 16, variance: NaN } : {})));
+  const nf = only(f, 'non-finite');
+  assert.deepEqual(nf.map((x) => [x.layer, x.step, x.severity]), [['d2', 5, 'error']]);
+  assert.equal(f[0].kind, 'non-finite', 'errors sort first');
+  assert.deepEqual(only(f, 'effective-lr'), []);
+
+  const grads = only(detectFindings(makeInput(MLP, 8, (s, l) => (s >= 3 && l >= 2 ? { gradNorm: NaN } : {}))), 'non-finite');
+  assert.deepEqual(grads.map((x) => [x.layer, x.step]), [['out', 3]]);
+  assert.match(grads[0].message, /gradients/);
+
+  const input = makeInput(MLP, 4);
+  input.loss.push(NaN);
+  const loss = only(detectFindings(input), 'non-finite');
+  assert.deepEqual(loss.map((x) => [x.layer, x.step]), [[null, 4]]);
+});
+
+test('saturated: > 50% of tanh/sigmoid inputs beyond ±5', () => {
+  const specs = [dense('t1', 'tanh'), dense('s2', 'sigmoid'), dense('out', 'linear', 17)];
+  const f = detectFindings(makeInput(specs, 6, (_s, l) => (l === 1 ? { saturatedFraction: 0.7 } : {})));
+  const sat = only(f, 'saturated');
+  assert.deepEqual(sat.map((x) => x.layer), ['s2']);
+  assert.match(sat[0].message, /70% of s2's sigmoid inputs are beyond ±5/);
+  assert.equal(sat[0].refactor?.action, 'insert-norm');
+});
+
+test('effective-lr: median update ratio outside [1e-5, 1e-1], explaining norm-fed weights', () => {
+  const specs: Spec[] = [dense('d1', 'linear'), { name: 'bn', className: 'BatchNormalization', isNorm: true, paramCount: 64 }, dense('d2'), dense('out', 'linear', 17)];
+  const f = detectFindings(makeInput(specs, 9, (_s, l) => (l === 0 ? { updateRatio: 2e-6 } : l === 2 ? { updateRatio: 0.5 } : {})));
+  const lr = only(f, 'effective-lr');
+  assert.deepEqual(lr.map((x) => [x.layer, x.severity]), [['d2', 'warning'], ['d1', 'info']]);
+  const d1 = lr.find((x) => x.layer === 'd1')!;
+  assert.match(d1.message, /feeds a normalization layer/);
+  assert.match(d1.message, /effective learning rate/);
+  assert.doesNotMatch(lr.find((x) => x.layer === 'd2')!.message, /feeds a normalization/);
+  // A few outlier steps do not move the median.
+  assert.deepEqual(only(detectFindings(makeInput(specs, 9, (s, l) => (l === 2 && s < 3 ? { updateRatio: 0.5 } : {}))), 'effective-lr'), []);
+});
+
+test('bn-train-inference-drift: noisy batch statistics or a gap that does not close; warm-up is not drift', () => {
+  const specs: Spec[] = [
+    { name: 'conv', className: 'Conv2D', activation: 'relu', paramCount: 448, outputShape: [null, 8, 8, 16] },
+    { name: 'bn', className: 'BatchNormalization', isNorm: true, paramCount: 64, outputShape: [null, 8, 8, 16] },
+    dense('out', 'linear', 17),
+  ];
+  const bn = (f: (s: number) => Partial<Record<StatName, number>>) => (s: number, l: number) => (l === 1 ? f(s) : {});
+  // Small batches: the variance gap swings wildly; the fix is a batch-independent norm (GroupNorm on feature maps).
+  const noisy = only(detectFindings({ ...makeInput(specs, 10, bn((s) => ({ movingVarGap: s % 2 ? 40 : 3000 }))), batchSize: 2 }), 'bn-train-inference-drift');
+  assert.deepEqual(noisy.map((x) => [x.layer, x.step, x.refactor]), [['bn', 9, { action: 'swap', to: 'groupNorm' }]]);
+  assert.match(noisy[0].message, /jump from step to step \(batch size 2\)/);
+  // A gap that grows is not closing.
+  const growing = only(detectFindings(makeInput(specs, 10, bn((s) => ({ movingMeanGap: 0.6 + 0.05 * s })))), 'bn-train-inference-drift');
+  assert.deepEqual(growing.map((x) => x.layer), ['bn']);
+  assert.match(growing[0].message, /moving mean is 1 batch σ off/);
+  assert.match(growing[0].message, /not closing/);
+  assert.equal(growing[0].refactor, undefined);
+  // A flat gap over a long run (300 steps sampled every 10): momentum 0.99 would have closed it.
+  const long = makeInput(specs, 31, bn(() => ({ movingVarGap: 2 })));
+  long.samples.forEach((s, i) => { s.step = i * 10; });
+  assert.equal(only(detectFindings(long), 'bn-train-inference-drift').length, 1);
+  // The same flat gap over 10 steps is the moving averages warming up, as is a slowly shrinking one.
+  assert.deepEqual(only(detectFindings(makeInput(specs, 10, bn(() => ({ movingVarGap: 2 })))), 'bn-train-inference-drift'), []);
+  assert.deepEqual(only(detectFindings(makeInput(specs, 12, bn((s) => ({ movingVarGap: 9 * 0.99 ** s })))), 'bn-train-inference-drift'), []);
+  // Below the thresholds nothing is raised however noisy.
+  assert.deepEqual(only(detectFindings(makeInput(specs, 10, bn((s) => ({ movingMeanGap: s % 2 ? 0.01 : 0.4 })))), 'bn-train-inference-drift'), []);
+});
+
+test('effective-lr: too-small steps share a cause and are reported once', () => {
+  const f = only(detectFindings(makeInput(MLP, 6, () => ({ updateRatio: 1e-8 }))), 'effective-lr');
+  assert.equal(f.length, 1);
+  assert.equal(f[0].layer, 'd1');
+  assert.match(f[0].message, /3 more layer\(s\) update as little/);
+  assert.match(f[0].message, /lr = 0.001/);
+});
+
+test('a fully dead layer explains the starved layers before it', () => {
+  const f = detectFindings(makeInput(MLP, 6, (_s, l) => (l === 1 ? { deadFraction: 1 } : l === 0 ? { gradNorm: 0, updateRatio: 0 } : {})));
+  assert.deepEqual(f.map((x) => [x.kind, x.layer]), [['dead', 'd2']]);
+  assert.match(f[0].message, /no gradient reaches the layers before it/);
+});
+
+test('a run cut short by NaN still judges its usable samples', () => {
+  const deep: Spec[] = Array.from({ length: 5 }, (_, i) => dense(`d${i}`, 'linear'));
+  const input = makeInput(deep, 2, (s, l) => (s === 0 ? { variance: 100 ** l } : { nonFinite: 16, variance: NaN }));
+  input.loss[1] = NaN;
+  input.samples[1].loss = NaN;
+  const f = detectFindings(input);
+  assert.deepEqual(only(f, 'exploding').map((x) => [x.layer, x.step]), [['d1', 0]]);
+  assert.deepEqual(only(f, 'non-finite').map((x) => [x.layer, x.step]), [['d0', 1]]);
+});
+
+test('thresholds default to the published values', () => {
+  assert.equal(DEFAULT_THRESHOLDS.deadFraction, 0.5);
+  assert.equal(DEFAULT_THRESHOLDS.vanishingGradient, 1e-7);
+  assert.equal(DEFAULT_THRESHOLDS.explodingRatio, 70);
+  assert.equal(DEFAULT_THRESHOLDS.saturatedFraction, 0.5);
+  assert.deepEqual([DEFAULT_THRESHOLDS.updateRatioMin, DEFAULT_THRESHOLDS.updateRatioMax], [1e-5, 1e-1]);
+});

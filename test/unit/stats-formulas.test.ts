@@ -1,0 +1,150 @@
+// Every statistic on a tensor computed by hand, through both meters (host scan and device ops).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import '../../src/worker/backend';
+import { DeviceMeter, HostMeter, viewFor, type Meter } from '../../src/worker/instrument/meters';
+import * as derived from '../../src/worker/stats/derived';
+
+const close = (actual: number, expected: number, what: string, tolerance = 1e-5) =>
+  assert.ok(Math.abs(actual - expected) <= tolerance, `${what}: expected ${expected}, got ${actual}`);
+
+const meters: [string, () => Meter][] = [
+  ['host', () => new HostMeter(viewFor('cpu')!)],
+  ['device', () => new DeviceMeter()],
+];
+
+for (const [kind, makeMeter] of meters) {
+  test(`${kind} meter: activation statistics of [[1, 0, -2], [3, 0, -2]]`, async () => {
+    await tf.setBackend('cpu');
+    const x = tf.tensor2d([[1, 0, -2], [3, 0, -2]]);
+    const meter = makeMeter();
+    const a = meter.activation(x, true, null);
+    meter.finish();
+    close(a.mean(), 0, 'mean = (1+0-2+3+0-2)/6');
+    close(a.variance(), 3, 'variance = (1+0+4+9+0+4)/6');
+    close(derived.std(a.variance()), Math.sqrt(3), 'std');
+    assert.equal(a.min(), -2);
+    assert.equal(a.max(), 3);
+    close(derived.fraction(a.zeros(), 6), 1 / 3, 'zeroFraction: two exact zeros of six');
+    close(derived.deadFraction(a.deadUnits(), 3), 2 / 3, 'deadFraction: columns 2 (max 0) and 3 (max -2) never > 0');
+    assert.equal(derived.nonFinite(a.finite(), 6), 0);
+    x.dispose();
+  });
+
+  test(`${kind} meter: nonFinite counts NaN, +Inf and -Inf`, () => {
+    const x = tf.tensor1d([1, NaN, Infinity, -Infinity, 0]);
+    const meter = makeMeter();
+    const a = meter.activation(x, false, null);
+    meter.finish();
+    assert.equal(derived.nonFinite(a.finite(), 5), 3);
+    assert.ok(Number.isNaN(a.mean()), 'a NaN makes the mean NaN');
+    x.dispose();
+  });
+
+  test(`${kind} meter: saturation of tanh and sigmoid outputs (|pre-activation| ≥ 5)`, () => {
+    // tanh(5) = 0.9999092: 0.99995 and -0.99991 are beyond it, 0.9999 is not.
+    const tanhOut = tf.tensor1d([0.99995, -0.5, 0.9999, -0.99991, 0.2]);
+    // sigmoid(5) − ½ = 0.4933: 0.999 and 0.003 are that far from ½, 0.5 and 0.6 are not.
+    const sigmoidOut = tf.tensor1d([0.999, 0.5, 0.003, 0.6]);
+    const meter = makeMeter();
+    const t = meter.activation(tanhOut, false, 'tanh');
+    const s = meter.activation(sigmoidOut, false, 'sigmoid');
+    meter.finish();
+    close(derived.fraction(t.saturated(), 5), 0.4, 'tanh saturatedFraction');
+    close(derived.fraction(s.saturated(), 4), 0.5, 'sigmoid saturatedFraction');
+    tf.dispose([tanhOut, sigmoidOut]);
+  });
+
+  test(`${kind} meter: weight, gradient and update norms`, () => {
+    const before = tf.tensor1d([3, 4]);
+    const after = tf.tensor1d([3, 4.5]);
+    const grad = tf.tensor1d([6, 8]);
+    const meter = makeMeter();
+    const w = meter.squaredNorm(before);
+    const g = meter.squaredNorm(grad);
+    const u = meter.squaredDistance(after, meter.snapshot(before));
+    meter.finish();
+    close(derived.l2(w()), 5, 'weightNorm = ‖[3, 4]‖');
+    close(derived.l2(g()), 10, 'gradNorm = ‖[6, 8]‖');
+    close(derived.l2(u()), 0.5, 'updateNorm = ‖[0, 0.5]‖');
+    close(derived.updateRatio(derived.l2(u()), derived.l2(w())), 0.1, 'updateRatio = 0.5 / 5');
+    tf.dispose([before, after, grad]);
+  });
+
+  test(`${kind} meter: gamma and beta statistics`, () => {
+    const gamma = tf.tensor1d([0.5, 1.5, 1, 1]);
+    const beta = tf.tensor1d([1, -3]);
+    const meter = makeMeter();
+    const g = meter.vector(gamma);
+    const b = meter.vector(beta);
+    meter.finish();
+    close(g.mean(), 1, 'gammaMean');
+    close(derived.std(g.variance()), Math.sqrt(0.125), 'gammaStd = √((0.25+0.25+0+0)/4)');
+    assert.equal(g.min(), 0.5);
+    assert.equal(g.max(), 1.5);
+    close(b.mean(), -1, 'betaMean');
+    tf.dispose([gamma, beta]);
+  });
+
+  test(`${kind} meter: BatchNorm moving-statistics gaps`, () => {
+    // Channel 0: batch mean 2, variance 1; channel 1: batch mean 12, variance 4.
+    const input = tf.tensor2d([[1, 10], [3, 14]]);
+    const movingMean = tf.tensor1d([0, 12]);
+    const movingVariance = tf.tensor1d([1, 2]);
+    const meter = makeMeter();
+    const gaps = meter.batchNormGaps(input, -1, movingMean, movingVariance);
+    meter.finish();
+    close(gaps.meanGap(), (2 / 1 + 0 / 2) / 2, 'movingMeanGap = mean(|μ̂−μ|/σ)', 1e-4);
+    close(gaps.varGap(), (0 / 1 + 2 / 4) / 2, 'movingVarGap = mean(|σ̂²−σ²|/σ²)', 1e-4);
+    tf.dispose([input, movingMean, movingVariance]);
+  });
+
+  test(`${kind} meter: BatchNorm gaps on the channel axis of NCHW-like input (axis 1)`, () => {
+    // shape [1, 2, 2]: channel 0 = [1, 3] (mean 2, var 1), channel 1 = [10, 14] (mean 12, var 4).
+    const input = tf.tensor3d([[[1, 3], [10, 14]]]);
+    const movingMean = tf.tensor1d([2, 10]);
+    const movingVariance = tf.tensor1d([1, 4]);
+    const meter = makeMeter();
+    const gaps = meter.batchNormGaps(input, 1, movingMean, movingVariance);
+    meter.finish();
+    close(gaps.meanGap(), (0 + 2 / 2) / 2, 'movingMeanGap', 1e-4);
+    close(gaps.varGap(), 0, 'movingVarGap', 1e-4);
+    tf.dispose([input, movingMean, movingVariance]);
+  });
+}
+
+test('gain = std(output) / std(input), pooled over several inputs', () => {
+  assert.equal(derived.gain(2, 4), 0.5);
+  assert.ok(Number.isNaN(derived.gain(1, 0)), 'no input spread: gain undefined');
+  // Inputs {1, 1} and {3, 3} together: mean 2, variance 1.
+  close(derived.pooledStd([{ size: 2, mean: 1, variance: 0 }, { size: 2, mean: 3, variance: 0 }]), 1, 'pooled std');
+});
+
+test('the meters leave no tensors behind', () => {
+  const x = tf.tensor2d([[1, 2], [3, 4]]);
+  const total = tf.sum(x);
+  const before = tf.memory().numTensors;
+  for (const [, make] of meters) {
+    const m = make();
+    m.activation(x, true, 'tanh');
+    m.squaredDistance(x, m.snapshot(x));
+    m.moments(x);
+    m.scalar(total);
+    m.finish();
+  }
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([x, total]);
+});
+
+test('host and device meters agree on a random tensor', () => {
+  const x = tf.randomNormal([64, 16], 0.3, 2, 'float32', 5);
+  const results = meters.map(([, make]) => {
+    const m = make();
+    const a = m.activation(x, true, 'tanh');
+    m.finish();
+    return [a.mean(), a.variance(), a.min(), a.max(), a.zeros(), a.finite(), a.deadUnits(), a.saturated()];
+  });
+  results[0].forEach((v, i) => close(v, results[1][i], `statistic ${i}`, 1e-4 * Math.max(1, Math.abs(v))));
+  x.dispose();
+});

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { PanelRun, StepSample } from '../../src/protocol';
+import { exportBytes } from '../../src/panel/exportBytes';
+import { contentSecurityPolicy, escapeAttribute, makeNonce, renderPanelHtml } from '../../src/panel/html';
+import { PanelReplayState } from '../../src/panel/replayState';
+
+const run: PanelRun = { runId: 'r1', file: 'm.ts', layers: [], statNames: ['mean'], steps: 10, batchSize: 2, syntheticData: false };
+const s = (step: number): StepSample => ({ step, loss: 1, stepMs: 1, values: [step, step] });
+
+test('panel HTML has a strict nonce CSP and no remote or inline sources', () => {
+  const nonce = makeNonce();
+  assert.match(nonce, /^[A-Za-z0-9+/]{22}==$/);
+  assert.notEqual(nonce, makeNonce());
+  const html = renderPanelHtml({ cspSource: 'https://x.vscode-cdn.net', nonce, scriptUri: 'https://x.vscode-cdn.net/dist/webview.js', styleUri: 'https://x.vscode-cdn.net/media/panel.css' });
+  const csp = /http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(html)?.[1];
+  assert.ok(csp, 'CSP meta present');
+  assert.match(csp, /default-src 'none'/);
+  assert.match(csp, new RegExp(`script-src 'nonce-${nonce.replace(/[+/]/g, '\\$&')}'(;|$)`));
+  assert.match(csp, /style-src https:\/\/x\.vscode-cdn\.net;/);
+  assert.match(csp, /img-src https:\/\/x\.vscode-cdn\.net data:;/);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|\*;|http:/);
+  assert.equal((html.match(/<script/g) ?? []).length, 1);
+  assert.match(html, new RegExp(`<script nonce="${nonce.replace(/[+/]/g, '\\$&')}" src="https://x.vscode-cdn.net/dist/webview.js"></script>`));
+  assert.doesNotMatch(html, /style="/);
+});
+
+test('CSP inputs that could break out of the policy are rejected', () => {
+  assert.throws(() => contentSecurityPolicy("x; script-src 'unsafe-inline'", 'abc='), /invalid webview.cspSource/);
+  assert.throws(() => contentSecurityPolicy('https://x', "a' 'unsafe-inline"), /invalid CSP nonce/);
+  assert.equal(escapeAttribute('a"b<c>&'), 'a&quot;b&lt;c&gt;&amp;');
+});
+
+test('replay state rebuilds the latest run: samples, latest flags, ending, comparison', () => {
+  const state = new PanelReplayState();
+  state.record({ type: 'run-started', run: { ...run, runId: 'old' }, samples: [s(0)], flags: [] });
+  state.record({ type: 'run-started', run, samples: [s(0)], flags: [] });
+  state.record({ type: 'samples', runId: 'r1', samples: [s(1), s(2)] });
+  state.record({ type: 'samples', runId: 'old', samples: [s(3)] });
+  state.record({ type: 'flags', runId: 'r1', flags: [{ kind: 'dead', severity: 'error', layer: 'a', step: 2, message: 'm', source: null }] });
+  state.record({ type: 'focus-layer', runId: 'r1', layerIndex: 0 });
+  state.record({ type: 'run-failed', runId: 'r1', error: { code: 'oom', message: 'out of memory' } });
+  const compare = { type: 'compare' as const, result: { file: 'm.ts', line: 3, candidates: [] } };
+  state.record(compare);
+  const out = state.messages();
+  assert.deepEqual(out.map((m) => m.type), ['run-started', 'run-failed', 'compare']);
+  const started = out[0] as Extract<(typeof out)[number], { type: 'run-started' }>;
+  assert.deepEqual(started.samples.map((x) => x.step), [0, 1, 2]);
+  assert.equal(started.flags[0].kind, 'dead');
+  assert.equal(out[2], compare);
+});
+
+test('replay state caps memory by thinning old samples, always keeping the newest', () => {
+  const state = new PanelReplayState(2 * 20);
+  state.record({ type: 'run-started', run, samples: [], flags: [] });
+  for (let i = 0; i < 100; i++) state.record({ type: 'samples', runId: 'r1', samples: [s(i)] });
+  assert.ok(state.sampleCount <= 20, `${state.sampleCount} samples`);
+  assert.ok(state.thinned > 0);
+  const started = state.messages()[0] as { samples: StepSample[] };
+  assert.equal(started.samples[started.samples.length - 1].step, 99);
+});
+
+test('exportBytes decodes PNG data URLs and refuses anything else', () => {
+  const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2]).toString('base64');
+  assert.deepEqual(Array.from(exportBytes('png', `data:image/png;base64,${png}`).slice(0, 4)), [0x89, 0x50, 0x4e, 0x47]);
+  assert.throws(() => exportBytes('png', 'data:image/jpeg;base64,AAAA'), /PNG data must be a 'data:image\/png;base64,…' URL/);
+  assert.throws(() => exportBytes('png', 'data:image/png;base64,AAAA'), /does not decode to a PNG/);
+  assert.equal(new TextDecoder().decode(exportBytes('csv', 'a,b\r\n')), 'a,b\r\n');
+  assert.throws(() => exportBytes('gif' as 'png', ''), /unknown export kind 'gif'/);
+});

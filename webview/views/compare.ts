@@ -1,0 +1,97 @@
+/**
+ * Compare tab: a what-if run of several norm layers at one place in the model. Loss and
+ * gradient-norm curves per candidate, a verdict table, and "Apply" to rewrite the source.
+ */
+import type { CompareResult } from '../../src/protocol';
+import { ChartCard } from '../card';
+import { applyTheme, createLineChart, type LineChart } from '../charts';
+import { el, formatValue, setChildren } from '../dom';
+import { fillLineChart } from '../lineSeries';
+import type { RunStore } from '../store';
+import { compareVerdicts } from '../verdict';
+import type { View, ViewContext } from './context';
+
+const COLORS = ['#3794ff', '#e5a50a', '#2fb344', '#d63b3b', '#a371f7', '#00b7c3'];
+
+export class CompareView implements View {
+  readonly element: HTMLElement;
+  private readonly intro: HTMLElement;
+  private readonly table: HTMLTableSectionElement;
+  private readonly status: HTMLElement;
+  private readonly lossCard: ChartCard;
+  private readonly gradCard: ChartCard;
+  private lossChart: LineChart | undefined;
+  private gradChart: LineChart | undefined;
+  private result: CompareResult | undefined;
+  private drawn: CompareResult | undefined;
+
+  constructor(private readonly ctx: ViewContext) {
+    this.intro = el('p', { className: 'empty', testId: 'compare-intro' }, 'No comparison yet. Use the "Compare norms" code action on a layer to train the same model with each candidate norm.');
+    this.lossCard = new ChartCard({ id: 'compare-loss', title: 'Loss per candidate', onExport: (id) => ctx.exportPng(id) });
+    this.gradCard = new ChartCard({ id: 'compare-gradNorm', title: 'Total gradient norm per candidate', onExport: (id) => ctx.exportPng(id) });
+    this.table = el('tbody', { testId: 'compare-table' });
+    this.status = el('p', { className: 'muted', testId: 'compare-status', attrs: { role: 'status' } });
+    this.element = el('div', {},
+      this.intro,
+      el('div', { className: 'chart-grid' }, this.lossCard.element, this.gradCard.element),
+      el('table', { className: 'layer-table' },
+        el('thead', {}, el('tr', {}, ...['Norm', 'Final loss', 'Findings', 'Verdict', ''].map((h) => el('th', { attrs: { scope: 'col' } }, h)))),
+        this.table),
+      this.status);
+  }
+
+  /** Comparisons are independent of runs; a new run does not clear them. */
+  reset(_store: RunStore | undefined): void {}
+
+  setResult(result: CompareResult): void {
+    this.result = result;
+  }
+
+  render(force: boolean): void {
+    const result = this.result;
+    this.intro.hidden = result !== undefined;
+    if (!result || (!force && this.drawn === result)) return;
+    this.drawn = result;
+    this.lossChart ??= createLineChart(this.lossCard.canvas, this.ctx.theme, { xTitle: 'step', yTitle: 'loss', legend: true });
+    this.gradChart ??= createLineChart(this.gradCard.canvas, this.ctx.theme, { xTitle: 'step', yTitle: 'grad norm', legend: true });
+    const curves = (pick: 'loss' | 'gradNorm') => result.candidates.map((c, i) => {
+      const ys = Float64Array.from(c[pick], (v) => (v === null ? Number.NaN : v));
+      return { tag: i, label: c.norm, color: COLORS[i % COLORS.length], width: 2 * this.ctx.theme.lineScale, xs: ys.map((_, k) => k), ys, n: ys.length };
+    });
+    fillLineChart(this.lossChart, curves('loss'), { budget: 4000 });
+    fillLineChart(this.gradChart, curves('gradNorm'), { budget: 4000 });
+    const verdicts = compareVerdicts(result.candidates);
+    setChildren(this.table, ...result.candidates.map((c, i) => {
+      const verdict = verdicts[i];
+      const apply = el('button', { testId: `apply-${c.norm}`, attrs: { type: 'button' }, title: `Rewrite ${result.file}:${result.line} to use ${c.norm}` }, 'Apply');
+      apply.disabled = verdict.kind === 'failed';
+      apply.addEventListener('click', () => void this.apply(c.norm, apply));
+      const swatch = el('span', { className: 'swatch', attrs: { 'aria-hidden': 'true' } });
+      swatch.style.backgroundColor = COLORS[i % COLORS.length];
+      return el('tr', { testId: 'compare-row', attrs: { 'data-norm': c.norm, 'data-verdict': verdict.kind } },
+        el('td', {}, swatch, ' ', c.norm),
+        el('td', {}, formatValue(c.finalLoss)),
+        el('td', {}, c.flags.length ? [...new Set(c.flags.map((f) => f.kind))].join(', ') : 'none'),
+        el('td', { className: `verdict ${verdict.kind}` }, verdict.text),
+        el('td', {}, apply));
+    }));
+  }
+
+  retheme(): void {
+    if (this.lossChart) applyTheme(this.lossChart, this.ctx.theme);
+    if (this.gradChart) applyTheme(this.gradChart, this.ctx.theme);
+  }
+
+  private async apply(norm: string, btn: HTMLButtonElement): Promise<void> {
+    btn.disabled = true;
+    this.status.textContent = `Applying ${norm}…`;
+    try {
+      const ok = await this.ctx.applyCandidate(norm);
+      this.status.textContent = ok ? `Applied ${norm}.` : `Could not apply ${norm}: the source changed or the edit was refused.`;
+    } catch (e) {
+      this.status.textContent = `Could not apply ${norm}: ${e instanceof Error ? e.message : String(e)}`;
+    } finally {
+      btn.disabled = false;
+    }
+  }
+}

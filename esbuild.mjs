@@ -64,6 +64,23 @@ function copyWasmBinaries() {
   for (const f of readdirSync(from).filter((f) => f.endsWith('.wasm'))) cpSync(join(from, f), join(to, f));
 }
 
+/**
+ * The worker bundles the user's model with esbuild at run time. esbuild is a native binary, so instead of
+ * bundling it we ship its JS API and this platform's binary under dist/node_modules, where Node resolves
+ * `require('esbuild')` from dist/worker.js in the installed extension (the .vsix carries no node_modules).
+ */
+function copyEsbuildRuntime() {
+  const to = join(dist, 'node_modules');
+  const from = join(root, 'node_modules');
+  for (const f of ['package.json', 'lib/main.js']) {
+    mkdirSync(dirname(join(to, 'esbuild', f)), { recursive: true });
+    cpSync(join(from, 'esbuild', f), join(to, 'esbuild', f));
+  }
+  for (const platform of readdirSync(join(from, '@esbuild'))) {
+    cpSync(join(from, '@esbuild', platform), join(to, '@esbuild', platform), { recursive: true });
+  }
+}
+
 const nodeBundles = [
   ['extension', 'src/extension.ts', 'dist/extension.js'],
   ['worker', 'src/worker/main.ts', 'dist/worker.js'],
@@ -77,6 +94,7 @@ const tests = [
 ];
 
 copyWasmBinaries();
+copyEsbuildRuntime();
 await Promise.all([
   ...nodeBundles.map(([name, entry, outfile]) =>
     build(name, {

@@ -13,7 +13,7 @@ function convBlock(filters, first) {
 
 exports.createModel = () => {
   const model = tf.sequential();
-  [...convBlock(8, true), ...convBlock(16, false)].forEach((layer) => model.add(layer));
+  [...convBlock(16, true), ...convBlock(32, false)].forEach((layer) => model.add(layer));
   model.add(tf.layers.globalAveragePooling2d({}));
   model.add(tf.layers.dense({ units: 5, activation: 'softmax' }));
   return model;

@@ -12,8 +12,8 @@ function hiddenBlock(units) {
 
 function createModel() {
   const model = tf.sequential();
-  model.add(tf.layers.dense({ inputShape: [32], units: 64, activation: 'relu' }));
-  for (const units of [64, 32]) {
+  model.add(tf.layers.dense({ inputShape: [64], units: 128, activation: 'relu' }));
+  for (const units of [128, 64]) {
     for (const layer of hiddenBlock(units)) model.add(layer);
   }
   model.add(tf.layers.layerNormalization());

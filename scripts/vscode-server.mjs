@@ -1,7 +1,7 @@
 // Starts the real VS Code server (installed by setup-vscode-server.mjs) on 127.0.0.1 with NormScope
 // loaded, for `npm start` and the e2e tests. Only loopback is ever bound.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -23,6 +23,21 @@ export function freePort() {
 }
 
 /**
+ * Install NormScope as a user would have it: a copy of what the .vsix ships (VS Code writes metadata into
+ * an installed extension's package.json, so the repo itself must not be linked), with node_modules linked
+ * for the runtime-external packages the worker loads (esbuild, optional tfjs-node).
+ */
+function installCopy(extensionsDir) {
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+  const target = join(extensionsDir, `${pkg.publisher}.${pkg.name}-${pkg.version}`);
+  mkdirSync(target, { recursive: true });
+  for (const entry of ['package.json', 'README.md', 'LICENSE', 'dist', 'media']) {
+    if (existsSync(join(repoRoot, entry))) cpSync(join(repoRoot, entry), join(target, entry), { recursive: true, filter: (src) => !src.includes(`${join('dist', 'test')}`) });
+  }
+  symlinkSync(join(repoRoot, 'node_modules'), join(target, 'node_modules'), 'dir');
+}
+
+/**
  * Start a server. `settings` become the user settings of a fresh profile (e.g. workspace trust off for
  * test mode, which refuses dialogs). Resolves once the server listens.
  */
@@ -38,10 +53,7 @@ export async function startVscodeServer({ port, settings = {}, installExtension 
   // The web client keeps user settings on the server under the user-data dir; machine settings under the server-data dir.
   writeFileSync(join(userDataDir, 'User', 'settings.json'), settingsJson);
   writeFileSync(join(serverDataDir, 'data', 'Machine', 'settings.json'), settingsJson);
-  if (installExtension) {
-    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
-    symlinkSync(repoRoot, join(extensionsDir, `${pkg.publisher}.${pkg.name}-${pkg.version}`), 'dir');
-  }
+  if (installExtension) installCopy(extensionsDir);
   const args = [
     join(vscodeDir, 'out', 'server-main.js'),
     '--host', '127.0.0.1', '--port', String(chosenPort),

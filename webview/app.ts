@@ -6,10 +6,10 @@
 import { Chart } from 'chart.js';
 import type { CompareResult, PanelHostFunctions, PanelMessage, StatName } from '../src/protocol';
 import { ChartCard, canvasToPng } from './card';
-import { applyTheme, createLineChart, type LineChart } from './charts';
+import { applyTheme } from './charts';
 import { runToCsv } from './csv';
 import { Header } from './header';
-import { fillLineChart } from './lineSeries';
+import { ManyLinesChart } from './manyLines';
 import { RunStore } from './store';
 import { Tabs } from './tabs';
 import { readTheme, watchTheme } from './theme';
@@ -35,7 +35,7 @@ export class App {
   private readonly ctx: ViewContext;
   private readonly header: Header;
   private readonly lossCard: ChartCard;
-  private lossChart: LineChart | undefined;
+  private lossChart: ManyLinesChart | undefined;
   private lossDrawn = -1;
   private readonly tabs: Tabs<TabId>;
   private readonly views: Record<TabId, View>;
@@ -85,7 +85,8 @@ export class App {
     try {
       this.apply(message, live);
     } catch (e) {
-      this.header.showError(e instanceof Error ? e.message : String(e));
+      this.header.showProblem(e instanceof Error ? e.message : String(e));
+      console.error(e);
     }
   }
 
@@ -99,6 +100,7 @@ export class App {
         next.setFlags(message.flags ?? []);
         this.store = next;
         this.lossDrawn = -1;
+        this.header.showProblem(undefined);
         for (const view of Object.values(this.views)) view.reset(next);
         this.throttle.request();
         return;
@@ -170,8 +172,8 @@ export class App {
     const tLoss = performance.now();
     if (store && (force || this.lossDrawn !== store.version)) {
       this.lossDrawn = store.version;
-      this.lossChart ??= createLineChart(this.lossCard.canvas, this.ctx.theme, { xTitle: 'step', yTitle: 'loss' });
-      fillLineChart(this.lossChart, [{ tag: 0, label: 'loss', color: this.ctx.theme.foreground, width: 1.5 * this.ctx.theme.lineScale, xs: store.steps, ys: store.loss, n: store.size }], { budget: 2000 });
+      this.lossChart ??= new ManyLinesChart(this.lossCard, this.ctx.theme, { yTitle: 'loss' });
+      this.lossChart.setData(store.steps, store.size, [{ tag: 0, label: 'loss', color: this.ctx.theme.foreground, width: 1.5 * this.ctx.theme.lineScale, ys: store.loss.subarray(0, store.size) }], { epoch: store.thinned });
     }
     const flagged = store ? new Set(store.flags.map((f) => f.layer).filter((l) => l !== null)).size : 0;
     this.tabs.setLabel('depth', flagged > 0 ? `Depth profile (${flagged} flagged)` : 'Depth profile');
@@ -189,7 +191,7 @@ export class App {
     const theme = readTheme();
     this.ctx.theme = theme;
     this.applyChartDefaults(theme);
-    if (this.lossChart) applyTheme(this.lossChart, theme);
+    if (this.lossChart) applyTheme(this.lossChart.chart, theme);
     this.lossDrawn = -1;
     for (const view of Object.values(this.views)) view.retheme();
     this.redraw(true);

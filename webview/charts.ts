@@ -1,22 +1,33 @@
 /**
- * Chart.js set-up for the panel: only the pieces we draw, with the documented performance
- * settings (no animation, pre-parsed {x, y} data, no point markers) so 200 series redraw fast.
+ * Chart.js set-up for the panel: only the pieces we use, no animation (redraws are synchronous
+ * and cheap). Chart.js draws axes, grid and bars; many-series lines go through manyLines.ts.
  */
 import {
   BarController, BarElement, CategoryScale, Chart, LinearScale, LineController, LineElement,
-  LogarithmicScale, PointElement, Tooltip, Legend, type ChartConfiguration, type ChartEvent, type ActiveElement,
+  LogarithmicScale, PointElement, Tooltip, type ChartConfiguration, type Plugin, type Scale,
 } from 'chart.js';
+import { formatValue } from './dom';
 import type { XY } from './decimate';
 import type { ScaleType } from './series';
 import type { Theme } from './theme';
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, BarController, BarElement, Tooltip, Legend);
+Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, BarController, BarElement, Tooltip);
 
 export type LineChart = Chart<'line', XY[]>;
 export type BarChart = Chart<'bar', (number | null)[], string>;
 
-/** A dataset that knows which layer (or candidate) it draws. */
-export interface TaggedLineDataset { label: string; data: XY[]; borderColor: string; borderWidth: number; tag: number }
+/**
+ * Tick labels: short numbers; on log axes only powers of ten (and 2×, 5× on narrow ranges).
+ * Cheaper than Chart.js's Intl-based default, which showed up in redraw profiles.
+ */
+function tickLabel(this: Scale, value: number | string): string {
+  const v = Number(value);
+  if (this.type !== 'logarithmic' || !(v > 0)) return formatValue(v);
+  const mantissa = v / 10 ** Math.floor(Math.log10(v) + 1e-9);
+  const narrow = Math.log10(this.max / this.min) < 2;
+  const near = (m: number) => Math.abs(mantissa - m) < 1e-6;
+  return near(1) || (narrow && (near(2) || near(5))) ? formatValue(v) : '';
+}
 
 function axisColors(theme: Theme) {
   return { ticks: { color: theme.muted }, grid: { color: theme.grid }, border: { color: theme.grid } };
@@ -26,39 +37,30 @@ function axisTitle(text: string, theme: Theme) {
   return { display: text !== '', text, color: theme.muted };
 }
 
+/**
+ * A line chart with axes only: the lines are drawn by the given plugins (see manyLines.ts), and
+ * mouse handling is done by the owner, so Chart.js listens to no events.
+ */
 export function createLineChart(
   canvas: HTMLCanvasElement,
   theme: Theme,
-  options: { xTitle: string; yTitle: string; onPick?: (tag: number) => void; legend?: boolean },
+  options: { xTitle: string; yTitle: string; plugins: Plugin<'line'>[] },
 ): LineChart {
   const config: ChartConfiguration<'line', XY[]> = {
     type: 'line',
     data: { datasets: [] },
     options: {
       animation: false,
-      parsing: false,
-      normalized: true,
       responsive: true,
       maintainAspectRatio: false,
-      spanGaps: false,
-      events: ['mousemove', 'mouseout', 'click'],
-      interaction: { mode: 'nearest', intersect: false, axis: 'xy' },
-      elements: { point: { radius: 0, hoverRadius: 3, hitRadius: 4 }, line: { tension: 0, borderJoinStyle: 'round' } },
+      events: [],
       scales: {
-        x: { type: 'linear', title: axisTitle(options.xTitle, theme), ...axisColors(theme), ticks: { color: theme.muted, maxTicksLimit: 8 } },
-        y: { type: 'linear', title: axisTitle(options.yTitle, theme), ...axisColors(theme), ticks: { color: theme.muted, maxTicksLimit: 6 } },
+        x: { type: 'linear', title: axisTitle(options.xTitle, theme), ...axisColors(theme), ticks: { color: theme.muted, maxTicksLimit: 8, callback: tickLabel } },
+        y: { type: 'linear', title: axisTitle(options.yTitle, theme), ...axisColors(theme), ticks: { color: theme.muted, maxTicksLimit: 6, callback: tickLabel } },
       },
-      plugins: {
-        tooltip: { enabled: true, displayColors: true },
-        legend: { display: options.legend ?? false, labels: { color: theme.foreground, boxWidth: 12 } },
-      },
-      onClick: (_event: ChartEvent, elements: ActiveElement[], chart) => {
-        const hit = elements[0];
-        if (!hit || !options.onPick) return;
-        const ds = chart.data.datasets[hit.datasetIndex] as unknown as TaggedLineDataset;
-        options.onPick(ds.tag);
-      },
+      plugins: { tooltip: { enabled: false }, legend: { display: false } },
     },
+    plugins: options.plugins,
   };
   return new Chart(canvas, config);
 }
@@ -79,7 +81,7 @@ export function createBarChart(
       layout: { padding: { top: 18 } },
       scales: {
         x: { type: 'category', ...axisColors(theme), ticks: { color: theme.muted, autoSkip: true, maxRotation: 60 } },
-        y: { type: 'linear', title: axisTitle(options.yTitle, theme), ...axisColors(theme) },
+        y: { type: 'linear', title: axisTitle(options.yTitle, theme), ...axisColors(theme), ticks: { color: theme.muted, callback: tickLabel } },
       },
       plugins: { tooltip: { enabled: true }, legend: { display: false } },
       onClick: (_event, elements) => {

@@ -19,6 +19,39 @@ function usable(v: number, positiveOnly: boolean): boolean {
   return Number.isFinite(v) && (!positiveOnly || v > 0);
 }
 
+/** Resolved keepRecent for a budget (a quarter of it unless given; always leaves room for buckets). */
+function recentFor(budget: number, options: DecimateOptions): number {
+  if (!Number.isInteger(budget) || budget < 4) throw new RangeError(`decimateMinMax: budget must be an integer ≥ 4, got ${budget}`);
+  return Math.min(Math.max(0, options.keepRecent ?? Math.floor(budget / 4)), budget - 2);
+}
+
+/** Smallest power-of-two bucket width (≥ 2) so that min/max buckets of the old part fit the budget. */
+function bucketWidth(oldCount: number, slots: number): number {
+  let width = 2;
+  while (2 * Math.ceil(oldCount / width) > slots) width *= 2;
+  return width;
+}
+
+/** Append the min and max of ys[start, end) in x order (one gap point when all are missing). */
+function emitBucket(out: XY[], xs: ArrayLike<number>, ys: ArrayLike<number>, start: number, end: number, positiveOnly: boolean): void {
+  let lo = -1;
+  let hi = -1;
+  for (let i = start; i < end; i++) {
+    const v = ys[i];
+    if (!usable(v, positiveOnly)) continue;
+    if (lo < 0 || v < ys[lo]) lo = i;
+    if (hi < 0 || v > ys[hi]) hi = i;
+  }
+  if (lo < 0) out.push({ x: xs[start], y: null });
+  else if (lo === hi) out.push({ x: xs[lo], y: ys[lo] });
+  else if (lo < hi) out.push({ x: xs[lo], y: ys[lo] }, { x: xs[hi], y: ys[hi] });
+  else out.push({ x: xs[hi], y: ys[hi] }, { x: xs[lo], y: ys[lo] });
+}
+
+function pushRaw(out: XY[], xs: ArrayLike<number>, ys: ArrayLike<number>, from: number, to: number, positiveOnly: boolean): void {
+  for (let i = from; i < to; i++) out.push({ x: xs[i], y: usable(ys[i], positiveOnly) ? ys[i] : null });
+}
+
 /**
  * Decimate the first `n` points of (xs, ys) to at most `budget` points.
  * Non-finite values become gaps (y null).
@@ -30,37 +63,54 @@ export function decimateMinMax(
   budget: number,
   options: DecimateOptions = {},
 ): XY[] {
-  if (!Number.isInteger(budget) || budget < 4) throw new RangeError(`decimateMinMax: budget must be an integer ≥ 4, got ${budget}`);
-  const positiveOnly = options.positiveOnly ?? false;
-  const out: XY[] = [];
-  const point = (i: number): XY => ({ x: xs[i], y: usable(ys[i], positiveOnly) ? ys[i] : null });
-  if (n <= budget) {
-    for (let i = 0; i < n; i++) out.push(point(i));
+  return new IncrementalDecimator().decimate(xs, ys, n, budget, options);
+}
+
+/**
+ * `decimateMinMax` for a series that only grows: complete buckets are computed once and kept,
+ * so a redraw only reads the new points. Call `reset()` (or change `epoch`) when earlier values change.
+ */
+export class IncrementalDecimator {
+  private key = '';
+  private done = 0;
+  private cached: XY[] = [];
+  /** Counts cache resets, so a caller caching derived data (a path) knows when to rebuild it. */
+  resets = 0;
+  /** How many leading points of the last result come from the cache (and will not change). */
+  stableCount = 0;
+
+  reset(): void {
+    this.resets++;
+    this.key = '';
+    this.done = 0;
+    this.cached = [];
+  }
+
+  decimate(xs: ArrayLike<number>, ys: ArrayLike<number>, n: number, budget: number, options: DecimateOptions = {}, epoch: unknown = 0): XY[] {
+    const positiveOnly = options.positiveOnly ?? false;
+    const keepRecent = recentFor(budget, options);
+    const out: XY[] = [];
+    this.stableCount = 0;
+    if (n <= budget) {
+      pushRaw(out, xs, ys, 0, n, positiveOnly);
+      return out;
+    }
+    const oldCount = n - keepRecent;
+    const width = bucketWidth(oldCount, budget - keepRecent);
+    const key = `${String(epoch)}|${width}|${positiveOnly}`;
+    if (key !== this.key || this.done > oldCount) {
+      this.reset();
+      this.key = key;
+    }
+    const completeEnd = Math.floor(oldCount / width) * width;
+    for (let start = this.done; start < completeEnd; start += width) emitBucket(this.cached, xs, ys, start, start + width, positiveOnly);
+    this.done = Math.max(this.done, completeEnd);
+    for (const p of this.cached) out.push(p);
+    this.stableCount = this.cached.length;
+    if (completeEnd < oldCount) emitBucket(out, xs, ys, completeEnd, oldCount, positiveOnly);
+    pushRaw(out, xs, ys, oldCount, n, positiveOnly);
     return out;
   }
-  const keepRecent = Math.min(Math.max(0, options.keepRecent ?? Math.floor(budget / 4)), budget - 2);
-  const oldCount = n - keepRecent;
-  const bucketSlots = budget - keepRecent;
-  // Each bucket emits up to two points; widen buckets (by powers of two) until the old part fits.
-  let width = 2;
-  while (2 * Math.ceil(oldCount / width) > bucketSlots) width *= 2;
-  for (let start = 0; start < oldCount; start += width) {
-    const end = Math.min(start + width, oldCount);
-    let lo = -1;
-    let hi = -1;
-    for (let i = start; i < end; i++) {
-      const v = ys[i];
-      if (!usable(v, positiveOnly)) continue;
-      if (lo < 0 || v < ys[lo]) lo = i;
-      if (hi < 0 || v > ys[hi]) hi = i;
-    }
-    if (lo < 0) out.push({ x: xs[start], y: null });
-    else if (lo === hi) out.push(point(lo));
-    else if (lo < hi) out.push(point(lo), point(hi));
-    else out.push(point(hi), point(lo));
-  }
-  for (let i = oldCount; i < n; i++) out.push(point(i));
-  return out;
 }
 
 /** Points per series so that a chart with `seriesCount` lines draws about `chartBudget` points. */

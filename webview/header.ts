@@ -16,6 +16,8 @@ export class Header {
   private readonly synthetic = el('span', { className: 'notice', testId: 'synthetic-notice' },
     'Synthetic data: the model file provides no data, so NormScope trains on random inputs and labels. Read the loss as optimisation health, not accuracy.');
   private readonly csv: HTMLButtonElement;
+  private runError: string | undefined;
+  private problem: string | undefined;
   private readonly json: HTMLButtonElement;
 
   constructor(onExport: (kind: 'csv' | 'json') => void) {
@@ -41,7 +43,7 @@ export class Header {
       this.backend.textContent = '';
       this.stepTime.textContent = '';
       this.synthetic.hidden = true;
-      this.showError(undefined);
+      this.setRunError(undefined);
       return;
     }
     const { run, report, error } = store;
@@ -59,13 +61,25 @@ export class Header {
       ? `${formatValue(report.timing.instrumentedStepMs)} ms/step instrumented${report.timing.plainStepMs !== null ? `, ${formatValue(report.timing.plainStepMs)} plain` : ''}`
       : store.size > 0 ? `${formatValue(recentMedian(store.stepMs, store.size))} ms/step` : '';
     this.synthetic.hidden = !run.syntheticData;
-    this.showError(error ? `${error.code}: ${error.message}${error.file ? ` (${error.file}${error.line ? `:${error.line}` : ''})` : ''}` : undefined);
+    this.setRunError(error ? `Run failed — ${error.code}: ${error.message}${error.file ? ` (${error.file}${error.line ? `:${error.line}` : ''})` : ''}` : undefined);
   }
 
-  /** Show (or clear) an error; text only. */
-  showError(text: string | undefined): void {
-    this.banner.textContent = text ?? '';
-    this.banner.hidden = text === undefined;
+  /** Show a problem of the panel itself (bad message, failed export); stays until the next run. */
+  showProblem(text: string | undefined): void {
+    this.problem = text;
+    this.renderBanner();
+  }
+
+  private setRunError(text: string | undefined): void {
+    if (text === this.runError) return;
+    this.runError = text;
+    this.renderBanner();
+  }
+
+  private renderBanner(): void {
+    const lines = [this.runError, this.problem].filter((t): t is string => t !== undefined);
+    this.banner.textContent = lines.join('\n');
+    this.banner.hidden = lines.length === 0;
   }
 }
 

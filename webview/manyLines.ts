@@ -4,19 +4,20 @@
  * hundreds of milliseconds per update. So the lines are stroked by a plugin straight onto the
  * chart's canvas through Chart.js's own scales, and hover/click hit-testing is done here.
  */
-import type { Chart, Plugin } from 'chart.js';
+import type { Plugin } from 'chart.js';
 import { setScaleType, createLineChart, type LineChart } from './charts';
 import type { ChartCard } from './card';
-import { decimateMinMax, pointsPerSeries, type XY } from './decimate';
-import { el, formatValue } from './dom';
-import { chooseScale, valueRange, type ScaleType } from './series';
+import { pointsPerSeries, type XY } from './decimate';
+import { SeriesPath, axisMap } from './linePaths';
+import { el, formatValue, setChildren } from './dom';
+import { chooseScale, valueRange, type ScaleType, type ValueRange } from './series';
 import type { Theme } from './theme';
 
 export interface ManySeriesInput { tag: number; label: string; color: string; width: number; ys: ArrayLike<number> }
-interface DrawnSeries { tag: number; label: string; color: string; width: number; points: XY[] }
+interface DrawnSeries { tag: number; label: string; color: string; width: number; path: SeriesPath; points: XY[] }
 
 /** Points one chart strokes per redraw, split across its series. */
-export const MANY_LINES_POINT_BUDGET = 30_000;
+export const MANY_LINES_POINT_BUDGET = 20_000;
 const HIT_PIXELS = 10;
 
 export class ManyLinesChart {
@@ -24,63 +25,78 @@ export class ManyLinesChart {
   private series: DrawnSeries[] = [];
   private hovered = -1;
   private readonly tooltip: HTMLElement;
+  private readonly legend: HTMLElement | undefined;
+  private readonly paths = new Map<number, SeriesPath>();
 
-  constructor(private readonly card: ChartCard, theme: Theme, options: { yTitle: string; onPick: (tag: number) => void }) {
-    this.chart = createLineChart(card.canvas, theme, { xTitle: 'step', yTitle: options.yTitle });
-    this.chart.config.plugins.push(this.linesPlugin());
-    const tooltipOptions = this.chart.options.plugins?.tooltip;
-    if (tooltipOptions) tooltipOptions.enabled = false;
-    this.chart.options.events = [];
+  constructor(private readonly card: ChartCard, theme: Theme, options: { yTitle: string; xTitle?: string; onPick?: (tag: number) => void; legend?: boolean }) {
+    this.chart = createLineChart(card.canvas, theme, { xTitle: options.xTitle ?? 'step', yTitle: options.yTitle, plugins: [this.linesPlugin()] });
     this.tooltip = el('div', { className: 'chart-tooltip', testId: `tooltip-${card.id}`, attrs: { role: 'status' } });
     this.tooltip.hidden = true;
     card.box.appendChild(this.tooltip);
+    if (options.legend) {
+      this.legend = el('ul', { className: 'legend', testId: `legend-${card.id}` });
+      card.element.appendChild(this.legend);
+    }
     const canvas = card.canvas;
     canvas.addEventListener('mousemove', (e) => this.hover(e.offsetX, e.offsetY));
     canvas.addEventListener('mouseleave', () => this.setHovered(-1, 0, 0));
     canvas.addEventListener('click', (e) => {
       const hit = this.hitTest(e.offsetX, e.offsetY);
-      if (hit) options.onPick(this.series[hit.series].tag);
+      if (hit && options.onPick) options.onPick(this.series[hit.series].tag);
     });
   }
 
-  /** Replace all series (sharing the first `n` entries of one x array; each ys has length n) and redraw. */
-  setData(xs: ArrayLike<number>, n: number, inputs: readonly ManySeriesInput[]): void {
+  /**
+   * Replace all series (sharing the first `n` entries of one x array; each ys has ≥ n values) and
+   * redraw. `range` (over all series) spares a scan when the caller keeps it; `epoch` must change
+   * whenever already-drawn values change (not for appended ones) — decimation is incremental.
+   */
+  setData(xs: ArrayLike<number>, n: number, inputs: readonly ManySeriesInput[], options: { range?: ValueRange; epoch?: unknown } = {}): void {
     const y = this.chart.options.scales!.y as { type?: ScaleType; suggestedMin?: number; suggestedMax?: number };
-    const range = valueRange(inputs.map((s) => s.ys));
+    const range = options.range ?? valueRange(inputs.map((s) => (s.ys.length === n ? s.ys : Array.prototype.slice.call(s.ys, 0, n) as number[])));
     const scale = chooseScale(range, y.type ?? 'linear');
     setScaleType(this.chart, 'y', scale);
     const budget = pointsPerSeries(MANY_LINES_POINT_BUDGET, inputs.length, 16);
-    this.series = inputs.map((s) => ({
-      tag: s.tag, label: s.label, color: s.color, width: s.width,
-      points: decimateMinMax(xs, s.ys, n, budget, { positiveOnly: scale === 'logarithmic' }),
-    }));
+    const positiveOnly = scale === 'logarithmic';
+    const t0 = performance.now();
+    this.series = inputs.map((s) => {
+      let path = this.paths.get(s.tag);
+      if (!path) this.paths.set(s.tag, (path = new SeriesPath()));
+      path.update(xs, s.ys, n, budget, positiveOnly, options.epoch, inputs.length > 20 ? 8 : undefined);
+      return { tag: s.tag, label: s.label, color: s.color, width: s.width, path, points: path.points };
+    });
+    if (this.legend) this.renderLegend(inputs);
     // Thick (flagged) lines last, so they are drawn on top.
     this.series.sort((a, b) => a.width - b.width);
     this.hovered = -1;
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let i = 0; i < inputs.length; i++) {
-      const ys = inputs[i].ys;
-      for (let k = 0; k < n; k++) {
-        const v = ys[k];
-        if (!Number.isFinite(v) || (scale === 'logarithmic' && v <= 0)) continue;
-        if (v < lo) lo = v;
-        if (v > hi) hi = v;
-      }
-    }
+    const lo = positiveOnly ? range.minPositive : range.min;
+    const hi = positiveOnly ? range.maxPositive : range.max;
     y.suggestedMin = Number.isFinite(lo) ? lo : undefined;
     y.suggestedMax = Number.isFinite(hi) ? (hi > lo ? hi : lo + Math.max(1, Math.abs(lo))) : undefined;
     const x = this.chart.options.scales!.x as { min?: number; max?: number };
     x.min = n > 0 ? xs[0] : undefined;
     x.max = n > 0 ? Math.max(xs[n - 1], xs[0] + 1) : undefined;
-    const t0 = performance.now();
+    const t1 = performance.now();
     this.chart.update('none');
-    performance.measure('dbg:chartupdate', { start: t0, end: performance.now() });
+    performance.measure('dbg:decimate', { start: t0, end: t1 });
+    performance.measure('dbg:chartupdate', { start: t1, end: performance.now() });
   }
 
   destroy(): void {
     this.chart.destroy();
     this.tooltip.remove();
+    this.legend?.remove();
+  }
+
+  private renderLegend(inputs: readonly ManySeriesInput[]): void {
+    const key = inputs.map((s) => `${s.label}\u0000${s.color}`).join('\u0001');
+    if (this.legend!.dataset.key === key) return;
+    this.legend!.dataset.key = key;
+    setChildren(this.legend!, ...inputs.map((s) => {
+      const swatch = el('span', { className: 'swatch', attrs: { 'aria-hidden': 'true' } });
+      swatch.style.backgroundColor = s.color;
+      return el('li', {}, swatch, ' ', s.label);
+    }));
   }
 
   private linesPlugin(): Plugin<'line'> {
@@ -89,6 +105,9 @@ export class ManyLinesChart {
       afterDatasetsDraw: (chart) => {
         const t0 = performance.now();
         queueMicrotask(() => performance.measure('dbg:stroke', { start: t0, end: performance.now() }));
+        const x = axisMap(chart.scales.x);
+        const y = axisMap(chart.scales.y);
+        if (!x || !y) return;
         const ctx = chart.ctx;
         const area = chart.chartArea;
         ctx.save();
@@ -96,29 +115,12 @@ export class ManyLinesChart {
         ctx.rect(area.left, area.top, area.right - area.left, area.bottom - area.top);
         ctx.clip();
         ctx.lineJoin = 'round';
-        this.series.forEach((s, i) => { if (i !== this.hovered) this.stroke(chart, s, s.width); });
-        if (this.hovered >= 0) this.stroke(chart, this.series[this.hovered], this.series[this.hovered].width + 2);
+        this.series.forEach((s, i) => { if (i !== this.hovered) s.path.stroke(ctx, x, y, s.color, s.width); });
+        const hovered = this.series[this.hovered];
+        if (hovered) hovered.path.stroke(ctx, x, y, hovered.color, hovered.width + 2);
         ctx.restore();
       },
     };
-  }
-
-  private stroke(chart: Chart, s: DrawnSeries, width: number): void {
-    const ctx = chart.ctx;
-    const xScale = chart.scales.x;
-    const yScale = chart.scales.y;
-    ctx.beginPath();
-    let pen = false;
-    for (const p of s.points) {
-      if (p.y === null) { pen = false; continue; }
-      const px = xScale.getPixelForValue(p.x);
-      const py = yScale.getPixelForValue(p.y);
-      if (pen) ctx.lineTo(px, py);
-      else { ctx.moveTo(px, py); pen = true; }
-    }
-    ctx.strokeStyle = s.color;
-    ctx.lineWidth = width;
-    ctx.stroke();
   }
 
   /** The series whose line passes closest to (px, py), within a few pixels. */

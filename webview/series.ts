@@ -7,23 +7,29 @@ import type { RunStore } from './store';
 
 export type ScaleType = 'linear' | 'logarithmic';
 
-/** Range facts about a set of series, used to pick the axis scale. */
-export interface ValueRange { minPositive: number; maxPositive: number; hasNegative: boolean; finiteCount: number }
+/** Range facts about a set of series: axis bounds and whether a log scale fits. */
+export interface ValueRange { min: number; max: number; minPositive: number; maxPositive: number; hasNegative: boolean; finiteCount: number }
+
+export function emptyRange(): ValueRange {
+  return { min: Infinity, max: -Infinity, minPositive: Infinity, maxPositive: -Infinity, hasNegative: false, finiteCount: 0 };
+}
+
+/** Widen `r` by one value (non-finite values are ignored). */
+export function includeValue(r: ValueRange, v: number): void {
+  if (!Number.isFinite(v)) return;
+  r.finiteCount++;
+  if (v < r.min) r.min = v;
+  if (v > r.max) r.max = v;
+  if (v < 0) r.hasNegative = true;
+  else if (v > 0) {
+    if (v < r.minPositive) r.minPositive = v;
+    if (v > r.maxPositive) r.maxPositive = v;
+  }
+}
 
 export function valueRange(seriesList: Iterable<ArrayLike<number>>): ValueRange {
-  const r: ValueRange = { minPositive: Infinity, maxPositive: -Infinity, hasNegative: false, finiteCount: 0 };
-  for (const values of seriesList) {
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if (!Number.isFinite(v)) continue;
-      r.finiteCount++;
-      if (v < 0) r.hasNegative = true;
-      else if (v > 0) {
-        if (v < r.minPositive) r.minPositive = v;
-        if (v > r.maxPositive) r.maxPositive = v;
-      }
-    }
-  }
+  const r = emptyRange();
+  for (const values of seriesList) for (let i = 0; i < values.length; i++) includeValue(r, values[i]);
   return r;
 }
 

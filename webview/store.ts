@@ -4,6 +4,7 @@
  * Values arrive over JSON, so missing numbers come as null; they are stored as NaN.
  */
 import type { Finding, PanelRun, RunError, RunReport, StatName, StepSample } from '../src/protocol';
+import { emptyRange, includeValue, type ValueRange } from './series';
 
 /** Stored values beyond which old samples are thinned (8M doubles ≈ 64 MB). */
 export const DEFAULT_MAX_VALUES = 8_000_000;
@@ -27,6 +28,8 @@ export class RunStore {
   stepMs: Float64Array = new Float64Array(0);
   private capacity = 0;
   private columns: Float64Array[];
+  /** Per statistic, over all layers and samples ever added (kept incrementally; thinning may leave it wider). */
+  private ranges: ValueRange[];
   private readonly statIndexes = new Map<StatName, number>();
 
   constructor(readonly run: PanelRun, private readonly maxValues = DEFAULT_MAX_VALUES) {
@@ -37,6 +40,7 @@ export class RunStore {
     this.statCount = run.statNames.length;
     run.statNames.forEach((s, i) => this.statIndexes.set(s, i));
     this.columns = run.statNames.map(() => new Float64Array(0));
+    this.ranges = run.statNames.map(() => emptyRange());
     this.grow(64);
   }
 
@@ -51,6 +55,12 @@ export class RunStore {
     if (s < 0 || layer < 0 || layer >= this.layerCount) return new Float64Array(0);
     const start = layer * this.capacity;
     return this.columns[s].subarray(start, start + this.size);
+  }
+
+  /** Range of a statistic over every layer (for axis bounds and log/linear choice). */
+  range(stat: StatName): ValueRange {
+    const s = this.statIndex(stat);
+    return s < 0 ? emptyRange() : this.ranges[s];
   }
 
   /** Newest finite value of a statistic for a layer, or NaN. */
@@ -83,7 +93,11 @@ export class RunStore {
       for (let layer = 0; layer < this.layerCount; layer++) {
         const rowStart = layer * this.statCount;
         const colStart = layer * this.capacity + i;
-        for (let s = 0; s < this.statCount; s++) this.columns[s][colStart] = toNumber(values[rowStart + s]);
+        for (let s = 0; s < this.statCount; s++) {
+          const v = toNumber(values[rowStart + s]);
+          this.columns[s][colStart] = v;
+          includeValue(this.ranges[s], v);
+        }
       }
       this.size++;
       added++;

@@ -1,7 +1,6 @@
 /**
- * Colours for canvases, read from the VS Code theme's CSS variables (with neutral fallbacks
- * for a plain browser). VS Code swaps the body class and variables on a theme change; `watchTheme`
- * re-reads them then.
+ * Colours for canvases, read from the VS Code theme's CSS variables. VS Code swaps the body
+ * class and variables on a theme change; `watchTheme` re-reads them then.
  */
 import type { Severity } from '../src/protocol';
 
@@ -22,27 +21,28 @@ function cssVar(style: CSSStyleDeclaration, name: string, fallback: string): str
   return v || fallback;
 }
 
+/**
+ * Reads panel.css's --ns-* properties: they resolve the VS Code variables (set by VS Code on the
+ * html element) with the same fallbacks the stylesheet uses, so canvases match the page.
+ */
 export function readTheme(): Theme {
   const body = document.body.classList;
   const kind: Theme['kind'] = body.contains('vscode-high-contrast-light') ? 'high-contrast-light'
     : body.contains('vscode-high-contrast') ? 'high-contrast'
-      : body.contains('vscode-light') ? 'light'
-        : body.contains('vscode-dark') ? 'dark'
-          : window.matchMedia?.('(prefers-color-scheme: light)').matches ? 'light' : 'dark';
-  const dark = kind === 'dark' || kind === 'high-contrast';
-  const style = getComputedStyle(document.body);
+      : body.contains('vscode-light') ? 'light' : 'dark';
+  const style = getComputedStyle(document.documentElement);
   return {
     kind,
-    foreground: cssVar(style, '--vscode-foreground', dark ? '#cccccc' : '#333333'),
-    muted: cssVar(style, '--vscode-descriptionForeground', dark ? '#9d9d9d' : '#6f6f6f'),
-    grid: cssVar(style, '--vscode-editorWidget-border', dark ? '#454545' : '#c8c8c8'),
-    background: cssVar(style, '--vscode-editor-background', dark ? '#1e1e1e' : '#ffffff'),
+    foreground: cssVar(style, '--ns-fg', '#cccccc'),
+    muted: cssVar(style, '--ns-muted', '#9d9d9d'),
+    grid: cssVar(style, '--ns-grid', 'rgba(128, 128, 128, 0.35)'),
+    background: cssVar(style, '--ns-bg', '#1e1e1e'),
     severity: {
-      error: cssVar(style, '--vscode-editorError-foreground', dark ? '#f14c4c' : '#e51400'),
-      warning: cssVar(style, '--vscode-editorWarning-foreground', dark ? '#cca700' : '#bf8803'),
-      info: cssVar(style, '--vscode-editorInfo-foreground', dark ? '#3794ff' : '#1a85ff'),
+      error: cssVar(style, '--ns-error', '#f14c4c'),
+      warning: cssVar(style, '--ns-warning', '#cca700'),
+      info: cssVar(style, '--ns-info', '#3794ff'),
     },
-    neutralBar: cssVar(style, '--vscode-charts-lines', dark ? 'rgba(160,160,160,0.55)' : 'rgba(110,110,110,0.45)'),
+    neutralBar: cssVar(style, '--ns-bar', 'rgba(128, 128, 128, 0.6)'),
     lineScale: kind.startsWith('high-contrast') ? 2 : 1,
   };
 }
@@ -51,7 +51,9 @@ export function isDark(theme: Theme): boolean {
   return theme.kind === 'dark' || theme.kind === 'high-contrast';
 }
 
-/** Call `onChange` when VS Code switches theme (it rewrites the body class). */
+/** Call `onChange` when VS Code switches theme (it rewrites the body class and the html style). */
 export function watchTheme(onChange: () => void): void {
-  new MutationObserver(onChange).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+  const observer = new MutationObserver(onChange);
+  observer.observe(document.body, { attributes: true, attributeFilter: ['class'] });
+  observer.observe(document.documentElement, { attributes: true, attributeFilter: ['style'] });
 }

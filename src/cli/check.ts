@@ -77,26 +77,32 @@ export function parseCheckArgs(argv: string[]): { options: RunOptions; json: boo
   };
 }
 
-export async function checkCommand(argv: string[], workerPath: string): Promise<number> {
+/** Where the command writes; tests pass their own. */
+export interface CheckIO {
+  stdout: { write(text: string): unknown; isTTY?: boolean };
+  stderr: { write(text: string): unknown };
+}
+
+export async function checkCommand(argv: string[], workerPath: string, io: CheckIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   let args;
   try {
     args = parseCheckArgs(argv);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`normscope check: ${e.message}\n${USAGE}\n`);
+    io.stderr.write(`normscope check: ${e.message}\n${USAGE}\n`);
     return 2;
   }
   if (args === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+    io.stdout.write(`${USAGE}\n`);
     return 0;
   }
   const { options, json, failOn } = args;
-  const tty = !json && process.stdout.isTTY === true;
+  const tty = !json && io.stdout.isTTY === true;
   const client = new WorkerClient({
     workerPath,
     runTimeoutMs: DEFAULTS.runTimeoutMs,
     maxMemoryMB: DEFAULTS.maxMemoryMB,
-    log: (level, message) => { if (process.env.NORMSCOPE_DEBUG || level === 'error') process.stderr.write(`[${level}] ${message}\n`); },
+    log: (level, message) => { if (process.env.NORMSCOPE_DEBUG || level === 'error') io.stderr.write(`[${level}] ${message}\n`); },
   });
   // Ctrl-C cancels the run cleanly (the report is still printed) instead of killing the worker.
   const cancel = new AbortController();
@@ -109,16 +115,16 @@ export async function checkCommand(argv: string[], workerPath: string): Promise<
       if (event.type === 'layers') total = event.steps;
       if (event.type === 'progress') {
         const lastSample = event.samples[event.samples.length - 1];
-        process.stdout.write(`\r${progressLine(lastSample.step + 1, total, lastSample.loss)}`);
+        io.stdout.write(`\r${progressLine(lastSample.step + 1, total, lastSample.loss)}`);
       }
     }, cancel.signal);
-    if (tty) process.stdout.write('\r\x1b[K');
-    process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, (f) => relative(process.cwd(), f) || f));
+    if (tty) io.stdout.write('\r\x1b[K');
+    io.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, (f) => relative(process.cwd(), f) || f));
     return report.flags.some((f) => failOn.has(f.kind)) ? 1 : 0;
   } catch (e) {
-    if (tty) process.stdout.write('\r\x1b[K');
+    if (tty) io.stdout.write('\r\x1b[K');
     const error = runErrorOf(e);
-    process.stderr.write(`normscope check: ${error.message}\n`);
+    io.stderr.write(`normscope check: ${error.message}\n`);
     return 2;
   } finally {
     process.off('SIGINT', onSigint);

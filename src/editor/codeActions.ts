@@ -7,16 +7,30 @@ import { applyRefactor, availableRefactors, titleOf, type RefactorAction, type R
 import type { Finding } from '../protocol/run';
 import type { DocumentIndex } from './documentIndex';
 
+async function exists(uri: vscode.Uri): Promise<boolean> {
+  try {
+    await vscode.workspace.fs.stat(uri);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Turn a refactor result into one WorkspaceEdit (text edits plus files created next to the model). */
-export function toWorkspaceEdit(doc: vscode.TextDocument, result: RefactorResult): vscode.WorkspaceEdit {
+export async function toWorkspaceEdit(doc: vscode.TextDocument, result: RefactorResult): Promise<vscode.WorkspaceEdit> {
   const edit = new vscode.WorkspaceEdit();
   const dir = vscode.Uri.joinPath(doc.uri, '..');
+  const meta = { label: result.description, needsConfirmation: false };
   for (const file of result.extraFiles) {
-    // ifExists 'keep': the user may have edited an earlier copy; never overwrite it.
-    edit.createFile(vscode.Uri.joinPath(dir, file.path), { ignoreIfExists: true, contents: Buffer.from(file.content, 'utf8') }, { label: result.description, needsConfirmation: false });
+    // ifExists 'keep': the user may have edited an earlier copy; never overwrite it. Created as an empty
+    // file plus an insert (rather than `contents`), which every VS Code host revives the same way.
+    const uri = vscode.Uri.joinPath(dir, file.path);
+    if (await exists(uri)) continue;
+    edit.createFile(uri, { ignoreIfExists: true }, meta);
+    edit.insert(uri, new vscode.Position(0, 0), file.content, meta);
   }
   for (const e of result.edits) {
-    edit.replace(doc.uri, new vscode.Range(doc.positionAt(e.start), doc.positionAt(e.end)), e.newText, { label: result.description, needsConfirmation: false });
+    edit.replace(doc.uri, new vscode.Range(doc.positionAt(e.start), doc.positionAt(e.end)), e.newText, meta);
   }
   return edit;
 }
@@ -59,9 +73,14 @@ export class NormCodeActionProvider implements vscode.CodeActionProvider<Refacto
     return out;
   }
 
-  resolveCodeAction(action: RefactorCodeAction): RefactorCodeAction {
+  async resolveCodeAction(action: RefactorCodeAction): Promise<RefactorCodeAction> {
     if (action.doc.version !== action.version) return action;
-    action.edit = toWorkspaceEdit(action.doc, applyRefactor(action.doc.getText(), action.doc.fileName, action.target, action.refactor, this.index.get(action.doc)));
+    const result = applyRefactor(action.doc.getText(), action.doc.fileName, action.target, action.refactor, this.index.get(action.doc));
+    action.edit = await toWorkspaceEdit(action.doc, result);
+    // A generated helper (norm-layers.js) must be on disk for the model to run; the model file itself stays
+    // unsaved like any other edit.
+    const created = result.extraFiles.map((f) => vscode.Uri.joinPath(action.doc.uri, '..', f.path));
+    if (created.length) action.command = { command: 'normscope.saveFiles', title: 'Save generated files', arguments: created };
     return action;
   }
 }

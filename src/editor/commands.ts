@@ -22,9 +22,12 @@ export function registerCommands(ctx: NormScopeContext, runs: RunManager, panel:
       void vscode.window.showInformationMessage('NormScope: open a JavaScript or TypeScript file that builds a model (or a model.json) first.');
       return undefined;
     }
-    // The worker reads the file from disk: save pending edits so the run sees what the user sees.
-    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
-    if (doc?.isDirty) await doc.save();
+    // The worker reads files from disk: save pending edits of the model and of the files next to it (its
+    // relative imports, a generated norm-layers file) so the run sees what the user sees.
+    const folder = vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath ?? vscode.Uri.joinPath(uri, '..').fsPath;
+    for (const doc of vscode.workspace.textDocuments) {
+      if (doc.isDirty && doc.uri.scheme === uri.scheme && doc.uri.fsPath.startsWith(folder)) await doc.save();
+    }
     if (vscode.workspace.isTrusted) panel.show(undefined, true);
     return runs.check(uri.fsPath);
   });

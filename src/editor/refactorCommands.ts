@@ -11,13 +11,24 @@ import { toWorkspaceEdit } from './codeActions';
 import type { PanelBridge } from './panelBridge';
 import type { RunManager } from './runs';
 
+async function saveFiles(uris: vscode.Uri[]): Promise<void> {
+  for (const uri of uris) {
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+    if (doc?.isDirty) await doc.save();
+  }
+}
+
 async function applySwap(doc: vscode.TextDocument, line: number, to: NormKind, index: DocumentIndex): Promise<boolean> {
   const result = applyRefactor(doc.getText(), doc.fileName, { line }, { action: 'swap', to }, index.get(doc));
-  return vscode.workspace.applyEdit(toWorkspaceEdit(doc, result), { isRefactoring: true });
+  const ok = await vscode.workspace.applyEdit(await toWorkspaceEdit(doc, result), { isRefactoring: true });
+  if (ok) await saveFiles(result.extraFiles.map((f) => vscode.Uri.joinPath(doc.uri, '..', f.path)));
+  return ok;
 }
 
 export function registerRefactorCommands(ctx: NormScopeContext, index: DocumentIndex, runs: RunManager, panel: PanelBridge): void {
   let lastCompare: { file: string; line: number; result: CompareResult } | undefined;
+
+  ctx.own(vscode.commands.registerCommand('normscope.saveFiles', (...uris: vscode.Uri[]) => saveFiles(uris)));
 
   ctx.own(vscode.commands.registerCommand('normscope.swapNorm', async (file?: string, line?: number) => {
     const editor = vscode.window.activeTextEditor;

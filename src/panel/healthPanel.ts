@@ -13,6 +13,9 @@ import { EXPORT_FILTERS, exportBytes, type ExportKind } from './exportBytes';
 import { makeNonce, renderPanelHtml } from './html';
 import { PanelReplayState } from './replayState';
 
+/** Replayed samples go in messages of about this many numbers (≈ 2 MB of JSON). */
+const REPLAY_CHUNK_VALUES = 200_000;
+
 /** What the rest of the extension does for the panel. */
 export interface PanelHostHandlers {
   /** Open the layer's source line; false when the layer has no source location. */
@@ -141,12 +144,14 @@ export class HealthPanel {
 
   private onReady(): PanelMessage[] {
     this.webviewReady = true;
-    const pending = this.pending;
+    const { initial, follow } = HealthPanel.replay.replay(REPLAY_CHUNK_VALUES);
+    // After the reply: the rest of the run in chunks, then one-shot actions as live messages
+    // (so the webview acts on them, e.g. switches tab). Timers run after the reply is posted.
+    const later = [...follow, ...this.pending];
     this.pending = [];
-    // One-shot actions go as live messages after the reply, so the webview acts on them (switches tab).
-    if (pending.length > 0) setTimeout(() => pending.forEach((m) => this.deliver(m)), 0);
+    if (later.length > 0) setTimeout(() => later.forEach((m) => this.deliver(m)), 0);
     for (const wake of this.readyWaiters.splice(0)) wake();
-    return HealthPanel.replay.messages();
+    return initial;
   }
 
   private disposed(): void {

@@ -53,11 +53,26 @@ export class PanelReplayState {
 
   /** Messages that rebuild the panel, in the order to apply them. */
   messages(): PanelMessage[] {
-    const out: PanelMessage[] = [];
-    if (this.started) out.push({ ...this.started, samples: this.samples.slice() });
-    if (this.ending) out.push(this.ending);
-    if (this.comparison) out.push(this.comparison);
-    return out;
+    const { initial, follow } = this.replay(Infinity);
+    return [...initial, ...follow];
+  }
+
+  /**
+   * The rebuild split for transport: `initial` is the answer to `ready()` (the run with its first
+   * samples, and the comparison), `follow` are sent next as ordinary messages (the other samples in
+   * chunks of about `chunkValues` numbers, then how the run ended), so no single message is huge.
+   */
+  replay(chunkValues: number): { initial: PanelMessage[]; follow: PanelMessage[] } {
+    const initial: PanelMessage[] = [];
+    const follow: PanelMessage[] = [];
+    if (this.started) {
+      const chunks = chunk(this.samples, chunkValues);
+      initial.push({ ...this.started, samples: chunks[0] ?? [] });
+      for (const samples of chunks.slice(1)) follow.push({ type: 'samples', runId: this.started.run.runId, samples });
+      if (this.ending) follow.push(this.ending);
+    }
+    if (this.comparison) initial.push(this.comparison);
+    return { initial, follow };
   }
 
   /** Number of samples kept for the current run. */
@@ -82,4 +97,23 @@ export class PanelReplayState {
     this.values = kept.reduce((sum, s) => sum + (s.values?.length ?? 0), 0);
     this.thinned++;
   }
+}
+
+/** Split samples into runs of about `maxValues` numbers each (at least one sample per chunk). */
+function chunk(samples: StepSample[], maxValues: number): StepSample[][] {
+  const out: StepSample[][] = [];
+  let current: StepSample[] = [];
+  let values = 0;
+  for (const s of samples) {
+    const size = s.values?.length ?? 0;
+    if (current.length > 0 && values + size > maxValues) {
+      out.push(current);
+      current = [];
+      values = 0;
+    }
+    current.push(s);
+    values += size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
 }

@@ -153,6 +153,12 @@ export interface RunReport {
   syntheticData: boolean;
   /** Loss at every step (not only sampled ones). */
   loss: (number | null)[];
+  /**
+   * Loss of the trained model in inference mode (BatchNorm uses its moving averages) on a batch it did not
+   * train on; null when the run stopped early. A large gap to the training loss is the train/inference
+   * discrepancy small batches cause.
+   */
+  evalLoss: number | null;
   layers: LayerReport[];
   flags: Finding[];
   timing: { instrumentedStepMs: number; plainStepMs: number | null; totalMs: number };

@@ -41,7 +41,13 @@ export interface CompareCandidate {
   norm: string;
   /** The normalization the file has now (the baseline the others are compared with). */
   original?: boolean;
+  /**
+   * Loss of the trained candidate in inference mode on a batch it did not train on (RunReport.evalLoss):
+   * what the model will do when used, so BatchNorm's train/inference gap counts against it.
+   */
   finalLoss: number | null;
+  /** Mean training loss over the last quarter of the run. */
+  trainLoss?: number | null;
   loss: (number | null)[];
   gradNorm: (number | null)[];
   flags: Finding[];

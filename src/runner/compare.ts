@@ -33,7 +33,7 @@ export function meanGradNormSeries(report: RunReport): (number | null)[] {
   return out;
 }
 
-/** Mean of the last quarter of the loss curve: less noisy than the very last step. */
+/** Mean of the last quarter of the training-loss curve: less noisy than the very last step. */
 export function finalLoss(loss: (number | null)[]): number | null {
   const finite = loss.filter((v): v is number => v !== null && Number.isFinite(v));
   if (finite.length === 0 || finite.length < loss.length) return null;
@@ -63,10 +63,10 @@ export async function compareNorms(
     onCandidate?.(norm, i);
     try {
       const report = await client.run({ ...run, normSwap: { line, to: norm } }, (e) => onCandidate?.(norm, i, e), signal);
-      results.push({ norm, finalLoss: finalLoss(report.loss), loss: report.loss, gradNorm: meanGradNormSeries(report), flags: report.flags });
+      results.push({ norm, finalLoss: report.evalLoss, trainLoss: finalLoss(report.loss), loss: report.loss, gradNorm: meanGradNormSeries(report), flags: report.flags });
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      results.push({ norm, finalLoss: null, loss: [], gradNorm: [], flags: [], error: message });
+      results.push({ norm, finalLoss: null, trainLoss: null, loss: [], gradNorm: [], flags: [], error: message });
       // The same line and model fail the same way for every candidate: stop early on user errors.
       if (/no normalization layer/.test(message)) break;
     }

@@ -22,6 +22,8 @@ export interface WorkerClientOptions {
   log?: (level: LogLevel, message: string) => void;
 }
 
+const TFJS_BANNER = /^=+$|looks like you are running TensorFlow\.js in Node\.js/;
+
 /** How long a cancelled run may take to report `done` before the worker is killed. */
 export const CANCEL_GRACE_MS = 800;
 
@@ -72,7 +74,8 @@ export class WorkerClient {
     };
     const lines = (level: LogLevel, keep: boolean) => (chunk: Buffer) => {
       for (const line of chunk.toString().split('\n').filter((l) => l.trim())) {
-        this.log(level, `worker: ${line}`);
+        // tfjs prints an advert for tfjs-node on stderr when it starts on cpu: not a warning.
+        this.log(TFJS_BANNER.test(line) ? 'trace' : level, `worker: ${line}`);
         if (keep) worker.stderrTail = [...worker.stderrTail.slice(-19), line];
       }
     };

@@ -14,7 +14,9 @@ import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { STAT_NAMES, type BackendReport, type Finding, type LayerInfo, type RunEvent, type RunOptions, type RunReport, type StepSample } from '../protocol';
 import { RunFailedError } from '../runner/runFailedError';
+import { registerNormLayers } from '../layers';
 import { selectBackend } from './backend';
+import { swapNormAtLine } from './surgery';
 import { toRunError, UserCodeError } from './errors';
 import { findingsFor } from './flags';
 import { Instrumenter } from './instrument/hooks';
@@ -71,11 +73,27 @@ function stepFailure(e: StepError, probes: LayerProbe[], loaded: LoadedModel, fi
   return UserCodeError.from(e.cause, 'training-failed', context, loaded.sourceMap, file, layer?.source ?? { file });
 }
 
+/** Loss in inference mode (moving BatchNorm statistics, no dropout) on the next batch, unseen in training. */
+async function inferenceLoss(model: tf.LayersModel, src: BatchSource): Promise<number> {
+  const batch = await src.next();
+  try {
+    const out = model.evaluate(batch.xs.length === 1 ? batch.xs[0] : batch.xs, batch.ys.length === 1 ? batch.ys[0] : batch.ys, { batchSize: src.batchSize });
+    const first = Array.isArray(out) ? out[0] : out;
+    const value = (await first.data())[0];
+    tf.dispose(out);
+    return value;
+  } finally {
+    if (src.transient) tf.dispose([...batch.xs, ...batch.ys]);
+  }
+}
+
 export async function runTraining(options: RunOptions, emit: (e: RunEvent) => void, signal: AbortSignal, runId: string = randomUUID()): Promise<RunReport> {
   const started = performance.now();
   try {
     checkOptions(options);
     const backend = await selectBackend(options.backend);
+    // NormScope's own norm layers must be known before a model.json (or a what-if swap) names them.
+    registerNormLayers(tf);
     emit({ type: 'backend', runId, backend });
     const report = await trainModel(options, backend, emit, signal, runId, started);
     emit({ type: 'done', runId, report });
@@ -97,8 +115,12 @@ async function trainModel(options: RunOptions, backend: BackendReport, emit: (e:
   let optimizer: tf.Optimizer | null = null;
   try {
     const { loaded, spec, src } = await withSeededRandom(options.seed, async () => {
-      const loaded = await loadModel(file);
+      let loaded = await loadModel(file);
       model = loaded.model;
+      if (options.normSwap) {
+        loaded = await swapNormAtLine(loaded, file, options.normSwap.line, options.normSwap.to);
+        model = loaded.model;
+      }
       const spec = validateSpec(loaded.spec, file);
       try {
         ensureCompiled(loaded.model, spec);
@@ -164,10 +186,11 @@ async function trainModel(options: RunOptions, backend: BackendReport, emit: (e:
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     progress.flush(true);
+    const evalLoss = stoppedEarly ? null : await inferenceLoss(loaded.model, src);
     if (options.measureOverhead && !stoppedEarly) await timePlainSteps(ctx, src, Math.min(OVERHEAD_STEPS, steps), plainMs, signal);
     return buildReport({
       file, backend, steps, batchSize: src.batchSize, syntheticData: src.synthetic, loss, layers, samples, flags,
-      instrumentedMs, plainMs, totalMs: performance.now() - started, stoppedEarly,
+      instrumentedMs, plainMs, totalMs: performance.now() - started, stoppedEarly, evalLoss,
     });
   } finally {
     instrumenter?.restore();

@@ -39,6 +39,7 @@ export interface ReportInput {
   plainMs: number[];
   totalMs: number;
   stoppedEarly?: string;
+  evalLoss: number | null;
 }
 
 export function buildReport(input: ReportInput): RunReport {
@@ -51,6 +52,7 @@ export function buildReport(input: ReportInput): RunReport {
     batchSize: input.batchSize,
     syntheticData: input.syntheticData,
     loss: input.loss.map(finiteOrNull),
+    evalLoss: input.evalLoss === null ? null : finiteOrNull(input.evalLoss),
     layers: layerReports(input.layers, input.samples),
     flags: input.flags,
     timing: {

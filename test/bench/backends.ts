@@ -5,6 +5,7 @@
  * scripts/bench.mjs calls `benchBackends`.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -13,10 +14,38 @@ import { registerFastKernels, restoreStockKernels } from '../../src/worker/kerne
 
 type Tf = typeof tf;
 export interface StepTimes { stockCpuStepMs: number; cpuStepMs: number; wasmStepMs: number; tensorflowStepMs: number | null }
+export interface KernelTimes { stockCpuMs: number; cpuMs: number; wasmMs: number }
 export interface BackendBench {
+  /** Wall-clock medians: what a user waits for. */
   cnn: StepTimes;
   mlp: StepTimes;
-  conv2dBackpropFilter: { stockCpuMs: number; cpuMs: number; wasmMs: number };
+  conv2dBackpropFilter: KernelTimes;
+  /**
+   * The same medians in process CPU time (user + system). wasm and cpu run on one thread, so on an
+   * idle machine this equals wall time; on a shared one it leaves out time spent waiting for a core.
+   */
+  cpuTime: { cnn: StepTimes; mlp: StepTimes; conv2dBackpropFilter: KernelTimes };
+  /** 1-minute load average before and after the run, to judge how busy the machine was. */
+  loadAverage: [number, number];
+}
+
+interface Timing { wallMs: number; cpuMs: number }
+
+/** Median wall and CPU time of `run` over `steps` calls after `warmup` calls. */
+async function timeCalls(run: () => Promise<void> | void, warmup: number, steps: number): Promise<Timing> {
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < warmup + steps; i++) {
+    const cpuStart = process.cpuUsage();
+    const start = performance.now();
+    await run();
+    const used = process.cpuUsage(cpuStart);
+    if (i >= warmup) {
+      wall.push(performance.now() - start);
+      cpu.push((used.user + used.system) / 1000);
+    }
+  }
+  return { wallMs: median(wall), cpuMs: median(cpu) };
 }
 
 /** The CNN of issue 4 (batch 32, 28x28x1, Adam). */
@@ -53,38 +82,30 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** Median wall time of `steps` training steps after `warmup` (trainOnBatch reads the loss, so each step is complete). */
-async function timeTraining(t: Tf, build: (t: Tf) => tf.LayersModel, xShape: number[], warmup: number, steps: number): Promise<number> {
+/** Training-step times (trainOnBatch reads the loss back, so each step is complete). */
+async function timeTraining(t: Tf, build: (t: Tf) => tf.LayersModel, xShape: number[], warmup: number, steps: number): Promise<Timing> {
   const model = build(t);
   model.compile({ optimizer: t.train.adam(1e-3), loss: 'categoricalCrossentropy' });
   const x = t.randomNormal(xShape, 0, 1, 'float32', 1);
   const y = t.oneHot(t.randomUniform([xShape[0]], 0, 10, 'int32', 2) as tf.Tensor1D, 10);
-  const times: number[] = [];
-  for (let i = 0; i < warmup + steps; i++) {
-    const start = performance.now();
-    await model.trainOnBatch(x, y);
-    if (i >= warmup) times.push(performance.now() - start);
-  }
+  const timing = await timeCalls(async () => { await model.trainOnBatch(x, y); }, warmup, steps);
   t.dispose([x, y]);
   model.dispose();
-  return median(times);
+  return timing;
 }
 
-/** Median time of the issue's Conv2DBackpropFilter call: x[32,14,14,8], f[3,3,8,16], stride 1, same. */
-function timeBackpropFilter(warmup: number, steps: number): number {
+/** The issue's Conv2DBackpropFilter call: x[32,14,14,8], f[3,3,8,16], stride 1, same. */
+async function timeBackpropFilter(warmup: number, steps: number): Promise<Timing> {
   const x = tf.randomNormal([32, 14, 14, 8], 0, 1, 'float32', 3);
   const dy = tf.randomNormal([32, 14, 14, 16], 0, 1, 'float32', 4);
-  const times: number[] = [];
-  for (let i = 0; i < warmup + steps; i++) {
-    const start = performance.now();
+  const timing = await timeCalls(() => {
     const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy },
       { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 8, 16] } as unknown as tf.NamedAttrMap) as tf.Tensor;
     dw.dataSync();
-    if (i >= warmup) times.push(performance.now() - start);
     dw.dispose();
-  }
+  }, warmup, steps);
   tf.dispose([x, dy]);
-  return median(times);
+  return timing;
 }
 
 /** Next to the bundle (dist/wasm, copied by esbuild.mjs) or in node_modules when run from the repo root. */
@@ -106,45 +127,50 @@ function loadTfjsNode(): Tf | null {
 }
 
 export async function benchBackends(opts: { steps?: number } = {}): Promise<BackendBench> {
-  const steps = Math.max(5, opts.steps ?? 5);
-  // Stock cpu takes seconds per CNN step: keep it to the minimum that gives an honest median.
+  const steps = Math.max(5, opts.steps ?? 10);
+  // JS kernels need ~8 calls before V8 has optimized them (the first wasm CNN steps take 3-6x longer).
+  const warmup = 10;
+  // Stock cpu takes seconds per CNN step: keep it to the minimum that gives an honest median
+  // (its kernels are JS too, but one 2-5 s step is plenty of warm-up).
   const stockSteps = 5;
+  const loadBefore = os.loadavg()[0];
   setWasmPaths(wasmDir());
 
   await tf.setBackend('wasm');
   registerFastKernels('wasm');
-  const wasmCnn = await timeTraining(tf, buildCnn, [32, 28, 28, 1], 3, steps);
-  const wasmMlp = await timeTraining(tf, buildMlp, [32, 784], 3, steps);
-  const wasmBpf = timeBackpropFilter(3, Math.max(steps, 10));
+  const wasmCnn = await timeTraining(tf, buildCnn, [32, 28, 28, 1], warmup, steps);
+  const wasmMlp = await timeTraining(tf, buildMlp, [32, 784], warmup, steps);
+  const wasmBpf = await timeBackpropFilter(warmup, steps);
 
   await tf.setBackend('cpu');
   registerFastKernels('cpu');
-  const cpuCnn = await timeTraining(tf, buildCnn, [32, 28, 28, 1], 2, steps);
-  const cpuMlp = await timeTraining(tf, buildMlp, [32, 784], 2, steps);
-  const cpuBpf = timeBackpropFilter(2, Math.max(steps, 10));
+  const cpuCnn = await timeTraining(tf, buildCnn, [32, 28, 28, 1], warmup, steps);
+  const cpuMlp = await timeTraining(tf, buildMlp, [32, 784], warmup, steps);
+  const cpuBpf = await timeBackpropFilter(warmup, steps);
 
-  // Fully stock: our Tile gradient is global and stays while any backend has our kernels.
+  // Fully stock: our gradient overrides are global and stay while any backend has our kernels.
   restoreStockKernels('wasm');
   restoreStockKernels('cpu');
   const stockCnn = await timeTraining(tf, buildCnn, [32, 28, 28, 1], 1, stockSteps);
-  const stockMlp = await timeTraining(tf, buildMlp, [32, 784], 2, Math.max(steps, stockSteps));
-  const stockBpf = timeBackpropFilter(1, stockSteps);
+  const stockMlp = await timeTraining(tf, buildMlp, [32, 784], warmup, steps);
+  const stockBpf = await timeBackpropFilter(1, stockSteps);
   registerFastKernels('cpu');
   registerFastKernels('wasm');
 
-  let tfCnn: number | null = null;
-  let tfMlp: number | null = null;
+  let tfCnn: Timing | null = null;
+  let tfMlp: Timing | null = null;
   const tfn = loadTfjsNode();
   if (tfn && await tfn.setBackend('tensorflow')) {
-    tfCnn = await timeTraining(tfn, buildCnn, [32, 28, 28, 1], 3, steps);
-    tfMlp = await timeTraining(tfn, buildMlp, [32, 784], 3, steps);
+    tfCnn = await timeTraining(tfn, buildCnn, [32, 28, 28, 1], warmup, steps);
+    tfMlp = await timeTraining(tfn, buildMlp, [32, 784], warmup, steps);
   }
 
-  return {
-    cnn: { stockCpuStepMs: stockCnn, cpuStepMs: cpuCnn, wasmStepMs: wasmCnn, tensorflowStepMs: tfCnn },
-    mlp: { stockCpuStepMs: stockMlp, cpuStepMs: cpuMlp, wasmStepMs: wasmMlp, tensorflowStepMs: tfMlp },
-    conv2dBackpropFilter: { stockCpuMs: stockBpf, cpuMs: cpuBpf, wasmMs: wasmBpf },
-  };
+  const pick = (key: keyof Timing) => ({
+    cnn: { stockCpuStepMs: stockCnn[key], cpuStepMs: cpuCnn[key], wasmStepMs: wasmCnn[key], tensorflowStepMs: tfCnn ? tfCnn[key] : null },
+    mlp: { stockCpuStepMs: stockMlp[key], cpuStepMs: cpuMlp[key], wasmStepMs: wasmMlp[key], tensorflowStepMs: tfMlp ? tfMlp[key] : null },
+    conv2dBackpropFilter: { stockCpuMs: stockBpf[key], cpuMs: cpuBpf[key], wasmMs: wasmBpf[key] },
+  });
+  return { ...pick('wallMs'), cpuTime: pick('cpuMs'), loadAverage: [loadBefore, os.loadavg()[0]] };
 }
 
 if (require.main === module) {

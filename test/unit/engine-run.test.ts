@@ -100,3 +100,41 @@ test('the wasm backend trains a CNN (conv gradients included)', async () => {
   assert.ok(report!.loss.every((l) => l !== null));
   await tf.setBackend('cpu');
 });
+
+test('host and device meters give the same step values on a model with BN and LN', async () => {
+  const { selectBackend } = await import('../../src/worker/backend');
+  const { loadModel } = await import('../../src/worker/loader');
+  const { describeLayers } = await import('../../src/worker/instrument/probes');
+  const { Instrumenter } = await import('../../src/worker/instrument/hooks');
+  const { DeviceMeter, HostMeter, viewFor } = await import('../../src/worker/instrument/meters');
+  const { instrumentedStep } = await import('../../src/worker/instrument/step');
+  const { withSeededRandom } = await import('../../src/worker/training/seed');
+  const { batchSource, ensureCompiled, trainableOf } = await import('../../src/worker/training/spec');
+  await selectBackend('cpu');
+  const file = path.join(EXAMPLES, 'mlp-bn-ln.js');
+  const stepWith = async (meter: () => import('../../src/worker/instrument/meters').Meter) => {
+    const loaded = await withSeededRandom(11, () => loadModel(file));
+    ensureCompiled(loaded.model, {});
+    const probes = describeLayers(loaded.model, loaded.sourceOf);
+    const instrumenter = new Instrumenter(probes);
+    const source = await batchSource(loaded.model, {}, 16, 11, file);
+    const ctx = { model: loaded.model, trainable: trainableOf(loaded.model), probes, instrumenter, meter,
+      variables: loaded.model.trainableWeights.map((w) => w.read() as tf.Variable) };
+    const batch = await source.next();
+    instrumentedStep(ctx, batch);
+    const result = instrumentedStep(ctx, batch); // second step: moving statistics have moved
+    instrumenter.restore();
+    source.dispose();
+    loaded.model.dispose();
+    return result;
+  };
+  const host = await stepWith(() => new HostMeter(viewFor('cpu')!));
+  const device = await stepWith(() => new DeviceMeter());
+  assert.ok(Math.abs(host.loss - device.loss) < 1e-5);
+  host.values.forEach((v, i) => {
+    const d = device.values[i];
+    const what = `layer ${Math.floor(i / STAT_NAMES.length)} ${STAT_NAMES[i % STAT_NAMES.length]}`;
+    if (Number.isNaN(v)) assert.ok(Number.isNaN(d), `${what}: host NaN, device ${d}`);
+    else assert.ok(Math.abs(v - d) <= 1e-3 * Math.max(1, Math.abs(v)), `${what}: host ${v}, device ${d}`);
+  });
+});

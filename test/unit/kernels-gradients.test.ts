@@ -49,10 +49,20 @@ function makeCases(seed: number, count: number): Case[] {
       cases.push({ kernel: 'Conv2DBackpropFilter', inputs: { x: [batch, h, w, inC], dy }, attrs: { ...conv, filterShape: [fh, fw, inC, outC] }, label: `bpf ${JSON.stringify({ batch, ...dims, outC })}` });
       cases.push({ kernel: 'Conv2DBackpropInput', inputs: { dy, filter: [fh, fw, inC, outC] }, attrs: { ...conv, inputShape: [batch, h, w, inC] }, label: `bpi ${JSON.stringify({ batch, ...dims, outC })}` });
     }
+    const fwdOut = outShape([batch, h, w, inC], [fh, fw], stride, dilation, pad);
+    if (fwdOut) {
+      const fwd = { strides: stride, pad, dataFormat: 'NHWC', dilations: dilation };
+      cases.push({ kernel: 'Conv2D', inputs: { x: [batch, h, w, inC], filter: [fh, fw, inC, outC] }, attrs: fwd, label: `conv ${JSON.stringify({ batch, ...dims, outC })}` });
+      const activation = pick(['relu', 'linear']);
+      cases.push({ kernel: 'FusedConv2D', inputs: { x: [batch, h, w, inC], filter: [fh, fw, inC, outC], bias: [outC] }, attrs: { ...fwd, activation }, label: `fused conv ${JSON.stringify({ batch, ...dims, outC, activation })}` });
+    }
     const dwOut = outShape([batch, h, w, inC], [fh, fw], stride, dilation, pad);
     const mult = pick([1, 2]);
     if (dwOut) {
       const dy = [...dwOut, inC * mult];
+      const fwd = { strides: stride, pad, dataFormat: 'NHWC', dilations: dilation };
+      cases.push({ kernel: 'DepthwiseConv2dNative', inputs: { x: [batch, h, w, inC], filter: [fh, fw, inC, mult] }, attrs: fwd, label: `dw conv ${JSON.stringify({ batch, ...dims, mult })}` });
+      cases.push({ kernel: 'FusedDepthwiseConv2D', inputs: { x: [batch, h, w, inC], filter: [fh, fw, inC, mult], bias: [inC * mult] }, attrs: { ...fwd, activation: 'relu' }, label: `fused dw conv ${JSON.stringify({ batch, ...dims, mult })}` });
       const dw = { strides: stride, dilations: dilation, pad };
       cases.push({ kernel: 'DepthwiseConv2dNativeBackpropFilter', inputs: { x: [batch, h, w, inC], dy }, attrs: { ...dw, filterShape: [fh, fw, inC, mult] }, label: `dw-bpf ${JSON.stringify({ batch, ...dims, mult })}` });
       cases.push({ kernel: 'DepthwiseConv2dNativeBackpropInput', inputs: { dy, filter: [fh, fw, inC, mult] }, attrs: { ...dw, inputShape: [batch, h, w, inC] }, label: `dw-bpi ${JSON.stringify({ batch, ...dims, mult })}` });
@@ -85,6 +95,13 @@ function makeCases(seed: number, count: number): Case[] {
       attrs: { transposeA, transposeB },
       label: `matmul ${JSON.stringify({ batchA, batchB, m, k, n, transposeA, transposeB })}`,
     });
+    const activation = pick(['relu', 'linear']);
+    cases.push({
+      kernel: '_FusedMatMul',
+      inputs: { a: [1, ...(transposeA ? [k, m] : [m, k])], b: [1, ...(transposeB ? [n, k] : [k, n])], bias: [n] },
+      attrs: { transposeA, transposeB, activation },
+      label: `fused matmul ${JSON.stringify({ m, k, n, transposeA, transposeB, activation })}`,
+    });
   }
   return cases;
 }
@@ -116,7 +133,7 @@ function runCase(c: Case, seed: number): Float32Array {
  */
 function runReference(c: Case, seed: number): Float32Array {
   const d = c.attrs.dilations as number | undefined;
-  if (!d || d === 1) return runCase(c, seed);
+  if (!c.kernel.startsWith('DepthwiseConv2dNativeBackprop') || !d || d === 1) return runCase(c, seed);
   const rand = rng(seed);
   return tf.tidy(() => {
     const inputs: Record<string, tf.Tensor> = {};
@@ -160,10 +177,14 @@ describe('NormScope gradient kernels match stock cpu kernels', () => {
   });
   after(() => restoreStockKernels('cpu'));
 
-  it('the randomized cases cover every kernel', () => {
+  it('the randomized cases cover every kernel, batch 1, stride 2, dilation 2 and every padding kind', () => {
     for (const k of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput',
-      'MaxPoolGrad', 'Tile', 'BatchMatMul', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Sum', 'Mean']) {
+      'MaxPoolGrad', 'Tile', 'BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Sum', 'Mean']) {
       assert.ok(kernelsCovered.has(k), `no case for ${k}`);
+    }
+    const convLabels = cases.filter((c) => c.kernel.includes('Conv')).map((c) => c.label);
+    for (const feature of ['"batch":1', '"stride":2', '"dilation":2', '"pad":"same"', '"pad":"valid"', '"pad":[[']) {
+      assert.ok(convLabels.some((l) => l.includes(feature)), `no conv gradient case with ${feature}`);
     }
   });
 
@@ -189,22 +210,32 @@ describe('NormScope gradient kernels match stock cpu kernels', () => {
     assertClose(got, runCase(c, 7), c.label);
   });
 
-  it('the Tile gradient matches the stock one for ranks 1-4 (what LayerNormalization needs)', async () => {
-    const shapes: [number[], number[]][] = [[[3], [4]], [[32, 1], [1, 128]], [[1, 5], [7, 1]], [[2, 1, 3], [2, 3, 1]], [[1, 1, 1, 8], [2, 3, 3, 1]]];
-    const gradOf = (xShape: number[], reps: number[]): Float32Array => tf.tidy(() => {
-      const x = tf.randomNormal(xShape, 0, 1, 'float32', 1);
-      const w = tf.randomNormal(xShape.map((d, i) => d * reps[i]), 0, 1, 'float32', 2);
-      return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.tile(t, reps), w)))(x).dataSync() as Float32Array;
+  it('the Tile, Sum and Mean gradients match the stock ones', async () => {
+    type GradCase = { label: string; xShape: number[]; f: (x: tf.Tensor) => tf.Tensor };
+    const tileCases: [number[], number[]][] = [[[3], [4]], [[32, 1], [1, 128]], [[1, 5], [7, 1]], [[2, 1, 3], [2, 3, 1]], [[1, 1, 1, 8], [2, 3, 3, 1]]];
+    const reduceCases: [number[], number | number[], boolean][] = [[[6], 0, false], [[4, 5], 1, true], [[2, 3, 4, 5], [0, 1, 2], false], [[2, 3, 4], [0, 2], true], [[3, 4], -1, false]];
+    const gradCases: GradCase[] = [
+      ...tileCases.map(([s, r]) => ({ label: `tile ${JSON.stringify([s, r])}`, xShape: s, f: (x: tf.Tensor) => tf.tile(x, r) })),
+      ...reduceCases.flatMap(([s, axis, keep]) => [
+        { label: `sum ${JSON.stringify([s, axis, keep])}`, xShape: s, f: (x: tf.Tensor) => tf.sum(x, axis, keep) },
+        { label: `mean ${JSON.stringify([s, axis, keep])}`, xShape: s, f: (x: tf.Tensor) => tf.mean(x, axis, keep) },
+      ]),
+    ];
+    // Weight the output randomly so that every element of the gradient differs.
+    const gradOf = (c: GradCase): Float32Array => tf.tidy(() => {
+      const x = tf.randomNormal(c.xShape, 0, 1, 'float32', 1);
+      const w = tf.randomNormal(c.f(x).shape, 0, 1, 'float32', 2);
+      return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(c.f(t), w)))(x).dataSync() as Float32Array;
     });
     await tf.setBackend('cpu');
     restoreStockKernels('wasm');
     restoreStockKernels('cpu');
-    const expected = shapes.map(([s, r]) => gradOf(s, r));
+    const expected = gradCases.map(gradOf);
     for (const backend of ['cpu', 'wasm'] as const) {
       await tf.setBackend(backend);
       registerFastKernels(backend);
       const before = tf.memory().numTensors;
-      shapes.forEach(([s, r], i) => assertClose(gradOf(s, r), expected[i], `${backend} tile grad ${JSON.stringify([s, r])}`));
+      gradCases.forEach((c, i) => assertClose(gradOf(c), expected[i], `${backend} ${c.label} gradient`));
       assert.equal(tf.memory().numTensors, before);
     }
   });

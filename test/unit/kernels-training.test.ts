@@ -85,31 +85,33 @@ function errorOverTolerance(actual: Float32Array, expected: Float32Array, modelS
   return worst / tolerance;
 }
 
-describe('training steps on wasm with NormScope kernels', () => {
+describe('training steps with NormScope kernels', () => {
   before(async () => {
     setWasmPaths(path.join(process.cwd(), 'node_modules/@tensorflow/tfjs-backend-wasm/dist/'));
     await tf.setBackend('wasm');
     registerFastKernels('wasm');
   });
-  after(() => restoreStockKernels('wasm'));
+  after(() => { restoreStockKernels('wasm'); restoreStockKernels('cpu'); });
 
   for (const [name, problem] of Object.entries(problems)) {
-    it(`${name}: gradients on wasm match stock cpu`, async () => {
-      // Fully stock reference: our Tile gradient is global, so unregister from both backends.
+    it(`${name}: gradients on wasm and on cpu with our kernels match stock cpu`, async () => {
+      // Fully stock reference: our Tile/FusedBatchNorm gradients are global, so unregister from both backends.
       await tf.setBackend('cpu');
       restoreStockKernels('wasm');
       restoreStockKernels('cpu');
       const reference = gradients(problem, null, 11);
-      await tf.setBackend('wasm');
-      registerFastKernels('wasm');
-      const wasm = gradients(problem, reference.weights, 11);
-      assert.equal(wasm.grads.length, reference.grads.length);
       const modelScale = Math.max(...reference.grads.map(maxAbs));
-      wasm.grads.forEach((g, i) => {
-        // Batch/layer norm divide by small standard deviations, so allow float32 noise above the per-kernel 1e-4.
-        const ratio = errorOverTolerance(g, reference.grads[i], modelScale);
-        assert.ok(ratio <= 1, `${name} weight #${i}: error is ${ratio.toFixed(2)}x the tolerance`);
-      });
+      for (const backend of ['wasm', 'cpu'] as const) {
+        await tf.setBackend(backend);
+        registerFastKernels(backend);
+        const fast = gradients(problem, reference.weights, 11);
+        assert.equal(fast.grads.length, reference.grads.length);
+        fast.grads.forEach((g, i) => {
+          // Batch/layer norm divide by small standard deviations, so allow float32 noise above the per-kernel 1e-4.
+          const ratio = errorOverTolerance(g, reference.grads[i], modelScale);
+          assert.ok(ratio <= 1, `${name} on ${backend}, weight #${i}: error is ${ratio.toFixed(2)}x the tolerance`);
+        });
+      }
     });
   }
 

@@ -87,30 +87,41 @@ for (const [kind, makeMeter] of meters) {
     tf.dispose([gamma, beta]);
   });
 
-  test(`${kind} meter: BatchNorm moving-statistics gaps`, () => {
-    // Channel 0: batch mean 2, variance 1; channel 1: batch mean 12, variance 4.
-    const input = tf.tensor2d([[1, 10], [3, 14]]);
-    const movingMean = tf.tensor1d([0, 12]);
-    const movingVariance = tf.tensor1d([1, 2]);
+  /** Runs the gap measurement around a simulated BatchNorm forward that updates its moving stats. */
+  function gapsAround(input: tf.Tensor, axis: number, momentum: number, before: [number[], number[]], after: [number[], number[]]) {
+    let state = before.map((v) => tf.tensor1d(v));
+    const updated = after.map((v) => tf.tensor1d(v));
+    const bn = { axis, momentum, movingMean: { read: () => state[0] }, movingVariance: { read: () => state[1] } };
     const meter = makeMeter();
-    const gaps = meter.batchNormGaps(input, -1, movingMean, movingVariance);
+    const pending = meter.batchNormGaps(input, bn);
+    const kept = state;
+    state = updated; // the layer ran: tfjs wrote the new moving averages
+    const gaps = pending.after();
     meter.finish();
-    close(gaps.meanGap(), (2 / 1 + 0 / 2) / 2, 'movingMeanGap = mean(|μ̂−μ|/σ)', 1e-4);
-    close(gaps.varGap(), (0 / 1 + 2 / 4) / 2, 'movingVarGap = mean(|σ̂²−σ²|/σ²)', 1e-4);
-    tf.dispose([input, movingMean, movingVariance]);
+    tf.dispose([...kept, ...updated, input]);
+    return { meanGap: gaps.meanGap(), varGap: gaps.varGap() };
+  }
+
+  // Channel 0: batch mean 2, variance 1; channel 1: batch mean 12, variance 4. Moving mean [0, 12],
+  // moving variance [1, 2]: movingMeanGap = mean(|μ̂−μ|/σ) = (2/1 + 0/2)/2, movingVarGap = mean(|σ̂²−σ²|/σ²) = (0/1 + 2/4)/2.
+  test(`${kind} meter: BatchNorm gaps, derived from the moving-average update (momentum 0.9)`, () => {
+    // m' = m − (m − b)·0.1: mean [0.2, 12], variance [1, 2.2].
+    const gaps = gapsAround(tf.tensor2d([[1, 10], [3, 14]]), -1, 0.9, [[0, 12], [1, 2]], [[0.2, 12], [1, 2.2]]);
+    close(gaps.meanGap, 1, 'movingMeanGap', 1e-4);
+    close(gaps.varGap, 0.25, 'movingVarGap', 1e-4);
+  });
+
+  test(`${kind} meter: BatchNorm gaps, scanned from the input (momentum 0.999)`, () => {
+    const gaps = gapsAround(tf.tensor2d([[1, 10], [3, 14]]), -1, 0.999, [[0, 12], [1, 2]], [[0.002, 12], [1, 2.002]]);
+    close(gaps.meanGap, 1, 'movingMeanGap', 1e-4);
+    close(gaps.varGap, 0.25, 'movingVarGap', 1e-4);
   });
 
   test(`${kind} meter: BatchNorm gaps on the channel axis of NCHW-like input (axis 1)`, () => {
     // shape [1, 2, 2]: channel 0 = [1, 3] (mean 2, var 1), channel 1 = [10, 14] (mean 12, var 4).
-    const input = tf.tensor3d([[[1, 3], [10, 14]]]);
-    const movingMean = tf.tensor1d([2, 10]);
-    const movingVariance = tf.tensor1d([1, 4]);
-    const meter = makeMeter();
-    const gaps = meter.batchNormGaps(input, 1, movingMean, movingVariance);
-    meter.finish();
-    close(gaps.meanGap(), (0 + 2 / 2) / 2, 'movingMeanGap', 1e-4);
-    close(gaps.varGap(), 0, 'movingVarGap', 1e-4);
-    tf.dispose([input, movingMean, movingVariance]);
+    const gaps = gapsAround(tf.tensor3d([[[1, 3], [10, 14]]]), 1, 0.999, [[2, 10], [1, 4]], [[2, 10.002], [1, 4]]);
+    close(gaps.meanGap, (0 + 2 / 2) / 2, 'movingMeanGap', 1e-4);
+    close(gaps.varGap, 0, 'movingVarGap', 1e-4);
   });
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decimateMinMax, pointsPerSeries } from '../../webview/decimate';
+import { IncrementalDecimator, decimateMinMax, pointsPerSeries } from '../../webview/decimate';
 
 const range = (n: number) => Float64Array.from({ length: n }, (_, i) => i);
 
@@ -64,4 +64,24 @@ test('pointsPerSeries splits a chart budget across layers within bounds', () => 
   assert.equal(pointsPerSeries(24000, 200), 120);
   assert.equal(pointsPerSeries(24000, 2), 2000);
   assert.equal(pointsPerSeries(24000, 5000), 32);
+});
+
+test('incremental decimation of a growing series equals decimating from scratch', () => {
+  const total = 3000;
+  const xs = range(total);
+  const ys = Float64Array.from({ length: total }, (_, i) => (i % 97 === 0 ? Number.NaN : Math.sin(i / 13) * (1 + i / 100)));
+  const inc = new IncrementalDecimator();
+  for (let n = 1; n <= total; n += 37) {
+    assert.deepEqual(inc.decimate(xs, ys, n, 120, {}, 'e'), decimateMinMax(xs, ys, n, 120), `n = ${n}`);
+  }
+});
+
+test('changing the epoch discards cached buckets (values were rewritten)', () => {
+  const xs = range(1000);
+  const ys = Float64Array.from({ length: 1000 }, (_, i) => i);
+  const inc = new IncrementalDecimator();
+  inc.decimate(xs, ys, 1000, 100, {}, 0);
+  ys[10] = 1e9;
+  assert.ok(!inc.decimate(xs, ys, 1000, 100, {}, 0).some((p) => p.y === 1e9), 'same epoch keeps the cache');
+  assert.ok(inc.decimate(xs, ys, 1000, 100, {}, 1).some((p) => p.y === 1e9), 'new epoch recomputes');
 });

@@ -43,11 +43,11 @@ test('replay state rebuilds the latest run: samples, latest flags, ending, compa
   const compare = { type: 'compare' as const, result: { file: 'm.ts', line: 3, candidates: [] } };
   state.record(compare);
   const out = state.messages();
-  assert.deepEqual(out.map((m) => m.type), ['run-started', 'run-failed', 'compare']);
+  assert.deepEqual(out.map((m) => m.type), ['run-started', 'compare', 'run-failed']);
   const started = out[0] as Extract<(typeof out)[number], { type: 'run-started' }>;
   assert.deepEqual(started.samples.map((x) => x.step), [0, 1, 2]);
   assert.equal(started.flags[0].kind, 'dead');
-  assert.equal(out[2], compare);
+  assert.equal(out[1], compare);
 });
 
 test('replay state caps memory by thinning old samples, always keeping the newest', () => {
@@ -67,4 +67,19 @@ test('exportBytes decodes PNG data URLs and refuses anything else', () => {
   assert.throws(() => exportBytes('png', 'data:image/png;base64,AAAA'), /does not decode to a PNG/);
   assert.equal(new TextDecoder().decode(exportBytes('csv', 'a,b\r\n')), 'a,b\r\n');
   assert.throws(() => exportBytes('gif' as 'png', ''), /unknown export kind 'gif'/);
+});
+
+test('replay splits a long run: first chunk answers ready(), the rest follows, then the ending', () => {
+  const state = new PanelReplayState();
+  state.record({ type: 'run-started', run, samples: [], flags: [] });
+  state.record({ type: 'samples', runId: 'r1', samples: Array.from({ length: 10 }, (_, i) => s(i)) });
+  state.record({ type: 'run-done', runId: 'r1', report: { file: 'm.ts' } as never });
+  state.record({ type: 'compare', result: { file: 'm.ts', line: 1, candidates: [] } });
+  const { initial, follow } = state.replay(6); // 3 samples of 2 values per chunk
+  assert.deepEqual(initial.map((m) => m.type), ['run-started', 'compare']);
+  assert.deepEqual((initial[0] as { samples: StepSample[] }).samples.map((x) => x.step), [0, 1, 2]);
+  assert.deepEqual(follow.map((m) => m.type), ['samples', 'samples', 'samples', 'run-done']);
+  const steps = follow.flatMap((m) => (m.type === 'samples' ? m.samples.map((x) => x.step) : []));
+  assert.deepEqual(steps, [3, 4, 5, 6, 7, 8, 9]);
+  assert.equal(state.messages().length, 6);
 });

@@ -23,6 +23,11 @@ test('series reads [layer][stat] rows back by column, across growth', () => {
   assert.equal(store.series('mean', 1)[7], 7 * 1000 + 2);
   assert.equal(store.latest('mean', 0), 149 * 1000);
   assert.equal(store.series('variance', 0).length, 0, 'unmeasured stat is empty');
+  const r = store.range('gradNorm');
+  assert.equal(r.min, 1);
+  assert.equal(r.max, 149 * 1000 + 5);
+  assert.equal(r.minPositive, 1);
+  assert.equal(r.hasNegative, false);
 });
 
 test('null values (NaN over JSON) are stored as NaN; replayed steps are skipped', () => {

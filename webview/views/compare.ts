@@ -4,9 +4,9 @@
  */
 import type { CompareResult } from '../../src/protocol';
 import { ChartCard } from '../card';
-import { applyTheme, createLineChart, type LineChart } from '../charts';
+import { applyTheme } from '../charts';
 import { el, formatValue, setChildren } from '../dom';
-import { fillLineChart } from '../lineSeries';
+import { ManyLinesChart } from '../manyLines';
 import type { RunStore } from '../store';
 import { compareVerdicts } from '../verdict';
 import type { View, ViewContext } from './context';
@@ -20,10 +20,12 @@ export class CompareView implements View {
   private readonly status: HTMLElement;
   private readonly lossCard: ChartCard;
   private readonly gradCard: ChartCard;
-  private lossChart: LineChart | undefined;
-  private gradChart: LineChart | undefined;
+  private lossChart: ManyLinesChart | undefined;
+  private gradChart: ManyLinesChart | undefined;
   private result: CompareResult | undefined;
   private drawn: CompareResult | undefined;
+  /** Bumped per result: the charts' decimation cache must not reuse another result's points. */
+  private epoch = 0;
 
   constructor(private readonly ctx: ViewContext) {
     this.intro = el('p', { className: 'empty', testId: 'compare-intro' }, 'No comparison yet. Use the "Compare norms" code action on a layer to train the same model with each candidate norm.');
@@ -45,6 +47,7 @@ export class CompareView implements View {
 
   setResult(result: CompareResult): void {
     this.result = result;
+    this.epoch++;
   }
 
   render(force: boolean): void {
@@ -52,14 +55,16 @@ export class CompareView implements View {
     this.intro.hidden = result !== undefined;
     if (!result || (!force && this.drawn === result)) return;
     this.drawn = result;
-    this.lossChart ??= createLineChart(this.lossCard.canvas, this.ctx.theme, { xTitle: 'step', yTitle: 'loss', legend: true });
-    this.gradChart ??= createLineChart(this.gradCard.canvas, this.ctx.theme, { xTitle: 'step', yTitle: 'grad norm', legend: true });
-    const curves = (pick: 'loss' | 'gradNorm') => result.candidates.map((c, i) => {
-      const ys = Float64Array.from(c[pick], (v) => (v === null ? Number.NaN : v));
-      return { tag: i, label: c.norm, color: COLORS[i % COLORS.length], width: 2 * this.ctx.theme.lineScale, xs: ys.map((_, k) => k), ys, n: ys.length };
-    });
-    fillLineChart(this.lossChart, curves('loss'), { budget: 4000 });
-    fillLineChart(this.gradChart, curves('gradNorm'), { budget: 4000 });
+    this.lossChart ??= new ManyLinesChart(this.lossCard, this.ctx.theme, { yTitle: 'loss', legend: true });
+    this.gradChart ??= new ManyLinesChart(this.gradCard, this.ctx.theme, { yTitle: 'grad norm', legend: true });
+    for (const [chart, pick] of [[this.lossChart, 'loss'], [this.gradChart, 'gradNorm']] as const) {
+      // Candidates may stop at different steps (divergence): pad every curve to the longest with gaps.
+      const n = Math.max(0, ...result.candidates.map((c) => c[pick].length));
+      chart.setData(Float64Array.from({ length: n }, (_, k) => k), n, result.candidates.map((c, i) => ({
+        tag: i, label: c.norm, color: COLORS[i % COLORS.length], width: 2 * this.ctx.theme.lineScale,
+        ys: Float64Array.from({ length: n }, (_, k) => c[pick][k] ?? Number.NaN),
+      })), { epoch: this.epoch });
+    }
     const verdicts = compareVerdicts(result.candidates);
     setChildren(this.table, ...result.candidates.map((c, i) => {
       const verdict = verdicts[i];
@@ -78,8 +83,8 @@ export class CompareView implements View {
   }
 
   retheme(): void {
-    if (this.lossChart) applyTheme(this.lossChart, this.ctx.theme);
-    if (this.gradChart) applyTheme(this.gradChart, this.ctx.theme);
+    if (this.lossChart) applyTheme(this.lossChart.chart, this.ctx.theme);
+    if (this.gradChart) applyTheme(this.gradChart.chart, this.ctx.theme);
   }
 
   private async apply(norm: string, btn: HTMLButtonElement): Promise<void> {

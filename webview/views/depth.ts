@@ -10,6 +10,7 @@ import { applyTheme, createBarChart, type BarChart } from '../charts';
 import { el, formatValue, setChildren } from '../dom';
 import { chooseScale, depthProfile, valueRange, type DepthBar } from '../series';
 import type { RunStore } from '../store';
+import type { Theme } from '../theme';
 import { OVERVIEW_STATS, type View, type ViewContext } from './context';
 
 export class DepthView implements View {
@@ -68,7 +69,7 @@ export class DepthView implements View {
     if (!store || (!force && this.drawn === store.version)) return;
     this.drawn = store.version;
     this.chart ??= createBarChart(this.card.canvas, this.ctx.theme, {
-      yTitle: this.stat, onPick: (i) => this.ctx.openLayer(i), plugins: [kindLabels(() => this.bars, () => this.ctx.theme.foreground)],
+      yTitle: this.stat, onPick: (i) => this.ctx.openLayer(i), plugins: [kindLabels(() => this.bars, () => this.ctx.theme)],
     });
     this.bars = depthProfile(store, this.stat);
     const theme = this.ctx.theme;
@@ -125,27 +126,34 @@ export function findingItem(f: Finding): HTMLLIElement {
     f.fix ? el('div', { className: 'fix' }, 'Fix: ', f.fix) : null);
 }
 
-/** Draws each flagged bar's finding kinds above it. */
-function kindLabels(bars: () => DepthBar[], color: () => string): Plugin<'bar'> {
+/**
+ * Marks every flagged layer: a severity-coloured strip under its bar (visible even when the value
+ * is 0 or missing, e.g. a dead layer on a log axis) and its finding kinds as a vertical label.
+ */
+function kindLabels(bars: () => DepthBar[], theme: () => Theme): Plugin<'bar'> {
   return {
     id: 'normscopeKindLabels',
     afterDatasetsDraw(chart) {
       const meta = chart.getDatasetMeta(0);
       const ctx = chart.ctx;
+      const area = chart.chartArea;
+      const colors = theme();
       ctx.save();
-      ctx.fillStyle = color();
       ctx.font = '11px sans-serif';
-      ctx.textAlign = 'left';
       ctx.textBaseline = 'middle';
       bars().forEach((bar, i) => {
-        const el = meta.data[i] as unknown as { x: number; y: number } | undefined;
-        if (!el || bar.kinds.length === 0 || !Number.isFinite(el.y)) return;
+        const el = meta.data[i] as unknown as { x: number; y: number; width: number } | undefined;
+        if (!el || bar.kinds.length === 0 || !bar.severity) return;
+        ctx.fillStyle = colors.severity[bar.severity];
+        const w = Math.max(3, Math.round(el.width || 3));
+        ctx.fillRect(Math.round(el.x - w / 2), Math.round(area.bottom) - 6, w, 6);
         const text = bar.kinds.join(', ');
-        // Vertical label above the bar; inside the bar (reading down) when there is no room above.
-        const roomAbove = el.y - chart.chartArea.top - 4;
-        const fitsAbove = ctx.measureText(text).width <= roomAbove;
+        // Above the bar; inside it (reading down) when there is no room; from the bottom when there is no bar.
+        const top = Number.isFinite(el.y) && el.y < area.bottom - 5 ? el.y : area.bottom - 5;
+        const fitsAbove = ctx.measureText(text).width <= top - area.top - 4;
+        ctx.fillStyle = colors.foreground;
         ctx.save();
-        ctx.translate(el.x, fitsAbove ? el.y - 4 : el.y + 4);
+        ctx.translate(el.x, fitsAbove ? top - 4 : top + 4);
         ctx.rotate(-Math.PI / 2);
         ctx.textAlign = fitsAbove ? 'left' : 'right';
         ctx.fillText(text, 0, 0);

@@ -4,9 +4,9 @@
  */
 import type { StatName } from '../../src/protocol';
 import { ChartCard } from '../card';
-import { applyTheme, createLineChart, type LineChart } from '../charts';
+import { applyTheme } from '../charts';
 import { button, el, setChildren } from '../dom';
-import { fillLineChart, type SeriesInput } from '../lineSeries';
+import { ManyLinesChart } from '../manyLines';
 import type { RunStore } from '../store';
 import type { View, ViewContext } from './context';
 import { findingItem } from './depth';
@@ -24,7 +24,7 @@ const BN_GAP: Group = {
 const GROUPED = new Set<StatName>([...GAMMA_BETA.stats, ...BN_GAP.stats, 'gammaStd']);
 const SERIES_COLORS = ['#3794ff', '#e5a50a', '#2fb344', '#d63b3b'];
 
-interface Entry { card: ChartCard; chart: LineChart; group: Group }
+interface Entry { card: ChartCard; lines: ManyLinesChart; group: Group }
 
 export class DetailView implements View {
   readonly element: HTMLElement;
@@ -86,20 +86,18 @@ export class DetailView implements View {
       for (const group of groups) {
         const card = new ChartCard({ id: group.id, title: group.title, description: group.description, height: 'small', onExport: (id) => this.ctx.exportPng(id) });
         this.grid.appendChild(card.element);
-        this.entries.push({ card, group, chart: createLineChart(card.canvas, this.ctx.theme, { xTitle: 'step', yTitle: '' }) });
+        this.entries.push({ card, group, lines: new ManyLinesChart(card, this.ctx.theme, { yTitle: '', legend: group.stats.length > 1 }) });
       }
     }
-    for (const { chart, group } of this.entries) {
-      const series: SeriesInput[] = group.stats.map((stat, i) => ({
-        tag: i, label: stat, color: SERIES_COLORS[i % SERIES_COLORS.length], width: 1.5 * this.ctx.theme.lineScale,
-        xs: store.steps, ys: store.series(stat, this.layer), n: store.size,
-      }));
-      fillLineChart(chart, series, { budget: 2000 });
+    for (const { lines, group } of this.entries) {
+      lines.setData(store.steps, store.size, group.stats.map((stat, i) => ({
+        tag: i, label: stat, color: SERIES_COLORS[i % SERIES_COLORS.length], width: 1.5 * this.ctx.theme.lineScale, ys: store.series(stat, this.layer),
+      })), { epoch: store.thinned });
     }
   }
 
   retheme(): void {
-    for (const e of this.entries) applyTheme(e.chart, this.ctx.theme);
+    for (const e of this.entries) applyTheme(e.lines.chart, this.ctx.theme);
   }
 
   private renderHeader(store: RunStore): void {
@@ -136,7 +134,7 @@ export class DetailView implements View {
   }
 
   private clearCharts(): void {
-    for (const e of this.entries) { e.chart.destroy(); e.card.remove(); }
+    for (const e of this.entries) { e.lines.destroy(); e.card.remove(); }
     this.entries = [];
     this.shownGroups = '';
   }

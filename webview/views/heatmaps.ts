@@ -63,7 +63,7 @@ export class HeatmapsView implements View {
     const cols = Math.min(MAX_COLUMNS, Math.max(1, entry.card.box.clientWidth - 200));
     const grid = heatmapGrid(store, entry.stat, cols);
     // Colour on a log scale when the values span decades (typical for gradient norms).
-    const scale = chooseScale({ minPositive: grid.minPositive, maxPositive: grid.max, hasNegative: grid.min < 0, finiteCount: 1 });
+    const scale = chooseScale({ min: grid.min, max: grid.max, minPositive: grid.minPositive, maxPositive: grid.max, hasNegative: grid.min < 0, finiteCount: 1 });
     entry.renderer.draw(grid, store.run.layers.map((l) => l.name), scale === 'logarithmic');
   }
 }

@@ -69,6 +69,6 @@ export class OverviewView implements View {
       color: layerColor(i, store.layerCount, dark),
       width: (flagged.has(layer.name) ? 2.5 : 1) * scale,
       ys: store.series(entry.stat, i),
-    })));
+    })), { range: store.range(entry.stat), epoch: store.thinned });
   }
 }

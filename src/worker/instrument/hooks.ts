@@ -92,11 +92,9 @@ export class Instrumenter {
       if (!rec) return original.call(this, inputs, kwargs);
       const inputList = Array.isArray(inputs) ? inputs : [inputs];
       rec.forwardLayer = index;
-      const bn = probe.batchNorm;
-      const gaps = bn && kwargs?.training
-        ? rec.meter.batchNormGaps(inputList[0], bn.axis, bn.movingMean.read(), bn.movingVariance.read())
-        : undefined;
+      const bn = probe.batchNorm && kwargs?.training ? rec.meter.batchNormGaps(inputList[0], probe.batchNorm) : null;
       const out = original.call(this, inputs, kwargs);
+      const gaps = bn?.after();
       rec.forwardLayer = null;
       const first = Array.isArray(out) ? out[0] : out;
       if (first.dtype !== 'float32') return out;

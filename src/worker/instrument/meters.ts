@@ -15,7 +15,10 @@ import {
   TANH_SATURATION, zeroCount,
 } from '../stats/activation';
 import { batchMoments, gammaStats, GAP_EPSILON, movingMeanGap, movingVarGap } from '../stats/norm';
-import { scanActivation, scanBatchNormGaps, scanMoments, scanSquaredDistance, scanSquaredNorm, scanVector, type ActivationScan } from '../stats/scan';
+import {
+  batchNormGapsFromUpdate, MAX_DERIVED_MOMENTUM, scanActivation, scanBatchNormGaps, scanMoments, scanSquaredDistance, scanSquaredNorm, scanVector,
+  type ActivationScan,
+} from '../stats/scan';
 import { ReadBatch } from './readback';
 
 export type Lazy = () => number;
@@ -31,7 +34,11 @@ export interface Meter {
   /** ‖x − snapshot‖²: the squared norm of an update. */
   squaredDistance(x: tf.Tensor, before: Snapshot): Lazy;
   vector(x: tf.Tensor): { mean: Lazy; variance: Lazy; min: Lazy; max: Lazy };
-  batchNormGaps(input: tf.Tensor, axis: number, movingMean: tf.Tensor, movingVariance: tf.Tensor): { meanGap: Lazy; varGap: Lazy };
+  /**
+   * BatchNorm's gaps: called before the layer runs (moving statistics not yet updated); `after`
+   * is called once it ran (tfjs updates them in the forward pass) and returns the gaps.
+   */
+  batchNormGaps(input: tf.Tensor, layer: BatchNormState): { after(): { meanGap: Lazy; varGap: Lazy } };
   scalar(x: tf.Tensor): Lazy;
   /** Completes all measurements (the device meter's single read) and frees what it kept. */
   finish(): void;
@@ -44,7 +51,15 @@ function lazies<T extends object>(values: T): Lazies<T> {
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, constant(v as number)])) as Lazies<T>;
 }
 
-type View = (t: tf.Tensor) => ArrayLike<number> & { slice(): Float32Array };
+type View = (t: tf.Tensor) => Float32Array;
+
+/** What the meters need of a BatchNormalization layer; `read()` gives the current moving value. */
+export interface BatchNormState {
+  axis: number;
+  momentum: number;
+  movingMean: { read(): tf.Tensor };
+  movingVariance: { read(): tf.Tensor };
+}
 
 /** A zero-copy view of a float32 tensor's memory on the current backend, or null if it has none. */
 export function viewFor(backendName: string): View | null {
@@ -62,6 +77,12 @@ export function viewFor(backendName: string): View | null {
   return null;
 }
 
+/**
+ * ‖W‖² of weights measured after the last update, by buffer: while a variable still holds that
+ * buffer (no update since), the next step's ‖W_before‖² is known without another pass.
+ */
+const knownSquaredNorms = new WeakMap<object, number>();
+
 export class HostMeter implements Meter {
   constructor(private readonly view: View) {}
 
@@ -71,12 +92,26 @@ export class HostMeter implements Meter {
     return lazies(scanActivation(this.view(x), channels, countDead, saturating, threshold));
   }
   moments(x: tf.Tensor) { return lazies(scanMoments(this.view(x))); }
-  squaredNorm(x: tf.Tensor) { return constant(scanSquaredNorm(this.view(x))); }
+  squaredNorm(x: tf.Tensor) { return constant(knownSquaredNorms.get(x.dataId) ?? scanSquaredNorm(this.view(x))); }
   snapshot(x: tf.Tensor): Snapshot { return this.view(x).slice(); }
-  squaredDistance(x: tf.Tensor, before: Snapshot) { return constant(scanSquaredDistance(this.view(x), before as Float32Array)); }
+  squaredDistance(x: tf.Tensor, before: Snapshot) {
+    const { distance, squaredNorm: after } = scanSquaredDistance(this.view(x), before as Float32Array);
+    knownSquaredNorms.set(x.dataId, after);
+    return constant(distance);
+  }
   vector(x: tf.Tensor) { return lazies(scanVector(this.view(x))); }
-  batchNormGaps(input: tf.Tensor, axis: number, movingMean: tf.Tensor, movingVariance: tf.Tensor) {
-    return lazies(scanBatchNormGaps(this.view(input), input.shape, axis, this.view(movingMean), this.view(movingVariance), GAP_EPSILON));
+  batchNormGaps(input: tf.Tensor, bn: BatchNormState) {
+    const meanBefore = this.view(bn.movingMean.read()).slice();
+    const varianceBefore = this.view(bn.movingVariance.read()).slice();
+    if (bn.momentum >= MAX_DERIVED_MOMENTUM) {
+      const gaps = lazies(scanBatchNormGaps(this.view(input), input.shape, bn.axis, meanBefore, varianceBefore, GAP_EPSILON));
+      return { after: () => gaps };
+    }
+    // O(channels): derived from the moving averages' update (see ../stats/scan).
+    return {
+      after: () => lazies(batchNormGapsFromUpdate(meanBefore, this.view(bn.movingMean.read()), varianceBefore,
+        this.view(bn.movingVariance.read()), bn.momentum, GAP_EPSILON)),
+    };
   }
   scalar(x: tf.Tensor) { return constant(this.view(x)[0]); }
   finish(): void { /* everything was computed on the spot */ }
@@ -129,12 +164,12 @@ export class DeviceMeter implements Meter {
     });
     return { mean, variance, min, max };
   }
-  batchNormGaps(input: tf.Tensor, axis: number, movingMean: tf.Tensor, movingVariance: tf.Tensor) {
+  batchNormGaps(input: tf.Tensor, bn: BatchNormState) {
     const [meanGap, varGap] = this.queueAll(() => {
-      const { mean, variance } = batchMoments(input, axis);
-      return [movingMeanGap(movingMean, mean, variance), movingVarGap(movingVariance, variance)];
+      const { mean, variance } = batchMoments(input, bn.axis);
+      return [movingMeanGap(bn.movingMean.read(), mean, variance), movingVarGap(bn.movingVariance.read(), variance)];
     });
-    return { meanGap, varGap };
+    return { after: () => ({ meanGap, varGap }) };
   }
   scalar(x: tf.Tensor) { return this.queueAll(() => [tf.clone(x)])[0]; }
   finish(): void {

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { LayerInfo, SourceLocation } from '../../protocol';
+import type { BatchNormState } from './meters';
 
 type LayerVariable = tf.LayerVariable;
 
@@ -15,7 +16,7 @@ export interface LayerProbe {
   /** tanh/sigmoid output: saturation is measured. */
   saturating: 'tanh' | 'sigmoid' | null;
   /** BatchNormalization: its normalized axis and moving statistics. */
-  batchNorm: { axis: number; movingMean: LayerVariable; movingVariance: LayerVariable } | null;
+  batchNorm: BatchNormState | null;
   gamma: LayerVariable | null;
   beta: LayerVariable | null;
   /** The layer's trainable weights, as the engine variables the optimizer updates. */
@@ -71,7 +72,7 @@ export function describeLayers(model: tf.LayersModel, sourceOf: (layer: tf.layer
       reluLike: activation !== undefined && RELU_LIKE.has(activation),
       saturating: activation === 'tanh' || activation === 'sigmoid' ? activation : null,
       batchNorm: movingMean && movingVariance
-        ? { axis: (layer as unknown as { axis: number }).axis ?? -1, movingMean, movingVariance }
+        ? { axis: (layer as unknown as { axis: number }).axis ?? -1, momentum: (layer as unknown as { momentum: number }).momentum ?? 0.99, movingMean, movingVariance }
         : null,
       gamma: isNorm ? weightNamed(layer, 'gamma') : null,
       beta: isNorm ? weightNamed(layer, 'beta') : null,

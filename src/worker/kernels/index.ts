@@ -1,16 +1,18 @@
 /**
- * Registers NormScope's gradient kernels on the wasm and cpu backends, so that training runs
- * without @tensorflow/tfjs-node: wasm gains the conv gradients it lacks, cpu gets faster ones.
+ * Registers NormScope's kernels on the wasm and cpu backends, so that training runs without
+ * @tensorflow/tfjs-node: wasm gains the conv gradients it lacks, cpu gets faster ones (the list
+ * per backend is in kernel-table.ts).
  * Call after `await tf.setBackend(name)`. Kernels are overridden per backend and the stock ones
  * are kept, so `restoreStockKernels` can put them back (benchmarks and tests compare both).
- * Also replaces the Tile and FusedBatchNorm gradients (tile-gradient.ts, batch-norm-grad.ts) while
- * any backend is registered.
+ * Also replaces the Tile, Sum, Mean and FusedBatchNorm gradients (same values from fewer kernels,
+ * see tile-gradient.ts, reduction-gradients.ts, batch-norm-grad.ts) while any backend is registered.
  */
 import * as tf from '@tensorflow/tfjs';
 import { fastKernelsFor } from './kernel-table';
 import type { FastBackendName } from './tensor-access';
 import { tileGradConfig } from './tile-gradient';
 import { BATCH_NORM_GRAD_KERNEL, batchNormGradConfig } from './batch-norm-grad';
+import { meanGradConfig, sumGradConfig } from './reduction-gradients';
 
 export type { FastBackendName } from './tensor-access';
 
@@ -27,7 +29,7 @@ let stockGradients: tf.GradConfig[] | null = null;
 function overrideGradients(): void {
   if (stockGradients) return;
   const stockBatchNorm = tf.getGradient('FusedBatchNorm');
-  const overrides = [tileGradConfig];
+  const overrides = [tileGradConfig, sumGradConfig, meanGradConfig];
   // Uses our fused kernel only where it is registered (tfjs-node keeps the stock path).
   if (stockBatchNorm) overrides.push(batchNormGradConfig(stockBatchNorm, () => tf.getKernel(BATCH_NORM_GRAD_KERNEL, tf.getBackend()) != null));
   stockGradients = overrides.map((g) => tf.getGradient(g.kernelName)).filter((g): g is tf.GradConfig => g != null);

@@ -1,12 +1,17 @@
 /**
- * Which implementation each backend gets. wasm: conv gradients through its own XNNPACK Conv2D
- * where the math allows, JS loops over heap views elsewhere. cpu: JS loops throughout.
- * Cases a fast kernel does not cover (NCHW, strings) go to the stock kernel when there is one.
+ * Which implementation each backend gets.
+ *   wasm: Conv2DBackpropFilter/Input through its own XNNPACK Conv2D, depthwise and max-pool
+ *         gradients, Tile and the fused batch-norm gradient as JS loops over heap views, and fixes
+ *         for stock kernels that are slow (transposed matmul, copying Identity/Cast) or wrong
+ *         ('same'-padded convs, transposed _FusedMatMul).
+ *   cpu:  JS loops for the same gradients plus forward conv/matmul and broadcast arithmetic/reductions.
+ * Cases a fast kernel does not cover (NCHW, strings, other activations) go to the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs';
 import { backpropFilterAsConv, backpropFilterGeometry, backpropFilterLoops, BackpropFilterAttrs } from './conv2d-backprop-filter';
 import { backpropInputAsConv, backpropInputGeometry, backpropInputLoops, BackpropInputAttrs, canBackpropInputAsConv } from './conv2d-backprop-input';
-import { isChannelsLast } from './conv-geometry';
+import { convGeometry, isChannelsLast } from './conv-geometry';
+import { conv2dLoops, isSimpleActivation, matMulLoops } from './cpu-forward';
 import { depthwiseBackpropFilter, depthwiseBackpropInput, DepthwiseFilterGradAttrs, DepthwiseInputGradAttrs } from './depthwise-grads';
 import { maxPoolGradByWindows, MaxPoolGradAttrs } from './max-pool-grad';
 import { FastBackendName, TensorAccess, tensorAccess } from './tensor-access';
@@ -17,6 +22,10 @@ import { BinaryOp, broadcastBinary, reduceLeadingOrTrailing } from './cpu-elemen
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 export type StockLookup = (kernelName: string) => tf.KernelConfig | null;
+
+/** Stock kernels by backend, filled by `fastKernelsFor` (implementations that call the stock kernel themselves read it). */
+const stockKernels = new Map<string, tf.KernelConfig | null>();
+const stockKernel = (kernelName: string, backend: FastBackendName) => stockKernels.get(`${backend}/${kernelName}`) ?? null;
 
 /** One fast kernel: returns a result, or `undefined` to hand this call to the stock kernel. */
 type FastImpl = (acc: TensorAccess, args: KernelArgs, input: (name: string) => tf.TensorInfo) => tf.TensorInfo | tf.TensorInfo[] | undefined;
@@ -43,10 +52,8 @@ function makeConfig(kernelName: string, backend: FastBackendName, stock: tf.Kern
   };
 }
 
-const numeric = (...infos: tf.TensorInfo[]) => infos.every((t) => t.dtype === 'float32' || t.dtype === 'int32' || t.dtype === 'bool');
-
 const both: FastBackendName[] = ['wasm', 'cpu'];
-
+const numeric = (...infos: tf.TensorInfo[]) => infos.every((t) => t.dtype === 'float32' || t.dtype === 'int32' || t.dtype === 'bool');
 const float32 = (...infos: tf.TensorInfo[]) => infos.every((t) => t.dtype === 'float32');
 
 const binary = (op: BinaryOp) => ({ backends: ['cpu'] as FastBackendName[], impl: (): FastImpl => (acc, _args, input) => {
@@ -60,6 +67,69 @@ const reduction = (mean: boolean) => ({ backends: ['cpu'] as FastBackendName[], 
   const { axis, keepDims } = attrsOf<{ axis: number | number[]; keepDims: boolean }>(args);
   return float32(x) ? reduceLeadingOrTrailing(acc, x, axis, keepDims, mean) ?? undefined : undefined;
 } });
+
+interface ConvAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat?: string;
+  dilations: [number, number] | number;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  activation?: string;
+}
+
+/** A bias we can add per output channel: rank 1 with one value per channel. */
+const channelBias = (bias: tf.TensorInfo | undefined, channels: number) => bias === undefined || (bias.shape.length === 1 && bias.shape[0] === channels);
+
+const cpuConv = (fused: boolean) => ({ impl: (): FastImpl => (acc, args, input) => {
+  const attrs = attrsOf<ConvAttrs>(args);
+  const x = input('x');
+  const filter = input('filter');
+  const bias = fused ? args.inputs.bias : undefined;
+  if (!isChannelsLast(attrs.dataFormat) || !float32(x, filter) || (fused && (!isSimpleActivation(attrs.activation) || args.inputs.preluActivationWeights))) return undefined;
+  const g = convGeometry(x.shape, filter.shape, attrs.strides, attrs.dilations, attrs.pad, attrs.dimRoundingMode, false);
+  if (!channelBias(bias, g.outC)) return undefined;
+  return conv2dLoops(acc, x, filter, bias, fused && attrs.activation === 'relu', g);
+} });
+
+const cpuMatMul = (fused: boolean) => ({ backends: ['cpu'] as FastBackendName[], impl: (): FastImpl => (acc, args, input) => {
+  const { transposeA, transposeB, activation } = attrsOf<{ transposeA: boolean; transposeB: boolean; activation?: string }>(args);
+  const a = input('a');
+  const b = input('b');
+  const bias = fused ? args.inputs.bias : undefined;
+  if (!float32(a, b) || (fused && (!isSimpleActivation(activation) || args.inputs.preluActivationWeights))) return undefined;
+  if (!channelBias(bias, transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1])) return undefined;
+  return matMulLoops(acc, a, b, transposeA, transposeB, bias, fused && activation === 'relu') ?? undefined;
+} });
+
+/** wasm matmuls with a transpose flag: transpose first, then the stock kernel (see matmul-transposed.ts). */
+const wasmMatMul = (kernelName: string): FastImpl => (acc, args, input) => {
+  const { transposeA, transposeB } = attrsOf<{ transposeA: boolean; transposeB: boolean }>(args);
+  const a = input('a');
+  const b = input('b');
+  if (!(transposeA || transposeB) || !float32(a, b)) return undefined;
+  const stock = stockKernel(kernelName, 'wasm');
+  return stock ? matMulUntransposed(acc, stock, args, a, b, transposeA, transposeB) : undefined;
+};
+
+/**
+ * Stock wasm convolutions pass 'same' to XNNPACK as a flag and get a different answer from tfjs
+ * when one dimension needs no padding (in > (out−1)·stride + filter, e.g. a 1x1 stride-2 'same'
+ * conv on an even size, a ResNet shortcut). Passing tfjs' own padding explicitly is correct.
+ */
+const wasmSamePadding = (kernelName: string, depthwise: boolean): FastImpl => (_acc, args, input) => {
+  const attrs = attrsOf<ConvAttrs>(args);
+  const stock = stockKernel(kernelName, 'wasm');
+  if (attrs.pad !== 'same' || !stock) return undefined;
+  const x = input('x');
+  const filter = input('filter');
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
+    attrs.strides, attrs.dilations, 'same', attrs.dimRoundingMode, depthwise, 'channelsLast');
+  const p = info.padInfo;
+  const pad = [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]];
+  const result = stock.kernelFunc({ ...args, attrs: { ...args.attrs, pad } as unknown as tf.NamedAttrMap });
+  if (Array.isArray(result)) throw new Error(`${kernelName} returned several outputs`);
+  return result;
+};
 
 /** Kernel name → the backends that get it and its implementation for a backend. */
 const implementations: Record<string, { backends: FastBackendName[]; impl: (backend: FastBackendName) => FastImpl }> = {
@@ -109,17 +179,25 @@ const implementations: Record<string, { backends: FastBackendName[]; impl: (back
   RealDiv: binary('RealDiv'),
   Sum: reduction(false),
   Mean: reduction(true),
-  BatchMatMul: { backends: ['wasm'], impl: () => (acc, args, input) => {
-    const { transposeA, transposeB } = attrsOf<{ transposeA: boolean; transposeB: boolean }>(args);
-    const a = input('a');
-    const b = input('b');
-    if (!(transposeA || transposeB) || a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
-    return matMulUntransposed(acc, a, b, transposeA, transposeB);
+  // tf.moments casts float32 activations to float32; the stock wasm Cast copies even then.
+  Cast: { backends: ['wasm'], impl: () => (acc, args, input) => {
+    const x = input('x');
+    return x.dtype === attrsOf<{ dtype: tf.DataType }>(args).dtype && x.dtype !== 'string' ? acc.alias(x) : undefined;
   } },
+  Conv2D: { backends: both, impl: (backend) => (backend === 'cpu' ? cpuConv(false).impl() : wasmSamePadding('Conv2D', false)) },
+  FusedConv2D: { backends: both, impl: (backend) => (backend === 'cpu' ? cpuConv(true).impl() : wasmSamePadding('FusedConv2D', false)) },
+  DepthwiseConv2dNative: { backends: ['wasm'], impl: () => wasmSamePadding('DepthwiseConv2dNative', true) },
+  FusedDepthwiseConv2D: { backends: ['wasm'], impl: () => wasmSamePadding('FusedDepthwiseConv2D', true) },
+  BatchMatMul: { backends: ['wasm', 'cpu'], impl: (backend) => backend === 'cpu' ? cpuMatMul(false).impl() : wasmMatMul('BatchMatMul') },
+  _FusedMatMul: { backends: ['wasm', 'cpu'], impl: (backend) => backend === 'cpu' ? cpuMatMul(true).impl() : wasmMatMul('_FusedMatMul') },
 };
 
 export function fastKernelsFor(backend: FastBackendName, stockLookup: StockLookup): tf.KernelConfig[] {
   return Object.entries(implementations)
     .filter(([, k]) => k.backends.includes(backend))
-    .map(([name, k]) => makeConfig(name, backend, stockLookup(name), k.impl(backend)));
+    .map(([name, k]) => {
+      const stock = stockLookup(name);
+      stockKernels.set(`${backend}/${name}`, stock);
+      return makeConfig(name, backend, stock, k.impl(backend));
+    });
 }

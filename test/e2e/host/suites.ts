@@ -1,3 +1,4 @@
 // Every extension-host suite, in the order they run.
 import './activation.suite';
 import './runs.suite';
+import './refactor.suite';

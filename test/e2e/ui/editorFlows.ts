@@ -46,11 +46,11 @@ export const editorFlowTests: UiTest[] = [
       await until('the run summary CodeLens', async () => (await page.locator('.codelens-decoration', { hasText: 'backend' }).count()) > 0, 120_000, page);
       await until(`a squiggle on line ${deadLine}`, async () => (await squigglesOnLine(page, deadLine)).length > 0, 30_000, page);
       await runCommand(page, 'View: Focus Problems');
-      const problem = page.locator('.markers-panel .monaco-list-row', { hasText: 'dead' }).first();
+      const problem = page.locator('.markers-panel .monaco-list-row', { hasText: 'dead_relu' }).first();
       await problem.waitFor({ timeout: 20_000 });
       assert.match(await problem.innerText(), new RegExp(`Ln ${deadLine}`));
       await openFile(page, 'dead.js');
-      const hover = await hoverOver(page, "dead_relu", /dead_relu[\s\S]*dead\s*1\b/);
+      const hover = await hoverOver(page, "dense({ units: 16", /dead_relu[\s\S]*dead\s*1\b/);
       assert.match(hover, /grad-norm|mean/);
       await page.locator('.activitybar .action-item a[aria-label^="NormScope"], .activitybar .action-item[aria-label^="NormScope"]').first().click();
       const deadRow = page.locator('.monaco-list-row', { hasText: 'dead_relu' }).first();

@@ -24,7 +24,7 @@ export const uiTests: UiTest[] = [
       const item = page.locator('.activitybar .action-item a[aria-label^="NormScope"], .activitybar .action-item[aria-label^="NormScope"]').first();
       await item.waitFor({ timeout: 30_000 });
       await item.click();
-      await page.locator('.pane-header', { hasText: 'Layers' }).first().waitFor();
+      await page.locator('.part.sidebar .composite.title', { hasText: /NormScope/i }).first().waitFor();
       await page.locator('.welcome-view-content', { hasText: 'Check Normalization in This File' }).first().waitFor();
     },
   },

@@ -11,18 +11,18 @@ export async function waitForWorkbench(page: Page): Promise<void> {
 /** Run a command by its palette title ("NormScope: Show Training Health Panel"). */
 export async function runCommand(page: Page, title: string): Promise<void> {
   await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
+  const input = page.locator('.quick-input-widget input.input');
   await input.waitFor();
   await input.fill(`>${title}`);
-  const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
-  await row.waitFor({ timeout: 20_000 });
-  await row.click();
+  // Wait until the filtered list shows the command, then accept the best match (it is focused).
+  await page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: title }).first().waitFor({ timeout: 20_000 });
+  await page.keyboard.press('Enter');
 }
 
 /** Open a workspace file with Quick Open and wait for its editor. */
 export async function openFile(page: Page, name: string): Promise<void> {
   await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget input');
+  const input = page.locator('.quick-input-widget input.input');
   await input.waitFor();
   await input.fill(name);
   const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first();
@@ -33,14 +33,32 @@ export async function openFile(page: Page, name: string): Promise<void> {
 }
 
 /** Hover the first occurrence of `text` in the visible editor and return the hover's text. */
+/** Screen position of the middle of the first occurrence of `text` in the rendered editor lines. */
+async function textPosition(page: Page, text: string): Promise<{ x: number; y: number } | null> {
+  return page.evaluate((t) => {
+    for (const line of Array.from(document.querySelectorAll('.monaco-editor .view-lines .view-line'))) {
+      const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const i = (node.textContent ?? '').replace(/\u00a0/g, ' ').indexOf(t);
+        if (i < 0) continue;
+        const range = document.createRange();
+        range.setStart(node, i);
+        range.setEnd(node, i + t.length);
+        const r = range.getBoundingClientRect();
+        return { x: r.left + Math.min(r.width / 2, 20), y: r.top + r.height / 2 };
+      }
+    }
+    return null;
+  }, text);
+}
+
 export async function hoverOver(page: Page, text: string, expect: RegExp, timeoutMs = 20_000): Promise<string> {
-  const target = page.locator('.monaco-editor .view-line span', { hasText: text }).first();
-  await target.waitFor();
+  await until(`'${text}' in the editor`, () => textPosition(page, text), 20_000, page);
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
-    const box = await target.boundingBox();
-    if (box) await page.mouse.move(box.x + Math.min(12, box.width / 2), box.y + box.height / 2);
+    const pos = await textPosition(page, text);
+    if (pos) await page.mouse.move(pos.x, pos.y);
     const hover = page.locator('.monaco-hover:not(.hidden) .monaco-hover-content, .monaco-hover:not(.hidden) .hover-contents').first();
     try {
       await hover.waitFor({ timeout: 3000 });

@@ -1,0 +1,57 @@
+/** One-click refactors in a real VS Code: a quick fix on a finding applies as one edit and undoes as one. */
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { activateNormScope, openFixture, positionOf, waitFor } from './helpers';
+
+suite('refactors', () => {
+  test('the bn-small-batch quick fix swaps to GroupNorm, writes norm-layers.js, and undo restores the file', async () => {
+    await activateNormScope();
+    const editor = await openFixture('small-batch.js');
+    const doc = editor.document;
+    const original = doc.getText();
+    const diag = await waitFor('bn-small-batch diagnostic', () => vscode.languages.getDiagnostics(doc.uri)
+      .find((d) => (typeof d.code === 'object' ? d.code.value : d.code) === 'bn-small-batch'));
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, diag.range, vscode.CodeActionKind.QuickFix.value, 10);
+    const fix = actions.find((a) => a.kind?.value === vscode.CodeActionKind.QuickFix.value && /NormScope: Swap to GroupNorm/.test(a.title));
+    assert.ok(fix, `no GroupNorm quick fix; got: ${actions.map((a) => a.title).join(' | ')}`);
+    assert.ok(fix.edit, 'the quick fix has no edit');
+    assert.ok(await vscode.workspace.applyEdit(fix.edit));
+    if (fix.command) await vscode.commands.executeCommand(fix.command.command, ...(fix.command.arguments ?? []));
+    const swapped = doc.getText();
+    assert.match(swapped, /new GroupNormalization\(/);
+    assert.match(swapped, /require\('\.\/norm-layers'\)/);
+    assert.doesNotMatch(swapped, /batchNormalization\(/);
+    const layersFile = vscode.Uri.joinPath(doc.uri, '..', 'norm-layers.js');
+    const stat = await vscode.workspace.fs.stat(layersFile);
+    assert.ok(stat.size > 1000, 'norm-layers.js was not written next to the model');
+
+    await vscode.window.showTextDocument(doc);
+    await vscode.commands.executeCommand('undo');
+    await waitFor('the undo to restore the file', () => doc.getText() === original, 5000);
+  });
+
+  test('refactor actions on a norm call offer every other normalization', async () => {
+    const editor = await openFixture('mlp.js');
+    const pos = positionOf(editor.document, 'layerNormalization', 2);
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', editor.document.uri, new vscode.Range(pos, pos), vscode.CodeActionKind.RefactorRewrite.value, 20);
+    const titles = actions.map((a) => a.title);
+    for (const t of ['Swap to BatchNorm', 'Swap to GroupNorm', 'Swap to RMSNorm', 'Swap to InstanceNorm']) {
+      assert.ok(titles.some((x) => x.includes(t)), `missing '${t}' in ${titles.join(' | ')}`);
+    }
+    assert.ok(!titles.some((x) => x.includes('Swap to LayerNorm')), 'offers a swap to the same norm');
+  });
+
+  test('compare normalizations: GroupNorm beats BatchNorm at batch size 2, and Apply rewrites the line', async () => {
+    await activateNormScope();
+    const editor = await openFixture('small-batch.js');
+    const line = positionOf(editor.document, 'batchNormalization').line + 1;
+    const result = await vscode.commands.executeCommand<{ candidates: { norm: string; finalLoss: number | null; original?: boolean }[] }>('normscope.compareNorms', editor.document.uri.fsPath, line, ['groupNorm', 'layerNorm']);
+    assert.ok(result, 'compare returned nothing');
+    const bn = result.candidates.find((c) => c.norm === 'batchNorm');
+    const gn = result.candidates.find((c) => c.norm === 'groupNorm');
+    assert.ok(bn?.original, 'the current norm is the baseline');
+    assert.ok(gn && bn && gn.finalLoss !== null && bn.finalLoss !== null && gn.finalLoss < bn.finalLoss, `GroupNorm ${gn?.finalLoss} did not beat BatchNorm ${bn?.finalLoss}`);
+    assert.ok(await vscode.commands.executeCommand('normscope.applyCompareCandidate', 'groupNorm'));
+    assert.match(editor.document.getText(), /new GroupNormalization\(/);
+  });
+});

@@ -6,7 +6,6 @@
 import { Chart } from 'chart.js';
 import type { CompareResult, PanelHostFunctions, PanelMessage, StatName } from '../src/protocol';
 import { ChartCard, canvasToPng } from './card';
-import { applyTheme } from './charts';
 import { runToCsv } from './csv';
 import { Header } from './header';
 import { ManyLinesChart } from './manyLines';
@@ -169,20 +168,15 @@ export class App {
     const start = performance.now();
     const store = this.store;
     this.header.update(store);
-    const tLoss = performance.now();
     if (store && (force || this.lossDrawn !== store.version)) {
       this.lossDrawn = store.version;
       this.lossChart ??= new ManyLinesChart(this.lossCard, this.ctx.theme, { yTitle: 'loss' });
-      this.lossChart.setData(store.steps, store.size, [{ tag: 0, label: 'loss', color: this.ctx.theme.foreground, width: 1.5 * this.ctx.theme.lineScale, ys: store.loss.subarray(0, store.size) }], { epoch: store.thinned });
+      this.lossChart.setData(store.steps, store.size, [{ tag: 0, label: 'loss', color: this.ctx.theme.foreground, width: 1.5 * this.ctx.theme.lineScale, ys: store.loss.subarray(0, store.size) }], { epoch: store.thinned, xMax: store.run.steps });
     }
     const flagged = store ? new Set(store.flags.map((f) => f.layer).filter((l) => l !== null)).size : 0;
     this.tabs.setLabel('depth', flagged > 0 ? `Depth profile (${flagged} flagged)` : 'Depth profile');
-    const tView = performance.now();
     this.views[this.tabs.selected].render(force);
     const end = performance.now();
-    performance.measure('dbg:header', { start, end: tLoss });
-    performance.measure('dbg:loss', { start: tLoss, end: tView });
-    performance.measure('dbg:view', { start: tView, end });
     if (++this.measures > 5000) { performance.clearMeasures(UPDATE_MEASURE); this.measures = 0; }
     performance.measure(UPDATE_MEASURE, { start, end });
   }
@@ -191,7 +185,7 @@ export class App {
     const theme = readTheme();
     this.ctx.theme = theme;
     this.applyChartDefaults(theme);
-    if (this.lossChart) applyTheme(this.lossChart.chart, theme);
+    this.lossChart?.retheme(theme);
     this.lossDrawn = -1;
     for (const view of Object.values(this.views)) view.retheme();
     this.redraw(true);

@@ -5,12 +5,12 @@
  * chart's canvas through Chart.js's own scales, and hover/click hit-testing is done here.
  */
 import type { Plugin } from 'chart.js';
-import { setScaleType, createLineChart, type LineChart } from './charts';
+import { applyTheme, setScaleType, createLineChart, type LineChart } from './charts';
 import type { ChartCard } from './card';
 import { pointsPerSeries, type XY } from './decimate';
 import { SeriesPath, axisMap } from './linePaths';
 import { el, formatValue, setChildren } from './dom';
-import { chooseScale, valueRange, type ScaleType, type ValueRange } from './series';
+import { chooseScale, niceBounds, valueRange, type ScaleType, type ValueRange } from './series';
 import type { Theme } from './theme';
 
 export interface ManySeriesInput { tag: number; label: string; color: string; width: number; ys: ArrayLike<number> }
@@ -27,6 +27,8 @@ export class ManyLinesChart {
   private readonly tooltip: HTMLElement;
   private readonly legend: HTMLElement | undefined;
   private readonly paths = new Map<number, SeriesPath>();
+  /** The axis settings of the last layout. */
+  private axes = '';
 
   constructor(private readonly card: ChartCard, theme: Theme, options: { yTitle: string; xTitle?: string; onPick?: (tag: number) => void; legend?: boolean }) {
     this.chart = createLineChart(card.canvas, theme, { xTitle: options.xTitle ?? 'step', yTitle: options.yTitle, plugins: [this.linesPlugin()] });
@@ -51,14 +53,13 @@ export class ManyLinesChart {
    * redraw. `range` (over all series) spares a scan when the caller keeps it; `epoch` must change
    * whenever already-drawn values change (not for appended ones) — decimation is incremental.
    */
-  setData(xs: ArrayLike<number>, n: number, inputs: readonly ManySeriesInput[], options: { range?: ValueRange; epoch?: unknown } = {}): void {
+  setData(xs: ArrayLike<number>, n: number, inputs: readonly ManySeriesInput[], options: { range?: ValueRange; epoch?: unknown; xMax?: number } = {}): void {
     const y = this.chart.options.scales!.y as { type?: ScaleType; suggestedMin?: number; suggestedMax?: number };
     const range = options.range ?? valueRange(inputs.map((s) => (s.ys.length === n ? s.ys : Array.prototype.slice.call(s.ys, 0, n) as number[])));
     const scale = chooseScale(range, y.type ?? 'linear');
     setScaleType(this.chart, 'y', scale);
     const budget = pointsPerSeries(MANY_LINES_POINT_BUDGET, inputs.length, 16);
     const positiveOnly = scale === 'logarithmic';
-    const t0 = performance.now();
     this.series = inputs.map((s) => {
       let path = this.paths.get(s.tag);
       if (!path) this.paths.set(s.tag, (path = new SeriesPath()));
@@ -69,17 +70,23 @@ export class ManyLinesChart {
     // Thick (flagged) lines last, so they are drawn on top.
     this.series.sort((a, b) => a.width - b.width);
     this.hovered = -1;
-    const lo = positiveOnly ? range.minPositive : range.min;
-    const hi = positiveOnly ? range.maxPositive : range.max;
+    const [lo, hi] = niceBounds(positiveOnly ? range.minPositive : range.min, positiveOnly ? range.maxPositive : range.max, positiveOnly);
     y.suggestedMin = Number.isFinite(lo) ? lo : undefined;
-    y.suggestedMax = Number.isFinite(hi) ? (hi > lo ? hi : lo + Math.max(1, Math.abs(lo))) : undefined;
+    y.suggestedMax = Number.isFinite(hi) ? hi : undefined;
     const x = this.chart.options.scales!.x as { min?: number; max?: number };
     x.min = n > 0 ? xs[0] : undefined;
-    x.max = n > 0 ? Math.max(xs[n - 1], xs[0] + 1) : undefined;
-    const t1 = performance.now();
-    this.chart.update('none');
-    performance.measure('dbg:decimate', { start: t0, end: t1 });
-    performance.measure('dbg:chartupdate', { start: t1, end: performance.now() });
+    x.max = n > 0 ? Math.max(xs[n - 1], xs[0] + 1, options.xMax ?? -Infinity) : undefined;
+    // Axes unchanged (fixed x extent, y range settled): redraw only, skipping Chart.js's layout pass.
+    const axes = `${scale}|${y.suggestedMin}|${y.suggestedMax}|${x.min}|${x.max}`;
+    if (axes === this.axes) this.chart.draw();
+    else this.chart.update('none');
+    this.axes = axes;
+  }
+
+  /** Theme colours changed: re-apply them at the next `setData` (a full Chart.js update). */
+  retheme(theme: Theme): void {
+    applyTheme(this.chart, theme);
+    this.axes = '';
   }
 
   destroy(): void {
@@ -103,8 +110,6 @@ export class ManyLinesChart {
     return {
       id: 'normscopeManyLines',
       afterDatasetsDraw: (chart) => {
-        const t0 = performance.now();
-        queueMicrotask(() => performance.measure('dbg:stroke', { start: t0, end: performance.now() }));
         const x = axisMap(chart.scales.x);
         const y = axisMap(chart.scales.y);
         if (!x || !y) return;

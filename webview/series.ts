@@ -43,6 +43,18 @@ export function chooseScale(range: ValueRange, current: ScaleType = 'linear'): S
   return decades >= (current === 'logarithmic' ? 2 : 3) ? 'logarithmic' : 'linear';
 }
 
+/**
+ * Round an axis range outward to round numbers (decades on log axes), so a range that grows a
+ * little during a run keeps the same axis — and the chart skips a layout pass.
+ */
+export function niceBounds(lo: number, hi: number, log: boolean): [number, number] {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [lo, hi];
+  if (log && lo > 0 && hi > 0) return [10 ** Math.floor(Math.log10(lo)), 10 ** Math.ceil(Math.log10(hi) + (hi === lo ? 1 : 0))];
+  if (hi <= lo) return [lo - Math.max(1, Math.abs(lo) * 0.1), hi + Math.max(1, Math.abs(hi) * 0.1)];
+  const step = 10 ** Math.floor(Math.log10(hi - lo));
+  return [Math.floor(lo / step) * step, Math.ceil(hi / step) * step];
+}
+
 /** Colour of a layer's line: hue runs with depth (first layer blue, last red). */
 export function layerColor(index: number, count: number, dark: boolean): string {
   const t = count <= 1 ? 0 : index / (count - 1);

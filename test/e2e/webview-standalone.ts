@@ -235,7 +235,6 @@ export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<
     details.updates = streamed.length;
     details.p95Ms = quantile(streamed, 0.95);
     details.redrawsPerSecond = streamed.length / streamSeconds;
-    for (const n of ['dbg:header', 'dbg:loss', 'dbg:view', 'dbg:decimate', 'dbg:chartupdate', 'dbg:stroke']) console.log(n, median(await page.evaluate((n) => performance.getEntriesByName(n).map((e) => e.duration), n)).toFixed(2), 'max', Math.max(...await page.evaluate((n) => performance.getEntriesByName(n).map((e) => e.duration), n)).toFixed(1));
     await send({ type: 'run-done', runId: run.runId, report: makeReport(run, all) });
 
     await check('redraws are throttled to ≤ 30 per second', async () => assert(details.redrawsPerSecond <= 31, `${details.redrawsPerSecond.toFixed(1)} redraws/s`));

@@ -81,5 +81,7 @@ test('replay splits a long run: first chunk answers ready(), the rest follows, t
   assert.deepEqual(follow.map((m) => m.type), ['samples', 'samples', 'samples', 'run-done']);
   const steps = follow.flatMap((m) => (m.type === 'samples' ? m.samples.map((x) => x.step) : []));
   assert.deepEqual(steps, [3, 4, 5, 6, 7, 8, 9]);
-  assert.equal(state.messages().length, 6);
+  const whole = state.messages();
+  assert.deepEqual(whole.map((m) => m.type), ['run-started', 'compare', 'run-done'], 'unchunked: one message per part');
+  assert.equal((whole[0] as { samples: StepSample[] }).samples.length, 10);
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PanelRun } from '../../src/protocol';
-import { chooseScale, depthProfile, flagsByLayer, heatmapGrid, layerColor, normalize, rampColor, valueRange } from '../../webview/series';
+import { chooseScale, depthProfile, niceBounds, flagsByLayer, heatmapGrid, layerColor, normalize, rampColor, valueRange } from '../../webview/series';
 import { RunStore } from '../../webview/store';
 import { compareVerdicts } from '../../webview/verdict';
 
@@ -84,4 +84,14 @@ test('compare verdicts: best healthy candidate, diverged, failed, unhealthy', ()
   assert.match(v[0].text, /bn-small-batch/);
   assert.equal(v[2].text, 'Healthy, 1 warning');
   assert.equal(v[4].text, 'Failed: shape mismatch');
+});
+
+test('niceBounds rounds axis ranges outward to round numbers', () => {
+  assert.deepEqual(niceBounds(0.0032, 0.87, true), [0.001, 1]);
+  assert.deepEqual(niceBounds(1e-7, 3e-2, true), [1e-7, 0.1]);
+  assert.deepEqual(niceBounds(-0.37, 0.81, false), [-1, 1]);
+  assert.deepEqual(niceBounds(12, 87, false), [10, 90]);
+  assert.deepEqual(niceBounds(5, 5, false), [4, 6]);
+  const [lo, hi] = niceBounds(0.2341, 0.2389, false);
+  assert.ok(Math.abs(lo - 0.234) < 1e-12 && Math.abs(hi - 0.239) < 1e-12, `${lo} ${hi}`);
 });

@@ -4,7 +4,6 @@
  */
 import type { CompareResult } from '../../src/protocol';
 import { ChartCard } from '../card';
-import { applyTheme } from '../charts';
 import { el, formatValue, setChildren } from '../dom';
 import { ManyLinesChart } from '../manyLines';
 import type { RunStore } from '../store';
@@ -83,8 +82,9 @@ export class CompareView implements View {
   }
 
   retheme(): void {
-    if (this.lossChart) applyTheme(this.lossChart.chart, this.ctx.theme);
-    if (this.gradChart) applyTheme(this.gradChart.chart, this.ctx.theme);
+    this.lossChart?.retheme(this.ctx.theme);
+    this.gradChart?.retheme(this.ctx.theme);
+    this.drawn = undefined;
   }
 
   private async apply(norm: string, btn: HTMLButtonElement): Promise<void> {

@@ -4,7 +4,6 @@
  */
 import type { StatName } from '../../src/protocol';
 import { ChartCard } from '../card';
-import { applyTheme } from '../charts';
 import { button, el, setChildren } from '../dom';
 import { ManyLinesChart } from '../manyLines';
 import type { RunStore } from '../store';
@@ -92,12 +91,12 @@ export class DetailView implements View {
     for (const { lines, group } of this.entries) {
       lines.setData(store.steps, store.size, group.stats.map((stat, i) => ({
         tag: i, label: stat, color: SERIES_COLORS[i % SERIES_COLORS.length], width: 1.5 * this.ctx.theme.lineScale, ys: store.series(stat, this.layer),
-      })), { epoch: store.thinned });
+      })), { epoch: store.thinned, xMax: store.run.steps });
     }
   }
 
   retheme(): void {
-    for (const e of this.entries) applyTheme(e.lines.chart, this.ctx.theme);
+    for (const e of this.entries) e.lines.retheme(this.ctx.theme);
   }
 
   private renderHeader(store: RunStore): void {

@@ -3,7 +3,6 @@
  * thicker). Clicking a line opens that layer's detail.
  */
 import { ChartCard } from '../card';
-import { applyTheme } from '../charts';
 import { el } from '../dom';
 import { ManyLinesChart } from '../manyLines';
 import { flagsByLayer, layerColor } from '../series';
@@ -53,7 +52,7 @@ export class OverviewView implements View {
   }
 
   retheme(): void {
-    for (const e of this.entries) { applyTheme(e.lines.chart, this.ctx.theme); e.drawn = -1; }
+    for (const e of this.entries) { e.lines.retheme(this.ctx.theme); e.drawn = -1; }
   }
 
   private draw(entry: Entry): void {
@@ -69,6 +68,6 @@ export class OverviewView implements View {
       color: layerColor(i, store.layerCount, dark),
       width: (flagged.has(layer.name) ? 2.5 : 1) * scale,
       ys: store.series(entry.stat, i),
-    })), { range: store.range(entry.stat), epoch: store.thinned });
+    })), { range: store.range(entry.stat), epoch: store.thinned, xMax: store.run.steps });
   }
 }

@@ -33,19 +33,28 @@ export async function openFile(page: Page, name: string): Promise<void> {
 }
 
 /** Hover the first occurrence of `text` in the visible editor and return the hover's text. */
-/** Screen position of the middle of the first occurrence of `text` in the rendered editor lines. */
+/**
+ * Screen position of the first occurrence of `text` in the rendered editor lines. Monaco splits a line into
+ * one span per token, so the match is found in the line's text and mapped back to the token holding its start.
+ */
 async function textPosition(page: Page, text: string): Promise<{ x: number; y: number } | null> {
   return page.evaluate((t) => {
     for (const line of Array.from(document.querySelectorAll('.monaco-editor .view-lines .view-line'))) {
+      const nodes: Text[] = [];
       const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
-      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-        const i = (node.textContent ?? '').replace(/\u00a0/g, ' ').indexOf(t);
-        if (i < 0) continue;
-        const range = document.createRange();
-        range.setStart(node, i);
-        range.setEnd(node, i + t.length);
-        const r = range.getBoundingClientRect();
-        return { x: r.left + Math.min(r.width / 2, 20), y: r.top + r.height / 2 };
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) nodes.push(n as Text);
+      const full = nodes.map((n) => n.data).join('').replace(/\u00a0/g, ' ');
+      let at = full.indexOf(t);
+      if (at < 0) continue;
+      for (const node of nodes) {
+        if (at < node.data.length) {
+          const range = document.createRange();
+          range.setStart(node, at);
+          range.setEnd(node, Math.min(node.data.length, at + 2));
+          const r = range.getBoundingClientRect();
+          return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+        }
+        at -= node.data.length;
       }
     }
     return null;

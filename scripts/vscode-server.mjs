@@ -49,7 +49,15 @@ export async function startVscodeServer({ port, settings = {}, installExtension 
   const userDataDir = join(dir, 'user-data');
   const serverDataDir = join(dir, 'server-data');
   for (const d of [extensionsDir, join(userDataDir, 'User'), join(serverDataDir, 'data', 'Machine')]) mkdirSync(d, { recursive: true });
-  const settingsJson = JSON.stringify({ 'workbench.startupEditor': 'none', 'telemetry.telemetryLevel': 'off', 'update.mode': 'none', 'extensions.autoCheckUpdates': false, ...settings }, null, 2);
+  const settingsJson = JSON.stringify({
+    'workbench.startupEditor': 'none',
+    'telemetry.telemetryLevel': 'off',
+    'update.mode': 'none',
+    'extensions.autoCheckUpdates': false,
+    // The npm package ships VS Code without its bundled TypeScript; point the built-in TS extension at ours.
+    'typescript.tsdk': join(repoRoot, 'node_modules', 'typescript', 'lib'),
+    ...settings,
+  }, null, 2);
   // The web client keeps user settings on the server under the user-data dir; machine settings under the server-data dir.
   writeFileSync(join(userDataDir, 'User', 'settings.json'), settingsJson);
   writeFileSync(join(serverDataDir, 'data', 'Machine', 'settings.json'), settingsJson);

@@ -126,6 +126,8 @@ export class App {
     const tab = card.element.closest('[role="tabpanel"]')?.id.replace(/^panel-/, '') as TabId | undefined;
     if (tab && tab !== this.tabs.selected) this.tabs.select(tab, true);
     this.throttle.flush();
+    // Off-screen cards are drawn lazily; draw this one now.
+    card.onShown?.();
     if (card.canvas.width === 0 || card.canvas.height === 0) throw new Error(`NormScope panel: chart '${chartId}' has no size to export`);
     return { suggestedName: `${base}-${chartId}.png`, data: canvasToPng(card.canvas, this.ctx.theme.background) };
   }
@@ -171,7 +173,7 @@ export class App {
     if (store && (force || this.lossDrawn !== store.version)) {
       this.lossDrawn = store.version;
       this.lossChart ??= new ManyLinesChart(this.lossCard, this.ctx.theme, { yTitle: 'loss' });
-      this.lossChart.setData(store.steps, store.size, [{ tag: 0, label: 'loss', color: this.ctx.theme.foreground, width: 1.5 * this.ctx.theme.lineScale, ys: store.loss.subarray(0, store.size) }], { epoch: store.thinned, xMax: store.run.steps });
+      this.lossChart.setData(store.steps, store.size, [{ tag: 0, label: 'loss', color: this.ctx.theme.foreground, width: 1.5 * this.ctx.theme.lineScale, ys: store.loss.subarray(0, store.size) }], { epoch: store.rewrites, xMax: store.run.steps });
     }
     const flagged = store ? new Set(store.flags.map((f) => f.layer).filter((l) => l !== null)).size : 0;
     this.tabs.setLabel('depth', flagged > 0 ? `Depth profile (${flagged} flagged)` : 'Depth profile');

@@ -36,7 +36,7 @@ export class ChartCard {
   readonly box: HTMLElement;
   /** False while scrolled out of view (hidden tabs are handled by the views). */
   onScreen = true;
-  /** Called when the card scrolls back into view. */
+  /** Draws the card now if its data changed; called when it scrolls into view and before an export. */
   onShown: (() => void) | undefined;
 
   constructor(readonly options: CardOptions) {

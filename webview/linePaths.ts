@@ -1,15 +1,15 @@
 /**
- * One series' line as a canvas Path2D in data space (x = step, y = value or log10 of it), built
- * incrementally: points from complete decimation buckets are appended once and kept; only the
- * short recent tail is rebuilt per redraw. Drawing maps data space to pixels with one matrix
- * (`addPath`), so a redraw of 200 series costs a few native calls per series, not a JS loop
- * over every point.
+ * Streaming line drawing for charts with hundreds of series. Each series is decimated
+ * incrementally (complete buckets never change); those stable segments are drawn once onto an
+ * offscreen layer and kept while the axes stay the same, so a redraw only adds the newly
+ * completed segments, blits the layer and strokes the short recent tails — grouped by style, so
+ * 200 layers cost a few dozen canvas calls, not 200 full paths.
  */
-import type { Scale } from 'chart.js';
+import type { Chart, Scale } from 'chart.js';
 import { IncrementalDecimator, type XY } from './decimate';
 
-/** Pixel = a·v + b along one axis (v in data space: value, or log10 of it for log axes). */
-export interface AxisMap { a: number; b: number }
+/** Pixel = a·v + b along one axis (v = value, or log10 of it on log axes). */
+export interface AxisMap { a: number; b: number; log: boolean }
 
 export function axisMap(scale: Scale): AxisMap | null {
   const log = scale.type === 'logarithmic';
@@ -21,68 +21,118 @@ export function axisMap(scale: Scale): AxisMap | null {
   const v0 = log ? Math.log10(lo) : lo;
   const v1 = log ? Math.log10(hi) : hi;
   const a = (p1 - p0) / (v1 - v0);
-  return { a, b: p0 - v0 * a };
+  return { a, b: p0 - v0 * a, log };
 }
 
-export class SeriesPath {
-  readonly decimator = new IncrementalDecimator();
-  /** Decimated points of the last update (for hit-testing). */
-  points: XY[] = [];
-  private stable = new Path2D();
-  private inStable = 0;
-  private pen = false;
-  private last: XY | undefined;
-  private tail = new Path2D();
-  private builtFor = '';
+const px = (m: AxisMap, v: number) => m.a * (m.log ? Math.log10(v) : v) + m.b;
 
-  /**
-   * Decimate the first n points and refresh the path; `log` maps y through log10. A short exact
-   * tail (`keepRecent`) keeps the per-redraw rebuild small when there are many series.
-   */
+/** One series: its decimator and the points of the last update. */
+export class SeriesPoints {
+  readonly decimator = new IncrementalDecimator();
+  points: XY[] = [];
+  stable = 0;
+
   update(xs: ArrayLike<number>, ys: ArrayLike<number>, n: number, budget: number, log: boolean, epoch: unknown, keepRecent?: number): void {
     this.points = this.decimator.decimate(xs, ys, n, budget, { positiveOnly: log, keepRecent }, epoch);
-    const key = `${this.decimator.resets}|${log}`;
-    if (key !== this.builtFor) {
-      this.builtFor = key;
-      this.stable = new Path2D();
-      this.inStable = 0;
-      this.pen = false;
-      this.last = undefined;
-    }
-    const stableCount = this.decimator.stableCount;
-    for (; this.inStable < stableCount; this.inStable++) this.append(this.stable, this.points[this.inStable], log);
-    const tail = new Path2D();
-    let pen = this.pen;
-    if (pen && this.last) tail.moveTo(this.last.x, dataY(this.last.y as number, log));
-    for (let i = stableCount; i < this.points.length; i++) {
-      const p = this.points[i];
-      if (p.y === null) { pen = false; continue; }
-      if (pen) tail.lineTo(p.x, dataY(p.y, log));
-      else { tail.moveTo(p.x, dataY(p.y, log)); pen = true; }
-    }
-    this.tail = tail;
-  }
-
-  /** Stroke the whole line with the given axis maps. */
-  stroke(ctx: CanvasRenderingContext2D, x: AxisMap, y: AxisMap, color: string, width: number): void {
-    const matrix = { a: x.a, b: 0, c: 0, d: y.a, e: x.b, f: y.b };
-    const path = new Path2D();
-    path.addPath(this.stable, matrix);
-    path.addPath(this.tail, matrix);
-    ctx.strokeStyle = color;
-    ctx.lineWidth = width;
-    ctx.stroke(path);
-  }
-
-  private append(path: Path2D, p: XY, log: boolean): void {
-    if (p.y === null) { this.pen = false; return; }
-    const y = dataY(p.y, log);
-    if (this.pen) path.lineTo(p.x, y);
-    else { path.moveTo(p.x, y); this.pen = true; }
-    this.last = p;
+    this.stable = this.decimator.stableCount;
   }
 }
 
-function dataY(v: number, log: boolean): number {
-  return log ? Math.log10(v) : v;
+export interface StyledSeries { data: SeriesPoints; color: string; width: number }
+
+/** Add points[from..to) to a path in pixels, continuing from points[from - 1] when it exists. */
+function trace(path: Path2D, points: XY[], from: number, to: number, x: AxisMap, y: AxisMap): void {
+  let pen = false;
+  for (let i = Math.max(0, from - 1); i < to; i++) {
+    const p = points[i];
+    if (p.y === null) { pen = false; continue; }
+    const X = px(x, p.x);
+    const Y = px(y, p.y);
+    if (pen) path.lineTo(X, Y);
+    else { path.moveTo(X, Y); pen = true; }
+  }
+}
+
+/** Stroke one path per style (thin lines first, emphasised ones on top). */
+function strokeGroups(ctx: CanvasRenderingContext2D, groups: Map<string, { path: Path2D; color: string; width: number }>): void {
+  for (const g of [...groups.values()].sort((a, b) => a.width - b.width)) {
+    ctx.strokeStyle = g.color;
+    ctx.lineWidth = g.width;
+    ctx.stroke(g.path);
+  }
+}
+
+function group(groups: Map<string, { path: Path2D; color: string; width: number }>, s: StyledSeries): Path2D {
+  const key = `${s.color}|${s.width}`;
+  let g = groups.get(key);
+  if (!g) groups.set(key, (g = { path: new Path2D(), color: s.color, width: s.width }));
+  return g.path;
+}
+
+export class LinesRenderer {
+  /** Thin lines and emphasised (thicker) lines on separate layers, so emphasis stays on top. */
+  private readonly layers = [document.createElement('canvas'), document.createElement('canvas')];
+  private key = '';
+  private drawn = new Map<SeriesPoints, { upTo: number; resets: number }>();
+
+  /** Draw all series into the chart area (call from a Chart.js afterDatasetsDraw hook). */
+  draw(chart: Chart, series: readonly StyledSeries[], hovered: StyledSeries | undefined): void {
+    const x = axisMap(chart.scales.x);
+    const y = axisMap(chart.scales.y);
+    if (!x || !y) return;
+    const canvas = chart.canvas;
+    const dpr = chart.currentDevicePixelRatio;
+    const area = chart.chartArea;
+    const minWidth = Math.min(...series.map((s) => s.width));
+    const key = [x.a, x.b, y.a, y.b, x.log, y.log, canvas.width, canvas.height, dpr, series.length, ...series.map((s) => `${s.color}${s.width}`)].join('|');
+    const reset = key !== this.key || series.some((s) => (this.drawn.get(s.data)?.resets ?? s.data.decimator.resets) !== s.data.decimator.resets);
+    if (reset) {
+      this.key = key;
+      this.drawn = new Map();
+      for (const layer of this.layers) { layer.width = canvas.width; layer.height = canvas.height; }
+    }
+    // New stable segments onto the layers.
+    const fresh = [new Map<string, { path: Path2D; color: string; width: number }>(), new Map<string, { path: Path2D; color: string; width: number }>()];
+    for (const s of series) {
+      const state = this.drawn.get(s.data) ?? { upTo: 0, resets: s.data.decimator.resets };
+      if (state.upTo < s.data.stable) trace(group(fresh[s.width > minWidth ? 1 : 0], s), s.data.points, state.upTo, s.data.stable, x, y);
+      this.drawn.set(s.data, { upTo: s.data.stable, resets: s.data.decimator.resets });
+    }
+    this.layers.forEach((layer, i) => {
+      const lctx = layer.getContext('2d');
+      if (!lctx || fresh[i].size === 0) return;
+      lctx.save();
+      lctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      lctx.beginPath();
+      lctx.rect(area.left, area.top, area.right - area.left, area.bottom - area.top);
+      lctx.clip();
+      lctx.lineJoin = 'round';
+      strokeGroups(lctx, fresh[i]);
+      lctx.restore();
+    });
+    // Layers, then the recent tails (and the hovered line) on the chart itself.
+    const ctx = chart.ctx;
+    const tails = [new Map<string, { path: Path2D; color: string; width: number }>(), new Map<string, { path: Path2D; color: string; width: number }>()];
+    for (const s of series) trace(group(tails[s.width > minWidth ? 1 : 0], s), s.data.points, s.data.stable, s.data.points.length, x, y);
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(area.left, area.top, area.right - area.left, area.bottom - area.top);
+    ctx.clip();
+    ctx.lineJoin = 'round';
+    for (let i = 0; i < 2; i++) {
+      ctx.save();
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.drawImage(this.layers[i], 0, 0);
+      ctx.restore();
+      strokeGroups(ctx, tails[i]);
+    }
+    if (hovered) {
+      const path = new Path2D();
+      trace(path, hovered.data.points, 0, hovered.data.points.length, x, y);
+      ctx.strokeStyle = hovered.color;
+      ctx.lineWidth = hovered.width + 2;
+      ctx.stroke(path);
+    }
+    ctx.restore();
+  }
 }

@@ -8,13 +8,13 @@ import type { Plugin } from 'chart.js';
 import { applyTheme, setScaleType, createLineChart, type LineChart } from './charts';
 import type { ChartCard } from './card';
 import { pointsPerSeries, type XY } from './decimate';
-import { SeriesPath, axisMap } from './linePaths';
+import { LinesRenderer, SeriesPoints } from './linePaths';
 import { el, formatValue, setChildren } from './dom';
 import { chooseScale, niceBounds, valueRange, type ScaleType, type ValueRange } from './series';
 import type { Theme } from './theme';
 
 export interface ManySeriesInput { tag: number; label: string; color: string; width: number; ys: ArrayLike<number> }
-interface DrawnSeries { tag: number; label: string; color: string; width: number; path: SeriesPath; points: XY[] }
+interface DrawnSeries { tag: number; label: string; color: string; width: number; data: SeriesPoints; points: XY[] }
 
 /** Points one chart strokes per redraw, split across its series. */
 export const MANY_LINES_POINT_BUDGET = 20_000;
@@ -26,7 +26,8 @@ export class ManyLinesChart {
   private hovered = -1;
   private readonly tooltip: HTMLElement;
   private readonly legend: HTMLElement | undefined;
-  private readonly paths = new Map<number, SeriesPath>();
+  private readonly paths = new Map<number, SeriesPoints>();
+  private readonly renderer = new LinesRenderer();
   /** The axis settings of the last layout. */
   private axes = '';
 
@@ -61,14 +62,12 @@ export class ManyLinesChart {
     const budget = pointsPerSeries(MANY_LINES_POINT_BUDGET, inputs.length, 16);
     const positiveOnly = scale === 'logarithmic';
     this.series = inputs.map((s) => {
-      let path = this.paths.get(s.tag);
-      if (!path) this.paths.set(s.tag, (path = new SeriesPath()));
-      path.update(xs, s.ys, n, budget, positiveOnly, options.epoch, inputs.length > 20 ? 8 : undefined);
-      return { tag: s.tag, label: s.label, color: s.color, width: s.width, path, points: path.points };
+      let data = this.paths.get(s.tag);
+      if (!data) this.paths.set(s.tag, (data = new SeriesPoints()));
+      data.update(xs, s.ys, n, budget, positiveOnly, options.epoch, inputs.length > 20 ? 8 : undefined);
+      return { tag: s.tag, label: s.label, color: s.color, width: s.width, data, points: data.points };
     });
     if (this.legend) this.renderLegend(inputs);
-    // Thick (flagged) lines last, so they are drawn on top.
-    this.series.sort((a, b) => a.width - b.width);
     this.hovered = -1;
     const [lo, hi] = niceBounds(positiveOnly ? range.minPositive : range.min, positiveOnly ? range.maxPositive : range.max, positiveOnly);
     y.suggestedMin = Number.isFinite(lo) ? lo : undefined;
@@ -109,22 +108,7 @@ export class ManyLinesChart {
   private linesPlugin(): Plugin<'line'> {
     return {
       id: 'normscopeManyLines',
-      afterDatasetsDraw: (chart) => {
-        const x = axisMap(chart.scales.x);
-        const y = axisMap(chart.scales.y);
-        if (!x || !y) return;
-        const ctx = chart.ctx;
-        const area = chart.chartArea;
-        ctx.save();
-        ctx.beginPath();
-        ctx.rect(area.left, area.top, area.right - area.left, area.bottom - area.top);
-        ctx.clip();
-        ctx.lineJoin = 'round';
-        this.series.forEach((s, i) => { if (i !== this.hovered) s.path.stroke(ctx, x, y, s.color, s.width); });
-        const hovered = this.series[this.hovered];
-        if (hovered) hovered.path.stroke(ctx, x, y, hovered.color, hovered.width + 2);
-        ctx.restore();
-      },
+      afterDatasetsDraw: (chart) => this.renderer.draw(chart, this.series, this.series[this.hovered]),
     };
   }
 

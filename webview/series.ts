@@ -55,9 +55,14 @@ export function niceBounds(lo: number, hi: number, log: boolean): [number, numbe
   return [Math.floor(lo / step) * step, Math.ceil(hi / step) * step];
 }
 
-/** Colour of a layer's line: hue runs with depth (first layer blue, last red). */
+/**
+ * Colour of a layer's line: hue runs with depth (first layer blue, last red). Beyond 16 layers
+ * the hue moves in 16 bands — indistinguishable to the eye, and lines of one colour are stroked
+ * together (see linePaths.ts).
+ */
 export function layerColor(index: number, count: number, dark: boolean): string {
-  const t = count <= 1 ? 0 : index / (count - 1);
+  const exact = count <= 1 ? 0 : index / (count - 1);
+  const t = count > 16 ? Math.round(exact * 15) / 15 : exact;
   const hue = Math.round(220 - t * 220);
   return `hsl(${hue}, ${dark ? 70 : 65}%, ${dark ? 60 : 42}%)`;
 }

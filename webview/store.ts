@@ -20,6 +20,8 @@ export class RunStore {
   version = 0;
   /** How many times old samples were halved to stay under the memory cap. */
   thinned = 0;
+  /** Bumped when stored samples change other than by appending (thinning, a late sample inserted). */
+  rewrites = 0;
   flags: Finding[] = [];
   report: RunReport | undefined;
   error: RunError | undefined;
@@ -70,7 +72,10 @@ export class RunStore {
     return Number.NaN;
   }
 
-  /** Append samples in step order; samples at or before the last stored step are skipped (replays). */
+  /**
+   * Add samples. They normally arrive in step order and are appended; a late one is inserted in
+   * place (bumping `rewrites`), and a step already stored is skipped (replays overlap).
+   */
   add(samples: StepSample[]): number {
     const rowLength = this.layerCount * this.statCount;
     let added = 0;
@@ -82,28 +87,57 @@ export class RunStore {
           `(${this.layerCount} layers × ${this.statCount} statistics)`,
         );
       }
-      if (this.size > 0 && sample.step <= this.steps[this.size - 1]) continue;
-      if ((this.size + 1) * rowLength > this.maxValues && this.size >= 4) this.thin();
-      if (this.size === this.capacity) this.grow(this.capacity * 2);
-      const i = this.size;
-      this.steps[i] = sample.step;
-      this.loss[i] = toNumber(sample.loss);
-      this.stepMs[i] = toNumber(sample.stepMs);
-      const values = sample.values as unknown[];
-      for (let layer = 0; layer < this.layerCount; layer++) {
-        const rowStart = layer * this.statCount;
-        const colStart = layer * this.capacity + i;
-        for (let s = 0; s < this.statCount; s++) {
-          const v = toNumber(values[rowStart + s]);
-          this.columns[s][colStart] = v;
-          includeValue(this.ranges[s], v);
-        }
-      }
-      this.size++;
-      added++;
+      if (this.insert(sample, rowLength)) added++;
     }
     if (added > 0) this.version++;
     return added;
+  }
+
+  private insert(sample: StepSample, rowLength: number): boolean {
+    if ((this.size + 1) * rowLength > this.maxValues && this.size >= 4) this.thin();
+    const i = this.size === 0 || sample.step > this.steps[this.size - 1] ? this.size : this.insertionIndex(sample.step);
+    if (i < 0) return false;
+    if (this.size === this.capacity) this.grow(this.capacity * 2);
+    if (i < this.size) this.openGap(i);
+    this.steps[i] = sample.step;
+    this.loss[i] = toNumber(sample.loss);
+    this.stepMs[i] = toNumber(sample.stepMs);
+    const values = sample.values as unknown[];
+    for (let layer = 0; layer < this.layerCount; layer++) {
+      const rowStart = layer * this.statCount;
+      const colStart = layer * this.capacity + i;
+      for (let s = 0; s < this.statCount; s++) {
+        const v = toNumber(values[rowStart + s]);
+        this.columns[s][colStart] = v;
+        includeValue(this.ranges[s], v);
+      }
+    }
+    this.size++;
+    return true;
+  }
+
+  /** Where a step belongs among the stored ones, or -1 when it is already stored. */
+  private insertionIndex(step: number): number {
+    let lo = 0;
+    let hi = this.size;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.steps[mid] < step) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < this.size && this.steps[lo] === step ? -1 : lo;
+  }
+
+  /** Shift samples i.. one place right (capacity is available). */
+  private openGap(i: number): void {
+    for (const arr of [this.steps, this.loss, this.stepMs]) arr.copyWithin(i + 1, i, this.size);
+    for (const column of this.columns) {
+      for (let layer = 0; layer < this.layerCount; layer++) {
+        const start = layer * this.capacity;
+        column.copyWithin(start + i + 1, start + i, start + this.size);
+      }
+    }
+    this.rewrites++;
   }
 
   setFlags(flags: Finding[]): void {
@@ -163,5 +197,6 @@ export class RunStore {
     }
     this.size = keep.length;
     this.thinned++;
+    this.rewrites++;
   }
 }

@@ -6,6 +6,7 @@
  */
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { positiveInt, UsageError } from './args';
 import { BACKEND_CHOICES, type BackendChoice, type FindingKind, type RunOptions } from '../protocol';
 import { runErrorOf } from '../runner/runFailedError';
 import { WorkerClient } from '../runner/workerClient';
@@ -25,14 +26,6 @@ void allKindsListed;
 
 const DEFAULTS = { steps: 50, seed: 42, samplingInterval: 1, runTimeoutMs: 300_000, maxMemoryMB: 4096 };
 
-class UsageError extends Error {}
-
-function positiveInt(value: string | undefined, flag: string, fallback?: number): number | undefined {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got '${value}'`);
-  return n;
-}
 
 /** The run options and output choices from the command line; throws UsageError. */
 export function parseCheckArgs(argv: string[]): { options: RunOptions; json: boolean; failOn: Set<FindingKind> } | 'help' {

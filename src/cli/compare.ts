@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { positiveInt, UsageError } from './args';
 import { BACKEND_CHOICES, type BackendChoice, type NormKind } from '../protocol/run';
 import { isNormKind, NORM_KINDS } from '../refactor';
 import { compareNorms, normAtLine } from '../runner/compare';
@@ -14,14 +15,6 @@ import { WorkerClient } from '../runner/workerClient';
 
 const USAGE = `Usage: normscope compare <file>:<line> --to ${NORM_KINDS.join(',')} [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--seed S] [--json]`;
 
-class UsageError extends Error {}
-
-function intArg(value: string | undefined, flag: string, fallback?: number): number | undefined {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got '${value}'`);
-  return n;
-}
 
 function parse(argv: string[]) {
   const { values, positionals } = parseArgs({
@@ -40,7 +33,7 @@ function parse(argv: string[]) {
   if (!BACKEND_CHOICES.includes(backend)) throw new UsageError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
   const seed = values.seed === undefined ? 42 : Number(values.seed);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${values.seed}'`);
-  return { file: resolve(positionals[0].slice(0, colon)), line, to: to as NormKind[], steps: intArg(values.steps, '--steps', 50)!, batchSize: intArg(values['batch-size'], '--batch-size'), backend, seed, json: values.json ?? false };
+  return { file: resolve(positionals[0].slice(0, colon)), line, to: to as NormKind[], steps: positiveInt(values.steps, '--steps', 50)!, batchSize: positiveInt(values['batch-size'], '--batch-size'), backend, seed, json: values.json ?? false };
 }
 
 export async function compareCommand(argv: string[], workerPath: string): Promise<number> {
@@ -81,7 +74,7 @@ export async function compareCommand(argv: string[], workerPath: string): Promis
       process.stdout.write(`Compare normalizations at ${relative(process.cwd(), args.file)}:${args.line} (${args.steps} steps, seed ${args.seed})\n\n`);
       process.stdout.write(`  ${'norm'.padEnd(14)} ${'final loss'.padStart(12)}  findings\n`);
       for (const c of result.candidates) {
-        const loss = c.finalLoss === null ? (c.error ? 'failed' : 'non-finite') : c.finalLoss.toPrecision(4);
+        const loss = c.finalLoss === null ? (c.error ? 'failed' : c.stoppedEarly ?? 'n/a') : c.finalLoss.toPrecision(4);
         const findings = c.error ?? (c.flags.map((f) => f.kind).join(', ') || '–');
         process.stdout.write(`  ${(c.norm + (c.original ? '*' : '')).padEnd(14)} ${loss.padStart(12)}  ${findings}\n`);
       }

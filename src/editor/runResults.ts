@@ -3,21 +3,15 @@
  * hover, diagnostics, tree and panel glue share one source of truth and it can be unit-tested.
  * A new run of a file replaces its previous results; runs of different files are kept apart.
  */
-import type { BackendReport, Finding, LayerInfo, RunError, RunReport, StatName, StepSample } from '../protocol/run';
+import type { Finding, LayerInfo, RunError, RunReport, StatName, StepSample } from '../protocol/run';
+import type { PanelRun } from '../protocol/webview';
 import type { RunEvent } from '../protocol/worker';
 
 export type RunStatus = 'starting' | 'running' | 'done' | 'failed' | 'cancelled';
 
-export interface FileRun {
-  runId: string;
-  file: string;
+/** A run as the panel knows it, plus its status and everything streamed so far. */
+export interface FileRun extends PanelRun {
   status: RunStatus;
-  backend?: BackendReport;
-  layers: LayerInfo[];
-  statNames: readonly StatName[];
-  steps: number;
-  batchSize: number;
-  syntheticData: boolean;
   samples: StepSample[];
   flags: Finding[];
   report?: RunReport;

@@ -51,6 +51,8 @@ export interface CompareCandidate {
   loss: (number | null)[];
   gradNorm: (number | null)[];
   flags: Finding[];
+  /** Why the candidate's run ended early (e.g. a non-finite loss), if it did. */
+  stoppedEarly?: string;
   error?: string;
 }
 export interface CompareResult { file: string; line: number; candidates: CompareCandidate[] }

@@ -63,7 +63,7 @@ export async function compareNorms(
     onCandidate?.(norm, i);
     try {
       const report = await client.run({ ...run, normSwap: { line, to: norm } }, (e) => onCandidate?.(norm, i, e), signal);
-      results.push({ norm, finalLoss: report.evalLoss, trainLoss: finalLoss(report.loss), loss: report.loss, gradNorm: meanGradNormSeries(report), flags: report.flags });
+      results.push({ norm, finalLoss: report.evalLoss, trainLoss: finalLoss(report.loss), loss: report.loss, gradNorm: meanGradNormSeries(report), flags: report.flags, ...(report.stoppedEarly ? { stoppedEarly: report.stoppedEarly } : {}) });
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       results.push({ norm, finalLoss: null, trainLoss: null, loss: [], gradNorm: [], flags: [], error: message });

@@ -126,7 +126,7 @@ function serve(root: string): Promise<http.Server> {
 /** What the fake host saw the webview ask for. */
 interface HostLog { ready: number; reveal: [string, number][]; exports: { kind: string; name: string; data: string }[]; applied: string[] }
 
-async function connect(page: Page, replay: PanelReplayState, log: HostLog) {
+async function connect(page: Page, replay: PanelReplayState, log: HostLog, problems: string[]) {
   let toHost: (m: unknown) => void = () => undefined;
   await page.exposeFunction('__normscopeToHost', (m: unknown) => toHost(m));
   // A VS Code-like webview API: messages cross JSON; state survives a reload (like setState).
@@ -150,7 +150,8 @@ async function connect(page: Page, replay: PanelReplayState, log: HostLog) {
     ready: async () => {
       log.ready++;
       const { initial, follow } = replay.replay(200_000);
-      setTimeout(() => follow.forEach((m) => void rpc.receive(m)), 0);
+      // In order, as VS Code's webview.postMessage delivers (concurrent page.evaluate calls may not).
+      setTimeout(async () => { for (const m of follow) await rpc.receive(m); }, 0);
       return initial;
     },
     revealLayer: async (runId, layer) => { log.reveal.push([runId, layer]); return true; },
@@ -160,7 +161,7 @@ async function connect(page: Page, replay: PanelReplayState, log: HostLog) {
   const rpc = openChannel<PanelFunctions, PanelHostFunctions>(host, {
     // Returning the promise makes birpc wait until the page has the message (paces the stream).
     // As VS Code does: the message crosses as JSON (NaN → null). A JSON string is also far faster through CDP.
-    post: (m) => page.evaluate((json) => window.postMessage(JSON.parse(json), '*'), JSON.stringify(m)).catch(() => undefined),
+    post: (m) => page.evaluate((json) => window.postMessage(JSON.parse(json), '*'), JSON.stringify(m)).catch((e) => { problems.push(`post to page failed: ${String(e).slice(0, 200)}`); }),
     listen: (handler) => { toHost = handler; return () => { toHost = () => undefined; }; },
   }, { timeoutMs: 30_000, eventNames: ['receive'] });
   return rpc;
@@ -209,8 +210,11 @@ export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<
     page.on('dialog', (d) => { dialogs.push(d.message()); void d.dismiss(); });
     const replay = new PanelReplayState();
     const log: HostLog = { ready: 0, reveal: [], exports: [], applied: [] };
-    const rpc = await connect(page, replay, log);
+    const rpc = await connect(page, replay, log, problems);
     const send = async (m: PanelMessage) => { replay.record(m); await rpc.receive(m); };
+    // NORMSCOPE_WEBVIEW_SHOTS=<dir> saves a screenshot of each view for a human look.
+    const shotDir = process.env.NORMSCOPE_WEBVIEW_SHOTS;
+    const shot = async (name: string) => { if (shotDir) await page.screenshot({ path: join(shotDir, `webview-${name}.png`), fullPage: true }); };
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
     await page.waitForFunction(() => document.querySelector('[data-testid="tabs"]') !== null);
     for (let i = 0; i < 100 && log.ready === 0; i++) await sleep(50);
@@ -267,6 +271,7 @@ export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<
     const before2 = (await updateDurations(page)).length;
     for (let i = 0; i < 8; i++) { await send({ type: 'flags', runId: run.runId, flags: [...flags] }); await sleep(80); }
     details.allOverviewVisibleMs = median((await updateDurations(page)).slice(before2));
+    await shot('overview');
     await check('all six overview charts draw', async () => {
       for (const stat of ['mean', 'std', 'gain', 'gradNorm', 'deadFraction', 'updateRatio']) {
         const p = await pixels(page, `overview-${stat}`);
@@ -280,14 +285,42 @@ export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<
       await page.keyboard.press('ArrowRight');
       assert((await page.getAttribute('[data-testid="tab-heatmaps"]', 'aria-selected')) === 'true', 'ArrowRight did not select Heatmaps');
       await sleep(100);
+      await shot('heatmaps');
       for (const id of ['heatmap-gradNorm', 'heatmap-deadFraction']) {
         const p = await pixels(page, id);
         assert(p.painted > 5000, `${id}: ${p.painted} painted pixels`);
       }
     });
+    await check('clicking a line in an overview chart opens that layer', async () => {
+      // The dead layer is the only line at deadFraction = 1: find its pixels and click one.
+      await page.click('[data-testid="tab-overview"]');
+      await page.locator('[data-testid="chart-overview-deadFraction"]').scrollIntoViewIfNeeded();
+      await sleep(200);
+      const hit = await page.evaluate(() => {
+        const canvas = document.querySelector('[data-testid="canvas-overview-deadFraction"]') as HTMLCanvasElement;
+        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        const x = Math.floor(canvas.width * 0.6);
+        for (let y = 0; y < canvas.height; y++) {
+          const i = (y * canvas.width + x) * 4;
+          if (data[i + 3] > 200 && data[i + 2] > 180 && data[i] < 140) {
+            const r = canvas.getBoundingClientRect();
+            return { x: r.left + x * (r.width / canvas.width), y: r.top + y * (r.height / canvas.height) };
+          }
+        }
+        return null;
+      });
+      assert(hit, 'no pixel of the dead layer\'s line found');
+      await page.mouse.move(hit!.x, hit!.y);
+      const tip = await page.textContent('[data-testid="tooltip-overview-deadFraction"]');
+      assert(tip?.startsWith(XSS_NAME), `hover tooltip '${tip}'`);
+      await page.mouse.click(hit!.x, hit!.y);
+      assert((await page.getAttribute('[data-testid="tab-detail"]', 'aria-selected')) === 'true', 'detail tab not selected');
+      assert((await page.textContent('[data-testid="detail-name"]')) === XSS_NAME, 'wrong layer opened');
+    });
     await check('depth profile highlights the flagged layer in the severity colour', async () => {
       await page.click('[data-testid="tab-depth"]');
       await sleep(100);
+      await shot('depth');
       const row = page.locator(`[data-testid="depth-row"][data-layer-index="${XSS_LAYER}"]`);
       assert((await row.getAttribute('data-severity')) === 'error', `row severity ${await row.getAttribute('data-severity')}`);
       assert((await row.getAttribute('data-kinds')) === 'dead', 'row kinds');
@@ -309,6 +342,7 @@ export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<
       await sleep(100);
       const p = await pixels(page, 'detail-gradNorm');
       assert(p.painted > 500, `detail-gradNorm: ${p.painted} painted pixels`);
+      await shot('detail');
       await page.click('[data-testid="reveal-layer"]');
       for (let i = 0; i < 40 && log.reveal.length === 0; i++) await sleep(25);
       assert(JSON.stringify(log.reveal) === JSON.stringify([[run.runId, XSS_LAYER]]), `revealLayer calls ${JSON.stringify(log.reveal)}`);
@@ -319,6 +353,9 @@ export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<
       const e = log.exports[0];
       assert(e?.kind === 'png' && e.data.startsWith('data:image/png;base64,') && e.data.length > 2000, `saveExport got ${e?.kind} ${e?.data.length}`);
       await page.waitForFunction(() => /Saved/.test(document.querySelector('[data-testid="export-status"]')?.textContent ?? ''));
+      const offscreen = await rpc.exportData('png', 'overview-updateRatio');
+      assert(offscreen?.data.startsWith('data:image/png;base64,'), 'off-screen overview chart export');
+      assert((await pixels(page, 'overview-updateRatio')).painted > 2000, 'off-screen chart was exported without being drawn');
       const heat = await rpc.exportData('png', 'heatmap-gradNorm');
       assert(heat?.data.startsWith('data:image/png;base64,') && heat.suggestedName === 'deep-mlp-heatmap-gradNorm.png', `heatmap export ${heat?.suggestedName}`);
       const json = await rpc.exportData('json');
@@ -330,6 +367,10 @@ export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<
       await page.waitForFunction((n) => document.querySelectorAll('[data-testid="depth-row"]').length === n, LAYERS, { timeout: 10_000 });
       assert((await page.getAttribute('[data-testid="tab-depth"]', 'aria-selected')) === 'true', 'depth tab not restored');
       assert(log.ready === 2, `ready() called ${log.ready} times`);
+      await page.waitForFunction(() => /^Done/.test(document.querySelector('[data-testid="run-status"]')?.textContent ?? ''));
+      const csv = (await rpc.exportData('csv'))!.data.trimEnd().split('\r\n');
+      const steps = new Set(csv.slice(1).map((line) => line.split(',')[0]));
+      assert(csv.length === 1 + LAYERS * STEPS && steps.size === STEPS, `replayed ${steps.size} steps, ${csv.length - 1} rows`);
       await sleep(200);
       assert((await pixels(page, 'loss')).painted > 2000, 'loss chart blank after reload');
     });
@@ -344,15 +385,26 @@ export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<
       assert((await page.getAttribute('[data-testid="compare-row"][data-norm="groupNorm"]', 'data-verdict')) === 'diverged', 'groupNorm verdict');
       await sleep(100);
       assert((await pixels(page, 'compare-loss')).painted > 1000, 'compare loss chart blank');
+      await shot('compare');
       await page.click('[data-testid="apply-layerNorm"]');
       for (let i = 0; i < 40 && log.applied.length === 0; i++) await sleep(25);
       assert(log.applied[0] === 'layerNorm', `applyCandidate calls ${log.applied.join(',')}`);
     });
+    await check('focus-layer from the host shows that layer', async () => {
+      await send({ type: 'focus-layer', runId: run.runId, layerIndex: 150 });
+      await page.waitForFunction(() => document.querySelector('[data-testid="detail-name"]')?.textContent === 'dense_150');
+      assert((await page.getAttribute('[data-testid="tab-detail"]', 'aria-selected')) === 'true', 'detail tab not selected');
+    });
     await check('theme switch to light redraws without errors', async () => {
-      await page.evaluate(() => { document.body.classList.replace('vscode-dark', 'vscode-light'); document.documentElement.style.setProperty('--vscode-editor-background', '#ffffff'); });
+      await page.evaluate(() => {
+        document.body.classList.replace('vscode-dark', 'vscode-light');
+        const vars: Record<string, string> = { '--vscode-editor-background': '#ffffff', '--vscode-foreground': '#3b3b3b', '--vscode-descriptionForeground': '#717171', '--vscode-editorWidget-border': '#c8c8c8' };
+        for (const [k, v] of Object.entries(vars)) document.documentElement.style.setProperty(k, v);
+      });
       await page.click('[data-testid="tab-overview"]');
       await sleep(200);
       assert((await pixels(page, 'overview-mean')).painted > 2000, 'overview blank after theme switch');
+      await shot('overview-light');
     });
     await check('no page errors or CSP violations', async () => {
       const csp = await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp);

@@ -18,6 +18,9 @@ test('log scale only when positive values span three decades; hysteresis keeps i
 test('layer colours run from blue to red with depth', () => {
   assert.equal(layerColor(0, 10, true), 'hsl(220, 70%, 60%)');
   assert.equal(layerColor(9, 10, false), 'hsl(0, 65%, 42%)');
+  const many = new Set(Array.from({ length: 200 }, (_, i) => layerColor(i, 200, true)));
+  assert.equal(many.size, 16, 'many layers share 16 depth bands');
+  assert.equal(layerColor(199, 200, true), 'hsl(0, 70%, 60%)');
 });
 
 test('flagsByLayer keeps the worst severity and every kind', () => {

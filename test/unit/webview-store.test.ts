@@ -41,6 +41,17 @@ test('null values (NaN over JSON) are stored as NaN; replayed steps are skipped'
   assert.ok(Number.isNaN(store.latest('mean', 0)));
 });
 
+test('a late sample is inserted in step order and marks a rewrite', () => {
+  const store = new RunStore(makeRun(2));
+  for (const step of [0, 1, 2, 5, 6]) store.add([sample(step, 2, 2)]);
+  assert.equal(store.rewrites, 0);
+  assert.equal(store.add([sample(4, 2, 2), sample(3, 2, 2), sample(3, 2, 2)]), 2);
+  assert.equal(store.rewrites, 2);
+  assert.deepEqual(Array.from(store.steps.subarray(0, store.size)), [0, 1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(Array.from(store.series('gradNorm', 1)), [0, 1, 2, 3, 4, 5, 6].map((s) => s * 1000 + 3));
+  assert.deepEqual(Array.from(store.series('mean', 0)), [0, 1, 2, 3, 4, 5, 6].map((s) => s * 1000));
+});
+
 test('a sample with the wrong row length is rejected with a clear message', () => {
   const store = new RunStore(makeRun(2));
   assert.throws(() => store.add([{ step: 0, loss: 1, stepMs: 1, values: [1, 2, 3] }]), /step 0 of run run has 3 values, expected 4 \(2 layers × 2 statistics\)/);

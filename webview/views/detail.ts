@@ -91,7 +91,7 @@ export class DetailView implements View {
     for (const { lines, group } of this.entries) {
       lines.setData(store.steps, store.size, group.stats.map((stat, i) => ({
         tag: i, label: stat, color: SERIES_COLORS[i % SERIES_COLORS.length], width: 1.5 * this.ctx.theme.lineScale, ys: store.series(stat, this.layer),
-      })), { epoch: store.thinned, xMax: store.run.steps });
+      })), { epoch: store.rewrites, xMax: store.run.steps });
     }
   }
 

@@ -68,6 +68,6 @@ export class OverviewView implements View {
       color: layerColor(i, store.layerCount, dark),
       width: (flagged.has(layer.name) ? 2.5 : 1) * scale,
       ys: store.series(entry.stat, i),
-    })), { range: store.range(entry.stat), epoch: store.thinned, xMax: store.run.steps });
+    })), { range: store.range(entry.stat), epoch: store.rewrites, xMax: store.run.steps });
   }
 }

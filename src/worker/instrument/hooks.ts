@@ -75,7 +75,9 @@ export class Instrumenter {
     const hadOwn = Object.prototype.hasOwnProperty.call(layer, 'call');
     const original = layer.call;
     const hook = tf.customGrad(((x: tf.Tensor) => ({
-      value: tf.clone(x),
+      // A new tensor on x's memory: reshape shares the buffer on every backend, while clone
+      // (Identity) copies the whole output on wasm.
+      value: tf.reshape(x, x.shape),
       gradFunc: (dy: tf.Tensor) => {
         const rec = this.recording;
         const record = rec?.layers.get(index);

@@ -19,6 +19,7 @@ import {
   batchNormGapsFromUpdate, MAX_DERIVED_MOMENTUM, scanActivation, scanBatchNormGaps, scanMoments, scanSquaredDistance, scanSquaredNorm, scanVector,
   type ActivationScan,
 } from '../stats/scan';
+import { attachMemory } from '../stats/simd';
 import { ReadBatch } from './readback';
 
 export type Lazy = () => number;
@@ -66,11 +67,14 @@ export function viewFor(backendName: string): View | null {
   const backend = tf.backend() as unknown as {
     data?: { get(id: object): { values?: Float32Array } };
     typedArrayFromHeap?: (info: { shape: number[]; dtype: string; dataId: object }) => Float32Array;
+    wasm?: { asm?: { memory?: unknown } };
   };
   if (backendName === 'cpu' && backend.data) {
     return (t) => backend.data!.get(t.dataId).values ?? (t.dataSync() as Float32Array);
   }
   if (backendName === 'wasm' && backend.typedArrayFromHeap) {
+    // The heap itself, so that the biggest scans run as SIMD where the tensors are (../stats/simd).
+    if (backend.wasm?.asm?.memory instanceof WebAssembly.Memory) attachMemory(backend.wasm.asm.memory);
     // Valid until the wasm heap grows: each view is used at once, never stored.
     return (t) => backend.typedArrayFromHeap!(t);
   }

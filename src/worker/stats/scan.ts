@@ -1,9 +1,12 @@
 /**
  * The same statistics as ./activation and ./norm (same formulas, see their doc comments),
- * computed in one JavaScript pass over a tensor's memory. On the cpu and wasm backends tensors
- * already live in this process (a Float32Array, or a view of the wasm heap), so one fused pass
- * per tensor is far cheaper than a dozen tfjs kernel launches; see ../instrument/meters.
+ * computed in one JavaScript pass over a tensor's memory (the loops are in ./loops). On the cpu
+ * and wasm backends tensors already live in this process (a Float32Array, or a view of the wasm
+ * heap), so one fused pass per tensor is far cheaper than a dozen tfjs kernel launches; see
+ * ../instrument/meters.
  */
+
+import { countDeadUnits, countFinite, countOutside, distanceAndSquares, hasNaN, shiftedMoments, sumOfSquares } from './loops';
 
 export interface ActivationScan {
   mean: number;
@@ -20,87 +23,33 @@ export interface ActivationScan {
   saturated: number;
 }
 
-/** mean and population variance (two passes, for accuracy), as `meanAndVariance`. */
+/** mean and population variance, as `meanAndVariance` (shifted sums, see ./loops). */
 export function scanMoments(x: Float32Array): { mean: number; variance: number } {
-  const n = x.length;
-  if (n === 0) return { mean: NaN, variance: NaN };
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += x[i];
-  const mean = sum / n;
-  let squares = 0;
-  for (let i = 0; i < n; i++) {
-    const d = x[i] - mean;
-    squares += d * d;
-  }
-  return { mean, variance: squares / n };
+  const { mean, variance } = scanActivation(x, 1, false, null, 0);
+  return { mean, variance };
 }
 
 /**
- * Every activation statistic of one output in a single pass (two for dead units). The variance
- * comes from sums of x − x₀ (shifted by the first element) in double precision, which keeps the
- * one-pass formula (Σd² − (Σd)²/n) / n accurate for float32 data. All elements are finite exactly
- * when Σd² is: a float32 squared cannot overflow a double, so only then is a counting pass needed.
+ * Every activation statistic of one output: one pass for the moments, extremes and zeros
+ * (./loops `shiftedMoments`), with variance = (Σd² − (Σd)²/n) / n; dead units and saturation
+ * only where they apply, and a counting pass only when something is not finite.
  */
 export function scanActivation(x: Float32Array, channels: number, countDead: boolean, saturating: 'tanh' | 'sigmoid' | null, threshold: number): ActivationScan {
   const n = x.length;
   if (n === 0) return { mean: NaN, variance: NaN, min: NaN, max: NaN, zeros: 0, finite: 0, deadUnits: 0, saturated: 0 };
-  const shift = x[0];
-  // Branch-free body (Math.min/max, conditional adds; several times faster in V8 than ifs), two
-  // elements per iteration into independent accumulators so the adds do not wait on each other.
-  // Math.min/max also propagate NaN, as tf.min/tf.max do.
-  let sumA = 0, sumB = 0, sqA = 0, sqB = 0, zeros = 0;
-  let minA = Infinity, minB = Infinity, maxA = -Infinity, maxB = -Infinity;
-  const even = n - (n % 2);
-  for (let i = 0; i < even; i += 2) {
-    const v = x[i];
-    const w = x[i + 1];
-    const d = v - shift;
-    const e = w - shift;
-    sumA += d;
-    sumB += e;
-    sqA += d * d;
-    sqB += e * e;
-    minA = Math.min(minA, v);
-    minB = Math.min(minB, w);
-    maxA = Math.max(maxA, v);
-    maxB = Math.max(maxB, w);
-    zeros += (v === 0 ? 1 : 0) + (w === 0 ? 1 : 0);
-  }
-  if (even < n) {
-    const v = x[even];
-    sumA += v - shift;
-    sqA += (v - shift) * (v - shift);
-    minA = Math.min(minA, v);
-    maxA = Math.max(maxA, v);
-    zeros += v === 0 ? 1 : 0;
-  }
-  const sum = sumA + sumB;
-  const squares = sqA + sqB;
-  const min = Math.min(minA, minB);
-  const max = Math.max(maxA, maxB);
-  let finite = n;
-  if (!Number.isFinite(squares)) {
-    finite = 0;
-    for (let i = 0; i < n; i++) finite += x[i] - x[i] === 0 ? 1 : 0; // 0 for NaN and ±Infinity
-  }
-  let saturated = 0;
-  if (saturating) {
-    const center = saturating === 'sigmoid' ? 0.5 : 0;
-    const low = center - threshold;
-    const high = center + threshold;
-    for (let i = 0; i < n; i++) saturated += x[i] >= high || x[i] <= low ? 1 : 0;
-  }
-  let deadUnits = 0;
-  if (countDead) {
-    const unitMax = new Float32Array(channels).fill(-Infinity);
-    for (let row = 0; row < n; row += channels) {
-      for (let c = 0; c < channels; c++) unitMax[c] = Math.max(unitMax[c], x[row + c]);
-    }
-    for (let c = 0; c < channels; c++) if (unitMax[c] <= 0) deadUnits++; // NaN: not counted, as lessEqual
-  }
+  const { sum, squares, zeros, min: seenMin, max: seenMax } = shiftedMoments(x);
+  let min = seenMin;
+  let max = seenMax;
+  // All elements are finite exactly when Σd² is (a float32 squared cannot overflow a double), so
+  // only then is a counting pass needed; a NaN also makes min and max NaN, as with tf.min/tf.max.
+  const finite = Number.isFinite(squares) ? n : countFinite(x);
+  if (finite !== n && hasNaN(x)) min = max = NaN;
+  const center = saturating === 'sigmoid' ? 0.5 : 0;
+  const saturated = saturating ? countOutside(x, center - threshold, center + threshold) : 0;
+  const deadUnits = countDead ? countDeadUnits(x, channels) : 0;
   // Like tf.moments, a NaN or an infinity anywhere makes the moments NaN.
   return {
-    mean: finite === n ? shift + sum / n : NaN,
+    mean: finite === n ? x[0] + sum / n : NaN,
     variance: finite === n ? Math.max(0, (squares - (sum * sum) / n) / n) : NaN,
     min, max, zeros, finite, deadUnits, saturated,
   };
@@ -108,9 +57,7 @@ export function scanActivation(x: Float32Array, channels: number, countDead: boo
 
 /** Σᵢ xᵢ², as `squaredNorm`. */
 export function scanSquaredNorm(x: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += x[i] * x[i];
-  return s;
+  return sumOfSquares(x);
 }
 
 /**
@@ -118,26 +65,13 @@ export function scanSquaredNorm(x: Float32Array): number {
  * Σᵢ aᵢ² in the same pass (the next step's weight norm, see ../instrument/meters).
  */
 export function scanSquaredDistance(a: Float32Array, b: Float32Array): { distance: number; squaredNorm: number } {
-  let s = 0;
-  let q = 0;
-  for (let i = 0; i < a.length; i++) {
-    const v = a[i];
-    const d = v - b[i];
-    s += d * d;
-    q += v * v;
-  }
-  return { distance: s, squaredNorm: q };
+  const { distance, squares } = distanceAndSquares(a, b);
+  return { distance, squaredNorm: squares };
 }
 
 /** mean, variance, min and max of a vector (γ), as `gammaStats`. */
 export function scanVector(x: Float32Array): { mean: number; variance: number; min: number; max: number } {
-  const { mean, variance } = scanMoments(x);
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < x.length; i++) {
-    if (x[i] < min) min = x[i];
-    if (x[i] > max) max = x[i];
-  }
+  const { mean, variance, min, max } = scanActivation(x, 1, false, null, 0);
   return { mean, variance, min, max };
 }
 

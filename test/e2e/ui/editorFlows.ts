@@ -53,11 +53,11 @@ export const editorFlowTests: UiTest[] = [
       const hover = await hoverOver(page, "dense({ units: 16", /dead_relu[\s\S]*dead\s*1\b/);
       assert.match(hover, /grad-norm|mean/);
       await page.locator('.activitybar .action-item a[aria-label^="NormScope"], .activitybar .action-item[aria-label^="NormScope"]').first().click();
-      const deadRow = page.locator('.monaco-list-row', { hasText: 'dead_relu' }).first();
-      await deadRow.waitFor({ timeout: 20_000 });
-      assert.ok(await deadRow.locator('.codicon-warning, .codicon-error').count(), 'dead_relu has no warning/error icon in the Layers view');
-      const okRow = page.locator('.monaco-list-row', { hasText: 'ok_relu' }).first();
-      assert.ok(await okRow.locator('.codicon-pass').count(), 'ok_relu has no ok icon in the Layers view');
+      const tree = page.locator('.part.sidebar');
+      const deadRow = tree.locator('.monaco-list-row', { hasText: 'dead_relu' }).first();
+      const okRow = tree.locator('.monaco-list-row', { hasText: 'ok_relu' }).first();
+      await until('a warning/error icon on dead_relu in the Layers view', async () => (await deadRow.locator('.codicon-warning, .codicon-error').count()) > 0, 20_000, page);
+      await until('the ok icon on ok_relu in the Layers view', async () => (await okRow.locator('.codicon-pass').count()) > 0, 20_000, page);
     },
   },
   {

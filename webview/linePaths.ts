@@ -24,6 +24,9 @@ export function axisMap(scale: Scale): AxisMap | null {
   return { a, b: p0 - v0 * a, log };
 }
 
+/** Lines at the very edge of the axis range (e.g. a dead fraction of 1) stay whole: clip a bit outside. */
+const CLIP_MARGIN = 3;
+
 const px = (m: AxisMap, v: number) => m.a * (m.log ? Math.log10(v) : v) + m.b;
 
 /** One series: its decimator and the points of the last update. */
@@ -104,7 +107,7 @@ export class LinesRenderer {
       lctx.save();
       lctx.setTransform(dpr, 0, 0, dpr, 0, 0);
       lctx.beginPath();
-      lctx.rect(area.left, area.top, area.right - area.left, area.bottom - area.top);
+      lctx.rect(area.left - CLIP_MARGIN, area.top - CLIP_MARGIN, area.right - area.left + 2 * CLIP_MARGIN, area.bottom - area.top + 2 * CLIP_MARGIN);
       lctx.clip();
       lctx.lineJoin = 'round';
       strokeGroups(lctx, fresh[i]);
@@ -116,7 +119,7 @@ export class LinesRenderer {
     for (const s of series) trace(group(tails[s.width > minWidth ? 1 : 0], s), s.data.points, s.data.stable, s.data.points.length, x, y);
     ctx.save();
     ctx.beginPath();
-    ctx.rect(area.left, area.top, area.right - area.left, area.bottom - area.top);
+    ctx.rect(area.left - CLIP_MARGIN, area.top - CLIP_MARGIN, area.right - area.left + 2 * CLIP_MARGIN, area.bottom - area.top + 2 * CLIP_MARGIN);
     ctx.clip();
     ctx.lineJoin = 'round';
     for (let i = 0; i < 2; i++) {

@@ -1,8 +1,8 @@
 /**
  * A line chart for hundreds of series (one per layer). Chart.js draws the axes, grid and titles,
- * but its per-dataset cost (options resolution, one element per point) makes 200 datasets take
- * hundreds of milliseconds per update. So the lines are stroked by a plugin straight onto the
- * chart's canvas through Chart.js's own scales, and hover/click hit-testing is done here.
+ * but its per-dataset cost (options resolution, one element per point) made 200 datasets take
+ * hundreds of milliseconds per update. So the lines are drawn by a plugin through Chart.js's own
+ * scales (incrementally, see linePaths.ts), and hover/click hit-testing is done here.
  */
 import type { Plugin } from 'chart.js';
 import { applyTheme, setScaleType, createLineChart, type LineChart } from './charts';
@@ -68,7 +68,7 @@ export class ManyLinesChart {
       return { tag: s.tag, label: s.label, color: s.color, width: s.width, data, points: data.points };
     });
     if (this.legend) this.renderLegend(inputs);
-    this.hovered = -1;
+    if (this.hovered >= this.series.length) this.hovered = -1;
     const [lo, hi] = niceBounds(positiveOnly ? range.minPositive : range.min, positiveOnly ? range.maxPositive : range.max, positiveOnly);
     y.suggestedMin = Number.isFinite(lo) ? lo : undefined;
     y.suggestedMax = Number.isFinite(hi) ? hi : undefined;

@@ -295,20 +295,21 @@ export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<
       // The dead layer is the only line at deadFraction = 1: find its pixels and click one.
       await page.click('[data-testid="tab-overview"]');
       await page.locator('[data-testid="chart-overview-deadFraction"]').scrollIntoViewIfNeeded();
-      await sleep(200);
-      const hit = await page.evaluate(() => {
+      // Off-screen charts draw when scrolled into view: wait for the line to appear.
+      const handle = await page.waitForFunction(() => {
         const canvas = document.querySelector('[data-testid="canvas-overview-deadFraction"]') as HTMLCanvasElement;
         const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
         const x = Math.floor(canvas.width * 0.6);
         for (let y = 0; y < canvas.height; y++) {
           const i = (y * canvas.width + x) * 4;
-          if (data[i + 3] > 200 && data[i + 2] > 180 && data[i] < 140) {
+          if (data[i + 3] > 200 && data[i + 2] > 150 && data[i + 2] > data[i] + 80) {
             const r = canvas.getBoundingClientRect();
             return { x: r.left + x * (r.width / canvas.width), y: r.top + y * (r.height / canvas.height) };
           }
         }
         return null;
-      });
+      }, undefined, { timeout: 5000 }).catch(() => null);
+      const hit = (await handle?.jsonValue()) as { x: number; y: number } | null;
       assert(hit, 'no pixel of the dead layer\'s line found');
       await page.mouse.move(hit!.x, hit!.y);
       const tip = await page.textContent('[data-testid="tooltip-overview-deadFraction"]');

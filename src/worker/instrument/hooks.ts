@@ -1,7 +1,8 @@
 /**
  * The dynamic side of instrumentation: each measured layer's `call` is wrapped so that, during an
- * instrumented step only, its output is kept for measuring and passed through an identity with a
- * custom gradient that measures ∂loss/∂output when backprop reaches it. What can only be seen
+ * instrumented step only, its output is kept for measuring and ∂loss/∂output is measured when
+ * backprop reaches it (by wrapping the gradient of the kernel that made the output, or else by
+ * passing it through an identity with a custom gradient). What can only be seen
  * mid-step (the gradient, BatchNorm's moving statistics before their update, a raw input) is
  * measured on the spot by the step's Meter; the rest by ./collect after the step. Plain steps run
  * the original `call` with one extra branch.
@@ -79,15 +80,18 @@ export class Instrumenter {
       // (Identity) copies the whole output on wasm.
       value: tf.reshape(x, x.shape),
       gradFunc: (dy: tf.Tensor) => {
-        const rec = this.recording;
-        const record = rec?.layers.get(index);
-        if (rec && record) {
-          rec.backwardLayer = index;
-          record.gradSquared.push(rec.meter.squaredNorm(dy));
-        }
+        observe(dy);
         return dy;
       },
     })) as unknown as Parameters<typeof tf.customGrad>[0]);
+    const observe = (dy: tf.Tensor) => {
+      const rec = this.recording;
+      const record = rec?.layers.get(index);
+      if (rec && record) {
+        rec.backwardLayer = index;
+        record.gradSquared.push(rec.meter.squaredNorm(dy));
+      }
+    };
     const self = this;
     layer.call = function instrumentedCall(this: unknown, inputs, kwargs) {
       const rec = self.recording;
@@ -100,9 +104,10 @@ export class Instrumenter {
       rec.forwardLayer = null;
       const first = Array.isArray(out) ? out[0] : out;
       if (first.dtype !== 'float32') return out;
-      const hooked = hook(first) as tf.Tensor;
+      const hooked = inputList.includes(first) || !observeGradient(first, observe) ? hook(first) as tf.Tensor : first;
       rec.layers.set(index, { output: rec.keep(hooked), inputs: inputList.map((t) => inputRef(t, rec)), gradSquared: [], gaps });
       rec.producedBy.set(hooked.id, index);
+      if (hooked === first) return out;
       return Array.isArray(out) ? [hooked, ...out.slice(1)] : hooked;
     };
     this.restores.push(() => {
@@ -110,6 +115,36 @@ export class Instrumenter {
       else delete (layer as { call?: CallFn }).call;
     });
   }
+}
+
+/** A node of the engine's gradient tape (tfjs internals): one per kernel run under a gradient. */
+interface TapeNode {
+  outputs: tf.Tensor[];
+  gradient?: (dys: (tf.Tensor | null)[]) => unknown;
+}
+
+/**
+ * Has `observe` called with ∂loss/∂t when backprop reaches t, by wrapping the gradient of the
+ * tape node (the kernel) that produced t: no extra kernel or tape node, unlike a customGrad
+ * identity (the fallback in `wrap`, ~40 µs per layer and step). False when t has no such node.
+ */
+function observeGradient(t: tf.Tensor, observe: (dy: tf.Tensor) => void): boolean {
+  const tape = (tf.engine() as unknown as { state: { activeTape: TapeNode[] | null } }).state.activeTape;
+  if (!tape) return false;
+  for (let i = tape.length - 1; i >= 0; i--) {
+    const node = tape[i];
+    const at = node.outputs.indexOf(t);
+    if (at < 0) continue;
+    const gradient = node.gradient;
+    if (!gradient) return false;
+    // A null dy: t does not reach the loss (the engine passes zeros on), as if the hook never ran.
+    node.gradient = (dys) => {
+      if (dys[at]) observe(dys[at]!);
+      return gradient(dys);
+    };
+    return true;
+  }
+  return false;
 }
 
 function inputRef(t: tf.Tensor, rec: StepRecording): InputRef {

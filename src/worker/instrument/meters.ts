@@ -87,6 +87,13 @@ export function viewFor(backendName: string): View | null {
  */
 const knownSquaredNorms = new WeakMap<object, number>();
 
+/**
+ * One copy buffer per variable, reused every step: a snapshot lives only until the update is
+ * measured in the same step, and fresh copies (all the weights, every step) made garbage outside
+ * the JS heap that V8 collected with extra full GCs.
+ */
+const snapshotBuffers = new WeakMap<tf.Tensor, Float32Array>();
+
 export class HostMeter implements Meter {
   constructor(private readonly view: View) {}
 
@@ -97,7 +104,13 @@ export class HostMeter implements Meter {
   }
   moments(x: tf.Tensor) { return lazies(scanMoments(this.view(x))); }
   squaredNorm(x: tf.Tensor) { return constant(knownSquaredNorms.get(x.dataId) ?? scanSquaredNorm(this.view(x))); }
-  snapshot(x: tf.Tensor): Snapshot { return this.view(x).slice(); }
+  snapshot(x: tf.Tensor): Snapshot {
+    const values = this.view(x);
+    let copy = snapshotBuffers.get(x);
+    if (copy?.length !== values.length) snapshotBuffers.set(x, copy = new Float32Array(values.length));
+    copy.set(values);
+    return copy;
+  }
   squaredDistance(x: tf.Tensor, before: Snapshot) {
     const { distance, squaredNorm: after } = scanSquaredDistance(this.view(x), before as Float32Array);
     knownSquaredNorms.set(x.dataId, after);

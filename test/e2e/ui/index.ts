@@ -5,6 +5,7 @@
 import * as assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { editorFlowTests } from './editorFlows';
+import { panelFlowTests } from './panelFlows';
 import { findWebviewFrame, hoverOver, openFile, paintedCanvases, runCommand, until, waitForWorkbench } from './workbench';
 
 export interface UiTestContext { workspace: string; resultsDir: string }
@@ -49,4 +50,5 @@ export const uiTests: UiTest[] = [
     },
   },
   ...editorFlowTests,
+  ...panelFlowTests,
 ];

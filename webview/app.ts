@@ -108,7 +108,11 @@ export class App {
       case 'flags': if (current(message.runId)) { store!.setFlags(message.flags); this.throttle.request(); } return;
       // The run ended: draw the final state now rather than at the next tick.
       case 'run-done': if (current(message.runId)) { store!.setReport(message.report); this.throttle.request(); this.throttle.flush(); } return;
-      case 'run-failed': if (current(message.runId)) { store!.setError(message.error); this.throttle.request(); this.throttle.flush(); } return;
+      case 'run-failed':
+        if (current(message.runId)) { store!.setError(message.error); this.throttle.request(); this.throttle.flush(); }
+        // A run that failed before its layer table (syntax error, no model exported) still gets explained.
+        else this.header.showProblem(`Run failed: ${message.error.message}${message.error.line ? ` (line ${message.error.line})` : ''}`);
+        return;
       case 'focus-layer': if (current(message.runId)) this.openLayer(message.layerIndex); return;
       case 'compare': this.showCompare(message.result, live); return;
       default: throw new Error(`NormScope panel: unknown message type '${(message as { type?: unknown }).type}'`);

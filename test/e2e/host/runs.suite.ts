@@ -56,4 +56,16 @@ suite('training runs', () => {
     const again = await vscode.commands.executeCommand<RunReport | undefined>('normscope.checkFile', workspaceFile('mlp.js'));
     assert.ok(again && again.layers.length >= 5, 'the next run after a failure did not work');
   });
+
+  test('settings take effect on the next run without a reload', async () => {
+    const config = vscode.workspace.getConfiguration('normscope');
+    await config.update('steps', 7, vscode.ConfigurationTarget.Workspace);
+    try {
+      const report = await vscode.commands.executeCommand<RunReport | undefined>('normscope.checkFile', workspaceFile('dead.js'));
+      assert.equal(report?.steps, 7);
+      assert.equal(report?.loss.length, 7);
+    } finally {
+      await config.update('steps', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
 });

@@ -35,6 +35,11 @@ export const panelFlowTests: UiTest[] = [
       await frame.locator('[data-testid="reveal-layer"]').click();
       const selection = page.locator('#status\\.editor\\.selection, .statusbar-item[id="status.editor.selection"]').first();
       await until('the cursor on line 7 of dead.js', async () => /Ln 7,/.test(await selection.innerText()) && (await page.locator('.tab.active[aria-label*="dead.js"]').count()) > 0, 20_000, page);
+      // The other way round: a layer clicked in the Layers view is revealed in the editor and focused in the panel.
+      await page.locator('.activitybar .action-item a[aria-label^="NormScope"], .activitybar .action-item[aria-label^="NormScope"]').first().click();
+      await page.locator('.part.sidebar .monaco-list-row', { hasText: 'ok_relu' }).first().click();
+      await until('the cursor on line 6', async () => /Ln 6,/.test(await selection.innerText()), 20_000, page);
+      await frame.locator('[data-testid="detail-name"]', { hasText: 'ok_relu' }).waitFor({ timeout: 20_000 });
     },
   },
   {

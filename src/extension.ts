@@ -15,6 +15,7 @@ import { PanelBridge } from './editor/panelBridge';
 import { RunResults } from './editor/runResults';
 import { registerRefactorCommands } from './editor/refactorCommands';
 import { RunManager } from './editor/runs';
+import { HealthPanel } from './panel/healthPanel';
 
 let context: NormScopeContext | undefined;
 
@@ -38,6 +39,7 @@ export function activate(extension: vscode.ExtensionContext): NormScopeApi {
   const lenses = ctx.own(new ModelCodeLensProvider(ctx, index, results));
   const tree = ctx.own(new LayersTreeProvider(results));
 
+  ctx.own(vscode.window.registerWebviewPanelSerializer(HealthPanel.viewType, panel.serializer));
   ctx.own(vscode.languages.registerHoverProvider(MODEL_SELECTOR, new LayerHoverProvider(index, results)));
   ctx.own(vscode.languages.registerCodeLensProvider(MODEL_SELECTOR, lenses));
   ctx.own(vscode.languages.registerCodeActionsProvider(MODEL_SELECTOR, new NormCodeActionProvider(index, (uri, d) => diagnostics.findingFor(uri, d), ctx.log), { providedCodeActionKinds: NormCodeActionProvider.kinds }));

@@ -15,12 +15,20 @@ export class PanelBridge {
   private lastPublishedRunId: string | undefined;
   constructor(private readonly ctx: NormScopeContext, private readonly results: RunResults) {}
 
+  /** What the panel asks of the editor. */
+  private readonly handlers = {
+    revealLayer: async (runId: string, index: number) => this.revealLayer(this.results.all().find((r) => r.runId === runId), index),
+    applyCandidate: async (norm: string) => !!(await vscode.commands.executeCommand<boolean>('normscope.applyCompareCandidate', norm)),
+  };
+
+  /** Restores the panel after a window reload (it comes back empty until the next run). */
+  readonly serializer: vscode.WebviewPanelSerializer = {
+    deserializeWebviewPanel: async (panel) => { HealthPanel.revive(panel, this.ctx.extensionUri, this.handlers); },
+  };
+
   /** Open (or reveal) the panel, showing the latest run of `file` or of any file. */
   show(file?: string, preserveFocus = false): HealthPanel {
-    const panel = HealthPanel.show(this.ctx.extensionUri, {
-      revealLayer: async (runId, index) => this.revealLayer(this.results.all().find((r) => r.runId === runId), index),
-      applyCandidate: async (norm) => vscode.commands.executeCommand<boolean>('normscope.applyCompareCandidate', norm).then((r) => !!r),
-    }, preserveFocus ? vscode.ViewColumn.Beside : undefined);
+    const panel = HealthPanel.show(this.ctx.extensionUri, this.handlers, preserveFocus ? vscode.ViewColumn.Beside : undefined);
     // The panel replays the latest published run by itself; another file's run is published again.
     const run = file ? this.results.get(file) : undefined;
     if (run && run.runId !== this.lastPublishedRunId) {

@@ -49,13 +49,25 @@ export class HealthPanel {
       existing.panel.reveal(column);
       return existing;
     }
-    const panel = vscode.window.createWebviewPanel(HealthPanel.viewType, 'NormScope: Training Health', column ?? vscode.ViewColumn.Beside, {
+    const panel = vscode.window.createWebviewPanel(HealthPanel.viewType, 'NormScope: Training Health', column ?? vscode.ViewColumn.Beside, HealthPanel.options(extensionUri));
+    HealthPanel.current = new HealthPanel(panel, extensionUri, host);
+    return HealthPanel.current;
+  }
+
+  /** Adopt a panel VS Code restored after a window reload (registered as a WebviewPanelSerializer). */
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, host: PanelHostHandlers): HealthPanel {
+    HealthPanel.current?.dispose();
+    panel.webview.options = HealthPanel.options(extensionUri);
+    HealthPanel.current = new HealthPanel(panel, extensionUri, host);
+    return HealthPanel.current;
+  }
+
+  private static options(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    return {
       enableScripts: true,
       retainContextWhenHidden: false,
       localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')],
-    });
-    HealthPanel.current = new HealthPanel(panel, extensionUri, host);
-    return HealthPanel.current;
+    };
   }
 
   /** Record a message for replay and deliver it to the open panel, if any (works with no panel open). */

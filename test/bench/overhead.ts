@@ -35,7 +35,9 @@ export interface OverheadResult {
   wallRatio: number;
 }
 
-const WARMUP_STEPS = 5;
+/** Per kind, interleaved, before anything is measured: enough for V8 to finish optimizing both
+ * paths (JS and the wasm kernels tier up in background threads, whose CPU time counts too). */
+const WARMUP_STEPS = 20;
 /** Blocks of consecutive steps of one kind, alternating, so each kind is measured in its steady
  * state (as in a real run, each paying for its own garbage) while drift in machine load still hits
  * both alike: pairs of blocks in ABBA order, so a steady rise or fall of the load cancels out. */

@@ -48,8 +48,11 @@ export interface Meter {
 }
 
 const constant = (v: number): Lazy => () => v;
+/** Getters for values known now (a plain loop: entries/fromEntries was the host meter's top cost in JS). */
 function lazies<T extends object>(values: T): Lazies<T> {
-  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, constant(v as number)])) as Lazies<T>;
+  const out: Record<string, Lazy> = {};
+  for (const key in values) out[key] = constant(values[key] as number);
+  return out as Lazies<T>;
 }
 
 type View = (t: tf.Tensor) => Float32Array;

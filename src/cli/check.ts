@@ -13,7 +13,7 @@ import { WorkerClient } from '../runner/workerClient';
 import { formatReport, progressLine } from './checkTable';
 
 const USAGE = 'Usage: normscope check <file> [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] '
-  + '[--seed S] [--sampling-interval K] [--json] [--fail-on kind,...]';
+  + '[--seed S] [--sampling-interval K] [--threshold name=value]... [--json] [--fail-on kind,...]';
 
 /** Every FindingKind; `satisfies` plus the check below keep it in step with the protocol. */
 export const FINDING_KINDS = [
@@ -37,6 +37,7 @@ export function parseCheckArgs(argv: string[]): { options: RunOptions; json: boo
       options: {
         steps: { type: 'string' }, 'batch-size': { type: 'string' }, backend: { type: 'string' }, seed: { type: 'string' },
         'sampling-interval': { type: 'string' }, json: { type: 'boolean', default: false }, 'fail-on': { type: 'string' },
+        threshold: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -55,6 +56,13 @@ export function parseCheckArgs(argv: string[]): { options: RunOptions; json: boo
     if (!(FINDING_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--fail-on: unknown kind '${kind}'; kinds: ${FINDING_KINDS.join(', ')}`);
     failOn.add(kind as FindingKind);
   }
+  const thresholds: Record<string, number> = {};
+  for (const pair of values.threshold ?? []) {
+    const [name, raw] = pair.split('=');
+    const value = Number(raw);
+    if (!name || raw === undefined || raw.trim() === '' || !Number.isFinite(value)) throw new UsageError(`--threshold expects name=number (e.g. deadFraction=0.7), got '${pair}'`);
+    thresholds[name.trim()] = value;
+  }
   return {
     options: {
       file: resolve(positionals[0]),
@@ -64,6 +72,7 @@ export function parseCheckArgs(argv: string[]): { options: RunOptions; json: boo
       seed,
       samplingInterval: positiveInt(values['sampling-interval'], '--sampling-interval', DEFAULTS.samplingInterval)!,
       measureOverhead: true,
+      ...(Object.keys(thresholds).length ? { thresholds } : {}),
     },
     json: values.json ?? false,
     failOn,

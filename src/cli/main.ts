@@ -13,7 +13,8 @@ const USAGE = `Usage: normscope <command> [options]
 Commands:
   check <file>            train the model briefly and measure every layer
                           [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu]
-                          [--seed S] [--sampling-interval K] [--json] [--fail-on kind,...]
+                          [--seed S] [--sampling-interval K] [--threshold name=value]...
+                          [--json] [--fail-on kind,...]
   lint <file>             static checks only (no training) [--json]
   swap <file>:<line>      swap the normalization on that line
                           --to batchNorm|layerNorm|groupNorm|rmsNorm|instanceNorm [--write]

@@ -9,6 +9,8 @@ export interface NormScopeSettings {
   seed: number;
   runTimeoutSeconds: number;
   maxMemoryMB: number;
+  /** Detector threshold overrides by name (README "Findings"). */
+  thresholds: Record<string, number>;
 }
 
 /** What `vscode.WorkspaceConfiguration.get` offers; kept minimal so this stays testable. */
@@ -24,10 +26,17 @@ const DEFAULTS: NormScopeSettings = {
   seed: 42,
   runTimeoutSeconds: 300,
   maxMemoryMB: 4096,
+  thresholds: {},
 };
 
 function positiveInt(value: unknown, fallback: number, min = 1): number {
   return typeof value === 'number' && Number.isFinite(value) && value >= min ? Math.floor(value) : fallback;
+}
+
+/** Keeps the numeric entries of an object setting (the worker rejects unknown names with a clear error). */
+function numberRecord(value: unknown): Record<string, number> {
+  if (!value || typeof value !== 'object') return {};
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => typeof v === 'number'));
 }
 
 export function readSettings(config: ConfigurationReader): NormScopeSettings {
@@ -40,5 +49,6 @@ export function readSettings(config: ConfigurationReader): NormScopeSettings {
     seed: typeof config.get('seed') === 'number' ? Math.floor(config.get<number>('seed')!) : DEFAULTS.seed,
     runTimeoutSeconds: positiveInt(config.get('runTimeoutSeconds'), DEFAULTS.runTimeoutSeconds, 5),
     maxMemoryMB: positiveInt(config.get('maxMemoryMB'), DEFAULTS.maxMemoryMB, 256),
+    thresholds: numberRecord(config.get('thresholds')),
   };
 }

@@ -115,6 +115,11 @@ export interface RunOptions {
   samplingInterval: number;
   /** Also time plain (uninstrumented) steps to report the overhead. */
   measureOverhead?: boolean;
+  /**
+   * Overrides of the detectors' thresholds by name (src/worker/detectors/thresholds.ts, README "Findings"),
+   * e.g. `{ deadFraction: 0.7 }`. Unknown names are an error.
+   */
+  thresholds?: Record<string, number>;
   /** What-if run: replace the normalization layer(s) created at this 1-based line of `file` with `to`. */
   normSwap?: { line: number; to: NormKind };
 }

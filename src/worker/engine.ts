@@ -18,7 +18,7 @@ import { registerNormLayers } from '../layers';
 import { selectBackend } from './backend';
 import { swapNormAtLine } from './surgery';
 import { toRunError, UserCodeError } from './errors';
-import { findingsFor } from './flags';
+import { checkThresholds, findingsFor } from './flags';
 import { Instrumenter } from './instrument/hooks';
 import { DeviceMeter, HostMeter, viewFor } from './instrument/meters';
 import { describeLayers, type LayerProbe } from './instrument/probes';
@@ -148,6 +148,7 @@ async function trainModel(options: RunOptions, backend: BackendReport, emit: (e:
     const layers: LayerInfo[] = probes.map((p) => p.info);
     emit({ type: 'layers', runId, file, layers, statNames: STAT_NAMES, steps, batchSize: src.batchSize, syntheticData: src.synthetic });
 
+    const thresholds = checkThresholds(options.thresholds);
     const flagsInput = { layers, statNames: STAT_NAMES, batchSize: src.batchSize, learningRate: learningRateOf(trainable.optimizer) };
     const samples: StepSample[] = [];
     const loss: number[] = [];
@@ -155,7 +156,7 @@ async function trainModel(options: RunOptions, backend: BackendReport, emit: (e:
     const plainMs: number[] = [];
     let flags: Finding[] = [];
     const progress = new ProgressBatcher((batchOfSamples) => emit({ type: 'progress', runId, samples: batchOfSamples }), () => {
-      flags = findingsFor({ ...flagsInput, samples, loss });
+      flags = findingsFor({ ...flagsInput, samples, loss }, thresholds);
       emit({ type: 'flags', runId, flags });
     });
     let stoppedEarly: string | undefined;

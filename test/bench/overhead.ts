@@ -6,6 +6,7 @@
  * progress message with a warm worker. Run through `npm run bench -- --json`.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/worker/backend';
@@ -34,10 +35,13 @@ export interface OverheadResult {
   wallRatio: number;
 }
 
-const WARMUP_STEPS = 5;
+/** Per kind, interleaved, before anything is measured: enough for V8 to finish optimizing both
+ * paths (JS and the wasm kernels tier up in background threads, whose CPU time counts too). */
+const WARMUP_STEPS = 20;
 /** Blocks of consecutive steps of one kind, alternating, so each kind is measured in its steady
- * state (as in a real run) while drift in machine load still hits both alike. */
-const BLOCKS = 6;
+ * state (as in a real run, each paying for its own garbage) while drift in machine load still hits
+ * both alike: pairs of blocks in ABBA order, so a steady rise or fall of the load cancels out. */
+const BLOCKS = 8;
 const BLOCK_STEPS = 10;
 /** First steps of a block, not counted: they pay for the other kind's garbage and cache state. */
 const BLOCK_SETTLE = 2;
@@ -74,7 +78,7 @@ export async function measureModel(file: string, backend: BackendChoice = 'auto'
       instrumentedStep(ctx, batch);
     }
     for (let block = 0; block < 2 * BLOCKS; block++) {
-      const measured = block % 2 === 1;
+      const measured = [false, true, true, false][block % 4];
       for (let i = 0; i < BLOCK_STEPS; i++) {
         const cpu = process.cpuUsage();
         const t = performance.now();
@@ -120,11 +124,13 @@ export async function measureFirstProgress(file: string): Promise<number> {
   }
 }
 
-export async function benchOverhead(): Promise<{ mlp: OverheadResult; cnn: OverheadResult; firstProgressMs: number }> {
+/** `loadAverage`: the 1-minute load average before and after (other processes on the machine). */
+export async function benchOverhead(): Promise<{ mlp: OverheadResult; cnn: OverheadResult; firstProgressMs: number; loadAverage: number[] }> {
+  const loadBefore = os.loadavg()[0];
   const mlp = await measureModel(path.join(EXAMPLES, 'mlp-bn-ln.js'));
   const cnn = await measureModel(path.join(EXAMPLES, 'cnn-bn.js'));
   const firstProgressMs = await measureFirstProgress(path.join(EXAMPLES, 'mlp-bn-ln.js'));
-  return { mlp, cnn, firstProgressMs };
+  return { mlp, cnn, firstProgressMs, loadAverage: [round(loadBefore), round(os.loadavg()[0])] };
 }
 
 // Run directly (node dist/test/bench/overhead.js [--json]) as well as through scripts/bench.mjs.

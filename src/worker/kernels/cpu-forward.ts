@@ -23,6 +23,11 @@ function finish(out: Float32Array, channels: number, bias: Float32Array | undefi
   }
 }
 
+/**
+ * The sliding-window walk is written out here and in the two backprop kernels rather than shared through a
+ * callback: one walker called with three different inner bodies turns megamorphic in V8 and its innermost
+ * loop (the hot one) stops being inlined, which costs more than the repetition.
+ */
 export function conv2dLoops(acc: TensorAccess, x: tf.TensorInfo, filter: tf.TensorInfo, bias: tf.TensorInfo | undefined,
   relu: boolean, g: ConvGeometry): tf.TensorInfo {
   const inputs = bias ? [x, filter, bias] : [x, filter];

@@ -41,13 +41,13 @@ class RefactorCodeAction extends vscode.CodeAction {
   }
 }
 
-export class NormCodeActionProvider implements vscode.CodeActionProvider<RefactorCodeAction> {
+export class NormCodeActionProvider implements vscode.CodeActionProvider<vscode.CodeAction> {
   static readonly kinds = [vscode.CodeActionKind.QuickFix, vscode.CodeActionKind.RefactorRewrite];
 
   constructor(private readonly index: DocumentIndex, private readonly findingOf: (uri: vscode.Uri, d: vscode.Diagnostic) => Finding | undefined, private readonly log: vscode.LogOutputChannel) {}
 
-  provideCodeActions(doc: vscode.TextDocument, range: vscode.Range | vscode.Selection, context: vscode.CodeActionContext): RefactorCodeAction[] {
-    const out: RefactorCodeAction[] = [];
+  provideCodeActions(doc: vscode.TextDocument, range: vscode.Range | vscode.Selection, context: vscode.CodeActionContext): vscode.CodeAction[] {
+    const out: vscode.CodeAction[] = [];
     const text = doc.getText();
     const parsed = this.index.get(doc);
     for (const diag of context.diagnostics) {
@@ -66,15 +66,23 @@ export class NormCodeActionProvider implements vscode.CodeActionProvider<Refacto
       out.push(action);
     }
     if (!context.only || context.only.contains(vscode.CodeActionKind.RefactorRewrite) || vscode.CodeActionKind.RefactorRewrite.contains(context.only)) {
-      for (const offered of availableRefactors(text, doc.fileName, { offset: doc.offsetAt(range.start) }, parsed)) {
+      const offers = availableRefactors(text, doc.fileName, { offset: doc.offsetAt(range.start) }, parsed);
+      for (const offered of offers) {
         out.push(new RefactorCodeAction(`NormScope: ${offered.title}`, vscode.CodeActionKind.RefactorRewrite.append('normscope'), doc, doc.version, offered.target as { offset: number }, offered.action));
+      }
+      // On a norm call, also offer the what-if: train each candidate and compare before rewriting anything.
+      const norm = offers.find((o) => o.action.action === 'swap')?.call;
+      if (norm) {
+        const compare = new vscode.CodeAction('NormScope: Compare normalizations…', vscode.CodeActionKind.RefactorRewrite.append('normscope'));
+        compare.command = { command: 'normscope.compareNorms', title: 'Compare normalizations…', arguments: [doc.uri.fsPath, norm.line] };
+        out.push(compare);
       }
     }
     return out;
   }
 
-  async resolveCodeAction(action: RefactorCodeAction): Promise<RefactorCodeAction> {
-    if (action.doc.version !== action.version) return action;
+  async resolveCodeAction(action: vscode.CodeAction): Promise<vscode.CodeAction> {
+    if (!(action instanceof RefactorCodeAction) || action.doc.version !== action.version) return action;
     const result = applyRefactor(action.doc.getText(), action.doc.fileName, action.target, action.refactor, this.index.get(action.doc));
     action.edit = await toWorkspaceEdit(action.doc, result);
     // A generated helper (norm-layers.js) must be on disk for the model to run; the model file itself stays

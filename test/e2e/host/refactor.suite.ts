@@ -39,6 +39,7 @@ suite('refactors', () => {
       assert.ok(titles.some((x) => x.includes(t)), `missing '${t}' in ${titles.join(' | ')}`);
     }
     assert.ok(!titles.some((x) => x.includes('Swap to LayerNorm')), 'offers a swap to the same norm');
+    assert.ok(titles.includes('NormScope: Compare normalizations…'), 'no what-if comparison offered on a norm call');
   });
 
   test('compare normalizations: GroupNorm beats BatchNorm at batch size 2, and Apply rewrites the line', async () => {

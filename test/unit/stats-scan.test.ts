@@ -96,7 +96,16 @@ test('on the wasm backend the scans run as SIMD on the heap, with the same resul
       const heap = view(t);
       assert.ok(kernelsFor(heap), 'a wasm tensor is scanned with SIMD');
       checkAgainstReference(heap, `wasm n=${n}`);
+      // An update's distance, both operands on the heap (the snapshot is the old weights' buffer).
+      const before = tf.tensor1d(values(n, n + 2));
+      const old = view(before);
+      let distance = 0;
+      for (let i = 0; i < n; i++) distance += (heap[i] - old[i]) ** 2;
+      const got = scanSquaredDistance(heap, old);
+      close(got.distance, distance, `wasm n=${n} distance`);
+      close(got.squaredNorm, reference(heap).squares, `wasm n=${n} squared norm`);
       t.dispose();
+      before.dispose();
     }
     const special = tf.tensor1d([0, 3, NaN, -1, 2, Infinity, 0, 0, 1]);
     const simd = scanActivation(view(special), 1, false, null, 0);

@@ -1,6 +1,7 @@
 /**
  * The dynamic side of instrumentation: each measured layer's `call` is wrapped so that, during an
- * instrumented step only, its output is kept for measuring and ∂loss/∂output is measured when
+ * instrumented step only, its output is measured (by a host meter at once, else kept for the
+ * device meter to measure after the step) and ∂loss/∂output is measured when
  * backprop reaches it (by wrapping the gradient of the kernel that made the output, or else by
  * passing it through an identity with a custom gradient). What can only be seen
  * mid-step (the gradient, BatchNorm's moving statistics before their update, a raw input) is
@@ -8,14 +9,21 @@
  * the original `call` with one extra branch.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Lazy, Meter } from './meters';
+import type { ActivationScan } from '../stats/scan';
+import type { Lazies, Lazy, Meter } from './meters';
 import type { LayerProbe } from './probes';
 
 /** Where a layer's input came from: a measured layer's output, or measured on the spot (e.g. the model input). */
 export type InputRef = { layer: number } | { raw: { size: number; mean: Lazy; variance: Lazy } } | null;
 
 export interface LayerRecord {
-  output: tf.Tensor;
+  /** The output, kept to the step's end for a meter that measures after the step; else null. */
+  output: tf.Tensor | null;
+  /** Its statistics, when the meter measured it as it was produced (an immediate meter). */
+  activation: Lazies<ActivationScan> | null;
+  size: number;
+  /** Size of the output's last axis (units or channels). */
+  channels: number;
   inputs: InputRef[];
   /** ‖∂loss/∂output‖² per use of the layer (summed: the gradient of a reused output adds up). */
   gradSquared: Lazy[];
@@ -23,7 +31,7 @@ export interface LayerRecord {
   gaps?: { meanGap: Lazy; varGap: Lazy };
 }
 
-/** What one instrumented step saw; outputs are kept until `dispose`. */
+/** What one instrumented step saw; outputs kept for measuring are kept until `dispose`. */
 export class StepRecording {
   readonly layers = new Map<number, LayerRecord>();
   /** Tensor id of a hooked output → the layer that made it. */
@@ -105,7 +113,13 @@ export class Instrumenter {
       const first = Array.isArray(out) ? out[0] : out;
       if (first.dtype !== 'float32') return out;
       const hooked = inputList.includes(first) || !observeGradient(first, observe) ? hook(first) as tf.Tensor : first;
-      rec.layers.set(index, { output: rec.keep(hooked), inputs: inputList.map((t) => inputRef(t, rec)), gradSquared: [], gaps });
+      const immediate = rec.meter.immediate;
+      rec.layers.set(index, {
+        output: immediate ? null : rec.keep(hooked),
+        activation: immediate ? rec.meter.activation(hooked, probe.reluLike, probe.saturating) : null,
+        size: hooked.size, channels: hooked.shape[hooked.rank - 1] ?? 1,
+        inputs: inputList.map((t) => inputRef(t, rec)), gradSquared: [], gaps,
+      });
       rec.producedBy.set(hooked.id, index);
       if (hooked === first) return out;
       return Array.isArray(out) ? [hooked, ...out.slice(1)] : hooked;

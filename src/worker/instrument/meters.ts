@@ -23,11 +23,16 @@ import { attachMemory } from '../stats/simd';
 import { ReadBatch } from './readback';
 
 export type Lazy = () => number;
-type Lazies<T> = { [K in keyof T]: Lazy };
-/** A tensor's value kept from before an update (host: a copy; device: a kept clone). */
-export type Snapshot = Float32Array | tf.Tensor;
+export type Lazies<T> = { [K in keyof T]: Lazy };
+/** A tensor's value kept from before an update: a kept tensor on the same buffer. */
+export type Snapshot = tf.Tensor;
 
 export interface Meter {
+  /**
+   * True when every measurement is complete when it returns (host): layer outputs are then
+   * measured as they are produced, while still in cache, and need not be kept to the step's end.
+   */
+  readonly immediate: boolean;
   activation(x: tf.Tensor, countDead: boolean, saturating: 'tanh' | 'sigmoid' | null): Lazies<ActivationScan>;
   moments(x: tf.Tensor): { mean: Lazy; variance: Lazy };
   squaredNorm(x: tf.Tensor): Lazy;
@@ -90,14 +95,11 @@ export function viewFor(backendName: string): View | null {
  */
 const knownSquaredNorms = new WeakMap<object, number>();
 
-/**
- * One copy buffer per variable, reused every step: a snapshot lives only until the update is
- * measured in the same step, and fresh copies (all the weights, every step) made garbage outside
- * the JS heap that V8 collected with extra full GCs.
- */
-const snapshotBuffers = new WeakMap<tf.Tensor, Float32Array>();
-
 export class HostMeter implements Meter {
+  readonly immediate = true;
+  /** The step's snapshots, freed by `finish` (or `discard`). */
+  private readonly snapshots: tf.Tensor[] = [];
+
   constructor(private readonly view: View) {}
 
   activation(x: tf.Tensor, countDead: boolean, saturating: 'tanh' | 'sigmoid' | null): Lazies<ActivationScan> {
@@ -107,15 +109,18 @@ export class HostMeter implements Meter {
   }
   moments(x: tf.Tensor) { return lazies(scanMoments(this.view(x))); }
   squaredNorm(x: tf.Tensor) { return constant(knownSquaredNorms.get(x.dataId) ?? scanSquaredNorm(this.view(x))); }
+  /**
+   * No copy: a second tensor on x's buffer (reshape shares it on every backend). tfjs never
+   * writes a buffer in place — the optimizer assigns the variable a new one — so this buffer
+   * keeps the values from before the update, for as long as the snapshot holds it.
+   */
   snapshot(x: tf.Tensor): Snapshot {
-    const values = this.view(x);
-    let copy = snapshotBuffers.get(x);
-    if (copy?.length !== values.length) snapshotBuffers.set(x, copy = new Float32Array(values.length));
-    copy.set(values);
-    return copy;
+    const same = tf.keep(tf.reshape(x, x.shape));
+    this.snapshots.push(same);
+    return same;
   }
   squaredDistance(x: tf.Tensor, before: Snapshot) {
-    const { distance, squaredNorm: after } = scanSquaredDistance(this.view(x), before as Float32Array);
+    const { distance, squaredNorm: after } = scanSquaredDistance(this.view(x), this.view(before));
     knownSquaredNorms.set(x.dataId, after);
     return constant(distance);
   }
@@ -134,11 +139,15 @@ export class HostMeter implements Meter {
     };
   }
   scalar(x: tf.Tensor) { return constant(this.view(x)[0]); }
-  finish(): void { /* everything was computed on the spot */ }
-  discard(): void { /* nothing kept */ }
+  finish(): void { this.discard(); /* everything else was computed on the spot */ }
+  discard(): void {
+    tf.dispose(this.snapshots);
+    this.snapshots.length = 0;
+  }
 }
 
 export class DeviceMeter implements Meter {
+  readonly immediate = false;
   private readonly batch = new ReadBatch();
   private readonly owned: tf.Tensor[] = [];
 
@@ -176,7 +185,7 @@ export class DeviceMeter implements Meter {
     this.owned.push(copy);
     return copy;
   }
-  squaredDistance(x: tf.Tensor, before: Snapshot) { return this.queueAll(() => [squaredNorm(tf.sub(x, before as tf.Tensor))])[0]; }
+  squaredDistance(x: tf.Tensor, before: Snapshot) { return this.queueAll(() => [squaredNorm(tf.sub(x, before))])[0]; }
   vector(x: tf.Tensor) {
     const [mean, variance, min, max] = this.queueAll(() => {
       const g = gammaStats(x);

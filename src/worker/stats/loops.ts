@@ -15,7 +15,7 @@
  *   on ReLU outputs (half zeros) and is 3× slower. min/max by comparison are well-predicted
  *   branches; Math.min/Math.max (−0 and NaN rules) cost 3× more.
  * - Two or four independent accumulators per sum, so the adds do not wait on each other.
- * On the wasm backend the two biggest passes run as SIMD on the backend's heap instead (./simd).
+ * On the wasm backend the biggest passes run as SIMD on the backend's heap instead (./simd).
  */
 
 import { kernelsFor } from './simd';
@@ -138,6 +138,17 @@ function distanceChunk(a: Float32Array, b: Float32Array, from: number, to: numbe
 /** Σᵢ (aᵢ − bᵢ)² and Σᵢ aᵢ² in one pass (a and b of equal length). */
 export function distanceAndSquares(a: Float32Array, b: Float32Array): { distance: number; squares: number } {
   const n = a.length;
+  const kernels = kernelsFor(a);
+  if (kernels && kernelsFor(b)) {
+    const whole = n - (n % 4);
+    kernels.distance(a.byteOffset, a.byteOffset + 4 * whole, b.byteOffset - a.byteOffset);
+    let distance = kernels.sum.value as number, squares = kernels.squaresSum.value as number;
+    for (let i = whole; i < n; i++) {
+      distance += (a[i] - b[i]) * (a[i] - b[i]);
+      squares += a[i] * a[i];
+    }
+    return { distance, squares };
+  }
   const even = n - (n % 2);
   acc.fill(0);
   for (let from = 0; from < even; from += CHUNK) distanceChunk(a, b, from, Math.min(even, from + CHUNK));

@@ -1,6 +1,6 @@
 /**
- * The two largest passes of ./loops (moments of every layer output, squared norm of every
- * output gradient) as WebAssembly SIMD, run directly on the wasm backend's heap: the module
+ * The largest passes of ./loops (moments of every layer output, squared norm of every output
+ * and weight gradient, distance of the weights to their value before the update) as WebAssembly SIMD, run directly on the wasm backend's heap: the module
  * imports that backend's memory, so a tensor is scanned where it lives, 4 floats per
  * instruction, with no copy. Same arithmetic as the JavaScript loops: each float is widened to
  * double before it is shifted, squared or added (f64x2.promote_low_f32x4), so only the order
@@ -17,6 +17,8 @@
 interface Exports {
   moments(ptr: number, end: number, shift: number): void;
   squares(ptr: number, end: number): void;
+  /** Σ (aᵢ − bᵢ)² → sum, Σ aᵢ² → squaresSum, for a at [ptr, end) and b at ptr + offset. */
+  distance(ptr: number, end: number, offset: number): void;
   sum: WebAssembly.Global;
   squaresSum: WebAssembly.Global;
   min: WebAssembly.Global;
@@ -96,18 +98,38 @@ const squaresBody = [
   0x0b,
 ];
 
+// distance(ptr, end, offset): locals 3 a, 4 b, 5 d, 6/7 Σd² (low/high lanes), 8/9 Σa², 10 a's lanes as f64x2
+/** Lanes 0,1 (or 2,3 when `high`) of the f32x4 in local `l`, widened to f64x2. */
+const widened = (l: number, high: boolean) => [...get(l), ...(high ? [...get(l), ...HIGH_HALF] : []), ...PROMOTE_LOW];
+const distanceHalf = (high: boolean, dSum: number, aSum: number) => [
+  ...widened(3, high), ...tee(10), ...widened(4, high), ...F64X2_SUB, ...tee(5),
+  ...get(5), ...F64X2_MUL, ...get(dSum), ...F64X2_ADD, ...set(dSum),
+  ...get(10), ...get(10), ...F64X2_MUL, ...get(aSum), ...F64X2_ADD, ...set(aSum),
+];
+const distanceBody = [
+  ...vec([[8, V128]]),
+  ...loop([
+    ...get(0), ...LOAD, ...set(3),
+    ...get(0), ...get(2), 0x6a, ...LOAD, ...set(4), // i32.add: b's address
+    ...distanceHalf(false, 6, 8), ...distanceHalf(true, 7, 9),
+  ]),
+  ...get(6), ...get(7), ...F64X2_ADD, ...set(5), ...sumLanes(5), ...setGlobal(0),
+  ...get(8), ...get(9), ...F64X2_ADD, ...set(5), ...sumLanes(5), ...setGlobal(1),
+  0x0b,
+];
+
 const GLOBALS = ['sum', 'squaresSum', 'min', 'max', 'zeros'];
 const MODULE = new Uint8Array([
   0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-  ...section(1, vec([[0x60, ...vec([[I32], [I32], [F64]]), 0], [0x60, ...vec([[I32], [I32]]), 0]])),
+  ...section(1, vec([[0x60, ...vec([[I32], [I32], [F64]]), 0], [0x60, ...vec([[I32], [I32]]), 0], [0x60, ...vec([[I32], [I32], [I32]]), 0]])),
   ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]])), // memory, min 1 page, no max
-  ...section(3, vec([[0], [1]])),
+  ...section(3, vec([[0], [1], [2]])),
   ...section(6, vec(GLOBALS.map(() => [F64, 0x01, 0x44, 0, 0, 0, 0, 0, 0, 0, 0, 0x0b]))), // mut f64 = 0
   ...section(7, vec([
-    [...name('moments'), 0x00, 0], [...name('squares'), 0x00, 1],
+    [...name('moments'), 0x00, 0], [...name('squares'), 0x00, 1], [...name('distance'), 0x00, 2],
     ...GLOBALS.map((g, i) => [...name(g), 0x03, i]),
   ])),
-  ...section(10, vec([momentsBody, squaresBody].map((body) => [...uleb(body.length), ...body]))),
+  ...section(10, vec([momentsBody, squaresBody, distanceBody].map((body) => [...uleb(body.length), ...body]))),
 ]);
 
 let attached: { memory: WebAssembly.Memory; exports: Exports } | null = null;

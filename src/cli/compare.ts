@@ -71,7 +71,9 @@ export async function compareCommand(argv: string[], workerPath: string): Promis
     if (args.json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     } else {
-      process.stdout.write(`Compare normalizations at ${relative(process.cwd(), args.file)}:${args.line} (${args.steps} steps, seed ${args.seed})\n\n`);
+      // The model's own `normscope.steps` wins over --steps: report what actually ran.
+      const steps = Math.max(0, ...result.candidates.map((c) => c.loss.length));
+      process.stdout.write(`Compare normalizations at ${relative(process.cwd(), args.file)}:${args.line} (${steps} steps, seed ${args.seed}; loss in inference mode on an unseen batch)\n\n`);
       process.stdout.write(`  ${'norm'.padEnd(14)} ${'final loss'.padStart(12)}  findings\n`);
       for (const c of result.candidates) {
         const loss = c.finalLoss === null ? (c.error ? 'failed' : c.stoppedEarly ?? 'n/a') : c.finalLoss.toPrecision(4);

@@ -8,8 +8,7 @@ import type { RunEvent } from '../protocol/worker';
 import { HealthPanel } from '../panel/healthPanel';
 import type { NormScopeContext } from './context';
 import type { FileRun, RunResults } from './runResults';
-import { replay } from './panelBridgeReplay';
-import { toPanelMessage } from './panelMessages';
+import { replay, toPanelMessage } from './panelMessages';
 
 export class PanelBridge {
   private lastPublishedRunId: string | undefined;

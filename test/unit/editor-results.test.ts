@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { findingRange, severityRank } from '../../src/editor/findingRanges';
-import { toPanelMessage } from '../../src/editor/panelMessages';
-import { replay } from '../../src/editor/panelBridgeReplay';
+import { replay, toPanelMessage } from '../../src/editor/panelMessages';
 import { RunResults } from '../../src/editor/runResults';
 import { readSettings } from '../../src/editor/settings';
 import { runSummary } from '../../src/editor/summary';

@@ -8,26 +8,44 @@ export async function waitForWorkbench(page: Page): Promise<void> {
   await page.locator('.explorer-folders-view, .explorer-viewlet').first().waitFor({ timeout: 60_000 });
 }
 
+/**
+ * Open a quick-input picker with `key`, type `text` and click the row showing `rowText`. Keys go to whatever has
+ * focus; a webview iframe (the panel opens beside the editor) can hold it and swallow F1, so focus is moved back to
+ * the workbench first and the whole pick is retried a few times before failing.
+ */
+async function pick(page: Page, key: string, text: string, rowText: string): Promise<void> {
+  const input = page.locator('.quick-input-widget input.input');
+  const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: rowText }).first();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.evaluate(() => {
+        const active = document.activeElement as HTMLElement | null;
+        if (active?.tagName === 'IFRAME') active.blur();
+      });
+      await page.keyboard.press(key);
+      await input.waitFor({ state: 'visible', timeout: 5_000 });
+      await input.fill(text);
+      await row.waitFor({ timeout: 15_000 });
+      break;
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      await page.keyboard.press('Escape').catch(() => undefined);
+      await page.waitForTimeout(500);
+    }
+  }
+  // Not retried from here on: a second click could run the command twice.
+  await row.click();
+  await input.waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
 /** Run a command by its palette title ("NormScope: Show Training Health Panel"). */
 export async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input.input');
-  await input.waitFor();
-  await input.fill(`>${title}`);
-  // Wait until the filtered list shows the command, then accept the best match (it is focused).
-  await page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: title }).first().waitFor({ timeout: 20_000 });
-  await page.keyboard.press('Enter');
+  await pick(page, 'F1', `>${title}`, title);
 }
 
 /** Open a workspace file with Quick Open and wait for its editor. */
 export async function openFile(page: Page, name: string): Promise<void> {
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget input.input');
-  await input.waitFor();
-  await input.fill(name);
-  const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first();
-  await row.waitFor({ timeout: 20_000 });
-  await page.keyboard.press('Enter');
+  await pick(page, 'Control+P', name, name);
   await page.locator(`.tab.active[aria-label*="${name}"]`).first().waitFor({ timeout: 20_000 });
   await page.locator('.monaco-editor .view-lines').first().waitFor();
 }

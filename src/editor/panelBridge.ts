@@ -27,7 +27,7 @@ export class PanelBridge {
 
   /** Open (or reveal) the panel, showing the latest run of `file` or of any file. */
   show(file?: string, preserveFocus = false): HealthPanel {
-    const panel = HealthPanel.show(this.ctx.extensionUri, this.handlers, preserveFocus ? vscode.ViewColumn.Beside : undefined);
+    const panel = HealthPanel.show(this.ctx.extensionUri, this.handlers, preserveFocus);
     // The panel replays the latest published run by itself; another file's run is published again.
     const run = file ? this.results.get(file) : undefined;
     if (run && run.runId !== this.lastPublishedRunId) {

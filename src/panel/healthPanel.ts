@@ -41,15 +41,19 @@ export class HealthPanel {
   private pending: PanelMessage[] = [];
   readonly onDidDispose: vscode.Event<void> = this.disposeEmitter.event;
 
-  /** Show the panel (create it, or reveal the existing one). */
-  static show(extensionUri: vscode.Uri, host: PanelHostHandlers, column?: vscode.ViewColumn): HealthPanel {
+  /**
+   * Show the panel (create it, or reveal the existing one where it is). With `preserveFocus` (a run started from
+   * the editor) it goes beside the active editor and the editor keeps the keyboard and stays visible.
+   */
+  static show(extensionUri: vscode.Uri, host: PanelHostHandlers, preserveFocus = false): HealthPanel {
     const existing = HealthPanel.current;
     if (existing) {
       existing.host = host;
-      existing.panel.reveal(column);
+      existing.panel.reveal(preserveFocus ? vscode.ViewColumn.Beside : undefined, preserveFocus);
       return existing;
     }
-    const panel = vscode.window.createWebviewPanel(HealthPanel.viewType, 'NormScope: Training Health', column ?? vscode.ViewColumn.Beside, HealthPanel.options(extensionUri));
+    const where = { viewColumn: vscode.ViewColumn.Beside, preserveFocus };
+    const panel = vscode.window.createWebviewPanel(HealthPanel.viewType, 'NormScope: Training Health', where, HealthPanel.options(extensionUri));
     HealthPanel.current = new HealthPanel(panel, extensionUri, host);
     return HealthPanel.current;
   }

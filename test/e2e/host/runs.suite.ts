@@ -17,6 +17,8 @@ suite('training runs', () => {
     const run = api.results.get(editor.document.uri.fsPath);
     assert.equal(run?.status, 'done');
     assert.ok((run?.samples.length ?? 0) > 0, 'no samples were streamed');
+    // The panel opens beside the editor without taking the keyboard from it.
+    assert.equal(vscode.window.activeTextEditor?.document.uri.toString(), editor.document.uri.toString(), 'the panel took focus from the editor');
   });
 
   test('a dead layer is flagged on the line that built it, and the hover shows its numbers', async () => {

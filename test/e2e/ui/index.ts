@@ -44,6 +44,10 @@ export const uiTests: UiTest[] = [
       await waitForWorkbench(page);
       await openFile(page, 'mlp.js');
       await runCommand(page, 'NormScope: Check Normalization in This File');
+      // The run opens the panel beside the editor, and the keyboard stays in the editor.
+      await findWebviewFrame(page, 'canvas');
+      const inEditor = await page.evaluate(() => !!document.activeElement?.closest('.monaco-editor'));
+      assert.ok(inEditor, 'the panel took the keyboard focus from the editor');
       await runCommand(page, 'NormScope: Show Training Health Panel');
       const frame = await findWebviewFrame(page, 'canvas');
       await until('painted chart canvases', async () => (await paintedCanvases(frame)) >= 2, 60_000, page);

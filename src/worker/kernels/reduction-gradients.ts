@@ -12,24 +12,20 @@ function expandedShape(xShape: number[], axis: unknown): number[] {
   return shape;
 }
 
-export const sumGradConfig: tf.GradConfig = {
-  kernelName: 'Sum',
-  inputsToSave: ['x'],
-  gradFunc: (dy, saved, attrs) => {
-    const [x] = saved;
-    const dyExpanded = expandedShape(x.shape, attrs.axis);
-    return { x: () => tf.broadcastTo(tf.reshape(dy as tf.Tensor, dyExpanded), x.shape) };
-  },
-};
+/** dy reshaped to keep the reduced axes (as 1s) and broadcast back to x; Mean divides dy (small) first. */
+function broadcastGradConfig(kernelName: 'Sum' | 'Mean'): tf.GradConfig {
+  return {
+    kernelName,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved;
+      const dyExpanded = expandedShape(x.shape, attrs.axis);
+      // Divide the small tensor, then broadcast: the stock Mean gradient divides the full-size one.
+      const scaled = () => (kernelName === 'Mean' ? tf.div(dy as tf.Tensor, x.size / tf.util.sizeFromShape(dyExpanded)) : (dy as tf.Tensor));
+      return { x: () => tf.broadcastTo(tf.reshape(scaled(), dyExpanded), x.shape) };
+    },
+  };
+}
 
-export const meanGradConfig: tf.GradConfig = {
-  kernelName: 'Mean',
-  inputsToSave: ['x'],
-  gradFunc: (dy, saved, attrs) => {
-    const [x] = saved;
-    const dyExpanded = expandedShape(x.shape, attrs.axis);
-    const reduceSize = x.size / dyExpanded.reduce((a, b) => a * b, 1);
-    // Divide the small tensor, then broadcast: the stock gradient divides the full-size one.
-    return { x: () => tf.broadcastTo(tf.reshape(tf.div(dy as tf.Tensor, reduceSize), dyExpanded), x.shape) };
-  },
-};
+export const sumGradConfig = broadcastGradConfig('Sum');
+export const meanGradConfig = broadcastGradConfig('Mean');

@@ -1,7 +1,7 @@
 // One build script for every bundle: extension host, training worker, CLI, webview and tests.
 // Usage: node esbuild.mjs [--watch] [--production]
 import * as esbuild from 'esbuild';
-import { cpSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -81,10 +81,30 @@ function copyEsbuildRuntime() {
   }
 }
 
+/**
+ * dist/extension.js stays small and quick to activate: src/analysis + src/refactor and the TypeScript compiler
+ * go to dist/analysis.js, which src/editor/analysis.ts requires on the first analysis. This plugin points that
+ * require at the sibling bundle and fails the build when anything else pulls `typescript` into the extension.
+ */
+const lazyAnalysis = {
+  name: 'lazy-analysis',
+  setup(b) {
+    b.onResolve({ filter: /analysisBundle$/ }, () => ({ path: './analysis.js', external: true }));
+    b.onResolve({ filter: /^typescript$/ }, (args) => ({
+      errors: [{ text: `${relative(root, args.importer)} imports the TypeScript compiler into dist/extension.js; call src/analysis and src/refactor through analysis() in src/editor/analysis.ts (lazy; export new functions from src/analysisBundle.ts)` }],
+    }));
+  },
+};
+
 const nodeBundles = [
-  ['extension', 'src/extension.ts', 'dist/extension.js'],
+  ['extension', 'src/extension.ts', 'dist/extension.js', { plugins: [lazyAnalysis] }],
+  ['analysis', 'src/analysisBundle.ts', 'dist/analysis.js'],
   ['worker', 'src/worker/main.ts', 'dist/worker.js'],
-  ['cli', 'src/cli/main.ts', 'dist/cli.js'],
+  // The npm `bin`: a shebang, and made executable below (npm does not always fix the mode when it links bins).
+  ['cli', 'src/cli/main.ts', 'dist/cli.js', {
+    banner: { js: '#!/usr/bin/env node' },
+    plugins: [{ name: 'executable', setup: (b) => b.onEnd((r) => { if (r.errors.length === 0) chmodSync(join(dist, 'cli.js'), 0o755); }) }],
+  }],
 ];
 
 const tests = [
@@ -96,12 +116,12 @@ const tests = [
 copyWasmBinaries();
 copyEsbuildRuntime();
 await Promise.all([
-  ...nodeBundles.map(([name, entry, outfile]) =>
+  ...nodeBundles.map(([name, entry, outfile, extra]) =>
     build(name, {
       platform: 'node',
       entryPoints: [join(root, entry)],
       outfile: join(root, outfile),
-      banner: name === 'cli' ? { js: '#!/usr/bin/env node' } : undefined,
+      ...extra,
     })),
   build('webview', {
     platform: 'browser',

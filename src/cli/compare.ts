@@ -9,8 +9,8 @@ import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { positiveInt, UsageError } from './args';
 import { BACKEND_CHOICES, type BackendChoice, type NormKind } from '../protocol/run';
-import { isNormKind, NORM_KINDS } from '../refactor';
-import { compareNorms, normAtLine } from '../runner/compare';
+import { isNormKind, NORM_KINDS, normAtLine } from '../refactor';
+import { compareNorms } from '../runner/compare';
 import { WorkerClient } from '../runner/workerClient';
 
 const USAGE = `Usage: normscope compare <file>:<line> --to ${NORM_KINDS.join(',')} [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--seed S] [--json]`;

@@ -3,7 +3,8 @@
  * (swap norms, insert/remove a norm, weight norm, pre-norm). Each applies as one undoable WorkspaceEdit.
  */
 import * as vscode from 'vscode';
-import { applyRefactor, availableRefactors, titleOf, type RefactorAction, type RefactorResult } from '../refactor';
+import type { RefactorAction, RefactorResult } from '../refactor';
+import { analysis } from './analysis';
 import type { Finding } from '../protocol/run';
 import type { DocumentIndex } from './documentIndex';
 
@@ -55,18 +56,18 @@ export class NormCodeActionProvider implements vscode.CodeActionProvider<vscode.
       if (!finding?.refactor) continue;
       const target = { offset: doc.offsetAt(diag.range.start) };
       try {
-        applyRefactor(text, doc.fileName, target, finding.refactor, parsed);
+        analysis().applyRefactor(text, doc.fileName, target, finding.refactor, parsed);
       } catch (e) {
         this.log.trace(`no quick fix for ${finding.kind}: ${e instanceof Error ? e.message : String(e)}`);
         continue;
       }
-      const action = new RefactorCodeAction(`NormScope: ${titleOf(finding.refactor)}`, vscode.CodeActionKind.QuickFix, doc, doc.version, target, finding.refactor);
+      const action = new RefactorCodeAction(`NormScope: ${analysis().titleOf(finding.refactor)}`, vscode.CodeActionKind.QuickFix, doc, doc.version, target, finding.refactor);
       action.diagnostics = [diag];
       action.isPreferred = true;
       out.push(action);
     }
     if (!context.only || context.only.contains(vscode.CodeActionKind.RefactorRewrite) || vscode.CodeActionKind.RefactorRewrite.contains(context.only)) {
-      const offers = availableRefactors(text, doc.fileName, { offset: doc.offsetAt(range.start) }, parsed);
+      const offers = analysis().availableRefactors(text, doc.fileName, { offset: doc.offsetAt(range.start) }, parsed);
       for (const offered of offers) {
         out.push(new RefactorCodeAction(`NormScope: ${offered.title}`, vscode.CodeActionKind.RefactorRewrite.append('normscope'), doc, doc.version, offered.target as { offset: number }, offered.action));
       }
@@ -83,7 +84,7 @@ export class NormCodeActionProvider implements vscode.CodeActionProvider<vscode.
 
   async resolveCodeAction(action: vscode.CodeAction): Promise<vscode.CodeAction> {
     if (!(action instanceof RefactorCodeAction) || action.doc.version !== action.version) return action;
-    const result = applyRefactor(action.doc.getText(), action.doc.fileName, action.target, action.refactor, this.index.get(action.doc));
+    const result = analysis().applyRefactor(action.doc.getText(), action.doc.fileName, action.target, action.refactor, this.index.get(action.doc));
     action.edit = await toWorkspaceEdit(action.doc, result);
     // A generated helper (norm-layers.js) must be on disk for the model to run; the model file itself stays
     // unsaved like any other edit.

@@ -1,5 +1,6 @@
 /** CodeLens above each model definition: start a run, and after one, its one-line summary. */
 import * as vscode from 'vscode';
+import { analysis } from './analysis';
 import type { NormScopeContext } from './context';
 import type { DocumentIndex } from './documentIndex';
 import type { RunResults } from './runResults';
@@ -21,9 +22,11 @@ export class ModelCodeLensProvider implements vscode.CodeLensProvider, vscode.Di
 
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
     // A sequential() inside a factory belongs to the factory: one lens per top-level definition.
-    const models = this.index.get(doc).models.filter((m) => m.container === null);
+    const parsed = this.index.get(doc);
+    const models = parsed.models.filter((m) => m.container === null);
     if (models.length === 0) return [];
-    const steps = this.ctx.settings.steps;
+    // The steps the run will use: the file's own `normscope.steps` wins over the setting, as in the worker.
+    const steps = analysis().findSpecSteps(parsed.sourceFile)?.value ?? this.ctx.settings.steps;
     const run = this.results.get(doc.uri.fsPath);
     const lenses: vscode.CodeLens[] = [];
     for (const m of models) {

@@ -3,8 +3,8 @@
  * refresh on open/edit, debounced, with no run; dynamic findings come from the latest run of the file.
  */
 import * as vscode from 'vscode';
-import { lintSource } from '../analysis/lint';
 import type { Finding } from '../protocol/run';
+import { analysis } from './analysis';
 import type { DocumentIndex } from './documentIndex';
 import { isModelDocument } from './documentIndex';
 import { findingDocAnchor, findingRange, severityRank } from './findingRanges';
@@ -42,7 +42,7 @@ export class FindingDiagnostics implements vscode.Disposable {
     this.timers.set(key, setTimeout(() => {
       this.timers.delete(key);
       try {
-        this.staticFindings.set(key, lintSource(doc.getText(), doc.fileName, { parsed: this.index.get(doc) }));
+        this.staticFindings.set(key, analysis().lintSource(doc.getText(), doc.fileName, { parsed: this.index.get(doc) }));
       } catch (e) {
         this.log.warn(`static checks failed on ${key}: ${e instanceof Error ? e.message : String(e)}`);
         this.staticFindings.set(key, []);

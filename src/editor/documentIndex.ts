@@ -3,7 +3,8 @@
  * result, so hovers, CodeLens and diagnostics never re-parse on every request.
  */
 import * as vscode from 'vscode';
-import { parseModelSource, type ParsedModelSource } from '../analysis/layerCalls';
+import type { ParsedModelSource } from '../analysis/layerCalls';
+import { analysis } from './analysis';
 
 export const MODEL_LANGUAGES = ['javascript', 'typescript', 'javascriptreact', 'typescriptreact'];
 export const MODEL_SELECTOR: vscode.DocumentSelector = MODEL_LANGUAGES.map((language) => ({ language }));
@@ -24,7 +25,7 @@ export class DocumentIndex implements vscode.Disposable {
     const key = doc.uri.toString();
     const hit = this.cache.get(key);
     if (hit && hit.version === doc.version) return hit.parsed;
-    const parsed = parseModelSource(doc.getText(), doc.fileName);
+    const parsed = analysis().parseModelSource(doc.getText(), doc.fileName);
     this.cache.set(key, { version: doc.version, parsed });
     return parsed;
   }

@@ -1,6 +1,6 @@
 /** Hover on a layer call: what the layer is and, after a run, its live numbers and findings. */
 import * as vscode from 'vscode';
-import { layerCallAt } from '../analysis/layerCalls';
+import { analysis } from './analysis';
 import type { DocumentIndex } from './documentIndex';
 import { buildLayerHover } from './hoverMarkdown';
 import type { RunResults } from './runResults';
@@ -10,7 +10,7 @@ export class LayerHoverProvider implements vscode.HoverProvider {
 
   provideHover(doc: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
     const parsed = this.index.get(doc);
-    const call = layerCallAt(parsed.calls, doc.offsetAt(position));
+    const call = analysis().layerCallAt(parsed.calls, doc.offsetAt(position));
     if (!call) return undefined;
     const file = doc.uri.fsPath;
     const run = this.results.get(file);

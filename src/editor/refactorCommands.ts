@@ -3,7 +3,9 @@
  * "Compare normalizations…" (what-if runs of each candidate, then Apply the chosen one).
  */
 import * as vscode from 'vscode';
-import { applyRefactor, availableRefactors, NORM_SPECS, type NormKind } from '../refactor';
+import type { NormKind } from '../refactor';
+import { NORM_SPECS } from '../refactor/normKinds';
+import { analysis } from './analysis';
 import type { CompareResult } from '../protocol/webview';
 import type { NormScopeContext } from './context';
 import type { DocumentIndex } from './documentIndex';
@@ -19,7 +21,7 @@ async function saveFiles(uris: vscode.Uri[]): Promise<void> {
 }
 
 async function applySwap(doc: vscode.TextDocument, line: number, to: NormKind, index: DocumentIndex): Promise<boolean> {
-  const result = applyRefactor(doc.getText(), doc.fileName, { line }, { action: 'swap', to }, index.get(doc));
+  const result = analysis().applyRefactor(doc.getText(), doc.fileName, { line }, { action: 'swap', to }, index.get(doc));
   const ok = await vscode.workspace.applyEdit(await toWorkspaceEdit(doc, result), { isRefactoring: true });
   if (ok) await saveFiles(result.extraFiles.map((f) => vscode.Uri.joinPath(doc.uri, '..', f.path)));
   return ok;
@@ -35,7 +37,7 @@ export function registerRefactorCommands(ctx: NormScopeContext, index: DocumentI
     const doc = file ? await vscode.workspace.openTextDocument(vscode.Uri.file(file)) : editor?.document;
     if (!doc) return false;
     const at = line ?? (editor ? editor.selection.active.line + 1 : 1);
-    const swaps = availableRefactors(doc.getText(), doc.fileName, { line: at }, index.get(doc)).filter((o) => o.action.action === 'swap');
+    const swaps = analysis().availableRefactors(doc.getText(), doc.fileName, { line: at }, index.get(doc)).filter((o) => o.action.action === 'swap');
     if (swaps.length === 0) {
       void vscode.window.showInformationMessage(`NormScope: ${vscode.workspace.asRelativePath(doc.uri)}:${at} has no normalization call to swap.`);
       return false;

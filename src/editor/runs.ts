@@ -8,8 +8,9 @@ import type { RunError, RunReport } from '../protocol/run';
 import type { RunEvent } from '../protocol/worker';
 import type { NormKind } from '../protocol/run';
 import type { CompareResult } from '../protocol/webview';
-import { compareNorms, normAtLine } from '../runner/compare';
+import { compareNorms } from '../runner/compare';
 import { WorkerClient } from '../runner/workerClient';
+import { analysis } from './analysis';
 import type { NormScopeContext } from './context';
 import type { RunResults } from './runResults';
 
@@ -66,7 +67,7 @@ export class RunManager implements vscode.Disposable {
   async compare(file: string, line: number, candidates: NormKind[]): Promise<CompareResult | undefined> {
     if (!(await this.requireTrust(file))) return undefined;
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
-    const original = normAtLine(doc.getText(), file, line);
+    const original = analysis().normAtLine(doc.getText(), file, line);
     if (!original) {
       void vscode.window.showWarningMessage(`NormScope: ${vscode.workspace.asRelativePath(file)}:${line} has no normalization call to compare.`);
       return undefined;

@@ -31,6 +31,12 @@ export function applyRefactor(text: string, fileName: string, target: RefactorTa
   }
 }
 
+/** The normalization created at `line`, read from the source alone (the baseline of a what-if comparison). */
+export function normAtLine(text: string, file: string, line: number): NormKind | undefined {
+  const call = parseModelSource(text, file).calls.find((c) => c.line === line && c.isNorm);
+  return call ? NORM_KINDS.find((k) => NORM_SPECS[k].className === call.className) : undefined;
+}
+
 /** Shorthand for `applyRefactor(..., { action: 'swap', to })`, what `normscope swap` runs. */
 export function swapNormalization(text: string, fileName: string, target: RefactorTarget, to: NormKind): RefactorResult {
   return applyRefactor(text, fileName, target, { action: 'swap', to });

@@ -2,10 +2,7 @@
  * What-if comparison of normalizations: the same model, data, seed and steps, once per candidate norm
  * (the layer at one source line swapped in memory by the worker), then a verdict. Host side, no vscode.
  */
-import { parseModelSource } from '../analysis/layerCalls';
 import type { NormKind, RunOptions, RunReport } from '../protocol/run';
-import { NORM_SPECS } from '../refactor/normKinds';
-import { NORM_KINDS } from '../refactor/types';
 import type { CompareCandidate, CompareResult } from '../protocol/webview';
 import type { RunEvent } from '../protocol/worker';
 import type { WorkerClient } from './workerClient';
@@ -13,12 +10,6 @@ import type { WorkerClient } from './workerClient';
 export interface CompareOptions extends Omit<RunOptions, 'normSwap'> {
   line: number;
   candidates: NormKind[];
-}
-
-/** The normalization created at `line`, read from the source alone (the baseline candidate). */
-export function normAtLine(text: string, file: string, line: number): NormKind | undefined {
-  const call = parseModelSource(text, file).calls.find((c) => c.line === line && c.isNorm);
-  return call ? NORM_KINDS.find((k) => NORM_SPECS[k].className === call.className) : undefined;
 }
 
 /** Mean over layers of the weight-gradient norm at each sampled step: one curve per candidate. */

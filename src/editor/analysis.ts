@@ -1,0 +1,21 @@
+/**
+ * The one door from the extension to src/analysis and src/refactor. They bundle the TypeScript compiler
+ * (~10 MB, ~380 ms to load), so they live in dist/analysis.js and load on the first call here, not on
+ * activation. esbuild.mjs maps this require to ./analysis.js for dist/extension.js and refuses a direct
+ * `typescript` import in that bundle; other bundles (tests) inline the module as usual.
+ */
+import type * as AnalysisModule from '../analysisBundle';
+
+export type Analysis = typeof AnalysisModule;
+
+let loaded: Analysis | undefined;
+
+export function analysis(): Analysis {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (loaded ??= require('../analysisBundle') as Analysis);
+}
+
+/** Whether the analysis bundle has been loaded yet (for the activation measurements). */
+export function analysisLoaded(): boolean {
+  return loaded !== undefined;
+}

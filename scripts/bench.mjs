@@ -1,4 +1,4 @@
-// `npm run bench [-- --json] [--only backends|overhead|analysis]`: NormScope's benchmarks, measured in one run on this
+// `npm run bench [-- --json] [--only backends|overhead|analysis|activation]`: NormScope's benchmarks, measured in one run on this
 // machine so that ratios are comparable (machines are shared and noisy: compare ratios, not absolute times).
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -22,6 +22,10 @@ if (!values.only || values.only === 'overhead') {
 if (!values.only || values.only === 'analysis') {
   const { benchAnalysis } = require(join(repoRoot, 'dist/test/bench/analysis.js'));
   out.analysis = await benchAnalysis();
+}
+if (!values.only || values.only === 'activation') {
+  const { benchActivation } = require(join(repoRoot, 'dist/test/bench/activation.js'));
+  out.startup = await benchActivation();
 }
 if (values.json) {
   process.stdout.write(`${JSON.stringify(out)}\n`);

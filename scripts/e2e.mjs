@@ -4,6 +4,7 @@
 //   2. UI tests that act as a user in the workbench (test/e2e/ui),
 //   3. standalone webview checks and the chart scale benchmark (test/e2e/webview-standalone).
 // Usage: node scripts/e2e.mjs [--only host|ui|webview] [--grep TEXT]
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -78,12 +79,28 @@ async function screenshot(page, name) {
   console.log(`      screenshot: ${file}`);
 }
 
+let packagedVsix;
+/**
+ * The .vsix exactly as `npm run package` builds it (production bundles), once per e2e run; the development
+ * build is restored right after, since the other suites load dist/ from the checkout.
+ */
+function packageVsix() {
+  if (packagedVsix) return packagedVsix;
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const started = Date.now();
+  execFileSync(npm, ['run', 'package'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, [join(repoRoot, 'esbuild.mjs')], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+  packagedVsix = join(repoRoot, 'normscope.vsix');
+  console.log(`  packaged ${packagedVsix} in ${Date.now() - started} ms (and rebuilt the development bundles)`);
+  return packagedVsix;
+}
+
 async function runUiTests(browser) {
   const { uiTests } = require(join(repoRoot, 'dist', 'test', 'e2e', 'ui', 'index.js'));
   for (const test of uiTests) {
     if (opts.grep && !test.name.includes(opts.grep)) continue;
     const workspace = freshWorkspace();
-    const server = await startVscodeServer({ settings: { 'security.workspace.trust.enabled': !!test.untrusted, ...test.settings } });
+    const server = await startVscodeServer({ vsix: test.packaged ? packageVsix() : undefined, settings: { 'security.workspace.trust.enabled': !!test.untrusted, ...test.settings } });
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     const page = await context.newPage();
     const started = Date.now();

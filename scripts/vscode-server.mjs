@@ -1,6 +1,6 @@
 // Starts the real VS Code server (installed by setup-vscode-server.mjs) on 127.0.0.1 with NormScope
 // loaded, for `npm start` and the e2e tests. Only loopback is ever bound.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -37,11 +37,20 @@ function installCopy(extensionsDir) {
   symlinkSync(join(repoRoot, 'node_modules'), join(target, 'node_modules'), 'dir');
 }
 
+/** Install a .vsix the way a user does (`--install-extension`), into the fresh extensions folder. */
+function installVsix(vscodeDir, vsix, dirs) {
+  execFileSync(process.execPath, [
+    join(vscodeDir, 'out', 'server-main.js'), '--install-extension', vsix, '--accept-server-license-terms',
+    '--extensions-dir', dirs.extensionsDir, '--user-data-dir', dirs.userDataDir, '--server-data-dir', dirs.serverDataDir,
+  ], { stdio: 'pipe', env: { ...process.env, VSCODE_AGENT_FOLDER: dirs.serverDataDir } });
+}
+
 /**
  * Start a server. `settings` become the user settings of a fresh profile (e.g. workspace trust off for
- * test mode, which refuses dialogs). Resolves once the server listens.
+ * test mode, which refuses dialogs). `vsix` installs that package instead of a copy of the checkout.
+ * Resolves once the server listens.
  */
-export async function startVscodeServer({ port, settings = {}, installExtension = true, stateDir, env = {} } = {}) {
+export async function startVscodeServer({ port, settings = {}, installExtension = true, vsix, stateDir, env = {} } = {}) {
   const vscodeDir = setupVscodeServer();
   const chosenPort = port || (await freePort());
   const dir = stateDir ?? mkdtempSync(join(tmpdir(), 'normscope-vscode-'));
@@ -61,7 +70,8 @@ export async function startVscodeServer({ port, settings = {}, installExtension 
   // The web client keeps user settings on the server under the user-data dir; machine settings under the server-data dir.
   writeFileSync(join(userDataDir, 'User', 'settings.json'), settingsJson);
   writeFileSync(join(serverDataDir, 'data', 'Machine', 'settings.json'), settingsJson);
-  if (installExtension) installCopy(extensionsDir);
+  if (vsix) installVsix(vscodeDir, vsix, { extensionsDir, userDataDir, serverDataDir });
+  else if (installExtension) installCopy(extensionsDir);
   const args = [
     join(vscodeDir, 'out', 'server-main.js'),
     '--host', '127.0.0.1', '--port', String(chosenPort),

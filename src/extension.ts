@@ -8,6 +8,7 @@ import { registerCommands } from './editor/commands';
 import { ModelCodeLensProvider } from './editor/codeLens';
 import { NormScopeContext } from './editor/context';
 import { FindingDiagnostics } from './editor/diagnostics';
+import { whenAnalysisLoads } from './editor/analysis';
 import { DocumentIndex, MODEL_SELECTOR } from './editor/documentIndex';
 import { LayerHoverProvider } from './editor/hover';
 import { LayersTreeProvider } from './editor/layersTree';
@@ -17,6 +18,9 @@ import { registerRefactorCommands } from './editor/refactorCommands';
 import { RunManager } from './editor/runs';
 import { HealthPanel } from './panel/healthPanel';
 
+/** Set by the first line of dist/extension.js (esbuild.mjs banner): when the bundle started loading. */
+declare const __normscopeLoadStart: number | undefined;
+
 let context: NormScopeContext | undefined;
 
 /** What activate() returns: used by the extension-host tests to look inside. */
@@ -24,14 +28,18 @@ export interface NormScopeApi {
   results: RunResults;
   runs: RunManager;
   diagnostics: FindingDiagnostics;
+  /** Milliseconds from the bundle's first line to activate(), and inside activate(). */
+  timing: { loadMs: number | null; activateMs: number };
 }
 
 export function activate(extension: vscode.ExtensionContext): NormScopeApi {
+  const started = performance.now();
   const ctx = (context = new NormScopeContext(extension));
   extension.subscriptions.push(ctx);
   ctx.log.info(`NormScope ${extension.extension.packageJSON.version} activating (VS Code ${vscode.version}, Node ${process.version})`);
 
-  const index = ctx.own(new DocumentIndex());
+  whenAnalysisLoads((ms) => ctx.log.info(`TypeScript analysis (dist/analysis.js) loaded on first use in ${ms.toFixed(1)} ms`));
+  const index = ctx.own(new DocumentIndex(ctx.log));
   const results = new RunResults();
   const panel = new PanelBridge(ctx, results);
   const runs = ctx.own(new RunManager(ctx, results, (file, e) => panel.forward(file, e)));
@@ -56,7 +64,9 @@ export function activate(extension: vscode.ExtensionContext): NormScopeApi {
   }));
   registerCommands(ctx, runs, panel, results);
   registerRefactorCommands(ctx, index, runs, panel);
-  return { results, runs, diagnostics };
+  const timing = { loadMs: typeof __normscopeLoadStart === 'number' ? started - __normscopeLoadStart : null, activateMs: performance.now() - started };
+  ctx.log.info(`activated in ${timing.activateMs.toFixed(1)} ms (bundle load to activate: ${timing.loadMs?.toFixed(1) ?? '?'} ms)`);
+  return { results, runs, diagnostics, timing };
 }
 
 export function deactivate(): void {

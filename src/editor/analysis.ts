@@ -9,13 +9,23 @@ import type * as AnalysisModule from '../analysisBundle';
 export type Analysis = typeof AnalysisModule;
 
 let loaded: Analysis | undefined;
+let onLoad: ((ms: number) => void) | undefined;
 
 export function analysis(): Analysis {
+  if (loaded) return loaded;
+  const started = performance.now();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (loaded ??= require('../analysisBundle') as Analysis);
+  loaded = require('../analysisBundle') as Analysis;
+  onLoad?.(performance.now() - started);
+  return loaded;
 }
 
-/** Whether the analysis bundle has been loaded yet (for the activation measurements). */
+/** Whether the analysis bundle has been loaded yet. */
 export function analysisLoaded(): boolean {
   return loaded !== undefined;
+}
+
+/** Called once, with the load time in ms, when the first analysis loads the bundle (the log reports it). */
+export function whenAnalysisLoads(listener: (ms: number) => void): void {
+  onLoad = listener;
 }

@@ -16,8 +16,10 @@ export function isModelDocument(doc: vscode.TextDocument): boolean {
 export class DocumentIndex implements vscode.Disposable {
   private readonly cache = new Map<string, { version: number; parsed: ParsedModelSource }>();
   private readonly subscription: vscode.Disposable;
+  private parses = 0;
 
-  constructor() {
+  /** `log` hears how long parsing takes: the first parse at info level (the cold cost), later ones at trace. */
+  constructor(private readonly log?: vscode.LogOutputChannel) {
     this.subscription = vscode.workspace.onDidCloseTextDocument((doc) => this.cache.delete(doc.uri.toString()));
   }
 
@@ -25,7 +27,11 @@ export class DocumentIndex implements vscode.Disposable {
     const key = doc.uri.toString();
     const hit = this.cache.get(key);
     if (hit && hit.version === doc.version) return hit.parsed;
+    const started = performance.now();
     const parsed = analysis().parseModelSource(doc.getText(), doc.fileName);
+    const line = `parsed ${vscode.workspace.asRelativePath(doc.uri)} (${doc.lineCount} lines) in ${(performance.now() - started).toFixed(1)} ms`;
+    if (this.parses++ === 0) this.log?.info(`first ${line}`);
+    else this.log?.trace(line);
     this.cache.set(key, { version: doc.version, parsed });
     return parsed;
   }

@@ -5,15 +5,18 @@
 import * as assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { editorFlowTests } from './editorFlows';
+import { packagedTests } from './packagedFlow';
 import { panelFlowTests } from './panelFlows';
 import { findWebviewFrame, hoverOver, openFile, paintedCanvases, runCommand, until, waitForWorkbench } from './workbench';
 
-export interface UiTestContext { workspace: string; resultsDir: string }
+export interface UiTestContext { workspace: string; resultsDir: string; server: { dir: string } }
 export interface UiTest {
   name: string;
   /** Open the workspace with workspace trust on (and so untrusted). */
   untrusted?: boolean;
   settings?: Record<string, unknown>;
+  /** Run against the packaged .vsix installed with --install-extension instead of a copy of the checkout. */
+  packaged?: boolean;
   run(page: Page, ctx: UiTestContext): Promise<void>;
 }
 
@@ -55,4 +58,5 @@ export const uiTests: UiTest[] = [
   },
   ...editorFlowTests,
   ...panelFlowTests,
+  ...packagedTests,
 ];

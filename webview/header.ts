@@ -1,6 +1,6 @@
 /**
  * The header line: file, progress, backend, step time, the synthetic-data notice, run exports,
- * and a banner for a failed run. Fixed height, so nothing below it moves as text changes.
+ * and a banner for a failed run. Fields wrap as whole units at narrow widths rather than being cut (media/panel.css).
  */
 import { button, el, formatValue } from './dom';
 import type { RunStore } from './store';

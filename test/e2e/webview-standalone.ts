@@ -18,6 +18,7 @@ import { PanelReplayState } from '../../src/panel/replayState';
 
 import { LAYERS, STEPS, BATCH, XSS_NAME, XSS_LAYER, ERROR_RGB, CHROMIUM_ARGS, repoRoot, makeRun, makeSample, flags, makeReport, serve, HostLog, connect, pixels, updateDurations, median, quantile, sleep } from './webview-harness';
 import type { CheckResult, StandaloneOutput } from './webview-harness';
+import { headerProblems, NARROW_WIDTHS } from './webview-narrow';
 export type { CheckResult, StandaloneOutput } from './webview-harness';
 
 
@@ -86,6 +87,17 @@ export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<
       assert((await page.textContent('[data-testid="backend"]')) === 'Backend: wasm', 'backend');
       assert(/ms\/step/.test((await page.textContent('[data-testid="step-time"]')) ?? ''), 'step time');
       assert(await page.isVisible('[data-testid="synthetic-notice"]'), 'synthetic notice hidden');
+    });
+    await check(`every header field is fully visible at ${NARROW_WIDTHS.join(', ')} px wide`, async () => {
+      const problems: string[] = [];
+      for (const width of NARROW_WIDTHS) {
+        await page.setViewportSize({ width, height: 720 });
+        await sleep(50);
+        for (const p of await headerProblems(page)) problems.push(`${width} px: ${p}`);
+        await shot(`header-${width}`);
+      }
+      await page.setViewportSize({ width: 1280, height: 720 });
+      assert(problems.length === 0, problems.join('; '));
     });
     await check('loss and overview charts draw non-blank pixels', async () => {
       for (const id of ['loss', 'overview-mean', 'overview-std']) {

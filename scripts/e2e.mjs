@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { setupVscodeServer, vscodeServerVersion } from './setup-vscode-server.mjs';
-import { repoRoot, startVscodeServer } from './vscode-server.mjs';
+import { demoSettings, repoRoot, startVscodeServer } from './vscode-server.mjs';
 
 const require = createRequire(import.meta.url);
 const { values: opts } = parseArgs({ options: { only: { type: 'string' }, grep: { type: 'string' } } });
@@ -100,7 +100,9 @@ async function runUiTests(browser) {
   for (const test of uiTests) {
     if (opts.grep && !test.name.includes(opts.grep)) continue;
     const workspace = freshWorkspace();
-    const server = await startVscodeServer({ vsix: test.packaged ? packageVsix() : undefined, settings: { 'security.workspace.trust.enabled': !!test.untrusted, ...test.settings } });
+    test.prepare?.(workspace);
+    const settings = { 'security.workspace.trust.enabled': !!test.untrusted, ...(test.demo ? demoSettings : {}), ...test.settings };
+    const server = await startVscodeServer({ vsix: test.packaged ? packageVsix() : undefined, settings });
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     const page = await context.newPage();
     const started = Date.now();

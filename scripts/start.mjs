@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { repoRoot, startVscodeServer } from './vscode-server.mjs';
+import { demoSettings, repoRoot, startVscodeServer } from './vscode-server.mjs';
 
 const { values, positionals } = parseArgs({
   args: process.argv.slice(2),
@@ -23,7 +23,7 @@ if (values.port && !(Number.isInteger(port) && port > 0 && port < 65536)) {
 }
 if (!values['no-build']) execFileSync(process.execPath, [join(repoRoot, 'esbuild.mjs')], { stdio: 'inherit', cwd: repoRoot });
 
-const server = await startVscodeServer({ port });
+const server = await startVscodeServer({ port, settings: demoSettings });
 console.log(`NormScope: ${server.base}/?folder=${folder}`);
 const stop = async () => { await server.stop(); process.exit(0); };
 process.on('SIGINT', stop);

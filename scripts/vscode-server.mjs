@@ -37,6 +37,17 @@ function installCopy(extensionsDir) {
   symlinkSync(join(repoRoot, 'node_modules'), join(target, 'node_modules'), 'dir');
 }
 
+/**
+ * What `npm start` adds for the demo: no prompts unrelated to NormScope. examples/ sits inside the NormScope
+ * git checkout, so VS Code's git extension would offer to open "a repository found in parent folders".
+ */
+export const demoSettings = {
+  'git.openRepositoryInParentFolders': 'never',
+  'extensions.ignoreRecommendations': true,
+  'workbench.tips.enabled': false,
+  'typescript.disableAutomaticTypeAcquisition': true,
+};
+
 /** Install a .vsix the way a user does (`--install-extension`), into the fresh extensions folder. */
 function installVsix(vscodeDir, vsix, dirs) {
   execFileSync(process.execPath, [

@@ -5,6 +5,7 @@
 import * as assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { editorFlowTests } from './editorFlows';
+import { firstRunTests } from './firstRun';
 import { packagedTests } from './packagedFlow';
 import { panelFlowTests } from './panelFlows';
 import { findWebviewFrame, hoverOver, openFile, paintedCanvases, runCommand, until, waitForWorkbench } from './workbench';
@@ -15,6 +16,12 @@ export interface UiTest {
   /** Open the workspace with workspace trust on (and so untrusted). */
   untrusted?: boolean;
   settings?: Record<string, unknown>;
+  /** Subfolder of the workspace copy to open. */
+  folder?: string;
+  /** Start with the settings `npm start` uses (scripts/vscode-server.mjs demoSettings). */
+  demo?: boolean;
+  /** Set up the fresh workspace copy before VS Code opens it. */
+  prepare?(workspace: string): void;
   /** Run against the packaged .vsix installed with --install-extension instead of a copy of the checkout. */
   packaged?: boolean;
   run(page: Page, ctx: UiTestContext): Promise<void>;
@@ -58,5 +65,6 @@ export const uiTests: UiTest[] = [
   },
   ...editorFlowTests,
   ...panelFlowTests,
+  ...firstRunTests,
   ...packagedTests,
 ];

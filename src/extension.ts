@@ -16,6 +16,7 @@ import { PanelBridge } from './editor/panelBridge';
 import { RunResults } from './editor/runResults';
 import { registerRefactorCommands } from './editor/refactorCommands';
 import { RunManager } from './editor/runs';
+import { registerWalkthroughCommands } from './editor/walkthrough';
 import { HealthPanel } from './panel/healthPanel';
 
 /** Set by the first line of dist/extension.js (esbuild.mjs banner): when the bundle started loading. */
@@ -64,6 +65,7 @@ export function activate(extension: vscode.ExtensionContext): NormScopeApi {
   }));
   registerCommands(ctx, runs, panel, results);
   registerRefactorCommands(ctx, index, runs, panel);
+  registerWalkthroughCommands(ctx);
   const timing = { loadMs: typeof __normscopeLoadStart === 'number' ? started - __normscopeLoadStart : null, activateMs: performance.now() - started };
   ctx.log.info(`activated in ${timing.activateMs.toFixed(1)} ms (bundle load to activate: ${timing.loadMs?.toFixed(1) ?? '?'} ms)`);
   return { results, runs, diagnostics, timing };

@@ -49,6 +49,7 @@ export class NormCodeActionProvider implements vscode.CodeActionProvider<vscode.
 
   provideCodeActions(doc: vscode.TextDocument, range: vscode.Range | vscode.Selection, context: vscode.CodeActionContext): vscode.CodeAction[] {
     const out: vscode.CodeAction[] = [];
+    if (!this.index.mayDefineModel(doc)) return out;
     const text = doc.getText();
     const parsed = this.index.get(doc);
     for (const diag of context.diagnostics) {

@@ -22,6 +22,7 @@ export class ModelCodeLensProvider implements vscode.CodeLensProvider, vscode.Di
 
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
     // A sequential() inside a factory belongs to the factory: one lens per top-level definition.
+    if (!this.index.mayDefineModel(doc)) return [];
     const parsed = this.index.get(doc);
     const models = parsed.models.filter((m) => m.container === null);
     if (models.length === 0) return [];

@@ -42,7 +42,8 @@ export class FindingDiagnostics implements vscode.Disposable {
     this.timers.set(key, setTimeout(() => {
       this.timers.delete(key);
       try {
-        this.staticFindings.set(key, analysis().lintSource(doc.getText(), doc.fileName, { parsed: this.index.get(doc) }));
+        if (!this.index.mayDefineModel(doc)) this.staticFindings.set(key, []);
+        else this.staticFindings.set(key, analysis().lintSource(doc.getText(), doc.fileName, { parsed: this.index.get(doc) }));
       } catch (e) {
         this.log.warn(`static checks failed on ${key}: ${e instanceof Error ? e.message : String(e)}`);
         this.staticFindings.set(key, []);
@@ -70,7 +71,7 @@ export class FindingDiagnostics implements vscode.Disposable {
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === file);
     const uri = doc?.uri ?? vscode.Uri.file(file);
     const lines = doc ? doc.getText().split(/\r?\n/) : [];
-    const calls = doc && isModelDocument(doc) ? this.index.get(doc).calls : [];
+    const calls = doc && isModelDocument(doc) && this.index.mayDefineModel(doc) ? this.index.get(doc).calls : [];
     const diagnostics: vscode.Diagnostic[] = [];
     for (const f of this.findings(file)) {
       if (f.source && f.source.file !== file) continue;

@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { ParsedModelSource } from '../analysis/layerCalls';
+import { mayDefineModel } from '../analysis/mayDefineModel';
 import { analysis } from './analysis';
 
 export const MODEL_LANGUAGES = ['javascript', 'typescript', 'javascriptreact', 'typescriptreact'];
@@ -21,6 +22,15 @@ export class DocumentIndex implements vscode.Disposable {
   /** `log` hears how long parsing takes: the first parse at info level (the cold cost), later ones at trace. */
   constructor(private readonly log?: vscode.LogOutputChannel) {
     this.subscription = vscode.workspace.onDidCloseTextDocument((doc) => this.cache.delete(doc.uri.toString()));
+  }
+
+  /**
+   * False for a document that cannot define a model (no tfjs import, no `tf`, no model factory): providers
+   * return nothing for it without calling get(), so unrelated JS/TS files never load the TypeScript compiler.
+   */
+  mayDefineModel(doc: vscode.TextDocument): boolean {
+    const hit = this.cache.get(doc.uri.toString());
+    return (hit !== undefined && hit.version === doc.version) || mayDefineModel(doc.getText());
   }
 
   get(doc: vscode.TextDocument): ParsedModelSource {

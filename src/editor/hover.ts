@@ -9,6 +9,7 @@ export class LayerHoverProvider implements vscode.HoverProvider {
   constructor(private readonly index: DocumentIndex, private readonly results: RunResults) {}
 
   provideHover(doc: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
+    if (!this.index.mayDefineModel(doc)) return undefined;
     const parsed = this.index.get(doc);
     const call = analysis().layerCallAt(parsed.calls, doc.offsetAt(position));
     if (!call) return undefined;

@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { bigModelFile } from './bigModelFile';
 
@@ -94,6 +94,7 @@ export async function benchActivation(): Promise<object> {
     return {
       activation: rounded({ requireMs: med(activation, 'requireMs'), activateMs: med(activation, 'activateMs'), totalMs: med(activation, 'totalMs'), analysisLoaded: activation.some((r) => r.analysisLoaded), goalMs: 50 }),
       firstHover: rounded({ lines: hover[0].lines as number, analysisLoadMs: med(hover, 'analysisLoadMs'), coldMs: med(hover, 'coldMs'), coldGoalMs: 500, warmMs: med(hover, 'warmMs'), warmGoalMs: 50, cachedMs: med(hover, 'cachedMs') }),
+      loadAverage: Number(loadavg()[0].toFixed(2)),
       note: 'medians of 3 fresh processes; activation runs against a do-nothing vscode stub (our own cost only)',
     };
   } finally {

@@ -34,5 +34,11 @@ suite('walkthrough', () => {
       return here.length ? here : undefined;
     });
     assert.ok(diags.some((d) => (typeof d.code === 'object' ? d.code.value : d.code) === 'bn-small-batch'));
+    // Its spec says `steps: 20`: the CodeLens shows the steps the run will use, not the steps setting.
+    const lenses = await waitFor('the Check CodeLens', async () => {
+      const all = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+      return all.find((l) => /Check normalization/.test(l.command?.title ?? ''));
+    });
+    assert.match(lenses.command!.title, /\(20 steps\)/);
   });
 });

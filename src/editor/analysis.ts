@@ -20,11 +20,6 @@ export function analysis(): Analysis {
   return loaded;
 }
 
-/** Whether the analysis bundle has been loaded yet. */
-export function analysisLoaded(): boolean {
-  return loaded !== undefined;
-}
-
 /** Called once, with the load time in ms, when the first analysis loads the bundle (the log reports it). */
 export function whenAnalysisLoads(listener: (ms: number) => void): void {
   onLoad = listener;

@@ -8,7 +8,7 @@ import { registerCommands } from './editor/commands';
 import { ModelCodeLensProvider } from './editor/codeLens';
 import { NormScopeContext } from './editor/context';
 import { FindingDiagnostics } from './editor/diagnostics';
-import { whenAnalysisLoads } from './editor/analysis';
+import { useCodeCache, whenAnalysisLoads } from './editor/analysis';
 import { DocumentIndex, MODEL_SELECTOR } from './editor/documentIndex';
 import { LayerHoverProvider } from './editor/hover';
 import { LayersTreeProvider } from './editor/layersTree';
@@ -39,7 +39,8 @@ export function activate(extension: vscode.ExtensionContext): NormScopeApi {
   extension.subscriptions.push(ctx);
   ctx.log.info(`NormScope ${extension.extension.packageJSON.version} activating (VS Code ${vscode.version}, Node ${process.version})`);
 
-  whenAnalysisLoads((ms) => ctx.log.info(`TypeScript analysis (dist/analysis.js) loaded on first use in ${ms.toFixed(1)} ms`));
+  whenAnalysisLoads((ms, how) => ctx.log.info(`TypeScript analysis (dist/analysis.js) loaded on first use in ${ms.toFixed(1)} ms (${how})`));
+  useCodeCache(ctx.distPath('analysis.js'), vscode.Uri.joinPath(extension.globalStorageUri, 'code-cache').fsPath, (e) => ctx.log.warn(`code cache of dist/analysis.js: ${e instanceof Error ? e.message : String(e)}`));
   const index = ctx.own(new DocumentIndex(ctx.log));
   const results = new RunResults();
   const panel = new PanelBridge(ctx, results);

@@ -60,12 +60,15 @@ export const packagedTests: UiTest[] = [
         activateMs: figure(/activated in ([\d.]+) ms/),
         bundleLoadToActivateMs: figure(/bundle load to activate: ([\d.]+) ms/),
         analysisLoadMs: figure(/analysis \(dist\/analysis\.js\) loaded on first use in ([\d.]+) ms/),
+        analysisLoadedVia: /loaded on first use in [\d.]+ ms \(([^)]*)\)/.exec(log)?.[1],
         firstParseMs: figure(/first parsed .* in ([\d.]+) ms/),
         firstHoverInPageMs: firstHoverMs,
         secondHoverInPageMs: secondHoverMs,
         note: 'hover times are seen from the page: they include the 300 ms hover delay and rendering',
       })}`);
       assert.match(log, /activated in/, 'no activation line in the NormScope log');
+      // A fresh install has no code cache yet: the first load compiles, through the cache path (not a fallback).
+      assert.match(log, /loaded on first use in [\d.]+ ms \(code cache miss\)/, 'dist/analysis.js did not load through the code cache');
     },
   },
 ];

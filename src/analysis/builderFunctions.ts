@@ -1,0 +1,176 @@
+/**
+ * Functions that build a tf.LayersModel, whatever their name: their body calls `tf.sequential`, `tf.model`
+ * (or a destructured alias) or another such function of the same file, transitively. Each comes with its
+ * parameter list so the editor and the CLI can ask for arguments, and the worker can say which are missing.
+ * Only functions the worker can reach are listed: top-level declarations, `const f = () => ...`, default
+ * exports, CommonJS `exports.f = ...`, and methods of a top-level object literal (`const models = { encoder() {} }`).
+ */
+import ts from 'typescript';
+import { scriptKindOf } from './layerCalls';
+import { modelBuilderKind } from './modelDefinitions';
+import { collectAlias, emptyAliases, type TfAliases } from './tfAliases';
+
+export interface BuilderParam {
+  /** Identifier, or the source text of a destructuring pattern (`{ units, depth }`). */
+  name: string;
+  /** Source text of the default value, when there is one. */
+  defaultText?: string;
+  rest: boolean;
+  /** TypeScript `x?: T`. */
+  optional: boolean;
+}
+
+export interface BuilderFunction {
+  /** What `--model` takes: `createModel`, `default`, or `models.encoder` for an object-literal method. */
+  name: string;
+  params: BuilderParam[];
+  /** Parameters that must be given: those before the first default, optional or rest parameter. */
+  required: number;
+  exported: boolean;
+  /** 1-based position of the declaration's first character (the line its CodeLens sits on). */
+  line: number;
+  column: number;
+  start: number;
+  end: number;
+}
+
+type FunctionNode = ts.FunctionDeclaration | ts.FunctionExpression | ts.ArrowFunction | ts.MethodDeclaration;
+
+interface Candidate { name: string; fn: FunctionNode; anchor: ts.Node; exported: boolean }
+
+function isFunctionValue(node: ts.Node | undefined): node is ts.FunctionExpression | ts.ArrowFunction {
+  return !!node && (ts.isFunctionExpression(node) || ts.isArrowFunction(node));
+}
+
+function hasModifier(node: ts.Node, kind: ts.SyntaxKind): boolean {
+  return ts.canHaveModifiers(node) && (ts.getModifiers(node)?.some((m) => m.kind === kind) ?? false);
+}
+
+/** `module.exports.f`, `exports.f` → 'f'; `module.exports` → ''; else null. */
+function commonJsTarget(left: ts.Expression): string | null {
+  const text = left.getText();
+  if (text === 'module.exports') return '';
+  const m = /^(?:module\.)?exports\.([A-Za-z_$][\w$]*)$/.exec(text);
+  return m ? m[1] : null;
+}
+
+function objectMethods(obj: ts.ObjectLiteralExpression, prefix: string, anchorFallback: ts.Node, exported: boolean, out: Candidate[]): void {
+  for (const p of obj.properties) {
+    if (ts.isMethodDeclaration(p) && ts.isIdentifier(p.name) && p.body) out.push({ name: prefix + p.name.text, fn: p, anchor: p, exported });
+    else if (ts.isPropertyAssignment(p) && ts.isIdentifier(p.name) && isFunctionValue(p.initializer)) {
+      out.push({ name: prefix + p.name.text, fn: p.initializer, anchor: p ?? anchorFallback, exported });
+    }
+  }
+}
+
+function candidates(sf: ts.SourceFile): Candidate[] {
+  const out: Candidate[] = [];
+  for (const stmt of sf.statements) {
+    const exported = hasModifier(stmt, ts.SyntaxKind.ExportKeyword);
+    if (ts.isFunctionDeclaration(stmt) && stmt.body) {
+      const isDefault = exported && hasModifier(stmt, ts.SyntaxKind.DefaultKeyword);
+      const name = stmt.name?.text ?? (isDefault ? 'default' : undefined);
+      if (name) out.push({ name, fn: stmt, anchor: stmt, exported });
+    } else if (ts.isVariableStatement(stmt)) {
+      for (const d of stmt.declarationList.declarations) {
+        if (!ts.isIdentifier(d.name)) continue;
+        if (isFunctionValue(d.initializer)) out.push({ name: d.name.text, fn: d.initializer, anchor: stmt, exported });
+        else if (d.initializer && ts.isObjectLiteralExpression(d.initializer)) objectMethods(d.initializer, `${d.name.text}.`, stmt, exported, out);
+      }
+    } else if (ts.isExportAssignment(stmt) && isFunctionValue(stmt.expression)) {
+      out.push({ name: 'default', fn: stmt.expression, anchor: stmt, exported: true });
+    } else if (ts.isExpressionStatement(stmt) && ts.isBinaryExpression(stmt.expression) && stmt.expression.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+      const { left, right } = stmt.expression;
+      const target = commonJsTarget(left);
+      if (target === null) continue;
+      if (isFunctionValue(right)) out.push({ name: target || 'default', fn: right, anchor: stmt, exported: true });
+      else if (target === '' && ts.isObjectLiteralExpression(right)) objectMethods(right, '', stmt, true, out);
+    }
+  }
+  return out;
+}
+
+/** Names called directly in `fn`'s body, and whether it calls tf.sequential/tf.model itself. */
+function callsIn(fn: FunctionNode, aliases: TfAliases): { buildsModel: boolean; callees: Set<string> } {
+  const callees = new Set<string>();
+  let buildsModel = false;
+  const visit = (node: ts.Node): void => {
+    if (ts.isCallExpression(node)) {
+      if (modelBuilderKind(node.expression, aliases)) buildsModel = true;
+      else if (ts.isIdentifier(node.expression)) callees.add(node.expression.text);
+      else if (ts.isPropertyAccessExpression(node.expression)) {
+        const owner = node.expression.expression;
+        if (ts.isIdentifier(owner)) callees.add(`${owner.text}.${node.expression.name.text}`);
+        else if (owner.kind === ts.SyntaxKind.ThisKeyword) callees.add(`this.${node.expression.name.text}`);
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  if (fn.body) visit(fn.body);
+  return { buildsModel, callees };
+}
+
+function paramOf(p: ts.ParameterDeclaration, sf: ts.SourceFile): BuilderParam {
+  return {
+    name: p.name.getText(sf),
+    ...(p.initializer ? { defaultText: p.initializer.getText(sf) } : {}),
+    rest: p.dotDotDotToken !== undefined,
+    optional: p.questionToken !== undefined,
+  };
+}
+
+export function collectAliases(sf: ts.SourceFile): TfAliases {
+  const aliases = emptyAliases();
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportDeclaration(node) || ts.isImportEqualsDeclaration(node) || ts.isVariableDeclaration(node)) collectAlias(node, aliases);
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return aliases;
+}
+
+/** Every builder function of a parsed file, in source order. */
+export function findBuilderFunctions(sf: ts.SourceFile, aliases: TfAliases = collectAliases(sf)): BuilderFunction[] {
+  const all = candidates(sf).map((c) => ({ ...c, ...callsIn(c.fn, aliases) }));
+  const builders = new Set(all.filter((c) => c.buildsModel).map((c) => c.name));
+  // Transitive: a function calling a builder of this file is one too (fixpoint over the call graph).
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const c of all) {
+      if (builders.has(c.name)) continue;
+      // `this.block()` inside a method of `models` means `models.block`.
+      const owner = c.name.includes('.') ? `${c.name.slice(0, c.name.lastIndexOf('.'))}.` : '';
+      if ([...c.callees].some((callee) => builders.has(callee.startsWith('this.') ? owner + callee.slice(5) : callee))) {
+        builders.add(c.name);
+        changed = true;
+      }
+    }
+  }
+  return all.filter((c) => builders.has(c.name)).map((c) => {
+    const params = c.fn.parameters.map((p) => paramOf(p, sf));
+    const firstOptional = params.findIndex((p) => p.defaultText !== undefined || p.rest || p.optional);
+    const start = c.anchor.getStart(sf);
+    const { line, character } = sf.getLineAndCharacterOfPosition(start);
+    return { name: c.name, params, required: firstOptional < 0 ? params.length : firstOptional, exported: c.exported, line: line + 1, column: character + 1, start, end: c.anchor.end };
+  });
+}
+
+export function parseSource(text: string, fileName: string): ts.SourceFile {
+  return ts.createSourceFile(fileName, text, { languageVersion: ts.ScriptTarget.Latest, jsDocParsingMode: ts.JSDocParsingMode.ParseNone }, true, scriptKindOf(fileName));
+}
+
+/** Builder functions of `text` (parsed here). */
+export function builderFunctionsIn(text: string, fileName: string): BuilderFunction[] {
+  return findBuilderFunctions(parseSource(text, fileName));
+}
+
+/** `createModel(inputShape, units = 32)`: the signature as written, for input boxes and messages. */
+export function signatureOf(f: Pick<BuilderFunction, 'name' | 'params'>): string {
+  const params = f.params.map((p) => `${p.rest ? '...' : ''}${p.name}${p.optional ? '?' : ''}${p.defaultText !== undefined ? ` = ${p.defaultText}` : ''}`);
+  return `${f.name}(${params.join(', ')})`;
+}
+
+/** Names of the required parameters a call with `given` arguments leaves out. */
+export function missingParams(f: Pick<BuilderFunction, 'params' | 'required'>, given: number): string[] {
+  return f.params.slice(given, f.required).map((p) => p.name);
+}

@@ -7,7 +7,7 @@
  */
 import ts from 'typescript';
 import { scriptKindOf } from './layerCalls';
-import { modelBuilderKind } from './modelDefinitions';
+import { hasModifier, isFunctionValue, modelBuilderKind } from './modelDefinitions';
 import { collectAlias, emptyAliases, type TfAliases } from './tfAliases';
 
 export interface BuilderParam {
@@ -37,14 +37,6 @@ export interface BuilderFunction {
 type FunctionNode = ts.FunctionDeclaration | ts.FunctionExpression | ts.ArrowFunction | ts.MethodDeclaration;
 
 interface Candidate { name: string; fn: FunctionNode; anchor: ts.Node; exported: boolean }
-
-function isFunctionValue(node: ts.Node | undefined): node is ts.FunctionExpression | ts.ArrowFunction {
-  return !!node && (ts.isFunctionExpression(node) || ts.isArrowFunction(node));
-}
-
-function hasModifier(node: ts.Node, kind: ts.SyntaxKind): boolean {
-  return ts.canHaveModifiers(node) && (ts.getModifiers(node)?.some((m) => m.kind === kind) ?? false);
-}
 
 /** `module.exports.f`, `exports.f` → 'f'; `module.exports` → ''; else null. */
 function commonJsTarget(left: ts.Expression): string | null {
@@ -110,6 +102,20 @@ function callsIn(fn: FunctionNode, aliases: TfAliases): { buildsModel: boolean; 
   return { buildsModel, callees };
 }
 
+/** True when `fn` returns a value (`main()` that builds and trains a model but returns nothing is no builder). */
+function returnsValue(fn: FunctionNode): boolean {
+  if (!fn.body) return false;
+  if (!ts.isBlock(fn.body)) return true;
+  let found = false;
+  const visit = (node: ts.Node): void => {
+    if (found || (ts.isFunctionLike(node) && node !== fn)) return;
+    if (ts.isReturnStatement(node) && node.expression) found = true;
+    else ts.forEachChild(node, visit);
+  };
+  ts.forEachChild(fn.body, visit);
+  return found;
+}
+
 function paramOf(p: ts.ParameterDeclaration, sf: ts.SourceFile): BuilderParam {
   return {
     name: p.name.getText(sf),
@@ -131,7 +137,7 @@ export function collectAliases(sf: ts.SourceFile): TfAliases {
 
 /** Every builder function of a parsed file, in source order. */
 export function findBuilderFunctions(sf: ts.SourceFile, aliases: TfAliases = collectAliases(sf)): BuilderFunction[] {
-  const all = candidates(sf).map((c) => ({ ...c, ...callsIn(c.fn, aliases) }));
+  const all = candidates(sf).filter((c) => returnsValue(c.fn)).map((c) => ({ ...c, ...callsIn(c.fn, aliases) }));
   const builders = new Set(all.filter((c) => c.buildsModel).map((c) => c.name));
   // Transitive: a function calling a builder of this file is one too (fixpoint over the call graph).
   for (let changed = true; changed;) {

@@ -25,9 +25,14 @@ const models = {
   twice() { return this.dense(2); },
   notAModel() { return 1; },
 };
+
+async function main() {
+  const model = createDeepQNetwork(9, 9, 4);
+  await model.fit(xs, ys);
+}
 `;
 
-test('finds every builder: declarations, arrows, transitive callers, object methods; not plain helpers', () => {
+test('finds every builder: declarations, arrows, transitive callers, object methods; not helpers, not main() that returns nothing', () => {
   const found = builderFunctionsIn(DQN, 'dqn.js');
   assert.deepEqual(found.map((f) => f.name), ['createDeepQNetwork', 'wrapped', 'encoder', 'models.dense', 'models.twice']);
   const dqn = found[0];
@@ -73,8 +78,9 @@ test('call sites: literals and constants (a call with a parameter or process.arg
   const sites = findCallSites(files, target, 'createDeepQNetwork');
   assert.deepEqual(sites.map((s) => [s.file, s.line, s.args]), [
     [target, 24, [9, 9, 4]],
+    [target, 29, [9, 9, 4]],
     ['/ws/src/train.js', 3, [5, 12, -1]],
     ['/ws/scripts/run.js', 2, [1, 2, [3, 'x']]],
   ]);
-  assert.equal(sites[1].text, 'make(SHAPE.h, SHAPE.w * 2, -1)');
+  assert.equal(sites[2].text, 'make(SHAPE.h, SHAPE.w * 2, -1)');
 });

@@ -22,7 +22,7 @@ export interface CallSite {
   text: string;
 }
 
-const NOT_STATIC = Symbol('not static');
+export const NOT_STATIC = Symbol('not static');
 type Value = unknown;
 
 /** Top-level `const X = <static value>` of a file, evaluated in order so later ones may use earlier ones. */

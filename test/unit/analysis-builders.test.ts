@@ -84,3 +84,19 @@ test('call sites: literals and constants (a call with a parameter or process.arg
   ]);
   assert.equal(sites[2].text, 'make(SHAPE.h, SHAPE.w * 2, -1)');
 });
+
+test('typed arguments: JSON, single quotes, unquoted keys; code is refused with the argument named', async () => {
+  const { parseArgumentArray, parseArgumentList, formatArgumentList } = await import('../../src/analysis/argumentText');
+  assert.deepEqual(parseArgumentArray('[[28, 28, 1], 10]'), { ok: true, args: [[28, 28, 1], 10] });
+  assert.deepEqual(parseArgumentArray(`[{units: 4, act: 'relu',}, -1e-3]`), { ok: true, args: [{ units: 4, act: 'relu' }, -1e-3] });
+  assert.deepEqual(parseArgumentList('[28, 28, 1]'), { ok: true, args: [[28, 28, 1]] });
+  assert.deepEqual(parseArgumentList(''), { ok: true, args: [] });
+  assert.equal(formatArgumentList([[28, 28, 1], 'a,b', { b: 1, 'x-y': [null] }]), '[28, 28, 1], "a,b", { b: 1, "x-y": [null] }');
+  const code = parseArgumentList('9, Math.random()');
+  assert.equal(code.ok, false);
+  assert.match(!code.ok ? code.error : '', /argument 2 \(Math\.random\(\)\) is not a literal value/);
+  const notArray = parseArgumentArray('9');
+  assert.match(!notArray.ok ? notArray.error : '', /expected an array of arguments/);
+  const broken = parseArgumentArray('[1, 2');
+  assert.match(!broken.ok ? broken.error : '', /cannot read/);
+});

@@ -3,20 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { checkCommand } from '../../src/cli/check';
-import { FIXTURES, WORKER } from './engine-fixtures';
+import { FIXTURES, runCheckCommand } from './engine-fixtures';
 
 const real = (name: string) => path.join(path.dirname(FIXTURES), 'real-models', name);
 
-async function check(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await checkCommand(args, WORKER, {
-    stdout: { write: (text: string) => { stdout += text; } },
-    stderr: { write: (text: string) => { stderr += text; } },
-  });
-  return { code, stdout, stderr };
-}
+const check = runCheckCommand;
 
 test('--model createDeepNet --args [9, 9, 4] checks the exported network factory', async () => {
   const { code, stdout, stderr } = await check([real('deep-net.js'), '--model', 'createDeepNet', '--args', '[9, 9, 4]', '--steps', '3', '--backend', 'cpu', '--json']);

@@ -54,7 +54,7 @@ export function activate(extension: vscode.ExtensionContext): NormScopeApi {
       lenses.refresh();
     }
   }));
-  registerCommands(ctx, runs, panel, results);
+  registerCommands(ctx, runs, panel, results, index);
   registerRefactorCommands(ctx, index, runs, panel);
   return { results, runs, diagnostics };
 }

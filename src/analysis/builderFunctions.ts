@@ -39,8 +39,8 @@ type FunctionNode = ts.FunctionDeclaration | ts.FunctionExpression | ts.ArrowFun
 interface Candidate { name: string; fn: FunctionNode; anchor: ts.Node; exported: boolean }
 
 /** `module.exports.f`, `exports.f` → 'f'; `module.exports` → ''; else null. */
-function commonJsTarget(left: ts.Expression): string | null {
-  const text = left.getText();
+function commonJsTarget(left: ts.Expression, sf: ts.SourceFile): string | null {
+  const text = left.getText(sf);
   if (text === 'module.exports') return '';
   const m = /^(?:module\.)?exports\.([A-Za-z_$][\w$]*)$/.exec(text);
   return m ? m[1] : null;
@@ -73,13 +73,30 @@ function candidates(sf: ts.SourceFile): Candidate[] {
       out.push({ name: 'default', fn: stmt.expression, anchor: stmt, exported: true });
     } else if (ts.isExpressionStatement(stmt) && ts.isBinaryExpression(stmt.expression) && stmt.expression.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
       const { left, right } = stmt.expression;
-      const target = commonJsTarget(left);
+      const target = commonJsTarget(left, sf);
       if (target === null) continue;
       if (isFunctionValue(right)) out.push({ name: target || 'default', fn: right, anchor: stmt, exported: true });
       else if (target === '' && ts.isObjectLiteralExpression(right)) objectMethods(right, '', stmt, true, out);
     }
   }
   return out;
+}
+
+/** Names exported apart from their declaration: `module.exports = { a, b: c }`, `export { a, c as b }`. */
+function namedExports(sf: ts.SourceFile): Set<string> {
+  const names = new Set<string>();
+  for (const stmt of sf.statements) {
+    if (ts.isExportDeclaration(stmt) && !stmt.moduleSpecifier && stmt.exportClause && ts.isNamedExports(stmt.exportClause)) {
+      for (const el of stmt.exportClause.elements) names.add((el.propertyName ?? el.name).text);
+    } else if (ts.isExpressionStatement(stmt) && ts.isBinaryExpression(stmt.expression) && commonJsTarget(stmt.expression.left, sf) === ''
+      && ts.isObjectLiteralExpression(stmt.expression.right)) {
+      for (const p of stmt.expression.right.properties) {
+        if (ts.isShorthandPropertyAssignment(p)) names.add(p.name.text);
+        else if (ts.isPropertyAssignment(p) && ts.isIdentifier(p.initializer)) names.add(p.initializer.text);
+      }
+    }
+  }
+  return names;
 }
 
 /** Names called directly in `fn`'s body, and whether it calls tf.sequential/tf.model itself. */
@@ -152,12 +169,13 @@ export function findBuilderFunctions(sf: ts.SourceFile, aliases: TfAliases = col
       }
     }
   }
+  const exportedNames = namedExports(sf);
   return all.filter((c) => builders.has(c.name)).map((c) => {
     const params = c.fn.parameters.map((p) => paramOf(p, sf));
     const firstOptional = params.findIndex((p) => p.defaultText !== undefined || p.rest || p.optional);
     const start = c.anchor.getStart(sf);
     const { line, character } = sf.getLineAndCharacterOfPosition(start);
-    return { name: c.name, params, required: firstOptional < 0 ? params.length : firstOptional, exported: c.exported, line: line + 1, column: character + 1, start, end: c.anchor.end };
+    return { name: c.name, params, required: firstOptional < 0 ? params.length : firstOptional, exported: c.exported || exportedNames.has(c.name), line: line + 1, column: character + 1, start, end: c.anchor.end };
   });
 }
 

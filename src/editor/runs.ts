@@ -4,7 +4,7 @@
  * code executes in the worker.
  */
 import * as vscode from 'vscode';
-import type { RunError, RunReport } from '../protocol/run';
+import type { RunError, RunOptions, RunReport } from '../protocol/run';
 import type { RunEvent } from '../protocol/worker';
 import type { NormKind } from '../protocol/run';
 import type { CompareResult } from '../protocol/webview';
@@ -86,7 +86,7 @@ export class RunManager implements vscode.Disposable {
   }
 
   /** Run `file` (absolute path). Resolves with the report, or undefined when it failed or was refused. */
-  async check(file: string): Promise<RunReport | undefined> {
+  async check(file: string, choice: Pick<RunOptions, 'model' | 'args'> = {}): Promise<RunReport | undefined> {
     if (!(await this.requireTrust(file))) return undefined;
     this.active.get(file)?.abort();
     const s = this.ctx.settings;
@@ -96,7 +96,7 @@ export class RunManager implements vscode.Disposable {
     this.results.begin(runId, file);
     const name = vscode.workspace.asRelativePath(file);
     this.updateStatus(`$(sync~spin) NormScope: ${name}`);
-    this.ctx.log.info(`run ${runId}: ${file} (${s.steps} steps, backend ${s.backend})`);
+    this.ctx.log.info(`run ${runId}: ${file}${choice.model ? ` ${choice.model}(${choice.args ? JSON.stringify(choice.args).slice(1, -1) : ''})` : ''} (${s.steps} steps, backend ${s.backend})`);
     try {
       return await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `NormScope: ${name}`, cancellable: true },
@@ -104,7 +104,7 @@ export class RunManager implements vscode.Disposable {
           token.onCancellationRequested(() => abort.abort());
           let lastStep = 0;
           const report = await this.worker().run(
-            { file, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds },
+            { file, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds, ...choice },
             (event) => {
               const e = { ...event, runId } as RunEvent;
               this.results.apply(e);

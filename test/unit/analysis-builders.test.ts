@@ -100,3 +100,20 @@ test('typed arguments: JSON, single quotes, unquoted keys; code is refused with 
   const broken = parseArgumentArray('[1, 2');
   assert.match(!broken.ok ? broken.error : '', /cannot read/);
 });
+
+test('the spec gives arguments: general args, per function, or not at all', async () => {
+  const { specGivesArgs } = await import('../../src/analysis/specArgs');
+  const { parseSource } = await import('../../src/analysis/builderFunctions');
+  const perFunction = parseSource(`export const normscope = { createDeepQNetwork: { args: [9, 9, 4] }, steps: 10 };`, 'a.js');
+  assert.equal(specGivesArgs(perFunction, 'createDeepQNetwork'), true);
+  assert.equal(specGivesArgs(perFunction, 'other'), false);
+  assert.equal(specGivesArgs(parseSource(`module.exports = { createModel, normscope: { args: [[4]] } };`, 'b.js'), 'createModel'), true);
+  assert.equal(specGivesArgs(parseSource(`exports.normscope = { batchSize: 8 };`, 'c.js'), 'createModel'), false);
+});
+
+test('functions exported apart from their declaration count as exported', () => {
+  const src = `const tf = require('@tensorflow/tfjs');\nfunction createModel() { return tf.sequential(); }\nfunction hidden() { return tf.sequential(); }\nmodule.exports = { createModel };\n`;
+  assert.deepEqual(builderFunctionsIn(src, 'a.js').map((f) => [f.name, f.exported]), [['createModel', true], ['hidden', false]]);
+  const esm = `import * as tf from '@tensorflow/tfjs';\nfunction make() { return tf.sequential(); }\nexport { make as createModel };\n`;
+  assert.deepEqual(builderFunctionsIn(esm, 'b.js').map((f) => [f.name, f.exported]), [['make', true]]);
+});

@@ -4,6 +4,7 @@
  */
 import * as assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
+import { builderFlowTests } from './builderFlows';
 import { editorFlowTests } from './editorFlows';
 import { panelFlowTests } from './panelFlows';
 import { findWebviewFrame, hoverOver, openFile, paintedCanvases, runCommand, until, waitForWorkbench } from './workbench';
@@ -54,5 +55,6 @@ export const uiTests: UiTest[] = [
     },
   },
   ...editorFlowTests,
+  ...builderFlowTests,
   ...panelFlowTests,
 ];

@@ -89,3 +89,10 @@ test('browser-only code and a missing npm package get messages that say so', asy
   assert.equal(missing.error?.code, 'missing-package');
   assert.match(missing.error!.message, /npm package 'normscope-fixture-csv-parser' is not installed\. Run `npm install normscope-fixture-csv-parser` in \//);
 });
+
+test('the spec gives a factory its arguments per function; the rest take their defaults', async () => {
+  const { report, error } = await runInProcess(real('spec-args.js'));
+  assert.equal(error, undefined, error?.message);
+  assert.equal(report!.steps, 2);
+  assert.deepEqual(report!.layers.map((l) => l.className), ['Dense', 'Dense']);
+});

@@ -28,7 +28,8 @@ export function exposeFunctionsPlugin(entry: string, names: readonly string[]): 
   return {
     name: 'normscope-expose-functions',
     setup(build) {
-      build.onLoad({ filter: /.*/, namespace: 'file' }, (args) => {
+      const filter = new RegExp(`^${resolved.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+      build.onLoad({ filter, namespace: 'file' }, (args) => {
         if (path.resolve(args.path) !== resolved) return undefined;
         const loader = LOADERS[path.extname(resolved).toLowerCase()] ?? 'js';
         return { contents: fs.readFileSync(resolved, 'utf8') + exposeStatement(names), loader, resolveDir: path.dirname(resolved) };

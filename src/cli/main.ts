@@ -21,6 +21,7 @@ Commands:
                           --to batchNorm|layerNorm|groupNorm|rmsNorm|instanceNorm [--write]
   compare <file>:<line>   train the model with each candidate norm and compare
                           --to layerNorm,groupNorm,rmsNorm [--steps N] [--json]
+                          [--model <functionName>] [--args '<JSON array>']
 
 Options: --help, --version`;
 

@@ -49,6 +49,15 @@ export class BuilderRuns {
     return fn ? this.choiceFor(doc, fn) : undefined;
   }
 
+  /** For a what-if run on `line`: the builder function around it, else as for the whole file. */
+  async choiceForLine(uri: vscode.Uri, line: number): Promise<ModelChoice | undefined> {
+    if (uri.fsPath.toLowerCase().endsWith('.json')) return {};
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const offset = doc.offsetAt(new vscode.Position(line - 1, 0));
+    const fn = builderFunctionsOf(this.index, doc).find((b) => b.start <= offset && offset <= b.end);
+    return fn ? this.choiceFor(doc, fn) : this.choiceForFile(uri);
+  }
+
   async pick(builders: readonly BuilderFunction[], title: string): Promise<BuilderFunction | undefined> {
     const picked = await vscode.window.showQuickPick(builders.map((b) => ({ label: signatureOf(b), description: `line ${b.line}`, fn: b })), { title: `NormScope: ${title}` });
     return picked?.fn;

@@ -63,7 +63,7 @@ export class RunManager implements vscode.Disposable {
    * What-if: train the model once per candidate normalization at `line` (the current one first, as the
    * baseline), same data, seed and steps. Resolves undefined when refused or cancelled.
    */
-  async compare(file: string, line: number, candidates: NormKind[]): Promise<CompareResult | undefined> {
+  async compare(file: string, line: number, candidates: NormKind[], choice: Pick<RunOptions, 'model' | 'args'> = {}): Promise<CompareResult | undefined> {
     if (!(await this.requireTrust(file))) return undefined;
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
     const original = normAtLine(doc.getText(), file, line);
@@ -76,7 +76,7 @@ export class RunManager implements vscode.Disposable {
     return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'NormScope: comparing normalizations', cancellable: true }, async (progress, token) => {
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
-      const result = await compareNorms(this.worker(), { file, line, candidates: all, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds }, (norm, i, event) => {
+      const result = await compareNorms(this.worker(), { file, line, candidates: all, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds, ...choice }, (norm, i, event) => {
         if (!event) progress.report({ message: `${norm} (${i + 1}/${all.length})`, increment: 100 / all.length });
       }, abort.signal);
       for (const c of result.candidates) if (c.norm === original) c.original = true;

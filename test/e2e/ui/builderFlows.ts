@@ -1,7 +1,7 @@
 /** A model factory with parameters: its own CodeLens → the input box showing its signature → a run → hover numbers. */
 import * as assert from 'node:assert/strict';
 import type { UiTest } from './index';
-import { hoverOver, openFile, until, waitForWorkbench } from './workbench';
+import { hoverOver, openFile, runCommand, until, waitForWorkbench } from './workbench';
 
 export const builderFlowTests: UiTest[] = [
   {
@@ -26,6 +26,31 @@ export const builderFlowTests: UiTest[] = [
       await until('the remembered-arguments CodeLens', async () => (await page.locator('.codelens-decoration', { hasText: 'args: 8' }).count()) > 0, 20_000, page);
       const hover = await hoverOver(page, "batchNormalization({ name: 'norm'", /norm[\s\S]*(mean|grad-norm)/);
       assert.match(hover, /BatchNormalization/);
+    },
+  },
+  {
+    name: 'call-site arguments are offered as a choice, remembered, and changed with "NormScope: Change Arguments…"',
+    async run(page) {
+      await waitForWorkbench(page);
+      await openFile(page, 'text-model.js');
+      const lens = page.locator('.codelens-decoration a', { hasText: 'Check normalization' }).first();
+      await lens.waitFor({ timeout: 30_000 });
+      await lens.click();
+      const box = page.locator('.quick-input-widget');
+      const site = box.locator('.monaco-list-row', { hasText: 'createTextModel(SAMPLE_LEN, 12)' }).first();
+      await site.waitFor({ timeout: 20_000 });
+      assert.match(await site.innerText(), /train-text\.js:7[\s\S]*arguments: 10, 12/);
+      await site.click();
+      await until('the run summary CodeLens', async () => (await page.locator('.codelens-decoration', { hasText: 'backend' }).count()) > 0, 120_000, page);
+      await until('the remembered-arguments CodeLens', async () => (await page.locator('.codelens-decoration', { hasText: 'args: 10, 12' }).count()) > 0, 20_000, page);
+      await runCommand(page, 'NormScope: Change Arguments…');
+      await box.locator('.monaco-list-row', { hasText: 'Edit the arguments' }).first().click();
+      const input = box.locator('input.input').first();
+      await until('the remembered arguments in the input box', async () => (await input.inputValue()) === '10, 12', 10_000, page);
+      await input.fill('6, 12');
+      await input.press('Enter');
+      await until('the changed-arguments CodeLens', async () => (await page.locator('.codelens-decoration', { hasText: 'args: 6, 12' }).count()) > 0, 120_000, page);
+      await hoverOver(page, "lstm({ units: 8", /lstm[\s\S]*(mean|grad-norm)/);
     },
   },
 ];

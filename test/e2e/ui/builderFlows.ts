@@ -1,18 +1,24 @@
 /** A model factory with parameters: its own CodeLens → the input box showing its signature → a run → hover numbers. */
 import * as assert from 'node:assert/strict';
+import type { Locator, Page } from 'playwright-core';
 import type { UiTest } from './index';
 import { hoverOver, openFile, runCommand, until, waitForWorkbench } from './workbench';
+
+/** Opens `file`, clicks its first "▶ Check normalization" lens and returns the quick-input widget it opens. */
+async function clickCheckLens(page: Page, file: string): Promise<Locator> {
+  await waitForWorkbench(page);
+  await openFile(page, file);
+  const lens = page.locator('.codelens-decoration a', { hasText: 'Check normalization' }).first();
+  await lens.waitFor({ timeout: 30_000 });
+  await lens.click();
+  return page.locator('.quick-input-widget');
+}
 
 export const builderFlowTests: UiTest[] = [
   {
     name: 'function with parameters: CodeLens asks for the arguments (signature shown, bad input refused), runs, hover shows the layer\'s numbers',
     async run(page) {
-      await waitForWorkbench(page);
-      await openFile(page, 'factory-args.js');
-      const lens = page.locator('.codelens-decoration a', { hasText: 'Check normalization' }).first();
-      await lens.waitFor({ timeout: 30_000 });
-      await lens.click();
-      const box = page.locator('.quick-input-widget');
+      const box = await clickCheckLens(page, 'factory-args.js');
       await box.locator('.quick-input-title', { hasText: 'createModel(inputSize, units = 16)' }).waitFor({ timeout: 20_000 });
       const input = box.locator('input.input').first();
       await input.fill('foo()');
@@ -31,12 +37,7 @@ export const builderFlowTests: UiTest[] = [
   {
     name: 'call-site arguments are offered as a choice, remembered, and changed with "NormScope: Change Arguments…"',
     async run(page) {
-      await waitForWorkbench(page);
-      await openFile(page, 'text-model.js');
-      const lens = page.locator('.codelens-decoration a', { hasText: 'Check normalization' }).first();
-      await lens.waitFor({ timeout: 30_000 });
-      await lens.click();
-      const box = page.locator('.quick-input-widget');
+      const box = await clickCheckLens(page, 'text-model.js');
       const site = box.locator('.monaco-list-row', { hasText: 'createTextModel(SAMPLE_LEN, 12)' }).first();
       await site.waitFor({ timeout: 20_000 });
       assert.match(await site.innerText(), /train-text\.js:7[\s\S]*arguments: 10, 12/);

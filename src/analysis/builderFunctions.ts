@@ -27,6 +27,8 @@ export interface BuilderFunction {
   /** Parameters that must be given: those before the first default, optional or rest parameter. */
   required: number;
   exported: boolean;
+  /** `export default function name()`: the worker finds it as the module's default export. */
+  defaultExport: boolean;
   /** 1-based position of the declaration's first character (the line its CodeLens sits on). */
   line: number;
   column: number;
@@ -36,7 +38,7 @@ export interface BuilderFunction {
 
 type FunctionNode = ts.FunctionDeclaration | ts.FunctionExpression | ts.ArrowFunction | ts.MethodDeclaration;
 
-interface Candidate { name: string; fn: FunctionNode; anchor: ts.Node; exported: boolean }
+interface Candidate { name: string; fn: FunctionNode; anchor: ts.Node; exported: boolean; defaultExport?: boolean }
 
 /** `module.exports.f`, `exports.f` → 'f'; `module.exports` → ''; else null. */
 function commonJsTarget(left: ts.Expression, sf: ts.SourceFile): string | null {
@@ -62,7 +64,7 @@ function candidates(sf: ts.SourceFile): Candidate[] {
     if (ts.isFunctionDeclaration(stmt) && stmt.body) {
       const isDefault = exported && hasModifier(stmt, ts.SyntaxKind.DefaultKeyword);
       const name = stmt.name?.text ?? (isDefault ? 'default' : undefined);
-      if (name) out.push({ name, fn: stmt, anchor: stmt, exported });
+      if (name) out.push({ name, fn: stmt, anchor: stmt, exported, defaultExport: isDefault });
     } else if (ts.isVariableStatement(stmt)) {
       for (const d of stmt.declarationList.declarations) {
         if (!ts.isIdentifier(d.name)) continue;
@@ -175,7 +177,7 @@ export function findBuilderFunctions(sf: ts.SourceFile, aliases: TfAliases = col
     const firstOptional = params.findIndex((p) => p.defaultText !== undefined || p.rest || p.optional);
     const start = c.anchor.getStart(sf);
     const { line, character } = sf.getLineAndCharacterOfPosition(start);
-    return { name: c.name, params, required: firstOptional < 0 ? params.length : firstOptional, exported: c.exported || exportedNames.has(c.name), line: line + 1, column: character + 1, start, end: c.anchor.end };
+    return { name: c.name, params, required: firstOptional < 0 ? params.length : firstOptional, exported: c.exported || exportedNames.has(c.name), defaultExport: c.defaultExport === true || c.name === 'default', line: line + 1, column: character + 1, start, end: c.anchor.end };
   });
 }
 

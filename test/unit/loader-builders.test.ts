@@ -96,3 +96,11 @@ test('the spec gives a factory its arguments per function; the rest take their d
   assert.equal(report!.steps, 2);
   assert.deepEqual(report!.layers.map((l) => l.className), ['Dense', 'Dense']);
 });
+
+test('export default function with a parameter: the message names the parameter; --args makes it run', async () => {
+  const { error } = await runInProcess(real('default-factory-args.mjs'));
+  assert.equal(error?.code, 'missing-args');
+  assert.match(error!.message, /createModel\(inputSize\) has no value for inputSize/);
+  const { report } = await runInProcess(real('default-factory-args.mjs'), { args: [3] });
+  assert.equal(report?.layers.length, 1);
+});

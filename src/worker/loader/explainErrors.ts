@@ -24,11 +24,12 @@ export function packageRoot(file: string): string {
   }
 }
 
-export function explainUserError(e: unknown, code: UserErrorCode, context: string, sourceMap: BundleSourceMap | null, file: string, fallback?: Parameters<typeof UserCodeError.from>[5]): UserCodeError {
+export function explainUserError(e: unknown, fallbackCode: UserErrorCode, context: string, sourceMap: BundleSourceMap | null, file: string, fallback?: Parameters<typeof UserCodeError.from>[5]): UserCodeError {
   if (e instanceof UserCodeError) return e;
   const error = e instanceof Error ? e : new Error(String(e));
   const site = () => sourceMap?.errorSite(error.stack) ?? fallback ?? { file };
-  const missing = (error as { code?: string }).code === 'MODULE_NOT_FOUND' ? /Cannot find module '([^']+)'/.exec(error.message) : null;
+  const code = (error as { code?: string }).code;
+  const missing = code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND' ? /Cannot find (?:module|package) '([^']+)'/.exec(error.message) : null;
   if (missing && !missing[1].startsWith('.') && !path.isAbsolute(missing[1])) {
     const pkg = packageName(missing[1]);
     const root = packageRoot(file);
@@ -40,5 +41,5 @@ export function explainUserError(e: unknown, code: UserErrorCode, context: strin
     return new UserCodeError('browser-only', `${context}: it uses \`${browser[1]}\`, which exists only in a web browser; NormScope trains in Node. `
       + 'Check a function that only builds the model (no page, canvas or DOM access), e.g. move it to its own file.', site(), error.stack);
   }
-  return UserCodeError.from(e, code, context, sourceMap, file, fallback);
+  return UserCodeError.from(e, fallbackCode, context, sourceMap, file, fallback);
 }

@@ -64,7 +64,7 @@ export async function loadModel(file: string, choice: ModelChoice = {}): Promise
   const spec = exports.normscope ?? (exports.default as Record<string, unknown> | undefined)?.normscope;
   const base = path.basename(file);
   const call = async (name: string, found: { fn: (...a: unknown[]) => unknown; owner: unknown }) => callBuilder(found, {
-    name, file, sourceMap, info: builders.find((b) => b.name === name),
+    name, file, sourceMap, info: builders.find((b) => b.name === name) ?? (name === 'default' ? builders.find((b) => b.defaultExport) : undefined),
     args: specArgs(spec, name, file) ?? choice.args ?? [],
   });
   let model: tf.LayersModel;

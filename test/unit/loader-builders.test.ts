@@ -104,3 +104,12 @@ test('export default function with a parameter: the message names the parameter;
   const { report } = await runInProcess(real('default-factory-args.mjs'), { args: [3] });
   assert.equal(report?.layers.length, 1);
 });
+
+test('several builders (jena-weather style): the exported buildModel needs arguments and the others are listed; with them it runs', async () => {
+  const { error } = await runInProcess(real('jena-weather.js'));
+  assert.equal(error?.code, 'missing-args');
+  assert.match(error!.message, /buildModel\(modelType, numTimeSteps, numFeatures\) has no value for modelType, numTimeSteps, numFeatures/);
+  assert.match(error!.message, /Other functions here that build a model \(choose one with --model\): buildLinearRegressionModel\(inputShape\) \(line 4\), buildMLPModel\(inputShape, kernelRegularizer, dropoutRate\) \(line 11\)/);
+  const { report } = await runInProcess(real('jena-weather.js'), { model: 'buildModel', args: ['gru', 10, 4] });
+  assert.deepEqual(report?.layers.map((l) => [l.className, l.source?.line]), [['GRU', 25], ['Dense', 26]]);
+});

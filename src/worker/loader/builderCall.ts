@@ -85,6 +85,8 @@ export interface BuilderCall {
   info: BuilderFunction | undefined;
   args: unknown[];
   sourceMap: BundleSourceMap | null;
+  /** Other builder functions of the file, named in the missing-arguments message when the choice was implicit. */
+  others?: readonly BuilderFunction[];
 }
 
 /** Calls the builder after checking every required parameter has a value; returns the model. */
@@ -96,7 +98,8 @@ export async function callBuilder(found: { fn: (...a: unknown[]) => unknown; own
   if (missing.length) {
     throw new UserCodeError('missing-args', `${shown} has no value for ${missing.join(', ')} (got ${args.length} argument${args.length === 1 ? '' : 's'}). `
       + `Pass them with \`--args '[...]'\` (normscope check ${path.basename(file)} --model ${name} --args '[…]'), in the editor's input box, `
-      + `or in the file: export const normscope = { ${name.includes('.') ? `'${name}'` : name}: { args: [...] } }.`, where);
+      + `or in the file: export const normscope = { ${name.includes('.') ? `'${name}'` : name}: { args: [...] } }.`
+      + (call.others?.length ? ` Other functions here that build a model (choose one with --model): ${describeCandidates(call.others)}.` : ''), where);
   }
   let made: unknown;
   try {

@@ -63,10 +63,13 @@ export async function loadModel(file: string, choice: ModelChoice = {}): Promise
   const { exports, sourceMap, functions } = await loadUserModule(file, bindingsToExpose(builders, choice.model));
   const spec = exports.normscope ?? (exports.default as Record<string, unknown> | undefined)?.normscope;
   const base = path.basename(file);
-  const call = async (name: string, found: { fn: (...a: unknown[]) => unknown; owner: unknown }) => callBuilder(found, {
-    name, file, sourceMap, info: builders.find((b) => b.name === name) ?? (name === 'default' ? builders.find((b) => b.defaultExport) : undefined),
-    args: specArgs(spec, name, file) ?? choice.args ?? [],
-  });
+  const call = async (name: string, found: { fn: (...a: unknown[]) => unknown; owner: unknown }) => {
+    const info = builders.find((b) => b.name === name) ?? (name === 'default' ? builders.find((b) => b.defaultExport) : undefined);
+    return callBuilder(found, {
+      name, file, sourceMap, info, args: specArgs(spec, name, file) ?? choice.args ?? [],
+      others: choice.model ? [] : builders.filter((b) => b !== info),
+    });
+  };
   let model: tf.LayersModel;
   if (choice.model) {
     const found = lookupFunction(choice.model, exports, functions);

@@ -101,24 +101,51 @@ function namedExports(sf: ts.SourceFile): Set<string> {
   return names;
 }
 
-/** Names called directly in `fn`'s body, and whether it calls tf.sequential/tf.model itself. */
-function callsIn(fn: FunctionNode, aliases: TfAliases): { buildsModel: boolean; callees: Set<string> } {
-  const callees = new Set<string>();
+/** `f`, `obj.f` or `this.f` for a call's callee; null for anything else. */
+function calleeName(callee: ts.Expression): string | null {
+  if (ts.isIdentifier(callee)) return callee.text;
+  if (!ts.isPropertyAccessExpression(callee)) return null;
+  const owner = callee.expression;
+  if (ts.isIdentifier(owner)) return `${owner.text}.${callee.name.text}`;
+  return owner.kind === ts.SyntaxKind.ThisKeyword ? `this.${callee.name.text}` : null;
+}
+
+function unwrapValue(e: ts.Expression): ts.Expression {
+  while (ts.isAwaitExpression(e) || ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isNonNullExpression(e)) e = e.expression;
+  return e;
+}
+
+/**
+ * Whether `fn` calls tf.sequential/tf.model itself, and which callees' results it returns
+ * (`return make()`, or `m = make(); ... return m`): a function that only uses another builder's model (trains
+ * it, counts its parameters) is no builder itself.
+ */
+function callsIn(fn: FunctionNode, aliases: TfAliases): { buildsModel: boolean; returned: Set<string> } {
+  const assigned = new Map<string, Set<string>>();
+  const returnedExprs: ts.Expression[] = [];
   let buildsModel = false;
+  const noteAssignment = (target: ts.Node, value: ts.Expression) => {
+    const v = unwrapValue(value);
+    const name = ts.isCallExpression(v) ? calleeName(v.expression) : null;
+    if (name && ts.isIdentifier(target)) assigned.set(target.text, (assigned.get(target.text) ?? new Set()).add(name));
+  };
   const visit = (node: ts.Node): void => {
     if (ts.isCallExpression(node)) {
       if (modelBuilderKind(node.expression, aliases)) buildsModel = true;
-      else if (ts.isIdentifier(node.expression)) callees.add(node.expression.text);
-      else if (ts.isPropertyAccessExpression(node.expression)) {
-        const owner = node.expression.expression;
-        if (ts.isIdentifier(owner)) callees.add(`${owner.text}.${node.expression.name.text}`);
-        else if (owner.kind === ts.SyntaxKind.ThisKeyword) callees.add(`this.${node.expression.name.text}`);
-      }
-    }
+    } else if (ts.isVariableDeclaration(node) && node.initializer) noteAssignment(node.name, node.initializer);
+    else if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken) noteAssignment(node.left, node.right);
+    else if (ts.isReturnStatement(node) && node.expression) returnedExprs.push(node.expression);
     ts.forEachChild(node, visit);
   };
   if (fn.body) visit(fn.body);
-  return { buildsModel, callees };
+  if (fn.body && !ts.isBlock(fn.body)) returnedExprs.push(fn.body);
+  const returned = new Set<string>();
+  for (const e of returnedExprs.map(unwrapValue)) {
+    const name = ts.isCallExpression(e) ? calleeName(e.expression) : null;
+    if (name) returned.add(name);
+    if (ts.isIdentifier(e)) for (const n of assigned.get(e.text) ?? []) returned.add(n);
+  }
+  return { buildsModel, returned };
 }
 
 /** True when `fn` returns a value (`main()` that builds and trains a model but returns nothing is no builder). */
@@ -158,14 +185,14 @@ export function collectAliases(sf: ts.SourceFile): TfAliases {
 export function findBuilderFunctions(sf: ts.SourceFile, aliases: TfAliases = collectAliases(sf)): BuilderFunction[] {
   const all = candidates(sf).filter((c) => returnsValue(c.fn)).map((c) => ({ ...c, ...callsIn(c.fn, aliases) }));
   const builders = new Set(all.filter((c) => c.buildsModel).map((c) => c.name));
-  // Transitive: a function calling a builder of this file is one too (fixpoint over the call graph).
+  // Transitive: a function returning what a builder of this file returned is one too (fixpoint over the call graph).
   for (let changed = true; changed;) {
     changed = false;
     for (const c of all) {
       if (builders.has(c.name)) continue;
       // `this.block()` inside a method of `models` means `models.block`.
       const owner = c.name.includes('.') ? `${c.name.slice(0, c.name.lastIndexOf('.'))}.` : '';
-      if ([...c.callees].some((callee) => builders.has(callee.startsWith('this.') ? owner + callee.slice(5) : callee))) {
+      if ([...c.returned].some((callee) => builders.has(callee.startsWith('this.') ? owner + callee.slice(5) : callee))) {
         builders.add(c.name);
         changed = true;
       }

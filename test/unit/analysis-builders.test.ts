@@ -30,11 +30,26 @@ async function main() {
   const model = createDeepQNetwork(9, 9, 4);
   await model.fit(xs, ys);
 }
+
+async function train() {
+  const model = await wrapped(4);
+  const history = await model.fit(xs, ys);
+  return history;
+}
+
+const count = () => createDeepQNetwork(1, 1, 1).countParams();
+
+function pick(kind) {
+  let model;
+  if (kind === 'a') model = encoder({});
+  else model = wrapped();
+  return model;
+}
 `;
 
-test('finds every builder: declarations, arrows, transitive callers, object methods; not helpers, not main() that returns nothing', () => {
+test('finds every builder: declarations, arrows, functions returning a builder\'s model, object methods; not helpers, not functions that only use a model', () => {
   const found = builderFunctionsIn(DQN, 'dqn.js');
-  assert.deepEqual(found.map((f) => f.name), ['createDeepQNetwork', 'wrapped', 'encoder', 'models.dense', 'models.twice']);
+  assert.deepEqual(found.map((f) => f.name), ['createDeepQNetwork', 'wrapped', 'encoder', 'models.dense', 'models.twice', 'pick']);
   const dqn = found[0];
   assert.equal(dqn.line, 3);
   assert.equal(dqn.exported, true);
@@ -78,11 +93,12 @@ test('call sites: literals and constants (a call with a parameter or process.arg
   const sites = findCallSites(files, target, 'createDeepQNetwork');
   assert.deepEqual(sites.map((s) => [s.file, s.line, s.args]), [
     [target, 24, [9, 9, 4]],
-    [target, 29, [9, 9, 4]],
+    [target, 34, [1, 1, 1]],
+    [target, 44, [9, 9, 4]],
     ['/ws/src/train.js', 3, [5, 12, -1]],
     ['/ws/scripts/run.js', 2, [1, 2, [3, 'x']]],
   ]);
-  assert.equal(sites[2].text, 'make(SHAPE.h, SHAPE.w * 2, -1)');
+  assert.equal(sites[3].text, 'make(SHAPE.h, SHAPE.w * 2, -1)');
 });
 
 test('typed arguments: JSON, single quotes, unquoted keys; code is refused with the argument named', async () => {

@@ -180,7 +180,10 @@ export interface RunReport {
 
 /** An error with the place in the user's code it came from. */
 export interface RunError {
-  /** Stable category, e.g. 'syntax', 'no-model', 'factory-threw', 'shape', 'unsupported-layer', 'timeout', 'oom', 'crash'. */
+  /**
+   * Stable category, e.g. 'syntax', 'no-model', 'factory-threw', 'shape', 'unsupported-layer', 'timeout', 'oom', 'crash';
+   * for builder functions also 'missing-args', 'ambiguous-model', 'missing-package', 'browser-only'.
+   */
   code: string;
   message: string;
   file?: string;

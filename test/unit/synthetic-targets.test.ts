@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '../../src/worker/backend';
-import { syntheticBatches, SEQUENCE_LENGTH } from '../../src/worker/training/synthetic';
+import { IMAGE_SIZE, syntheticBatches, SEQUENCE_LENGTH } from '../../src/worker/training/synthetic';
 import { targetKindOfLoss, targetKinds } from '../../src/worker/training/targets';
 
 test('loss names in any spelling tfjs accepts map to a target kind; custom losses do not', () => {
@@ -54,4 +54,18 @@ test('an LSTM with an open time axis gets sequences; an Embedding input gets int
   assert.ok(Array.from(await ids.xs[0].data()).every((v) => v >= 0 && v < 11));
   rnn.dispose();
   text.dispose();
+});
+
+test('open output dimensions take the shape of a forward pass: per-step LSTM outputs, a fully convolutional net', async () => {
+  await tf.setBackend('cpu');
+  const tagger = tf.sequential({ layers: [tf.layers.lstm({ units: 4, returnSequences: true, inputShape: [null, 3] }), tf.layers.dense({ units: 5, activation: 'softmax' })] });
+  tagger.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy' });
+  const [tags] = syntheticBatches(tagger, 2, 5, 'tagger.js');
+  assert.deepEqual(tags.ys[0].shape, [2, SEQUENCE_LENGTH, 1]);
+  const fcn = tf.sequential({ layers: [tf.layers.conv2d({ filters: 2, kernelSize: 3, inputShape: [null, null, 3] })] });
+  const [seg] = syntheticBatches(fcn, 2, 6, 'fcn.js');
+  assert.deepEqual(seg.xs[0].shape, [2, IMAGE_SIZE, IMAGE_SIZE, 3]);
+  assert.deepEqual(seg.ys[0].shape, [2, IMAGE_SIZE - 2, IMAGE_SIZE - 2, 2]);
+  tagger.dispose();
+  fcn.dispose();
 });

@@ -74,7 +74,9 @@ export class FunctionArguments {
     if (fn.params.length === 0 || specGivesArgs(sf, fn.name)) return null;
     const remembered = this.remembered(file, fn.name);
     if (remembered) return remembered;
-    const sites = fn.name.includes('.') ? [] : findCallSites(await sourcesMentioning(fn.name), file, fn.name).filter((s) => missingParams(fn, s.args.length).length === 0);
+    // The file itself counts even when it lies outside the workspace folders.
+    const sources = fn.name.includes('.') ? [] : [{ file, text: sf.text }, ...(await sourcesMentioning(fn.name)).filter((s) => s.file !== file)];
+    const sites = findCallSites(sources, file, fn.name).filter((s) => missingParams(fn, s.args.length).length === 0);
     if (sites.length === 0 && fn.required === 0) return null;
     const chosen = sites.length ? await this.pickCallSite(file, fn, sites) : await this.ask(file, fn);
     if (chosen !== undefined) await this.remember(file, fn.name, chosen);

@@ -80,9 +80,10 @@ export async function loadModel(file: string, choice: ModelChoice = {}): Promise
     model = await call(choice.model, found);
   } else {
     const exported = findModelExport(exports);
+    const only = builders.length === 1 ? lookupFunction(builders[0].name, exports, functions) : null;
     if (exported?.model) model = exported.model;
     else if (exported?.factory) model = await call(exported.name === 'module.exports' ? 'default' : exported.name, { fn: exported.factory as (...a: unknown[]) => unknown, owner: exports });
-    else if (builders.length === 1 && lookupFunction(builders[0].name, exports, functions)) model = await call(builders[0].name, lookupFunction(builders[0].name, exports, functions)!);
+    else if (only) model = await call(builders[0].name, only);
     else if (builders.length > 1) {
       throw new UserCodeError('ambiguous-model', `${base} has ${builders.length} functions that build a model: ${describeCandidates(builders)}. `
         + `Choose one with --model <name> (CLI) or its own "▶ Check normalization" lens (editor).`, { file, line: builders[0].line, column: builders[0].column });

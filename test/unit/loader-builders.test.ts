@@ -85,6 +85,10 @@ test('browser-only code and a missing npm package get messages that say so', asy
   assert.equal(browser.error?.code, 'browser-only');
   assert.match(browser.error!.message, /uses `document`, which exists only in a web browser/);
   assert.equal(browser.error!.line, 5);
+  const page = await runInProcess(real('browser-ui.js'));
+  assert.equal(page.error?.code, 'browser-only');
+  assert.match(page.error!.message, /browser-ui\.js threw while loading: it uses `document`/);
+  assert.equal(page.error!.line, 4);
   const missing = await runInProcess(real('missing-package.js'));
   assert.equal(missing.error?.code, 'missing-package');
   assert.match(missing.error!.message, /npm package 'normscope-fixture-csv-parser' is not installed\. Run `npm install normscope-fixture-csv-parser` in \//);

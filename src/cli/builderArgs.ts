@@ -5,7 +5,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { builderFunctionsIn, signatureOf, type BuilderFunction } from '../analysis/builderFunctions';
+import type ts from 'typescript';
+import { findBuilderFunctions, parseSource, signatureOf, type BuilderFunction } from '../analysis/builderFunctions';
+import { specGivesArgs } from '../analysis/specArgs';
 import { formatArgumentList, parseArgumentArray } from '../analysis/argumentText';
 import { findCallSites, type CallSite, type SourceText } from '../analysis/callSites';
 import { FACTORY_NAMES } from '../analysis/modelDefinitions';
@@ -58,10 +60,12 @@ export type CallSiteChoice = { args: unknown[]; site: CallSite; fn: BuilderFunct
  * call site in the project (or all of them when they disagree); null when there is nothing to choose.
  */
 export function callSiteArguments(file: string, model: string | undefined): CallSiteChoice {
-  let builders: BuilderFunction[];
-  try { builders = builderFunctionsIn(fs.readFileSync(file, 'utf8'), file); } catch { return null; }
+  let sf: ts.SourceFile;
+  try { sf = parseSource(fs.readFileSync(file, 'utf8'), file); } catch { return null; }
+  const builders = findBuilderFunctions(sf);
   const fn = model ? builders.find((b) => b.name === model) : defaultBuilder(builders);
-  if (!fn || fn.required === 0 || fn.name.includes('.')) return null;
+  // The file's own spec gives them (the worker uses it): nothing to look for.
+  if (!fn || fn.required === 0 || fn.name.includes('.') || specGivesArgs(sf, fn.name)) return null;
   const sites = findCallSites(projectSources(packageRoot(file)), file, fn.name).filter((s) => s.args.length >= fn.required);
   const distinct = new Map(sites.map((s) => [JSON.stringify(s.args), s]));
   if (distinct.size === 1) return { args: sites[0].args, site: sites[0], fn };

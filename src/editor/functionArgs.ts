@@ -48,7 +48,8 @@ export class FunctionArguments {
     const signature = signatureOf(fn);
     const text = await vscode.window.showInputBox({
       title: `NormScope: arguments for ${signature}`,
-      prompt: `Arguments for ${signature}, written as in a call (literals only), e.g. ${fn.params.length ? fn.params.map((p) => p.defaultText ?? '…').join(', ') : 'nothing'}. Remembered for ${path.basename(file)}; change with "NormScope: Change Arguments…".`,
+      prompt: `Write them as between the parentheses of a call, with literal values (e.g. [28, 28, 1], 10); defaults may be left out. `
+        + `Remembered for ${fn.name} in ${path.basename(file)}; change with "NormScope: Change Arguments…".`,
       placeHolder: fn.params.map((p) => p.name).join(', '),
       value: initial ? formatArgumentList(initial) : undefined,
       ignoreFocusOut: true,

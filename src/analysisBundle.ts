@@ -7,3 +7,8 @@ export * from './analysis/layerCalls';
 export * from './analysis/lint';
 export * from './analysis/specSteps';
 export * from './refactor';
+export * from './analysis/argumentText';
+export * from './analysis/builderFunctions';
+export * from './analysis/callSites';
+export * from './analysis/specArgs';
+export { FACTORY_NAMES } from './analysis/modelDefinitions';

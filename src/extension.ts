@@ -64,7 +64,7 @@ export function activate(extension: vscode.ExtensionContext): NormScopeApi {
       lenses.refresh();
     }
   }));
-  registerCommands(ctx, runs, panel, results);
+  registerCommands(ctx, runs, panel, results, index);
   registerRefactorCommands(ctx, index, runs, panel);
   registerWalkthroughCommands(ctx);
   const timing = { loadMs: typeof __normscopeLoadStart === 'number' ? started - __normscopeLoadStart : null, activateMs: performance.now() - started };

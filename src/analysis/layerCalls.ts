@@ -63,7 +63,7 @@ export interface ParsedModelSource {
   sourceFile: ts.SourceFile;
 }
 
-function scriptKindOf(fileName: string): ts.ScriptKind {
+export function scriptKindOf(fileName: string): ts.ScriptKind {
   if (/\.tsx$/i.test(fileName)) return ts.ScriptKind.TSX;
   if (/\.[cm]?ts$/i.test(fileName)) return ts.ScriptKind.TS;
   if (/\.jsx$/i.test(fileName)) return ts.ScriptKind.JSX;

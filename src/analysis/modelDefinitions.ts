@@ -33,11 +33,11 @@ export function modelBuilderKind(callee: ts.Expression, aliases: TfAliases): 'se
   return null;
 }
 
-function isFunctionValue(node: ts.Node | undefined): node is ts.FunctionExpression | ts.ArrowFunction {
+export function isFunctionValue(node: ts.Node | undefined): node is ts.FunctionExpression | ts.ArrowFunction {
   return !!node && (ts.isFunctionExpression(node) || ts.isArrowFunction(node));
 }
 
-function hasModifier(node: ts.Node, kind: ts.SyntaxKind): boolean {
+export function hasModifier(node: ts.Node, kind: ts.SyntaxKind): boolean {
   return ts.canHaveModifiers(node) && (ts.getModifiers(node)?.some((m) => m.kind === kind) ?? false);
 }
 

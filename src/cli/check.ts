@@ -1,19 +1,20 @@
 /**
  * `normscope check <file> [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu]
- * [--seed S] [--sampling-interval K] [--json] [--fail-on kind,...]`: train the model briefly in a
+ * [--seed S] [--sampling-interval K] [--model fn] [--args '[...]'] [--json] [--fail-on kind,...]`: train the model briefly in a
  * forked worker (src/runner) and report every layer. Exit 0; 1 when a finding of a --fail-on kind
  * was raised; 2 on an error (message with file:line on stderr). `--json` prints one RunReport.
  */
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { positiveInt, UsageError } from './args';
+import { callSiteArguments, describeCallSiteChoice, parseArgsFlag } from './builderArgs';
 import { BACKEND_CHOICES, type BackendChoice, type FindingKind, type RunOptions } from '../protocol';
 import { runErrorOf } from '../runner/runFailedError';
 import { WorkerClient } from '../runner/workerClient';
 import { formatReport, progressLine } from './checkTable';
 
 const USAGE = 'Usage: normscope check <file> [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] '
-  + '[--seed S] [--sampling-interval K] [--threshold name=value]... [--json] [--fail-on kind,...]';
+  + '[--seed S] [--sampling-interval K] [--threshold name=value]... [--model <functionName>] [--args \'<JSON array>\'] [--json] [--fail-on kind,...]';
 
 /** Every FindingKind; `satisfies` plus the check below keep it in step with the protocol. */
 export const FINDING_KINDS = [
@@ -37,7 +38,7 @@ export function parseCheckArgs(argv: string[]): { options: RunOptions; json: boo
       options: {
         steps: { type: 'string' }, 'batch-size': { type: 'string' }, backend: { type: 'string' }, seed: { type: 'string' },
         'sampling-interval': { type: 'string' }, json: { type: 'boolean', default: false }, 'fail-on': { type: 'string' },
-        threshold: { type: 'string', multiple: true },
+        threshold: { type: 'string', multiple: true }, model: { type: 'string' }, args: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -63,6 +64,8 @@ export function parseCheckArgs(argv: string[]): { options: RunOptions; json: boo
     if (!name || raw === undefined || raw.trim() === '' || !Number.isFinite(value)) throw new UsageError(`--threshold expects name=number (e.g. deadFraction=0.7), got '${pair}'`);
     thresholds[name.trim()] = value;
   }
+  if (values.model !== undefined && !/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/.test(values.model)) throw new UsageError(`--model expects a function name (e.g. createModel), got '${values.model}'`);
+  const args = parseArgsFlag(values.args);
   return {
     options: {
       file: resolve(positionals[0]),
@@ -73,6 +76,8 @@ export function parseCheckArgs(argv: string[]): { options: RunOptions; json: boo
       samplingInterval: positiveInt(values['sampling-interval'], '--sampling-interval', DEFAULTS.samplingInterval)!,
       measureOverhead: true,
       ...(Object.keys(thresholds).length ? { thresholds } : {}),
+      ...(values.model !== undefined ? { model: values.model } : {}),
+      ...(args !== undefined ? { args } : {}),
     },
     json: values.json ?? false,
     failOn,
@@ -99,6 +104,14 @@ export async function checkCommand(argv: string[], workerPath: string, io: Check
     return 0;
   }
   const { options, json, failOn } = args;
+  if (options.args === undefined && !options.file.toLowerCase().endsWith('.json')) {
+    const choice = callSiteArguments(options.file, options.model);
+    const where = (f: string) => relative(process.cwd(), f) || f;
+    // One known call: use its arguments. Several that disagree: say so; the worker then uses the spec or
+    // the defaults, or names the missing parameters.
+    if (choice) io.stderr.write(`normscope check: ${describeCallSiteChoice(choice, where)}\n`);
+    if (choice && 'args' in choice) options.args = choice.args;
+  }
   const tty = !json && io.stdout.isTTY === true;
   const client = new WorkerClient({
     workerPath,

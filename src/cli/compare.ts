@@ -1,6 +1,6 @@
 /**
  * `normscope compare <file>:<line> --to layerNorm,groupNorm,rmsNorm [--steps N] [--batch-size B]
- * [--backend ...] [--seed S] [--json]`: train the model once per normalization at that line (the current
+ * [--backend ...] [--seed S] [--model fn] [--args '[...]'] [--json]`: train the model once per normalization at that line (the current
  * one included, as the baseline) with the same data, seed and steps, and rank them.
  * JSON: { file, line, candidates: [{ norm, original?, finalLoss, flags, error? }] }, best first.
  */
@@ -8,19 +8,20 @@ import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { positiveInt, UsageError } from './args';
+import { parseArgsFlag } from './builderArgs';
 import { BACKEND_CHOICES, type BackendChoice, type NormKind } from '../protocol/run';
 import { isNormKind, NORM_KINDS, normAtLine } from '../refactor';
 import { compareNorms } from '../runner/compare';
 import { WorkerClient } from '../runner/workerClient';
 
-const USAGE = `Usage: normscope compare <file>:<line> --to ${NORM_KINDS.join(',')} [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--seed S] [--json]`;
+const USAGE = `Usage: normscope compare <file>:<line> --to ${NORM_KINDS.join(',')} [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--seed S] [--model <functionName>] [--args '<JSON array>'] [--json]`;
 
 
 function parse(argv: string[]) {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { to: { type: 'string' }, steps: { type: 'string' }, 'batch-size': { type: 'string' }, backend: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: { to: { type: 'string' }, steps: { type: 'string' }, 'batch-size': { type: 'string' }, backend: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean', default: false }, model: { type: 'string' }, args: { type: 'string' } },
   });
   if (positionals.length !== 1) throw new UsageError('expected one <file>:<line>');
   const colon = positionals[0].lastIndexOf(':');
@@ -33,7 +34,9 @@ function parse(argv: string[]) {
   if (!BACKEND_CHOICES.includes(backend)) throw new UsageError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
   const seed = values.seed === undefined ? 42 : Number(values.seed);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${values.seed}'`);
-  return { file: resolve(positionals[0].slice(0, colon)), line, to: to as NormKind[], steps: positiveInt(values.steps, '--steps', 50)!, batchSize: positiveInt(values['batch-size'], '--batch-size'), backend, seed, json: values.json ?? false };
+  const args = parseArgsFlag(values.args);
+  const choice = { ...(values.model !== undefined ? { model: values.model } : {}), ...(args !== undefined ? { args } : {}) };
+  return { file: resolve(positionals[0].slice(0, colon)), line, to: to as NormKind[], steps: positiveInt(values.steps, '--steps', 50)!, batchSize: positiveInt(values['batch-size'], '--batch-size'), backend, seed, json: values.json ?? false, choice };
 }
 
 export async function compareCommand(argv: string[], workerPath: string): Promise<number> {
@@ -64,7 +67,7 @@ export async function compareCommand(argv: string[], workerPath: string): Promis
   const client = new WorkerClient({ workerPath, runTimeoutMs: 300_000, log: (level, m) => { if (process.env.NORMSCOPE_DEBUG || level === 'error') process.stderr.write(`[${level}] ${m}\n`); } });
   const tty = !args.json && process.stderr.isTTY === true;
   try {
-    const result = await compareNorms(client, { file: args.file, line: args.line, candidates, steps: args.steps, batchSize: args.batchSize, backend: args.backend, seed: args.seed, samplingInterval: 1 }, (norm, i, event) => {
+    const result = await compareNorms(client, { file: args.file, line: args.line, candidates, steps: args.steps, batchSize: args.batchSize, backend: args.backend, seed: args.seed, samplingInterval: 1, ...args.choice }, (norm, i, event) => {
       if (tty && !event) process.stderr.write(`training candidate ${i + 1}/${candidates.length}: ${norm}\n`);
     });
     for (const c of result.candidates) if (c.norm === original) c.original = true;

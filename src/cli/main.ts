@@ -14,12 +14,14 @@ Commands:
   check <file>            train the model briefly and measure every layer
                           [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu]
                           [--seed S] [--sampling-interval K] [--threshold name=value]...
+                          [--model <functionName>] [--args '<JSON array>']
                           [--json] [--fail-on kind,...]
   lint <file>             static checks only (no training) [--json]
   swap <file>:<line>      swap the normalization on that line
                           --to batchNorm|layerNorm|groupNorm|rmsNorm|instanceNorm [--write]
   compare <file>:<line>   train the model with each candidate norm and compare
                           --to layerNorm,groupNorm,rmsNorm [--steps N] [--json]
+                          [--model <functionName>] [--args '<JSON array>']
 
 Options: --help, --version`;
 

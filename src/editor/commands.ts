@@ -1,7 +1,8 @@
 /** Command handlers: thin glue from command ids to the run manager, panel and editor. */
 import * as vscode from 'vscode';
 import type { NormScopeContext } from './context';
-import { isModelDocument } from './documentIndex';
+import { BuilderRuns, builderFunctionsOf, type ModelChoice } from './builderCommands';
+import { isModelDocument, type DocumentIndex } from './documentIndex';
 import type { PanelBridge } from './panelBridge';
 import type { RunManager } from './runs';
 import type { RunResults } from './runResults';
@@ -13,15 +14,10 @@ function targetFile(arg: unknown): vscode.Uri | undefined {
   return doc && (isModelDocument(doc) || /(^|[\\/])[^\\/]*\.json$/i.test(doc.fileName)) ? doc.uri : undefined;
 }
 
-export function registerCommands(ctx: NormScopeContext, runs: RunManager, panel: PanelBridge, results: RunResults): void {
+export function registerCommands(ctx: NormScopeContext, runs: RunManager, panel: PanelBridge, results: RunResults, index: DocumentIndex): void {
   const register = (id: string, fn: (...args: any[]) => unknown) => ctx.own(vscode.commands.registerCommand(id, fn));
-
-  register('normscope.checkFile', async (arg?: unknown) => {
-    const uri = targetFile(arg);
-    if (!uri) {
-      void vscode.window.showInformationMessage('NormScope: open a JavaScript or TypeScript file that builds a model (or a model.json) first.');
-      return undefined;
-    }
+  const builders = new BuilderRuns(ctx, index);
+  const startRun = async (uri: vscode.Uri, choice: ModelChoice) => {
     // The worker reads files from disk: save pending edits of the model and of the files next to it (its
     // relative imports, a generated norm-layers file) so the run sees what the user sees.
     const folder = vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath ?? vscode.Uri.joinPath(uri, '..').fsPath;
@@ -29,7 +25,33 @@ export function registerCommands(ctx: NormScopeContext, runs: RunManager, panel:
       if (doc.isDirty && doc.uri.scheme === uri.scheme && doc.uri.fsPath.startsWith(folder)) await doc.save();
     }
     if (vscode.workspace.isTrusted) panel.show(undefined, true);
-    return runs.check(uri.fsPath);
+    return runs.check(uri.fsPath, choice);
+  };
+
+  register('normscope.checkFile', async (arg?: unknown) => {
+    const uri = targetFile(arg);
+    if (!uri) {
+      void vscode.window.showInformationMessage('NormScope: open a JavaScript or TypeScript file that builds a model (or a model.json) first.');
+      return undefined;
+    }
+    const choice = await builders.choiceForFile(uri);
+    return choice ? startRun(uri, choice) : undefined;
+  });
+  register('normscope.checkFunction', async (uri: vscode.Uri, name: string) => {
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const fn = builderFunctionsOf(index, doc).find((b) => b.name === name);
+    if (!fn) {
+      void vscode.window.showWarningMessage(`NormScope: ${vscode.workspace.asRelativePath(uri)} has no function '${name}' that builds a model any more.`);
+      return undefined;
+    }
+    const choice = await builders.choiceFor(doc, fn);
+    return choice ? startRun(uri, choice) : undefined;
+  });
+  register('normscope.changeArguments', async (arg?: unknown, name?: string) => {
+    const uri = targetFile(arg);
+    if (!uri) return undefined;
+    const choice = await builders.changeArguments(uri, name);
+    return choice ? startRun(uri, choice) : undefined;
   });
   register('normscope.showPanel', () => { panel.show(vscode.window.activeTextEditor?.document.uri.fsPath); });
   register('normscope.cancelRun', () => {

@@ -7,6 +7,7 @@ import type { NormKind } from '../refactor';
 import { NORM_SPECS } from '../refactor/normKinds';
 import { analysis } from './analysis';
 import type { CompareResult } from '../protocol/webview';
+import { BuilderRuns } from './builderCommands';
 import type { NormScopeContext } from './context';
 import type { DocumentIndex } from './documentIndex';
 import { toWorkspaceEdit } from './codeActions';
@@ -52,12 +53,15 @@ export function registerRefactorCommands(ctx: NormScopeContext, index: DocumentI
     return applySwap(doc, at, pick.to, index);
   }));
 
+  const builders = new BuilderRuns(ctx, index);
   ctx.own(vscode.commands.registerCommand('normscope.compareNorms', async (file?: string, line?: number, candidates?: NormKind[]) => {
     const editor = vscode.window.activeTextEditor;
     const target = file ?? editor?.document.uri.fsPath;
     const at = line ?? (editor ? editor.selection.active.line + 1 : undefined);
     if (!target || !at) return undefined;
-    const result = await runs.compare(target, at, candidates ?? ['batchNorm', 'layerNorm', 'groupNorm', 'rmsNorm']);
+    const choice = await builders.choiceForLine(vscode.Uri.file(target), at);
+    if (!choice) return undefined;
+    const result = await runs.compare(target, at, candidates ?? ['batchNorm', 'layerNorm', 'groupNorm', 'rmsNorm'], choice);
     if (!result) return undefined;
     lastCompare = { file: target, line: at, result };
     panel.show(target, true).post({ type: 'compare', result });

@@ -4,7 +4,7 @@
  * code executes in the worker.
  */
 import * as vscode from 'vscode';
-import type { RunError, RunReport } from '../protocol/run';
+import type { RunError, RunOptions, RunReport } from '../protocol/run';
 import type { RunEvent } from '../protocol/worker';
 import type { NormKind } from '../protocol/run';
 import type { CompareResult } from '../protocol/webview';
@@ -64,7 +64,7 @@ export class RunManager implements vscode.Disposable {
    * What-if: train the model once per candidate normalization at `line` (the current one first, as the
    * baseline), same data, seed and steps. Resolves undefined when refused or cancelled.
    */
-  async compare(file: string, line: number, candidates: NormKind[]): Promise<CompareResult | undefined> {
+  async compare(file: string, line: number, candidates: NormKind[], choice: Pick<RunOptions, 'model' | 'args'> = {}): Promise<CompareResult | undefined> {
     if (!(await this.requireTrust(file))) return undefined;
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
     const original = analysis().normAtLine(doc.getText(), file, line);
@@ -77,7 +77,7 @@ export class RunManager implements vscode.Disposable {
     return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'NormScope: comparing normalizations', cancellable: true }, async (progress, token) => {
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
-      const result = await compareNorms(this.worker(), { file, line, candidates: all, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds }, (norm, i, event) => {
+      const result = await compareNorms(this.worker(), { file, line, candidates: all, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds, ...choice }, (norm, i, event) => {
         if (!event) progress.report({ message: `${norm} (${i + 1}/${all.length})`, increment: 100 / all.length });
       }, abort.signal);
       for (const c of result.candidates) if (c.norm === original) c.original = true;
@@ -87,7 +87,7 @@ export class RunManager implements vscode.Disposable {
   }
 
   /** Run `file` (absolute path). Resolves with the report, or undefined when it failed or was refused. */
-  async check(file: string): Promise<RunReport | undefined> {
+  async check(file: string, choice: Pick<RunOptions, 'model' | 'args'> = {}): Promise<RunReport | undefined> {
     if (!(await this.requireTrust(file))) return undefined;
     this.active.get(file)?.abort();
     const s = this.ctx.settings;
@@ -97,7 +97,7 @@ export class RunManager implements vscode.Disposable {
     this.results.begin(runId, file);
     const name = vscode.workspace.asRelativePath(file);
     this.updateStatus(`$(sync~spin) NormScope: ${name}`);
-    this.ctx.log.info(`run ${runId}: ${file} (${s.steps} steps, backend ${s.backend})`);
+    this.ctx.log.info(`run ${runId}: ${file}${choice.model ? ` ${choice.model}(${choice.args ? JSON.stringify(choice.args).slice(1, -1) : ''})` : ''} (${s.steps} steps, backend ${s.backend})`);
     try {
       return await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `NormScope: ${name}`, cancellable: true },
@@ -105,7 +105,7 @@ export class RunManager implements vscode.Disposable {
           token.onCancellationRequested(() => abort.abort());
           let lastStep = 0;
           const report = await this.worker().run(
-            { file, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds },
+            { file, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds, ...choice },
             (event) => {
               const e = { ...event, runId } as RunEvent;
               this.results.apply(e);

@@ -120,6 +120,13 @@ export interface RunOptions {
    * e.g. `{ deadFraction: 0.7 }`. Unknown names are an error.
    */
   thresholds?: Record<string, number>;
+  /**
+   * The function of `file` that builds the model (`createDeepQNetwork`, `models.encoder`); without it the
+   * exported model or factory, else the file's only builder function.
+   */
+  model?: string;
+  /** Arguments for that function (CLI `--args`, the editor's input); the file's `normscope` spec wins. */
+  args?: unknown[];
   /** What-if run: replace the normalization layer(s) created at this 1-based line of `file` with `to`. */
   normSwap?: { line: number; to: NormKind };
 }
@@ -173,7 +180,10 @@ export interface RunReport {
 
 /** An error with the place in the user's code it came from. */
 export interface RunError {
-  /** Stable category, e.g. 'syntax', 'no-model', 'factory-threw', 'shape', 'unsupported-layer', 'timeout', 'oom', 'crash'. */
+  /**
+   * Stable category, e.g. 'syntax', 'no-model', 'factory-threw', 'shape', 'unsupported-layer', 'timeout', 'oom', 'crash';
+   * for builder functions also 'missing-args', 'ambiguous-model', 'missing-package', 'browser-only'.
+   */
   code: string;
   message: string;
   file?: string;

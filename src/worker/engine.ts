@@ -55,6 +55,8 @@ function checkOptions(options: RunOptions): void {
   if (!(Number.isInteger(options.steps) && options.steps > 0)) throw bad(`steps must be a positive integer, got ${options.steps}`);
   if (options.batchSize !== undefined && !(Number.isInteger(options.batchSize) && options.batchSize > 0)) throw bad(`batchSize must be a positive integer, got ${options.batchSize}`);
   if (!(Number.isInteger(options.samplingInterval) && options.samplingInterval > 0)) throw bad(`samplingInterval must be a positive integer, got ${options.samplingInterval}`);
+  if (options.args !== undefined && !Array.isArray(options.args)) throw bad(`args must be an array of arguments, got ${JSON.stringify(options.args)}`);
+  if (options.model !== undefined && !/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/.test(options.model)) throw bad(`model must be a function name like createModel, got ${JSON.stringify(options.model)}`);
 }
 
 /** Releases everything the run made, including variables tfjs scopes do not track. */
@@ -115,7 +117,7 @@ async function trainModel(options: RunOptions, backend: BackendReport, emit: (e:
   let optimizer: tf.Optimizer | null = null;
   try {
     const { loaded, spec, src } = await withSeededRandom(options.seed, async () => {
-      let loaded = await loadModel(file);
+      let loaded = await loadModel(file, { model: options.model, args: options.args });
       model = loaded.model;
       if (options.normSwap) {
         loaded = await swapNormAtLine(loaded, file, options.normSwap.line, options.normSwap.to);

@@ -2,6 +2,7 @@
 // and a helper that runs the engine in-process and collects its events.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { checkCommand } from '../../src/cli/check';
 import { runTraining } from '../../src/worker/engine';
 import { RunFailedError } from '../../src/runner/runFailedError';
 import type { RunError, RunEvent, RunOptions, RunReport } from '../../src/protocol';
@@ -34,4 +35,15 @@ export async function runInProcess(file: string, overrides: Partial<RunOptions> 
     if (!(e instanceof RunFailedError)) throw e;
     return { error: e.runError, events };
   }
+}
+
+/** `normscope check <args>` through the built worker, with its exit code and output. */
+export async function runCheckCommand(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await checkCommand(args, WORKER, {
+    stdout: { write: (text: string) => { stdout += text; } },
+    stderr: { write: (text: string) => { stderr += text; } },
+  });
+  return { code, stdout, stderr };
 }

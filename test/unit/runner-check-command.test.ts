@@ -3,18 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { checkCommand } from '../../src/cli/check';
-import { EXAMPLES, fixture, WORKER } from './engine-fixtures';
+import { EXAMPLES, fixture, runCheckCommand } from './engine-fixtures';
 
-async function check(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await checkCommand(args, WORKER, {
-    stdout: { write: (text: string) => { stdout += text; } },
-    stderr: { write: (text: string) => { stderr += text; } },
-  });
-  return { code, stdout, stderr };
-}
+const check = runCheckCommand;
 
 test('--json prints one RunReport with the documented fields', async () => {
   const { code, stdout } = await check([fixture('create-model-factory.js'), '--steps', '4', '--backend', 'cpu', '--json', '--seed', '3']);

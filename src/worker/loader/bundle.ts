@@ -9,6 +9,8 @@ import * as path from 'node:path';
 import * as vm from 'node:vm';
 import type * as Esbuild from 'esbuild';
 import { UserCodeError } from '../errors';
+import { explainUserError } from './explainErrors';
+import { exposeFunctionsPlugin, takeExposedFunctions } from './exposeFunctions';
 import { BundleSourceMap } from './sourceMap';
 import { installTfGlobal, TF_GLOBAL } from './tfShim';
 
@@ -18,6 +20,8 @@ const TF_MODULES = /^@tensorflow\/tfjs(-node|-node-gpu|-layers|-core)?$/;
 export interface LoadedModule {
   exports: Record<string, unknown>;
   sourceMap: BundleSourceMap;
+  /** Top-level bindings of the entry file asked for with `expose` (exported or not), by name. */
+  functions: Record<string, unknown>;
 }
 
 function loadEsbuild(): typeof Esbuild {
@@ -41,7 +45,7 @@ export function isUserFile(file: string): boolean {
   return path.isAbsolute(file) && !file.split(path.sep).includes('node_modules');
 }
 
-async function compile(file: string): Promise<{ code: string; map: string; bundleFile: string }> {
+async function compile(file: string, expose: readonly string[]): Promise<{ code: string; map: string; bundleFile: string }> {
   const dir = path.dirname(file);
   // Never written to disk: the name only labels stack frames and anchors the map's relative sources.
   const bundleFile = path.join(dir, `.normscope-bundle-${path.basename(file)}.js`);
@@ -59,7 +63,7 @@ async function compile(file: string): Promise<{ code: string; map: string; bundl
       sourcesContent: false,
       outfile: bundleFile,
       packages: 'external',
-      plugins: [tfAliasPlugin],
+      plugins: expose.length ? [tfAliasPlugin, exposeFunctionsPlugin(file, expose)] : [tfAliasPlugin],
       logLevel: 'silent',
     });
   } catch (e) {
@@ -77,17 +81,18 @@ async function compile(file: string): Promise<{ code: string; map: string; bundl
 }
 
 /** Bundles and evaluates the module; errors thrown while it loads carry the user's line. */
-export async function loadUserModule(file: string): Promise<LoadedModule> {
-  const { code, map, bundleFile } = await compile(file);
+export async function loadUserModule(file: string, expose: readonly string[] = []): Promise<LoadedModule> {
+  const { code, map, bundleFile } = await compile(file, expose);
   const sourceMap = new BundleSourceMap(bundleFile, map, isUserFile);
   installTfGlobal();
   const module = { exports: {} as Record<string, unknown> };
   const userRequire = createRequire(file);
   try {
     const run = vm.compileFunction(code, ['exports', 'require', 'module', '__filename', '__dirname'], { filename: bundleFile });
+    takeExposedFunctions();
     run(module.exports, userRequire, module, file, path.dirname(file));
   } catch (e) {
-    throw UserCodeError.from(e, 'module-threw', `${path.basename(file)} threw while loading`, sourceMap, file);
+    throw explainUserError(e, 'module-threw', `${path.basename(file)} threw while loading`, sourceMap, file);
   }
-  return { exports: module.exports, sourceMap };
+  return { exports: module.exports, sourceMap, functions: takeExposedFunctions() };
 }

@@ -1,15 +1,17 @@
 /**
  * Turns the file the user pointed at into a `tf.LayersModel`, its optional `normscope` training
- * spec and the source line of every layer. Accepted forms (README "Model files"):
- * `module.exports = model`, `export default model`, `export const model`, or a zero-argument
- * factory (sync or async) exported as `createModel`, `buildModel` or `default` (or as the module
- * itself); or a tfjs Layers `model.json`.
+ * spec and the source line of every layer. Accepted forms (README "What NormScope can check"):
+ * `module.exports = model`, `export default model`, `export const model`, a factory (sync or async)
+ * exported as `createModel`, `buildModel` or `default` (or as the module itself), any function of the
+ * file that builds a model (`choice.model`, or the only one), called with arguments (./builderCall);
+ * or a tfjs Layers `model.json`.
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { SourceLocation } from '../../protocol';
 import { UserCodeError } from '../errors';
 import { loadUserModule } from './bundle';
+import { bindingsToExpose, callBuilder, describeCandidates, lookupFunction, specArgs, staticBuilders, type ModelChoice } from './builderCall';
 import { loadModelJson } from './modelJson';
 import type { BundleSourceMap } from './sourceMap';
 import { creationStackOf } from './tfShim';
@@ -52,42 +54,48 @@ function describeExports(exports: Record<string, unknown>): string {
   return names.length ? `it exports: ${names.join(', ')}` : 'it exports nothing';
 }
 
-export async function loadModel(file: string): Promise<LoadedModel> {
+export async function loadModel(file: string, choice: ModelChoice = {}): Promise<LoadedModel> {
   if (file.toLowerCase().endsWith('.json')) {
     const model = await loadModelJson(file);
     return { model, spec: undefined, sourceOf: () => null, sourceMap: null };
   }
-  const { exports, sourceMap } = await loadUserModule(file);
-  const found = findModelExport(exports);
-  const base = path.basename(file);
-  if (!found) {
-    throw new UserCodeError('no-model', `${base} exports no tf.LayersModel and no model factory (${describeExports(exports)}). `
-      + 'Export the model (module.exports = model, export default model, export const model) or a zero-argument '
-      + 'function createModel/buildModel/default that returns one.', { file, line: 1, column: 1 });
-  }
-  let model = found.model;
-  if (!model) {
-    let made: unknown;
-    try {
-      made = await found.factory!();
-    } catch (e) {
-      throw UserCodeError.from(e, 'factory-threw', `${found.name}() threw`, sourceMap, file, { file, line: 1, column: 1 });
-    }
-    if (!isLayersModel(made)) {
-      throw new UserCodeError('no-model', `${found.name}() returned ${describeValue(made)}, not a tf.LayersModel (build it with tf.sequential() or tf.model()).`, { file, line: 1, column: 1 });
-    }
-    model = made;
-  }
+  const builders = staticBuilders(file);
+  const { exports, sourceMap, functions } = await loadUserModule(file, bindingsToExpose(builders, choice.model));
   const spec = exports.normscope ?? (exports.default as Record<string, unknown> | undefined)?.normscope;
+  const base = path.basename(file);
+  const call = async (name: string, found: { fn: (...a: unknown[]) => unknown; owner: unknown }) => {
+    const info = builders.find((b) => b.name === name) ?? (name === 'default' ? builders.find((b) => b.defaultExport) : undefined);
+    return callBuilder(found, {
+      name, file, sourceMap, info, args: specArgs(spec, name, file) ?? choice.args ?? [],
+      others: choice.model ? [] : builders.filter((b) => b !== info),
+    });
+  };
+  let model: tf.LayersModel;
+  if (choice.model) {
+    const found = lookupFunction(choice.model, exports, functions);
+    if (!found) {
+      throw new UserCodeError('no-model', `${base} has no function '${choice.model}'. `
+        + (builders.length ? `Functions that build a model: ${describeCandidates(builders)}.` : 'No function in it builds a model with tf.sequential() or tf.model().'), { file, line: 1, column: 1 });
+    }
+    model = await call(choice.model, found);
+  } else {
+    const exported = findModelExport(exports);
+    const only = builders.length === 1 ? lookupFunction(builders[0].name, exports, functions) : null;
+    if (exported?.model) model = exported.model;
+    else if (exported?.factory) model = await call(exported.name === 'module.exports' ? 'default' : exported.name, { fn: exported.factory as (...a: unknown[]) => unknown, owner: exports });
+    else if (only) model = await call(builders[0].name, only);
+    else if (builders.length > 1) {
+      throw new UserCodeError('ambiguous-model', `${base} has ${builders.length} functions that build a model: ${describeCandidates(builders)}. `
+        + `Choose one with --model <name> (CLI) or its own "▶ Check normalization" lens (editor).`, { file, line: builders[0].line, column: builders[0].column });
+    } else {
+      throw new UserCodeError('no-model', `${base} exports no tf.LayersModel and no model factory (${describeExports(exports)}), and no function in it `
+        + 'builds one with tf.sequential() or tf.model(). Export the model (module.exports = model, export default model, export const model) '
+        + 'or write a function that returns one.', { file, line: 1, column: 1 });
+    }
+  }
   const sourceOf = (layer: tf.layers.Layer) => {
     const stack = creationStackOf(layer);
     return stack ? sourceMap.creationSite(stack) : null;
   };
   return { model, spec, sourceOf, sourceMap };
-}
-
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'object') return `an object (${Object.keys(value as object).slice(0, 5).join(', ') || 'no keys'})`;
-  return typeof value === 'undefined' ? 'undefined' : `a ${typeof value}`;
 }

@@ -32,8 +32,10 @@ export function validateSpec(raw: unknown, file: string): TrainingSpec {
   if (!raw || typeof raw !== 'object') throw bad('must be an object { data?, batchSize?, steps?, optimizer?, loss? }');
   const spec = raw as Record<string, unknown>;
   const known = ['data', 'batchSize', 'steps', 'optimizer', 'loss'];
-  const unknown = Object.keys(spec).filter((k) => !known.includes(k));
-  if (unknown.length) throw bad(`has unknown key(s) ${unknown.join(', ')}; expected ${known.join(', ')}`);
+  // `args` and `<functionName>: { args }` choose a builder function's arguments (../loader/builderCall).
+  const isArgsEntry = (k: string) => k === 'args' || (!!spec[k] && typeof spec[k] === 'object' && Object.keys(spec[k] as object).join() === 'args');
+  const unknown = Object.keys(spec).filter((k) => !known.includes(k) && !isArgsEntry(k));
+  if (unknown.length) throw bad(`has unknown key(s) ${unknown.join(', ')}; expected ${known.join(', ')}, args, or <functionName>: { args }`);
   if (spec.data !== undefined && typeof spec.data !== 'function') throw bad('data must be a function returning {xs, ys} or a tf.data.Dataset');
   for (const key of ['batchSize', 'steps'] as const) {
     const v = spec[key];

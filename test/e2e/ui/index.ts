@@ -4,6 +4,7 @@
  */
 import * as assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
+import { builderFlowTests } from './builderFlows';
 import { editorFlowTests } from './editorFlows';
 import { firstRunTests } from './firstRun';
 import { packagedTests } from './packagedFlow';
@@ -64,6 +65,7 @@ export const uiTests: UiTest[] = [
     },
   },
   ...editorFlowTests,
+  ...builderFlowTests,
   ...panelFlowTests,
   ...firstRunTests,
   ...packagedTests,

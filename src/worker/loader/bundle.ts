@@ -76,16 +76,29 @@ async function compile(file: string): Promise<{ code: string; map: string; bundl
   return { code, map, bundleFile };
 }
 
+/** How a training script (../script) is run, beyond what a model module needs. */
+export interface LoadOptions {
+  /** Extra names the module's code sees in place of the globals (e.g. tracked timers). */
+  scope?: Record<string, unknown>;
+  /** Run it as the main module (`require.main === module`), as `node script.js` would. */
+  asMain?: boolean;
+  /** Called once the source map exists, before the module runs. */
+  onCompiled?: (sourceMap: BundleSourceMap) => void;
+}
+
 /** Bundles and evaluates the module; errors thrown while it loads carry the user's line. */
-export async function loadUserModule(file: string): Promise<LoadedModule> {
+export async function loadUserModule(file: string, options: LoadOptions = {}): Promise<LoadedModule> {
   const { code, map, bundleFile } = await compile(file);
   const sourceMap = new BundleSourceMap(bundleFile, map, isUserFile);
+  options.onCompiled?.(sourceMap);
   installTfGlobal();
   const module = { exports: {} as Record<string, unknown> };
   const userRequire = createRequire(file);
+  if (options.asMain) userRequire.main = module as NodeJS.Module;
+  const names = Object.keys(options.scope ?? {});
   try {
-    const run = vm.compileFunction(code, ['exports', 'require', 'module', '__filename', '__dirname'], { filename: bundleFile });
-    run(module.exports, userRequire, module, file, path.dirname(file));
+    const run = vm.compileFunction(code, ['exports', 'require', 'module', '__filename', '__dirname', ...names], { filename: bundleFile });
+    run(module.exports, userRequire, module, file, path.dirname(file), ...names.map((n) => options.scope![n]));
   } catch (e) {
     throw UserCodeError.from(e, 'module-threw', `${path.basename(file)} threw while loading`, sourceMap, file);
   }

@@ -98,6 +98,14 @@ export async function checkCommand(argv: string[], workerPath: string, io: Check
     io.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  return printRun(args, workerPath, io, 'check');
+}
+
+/**
+ * Runs in a forked worker and prints the report (or the error): shared by `check` and `run`.
+ * Exit code as for `check`.
+ */
+export async function printRun(args: { options: RunOptions; json: boolean; failOn: Set<FindingKind> }, workerPath: string, io: CheckIO, command: string): Promise<number> {
   const { options, json, failOn } = args;
   const tty = !json && io.stdout.isTTY === true;
   const client = new WorkerClient({
@@ -126,7 +134,7 @@ export async function checkCommand(argv: string[], workerPath: string, io: Check
   } catch (e) {
     if (tty) io.stdout.write('\r\x1b[K');
     const error = runErrorOf(e);
-    io.stderr.write(`normscope check: ${error.message}\n`);
+    io.stderr.write(`normscope ${command}: ${error.message}\n`);
     return 2;
   } finally {
     process.off('SIGINT', onSigint);

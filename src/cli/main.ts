@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { checkCommand } from './check';
 import { compareCommand } from './compare';
 import { lintCommand } from './lint';
+import { runCommand } from './run';
 import { swapCommand } from './swap';
 
 const USAGE = `Usage: normscope <command> [options]
@@ -15,6 +16,9 @@ Commands:
                           [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu]
                           [--seed S] [--sampling-interval K] [--threshold name=value]...
                           [--json] [--fail-on kind,...]
+  run <script> [-- args]  run your own training script; measure every model it trains
+                          (fit, fitDataset, trainOnBatch) on its real data
+                          [--steps N|all] [--backend ...] [--seed S] [--json] [--fail-on kind,...]
   lint <file>             static checks only (no training) [--json]
   swap <file>:<line>      swap the normalization on that line
                           --to batchNorm|layerNorm|groupNorm|rmsNorm|instanceNorm [--write]
@@ -28,6 +32,7 @@ async function main(argv: string[]): Promise<number> {
   const workerPath = join(__dirname, 'worker.js');
   switch (command) {
     case 'check': return checkCommand(rest, workerPath);
+    case 'run': return runCommand(rest, workerPath);
     case 'lint': return lintCommand(rest);
     case 'swap': return swapCommand(rest);
     case 'compare': return compareCommand(rest, workerPath);

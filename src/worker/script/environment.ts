@@ -48,6 +48,9 @@ export class ScriptEnvironment {
 
   constructor(file: string, args: string[], private readonly handlers: ScriptHandlers) {
     this.saved = { argv: process.argv, cwd: process.cwd(), exit: process.exit, exitCode: process.exitCode };
+    // stdout and stderr open their pipes on first use: open them now so a console.log is not counted as the script's.
+    void process.stdout;
+    void process.stderr;
     this.baseline = counts(process.getActiveResourcesInfo());
     this.listener = (error) => {
       if (this.ended || error instanceof ScriptStopped || error instanceof ScriptExit) return;

@@ -15,6 +15,7 @@ import { PanelBridge } from './editor/panelBridge';
 import { RunResults } from './editor/runResults';
 import { registerRefactorCommands } from './editor/refactorCommands';
 import { RunManager } from './editor/runs';
+import { registerScriptRuns, ScriptLensProvider } from './editor/scriptRuns';
 import { HealthPanel } from './panel/healthPanel';
 
 let context: NormScopeContext | undefined;
@@ -56,6 +57,8 @@ export function activate(extension: vscode.ExtensionContext): NormScopeApi {
   }));
   registerCommands(ctx, runs, panel, results);
   registerRefactorCommands(ctx, index, runs, panel);
+  ctx.own(vscode.languages.registerCodeLensProvider(MODEL_SELECTOR, new ScriptLensProvider(ctx)));
+  registerScriptRuns(ctx, runs, panel);
   return { results, runs, diagnostics };
 }
 

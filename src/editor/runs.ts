@@ -4,7 +4,7 @@
  * code executes in the worker.
  */
 import * as vscode from 'vscode';
-import type { RunError, RunReport } from '../protocol/run';
+import type { RunError, RunOptions, RunReport } from '../protocol/run';
 import type { RunEvent } from '../protocol/worker';
 import type { NormKind } from '../protocol/run';
 import type { CompareResult } from '../protocol/webview';
@@ -85,8 +85,11 @@ export class RunManager implements vscode.Disposable {
     });
   }
 
-  /** Run `file` (absolute path). Resolves with the report, or undefined when it failed or was refused. */
-  async check(file: string): Promise<RunReport | undefined> {
+  /**
+   * Run `file` (absolute path): a model file, or with `script` a training script run with those arguments.
+   * Resolves with the report, or undefined when it failed or was refused.
+   */
+  async check(file: string, script?: RunOptions['script']): Promise<RunReport | undefined> {
     if (!(await this.requireTrust(file))) return undefined;
     this.active.get(file)?.abort();
     const s = this.ctx.settings;
@@ -104,7 +107,7 @@ export class RunManager implements vscode.Disposable {
           token.onCancellationRequested(() => abort.abort());
           let lastStep = 0;
           const report = await this.worker().run(
-            { file, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds },
+            { file, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds, ...(script ? { script } : {}) },
             (event) => {
               const e = { ...event, runId } as RunEvent;
               this.results.apply(e);

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { parseRunArgs, runCommand } from '../../src/cli/run';
+import { splitArgs } from '../../src/runner/scriptArgs';
 import { FIXTURES, WORKER } from './engine-fixtures';
 
 const script = (name: string) => path.join(FIXTURES, '../scripts', name);
@@ -58,4 +59,9 @@ test('a script error exits 2 with file:line on stderr', async () => {
   const { code, stderr } = await run([file, '--backend', 'cpu']);
   assert.equal(code, 2);
   assert.match(stderr, new RegExp(`normscope run: ${file.replace(/[.\\/]/g, '\\$&')}:7:\\d+: rejects\\.js failed: ENOENT`));
+});
+
+test('script arguments typed in the editor split like a shell', () => {
+  assert.deepEqual(splitArgs('--epochs 3  --data "my data.csv" --name \'a b\' --q "say \\"hi\\""'), ['--epochs', '3', '--data', 'my data.csv', '--name', 'a b', '--q', 'say "hi"']);
+  assert.deepEqual(splitArgs('   '), []);
 });

@@ -40,7 +40,7 @@ function stepsOf(call: TrainingCall, args: unknown[]): number {
   return epochs * Math.ceil((samples * (1 - (config?.validationSplit ?? 0))) / (config?.batchSize ?? 32));
 }
 
-export async function runScript(options: RunOptions, backend: BackendReport, emit: (event: RunEvent) => void, signal: AbortSignal, runId: string, started: number): Promise<RunReport> {
+export async function runScript(options: RunOptions, backend: BackendReport, emit: (event: RunEvent) => void, signal: AbortSignal, runId: string, started: number, measureStep?: (step: number) => boolean): Promise<RunReport> {
   const file = options.file;
   const base = path.basename(file);
   let sourceMap: BundleSourceMap | null = null;
@@ -51,6 +51,7 @@ export async function runScript(options: RunOptions, backend: BackendReport, emi
     runId, file, emit, backendName: backend.name,
     steps: options.script?.untilDone ? null : options.steps,
     samplingInterval: options.samplingInterval,
+    measureStep,
     thresholds: checkThresholds(options.thresholds),
     sourceMap: () => sourceMap,
     creationStack: creationStackOf,

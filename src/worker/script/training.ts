@@ -31,6 +31,8 @@ export interface ScriptTrainingOptions {
   /** null: until the script ends. */
   steps: number | null;
   samplingInterval: number;
+  /** Overrides `samplingInterval`: which steps are measured (the benchmark alternates blocks). */
+  measureStep?: (step: number) => boolean;
   thresholds: Partial<DetectorThresholds>;
   backendName: string;
   emit(event: RunEvent): void;
@@ -68,6 +70,8 @@ export class ScriptTraining {
   private readonly models: tf.LayersModel[] = [];
   private probes: LayerProbe[] | null = null;
   private instrumenter: Instrumenter | null = null;
+  /** What a measured step needs, made once at the start. */
+  private measure: Parameters<typeof measuredMinimize>[0] | null = null;
   private progress: ProgressBatcher | null = null;
   private readonly modelOwner = new Map<tf.layers.Layer, string>();
   private warnedUnlisted = new WeakSet<tf.LayersModel>();
@@ -98,7 +102,7 @@ export class ScriptTraining {
       if (!this.probes) this.start(model, data);
       this.warnIfUnlisted(model);
       const step = this.loss.length;
-      const measured = step % this.options.samplingInterval === 0;
+      const measured = this.options.measureStep ? this.options.measureStep(step) : step % this.options.samplingInterval === 0;
       const t0 = performance.now();
       let out: tf.Scalar[];
       let values: number[] | null = null;
@@ -110,7 +114,7 @@ export class ScriptTraining {
           const minimize = optimizer.minimize;
           let measuredLoss = NaN;
           optimizer.minimize = ((f: () => tf.Scalar, _returnCost: boolean, variables: tf.Variable[]) => {
-            const result = measuredMinimize(this.stepContext(), optimizer, f, variables);
+            const result = measuredMinimize(this.measure!, optimizer, f, variables);
             ({ values, lossValue: measuredLoss } = result);
             return result.loss;
           }) as typeof optimizer.minimize;
@@ -159,10 +163,6 @@ export class ScriptTraining {
     this.instrumenter?.restore();
   }
 
-  private stepContext() {
-    const view = viewFor(this.options.backendName);
-    return { probes: this.probes!, instrumenter: this.instrumenter!, meter: view ? () => new HostMeter(view) : () => new DeviceMeter() };
-  }
 
   private sourceOf(layer: tf.layers.Layer): SourceLocation | null {
     const stack = this.options.creationStack(layer);
@@ -185,6 +185,8 @@ export class ScriptTraining {
     const nameOf = (layer: tf.layers.Layer) => (counts.get(layer.name)! > 1 ? `${this.modelOwner.get(layer)}/${layer.name}` : layer.name);
     this.probes = describeLayerList(layers, (layer) => this.sourceOf(layer), nameOf);
     this.instrumenter = new Instrumenter(this.probes);
+    const view = viewFor(this.options.backendName);
+    this.measure = { probes: this.probes, instrumenter: this.instrumenter, meter: view ? () => new HostMeter(view) : () => new DeviceMeter() };
     this.layers = this.probes.map((p) => p.info);
     this.batchSize = data[0]?.shape[0] ?? 0;
     const { runId, file, emit } = this.options;

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { STAT_NAMES, type ProgressEvent } from '../../src/protocol';
+import { STAT_NAMES, type ProgressEvent, type RunEvent } from '../../src/protocol';
+import { runTraining } from '../../src/worker/engine';
 import { runErrorOf } from '../../src/runner/runFailedError';
 import { WorkerClient } from '../../src/runner/workerClient';
 import { runInProcess as runModel, runOptions, FIXTURES, WORKER } from './engine-fixtures';
@@ -162,4 +163,16 @@ test('no tensors or variables left behind; later training calls of an ended scri
   // The GAN loop's next trainOnBatch was refused, so the script stopped training at once.
   await new Promise((resolve) => setTimeout(resolve, 100));
   assert.equal(tf.memory().numTensors, before);
+});
+
+test('cancel mid-fit: fit ends after its batch, the report says cancelled', async () => {
+  const controller = new AbortController();
+  const events: RunEvent[] = [];
+  const pending = runTraining(runOptions(script('imported/train.js'), { steps: 10_000, script: { args: [] } }), (e) => {
+    events.push(e);
+    if (e.type === 'progress' && e.samples.some((s) => s.step >= 5)) controller.abort();
+  }, controller.signal);
+  const report = await pending;
+  assert.equal(report.stoppedEarly, 'cancelled');
+  assert.ok(report.steps >= 6 && report.steps < 20, `stopped at ${report.steps} of 40`);
 });

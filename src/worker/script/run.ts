@@ -58,16 +58,19 @@ export async function runScript(options: RunOptions, backend: BackendReport, emi
     onStop: () => { if (inFlight === 0) settle({ kind: 'stopped' }); },
   });
   const models = new Set<tf.LayersModel>();
+  const inTraining = new Set<tf.LayersModel>();
   setTrainingSession({
     enter(model, call, args) {
       models.add(model);
       if (training.stopReason) return false;
       inFlight++;
+      inTraining.add(model);
       training.expectedSteps += stepsOf(call, args);
       return true;
     },
-    exit() {
+    exit(model) {
       inFlight--;
+      inTraining.delete(model);
       if (inFlight === 0 && training.stopReason) settle({ kind: 'stopped' });
     },
     wrap: (model, fn) => training.wrap(model, fn),
@@ -77,7 +80,11 @@ export async function runScript(options: RunOptions, backend: BackendReport, emi
     onError: (error) => settle({ kind: 'error', error }),
     onExit: (code) => settle({ kind: 'exit', code }),
   });
-  const onAbort = () => training.requestStop('cancelled');
+  const onAbort = () => {
+    // fit/fitDataset in flight end after their current batch.
+    for (const model of inTraining) (model as unknown as { stopTraining_: boolean }).stopTraining_ = true;
+    training.requestStop('cancelled');
+  };
   signal.addEventListener('abort', onAbort);
   const random = Math.random;
   Math.random = seededRandom(options.seed);
@@ -98,6 +105,7 @@ export async function runScript(options: RunOptions, backend: BackendReport, emi
     }
     const failure = training.failure ?? failureOf(result, sourceMap, file, base);
     if (failure) throw failure;
+    if (!training.started && signal.aborted) throw new UserCodeError('cancelled', `${base} was cancelled before it trained a model`, { file });
     if (!training.started) {
       throw new UserCodeError('no-training', `${base} ${result.kind === 'exit' ? `exited (code ${result.code})` : 'finished'} without training a tf.LayersModel: `
         + 'NormScope measures the models a script trains with model.fit(), model.fitDataset() or model.trainOnBatch().', { file, line: 1, column: 1 });

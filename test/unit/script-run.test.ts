@@ -176,3 +176,19 @@ test('cancel mid-fit: fit ends after its batch, the report says cancelled', asyn
   assert.equal(report.stoppedEarly, 'cancelled');
   assert.ok(report.steps >= 6 && report.steps < 20, `stopped at ${report.steps} of 40`);
 });
+
+test('in the forked worker: a custom loop with optimizer.minimize is measured, layers attributed through their variables', async (t) => {
+  const client = new WorkerClient({ workerPath: WORKER, runTimeoutMs: 60_000 });
+  t.after(() => client.dispose());
+  const file = script('custom-loop/train-loop.js');
+  const events: RunEvent[] = [];
+  const report = await client.run(runOptions(file, { steps: 12, script: { args: [] } }), (e) => events.push(e));
+  assert.equal(report.steps, 12);
+  assert.equal(report.batchSize, 64, 'batch size read from the first measured output');
+  assert.deepEqual(report.layers.map((l) => [l.name, l.source?.line]), [
+    ['q_hidden', lineOf(file, "name: 'q_hidden'")], ['q_norm', lineOf(file, "name: 'q_norm'")], ['q_values', lineOf(file, "name: 'q_values'")],
+  ]);
+  for (const layer of report.layers) assert.equal(layer.stats.gradNorm?.filter((v) => typeof v === 'number').length, 12, `${layer.name} has gradients at every step`);
+  assert.ok(mean(report.loss.slice(-3)) < mean(report.loss.slice(0, 3)), 'loss fell');
+  assert.equal((await client.ping()).numTensors, 0, 'no tensors left in the worker');
+});

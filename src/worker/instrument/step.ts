@@ -81,7 +81,7 @@ export function instrumentedStep(ctx: StepContext, batch: Batch): { loss: number
  * `minimize`), its value and the `StepSample.values` row. Script runs (../script) put it in place
  * of the optimizer's own `minimize` inside a model's train function.
  */
-export function measuredMinimize(ctx: Pick<StepContext, 'probes' | 'instrumenter' | 'meter'>, optimizer: tf.Optimizer, f: () => tf.Scalar, variables: tf.Variable[]): { loss: tf.Scalar; lossValue: number; values: number[] } {
+export function measuredMinimize(ctx: Pick<StepContext, 'probes' | 'instrumenter' | 'meter'>, optimizer: tf.Optimizer, f: () => tf.Scalar, variables: tf.Variable[], inspect?: (rec: StepRecording) => void): { loss: tf.Scalar; lossValue: number; values: number[] } {
   const meter = ctx.meter();
   let rec: StepRecording | null = null;
   let loss: tf.Scalar | null = null;
@@ -94,6 +94,7 @@ export function measuredMinimize(ctx: Pick<StepContext, 'probes' | 'instrumenter
     } finally {
       ctx.instrumenter.end();
     }
+    inspect?.(rec);
     // Weights and gradients before the update; a snapshot to measure the update against.
     const before = variables.map((v) => {
       const grad = grads[v.name];

@@ -2,7 +2,8 @@
  * The hooks on `tf.LayersModel.prototype` a script run needs: `fit`, `fitDataset` and
  * `trainOnBatch` are counted (a run is not over while one is in flight) and refused once training
  * was stopped (they return a promise that never settles, so the script goes no further); `makeTrainFunction`, which all three call to get their per-batch function, hands that
- * function to the active session to measure. A `Sequential` delegates all of them to its inner
+ * function to the active session to measure; `Optimizer.prototype.minimize`, called by a custom
+ * training loop (not from inside a train function), goes to the session too. A `Sequential` delegates all of them to its inner
  * `LayersModel`, so these hooks see every model. Installed once per process: a call from a script
  * that has already been ended must still be refused after its run is over.
  */
@@ -17,6 +18,8 @@ export interface TrainingSession {
   /** After it returned or threw. */
   exit(model: tf.LayersModel): void;
   wrap(model: tf.LayersModel, original: TrainFunction): TrainFunction;
+  /** `optimizer.minimize` called by the script itself (a custom training loop); `plain` is the original. */
+  minimize(optimizer: tf.Optimizer, f: () => tf.Scalar, returnCost: boolean, varList: tf.Variable[] | undefined, plain: (returnCost: boolean) => tf.Scalar | null): tf.Scalar | null;
 }
 
 let active: TrainingSession | null = null;
@@ -28,6 +31,7 @@ function parked(): Promise<never> {
   return new Promise<never>(() => { /* never settles */ });
 }
 let installed = false;
+let insideTrainFunction = false;
 
 export function setTrainingSession(session: TrainingSession | null): void {
   install();
@@ -61,9 +65,24 @@ function install(): void {
       }
     };
   }
+  const optimizerProto = tf.Optimizer.prototype as unknown as { minimize: (f: () => tf.Scalar, returnCost?: boolean, varList?: tf.Variable[]) => tf.Scalar | null };
+  const minimize = optimizerProto.minimize;
+  optimizerProto.minimize = function interceptedMinimize(this: tf.Optimizer, f, returnCost = false, varList) {
+    const plain = (cost: boolean) => minimize.call(this, f, cost, varList);
+    return active && !insideTrainFunction ? active.minimize(this, f, returnCost, varList, plain) : plain(returnCost);
+  };
   const makeTrainFunction = proto.makeTrainFunction;
   proto.makeTrainFunction = function interceptedMakeTrainFunction(this: tf.LayersModel) {
-    const fn = makeTrainFunction.call(this) as TrainFunction;
+    const made = makeTrainFunction.call(this) as TrainFunction;
+    // The model's own optimizer.minimize inside it is part of the batch, not a custom loop's step.
+    const fn: TrainFunction = (data) => {
+      insideTrainFunction = true;
+      try {
+        return made(data);
+      } finally {
+        insideTrainFunction = false;
+      }
+    };
     return active ? active.wrap(this, fn) : fn;
   };
 }

@@ -74,6 +74,7 @@ export async function runScript(options: RunOptions, backend: BackendReport, emi
       if (inFlight === 0 && training.stopReason) settle({ kind: 'stopped' });
     },
     wrap: (model, fn) => training.wrap(model, fn),
+    minimize: (optimizer, f, returnCost, varList, plain) => training.minimize(optimizer, f, returnCost, varList, plain),
   });
   onModelCreated((model) => { models.add(model); training.modelCreated(model); });
   const env = new ScriptEnvironment(file, options.script?.args ?? [], {

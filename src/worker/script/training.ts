@@ -3,7 +3,8 @@
  * at the first training step the leaf layers of all of them (nested models flattened, names made
  * unique across models) become the run's layer table. Each batch of fit/fitDataset/trainOnBatch runs
  * through the model's own train function (its data, loss, metrics, optimizer, batch size); on a
- * measured step the optimizer's `minimize` is swapped for `measuredMinimize` for that one call.
+ * measured step the optimizer's `minimize` is swapped for `measuredMinimize` for that one call. A custom
+ * loop's own `optimizer.minimize` is a step when its variables belong to listed layers.
  * After the step limit (or a non-finite loss, or a cancel) the model's `stopTraining_` is set, so
  * fit ends cleanly after the batch, and `onStop` tells the run.
  */
@@ -17,6 +18,7 @@ import { Instrumenter } from '../instrument/hooks';
 import { DeviceMeter, HostMeter, viewFor } from '../instrument/meters';
 import { describeLayerList, type LayerProbe } from '../instrument/probes';
 import { measuredMinimize, StepError } from '../instrument/step';
+import type { StepRecording } from '../instrument/hooks';
 import type { BundleSourceMap } from '../loader/sourceMap';
 import { ProgressBatcher } from '../progress';
 import { learningRateOf } from '../training/spec';
@@ -53,6 +55,12 @@ function leafLayers(model: tf.LayersModel, into: tf.layers.Layer[], seen: Set<tf
   }
 }
 
+/** Every trainable variable the engine knows, which is what `minimize` without a varList updates. */
+function trainableVariables(): tf.Variable[] {
+  const registered = (tf.engine() as unknown as { registeredVariables: Record<string, tf.Variable> }).registeredVariables;
+  return Object.values(registered).filter((v) => v.trainable);
+}
+
 export class ScriptTraining {
   readonly samples: StepSample[] = [];
   readonly loss: number[] = [];
@@ -70,6 +78,8 @@ export class ScriptTraining {
   private readonly models: tf.LayersModel[] = [];
   private probes: LayerProbe[] | null = null;
   private instrumenter: Instrumenter | null = null;
+  private measuredVariables = new Set<tf.Variable>();
+  private learningRate: number | undefined;
   /** What a measured step needs, made once at the start. */
   private measure: Parameters<typeof measuredMinimize>[0] | null = null;
   private progress: ProgressBatcher | null = null;
@@ -82,7 +92,7 @@ export class ScriptTraining {
     this.models.push(model);
   }
 
-  /** Stops training at the next batch boundary of whatever model trains (cancel). */
+  /** Stops training: the run ends once the training call in flight has returned (cancel). */
   requestStop(reason: string): void {
     this.stopReason ??= reason;
     this.options.onStop();
@@ -99,16 +109,15 @@ export class ScriptTraining {
         (model as ModelInternals).stopTraining_ = true;
         throw new ScriptStopped(this.stopReason);
       }
-      if (!this.probes) this.start(model, data);
+      if (!this.probes) this.start(model, data[0]?.shape[0] ?? 0);
       this.warnIfUnlisted(model);
       const step = this.loss.length;
-      const measured = this.options.measureStep ? this.options.measureStep(step) : step % this.options.samplingInterval === 0;
       const t0 = performance.now();
       let out: tf.Scalar[];
       let values: number[] | null = null;
       let lossValue: number;
       try {
-        if (measured) {
+        if (this.measured(step)) {
           const optimizer = (model as ModelInternals).optimizer_;
           const own = Object.prototype.hasOwnProperty.call(optimizer, 'minimize');
           const minimize = optimizer.minimize;
@@ -130,28 +139,72 @@ export class ScriptTraining {
           lossValue = out[0].dataSync()[0];
         }
       } catch (e) {
-        this.failure ??= this.stepFailure(e, step);
-        this.requestStop(`training step ${step} failed`);
-        throw e instanceof StepError ? e.cause : e;
+        throw this.failed(e, step);
       }
-      const stepMs = performance.now() - t0;
-      this.loss.push(lossValue);
-      if (values) {
-        this.instrumentedMs.push(stepMs);
-        const sample = { step, loss: lossValue, stepMs, values };
-        this.samples.push(sample);
-        this.progress!.add(sample);
-      } else {
-        this.plainMs.push(stepMs);
-      }
-      if (!Number.isFinite(lossValue)) this.stopReason ??= `non-finite loss at step ${step}`;
-      else if (this.options.steps !== null && this.loss.length >= this.options.steps) this.stopReason ??= `stopped after ${this.loss.length} steps (--steps)`;
-      if (this.stopReason) {
-        (model as ModelInternals).stopTraining_ = true;
-        this.options.onStop();
-      }
+      if (this.record(step, lossValue, values, performance.now() - t0)) (model as ModelInternals).stopTraining_ = true;
       return out;
     };
+  }
+
+  /**
+   * A custom training loop's `optimizer.minimize(f, returnCost, varList)`: a step when some of the variables
+   * belong to a listed model's layers (then those layers are measured), else left alone. After the stop
+   * it throws (a loop cannot be paused: minimize is synchronous).
+   */
+  minimize(optimizer: tf.Optimizer, f: () => tf.Scalar, returnCost: boolean, varList: tf.Variable[] | undefined, plain: (returnCost: boolean) => tf.Scalar | null): tf.Scalar | null {
+    const variables = varList ?? trainableVariables();
+    if (!this.probes && !this.layerVariables(this.models).some((v) => variables.includes(v))) return plain(returnCost);
+    if (this.stopReason) throw new ScriptStopped(this.stopReason);
+    if (!this.probes) this.start(null, 0);
+    if (!variables.some((v) => this.measuredVariables.has(v))) return plain(returnCost);
+    const step = this.loss.length;
+    const t0 = performance.now();
+    let loss: tf.Scalar;
+    let values: number[] | null = null;
+    let lossValue: number;
+    try {
+      if (this.measured(step)) {
+        ({ loss, lossValue, values } = measuredMinimize(this.measure!, optimizer, f, variables, this.batchSize ? undefined : (rec) => this.batchSizeFrom(rec)));
+      } else {
+        loss = plain(true)!;
+        lossValue = loss.dataSync()[0];
+      }
+    } catch (e) {
+      throw this.failed(e, step);
+    }
+    this.record(step, lossValue, values, performance.now() - t0);
+    if (returnCost) return loss;
+    loss.dispose();
+    return null;
+  }
+
+  private measured(step: number): boolean {
+    return this.options.measureStep ? this.options.measureStep(step) : step % this.options.samplingInterval === 0;
+  }
+
+  /** A failed step: kept as the run's error (the script sees tfjs's own error, returned). */
+  private failed(e: unknown, step: number): unknown {
+    this.failure ??= this.stepFailure(e, step);
+    this.requestStop(`training step ${step} failed`);
+    return e instanceof StepError ? e.cause : e;
+  }
+
+  /** Records a finished step; true when training must stop now (limit, non-finite loss). */
+  private record(step: number, lossValue: number, values: number[] | null, stepMs: number): boolean {
+    if (!this.progress) this.announce();
+    this.loss.push(lossValue);
+    if (values) {
+      this.instrumentedMs.push(stepMs);
+      const sample = { step, loss: lossValue, stepMs, values };
+      this.samples.push(sample);
+      this.progress!.add(sample);
+    } else {
+      this.plainMs.push(stepMs);
+    }
+    if (!Number.isFinite(lossValue)) this.stopReason ??= `non-finite loss at step ${step}`;
+    else if (this.options.steps !== null && this.loss.length >= this.options.steps) this.stopReason ??= `stopped after ${this.loss.length} steps (--steps)`;
+    if (this.stopReason) this.options.onStop();
+    return this.stopReason !== null;
   }
 
   /** Sends what is pending and the final findings. */
@@ -170,10 +223,10 @@ export class ScriptTraining {
   }
 
   /** The layer table: every listed model's leaf layers (and the first trained model's, if it was not listed). */
-  private start(model: tf.LayersModel, data: tf.Tensor[]): void {
+  private start(model: tf.LayersModel | null, batchSize: number): void {
     const layers: tf.layers.Layer[] = [];
     const seen = new Set<tf.layers.Layer>();
-    const models = this.models.includes(model) ? this.models : [...this.models, model];
+    const models = !model || this.models.includes(model) ? this.models : [...this.models, model];
     for (const m of models) {
       const before = layers.length;
       leafLayers(m, layers, seen);
@@ -187,15 +240,41 @@ export class ScriptTraining {
     this.instrumenter = new Instrumenter(this.probes);
     const view = viewFor(this.options.backendName);
     this.measure = { probes: this.probes, instrumenter: this.instrumenter, meter: view ? () => new HostMeter(view) : () => new DeviceMeter() };
+    this.measuredVariables = new Set(this.probes.flatMap((p) => p.variables));
     this.layers = this.probes.map((p) => p.info);
-    this.batchSize = data[0]?.shape[0] ?? 0;
+    this.batchSize = batchSize;
+    this.learningRate = model ? learningRateOf((model as ModelInternals).optimizer_) : undefined;
+  }
+
+  /** The layers event, once the first step told the batch size. */
+  private announce(): void {
     const { runId, file, emit } = this.options;
     emit({ type: 'layers', runId, file, layers: this.layers, statNames: STAT_NAMES, steps: this.options.steps ?? this.expectedSteps, batchSize: this.batchSize, syntheticData: false });
-    const flagsInput = { layers: this.layers, statNames: STAT_NAMES, batchSize: this.batchSize, learningRate: learningRateOf((model as ModelInternals).optimizer_) };
+    const flagsInput = { layers: this.layers, statNames: STAT_NAMES, batchSize: this.batchSize, learningRate: this.learningRate };
     this.progress = new ProgressBatcher((samples) => emit({ type: 'progress', runId, samples }), () => {
       this.flags = findingsFor({ ...flagsInput, samples: this.samples, loss: this.loss }, this.options.thresholds);
       emit({ type: 'flags', runId, flags: this.flags });
     });
+  }
+
+  /** A custom loop's batch size: the leading dimension of the first measured output. */
+  private batchSizeFrom(rec: StepRecording): void {
+    for (const [index, record] of rec.layers) {
+      const shape = this.layers[index].outputShape;
+      if (!shape.length || Array.isArray(shape[0])) continue;
+      const perSample = (shape as (number | null)[]).slice(1).reduce<number>((a, d) => a * (d ?? NaN), 1);
+      if (Number.isFinite(perSample) && perSample > 0) {
+        this.batchSize = Math.round(record.size / perSample);
+        return;
+      }
+    }
+  }
+
+  private layerVariables(models: tf.LayersModel[]): tf.Variable[] {
+    const layers: tf.layers.Layer[] = [];
+    const seen = new Set<tf.layers.Layer>();
+    for (const m of models) leafLayers(m, layers, seen);
+    return layers.flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable));
   }
 
   /** A model built after training began is trained but its layers are not in the table: say so once. */

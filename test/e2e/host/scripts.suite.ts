@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { RunReport } from '../../../src/protocol/run';
-import { activateNormScope, openFixture, positionOf, waitFor, workspaceFile } from './helpers';
+import { activateNormScope, hoverText, openFixture, positionOf, waitFor, workspaceFile } from './helpers';
 
 const codeOf = (d: vscode.Diagnostic) => (typeof d.code === 'object' ? d.code.value : d.code);
 
@@ -36,5 +36,10 @@ suite('training scripts', () => {
       .find((d) => d.source === 'NormScope' && codeOf(d) === 'dead'));
     assert.equal(diag.range.start.line, collapsedLine);
     assert.equal(api.results.get(script.fsPath)?.status, 'done');
+    // The hover on the model file's layer line shows the script run's numbers.
+    const pos = new vscode.Position(collapsedLine, models.document.lineAt(collapsedLine).text.indexOf('dense') + 2);
+    const text = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', models.document.uri, pos));
+    assert.match(text, /collapsed/);
+    assert.match(text, /\| dead \| 1 \|/);
   });
 });

@@ -17,7 +17,9 @@ const ARGS_KEY = 'normscope.scriptArgs';
 export class ScriptLensProvider implements vscode.CodeLensProvider {
   private readonly cache = new Map<string, { version: number; calls: TrainingCall[] }>();
 
-  constructor(private readonly ctx: NormScopeContext) {}
+  constructor(private readonly ctx: NormScopeContext) {
+    ctx.own(vscode.workspace.onDidCloseTextDocument((doc) => this.cache.delete(doc.uri.toString())));
+  }
 
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
     const key = doc.uri.toString();

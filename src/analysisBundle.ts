@@ -12,3 +12,4 @@ export * from './analysis/builderFunctions';
 export * from './analysis/callSites';
 export * from './analysis/specArgs';
 export { FACTORY_NAMES } from './analysis/modelDefinitions';
+export * from './analysis/trainingCalls';

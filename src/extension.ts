@@ -17,6 +17,7 @@ import { RunResults } from './editor/runResults';
 import { registerRefactorCommands } from './editor/refactorCommands';
 import { RunManager } from './editor/runs';
 import { registerWalkthroughCommands } from './editor/walkthrough';
+import { registerScriptRuns, ScriptLensProvider } from './editor/scriptRuns';
 import { HealthPanel } from './panel/healthPanel';
 
 /** Set by the first line of dist/extension.js (esbuild.mjs banner): when the bundle started loading. */
@@ -67,6 +68,8 @@ export function activate(extension: vscode.ExtensionContext): NormScopeApi {
   registerCommands(ctx, runs, panel, results, index);
   registerRefactorCommands(ctx, index, runs, panel);
   registerWalkthroughCommands(ctx);
+  ctx.own(vscode.languages.registerCodeLensProvider(MODEL_SELECTOR, new ScriptLensProvider(ctx)));
+  registerScriptRuns(ctx, runs, panel);
   const timing = { loadMs: typeof __normscopeLoadStart === 'number' ? started - __normscopeLoadStart : null, activateMs: performance.now() - started };
   ctx.log.info(`activated in ${timing.activateMs.toFixed(1)} ms (bundle load to activate: ${timing.loadMs?.toFixed(1) ?? '?'} ms)`);
   return { results, runs, diagnostics, timing };

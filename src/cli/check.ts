@@ -103,6 +103,14 @@ export async function checkCommand(argv: string[], workerPath: string, io: Check
     io.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  return printRun(args, workerPath, io, 'check');
+}
+
+/**
+ * Runs in a forked worker and prints the report (or the error): shared by `check` and `run`.
+ * Exit code as for `check`.
+ */
+export async function printRun(args: { options: RunOptions; json: boolean; failOn: Set<FindingKind> }, workerPath: string, io: CheckIO, command: string): Promise<number> {
   const { options, json, failOn } = args;
   if (options.args === undefined && !options.file.toLowerCase().endsWith('.json')) {
     const choice = callSiteArguments(options.file, options.model);
@@ -139,7 +147,7 @@ export async function checkCommand(argv: string[], workerPath: string, io: Check
   } catch (e) {
     if (tty) io.stdout.write('\r\x1b[K');
     const error = runErrorOf(e);
-    io.stderr.write(`normscope check: ${error.message}\n`);
+    io.stderr.write(`normscope ${command}: ${error.message}\n`);
     return 2;
   } finally {
     process.off('SIGINT', onSigint);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { checkCommand } from './check';
 import { compareCommand } from './compare';
 import { lintCommand } from './lint';
+import { runCommand } from './run';
 import { swapCommand } from './swap';
 
 const USAGE = `Usage: normscope <command> [options]
@@ -16,6 +17,9 @@ Commands:
                           [--seed S] [--sampling-interval K] [--threshold name=value]...
                           [--model <functionName>] [--args '<JSON array>']
                           [--json] [--fail-on kind,...]
+  run <script> [-- args]  run your own training script; measure every model it trains
+                          (fit, fitDataset, trainOnBatch) on its real data
+                          [--steps N|all] [--backend ...] [--seed S] [--json] [--fail-on kind,...]
   lint <file>             static checks only (no training) [--json]
   swap <file>:<line>      swap the normalization on that line
                           --to batchNorm|layerNorm|groupNorm|rmsNorm|instanceNorm [--write]
@@ -30,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
   const workerPath = join(__dirname, 'worker.js');
   switch (command) {
     case 'check': return checkCommand(rest, workerPath);
+    case 'run': return runCommand(rest, workerPath);
     case 'lint': return lintCommand(rest);
     case 'swap': return swapCommand(rest);
     case 'compare': return compareCommand(rest, workerPath);

@@ -16,6 +16,8 @@ export class FindingDiagnostics implements vscode.Disposable {
   private readonly collection = vscode.languages.createDiagnosticCollection('normscope');
   private readonly staticFindings = new Map<string, Finding[]>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Run file → the other files its findings were last shown in. */
+  private readonly touched = new Map<string, string[]>();
   private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(
@@ -31,7 +33,12 @@ export class FindingDiagnostics implements vscode.Disposable {
       vscode.workspace.onDidCloseTextDocument((d) => { this.staticFindings.delete(d.uri.fsPath); this.collection.delete(d.uri); }),
     );
     for (const d of vscode.workspace.textDocuments) this.lintSoon(d, 0);
-    const off = results.onDidChange((file) => this.refresh(file));
+    const off = results.onDidChange((file) => {
+      // A script's findings sit in the files its models were built in: refresh those too (and the ones it had before).
+      const touched = new Set([file, ...(this.touched.get(file) ?? []), ...this.sourceFiles(file)]);
+      this.touched.set(file, this.sourceFiles(file));
+      for (const f of touched) this.refresh(f);
+    });
     this.subscriptions.push({ dispose: off });
   }
 
@@ -52,9 +59,15 @@ export class FindingDiagnostics implements vscode.Disposable {
     }, delay));
   }
 
-  /** Findings of a file: static ones plus the latest run's. */
+  /** Findings of a file: static ones, the latest run's, and those other runs (training scripts) placed in it. */
   findings(file: string): Finding[] {
-    return [...(this.staticFindings.get(file) ?? []), ...(this.results.get(file)?.flags ?? [])];
+    const elsewhere = this.results.all().filter((r) => r.file !== file).flatMap((r) => r.flags.filter((f) => f.source?.file === file));
+    return [...(this.staticFindings.get(file) ?? []), ...(this.results.get(file)?.flags ?? []), ...elsewhere];
+  }
+
+  /** Files other than the run's own that its findings point at. */
+  private sourceFiles(file: string): string[] {
+    return [...new Set((this.results.get(file)?.flags ?? []).map((f) => f.source?.file).filter((f): f is string => !!f && f !== file))];
   }
 
   /**

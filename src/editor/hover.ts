@@ -14,7 +14,7 @@ export class LayerHoverProvider implements vscode.HoverProvider {
     const call = analysis().layerCallAt(parsed.calls, doc.offsetAt(position));
     if (!call) return undefined;
     const file = doc.uri.fsPath;
-    const run = this.results.get(file);
+    const run = this.results.runAtLine(file, call.line);
     const instances = this.results.layersAtLine(file, call.line);
     const names = new Set(instances.map((s) => s.layer.name));
     const findings = (run?.flags ?? []).filter((f) => (f.layer !== null && names.has(f.layer)) || (f.step === null && f.source?.line === call.line));

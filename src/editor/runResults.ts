@@ -89,9 +89,20 @@ export class RunResults {
 
   /** Latest stats of every layer created at `line` of `file` (a loop creates several). */
   layersAtLine(file: string, line: number): LayerSnapshot[] {
-    const run = this.runs.get(file);
+    const run = this.runAtLine(file, line);
     if (!run) return [];
     return run.layers.filter((l) => l.source?.file === file && l.source.line === line).map((l) => snapshot(run, l));
+  }
+
+  /**
+   * The run that measured layers created at `line` of `file`: the file's own run, else the latest run of
+   * another file (a training script) whose layers were built there.
+   */
+  runAtLine(file: string, line: number): FileRun | undefined {
+    const at = (run: FileRun) => run.layers.some((l) => l.source?.file === file && l.source.line === line);
+    const own = this.runs.get(file);
+    if (own && at(own)) return own;
+    return [...this.runs.values()].reverse().find((run) => run.file !== file && at(run)) ?? own;
   }
 
   snapshot(file: string, layerIndex: number): LayerSnapshot | undefined {

@@ -86,8 +86,12 @@ export class RunManager implements vscode.Disposable {
     });
   }
 
-  /** Run `file` (absolute path). Resolves with the report, or undefined when it failed or was refused. */
-  async check(file: string, choice: Pick<RunOptions, 'model' | 'args'> = {}): Promise<RunReport | undefined> {
+  /**
+   * Run `file` (absolute path): a model file (optionally one builder function with its arguments), or with
+   * `script` a training script run with those arguments. Resolves with the report, or undefined when it failed
+   * or was refused.
+   */
+  async check(file: string, choice: Pick<RunOptions, 'model' | 'args' | 'script'> = {}): Promise<RunReport | undefined> {
     if (!(await this.requireTrust(file))) return undefined;
     this.active.get(file)?.abort();
     const s = this.ctx.settings;

@@ -129,6 +129,11 @@ export interface RunOptions {
   args?: unknown[];
   /** What-if run: replace the normalization layer(s) created at this 1-based line of `file` with `to`. */
   normSwap?: { line: number; to: NormKind };
+  /**
+   * `file` is a training script (`normscope run`): run it with these command-line arguments and measure
+   * the models it trains with fit/fitDataset/trainOnBatch, for `steps` steps or, with `untilDone`, until it ends.
+   */
+  script?: { args: string[]; untilDone?: boolean };
 }
 
 /** Which backend ran, and why the ones tried before it did not. */

@@ -28,6 +28,7 @@ import { buildReport } from './report';
 import { withSeededRandom } from './training/seed';
 import { batchSource, ensureCompiled, learningRateOf, trainableOf, validateSpec, type BatchSource } from './training/spec';
 import { ProgressBatcher } from './progress';
+import { runScript } from './script/run';
 
 /** Default batch size for synthesized data when neither the options nor the spec give one. */
 export const DEFAULT_BATCH_SIZE = 32;
@@ -68,6 +69,17 @@ function releaseRun(variablesBefore: Set<string>): void {
   }
 }
 
+/** Runs `body` in a tensor scope; afterwards everything it made (tensors, variables) is released. */
+async function inRunScope<T>(body: () => Promise<T>): Promise<T> {
+  const variablesBefore = new Set(Object.keys((tf.engine() as unknown as { registeredVariables: object }).registeredVariables));
+  tf.engine().startScope();
+  try {
+    return await body();
+  } finally {
+    releaseRun(variablesBefore);
+  }
+}
+
 /** A step failure as a user error pointing at the layer that failed, or at the user's frame. */
 function stepFailure(e: StepError, probes: LayerProbe[], loaded: LoadedModel, file: string, step: number): UserCodeError {
   const layer = e.layerIndex !== null ? probes[e.layerIndex]?.info : undefined;
@@ -97,7 +109,9 @@ export async function runTraining(options: RunOptions, emit: (e: RunEvent) => vo
     // NormScope's own norm layers must be known before a model.json (or a what-if swap) names them.
     registerNormLayers(tf);
     emit({ type: 'backend', runId, backend });
-    const report = await trainModel(options, backend, emit, signal, runId, started);
+    const report = options.script
+      ? await inRunScope(() => runScript(options, backend, emit, signal, runId, started))
+      : await trainModel(options, backend, emit, signal, runId, started);
     emit({ type: 'done', runId, report });
     return report;
   } catch (e) {

@@ -8,7 +8,8 @@ import type { BundleSourceMap } from './loader/sourceMap';
 export type UserErrorCode =
   | 'syntax' | 'no-model' | 'factory-threw' | 'module-threw' | 'shape' | 'unsupported-layer'
   | 'bad-spec' | 'bad-file' | 'bad-options' | 'backend' | 'training-failed'
-  | 'missing-args' | 'missing-package' | 'browser-only' | 'ambiguous-model';
+  | 'missing-args' | 'missing-package' | 'browser-only' | 'ambiguous-model'
+  | 'script-threw' | 'script-exit' | 'no-training' | 'cancelled';
 
 export class UserCodeError extends Error {
   constructor(readonly code: UserErrorCode, message: string, readonly location: Partial<SourceLocation> | null, readonly causeStack?: string) {

@@ -97,3 +97,15 @@ test('settings are typed and clamped', () => {
   assert.equal(s.backend, 'auto');
   assert.equal(s.seed, 3);
 });
+
+test('a training script\'s run answers for the lines of the model file its layers were built in', () => {
+  const results = new RunResults();
+  startedRun(results, 'script-run', '/train.js');
+  results.apply({ type: 'progress', runId: 'script-run', samples: [{ step: 0, loss: 1, stepMs: 2, values: row((l) => l + 1) }] });
+  assert.equal(results.runAtLine('/a.js', 8)?.runId, 'script-run');
+  assert.deepEqual(results.layersAtLine('/a.js', 8).map((s) => [s.layer.name, s.latest.mean]), [['bn', 3]]);
+  assert.equal(results.runAtLine('/a.js', 99), undefined, 'no layer was built on that line');
+  // A run of the model file itself wins for its own lines.
+  startedRun(results, 'own-run', '/a.js');
+  assert.equal(results.runAtLine('/a.js', 8)?.runId, 'own-run');
+});

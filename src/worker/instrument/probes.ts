@@ -49,7 +49,11 @@ function weightNamed(layer: tf.layers.Layer, name: string): LayerVariable | null
 
 /** Every layer of the model except InputLayers (which compute nothing), in `model.layers` order. */
 export function describeLayers(model: tf.LayersModel, sourceOf: (layer: tf.layers.Layer) => SourceLocation | null): LayerProbe[] {
-  const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
+  return describeLayerList(model.layers.filter((l) => l.getClassName() !== 'InputLayer'), sourceOf);
+}
+
+/** Probes for the given layers, indexed in order; `nameOf` names them in the report (default: the layer's name). */
+export function describeLayerList(layers: tf.layers.Layer[], sourceOf: (layer: tf.layers.Layer) => SourceLocation | null, nameOf = (layer: tf.layers.Layer) => layer.name): LayerProbe[] {
   return layers.map((layer, index) => {
     const className = layer.getClassName();
     const activation = activationName(layer);
@@ -60,7 +64,7 @@ export function describeLayers(model: tf.LayersModel, sourceOf: (layer: tf.layer
     return {
       info: {
         index,
-        name: layer.name,
+        name: nameOf(layer),
         className,
         outputShape: outputShapeOf(layer),
         paramCount: layer.countParams(),

@@ -70,6 +70,18 @@ export function plainStep(ctx: StepContext, batch: Batch): number {
 
 /** A measured step; returns the loss and the `StepSample.values` row. */
 export function instrumentedStep(ctx: StepContext, batch: Batch): { loss: number; values: number[] } {
+  const { loss, lossValue, values } = measuredMinimize(ctx, ctx.trainable.optimizer, () => totalLoss(ctx, batch), ctx.variables);
+  loss.dispose();
+  return { loss: lossValue, values };
+}
+
+/**
+ * `optimizer.minimize(f, true, variables)` measuring every layer (the forward and backward pass of
+ * `f`, the weights around the update). Returns the loss tensor (the caller owns it, as with
+ * `minimize`), its value and the `StepSample.values` row. Script runs (../script) put it in place
+ * of the optimizer's own `minimize` inside a model's train function.
+ */
+export function measuredMinimize(ctx: Pick<StepContext, 'probes' | 'instrumenter' | 'meter'>, optimizer: tf.Optimizer, f: () => tf.Scalar, variables: tf.Variable[], inspect?: (rec: StepRecording) => void): { loss: tf.Scalar; lossValue: number; values: number[] } {
   const meter = ctx.meter();
   let rec: StepRecording | null = null;
   let loss: tf.Scalar | null = null;
@@ -78,31 +90,34 @@ export function instrumentedStep(ctx: StepContext, batch: Batch): { loss: number
   try {
     rec = ctx.instrumenter.begin(meter);
     try {
-      ({ value: loss, grads } = ctx.trainable.optimizer.computeGradients(() => totalLoss(ctx, batch), ctx.variables));
+      ({ value: loss, grads } = optimizer.computeGradients(f, variables));
     } finally {
       ctx.instrumenter.end();
     }
+    inspect?.(rec);
     // Weights and gradients before the update; a snapshot to measure the update against.
-    const before = ctx.variables.map((v) => {
+    const before = variables.map((v) => {
       const grad = grads[v.name];
       return { weightSquared: meter.squaredNorm(v), gradSquared: grad ? meter.squaredNorm(grad) : undefined, snapshot: meter.snapshot(v) };
     });
-    ctx.trainable.optimizer.applyGradients(grads);
-    const weights = new Map<tf.Variable, WeightMeasures>(ctx.variables.map((v, i) => [v, {
+    optimizer.applyGradients(grads);
+    const weights = new Map<tf.Variable, WeightMeasures>(variables.map((v, i) => [v, {
       weightSquared: before[i].weightSquared,
       gradSquared: before[i].gradSquared,
       updateSquared: meter.squaredDistance(v, before[i].snapshot),
     }]));
-    const result = collectStep(ctx.probes, rec, weights, loss);
+    const { loss: lossValue, values } = collectStep(ctx.probes, rec, weights, loss);
     finished = true;
-    return result;
+    return { loss, lossValue, values };
   } catch (e) {
     discardFailedTape();
     throw new StepError(e, rec?.forwardLayer ?? rec?.backwardLayer ?? null);
   } finally {
-    if (!finished) meter.discard();
+    if (!finished) {
+      meter.discard();
+      loss?.dispose();
+    }
     rec?.dispose();
     tf.dispose(Object.values(grads));
-    loss?.dispose();
   }
 }

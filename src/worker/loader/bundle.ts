@@ -80,17 +80,32 @@ async function compile(file: string, expose: readonly string[]): Promise<{ code:
   return { code, map, bundleFile };
 }
 
+/** How a module is loaded: functions to expose (model builders), and for a training script (../script) how it runs. */
+export interface LoadOptions {
+  /** Top-level functions of the entry file to expose even when it does not export them (./exposeFunctions). */
+  expose?: readonly string[];
+  /** Extra names the module's code sees in place of the globals (e.g. tracked timers). */
+  scope?: Record<string, unknown>;
+  /** Run it as the main module (`require.main === module`), as `node script.js` would. */
+  asMain?: boolean;
+  /** Called once the source map exists, before the module runs. */
+  onCompiled?: (sourceMap: BundleSourceMap) => void;
+}
+
 /** Bundles and evaluates the module; errors thrown while it loads carry the user's line. */
-export async function loadUserModule(file: string, expose: readonly string[] = []): Promise<LoadedModule> {
-  const { code, map, bundleFile } = await compile(file, expose);
+export async function loadUserModule(file: string, options: LoadOptions = {}): Promise<LoadedModule> {
+  const { code, map, bundleFile } = await compile(file, options.expose ?? []);
   const sourceMap = new BundleSourceMap(bundleFile, map, isUserFile);
+  options.onCompiled?.(sourceMap);
   installTfGlobal();
   const module = { exports: {} as Record<string, unknown> };
   const userRequire = createRequire(file);
+  if (options.asMain) userRequire.main = module as NodeJS.Module;
+  const names = Object.keys(options.scope ?? {});
   try {
-    const run = vm.compileFunction(code, ['exports', 'require', 'module', '__filename', '__dirname'], { filename: bundleFile });
+    const run = vm.compileFunction(code, ['exports', 'require', 'module', '__filename', '__dirname', ...names], { filename: bundleFile });
     takeExposedFunctions();
-    run(module.exports, userRequire, module, file, path.dirname(file));
+    run(module.exports, userRequire, module, file, path.dirname(file), ...names.map((n) => options.scope![n]));
   } catch (e) {
     throw explainUserError(e, 'module-threw', `${path.basename(file)} threw while loading`, sourceMap, file);
   }

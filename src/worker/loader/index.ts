@@ -60,7 +60,7 @@ export async function loadModel(file: string, choice: ModelChoice = {}): Promise
     return { model, spec: undefined, sourceOf: () => null, sourceMap: null };
   }
   const builders = staticBuilders(file);
-  const { exports, sourceMap, functions } = await loadUserModule(file, bindingsToExpose(builders, choice.model));
+  const { exports, sourceMap, functions } = await loadUserModule(file, { expose: bindingsToExpose(builders, choice.model) });
   const spec = exports.normscope ?? (exports.default as Record<string, unknown> | undefined)?.normscope;
   const base = path.basename(file);
   const call = async (name: string, found: { fn: (...a: unknown[]) => unknown; owner: unknown }) => {

@@ -58,12 +58,30 @@ function wrapLayers(): LayersNamespace {
   return wrapped as unknown as LayersNamespace;
 }
 
+/** Called with every model the user's code builds (tf.sequential / tf.model); a script run lists them (../script). */
+let modelListener: ((model: tf.LayersModel) => void) | null = null;
+
+export function onModelCreated(listener: ((model: tf.LayersModel) => void) | null): void {
+  modelListener = listener;
+}
+
+function recordingModelFactory<A extends unknown[]>(factory: (...args: A) => tf.LayersModel): (...args: A) => tf.LayersModel {
+  return (...args: A) => {
+    const model = factory(...args);
+    modelListener?.(model);
+    return model;
+  };
+}
+
 let shim: typeof tf | undefined;
 
 /** The object installed as `globalThis[TF_GLOBAL]`; built once per process. */
 export function tfForUserCode(): typeof tf {
   if (!shim) {
-    shim = { ...tf, layers: wrapLayers(), default: undefined } as unknown as typeof tf;
+    shim = {
+      ...tf, layers: wrapLayers(), default: undefined,
+      sequential: recordingModelFactory(tf.sequential), model: recordingModelFactory(tf.model),
+    } as unknown as typeof tf;
     (shim as unknown as { default: unknown }).default = shim;
   }
   return shim;

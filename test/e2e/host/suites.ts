@@ -3,3 +3,4 @@ import './activation.suite';
 import './runs.suite';
 import './refactor.suite';
 import './walkthrough.suite';
+import './scripts.suite';

@@ -1,0 +1,53 @@
+/**
+ * `normscope run <script> [--steps N|all] [check flags] [--json] [-- script args]`: runs the user's own
+ * training script in the worker and measures every model it trains with fit/fitDataset/trainOnBatch
+ * on the script's data (src/worker/script). Everything after `--` goes to the script's process.argv.
+ * Output and exit codes as for `check`.
+ */
+import { UsageError } from './args';
+import { parseCheckArgs, printRun, type CheckIO } from './check';
+
+const USAGE = 'Usage: normscope run <script> [--steps N|all] [--backend auto|tensorflow|wasm|cpu] [--seed S] '
+  + '[--sampling-interval K] [--threshold name=value]... [--json] [--fail-on kind,...] [-- script args...]';
+
+/** The run from the command line; throws UsageError. */
+export function parseRunArgs(argv: string[]): ReturnType<typeof parseCheckArgs> {
+  const dashes = argv.indexOf('--');
+  const ours = dashes < 0 ? argv : argv.slice(0, dashes);
+  const scriptArgs = dashes < 0 ? [] : argv.slice(dashes + 1);
+  // `--steps all` (or --steps=all): train until the script ends; everything else is check's syntax.
+  let untilDone = false;
+  const flags: string[] = [];
+  for (let i = 0; i < ours.length; i++) {
+    if (ours[i] === '--steps=all' || (ours[i] === '--steps' && ours[i + 1] === 'all')) {
+      untilDone = true;
+      if (ours[i] === '--steps') i++;
+    } else {
+      flags.push(ours[i]);
+    }
+  }
+  if (flags.includes('--batch-size') || flags.some((f) => f.startsWith('--batch-size='))) {
+    throw new UsageError('--batch-size does not apply to a script: it trains with its own batch size');
+  }
+  const parsed = parseCheckArgs(flags);
+  if (parsed === 'help') return parsed;
+  parsed.options.script = { args: scriptArgs, ...(untilDone ? { untilDone } : {}) };
+  delete parsed.options.measureOverhead;
+  return parsed;
+}
+
+export async function runCommand(argv: string[], workerPath: string, io: CheckIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  let args;
+  try {
+    args = parseRunArgs(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    io.stderr.write(`normscope run: ${e.message.replace('<file>', '<script>')}\n${USAGE}\n`);
+    return 2;
+  }
+  if (args === 'help') {
+    io.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  return printRun(args, workerPath, io, 'run');
+}

@@ -1,0 +1,122 @@
+/**
+ * What a training script sees while it runs in the worker, and how it is ended: `process.argv` is
+ * [node, script, ...args], the working directory is the script's folder, `process.exit` ends the
+ * script instead of the worker, its timers are tracked (so ending it clears them) and errors it
+ * does not catch (a rejected `main()`, a throw in a timer) are reported instead of lost.
+ * `end()` is the one place that ends a script; it puts everything back.
+ */
+import * as path from 'node:path';
+
+/** Thrown into the script where it would go on training after NormScope stopped it. */
+export class ScriptStopped extends Error {
+  constructor(reason: string) {
+    super(`NormScope stopped the script: ${reason}`);
+    this.name = 'NormScopeStopped';
+  }
+}
+
+/** Thrown by the script's `process.exit(code)`: unwinds its code without ending the worker. */
+export class ScriptExit extends Error {
+  constructor(readonly code: number) {
+    super(`process.exit(${code})`);
+    this.name = 'NormScopeScriptExit';
+  }
+}
+
+export interface ScriptHandlers {
+  /** An error the script did not catch (sentinels excluded). */
+  onError(error: unknown): void;
+  onExit(code: number): void;
+}
+
+type Timer = NodeJS.Timeout | NodeJS.Immediate;
+
+function counts(names: string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const name of names) out.set(name, (out.get(name) ?? 0) + 1);
+  return out;
+}
+
+export class ScriptEnvironment {
+  /** Globals the bundled script receives in place of Node's (see ../loader/bundle `scope`). */
+  readonly scope: Record<string, unknown>;
+  private readonly timers = new Set<Timer>();
+  private readonly baseline: Map<string, number>;
+  private readonly saved: { argv: string[]; cwd: string; exit: typeof process.exit; exitCode: typeof process.exitCode };
+  private readonly listener: (error: unknown) => void;
+  private ended = false;
+
+  constructor(file: string, args: string[], private readonly handlers: ScriptHandlers) {
+    this.saved = { argv: process.argv, cwd: process.cwd(), exit: process.exit, exitCode: process.exitCode };
+    // stdout and stderr open their pipes on first use: open them now so a console.log is not counted as the script's.
+    void process.stdout;
+    void process.stderr;
+    this.baseline = counts(process.getActiveResourcesInfo());
+    this.listener = (error) => {
+      if (this.ended || error instanceof ScriptStopped || error instanceof ScriptExit) return;
+      handlers.onError(error);
+    };
+    process.on('unhandledRejection', this.listener);
+    process.on('uncaughtException', this.listener);
+    process.argv = [process.execPath, file, ...args];
+    process.chdir(path.dirname(file));
+    process.exit = ((code?: number | string | null) => {
+      const exitCode = Number(code ?? process.exitCode ?? 0) || 0;
+      handlers.onExit(exitCode);
+      throw new ScriptExit(exitCode);
+    }) as typeof process.exit;
+    this.scope = this.timerScope();
+  }
+
+  /** Tracked versions of the timer functions: a pending timer of an ended script never fires. */
+  private timerScope(): Record<string, unknown> {
+    const track = <A extends unknown[]>(start: (fn: (...a: A) => void, ...rest: never[]) => Timer, once: boolean) =>
+      (fn: (...a: A) => void, ...rest: never[]) => {
+        const timer: Timer = start((...a: A) => {
+          if (once) this.timers.delete(timer);
+          fn(...a);
+        }, ...rest);
+        this.timers.add(timer);
+        return timer;
+      };
+    const untrack = (clear: (t: never) => void) => (timer: never) => {
+      this.timers.delete(timer);
+      clear(timer);
+    };
+    return {
+      setTimeout: track(setTimeout as never, true), setInterval: track(setInterval as never, false), setImmediate: track(setImmediate as never, true),
+      clearTimeout: untrack(clearTimeout as never), clearInterval: untrack(clearInterval as never), clearImmediate: untrack(clearImmediate as never),
+    };
+  }
+
+  /**
+   * True while the script may still do something: a timer, an open file or socket beyond what the
+   * process had before it started (`ownTimers`: the caller's own pending timers, not counted).
+   * Pending promises need one of those to settle, so without any the script has finished.
+   */
+  busy(ownTimers = 0): boolean {
+    const now = counts(process.getActiveResourcesInfo());
+    let extra = -ownTimers;
+    for (const [name, n] of now) extra += Math.max(0, n - (this.baseline.get(name) ?? 0));
+    return extra > 0;
+  }
+
+  /** Ends the script: clears its timers and puts argv, cwd and process.exit back. Idempotent. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    for (const timer of this.timers) {
+      clearTimeout(timer as NodeJS.Timeout);
+      clearImmediate(timer as NodeJS.Immediate);
+    }
+    this.timers.clear();
+    process.argv = this.saved.argv;
+    process.exit = this.saved.exit;
+    process.exitCode = this.saved.exitCode;
+    try {
+      process.chdir(this.saved.cwd);
+    } catch { /* the old folder is gone; stay where we are */ }
+    process.off('unhandledRejection', this.listener);
+    process.off('uncaughtException', this.listener);
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * `normscope run <script>`: the user's own training script runs in this process (bundled like a
+ * model file, tfjs aliased to ours) with its arguments, and every model it trains is measured on
+ * the script's real data (./training). The run ends when the script has finished (nothing left
+ * to wait for), or when training was stopped (step limit, non-finite loss, cancel) and the training
+ * call in flight has returned; then the script is ended (./environment `end`, later training calls
+ * refused by ./intercept) and the report is built from what was measured.
+ */
+import * as path from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
+import type { BackendReport, RunEvent, RunOptions, RunReport } from '../../protocol';
+import { UserCodeError } from '../errors';
+import { checkThresholds } from '../flags';
+import { loadUserModule } from '../loader/bundle';
+import type { BundleSourceMap } from '../loader/sourceMap';
+import { creationStackOf, onModelCreated } from '../loader/tfShim';
+import { buildReport } from '../report';
+import { seededRandom } from '../training/seed';
+import { ScriptEnvironment } from './environment';
+import { endModels, setTrainingSession, type TrainingCall } from './intercept';
+import { ScriptTraining } from './training';
+
+/** How often the run looks whether the script has finished. */
+const IDLE_POLL_MS = 20;
+/** After training stopped: how long the script may go on (evaluate, save, print) before it is ended. */
+export const STOP_GRACE_MS = 2000;
+/** After a cancel: how long a training call in flight may take to reach its batch boundary. */
+const CANCEL_GRACE_MS = 400;
+
+type Outcome = { kind: 'finished' } | { kind: 'exit'; code: number } | { kind: 'error'; error: unknown } | { kind: 'stopped' };
+
+/** Steps a fit call will take, from its arguments (for the progress total of `--steps all`). */
+function stepsOf(call: TrainingCall, args: unknown[]): number {
+  if (call === 'trainOnBatch') return 1;
+  const config = (call === 'fit' ? args[2] : args[1]) as { epochs?: number; batchSize?: number; validationSplit?: number; batchesPerEpoch?: number } | undefined;
+  const epochs = config?.epochs ?? 1;
+  if (call === 'fitDataset') return config?.batchesPerEpoch ? epochs * config.batchesPerEpoch : 0;
+  const x = args[0] as tf.Tensor | tf.Tensor[];
+  const samples = (Array.isArray(x) ? x[0] : x)?.shape?.[0] ?? 0;
+  return epochs * Math.ceil((samples * (1 - (config?.validationSplit ?? 0))) / (config?.batchSize ?? 32));
+}
+
+export async function runScript(options: RunOptions, backend: BackendReport, emit: (event: RunEvent) => void, signal: AbortSignal, runId: string, started: number, measureStep?: (step: number) => boolean): Promise<RunReport> {
+  const file = options.file;
+  const base = path.basename(file);
+  let sourceMap: BundleSourceMap | null = null;
+  let settle!: (outcome: Outcome) => void;
+  const outcome = new Promise<Outcome>((resolve) => { settle = resolve; });
+  let inFlight = 0;
+  const training = new ScriptTraining({
+    runId, file, emit, backendName: backend.name,
+    steps: options.script?.untilDone ? null : options.steps,
+    samplingInterval: options.samplingInterval,
+    measureStep,
+    thresholds: checkThresholds(options.thresholds),
+    sourceMap: () => sourceMap,
+    creationStack: creationStackOf,
+    onStop: () => { if (inFlight === 0) settle({ kind: 'stopped' }); },
+  });
+  const models = new Set<tf.LayersModel>();
+  const inTraining = new Set<tf.LayersModel>();
+  setTrainingSession({
+    enter(model, call, args) {
+      models.add(model);
+      if (training.stopReason) return false;
+      inFlight++;
+      inTraining.add(model);
+      training.expectedSteps += stepsOf(call, args);
+      return true;
+    },
+    exit(model) {
+      inFlight--;
+      inTraining.delete(model);
+      if (inFlight === 0 && training.stopReason) settle({ kind: 'stopped' });
+    },
+    wrap: (model, fn) => training.wrap(model, fn),
+    minimize: (optimizer, f, returnCost, varList, plain) => training.minimize(optimizer, f, returnCost, varList, plain),
+  });
+  onModelCreated((model) => { models.add(model); training.modelCreated(model); });
+  const env = new ScriptEnvironment(file, options.script?.args ?? [], {
+    onError: (error) => settle({ kind: 'error', error }),
+    onExit: (code) => settle({ kind: 'exit', code }),
+  });
+  const onAbort = () => {
+    // fit/fitDataset in flight end after their current batch.
+    for (const model of inTraining) (model as unknown as { stopTraining_: boolean }).stopTraining_ = true;
+    training.requestStop('cancelled');
+  };
+  signal.addEventListener('abort', onAbort);
+  const random = Math.random;
+  Math.random = seededRandom(options.seed);
+  const watch = { deadline: Infinity, over: false };
+  try {
+    try {
+      await loadUserModule(file, { scope: env.scope, asMain: true, onCompiled: (map) => { sourceMap = map; } });
+    } catch (e) {
+      // process.exit() while loading has already settled the outcome; anything else is the script's error.
+      settle({ kind: 'error', error: e });
+    }
+    const idle = untilIdle(env, () => inFlight, watch);
+    const result = await Promise.race([outcome, idle.then((): Outcome => ({ kind: 'finished' }))]);
+    if (result.kind === 'stopped') {
+      // Let the script finish what it does after training (evaluate, save, print) for a moment.
+      watch.deadline = performance.now() + (signal.aborted ? CANCEL_GRACE_MS : STOP_GRACE_MS);
+      await idle;
+    }
+    const failure = training.failure ?? failureOf(result, sourceMap, file, base);
+    if (failure) throw failure;
+    if (!training.started && signal.aborted) throw new UserCodeError('cancelled', `${base} was cancelled before it trained a model`, { file });
+    if (!training.started) {
+      throw new UserCodeError('no-training', `${base} ${result.kind === 'exit' ? `exited (code ${result.code})` : 'finished'} without training a tf.LayersModel: `
+        + 'NormScope measures the models a script trains with model.fit(), model.fitDataset() or model.trainOnBatch().', { file, line: 1, column: 1 });
+    }
+    training.finish();
+    const stoppedEarly = signal.aborted ? 'cancelled' : training.stopReason?.startsWith('non-finite') ? training.stopReason : undefined;
+    return buildReport({
+      file, backend, steps: training.loss.length, batchSize: training.batchSize, syntheticData: false, loss: training.loss,
+      layers: training.layers, samples: training.samples, flags: training.flags, instrumentedMs: training.instrumentedMs, plainMs: training.plainMs,
+      totalMs: performance.now() - started, stoppedEarly, evalLoss: null,
+    });
+  } finally {
+    watch.over = true;
+    Math.random = random;
+    signal.removeEventListener('abort', onAbort);
+    endModels(models);
+    env.end();
+    setTrainingSession(null);
+    onModelCreated(null);
+    training.dispose();
+  }
+}
+
+/** An error or a failing exit of the script as the run's error; null when the run has a report. */
+function failureOf(result: Outcome, sourceMap: BundleSourceMap | null, file: string, base: string): UserCodeError | null {
+  if (result.kind === 'error') return UserCodeError.from(result.error, 'script-threw', `${base} failed`, sourceMap, file, { file, line: 1, column: 1 });
+  if (result.kind === 'exit' && result.code !== 0) return new UserCodeError('script-exit', `${base} called process.exit(${result.code})`, { file, line: 1, column: 1 });
+  return null;
+}
+
+/**
+ * Resolves once the script has nothing left to wait for (two looks in a row) and no training call is
+ * in flight, or at `watch.deadline`; stops looking when `watch.over`. One loop, so the only timer of
+ * ours pending while it looks is its own.
+ */
+function untilIdle(env: ScriptEnvironment, inFlight: () => number, watch: { deadline: number; over: boolean }): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let idleLooks = 0;
+    const look = () => {
+      if (watch.over) return;
+      idleLooks = inFlight() === 0 && !env.busy(1) ? idleLooks + 1 : 0;
+      if (idleLooks >= 2 || performance.now() >= watch.deadline) resolve();
+      else setTimeout(look, IDLE_POLL_MS);
+    };
+    setTimeout(look, IDLE_POLL_MS);
+  });
+}

@@ -99,10 +99,17 @@ async function runUiTests(browser) {
   const { uiTests } = require(join(repoRoot, 'dist', 'test', 'e2e', 'ui', 'index.js'));
   for (const test of uiTests) {
     if (opts.grep && !test.name.includes(opts.grep)) continue;
+    let vsix;
+    try {
+      vsix = test.packaged ? packageVsix() : undefined;
+    } catch (e) {
+      record('ui', test.name, false, `npm run package failed: ${e.stack ?? e}`);
+      continue;
+    }
     const workspace = freshWorkspace();
     test.prepare?.(workspace);
     const settings = { 'security.workspace.trust.enabled': !!test.untrusted, ...(test.demo ? demoSettings : {}), ...test.settings };
-    const server = await startVscodeServer({ vsix: test.packaged ? packageVsix() : undefined, settings });
+    const server = await startVscodeServer({ vsix, settings });
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     const page = await context.newPage();
     const started = Date.now();

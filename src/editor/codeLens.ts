@@ -50,7 +50,7 @@ export class ModelCodeLensProvider implements vscode.CodeLensProvider, vscode.Di
       const signature = analysis().signatureOf(fn);
       lenses.push(new vscode.CodeLens(range, { title: `▶ Check normalization (${steps} steps)`, command: 'normscope.checkFunction', arguments: [doc.uri, fn.name], tooltip: `Call ${signature}, train the model it returns briefly and measure every layer` }));
       const remembered = fn.params.length ? this.args.remembered(doc.uri.fsPath, fn.name) : undefined;
-      const shown = remembered ? analysis().formatArgumentList(remembered) : '';
+      const shown = remembered ? analysis().formatArgumentList(remembered) || 'the defaults' : '';
       if (remembered) lenses.push(new vscode.CodeLens(range, { title: `args: ${shown.length > 60 ? `${shown.slice(0, 59)}…` : shown}`, command: 'normscope.changeArguments', arguments: [doc.uri, fn.name], tooltip: `Change or forget the arguments ${fn.name}() is checked with` }));
       summary(range);
     }

@@ -34,7 +34,8 @@ export function registerCommands(ctx: NormScopeContext, runs: RunManager, panel:
       void vscode.window.showInformationMessage('NormScope: open a JavaScript or TypeScript file that builds a model (or a model.json) first.');
       return undefined;
     }
-    const choice = await builders.choiceForFile(uri);
+    // Untrusted: runs.check explains why nothing runs, before any question about arguments.
+    const choice = vscode.workspace.isTrusted ? await builders.choiceForFile(uri) : {};
     return choice ? startRun(uri, choice) : undefined;
   });
   register('normscope.checkFunction', async (uri: vscode.Uri, name: string) => {
@@ -44,7 +45,7 @@ export function registerCommands(ctx: NormScopeContext, runs: RunManager, panel:
       void vscode.window.showWarningMessage(`NormScope: ${vscode.workspace.asRelativePath(uri)} has no function '${name}' that builds a model any more.`);
       return undefined;
     }
-    const choice = await builders.choiceFor(doc, fn);
+    const choice = vscode.workspace.isTrusted ? await builders.choiceFor(doc, fn) : {};
     return choice ? startRun(uri, choice) : undefined;
   });
   register('normscope.changeArguments', async (arg?: unknown, name?: string) => {

@@ -59,7 +59,7 @@ export function registerRefactorCommands(ctx: NormScopeContext, index: DocumentI
     const target = file ?? editor?.document.uri.fsPath;
     const at = line ?? (editor ? editor.selection.active.line + 1 : undefined);
     if (!target || !at) return undefined;
-    const choice = await builders.choiceForLine(vscode.Uri.file(target), at);
+    const choice = vscode.workspace.isTrusted ? await builders.choiceForLine(vscode.Uri.file(target), at) : {};
     if (!choice) return undefined;
     const result = await runs.compare(target, at, candidates ?? ['batchNorm', 'layerNorm', 'groupNorm', 'rmsNorm'], choice);
     if (!result) return undefined;

@@ -84,6 +84,7 @@ function copyEsbuildRuntime() {
 const nodeBundles = [
   ['extension', 'src/extension.ts', 'dist/extension.js'],
   ['worker', 'src/worker/main.ts', 'dist/worker.js'],
+  ['worker-thread', 'src/worker/thread.ts', 'dist/worker-thread.js'],
   ['cli', 'src/cli/main.ts', 'dist/cli.js'],
 ];
 

@@ -32,6 +32,7 @@ export function isLayersModel(value: unknown): value is tf.LayersModel {
 
 /** The model, or the factory that makes it, among a module's exports. */
 function findModelExport(exports: Record<string, unknown>): { model?: tf.LayersModel; factory?: () => unknown; name: string } | null {
+  if (exports === null || (typeof exports !== 'object' && typeof exports !== 'function')) return null;
   const candidates: [string, unknown][] = [['module.exports', exports], ['default', exports.default], ['model', exports.model],
     ...FACTORY_NAMES.filter((n) => n !== 'default').map((n): [string, unknown] => [n, exports[n]])];
   for (const [name, value] of candidates) {
@@ -48,6 +49,8 @@ function isClass(fn: unknown): boolean {
 }
 
 function describeExports(exports: Record<string, unknown>): string {
+  // `module.exports = 42` (or a string, a boolean...): say what it is, not "it exports nothing".
+  if (exports === null || (typeof exports !== 'object' && typeof exports !== 'function')) return `it exports ${describeValue(exports)}`;
   const names = Object.keys(exports).filter((k) => k !== '__esModule');
   return names.length ? `it exports: ${names.join(', ')}` : 'it exports nothing';
 }

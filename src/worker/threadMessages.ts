@@ -1,0 +1,26 @@
+/**
+ * Messages between the worker process's supervising main thread (./main) and the thread that runs
+ * the user's code and tfjs (./thread). Internal to the worker process; the host never sees them.
+ */
+import type { RunError, RunOptions } from '../protocol';
+import type { PreparedModule, WorkerEvent } from '../protocol/worker';
+
+export type ToThread =
+  | { type: 'start'; runId: string; options: RunOptions; prepared?: PreparedModule }
+  | { type: 'cancel' };
+
+export type FromThread =
+  /** tfjs and the default backend are loaded: the thread can take a run. */
+  | { type: 'ready' }
+  /** A run event or log line, forwarded to the host as is. */
+  | { type: 'event'; event: WorkerEvent }
+  /** The run settled (after its done/error event); tensors still alive, for the leak check. */
+  | { type: 'finished'; numTensors: number }
+  /** User code failed outside the run's own call chain (a timer, a promise): the run fails. */
+  | { type: 'fatal'; error: RunError };
+
+/** What the supervisor passes to each new thread (`workerData`). */
+export interface ThreadData {
+  /** Backend to load while the thread waits for its run, so the run does not pay for it. */
+  warmBackend: 'auto' | 'none';
+}

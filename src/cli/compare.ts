@@ -7,20 +7,20 @@
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { positiveInt, UsageError } from './args';
+import { cancelOnSignals, CLI_LIMIT_NAMES, EXIT, LIMIT_OPTIONS, LIMIT_USAGE, parseLimits, positiveInt, UsageError } from './args';
 import { BACKEND_CHOICES, type BackendChoice, type NormKind } from '../protocol/run';
 import { isNormKind, NORM_KINDS } from '../refactor';
 import { compareNorms, normAtLine } from '../runner/compare';
 import { WorkerClient } from '../runner/workerClient';
 
-const USAGE = `Usage: normscope compare <file>:<line> --to ${NORM_KINDS.join(',')} [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--seed S] [--json]`;
+const USAGE = `Usage: normscope compare <file>:<line> --to ${NORM_KINDS.join(',')} [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--seed S] [--json] ${LIMIT_USAGE}`;
 
 
 function parse(argv: string[]) {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { to: { type: 'string' }, steps: { type: 'string' }, 'batch-size': { type: 'string' }, backend: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: { to: { type: 'string' }, steps: { type: 'string' }, 'batch-size': { type: 'string' }, backend: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean', default: false }, ...LIMIT_OPTIONS },
   });
   if (positionals.length !== 1) throw new UsageError('expected one <file>:<line>');
   const colon = positionals[0].lastIndexOf(':');
@@ -33,7 +33,7 @@ function parse(argv: string[]) {
   if (!BACKEND_CHOICES.includes(backend)) throw new UsageError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
   const seed = values.seed === undefined ? 42 : Number(values.seed);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${values.seed}'`);
-  return { file: resolve(positionals[0].slice(0, colon)), line, to: to as NormKind[], steps: positiveInt(values.steps, '--steps', 50)!, batchSize: positiveInt(values['batch-size'], '--batch-size'), backend, seed, json: values.json ?? false };
+  return { file: resolve(positionals[0].slice(0, colon)), line, to: to as NormKind[], steps: positiveInt(values.steps, '--steps', 50)!, batchSize: positiveInt(values['batch-size'], '--batch-size'), backend, seed, json: values.json ?? false, limits: parseLimits(values) };
 }
 
 export async function compareCommand(argv: string[], workerPath: string): Promise<number> {
@@ -61,12 +61,17 @@ export async function compareCommand(argv: string[], workerPath: string): Promis
     return 2;
   }
   const candidates = [original, ...args.to.filter((t) => t !== original)];
-  const client = new WorkerClient({ workerPath, runTimeoutMs: 300_000, log: (level, m) => { if (process.env.NORMSCOPE_DEBUG || level === 'error') process.stderr.write(`[${level}] ${m}\n`); } });
+  const { limits } = args;
+  const client = new WorkerClient({
+    workerPath, runTimeoutMs: limits.runTimeoutMs, maxMemoryMB: limits.maxMemoryMB, limitNames: CLI_LIMIT_NAMES,
+    log: (level, m) => { if (process.env.NORMSCOPE_DEBUG || level === 'error') process.stderr.write(`[${level}] ${m}\n`); },
+  });
   const tty = !args.json && process.stderr.isTTY === true;
+  const cancel = cancelOnSignals();
   try {
-    const result = await compareNorms(client, { file: args.file, line: args.line, candidates, steps: args.steps, batchSize: args.batchSize, backend: args.backend, seed: args.seed, samplingInterval: 1 }, (norm, i, event) => {
+    const result = await compareNorms(client, { file: args.file, line: args.line, candidates, steps: args.steps, batchSize: args.batchSize, backend: args.backend, seed: args.seed, samplingInterval: 1, permissions: limits.permissions }, (norm, i, event) => {
       if (tty && !event) process.stderr.write(`training candidate ${i + 1}/${candidates.length}: ${norm}\n`);
-    });
+    }, cancel.signal);
     for (const c of result.candidates) if (c.norm === original) c.original = true;
     if (args.json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -82,8 +87,13 @@ export async function compareCommand(argv: string[], workerPath: string): Promis
       }
       process.stdout.write('\n  * the normalization the file has now. Best first.\n');
     }
-    return result.candidates.every((c) => c.error) ? 2 : 0;
+    if (cancel.signal.aborted) {
+      process.stderr.write('normscope compare: cancelled\n');
+      return EXIT.cancelled;
+    }
+    return result.candidates.every((c) => c.error) ? EXIT.error : EXIT.ok;
   } finally {
+    cancel.dispose();
     client.dispose();
   }
 }

@@ -59,6 +59,21 @@ suite('training runs', () => {
     assert.ok(again && again.layers.length >= 5, 'the next run after a failure did not work');
   });
 
+  test('a model in "dir ü 模型/thröw ☃.js" gets its findings on that file and line', async () => {
+    await activateNormScope();
+    // Created here, in the fresh workspace copy: such names are awkward in git and archive tools.
+    const uri = workspaceFile('dir ü 模型/thröw ☃.js');
+    const dead = await vscode.workspace.fs.readFile(workspaceFile('dead.js'));
+    await vscode.workspace.fs.writeFile(uri, dead);
+    const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    const deadLine = positionOf(editor.document, "name: 'dead_relu'").line;
+    const report = await vscode.commands.executeCommand<RunReport | undefined>('normscope.checkFile', uri);
+    assert.equal(report?.layers.find((l) => l.name === 'dead_relu')?.source?.file, uri.fsPath);
+    const diag = await waitFor('dead diagnostic on the unicode file', () => vscode.languages.getDiagnostics(uri)
+      .find((d) => d.source === 'NormScope' && (typeof d.code === 'object' ? d.code.value : d.code) === 'dead'));
+    assert.equal(diag.range.start.line, deadLine);
+  });
+
   test('settings take effect on the next run without a reload', async () => {
     const config = vscode.workspace.getConfiguration('normscope');
     await config.update('steps', 7, vscode.ConfigurationTarget.Workspace);

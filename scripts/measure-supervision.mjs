@@ -1,5 +1,6 @@
 // Measures what the supervision of user code costs and how fast it reacts, printing one JSON object:
-//   firstProgressMs   check start → first progress event, warm worker (restricted and unrestricted)
+//   firstProgressMs   run start → first progress event on a warm worker: runs back to back, or 1.5 s apart
+//                     (restricted: the host compiles the model; off: the worker does)
 //   cancelBusyMs      SIGINT to the CLI's process group during `for(;;){}` after some steps → CLI exit (code too)
 //   parentKilledMs    kill -9 of the CLI during `for(;;){}` → its worker process gone
 // Usage: node scripts/measure-supervision.mjs (after `npm run build`)
@@ -34,7 +35,7 @@ async function workerOf(cliPid) {
   throw new Error('no worker process appeared');
 }
 
-async function firstProgress(permissions) {
+async function firstProgress(permissions, gapMs) {
   // The host's client in a fresh process, as the CLI and the editor use it.
   const script = `
     const { WorkerClient } = require(${JSON.stringify(join(root, 'dist/test/bench/supervision-client.js'))});
@@ -43,7 +44,7 @@ async function firstProgress(permissions) {
       await c.warmUp();
       const out = [];
       for (let i = 0; i < 4; i++) {
-        await new Promise((r) => setTimeout(r, 1500)); // the spare thread warms up between runs
+        await new Promise((r) => setTimeout(r, ${gapMs}));
         const t = performance.now();
         let first = null;
         await c.run({ file: ${JSON.stringify(fixture('module-exports-model.js'))}, steps: 3, backend: 'auto', seed: 1, samplingInterval: 1, permissions: '${permissions}' },
@@ -81,7 +82,11 @@ async function parentKilled() {
 }
 
 const result = {
-  firstProgressMs: { restricted: await firstProgress('restricted'), off: await firstProgress('off') },
+  firstProgressMs: {
+    restrictedBackToBack: await firstProgress('restricted', 0),
+    restrictedAfterPause: await firstProgress('restricted', 1500),
+    offAfterPause: await firstProgress('off', 1500),
+  },
   cancelBusy: await cancelBusy(),
   parentKilled: await parentKilled(),
 };

@@ -5,9 +5,9 @@
  * run's user code and tfjs in a `worker_threads` thread (./thread), which it can terminate at once. So
  * whatever the model does — `for(;;){}`, a 1 GB Buffer, a throw from a timer — this thread still
  * watches the parent (exits within 2 s of it dying, however it died), the run's time limit, the
- * process's resident memory, and cancel, and ends the run. A fresh thread serves each run (nothing of
- * one model — timers, globals, patched prototypes — reaches the next); the next one is started and
- * warmed up (tfjs, backend) while the host is idle.
+ * process's resident memory, and cancel, and ends the run. A thread serves the next run only when its
+ * run ended by itself and left no timer or handle behind (so no late callback of one model can fail the
+ * next); otherwise it is terminated and a fresh one is warmed up (tfjs, backend) while the host is idle.
  */
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
@@ -83,7 +83,8 @@ function onThreadMessage(thread: Thread, message: FromThread): void {
     case 'finished':
       lastNumTensors = message.numTensors;
       if (active?.thread === thread) active = null;
-      retire(thread);
+      if (message.clean && !spare) spare = thread; // warm and clean: it serves the next run
+      else retire(thread);
       return;
     case 'fatal':
       if (active?.thread === thread) endRun(thread, message.error);
@@ -91,7 +92,7 @@ function onThreadMessage(thread: Thread, message: FromThread): void {
   }
 }
 
-/** Terminates a thread that served its run, and warms up the next one. */
+/** Terminates a thread that may not serve another run, and warms up a fresh one. */
 function retire(thread: Thread): void {
   void thread.worker.terminate();
   if (!spare && !active) spare = startThread();

@@ -2,7 +2,8 @@
  * Entry of `dist/worker-thread.js`: the thread of the worker process that runs the user's model code
  * and tfjs. The process's main thread (./main) supervises it and can terminate it at any moment (an
  * endless loop, a time or memory limit, cancel), so nothing here has to cooperate for a run to end.
- * One thread serves one run; errors the user's code raises later from a timer or a promise fail that run.
+ * A thread serves runs while it stays clean; errors the user's code raises later from a timer or a
+ * promise fail the run.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
@@ -33,7 +34,8 @@ port.on('message', (message: ToThread) => {
   if (message.prepared) providePrepared(message.prepared);
   warm.then(() => runTraining(message.options, (event) => post({ type: 'event', event }), signal, message.runId))
     .catch(() => { /* already reported as an 'error' event */ })
-    .finally(() => post({ type: 'finished', numTensors: tf.memory().numTensors }));
+    // Clean: the model left no timer, socket or other handle behind that could act during the next run.
+    .finally(() => post({ type: 'finished', numTensors: tf.memory().numTensors, clean: process.getActiveResourcesInfo().every((r) => r === 'MessagePort') }));
 });
 
 /** An error from a timer or promise of the user's code, pointed at the user's line when it has one. */

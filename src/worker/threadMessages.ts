@@ -14,8 +14,11 @@ export type FromThread =
   | { type: 'ready' }
   /** A run event or log line, forwarded to the host as is. */
   | { type: 'event'; event: WorkerEvent }
-  /** The run settled (after its done/error event); tensors still alive, for the leak check. */
-  | { type: 'finished'; numTensors: number }
+  /**
+   * The run settled (after its done/error event): tensors still alive (the leak check), and whether the
+   * model left nothing behind (no timers or handles), so the thread may serve the next run.
+   */
+  | { type: 'finished'; numTensors: number; clean: boolean }
   /** User code failed outside the run's own call chain (a timer, a promise): the run fails. */
   | { type: 'fatal'; error: RunError };
 

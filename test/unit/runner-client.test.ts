@@ -121,6 +121,16 @@ test('an error thrown later from a timer in user code fails the run with the use
   assert.match(error.message, /late failure from a timer/);
 });
 
+test('a timer a finished model left behind cannot fail the next run (its thread is not reused)', async (t) => {
+  const c = client(t);
+  const first = await c.run(runOptions(fixture('errors/leaves-timer.js'), { steps: 2 }), () => undefined);
+  assert.equal(first.loss.length, 2);
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 2000); // well past the left-behind timer
+  const next = await c.run(runOptions(fixture('slow-model.js')), () => undefined, controller.signal);
+  assert.equal(next.stoppedEarly, 'cancelled', 'the next run ran until cancelled, untouched by the old timer');
+});
+
 test('Buffers count: a model holding 1 GB outside the JS heap is stopped at the memory limit', async (t) => {
   const c = client(t, { maxMemoryMB: 512, limitNames: { timeout: '--timeout', memory: '--max-memory' } });
   const error = await rejection(c.run(runOptions(fixture('errors/big-buffers.js')), () => undefined));

@@ -146,6 +146,10 @@ export class WorkerClient {
     const run = this.active;
     if (!run || (run.runId !== null && run.runId !== event.runId)) return; // a late event of a finished run
     run.recorder.record(event);
+    if (event.type === 'error' && event.error.code === 'cancelled') {
+      run.settle({ error: event.error }); // becomes a 'done' with the partial report when there is one
+      return;
+    }
     if (event.type === 'error' && (event.error.code === 'timeout' || event.error.code === 'oom')) {
       const error = this.limitError(event.error.code, event.error.message);
       run.onEvent({ ...event, error });
@@ -216,8 +220,10 @@ export class WorkerClient {
           cancelToken?.removeEventListener('abort', onAbort);
           // A run ended from outside while cancelling still reports the steps it streamed.
           const partial = 'error' in outcome && outcome.error.code === 'cancelled' ? run.recorder.partialReport('cancelled') : null;
-          if (partial) resolve(partial);
-          else if ('report' in outcome) resolve(outcome.report);
+          if (partial) {
+            onEvent({ type: 'done', runId: run.runId ?? '', report: partial });
+            resolve(partial);
+          } else if ('report' in outcome) resolve(outcome.report);
           else reject(new RunFailedError(outcome.error));
         },
       };

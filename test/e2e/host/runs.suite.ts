@@ -46,6 +46,22 @@ suite('training runs', () => {
     assert.ok(elapsed <= 1000, `cancel took ${elapsed} ms`);
   });
 
+  test('cancel ends a model stuck in a busy loop within 1 s and keeps the steps measured so far', async () => {
+    const api = await activateNormScope();
+    const uri = workspaceFile('busy.js');
+    const pending = vscode.commands.executeCommand<RunReport | undefined>('normscope.checkFile', uri);
+    await waitFor('the busy run to stream progress', () => (api.results.get(uri.fsPath)?.samples.length ?? 0) > 0, 60_000);
+    await new Promise((r) => setTimeout(r, 500)); // its data set spins from the sixth batch on
+    const t0 = Date.now();
+    await vscode.commands.executeCommand('normscope.cancelRun');
+    const report = await pending;
+    const elapsed = Date.now() - t0;
+    assert.equal(api.results.get(uri.fsPath)?.status, 'cancelled');
+    assert.equal(report?.stoppedEarly, 'cancelled');
+    assert.ok((report?.loss.length ?? 0) > 0, 'the partial report lost the streamed steps');
+    assert.ok(elapsed <= 1000, `cancel took ${elapsed} ms`);
+  });
+
   test('a model that throws is reported with its line and the extension keeps working', async () => {
     const api = await activateNormScope();
     const uri = workspaceFile('throws.js');

@@ -62,7 +62,7 @@ async function firstProgress(permissions, gapMs) {
 }
 
 async function cancelBusy() {
-  const child = spawn(process.execPath, [cli, 'check', fixture('errors/busy-after-steps.js')], { stdio: 'ignore', detached: true });
+  const child = spawn(process.execPath, [cli, 'check', fixture('../workspace/busy.js')], { stdio: 'ignore', detached: true });
   await workerOf(child.pid);
   await sleep(3000);
   const t = performance.now();

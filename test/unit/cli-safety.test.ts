@@ -54,7 +54,7 @@ test('kill -9 of the CLI during for(;;){} leaves no worker process running after
 });
 
 test('Ctrl-C of the process group during a busy loop exits 130 with the partial report', { skip: process.platform === 'win32' }, async () => {
-  const child = spawn(process.execPath, [CLI, 'check', fixture('errors/busy-after-steps.js')], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, [CLI, 'check', fixture('../workspace/busy.js')], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => { stdout += d; });

@@ -101,7 +101,7 @@ test('cancel of a run busy after some steps ends it and keeps the streamed steps
   const c = client(t);
   const controller = new AbortController();
   let samples = 0;
-  const run = c.run(runOptions(fixture('errors/busy-after-steps.js'), { steps: 1000 }), (e) => {
+  const run = c.run(runOptions(fixture('../workspace/busy.js'), { steps: 1000 }), (e) => {
     if (e.type === 'progress') samples += e.samples.length;
   }, controller.signal);
   await new Promise((r) => setTimeout(r, 1500));

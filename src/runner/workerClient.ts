@@ -34,7 +34,7 @@ const TFJS_BANNER = /^=+$|looks like you are running TensorFlow\.js in Node\.js/
  */
 export const CANCEL_GRACE_MS = 900;
 /** The worker enforces the time limit; the host's own timer is a backstop that fires this much later. */
-const TIMEOUT_BACKSTOP_MS = 2000;
+const TIMEOUT_BACKSTOP_MS = 5000;
 const EDITOR_LIMIT_NAMES = { timeout: 'normscope.runTimeoutSeconds', memory: 'normscope.maxMemoryMB' };
 
 interface Worker {

@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { openChannel, WORKER_REQUEST_TIMEOUT_MS, type HostFunctions, type PreparedModule, type RunError, type RunOptions, type WorkerFunctions } from '../protocol';
-import type { FromThread, ThreadData, ToThread } from './threadMessages';
+import type { FromThread, ToThread } from './threadMessages';
 
 if (!process.send) {
   process.stderr.write('normscope worker: must be started by the NormScope host with an IPC channel (child_process.fork)\n');
@@ -34,7 +34,8 @@ const limits = { memoryMB: flagValue('max-memory-mb'), timeoutMs: flagValue('tim
 
 interface Thread {
   worker: Worker;
-  ready: boolean;
+  /** Terminated (or being terminated): whatever it still sends is ignored. */
+  retired: boolean;
 }
 
 interface ActiveRun {
@@ -49,15 +50,13 @@ let active: ActiveRun | null = null;
 let lastNumTensors = 0;
 
 function startThread(): Thread {
-  const data: ThreadData = { warmBackend: 'auto' };
   const worker = new Worker(path.join(__dirname, 'worker-thread.js'), {
-    workerData: data,
     // The heap limit applies to the thread that holds the model; RSS (below) covers Buffers and wasm memory.
     resourceLimits: limits.memoryMB ? { maxOldGenerationSizeMb: limits.memoryMB } : undefined,
     stdout: false,
     stderr: false,
   });
-  const thread: Thread = { worker, ready: false };
+  const thread: Thread = { worker, retired: false };
   worker.on('message', (message: FromThread) => onThreadMessage(thread, message));
   worker.on('error', (e: Error & { code?: string }) => {
     if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') endRun(thread, { code: 'oom', message: `The model ran out of memory (heap limit ${limits.memoryMB ?? 'default'} MB).` });
@@ -72,10 +71,8 @@ function startThread(): Thread {
 }
 
 function onThreadMessage(thread: Thread, message: FromThread): void {
+  if (thread.retired) return;
   switch (message.type) {
-    case 'ready':
-      thread.ready = true;
-      return;
     case 'event':
       if (message.event.type !== 'log' && active?.thread !== thread) return; // a run that was already ended
       host.event(message.event);
@@ -94,6 +91,8 @@ function onThreadMessage(thread: Thread, message: FromThread): void {
 
 /** Terminates a thread that may not serve another run, and warms up a fresh one. */
 function retire(thread: Thread): void {
+  thread.retired = true;
+  if (spare === thread) spare = null;
   void thread.worker.terminate();
   if (!spare && !active) spare = startThread();
 }

@@ -5,23 +5,21 @@
  * A thread serves runs while it stays clean; errors the user's code raises later from a timer or a
  * promise fail the run.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import type { RunError } from '../protocol';
 import { selectBackend } from './backend';
 import { runTraining } from './engine';
 import { providePrepared, userSiteOf } from './loader/bundle';
 import { describeLocation } from './errors';
-import type { FromThread, ThreadData, ToThread } from './threadMessages';
+import type { FromThread, ToThread } from './threadMessages';
 
 if (!parentPort) throw new Error('normscope: worker-thread.js must run in a worker thread of dist/worker.js');
 const port = parentPort;
 const post = (message: FromThread) => port.postMessage(message);
 
 // Load tfjs and the usual backend while no run waits; a run with another backend switches itself.
-const data = workerData as ThreadData;
-const warm = data.warmBackend === 'auto' ? selectBackend('auto').then(() => undefined, () => undefined) : Promise.resolve();
-void warm.then(() => post({ type: 'ready' }));
+const warm = selectBackend('auto').then(() => undefined, () => undefined);
 
 let controller: AbortController | null = null;
 

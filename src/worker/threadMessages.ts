@@ -10,8 +10,6 @@ export type ToThread =
   | { type: 'cancel' };
 
 export type FromThread =
-  /** tfjs and the default backend are loaded: the thread can take a run. */
-  | { type: 'ready' }
   /** A run event or log line, forwarded to the host as is. */
   | { type: 'event'; event: WorkerEvent }
   /**
@@ -21,9 +19,3 @@ export type FromThread =
   | { type: 'finished'; numTensors: number; clean: boolean }
   /** User code failed outside the run's own call chain (a timer, a promise): the run fails. */
   | { type: 'fatal'; error: RunError };
-
-/** What the supervisor passes to each new thread (`workerData`). */
-export interface ThreadData {
-  /** Backend to load while the thread waits for its run, so the run does not pay for it. */
-  warmBackend: 'auto' | 'none';
-}

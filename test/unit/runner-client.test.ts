@@ -121,6 +121,15 @@ test('an error thrown later from a timer in user code fails the run with the use
   assert.match(error.message, /late failure from a timer/);
 });
 
+test('an unhandled rejection in user code fails the run with the line that threw', async (t) => {
+  const c = client(t);
+  const error = await rejection(c.run(runOptions(fixture('errors/late-rejection.js'), { steps: 100000 }), () => undefined));
+  assert.equal(error.code, 'late-error');
+  assert.equal(error.file, fixture('errors/late-rejection.js'));
+  assert.equal(error.line, 6);
+  assert.match(error.message, /unhandled promise rejection.*cache refresh failed/);
+});
+
 test('a timer a finished model left behind cannot fail the next run (its thread is not reused)', async (t) => {
   const c = client(t);
   const first = await c.run(runOptions(fixture('errors/leaves-timer.js'), { steps: 2 }), () => undefined);

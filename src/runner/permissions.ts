@@ -5,7 +5,7 @@
  * because the worker runs the model in a worker thread it supervises (src/worker/main.ts); a thread the
  * model starts gets the same restrictions. README "Security and trust" explains each choice.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PreparedModule } from '../protocol/worker';
@@ -18,9 +18,13 @@ export type PermissionMode = 'restricted' | 'off';
 
 let writableDir: string | null = null;
 
-/** The one folder a restricted model may write to (created once per host process). */
+/** The one folder a restricted model may write to (created once per host process, removed when it exits). */
 export function restrictedWriteDir(): string {
-  writableDir ??= mkdtempSync(join(tmpdir(), 'normscope-run-'));
+  if (!writableDir) {
+    const dir = mkdtempSync(join(tmpdir(), 'normscope-run-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    writableDir = dir;
+  }
   return writableDir;
 }
 

@@ -70,6 +70,21 @@ test('Ctrl-C of the process group during a busy loop exits 130 with the partial 
   assert.match(stderr, /cancelled after \d+ step/);
 });
 
+test('SIGTERM to the CLI alone while the model spins in createModel cancels: exit 130, nothing to report', async () => {
+  const child = spawn(process.execPath, [CLI, 'check', fixture('errors/infinite-loop.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => { stderr += d; });
+  const worker = await workerOf(child.pid!);
+  await sleep(1500);
+  child.kill('SIGTERM');
+  const code = await new Promise((r) => child.on('exit', r));
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /cancelled/);
+  const exited = Date.now();
+  while (running(worker) && Date.now() - exited < 2000) await sleep(20);
+  assert.equal(running(worker), false, 'the worker outlived its CLI');
+});
+
 test('check reports static findings, so --fail-on a static kind works; model.json rejects static kinds', () => {
   const recurrent = join(ROOT, 'test/fixtures/detectors/bn-in-recurrent.js');
   const r = cli(['check', recurrent, '--steps', '2', '--json', '--fail-on', 'bn-in-recurrent']);

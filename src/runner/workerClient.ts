@@ -174,10 +174,12 @@ export class WorkerClient {
   }
 
   /**
-   * Runs one training run in the worker. Runs are queued, one at a time. Resolves with the report
-   * (also for a cancelled run that stopped in time: `stoppedEarly: 'cancelled'`); rejects with a
-   * `RunFailedError` on a user error, time limit ('timeout'), out-of-memory ('oom'), crash, or a
-   * cancel the worker did not honour within CANCEL_GRACE_MS ('cancelled', worker killed).
+   * Runs one training run in the worker. Runs are queued, one at a time. Resolves with the report;
+   * a cancelled run resolves with `stoppedEarly: 'cancelled'` — its own report when it stopped at a
+   * step boundary, else (its thread terminated while busy) the report of the steps it streamed, also
+   * sent to `onEvent` as a `done` event. Rejects with a `RunFailedError` on a user error, a late error
+   * ('late-error'), time limit ('timeout'), memory limit ('oom'), crash, or a cancel before the model
+   * was built ('cancelled': nothing to report).
    */
   run(options: RunOptions, onEvent: (event: RunEvent) => void, cancelToken?: AbortSignal): Promise<RunReport> {
     const next = this.queue.then(() => this.runNow(options, onEvent, cancelToken));

@@ -101,6 +101,7 @@ const nodeBundles = [
   ['extension', 'src/extension.ts', 'dist/extension.js', { plugins: [lazyAnalysis], banner: { js: '"use strict";\nvar __normscopeLoadStart = performance.now();' } }],
   ['analysis', 'src/analysisBundle.ts', 'dist/analysis.js'],
   ['worker', 'src/worker/main.ts', 'dist/worker.js'],
+  ['worker-thread', 'src/worker/thread.ts', 'dist/worker-thread.js'],
   // The npm `bin`: a shebang, and made executable below (npm does not always fix the mode when it links bins).
   ['cli', 'src/cli/main.ts', 'dist/cli.js', {
     banner: { js: '#!/usr/bin/env node' },

@@ -227,3 +227,18 @@ export function signatureOf(f: Pick<BuilderFunction, 'name' | 'params'>): string
 export function missingParams(f: Pick<BuilderFunction, 'params' | 'required'>, given: number): string[] {
   return f.params.slice(given, f.required).map((p) => p.name);
 }
+
+/** Top-level bindings to expose so every builder is callable: `models.dense` needs `models`. */
+export function bindingsToExpose(builders: readonly Pick<BuilderFunction, 'name'>[], requested?: string): string[] {
+  const names = builders.map((b) => b.name.split('.')[0]).filter((n) => n !== 'default');
+  if (requested) names.push(requested.split('.')[0]);
+  return [...new Set(names)];
+}
+
+/**
+ * What the bundle of `file` must expose for a run of `requested` (or of any builder): the host compiles
+ * the model for a worker under the permission model, so it needs this list before the worker sees the file.
+ */
+export function exposedBindingsOf(text: string, file: string, requested?: string): string[] {
+  return bindingsToExpose(builderFunctionsIn(text, file), requested);
+}

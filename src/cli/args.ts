@@ -10,3 +10,55 @@ export function positiveInt(value: string | undefined, flag: string, fallback?: 
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got '${value}'`);
   return n;
 }
+
+/** Exit codes of every subcommand (README "CLI", `normscope --help`). */
+export const EXIT = { ok: 0, findings: 1, error: 2, cancelled: 130 } as const;
+
+/** The limits shared by the commands that run a model, from --timeout / --max-memory / --no-restrict. */
+export interface RunLimits {
+  runTimeoutMs: number;
+  maxMemoryMB: number;
+  permissions: 'restricted' | 'off';
+}
+
+export const LIMIT_DEFAULTS = { timeoutSeconds: 300, maxMemoryMB: 4096 };
+
+/** parseArgs option specs of the limit flags, to spread into a command's options. */
+export const LIMIT_OPTIONS = {
+  timeout: { type: 'string' },
+  'max-memory': { type: 'string' },
+  'no-restrict': { type: 'boolean', default: false },
+} as const;
+
+export const LIMIT_USAGE = '[--timeout S=300] [--max-memory MB=4096] [--no-restrict]';
+
+export function parseLimits(values: { timeout?: string; 'max-memory'?: string; 'no-restrict'?: boolean }): RunLimits {
+  const seconds = positiveInt(values.timeout, '--timeout', LIMIT_DEFAULTS.timeoutSeconds)!;
+  const maxMemoryMB = positiveInt(values['max-memory'], '--max-memory', LIMIT_DEFAULTS.maxMemoryMB)!;
+  if (maxMemoryMB < 256) throw new UsageError(`--max-memory must be at least 256 (MB), got '${values['max-memory']}'`);
+  return { runTimeoutMs: seconds * 1000, maxMemoryMB, permissions: values['no-restrict'] ? 'off' : 'restricted' };
+}
+
+/** How the CLI's limit messages name the limits. */
+export const CLI_LIMIT_NAMES = { timeout: '--timeout', memory: '--max-memory' };
+
+/**
+ * Ctrl-C (SIGINT, to the whole process group in a terminal) and SIGTERM cancel the run: the command
+ * prints the partial report and exits 130. A second signal exits 130 at once.
+ */
+export function cancelOnSignals(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(EXIT.cancelled);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}

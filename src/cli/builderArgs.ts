@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type ts from 'typescript';
-import { findBuilderFunctions, parseSource, signatureOf, type BuilderFunction } from '../analysis/builderFunctions';
+import { exposedBindingsOf, findBuilderFunctions, parseSource, signatureOf, type BuilderFunction } from '../analysis/builderFunctions';
 import { specGivesArgs } from '../analysis/specArgs';
 import { formatArgumentList, parseArgumentArray } from '../analysis/argumentText';
 import { findCallSites, type CallSite, type SourceText } from '../analysis/callSites';
@@ -79,4 +79,9 @@ export function describeCallSiteChoice(choice: NonNullable<CallSiteChoice>, wher
   }
   return `${signatureOf(choice.fn)} is called with different arguments in ${choice.ambiguous.map((s) => `${where(s.file)}:${s.line} (${formatArgumentList(s.args)})`).join(', ')}; `
     + `choose with --args '[...]'`;
+}
+
+/** WorkerClientOptions.exposedBindings for the CLI (which bundles the compiler). */
+export function exposedBindings(file: string, model: string | undefined): string[] {
+  return exposedBindingsOf(fs.readFileSync(file, 'utf8'), file, model);
 }

@@ -1,20 +1,24 @@
 /**
  * `normscope check <file> [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu]
- * [--seed S] [--sampling-interval K] [--model fn] [--args '[...]'] [--json] [--fail-on kind,...]`: train the model briefly in a
- * forked worker (src/runner) and report every layer. Exit 0; 1 when a finding of a --fail-on kind
- * was raised; 2 on an error (message with file:line on stderr). `--json` prints one RunReport.
+ * [--seed S] [--sampling-interval K] [--model fn] [--args '[...]'] [--json] [--fail-on kind,...] [--timeout S]
+ * [--max-memory MB] [--no-restrict]`: train the model briefly in a forked worker (src/runner) and report every
+ * layer, plus the static findings of its source (src/analysis). Exit 0; 1 when a finding of a --fail-on kind
+ * was raised; 2 on an error (message with file:line on stderr); 130 when cancelled (Ctrl-C, SIGTERM: the steps
+ * measured so far are still reported). `--json` prints one RunReport.
  */
+import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { positiveInt, UsageError } from './args';
-import { callSiteArguments, describeCallSiteChoice, parseArgsFlag } from './builderArgs';
-import { BACKEND_CHOICES, type BackendChoice, type FindingKind, type RunOptions } from '../protocol';
+import { cancelOnSignals, CLI_LIMIT_NAMES, EXIT, LIMIT_OPTIONS, LIMIT_USAGE, parseLimits, positiveInt, UsageError, type RunLimits } from './args';
+import { callSiteArguments, describeCallSiteChoice, exposedBindings, parseArgsFlag } from './builderArgs';
+import { lintSource } from '../analysis/lint';
+import { BACKEND_CHOICES, type BackendChoice, type Finding, type FindingKind, type RunOptions, type RunReport } from '../protocol';
 import { runErrorOf } from '../runner/runFailedError';
 import { WorkerClient } from '../runner/workerClient';
 import { formatReport, progressLine } from './checkTable';
 
 const USAGE = 'Usage: normscope check <file> [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] '
-  + '[--seed S] [--sampling-interval K] [--threshold name=value]... [--model <functionName>] [--args \'<JSON array>\'] [--json] [--fail-on kind,...]';
+  + `[--seed S] [--sampling-interval K] [--threshold name=value]... [--model <functionName>] [--args '<JSON array>'] [--json] [--fail-on kind,...] ${LIMIT_USAGE}`;
 
 /** Every FindingKind; `satisfies` plus the check below keep it in step with the protocol. */
 export const FINDING_KINDS = [
@@ -25,11 +29,14 @@ type MissingKinds = Exclude<FindingKind, (typeof FINDING_KINDS)[number]>;
 const allKindsListed: MissingKinds extends never ? true : never = true;
 void allKindsListed;
 
-const DEFAULTS = { steps: 50, seed: 42, samplingInterval: 1, runTimeoutMs: 300_000, maxMemoryMB: 4096 };
+const DEFAULTS = { steps: 50, seed: 42, samplingInterval: 1 };
+
+/** Kinds only the static rules raise: `check` reports them from the source of a JS/TS model. */
+const STATIC_KINDS: ReadonlySet<FindingKind> = new Set(['bn-small-batch', 'bn-in-recurrent', 'ln-on-conv', 'l2-before-norm', 'post-norm', 'missing-norm']);
 
 
 /** The run options and output choices from the command line; throws UsageError. */
-export function parseCheckArgs(argv: string[]): { options: RunOptions; json: boolean; failOn: Set<FindingKind> } | 'help' {
+export function parseCheckArgs(argv: string[]): { options: RunOptions; json: boolean; failOn: Set<FindingKind>; limits: RunLimits } | 'help' {
   let parsed;
   try {
     parsed = parseArgs({
@@ -39,6 +46,7 @@ export function parseCheckArgs(argv: string[]): { options: RunOptions; json: boo
         steps: { type: 'string' }, 'batch-size': { type: 'string' }, backend: { type: 'string' }, seed: { type: 'string' },
         'sampling-interval': { type: 'string' }, json: { type: 'boolean', default: false }, 'fail-on': { type: 'string' },
         threshold: { type: 'string', multiple: true }, model: { type: 'string' }, args: { type: 'string' },
+        ...LIMIT_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -57,6 +65,12 @@ export function parseCheckArgs(argv: string[]): { options: RunOptions; json: boo
     if (!(FINDING_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--fail-on: unknown kind '${kind}'; kinds: ${FINDING_KINDS.join(', ')}`);
     failOn.add(kind as FindingKind);
   }
+  const file = resolve(positionals[0]);
+  const staticAsked = [...failOn].filter((k) => STATIC_KINDS.has(k));
+  if (staticAsked.length && file.toLowerCase().endsWith('.json')) {
+    throw new UsageError(`--fail-on ${staticAsked.join(',')}: static findings come from JS/TS source; a model.json has none to report`);
+  }
+  const limits = parseLimits(values);
   const thresholds: Record<string, number> = {};
   for (const pair of values.threshold ?? []) {
     const [name, raw] = pair.split('=');
@@ -68,19 +82,21 @@ export function parseCheckArgs(argv: string[]): { options: RunOptions; json: boo
   const args = parseArgsFlag(values.args);
   return {
     options: {
-      file: resolve(positionals[0]),
+      file,
       steps: positiveInt(values.steps, '--steps', DEFAULTS.steps)!,
       batchSize: positiveInt(values['batch-size'], '--batch-size'),
       backend,
       seed,
       samplingInterval: positiveInt(values['sampling-interval'], '--sampling-interval', DEFAULTS.samplingInterval)!,
       measureOverhead: true,
+      permissions: limits.permissions,
       ...(Object.keys(thresholds).length ? { thresholds } : {}),
       ...(values.model !== undefined ? { model: values.model } : {}),
       ...(args !== undefined ? { args } : {}),
     },
     json: values.json ?? false,
     failOn,
+    limits,
   };
 }
 
@@ -90,6 +106,20 @@ export interface CheckIO {
   stderr: { write(text: string): unknown };
 }
 
+/** The run's findings plus the static findings of the source (batch size as trained), without repeats. */
+export function withStaticFindings(report: RunReport): Finding[] {
+  if (report.file.toLowerCase().endsWith('.json')) return report.flags;
+  let text: string;
+  try {
+    text = readFileSync(report.file, 'utf8');
+  } catch {
+    return report.flags; // read by the worker a moment ago; gone now, so nothing to add
+  }
+  const seen = new Set(report.flags.map((f) => `${f.kind}:${f.source?.line ?? ''}:${f.layer ?? ''}`));
+  const added = lintSource(text, report.file, { batchSize: report.batchSize }).filter((f) => !seen.has(`${f.kind}:${f.source?.line ?? ''}:${f.layer ?? ''}`));
+  return [...report.flags, ...added];
+}
+
 export async function checkCommand(argv: string[], workerPath: string, io: CheckIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   let args;
   try {
@@ -97,11 +127,11 @@ export async function checkCommand(argv: string[], workerPath: string, io: Check
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     io.stderr.write(`normscope check: ${e.message}\n${USAGE}\n`);
-    return 2;
+    return EXIT.error;
   }
   if (args === 'help') {
     io.stdout.write(`${USAGE}\n`);
-    return 0;
+    return EXIT.ok;
   }
   return printRun(args, workerPath, io, 'check');
 }
@@ -110,27 +140,26 @@ export async function checkCommand(argv: string[], workerPath: string, io: Check
  * Runs in a forked worker and prints the report (or the error): shared by `check` and `run`.
  * Exit code as for `check`.
  */
-export async function printRun(args: { options: RunOptions; json: boolean; failOn: Set<FindingKind> }, workerPath: string, io: CheckIO, command: string): Promise<number> {
-  const { options, json, failOn } = args;
-  if (options.args === undefined && !options.file.toLowerCase().endsWith('.json')) {
+export async function printRun(args: { options: RunOptions; json: boolean; failOn: Set<FindingKind>; limits: RunLimits }, workerPath: string, io: CheckIO, command: string): Promise<number> {
+  const { options, json, failOn, limits } = args;
+  if (options.args === undefined && !options.script && !options.file.toLowerCase().endsWith('.json')) {
     const choice = callSiteArguments(options.file, options.model);
     const where = (f: string) => relative(process.cwd(), f) || f;
     // One known call: use its arguments. Several that disagree: say so; the worker then uses the spec or
     // the defaults, or names the missing parameters.
-    if (choice) io.stderr.write(`normscope check: ${describeCallSiteChoice(choice, where)}\n`);
+    if (choice) io.stderr.write(`normscope ${command}: ${describeCallSiteChoice(choice, where)}\n`);
     if (choice && 'args' in choice) options.args = choice.args;
   }
   const tty = !json && io.stdout.isTTY === true;
   const client = new WorkerClient({
     workerPath,
-    runTimeoutMs: DEFAULTS.runTimeoutMs,
-    maxMemoryMB: DEFAULTS.maxMemoryMB,
+    runTimeoutMs: limits.runTimeoutMs,
+    maxMemoryMB: limits.maxMemoryMB,
+    limitNames: CLI_LIMIT_NAMES, exposedBindings,
     log: (level, message) => { if (process.env.NORMSCOPE_DEBUG || level === 'error') io.stderr.write(`[${level}] ${message}\n`); },
   });
-  // Ctrl-C cancels the run cleanly (the report is still printed) instead of killing the worker.
-  const cancel = new AbortController();
-  const onSigint = () => cancel.abort();
-  process.once('SIGINT', onSigint);
+  // Ctrl-C and SIGTERM cancel the run cleanly: the steps measured so far are printed, exit 130.
+  const cancel = cancelOnSignals();
   let total = options.steps;
   try {
     const report = await client.run(options, (event) => {
@@ -142,15 +171,20 @@ export async function printRun(args: { options: RunOptions; json: boolean; failO
       }
     }, cancel.signal);
     if (tty) io.stdout.write('\r\x1b[K');
+    report.flags = withStaticFindings(report);
     io.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, (f) => relative(process.cwd(), f) || f));
-    return report.flags.some((f) => failOn.has(f.kind)) ? 1 : 0;
+    if (report.stoppedEarly === 'cancelled') {
+      io.stderr.write(`normscope ${command}: cancelled after ${report.loss.length} step${report.loss.length === 1 ? '' : 's'}\n`);
+      return EXIT.cancelled;
+    }
+    return report.flags.some((f) => failOn.has(f.kind)) ? EXIT.findings : EXIT.ok;
   } catch (e) {
     if (tty) io.stdout.write('\r\x1b[K');
     const error = runErrorOf(e);
     io.stderr.write(`normscope ${command}: ${error.message}\n`);
-    return 2;
+    return error.code === 'cancelled' ? EXIT.cancelled : EXIT.error;
   } finally {
-    process.off('SIGINT', onSigint);
+    cancel.dispose();
     client.dispose();
   }
 }

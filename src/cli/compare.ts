@@ -7,21 +7,21 @@
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { positiveInt, UsageError } from './args';
-import { parseArgsFlag } from './builderArgs';
+import { cancelOnSignals, CLI_LIMIT_NAMES, EXIT, LIMIT_OPTIONS, LIMIT_USAGE, parseLimits, positiveInt, UsageError } from './args';
+import { exposedBindings, parseArgsFlag } from './builderArgs';
 import { BACKEND_CHOICES, type BackendChoice, type NormKind } from '../protocol/run';
 import { isNormKind, NORM_KINDS, normAtLine } from '../refactor';
 import { compareNorms } from '../runner/compare';
 import { WorkerClient } from '../runner/workerClient';
 
-const USAGE = `Usage: normscope compare <file>:<line> --to ${NORM_KINDS.join(',')} [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--seed S] [--model <functionName>] [--args '<JSON array>'] [--json]`;
+const USAGE = `Usage: normscope compare <file>:<line> --to ${NORM_KINDS.join(',')} [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--seed S] [--model <functionName>] [--args '<JSON array>'] [--json] ${LIMIT_USAGE}`;
 
 
 function parse(argv: string[]) {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { to: { type: 'string' }, steps: { type: 'string' }, 'batch-size': { type: 'string' }, backend: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean', default: false }, model: { type: 'string' }, args: { type: 'string' } },
+    options: { to: { type: 'string' }, steps: { type: 'string' }, 'batch-size': { type: 'string' }, backend: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean', default: false }, model: { type: 'string' }, args: { type: 'string' }, ...LIMIT_OPTIONS },
   });
   if (positionals.length !== 1) throw new UsageError('expected one <file>:<line>');
   const colon = positionals[0].lastIndexOf(':');
@@ -36,7 +36,7 @@ function parse(argv: string[]) {
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${values.seed}'`);
   const args = parseArgsFlag(values.args);
   const choice = { ...(values.model !== undefined ? { model: values.model } : {}), ...(args !== undefined ? { args } : {}) };
-  return { file: resolve(positionals[0].slice(0, colon)), line, to: to as NormKind[], steps: positiveInt(values.steps, '--steps', 50)!, batchSize: positiveInt(values['batch-size'], '--batch-size'), backend, seed, json: values.json ?? false, choice };
+  return { file: resolve(positionals[0].slice(0, colon)), line, to: to as NormKind[], steps: positiveInt(values.steps, '--steps', 50)!, batchSize: positiveInt(values['batch-size'], '--batch-size'), backend, seed, json: values.json ?? false, choice, limits: parseLimits(values) };
 }
 
 export async function compareCommand(argv: string[], workerPath: string): Promise<number> {
@@ -64,12 +64,17 @@ export async function compareCommand(argv: string[], workerPath: string): Promis
     return 2;
   }
   const candidates = [original, ...args.to.filter((t) => t !== original)];
-  const client = new WorkerClient({ workerPath, runTimeoutMs: 300_000, log: (level, m) => { if (process.env.NORMSCOPE_DEBUG || level === 'error') process.stderr.write(`[${level}] ${m}\n`); } });
+  const { limits } = args;
+  const client = new WorkerClient({
+    workerPath, runTimeoutMs: limits.runTimeoutMs, maxMemoryMB: limits.maxMemoryMB, limitNames: CLI_LIMIT_NAMES, exposedBindings,
+    log: (level, m) => { if (process.env.NORMSCOPE_DEBUG || level === 'error') process.stderr.write(`[${level}] ${m}\n`); },
+  });
   const tty = !args.json && process.stderr.isTTY === true;
+  const cancel = cancelOnSignals();
   try {
-    const result = await compareNorms(client, { file: args.file, line: args.line, candidates, steps: args.steps, batchSize: args.batchSize, backend: args.backend, seed: args.seed, samplingInterval: 1, ...args.choice }, (norm, i, event) => {
+    const result = await compareNorms(client, { file: args.file, line: args.line, candidates, steps: args.steps, batchSize: args.batchSize, backend: args.backend, seed: args.seed, samplingInterval: 1, permissions: limits.permissions, ...args.choice }, (norm, i, event) => {
       if (tty && !event) process.stderr.write(`training candidate ${i + 1}/${candidates.length}: ${norm}\n`);
-    });
+    }, cancel.signal);
     for (const c of result.candidates) if (c.norm === original) c.original = true;
     if (args.json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -85,8 +90,13 @@ export async function compareCommand(argv: string[], workerPath: string): Promis
       }
       process.stdout.write('\n  * the normalization the file has now. Best first.\n');
     }
-    return result.candidates.every((c) => c.error) ? 2 : 0;
+    if (cancel.signal.aborted) {
+      process.stderr.write('normscope compare: cancelled\n');
+      return EXIT.cancelled;
+    }
+    return result.candidates.every((c) => c.error) ? EXIT.error : EXIT.ok;
   } finally {
+    cancel.dispose();
     client.dispose();
   }
 }

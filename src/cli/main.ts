@@ -1,6 +1,7 @@
 /**
  * `normscope` — NormScope's headless command line, for CI and scripts. Each subcommand lives in its own
- * module and returns its exit code: 0 ok, 1 a finding of a --fail-on kind, 2 an error (message on stderr).
+ * module and returns its exit code: 0 ok, 1 a finding of a --fail-on kind, 2 an error (message on stderr),
+ * 130 cancelled (Ctrl-C, SIGTERM).
  */
 import { join } from 'node:path';
 import { checkCommand } from './check';
@@ -16,16 +17,29 @@ Commands:
                           [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu]
                           [--seed S] [--sampling-interval K] [--threshold name=value]...
                           [--model <functionName>] [--args '<JSON array>']
-                          [--json] [--fail-on kind,...]
+                          [--json] [--fail-on kind,...] (runtime and static kinds)
+                          [--timeout S=300] [--max-memory MB=4096] [--no-restrict]
   run <script> [-- args]  run your own training script; measure every model it trains
                           (fit, fitDataset, trainOnBatch) on its real data
                           [--steps N|all] [--backend ...] [--seed S] [--json] [--fail-on kind,...]
+                          [--timeout S=300] [--max-memory MB=4096]
   lint <file>             static checks only (no training) [--json]
   swap <file>:<line>      swap the normalization on that line
                           --to batchNorm|layerNorm|groupNorm|rmsNorm|instanceNorm [--write]
   compare <file>:<line>   train the model with each candidate norm and compare
                           --to layerNorm,groupNorm,rmsNorm [--steps N] [--json]
                           [--model <functionName>] [--args '<JSON array>']
+                          [--timeout S=300] [--max-memory MB=4096] [--no-restrict]
+
+Limits of a run (check, compare):
+  --timeout S             stop a run after S seconds
+  --max-memory MB         stop a run whose worker uses more than MB of resident memory
+  --no-restrict           run the model with your own rights instead of Node's permission
+                          model (by default it may read files, write only to a temp folder,
+                          and may not start programs or load native addons)
+
+Exit codes: 0 ok, 1 a finding of a --fail-on kind, 2 an error, 130 cancelled (Ctrl-C, SIGTERM;
+            the steps measured so far are still printed)
 
 Options: --help, --version`;
 

@@ -8,7 +8,8 @@ import { UsageError } from './args';
 import { parseCheckArgs, printRun, type CheckIO } from './check';
 
 const USAGE = 'Usage: normscope run <script> [--steps N|all] [--backend auto|tensorflow|wasm|cpu] [--seed S] '
-  + '[--sampling-interval K] [--threshold name=value]... [--json] [--fail-on kind,...] [-- script args...]';
+  + '[--sampling-interval K] [--threshold name=value]... [--json] [--fail-on kind,...] [--timeout S=300] [--max-memory MB=4096] '
+  + '[-- script args...]';
 
 /** The run from the command line; throws UsageError. */
 export function parseRunArgs(argv: string[]): ReturnType<typeof parseCheckArgs> {
@@ -32,6 +33,8 @@ export function parseRunArgs(argv: string[]): ReturnType<typeof parseCheckArgs> 
   const parsed = parseCheckArgs(flags);
   if (parsed === 'help') return parsed;
   parsed.options.script = { args: scriptArgs, ...(untilDone ? { untilDone } : {}) };
+  // The user runs their own script on purpose, with their own rights (README "Security and trust").
+  parsed.options.permissions = 'off';
   delete parsed.options.measureOverhead;
   return parsed;
 }

@@ -2,11 +2,13 @@
  * `normscope swap <file>:<line> --to <norm> [--write]`: swap the normalization layer created on that
  * line. Prints the new source, or with --write saves it and creates the norm-layers file next to the
  * model when the target is one of NormScope's layers (an existing one is left alone).
- * Exit codes: 0 done, 2 bad arguments, unreadable file, or no normalization call on the line.
+ * The model and the new norm-layers file are written together or not at all (./writeAll).
+ * Exit codes: 0 done, 2 bad arguments, unreadable file, no normalization call on the line, or a failed write.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { isNormKind, NORM_KINDS, RefactorError, swapNormalization } from '../refactor';
+import { writeAllOrNothing, WriteError, type FileWrite } from './writeAll';
 
 const SWAP_USAGE = `Usage: normscope swap <file>:<line> --to ${NORM_KINDS.join('|')} [--write]`;
 
@@ -74,16 +76,24 @@ export async function swapCommand(argv: string[]): Promise<number> {
     }
     return 0;
   }
-  writeFileSync(path, result.newText);
-  process.stdout.write(`${args.file}: ${result.description}\n`);
+  const writes: FileWrite[] = [{ path, content: result.newText }];
+  const kept: string[] = [];
   for (const extra of result.extraFiles) {
     const where = join(dirname(path), extra.path);
-    if (existsSync(where)) {
-      process.stdout.write(`kept the existing ${extra.path}\n`);
-    } else {
-      writeFileSync(where, extra.content);
-      process.stdout.write(`created ${extra.path} (NormScope's norm layers, so the model runs without NormScope)\n`);
-    }
+    if (existsSync(where)) kept.push(extra.path);
+    else writes.push({ path: where, content: extra.content });
+  }
+  try {
+    writeAllOrNothing(writes);
+  } catch (e) {
+    if (!(e instanceof WriteError)) throw e;
+    process.stderr.write(`normscope swap: ${e.message}\n`);
+    return 2;
+  }
+  process.stdout.write(`${args.file}: ${result.description}\n`);
+  for (const name of kept) process.stdout.write(`kept the existing ${name}\n`);
+  for (const extra of result.extraFiles.filter((f) => !kept.includes(f.path))) {
+    process.stdout.write(`created ${extra.path} (NormScope's norm layers, so the model runs without NormScope)\n`);
   }
   return 0;
 }

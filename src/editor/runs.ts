@@ -3,6 +3,7 @@
  * a status-bar item while running, results into RunResults. Runs need a trusted workspace: the model file's
  * code executes in the worker.
  */
+import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { RunError, RunOptions, RunReport } from '../protocol/run';
 import type { RunEvent } from '../protocol/worker';
@@ -13,6 +14,9 @@ import { WorkerClient } from '../runner/workerClient';
 import { analysis } from './analysis';
 import type { NormScopeContext } from './context';
 import type { RunResults } from './runResults';
+import type { NormScopeSettings } from './settings';
+
+const permissionsOf = (s: NormScopeSettings) => (s.restrictPermissions ? 'restricted' as const : 'off' as const);
 
 export class RunManager implements vscode.Disposable {
   private client: WorkerClient | undefined;
@@ -42,6 +46,7 @@ export class RunManager implements vscode.Disposable {
         workerPath: this.ctx.distPath('worker.js'),
         maxMemoryMB: s.maxMemoryMB,
         runTimeoutMs: s.runTimeoutSeconds * 1000,
+        exposedBindings: (file, model) => analysis().exposedBindingsOf(readFileSync(file, 'utf8'), file, model),
         log: (level, message) => this.ctx.log[level === 'warn' ? 'warn' : level === 'error' ? 'error' : level === 'trace' ? 'trace' : 'info'](message),
       });
     }
@@ -77,7 +82,7 @@ export class RunManager implements vscode.Disposable {
     return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'NormScope: comparing normalizations', cancellable: true }, async (progress, token) => {
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
-      const result = await compareNorms(this.worker(), { file, line, candidates: all, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds, ...choice }, (norm, i, event) => {
+      const result = await compareNorms(this.worker(), { file, line, candidates: all, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds, permissions: permissionsOf(s), ...choice }, (norm, i, event) => {
         if (!event) progress.report({ message: `${norm} (${i + 1}/${all.length})`, increment: 100 / all.length });
       }, abort.signal);
       for (const c of result.candidates) if (c.norm === original) c.original = true;
@@ -109,7 +114,7 @@ export class RunManager implements vscode.Disposable {
           token.onCancellationRequested(() => abort.abort());
           let lastStep = 0;
           const report = await this.worker().run(
-            { file, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds, ...choice },
+            { file, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds, permissions: choice.script ? 'off' : permissionsOf(s), ...choice },
             (event) => {
               const e = { ...event, runId } as RunEvent;
               this.results.apply(e);

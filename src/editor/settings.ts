@@ -9,6 +9,8 @@ export interface NormScopeSettings {
   seed: number;
   runTimeoutSeconds: number;
   maxMemoryMB: number;
+  /** Run model code under Node's permission model (README "Security and trust"). */
+  restrictPermissions: boolean;
   /** Detector threshold overrides by name (README "Findings"). */
   thresholds: Record<string, number>;
 }
@@ -26,6 +28,7 @@ const DEFAULTS: NormScopeSettings = {
   seed: 42,
   runTimeoutSeconds: 300,
   maxMemoryMB: 4096,
+  restrictPermissions: true,
   thresholds: {},
 };
 
@@ -49,6 +52,7 @@ export function readSettings(config: ConfigurationReader): NormScopeSettings {
     seed: typeof config.get('seed') === 'number' ? Math.floor(config.get<number>('seed')!) : DEFAULTS.seed,
     runTimeoutSeconds: positiveInt(config.get('runTimeoutSeconds'), DEFAULTS.runTimeoutSeconds, 5),
     maxMemoryMB: positiveInt(config.get('maxMemoryMB'), DEFAULTS.maxMemoryMB, 256),
+    restrictPermissions: config.get('restrictPermissions') !== false,
     thresholds: numberRecord(config.get('thresholds')),
   };
 }

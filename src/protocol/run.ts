@@ -127,6 +127,13 @@ export interface RunOptions {
   model?: string;
   /** Arguments for that function (CLI `--args`, the editor's input); the file's `normscope` spec wins. */
   args?: unknown[];
+  /**
+   * `restricted` (default): the model code runs under Node's permission model — reads anywhere, writes
+   * only to a temp folder, no child processes, no native addons (README "Security and trust").
+   * `off`: the user's own rights, for `normscope run` (a script the user runs on purpose) or when the
+   * `normscope.restrictPermissions` setting / `--no-restrict` flag turns it off.
+   */
+  permissions?: 'restricted' | 'off';
   /** What-if run: replace the normalization layer(s) created at this 1-based line of `file` with `to`. */
   normSwap?: { line: number; to: NormKind };
   /**

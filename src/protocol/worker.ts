@@ -10,12 +10,24 @@ export const WORKER_REQUEST_TIMEOUT_MS = 15_000;
 
 /** Functions the worker implements; the host calls them. */
 export interface WorkerFunctions {
-  /** Accept a run and start it in the background. Progress and the result arrive as events. */
-  start(options: RunOptions): Promise<{ runId: string }>;
+  /**
+   * Accept a run and start it in the background. Progress and the result arrive as events. `prepared` is
+   * the model file compiled by the host, for a worker under Node's permission model (no esbuild there).
+   */
+  start(options: RunOptions, prepared?: PreparedModule): Promise<{ runId: string }>;
   /** Stop a run at the next step boundary; a `done` event with `stoppedEarly` follows. */
   cancel(runId: string): Promise<{ cancelled: boolean }>;
   /** Liveness and leak check: engine tensor count and process memory. */
   ping(): Promise<{ pid: number; numTensors: number; rssMB: number }>;
+}
+
+/** A model module compiled to one CommonJS bundle (src/worker/loader/compile.ts). */
+export interface PreparedModule {
+  file: string;
+  code: string;
+  map: string;
+  /** The file name the code runs under (labels stack frames; anchors the map's relative sources). */
+  bundleFile: string;
 }
 
 /** Functions the host implements; the worker calls them (fire-and-forget events). */

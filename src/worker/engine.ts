@@ -10,7 +10,6 @@
  * the outcome, so the process stays usable for the next run.
  */
 import { randomUUID } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { STAT_NAMES, type BackendReport, type Finding, type LayerInfo, type RunEvent, type RunOptions, type RunReport, type StepSample } from '../protocol';
 import { RunFailedError } from '../runner/runFailedError';
@@ -24,6 +23,7 @@ import { DeviceMeter, HostMeter, viewFor } from './instrument/meters';
 import { describeLayers, type LayerProbe } from './instrument/probes';
 import { instrumentedStep, plainStep, StepError, type StepContext } from './instrument/step';
 import { loadModel, type LoadedModel } from './loader';
+import { checkModelFile } from './loader/fileCheck';
 import { buildReport } from './report';
 import { withSeededRandom } from './training/seed';
 import { batchSource, ensureCompiled, learningRateOf, trainableOf, validateSpec, type BatchSource } from './training/spec';
@@ -52,7 +52,8 @@ async function timePlainSteps(ctx: StepContext, src: BatchSource, count: number,
 
 function checkOptions(options: RunOptions): void {
   const bad = (what: string) => new UserCodeError('bad-options', what, null);
-  if (!options.file || !fs.existsSync(options.file)) throw new UserCodeError('bad-file', `model file not found: ${options.file}`, null);
+  if (!options.file) throw new UserCodeError('bad-file', 'no model file given', null);
+  checkModelFile(options.file);
   if (!(Number.isInteger(options.steps) && options.steps > 0)) throw bad(`steps must be a positive integer, got ${options.steps}`);
   if (options.batchSize !== undefined && !(Number.isInteger(options.batchSize) && options.batchSize > 0)) throw bad(`batchSize must be a positive integer, got ${options.batchSize}`);
   if (!(Number.isInteger(options.samplingInterval) && options.samplingInterval > 0)) throw bad(`samplingInterval must be a positive integer, got ${options.samplingInterval}`);

@@ -9,7 +9,7 @@ export type UserErrorCode =
   | 'syntax' | 'no-model' | 'factory-threw' | 'module-threw' | 'shape' | 'unsupported-layer'
   | 'bad-spec' | 'bad-file' | 'bad-options' | 'backend' | 'training-failed'
   | 'missing-args' | 'missing-package' | 'browser-only' | 'ambiguous-model'
-  | 'script-threw' | 'script-exit' | 'no-training' | 'cancelled';
+  | 'script-threw' | 'script-exit' | 'no-training' | 'cancelled' | 'permission-denied';
 
 export class UserCodeError extends Error {
   constructor(readonly code: UserErrorCode, message: string, readonly location: Partial<SourceLocation> | null, readonly causeStack?: string) {
@@ -25,7 +25,26 @@ export class UserCodeError extends Error {
     if (e instanceof UserCodeError) return e;
     const error = e instanceof Error ? e : new Error(String(e));
     const site = sourceMap?.errorSite(error.stack) ?? fallback ?? { file };
+    const denied = deniedBecause(error);
+    if (denied) return new UserCodeError('permission-denied', `${context}: ${denied}`, site, error.stack);
     return new UserCodeError(classify(error.message, code), `${context}: ${error.message}`, site, error.stack);
+  }
+}
+
+const TURN_OFF = 'NormScope runs model files with least privilege (README "Security and trust"); '
+  + 'turn it off with the normscope.restrictPermissions setting (CLI: --no-restrict) if the model must do this';
+
+/** What Node's permission model refused, in words, or null for any other error. */
+export function deniedBecause(error: Error & { code?: string; permission?: string; resource?: string }): string | null {
+  if (error.code === 'ERR_DLOPEN_DISABLED') return `the model is not allowed to load native addons. ${TURN_OFF}.`;
+  if (error.code !== 'ERR_ACCESS_DENIED') return null;
+  const resource = error.resource ? ` ${error.resource}` : '';
+  const writable = process.execArgv.find((a) => a.startsWith('--allow-fs-write='))?.slice('--allow-fs-write='.length);
+  switch (error.permission) {
+    case 'FileSystemWrite': return `the model is not allowed to write${resource} (writes are allowed only under ${writable ?? 'a temp folder'}). ${TURN_OFF}.`;
+    case 'ChildProcess': return `the model is not allowed to start programs (child processes). ${TURN_OFF}.`;
+    case 'WorkerThreads': return `the model is not allowed to start worker threads. ${TURN_OFF}.`;
+    default: return `the model is not allowed to do this (${error.permission ?? 'permission'}${resource}). ${TURN_OFF}.`;
   }
 }
 

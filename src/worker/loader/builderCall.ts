@@ -26,13 +26,6 @@ export function staticBuilders(file: string): BuilderFunction[] {
   }
 }
 
-/** Top-level bindings to expose so every builder is callable: `models.dense` needs `models`. */
-export function bindingsToExpose(builders: readonly BuilderFunction[], requested?: string): string[] {
-  const names = builders.map((b) => b.name.split('.')[0]).filter((n) => n !== 'default');
-  if (requested) names.push(requested.split('.')[0]);
-  return [...new Set(names)];
-}
-
 /** `name` (dotted for methods) among the exports, else among the exposed bindings; with its `this`. */
 export function lookupFunction(name: string, exports: Record<string, unknown>, exposed: Record<string, unknown>): { fn: (...a: unknown[]) => unknown; owner: unknown } | null {
   const roots: unknown[] = name === 'default' ? [exports.default, exports] : [exports, exports.default, exposed];

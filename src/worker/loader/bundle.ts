@@ -7,15 +7,13 @@
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
-import type * as Esbuild from 'esbuild';
+import type { SourceLocation } from '../../protocol';
 import { UserCodeError } from '../errors';
+import { compileModule, type PreparedModule } from './compile';
 import { explainUserError } from './explainErrors';
-import { exposeFunctionsPlugin, takeExposedFunctions } from './exposeFunctions';
+import { takeExposedFunctions } from './exposeFunctions';
 import { BundleSourceMap } from './sourceMap';
-import { installTfGlobal, TF_GLOBAL } from './tfShim';
-
-/** Every import name that must resolve to the worker's tf instance. */
-const TF_MODULES = /^@tensorflow\/tfjs(-node|-node-gpu|-layers|-core)?$/;
+import { installTfGlobal } from './tfShim';
 
 export interface LoadedModule {
   exports: Record<string, unknown>;
@@ -24,60 +22,27 @@ export interface LoadedModule {
   functions: Record<string, unknown>;
 }
 
-function loadEsbuild(): typeof Esbuild {
-  // A runtime dependency kept out of our bundles (it ships a native binary).
-  return require('esbuild') as typeof Esbuild;
-}
-
-const tfAliasPlugin: Esbuild.Plugin = {
-  name: 'normscope-tf',
-  setup(build) {
-    build.onResolve({ filter: TF_MODULES }, (args) => ({ path: args.path, namespace: 'normscope-tf' }));
-    build.onLoad({ filter: /.*/, namespace: 'normscope-tf' }, () => ({
-      contents: `module.exports = globalThis[${JSON.stringify(TF_GLOBAL)}];`,
-      loader: 'js',
-    }));
-  },
-};
-
 /** A user source file: on disk, outside node_modules. */
 export function isUserFile(file: string): boolean {
   return path.isAbsolute(file) && !file.split(path.sep).includes('node_modules');
 }
 
-async function compile(file: string, expose: readonly string[]): Promise<{ code: string; map: string; bundleFile: string }> {
-  const dir = path.dirname(file);
-  // Never written to disk: the name only labels stack frames and anchors the map's relative sources.
-  const bundleFile = path.join(dir, `.normscope-bundle-${path.basename(file)}.js`);
-  let result: Esbuild.BuildResult<{ write: false; sourcemap: 'external'; outfile: string }>;
-  try {
-    result = await loadEsbuild().build({
-      entryPoints: [file],
-      absWorkingDir: dir,
-      bundle: true,
-      write: false,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      sourcemap: 'external',
-      sourcesContent: false,
-      outfile: bundleFile,
-      packages: 'external',
-      plugins: expose.length ? [tfAliasPlugin, exposeFunctionsPlugin(file, expose)] : [tfAliasPlugin],
-      logLevel: 'silent',
-    });
-  } catch (e) {
-    const failure = e as { errors?: Esbuild.Message[] };
-    const first = failure.errors?.[0];
-    if (!first) throw e;
-    const where = first.location;
-    throw new UserCodeError('syntax', `${first.text}${where ? `\n  ${where.lineText}` : ''}`, where
-      ? { file: path.resolve(dir, where.file), line: where.line, column: where.column + 1 }
-      : { file, line: 1, column: 1 });
+/** Modules the host compiled already (a worker under the permission model cannot start esbuild). */
+const prepared = new Map<string, PreparedModule>();
+export function providePrepared(module: PreparedModule): void {
+  prepared.set(module.file, module);
+}
+
+/** Source maps of every bundle run in this thread, to map errors thrown later (timers, promises). */
+const loadedMaps: BundleSourceMap[] = [];
+
+/** The user's line of an error raised outside any call NormScope made (a timer, a promise), or null. */
+export function userSiteOf(stack: string | undefined): SourceLocation | null {
+  for (const map of loadedMaps) {
+    const site = map.errorSite(stack);
+    if (site) return site;
   }
-  const code = result.outputFiles.find((f) => f.path.endsWith('.js'))?.text ?? '';
-  const map = result.outputFiles.find((f) => f.path.endsWith('.map'))?.text ?? '';
-  return { code, map, bundleFile };
+  return null;
 }
 
 /** How a module is loaded: functions to expose (model builders), and for a training script (../script) how it runs. */
@@ -94,8 +59,10 @@ export interface LoadOptions {
 
 /** Bundles and evaluates the module; errors thrown while it loads carry the user's line. */
 export async function loadUserModule(file: string, options: LoadOptions = {}): Promise<LoadedModule> {
-  const { code, map, bundleFile } = await compile(file, options.expose ?? []);
+  const { code, map, bundleFile } = prepared.get(file) ?? await compileModule(file, options.expose ?? []);
   const sourceMap = new BundleSourceMap(bundleFile, map, isUserFile);
+  loadedMaps.push(sourceMap);
+  if (loadedMaps.length > 8) loadedMaps.shift(); // in-process callers (tests, bench) run many modules
   options.onCompiled?.(sourceMap);
   installTfGlobal();
   const module = { exports: {} as Record<string, unknown> };

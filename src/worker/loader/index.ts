@@ -11,7 +11,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { SourceLocation } from '../../protocol';
 import { UserCodeError } from '../errors';
 import { loadUserModule } from './bundle';
-import { bindingsToExpose, callBuilder, describeCandidates, lookupFunction, specArgs, staticBuilders, type ModelChoice } from './builderCall';
+import { bindingsToExpose } from '../../analysis/builderFunctions';
+import { callBuilder, describeCandidates, describeValue, lookupFunction, specArgs, staticBuilders, type ModelChoice } from './builderCall';
 import { loadModelJson } from './modelJson';
 import type { BundleSourceMap } from './sourceMap';
 import { creationStackOf } from './tfShim';
@@ -34,6 +35,7 @@ export function isLayersModel(value: unknown): value is tf.LayersModel {
 
 /** The model, or the factory that makes it, among a module's exports. */
 function findModelExport(exports: Record<string, unknown>): { model?: tf.LayersModel; factory?: () => unknown; name: string } | null {
+  if (exports === null || (typeof exports !== 'object' && typeof exports !== 'function')) return null;
   const candidates: [string, unknown][] = [['module.exports', exports], ['default', exports.default], ['model', exports.model],
     ...FACTORY_NAMES.filter((n) => n !== 'default').map((n): [string, unknown] => [n, exports[n]])];
   for (const [name, value] of candidates) {
@@ -50,6 +52,8 @@ function isClass(fn: unknown): boolean {
 }
 
 function describeExports(exports: Record<string, unknown>): string {
+  // `module.exports = 42` (or a string, a boolean...): say what it is, not "it exports nothing".
+  if (exports === null || (typeof exports !== 'object' && typeof exports !== 'function')) return `it exports ${describeValue(exports)}`;
   const names = Object.keys(exports).filter((k) => k !== '__esModule');
   return names.length ? `it exports: ${names.join(', ')}` : 'it exports nothing';
 }

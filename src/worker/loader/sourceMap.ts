@@ -4,6 +4,7 @@
  */
 import { SourceMap } from 'node:module';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { SourceLocation } from '../../protocol';
 
 export interface StackFrame {
@@ -25,6 +26,20 @@ export function parseStack(stack: string): StackFrame[] {
   return frames;
 }
 
+/**
+ * A source-map `sources` entry as a file path. Entries are URLs: esbuild percent-encodes non-ASCII
+ * letters and emoji in relative ones, Node resolves some to file:// URLs; both must be decoded, or
+ * findings for `dir ü 模型/thröw ☃.js` would name a file that does not exist.
+ */
+export function sourcePath(source: string, sourcesDir: string): string {
+  if (source.startsWith('file://')) return fileURLToPath(source);
+  let decoded = source;
+  try {
+    decoded = decodeURIComponent(source);
+  } catch { /* a literal '%' that is not an escape: the name is already plain */ }
+  return path.resolve(sourcesDir, decoded);
+}
+
 export class BundleSourceMap {
   private readonly map: SourceMap;
   private readonly sourcesDir: string;
@@ -42,9 +57,7 @@ export class BundleSourceMap {
       originalSource?: string; originalLine?: number; originalColumn?: number;
     };
     if (!entry || entry.originalSource === undefined || entry.originalLine === undefined) return null;
-    const source = entry.originalSource.startsWith('file://')
-      ? new URL(entry.originalSource).pathname
-      : path.resolve(this.sourcesDir, entry.originalSource);
+    const source = sourcePath(entry.originalSource, this.sourcesDir);
     if (!this.userFiles(source)) return null;
     return { file: source, line: entry.originalLine + 1, column: (entry.originalColumn ?? 0) + 1 };
   }

@@ -5,8 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-/** Name of the global the bundled user code reads its tf from (see ./bundle). */
-export const TF_GLOBAL = '__normscopeTf';
+import { TF_GLOBAL } from './compile';
+
+export { TF_GLOBAL };
 
 /** Layer → stack trace captured when it was created. */
 const creationStacks = new WeakMap<object, string>();

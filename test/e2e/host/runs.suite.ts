@@ -46,6 +46,22 @@ suite('training runs', () => {
     assert.ok(elapsed <= 1000, `cancel took ${elapsed} ms`);
   });
 
+  test('cancel ends a model stuck in a busy loop within 1 s and keeps the steps measured so far', async () => {
+    const api = await activateNormScope();
+    const uri = workspaceFile('busy.js');
+    const pending = vscode.commands.executeCommand<RunReport | undefined>('normscope.checkFile', uri);
+    await waitFor('the busy run to stream progress', () => (api.results.get(uri.fsPath)?.samples.length ?? 0) > 0, 60_000);
+    await new Promise((r) => setTimeout(r, 500)); // its data set spins from the sixth batch on
+    const t0 = Date.now();
+    await vscode.commands.executeCommand('normscope.cancelRun');
+    const report = await pending;
+    const elapsed = Date.now() - t0;
+    assert.equal(api.results.get(uri.fsPath)?.status, 'cancelled');
+    assert.equal(report?.stoppedEarly, 'cancelled');
+    assert.ok((report?.loss.length ?? 0) > 0, 'the partial report lost the streamed steps');
+    assert.ok(elapsed <= 1000, `cancel took ${elapsed} ms`);
+  });
+
   test('a model that throws is reported with its line and the extension keeps working', async () => {
     const api = await activateNormScope();
     const uri = workspaceFile('throws.js');
@@ -57,6 +73,21 @@ suite('training runs', () => {
     assert.equal(run?.error?.line, 6);
     const again = await vscode.commands.executeCommand<RunReport | undefined>('normscope.checkFile', workspaceFile('mlp.js'));
     assert.ok(again && again.layers.length >= 5, 'the next run after a failure did not work');
+  });
+
+  test('a model in "dir ü 模型/thröw ☃.js" gets its findings on that file and line', async () => {
+    await activateNormScope();
+    // Created here, in the fresh workspace copy: such names are awkward in git and archive tools.
+    const uri = workspaceFile('dir ü 模型/thröw ☃.js');
+    const dead = await vscode.workspace.fs.readFile(workspaceFile('dead.js'));
+    await vscode.workspace.fs.writeFile(uri, dead);
+    const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    const deadLine = positionOf(editor.document, "name: 'dead_relu'").line;
+    const report = await vscode.commands.executeCommand<RunReport | undefined>('normscope.checkFile', uri);
+    assert.equal(report?.layers.find((l) => l.name === 'dead_relu')?.source?.file, uri.fsPath);
+    const diag = await waitFor('dead diagnostic on the unicode file', () => vscode.languages.getDiagnostics(uri)
+      .find((d) => d.source === 'NormScope' && (typeof d.code === 'object' ? d.code.value : d.code) === 'dead'));
+    assert.equal(diag.range.start.line, deadLine);
   });
 
   test('settings take effect on the next run without a reload', async () => {

@@ -192,3 +192,15 @@ test('in the forked worker: a custom loop with optimizer.minimize is measured, l
   assert.ok(mean(report.loss.slice(-3)) < mean(report.loss.slice(0, 3)), 'loss fell');
   assert.equal((await client.ping()).numTensors, 0, 'no tensors left in the worker');
 });
+
+test('a syntax error names its line; process.exit(2) before training is the run\'s error', async () => {
+  const bad = script('errors/syntax-error.ts');
+  const syntax = await runInProcess(bad, { steps: 3 });
+  assert.equal(syntax.error?.code, 'syntax');
+  assert.equal(syntax.error?.file, bad);
+  assert.equal(syntax.error?.line, lineOf(bad, 'const model'));
+  const exits = await runInProcess(script('errors/exits-early.js'), { steps: 3 });
+  assert.equal(exits.error?.code, 'script-exit');
+  assert.match(exits.error!.message, /exits-early\.js called process\.exit\(2\)/);
+  assert.equal(process.exit.name, 'exit', 'process.exit restored');
+});

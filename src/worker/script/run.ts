@@ -122,6 +122,15 @@ export async function runScript(options: RunOptions, backend: BackendReport, emi
     watch.over = true;
     Math.random = random;
     signal.removeEventListener('abort', onAbort);
+    endScript();
+  }
+
+  /**
+   * Ends the script, whatever it is doing: its models never train again, its timers are cleared,
+   * argv/cwd/exit are put back and its layers are unhooked. (A script in its own thread could be
+   * terminated here instead.)
+   */
+  function endScript(): void {
     endModels(models);
     env.end();
     setTrainingSession(null);

@@ -204,3 +204,13 @@ test('a syntax error names its line; process.exit(2) before training is the run\
   assert.match(exits.error!.message, /exits-early\.js called process\.exit\(2\)/);
   assert.equal(process.exit.name, 'exit', 'process.exit restored');
 });
+
+test('in the forked worker: a script that fails after training still reports its measurements, saying where it failed', async (t) => {
+  const client = new WorkerClient({ workerPath: WORKER, runTimeoutMs: 60_000 });
+  t.after(() => client.dispose());
+  const file = script('errors/save-fails.js');
+  const report = await client.run(runOptions(file, { steps: 50, script: { args: [] } }), () => undefined);
+  assert.equal(report.steps, 2 * 4, 'trained to the end');
+  assert.match(report.stoppedEarly ?? '', new RegExp(`the script failed after training: .*save-fails\\.js:${lineOf(file, 'model.save')}:\\d+: save-fails\\.js failed:`));
+  assert.ok(!fs.existsSync(path.join(path.dirname(file), 'saved-model')));
+});

@@ -112,7 +112,8 @@ export async function runScript(options: RunOptions, backend: BackendReport, emi
     if (!training.started && signal.aborted) throw new UserCodeError('cancelled', `${base} was cancelled before it trained a model`, { file });
     if (!training.started) {
       throw new UserCodeError('no-training', `${base} ${result.kind === 'exit' ? `exited (code ${result.code})` : 'finished'} without training a tf.LayersModel: `
-        + 'NormScope measures the models a script trains with model.fit(), model.fitDataset() or model.trainOnBatch().', { file, line: 1, column: 1 });
+        + 'NormScope measures the models a script trains with model.fit(), model.fitDataset(), model.trainOnBatch() or optimizer.minimize(). '
+        + 'For a file that only builds a model, use `normscope check` (Check Normalization).', { file, line: 1, column: 1 });
     }
     training.finish();
     const stoppedEarly = signal.aborted ? 'cancelled'

@@ -109,11 +109,14 @@ test('a model built in an imported file: layers map to that file; require.main =
 });
 
 test('a never-cleared interval and a 10,000-step loop: the run ends at the step limit', async () => {
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const before = timers();
   const t0 = performance.now();
   const { report, error } = await runInProcess(script('errors/keeps-ticking.js'), { steps: 6 });
   assert.ifError(error);
   assert.equal(report!.steps, 6);
   assert.ok(performance.now() - t0 < 20_000);
+  assert.equal(timers(), before, 'the script\'s interval was cleared');
 });
 
 test('sampling: every 3rd step measured, the others plain', async () => {

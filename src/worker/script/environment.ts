@@ -40,7 +40,8 @@ function counts(names: string[]): Map<string, number> {
 export class ScriptEnvironment {
   /** Globals the bundled script receives in place of Node's (see ../loader/bundle `scope`). */
   readonly scope: Record<string, unknown>;
-  private readonly timers = new Set<Timer>();
+  /** The script's pending timers and how to clear each. */
+  private readonly timers = new Map<Timer, (t: never) => void>();
   private readonly baseline: Map<string, number>;
   private readonly saved: { argv: string[]; cwd: string; exit: typeof process.exit; exitCode: typeof process.exitCode };
   private readonly listener: (error: unknown) => void;
@@ -70,13 +71,13 @@ export class ScriptEnvironment {
 
   /** Tracked versions of the timer functions: a pending timer of an ended script never fires. */
   private timerScope(): Record<string, unknown> {
-    const track = <A extends unknown[]>(start: (fn: (...a: A) => void, ...rest: never[]) => Timer, once: boolean) =>
+    const track = <A extends unknown[]>(start: (fn: (...a: A) => void, ...rest: never[]) => Timer, once: boolean, clear: (t: never) => void) =>
       (fn: (...a: A) => void, ...rest: never[]) => {
         const timer: Timer = start((...a: A) => {
           if (once) this.timers.delete(timer);
           fn(...a);
         }, ...rest);
-        this.timers.add(timer);
+        this.timers.set(timer, clear);
         return timer;
       };
     const untrack = (clear: (t: never) => void) => (timer: never) => {
@@ -84,7 +85,8 @@ export class ScriptEnvironment {
       clear(timer);
     };
     return {
-      setTimeout: track(setTimeout as never, true), setInterval: track(setInterval as never, false), setImmediate: track(setImmediate as never, true),
+      setTimeout: track(setTimeout as never, true, clearTimeout as never), setInterval: track(setInterval as never, false, clearInterval as never),
+      setImmediate: track(setImmediate as never, true, clearImmediate as never),
       clearTimeout: untrack(clearTimeout as never), clearInterval: untrack(clearInterval as never), clearImmediate: untrack(clearImmediate as never),
     };
   }
@@ -105,10 +107,8 @@ export class ScriptEnvironment {
   end(): void {
     if (this.ended) return;
     this.ended = true;
-    for (const timer of this.timers) {
-      clearTimeout(timer as NodeJS.Timeout);
-      clearImmediate(timer as NodeJS.Immediate);
-    }
+    // Each with its own clear function: clearImmediate on a Timeout would corrupt Node's immediate count.
+    for (const [timer, clear] of this.timers) clear(timer as never);
     this.timers.clear();
     process.argv = this.saved.argv;
     process.exit = this.saved.exit;

@@ -31,6 +31,15 @@ export interface ScriptHandlers {
 
 type Timer = NodeJS.Timeout | NodeJS.Immediate;
 
+/** Whether the user's bundled code (../loader/bundle names it `.normscope-bundle-*.js`) is on the stack. */
+function calledFromScript(): boolean {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 100;
+  const stack = new Error().stack ?? '';
+  Error.stackTraceLimit = limit;
+  return stack.includes('.normscope-bundle-');
+}
+
 function counts(names: string[]): Map<string, number> {
   const out = new Map<string, number>();
   for (const name of names) out.set(name, (out.get(name) ?? 0) + 1);
@@ -61,7 +70,10 @@ export class ScriptEnvironment {
     process.on('uncaughtException', this.listener);
     process.argv = [process.execPath, file, ...args];
     process.chdir(path.dirname(file));
+    const exit = process.exit;
     process.exit = ((code?: number | string | null) => {
+      // NormScope's own exit (the host went away) still ends the worker; only the script's code is caught.
+      if (!calledFromScript()) return exit(code);
       const exitCode = Number(code ?? process.exitCode ?? 0) || 0;
       handlers.onExit(exitCode);
       throw new ScriptExit(exitCode);

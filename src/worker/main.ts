@@ -46,6 +46,18 @@ interface ActiveRun {
 }
 
 let spare: Thread | null = null;
+/**
+ * A training script runs in its own folder (`node train.js` from there). Threads cannot chdir, and the
+ * process shares one working directory, so this thread changes it for the run and puts it back after.
+ */
+let cwdBeforeScript: string | null = null;
+function restoreCwd(): void {
+  if (cwdBeforeScript === null) return;
+  try {
+    process.chdir(cwdBeforeScript);
+  } catch { /* the old folder is gone; stay */ }
+  cwdBeforeScript = null;
+}
 let active: ActiveRun | null = null;
 let lastNumTensors = 0;
 
@@ -79,7 +91,10 @@ function onThreadMessage(thread: Thread, message: FromThread): void {
       return;
     case 'finished':
       lastNumTensors = message.numTensors;
-      if (active?.thread === thread) active = null;
+      if (active?.thread === thread) {
+        active = null;
+        restoreCwd();
+      }
       if (message.clean && !spare) spare = thread; // warm and clean: it serves the next run
       else retire(thread);
       return;
@@ -102,6 +117,7 @@ function endRun(thread: Thread, error: RunError): void {
   const run = active;
   if (!run || run.thread !== thread) return;
   active = null;
+  restoreCwd();
   clearTimeout(run.cancelTimer);
   host.event({ type: 'error', runId: run.runId, error });
   retire(thread);
@@ -115,6 +131,10 @@ const host = openChannel<HostFunctions, WorkerFunctions>({
     spare = null;
     active = { runId, thread, startedAt: Date.now() };
     // Posted now, handled by the thread after this reply has gone out: the host knows the runId first.
+    if (options.script) {
+      cwdBeforeScript = process.cwd();
+      process.chdir(path.dirname(options.file));
+    }
     const message: ToThread = { type: 'start', runId, options, prepared };
     setImmediate(() => thread.worker.postMessage(message));
     return { runId };

@@ -43,11 +43,15 @@ async function runBenchScript(steps: number, measureStep: (step: number) => bool
   const backend = await selectBackend('auto');
   registerNormLayers(tf);
   const options = { file: SCRIPT, steps, backend: 'auto' as const, seed: 1, samplingInterval: 1, script: { args: ['--epochs', '100'] } };
+  // What the script prints would corrupt the benchmark's JSON on stdout.
+  const write = process.stdout.write;
+  process.stdout.write = (() => true) as typeof process.stdout.write;
   tf.engine().startScope();
   try {
     await runScript(options, backend, () => undefined, new AbortController().signal, randomUUID(), performance.now(), measureStep);
   } finally {
     tf.engine().endScope();
+    process.stdout.write = write;
   }
 }
 

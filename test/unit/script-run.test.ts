@@ -109,11 +109,14 @@ test('a model built in an imported file: layers map to that file; require.main =
 });
 
 test('a never-cleared interval and a 10,000-step loop: the run ends at the step limit', async () => {
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const before = timers();
   const t0 = performance.now();
   const { report, error } = await runInProcess(script('errors/keeps-ticking.js'), { steps: 6 });
   assert.ifError(error);
   assert.equal(report!.steps, 6);
   assert.ok(performance.now() - t0 < 20_000);
+  assert.equal(timers(), before, 'the script\'s interval was cleared');
 });
 
 test('sampling: every 3rd step measured, the others plain', async () => {
@@ -167,14 +170,16 @@ test('no tensors or variables left behind; later training calls of an ended scri
 
 test('cancel mid-fit: fit ends after its batch, the report says cancelled', async () => {
   const controller = new AbortController();
-  const events: RunEvent[] = [];
-  const pending = runTraining(runOptions(script('imported/train.js'), { steps: 10_000, script: { args: [] } }), (e) => {
-    events.push(e);
-    if (e.type === 'progress' && e.samples.some((s) => s.step >= 5)) controller.abort();
+  let cancelledAt = -1;
+  const report = await runTraining(runOptions(script('imported/train.js'), { steps: 10_000, script: { args: [] } }), (e) => {
+    if (cancelledAt < 0 && e.type === 'progress' && e.samples.some((s) => s.step >= 5)) {
+      cancelledAt = e.samples[e.samples.length - 1].step;
+      controller.abort();
+    }
   }, controller.signal);
-  const report = await pending;
   assert.equal(report.stoppedEarly, 'cancelled');
-  assert.ok(report.steps >= 6 && report.steps < 20, `stopped at ${report.steps} of 40`);
+  assert.ok(cancelledAt < 39, 'cancelled before the script\'s 40 steps');
+  assert.equal(report.steps, cancelledAt + 1, 'no batch after the one in progress');
 });
 
 test('in the forked worker: a custom loop with optimizer.minimize is measured, layers attributed through their variables', async (t) => {
@@ -191,4 +196,26 @@ test('in the forked worker: a custom loop with optimizer.minimize is measured, l
   for (const layer of report.layers) assert.equal(layer.stats.gradNorm?.filter((v) => typeof v === 'number').length, 12, `${layer.name} has gradients at every step`);
   assert.ok(mean(report.loss.slice(-3)) < mean(report.loss.slice(0, 3)), 'loss fell');
   assert.equal((await client.ping()).numTensors, 0, 'no tensors left in the worker');
+});
+
+test('a syntax error names its line; process.exit(2) before training is the run\'s error', async () => {
+  const bad = script('errors/syntax-error.ts');
+  const syntax = await runInProcess(bad, { steps: 3 });
+  assert.equal(syntax.error?.code, 'syntax');
+  assert.equal(syntax.error?.file, bad);
+  assert.equal(syntax.error?.line, lineOf(bad, 'const model'));
+  const exits = await runInProcess(script('errors/exits-early.js'), { steps: 3 });
+  assert.equal(exits.error?.code, 'script-exit');
+  assert.match(exits.error!.message, /exits-early\.js called process\.exit\(2\)/);
+  assert.equal(process.exit.name, 'exit', 'process.exit restored');
+});
+
+test('in the forked worker: a script that fails after training still reports its measurements, saying where it failed', async (t) => {
+  const client = new WorkerClient({ workerPath: WORKER, runTimeoutMs: 60_000 });
+  t.after(() => client.dispose());
+  const file = script('errors/save-fails.js');
+  const report = await client.run(runOptions(file, { steps: 50, script: { args: [] } }), () => undefined);
+  assert.equal(report.steps, 2 * 4, 'trained to the end');
+  assert.match(report.stoppedEarly ?? '', new RegExp(`the script failed after training: .*save-fails\\.js:${lineOf(file, 'model.save')}:\\d+: save-fails\\.js failed:`));
+  assert.ok(!fs.existsSync(path.join(path.dirname(file), 'saved-model')));
 });

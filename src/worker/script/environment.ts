@@ -6,6 +6,7 @@
  * `end()` is the one place that ends a script; it puts everything back.
  */
 import * as path from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 
 /** Thrown into the script where it would go on training after NormScope stopped it. */
 export class ScriptStopped extends Error {
@@ -31,6 +32,15 @@ export interface ScriptHandlers {
 
 type Timer = NodeJS.Timeout | NodeJS.Immediate;
 
+/** Whether the user's bundled code (../loader/bundle names it `.normscope-bundle-*.js`) is on the stack. */
+function calledFromScript(): boolean {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 100;
+  const stack = new Error().stack ?? '';
+  Error.stackTraceLimit = limit;
+  return stack.includes('.normscope-bundle-');
+}
+
 function counts(names: string[]): Map<string, number> {
   const out = new Map<string, number>();
   for (const name of names) out.set(name, (out.get(name) ?? 0) + 1);
@@ -40,7 +50,8 @@ function counts(names: string[]): Map<string, number> {
 export class ScriptEnvironment {
   /** Globals the bundled script receives in place of Node's (see ../loader/bundle `scope`). */
   readonly scope: Record<string, unknown>;
-  private readonly timers = new Set<Timer>();
+  /** The script's pending timers and how to clear each. */
+  private readonly timers = new Map<Timer, (t: never) => void>();
   private readonly baseline: Map<string, number>;
   private readonly saved: { argv: string[]; cwd: string; exit: typeof process.exit; exitCode: typeof process.exitCode };
   private readonly listener: (error: unknown) => void;
@@ -59,8 +70,12 @@ export class ScriptEnvironment {
     process.on('unhandledRejection', this.listener);
     process.on('uncaughtException', this.listener);
     process.argv = [process.execPath, file, ...args];
-    process.chdir(path.dirname(file));
+    // Worker threads cannot chdir: there the supervising thread (../main) has changed the folder already.
+    if (isMainThread) process.chdir(path.dirname(file));
+    const exit = process.exit;
     process.exit = ((code?: number | string | null) => {
+      // NormScope's own exit (the host went away) still ends the worker; only the script's code is caught.
+      if (!calledFromScript()) return exit(code);
       const exitCode = Number(code ?? process.exitCode ?? 0) || 0;
       handlers.onExit(exitCode);
       throw new ScriptExit(exitCode);
@@ -70,13 +85,13 @@ export class ScriptEnvironment {
 
   /** Tracked versions of the timer functions: a pending timer of an ended script never fires. */
   private timerScope(): Record<string, unknown> {
-    const track = <A extends unknown[]>(start: (fn: (...a: A) => void, ...rest: never[]) => Timer, once: boolean) =>
+    const track = <A extends unknown[]>(start: (fn: (...a: A) => void, ...rest: never[]) => Timer, once: boolean, clear: (t: never) => void) =>
       (fn: (...a: A) => void, ...rest: never[]) => {
         const timer: Timer = start((...a: A) => {
           if (once) this.timers.delete(timer);
           fn(...a);
         }, ...rest);
-        this.timers.add(timer);
+        this.timers.set(timer, clear);
         return timer;
       };
     const untrack = (clear: (t: never) => void) => (timer: never) => {
@@ -84,7 +99,8 @@ export class ScriptEnvironment {
       clear(timer);
     };
     return {
-      setTimeout: track(setTimeout as never, true), setInterval: track(setInterval as never, false), setImmediate: track(setImmediate as never, true),
+      setTimeout: track(setTimeout as never, true, clearTimeout as never), setInterval: track(setInterval as never, false, clearInterval as never),
+      setImmediate: track(setImmediate as never, true, clearImmediate as never),
       clearTimeout: untrack(clearTimeout as never), clearInterval: untrack(clearInterval as never), clearImmediate: untrack(clearImmediate as never),
     };
   }
@@ -105,16 +121,14 @@ export class ScriptEnvironment {
   end(): void {
     if (this.ended) return;
     this.ended = true;
-    for (const timer of this.timers) {
-      clearTimeout(timer as NodeJS.Timeout);
-      clearImmediate(timer as NodeJS.Immediate);
-    }
+    // Each with its own clear function: clearImmediate on a Timeout would corrupt Node's immediate count.
+    for (const [timer, clear] of this.timers) clear(timer as never);
     this.timers.clear();
     process.argv = this.saved.argv;
     process.exit = this.saved.exit;
     process.exitCode = this.saved.exitCode;
     try {
-      process.chdir(this.saved.cwd);
+      if (isMainThread) process.chdir(this.saved.cwd);
     } catch { /* the old folder is gone; stay where we are */ }
     process.off('unhandledRejection', this.listener);
     process.off('uncaughtException', this.listener);

@@ -9,7 +9,7 @@
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import type { BackendReport, RunEvent, RunOptions, RunReport } from '../../protocol';
-import { UserCodeError } from '../errors';
+import { toRunError, UserCodeError } from '../errors';
 import { checkThresholds } from '../flags';
 import { loadUserModule } from '../loader/bundle';
 import type { BundleSourceMap } from '../loader/sourceMap';
@@ -105,14 +105,20 @@ export async function runScript(options: RunOptions, backend: BackendReport, emi
       await idle;
     }
     const failure = training.failure ?? failureOf(result, sourceMap, file, base);
-    if (failure) throw failure;
+    // After training, a failing script (e.g. model.save to a file:// URL, which needs tfjs-node) does not
+    // cost the measurements: the report says where it failed.
+    const failedAfter = failure && training.started && !training.failure ? toRunError(failure).message : undefined;
+    if (failure && !failedAfter) throw failure;
     if (!training.started && signal.aborted) throw new UserCodeError('cancelled', `${base} was cancelled before it trained a model`, { file });
     if (!training.started) {
       throw new UserCodeError('no-training', `${base} ${result.kind === 'exit' ? `exited (code ${result.code})` : 'finished'} without training a tf.LayersModel: `
-        + 'NormScope measures the models a script trains with model.fit(), model.fitDataset() or model.trainOnBatch().', { file, line: 1, column: 1 });
+        + 'NormScope measures the models a script trains with model.fit(), model.fitDataset(), model.trainOnBatch() or optimizer.minimize(). '
+        + 'For a file that only builds a model, use `normscope check` (Check Normalization).', { file, line: 1, column: 1 });
     }
     training.finish();
-    const stoppedEarly = signal.aborted ? 'cancelled' : training.stopReason?.startsWith('non-finite') ? training.stopReason : undefined;
+    const stoppedEarly = signal.aborted ? 'cancelled'
+      : training.stopReason?.startsWith('non-finite') ? training.stopReason
+        : failedAfter ? `the script failed after training: ${failedAfter}` : undefined;
     return buildReport({
       file, backend, steps: training.loss.length, batchSize: training.batchSize, syntheticData: false, loss: training.loss,
       layers: training.layers, samples: training.samples, flags: training.flags, instrumentedMs: training.instrumentedMs, plainMs: training.plainMs,
@@ -122,6 +128,15 @@ export async function runScript(options: RunOptions, backend: BackendReport, emi
     watch.over = true;
     Math.random = random;
     signal.removeEventListener('abort', onAbort);
+    endScript();
+  }
+
+  /**
+   * Ends the script, whatever it is doing: its models never train again, its timers are cleared,
+   * argv/cwd/exit are put back and its layers are unhooked. (A script in its own thread could be
+   * terminated here instead.)
+   */
+  function endScript(): void {
     endModels(models);
     env.end();
     setTrainingSession(null);

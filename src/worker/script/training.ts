@@ -22,6 +22,7 @@ import type { StepRecording } from '../instrument/hooks';
 import type { BundleSourceMap } from '../loader/sourceMap';
 import { ProgressBatcher } from '../progress';
 import { learningRateOf } from '../training/spec';
+import { layerTable, layerVariables, leafLayers, trainableVariables } from './layerTable';
 
 type TrainFunction = (data: tf.Tensor[]) => tf.Scalar[];
 /** tfjs internals a train function uses (engine/training.js). */
@@ -42,23 +43,6 @@ export interface ScriptTrainingOptions {
   creationStack(layer: object): string | undefined;
   /** Training stopped (limit, non-finite loss, cancel, a failed step): the run may end the script. */
   onStop(): void;
-}
-
-/** Leaf layers of a model in order; a model used as a layer (a GAN's generator inside the combined model) is opened up. */
-function leafLayers(model: tf.LayersModel, into: tf.layers.Layer[], seen: Set<tf.layers.Layer>): void {
-  for (const layer of model.layers) {
-    if (layer instanceof tf.LayersModel) leafLayers(layer, into, seen);
-    else if (!seen.has(layer) && layer.getClassName() !== 'InputLayer') {
-      seen.add(layer);
-      into.push(layer);
-    }
-  }
-}
-
-/** Every trainable variable the engine knows, which is what `minimize` without a varList updates. */
-function trainableVariables(): tf.Variable[] {
-  const registered = (tf.engine() as unknown as { registeredVariables: Record<string, tf.Variable> }).registeredVariables;
-  return Object.values(registered).filter((v) => v.trainable);
 }
 
 export class ScriptTraining {
@@ -83,7 +67,7 @@ export class ScriptTraining {
   /** What a measured step needs, made once at the start. */
   private measure: Parameters<typeof measuredMinimize>[0] | null = null;
   private progress: ProgressBatcher | null = null;
-  private readonly modelOwner = new Map<tf.layers.Layer, string>();
+  private modelOwner = new Map<tf.layers.Layer, string>();
   private warnedUnlisted = new WeakSet<tf.LayersModel>();
 
   constructor(private readonly options: ScriptTrainingOptions) {}
@@ -153,7 +137,7 @@ export class ScriptTraining {
    */
   minimize(optimizer: tf.Optimizer, f: () => tf.Scalar, returnCost: boolean, varList: tf.Variable[] | undefined, plain: (returnCost: boolean) => tf.Scalar | null): tf.Scalar | null {
     const variables = varList ?? trainableVariables();
-    if (!this.probes && !this.layerVariables(this.models).some((v) => variables.includes(v))) return plain(returnCost);
+    if (!this.probes && !layerVariables(this.models).some((v) => variables.includes(v))) return plain(returnCost);
     if (this.stopReason) throw new ScriptStopped(this.stopReason);
     if (!this.probes) this.start(null, 0);
     if (!variables.some((v) => this.measuredVariables.has(v))) return plain(returnCost);
@@ -224,18 +208,8 @@ export class ScriptTraining {
 
   /** The layer table: every listed model's leaf layers (and the first trained model's, if it was not listed). */
   private start(model: tf.LayersModel | null, batchSize: number): void {
-    const layers: tf.layers.Layer[] = [];
-    const seen = new Set<tf.layers.Layer>();
-    const models = !model || this.models.includes(model) ? this.models : [...this.models, model];
-    for (const m of models) {
-      const before = layers.length;
-      leafLayers(m, layers, seen);
-      for (const layer of layers.slice(before)) this.modelOwner.set(layer, m.name);
-    }
-    const counts = new Map<string, number>();
-    for (const layer of layers) counts.set(layer.name, (counts.get(layer.name) ?? 0) + 1);
-    // Same name in two models (both have a 'dense1'): qualify with the model's name.
-    const nameOf = (layer: tf.layers.Layer) => (counts.get(layer.name)! > 1 ? `${this.modelOwner.get(layer)}/${layer.name}` : layer.name);
+    const { layers, owner, nameOf } = layerTable(!model || this.models.includes(model) ? this.models : [...this.models, model]);
+    this.modelOwner = owner;
     this.probes = describeLayerList(layers, (layer) => this.sourceOf(layer), nameOf);
     this.instrumenter = new Instrumenter(this.probes);
     const view = viewFor(this.options.backendName);
@@ -270,20 +244,11 @@ export class ScriptTraining {
     }
   }
 
-  private layerVariables(models: tf.LayersModel[]): tf.Variable[] {
-    const layers: tf.layers.Layer[] = [];
-    const seen = new Set<tf.layers.Layer>();
-    for (const m of models) leafLayers(m, layers, seen);
-    return layers.flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable));
-  }
-
   /** A model built after training began is trained but its layers are not in the table: say so once. */
   private warnIfUnlisted(model: tf.LayersModel): void {
     if (this.warnedUnlisted.has(model)) return;
     this.warnedUnlisted.add(model);
-    const leaves: tf.layers.Layer[] = [];
-    leafLayers(model, leaves, new Set());
-    if (leaves.some((l) => !this.modelOwner.has(l))) {
+    if (leafLayers(model).some((l) => !this.modelOwner.has(l))) {
       // Worker stderr reaches the host's log as a warning.
       process.stderr.write(`NormScope: model '${model.name}' was built after training began; its layers are not measured\n`);
     }

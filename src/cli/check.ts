@@ -18,7 +18,7 @@ const USAGE = 'Usage: normscope check <file> [--steps N=50] [--batch-size B] [--
 /** Every FindingKind; `satisfies` plus the check below keep it in step with the protocol. */
 export const FINDING_KINDS = [
   'dead', 'gamma-collapse', 'vanishing', 'exploding', 'non-finite', 'saturated', 'effective-lr', 'bn-train-inference-drift',
-  'bn-small-batch', 'bn-in-recurrent', 'ln-on-conv', 'l2-before-norm', 'post-norm', 'missing-norm',
+  'bn-small-batch', 'bn-in-recurrent', 'ln-on-conv', 'l2-before-norm', 'post-norm', 'missing-norm', 'rough-landscape',
 ] as const satisfies readonly FindingKind[];
 type MissingKinds = Exclude<FindingKind, (typeof FINDING_KINDS)[number]>;
 const allKindsListed: MissingKinds extends never ? true : never = true;

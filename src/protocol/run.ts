@@ -176,6 +176,8 @@ export interface RunReport {
   timing: { instrumentedStepMs: number; plainStepMs: number | null; totalMs: number };
   /** Set when the run stopped early (cancelled, non-finite loss, time limit). */
   stoppedEarly?: string;
+  /** The optimizer's learning rate in this run, when it has a numeric one. */
+  learningRate?: number;
   /** Loss-landscape measurements, when `RunOptions.landscape` was set. */
   landscape?: LandscapeReport;
 }

@@ -201,6 +201,7 @@ async function trainModel(options: RunOptions, backend: BackendReport, emit: (e:
     return buildReport({
       file, backend, steps, batchSize: src.batchSize, syntheticData: src.synthetic, loss, layers, samples, flags,
       instrumentedMs, plainMs, totalMs: performance.now() - started, stoppedEarly, evalLoss, landscape: landscape?.report(),
+      learningRate: flagsInput.learningRate,
     });
   } finally {
     instrumenter?.restore();

@@ -41,6 +41,7 @@ export interface ReportInput {
   stoppedEarly?: string;
   evalLoss: number | null;
   landscape?: LandscapeReport;
+  learningRate?: number;
 }
 
 export function buildReport(input: ReportInput): RunReport {
@@ -62,6 +63,7 @@ export function buildReport(input: ReportInput): RunReport {
       totalMs: Math.round(input.totalMs),
     },
     ...(input.stoppedEarly ? { stoppedEarly: input.stoppedEarly } : {}),
+    ...(input.learningRate !== undefined ? { learningRate: input.learningRate } : {}),
     ...(input.landscape ? { landscape: input.landscape } : {}),
   };
 }

@@ -10,3 +10,22 @@ export function positiveInt(value: string | undefined, flag: string, fallback?: 
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got '${value}'`);
   return n;
 }
+
+/**
+ * `--landscape [every=K]` (also `--landscape=every=K`): takes the flag and its optional value out of argv
+ * (node:util parseArgs has no optional values). Returns the rest and the options, when given.
+ */
+export function takeLandscapeFlag(argv: string[], defaultEvery: number): { rest: string[]; landscape?: { every: number } } {
+  const rest: string[] = [];
+  let landscape: { every: number } | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg !== '--landscape' && !arg.startsWith('--landscape=')) { rest.push(arg); continue; }
+    let value = arg.startsWith('--landscape=') ? arg.slice('--landscape='.length) : undefined;
+    if (value === undefined && /^every=/.test(argv[i + 1] ?? '')) value = argv[++i];
+    const every = value === undefined ? defaultEvery : positiveInt(value.replace(/^every=/, ''), '--landscape every')!;
+    if (value !== undefined && !/^every=/.test(value)) throw new UsageError(`--landscape expects every=K, got '${value}'`);
+    landscape = { every };
+  }
+  return { rest, landscape };
+}

@@ -6,14 +6,15 @@
  */
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { positiveInt, UsageError } from './args';
-import { BACKEND_CHOICES, type BackendChoice, type FindingKind, type RunOptions } from '../protocol';
+import { positiveInt, takeLandscapeFlag, UsageError } from './args';
+import { BACKEND_CHOICES, DEFAULT_LANDSCAPE_EVERY, type BackendChoice, type FindingKind, type RunOptions } from '../protocol';
 import { runErrorOf } from '../runner/runFailedError';
 import { WorkerClient } from '../runner/workerClient';
 import { formatReport, progressLine } from './checkTable';
+import { landscapeLine } from './sweepTable';
 
 const USAGE = 'Usage: normscope check <file> [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] '
-  + '[--seed S] [--sampling-interval K] [--threshold name=value]... [--json] [--fail-on kind,...]';
+  + '[--seed S] [--sampling-interval K] [--threshold name=value]... [--landscape [every=K]] [--json] [--fail-on kind,...]';
 
 /** Every FindingKind; `satisfies` plus the check below keep it in step with the protocol. */
 export const FINDING_KINDS = [
@@ -30,9 +31,10 @@ const DEFAULTS = { steps: 50, seed: 42, samplingInterval: 1, runTimeoutMs: 300_0
 /** The run options and output choices from the command line; throws UsageError. */
 export function parseCheckArgs(argv: string[]): { options: RunOptions; json: boolean; failOn: Set<FindingKind> } | 'help' {
   let parsed;
+  const { rest, landscape } = takeLandscapeFlag(argv, DEFAULT_LANDSCAPE_EVERY);
   try {
     parsed = parseArgs({
-      args: argv,
+      args: rest,
       allowPositionals: true,
       options: {
         steps: { type: 'string' }, 'batch-size': { type: 'string' }, backend: { type: 'string' }, seed: { type: 'string' },
@@ -73,6 +75,7 @@ export function parseCheckArgs(argv: string[]): { options: RunOptions; json: boo
       samplingInterval: positiveInt(values['sampling-interval'], '--sampling-interval', DEFAULTS.samplingInterval)!,
       measureOverhead: true,
       ...(Object.keys(thresholds).length ? { thresholds } : {}),
+      ...(landscape ? { landscape } : {}),
     },
     json: values.json ?? false,
     failOn,
@@ -122,6 +125,7 @@ export async function checkCommand(argv: string[], workerPath: string, io: Check
     }, cancel.signal);
     if (tty) io.stdout.write('\r\x1b[K');
     io.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, (f) => relative(process.cwd(), f) || f));
+    if (!json && report.landscape) io.stdout.write(landscapeLine(report.landscape));
     return report.flags.some((f) => failOn.has(f.kind)) ? 1 : 0;
   } catch (e) {
     if (tty) io.stdout.write('\r\x1b[K');

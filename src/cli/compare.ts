@@ -7,20 +7,24 @@
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { positiveInt, UsageError } from './args';
+import { positiveInt, takeLandscapeFlag, UsageError } from './args';
+import { printSweep } from './sweepTable';
+import { parseRates } from '../runner/lrSweep';
 import { BACKEND_CHOICES, type BackendChoice, type NormKind } from '../protocol/run';
+import { DEFAULT_LANDSCAPE_EVERY } from '../protocol/landscape';
 import { isNormKind, NORM_KINDS } from '../refactor';
 import { compareNorms, normAtLine } from '../runner/compare';
 import { WorkerClient } from '../runner/workerClient';
 
-const USAGE = `Usage: normscope compare <file>:<line> --to ${NORM_KINDS.join(',')} [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--seed S] [--json]`;
+const USAGE = `Usage: normscope compare <file>:<line> --to ${NORM_KINDS.join(',')} [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--seed S] [--lrs a,b,c|auto] [--landscape [every=K]] [--json]`;
 
 
 function parse(argv: string[]) {
+  const { rest, landscape } = takeLandscapeFlag(argv, DEFAULT_LANDSCAPE_EVERY);
   const { values, positionals } = parseArgs({
-    args: argv,
+    args: rest,
     allowPositionals: true,
-    options: { to: { type: 'string' }, steps: { type: 'string' }, 'batch-size': { type: 'string' }, backend: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: { lrs: { type: 'string' }, to: { type: 'string' }, steps: { type: 'string' }, 'batch-size': { type: 'string' }, backend: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean', default: false } },
   });
   if (positionals.length !== 1) throw new UsageError('expected one <file>:<line>');
   const colon = positionals[0].lastIndexOf(':');
@@ -33,7 +37,13 @@ function parse(argv: string[]) {
   if (!BACKEND_CHOICES.includes(backend)) throw new UsageError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
   const seed = values.seed === undefined ? 42 : Number(values.seed);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${values.seed}'`);
-  return { file: resolve(positionals[0].slice(0, colon)), line, to: to as NormKind[], steps: positiveInt(values.steps, '--steps', 50)!, batchSize: positiveInt(values['batch-size'], '--batch-size'), backend, seed, json: values.json ?? false };
+  let learningRates: number[] | 'auto' | undefined;
+  try {
+    learningRates = values.lrs === undefined ? undefined : values.lrs.trim() === 'auto' ? 'auto' : parseRates(values.lrs);
+  } catch (e) {
+    throw new UsageError(`--lrs: ${(e as Error).message}`);
+  }
+  return { landscape, learningRates, file: resolve(positionals[0].slice(0, colon)), line, to: to as NormKind[], steps: positiveInt(values.steps, '--steps', 50)!, batchSize: positiveInt(values['batch-size'], '--batch-size'), backend, seed, json: values.json ?? false };
 }
 
 export async function compareCommand(argv: string[], workerPath: string): Promise<number> {
@@ -64,7 +74,7 @@ export async function compareCommand(argv: string[], workerPath: string): Promis
   const client = new WorkerClient({ workerPath, runTimeoutMs: 300_000, log: (level, m) => { if (process.env.NORMSCOPE_DEBUG || level === 'error') process.stderr.write(`[${level}] ${m}\n`); } });
   const tty = !args.json && process.stderr.isTTY === true;
   try {
-    const result = await compareNorms(client, { file: args.file, line: args.line, candidates, steps: args.steps, batchSize: args.batchSize, backend: args.backend, seed: args.seed, samplingInterval: 1 }, (norm, i, event) => {
+    const result = await compareNorms(client, { file: args.file, line: args.line, candidates, steps: args.steps, batchSize: args.batchSize, backend: args.backend, seed: args.seed, samplingInterval: 1, ...(args.landscape ? { landscape: args.landscape } : {}), ...(args.learningRates ? { learningRates: args.learningRates } : {}) }, (norm, i, event) => {
       if (tty && !event) process.stderr.write(`training candidate ${i + 1}/${candidates.length}: ${norm}\n`);
     });
     for (const c of result.candidates) if (c.norm === original) c.original = true;
@@ -81,6 +91,7 @@ export async function compareCommand(argv: string[], workerPath: string): Promis
         process.stdout.write(`  ${(c.norm + (c.original ? '*' : '')).padEnd(14)} ${loss.padStart(12)}  ${findings}\n`);
       }
       process.stdout.write('\n  * the normalization the file has now. Best first.\n');
+      if (result.sweep) printSweep(result.sweep, (text) => process.stdout.write(text));
     }
     return result.candidates.every((c) => c.error) ? 2 : 0;
   } finally {

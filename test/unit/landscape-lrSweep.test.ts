@@ -1,4 +1,4 @@
-// Learning-rate sensitivity (src/runner/lrSweep.ts): the pure pieces by hand, and on the deep-MLP fixtures the
+// Learning-rate sensitivity (src/runner/lrSweep.ts): the pure pieces by hand, and on the sweep fixtures the
 // LayerNorm variant of a 6-layer ReLU MLP reaches a good inference-mode loss over a wider range of rates than the plain one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -76,7 +76,8 @@ export class RunManager implements vscode.Disposable {
     return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'NormScope: comparing normalizations', cancellable: true }, async (progress, token) => {
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
-      const result = await compareNorms(this.worker(), { file, line, candidates: all, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds }, (norm, i, event) => {
+      const result = await compareNorms(this.worker(), { file, line, candidates: all, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds,
+        ...(s.landscape ? { landscape: { every: s.landscapeEvery } } : {}), ...(s.compareLearningRates !== 'off' ? { learningRates: s.compareLearningRates } : {}) }, (norm, i, event) => {
         if (!event) progress.report({ message: `${norm} (${i + 1}/${all.length})`, increment: 100 / all.length });
       }, abort.signal);
       for (const c of result.candidates) if (c.norm === original) c.original = true;
@@ -104,7 +105,7 @@ export class RunManager implements vscode.Disposable {
           token.onCancellationRequested(() => abort.abort());
           let lastStep = 0;
           const report = await this.worker().run(
-            { file, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds },
+            { file, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds, ...(s.landscape ? { landscape: { every: s.landscapeEvery } } : {}) },
             (event) => {
               const e = { ...event, runId } as RunEvent;
               this.results.apply(e);

@@ -11,6 +11,11 @@ export interface NormScopeSettings {
   maxMemoryMB: number;
   /** Detector threshold overrides by name (README "Findings"). */
   thresholds: Record<string, number>;
+  /** Loss-landscape instrument (README "Loss landscape"): off, or probe every `landscapeEvery` steps. */
+  landscape: boolean;
+  landscapeEvery: number;
+  /** Compare's learning-rate sweep: 'off', 'auto' (4 rates over 30× around the model's own) or explicit rates. */
+  compareLearningRates: 'off' | 'auto' | number[];
 }
 
 /** What `vscode.WorkspaceConfiguration.get` offers; kept minimal so this stays testable. */
@@ -27,7 +32,17 @@ const DEFAULTS: NormScopeSettings = {
   runTimeoutSeconds: 300,
   maxMemoryMB: 4096,
   thresholds: {},
+  landscape: false,
+  landscapeEvery: 10,
+  compareLearningRates: 'off',
 };
+
+function learningRates(value: unknown): NormScopeSettings['compareLearningRates'] {
+  if (value === 'auto') return 'auto';
+  if (!Array.isArray(value)) return 'off';
+  const rates = [...new Set(value.filter((v): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0))].sort((a, b) => a - b);
+  return rates.length >= 2 ? rates : 'off';
+}
 
 function positiveInt(value: unknown, fallback: number, min = 1): number {
   return typeof value === 'number' && Number.isFinite(value) && value >= min ? Math.floor(value) : fallback;
@@ -50,5 +65,8 @@ export function readSettings(config: ConfigurationReader): NormScopeSettings {
     runTimeoutSeconds: positiveInt(config.get('runTimeoutSeconds'), DEFAULTS.runTimeoutSeconds, 5),
     maxMemoryMB: positiveInt(config.get('maxMemoryMB'), DEFAULTS.maxMemoryMB, 256),
     thresholds: numberRecord(config.get('thresholds')),
+    landscape: config.get('landscape') === true,
+    landscapeEvery: positiveInt(config.get('landscapeEvery'), DEFAULTS.landscapeEvery),
+    compareLearningRates: learningRates(config.get('compareLearningRates')),
   };
 }

@@ -23,8 +23,8 @@ export function takeLandscapeFlag(argv: string[], defaultEvery: number): { rest:
     if (arg !== '--landscape' && !arg.startsWith('--landscape=')) { rest.push(arg); continue; }
     let value = arg.startsWith('--landscape=') ? arg.slice('--landscape='.length) : undefined;
     if (value === undefined && /^every=/.test(argv[i + 1] ?? '')) value = argv[++i];
-    const every = value === undefined ? defaultEvery : positiveInt(value.replace(/^every=/, ''), '--landscape every')!;
     if (value !== undefined && !/^every=/.test(value)) throw new UsageError(`--landscape expects every=K, got '${value}'`);
+    const every = value === undefined ? defaultEvery : positiveInt(value.replace(/^every=/, ''), '--landscape every')!;
     landscape = { every };
   }
   return { rest, landscape };

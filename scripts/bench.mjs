@@ -1,4 +1,4 @@
-// `npm run bench [-- --json] [--only backends|overhead|analysis]`: NormScope's benchmarks, measured in one run on this
+// `npm run bench [-- --json] [--only backends|overhead|landscape|analysis]`: NormScope's benchmarks, measured in one run on this
 // machine so that ratios are comparable (machines are shared and noisy: compare ratios, not absolute times).
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -18,6 +18,10 @@ if (!values.only || values.only === 'backends') {
 if (!values.only || values.only === 'overhead') {
   const { benchOverhead } = require(join(repoRoot, 'dist/test/bench/overhead.js'));
   out.overhead = await benchOverhead();
+}
+if (!values.only || values.only === 'landscape') {
+  const { benchLandscape } = require(join(repoRoot, 'dist/test/bench/landscape.js'));
+  out.landscape = await benchLandscape();
 }
 if (!values.only || values.only === 'analysis') {
   const { benchAnalysis } = require(join(repoRoot, 'dist/test/bench/analysis.js'));

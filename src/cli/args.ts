@@ -12,20 +12,25 @@ export function positiveInt(value: string | undefined, flag: string, fallback?: 
 }
 
 /**
- * `--landscape [every=K]` (also `--landscape=every=K`): takes the flag and its optional value out of argv
+ * `--landscape [every=K][,ics=on|off]` (also `--landscape=…`): takes the flag and its optional value out of argv
  * (node:util parseArgs has no optional values). Returns the rest and the options, when given.
  */
-export function takeLandscapeFlag(argv: string[], defaultEvery: number): { rest: string[]; landscape?: { every: number } } {
+export function takeLandscapeFlag(argv: string[], defaultEvery: number): { rest: string[]; landscape?: { every: number; ics?: boolean } } {
   const rest: string[] = [];
-  let landscape: { every: number } | undefined;
+  let landscape: { every: number; ics?: boolean } | undefined;
+  const isValue = (text: string | undefined) => /^(every|ics)=/.test(text ?? '');
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg !== '--landscape' && !arg.startsWith('--landscape=')) { rest.push(arg); continue; }
     let value = arg.startsWith('--landscape=') ? arg.slice('--landscape='.length) : undefined;
-    if (value === undefined && /^every=/.test(argv[i + 1] ?? '')) value = argv[++i];
-    if (value !== undefined && !/^every=/.test(value)) throw new UsageError(`--landscape expects every=K, got '${value}'`);
-    const every = value === undefined ? defaultEvery : positiveInt(value.replace(/^every=/, ''), '--landscape every')!;
-    landscape = { every };
+    if (value === undefined && isValue(argv[i + 1])) value = argv[++i];
+    landscape = { every: defaultEvery };
+    for (const part of value === undefined ? [] : value.split(',')) {
+      const [key, v] = part.split('=');
+      if (key === 'every') landscape.every = positiveInt(v, '--landscape every')!;
+      else if (key === 'ics' && (v === 'on' || v === 'off')) landscape.ics = v === 'on';
+      else throw new UsageError(`--landscape expects every=K and/or ics=on|off, got '${part}'`);
+    }
   }
   return { rest, landscape };
 }

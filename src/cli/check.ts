@@ -14,7 +14,7 @@ import { formatReport, progressLine } from './checkTable';
 import { landscapeLine } from './sweepTable';
 
 const USAGE = 'Usage: normscope check <file> [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] '
-  + '[--seed S] [--sampling-interval K] [--threshold name=value]... [--landscape [every=K]] [--json] [--fail-on kind,...]';
+  + '[--seed S] [--sampling-interval K] [--threshold name=value]... [--landscape [every=K][,ics=off]] [--json] [--fail-on kind,...]';
 
 /** Every FindingKind; `satisfies` plus the check below keep it in step with the protocol. */
 export const FINDING_KINDS = [

@@ -16,7 +16,7 @@ import { isNormKind, NORM_KINDS } from '../refactor';
 import { compareNorms, normAtLine } from '../runner/compare';
 import { WorkerClient } from '../runner/workerClient';
 
-const USAGE = `Usage: normscope compare <file>:<line> --to ${NORM_KINDS.join(',')} [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--seed S] [--lrs a,b,c|auto] [--landscape [every=K]] [--json]`;
+const USAGE = `Usage: normscope compare <file>:<line> --to ${NORM_KINDS.join(',')} [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--seed S] [--lrs a,b,c|auto] [--landscape [every=K][,ics=off]] [--json]`;
 
 
 function parse(argv: string[]) {

@@ -12,6 +12,7 @@ import { compareNorms, normAtLine } from '../runner/compare';
 import { WorkerClient } from '../runner/workerClient';
 import type { NormScopeContext } from './context';
 import type { RunResults } from './runResults';
+import { landscapeOption } from './settings';
 
 export class RunManager implements vscode.Disposable {
   private client: WorkerClient | undefined;
@@ -77,7 +78,7 @@ export class RunManager implements vscode.Disposable {
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
       const result = await compareNorms(this.worker(), { file, line, candidates: all, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds,
-        ...(s.landscape ? { landscape: { every: s.landscapeEvery } } : {}), ...(s.compareLearningRates !== 'off' ? { learningRates: s.compareLearningRates } : {}) }, (norm, i, event) => {
+        ...landscapeOption(s), ...(s.compareLearningRates !== 'off' ? { learningRates: s.compareLearningRates } : {}) }, (norm, i, event) => {
         if (!event) progress.report({ message: `${norm} (${i + 1}/${all.length})`, increment: 100 / all.length });
       }, abort.signal);
       for (const c of result.candidates) if (c.norm === original) c.original = true;
@@ -105,7 +106,7 @@ export class RunManager implements vscode.Disposable {
           token.onCancellationRequested(() => abort.abort());
           let lastStep = 0;
           const report = await this.worker().run(
-            { file, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds, ...(s.landscape ? { landscape: { every: s.landscapeEvery } } : {}) },
+            { file, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds, ...landscapeOption(s) },
             (event) => {
               const e = { ...event, runId } as RunEvent;
               this.results.apply(e);

@@ -14,8 +14,15 @@ export interface NormScopeSettings {
   /** Loss-landscape instrument (README "Loss landscape"): off, or probe every `landscapeEvery` steps. */
   landscape: boolean;
   landscapeEvery: number;
+  /** With the instrument on, also measure internal covariate shift (one extra pass per weighted layer). */
+  landscapeIcs: boolean;
   /** Compare's learning-rate sweep: 'off', 'auto' (4 rates over 30× around the model's own) or explicit rates. */
   compareLearningRates: 'off' | 'auto' | number[];
+}
+
+/** `RunOptions.landscape` from the settings, or nothing when the instrument is off. */
+export function landscapeOption(s: NormScopeSettings): { landscape?: { every: number; ics: boolean } } {
+  return s.landscape ? { landscape: { every: s.landscapeEvery, ics: s.landscapeIcs } } : {};
 }
 
 /** What `vscode.WorkspaceConfiguration.get` offers; kept minimal so this stays testable. */
@@ -34,6 +41,7 @@ const DEFAULTS: NormScopeSettings = {
   thresholds: {},
   landscape: false,
   landscapeEvery: 10,
+  landscapeIcs: true,
   compareLearningRates: 'off',
 };
 
@@ -67,6 +75,7 @@ export function readSettings(config: ConfigurationReader): NormScopeSettings {
     thresholds: numberRecord(config.get('thresholds')),
     landscape: config.get('landscape') === true,
     landscapeEvery: positiveInt(config.get('landscapeEvery'), DEFAULTS.landscapeEvery),
+    landscapeIcs: config.get('landscapeIcs') !== false,
     compareLearningRates: learningRates(config.get('compareLearningRates')),
   };
 }

@@ -6,6 +6,7 @@ import { buildLayerHover } from '../../src/editor/hoverMarkdown';
 import { icsSeries, type LayerSnapshot } from '../../src/editor/runResults';
 import { printSweep } from '../../src/cli/sweepTable';
 import { parseCheckArgs } from '../../src/cli/check';
+import { landscapeOption, readSettings } from '../../src/editor/settings';
 import type { LandscapeReport, LayerInfo, LrSweep, RunReport } from '../../src/protocol';
 import { bandOf, icsByLayer } from '../../webview/landscapeSeries';
 
@@ -75,5 +76,18 @@ test('CLI: --landscape [every=K] on check, with the default K and clear usage er
   assert.deepEqual(parsed(['--landscape', 'every=3', 'm.js']), { every: 3 });
   assert.deepEqual(parsed(['m.js', '--landscape=every=4', '--json']), { every: 4 });
   assert.throws(() => parsed(['m.js', '--landscape', 'every=0']), /--landscape every must be a positive integer/);
-  assert.throws(() => parsed(['m.js', '--landscape=often']), /--landscape expects every=K/);
+  assert.throws(() => parsed(['m.js', '--landscape=often']), /--landscape expects every=K and\/or ics=on\|off, got 'often'/);
+  assert.deepEqual(parsed(['m.js', '--landscape', 'every=5,ics=off']), { every: 5, ics: false });
+  assert.deepEqual(parsed(['m.js', '--landscape', 'ics=on']), { every: 10, ics: true });
+});
+
+test('settings: landscape off by default; on gives every and ics; the sweep setting is off, auto or ≥ 2 rates', () => {
+  const read = (values: Record<string, unknown>) => readSettings({ get: <T>(key: string) => values[key] as T | undefined });
+  assert.deepEqual(landscapeOption(read({})), {});
+  assert.deepEqual(landscapeOption(read({ landscape: true, landscapeEvery: 4 })), { landscape: { every: 4, ics: true } });
+  assert.deepEqual(landscapeOption(read({ landscape: true, landscapeIcs: false })), { landscape: { every: 10, ics: false } });
+  assert.equal(read({}).compareLearningRates, 'off');
+  assert.equal(read({ compareLearningRates: 'auto' }).compareLearningRates, 'auto');
+  assert.deepEqual(read({ compareLearningRates: [1e-2, 'x', 1e-3, -1] }).compareLearningRates, [1e-3, 1e-2]);
+  assert.equal(read({ compareLearningRates: [1e-2] }).compareLearningRates, 'off', 'one rate is no sweep');
 });

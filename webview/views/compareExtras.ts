@@ -19,7 +19,7 @@ export class CompareExtras {
 
   constructor(private readonly ctx: ViewContext, private readonly colors: string[]) {
     this.cards = LANDSCAPE_CURVES.map((c) => new ChartCard({ id: `compare-landscape-${c.curve}`, title: `${c.title} per candidate`, description: c.curve === 'losses' ? 'Width of the loss band (max − min) at each probed step.' : 'Top of the band at each probed step.', onExport: (id) => ctx.exportPng(id) }));
-    this.landscapeGrid = el('div', { className: 'chart-grid' }, ...this.cards.map((c) => c.element));
+    this.landscapeGrid = el('div', { className: 'chart-grid', testId: 'compare-landscape' }, ...this.cards.map((c) => c.element));
     this.sweepBox = el('div', { testId: 'compare-sweep' });
     this.element = el('div', {}, this.landscapeGrid, this.sweepBox);
   }

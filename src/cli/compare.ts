@@ -76,7 +76,7 @@ export async function compareCommand(argv: string[], workerPath: string): Promis
   try {
     const result = await compareNorms(client, { file: args.file, line: args.line, candidates, steps: args.steps, batchSize: args.batchSize, backend: args.backend, seed: args.seed, samplingInterval: 1, ...(args.landscape ? { landscape: args.landscape } : {}), ...(args.learningRates ? { learningRates: args.learningRates } : {}) }, (norm, i, event) => {
       if (tty && !event) process.stderr.write(`training candidate ${i + 1}/${candidates.length}: ${norm}\n`);
-    });
+    }, undefined, (norm, rate) => { if (tty) process.stderr.write(`learning-rate sweep: ${norm} at ${rate}\n`); });
     for (const c of result.candidates) if (c.norm === original) c.original = true;
     if (args.json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

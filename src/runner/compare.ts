@@ -58,6 +58,7 @@ export async function compareNorms(
   options: CompareOptions,
   onCandidate?: (norm: NormKind, index: number, event?: RunEvent) => void,
   signal?: AbortSignal,
+  onSweepCell?: (norm: string, learningRate: number) => void,
 ): Promise<CompareResult> {
   const { line, candidates, learningRates, ...run } = options;
   const results: CompareCandidate[] = [];
@@ -84,6 +85,6 @@ export async function compareNorms(
   if (!rates || ran.length === 0 || signal?.aborted) return { file: options.file, line, candidates: rankCandidates(results) };
   // The sweep needs only the final loss of each cell: no landscape probes, measure every 10th step.
   const sweepRun = { ...run, landscape: undefined, samplingInterval: Math.max(run.samplingInterval, 10) };
-  const sweep = await sweepLearningRates((o) => client.run(o, () => {}, signal), ran.map((norm) => ({ variant: norm, options: { ...sweepRun, normSwap: { line, to: norm } } })), rates, signal);
+  const sweep = await sweepLearningRates((o) => client.run(o, () => {}, signal), ran.map((norm) => ({ variant: norm, options: { ...sweepRun, normSwap: { line, to: norm } } })), rates, signal, onSweepCell);
   return { file: options.file, line, candidates: rankCandidates(results), sweep };
 }

@@ -2,3 +2,4 @@
 import './activation.suite';
 import './runs.suite';
 import './refactor.suite';
+import './landscape.suite';

@@ -119,3 +119,20 @@ test('rough-landscape: only without normalization, when the band exceeds the los
   assert.equal(landscapeFindings([layer(0, false), layer(1, false)], report(rough.samples.slice(0, 3))).length, 0, 'one rough probe is not enough');
   assert.equal(landscapeFindings([layer(0, false)], undefined).length, 0, 'instrument off');
 });
+
+test('a step size that blows the loss up is recorded as null, and the weights still come back', () => {
+  const w = tf.variable(tf.tensor1d([0, 1]), true, 'w_blowup');
+  try {
+    // η = 1e38: w′ = (0, 1 − 4e38·s) overflows float32, so L(w′) is Infinity and its gradient NaN.
+    const { sample } = probeLandscape({ loss: quadratic(w), variables: [w], state: [w] }, 0, 1e38, [1, 4]);
+    assert.deepEqual(sample.losses, [null, null]);
+    assert.deepEqual(sample.gradChange, [null, null]);
+    assert.deepEqual(sample.smoothness, [null, null]);
+    assert.deepEqual(Array.from(w.dataSync()), [0, 1]);
+    const summary = summarize([sample]);
+    assert.equal(summary.lossSpan, null);
+    assert.equal(summary.smoothness, null);
+  } finally {
+    w.dispose();
+  }
+});

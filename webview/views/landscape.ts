@@ -24,7 +24,7 @@ export class LandscapeView implements View {
   private drawn: LandscapeReport | undefined;
 
   constructor(private readonly ctx: ViewContext) {
-    this.intro = el('p', { className: 'empty', testId: 'landscape-intro' }, 'No landscape measurements yet. Turn on the "normscope.landscape" setting (CLI: --landscape) and run a check.');
+    this.intro = el('p', { className: 'empty', testId: 'landscape-intro' }, 'No landscape measurements yet. Turn on the "normscope.landscape" setting (CLI: --landscape) and run a check; the curves appear when the run finishes.');
     this.summary = el('p', { className: 'muted', testId: 'landscape-summary' });
     this.cards = LANDSCAPE_CURVES.map((c) => new ChartCard({ id: `landscape-${c.curve}`, title: c.title, description: c.description, onExport: (id) => ctx.exportPng(id) }));
     this.icsTable = el('tbody', { testId: 'landscape-ics' });

@@ -49,7 +49,7 @@ export interface LandscapeSample {
 export interface LandscapeSummary {
   /** Mean of max − min of the loss over the step sizes. */
   lossSpan: number | null;
-  /** The same, divided by the loss at the current weights: scale-free, what the `rough-landscape` finding reads. */
+  /** The same, divided by the loss at the first probe (where training started): scale-free across loss functions. */
   relativeLossSpan: number | null;
   /** Mean of the largest ‖∇L(w) − ∇L(w′)‖. */
   gradChange: number | null;

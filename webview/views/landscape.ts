@@ -48,7 +48,7 @@ export class LandscapeView implements View {
     this.drawn = report;
     const s = report.summary;
     this.summary.textContent = `${report.samples.length} probes every ${report.every} steps at ${report.stepSizes.join(', ')}× the optimizer's step (η = ${formatValue(report.learningRate)}). `
-      + `Mean band width: loss ${formatValue(s.lossSpan)} (${formatValue(s.relativeLossSpan)} of the loss), gradient change ${formatValue(s.gradChange)}, β-smoothness ${formatValue(s.smoothness)}.${report.note ? ` ${report.note}.` : ''}`;
+      + `Mean band width: loss ${formatValue(s.lossSpan)} (${formatValue(s.relativeLossSpan)} of the starting loss), gradient change ${formatValue(s.gradChange)}, β-smoothness ${formatValue(s.smoothness)}.${report.note ? ` ${report.note}.` : ''}`;
     LANDSCAPE_CURVES.forEach((c, i) => {
       const chart = (this.charts[i] ??= new ManyLinesChart(this.cards[i], this.ctx.theme, { yTitle: c.yTitle, legend: true }));
       const band = bandOf(report, c.curve);

@@ -76,18 +76,20 @@ function largest(values: (number | null)[]): number | null {
 
 /**
  * One number per curve for a run: the mean over probed steps of the band's width (loss max − min;
- * relative: ÷ L(w)), of the largest gradient change, and of the effective β-smoothness.
+ * relative: ÷ the loss at the first probe, where training started), of the largest gradient change, and of
+ * the effective β-smoothness.
  */
 export function summarize(samples: LandscapeSample[]): LandscapeSummary {
   const spans: number[] = [];
   const relative: number[] = [];
   const changes: number[] = [];
   const betas: number[] = [];
+  const start = samples.find((s) => s.loss !== null && Math.abs(s.loss) > 0)?.loss;
   for (const s of samples) {
     const band = lossBand(s.losses);
     if (band) {
       spans.push(band.max - band.min);
-      if (s.loss !== null && Math.abs(s.loss) > 0) relative.push((band.max - band.min) / Math.abs(s.loss));
+      if (start) relative.push((band.max - band.min) / Math.abs(start));
     }
     const change = largest(s.gradChange);
     if (change !== null) changes.push(change);

@@ -10,7 +10,7 @@ import { relativeSpans } from '../../src/worker/landscape/findings';
 const LANDSCAPE_FIXTURES = path.resolve(FIXTURES, '../landscape');
 
 async function landscapeOf(file: string) {
-  const { report, error } = await runInProcess(path.join(LANDSCAPE_FIXTURES, file), { steps: 120, backend: 'wasm', seed: 3, landscape: { every: 3, ics: true } });
+  const { report, error } = await runInProcess(path.join(LANDSCAPE_FIXTURES, file), { steps: 120, backend: 'wasm', seed: 3, landscape: { every: 3, ics: false } });
   assert.ok(report?.landscape, `${file}: ${error?.message}`);
   return report;
 }

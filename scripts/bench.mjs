@@ -1,4 +1,4 @@
-// `npm run bench [-- --json] [--only backends|overhead|script|analysis|activation]`: NormScope's benchmarks, measured in one run on this
+// `npm run bench [-- --json] [--only backends|overhead|script|landscape|analysis|activation]`: NormScope's benchmarks, measured in one run on this
 // machine so that ratios are comparable (machines are shared and noisy: compare ratios, not absolute times).
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -22,6 +22,10 @@ if (!values.only || values.only === 'overhead') {
 if (!values.only || values.only === 'script') {
   const { benchScriptOverhead } = require(join(repoRoot, 'dist/test/bench/scriptOverhead.js'));
   out.scriptOverhead = await benchScriptOverhead();
+}
+if (!values.only || values.only === 'landscape') {
+  const { benchLandscape } = require(join(repoRoot, 'dist/test/bench/landscape.js'));
+  out.landscape = await benchLandscape();
 }
 if (!values.only || values.only === 'analysis') {
   const { benchAnalysis } = require(join(repoRoot, 'dist/test/bench/analysis.js'));

@@ -133,6 +133,9 @@ async function runWebviewChecks() {
   const out = await runStandaloneWebviewChecks(chromiumPath);
   for (const r of out.results) record('webview', r.name, r.ok, r.error);
   console.log(`  chart scale benchmark: ${JSON.stringify({ layers: 200, steps: 1000, medianUpdateMs: Number(out.updateMs.toFixed(2)), targetMs: 16, ...out.details })}`);
+  // The Landscape tab and Compare's landscape/learning-rate parts on real runs (issue 13).
+  const { runLandscapeWebviewChecks } = require(join(repoRoot, 'dist', 'test', 'e2e', 'webview-landscape.js'));
+  for (const r of await runLandscapeWebviewChecks(chromiumPath)) record('webview', r.name, r.ok, r.error);
 }
 
 setupVscodeServer();

@@ -14,13 +14,14 @@ import { Tabs } from './tabs';
 import { readTheme, watchTheme } from './theme';
 import { Throttle } from './throttle';
 import { CompareView } from './views/compare';
+import { LandscapeView } from './views/landscape';
 import type { View, ViewContext } from './views/context';
 import { DepthView } from './views/depth';
 import { DetailView } from './views/detail';
 import { HeatmapsView } from './views/heatmaps';
 import { OverviewView } from './views/overview';
 
-export type TabId = 'overview' | 'heatmaps' | 'depth' | 'detail' | 'compare';
+export type TabId = 'overview' | 'heatmaps' | 'depth' | 'detail' | 'landscape' | 'compare';
 export interface UiState { tab: TabId; layer: number; depthStat: StatName }
 export type HostApi = Pick<PanelHostFunctions, 'revealLayer' | 'saveExport' | 'applyCandidate'>;
 export interface ExportData { suggestedName: string; data: string }
@@ -60,12 +61,13 @@ export class App {
     this.depth = new DepthView(this.ctx);
     this.detail = new DetailView(this.ctx);
     this.compare = new CompareView(this.ctx);
-    this.views = { overview: new OverviewView(this.ctx), heatmaps: new HeatmapsView(this.ctx), depth: this.depth, detail: this.detail, compare: this.compare };
+    this.views = { overview: new OverviewView(this.ctx), heatmaps: new HeatmapsView(this.ctx), depth: this.depth, detail: this.detail, landscape: new LandscapeView(this.ctx), compare: this.compare };
     this.tabs = new Tabs<TabId>([
       { id: 'overview', label: 'Overview', panel: this.views.overview.element },
       { id: 'heatmaps', label: 'Heatmaps', panel: this.views.heatmaps.element },
       { id: 'depth', label: 'Depth profile', panel: this.depth.element },
       { id: 'detail', label: 'Layer detail', panel: this.detail.element },
+      { id: 'landscape', label: 'Landscape', panel: this.views.landscape.element },
       { id: 'compare', label: 'Compare', panel: this.compare.element },
     ], () => { this.saveState(); this.redraw(true); });
     if (initial?.depthStat) this.depth.setStat(initial.depthStat);

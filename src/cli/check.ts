@@ -9,21 +9,22 @@
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cancelOnSignals, CLI_LIMIT_NAMES, EXIT, LIMIT_OPTIONS, LIMIT_USAGE, parseLimits, positiveInt, UsageError, type RunLimits } from './args';
+import { cancelOnSignals, CLI_LIMIT_NAMES, EXIT, LIMIT_OPTIONS, LIMIT_USAGE, parseLimits, positiveInt, takeLandscapeFlag, UsageError, type RunLimits } from './args';
 import { callSiteArguments, describeCallSiteChoice, exposedBindings, parseArgsFlag } from './builderArgs';
 import { lintSource } from '../analysis/lint';
-import { BACKEND_CHOICES, type BackendChoice, type Finding, type FindingKind, type RunOptions, type RunReport } from '../protocol';
+import { BACKEND_CHOICES, DEFAULT_LANDSCAPE_EVERY, type BackendChoice, type Finding, type FindingKind, type RunOptions, type RunReport } from '../protocol';
 import { runErrorOf } from '../runner/runFailedError';
 import { WorkerClient } from '../runner/workerClient';
 import { formatReport, progressLine } from './checkTable';
+import { landscapeLine } from './sweepTable';
 
 const USAGE = 'Usage: normscope check <file> [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] '
-  + `[--seed S] [--sampling-interval K] [--threshold name=value]... [--model <functionName>] [--args '<JSON array>'] [--json] [--fail-on kind,...] ${LIMIT_USAGE}`;
+  + `[--seed S] [--sampling-interval K] [--threshold name=value]... [--model <functionName>] [--args '<JSON array>'] [--landscape [every=K][,ics=off]] [--json] [--fail-on kind,...] ${LIMIT_USAGE}`;
 
 /** Every FindingKind; `satisfies` plus the check below keep it in step with the protocol. */
 export const FINDING_KINDS = [
   'dead', 'gamma-collapse', 'vanishing', 'exploding', 'non-finite', 'saturated', 'effective-lr', 'bn-train-inference-drift',
-  'bn-small-batch', 'bn-in-recurrent', 'ln-on-conv', 'l2-before-norm', 'post-norm', 'missing-norm',
+  'bn-small-batch', 'bn-in-recurrent', 'ln-on-conv', 'l2-before-norm', 'post-norm', 'missing-norm', 'rough-landscape',
 ] as const satisfies readonly FindingKind[];
 type MissingKinds = Exclude<FindingKind, (typeof FINDING_KINDS)[number]>;
 const allKindsListed: MissingKinds extends never ? true : never = true;
@@ -38,9 +39,10 @@ const STATIC_KINDS: ReadonlySet<FindingKind> = new Set(['bn-small-batch', 'bn-in
 /** The run options and output choices from the command line; throws UsageError. */
 export function parseCheckArgs(argv: string[]): { options: RunOptions; json: boolean; failOn: Set<FindingKind>; limits: RunLimits } | 'help' {
   let parsed;
+  const { rest, landscape } = takeLandscapeFlag(argv, DEFAULT_LANDSCAPE_EVERY);
   try {
     parsed = parseArgs({
-      args: argv,
+      args: rest,
       allowPositionals: true,
       options: {
         steps: { type: 'string' }, 'batch-size': { type: 'string' }, backend: { type: 'string' }, seed: { type: 'string' },
@@ -93,6 +95,7 @@ export function parseCheckArgs(argv: string[]): { options: RunOptions; json: boo
       ...(Object.keys(thresholds).length ? { thresholds } : {}),
       ...(values.model !== undefined ? { model: values.model } : {}),
       ...(args !== undefined ? { args } : {}),
+      ...(landscape ? { landscape } : {}),
     },
     json: values.json ?? false,
     failOn,
@@ -173,6 +176,7 @@ export async function printRun(args: { options: RunOptions; json: boolean; failO
     if (tty) io.stdout.write('\r\x1b[K');
     report.flags = withStaticFindings(report);
     io.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, (f) => relative(process.cwd(), f) || f));
+    if (!json && report.landscape) io.stdout.write(landscapeLine(report.landscape));
     if (report.stoppedEarly === 'cancelled') {
       io.stderr.write(`normscope ${command}: cancelled after ${report.loss.length} step${report.loss.length === 1 ? '' : 's'}\n`);
       return EXIT.cancelled;

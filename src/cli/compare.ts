@@ -7,21 +7,25 @@
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cancelOnSignals, CLI_LIMIT_NAMES, EXIT, LIMIT_OPTIONS, LIMIT_USAGE, parseLimits, positiveInt, UsageError } from './args';
+import { cancelOnSignals, CLI_LIMIT_NAMES, EXIT, LIMIT_OPTIONS, LIMIT_USAGE, parseLimits, positiveInt, takeLandscapeFlag, UsageError } from './args';
 import { exposedBindings, parseArgsFlag } from './builderArgs';
+import { printSweep } from './sweepTable';
+import { parseRates } from '../runner/lrSweep';
 import { BACKEND_CHOICES, type BackendChoice, type NormKind } from '../protocol/run';
+import { DEFAULT_LANDSCAPE_EVERY } from '../protocol/landscape';
 import { isNormKind, NORM_KINDS, normAtLine } from '../refactor';
 import { compareNorms } from '../runner/compare';
 import { WorkerClient } from '../runner/workerClient';
 
-const USAGE = `Usage: normscope compare <file>:<line> --to ${NORM_KINDS.join(',')} [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--seed S] [--model <functionName>] [--args '<JSON array>'] [--json] ${LIMIT_USAGE}`;
+const USAGE = `Usage: normscope compare <file>:<line> --to ${NORM_KINDS.join(',')} [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--seed S] [--model <functionName>] [--args '<JSON array>'] [--lrs a,b,c|auto] [--landscape [every=K][,ics=off]] [--json] ${LIMIT_USAGE}`;
 
 
 function parse(argv: string[]) {
+  const { rest, landscape } = takeLandscapeFlag(argv, DEFAULT_LANDSCAPE_EVERY);
   const { values, positionals } = parseArgs({
-    args: argv,
+    args: rest,
     allowPositionals: true,
-    options: { to: { type: 'string' }, steps: { type: 'string' }, 'batch-size': { type: 'string' }, backend: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean', default: false }, model: { type: 'string' }, args: { type: 'string' }, ...LIMIT_OPTIONS },
+    options: { lrs: { type: 'string' }, to: { type: 'string' }, steps: { type: 'string' }, 'batch-size': { type: 'string' }, backend: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean', default: false }, model: { type: 'string' }, args: { type: 'string' }, ...LIMIT_OPTIONS },
   });
   if (positionals.length !== 1) throw new UsageError('expected one <file>:<line>');
   const colon = positionals[0].lastIndexOf(':');
@@ -36,7 +40,13 @@ function parse(argv: string[]) {
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${values.seed}'`);
   const args = parseArgsFlag(values.args);
   const choice = { ...(values.model !== undefined ? { model: values.model } : {}), ...(args !== undefined ? { args } : {}) };
-  return { file: resolve(positionals[0].slice(0, colon)), line, to: to as NormKind[], steps: positiveInt(values.steps, '--steps', 50)!, batchSize: positiveInt(values['batch-size'], '--batch-size'), backend, seed, json: values.json ?? false, choice, limits: parseLimits(values) };
+  let learningRates: number[] | 'auto' | undefined;
+  try {
+    learningRates = values.lrs === undefined ? undefined : values.lrs.trim() === 'auto' ? 'auto' : parseRates(values.lrs);
+  } catch (e) {
+    throw new UsageError(`--lrs: ${(e as Error).message}`);
+  }
+  return { landscape, learningRates, file: resolve(positionals[0].slice(0, colon)), line, to: to as NormKind[], steps: positiveInt(values.steps, '--steps', 50)!, batchSize: positiveInt(values['batch-size'], '--batch-size'), backend, seed, json: values.json ?? false, choice, limits: parseLimits(values) };
 }
 
 export async function compareCommand(argv: string[], workerPath: string): Promise<number> {
@@ -72,9 +82,9 @@ export async function compareCommand(argv: string[], workerPath: string): Promis
   const tty = !args.json && process.stderr.isTTY === true;
   const cancel = cancelOnSignals();
   try {
-    const result = await compareNorms(client, { file: args.file, line: args.line, candidates, steps: args.steps, batchSize: args.batchSize, backend: args.backend, seed: args.seed, samplingInterval: 1, permissions: limits.permissions, ...args.choice }, (norm, i, event) => {
+    const result = await compareNorms(client, { file: args.file, line: args.line, candidates, steps: args.steps, batchSize: args.batchSize, backend: args.backend, seed: args.seed, samplingInterval: 1, permissions: limits.permissions, ...args.choice, ...(args.landscape ? { landscape: args.landscape } : {}), ...(args.learningRates ? { learningRates: args.learningRates } : {}) }, (norm, i, event) => {
       if (tty && !event) process.stderr.write(`training candidate ${i + 1}/${candidates.length}: ${norm}\n`);
-    }, cancel.signal);
+    }, cancel.signal, (norm, rate) => { if (tty) process.stderr.write(`learning-rate sweep: ${norm} at ${rate}\n`); });
     for (const c of result.candidates) if (c.norm === original) c.original = true;
     if (args.json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -89,6 +99,7 @@ export async function compareCommand(argv: string[], workerPath: string): Promis
         process.stdout.write(`  ${(c.norm + (c.original ? '*' : '')).padEnd(14)} ${loss.padStart(12)}  ${findings}\n`);
       }
       process.stdout.write('\n  * the normalization the file has now. Best first.\n');
+      if (result.sweep) printSweep(result.sweep, (text) => process.stdout.write(text));
     }
     if (cancel.signal.aborted) {
       process.stderr.write('normscope compare: cancelled\n');

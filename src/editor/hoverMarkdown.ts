@@ -73,6 +73,11 @@ export function buildLayerHover(input: LayerHoverInput): string {
       if (snap.latest[stat] === undefined) continue;
       out.push(`| ${label} | ${formatNumber(snap.latest[stat])} | ${sparkline(snap.series(stat))} |`);
     }
+    if (input.isNorm && snap.ics) {
+      const last = snap.ics.distance.length - 1;
+      out.push('', `Internal covariate shift at step ${snap.ics.steps[last]}: ‖G − G′‖ ${formatNumber(snap.ics.distance[last])}, cos(G, G′) ${formatNumber(snap.ics.cosine[last])} ${sparkline(snap.ics.distance)}  `,
+        '_How much this layer\'s gradient changes when the layers before it take the same step (Santurkar et al. 2018); BatchNorm helps through a smoother landscape, not by lowering this._');
+    }
     const links = [commandLink('Show in chart', 'normscope.focusLayer', [input.file, snap.layer.index])];
     if (input.isNorm) links.push(commandLink('Swap normalization…', 'normscope.swapNorm', [input.file, snap.layer.source?.line ?? 0]));
     out.push('', links.join(' · '));

@@ -45,23 +45,25 @@ export function registerRefactorCommands(ctx: NormScopeContext, index: DocumentI
     }
     const pick = await vscode.window.showQuickPick(
       [...swaps.map((o) => ({ label: o.title, to: (o.action as { to: NormKind }).to, description: NORM_SPECS[(o.action as { to: NormKind }).to].className })),
-        { label: '$(beaker) Compare normalizations…', to: undefined, description: 'train each candidate briefly and compare' }],
+        { label: '$(beaker) Compare normalizations…', to: undefined, description: 'train each candidate briefly and compare' },
+        { label: '$(graph) Compare normalizations over learning rates…', to: undefined, sweep: true, description: 'each candidate at 4 rates over 30× around the model\'s own' }],
       { title: 'NormScope: swap normalization', placeHolder: 'Replace this normalization layer with…' },
     );
     if (!pick) return false;
-    if (!pick.to) return vscode.commands.executeCommand('normscope.compareNorms', doc.uri.fsPath, at);
+    if (!pick.to) return vscode.commands.executeCommand('normscope.compareNorms', doc.uri.fsPath, at, undefined, 'sweep' in pick ? 'auto' : undefined);
     return applySwap(doc, at, pick.to, index);
   }));
 
   const builders = new BuilderRuns(ctx, index);
-  ctx.own(vscode.commands.registerCommand('normscope.compareNorms', async (file?: string, line?: number, candidates?: NormKind[]) => {
+  // `learningRates` (optional) overrides the normscope.compareLearningRates setting for this comparison.
+  ctx.own(vscode.commands.registerCommand('normscope.compareNorms', async (file?: string, line?: number, candidates?: NormKind[], learningRates?: number[] | 'auto') => {
     const editor = vscode.window.activeTextEditor;
     const target = file ?? editor?.document.uri.fsPath;
     const at = line ?? (editor ? editor.selection.active.line + 1 : undefined);
     if (!target || !at) return undefined;
     const choice = vscode.workspace.isTrusted ? await builders.choiceForLine(vscode.Uri.file(target), at) : {};
     if (!choice) return undefined;
-    const result = await runs.compare(target, at, candidates ?? ['batchNorm', 'layerNorm', 'groupNorm', 'rmsNorm'], choice);
+    const result = await runs.compare(target, at, candidates ?? ['batchNorm', 'layerNorm', 'groupNorm', 'rmsNorm'], choice, learningRates);
     if (!result) return undefined;
     lastCompare = { file: target, line: at, result };
     panel.show(target, true).post({ type: 'compare', result });

@@ -24,6 +24,16 @@ export interface LayerSnapshot {
   latest: Partial<Record<StatName, number>>;
   step: number | null;
   series(stat: StatName): number[];
+  /** Internal covariate shift over the probed steps, when the run had the landscape instrument on. */
+  ics?: { steps: number[]; distance: number[]; cosine: number[] };
+}
+
+/** The layer's ‖G − G′‖ and cos(G, G′) series from a report's landscape samples (NaN where missing). */
+export function icsSeries(report: RunReport | undefined, layerIndex: number): LayerSnapshot['ics'] {
+  const samples = report?.landscape?.samples.filter((s) => s.ics?.some((v) => v.layer === layerIndex)) ?? [];
+  if (samples.length === 0) return undefined;
+  const at = samples.map((s) => s.ics!.find((v) => v.layer === layerIndex)!);
+  return { steps: samples.map((s) => s.step), distance: at.map((v) => v.distance ?? NaN), cosine: at.map((v) => v.cosine ?? NaN) };
 }
 
 export class RunResults {
@@ -141,5 +151,6 @@ function snapshot(run: FileRun, layer: LayerInfo): LayerSnapshot {
     latest,
     step: last?.step ?? null,
     series: (stat) => run.samples.map((s) => statValue(run, s, layer.index, stat)),
+    ics: icsSeries(run.report, layer.index),
   };
 }

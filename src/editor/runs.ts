@@ -14,7 +14,7 @@ import { WorkerClient } from '../runner/workerClient';
 import { analysis } from './analysis';
 import type { NormScopeContext } from './context';
 import type { RunResults } from './runResults';
-import type { NormScopeSettings } from './settings';
+import { landscapeOption, type NormScopeSettings } from './settings';
 
 const permissionsOf = (s: NormScopeSettings) => (s.restrictPermissions ? 'restricted' as const : 'off' as const);
 
@@ -69,7 +69,7 @@ export class RunManager implements vscode.Disposable {
    * What-if: train the model once per candidate normalization at `line` (the current one first, as the
    * baseline), same data, seed and steps. Resolves undefined when refused or cancelled.
    */
-  async compare(file: string, line: number, candidates: NormKind[], choice: Pick<RunOptions, 'model' | 'args'> = {}): Promise<CompareResult | undefined> {
+  async compare(file: string, line: number, candidates: NormKind[], choice: Pick<RunOptions, 'model' | 'args'> = {}, learningRates?: number[] | 'auto'): Promise<CompareResult | undefined> {
     if (!(await this.requireTrust(file))) return undefined;
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
     const original = analysis().normAtLine(doc.getText(), file, line);
@@ -79,12 +79,14 @@ export class RunManager implements vscode.Disposable {
     }
     const all = [original, ...candidates.filter((c) => c !== original)];
     const s = this.ctx.settings;
+    const rates = learningRates ?? (s.compareLearningRates !== 'off' ? s.compareLearningRates : undefined);
     return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'NormScope: comparing normalizations', cancellable: true }, async (progress, token) => {
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
-      const result = await compareNorms(this.worker(), { file, line, candidates: all, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds, permissions: permissionsOf(s), ...choice }, (norm, i, event) => {
+      const result = await compareNorms(this.worker(), { file, line, candidates: all, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds,
+        permissions: permissionsOf(s), ...choice, ...landscapeOption(s), ...(rates ? { learningRates: rates } : {}) }, (norm, i, event) => {
         if (!event) progress.report({ message: `${norm} (${i + 1}/${all.length})`, increment: 100 / all.length });
-      }, abort.signal);
+      }, abort.signal, (norm, rate) => progress.report({ message: `learning-rate sweep: ${norm} at ${rate}` }));
       for (const c of result.candidates) if (c.norm === original) c.original = true;
       this.ctx.log.info(`compare ${file}:${line}: ${result.candidates.map((c) => `${c.norm}=${c.finalLoss ?? c.error ?? 'n/a'}`).join(', ')}`);
       return abort.signal.aborted ? undefined : result;
@@ -114,7 +116,7 @@ export class RunManager implements vscode.Disposable {
           token.onCancellationRequested(() => abort.abort());
           let lastStep = 0;
           const report = await this.worker().run(
-            { file, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds, permissions: choice.script ? 'off' : permissionsOf(s), ...choice },
+            { file, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds, permissions: choice.script ? 'off' : permissionsOf(s), ...choice, ...landscapeOption(s) },
             (event) => {
               const e = { ...event, runId } as RunEvent;
               this.results.apply(e);

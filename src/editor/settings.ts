@@ -13,6 +13,18 @@ export interface NormScopeSettings {
   restrictPermissions: boolean;
   /** Detector threshold overrides by name (README "Findings"). */
   thresholds: Record<string, number>;
+  /** Loss-landscape instrument (README "Loss landscape"): off, or probe every `landscapeEvery` steps. */
+  landscape: boolean;
+  landscapeEvery: number;
+  /** With the instrument on, also measure internal covariate shift (one extra pass per weighted layer). */
+  landscapeIcs: boolean;
+  /** Compare's learning-rate sweep: 'off', 'auto' (4 rates over 30× around the model's own) or explicit rates. */
+  compareLearningRates: 'off' | 'auto' | number[];
+}
+
+/** `RunOptions.landscape` from the settings, or nothing when the instrument is off. */
+export function landscapeOption(s: NormScopeSettings): { landscape?: { every: number; ics: boolean } } {
+  return s.landscape ? { landscape: { every: s.landscapeEvery, ics: s.landscapeIcs } } : {};
 }
 
 /** What `vscode.WorkspaceConfiguration.get` offers; kept minimal so this stays testable. */
@@ -30,7 +42,18 @@ const DEFAULTS: NormScopeSettings = {
   maxMemoryMB: 4096,
   restrictPermissions: true,
   thresholds: {},
+  landscape: false,
+  landscapeEvery: 10,
+  landscapeIcs: true,
+  compareLearningRates: 'off',
 };
+
+function learningRates(value: unknown): NormScopeSettings['compareLearningRates'] {
+  if (value === 'auto') return 'auto';
+  if (!Array.isArray(value)) return 'off';
+  const rates = [...new Set(value.filter((v): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0))].sort((a, b) => a - b);
+  return rates.length >= 2 ? rates : 'off';
+}
 
 function positiveInt(value: unknown, fallback: number, min = 1): number {
   return typeof value === 'number' && Number.isFinite(value) && value >= min ? Math.floor(value) : fallback;
@@ -54,5 +77,9 @@ export function readSettings(config: ConfigurationReader): NormScopeSettings {
     maxMemoryMB: positiveInt(config.get('maxMemoryMB'), DEFAULTS.maxMemoryMB, 256),
     restrictPermissions: config.get('restrictPermissions') !== false,
     thresholds: numberRecord(config.get('thresholds')),
+    landscape: config.get('landscape') === true,
+    landscapeEvery: positiveInt(config.get('landscapeEvery'), DEFAULTS.landscapeEvery),
+    landscapeIcs: config.get('landscapeIcs') !== false,
+    compareLearningRates: learningRates(config.get('compareLearningRates')),
   };
 }

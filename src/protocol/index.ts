@@ -2,3 +2,4 @@ export * from './run';
 export * from './worker';
 export * from './webview';
 export * from './channel';
+export * from './landscape';

@@ -3,6 +3,8 @@
  * `RunReport` is the stable JSON contract of `normscope check --json`.
  */
 
+import type { LandscapeOptions, LandscapeReport } from './landscape';
+
 /** A backend the worker can train on. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 /** The `normscope.backend` setting / `--backend` flag. */
@@ -80,7 +82,8 @@ export type FindingKind =
   | 'ln-on-conv'
   | 'l2-before-norm'
   | 'post-norm'
-  | 'missing-norm';
+  | 'missing-norm'
+  | 'rough-landscape';
 
 /** The norm layers a refactor can produce. */
 export type NormKind = 'batchNorm' | 'layerNorm' | 'groupNorm' | 'rmsNorm' | 'instanceNorm';
@@ -141,6 +144,10 @@ export interface RunOptions {
    * the models it trains with fit/fitDataset/trainOnBatch, for `steps` steps or, with `untilDone`, until it ends.
    */
   script?: { args: string[]; untilDone?: boolean };
+  /** Loss-landscape instrument (issue 13); off when absent. */
+  landscape?: LandscapeOptions;
+  /** Overrides the optimizer's learning rate for this run (Compare's learning-rate sweep). */
+  learningRate?: number;
 }
 
 /** Which backend ran, and why the ones tried before it did not. */
@@ -188,6 +195,10 @@ export interface RunReport {
   timing: { instrumentedStepMs: number; plainStepMs: number | null; totalMs: number };
   /** Set when the run stopped early (cancelled, non-finite loss, time limit). */
   stoppedEarly?: string;
+  /** The optimizer's learning rate in this run, when it has a numeric one. */
+  learningRate?: number;
+  /** Loss-landscape measurements, when `RunOptions.landscape` was set. */
+  landscape?: LandscapeReport;
 }
 
 /** An error with the place in the user's code it came from. */

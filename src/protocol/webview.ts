@@ -3,6 +3,7 @@
  * Messages cross a JSON boundary: NaN arrives as null.
  */
 import type { BackendReport, Finding, LayerInfo, RunError, RunReport, StatName, StepSample } from './run';
+import type { LandscapeReport } from './landscape';
 
 export const PANEL_REQUEST_TIMEOUT_MS = 10_000;
 
@@ -54,8 +55,40 @@ export interface CompareCandidate {
   /** Why the candidate's run ended early (e.g. a non-finite loss), if it did. */
   stoppedEarly?: string;
   error?: string;
+  /** Loss-landscape measurements of the candidate's run, when the instrument was on. */
+  landscape?: LandscapeReport;
 }
-export interface CompareResult { file: string; line: number; candidates: CompareCandidate[] }
+export interface CompareResult {
+  file: string;
+  line: number;
+  candidates: CompareCandidate[];
+  /** Learning-rate sensitivity, when a sweep was asked for (src/runner/lrSweep.ts). */
+  sweep?: LrSweep;
+}
+
+/** One norm × learning-rate run of a sweep. */
+export interface LrSweepCell {
+  variant: string;
+  learningRate: number;
+  /** Inference-mode loss on an unseen batch after training (null when the run failed or stopped early). */
+  evalLoss: number | null;
+  /** Training loss at the first step: where the run started. */
+  startLoss: number | null;
+  stoppedEarly?: string;
+  error?: string;
+}
+/** The widest run of neighbouring rates at which a variant reached a good loss. */
+export interface LrTolerance { variant: string; goodRates: number; low: number | null; high: number | null }
+export interface LrSweep {
+  learningRates: number[];
+  cells: LrSweepCell[];
+  /** A loss at or below this is good: best cell + half the gap from the starting loss to it. */
+  goodLoss: number | null;
+  tolerance: LrTolerance[];
+  /** The variant tolerating the widest range, or null when none reached a good loss. */
+  best: string | null;
+  message: string;
+}
 
 /** Functions the webview implements; the host calls them. */
 export interface PanelFunctions {

@@ -4,12 +4,15 @@
  */
 import type { NormKind, RunOptions, RunReport } from '../protocol/run';
 import type { CompareCandidate, CompareResult } from '../protocol/webview';
+import { defaultRates, sweepLearningRates } from './lrSweep';
 import type { RunEvent } from '../protocol/worker';
 import type { WorkerClient } from './workerClient';
 
-export interface CompareOptions extends Omit<RunOptions, 'normSwap'> {
+export interface CompareOptions extends Omit<RunOptions, 'normSwap' | 'learningRate'> {
   line: number;
   candidates: NormKind[];
+  /** Learning-rate sweep: explicit rates, 'auto' (lrSweep.defaultRates around the model's own), or none when absent. */
+  learningRates?: number[] | 'auto';
 }
 
 /** Mean over layers of the weight-gradient norm at each sampled step: one curve per candidate. */
@@ -46,15 +49,21 @@ export async function compareNorms(
   options: CompareOptions,
   onCandidate?: (norm: NormKind, index: number, event?: RunEvent) => void,
   signal?: AbortSignal,
+  onSweepCell?: (norm: string, learningRate: number) => void,
 ): Promise<CompareResult> {
-  const { line, candidates, ...run } = options;
+  const { line, candidates, learningRates, ...run } = options;
   const results: CompareCandidate[] = [];
+  let ownRate: number | undefined;
   for (const [i, norm] of candidates.entries()) {
     if (signal?.aborted) break;
     onCandidate?.(norm, i);
     try {
       const report = await client.run({ ...run, normSwap: { line, to: norm } }, (e) => onCandidate?.(norm, i, e), signal);
-      results.push({ norm, finalLoss: report.evalLoss, trainLoss: finalLoss(report.loss), loss: report.loss, gradNorm: meanGradNormSeries(report), flags: report.flags, ...(report.stoppedEarly ? { stoppedEarly: report.stoppedEarly } : {}) });
+      ownRate ??= report.learningRate;
+      results.push({
+        norm, finalLoss: report.evalLoss, trainLoss: finalLoss(report.loss), loss: report.loss, gradNorm: meanGradNormSeries(report), flags: report.flags,
+        ...(report.stoppedEarly ? { stoppedEarly: report.stoppedEarly } : {}), ...(report.landscape ? { landscape: report.landscape } : {}),
+      });
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       results.push({ norm, finalLoss: null, trainLoss: null, loss: [], gradNorm: [], flags: [], error: message });
@@ -62,5 +71,11 @@ export async function compareNorms(
       if (/no normalization layer/.test(message)) break;
     }
   }
-  return { file: options.file, line, candidates: rankCandidates(results) };
+  const rates = learningRates === 'auto' ? (ownRate !== undefined ? defaultRates(ownRate) : undefined) : learningRates;
+  const ran = results.filter((c) => !c.error).map((c) => c.norm as NormKind);
+  if (!rates || ran.length === 0 || signal?.aborted) return { file: options.file, line, candidates: rankCandidates(results) };
+  // The sweep needs only the final loss of each cell: no landscape probes, measure every 10th step.
+  const sweepRun = { ...run, landscape: undefined, samplingInterval: Math.max(run.samplingInterval, 10) };
+  const sweep = await sweepLearningRates((o) => client.run(o, () => {}, signal), ran.map((norm) => ({ variant: norm, options: { ...sweepRun, normSwap: { line, to: norm } } })), rates, signal, onSweepCell);
+  return { file: options.file, line, candidates: rankCandidates(results), sweep };
 }

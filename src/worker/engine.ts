@@ -21,7 +21,10 @@ import { checkThresholds, findingsFor } from './flags';
 import { Instrumenter } from './instrument/hooks';
 import { DeviceMeter, HostMeter, viewFor } from './instrument/meters';
 import { describeLayers, type LayerProbe } from './instrument/probes';
-import { instrumentedStep, plainStep, StepError, type StepContext } from './instrument/step';
+import { instrumentedStep, plainStep, StepError, totalLoss, type StepContext } from './instrument/step';
+import { landscapeFindings } from './landscape/findings';
+import { landscapeFor, type LandscapeInstrument } from './landscape/instrument';
+import { setLearningRate } from './training/learningRate';
 import { loadModel, type LoadedModel } from './loader';
 import { checkModelFile } from './loader/fileCheck';
 import { buildReport } from './report';
@@ -127,6 +130,7 @@ async function trainModel(options: RunOptions, backend: BackendReport, emit: (e:
   const variablesBefore = new Set(Object.keys((tf.engine() as unknown as { registeredVariables: object }).registeredVariables));
   tf.engine().startScope();
   let instrumenter: Instrumenter | null = null;
+  let landscape: LandscapeInstrument | null = null;
   let source: BatchSource | null = null;
   let model: tf.LayersModel | null = null;
   let optimizer: tf.Optimizer | null = null;
@@ -153,6 +157,7 @@ async function trainModel(options: RunOptions, backend: BackendReport, emit: (e:
     const probes = describeLayers(loaded.model, loaded.sourceOf);
     instrumenter = new Instrumenter(probes);
     const trainable = trainableOf(loaded.model);
+    if (options.learningRate !== undefined) setLearningRate(trainable.optimizer, options.learningRate);
     if (!trainable.ownsOptimizer) optimizer = trainable.optimizer;
     const view = viewFor(backend.name);
     const ctx: StepContext = {
@@ -161,6 +166,7 @@ async function trainModel(options: RunOptions, backend: BackendReport, emit: (e:
       variables: loaded.model.trainableWeights.map((w) => w.read() as tf.Variable),
     };
     const steps = spec.steps ?? options.steps;
+    landscape = options.landscape ? landscapeFor(options.landscape, ctx, learningRateOf(trainable.optimizer)) : null;
     let batch = await src.next();
     const layers: LayerInfo[] = probes.map((p) => p.info);
     emit({ type: 'layers', runId, file, layers, statNames: STAT_NAMES, steps, batchSize: src.batchSize, syntheticData: src.synthetic });
@@ -173,14 +179,16 @@ async function trainModel(options: RunOptions, backend: BackendReport, emit: (e:
     const plainMs: number[] = [];
     let flags: Finding[] = [];
     const progress = new ProgressBatcher((batchOfSamples) => emit({ type: 'progress', runId, samples: batchOfSamples }), () => {
-      flags = findingsFor({ ...flagsInput, samples, loss }, thresholds);
+      flags = [...findingsFor({ ...flagsInput, samples, loss }, thresholds), ...landscapeFindings(layers, landscape?.report())];
       emit({ type: 'flags', runId, flags });
     });
     let stoppedEarly: string | undefined;
     for (let step = 0; step < steps; step++) {
       if (signal.aborted) { stoppedEarly = 'cancelled'; break; }
       if (step > 0) batch = await src.next();
+      const probing = landscape?.due(step) ? landscape : null;
       try {
+        probing?.before(step, () => totalLoss(ctx, batch));
         const t0 = performance.now();
         if (step % options.samplingInterval === 0) {
           const { loss: value, values } = instrumentedStep(ctx, batch);
@@ -194,6 +202,7 @@ async function trainModel(options: RunOptions, backend: BackendReport, emit: (e:
           loss.push(plainStep(ctx, batch));
           plainMs.push(performance.now() - t0);
         }
+        probing?.after(() => totalLoss(ctx, batch));
       } catch (e) {
         throw e instanceof StepError ? stepFailure(e, probes, loaded, file, step) : e;
       } finally {
@@ -208,10 +217,12 @@ async function trainModel(options: RunOptions, backend: BackendReport, emit: (e:
     if (options.measureOverhead && !stoppedEarly) await timePlainSteps(ctx, src, Math.min(OVERHEAD_STEPS, steps), plainMs, signal);
     return buildReport({
       file, backend, steps, batchSize: src.batchSize, syntheticData: src.synthetic, loss, layers, samples, flags,
-      instrumentedMs, plainMs, totalMs: performance.now() - started, stoppedEarly, evalLoss,
+      instrumentedMs, plainMs, totalMs: performance.now() - started, stoppedEarly, evalLoss, landscape: landscape?.report(),
+      learningRate: flagsInput.learningRate,
     });
   } finally {
     instrumenter?.restore();
+    landscape?.dispose();
     source?.dispose();
     try {
       (model as tf.LayersModel | null)?.dispose();

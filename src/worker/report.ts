@@ -1,5 +1,5 @@
 /** Builds the `RunReport` (the `normscope check --json` contract) from a run's samples. */
-import { STAT_NAMES, type BackendReport, type Finding, type LayerInfo, type LayerReport, type RunReport, type StepSample } from '../protocol';
+import { STAT_NAMES, type BackendReport, type LandscapeReport, type Finding, type LayerInfo, type LayerReport, type RunReport, type StepSample } from '../protocol';
 
 /** Median, robust to the slow first steps (kernel set-up, JIT) and to a busy machine. */
 export function median(values: number[]): number {
@@ -40,6 +40,8 @@ export interface ReportInput {
   totalMs: number;
   stoppedEarly?: string;
   evalLoss: number | null;
+  landscape?: LandscapeReport;
+  learningRate?: number;
 }
 
 export function buildReport(input: ReportInput): RunReport {
@@ -61,6 +63,8 @@ export function buildReport(input: ReportInput): RunReport {
       totalMs: Math.round(input.totalMs),
     },
     ...(input.stoppedEarly ? { stoppedEarly: input.stoppedEarly } : {}),
+    ...(input.learningRate !== undefined ? { learningRate: input.learningRate } : {}),
+    ...(input.landscape ? { landscape: input.landscape } : {}),
   };
 }
 

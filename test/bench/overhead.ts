@@ -48,11 +48,12 @@ const BLOCK_SETTLE = 2;
 function firstExisting(candidates: string[]): string {
   return candidates.find((p) => fs.existsSync(p)) ?? candidates[0];
 }
-const EXAMPLES = firstExisting([path.resolve(__dirname, '../../../examples'), path.resolve('examples')]);
+export const EXAMPLES = firstExisting([path.resolve(__dirname, '../../../examples'), path.resolve('examples')]);
 const WORKER = firstExisting([path.resolve(__dirname, '../../worker.js'), path.resolve('dist/worker.js')]);
 
 /** Alternating blocks of plain and instrumented steps on one model and batch; medians of each. */
-export async function measureModel(file: string, backend: BackendChoice = 'auto', blocks = BLOCKS): Promise<OverheadResult> {
+/** A model of `file` ready to step on its first batch, as the engine sets it up. `dispose` releases it. */
+export async function benchContext(file: string, backend: BackendChoice) {
   const report = await selectBackend(backend);
   const loaded = await withSeededRandom(1, () => loadModel(file));
   const spec = validateSpec(loaded.spec, file);
@@ -67,6 +68,16 @@ export async function measureModel(file: string, backend: BackendChoice = 'auto'
     meter: view ? () => new HostMeter(view) : () => new DeviceMeter(),
   };
   const batch = await source.next();
+  const dispose = () => {
+    instrumenter.restore();
+    source.dispose();
+    loaded.model.dispose();
+  };
+  return { ctx, batch, dispose };
+}
+
+export async function measureModel(file: string, backend: BackendChoice = 'auto', blocks = BLOCKS): Promise<OverheadResult> {
+  const { ctx, batch, dispose } = await benchContext(file, backend);
   const plain: number[] = [];
   const instrumented: number[] = [];
   const plainWall: number[] = [];
@@ -91,9 +102,7 @@ export async function measureModel(file: string, backend: BackendChoice = 'auto'
       }
     }
   } finally {
-    instrumenter.restore();
-    source.dispose();
-    loaded.model.dispose();
+    dispose();
   }
   const [cpuIn, cpuPlain, wallIn, wallPlain] = [instrumented, plain, instrumentedWall, plainWall].map(median);
   return {
@@ -102,7 +111,7 @@ export async function measureModel(file: string, backend: BackendChoice = 'auto'
   };
 }
 
-function round(v: number): number {
+export function round(v: number): number {
   return Math.round(v * 1000) / 1000;
 }
 

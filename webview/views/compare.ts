@@ -9,6 +9,7 @@ import { ManyLinesChart } from '../manyLines';
 import type { RunStore } from '../store';
 import { compareVerdicts } from '../verdict';
 import type { View, ViewContext } from './context';
+import { CompareExtras } from './compareExtras';
 
 const COLORS = ['#3794ff', '#e5a50a', '#2fb344', '#d63b3b', '#a371f7', '#00b7c3'];
 
@@ -17,6 +18,7 @@ export class CompareView implements View {
   private readonly intro: HTMLElement;
   private readonly table: HTMLTableSectionElement;
   private readonly status: HTMLElement;
+  private readonly extras: CompareExtras;
   private readonly lossCard: ChartCard;
   private readonly gradCard: ChartCard;
   private lossChart: ManyLinesChart | undefined;
@@ -32,13 +34,15 @@ export class CompareView implements View {
     this.gradCard = new ChartCard({ id: 'compare-gradNorm', title: 'Total gradient norm per candidate', onExport: (id) => ctx.exportPng(id) });
     this.table = el('tbody', { testId: 'compare-table' });
     this.status = el('p', { className: 'muted', testId: 'compare-status', attrs: { role: 'status' } });
+    this.extras = new CompareExtras(ctx, COLORS);
     this.element = el('div', {},
       this.intro,
       el('div', { className: 'chart-grid' }, this.lossCard.element, this.gradCard.element),
       el('table', { className: 'layer-table' },
         el('thead', {}, el('tr', {}, ...['Norm', 'Final loss', 'Findings', 'Verdict', ''].map((h) => el('th', { attrs: { scope: 'col' } }, h)))),
         this.table),
-      this.status);
+      this.status,
+      this.extras.element);
   }
 
   /** Comparisons are independent of runs; a new run does not clear them. */
@@ -64,6 +68,7 @@ export class CompareView implements View {
         ys: Float64Array.from({ length: n }, (_, k) => c[pick][k] ?? Number.NaN),
       })), { epoch: this.epoch });
     }
+    this.extras.render(result, this.epoch);
     const verdicts = compareVerdicts(result.candidates);
     setChildren(this.table, ...result.candidates.map((c, i) => {
       const verdict = verdicts[i];
@@ -84,6 +89,7 @@ export class CompareView implements View {
   retheme(): void {
     this.lossChart?.retheme(this.ctx.theme);
     this.gradChart?.retheme(this.ctx.theme);
+    this.extras.retheme();
     this.drawn = undefined;
   }
 

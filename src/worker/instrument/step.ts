@@ -41,7 +41,8 @@ function discardFailedTape(): void {
   state.activeTape = null;
 }
 
-function totalLoss(ctx: StepContext, batch: Batch): tf.Scalar {
+/** The training loss of `batch` at the current weights, as `model.fit` computes it (training mode). */
+export function totalLoss(ctx: StepContext, batch: Batch): tf.Scalar {
   const outputs = ctx.model.apply(batch.xs.length === 1 ? batch.xs[0] : batch.xs, { training: true }) as tf.Tensor | tf.Tensor[];
   const list = Array.isArray(outputs) ? outputs : [outputs];
   let total: tf.Tensor | null = null;

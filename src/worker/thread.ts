@@ -12,6 +12,7 @@ import { selectBackend } from './backend';
 import { runTraining } from './engine';
 import { providePrepared, userSiteOf } from './loader/bundle';
 import { describeLocation } from './errors';
+import { scriptOwnsError } from './script/environment';
 import type { FromThread, ToThread } from './threadMessages';
 
 if (!parentPort) throw new Error('normscope: worker-thread.js must run in a worker thread of dist/worker.js');
@@ -49,6 +50,7 @@ function lateError(e: unknown, how: string): RunError {
   };
 }
 
-process.on('uncaughtException', (e) => post({ type: 'fatal', error: lateError(e, 'uncaught exception') }));
-process.on('unhandledRejection', (e) => post({ type: 'fatal', error: lateError(e, 'unhandled promise rejection') }));
+// A training script reports its own uncaught errors while it runs (../script/environment).
+process.on('uncaughtException', (e) => { if (!scriptOwnsError(e)) post({ type: 'fatal', error: lateError(e, 'uncaught exception') }); });
+process.on('unhandledRejection', (e) => { if (!scriptOwnsError(e)) post({ type: 'fatal', error: lateError(e, 'unhandled promise rejection') }); });
 

@@ -141,6 +141,19 @@ test('non-finite: reported once, at the origin layer, as an error', () => {
   assert.deepEqual(loss.map((x) => [x.layer, x.step]), [[null, 4]]);
 });
 
+test('non-finite: a stat that is only not measured in some steps (a GAN alternating two models) is not a NaN', () => {
+  // Weights of the layers a step does not train are NaN ("does not apply") in that step, finite in the next.
+  const alternating = detectFindings(makeInput(MLP, 8, (s, l) => (s % 2 === 1 && l >= 2 ? { weightNorm: NaN, gradNorm: NaN, updateRatio: NaN } : {})));
+  assert.deepEqual(only(alternating, 'non-finite'), []);
+  // Not measured in the last sample only, with a finite loss: nothing broke.
+  const lastOnly = detectFindings(makeInput(MLP, 6, (s, l) => (s === 5 && l >= 2 ? { weightNorm: NaN, gradNorm: NaN } : {})));
+  assert.deepEqual(only(lastOnly, 'non-finite'), []);
+  // The same NaN with the loss broken at that step is the origin.
+  const broken = makeInput(MLP, 6, (s, l) => (s === 5 && l >= 2 ? { weightNorm: NaN } : {}));
+  broken.loss[5] = NaN;
+  assert.deepEqual(only(detectFindings(broken), 'non-finite').map((x) => [x.layer, x.step]), [['d3', 5]]);
+});
+
 test('saturated: > 50% of tanh/sigmoid inputs beyond ±5', () => {
   const specs = [dense('t1', 'tanh'), dense('s2', 'sigmoid'), dense('out', 'linear', 17)];
   const f = detectFindings(makeInput(specs, 6, (_s, l) => (l === 1 ? { saturatedFraction: 0.7 } : {})));

@@ -2,7 +2,9 @@
  * `non-finite`: NaN or ±Inf in a layer's activations, gradients or weights, or in the loss.
  * Reported once, at the first step and the layer where it appeared (everything downstream follows).
  * NaN alone is ambiguous in `StepSample.values` (it also means "does not apply"), so a weight or
- * gradient norm counts as non-finite when it is ±Inf or turned NaN after having been finite.
+ * gradient norm counts as non-finite when it is ±Inf or turned NaN after having been finite — and only in a
+ * sample that measured the layer at all: in a training script with several models (a GAN's generator and
+ * discriminator), a step trains one of them and every stat of the other's layers is NaN.
  */
 import type { Finding, StatName } from '../../protocol/run';
 import { layerFinding, type RunStats } from './series';
@@ -13,11 +15,20 @@ const FIX = 'Lower the learning rate, clip gradients (optimizer clipNorm/clipVal
   + 'and make sure norm layers have a non-zero epsilon.';
 
 function becameNonFinite(rs: RunStats, layer: number, stat: StatName, sample: number): boolean {
+  // Every measured layer has a count of non-finite outputs; NaN there means the step did not run the layer.
+  if (Number.isNaN(rs.value(sample, layer, 'nonFinite'))) return false;
   const v = rs.value(sample, layer, stat);
   if (v === Infinity || v === -Infinity) return true;
   if (!Number.isNaN(v)) return false;
-  for (let s = 0; s < sample; s++) if (Number.isFinite(rs.value(s, layer, stat))) return true;
-  return false;
+  let finiteBefore = false;
+  for (let s = 0; s < sample && !finiteBefore; s++) finiteBefore = Number.isFinite(rs.value(s, layer, stat));
+  if (!finiteBefore) return false;
+  // NaN is absorbing: real NaN weights and gradients stay NaN. A stat that is finite again later was only
+  // not measured in this sample (a GAN's frozen discriminator during the generator's step); a NaN in the
+  // last sample alone counts only when the loss broke as well.
+  const last = rs.samples.length - 1;
+  for (let s = sample + 1; s <= last; s++) if (!Number.isNaN(rs.value(s, layer, stat))) return false;
+  return sample < last || rs.input.loss.slice(rs.samples[sample].step).some((l) => l === null || !Number.isFinite(l));
 }
 
 export function detectNonFinite(rs: RunStats): Finding[] {

@@ -32,6 +32,18 @@ export interface ScriptHandlers {
 
 type Timer = NodeJS.Timeout | NodeJS.Immediate;
 
+/** Scripts running now: they report their own uncaught errors (see `scriptOwnsError`). */
+let runningScripts = 0;
+
+/**
+ * Whether an uncaught error belongs to a training script's run rather than being a late error of a model
+ * (../thread): while a script runs it reports what it does not catch itself (as `script-threw`), and the
+ * sentinels NormScope throws into an ended script are never errors.
+ */
+export function scriptOwnsError(error: unknown): boolean {
+  return runningScripts > 0 || error instanceof ScriptStopped || error instanceof ScriptExit;
+}
+
 /** Whether the user's bundled code (../loader/bundle names it `.normscope-bundle-*.js`) is on the stack. */
 function calledFromScript(): boolean {
   const limit = Error.stackTraceLimit;
@@ -69,6 +81,7 @@ export class ScriptEnvironment {
     };
     process.on('unhandledRejection', this.listener);
     process.on('uncaughtException', this.listener);
+    runningScripts++;
     process.argv = [process.execPath, file, ...args];
     // Worker threads cannot chdir: there the supervising thread (../main) has changed the folder already.
     if (isMainThread) process.chdir(path.dirname(file));
@@ -132,5 +145,6 @@ export class ScriptEnvironment {
     } catch { /* the old folder is gone; stay where we are */ }
     process.off('unhandledRejection', this.listener);
     process.off('uncaughtException', this.listener);
+    runningScripts--;
   }
 }

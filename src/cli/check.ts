@@ -11,10 +11,11 @@ import { callSiteArguments, describeCallSiteChoice, parseArgsFlag } from './buil
 import { BACKEND_CHOICES, type BackendChoice, type FindingKind, type RunOptions } from '../protocol';
 import { runErrorOf } from '../runner/runFailedError';
 import { WorkerClient } from '../runner/workerClient';
+import { isPythonModel, PythonClient, pythonEnginePath } from '../runner/pythonClient';
 import { formatReport, progressLine } from './checkTable';
 
 const USAGE = 'Usage: normscope check <file> [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] '
-  + '[--seed S] [--sampling-interval K] [--threshold name=value]... [--model <functionName>] [--args \'<JSON array>\'] [--json] [--fail-on kind,...]';
+  + '[--seed S] [--sampling-interval K] [--threshold name=value]... [--model <functionName>] [--args \'<JSON array>\'] [--python <interpreter>] [--json] [--fail-on kind,...]';
 
 /** Every FindingKind; `satisfies` plus the check below keep it in step with the protocol. */
 export const FINDING_KINDS = [
@@ -29,7 +30,7 @@ const DEFAULTS = { steps: 50, seed: 42, samplingInterval: 1, runTimeoutMs: 300_0
 
 
 /** The run options and output choices from the command line; throws UsageError. */
-export function parseCheckArgs(argv: string[]): { options: RunOptions; json: boolean; failOn: Set<FindingKind> } | 'help' {
+export function parseCheckArgs(argv: string[]): { options: RunOptions; json: boolean; failOn: Set<FindingKind>; python?: string } | 'help' {
   let parsed;
   try {
     parsed = parseArgs({
@@ -38,7 +39,7 @@ export function parseCheckArgs(argv: string[]): { options: RunOptions; json: boo
       options: {
         steps: { type: 'string' }, 'batch-size': { type: 'string' }, backend: { type: 'string' }, seed: { type: 'string' },
         'sampling-interval': { type: 'string' }, json: { type: 'boolean', default: false }, 'fail-on': { type: 'string' },
-        threshold: { type: 'string', multiple: true }, model: { type: 'string' }, args: { type: 'string' },
+        threshold: { type: 'string', multiple: true }, model: { type: 'string' }, args: { type: 'string' }, python: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -81,6 +82,7 @@ export function parseCheckArgs(argv: string[]): { options: RunOptions; json: boo
     },
     json: values.json ?? false,
     failOn,
+    ...(values.python !== undefined ? { python: values.python } : {}),
   };
 }
 
@@ -110,9 +112,9 @@ export async function checkCommand(argv: string[], workerPath: string, io: Check
  * Runs in a forked worker and prints the report (or the error): shared by `check` and `run`.
  * Exit code as for `check`.
  */
-export async function printRun(args: { options: RunOptions; json: boolean; failOn: Set<FindingKind> }, workerPath: string, io: CheckIO, command: string): Promise<number> {
+export async function printRun(args: { options: RunOptions; json: boolean; failOn: Set<FindingKind>; python?: string }, workerPath: string, io: CheckIO, command: string): Promise<number> {
   const { options, json, failOn } = args;
-  if (options.args === undefined && !options.file.toLowerCase().endsWith('.json')) {
+  if (options.args === undefined && !options.file.toLowerCase().endsWith('.json') && !isPythonModel(options.file)) {
     const choice = callSiteArguments(options.file, options.model);
     const where = (f: string) => relative(process.cwd(), f) || f;
     // One known call: use its arguments. Several that disagree: say so; the worker then uses the spec or
@@ -121,12 +123,10 @@ export async function printRun(args: { options: RunOptions; json: boolean; failO
     if (choice && 'args' in choice) options.args = choice.args;
   }
   const tty = !json && io.stdout.isTTY === true;
-  const client = new WorkerClient({
-    workerPath,
-    runTimeoutMs: DEFAULTS.runTimeoutMs,
-    maxMemoryMB: DEFAULTS.maxMemoryMB,
-    log: (level, message) => { if (process.env.NORMSCOPE_DEBUG || level === 'error') io.stderr.write(`[${level}] ${message}\n`); },
-  });
+  const log = (level: string, message: string) => { if (process.env.NORMSCOPE_DEBUG || level === 'error') io.stderr.write(`[${level}] ${message}\n`); };
+  const client = isPythonModel(options.file)
+    ? new PythonClient({ enginePath: pythonEnginePath(workerPath), explicit: args.python, runTimeoutMs: DEFAULTS.runTimeoutMs, log })
+    : new WorkerClient({ workerPath, runTimeoutMs: DEFAULTS.runTimeoutMs, maxMemoryMB: DEFAULTS.maxMemoryMB, log });
   // Ctrl-C cancels the run cleanly (the report is still printed) instead of killing the worker.
   const cancel = new AbortController();
   const onSigint = () => cancel.abort();

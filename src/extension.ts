@@ -11,6 +11,7 @@ import { FindingDiagnostics } from './editor/diagnostics';
 import { useCodeCache, whenAnalysisLoads } from './editor/analysis';
 import { DocumentIndex, MODEL_SELECTOR } from './editor/documentIndex';
 import { LayerHoverProvider } from './editor/hover';
+import { PYTHON_SELECTOR, PythonCodeLensProvider, PythonHoverProvider } from './editor/pythonEditor';
 import { LayersTreeProvider } from './editor/layersTree';
 import { PanelBridge } from './editor/panelBridge';
 import { RunResults } from './editor/runResults';
@@ -53,6 +54,8 @@ export function activate(extension: vscode.ExtensionContext): NormScopeApi {
   ctx.own(vscode.window.registerWebviewPanelSerializer(HealthPanel.viewType, panel.serializer));
   ctx.own(vscode.languages.registerHoverProvider(MODEL_SELECTOR, new LayerHoverProvider(index, results)));
   ctx.own(vscode.languages.registerCodeLensProvider(MODEL_SELECTOR, lenses));
+  ctx.own(vscode.languages.registerHoverProvider(PYTHON_SELECTOR, new PythonHoverProvider(results)));
+  ctx.own(vscode.languages.registerCodeLensProvider(PYTHON_SELECTOR, ctx.own(new PythonCodeLensProvider(ctx, results))));
   ctx.own(vscode.languages.registerCodeActionsProvider(MODEL_SELECTOR, new NormCodeActionProvider(index, (uri, d) => diagnostics.findingFor(uri, d), ctx.log), { providedCodeActionKinds: NormCodeActionProvider.kinds }));
   const view = ctx.own(vscode.window.createTreeView('normscope.layers', { treeDataProvider: tree, showCollapseAll: true }));
   ctx.own(view.onDidChangeSelection((e) => {

@@ -41,7 +41,8 @@ export class BuilderRuns {
    * the model, the exported factory or the only function, else the one the user picks.
    */
   async choiceForFile(uri: vscode.Uri): Promise<ModelChoice | undefined> {
-    if (uri.fsPath.toLowerCase().endsWith('.json')) return {};
+    // model.json and PyTorch files: the worker / Python engine finds the model itself.
+    if (/\.(json|py)$/i.test(uri.fsPath)) return {};
     const doc = await vscode.workspace.openTextDocument(uri);
     const builders = builderFunctionsOf(this.index, doc);
     if (builders.length === 0 || moduleLevelModels(this.index, doc, builders).length > 0) return {};

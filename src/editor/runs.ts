@@ -10,12 +10,15 @@ import type { NormKind } from '../protocol/run';
 import type { CompareResult } from '../protocol/webview';
 import { compareNorms } from '../runner/compare';
 import { WorkerClient } from '../runner/workerClient';
+import { isPythonModel, PythonClient } from '../runner/pythonClient';
+import { pythonExtensionInterpreter } from './pythonEditor';
 import { analysis } from './analysis';
 import type { NormScopeContext } from './context';
 import type { RunResults } from './runResults';
 
 export class RunManager implements vscode.Disposable {
   private client: WorkerClient | undefined;
+  private python: { key: string; client: PythonClient } | undefined;
   /** Settings the current worker was started with; a change starts a new worker for the next run. */
   private clientKey = '';
   private readonly active = new Map<string, AbortController>();
@@ -46,6 +49,20 @@ export class RunManager implements vscode.Disposable {
       });
     }
     return this.client;
+  }
+
+  /** PyTorch files run in the Python engine; its interpreter follows normscope.pythonPath, else the Python extension's. */
+  private async clientFor(file: string): Promise<WorkerClient | PythonClient> {
+    if (!isPythonModel(file)) return this.worker();
+    const s = this.ctx.settings;
+    const pythonExtension = s.pythonPath ? undefined : await pythonExtensionInterpreter(vscode.Uri.file(file));
+    const key = `${s.pythonPath}/${pythonExtension}/${s.runTimeoutSeconds}`;
+    if (this.python?.key !== key) {
+      this.python?.client.dispose();
+      const log = (level: string, message: string) => this.ctx.log[level === 'warn' ? 'warn' : level === 'error' ? 'error' : level === 'trace' ? 'trace' : 'info'](message);
+      this.python = { key, client: new PythonClient({ enginePath: this.ctx.extension.asAbsolutePath('python'), explicit: s.pythonPath || undefined, pythonExtension, runTimeoutMs: s.runTimeoutSeconds * 1000, log }) };
+    }
+    return this.python.client;
   }
 
   /** Runs need trust: explain and offer to manage it. Returns false when the workspace is untrusted. */
@@ -108,7 +125,7 @@ export class RunManager implements vscode.Disposable {
         async (progress, token) => {
           token.onCancellationRequested(() => abort.abort());
           let lastStep = 0;
-          const report = await this.worker().run(
+          const report = await (await this.clientFor(file)).run(
             { file, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds, ...choice },
             (event) => {
               const e = { ...event, runId } as RunEvent;
@@ -161,6 +178,7 @@ export class RunManager implements vscode.Disposable {
   dispose(): void {
     this.cancelAll();
     this.client?.dispose();
+    this.python?.client.dispose();
     this.statusItem.dispose();
   }
 }

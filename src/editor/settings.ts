@@ -11,6 +11,8 @@ export interface NormScopeSettings {
   maxMemoryMB: number;
   /** Detector threshold overrides by name (README "Findings"). */
   thresholds: Record<string, number>;
+  /** Interpreter for PyTorch (.py) models; '' = the Python extension's, else python3 (src/runner/pythonInterpreter.ts). */
+  pythonPath: string;
 }
 
 /** What `vscode.WorkspaceConfiguration.get` offers; kept minimal so this stays testable. */
@@ -27,6 +29,7 @@ const DEFAULTS: NormScopeSettings = {
   runTimeoutSeconds: 300,
   maxMemoryMB: 4096,
   thresholds: {},
+  pythonPath: '',
 };
 
 function positiveInt(value: unknown, fallback: number, min = 1): number {
@@ -50,5 +53,6 @@ export function readSettings(config: ConfigurationReader): NormScopeSettings {
     runTimeoutSeconds: positiveInt(config.get('runTimeoutSeconds'), DEFAULTS.runTimeoutSeconds, 5),
     maxMemoryMB: positiveInt(config.get('maxMemoryMB'), DEFAULTS.maxMemoryMB, 256),
     thresholds: numberRecord(config.get('thresholds')),
+    pythonPath: typeof config.get('pythonPath') === 'string' ? config.get<string>('pythonPath')!.trim() : DEFAULTS.pythonPath,
   };
 }

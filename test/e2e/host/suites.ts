@@ -4,3 +4,4 @@ import './runs.suite';
 import './refactor.suite';
 import './walkthrough.suite';
 import './scripts.suite';
+import './pytorch.suite';

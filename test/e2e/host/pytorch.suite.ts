@@ -1,0 +1,28 @@
+/** PyTorch files in the real VS Code: a check through the Python engine, live numbers in the hover, findings on the line. */
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { RunReport } from '../../../src/protocol/run';
+import { activateNormScope, hoverText, openFixture, positionOf, waitFor } from './helpers';
+
+suite('pytorch', () => {
+  test('checkFile on a .py model: hover with live numbers on an nn.Linear( line, dead finding on the ReLU line', async () => {
+    const api = await activateNormScope();
+    const editor = await openFixture('torch_mlp.py');
+    assert.equal(editor.document.languageId, 'python');
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', editor.document.uri);
+    assert.ok(lenses.some((l) => /Check normalization .*PyTorch/.test(l.command?.title ?? '')), 'no PyTorch CodeLens');
+    const report = await vscode.commands.executeCommand<RunReport | undefined>('normscope.checkFile', editor.document.uri);
+    assert.ok(report, `the run produced no report: ${api.results.get(editor.document.uri.fsPath)?.error?.message}`);
+    const hiddenLine = positionOf(editor.document, 'self.hidden = nn.Linear(').line;
+    assert.equal(report.layers.find((l) => l.name === 'hidden')?.source?.line, hiddenLine + 1);
+    const pos = positionOf(editor.document, 'nn.Linear(32, 32)', 4);
+    const text = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', editor.document.uri, pos));
+    assert.match(text, /hidden/);
+    assert.match(text, /Linear/);
+    assert.match(text, /\| mean \| -?\d/, `no live numbers in the hover:\n${text}`);
+    const actLine = positionOf(editor.document, 'self.act = nn.ReLU()').line;
+    const diag = await waitFor('dead diagnostic', () => vscode.languages.getDiagnostics(editor.document.uri)
+      .find((d) => d.source === 'NormScope' && (typeof d.code === 'object' ? d.code.value : d.code) === 'dead'));
+    assert.equal(diag.range.start.line, actLine);
+  });
+});

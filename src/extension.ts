@@ -11,6 +11,7 @@ import { FindingDiagnostics } from './editor/diagnostics';
 import { useCodeCache, whenAnalysisLoads } from './editor/analysis';
 import { DocumentIndex, MODEL_SELECTOR } from './editor/documentIndex';
 import { LayerHoverProvider } from './editor/hover';
+import { lintPython } from './runner/pythonLint';
 import { PYTHON_SELECTOR, PythonCodeLensProvider, PythonHoverProvider } from './editor/pythonEditor';
 import { LayersTreeProvider } from './editor/layersTree';
 import { PanelBridge } from './editor/panelBridge';
@@ -47,7 +48,8 @@ export function activate(extension: vscode.ExtensionContext): NormScopeApi {
   const results = new RunResults();
   const panel = new PanelBridge(ctx, results);
   const runs = ctx.own(new RunManager(ctx, results, (file, e) => panel.forward(file, e)));
-  const diagnostics = ctx.own(new FindingDiagnostics(index, results, ctx.log, vscode.Uri.joinPath(extension.extensionUri, 'README.md')));
+  const diagnostics = ctx.own(new FindingDiagnostics(index, results, ctx.log, vscode.Uri.joinPath(extension.extensionUri, 'README.md'),
+    async (file, text) => (await lintPython(file, extension.asAbsolutePath('python'), { explicit: ctx.settings.pythonPath || undefined }, undefined, text)).flags));
   const lenses = ctx.own(new ModelCodeLensProvider(ctx, index, results));
   const tree = ctx.own(new LayersTreeProvider(results));
 

@@ -25,4 +25,14 @@ suite('pytorch', () => {
       .find((d) => d.source === 'NormScope' && (typeof d.code === 'object' ? d.code.value : d.code) === 'dead'));
     assert.equal(diag.range.start.line, actLine);
   });
+
+  test('static findings on a .py file from the ast-based lint, without a run', async () => {
+    await activateNormScope();
+    const editor = await openFixture('torch_small_batch.py');
+    const bnLine = positionOf(editor.document, 'nn.BatchNorm2d(16)').line;
+    const diag = await waitFor('bn-small-batch diagnostic', () => vscode.languages.getDiagnostics(editor.document.uri)
+      .find((d) => d.source === 'NormScope' && (typeof d.code === 'object' ? d.code.value : d.code) === 'bn-small-batch'));
+    assert.equal(diag.range.start.line, bnLine);
+    assert.equal(diag.severity, vscode.DiagnosticSeverity.Error);
+  });
 });

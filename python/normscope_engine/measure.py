@@ -41,6 +41,8 @@ class Meter:
         self.pending = []  # (layer, column, scalar tensor, post-processing)
         self.handles = []
         self.before = {}
+        self.moments = {}  # (data_ptr, shape) of an output measured this step → its variance (the next layer's gain)
+        self.finite_checks = []
         for i, (_, module) in enumerate(leaves):
             if hasattr(module, 'inplace'):
                 module.inplace = False  # an in-place op would overwrite the output the hooks measure
@@ -63,17 +65,29 @@ class Meter:
             if not self.sampling or y is None:
                 return
             yd = y.detach()
-            var, mean = torch.var_mean(yd, unbiased=False)
+            n = yd.numel()
+            flat = yd.reshape(-1)
+            # Sum and sum of squares (vector_norm²) are several times cheaper than torch.var_mean on CPU.
+            s1, s2 = flat.sum(), torch.linalg.vector_norm(flat).square()
+            mean = s1 / n
+            var = (s2 / n - mean * mean).clamp_min(0)
+            self.moments[yd.data_ptr(), yd.shape] = var
             self._put(i, 'mean', mean)
             self._put(i, 'variance', var)
-            self._put(i, 'min', yd.min())
-            self._put(i, 'max', yd.max())
-            n = yd.numel()
-            self._put(i, 'zeroFraction', (yd == 0).sum() / n)
-            self._put(i, 'nonFinite', n - torch.isfinite(yd).sum())
+            lo, hi = torch.aminmax(flat)
+            self._put(i, 'min', lo)
+            self._put(i, 'max', hi)
+            self._put(i, 'zeroFraction', 1 - torch.sign(flat).abs().sum() / n)  # sign/abs/sum beats count_nonzero on CPU
+            # NaN/Inf propagate into the sum of squares: count them only then (in finish), not every step.
+            self.finite_checks.append((i, s2, yd))
             x = _tensor(inputs)
             if x is not None:
-                self._put(i, 'gain', var.sqrt() / x.detach().float().std(unbiased=False))
+                xvar = self.moments.get((x.data_ptr(), x.shape))
+                if xvar is None:
+                    xf = x.detach().reshape(-1).float()
+                    xm = xf.sum() / xf.numel()
+                    xvar = (torch.linalg.vector_norm(xf).square() / xf.numel() - xm * xm).clamp_min(0)
+                self._put(i, 'gain', var.sqrt() / xvar.sqrt())
             act = ACTIVATIONS.get(type(module))
             if act in ('relu', 'relu6') and yd.dim() >= 2:
                 channels = yd.transpose(0, 1).reshape(yd.shape[1], -1) if yd.dim() >= 4 else yd.reshape(-1, yd.shape[-1]).t()
@@ -84,11 +98,14 @@ class Meter:
                 self._put(i, 'saturatedFraction', ((yd - 0.5).abs() >= SIGMOID_SATURATION).sum() / n)
             if isinstance(module, BN_TYPES) and module.training and module.running_mean is not None and x is not None:
                 dims = [d for d in range(x.dim()) if d != 1]
-                bvar, bmean = torch.var_mean(x.detach(), dim=dims, unbiased=False)
+                xd = x.detach()
+                count = xd.numel() / xd.shape[1]
+                bmean = xd.sum(dim=dims) / count
+                bvar = ((xd * xd).sum(dim=dims) / count - bmean * bmean).clamp_min(0)
                 self._put(i, 'movingMeanGap', ((module.running_mean - bmean).abs() / (bvar + GAP_EPSILON).sqrt()).mean())
                 self._put(i, 'movingVarGap', ((module.running_var - bvar).abs() / (bvar + GAP_EPSILON)).mean())
             if y.requires_grad:
-                y.register_hook(lambda g: self._put(i, 'activationGradNorm', g.detach().pow(2).sum().sqrt()) if self.sampling else None)
+                y.register_hook(lambda g: self._put(i, 'activationGradNorm', torch.linalg.vector_norm(g.detach())) if self.sampling else None)
         return hook
 
     def _params(self, module):
@@ -128,6 +145,11 @@ class Meter:
     def finish(self):
         """One row-major [layer][stat] list in layer-table order (NaN where a stat does not apply)."""
         row_of = {layer: r for r, layer in enumerate(self.order)}
+        checks, self.finite_checks, self.moments = self.finite_checks, [], {}
+        if checks:
+            finite = torch.isfinite(torch.stack([s2 for _, s2, _ in checks])).tolist()
+            for (layer, _, y), ok in zip(checks, finite):
+                self._put(layer, 'nonFinite', torch.zeros(()) if ok else y.numel() - torch.isfinite(y).sum())
         values = [float('nan')] * (len(self.order) * len(STAT_NAMES))
         kept = [(layer, col, v) for layer, col, v in self.pending if layer in row_of]
         if kept:

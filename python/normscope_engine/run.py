@@ -43,6 +43,27 @@ def _layer_infos(meter):
     return infos
 
 
+def _first(out):
+    return out[0] if isinstance(out, (tuple, list)) else out
+
+
+def train_step(model, optimizer, loss_fn, x, y, meter=None):
+    """One optimizer step; with a meter, every statistic of the step. Returns (loss, values or None)."""
+    if meter is not None:
+        meter.sampling = True
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    if meter is not None:
+        meter.after_backward()
+    optimizer.step()
+    if meter is None:
+        return loss.item(), None
+    meter.after_step()
+    meter.sampling = False
+    return loss.item(), meter.finish()
+
+
 def _plain_step_ms(model, spec, data, loss_fn):
     """Median time of a few steps of an unhooked copy: the overhead baseline."""
     plain = copy.deepcopy(model)
@@ -51,9 +72,7 @@ def _plain_step_ms(model, spec, data, loss_fn):
     for k in range(PLAIN_STEPS + 1):
         x, y = data[k % len(data)]
         t = time.perf_counter()
-        opt.zero_grad()
-        loss_fn(plain(x), y).backward()
-        opt.step()
+        train_step(plain, opt, loss_fn, x, y)
         times.append((time.perf_counter() - t) * 1000)
     return sorted(times[1:])[len(times[1:]) // 2]
 
@@ -89,25 +108,17 @@ def run(options, emit, cancelled):
                 stopped = 'cancelled'
                 break
             x, y = data[step % len(data)]
-            meter.sampling = step % interval == 0
+            if loss_fn is None:  # from the output's form; eval mode so the probe does not move BatchNorm's running stats
+                model.eval()
+                with torch.no_grad():
+                    loss_fn = loss_for(spec, _first(model(x)))
+                model.train()
             t = time.perf_counter()
-            optimizer.zero_grad()
-            out = model(x)
-            if step == 0:
-                loss_fn = loss_for(spec, out[0] if isinstance(out, (tuple, list)) else out)
-                layers = _layer_infos(meter)
-                emit({'type': 'layers', 'runId': run_id, 'file': path, 'layers': layers, 'statNames': STAT_NAMES,
-                      'steps': steps, 'batchSize': batch_size, 'syntheticData': synthetic})
-            loss = loss_fn(out, y)
-            loss.backward()
-            if meter.sampling:
-                meter.after_backward()
-            optimizer.step()
-            if meter.sampling:
-                meter.after_step()
-            loss_value = loss.item()
-            values = meter.finish() if meter.sampling else None
+            loss_value, values = train_step(model, optimizer, loss_fn, x, y, meter if step % interval == 0 else None)
             step_ms.append((time.perf_counter() - t) * 1000)
+            if step == 0:
+                emit({'type': 'layers', 'runId': run_id, 'file': path, 'layers': _layer_infos(meter), 'statNames': STAT_NAMES,
+                      'steps': steps, 'batchSize': batch_size, 'syntheticData': synthetic})
             losses.append(loss_value if math.isfinite(loss_value) else None)
             if values is not None:
                 sample = {'step': step, 'loss': loss_value if math.isfinite(loss_value) else None, 'stepMs': step_ms[-1], 'values': values}

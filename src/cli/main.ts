@@ -37,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
     case 'check': return checkCommand(rest, workerPath);
     case 'run': return runCommand(rest, workerPath);
     case 'lint': return lintCommand(rest, pythonEnginePath(workerPath));
-    case 'swap': return swapCommand(rest);
+    case 'swap': return swapCommand(rest, pythonEnginePath(workerPath));
     case 'compare': return compareCommand(rest, workerPath);
     case '--version': case '-v':
       process.stdout.write(`${require('../../package.json').version}\n`);

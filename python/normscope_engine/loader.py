@@ -15,14 +15,18 @@ BUILDER_NAMES = ('create_model', 'build_model', 'make_model', 'get_model')
 SPEC_KEYS = {'input_shape', 'args', 'kwargs', 'batch_size', 'steps', 'lr', 'optimizer', 'loss', 'data', 'model'}
 
 
-def import_user_file(path):
+def import_user_file(path, norm_swap=None):
+    """The user's module; with `norm_swap` ({line, to}) the normalization on that line is swapped first (what-if run)."""
     directory = os.path.dirname(path)
     if directory not in sys.path:
         sys.path.insert(0, directory)
     spec = importlib.util.spec_from_file_location('normscope_user_model', path)
     module = importlib.util.module_from_spec(spec)
     try:
-        spec.loader.exec_module(module)
+        if norm_swap:
+            _exec_swapped(module, path, norm_swap)
+        else:
+            spec.loader.exec_module(module)
     except SyntaxError as e:
         raise UserError('syntax', f'{os.path.basename(path)}:{e.lineno}: syntax error: {e.msg}', path, e.lineno)
     except ModuleNotFoundError as e:
@@ -30,6 +34,21 @@ def import_user_file(path):
     except Exception as e:
         raise from_exception(e, 'factory-threw', 'importing the file raised', path)
     return module
+
+
+def _exec_swapped(module, path, norm_swap):
+    import math
+
+    from .swap import RMSNORM_MODULE, SwapError, swap
+    with open(path, encoding='utf-8') as f:
+        text = f.read()
+    try:
+        new_text, _ = swap(text, norm_swap['line'], norm_swap['to'], inline=True)
+    except SwapError as e:
+        raise UserError('bad-options', f"{os.path.basename(path)}:{norm_swap['line']}: {e}", path, norm_swap['line'])
+    module.__dict__['math'] = math
+    exec(compile(RMSNORM_MODULE, '<normscope RMSNorm>', 'exec'), module.__dict__)
+    exec(compile(new_text, path, 'exec'), module.__dict__)
 
 
 def read_spec(module, path):

@@ -83,7 +83,7 @@ def run(options, emit, cancelled):
     path = os.path.abspath(options['file'])
     torch.manual_seed(options.get('seed', 42))
     creation.install(path)
-    module = import_user_file(path)
+    module = import_user_file(path, options.get('normSwap'))
     spec = read_spec(module, path)
     model, described = find_model(module, path, spec, options.get('model'), options.get('args'))
     steps = int(spec.get('steps', options.get('steps', 50)))

@@ -17,6 +17,9 @@ VECTOR_NORMS = {'BatchNorm1d', 'LayerNorm', 'RMSNorm', 'InstanceNorm1d'}
 CHANNEL_KEYWORDS = ('num_features', 'num_channels', 'normalized_shape')
 KEEP_KEYWORDS = ('eps',)
 RMSNORM_MODULE = '''
+import torch
+import torch.nn as nn
+
 
 class RMSNorm(nn.Module):
     """RMSNorm (Zhang & Sennrich 2019) for torch versions without nn.RMSNorm: x / rms(x) * weight over the last dim."""
@@ -84,7 +87,9 @@ def _has_rmsnorm():
         return False
 
 
-def swap(text, line, to):
+def swap(text, line, to, inline=False):
+    """(new text, description). `inline` (what-if runs) adds no lines, so every creating line stays where it was:
+    the caller provides `math` and `RMSNorm` in the module's namespace instead."""
     if to not in KINDS:
         raise SwapError(f"unknown normalization '{to}'; use one of {', '.join(KINDS)}")
     tree = ast.parse(text)
@@ -123,13 +128,15 @@ def swap(text, line, to):
         return sum(len(l) for l in lines[: lineno - 1]) + len(lines[lineno - 1].encode('utf-8')[:col].decode('utf-8'))
     start, end = offset(node.lineno, node.col_offset), offset(node.end_lineno, node.end_col_offset)
     new_text = text[:start] + new + text[end:]
+    if inline:
+        return new_text, f'line {line}: {_segment(text, node)} → {new}'
     if 'math.gcd' in new and 'math' not in {a.asname or a.name for n in tree.body if isinstance(n, ast.Import) for a in n.names}:
         new_text = 'import math\n' + new_text
     if insert_rmsnorm:
         last_import = max(n.end_lineno for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)))
         out = new_text.splitlines(keepends=True)
         torch_imported = any(a.name == 'torch' and not a.asname for n in tree.body if isinstance(n, ast.Import) for a in n.names)
-        module = ('' if torch_imported else '\nimport torch\n') + RMSNORM_MODULE + '\n'
+        module = ('' if torch_imported else '\nimport torch\n') + RMSNORM_MODULE.split('import torch.nn as nn\n', 1)[1] + '\n'
         new_text = ''.join(out[:last_import]) + module + ''.join(out[last_import:])
     return new_text, f'line {line}: {_segment(text, node)} → {new}' + (' (RMSNorm module added after the imports)' if insert_rmsnorm else '')
 

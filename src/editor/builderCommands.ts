@@ -52,7 +52,7 @@ export class BuilderRuns {
 
   /** For a what-if run on `line`: the builder function around it, else as for the whole file. */
   async choiceForLine(uri: vscode.Uri, line: number): Promise<ModelChoice | undefined> {
-    if (uri.fsPath.toLowerCase().endsWith('.json')) return {};
+    if (/\.(json|py)$/i.test(uri.fsPath)) return {};
     const doc = await vscode.workspace.openTextDocument(uri);
     const offset = doc.offsetAt(new vscode.Position(line - 1, 0));
     const fn = builderFunctionsOf(this.index, doc).find((b) => b.start <= offset && offset <= b.end);

@@ -5,6 +5,8 @@
  * the top of the file starts a check and shows the last run's summary.
  */
 import * as vscode from 'vscode';
+import type { NormKind } from '../protocol/run';
+import { swapPythonNorm } from '../runner/pythonSwap';
 import { buildLayerHover } from './hoverMarkdown';
 import type { NormScopeContext } from './context';
 import type { RunResults } from './runResults';
@@ -22,6 +24,21 @@ export async function pythonExtensionInterpreter(resource: vscode.Uri): Promise<
   } catch {
     return undefined;
   }
+}
+
+/** Swap the norm on `line` of a saved PyTorch document (the engine's ast-based swap reads the file); false when it does not apply. */
+export async function applyPythonSwap(ctx: NormScopeContext, doc: vscode.TextDocument, line: number, to: NormKind): Promise<boolean> {
+  if (doc.isDirty) await doc.save();
+  let newText: string;
+  try {
+    ({ newText } = await swapPythonNorm(doc.uri.fsPath, line, to, ctx.extension.asAbsolutePath('python'), { explicit: ctx.settings.pythonPath || undefined }));
+  } catch (e) {
+    void vscode.window.showWarningMessage(`NormScope: ${(e as Error).message}`);
+    return false;
+  }
+  const edit = new vscode.WorkspaceEdit();
+  edit.replace(doc.uri, new vscode.Range(0, 0, doc.lineCount, 0), newText);
+  return vscode.workspace.applyEdit(edit, { isRefactoring: true });
 }
 
 export class PythonHoverProvider implements vscode.HoverProvider {

@@ -12,6 +12,7 @@ import { compareNorms } from '../runner/compare';
 import { WorkerClient } from '../runner/workerClient';
 import { isPythonModel, PythonClient } from '../runner/pythonClient';
 import { pythonExtensionInterpreter } from './pythonEditor';
+import { pythonNormAtLine } from '../runner/pythonLint';
 import { analysis } from './analysis';
 import type { NormScopeContext } from './context';
 import type { RunResults } from './runResults';
@@ -84,7 +85,10 @@ export class RunManager implements vscode.Disposable {
   async compare(file: string, line: number, candidates: NormKind[], choice: Pick<RunOptions, 'model' | 'args'> = {}): Promise<CompareResult | undefined> {
     if (!(await this.requireTrust(file))) return undefined;
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
-    const original = analysis().normAtLine(doc.getText(), file, line);
+    if (isPythonModel(file) && doc.isDirty) await doc.save();
+    const original = isPythonModel(file)
+      ? await pythonNormAtLine(file, line, this.ctx.extension.asAbsolutePath('python'), { explicit: this.ctx.settings.pythonPath || undefined }).catch(() => undefined)
+      : analysis().normAtLine(doc.getText(), file, line);
     if (!original) {
       void vscode.window.showWarningMessage(`NormScope: ${vscode.workspace.asRelativePath(file)}:${line} has no normalization call to compare.`);
       return undefined;
@@ -94,7 +98,7 @@ export class RunManager implements vscode.Disposable {
     return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'NormScope: comparing normalizations', cancellable: true }, async (progress, token) => {
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
-      const result = await compareNorms(this.worker(), { file, line, candidates: all, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds, ...choice }, (norm, i, event) => {
+      const result = await compareNorms(await this.clientFor(file), { file, line, candidates: all, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds, ...choice }, (norm, i, event) => {
         if (!event) progress.report({ message: `${norm} (${i + 1}/${all.length})`, increment: 100 / all.length });
       }, abort.signal);
       for (const c of result.candidates) if (c.norm === original) c.original = true;

@@ -6,6 +6,7 @@ import type { NormKind, RunOptions, RunReport } from '../protocol/run';
 import type { CompareCandidate, CompareResult } from '../protocol/webview';
 import type { RunEvent } from '../protocol/worker';
 import type { WorkerClient } from './workerClient';
+import type { PythonClient } from './pythonClient';
 
 export interface CompareOptions extends Omit<RunOptions, 'normSwap'> {
   line: number;
@@ -42,7 +43,7 @@ export function rankCandidates(candidates: CompareCandidate[]): CompareCandidate
 }
 
 export async function compareNorms(
-  client: WorkerClient,
+  client: Pick<WorkerClient | PythonClient, 'run'>,
   options: CompareOptions,
   onCandidate?: (norm: NormKind, index: number, event?: RunEvent) => void,
   signal?: AbortSignal,

@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { delimiter, dirname } from 'node:path';
-import type { Finding, RunError } from '../protocol';
+import type { Finding, NormKind, RunError } from '../protocol';
 import { RunFailedError } from './runFailedError';
 import { interpreterCandidates, type InterpreterChoice } from './pythonInterpreter';
 
@@ -33,6 +33,19 @@ function runLint(python: string, enginePath: string, file: string, batchSize?: n
     child.stdin?.on('error', () => undefined);
     child.stdin?.end(text ?? '');
   });
+}
+
+/** The norm kind of a torch.nn normalization class (BatchNorm2d → batchNorm), or undefined. */
+export function pythonNormKind(className: string): NormKind | undefined {
+  if (/^(Sync)?BatchNorm([123]d)?$/.test(className)) return 'batchNorm';
+  if (/^InstanceNorm[123]d$/.test(className)) return 'instanceNorm';
+  return ({ LayerNorm: 'layerNorm', GroupNorm: 'groupNorm', RMSNorm: 'rmsNorm' } as Record<string, NormKind>)[className];
+}
+
+/** The normalization created on `line` of a PyTorch file, for "compare" (the run's baseline). */
+export async function pythonNormAtLine(file: string, line: number, enginePath: string, choice: InterpreterChoice = {}): Promise<NormKind | undefined> {
+  const { calls } = await lintPython(file, enginePath, choice);
+  return calls.filter((c) => c.kind === 'nn' && c.line === line).map((c) => pythonNormKind(c.className)).find((k) => k !== undefined);
 }
 
 /** The static findings of `file` (its unsaved `text` when given); rejects with a RunFailedError (syntax error with its line, no Python found). */

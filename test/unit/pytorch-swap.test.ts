@@ -6,7 +6,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RunReport } from '../../src/protocol';
-import { pythonEnginePath } from '../../src/runner/pythonClient';
+import { compareNorms } from '../../src/runner/compare';
+import { PythonClient, pythonEnginePath } from '../../src/runner/pythonClient';
+import { pythonNormAtLine } from '../../src/runner/pythonLint';
 import { swapPythonNorm } from '../../src/runner/pythonSwap';
 import { runCheckCommand, WORKER } from './engine-fixtures';
 
@@ -57,4 +59,20 @@ test('BatchNorm2d → GroupNorm on a symbolic channel count, and RMSNorm emitted
 test('a line without a norm call, or a swap that does not fit, names the file and line', async () => {
   await assert.rejects(swapPythonNorm(path.join(PY_FIXTURES, 'bn_batch2.py'), 12, 'layerNorm', ENGINE), /bn_batch2\.py:12: line 12 has no torch\.nn normalization call/);
   await assert.rejects(swapPythonNorm(path.join(PY_FIXTURES, 'bn_batch2.py'), 13, 'groupNorm', ENGINE), /bn_batch2\.py:13: BatchNorm1d normalizes vectors/);
+});
+
+test('compare on a Python BatchNorm line: each candidate trains from the same file, lines unchanged, drift only for BatchNorm', async () => {
+  const client = new PythonClient({ enginePath: ENGINE });
+  try {
+    const file = path.join(PY_FIXTURES, 'bn_batch2.py');
+    assert.equal(await pythonNormAtLine(file, 13, ENGINE), 'batchNorm');
+    const result = await compareNorms(client, { file, line: 13, candidates: ['batchNorm', 'layerNorm', 'rmsNorm'], steps: 20, backend: 'auto', seed: 42, samplingInterval: 1 });
+    const byNorm = Object.fromEntries(result.candidates.map((c) => [c.norm, c]));
+    assert.deepEqual(Object.keys(byNorm).sort(), ['batchNorm', 'layerNorm', 'rmsNorm']);
+    for (const c of result.candidates) assert.equal(c.error, undefined, `${c.norm}: ${c.error}`);
+    assert.ok(byNorm.batchNorm.flags.some((f) => f.kind === 'bn-train-inference-drift'));
+    assert.ok(!byNorm.layerNorm.flags.some((f) => f.kind === 'bn-train-inference-drift'));
+  } finally {
+    client.dispose();
+  }
 });

@@ -2,6 +2,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { RunReport } from '../../../src/protocol/run';
+import type { CompareResult } from '../../../src/protocol/webview';
 import { activateNormScope, hoverText, openFixture, positionOf, waitFor } from './helpers';
 
 suite('pytorch', () => {
@@ -34,5 +35,23 @@ suite('pytorch', () => {
       .find((d) => d.source === 'NormScope' && (typeof d.code === 'object' ? d.code.value : d.code) === 'bn-small-batch'));
     assert.equal(diag.range.start.line, bnLine);
     assert.equal(diag.severity, vscode.DiagnosticSeverity.Error);
+  });
+
+  test('compare on a PyTorch BatchNorm line, then apply the winner as a swap', async () => {
+    await activateNormScope();
+    const editor = await openFixture('torch_small_batch.py');
+    const line = positionOf(editor.document, 'nn.BatchNorm2d(16)').line + 1;
+    const result = await vscode.commands.executeCommand<CompareResult | undefined>('normscope.compareNorms', editor.document.uri.fsPath, line, ['groupNorm']);
+    assert.ok(result, 'compare produced no result');
+    assert.deepEqual(result.candidates.map((c) => c.norm).sort(), ['batchNorm', 'groupNorm']);
+    for (const c of result.candidates) assert.equal(c.error, undefined, `${c.norm}: ${c.error}`);
+    assert.ok(result.candidates.find((c) => c.norm === 'batchNorm')?.original);
+    try {
+      assert.equal(await vscode.commands.executeCommand('normscope.applyCompareCandidate', 'groupNorm'), true);
+      assert.match(editor.document.lineAt(line - 1).text, /nn\.GroupNorm\(16, 16\)/);
+    } finally {
+      await vscode.window.showTextDocument(editor.document);
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+    }
   });
 });

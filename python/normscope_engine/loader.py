@@ -90,6 +90,31 @@ def _build(name, factory, args, kwargs, path):
     return built
 
 
+LOSS_NAMES = {nn.CrossEntropyLoss: 'cross_entropy', nn.NLLLoss: 'cross_entropy', nn.MSELoss: 'mse'}
+
+
+def training_setup(module, model, spec):
+    """The file's own loss (`criterion = nn.CrossEntropyLoss()`) and optimizer (`optim.SGD(net.parameters(), lr=...)`)
+    when the spec does not name them: (spec with them filled in, notes)."""
+    import torch
+    spec, notes = dict(spec), []
+    values = list(vars(module).items())
+    if 'loss' not in spec:
+        for name, v in values:
+            if type(v) in LOSS_NAMES:
+                spec['loss'] = LOSS_NAMES[type(v)]
+                notes.append(f'loss {type(v).__name__} from `{name}`')
+                break
+    if 'optimizer' not in spec:
+        params = {id(p) for p in model.parameters()}
+        for name, v in values:
+            if isinstance(v, torch.optim.Optimizer) and {id(p) for g in v.param_groups for p in g['params']} == params:
+                spec['optimizer'] = lambda ps, cls=type(v), defaults=dict(v.defaults): cls(ps, **defaults)
+                notes.append(f'optimizer {type(v).__name__} from `{name}` ({", ".join(f"{k}={v.defaults[k]}" for k in ("lr", "momentum", "weight_decay") if k in v.defaults)})')
+                break
+    return spec, notes
+
+
 def find_model(module, path, spec, wanted=None, args=None):
     """(model, description) for the run."""
     args = list(args if args is not None else spec.get('args', []))
@@ -106,7 +131,9 @@ def find_model(module, path, spec, wanted=None, args=None):
     for builder in BUILDER_NAMES:
         if callable(names.get(builder)):
             return _build(builder, names[builder], args, kwargs, path), f'{builder}()'
-    instances = [(n, v) for n, v in names.items() if isinstance(v, nn.Module) and not n.startswith('_')]
+    # A loss (`criterion = nn.CrossEntropyLoss()`) or a parameterless module is not the model.
+    instances = [(n, v) for n, v in names.items() if isinstance(v, nn.Module) and not n.startswith('_')
+                 and not isinstance(v, nn.modules.loss._Loss) and any(True for _ in v.parameters())]
     if len(instances) == 1:
         return instances[0][1], instances[0][0]
     if len(instances) > 1:

@@ -10,7 +10,7 @@ import torch
 from . import creation
 from .data import batches, loss_for
 from .errors import UserError, from_exception
-from .loader import find_model, import_user_file, read_spec
+from .loader import find_model, import_user_file, read_spec, training_setup
 from .measure import ACTIVATIONS, STAT_NAMES, Meter, is_norm
 
 DEFAULT_BATCH = 32
@@ -89,7 +89,8 @@ def run(options, emit, cancelled):
     steps = int(spec.get('steps', options.get('steps', 50)))
     batch_size = int(spec.get('batch_size', options.get('batchSize') or DEFAULT_BATCH))
     interval = max(1, int(options.get('samplingInterval', 1)))
-    notes = [f'PyTorch {torch.__version__} on CPU, model {described}']
+    spec, setup_notes = training_setup(module, model, spec)
+    notes = [f'PyTorch {torch.__version__} on CPU, model {described}', *setup_notes]
     emit({'type': 'backend', 'runId': run_id, 'backend': {'name': 'cpu', 'notes': notes}})
     leaves = [(_display_name(n), m) for n, m in model.named_modules()
               if not any(True for _ in m.children()) and not isinstance(m, CONTAINERS)]

@@ -61,6 +61,13 @@ test('a healthy ResNet-style network raises nothing and reports every stat per s
   assert.equal(typeof report.evalLoss, 'number');
 });
 
+test('the CIFAR-10 tutorial network as people copy it: the criterion is not the model, its loss and SGD settings are used', async () => {
+  const report = await checkJson(py('tutorial_cifar_net.py'), '--steps', '5');
+  assert.deepEqual(report.backendNotes.slice(1, 3), ['loss CrossEntropyLoss from `criterion`', 'optimizer SGD from `optimizer` (lr=0.001, momentum=0.9, weight_decay=0)']);
+  assert.deepEqual(report.layers.map((l) => `${l.name}@${l.source?.line}`), ['conv1@11', 'pool@12', 'conv2@13', 'fc1@14', 'fc2@15', 'fc3@16'], 'a module called twice (pool) is one layer');
+  assert.deepEqual(report.flags, []);
+});
+
 test('user errors exit 2 with file:line; a missing torch names how to fix it', async () => {
   const syntax = await runCheckCommand([py('errors/syntax.py')]);
   assert.equal(syntax.code, 2);

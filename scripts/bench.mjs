@@ -1,4 +1,4 @@
-// `npm run bench [-- --json] [--only backends|overhead|script|landscape|analysis|activation]`: NormScope's benchmarks, measured in one run on this
+// `npm run bench [-- --json] [--only backends|overhead|script|landscape|analysis|activation|pytorch]`: NormScope's benchmarks, measured in one run on this
 // machine so that ratios are comparable (machines are shared and noisy: compare ratios, not absolute times).
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -34,6 +34,10 @@ if (!values.only || values.only === 'analysis') {
 if (!values.only || values.only === 'activation') {
   const { benchActivation } = require(join(repoRoot, 'dist/test/bench/activation.js'));
   out.startup = await benchActivation();
+}
+if (!values.only || values.only === 'pytorch') {
+  const { benchPytorch } = require(join(repoRoot, 'dist/test/bench/pytorch.js'));
+  out.pytorch = await benchPytorch();
 }
 if (values.json) {
   process.stdout.write(`${JSON.stringify(out)}\n`);

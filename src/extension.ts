@@ -11,6 +11,8 @@ import { FindingDiagnostics } from './editor/diagnostics';
 import { useCodeCache, whenAnalysisLoads } from './editor/analysis';
 import { DocumentIndex, MODEL_SELECTOR } from './editor/documentIndex';
 import { LayerHoverProvider } from './editor/hover';
+import { lintPython } from './runner/pythonLint';
+import { PYTHON_SELECTOR, PythonCodeLensProvider, PythonHoverProvider } from './editor/pythonEditor';
 import { LayersTreeProvider } from './editor/layersTree';
 import { PanelBridge } from './editor/panelBridge';
 import { RunResults } from './editor/runResults';
@@ -46,13 +48,16 @@ export function activate(extension: vscode.ExtensionContext): NormScopeApi {
   const results = new RunResults();
   const panel = new PanelBridge(ctx, results);
   const runs = ctx.own(new RunManager(ctx, results, (file, e) => panel.forward(file, e)));
-  const diagnostics = ctx.own(new FindingDiagnostics(index, results, ctx.log, vscode.Uri.joinPath(extension.extensionUri, 'README.md')));
+  const diagnostics = ctx.own(new FindingDiagnostics(index, results, ctx.log, vscode.Uri.joinPath(extension.extensionUri, 'README.md'),
+    async (file, text) => (await lintPython(file, extension.asAbsolutePath('python'), { explicit: ctx.settings.pythonPath || undefined }, undefined, text)).flags));
   const lenses = ctx.own(new ModelCodeLensProvider(ctx, index, results));
   const tree = ctx.own(new LayersTreeProvider(results));
 
   ctx.own(vscode.window.registerWebviewPanelSerializer(HealthPanel.viewType, panel.serializer));
   ctx.own(vscode.languages.registerHoverProvider(MODEL_SELECTOR, new LayerHoverProvider(index, results)));
   ctx.own(vscode.languages.registerCodeLensProvider(MODEL_SELECTOR, lenses));
+  ctx.own(vscode.languages.registerHoverProvider(PYTHON_SELECTOR, new PythonHoverProvider(results)));
+  ctx.own(vscode.languages.registerCodeLensProvider(PYTHON_SELECTOR, ctx.own(new PythonCodeLensProvider(ctx, results))));
   ctx.own(vscode.languages.registerCodeActionsProvider(MODEL_SELECTOR, new NormCodeActionProvider(index, (uri, d) => diagnostics.findingFor(uri, d), ctx.log), { providedCodeActionKinds: NormCodeActionProvider.kinds }));
   const view = ctx.own(vscode.window.createTreeView('normscope.layers', { treeDataProvider: tree, showCollapseAll: true }));
   ctx.own(view.onDidChangeSelection((e) => {

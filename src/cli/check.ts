@@ -15,11 +15,12 @@ import { lintSource } from '../analysis/lint';
 import { BACKEND_CHOICES, DEFAULT_LANDSCAPE_EVERY, type BackendChoice, type Finding, type FindingKind, type RunOptions, type RunReport } from '../protocol';
 import { runErrorOf } from '../runner/runFailedError';
 import { WorkerClient } from '../runner/workerClient';
+import { isPythonModel, PythonClient, pythonEnginePath } from '../runner/pythonClient';
 import { formatReport, progressLine } from './checkTable';
 import { landscapeLine } from './sweepTable';
 
 const USAGE = 'Usage: normscope check <file> [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] '
-  + `[--seed S] [--sampling-interval K] [--threshold name=value]... [--model <functionName>] [--args '<JSON array>'] [--landscape [every=K][,ics=off]] [--json] [--fail-on kind,...] ${LIMIT_USAGE}`;
+  + `[--seed S] [--sampling-interval K] [--threshold name=value]... [--model <functionName>] [--args '<JSON array>'] [--landscape [every=K][,ics=off]] [--python <interpreter>] [--json] [--fail-on kind,...] ${LIMIT_USAGE}`;
 
 /** Every FindingKind; `satisfies` plus the check below keep it in step with the protocol. */
 export const FINDING_KINDS = [
@@ -37,7 +38,7 @@ const STATIC_KINDS: ReadonlySet<FindingKind> = new Set(['bn-small-batch', 'bn-in
 
 
 /** The run options and output choices from the command line; throws UsageError. */
-export function parseCheckArgs(argv: string[]): { options: RunOptions; json: boolean; failOn: Set<FindingKind>; limits: RunLimits } | 'help' {
+export function parseCheckArgs(argv: string[]): { options: RunOptions; json: boolean; failOn: Set<FindingKind>; limits: RunLimits; python?: string } | 'help' {
   let parsed;
   const { rest, landscape } = takeLandscapeFlag(argv, DEFAULT_LANDSCAPE_EVERY);
   try {
@@ -47,7 +48,7 @@ export function parseCheckArgs(argv: string[]): { options: RunOptions; json: boo
       options: {
         steps: { type: 'string' }, 'batch-size': { type: 'string' }, backend: { type: 'string' }, seed: { type: 'string' },
         'sampling-interval': { type: 'string' }, json: { type: 'boolean', default: false }, 'fail-on': { type: 'string' },
-        threshold: { type: 'string', multiple: true }, model: { type: 'string' }, args: { type: 'string' },
+        threshold: { type: 'string', multiple: true }, model: { type: 'string' }, args: { type: 'string' }, python: { type: 'string' },
         ...LIMIT_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
@@ -100,6 +101,7 @@ export function parseCheckArgs(argv: string[]): { options: RunOptions; json: boo
     json: values.json ?? false,
     failOn,
     limits,
+    ...(values.python !== undefined ? { python: values.python } : {}),
   };
 }
 
@@ -143,9 +145,9 @@ export async function checkCommand(argv: string[], workerPath: string, io: Check
  * Runs in a forked worker and prints the report (or the error): shared by `check` and `run`.
  * Exit code as for `check`.
  */
-export async function printRun(args: { options: RunOptions; json: boolean; failOn: Set<FindingKind>; limits: RunLimits }, workerPath: string, io: CheckIO, command: string): Promise<number> {
+export async function printRun(args: { options: RunOptions; json: boolean; failOn: Set<FindingKind>; limits: RunLimits; python?: string }, workerPath: string, io: CheckIO, command: string): Promise<number> {
   const { options, json, failOn, limits } = args;
-  if (options.args === undefined && !options.script && !options.file.toLowerCase().endsWith('.json')) {
+  if (options.args === undefined && !options.script && !options.file.toLowerCase().endsWith('.json') && !isPythonModel(options.file)) {
     const choice = callSiteArguments(options.file, options.model);
     const where = (f: string) => relative(process.cwd(), f) || f;
     // One known call: use its arguments. Several that disagree: say so; the worker then uses the spec or
@@ -154,13 +156,10 @@ export async function printRun(args: { options: RunOptions; json: boolean; failO
     if (choice && 'args' in choice) options.args = choice.args;
   }
   const tty = !json && io.stdout.isTTY === true;
-  const client = new WorkerClient({
-    workerPath,
-    runTimeoutMs: limits.runTimeoutMs,
-    maxMemoryMB: limits.maxMemoryMB,
-    limitNames: CLI_LIMIT_NAMES, exposedBindings,
-    log: (level, message) => { if (process.env.NORMSCOPE_DEBUG || level === 'error') io.stderr.write(`[${level}] ${message}\n`); },
-  });
+  const log = (level: string, message: string) => { if (process.env.NORMSCOPE_DEBUG || level === 'error') io.stderr.write(`[${level}] ${message}\n`); };
+  const client = isPythonModel(options.file)
+    ? new PythonClient({ enginePath: pythonEnginePath(workerPath), explicit: args.python, runTimeoutMs: limits.runTimeoutMs, log })
+    : new WorkerClient({ workerPath, runTimeoutMs: limits.runTimeoutMs, maxMemoryMB: limits.maxMemoryMB, limitNames: CLI_LIMIT_NAMES, exposedBindings, log });
   // Ctrl-C and SIGTERM cancel the run cleanly: the steps measured so far are printed, exit 130.
   const cancel = cancelOnSignals();
   let total = options.steps;

@@ -16,6 +16,8 @@ import { DEFAULT_LANDSCAPE_EVERY } from '../protocol/landscape';
 import { isNormKind, NORM_KINDS, normAtLine } from '../refactor';
 import { compareNorms } from '../runner/compare';
 import { WorkerClient } from '../runner/workerClient';
+import { isPythonModel, PythonClient, pythonEnginePath } from '../runner/pythonClient';
+import { pythonNormAtLine } from '../runner/pythonLint';
 
 const USAGE = `Usage: normscope compare <file>:<line> --to ${NORM_KINDS.join(',')} [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--seed S] [--model <functionName>] [--args '<JSON array>'] [--lrs a,b,c|auto] [--landscape [every=K][,ics=off]] [--json] ${LIMIT_USAGE}`;
 
@@ -68,17 +70,18 @@ export async function compareCommand(argv: string[], workerPath: string): Promis
     process.stderr.write(`normscope compare: cannot read ${args.file}: ${(e as Error).message}\n`);
     return 2;
   }
-  const original = normAtLine(text, args.file, args.line);
+  const python = isPythonModel(args.file);
+  const original = python ? await pythonNormAtLine(args.file, args.line, pythonEnginePath(workerPath)).catch(() => undefined) : normAtLine(text, args.file, args.line);
   if (!original) {
     process.stderr.write(`normscope compare: ${relative(process.cwd(), args.file) || args.file}:${args.line} has no normalization call (BatchNorm, LayerNorm, GroupNorm, RMSNorm, InstanceNorm) to compare\n`);
     return 2;
   }
   const candidates = [original, ...args.to.filter((t) => t !== original)];
   const { limits } = args;
-  const client = new WorkerClient({
-    workerPath, runTimeoutMs: limits.runTimeoutMs, maxMemoryMB: limits.maxMemoryMB, limitNames: CLI_LIMIT_NAMES, exposedBindings,
-    log: (level, m) => { if (process.env.NORMSCOPE_DEBUG || level === 'error') process.stderr.write(`[${level}] ${m}\n`); },
-  });
+  const log = (level: string, m: string) => { if (process.env.NORMSCOPE_DEBUG || level === 'error') process.stderr.write(`[${level}] ${m}\n`); };
+  const client = python
+    ? new PythonClient({ enginePath: pythonEnginePath(workerPath), runTimeoutMs: limits.runTimeoutMs, log })
+    : new WorkerClient({ workerPath, runTimeoutMs: limits.runTimeoutMs, maxMemoryMB: limits.maxMemoryMB, limitNames: CLI_LIMIT_NAMES, exposedBindings, log });
   const tty = !args.json && process.stderr.isTTY === true;
   const cancel = cancelOnSignals();
   try {

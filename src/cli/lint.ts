@@ -8,8 +8,10 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { lintSource } from '../analysis/lint';
 import type { Finding } from '../protocol/run';
+import { runErrorOf } from '../runner/runFailedError';
+import { lintPython } from '../runner/pythonLint';
 
-const USAGE = 'Usage: normscope lint <file.js|file.ts> [--json] [--batch-size B]';
+const USAGE = 'Usage: normscope lint <file.js|file.ts|file.py> [--json] [--batch-size B] [--python <interpreter>]';
 
 function fail(message: string): number {
   process.stderr.write(`normscope lint: ${message}\n${USAGE}\n`);
@@ -38,13 +40,14 @@ export function formatFindings(file: string, flags: readonly Finding[]): string 
   return `${out.join('\n')}\n`;
 }
 
-export async function lintCommand(argv: string[]): Promise<number> {
+/** @param enginePath the PyTorch engine's directory (python/), for .py files */
+export async function lintCommand(argv: string[], enginePath?: string): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { json: { type: 'boolean', default: false }, 'batch-size': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { json: { type: 'boolean', default: false }, 'batch-size': { type: 'string' }, python: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (e) {
     return fail(e instanceof Error ? e.message : String(e));
@@ -61,6 +64,15 @@ export async function lintCommand(argv: string[]): Promise<number> {
     if (!Number.isInteger(batchSize) || batchSize < 1) return fail(`--batch-size must be a positive integer, got '${values['batch-size']}'`);
   }
   const file = resolve(positionals[0]);
+  if (/\.py$/i.test(file) && enginePath) {
+    try {
+      const { flags } = await lintPython(file, enginePath, { explicit: values.python }, batchSize);
+      process.stdout.write(values.json ? `${JSON.stringify({ file, flags }, null, 2)}\n` : formatFindings(file, flags));
+      return 0;
+    } catch (e) {
+      return fail(runErrorOf(e).message);
+    }
+  }
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

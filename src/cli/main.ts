@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { checkCommand } from './check';
 import { compareCommand } from './compare';
 import { lintCommand } from './lint';
+import { pythonEnginePath } from '../runner/pythonClient';
 import { runCommand } from './run';
 import { swapCommand } from './swap';
 
@@ -49,8 +50,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'check': return checkCommand(rest, workerPath);
     case 'run': return runCommand(rest, workerPath);
-    case 'lint': return lintCommand(rest);
-    case 'swap': return swapCommand(rest);
+    case 'lint': return lintCommand(rest, pythonEnginePath(workerPath));
+    case 'swap': return swapCommand(rest, pythonEnginePath(workerPath));
     case 'compare': return compareCommand(rest, workerPath);
     case '--version': case '-v':
       process.stdout.write(`${require('../../package.json').version}\n`);

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { isNormKind, NORM_KINDS, RefactorError, swapNormalization } from '../refactor';
 import { writeAllOrNothing, WriteError, type FileWrite } from './writeAll';
+import { swapPythonNorm } from '../runner/pythonSwap';
 
 const SWAP_USAGE = `Usage: normscope swap <file>:<line> --to ${NORM_KINDS.join('|')} [--write]`;
 
@@ -42,7 +43,8 @@ function parseSwapArgs(argv: string[]): SwapArgs | string {
   return { file: location.slice(0, colon), line, to, write };
 }
 
-export async function swapCommand(argv: string[]): Promise<number> {
+/** @param enginePath the PyTorch engine's directory (python/), for .py files */
+export async function swapCommand(argv: string[], enginePath?: string): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(`${SWAP_USAGE}\n`);
     return 0;
@@ -53,6 +55,17 @@ export async function swapCommand(argv: string[]): Promise<number> {
     return 2;
   }
   const path = resolve(args.file);
+  if (/\.py$/i.test(path) && enginePath) {
+    try {
+      const { newText, description } = await swapPythonNorm(path, args.line, args.to as (typeof NORM_KINDS)[number], enginePath);
+      if (args.write) writeAllOrNothing([{ path, content: newText }]);
+      process.stdout.write(args.write ? `${args.file}: ${description}\n` : newText);
+      return 0;
+    } catch (e) {
+      process.stderr.write(`normscope swap: ${(e as Error).message}\n`);
+      return 2;
+    }
+  }
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

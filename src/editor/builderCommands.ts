@@ -41,7 +41,8 @@ export class BuilderRuns {
    * the model, the exported factory or the only function, else the one the user picks.
    */
   async choiceForFile(uri: vscode.Uri): Promise<ModelChoice | undefined> {
-    if (uri.fsPath.toLowerCase().endsWith('.json')) return {};
+    // model.json and PyTorch files: the worker / Python engine finds the model itself.
+    if (/\.(json|py)$/i.test(uri.fsPath)) return {};
     const doc = await vscode.workspace.openTextDocument(uri);
     const builders = builderFunctionsOf(this.index, doc);
     if (builders.length === 0 || moduleLevelModels(this.index, doc, builders).length > 0) return {};
@@ -51,7 +52,7 @@ export class BuilderRuns {
 
   /** For a what-if run on `line`: the builder function around it, else as for the whole file. */
   async choiceForLine(uri: vscode.Uri, line: number): Promise<ModelChoice | undefined> {
-    if (uri.fsPath.toLowerCase().endsWith('.json')) return {};
+    if (/\.(json|py)$/i.test(uri.fsPath)) return {};
     const doc = await vscode.workspace.openTextDocument(uri);
     const offset = doc.offsetAt(new vscode.Position(line - 1, 0));
     const fn = builderFunctionsOf(this.index, doc).find((b) => b.start <= offset && offset <= b.end);

@@ -11,7 +11,7 @@ import type { RunResults } from './runResults';
 function targetFile(arg: unknown): vscode.Uri | undefined {
   if (arg instanceof vscode.Uri) return arg;
   const doc = vscode.window.activeTextEditor?.document;
-  return doc && (isModelDocument(doc) || /(^|[\\/])[^\\/]*\.json$/i.test(doc.fileName)) ? doc.uri : undefined;
+  return doc && (isModelDocument(doc) || doc.languageId === 'python' || /(^|[\\/])[^\\/]*\.json$/i.test(doc.fileName)) ? doc.uri : undefined;
 }
 
 export function registerCommands(ctx: NormScopeContext, runs: RunManager, panel: PanelBridge, results: RunResults, index: DocumentIndex): void {

@@ -26,6 +26,8 @@ export class FindingDiagnostics implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
     /** The README shipped with the extension; each finding kind has a section there. */
     private readonly readme: vscode.Uri,
+    /** Static findings of a PyTorch file from its text (src/runner/pythonLint.ts), when available. */
+    private readonly pythonLint?: (file: string, text: string) => Promise<Finding[]>,
   ) {
     this.subscriptions.push(
       vscode.workspace.onDidOpenTextDocument((d) => this.lintSoon(d, 0)),
@@ -43,6 +45,7 @@ export class FindingDiagnostics implements vscode.Disposable {
   }
 
   private lintSoon(doc: vscode.TextDocument, delay: number): void {
+    if (doc.languageId === 'python' && doc.uri.scheme === 'file' && this.pythonLint) return this.lintPythonSoon(doc, delay);
     if (!isModelDocument(doc)) return;
     const key = doc.uri.fsPath;
     clearTimeout(this.timers.get(key));
@@ -56,6 +59,20 @@ export class FindingDiagnostics implements vscode.Disposable {
         this.staticFindings.set(key, []);
       }
       this.refresh(key);
+    }, delay));
+  }
+
+  private lintPythonSoon(doc: vscode.TextDocument, delay: number): void {
+    const key = doc.uri.fsPath;
+    clearTimeout(this.timers.get(key));
+    this.timers.set(key, setTimeout(() => {
+      this.timers.delete(key);
+      const version = doc.version;
+      this.pythonLint!(key, doc.getText()).then((flags) => {
+        if (doc.isClosed || doc.version !== version) return;
+        this.staticFindings.set(key, flags);
+        this.refresh(key);
+      }, (e) => this.log.warn(`static checks failed on ${key}: ${e instanceof Error ? e.message : String(e)}`));
     }, delay));
   }
 

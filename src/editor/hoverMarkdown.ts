@@ -51,6 +51,8 @@ export interface LayerHoverInput {
   file: string;
   /** The factory or class named at the call, e.g. `batchNormalization`. */
   callee: string;
+  /** The callee as written when it is not a tfjs factory (PyTorch: `nn.Linear`). */
+  calleeText?: string;
   className: string;
   isNorm: boolean;
   /** Layers this line created in the latest run (several when a loop creates them). */
@@ -61,7 +63,7 @@ export interface LayerHoverInput {
 }
 
 export function buildLayerHover(input: LayerHoverInput): string {
-  const out: string[] = [`**NormScope** · \`${input.className}\` layer (\`tf.layers.${input.callee}\`)`];
+  const out: string[] = [`**NormScope** · \`${input.className}\` layer (\`${input.calleeText ?? `tf.layers.${input.callee}`}\`)`];
   if (input.instances.length === 0) {
     out.push('', input.runStatus ? `_Not seen in the latest run (${input.runStatus})._` : '_No run yet: run **NormScope: Check Normalization in This File** to see live statistics._');
   }

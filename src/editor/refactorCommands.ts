@@ -13,6 +13,7 @@ import type { DocumentIndex } from './documentIndex';
 import { toWorkspaceEdit } from './codeActions';
 import type { PanelBridge } from './panelBridge';
 import type { RunManager } from './runs';
+import { applyPythonSwap } from './pythonEditor';
 
 async function saveFiles(uris: vscode.Uri[]): Promise<void> {
   for (const uri of uris) {
@@ -38,6 +39,10 @@ export function registerRefactorCommands(ctx: NormScopeContext, index: DocumentI
     const doc = file ? await vscode.workspace.openTextDocument(vscode.Uri.file(file)) : editor?.document;
     if (!doc) return false;
     const at = line ?? (editor ? editor.selection.active.line + 1 : 1);
+    if (doc.languageId === 'python') {
+      const to = await vscode.window.showQuickPick(Object.keys(NORM_SPECS), { title: 'NormScope: swap normalization (PyTorch)', placeHolder: 'Replace this normalization layer with…' });
+      return to ? applyPythonSwap(ctx, doc, at, to as NormKind) : false;
+    }
     const swaps = analysis().availableRefactors(doc.getText(), doc.fileName, { line: at }, index.get(doc)).filter((o) => o.action.action === 'swap');
     if (swaps.length === 0) {
       void vscode.window.showInformationMessage(`NormScope: ${vscode.workspace.asRelativePath(doc.uri)}:${at} has no normalization call to swap.`);
@@ -73,7 +78,7 @@ export function registerRefactorCommands(ctx: NormScopeContext, index: DocumentI
   ctx.own(vscode.commands.registerCommand('normscope.applyCompareCandidate', async (norm: string) => {
     if (!lastCompare || !(norm in NORM_SPECS)) return false;
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(lastCompare.file));
-    const ok = await applySwap(doc, lastCompare.line, norm as NormKind, index);
+    const ok = doc.languageId === 'python' ? await applyPythonSwap(ctx, doc, lastCompare.line, norm as NormKind) : await applySwap(doc, lastCompare.line, norm as NormKind, index);
     if (ok) await vscode.window.showTextDocument(doc, { selection: new vscode.Range(lastCompare.line - 1, 0, lastCompare.line - 1, 0) });
     return ok;
   }));

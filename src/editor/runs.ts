@@ -11,6 +11,9 @@ import type { NormKind } from '../protocol/run';
 import type { CompareResult } from '../protocol/webview';
 import { compareNorms } from '../runner/compare';
 import { WorkerClient } from '../runner/workerClient';
+import { isPythonModel, PythonClient } from '../runner/pythonClient';
+import { pythonExtensionInterpreter } from './pythonEditor';
+import { pythonNormAtLine } from '../runner/pythonLint';
 import { analysis } from './analysis';
 import type { NormScopeContext } from './context';
 import type { RunResults } from './runResults';
@@ -20,6 +23,7 @@ const permissionsOf = (s: NormScopeSettings) => (s.restrictPermissions ? 'restri
 
 export class RunManager implements vscode.Disposable {
   private client: WorkerClient | undefined;
+  private python: { key: string; client: PythonClient } | undefined;
   /** Settings the current worker was started with; a change starts a new worker for the next run. */
   private clientKey = '';
   private readonly active = new Map<string, AbortController>();
@@ -53,6 +57,20 @@ export class RunManager implements vscode.Disposable {
     return this.client;
   }
 
+  /** PyTorch files run in the Python engine; its interpreter follows normscope.pythonPath, else the Python extension's. */
+  private async clientFor(file: string): Promise<WorkerClient | PythonClient> {
+    if (!isPythonModel(file)) return this.worker();
+    const s = this.ctx.settings;
+    const pythonExtension = s.pythonPath ? undefined : await pythonExtensionInterpreter(vscode.Uri.file(file));
+    const key = `${s.pythonPath}/${pythonExtension}/${s.runTimeoutSeconds}`;
+    if (this.python?.key !== key) {
+      this.python?.client.dispose();
+      const log = (level: string, message: string) => this.ctx.log[level === 'warn' ? 'warn' : level === 'error' ? 'error' : level === 'trace' ? 'trace' : 'info'](message);
+      this.python = { key, client: new PythonClient({ enginePath: this.ctx.extension.asAbsolutePath('python'), explicit: s.pythonPath || undefined, pythonExtension, runTimeoutMs: s.runTimeoutSeconds * 1000, log }) };
+    }
+    return this.python.client;
+  }
+
   /** Runs need trust: explain and offer to manage it. Returns false when the workspace is untrusted. */
   private async requireTrust(file: string): Promise<boolean> {
     if (vscode.workspace.isTrusted) return true;
@@ -72,7 +90,10 @@ export class RunManager implements vscode.Disposable {
   async compare(file: string, line: number, candidates: NormKind[], choice: Pick<RunOptions, 'model' | 'args'> = {}, learningRates?: number[] | 'auto'): Promise<CompareResult | undefined> {
     if (!(await this.requireTrust(file))) return undefined;
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
-    const original = analysis().normAtLine(doc.getText(), file, line);
+    if (isPythonModel(file) && doc.isDirty) await doc.save();
+    const original = isPythonModel(file)
+      ? await pythonNormAtLine(file, line, this.ctx.extension.asAbsolutePath('python'), { explicit: this.ctx.settings.pythonPath || undefined }).catch(() => undefined)
+      : analysis().normAtLine(doc.getText(), file, line);
     if (!original) {
       void vscode.window.showWarningMessage(`NormScope: ${vscode.workspace.asRelativePath(file)}:${line} has no normalization call to compare.`);
       return undefined;
@@ -83,7 +104,7 @@ export class RunManager implements vscode.Disposable {
     return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'NormScope: comparing normalizations', cancellable: true }, async (progress, token) => {
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
-      const result = await compareNorms(this.worker(), { file, line, candidates: all, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds,
+      const result = await compareNorms(await this.clientFor(file), { file, line, candidates: all, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds,
         permissions: permissionsOf(s), ...choice, ...landscapeOption(s), ...(rates ? { learningRates: rates } : {}) }, (norm, i, event) => {
         if (!event) progress.report({ message: `${norm} (${i + 1}/${all.length})`, increment: 100 / all.length });
       }, abort.signal, (norm, rate) => progress.report({ message: `learning-rate sweep: ${norm} at ${rate}` }));
@@ -115,7 +136,7 @@ export class RunManager implements vscode.Disposable {
         async (progress, token) => {
           token.onCancellationRequested(() => abort.abort());
           let lastStep = 0;
-          const report = await this.worker().run(
+          const report = await (await this.clientFor(file)).run(
             { file, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds, permissions: choice.script ? 'off' : permissionsOf(s), ...choice, ...landscapeOption(s) },
             (event) => {
               const e = { ...event, runId } as RunEvent;
@@ -168,6 +189,7 @@ export class RunManager implements vscode.Disposable {
   dispose(): void {
     this.cancelAll();
     this.client?.dispose();
+    this.python?.client.dispose();
     this.statusItem.dispose();
   }
 }

@@ -13,6 +13,8 @@ export interface NormScopeSettings {
   restrictPermissions: boolean;
   /** Detector threshold overrides by name (README "Findings"). */
   thresholds: Record<string, number>;
+  /** Interpreter for PyTorch (.py) models; '' = the Python extension's, else python3 (src/runner/pythonInterpreter.ts). */
+  pythonPath: string;
   /** Loss-landscape instrument (README "Loss landscape"): off, or probe every `landscapeEvery` steps. */
   landscape: boolean;
   landscapeEvery: number;
@@ -46,6 +48,7 @@ const DEFAULTS: NormScopeSettings = {
   landscapeEvery: 10,
   landscapeIcs: true,
   compareLearningRates: 'off',
+  pythonPath: '',
 };
 
 function learningRates(value: unknown): NormScopeSettings['compareLearningRates'] {
@@ -81,5 +84,6 @@ export function readSettings(config: ConfigurationReader): NormScopeSettings {
     landscapeEvery: positiveInt(config.get('landscapeEvery'), DEFAULTS.landscapeEvery),
     landscapeIcs: config.get('landscapeIcs') !== false,
     compareLearningRates: learningRates(config.get('compareLearningRates')),
+    pythonPath: typeof config.get('pythonPath') === 'string' ? config.get<string>('pythonPath')!.trim() : DEFAULTS.pythonPath,
   };
 }

@@ -7,6 +7,7 @@ import type { CompareCandidate, CompareResult } from '../protocol/webview';
 import { defaultRates, sweepLearningRates } from './lrSweep';
 import type { RunEvent } from '../protocol/worker';
 import type { WorkerClient } from './workerClient';
+import type { PythonClient } from './pythonClient';
 
 export interface CompareOptions extends Omit<RunOptions, 'normSwap' | 'learningRate'> {
   line: number;
@@ -45,7 +46,7 @@ export function rankCandidates(candidates: CompareCandidate[]): CompareCandidate
 }
 
 export async function compareNorms(
-  client: WorkerClient,
+  client: Pick<WorkerClient | PythonClient, 'run'>,
   options: CompareOptions,
   onCandidate?: (norm: NormKind, index: number, event?: RunEvent) => void,
   signal?: AbortSignal,

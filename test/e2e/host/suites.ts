@@ -5,3 +5,4 @@ import './refactor.suite';
 import './walkthrough.suite';
 import './scripts.suite';
 import './landscape.suite';
+import './pytorch.suite';

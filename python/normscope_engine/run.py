@@ -1,0 +1,173 @@
+"""One run: load, build, train for `steps` steps measuring every sampled step, report.
+Events follow src/protocol/worker.ts; the host adds the findings (src/runner/pythonClient.ts)."""
+import copy
+import math
+import os
+import time
+
+import torch
+
+from . import creation
+from .data import batches, loss_for
+from .errors import UserError, from_exception
+from .loader import find_model, import_user_file, read_spec, training_setup
+from .measure import ACTIVATIONS, STAT_NAMES, Meter, is_norm
+
+DEFAULT_BATCH = 32
+PLAIN_STEPS = 5
+
+
+def _optimizer(spec, model):
+    name = spec.get('optimizer', 'adam')
+    lr = spec.get('lr', 1e-3)
+    if callable(name):
+        return name(model.parameters())
+    table = {'adam': torch.optim.Adam, 'adamw': torch.optim.AdamW, 'sgd': torch.optim.SGD, 'rmsprop': torch.optim.RMSprop}
+    if name not in table:
+        raise UserError('bad-spec', f"normscope['optimizer'] must be one of {', '.join(table)} or a function of the parameters, got {name!r}")
+    return table[name](model.parameters(), lr=lr)
+
+
+def _layer_infos(meter):
+    infos = []
+    for row, i in enumerate(meter.order):
+        name, module = meter.leaves[i]
+        info = {
+            'index': row, 'name': name, 'className': type(module).__name__, 'outputShape': meter.shapes[i],
+            'paramCount': sum(p.numel() for p in module.parameters(recurse=False)), 'isNorm': is_norm(module),
+            'source': creation.source_of(module),
+        }
+        if type(module) in ACTIVATIONS:
+            info['activation'] = ACTIVATIONS[type(module)]
+        infos.append(info)
+    return infos
+
+
+def _first(out):
+    return out[0] if isinstance(out, (tuple, list)) else out
+
+
+def train_step(model, optimizer, loss_fn, x, y, meter=None):
+    """One optimizer step; with a meter, every statistic of the step. Returns (loss, values or None)."""
+    if meter is not None:
+        meter.sampling = True
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    if meter is not None:
+        meter.after_backward()
+    optimizer.step()
+    if meter is None:
+        return loss.item(), None
+    meter.after_step()
+    meter.sampling = False
+    return loss.item(), meter.finish()
+
+
+def _plain_step_ms(model, spec, data, loss_fn):
+    """Median time of a few steps of an unhooked copy: the overhead baseline."""
+    plain = copy.deepcopy(model)
+    opt = _optimizer(spec, plain)
+    times = []
+    for k in range(PLAIN_STEPS + 1):
+        x, y = data[k % len(data)]
+        t = time.perf_counter()
+        train_step(plain, opt, loss_fn, x, y)
+        times.append((time.perf_counter() - t) * 1000)
+    return sorted(times[1:])[len(times[1:]) // 2]
+
+
+def run(options, emit, cancelled):
+    started = time.perf_counter()
+    run_id = options.get('runId', 'py')
+    path = os.path.abspath(options['file'])
+    torch.manual_seed(options.get('seed', 42))
+    creation.install(path)
+    module = import_user_file(path, options.get('normSwap'))
+    spec = read_spec(module, path)
+    model, described = find_model(module, path, spec, options.get('model'), options.get('args'))
+    steps = int(spec.get('steps', options.get('steps', 50)))
+    batch_size = int(spec.get('batch_size', options.get('batchSize') or DEFAULT_BATCH))
+    interval = max(1, int(options.get('samplingInterval', 1)))
+    spec, setup_notes = training_setup(module, model, spec)
+    notes = [f'PyTorch {torch.__version__} on CPU, model {described}', *setup_notes]
+    emit({'type': 'backend', 'runId': run_id, 'backend': {'name': 'cpu', 'notes': notes}})
+    leaves = [(_display_name(n), m) for n, m in model.named_modules()
+              if not any(True for _ in m.children()) and not isinstance(m, CONTAINERS)]
+    meter = Meter(leaves)
+    data, synthetic, note = batches(model, spec, path, batch_size, options.get('seed', 42))
+    if note:
+        notes.append(note)
+    model.train()
+    optimizer = _optimizer(spec, model)
+    loss_fn = None
+    losses, samples, stopped = [], [], None
+    step_ms = []
+    try:
+        for step in range(steps):
+            if cancelled():
+                stopped = 'cancelled'
+                break
+            x, y = data[step % len(data)]
+            if loss_fn is None:  # from the output's form; eval mode so the probe does not move BatchNorm's running stats
+                model.eval()
+                with torch.no_grad():
+                    loss_fn = loss_for(spec, _first(model(x)))
+                model.train()
+            t = time.perf_counter()
+            loss_value, values = train_step(model, optimizer, loss_fn, x, y, meter if step % interval == 0 else None)
+            step_ms.append((time.perf_counter() - t) * 1000)
+            if step == 0:
+                emit({'type': 'layers', 'runId': run_id, 'file': path, 'layers': _layer_infos(meter), 'statNames': STAT_NAMES,
+                      'steps': steps, 'batchSize': batch_size, 'syntheticData': synthetic})
+            losses.append(loss_value if math.isfinite(loss_value) else None)
+            if values is not None:
+                sample = {'step': step, 'loss': loss_value if math.isfinite(loss_value) else None, 'stepMs': step_ms[-1], 'values': values}
+                samples.append(sample)
+                emit({'type': 'progress', 'runId': run_id, 'samples': [sample]})
+            if not math.isfinite(loss_value):
+                stopped = f'non-finite loss at step {step}'
+                break
+    except UserError:
+        raise
+    except Exception as e:
+        raise from_exception(e, 'factory-threw', 'training step raised', path)
+    meter.remove()
+    eval_loss = None
+    if stopped is None and loss_fn is not None:
+        model.eval()
+        with torch.no_grad():
+            x, y = data[-1]
+            eval_loss = loss_fn(model(x), y).item()
+    plain = _plain_step_ms(model, spec, data, loss_fn) if options.get('measureOverhead') and loss_fn is not None and stopped is None else None
+    layers = _layer_infos(meter)
+    report = {
+        'file': path, 'backend': 'cpu', 'backendNotes': notes, 'steps': len(losses), 'batchSize': batch_size, 'syntheticData': synthetic,
+        'loss': losses, 'evalLoss': eval_loss if eval_loss is not None and math.isfinite(eval_loss) else None,
+        'layers': [{
+            'name': info['name'], 'className': info['className'], 'source': info['source'],
+            'stats': {s: [_json_number(sample['values'][info['index'] * len(STAT_NAMES) + c]) for sample in samples] for c, s in enumerate(STAT_NAMES)},
+            'sampledSteps': [sample['step'] for sample in samples],
+        } for info in layers],
+        'flags': [],
+        'timing': {'instrumentedStepMs': _median(step_ms[1:] or step_ms), 'plainStepMs': plain, 'totalMs': (time.perf_counter() - started) * 1000},
+    }
+    if stopped:
+        report['stoppedEarly'] = stopped
+    emit({'type': 'done', 'runId': run_id, 'report': report})
+
+
+CONTAINERS = (torch.nn.Sequential, torch.nn.ModuleList, torch.nn.ModuleDict)
+
+
+def _display_name(qualified):
+    """`features.0` stays; a bare index of a top-level Sequential (`3`) becomes `model.3`; the model itself `model`."""
+    return 'model' if not qualified else f'model.{qualified}' if qualified[0].isdigit() else qualified
+
+
+def _median(xs):
+    return sorted(xs)[len(xs) // 2] if xs else 0
+
+
+def _json_number(v):
+    return v if v is not None and math.isfinite(v) else None

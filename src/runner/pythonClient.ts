@@ -1,0 +1,158 @@
+/**
+ * Host side of the PyTorch engine (python/normscope_engine): one Python process per run, speaking the worker
+ * event union (src/protocol/worker.ts) as JSON lines on stdout. The same contract as WorkerClient — runs are
+ * queued, a user error / time limit / crash / cancel becomes a rejected run with a RunError, never a problem
+ * for the host. Findings come from the TypeScript detectors (src/worker/detectors) here on the host, so both
+ * engines raise the same findings with the same thresholds from the same numbers.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { delimiter, dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Finding, LayerInfo, RunError, RunEvent, RunOptions, RunReport, StatName, StepSample, WorkerEvent } from '../protocol';
+import { detectFindings } from '../worker/detectors';
+import { checkThresholds } from '../worker/flags';
+import { RunFailedError } from './runFailedError';
+import { resolvePython, type InterpreterChoice } from './pythonInterpreter';
+import type { LogLevel } from './workerClient';
+
+export interface PythonClientOptions extends InterpreterChoice {
+  /** Directory that contains the `normscope_engine` package (the extension's python/). */
+  enginePath: string;
+  runTimeoutMs?: number;
+  log?: (level: LogLevel, message: string) => void;
+}
+
+/** How long a cancelled run may take to stop at a step boundary before the process is killed. */
+export const PYTHON_CANCEL_GRACE_MS = 3000;
+
+/** A PyTorch model file (run by the Python engine, not the tfjs worker). */
+export function isPythonModel(file: string): boolean {
+  return /\.py$/i.test(file);
+}
+
+/** The engine package's directory next to dist/ (dist/worker.js → python/). */
+export function pythonEnginePath(workerPath: string): string {
+  return join(dirname(workerPath), '..', 'python');
+}
+
+/** PyTorch class names as the detectors know them (they were written against tfjs layer names). */
+function detectorClassName(className: string): string {
+  if (/^BatchNorm[123]d$|^SyncBatchNorm$/.test(className)) return 'BatchNormalization';
+  if (/^Dropout[123]?d?$|^AlphaDropout$/.test(className)) return 'Dropout';
+  return className;
+}
+
+/** The findings of a finished run, from the TS detectors (null over JSON is NaN to them). */
+export function pythonFindings(layers: LayerInfo[], statNames: readonly StatName[], samples: StepSample[], report: RunReport, thresholds?: Record<string, number>): Finding[] {
+  const asNumber = (v: number | null) => (v === null ? NaN : v);
+  return detectFindings({
+    layers: layers.map((l) => ({ ...l, className: detectorClassName(l.className) })),
+    statNames,
+    samples: samples.map((s) => ({ ...s, loss: asNumber(s.loss as number | null), values: s.values.map((v) => asNumber(v as number | null)) })),
+    loss: report.loss.map(asNumber),
+    batchSize: report.batchSize,
+  }, thresholds);
+}
+
+export class PythonClient {
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly running = new Set<ChildProcess>();
+  private disposed = false;
+
+  constructor(private readonly options: PythonClientOptions) {}
+
+  private log(level: LogLevel, message: string): void {
+    this.options.log?.(level, message);
+  }
+
+  /** Same contract as WorkerClient.run. */
+  run(options: RunOptions, onEvent: (event: RunEvent) => void, cancelToken?: AbortSignal): Promise<RunReport> {
+    const next = this.queue.then(() => this.runNow(options, onEvent, cancelToken));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async runNow(options: RunOptions, onEvent: (event: RunEvent) => void, cancelToken?: AbortSignal): Promise<RunReport> {
+    if (this.disposed) throw new RunFailedError({ code: 'cancelled', message: 'NormScope is shutting down.' });
+    if (cancelToken?.aborted) throw new RunFailedError({ code: 'cancelled', message: 'The run was cancelled before it started.' });
+    let python;
+    try {
+      checkThresholds(options.thresholds);
+    } catch (e) {
+      throw new RunFailedError({ code: 'bad-options', message: (e as Error).message });
+    }
+    try {
+      python = await resolvePython(this.options);
+    } catch (e) {
+      throw new RunFailedError({ code: 'missing-torch', message: (e as Error).message, file: options.file });
+    }
+    this.log('info', `PyTorch ${python.torchVersion} via ${python.path}`);
+    return new Promise<RunReport>((resolve, reject) => {
+      const env = { ...process.env, PYTHONPATH: [this.options.enginePath, process.env.PYTHONPATH].filter(Boolean).join(delimiter), PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' };
+      const child = spawn(python.path, ['-m', 'normscope_engine', JSON.stringify(options)], { cwd: dirname(options.file), env, stdio: ['pipe', 'pipe', 'pipe'] });
+      this.running.add(child);
+      let layers: LayerInfo[] = [];
+      let statNames: readonly StatName[] = [];
+      const samples: StepSample[] = [];
+      let stderrTail: string[] = [];
+      let settled = false;
+      const timers: NodeJS.Timeout[] = [];
+      const settle = (outcome: { report: RunReport } | { error: RunError }) => {
+        if (settled) return;
+        settled = true;
+        timers.forEach(clearTimeout);
+        cancelToken?.removeEventListener('abort', onAbort);
+        if (child.exitCode === null) child.kill('SIGKILL');
+        if ('report' in outcome) resolve(outcome.report);
+        else reject(new RunFailedError(outcome.error));
+      };
+      const onLine = (line: string) => {
+        let event: WorkerEvent;
+        try {
+          event = JSON.parse(line) as WorkerEvent;
+        } catch {
+          this.log('warn', `python engine: ${line}`);
+          return;
+        }
+        if (event.type === 'log') return this.log(event.level, `python engine: ${event.message}`);
+        if (event.type === 'layers') ({ layers, statNames } = event);
+        if (event.type === 'progress') samples.push(...event.samples);
+        if (event.type === 'done') {
+          const flags = pythonFindings(layers, statNames, samples, event.report, options.thresholds);
+          onEvent({ type: 'flags', runId: event.runId, flags });
+          const report = { ...event.report, flags };
+          onEvent({ ...event, report });
+          return settle({ report });
+        }
+        onEvent(event);
+        if (event.type === 'error') settle({ error: { ...event.error, file: event.error.file ?? options.file } });
+      };
+      createInterface({ input: child.stdout! }).on('line', onLine);
+      createInterface({ input: child.stderr! }).on('line', (line) => {
+        if (!line.trim()) return;
+        this.log('trace', `python: ${line}`);
+        stderrTail = [...stderrTail.slice(-19), line];
+      });
+      child.on('error', (e) => settle({ error: { code: 'crash', message: `Cannot start ${python.path}: ${e.message}` } }));
+      child.on('close', (code, signal) => {
+        this.running.delete(child);
+        settle({ error: { code: 'crash', message: `The PyTorch engine (${python.path}) stopped unexpectedly (${signal ?? `exit code ${code}`})${stderrTail.length ? `:\n${stderrTail.join('\n')}` : ''}`, file: options.file } });
+      });
+      const onAbort = () => {
+        child.stdin?.write('cancel\n');
+        timers.push(setTimeout(() => settle({ error: { code: 'cancelled', message: 'The run was cancelled.' } }), PYTHON_CANCEL_GRACE_MS));
+      };
+      cancelToken?.addEventListener('abort', onAbort);
+      if (this.options.runTimeoutMs) {
+        const limit = this.options.runTimeoutMs;
+        timers.push(setTimeout(() => settle({ error: { code: 'timeout', message: `The run took longer than ${Math.round(limit / 1000)} s (normscope.runTimeoutSeconds) and was stopped.` } }), limit));
+      }
+    });
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    for (const child of this.running) child.kill('SIGKILL');
+    this.running.clear();
+  }
+}

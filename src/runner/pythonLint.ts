@@ -1,0 +1,64 @@
+/**
+ * Static rules on a PyTorch file: python/normscope_engine/lint.py parses it with Python's own `ast` (a real
+ * parser, no regex) and applies the rules of src/analysis/rules. Needs any Python 3, not torch. No vscode imports.
+ */
+import { execFile } from 'node:child_process';
+import { delimiter, dirname } from 'node:path';
+import type { Finding, NormKind, RunError } from '../protocol';
+import { RunFailedError } from './runFailedError';
+import { interpreterCandidates, type InterpreterChoice } from './pythonInterpreter';
+
+/** A torch.nn / torch.optim call the parser found (1-based line and column). */
+export interface PythonLayerCall {
+  kind: 'nn' | 'optim';
+  className: string;
+  callee: string;
+  line: number;
+  column: number;
+}
+
+export interface PythonLint {
+  flags: Finding[];
+  calls: PythonLayerCall[];
+}
+
+function runLint(python: string, enginePath: string, file: string, batchSize?: number, text?: string): Promise<PythonLint | { error: RunError } | 'no-python'> {
+  const env = { ...process.env, PYTHONPATH: [enginePath, process.env.PYTHONPATH].filter(Boolean).join(delimiter), PYTHONDONTWRITEBYTECODE: '1' };
+  return new Promise((resolve) => {
+    const child = execFile(python, ['-m', 'normscope_engine.lint', file, batchSize ? String(batchSize) : '', ...(text !== undefined ? ['--stdin'] : [])], { env, cwd: dirname(file), timeout: 30_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+      if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') return resolve('no-python');
+      if (error) return resolve({ error: { code: 'crash', message: `${python} could not run the PyTorch lint: ${stderr.trim().split('\n').pop() ?? error.message}`, file } });
+      resolve(JSON.parse(stdout) as PythonLint | { error: RunError });
+    });
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(text ?? '');
+  });
+}
+
+/** The norm kind of a torch.nn normalization class (BatchNorm2d → batchNorm), or undefined. */
+export function pythonNormKind(className: string): NormKind | undefined {
+  if (/^(Sync)?BatchNorm([123]d)?$/.test(className)) return 'batchNorm';
+  if (/^InstanceNorm[123]d$/.test(className)) return 'instanceNorm';
+  return ({ LayerNorm: 'layerNorm', GroupNorm: 'groupNorm', RMSNorm: 'rmsNorm' } as Record<string, NormKind>)[className];
+}
+
+/** The normalization created on `line` of a PyTorch file, for "compare" (the run's baseline). */
+export async function pythonNormAtLine(file: string, line: number, enginePath: string, choice: InterpreterChoice = {}): Promise<NormKind | undefined> {
+  const { calls } = await lintPython(file, enginePath, choice);
+  return calls.filter((c) => c.kind === 'nn' && c.line === line).map((c) => pythonNormKind(c.className)).find((k) => k !== undefined);
+}
+
+/** The static findings of `file` (its unsaved `text` when given); rejects with a RunFailedError (syntax error with its line, no Python found). */
+export async function lintPython(file: string, enginePath: string, choice: InterpreterChoice = {}, batchSize?: number, text?: string): Promise<PythonLint> {
+  const tried: string[] = [];
+  for (const python of interpreterCandidates(choice)) {
+    const out = await runLint(python, enginePath, file, batchSize, text);
+    if (out === 'no-python') {
+      tried.push(python);
+      continue;
+    }
+    if ('error' in out) throw new RunFailedError(out.error);
+    return out;
+  }
+  throw new RunFailedError({ code: 'missing-python', message: `No Python interpreter found (tried ${tried.join(', ')}); set normscope.pythonPath or pass --python.`, file });
+}

@@ -1,0 +1,25 @@
+/**
+ * PyTorch CNN step, plain vs instrumented (every layer measured every step), timed by
+ * test/bench/pytorch_overhead.py with the interpreter NormScope would choose (src/runner/pythonInterpreter).
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { resolvePython } from '../../src/runner/pythonInterpreter';
+
+const ROOT = [path.resolve(__dirname, '../../..'), path.resolve('.')].find((p) => fs.existsSync(path.join(p, 'python/normscope_engine')))!;
+
+export async function benchPytorch(): Promise<Record<string, unknown>> {
+  let python;
+  try {
+    python = await resolvePython({});
+  } catch (e) {
+    return { skipped: (e as Error).message };
+  }
+  const out = execFileSync(python.path, [path.join(ROOT, 'test/bench/pytorch_overhead.py'), '30'], {
+    env: { ...process.env, PYTHONPATH: path.join(ROOT, 'python'), PYTHONDONTWRITEBYTECODE: '1' },
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
+  return { python: python.path, ...JSON.parse(out.trim().split('\n').pop()!) };
+}

@@ -1,0 +1,48 @@
+"""PyTorch step plain vs instrumented (every layer measured every step) on the CNN of the tfjs bench
+(batch 32, 1x28x28, conv8-BN-ReLU-pool-conv16-BN-ReLU-pool-flatten-dense10, Adam). Prints one JSON line.
+Plain and instrumented steps alternate in rounds on two copies of one model, so machine noise hits both."""
+import copy
+import json
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from normscope_engine.measure import Meter
+from normscope_engine.run import CONTAINERS, train_step
+
+
+def cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(16 * 7 * 7, 10))
+
+
+def main(rounds=int(sys.argv[1]) if len(sys.argv) > 1 else 30, per_round=5):
+    torch.manual_seed(0)
+    plain = cnn()
+    measured = copy.deepcopy(plain)
+    meter = Meter([(n, m) for n, m in measured.named_modules() if not any(True for _ in m.children()) and not isinstance(m, CONTAINERS)])
+    opts = {id(plain): torch.optim.Adam(plain.parameters(), 1e-3), id(measured): torch.optim.Adam(measured.parameters(), 1e-3)}
+    x, y = torch.randn(32, 1, 28, 28), torch.randint(0, 10, (32,))
+    loss_fn = F.cross_entropy
+    times = {'plain': [], 'instrumented': []}
+    for r in range(rounds + 2):  # the first two rounds warm up
+        for name, model, m in (('plain', plain, None), ('instrumented', measured, meter)):
+            for _ in range(per_round):
+                t = time.perf_counter()
+                train_step(model, opts[id(model)], loss_fn, x, y, m)
+                if r >= 2:
+                    times[name].append((time.perf_counter() - t) * 1000)
+    plain_ms, instrumented_ms = statistics.median(times['plain']), statistics.median(times['instrumented'])
+    print(json.dumps({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'plainStepMs': round(plain_ms, 3),
+                      'instrumentedStepMs': round(instrumented_ms, 3), 'overhead': round(instrumented_ms / plain_ms, 3),
+                      'layers': len(meter.order), 'stepsEach': len(times['plain'])}))
+
+
+if __name__ == '__main__':
+    main()

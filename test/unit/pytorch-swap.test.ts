@@ -1,0 +1,78 @@
+// Swaps on PyTorch lines (python/normscope_engine/swap.py via src/runner/pythonSwap.ts): argument translation, and
+// the swapped file still trains through the engine with the finding gone.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { RunReport } from '../../src/protocol';
+import { compareNorms } from '../../src/runner/compare';
+import { PythonClient, pythonEnginePath } from '../../src/runner/pythonClient';
+import { pythonNormAtLine } from '../../src/runner/pythonLint';
+import { swapPythonNorm } from '../../src/runner/pythonSwap';
+import { runCheckCommand, WORKER } from './engine-fixtures';
+
+const PY_FIXTURES = [path.resolve(__dirname, '../../../test/fixtures/pytorch'), path.resolve('test/fixtures/pytorch')].find((p) => fs.existsSync(p))!;
+const ENGINE = pythonEnginePath(WORKER);
+
+function copyFixture(name: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'normscope-swap-'));
+  const file = path.join(dir, name);
+  fs.copyFileSync(path.join(PY_FIXTURES, name), file);
+  return file;
+}
+
+async function check(file: string): Promise<RunReport> {
+  const { code, stdout, stderr } = await runCheckCommand([file, '--json']);
+  assert.equal(code, 0, stderr);
+  return JSON.parse(stdout) as RunReport;
+}
+
+test('BatchNorm1d at batch 2 → LayerNorm: same line, still trains, the drift finding is gone', async () => {
+  const file = copyFixture('bn_batch2.py');
+  const { newText, description } = await swapPythonNorm(file, 13, 'layerNorm', ENGINE);
+  assert.match(description, /nn\.BatchNorm1d\(hidden\) → nn\.LayerNorm\(hidden\)/);
+  assert.equal(newText.split('\n')[12].trim(), 'self.bn = nn.LayerNorm(hidden)');
+  fs.writeFileSync(file, newText);
+  const report = await check(file);
+  assert.equal(report.layers.find((l) => l.name === 'bn')?.className, 'LayerNorm');
+  assert.equal(report.layers.find((l) => l.name === 'bn')?.source?.line, 13);
+  assert.deepEqual(report.flags.filter((f) => f.kind === 'bn-train-inference-drift'), []);
+});
+
+test('BatchNorm2d → GroupNorm on a symbolic channel count, and RMSNorm emitted as a module when torch lacks it', async () => {
+  const resnet = copyFixture('resnet_block.py');
+  const { newText } = await swapPythonNorm(resnet, 14, 'groupNorm', ENGINE);
+  assert.match(newText, /^import math\n/);
+  assert.match(newText, /self\.bn1 = nn\.GroupNorm\(math\.gcd\(32, planes\), planes\)/);
+  fs.writeFileSync(resnet, newText);
+  const trained = await check(resnet);
+  assert.equal(trained.layers.filter((l) => l.className === 'GroupNorm').length, 2, 'bn1 of both blocks');
+  const mlp = copyFixture('bn_batch2.py');
+  const rms = await swapPythonNorm(mlp, 13, 'rmsNorm', ENGINE);
+  fs.writeFileSync(mlp, rms.newText);
+  const report = await check(mlp);
+  assert.match(report.layers.find((l) => l.name === 'bn')!.className, /RMSNorm/);
+  assert.equal(report.layers.find((l) => l.name === 'bn')!.stats.gammaMean!.length, report.steps, 'γ of the RMSNorm measured');
+});
+
+test('a line without a norm call, or a swap that does not fit, names the file and line', async () => {
+  await assert.rejects(swapPythonNorm(path.join(PY_FIXTURES, 'bn_batch2.py'), 12, 'layerNorm', ENGINE), /bn_batch2\.py:12: line 12 has no torch\.nn normalization call/);
+  await assert.rejects(swapPythonNorm(path.join(PY_FIXTURES, 'bn_batch2.py'), 13, 'groupNorm', ENGINE), /bn_batch2\.py:13: BatchNorm1d normalizes vectors/);
+});
+
+test('compare on a Python BatchNorm line: each candidate trains from the same file, lines unchanged, drift only for BatchNorm', async () => {
+  const client = new PythonClient({ enginePath: ENGINE });
+  try {
+    const file = path.join(PY_FIXTURES, 'bn_batch2.py');
+    assert.equal(await pythonNormAtLine(file, 13, ENGINE), 'batchNorm');
+    const result = await compareNorms(client, { file, line: 13, candidates: ['batchNorm', 'layerNorm', 'rmsNorm'], steps: 20, backend: 'auto', seed: 42, samplingInterval: 1 });
+    const byNorm = Object.fromEntries(result.candidates.map((c) => [c.norm, c]));
+    assert.deepEqual(Object.keys(byNorm).sort(), ['batchNorm', 'layerNorm', 'rmsNorm']);
+    for (const c of result.candidates) assert.equal(c.error, undefined, `${c.norm}: ${c.error}`);
+    assert.ok(byNorm.batchNorm.flags.some((f) => f.kind === 'bn-train-inference-drift'));
+    assert.ok(!byNorm.layerNorm.flags.some((f) => f.kind === 'bn-train-inference-drift'));
+  } finally {
+    client.dispose();
+  }
+});

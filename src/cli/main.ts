@@ -17,11 +17,11 @@ Commands:
                           [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu]
                           [--seed S] [--sampling-interval K] [--threshold name=value]...
                           [--model <functionName>] [--args '<JSON array>']
-                          [--json] [--fail-on kind,...]
+                          [--json] [--fail-on kind,...] [--python <interpreter>] (for a .py PyTorch model)
   run <script> [-- args]  run your own training script; measure every model it trains
                           (fit, fitDataset, trainOnBatch) on its real data
                           [--steps N|all] [--backend ...] [--seed S] [--json] [--fail-on kind,...]
-  lint <file>             static checks only (no training) [--json]
+  lint <file>             static checks only (no training) [--json] (.js, .ts or a PyTorch .py)
   swap <file>:<line>      swap the normalization on that line
                           --to batchNorm|layerNorm|groupNorm|rmsNorm|instanceNorm [--write]
   compare <file>:<line>   train the model with each candidate norm and compare

@@ -81,6 +81,9 @@ def run(options, emit, cancelled):
     started = time.perf_counter()
     run_id = options.get('runId', 'py')
     path = os.path.abspath(options['file'])
+    if options.get('script'):
+        raise UserError('unsupported', f'{os.path.basename(path)}: running a Python training script is not supported yet; '
+                        'check its model with `normscope check` (give the data with normscope = {"input_shape": ...} or {"data": ...})', path)
     torch.manual_seed(options.get('seed', 42))
     creation.install(path)
     module = import_user_file(path, options.get('normSwap'))

@@ -20,11 +20,12 @@ Commands:
                           [--model <functionName>] [--args '<JSON array>']
                           [--json] [--fail-on kind,...] (runtime and static kinds)
                           [--timeout S=300] [--max-memory MB=4096] [--no-restrict]
+                          [--python <interpreter>] (for a .py PyTorch model)
   run <script> [-- args]  run your own training script; measure every model it trains
                           (fit, fitDataset, trainOnBatch) on its real data
                           [--steps N|all] [--backend ...] [--seed S] [--json] [--fail-on kind,...]
                           [--timeout S=300] [--max-memory MB=4096]
-  lint <file>             static checks only (no training) [--json]
+  lint <file>             static checks only (no training) [--json] (.js, .ts or a PyTorch .py)
   swap <file>:<line>      swap the normalization on that line
                           --to batchNorm|layerNorm|groupNorm|rmsNorm|instanceNorm [--write]
   compare <file>:<line>   train the model with each candidate norm and compare

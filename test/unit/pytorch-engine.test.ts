@@ -8,6 +8,7 @@ import type { RunEvent, RunReport } from '../../src/protocol';
 import { STAT_NAMES } from '../../src/protocol';
 import { interpreterCandidates, missingTorchMessage } from '../../src/runner/pythonInterpreter';
 import { PythonClient, pythonEnginePath } from '../../src/runner/pythonClient';
+import { runCommand } from '../../src/cli/run';
 import { runCheckCommand, WORKER } from './engine-fixtures';
 
 const PY_FIXTURES = [path.resolve(__dirname, '../../../test/fixtures/pytorch'), path.resolve('test/fixtures/pytorch')].find((p) => fs.existsSync(p))!;
@@ -69,6 +70,7 @@ test('the CIFAR-10 tutorial network as people copy it: the criterion is not the 
 });
 
 test('user errors exit 2 with file:line; a missing torch names how to fix it', async () => {
+  let scriptErr = '';
   const syntax = await runCheckCommand([py('errors/syntax.py')]);
   assert.equal(syntax.code, 2);
   assert.match(syntax.stderr, /syntax\.py:\d: syntax error/);
@@ -80,6 +82,9 @@ test('user errors exit 2 with file:line; a missing torch names how to fix it', a
   assert.match(noTorch.stderr, /\/nonexistent\/python3 \(not found\)/);
   assert.match(noTorch.stderr, /normscope\.pythonPath/);
   assert.match(noTorch.stderr, /--python/);
+  const script = await runCommand([py('resnet_block.py')], WORKER, { stdout: { write: () => true }, stderr: { write: (t: string) => { scriptErr += t; return true; } } });
+  assert.equal(script, 2);
+  assert.match(scriptErr, /resnet_block\.py: running a Python training script is not supported yet/);
 });
 
 test('interpreter choice: explicit only; else the Python extension, python3, then /usr/bin/python3', () => {

@@ -50,7 +50,9 @@ export async function benchLandscape(file = path.join(EXAMPLES, 'mlp-bn-ln.js'))
   const [plain, landscape, landscapeIcs] = [times.plain, times.landscape, times.landscapeIcs].map(median);
   // With the instrument off the engine only tests `landscape?.due(step)` on a null; what a run then costs over
   // plain training is NormScope's per-step measuring, measured as in ./overhead (steady state, ABBA blocks).
-  const off = (await measureModel(file, 'auto', 8)).ratio;
+  // Measured as ./overhead does: a warm-up run first (V8 compiles the measuring path), then as many blocks.
+  await measureModel(file, 'auto', 4);
+  const off = (await measureModel(file)).ratio;
   return { blockMs: { plain: round(plain), landscape: round(landscape), landscapeIcs: round(landscapeIcs) }, on: round(landscape / plain), onWithIcs: round(landscapeIcs / plain), off: round(off) };
 }
 

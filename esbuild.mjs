@@ -135,8 +135,8 @@ await Promise.all([
     entryPoints: tests,
     outbase: join(root, 'test'),
     outdir: join(dist, 'test'),
-    // The e2e driver launches Chromium through playwright-core; keep it out of the bundle.
-    external: [...nodeExternals, 'playwright-core', '@vscode/test-electron', 'mocha'],
+    // The e2e driver launches Chromium through playwright-core, and the lint test loads ESLint; keep them out of the bundle.
+    external: [...nodeExternals, 'playwright-core', '@vscode/test-electron', 'mocha', 'eslint'],
   })]),
 ]);
 if (!watch) console.log(`built ${nodeBundles.length + 1} bundles and ${tests.length} test files into ${relative(root, dist)}/`);

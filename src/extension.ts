@@ -21,6 +21,7 @@ import { RunManager } from './editor/runs';
 import { registerWalkthroughCommands } from './editor/walkthrough';
 import { registerScriptRuns, ScriptLensProvider } from './editor/scriptRuns';
 import { HealthPanel } from './panel/healthPanel';
+import { errorMessage } from './protocol';
 
 /** Set by the first line of dist/extension.js (esbuild.mjs banner): when the bundle started loading. */
 declare const __normscopeLoadStart: number | undefined;
@@ -43,7 +44,7 @@ export function activate(extension: vscode.ExtensionContext): NormScopeApi {
   ctx.log.info(`NormScope ${extension.extension.packageJSON.version} activating (VS Code ${vscode.version}, Node ${process.version})`);
 
   whenAnalysisLoads((ms, how) => ctx.log.info(`TypeScript analysis (dist/analysis.js) loaded on first use in ${ms.toFixed(1)} ms (${how})`));
-  useCodeCache(ctx.distPath('analysis.js'), vscode.Uri.joinPath(extension.globalStorageUri, 'code-cache').fsPath, (e) => ctx.log.warn(`code cache of dist/analysis.js: ${e instanceof Error ? e.message : String(e)}`));
+  useCodeCache(ctx.distPath('analysis.js'), vscode.Uri.joinPath(extension.globalStorageUri, 'code-cache').fsPath, (e) => ctx.log.warn(`code cache of dist/analysis.js: ${errorMessage(e)}`));
   const index = ctx.own(new DocumentIndex(ctx.log));
   const results = new RunResults();
   const panel = new PanelBridge(ctx, results);

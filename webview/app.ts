@@ -20,6 +20,7 @@ import { DepthView } from './views/depth';
 import { DetailView } from './views/detail';
 import { HeatmapsView } from './views/heatmaps';
 import { OverviewView } from './views/overview';
+import { errorMessage } from '../src/protocol';
 
 export type TabId = 'overview' | 'heatmaps' | 'depth' | 'detail' | 'landscape' | 'compare';
 export interface UiState { tab: TabId; layer: number; depthStat: StatName }
@@ -86,7 +87,7 @@ export class App {
     try {
       this.apply(message, live);
     } catch (e) {
-      this.header.showProblem(e instanceof Error ? e.message : String(e));
+      this.header.showProblem(errorMessage(e));
       console.error(e);
     }
   }
@@ -146,7 +147,7 @@ export class App {
       const path = await this.host.saveExport(kind, data.suggestedName, data.data);
       status.textContent = path ? `Saved ${path}` : 'Export cancelled.';
     } catch (e) {
-      status.textContent = `Export failed: ${e instanceof Error ? e.message : String(e)}`;
+      status.textContent = `Export failed: ${errorMessage(e)}`;
     }
   }
 

@@ -18,6 +18,7 @@ declare function acquireVsCodeApi(): VsCodeApi;
 function start(): void {
   const vscode = acquireVsCodeApi();
   const root = document.getElementById('app') ?? document.body;
+  // eslint-disable-next-line prefer-const -- assigned after `local` below, which must capture it first
   let app: App | undefined;
   const queued: PanelMessage[] = [];
   const local: PanelFunctions = {

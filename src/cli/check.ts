@@ -12,8 +12,7 @@ import { parseArgs } from 'node:util';
 import { cancelOnSignals, CLI_LIMIT_NAMES, EXIT, LIMIT_OPTIONS, LIMIT_USAGE, parseLimits, positiveInt, takeLandscapeFlag, UsageError, type RunLimits } from './args';
 import { callSiteArguments, describeCallSiteChoice, exposedBindings, parseArgsFlag } from './builderArgs';
 import { lintSource } from '../analysis/lint';
-import { BACKEND_CHOICES, DEFAULT_LANDSCAPE_EVERY, type BackendChoice, type Finding, type FindingKind, type RunOptions, type RunReport } from '../protocol';
-import { runErrorOf } from '../runner/runFailedError';
+import { BACKEND_CHOICES, DEFAULT_LANDSCAPE_EVERY, type BackendChoice, type Finding, type FindingKind, type RunOptions, type RunReport, errorMessage, runErrorOf } from '../protocol';
 import { WorkerClient } from '../runner/workerClient';
 import { isPythonModel, PythonClient, pythonEnginePath } from '../runner/pythonClient';
 import { formatReport, progressLine } from './checkTable';
@@ -54,7 +53,7 @@ export function parseCheckArgs(argv: string[]): { options: RunOptions; json: boo
       },
     });
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    throw new UsageError(errorMessage(e));
   }
   const { values, positionals } = parsed;
   if (values.help) return 'help';

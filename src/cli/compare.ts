@@ -18,6 +18,7 @@ import { compareNorms } from '../runner/compare';
 import { WorkerClient } from '../runner/workerClient';
 import { isPythonModel, PythonClient, pythonEnginePath } from '../runner/pythonClient';
 import { pythonNormAtLine } from '../runner/pythonLint';
+import { errorMessage } from '../protocol';
 
 const USAGE = `Usage: normscope compare <file>:<line> --to ${NORM_KINDS.join(',')} [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--seed S] [--model <functionName>] [--args '<JSON array>'] [--lrs a,b,c|auto] [--landscape [every=K][,ics=off]] [--json] ${LIMIT_USAGE}`;
 
@@ -46,7 +47,7 @@ function parse(argv: string[]) {
   try {
     learningRates = values.lrs === undefined ? undefined : values.lrs.trim() === 'auto' ? 'auto' : parseRates(values.lrs);
   } catch (e) {
-    throw new UsageError(`--lrs: ${(e as Error).message}`);
+    throw new UsageError(`--lrs: ${errorMessage(e)}`);
   }
   return { landscape, learningRates, file: resolve(positionals[0].slice(0, colon)), line, to: to as NormKind[], steps: positiveInt(values.steps, '--steps', 50)!, batchSize: positiveInt(values['batch-size'], '--batch-size'), backend, seed, json: values.json ?? false, choice, limits: parseLimits(values) };
 }
@@ -60,14 +61,14 @@ export async function compareCommand(argv: string[], workerPath: string): Promis
   try {
     args = parse(argv);
   } catch (e) {
-    process.stderr.write(`normscope compare: ${(e as Error).message}\n${USAGE}\n`);
+    process.stderr.write(`normscope compare: ${errorMessage(e)}\n${USAGE}\n`);
     return 2;
   }
   let text: string;
   try {
     text = readFileSync(args.file, 'utf8');
   } catch (e) {
-    process.stderr.write(`normscope compare: cannot read ${args.file}: ${(e as Error).message}\n`);
+    process.stderr.write(`normscope compare: cannot read ${args.file}: ${errorMessage(e)}\n`);
     return 2;
   }
   const python = isPythonModel(args.file);

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { lintSource } from '../analysis/lint';
 import type { Finding } from '../protocol/run';
-import { runErrorOf } from '../runner/runFailedError';
+import { runErrorOf, errorMessage } from '../protocol';
 import { lintPython } from '../runner/pythonLint';
 
 const USAGE = 'Usage: normscope lint <file.js|file.ts|file.py> [--json] [--batch-size B] [--python <interpreter>]';
@@ -50,7 +50,7 @@ export async function lintCommand(argv: string[], enginePath?: string): Promise<
       options: { json: { type: 'boolean', default: false }, 'batch-size': { type: 'string' }, python: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (e) {
-    return fail(e instanceof Error ? e.message : String(e));
+    return fail(errorMessage(e));
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -78,7 +78,7 @@ export async function lintCommand(argv: string[], enginePath?: string): Promise<
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return fail(code === 'ENOENT' ? `${file}: no such file` : code === 'EISDIR' ? `${file}: is a directory` : `${file}: ${(e as Error).message}`);
+    return fail(code === 'ENOENT' ? `${file}: no such file` : code === 'EISDIR' ? `${file}: is a directory` : `${file}: ${errorMessage(e)}`);
   }
   const flags = lintSource(text, file, batchSize !== undefined ? { batchSize } : {});
   process.stdout.write(values.json ? `${JSON.stringify({ file, flags }, null, 2)}\n` : formatFindings(file, flags));

@@ -10,6 +10,7 @@ import { lintCommand } from './lint';
 import { pythonEnginePath } from '../runner/pythonClient';
 import { runCommand } from './run';
 import { swapCommand } from './swap';
+import { errorMessage } from '../protocol';
 
 const USAGE = `Usage: normscope <command> [options]
 
@@ -55,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
     case 'swap': return swapCommand(rest, pythonEnginePath(workerPath));
     case 'compare': return compareCommand(rest, workerPath);
     case '--version': case '-v':
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- read at run time, not bundled
       process.stdout.write(`${require('../../package.json').version}\n`);
       return 0;
     case undefined: case '--help': case '-h': case 'help':
@@ -75,7 +77,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e) => {
-    process.stderr.write(`normscope: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(`normscope: ${errorMessage(e)}\n`);
     process.exitCode = 2;
   },
 );

@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { isNormKind, NORM_KINDS, RefactorError, swapNormalization } from '../refactor';
 import { writeAllOrNothing, WriteError, type FileWrite } from './writeAll';
 import { swapPythonNorm } from '../runner/pythonSwap';
+import { errorMessage } from '../protocol';
 
 const SWAP_USAGE = `Usage: normscope swap <file>:<line> --to ${NORM_KINDS.join('|')} [--write]`;
 
@@ -62,7 +63,7 @@ export async function swapCommand(argv: string[], enginePath?: string): Promise<
       process.stdout.write(args.write ? `${args.file}: ${description}\n` : newText);
       return 0;
     } catch (e) {
-      process.stderr.write(`normscope swap: ${(e as Error).message}\n`);
+      process.stderr.write(`normscope swap: ${errorMessage(e)}\n`);
       return 2;
     }
   }
@@ -70,7 +71,7 @@ export async function swapCommand(argv: string[], enginePath?: string): Promise<
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    process.stderr.write(`normscope swap: cannot read ${args.file}: ${(e as Error).message}\n`);
+    process.stderr.write(`normscope swap: cannot read ${args.file}: ${errorMessage(e)}\n`);
     return 2;
   }
   let result;

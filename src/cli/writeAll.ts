@@ -6,6 +6,7 @@
  */
 import { chmodSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { errorMessage } from '../protocol';
 
 export interface FileWrite {
   path: string;
@@ -75,7 +76,7 @@ export function writeAllOrNothing(writes: FileWrite[]): void {
   } catch (e) {
     staged.forEach((s) => removeQuietly(s.temp));
     const failed = writes[staged.length].path;
-    throw new WriteError(`cannot write ${failed}: ${(e as Error).message}; no file was changed`);
+    throw new WriteError(`cannot write ${failed}: ${errorMessage(e)}; no file was changed`);
   }
   const done: Staged[] = [];
   for (const file of staged) {
@@ -85,7 +86,7 @@ export function writeAllOrNothing(writes: FileWrite[]): void {
     } catch (e) {
       staged.forEach((s) => removeQuietly(s.temp));
       const notRestored = rollBack(done);
-      throw new WriteError(`cannot write ${file.path}: ${(e as Error).message}; ${notRestored.length
+      throw new WriteError(`cannot write ${file.path}: ${errorMessage(e)}; ${notRestored.length
         ? `could not restore ${notRestored.join(', ')}` : 'the files written before it were restored, no file was changed'}`);
     }
   }

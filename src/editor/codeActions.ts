@@ -7,6 +7,7 @@ import type { RefactorAction, RefactorResult } from '../refactor';
 import { analysis } from './analysis';
 import type { Finding } from '../protocol/run';
 import type { DocumentIndex } from './documentIndex';
+import { errorMessage } from '../protocol';
 
 async function exists(uri: vscode.Uri): Promise<boolean> {
   try {
@@ -59,7 +60,7 @@ export class NormCodeActionProvider implements vscode.CodeActionProvider<vscode.
       try {
         analysis().applyRefactor(text, doc.fileName, target, finding.refactor, parsed);
       } catch (e) {
-        this.log.trace(`no quick fix for ${finding.kind}: ${e instanceof Error ? e.message : String(e)}`);
+        this.log.trace(`no quick fix for ${finding.kind}: ${errorMessage(e)}`);
         continue;
       }
       const action = new RefactorCodeAction(`NormScope: ${analysis().titleOf(finding.refactor)}`, vscode.CodeActionKind.QuickFix, doc, doc.version, target, finding.refactor);

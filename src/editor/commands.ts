@@ -15,6 +15,7 @@ function targetFile(arg: unknown): vscode.Uri | undefined {
 }
 
 export function registerCommands(ctx: NormScopeContext, runs: RunManager, panel: PanelBridge, results: RunResults, index: DocumentIndex): void {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- vscode.commands.registerCommand's own callback type
   const register = (id: string, fn: (...args: any[]) => unknown) => ctx.own(vscode.commands.registerCommand(id, fn));
   const builders = new BuilderRuns(ctx, index);
   const startRun = async (uri: vscode.Uri, choice: ModelChoice) => {

@@ -9,6 +9,7 @@ import type { DocumentIndex } from './documentIndex';
 import { isModelDocument } from './documentIndex';
 import { findingDocAnchor, findingRange, severityRank } from './findingRanges';
 import type { RunResults } from './runResults';
+import { errorMessage } from '../protocol';
 
 const DEBOUNCE_MS = 300;
 
@@ -55,7 +56,7 @@ export class FindingDiagnostics implements vscode.Disposable {
         if (!this.index.mayDefineModel(doc)) this.staticFindings.set(key, []);
         else this.staticFindings.set(key, analysis().lintSource(doc.getText(), doc.fileName, { parsed: this.index.get(doc) }));
       } catch (e) {
-        this.log.warn(`static checks failed on ${key}: ${e instanceof Error ? e.message : String(e)}`);
+        this.log.warn(`static checks failed on ${key}: ${errorMessage(e)}`);
         this.staticFindings.set(key, []);
       }
       this.refresh(key);
@@ -72,7 +73,7 @@ export class FindingDiagnostics implements vscode.Disposable {
         if (doc.isClosed || doc.version !== version) return;
         this.staticFindings.set(key, flags);
         this.refresh(key);
-      }, (e) => this.log.warn(`static checks failed on ${key}: ${e instanceof Error ? e.message : String(e)}`));
+      }, (e) => this.log.warn(`static checks failed on ${key}: ${errorMessage(e)}`));
     }, delay));
   }
 

@@ -3,7 +3,6 @@
  * Translating RunEvent → PanelMessage lives in one pure function so it is unit-tested.
  */
 import * as vscode from 'vscode';
-import type { PanelMessage } from '../protocol/webview';
 import type { RunEvent } from '../protocol/worker';
 import { HealthPanel } from '../panel/healthPanel';
 import type { NormScopeContext } from './context';

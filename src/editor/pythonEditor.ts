@@ -11,6 +11,7 @@ import { buildLayerHover } from './hoverMarkdown';
 import type { NormScopeContext } from './context';
 import type { RunResults } from './runResults';
 import { runSummary } from './summary';
+import { errorMessage } from '../protocol';
 
 export const PYTHON_SELECTOR: vscode.DocumentSelector = [{ language: 'python', scheme: 'file' }];
 
@@ -33,7 +34,7 @@ export async function applyPythonSwap(ctx: NormScopeContext, doc: vscode.TextDoc
   try {
     ({ newText } = await swapPythonNorm(doc.uri.fsPath, line, to, ctx.extension.asAbsolutePath('python'), { explicit: ctx.settings.pythonPath || undefined }));
   } catch (e) {
-    void vscode.window.showWarningMessage(`NormScope: ${(e as Error).message}`);
+    void vscode.window.showWarningMessage(`NormScope: ${errorMessage(e)}`);
     return false;
   }
   const edit = new vscode.WorkspaceEdit();

@@ -18,6 +18,7 @@ import { analysis } from './analysis';
 import type { NormScopeContext } from './context';
 import type { RunResults } from './runResults';
 import { landscapeOption, type NormScopeSettings } from './settings';
+import { errorMessage } from '../protocol';
 
 const permissionsOf = (s: NormScopeSettings) => (s.restrictPermissions ? 'restricted' as const : 'off' as const);
 
@@ -158,7 +159,7 @@ export class RunManager implements vscode.Disposable {
         },
       );
     } catch (e) {
-      const error = (e as { runError?: RunError }).runError ?? { code: 'crash', message: e instanceof Error ? e.message : String(e) };
+      const error = (e as { runError?: RunError }).runError ?? { code: 'crash', message: errorMessage(e) };
       this.results.fail(runId, error);
       if (error.code === 'cancelled') {
         this.ctx.log.info(`run ${runId} cancelled`);

@@ -3,3 +3,4 @@ export * from './worker';
 export * from './webview';
 export * from './channel';
 export * from './landscape';
+export * from './errors';

@@ -8,6 +8,7 @@ import { defaultRates, sweepLearningRates } from './lrSweep';
 import type { RunEvent } from '../protocol/worker';
 import type { WorkerClient } from './workerClient';
 import type { PythonClient } from './pythonClient';
+import { errorMessage } from '../protocol';
 
 export interface CompareOptions extends Omit<RunOptions, 'normSwap' | 'learningRate'> {
   line: number;
@@ -66,7 +67,7 @@ export async function compareNorms(
         ...(report.stoppedEarly ? { stoppedEarly: report.stoppedEarly } : {}), ...(report.landscape ? { landscape: report.landscape } : {}),
       });
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
+      const message = errorMessage(e);
       results.push({ norm, finalLoss: null, trainLoss: null, loss: [], gradNorm: [], flags: [], error: message });
       // The same line and model fail the same way for every candidate: stop early on user errors.
       if (/no normalization layer/.test(message)) break;

@@ -5,6 +5,7 @@
  */
 import type { RunOptions, RunReport } from '../protocol/run';
 import type { LrSweep, LrSweepCell, LrTolerance } from '../protocol/webview';
+import { errorMessage } from '../protocol';
 
 /** Default sweep: this many rates, geometrically spaced over SWEEP_RANGE× centred (in log scale) on the model's own. */
 export const SWEEP_RATES = 4;
@@ -92,7 +93,7 @@ export async function sweepLearningRates(
         const report = await run({ ...options, learningRate: rate });
         cells.push({ variant, learningRate: rate, evalLoss: report.evalLoss, startLoss: report.loss[0] ?? null, ...(report.stoppedEarly ? { stoppedEarly: report.stoppedEarly } : {}) });
       } catch (e) {
-        cells.push({ variant, learningRate: rate, evalLoss: null, startLoss: null, error: e instanceof Error ? e.message : String(e) });
+        cells.push({ variant, learningRate: rate, evalLoss: null, startLoss: null, error: errorMessage(e) });
       }
     }
   }

@@ -12,7 +12,7 @@ import type { PreparedModule } from '../protocol/worker';
 import { compileModule } from '../worker/loader/compile';
 import { checkModelFile } from '../worker/loader/fileCheck';
 import { toRunError } from '../worker/errors';
-import { RunFailedError } from './runFailedError';
+import { RunFailedError } from '../protocol';
 
 export type PermissionMode = 'restricted' | 'off';
 

@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import type { Finding, LayerInfo, RunError, RunEvent, RunOptions, RunReport, StatName, StepSample, WorkerEvent } from '../protocol';
 import { detectFindings } from '../worker/detectors';
 import { checkThresholds } from '../worker/flags';
-import { RunFailedError } from './runFailedError';
+import { RunFailedError, errorMessage } from '../protocol';
 import { resolvePython, type InterpreterChoice } from './pythonInterpreter';
 import type { LogLevel } from './workerClient';
 
@@ -79,12 +79,12 @@ export class PythonClient {
     try {
       checkThresholds(options.thresholds);
     } catch (e) {
-      throw new RunFailedError({ code: 'bad-options', message: (e as Error).message });
+      throw new RunFailedError({ code: 'bad-options', message: errorMessage(e) });
     }
     try {
       python = await resolvePython(this.options);
     } catch (e) {
-      throw new RunFailedError({ code: 'missing-torch', message: (e as Error).message, file: options.file });
+      throw new RunFailedError({ code: 'missing-torch', message: errorMessage(e), file: options.file });
     }
     this.log('info', `PyTorch ${python.torchVersion} via ${python.path}`);
     return new Promise<RunReport>((resolve, reject) => {

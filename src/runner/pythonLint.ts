@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { delimiter, dirname } from 'node:path';
 import type { Finding, NormKind, RunError } from '../protocol';
-import { RunFailedError } from './runFailedError';
+import { RunFailedError } from '../protocol';
 import { interpreterCandidates, type InterpreterChoice } from './pythonInterpreter';
 
 /** A torch.nn / torch.optim call the parser found (1-based line and column). */

@@ -6,10 +6,10 @@
  * started again on next use.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { openChannel, WORKER_REQUEST_TIMEOUT_MS, type Channel, type HostFunctions, type PreparedModule, type RunError, type RunEvent, type RunOptions, type RunReport, type WorkerEvent, type WorkerFunctions } from '../protocol';
+import { openChannel, WORKER_REQUEST_TIMEOUT_MS, type Channel, type HostFunctions, type PreparedModule, type RunError, type RunEvent, type RunOptions, type RunReport, type WorkerEvent, type WorkerFunctions, errorMessage } from '../protocol';
 import { RunRecorder } from './partialReport';
 import { permissionArgs, prepareRestricted, type PermissionMode } from './permissions';
-import { RunFailedError } from './runFailedError';
+import { RunFailedError } from '../protocol';
 
 export type LogLevel = 'trace' | 'info' | 'warn' | 'error';
 
@@ -64,7 +64,7 @@ interface ActiveRun {
 
 /** A compile failure (syntax error, missing import) as the RunError the worker would have sent. */
 function toCompileError(e: unknown): RunError {
-  return (e as { runError?: RunError }).runError ?? { code: 'internal', message: `NormScope: cannot compile the model: ${e instanceof Error ? e.message : String(e)}` };
+  return (e as { runError?: RunError }).runError ?? { code: 'internal', message: `NormScope: cannot compile the model: ${errorMessage(e)}` };
 }
 
 export class WorkerClient {
@@ -221,7 +221,7 @@ export class WorkerClient {
       try {
         worker = this.ensureWorker(permissions);
       } catch (e) {
-        reject(new RunFailedError({ code: 'crash', message: `Cannot start the training worker: ${(e as Error).message}` }));
+        reject(new RunFailedError({ code: 'crash', message: `Cannot start the training worker: ${errorMessage(e)}` }));
         return;
       }
       const timers: NodeJS.Timeout[] = [];

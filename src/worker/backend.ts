@@ -24,6 +24,7 @@ export function wasmDirectory(): string | null {
 function loadTensorflow(): void {
   // A plain require of an external module: esbuild leaves it out of the bundle, and an absent
   // package throws MODULE_NOT_FOUND here instead of at start-up.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
   require('@tensorflow/tfjs-node');
 }
 

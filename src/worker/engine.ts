@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { STAT_NAMES, type BackendReport, type Finding, type LayerInfo, type RunEvent, type RunOptions, type RunReport, type StepSample } from '../protocol';
-import { RunFailedError } from '../runner/runFailedError';
+import { RunFailedError } from '../protocol';
 import { registerNormLayers } from '../layers';
 import { selectBackend } from './backend';
 import { swapNormAtLine } from './surgery';

@@ -9,7 +9,7 @@
  * (src/editor/codeCache.ts; a first process writes it, as the first session does).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -47,6 +47,7 @@ function childActivation(): object {
   const original = load._load;
   load._load = (request: string, ...rest: unknown[]) => (request === 'vscode' ? stub : original(request, ...rest));
   const t0 = performance.now();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loads the built bundle
   const ext = require(path.join(DIST, 'extension.js')) as { activate(ctx: unknown): { timing: { activateMs: number } } };
   const requireMs = performance.now() - t0;
   const api = ext.activate(vscodeStub());
@@ -56,12 +57,13 @@ function childActivation(): object {
 }
 
 function childHover(file: string, cacheDir?: string): object {
-  const src = require('node:fs').readFileSync(file, 'utf8') as string;
+  const src = readFileSync(file, 'utf8');
   const at = src.indexOf('layerNormalization') + 3;
   const t0 = performance.now();
   const bundle = path.join(DIST, 'analysis.js');
   type Analysis = typeof import('../../src/analysisBundle');
   const viaCache = cacheDir ? loadWithCodeCache<Analysis>(bundle, cacheDir) : undefined;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loads the built bundle
   const analysis = viaCache?.exports ?? (require(bundle) as Analysis);
   const loadMs = performance.now() - t0;
   const first = analysis.layerCallAt(analysis.parseModelSource(src, file).calls, at);

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { resolvePython } from '../../src/runner/pythonInterpreter';
+import { errorMessage } from '../../src/protocol';
 
 const ROOT = [path.resolve(__dirname, '../../..'), path.resolve('.')].find((p) => fs.existsSync(path.join(p, 'python/normscope_engine')))!;
 
@@ -14,7 +15,7 @@ export async function benchPytorch(): Promise<Record<string, unknown>> {
   try {
     python = await resolvePython({});
   } catch (e) {
-    return { skipped: (e as Error).message };
+    return { skipped: errorMessage(e) };
   }
   const out = execFileSync(python.path, [path.join(ROOT, 'test/bench/pytorch_overhead.py'), '30'], {
     env: { ...process.env, PYTHONPATH: path.join(ROOT, 'python'), PYTHONDONTWRITEBYTECODE: '1' },

@@ -3,9 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import {
-  STAT_NAMES, openChannel, type Finding, type PanelFunctions, type PanelHostFunctions, type PanelMessage, type PanelRun, type RunReport, type StepSample,
+  STAT_NAMES, openChannel, type Finding, type PanelFunctions, type PanelHostFunctions, type PanelRun, type RunReport, type StepSample,
 } from '../../src/protocol';
 import { makeNonce, renderPanelHtml } from '../../src/panel/html';
 import { PanelReplayState } from '../../src/panel/replayState';

@@ -15,6 +15,7 @@ import { PanelReplayState } from '../../src/panel/replayState';
 import { sweepLearningRates } from '../../src/runner/lrSweep';
 import { runTraining } from '../../src/worker/engine';
 import { CHROMIUM_ARGS, connect, pixels, repoRoot, serve, sleep, type CheckResult, type HostLog } from './webview-harness';
+import { errorMessage } from '../../src/protocol';
 
 interface Trained { run: PanelRun; samples: StepSample[]; report: RunReport }
 
@@ -39,7 +40,7 @@ function candidate(norm: string, t: Trained): CompareCandidate {
 export async function runLandscapeWebviewChecks(chromiumPath: string, outDir?: string): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   const check = async (name: string, fn: () => Promise<void>) => {
-    try { await fn(); results.push({ name, ok: true }); } catch (e) { results.push({ name, ok: false, error: e instanceof Error ? e.message : String(e) }); }
+    try { await fn(); results.push({ name, ok: true }); } catch (e) { results.push({ name, ok: false, error: errorMessage(e) }); }
   };
   const assert = (cond: unknown, message: string) => { if (!cond) throw new Error(message); };
   const root = repoRoot();

@@ -5,27 +5,24 @@
  * measures the redraw time the panel records (`normscope:update` performance measures).
  * Run alone: node dist/test/e2e/webview-standalone.js [/usr/bin/chromium]
  */
-import { existsSync, readFileSync } from 'node:fs';
-import * as http from 'node:http';
+import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
-import { chromium, type Page } from 'playwright-core';
-import {
-  STAT_NAMES, openChannel, type Finding, type PanelFunctions, type PanelHostFunctions, type PanelMessage, type PanelRun, type RunReport, type StepSample,
-} from '../../src/protocol';
-import { makeNonce, renderPanelHtml } from '../../src/panel/html';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import type { PanelMessage, StepSample } from '../../src/protocol';
 import { PanelReplayState } from '../../src/panel/replayState';
 
 import { LAYERS, STEPS, BATCH, XSS_NAME, XSS_LAYER, ERROR_RGB, CHROMIUM_ARGS, repoRoot, makeRun, makeSample, flags, makeReport, serve, HostLog, connect, pixels, updateDurations, median, quantile, sleep } from './webview-harness';
 import type { CheckResult, StandaloneOutput } from './webview-harness';
 import { headerProblems, NARROW_WIDTHS } from './webview-narrow';
+import { errorMessage } from '../../src/protocol';
 export type { CheckResult, StandaloneOutput } from './webview-harness';
 
 
 export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<StandaloneOutput> {
   const results: CheckResult[] = [];
   const check = async (name: string, fn: () => Promise<void>) => {
-    try { await fn(); results.push({ name, ok: true }); } catch (e) { results.push({ name, ok: false, error: e instanceof Error ? e.message : String(e) }); }
+    try { await fn(); results.push({ name, ok: true }); } catch (e) { results.push({ name, ok: false, error: errorMessage(e) }); }
   };
   const assert = (cond: unknown, message: string) => { if (!cond) throw new Error(message); };
   const root = repoRoot();

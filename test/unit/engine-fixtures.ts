@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkCommand } from '../../src/cli/check';
 import { runTraining } from '../../src/worker/engine';
-import { RunFailedError } from '../../src/runner/runFailedError';
+import { RunFailedError } from '../../src/protocol';
 import type { RunError, RunEvent, RunOptions, RunReport } from '../../src/protocol';
 
 function firstExisting(candidates: string[]): string {

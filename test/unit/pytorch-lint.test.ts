@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { lintPython } from '../../src/runner/pythonLint';
 import { pythonEnginePath } from '../../src/runner/pythonClient';
-import { runErrorOf } from '../../src/runner/runFailedError';
+import { runErrorOf } from '../../src/protocol';
 import { WORKER } from './engine-fixtures';
 
 const PY_FIXTURES = [path.resolve(__dirname, '../../../test/fixtures/pytorch'), path.resolve('test/fixtures/pytorch')].find((p) => fs.existsSync(p))!;

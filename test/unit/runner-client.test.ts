@@ -3,7 +3,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { RunFailedError, runErrorOf } from '../../src/runner/runFailedError';
+import { RunFailedError, runErrorOf } from '../../src/protocol';
 import { WorkerClient, type WorkerClientOptions } from '../../src/runner/workerClient';
 import { fixture, runOptions, WORKER } from './engine-fixtures';
 

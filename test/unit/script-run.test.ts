@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { STAT_NAMES, type ProgressEvent, type RunEvent } from '../../src/protocol';
 import { runTraining } from '../../src/worker/engine';
-import { runErrorOf } from '../../src/runner/runFailedError';
+import { runErrorOf } from '../../src/protocol';
 import { WorkerClient } from '../../src/runner/workerClient';
 import { runInProcess as runModel, runOptions, FIXTURES, WORKER } from './engine-fixtures';
 

@@ -10,6 +10,7 @@ import type { RunStore } from '../store';
 import { compareVerdicts } from '../verdict';
 import type { View, ViewContext } from './context';
 import { CompareExtras } from './compareExtras';
+import { errorMessage } from '../../src/protocol';
 
 const COLORS = ['#3794ff', '#e5a50a', '#2fb344', '#d63b3b', '#a371f7', '#00b7c3'];
 
@@ -100,7 +101,7 @@ export class CompareView implements View {
       const ok = await this.ctx.applyCandidate(norm);
       this.status.textContent = ok ? `Applied ${norm}.` : `Could not apply ${norm}: the source changed or the edit was refused.`;
     } catch (e) {
-      this.status.textContent = `Could not apply ${norm}: ${e instanceof Error ? e.message : String(e)}`;
+      this.status.textContent = `Could not apply ${norm}: ${errorMessage(e)}`;
     } finally {
       btn.disabled = false;
     }

@@ -9,6 +9,7 @@ import { ManyLinesChart } from '../manyLines';
 import type { RunStore } from '../store';
 import type { View, ViewContext } from './context';
 import { findingItem } from './depth';
+import { errorMessage } from '../../src/protocol';
 
 interface Group { id: string; title: string; description?: string; stats: StatName[] }
 
@@ -118,7 +119,7 @@ export class DetailView implements View {
       const ok = await this.ctx.revealLayer(this.layer);
       if (!ok) this.revealStatus.textContent = 'This layer has no source line to reveal.';
     } catch (e) {
-      this.revealStatus.textContent = `Could not reveal the layer: ${e instanceof Error ? e.message : String(e)}`;
+      this.revealStatus.textContent = `Could not reveal the layer: ${errorMessage(e)}`;
     }
   }
 

@@ -100,6 +100,7 @@ export class Instrumenter {
         record.gradSquared.push(rec.meter.squaredNorm(dy));
       }
     };
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the wrapper below needs its own `this` (the layer)
     const self = this;
     layer.call = function instrumentedCall(this: unknown, inputs, kwargs) {
       const rec = self.recording;

@@ -11,6 +11,7 @@ import { collectStep, type WeightMeasures } from './collect';
 import type { Instrumenter, StepRecording } from './hooks';
 import type { Meter } from './meters';
 import type { LayerProbe } from './probes';
+import { errorMessage } from '../../protocol';
 
 export interface StepContext {
   model: tf.LayersModel;
@@ -25,7 +26,7 @@ export interface StepContext {
 /** Thrown when a step fails, naming the layer that was running (forward) or differentiating (backward). */
 export class StepError extends Error {
   constructor(override readonly cause: unknown, readonly layerIndex: number | null) {
-    super(cause instanceof Error ? cause.message : String(cause));
+    super(errorMessage(cause));
     this.name = 'StepError';
   }
 }

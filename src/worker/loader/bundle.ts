@@ -8,7 +8,6 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
 import type { SourceLocation } from '../../protocol';
-import { UserCodeError } from '../errors';
 import { compileModule, type PreparedModule } from './compile';
 import { explainUserError } from './explainErrors';
 import { takeExposedFunctions } from './exposeFunctions';

@@ -19,6 +19,7 @@ export type { PreparedModule };
 
 function loadEsbuild(): typeof Esbuild {
   // A runtime dependency kept out of our bundles (it ships a native binary).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- kept out of the bundle
   return require('esbuild') as typeof Esbuild;
 }
 

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserCodeError } from '../errors';
+import { errorMessage } from '../../protocol';
 
 /** Reads model.json and concatenates the weight shards it lists, in manifest order. */
 export function fileHandler(file: string): tf.io.IOHandler {
@@ -16,7 +17,7 @@ export function fileHandler(file: string): tf.io.IOHandler {
       try {
         json = JSON.parse(text) as tf.io.ModelJSON;
       } catch (e) {
-        throw new UserCodeError('syntax', `not valid JSON: ${(e as Error).message}`, { file, line: 1, column: 1 });
+        throw new UserCodeError('syntax', `not valid JSON: ${errorMessage(e)}`, { file, line: 1, column: 1 });
       }
       if (!json || typeof json !== 'object' || !json.modelTopology) {
         throw new UserCodeError('bad-file', 'has no "modelTopology"; expected a tfjs Layers model.json (tf.LayersModel.save output)', { file, line: 1, column: 1 });
@@ -51,7 +52,7 @@ function readText(file: string): string {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new UserCodeError('bad-file', `cannot read: ${(e as Error).message}`, { file });
+    throw new UserCodeError('bad-file', `cannot read: ${errorMessage(e)}`, { file });
   }
 }
 

@@ -20,6 +20,7 @@ export async function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', timeout: 120_000, color: false, grep: process.env.NORMSCOPE_E2E_GREP || undefined });
   // Register the tdd globals, then load the suites (bundled, so they run on require).
   mocha.suite.emit('pre-require', globalThis, 'normscope-suites', mocha);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- must load after pre-require
   require('./suites');
   try {
     const failures = await new Promise<number>((resolve) => {

@@ -1,5 +1,5 @@
 /** The Error a failed run rejects with, on both sides of the process boundary. */
-import type { RunError } from '../protocol';
+import type { RunError } from './run';
 
 export class RunFailedError extends Error {
   constructor(readonly runError: RunError) {
@@ -13,4 +13,9 @@ export function runErrorOf(e: unknown): RunError {
   if (e instanceof RunFailedError) return e.runError;
   const error = e instanceof Error ? e : new Error(String(e));
   return { code: 'internal', message: error.message, stack: error.stack };
+}
+
+/** The message of anything thrown (an Error's message, else its string form). */
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }

@@ -1,0 +1,36 @@
+// ESLint (flat config): holds the import boundaries from README's architecture section, plus the
+// typescript-eslint recommended rules that pass without mass edits. No formatter/line-length yet (issue #15).
+import tseslint from 'typescript-eslint';
+
+const VSCODE = { name: 'vscode', message: 'Only src/editor, src/panel and src/extension.ts may import vscode.' };
+
+/** A no-restricted-imports rule: always forbids vscode, plus the given path patterns (regexes on the import text). */
+function boundaries(...patterns) {
+  return { 'no-restricted-imports': ['error', { paths: [VSCODE], patterns }] };
+}
+
+const workerNeverImportsHost = {
+  regex: '^(\\.\\./)+(runner|editor|panel)(/|$)',
+  message: 'src/worker runs in its own process: it must not import src/runner, src/editor or src/panel (shared types live in src/protocol).',
+};
+const webviewOnly = (up) => ({
+  regex: `^${up}(?!src/protocol(/|$))`,
+  message: 'webview/ is a browser bundle: it imports only src/protocol and its own files.',
+});
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.tools/**', 'test/fixtures/**', 'examples/**', 'media/**', 'python/**', 'docs/**'] },
+  {
+    files: ['**/*.ts'],
+    extends: [tseslint.configs.recommended],
+    rules: {
+      // `_name` marks a parameter kept for an interface, `{ dropped, ...rest }` a key left out on purpose.
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
+    },
+  },
+  { files: ['src/**/*.ts', 'webview/**/*.ts'], rules: boundaries() },
+  { files: ['src/editor/**/*.ts', 'src/panel/**/*.ts', 'src/extension.ts'], rules: { 'no-restricted-imports': 'off' } },
+  { files: ['src/worker/**/*.ts'], rules: boundaries(workerNeverImportsHost) },
+  { files: ['webview/*.ts'], rules: boundaries(webviewOnly('\\.\\./')) },
+  { files: ['webview/*/**/*.ts'], rules: boundaries(webviewOnly('\\.\\./\\.\\./')) },
+);

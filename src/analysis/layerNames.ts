@@ -113,8 +113,3 @@ export function isKnownLayerClass(className: string): boolean {
 export function factoryOfClass(className: string): string | undefined {
   return FACTORY_OF_CLASS.get(className);
 }
-
-/** True for factories `tf.layers` has (or NormScope adds). */
-export function isKnownFactory(factory: string): boolean {
-  return KNOWN_FACTORIES.includes(factory);
-}

@@ -12,7 +12,6 @@ const librarySource = (librarySourceModule as unknown as { default: string }).de
 
 /** What the generated file exports, in the order its `export const` lists them. */
 export const NORM_LAYER_EXPORTS = ['GroupNormalization', 'InstanceNormalization', 'RMSNormalization', 'WeightNormalization'] as const;
-export type NormLayerExport = (typeof NORM_LAYER_EXPORTS)[number];
 
 /** 'ts' for TypeScript models, 'esm'/'cjs' for JavaScript using import/export or require. */
 export type NormLayersFormat = 'ts' | 'esm' | 'cjs';

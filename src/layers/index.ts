@@ -12,9 +12,6 @@ export type {
   AffineNormArgs, GroupNormalizationArgs, Identifier, NormLayerClass, NormLayers, RMSNormalizationArgs, WeightNormalizationArgs,
 } from './defineNormLayers';
 
-/** Class names of the layers this library adds (all normalizations, as `LayerInfo.isNorm` counts them). */
-export const NORM_LAYER_CLASS_NAMES = ['GroupNormalization', 'InstanceNormalization', 'RMSNormalization', 'WeightNormalization'] as const;
-
 const defined = new WeakMap<object, NormLayers>();
 
 /** Defines and registers the layers on `tf` once per tf instance; later calls return the same classes. */

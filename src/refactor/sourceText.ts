@@ -9,12 +9,6 @@ export function lineStart(text: string, pos: number): number {
   return text.lastIndexOf('\n', pos - 1) + 1;
 }
 
-/** End of the line containing `pos`, after its line break. */
-export function nextLineStart(text: string, pos: number): number {
-  const nl = text.indexOf('\n', pos);
-  return nl === -1 ? text.length : nl + 1;
-}
-
 /** Leading whitespace of the line containing `pos`. */
 export function indentAt(text: string, pos: number): string {
   const start = lineStart(text, pos);

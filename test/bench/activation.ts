@@ -14,14 +14,10 @@ import Module from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { loadWithCodeCache } from '../../src/editor/codeCache';
+import { median } from '../../src/worker/report';
 import { bigModelFile } from './bigModelFile';
 
 const DIST = path.resolve(__dirname, '..', '..');
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 /** A `vscode` module where every property is a callable, constructible stub and iteration is empty. */
 function vscodeStub(): unknown {

@@ -15,8 +15,8 @@ const CLI = join(dirname(WORKER), 'cli.js');
 const ROOT = join(dirname(WORKER), '..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function cli(args: string[], options: { cwd?: string; uid?: number; gid?: number } = {}) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, ...options });
+function cli(args: string[], options: { cwd?: string; uid?: number; gid?: number } = {}, cliPath = CLI) {
+  const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', timeout: 120_000, ...options });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -157,9 +157,15 @@ test('swap --write in a read-only folder changes nothing: the model stays byte-i
   // The model file stays writable, its folder does not (root ignores modes, so run as nobody then).
   const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
   if (asUser.uid !== undefined) chownSync(file, asUser.uid, asUser.gid!);
+  // nobody may not be able to read the checkout (a clone under a 0700 folder): swap needs only the CLI bundle.
+  const bin = mkdtempSync(join(tmpdir(), 'normscope-cli-'));
+  const cliCopy = join(bin, 'cli.js');
+  copyFileSync(CLI, cliCopy);
+  chmodSync(bin, 0o755);
+  chmodSync(cliCopy, 0o755);
   chmodSync(dir, 0o555);
   try {
-    const r = cli(['swap', `${file}:8`, '--to', 'groupNorm', '--write'], asUser);
+    const r = cli(['swap', `${file}:8`, '--to', 'groupNorm', '--write'], asUser, cliCopy);
     assert.equal(r.code, 2, r.stdout + r.stderr);
     assert.match(r.stderr, /no file was changed/);
     assert.deepEqual(readFileSync(file), before);
@@ -167,6 +173,7 @@ test('swap --write in a read-only folder changes nothing: the model stays byte-i
   } finally {
     chmodSync(dir, 0o755);
     rmSync(dir, { recursive: true, force: true });
+    rmSync(bin, { recursive: true, force: true });
   }
 });
 

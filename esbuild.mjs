@@ -13,12 +13,7 @@ const dist = join(root, 'dist');
 // Native or self-locating packages stay outside the bundles and load at run time:
 // tfjs-node downloads libtensorflow at install (optional, dynamic import), esbuild ships a native
 // binary (the worker uses it to compile the user's model), vscode is provided by the host.
-const nodeExternals = [
-  'vscode',
-  '@tensorflow/tfjs-node',
-  '@tensorflow/tfjs-node-gpu',
-  'esbuild',
-];
+const nodeExternals = ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'esbuild'];
 
 /** Every bundle goes through here so options stay the same across them. */
 async function build(name, options) {
@@ -36,7 +31,10 @@ async function build(name, options) {
   if (watch) {
     const ctx = await esbuild.context({
       ...config,
-      plugins: [...(config.plugins ?? []), { name: 'log', setup: (b) => b.onEnd((r) => console.log(`[watch] ${name}: ${r.errors.length} errors`)) }],
+      plugins: [
+        ...(config.plugins ?? []),
+        { name: 'log', setup: (b) => b.onEnd((r) => console.log(`[watch] ${name}: ${r.errors.length} errors`)) },
+      ],
     });
     await ctx.watch();
   } else {
@@ -47,7 +45,11 @@ async function build(name, options) {
 function findFiles(dir, suffix) {
   const out = [];
   let entries = [];
-  try { entries = readdirSync(dir); } catch { return out; }
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
   for (const entry of entries) {
     const p = join(dir, entry);
     if (statSync(p).isDirectory()) out.push(...findFiles(p, suffix));
@@ -91,22 +93,44 @@ const lazyAnalysis = {
   setup(b) {
     b.onResolve({ filter: /analysisBundle$/ }, () => ({ path: './analysis.js', external: true }));
     b.onResolve({ filter: /^typescript$/ }, (args) => ({
-      errors: [{ text: `${relative(root, args.importer)} imports the TypeScript compiler into dist/extension.js; call src/analysis and src/refactor through analysis() in src/editor/analysis.ts (lazy; export new functions from src/analysisBundle.ts)` }],
+      errors: [
+        {
+          text: `${relative(root, args.importer)} imports the TypeScript compiler into dist/extension.js; call src/analysis and src/refactor through analysis() in src/editor/analysis.ts (lazy; export new functions from src/analysisBundle.ts)`,
+        },
+      ],
     }));
   },
 };
 
 const nodeBundles = [
   // The banner's timestamp lets activate() report the bundle's load time (src/extension.ts).
-  ['extension', 'src/extension.ts', 'dist/extension.js', { plugins: [lazyAnalysis], banner: { js: '"use strict";\nvar __normscopeLoadStart = performance.now();' } }],
+  [
+    'extension',
+    'src/extension.ts',
+    'dist/extension.js',
+    { plugins: [lazyAnalysis], banner: { js: '"use strict";\nvar __normscopeLoadStart = performance.now();' } },
+  ],
   ['analysis', 'src/analysisBundle.ts', 'dist/analysis.js'],
   ['worker', 'src/worker/main.ts', 'dist/worker.js'],
   ['worker-thread', 'src/worker/thread.ts', 'dist/worker-thread.js'],
   // The npm `bin`: a shebang, and made executable below (npm does not always fix the mode when it links bins).
-  ['cli', 'src/cli/main.ts', 'dist/cli.js', {
-    banner: { js: '#!/usr/bin/env node' },
-    plugins: [{ name: 'executable', setup: (b) => b.onEnd((r) => { if (r.errors.length === 0) chmodSync(join(dist, 'cli.js'), 0o755); }) }],
-  }],
+  [
+    'cli',
+    'src/cli/main.ts',
+    'dist/cli.js',
+    {
+      banner: { js: '#!/usr/bin/env node' },
+      plugins: [
+        {
+          name: 'executable',
+          setup: (b) =>
+            b.onEnd((r) => {
+              if (r.errors.length === 0) chmodSync(join(dist, 'cli.js'), 0o755);
+            }),
+        },
+      ],
+    },
+  ],
 ];
 
 const tests = [
@@ -124,19 +148,24 @@ await Promise.all([
       entryPoints: [join(root, entry)],
       outfile: join(root, outfile),
       ...extra,
-    })),
+    }),
+  ),
   build('webview', {
     platform: 'browser',
     entryPoints: [join(root, 'webview/main.ts')],
     outfile: join(dist, 'webview.js'),
   }),
-  ...(production ? [] : [build('tests', {
-    platform: 'node',
-    entryPoints: tests,
-    outbase: join(root, 'test'),
-    outdir: join(dist, 'test'),
-    // The e2e driver launches Chromium through playwright-core, and the lint test loads ESLint; keep them out of the bundle.
-    external: [...nodeExternals, 'playwright-core', '@vscode/test-electron', 'mocha', 'eslint'],
-  })]),
+  ...(production
+    ? []
+    : [
+        build('tests', {
+          platform: 'node',
+          entryPoints: tests,
+          outbase: join(root, 'test'),
+          outdir: join(dist, 'test'),
+          // The e2e driver launches Chromium through playwright-core, and the lint test loads ESLint; keep them out of the bundle.
+          external: [...nodeExternals, 'playwright-core', '@vscode/test-electron', 'mocha', 'eslint'],
+        }),
+      ]),
 ]);
 if (!watch) console.log(`built ${nodeBundles.length + 1} bundles and ${tests.length} test files into ${relative(root, dist)}/`);

@@ -1,5 +1,7 @@
 // ESLint (flat config): holds the import boundaries from README's architecture section, plus the
-// typescript-eslint recommended rules that pass without mass edits. No formatter/line-length yet (issue #15).
+// typescript-eslint recommended rules that pass without mass edits, and a line-length limit. Layout itself is
+// Prettier's (`npm run lint` runs both): ESLint judges code, Prettier formats it.
+import stylistic from '@stylistic/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
 const VSCODE = { name: 'vscode', message: 'Only src/editor, src/panel and src/extension.ts may import vscode.' };
@@ -11,7 +13,8 @@ function boundaries(...patterns) {
 
 const workerNeverImportsHost = {
   regex: '^(\\.\\./)+(runner|editor|panel)(/|$)',
-  message: 'src/worker runs in its own process: it must not import src/runner, src/editor or src/panel (shared types live in src/protocol).',
+  message:
+    'src/worker runs in its own process: it must not import src/runner, src/editor or src/panel (shared types live in src/protocol).',
 };
 const webviewOnly = (up) => ({
   regex: `^${up}(?!src/protocol(/|$))`,
@@ -26,6 +29,18 @@ export default tseslint.config(
     rules: {
       // `_name` marks a parameter kept for an interface, `{ dropped, ...rest }` a key left out on purpose.
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
+    },
+  },
+  {
+    files: ['**/*.ts', '**/*.mjs'],
+    plugins: { '@stylistic': stylistic },
+    rules: {
+      // Prettier wraps code at 140; this catches what it cannot (comments). User-facing messages stay on one
+      // line each so a message seen in the UI can be found with grep.
+      '@stylistic/max-len': [
+        'error',
+        { code: 140, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true, ignoreUrls: true },
+      ],
     },
   },
   { files: ['src/**/*.ts', 'webview/**/*.ts'], rules: boundaries() },

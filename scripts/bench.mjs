@@ -1,5 +1,6 @@
-// `npm run bench [-- --json] [--only backends|overhead|script|landscape|analysis|activation|pytorch]`: NormScope's benchmarks, measured in one run on this
-// machine so that ratios are comparable (machines are shared and noisy: compare ratios, not absolute times).
+// `npm run bench [-- --json] [--only backends|overhead|script|landscape|analysis|activation|pytorch]`: NormScope's
+// benchmarks, measured in one run on this machine so that ratios are comparable (machines are shared and noisy:
+// compare ratios, not absolute times).
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -8,7 +9,8 @@ import { repoRoot } from './vscode-server.mjs';
 
 const require = createRequire(import.meta.url);
 const { values } = parseArgs({ options: { json: { type: 'boolean' }, only: { type: 'string' }, 'no-build': { type: 'boolean' } } });
-if (!values['no-build']) execFileSync(process.execPath, [join(repoRoot, 'esbuild.mjs')], { stdio: ['ignore', 'ignore', 'inherit'], cwd: repoRoot });
+if (!values['no-build'])
+  execFileSync(process.execPath, [join(repoRoot, 'esbuild.mjs')], { stdio: ['ignore', 'ignore', 'inherit'], cwd: repoRoot });
 
 const out = { machine: { node: process.version, cpus: (await import('node:os')).cpus().length } };
 if (!values.only || values.only === 'backends') {

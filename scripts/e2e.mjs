@@ -18,12 +18,22 @@ const require = createRequire(import.meta.url);
 const { values: opts } = parseArgs({ options: { only: { type: 'string' }, grep: { type: 'string' } } });
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const resultsDir = join(repoRoot, 'test-results');
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-dev-shm-usage',
+];
 const results = [];
 
 function record(suite, name, ok, error, ms) {
   results.push({ suite, name, ok, error, ms });
-  console.log(`${ok ? '  ✔' : '  ✘'} [${suite}] ${name}${ms != null ? ` (${ms} ms)` : ''}${ok ? '' : `\n      ${String(error).split('\n').join('\n      ')}`}`);
+  console.log(
+    `${ok ? '  ✔' : '  ✘'} [${suite}] ${name}${ms != null ? ` (${ms} ms)` : ''}${ok ? '' : `\n      ${String(error).split('\n').join('\n      ')}`}`,
+  );
 }
 
 /** A throwaway copy of the fixture workspace, so tests that edit files leave the repo clean. */
@@ -49,10 +59,12 @@ async function runHostSuite(browser) {
   const remote = (p) => `vscode-remote://127.0.0.1:${server.port}${p}`;
   const page = await browser.newPage();
   try {
-    await page.goto(server.urlFor(workspace, [
-      ['extensionDevelopmentPath', remote(repoRoot)],
-      ['extensionTestsPath', remote(join(repoRoot, 'dist', 'test', 'e2e', 'host', 'index.js'))],
-    ]));
+    await page.goto(
+      server.urlFor(workspace, [
+        ['extensionDevelopmentPath', remote(repoRoot)],
+        ['extensionTestsPath', remote(join(repoRoot, 'dist', 'test', 'e2e', 'host', 'index.js'))],
+      ]),
+    );
     const deadline = Date.now() + 10 * 60_000;
     while (!existsSync(resultsFile) || !JSON.parse(readFileSync(resultsFile, 'utf8')).finished) {
       if (Date.now() > deadline) throw new Error(`extension-host suite did not finish in 10 minutes\n${server.log().slice(-3000)}`);
@@ -132,7 +144,9 @@ async function runWebviewChecks() {
   const { runStandaloneWebviewChecks } = require(join(repoRoot, 'dist', 'test', 'e2e', 'webview-standalone.js'));
   const out = await runStandaloneWebviewChecks(chromiumPath);
   for (const r of out.results) record('webview', r.name, r.ok, r.error);
-  console.log(`  chart scale benchmark: ${JSON.stringify({ layers: 200, steps: 1000, medianUpdateMs: Number(out.updateMs.toFixed(2)), targetMs: 16, ...out.details })}`);
+  console.log(
+    `  chart scale benchmark: ${JSON.stringify({ layers: 200, steps: 1000, medianUpdateMs: Number(out.updateMs.toFixed(2)), targetMs: 16, ...out.details })}`,
+  );
   // The Landscape tab and Compare's landscape/learning-rate parts on real runs (issue 13).
   const { runLandscapeWebviewChecks } = require(join(repoRoot, 'dist', 'test', 'e2e', 'webview-landscape.js'));
   for (const r of await runLandscapeWebviewChecks(chromiumPath)) record('webview', r.name, r.ok, r.error);

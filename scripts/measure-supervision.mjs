@@ -15,14 +15,25 @@ const fixture = (name) => join(root, 'test/fixtures/models', name);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** Running (a zombie waiting for PID 1 to reap it runs nothing and holds no memory). */
 const alive = (pid) => {
-  try { return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0] !== 'Z'; } catch { return false; }
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0] !== 'Z';
+  } catch {
+    return false;
+  }
 };
 
 /** Child pids of `pid` (Linux /proc). */
 async function childrenOf(pid) {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((p) => {
-    try { return Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[1]) === pid; } catch { return false; }
-  });
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((p) => {
+      try {
+        return Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    });
 }
 
 async function workerOf(cliPid) {
@@ -56,7 +67,9 @@ async function firstProgress(permissions, gapMs) {
     })();`;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   let text = '';
-  child.stdout.on('data', (d) => { text += d; });
+  child.stdout.on('data', (d) => {
+    text += d;
+  });
   await new Promise((r) => child.on('exit', r));
   return JSON.parse(text);
 }

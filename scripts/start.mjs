@@ -25,7 +25,10 @@ if (!values['no-build']) execFileSync(process.execPath, [join(repoRoot, 'esbuild
 
 const server = await startVscodeServer({ port, settings: demoSettings });
 console.log(`NormScope: ${server.base}/?folder=${folder}`);
-const stop = async () => { await server.stop(); process.exit(0); };
+const stop = async () => {
+  await server.stop();
+  process.exit(0);
+};
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 server.child.once('exit', (code) => {

@@ -32,7 +32,8 @@ function installCopy(extensionsDir) {
   const target = join(extensionsDir, `${pkg.publisher}.${pkg.name}-${pkg.version}`);
   mkdirSync(target, { recursive: true });
   for (const entry of ['package.json', 'README.md', 'LICENSE', 'dist', 'media']) {
-    if (existsSync(join(repoRoot, entry))) cpSync(join(repoRoot, entry), join(target, entry), { recursive: true, filter: (src) => !src.includes(`${join('dist', 'test')}`) });
+    if (existsSync(join(repoRoot, entry)))
+      cpSync(join(repoRoot, entry), join(target, entry), { recursive: true, filter: (src) => !src.includes(`${join('dist', 'test')}`) });
   }
   symlinkSync(join(repoRoot, 'node_modules'), join(target, 'node_modules'), 'dir');
 }
@@ -50,10 +51,22 @@ export const demoSettings = {
 
 /** Install a .vsix the way a user does (`--install-extension`), into the fresh extensions folder. */
 function installVsix(vscodeDir, vsix, dirs) {
-  execFileSync(process.execPath, [
-    join(vscodeDir, 'out', 'server-main.js'), '--install-extension', vsix, '--accept-server-license-terms',
-    '--extensions-dir', dirs.extensionsDir, '--user-data-dir', dirs.userDataDir, '--server-data-dir', dirs.serverDataDir,
-  ], { stdio: 'pipe', env: { ...process.env, VSCODE_AGENT_FOLDER: dirs.serverDataDir } });
+  execFileSync(
+    process.execPath,
+    [
+      join(vscodeDir, 'out', 'server-main.js'),
+      '--install-extension',
+      vsix,
+      '--accept-server-license-terms',
+      '--extensions-dir',
+      dirs.extensionsDir,
+      '--user-data-dir',
+      dirs.userDataDir,
+      '--server-data-dir',
+      dirs.serverDataDir,
+    ],
+    { stdio: 'pipe', env: { ...process.env, VSCODE_AGENT_FOLDER: dirs.serverDataDir } },
+  );
 }
 
 /**
@@ -69,15 +82,19 @@ export async function startVscodeServer({ port, settings = {}, installExtension 
   const userDataDir = join(dir, 'user-data');
   const serverDataDir = join(dir, 'server-data');
   for (const d of [extensionsDir, join(userDataDir, 'User'), join(serverDataDir, 'data', 'Machine')]) mkdirSync(d, { recursive: true });
-  const settingsJson = JSON.stringify({
-    'workbench.startupEditor': 'none',
-    'telemetry.telemetryLevel': 'off',
-    'update.mode': 'none',
-    'extensions.autoCheckUpdates': false,
-    // The npm package ships VS Code without its bundled TypeScript; point the built-in TS extension at ours.
-    'typescript.tsdk': join(repoRoot, 'node_modules', 'typescript', 'lib'),
-    ...settings,
-  }, null, 2);
+  const settingsJson = JSON.stringify(
+    {
+      'workbench.startupEditor': 'none',
+      'telemetry.telemetryLevel': 'off',
+      'update.mode': 'none',
+      'extensions.autoCheckUpdates': false,
+      // The npm package ships VS Code without its bundled TypeScript; point the built-in TS extension at ours.
+      'typescript.tsdk': join(repoRoot, 'node_modules', 'typescript', 'lib'),
+      ...settings,
+    },
+    null,
+    2,
+  );
   // The web client keeps user settings on the server under the user-data dir; machine settings under the server-data dir.
   writeFileSync(join(userDataDir, 'User', 'settings.json'), settingsJson);
   writeFileSync(join(serverDataDir, 'data', 'Machine', 'settings.json'), settingsJson);
@@ -85,20 +102,43 @@ export async function startVscodeServer({ port, settings = {}, installExtension 
   else if (installExtension) installCopy(extensionsDir);
   const args = [
     join(vscodeDir, 'out', 'server-main.js'),
-    '--host', '127.0.0.1', '--port', String(chosenPort),
-    '--without-connection-token', '--accept-server-license-terms', '--disable-telemetry',
-    '--extensions-dir', extensionsDir, '--user-data-dir', userDataDir, '--server-data-dir', serverDataDir,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(chosenPort),
+    '--without-connection-token',
+    '--accept-server-license-terms',
+    '--disable-telemetry',
+    '--extensions-dir',
+    extensionsDir,
+    '--user-data-dir',
+    userDataDir,
+    '--server-data-dir',
+    serverDataDir,
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env, VSCODE_AGENT_FOLDER: serverDataDir } });
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env, VSCODE_AGENT_FOLDER: serverDataDir },
+  });
   let log = '';
-  const onData = (d) => { log += d.toString(); };
+  const onData = (d) => {
+    log += d.toString();
+  };
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`VS Code server did not start within 60 s:\n${log}`)), 60_000);
-    const check = () => { if (/Extension host agent listening on/.test(log)) { clearTimeout(timer); resolve(); } };
+    const check = () => {
+      if (/Extension host agent listening on/.test(log)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
     child.stdout.on('data', check);
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`VS Code server exited with code ${code}:\n${log}`)); });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`VS Code server exited with code ${code}:\n${log}`));
+    });
   });
   const base = `http://127.0.0.1:${chosenPort}`;
   return {
@@ -116,7 +156,16 @@ export async function startVscodeServer({ port, settings = {}, installExtension 
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
-        await new Promise((r) => { const t = setTimeout(() => { child.kill('SIGKILL'); r(); }, 5000); child.once('exit', () => { clearTimeout(t); r(); }); });
+        await new Promise((r) => {
+          const t = setTimeout(() => {
+            child.kill('SIGKILL');
+            r();
+          }, 5000);
+          child.once('exit', () => {
+            clearTimeout(t);
+            r();
+          });
+        });
       }
       if (!stateDir) rmSync(dir, { recursive: true, force: true });
     },

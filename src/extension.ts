@@ -43,14 +43,27 @@ export function activate(extension: vscode.ExtensionContext): NormScopeApi {
   extension.subscriptions.push(ctx);
   ctx.log.info(`NormScope ${extension.extension.packageJSON.version} activating (VS Code ${vscode.version}, Node ${process.version})`);
 
-  whenAnalysisLoads((ms, how) => ctx.log.info(`TypeScript analysis (dist/analysis.js) loaded on first use in ${ms.toFixed(1)} ms (${how})`));
-  useCodeCache(ctx.distPath('analysis.js'), vscode.Uri.joinPath(extension.globalStorageUri, 'code-cache').fsPath, (e) => ctx.log.warn(`code cache of dist/analysis.js: ${errorMessage(e)}`));
+  whenAnalysisLoads((ms, how) =>
+    ctx.log.info(`TypeScript analysis (dist/analysis.js) loaded on first use in ${ms.toFixed(1)} ms (${how})`),
+  );
+  useCodeCache(ctx.distPath('analysis.js'), vscode.Uri.joinPath(extension.globalStorageUri, 'code-cache').fsPath, (e) =>
+    ctx.log.warn(`code cache of dist/analysis.js: ${errorMessage(e)}`),
+  );
   const index = ctx.own(new DocumentIndex(ctx.log));
   const results = new RunResults();
   const panel = new PanelBridge(ctx, results);
   const runs = ctx.own(new RunManager(ctx, results, (file, e) => panel.forward(file, e)));
-  const diagnostics = ctx.own(new FindingDiagnostics(index, results, ctx.log, vscode.Uri.joinPath(extension.extensionUri, 'README.md'),
-    async (file, text) => (await lintPython(file, extension.asAbsolutePath('python'), { explicit: ctx.settings.pythonPath || undefined }, undefined, text)).flags));
+  const diagnostics = ctx.own(
+    new FindingDiagnostics(
+      index,
+      results,
+      ctx.log,
+      vscode.Uri.joinPath(extension.extensionUri, 'README.md'),
+      async (file, text) =>
+        (await lintPython(file, extension.asAbsolutePath('python'), { explicit: ctx.settings.pythonPath || undefined }, undefined, text))
+          .flags,
+    ),
+  );
   const lenses = ctx.own(new ModelCodeLensProvider(ctx, index, results));
   const tree = ctx.own(new LayersTreeProvider(results));
 
@@ -59,24 +72,37 @@ export function activate(extension: vscode.ExtensionContext): NormScopeApi {
   ctx.own(vscode.languages.registerCodeLensProvider(MODEL_SELECTOR, lenses));
   ctx.own(vscode.languages.registerHoverProvider(PYTHON_SELECTOR, new PythonHoverProvider(results)));
   ctx.own(vscode.languages.registerCodeLensProvider(PYTHON_SELECTOR, ctx.own(new PythonCodeLensProvider(ctx, results))));
-  ctx.own(vscode.languages.registerCodeActionsProvider(MODEL_SELECTOR, new NormCodeActionProvider(index, (uri, d) => diagnostics.findingFor(uri, d), ctx.log), { providedCodeActionKinds: NormCodeActionProvider.kinds }));
+  ctx.own(
+    vscode.languages.registerCodeActionsProvider(
+      MODEL_SELECTOR,
+      new NormCodeActionProvider(index, (uri, d) => diagnostics.findingFor(uri, d), ctx.log),
+      { providedCodeActionKinds: NormCodeActionProvider.kinds },
+    ),
+  );
   const view = ctx.own(vscode.window.createTreeView('normscope.layers', { treeDataProvider: tree, showCollapseAll: true }));
-  ctx.own(view.onDidChangeSelection((e) => {
-    const node = e.selection[0];
-    if (node?.kind === 'layer') panel.focusLayer(node.file, node.index);
-  }));
-  ctx.own(vscode.workspace.onDidChangeConfiguration((e) => {
-    if (e.affectsConfiguration('normscope')) {
-      ctx.log.info('settings changed; they apply to the next run');
-      lenses.refresh();
-    }
-  }));
+  ctx.own(
+    view.onDidChangeSelection((e) => {
+      const node = e.selection[0];
+      if (node?.kind === 'layer') panel.focusLayer(node.file, node.index);
+    }),
+  );
+  ctx.own(
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('normscope')) {
+        ctx.log.info('settings changed; they apply to the next run');
+        lenses.refresh();
+      }
+    }),
+  );
   registerCommands(ctx, runs, panel, results, index);
   registerRefactorCommands(ctx, index, runs, panel);
   registerWalkthroughCommands(ctx);
   ctx.own(vscode.languages.registerCodeLensProvider(MODEL_SELECTOR, new ScriptLensProvider(ctx)));
   registerScriptRuns(ctx, runs, panel);
-  const timing = { loadMs: typeof __normscopeLoadStart === 'number' ? started - __normscopeLoadStart : null, activateMs: performance.now() - started };
+  const timing = {
+    loadMs: typeof __normscopeLoadStart === 'number' ? started - __normscopeLoadStart : null,
+    activateMs: performance.now() - started,
+  };
   ctx.log.info(`activated in ${timing.activateMs.toFixed(1)} ms (bundle load to activate: ${timing.loadMs?.toFixed(1) ?? '?'} ms)`);
   return { results, runs, diagnostics, timing };
 }

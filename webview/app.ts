@@ -23,9 +23,16 @@ import { OverviewView } from './views/overview';
 import { errorMessage } from '../src/protocol';
 
 export type TabId = 'overview' | 'heatmaps' | 'depth' | 'detail' | 'landscape' | 'compare';
-export interface UiState { tab: TabId; layer: number; depthStat: StatName }
+export interface UiState {
+  tab: TabId;
+  layer: number;
+  depthStat: StatName;
+}
 export type HostApi = Pick<PanelHostFunctions, 'revealLayer' | 'saveExport' | 'applyCandidate'>;
-export interface ExportData { suggestedName: string; data: string }
+export interface ExportData {
+  suggestedName: string;
+  data: string;
+}
 
 /** Minimum time between redraws: ≤ 30 per second. */
 export const REDRAW_INTERVAL_MS = 34;
@@ -46,7 +53,12 @@ export class App {
   private readonly throttle = new Throttle(() => this.redraw(false), REDRAW_INTERVAL_MS);
   private measures = 0;
 
-  constructor(root: HTMLElement, private readonly host: HostApi, private readonly persist: (state: UiState) => void, initial?: Partial<UiState>) {
+  constructor(
+    root: HTMLElement,
+    private readonly host: HostApi,
+    private readonly persist: (state: UiState) => void,
+    initial?: Partial<UiState>,
+  ) {
     const theme = readTheme();
     this.applyChartDefaults(theme);
     this.ctx = {
@@ -62,15 +74,28 @@ export class App {
     this.depth = new DepthView(this.ctx);
     this.detail = new DetailView(this.ctx);
     this.compare = new CompareView(this.ctx);
-    this.views = { overview: new OverviewView(this.ctx), heatmaps: new HeatmapsView(this.ctx), depth: this.depth, detail: this.detail, landscape: new LandscapeView(this.ctx), compare: this.compare };
-    this.tabs = new Tabs<TabId>([
-      { id: 'overview', label: 'Overview', panel: this.views.overview.element },
-      { id: 'heatmaps', label: 'Heatmaps', panel: this.views.heatmaps.element },
-      { id: 'depth', label: 'Depth profile', panel: this.depth.element },
-      { id: 'detail', label: 'Layer detail', panel: this.detail.element },
-      { id: 'landscape', label: 'Landscape', panel: this.views.landscape.element },
-      { id: 'compare', label: 'Compare', panel: this.compare.element },
-    ], () => { this.saveState(); this.redraw(true); });
+    this.views = {
+      overview: new OverviewView(this.ctx),
+      heatmaps: new HeatmapsView(this.ctx),
+      depth: this.depth,
+      detail: this.detail,
+      landscape: new LandscapeView(this.ctx),
+      compare: this.compare,
+    };
+    this.tabs = new Tabs<TabId>(
+      [
+        { id: 'overview', label: 'Overview', panel: this.views.overview.element },
+        { id: 'heatmaps', label: 'Heatmaps', panel: this.views.heatmaps.element },
+        { id: 'depth', label: 'Depth profile', panel: this.depth.element },
+        { id: 'detail', label: 'Layer detail', panel: this.detail.element },
+        { id: 'landscape', label: 'Landscape', panel: this.views.landscape.element },
+        { id: 'compare', label: 'Compare', panel: this.compare.element },
+      ],
+      () => {
+        this.saveState();
+        this.redraw(true);
+      },
+    );
     if (initial?.depthStat) this.depth.setStat(initial.depthStat);
     if (typeof initial?.layer === 'number') this.detail.layer = initial.layer;
     if (initial?.tab) this.tabs.select(initial.tab, false);
@@ -107,18 +132,43 @@ export class App {
         this.throttle.request();
         return;
       }
-      case 'samples': if (current(message.runId)) { store!.add(message.samples); this.throttle.request(); } return;
-      case 'flags': if (current(message.runId)) { store!.setFlags(message.flags); this.throttle.request(); } return;
+      case 'samples':
+        if (current(message.runId)) {
+          store!.add(message.samples);
+          this.throttle.request();
+        }
+        return;
+      case 'flags':
+        if (current(message.runId)) {
+          store!.setFlags(message.flags);
+          this.throttle.request();
+        }
+        return;
       // The run ended: draw the final state now rather than at the next tick.
-      case 'run-done': if (current(message.runId)) { store!.setReport(message.report); this.throttle.request(); this.throttle.flush(); } return;
+      case 'run-done':
+        if (current(message.runId)) {
+          store!.setReport(message.report);
+          this.throttle.request();
+          this.throttle.flush();
+        }
+        return;
       case 'run-failed':
-        if (current(message.runId)) { store!.setError(message.error); this.throttle.request(); this.throttle.flush(); }
+        if (current(message.runId)) {
+          store!.setError(message.error);
+          this.throttle.request();
+          this.throttle.flush();
+        }
         // A run that failed before its layer table (syntax error, no model exported) still gets explained.
         else this.header.showProblem(`Run failed: ${message.error.message}${message.error.line ? ` (line ${message.error.line})` : ''}`);
         return;
-      case 'focus-layer': if (current(message.runId)) this.openLayer(message.layerIndex); return;
-      case 'compare': this.showCompare(message.result, live); return;
-      default: throw new Error(`NormScope panel: unknown message type '${(message as { type?: unknown }).type}'`);
+      case 'focus-layer':
+        if (current(message.runId)) this.openLayer(message.layerIndex);
+        return;
+      case 'compare':
+        this.showCompare(message.result, live);
+        return;
+      default:
+        throw new Error(`NormScope panel: unknown message type '${(message as { type?: unknown }).type}'`);
     }
   }
 
@@ -127,7 +177,8 @@ export class App {
     const store = this.store;
     const base = store ? (store.run.file.split(/[\\/]/).pop() ?? 'run').replace(/\.[^.]*$/, '') : 'normscope';
     if (kind === 'csv') return store && store.size > 0 ? { suggestedName: `${base}-normscope.csv`, data: runToCsv(store) } : null;
-    if (kind === 'json') return store?.report ? { suggestedName: `${base}-normscope.json`, data: JSON.stringify(store.report, null, 2) } : null;
+    if (kind === 'json')
+      return store?.report ? { suggestedName: `${base}-normscope.json`, data: JSON.stringify(store.report, null, 2) } : null;
     const card = ChartCard.find(chartId);
     if (!card) throw new Error(`NormScope panel: no chart '${chartId}' to export (is its run or comparison loaded?)`);
     const tab = card.element.closest('[role="tabpanel"]')?.id.replace(/^panel-/, '') as TabId | undefined;
@@ -143,7 +194,10 @@ export class App {
     const status = this.header.exportStatus;
     try {
       const data = this.exportData(kind, chartId);
-      if (!data) { status.textContent = kind === 'json' ? 'The JSON report is available when the run has finished.' : 'Nothing to export yet.'; return; }
+      if (!data) {
+        status.textContent = kind === 'json' ? 'The JSON report is available when the run has finished.' : 'Nothing to export yet.';
+        return;
+      }
       const path = await this.host.saveExport(kind, data.suggestedName, data.data);
       status.textContent = path ? `Saved ${path}` : 'Export cancelled.';
     } catch (e) {
@@ -180,13 +234,29 @@ export class App {
     if (store && (force || this.lossDrawn !== store.version)) {
       this.lossDrawn = store.version;
       this.lossChart ??= new ManyLinesChart(this.lossCard, this.ctx.theme, { yTitle: 'loss' });
-      this.lossChart.setData(store.steps, store.size, [{ tag: 0, label: 'loss', color: this.ctx.theme.foreground, width: 1.5 * this.ctx.theme.lineScale, ys: store.loss.subarray(0, store.size) }], { epoch: store.rewrites, xMax: store.run.steps });
+      this.lossChart.setData(
+        store.steps,
+        store.size,
+        [
+          {
+            tag: 0,
+            label: 'loss',
+            color: this.ctx.theme.foreground,
+            width: 1.5 * this.ctx.theme.lineScale,
+            ys: store.loss.subarray(0, store.size),
+          },
+        ],
+        { epoch: store.rewrites, xMax: store.run.steps },
+      );
     }
     const flagged = store ? new Set(store.flags.map((f) => f.layer).filter((l) => l !== null)).size : 0;
     this.tabs.setLabel('depth', flagged > 0 ? `Depth profile (${flagged} flagged)` : 'Depth profile');
     this.views[this.tabs.selected].render(force);
     const end = performance.now();
-    if (++this.measures > 5000) { performance.clearMeasures(UPDATE_MEASURE); this.measures = 0; }
+    if (++this.measures > 5000) {
+      performance.clearMeasures(UPDATE_MEASURE);
+      this.measures = 0;
+    }
     performance.measure(UPDATE_MEASURE, { start, end });
   }
 
@@ -207,4 +277,3 @@ export class App {
     if (font) Chart.defaults.font.family = font;
   }
 }
-

@@ -42,12 +42,18 @@ export class ChartCard {
   constructor(readonly options: CardOptions) {
     this.canvas = el('canvas', { testId: `canvas-${options.id}`, attrs: { role: 'img', 'aria-label': options.title } });
     this.box = el('div', { className: `chart-box ${options.height ?? 'medium'}` }, this.canvas);
-    this.element = el('figure', { className: 'card', testId: `chart-${options.id}`, attrs: { 'data-chart-id': options.id } },
-      el('figcaption', {},
+    this.element = el(
+      'figure',
+      { className: 'card', testId: `chart-${options.id}`, attrs: { 'data-chart-id': options.id } },
+      el(
+        'figcaption',
+        {},
         el('span', { className: 'card-title' }, options.title),
-        button('PNG', `png-${options.id}`, () => options.onExport(options.id), `Export "${options.title}" as a PNG image`)),
+        button('PNG', `png-${options.id}`, () => options.onExport(options.id), `Export "${options.title}" as a PNG image`),
+      ),
       options.description ? el('p', { className: 'card-description' }, options.description) : null,
-      this.box);
+      this.box,
+    );
     cards.set(options.id, this);
     visibilityObserver()?.observe(this.element);
   }

@@ -3,8 +3,19 @@
  * and cheap). Chart.js draws axes, grid and bars; many-series lines go through manyLines.ts.
  */
 import {
-  BarController, BarElement, CategoryScale, Chart, LinearScale, LineController, LineElement,
-  LogarithmicScale, PointElement, Tooltip, type ChartConfiguration, type Plugin, type Scale,
+  BarController,
+  BarElement,
+  CategoryScale,
+  Chart,
+  LinearScale,
+  LineController,
+  LineElement,
+  LogarithmicScale,
+  PointElement,
+  Tooltip,
+  type ChartConfiguration,
+  type Plugin,
+  type Scale,
 } from 'chart.js';
 import { formatValue } from './dom';
 import type { XY } from './decimate';
@@ -56,8 +67,18 @@ export function createLineChart(
       events: [],
       scales: {
         // Fixed label rotation and a small label sample keep Chart.js's layout pass cheap.
-        x: { type: 'linear', title: axisTitle(options.xTitle, theme), ...axisColors(theme), ticks: { color: theme.muted, maxTicksLimit: 8, callback: tickLabel, minRotation: 0, maxRotation: 0, sampleSize: 4 } },
-        y: { type: 'linear', title: axisTitle(options.yTitle, theme), ...axisColors(theme), ticks: { color: theme.muted, maxTicksLimit: 6, callback: tickLabel, sampleSize: 4 } },
+        x: {
+          type: 'linear',
+          title: axisTitle(options.xTitle, theme),
+          ...axisColors(theme),
+          ticks: { color: theme.muted, maxTicksLimit: 8, callback: tickLabel, minRotation: 0, maxRotation: 0, sampleSize: 4 },
+        },
+        y: {
+          type: 'linear',
+          title: axisTitle(options.yTitle, theme),
+          ...axisColors(theme),
+          ticks: { color: theme.muted, maxTicksLimit: 6, callback: tickLabel, sampleSize: 4 },
+        },
       },
       plugins: { tooltip: { enabled: false }, legend: { display: false } },
     },
@@ -82,7 +103,12 @@ export function createBarChart(
       layout: { padding: { top: 18 } },
       scales: {
         x: { type: 'category', ...axisColors(theme), ticks: { color: theme.muted, autoSkip: true, maxRotation: 60 } },
-        y: { type: 'linear', title: axisTitle(options.yTitle, theme), ...axisColors(theme), ticks: { color: theme.muted, callback: tickLabel } },
+        y: {
+          type: 'linear',
+          title: axisTitle(options.yTitle, theme),
+          ...axisColors(theme),
+          ticks: { color: theme.muted, callback: tickLabel },
+        },
       },
       plugins: { tooltip: { enabled: true }, legend: { display: false } },
       onClick: (_event, elements) => {

@@ -6,7 +6,10 @@
  */
 
 /** A chart point in Chart.js's internal format (`parsing: false`); y null draws a gap. */
-export interface XY { x: number; y: number | null }
+export interface XY {
+  x: number;
+  y: number | null;
+}
 
 export interface DecimateOptions {
   /** How many of the newest points are always kept exactly (default: a quarter of the budget). */
@@ -86,7 +89,14 @@ export class IncrementalDecimator {
     this.cached = [];
   }
 
-  decimate(xs: ArrayLike<number>, ys: ArrayLike<number>, n: number, budget: number, options: DecimateOptions = {}, epoch: unknown = 0): XY[] {
+  decimate(
+    xs: ArrayLike<number>,
+    ys: ArrayLike<number>,
+    n: number,
+    budget: number,
+    options: DecimateOptions = {},
+    epoch: unknown = 0,
+  ): XY[] {
     const positiveOnly = options.positiveOnly ?? false;
     const keepRecent = recentFor(budget, options);
     const out: XY[] = [];

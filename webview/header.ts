@@ -13,8 +13,11 @@ export class Header {
   private readonly status = el('span', { testId: 'run-status', attrs: { role: 'status', 'aria-live': 'polite' } });
   private readonly backend = el('span', { testId: 'backend' });
   private readonly stepTime = el('span', { testId: 'step-time' });
-  private readonly synthetic = el('span', { className: 'notice', testId: 'synthetic-notice' },
-    'Synthetic data: the model file provides no data, so NormScope trains on random inputs and labels. Read the loss as optimisation health, not accuracy.');
+  private readonly synthetic = el(
+    'span',
+    { className: 'notice', testId: 'synthetic-notice' },
+    'Synthetic data: the model file provides no data, so NormScope trains on random inputs and labels. Read the loss as optimisation health, not accuracy.',
+  );
   private readonly csv: HTMLButtonElement;
   private runError: string | undefined;
   private problem: string | undefined;
@@ -26,10 +29,23 @@ export class Header {
     this.exportStatus = el('span', { className: 'muted', testId: 'export-status', attrs: { role: 'status' } });
     this.banner = el('div', { className: 'banner', testId: 'error-banner', attrs: { role: 'alert' } });
     this.banner.hidden = true;
-    this.element = el('header', { className: 'run-header', testId: 'header' },
-      el('div', { className: 'header-line' }, this.file, this.status, this.backend, this.stepTime,
-        el('span', { className: 'spacer' }), this.csv, this.json, this.exportStatus),
-      el('div', { className: 'header-line notice-line' }, this.synthetic));
+    this.element = el(
+      'header',
+      { className: 'run-header', testId: 'header' },
+      el(
+        'div',
+        { className: 'header-line' },
+        this.file,
+        this.status,
+        this.backend,
+        this.stepTime,
+        el('span', { className: 'spacer' }),
+        this.csv,
+        this.json,
+        this.exportStatus,
+      ),
+      el('div', { className: 'header-line notice-line' }, this.synthetic),
+    );
     this.update(undefined);
   }
 
@@ -50,18 +66,27 @@ export class Header {
     this.file.textContent = run.file.split(/[\\/]/).pop() ?? run.file;
     this.file.title = run.file;
     const lastStep = store.size > 0 ? store.steps[store.size - 1] : 0;
-    this.status.textContent = error ? 'Failed'
-      : report?.stoppedEarly ? `Stopped early at step ${lastStep}: ${report.stoppedEarly}`
-        : report ? `Done: ${run.steps} steps in ${(report.timing.totalMs / 1000).toFixed(1)} s`
+    this.status.textContent = error
+      ? 'Failed'
+      : report?.stoppedEarly
+        ? `Stopped early at step ${lastStep}: ${report.stoppedEarly}`
+        : report
+          ? `Done: ${run.steps} steps in ${(report.timing.totalMs / 1000).toFixed(1)} s`
           : `Training: step ${lastStep} of ${run.steps}`;
     const backend = report?.backend ?? run.backend?.name;
     this.backend.textContent = backend ? `Backend: ${backend}` : 'Backend: starting…';
     this.backend.title = (report?.backendNotes ?? run.backend?.notes ?? []).join('\n');
     this.stepTime.textContent = report
       ? `${formatValue(report.timing.instrumentedStepMs)} ms/step instrumented${report.timing.plainStepMs !== null ? `, ${formatValue(report.timing.plainStepMs)} plain` : ''}`
-      : store.size > 0 ? `${formatValue(recentMedian(store.stepMs, store.size))} ms/step` : '';
+      : store.size > 0
+        ? `${formatValue(recentMedian(store.stepMs, store.size))} ms/step`
+        : '';
     this.synthetic.hidden = !run.syntheticData;
-    this.setRunError(error ? `Run failed — ${error.code}: ${error.message}${error.file ? ` (${error.file}${error.line ? `:${error.line}` : ''})` : ''}` : undefined);
+    this.setRunError(
+      error
+        ? `Run failed — ${error.code}: ${error.message}${error.file ? ` (${error.file}${error.line ? `:${error.line}` : ''})` : ''}`
+        : undefined,
+    );
   }
 
   /** Show a problem of the panel itself (bad message, failed export); stays until the next run. */
@@ -85,6 +110,8 @@ export class Header {
 
 /** Median of the last 20 finite values (robust to one slow step). */
 function recentMedian(values: Float64Array, n: number): number {
-  const recent = Array.from(values.subarray(Math.max(0, n - 20), n)).filter(Number.isFinite).sort((a, b) => a - b);
+  const recent = Array.from(values.subarray(Math.max(0, n - 20), n))
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
   return recent.length ? recent[Math.floor(recent.length / 2)] : Number.NaN;
 }

@@ -19,14 +19,20 @@ export class HeatmapCanvas {
   private readonly tooltip: HTMLElement;
   private readonly image = document.createElement('canvas');
 
-  constructor(private readonly card: ChartCard, private theme: Theme, private readonly onPick: (row: number) => void) {
+  constructor(
+    private readonly card: ChartCard,
+    private theme: Theme,
+    private readonly onPick: (row: number) => void,
+  ) {
     this.tooltip = el('div', { className: 'chart-tooltip', testId: `tooltip-${card.id}`, attrs: { role: 'status' } });
     this.tooltip.hidden = true;
     card.box.appendChild(this.tooltip);
     const canvas = card.canvas;
     canvas.tabIndex = 0;
     canvas.addEventListener('mousemove', (e) => this.hover(e.offsetX, e.offsetY));
-    canvas.addEventListener('mouseleave', () => { this.tooltip.hidden = true; });
+    canvas.addEventListener('mouseleave', () => {
+      this.tooltip.hidden = true;
+    });
     canvas.addEventListener('click', (e) => {
       const cell = this.cellAt(e.offsetX, e.offsetY);
       if (cell) this.onPick(cell.row);
@@ -125,7 +131,10 @@ export class HeatmapCanvas {
     ctx.fillText(formatValue(grid.max), x + 13, plot.y);
     ctx.textBaseline = 'bottom';
     ctx.fillText(formatValue(this.log ? grid.minPositive : grid.min), x + 13, plot.y + plot.h);
-    if (this.log) { ctx.textBaseline = 'middle'; ctx.fillText('log', x + 13, plot.y + plot.h / 2); }
+    if (this.log) {
+      ctx.textBaseline = 'middle';
+      ctx.fillText('log', x + 13, plot.y + plot.h / 2);
+    }
   }
 
   private cellAt(px: number, py: number): { row: number; col: number } | null {
@@ -140,7 +149,10 @@ export class HeatmapCanvas {
 
   private hover(px: number, py: number): void {
     const cell = this.cellAt(px, py);
-    if (!cell) { this.tooltip.hidden = true; return; }
+    if (!cell) {
+      this.tooltip.hidden = true;
+      return;
+    }
     this.showTooltip(cell.row, cell.col, px, py);
   }
 
@@ -160,7 +172,7 @@ export class HeatmapCanvas {
     if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
       e.preventDefault();
       const delta = e.key === 'ArrowDown' ? 1 : -1;
-      this.selectedRow = Math.min(grid.rows - 1, Math.max(0, (this.selectedRow < 0 ? 0 : this.selectedRow + delta)));
+      this.selectedRow = Math.min(grid.rows - 1, Math.max(0, this.selectedRow < 0 ? 0 : this.selectedRow + delta));
       this.draw(grid, this.names, this.log);
       const plot = this.plotRect(this.card.box.clientWidth, this.card.box.clientHeight);
       this.showTooltip(this.selectedRow, grid.cols - 1, plot.x + plot.w / 2, plot.y + ((this.selectedRow + 0.5) * plot.h) / grid.rows);

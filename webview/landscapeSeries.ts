@@ -6,12 +6,33 @@ import type { LandscapeReport } from '../src/protocol';
 
 export type LandscapeCurve = 'losses' | 'gradChange' | 'smoothness';
 export const LANDSCAPE_CURVES: { curve: LandscapeCurve; title: string; yTitle: string; description: string }[] = [
-  { curve: 'losses', title: 'Loss variation along the gradient', yTitle: 'loss', description: 'Band: lowest to highest L(w − s·η·∇L) over the step sizes s. A wide band means a step along the gradient lands somewhere very different: a rough landscape.' },
-  { curve: 'gradChange', title: 'Gradient predictiveness', yTitle: '‖∇L(w) − ∇L(w′)‖', description: 'Band: how much the gradient changes after the step. Small means the gradient still describes the landscape one step away.' },
-  { curve: 'smoothness', title: 'Effective β-smoothness', yTitle: '‖Δ∇L‖ / ‖Δw‖', description: 'Band: gradient change per distance moved; the top of the band is the effective β-smoothness. Lower is smoother.' },
+  {
+    curve: 'losses',
+    title: 'Loss variation along the gradient',
+    yTitle: 'loss',
+    description:
+      'Band: lowest to highest L(w − s·η·∇L) over the step sizes s. A wide band means a step along the gradient lands somewhere very different: a rough landscape.',
+  },
+  {
+    curve: 'gradChange',
+    title: 'Gradient predictiveness',
+    yTitle: '‖∇L(w) − ∇L(w′)‖',
+    description:
+      'Band: how much the gradient changes after the step. Small means the gradient still describes the landscape one step away.',
+  },
+  {
+    curve: 'smoothness',
+    title: 'Effective β-smoothness',
+    yTitle: '‖Δ∇L‖ / ‖Δw‖',
+    description: 'Band: gradient change per distance moved; the top of the band is the effective β-smoothness. Lower is smoother.',
+  },
 ];
 
-export interface Band { steps: number[]; low: number[]; high: number[] }
+export interface Band {
+  steps: number[];
+  low: number[];
+  high: number[];
+}
 
 /** NaN where a probed step has no finite value (the chart draws a gap). */
 export function bandOf(report: LandscapeReport, curve: LandscapeCurve): Band {
@@ -25,7 +46,12 @@ export function bandOf(report: LandscapeReport, curve: LandscapeCurve): Band {
   return band;
 }
 
-export interface IcsRow { layer: number; distance: number | null; cosine: number | null; samples: number }
+export interface IcsRow {
+  layer: number;
+  distance: number | null;
+  cosine: number | null;
+  samples: number;
+}
 
 /** Mean ‖G − G′‖ and mean cos(G, G′) per layer over the probed steps. */
 export function icsByLayer(report: LandscapeReport): IcsRow[] {
@@ -40,5 +66,7 @@ export function icsByLayer(report: LandscapeReport): IcsRow[] {
     }
   }
   const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
-  return [...rows.entries()].sort((a, b) => a[0] - b[0]).map(([layer, r]) => ({ layer, distance: mean(r.d), cosine: mean(r.c), samples: r.n }));
+  return [...rows.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([layer, r]) => ({ layer, distance: mean(r.d), cosine: mean(r.c), samples: r.n }));
 }

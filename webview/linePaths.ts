@@ -9,7 +9,11 @@ import type { Chart, Scale } from 'chart.js';
 import { IncrementalDecimator, type XY } from './decimate';
 
 /** Pixel = a·v + b along one axis (v = value, or log10 of it on log axes). */
-export interface AxisMap { a: number; b: number; log: boolean }
+export interface AxisMap {
+  a: number;
+  b: number;
+  log: boolean;
+}
 
 export function axisMap(scale: Scale): AxisMap | null {
   const log = scale.type === 'logarithmic';
@@ -41,18 +45,28 @@ export class SeriesPoints {
   }
 }
 
-export interface StyledSeries { data: SeriesPoints; color: string; width: number }
+export interface StyledSeries {
+  data: SeriesPoints;
+  color: string;
+  width: number;
+}
 
 /** Add points[from..to) to a path in pixels, continuing from points[from - 1] when it exists. */
 function trace(path: Path2D, points: XY[], from: number, to: number, x: AxisMap, y: AxisMap): void {
   let pen = false;
   for (let i = Math.max(0, from - 1); i < to; i++) {
     const p = points[i];
-    if (p.y === null) { pen = false; continue; }
+    if (p.y === null) {
+      pen = false;
+      continue;
+    }
     const X = px(x, p.x);
     const Y = px(y, p.y);
     if (pen) path.lineTo(X, Y);
-    else { path.moveTo(X, Y); pen = true; }
+    else {
+      path.moveTo(X, Y);
+      pen = true;
+    }
   }
 }
 
@@ -87,15 +101,34 @@ export class LinesRenderer {
     const dpr = chart.currentDevicePixelRatio;
     const area = chart.chartArea;
     const minWidth = Math.min(...series.map((s) => s.width));
-    const key = [x.a, x.b, y.a, y.b, x.log, y.log, canvas.width, canvas.height, dpr, series.length, ...series.map((s) => `${s.color}${s.width}`)].join('|');
-    const reset = key !== this.key || series.some((s) => (this.drawn.get(s.data)?.resets ?? s.data.decimator.resets) !== s.data.decimator.resets);
+    const key = [
+      x.a,
+      x.b,
+      y.a,
+      y.b,
+      x.log,
+      y.log,
+      canvas.width,
+      canvas.height,
+      dpr,
+      series.length,
+      ...series.map((s) => `${s.color}${s.width}`),
+    ].join('|');
+    const reset =
+      key !== this.key || series.some((s) => (this.drawn.get(s.data)?.resets ?? s.data.decimator.resets) !== s.data.decimator.resets);
     if (reset) {
       this.key = key;
       this.drawn = new Map();
-      for (const layer of this.layers) { layer.width = canvas.width; layer.height = canvas.height; }
+      for (const layer of this.layers) {
+        layer.width = canvas.width;
+        layer.height = canvas.height;
+      }
     }
     // New stable segments onto the layers.
-    const fresh = [new Map<string, { path: Path2D; color: string; width: number }>(), new Map<string, { path: Path2D; color: string; width: number }>()];
+    const fresh = [
+      new Map<string, { path: Path2D; color: string; width: number }>(),
+      new Map<string, { path: Path2D; color: string; width: number }>(),
+    ];
     for (const s of series) {
       const state = this.drawn.get(s.data) ?? { upTo: 0, resets: s.data.decimator.resets };
       if (state.upTo < s.data.stable) trace(group(fresh[s.width > minWidth ? 1 : 0], s), s.data.points, state.upTo, s.data.stable, x, y);
@@ -107,7 +140,12 @@ export class LinesRenderer {
       lctx.save();
       lctx.setTransform(dpr, 0, 0, dpr, 0, 0);
       lctx.beginPath();
-      lctx.rect(area.left - CLIP_MARGIN, area.top - CLIP_MARGIN, area.right - area.left + 2 * CLIP_MARGIN, area.bottom - area.top + 2 * CLIP_MARGIN);
+      lctx.rect(
+        area.left - CLIP_MARGIN,
+        area.top - CLIP_MARGIN,
+        area.right - area.left + 2 * CLIP_MARGIN,
+        area.bottom - area.top + 2 * CLIP_MARGIN,
+      );
       lctx.clip();
       lctx.lineJoin = 'round';
       strokeGroups(lctx, fresh[i]);
@@ -115,11 +153,19 @@ export class LinesRenderer {
     });
     // Layers, then the recent tails (and the hovered line) on the chart itself.
     const ctx = chart.ctx;
-    const tails = [new Map<string, { path: Path2D; color: string; width: number }>(), new Map<string, { path: Path2D; color: string; width: number }>()];
+    const tails = [
+      new Map<string, { path: Path2D; color: string; width: number }>(),
+      new Map<string, { path: Path2D; color: string; width: number }>(),
+    ];
     for (const s of series) trace(group(tails[s.width > minWidth ? 1 : 0], s), s.data.points, s.data.stable, s.data.points.length, x, y);
     ctx.save();
     ctx.beginPath();
-    ctx.rect(area.left - CLIP_MARGIN, area.top - CLIP_MARGIN, area.right - area.left + 2 * CLIP_MARGIN, area.bottom - area.top + 2 * CLIP_MARGIN);
+    ctx.rect(
+      area.left - CLIP_MARGIN,
+      area.top - CLIP_MARGIN,
+      area.right - area.left + 2 * CLIP_MARGIN,
+      area.bottom - area.top + 2 * CLIP_MARGIN,
+    );
     ctx.clip();
     ctx.lineJoin = 'round';
     for (let i = 0; i < 2; i++) {

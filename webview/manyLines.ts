@@ -13,8 +13,21 @@ import { el, formatValue, setChildren } from './dom';
 import { chooseScale, niceBounds, valueRange, type ScaleType, type ValueRange } from './series';
 import type { Theme } from './theme';
 
-export interface ManySeriesInput { tag: number; label: string; color: string; width: number; ys: ArrayLike<number> }
-interface DrawnSeries { tag: number; label: string; color: string; width: number; data: SeriesPoints; points: XY[] }
+export interface ManySeriesInput {
+  tag: number;
+  label: string;
+  color: string;
+  width: number;
+  ys: ArrayLike<number>;
+}
+interface DrawnSeries {
+  tag: number;
+  label: string;
+  color: string;
+  width: number;
+  data: SeriesPoints;
+  points: XY[];
+}
 
 /** Points one chart strokes per redraw, split across its series. */
 export const MANY_LINES_POINT_BUDGET = 20_000;
@@ -31,8 +44,16 @@ export class ManyLinesChart {
   /** The axis settings of the last layout. */
   private axes = '';
 
-  constructor(private readonly card: ChartCard, theme: Theme, options: { yTitle: string; xTitle?: string; onPick?: (tag: number) => void; legend?: boolean }) {
-    this.chart = createLineChart(card.canvas, theme, { xTitle: options.xTitle ?? 'step', yTitle: options.yTitle, plugins: [this.linesPlugin()] });
+  constructor(
+    private readonly card: ChartCard,
+    theme: Theme,
+    options: { yTitle: string; xTitle?: string; onPick?: (tag: number) => void; legend?: boolean },
+  ) {
+    this.chart = createLineChart(card.canvas, theme, {
+      xTitle: options.xTitle ?? 'step',
+      yTitle: options.yTitle,
+      plugins: [this.linesPlugin()],
+    });
     this.tooltip = el('div', { className: 'chart-tooltip', testId: `tooltip-${card.id}`, attrs: { role: 'status' } });
     this.tooltip.hidden = true;
     card.box.appendChild(this.tooltip);
@@ -54,9 +75,15 @@ export class ManyLinesChart {
    * redraw. `range` (over all series) spares a scan when the caller keeps it; `epoch` must change
    * whenever already-drawn values change (not for appended ones) — decimation is incremental.
    */
-  setData(xs: ArrayLike<number>, n: number, inputs: readonly ManySeriesInput[], options: { range?: ValueRange; epoch?: unknown; xMax?: number } = {}): void {
+  setData(
+    xs: ArrayLike<number>,
+    n: number,
+    inputs: readonly ManySeriesInput[],
+    options: { range?: ValueRange; epoch?: unknown; xMax?: number } = {},
+  ): void {
     const y = this.chart.options.scales!.y as { type?: ScaleType; suggestedMin?: number; suggestedMax?: number };
-    const range = options.range ?? valueRange(inputs.map((s) => (s.ys.length === n ? s.ys : Array.prototype.slice.call(s.ys, 0, n) as number[])));
+    const range =
+      options.range ?? valueRange(inputs.map((s) => (s.ys.length === n ? s.ys : (Array.prototype.slice.call(s.ys, 0, n) as number[]))));
     const scale = chooseScale(range, y.type ?? 'linear');
     setScaleType(this.chart, 'y', scale);
     const budget = pointsPerSeries(MANY_LINES_POINT_BUDGET, inputs.length, 16);
@@ -98,11 +125,14 @@ export class ManyLinesChart {
     const key = inputs.map((s) => `${s.label}\u0000${s.color}`).join('\u0001');
     if (this.legend!.dataset.key === key) return;
     this.legend!.dataset.key = key;
-    setChildren(this.legend!, ...inputs.map((s) => {
-      const swatch = el('span', { className: 'swatch', attrs: { 'aria-hidden': 'true' } });
-      swatch.style.backgroundColor = s.color;
-      return el('li', {}, swatch, ' ', s.label);
-    }));
+    setChildren(
+      this.legend!,
+      ...inputs.map((s) => {
+        const swatch = el('span', { className: 'swatch', attrs: { 'aria-hidden': 'true' } });
+        swatch.style.backgroundColor = s.color;
+        return el('li', {}, swatch, ' ', s.label);
+      }),
+    );
   }
 
   private linesPlugin(): Plugin<'line'> {
@@ -125,14 +155,20 @@ export class ManyLinesChart {
       const p = nearestByX(s.points, x);
       if (!p || p.y === null) return;
       const d = Math.hypot(xScale.getPixelForValue(p.x) - px, yScale.getPixelForValue(p.y) - py);
-      if (d < bestDistance) { bestDistance = d; best = { series: i, point: p }; }
+      if (d < bestDistance) {
+        bestDistance = d;
+        best = { series: i, point: p };
+      }
     });
     return best;
   }
 
   private hover(px: number, py: number): void {
     const hit = this.hitTest(px, py);
-    if (!hit) { this.setHovered(-1, 0, 0); return; }
+    if (!hit) {
+      this.setHovered(-1, 0, 0);
+      return;
+    }
     const s = this.series[hit.series];
     this.tooltip.textContent = `${s.label} · step ${hit.point.x} · ${formatValue(hit.point.y)}`;
     this.setHovered(hit.series, px, py);

@@ -8,7 +8,14 @@ import type { RunStore } from './store';
 export type ScaleType = 'linear' | 'logarithmic';
 
 /** Range facts about a set of series: axis bounds and whether a log scale fits. */
-export interface ValueRange { min: number; max: number; minPositive: number; maxPositive: number; hasNegative: boolean; finiteCount: number }
+export interface ValueRange {
+  min: number;
+  max: number;
+  minPositive: number;
+  maxPositive: number;
+  hasNegative: boolean;
+  finiteCount: number;
+}
 
 export function emptyRange(): ValueRange {
   return { min: Infinity, max: -Infinity, minPositive: Infinity, maxPositive: -Infinity, hasNegative: false, finiteCount: 0 };
@@ -85,7 +92,13 @@ export function flagsByLayer(flags: readonly Finding[]): Map<string, { severity:
 }
 
 /** One bar of the depth profile. */
-export interface DepthBar { layer: number; name: string; value: number | null; severity: Severity | null; kinds: string[] }
+export interface DepthBar {
+  layer: number;
+  name: string;
+  value: number | null;
+  severity: Severity | null;
+  kinds: string[];
+}
 
 /** Latest value of `stat` per layer in model order, with each layer's worst finding. */
 export function depthProfile(store: RunStore, stat: StatName): DepthBar[] {
@@ -131,7 +144,10 @@ export function heatmapGrid(store: RunStore, stat: StatName, maxCols: number): H
       let count = 0;
       for (let i = from; i < to; i++) {
         const v = series[i];
-        if (Number.isFinite(v)) { sum += v; count++; }
+        if (Number.isFinite(v)) {
+          sum += v;
+          count++;
+        }
       }
       if (count === 0) continue;
       const mean = sum / count;
@@ -146,7 +162,11 @@ export function heatmapGrid(store: RunStore, stat: StatName, maxCols: number): H
 
 /** Viridis stops: readable on light and dark backgrounds and for colour-blind users. */
 const VIRIDIS: [number, number, number][] = [
-  [68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37],
+  [68, 1, 84],
+  [59, 82, 139],
+  [33, 145, 140],
+  [94, 201, 98],
+  [253, 231, 37],
 ];
 
 /** Map t in [0, 1] to an RGB colour on the viridis ramp. */

@@ -34,7 +34,10 @@ export class RunStore {
   private ranges: ValueRange[];
   private readonly statIndexes = new Map<StatName, number>();
 
-  constructor(readonly run: PanelRun, private readonly maxValues = DEFAULT_MAX_VALUES) {
+  constructor(
+    readonly run: PanelRun,
+    private readonly maxValues = DEFAULT_MAX_VALUES,
+  ) {
     if (!Array.isArray(run.layers) || !Array.isArray(run.statNames)) {
       throw new Error(`NormScope panel: run ${run.runId} has no layer table or statistic names`);
     }
@@ -83,8 +86,8 @@ export class RunStore {
       if (!sample || !Array.isArray(sample.values) || sample.values.length !== rowLength) {
         throw new Error(
           `NormScope panel: sample for step ${sample?.step} of run ${this.run.runId} has ` +
-          `${Array.isArray(sample?.values) ? sample.values.length : 'no'} values, expected ${rowLength} ` +
-          `(${this.layerCount} layers × ${this.statCount} statistics)`,
+            `${Array.isArray(sample?.values) ? sample.values.length : 'no'} values, expected ${rowLength} ` +
+            `(${this.layerCount} layers × ${this.statCount} statistics)`,
         );
       }
       if (this.insert(sample, rowLength)) added++;
@@ -187,7 +190,9 @@ export class RunStore {
     for (let i = 0; i < this.size - 1; i += 2) keep.push(i);
     keep.push(this.size - 1);
     const compact = (arr: Float64Array, offset: number): void => {
-      keep.forEach((from, to) => { arr[offset + to] = arr[offset + from]; });
+      keep.forEach((from, to) => {
+        arr[offset + to] = arr[offset + from];
+      });
     };
     compact(this.steps, 0);
     compact(this.loss, 0);

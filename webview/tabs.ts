@@ -4,7 +4,11 @@
  */
 import { el } from './dom';
 
-export interface TabSpec<Id extends string> { id: Id; label: string; panel: HTMLElement }
+export interface TabSpec<Id extends string> {
+  id: Id;
+  label: string;
+  panel: HTMLElement;
+}
 
 export class Tabs<Id extends string> {
   readonly list: HTMLElement;
@@ -13,18 +17,34 @@ export class Tabs<Id extends string> {
   private readonly wrappers = new Map<Id, HTMLElement>();
   private current: Id;
 
-  constructor(private readonly specs: TabSpec<Id>[], private readonly onChange: (id: Id) => void) {
+  constructor(
+    private readonly specs: TabSpec<Id>[],
+    private readonly onChange: (id: Id) => void,
+  ) {
     this.list = el('div', { className: 'tabs', testId: 'tabs', attrs: { role: 'tablist', 'aria-label': 'Training health views' } });
     this.panels = el('div', { className: 'tab-panels' });
     this.current = specs[0].id;
     for (const spec of specs) {
-      const tab = el('button', {
-        id: `tab-${spec.id}`, testId: `tab-${spec.id}`,
-        attrs: { type: 'button', role: 'tab', 'aria-controls': `panel-${spec.id}`, 'aria-selected': 'false', tabindex: '-1' },
-        onClick: () => this.select(spec.id, true),
-      }, spec.label);
+      const tab = el(
+        'button',
+        {
+          id: `tab-${spec.id}`,
+          testId: `tab-${spec.id}`,
+          attrs: { type: 'button', role: 'tab', 'aria-controls': `panel-${spec.id}`, 'aria-selected': 'false', tabindex: '-1' },
+          onClick: () => this.select(spec.id, true),
+        },
+        spec.label,
+      );
       tab.addEventListener('keydown', (e) => this.key(e));
-      const wrapper = el('section', { id: `panel-${spec.id}`, testId: `panel-${spec.id}`, attrs: { role: 'tabpanel', 'aria-labelledby': `tab-${spec.id}`, tabindex: '0' } }, spec.panel);
+      const wrapper = el(
+        'section',
+        {
+          id: `panel-${spec.id}`,
+          testId: `panel-${spec.id}`,
+          attrs: { role: 'tabpanel', 'aria-labelledby': `tab-${spec.id}`, tabindex: '0' },
+        },
+        spec.panel,
+      );
       wrapper.hidden = true;
       this.buttons.set(spec.id, tab);
       this.wrappers.set(spec.id, wrapper);
@@ -60,10 +80,16 @@ export class Tabs<Id extends string> {
   private key(e: KeyboardEvent): void {
     const ids = this.specs.map((s) => s.id);
     const at = ids.indexOf(this.current);
-    const next = e.key === 'ArrowRight' ? ids[(at + 1) % ids.length]
-      : e.key === 'ArrowLeft' ? ids[(at - 1 + ids.length) % ids.length]
-        : e.key === 'Home' ? ids[0]
-          : e.key === 'End' ? ids[ids.length - 1] : undefined;
+    const next =
+      e.key === 'ArrowRight'
+        ? ids[(at + 1) % ids.length]
+        : e.key === 'ArrowLeft'
+          ? ids[(at - 1 + ids.length) % ids.length]
+          : e.key === 'Home'
+            ? ids[0]
+            : e.key === 'End'
+              ? ids[ids.length - 1]
+              : undefined;
     if (next === undefined) return;
     e.preventDefault();
     this.select(next, true);

@@ -27,9 +27,13 @@ function cssVar(style: CSSStyleDeclaration, name: string, fallback: string): str
  */
 export function readTheme(): Theme {
   const body = document.body.classList;
-  const kind: Theme['kind'] = body.contains('vscode-high-contrast-light') ? 'high-contrast-light'
-    : body.contains('vscode-high-contrast') ? 'high-contrast'
-      : body.contains('vscode-light') ? 'light' : 'dark';
+  const kind: Theme['kind'] = body.contains('vscode-high-contrast-light')
+    ? 'high-contrast-light'
+    : body.contains('vscode-high-contrast')
+      ? 'high-contrast'
+      : body.contains('vscode-light')
+        ? 'light'
+        : 'dark';
   const style = getComputedStyle(document.documentElement);
   return {
     kind,

@@ -19,7 +19,11 @@ export class Throttle {
   private last = -Infinity;
   private timer: unknown = undefined;
 
-  constructor(private readonly run: () => void, private readonly intervalMs: number, private readonly clock: Clock = realClock) {}
+  constructor(
+    private readonly run: () => void,
+    private readonly intervalMs: number,
+    private readonly clock: Clock = realClock,
+  ) {}
 
   /** Ask for a run; it happens as soon as the interval since the previous run allows. */
   request(): void {

@@ -5,7 +5,11 @@ import type { CompareCandidate } from '../src/protocol';
 
 export type VerdictKind = 'best' | 'ok' | 'unhealthy' | 'diverged' | 'failed';
 
-export interface Verdict { norm: string; kind: VerdictKind; text: string }
+export interface Verdict {
+  norm: string;
+  kind: VerdictKind;
+  text: string;
+}
 
 const finite = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
 
@@ -14,7 +18,9 @@ export function compareVerdicts(candidates: readonly CompareCandidate[]): Verdic
   const errorsOf = (c: CompareCandidate) => c.flags.filter((f) => f.severity === 'error');
   const healthy = candidates.filter((c) => !c.error && finite(c.finalLoss) && errorsOf(c).length === 0);
   const best = healthy.reduce<CompareCandidate | undefined>(
-    (acc, c) => (acc === undefined || (c.finalLoss as number) < (acc.finalLoss as number) ? c : acc), undefined);
+    (acc, c) => (acc === undefined || (c.finalLoss as number) < (acc.finalLoss as number) ? c : acc),
+    undefined,
+  );
   return candidates.map((c): Verdict => {
     if (c.error) return { norm: c.norm, kind: 'failed', text: `Failed: ${c.error}` };
     if (!finite(c.finalLoss)) return { norm: c.norm, kind: 'diverged', text: 'Diverged: the loss became NaN or infinite' };

@@ -15,7 +15,8 @@ function parseExpression(text: string): { expr: ts.Expression | null; error?: st
   const diagnostics = (sf as unknown as { parseDiagnostics?: ts.Diagnostic[] }).parseDiagnostics ?? [];
   if (diagnostics.length) return { expr: null, error: ts.flattenDiagnosticMessageText(diagnostics[0].messageText, ' ') };
   const stmt = sf.statements[0];
-  if (sf.statements.length !== 1 || !stmt || !ts.isExpressionStatement(stmt) || !ts.isParenthesizedExpression(stmt.expression)) return { expr: null, error: 'not a single value' };
+  if (sf.statements.length !== 1 || !stmt || !ts.isExpressionStatement(stmt) || !ts.isParenthesizedExpression(stmt.expression))
+    return { expr: null, error: 'not a single value' };
   return { expr: stmt.expression.expression };
 }
 
@@ -34,7 +35,8 @@ export function parseArgumentArray(text: string): ParsedArguments {
   if (!text.trim()) return { ok: false, error: 'expected an array of arguments, e.g. [[28, 28, 1], 10]' };
   const { expr, error } = parseExpression(text);
   if (!expr) return { ok: false, error: `cannot read ${JSON.stringify(text)}: ${error}` };
-  if (!ts.isArrayLiteralExpression(expr)) return { ok: false, error: `expected an array of arguments, e.g. [[28, 28, 1], 10], got ${JSON.stringify(text)}` };
+  if (!ts.isArrayLiteralExpression(expr))
+    return { ok: false, error: `expected an array of arguments, e.g. [[28, 28, 1], 10], got ${JSON.stringify(text)}` };
   return evaluateAll(expr.elements);
 }
 
@@ -42,7 +44,9 @@ export function parseArgumentArray(text: string): ParsedArguments {
 export function parseArgumentList(text: string): ParsedArguments {
   if (!text.trim()) return { ok: true, args: [] };
   const parsed = parseArgumentArray(`[${text}]`);
-  return parsed.ok ? parsed : { ok: false, error: parsed.error.replace(/^expected an array.*$/, 'expected arguments as in a call, e.g. [28, 28, 1], 10') };
+  return parsed.ok
+    ? parsed
+    : { ok: false, error: parsed.error.replace(/^expected an array.*$/, 'expected arguments as in a call, e.g. [28, 28, 1], 10') };
 }
 
 /** One value as literal text: `[28, 28, 1]`, `{ units: 4, name: "a,b" }`. */

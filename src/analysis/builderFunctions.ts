@@ -38,7 +38,13 @@ export interface BuilderFunction {
 
 type FunctionNode = ts.FunctionDeclaration | ts.FunctionExpression | ts.ArrowFunction | ts.MethodDeclaration;
 
-interface Candidate { name: string; fn: FunctionNode; anchor: ts.Node; exported: boolean; defaultExport?: boolean }
+interface Candidate {
+  name: string;
+  fn: FunctionNode;
+  anchor: ts.Node;
+  exported: boolean;
+  defaultExport?: boolean;
+}
 
 /** `module.exports.f`, `exports.f` → 'f'; `module.exports` → ''; else null. */
 function commonJsTarget(left: ts.Expression, sf: ts.SourceFile): string | null {
@@ -48,9 +54,16 @@ function commonJsTarget(left: ts.Expression, sf: ts.SourceFile): string | null {
   return m ? m[1] : null;
 }
 
-function objectMethods(obj: ts.ObjectLiteralExpression, prefix: string, anchorFallback: ts.Node, exported: boolean, out: Candidate[]): void {
+function objectMethods(
+  obj: ts.ObjectLiteralExpression,
+  prefix: string,
+  anchorFallback: ts.Node,
+  exported: boolean,
+  out: Candidate[],
+): void {
   for (const p of obj.properties) {
-    if (ts.isMethodDeclaration(p) && ts.isIdentifier(p.name) && p.body) out.push({ name: prefix + p.name.text, fn: p, anchor: p, exported });
+    if (ts.isMethodDeclaration(p) && ts.isIdentifier(p.name) && p.body)
+      out.push({ name: prefix + p.name.text, fn: p, anchor: p, exported });
     else if (ts.isPropertyAssignment(p) && ts.isIdentifier(p.name) && isFunctionValue(p.initializer)) {
       out.push({ name: prefix + p.name.text, fn: p.initializer, anchor: p ?? anchorFallback, exported });
     }
@@ -69,11 +82,16 @@ function candidates(sf: ts.SourceFile): Candidate[] {
       for (const d of stmt.declarationList.declarations) {
         if (!ts.isIdentifier(d.name)) continue;
         if (isFunctionValue(d.initializer)) out.push({ name: d.name.text, fn: d.initializer, anchor: stmt, exported });
-        else if (d.initializer && ts.isObjectLiteralExpression(d.initializer)) objectMethods(d.initializer, `${d.name.text}.`, stmt, exported, out);
+        else if (d.initializer && ts.isObjectLiteralExpression(d.initializer))
+          objectMethods(d.initializer, `${d.name.text}.`, stmt, exported, out);
       }
     } else if (ts.isExportAssignment(stmt) && isFunctionValue(stmt.expression)) {
       out.push({ name: 'default', fn: stmt.expression, anchor: stmt, exported: true });
-    } else if (ts.isExpressionStatement(stmt) && ts.isBinaryExpression(stmt.expression) && stmt.expression.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+    } else if (
+      ts.isExpressionStatement(stmt) &&
+      ts.isBinaryExpression(stmt.expression) &&
+      stmt.expression.operatorToken.kind === ts.SyntaxKind.EqualsToken
+    ) {
       const { left, right } = stmt.expression;
       const target = commonJsTarget(left, sf);
       if (target === null) continue;
@@ -90,8 +108,12 @@ function namedExports(sf: ts.SourceFile): Set<string> {
   for (const stmt of sf.statements) {
     if (ts.isExportDeclaration(stmt) && !stmt.moduleSpecifier && stmt.exportClause && ts.isNamedExports(stmt.exportClause)) {
       for (const el of stmt.exportClause.elements) names.add((el.propertyName ?? el.name).text);
-    } else if (ts.isExpressionStatement(stmt) && ts.isBinaryExpression(stmt.expression) && commonJsTarget(stmt.expression.left, sf) === ''
-      && ts.isObjectLiteralExpression(stmt.expression.right)) {
+    } else if (
+      ts.isExpressionStatement(stmt) &&
+      ts.isBinaryExpression(stmt.expression) &&
+      commonJsTarget(stmt.expression.left, sf) === '' &&
+      ts.isObjectLiteralExpression(stmt.expression.right)
+    ) {
       for (const p of stmt.expression.right.properties) {
         if (ts.isShorthandPropertyAssignment(p)) names.add(p.name.text);
         else if (ts.isPropertyAssignment(p) && ts.isIdentifier(p.initializer)) names.add(p.initializer.text);
@@ -183,7 +205,9 @@ export function collectAliases(sf: ts.SourceFile): TfAliases {
 
 /** Every builder function of a parsed file, in source order. */
 export function findBuilderFunctions(sf: ts.SourceFile, aliases: TfAliases = collectAliases(sf)): BuilderFunction[] {
-  const all = candidates(sf).filter((c) => returnsValue(c.fn)).map((c) => ({ ...c, ...callsIn(c.fn, aliases) }));
+  const all = candidates(sf)
+    .filter((c) => returnsValue(c.fn))
+    .map((c) => ({ ...c, ...callsIn(c.fn, aliases) }));
   const builders = new Set(all.filter((c) => c.buildsModel).map((c) => c.name));
   // Transitive: a function returning what a builder of this file returned is one too (fixpoint over the call graph).
   for (let changed = true; changed;) {
@@ -199,17 +223,35 @@ export function findBuilderFunctions(sf: ts.SourceFile, aliases: TfAliases = col
     }
   }
   const exportedNames = namedExports(sf);
-  return all.filter((c) => builders.has(c.name)).map((c) => {
-    const params = c.fn.parameters.map((p) => paramOf(p, sf));
-    const firstOptional = params.findIndex((p) => p.defaultText !== undefined || p.rest || p.optional);
-    const start = c.anchor.getStart(sf);
-    const { line, character } = sf.getLineAndCharacterOfPosition(start);
-    return { name: c.name, params, required: firstOptional < 0 ? params.length : firstOptional, exported: c.exported || exportedNames.has(c.name), defaultExport: c.defaultExport === true || c.name === 'default', line: line + 1, column: character + 1, start, end: c.anchor.end };
-  });
+  return all
+    .filter((c) => builders.has(c.name))
+    .map((c) => {
+      const params = c.fn.parameters.map((p) => paramOf(p, sf));
+      const firstOptional = params.findIndex((p) => p.defaultText !== undefined || p.rest || p.optional);
+      const start = c.anchor.getStart(sf);
+      const { line, character } = sf.getLineAndCharacterOfPosition(start);
+      return {
+        name: c.name,
+        params,
+        required: firstOptional < 0 ? params.length : firstOptional,
+        exported: c.exported || exportedNames.has(c.name),
+        defaultExport: c.defaultExport === true || c.name === 'default',
+        line: line + 1,
+        column: character + 1,
+        start,
+        end: c.anchor.end,
+      };
+    });
 }
 
 export function parseSource(text: string, fileName: string): ts.SourceFile {
-  return ts.createSourceFile(fileName, text, { languageVersion: ts.ScriptTarget.Latest, jsDocParsingMode: ts.JSDocParsingMode.ParseNone }, true, scriptKindOf(fileName));
+  return ts.createSourceFile(
+    fileName,
+    text,
+    { languageVersion: ts.ScriptTarget.Latest, jsDocParsingMode: ts.JSDocParsingMode.ParseNone },
+    true,
+    scriptKindOf(fileName),
+  );
 }
 
 /** Builder functions of `text` (parsed here). */
@@ -219,7 +261,9 @@ export function builderFunctionsIn(text: string, fileName: string): BuilderFunct
 
 /** `createModel(inputShape, units = 32)`: the signature as written, for input boxes and messages. */
 export function signatureOf(f: Pick<BuilderFunction, 'name' | 'params'>): string {
-  const params = f.params.map((p) => `${p.rest ? '...' : ''}${p.name}${p.optional ? '?' : ''}${p.defaultText !== undefined ? ` = ${p.defaultText}` : ''}`);
+  const params = f.params.map(
+    (p) => `${p.rest ? '...' : ''}${p.name}${p.optional ? '?' : ''}${p.defaultText !== undefined ? ` = ${p.defaultText}` : ''}`,
+  );
   return `${f.name}(${params.join(', ')})`;
 }
 

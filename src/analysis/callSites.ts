@@ -9,7 +9,10 @@ import * as path from 'node:path';
 import ts from 'typescript';
 import { parseSource } from './builderFunctions';
 
-export interface SourceText { file: string; text: string }
+export interface SourceText {
+  file: string;
+  text: string;
+}
 
 export interface CallSite {
   file: string;
@@ -86,19 +89,29 @@ export function evaluate(expr: ts.Expression, consts: ReadonlyMap<string, Value>
   }
   if (ts.isPropertyAccessExpression(expr)) {
     const owner = evaluate(expr.expression, consts);
-    if (owner && typeof owner === 'object' && !Array.isArray(owner) && Object.hasOwn(owner, expr.name.text)) return (owner as Record<string, Value>)[expr.name.text];
+    if (owner && typeof owner === 'object' && !Array.isArray(owner) && Object.hasOwn(owner, expr.name.text))
+      return (owner as Record<string, Value>)[expr.name.text];
     if (Array.isArray(owner) && expr.name.text === 'length') return owner.length;
     return NOT_STATIC;
   }
-  if (ts.isBinaryExpression(expr) && [ts.SyntaxKind.AsteriskToken, ts.SyntaxKind.PlusToken, ts.SyntaxKind.MinusToken, ts.SyntaxKind.SlashToken].includes(expr.operatorToken.kind)) {
+  if (
+    ts.isBinaryExpression(expr) &&
+    [ts.SyntaxKind.AsteriskToken, ts.SyntaxKind.PlusToken, ts.SyntaxKind.MinusToken, ts.SyntaxKind.SlashToken].includes(
+      expr.operatorToken.kind,
+    )
+  ) {
     const a = evaluate(expr.left, consts);
     const b = evaluate(expr.right, consts);
     if (typeof a !== 'number' || typeof b !== 'number') return NOT_STATIC;
     switch (expr.operatorToken.kind) {
-      case ts.SyntaxKind.AsteriskToken: return a * b;
-      case ts.SyntaxKind.PlusToken: return a + b;
-      case ts.SyntaxKind.MinusToken: return a - b;
-      default: return a / b;
+      case ts.SyntaxKind.AsteriskToken:
+        return a * b;
+      case ts.SyntaxKind.PlusToken:
+        return a + b;
+      case ts.SyntaxKind.MinusToken:
+        return a - b;
+      default:
+        return a / b;
     }
   }
   return NOT_STATIC;
@@ -116,8 +129,15 @@ export function resolvesTo(specifier: string, fromFile: string, target: string):
 /** Local names under which `file` sees `name` of `target`: bare names (`createModel`) and `ns.createModel` forms. */
 function importedNames(sf: ts.SourceFile, file: string, target: string, name: string): Set<string> {
   const names = new Set<string>();
-  const requireOf = (e: ts.Expression | undefined) => e && ts.isCallExpression(e) && ts.isIdentifier(e.expression) && e.expression.text === 'require'
-    && e.arguments.length === 1 && ts.isStringLiteralLike(e.arguments[0]) ? e.arguments[0].text : null;
+  const requireOf = (e: ts.Expression | undefined) =>
+    e &&
+    ts.isCallExpression(e) &&
+    ts.isIdentifier(e.expression) &&
+    e.expression.text === 'require' &&
+    e.arguments.length === 1 &&
+    ts.isStringLiteralLike(e.arguments[0])
+      ? e.arguments[0].text
+      : null;
   const visit = (node: ts.Node): void => {
     if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier) && resolvesTo(node.moduleSpecifier.text, file, target)) {
       const clause = node.importClause;
@@ -131,7 +151,8 @@ function importedNames(sf: ts.SourceFile, file: string, target: string, name: st
         if (ts.isIdentifier(node.name)) names.add(name === 'default' ? node.name.text : `${node.name.text}.${name}`);
         else if (ts.isObjectBindingPattern(node.name)) {
           for (const el of node.name.elements) {
-            const imported = el.propertyName && ts.isIdentifier(el.propertyName) ? el.propertyName.text : ts.isIdentifier(el.name) ? el.name.text : null;
+            const imported =
+              el.propertyName && ts.isIdentifier(el.propertyName) ? el.propertyName.text : ts.isIdentifier(el.name) ? el.name.text : null;
             if (imported === name && ts.isIdentifier(el.name)) names.add(el.name.text);
           }
         }

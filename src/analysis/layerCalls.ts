@@ -84,9 +84,12 @@ function factoryOfCallee(callee: ts.Expression, aliases: TfAliases): string | nu
   if (!ts.isPropertyAccessExpression(callee)) return null;
   const member = callee.name.text;
   const owner = unwrap(callee.expression);
-  const isLayersNs = (ts.isIdentifier(owner) && aliases.layers.has(owner.text))
-    || (ts.isPropertyAccessExpression(owner) && owner.name.text === 'layers'
-      && ts.isIdentifier(unwrap(owner.expression)) && aliases.namespaces.has((unwrap(owner.expression) as ts.Identifier).text));
+  const isLayersNs =
+    (ts.isIdentifier(owner) && aliases.layers.has(owner.text)) ||
+    (ts.isPropertyAccessExpression(owner) &&
+      owner.name.text === 'layers' &&
+      ts.isIdentifier(unwrap(owner.expression)) &&
+      aliases.namespaces.has((unwrap(owner.expression) as ts.Identifier).text));
   if (isLayersNs && /^[a-z]/.test(member)) return member;
   if (NORMSCOPE_NORM_FACTORIES.has(member)) return member;
   return null;
@@ -102,8 +105,13 @@ function classOfNew(expr: ts.Expression): string | null {
 function assignedName(node: ts.Node): string | null {
   const parent = node.parent;
   if (ts.isVariableDeclaration(parent) && parent.initializer === node && ts.isIdentifier(parent.name)) return parent.name.text;
-  if (ts.isBinaryExpression(parent) && parent.right === node && parent.operatorToken.kind === ts.SyntaxKind.EqualsToken
-    && ts.isIdentifier(parent.left)) return parent.left.text;
+  if (
+    ts.isBinaryExpression(parent) &&
+    parent.right === node &&
+    parent.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+    ts.isIdentifier(parent.left)
+  )
+    return parent.left.text;
   return null;
 }
 
@@ -116,7 +124,11 @@ function containingFunction(node: ts.Node): ts.Node {
 function applyOf(call: ts.CallExpression, sf: ts.SourceFile): LayerApply {
   const args = call.arguments;
   const first = args[0];
-  const inputs = !first ? [] : ts.isArrayLiteralExpression(first) ? first.elements.map((e) => e.getText(sf)) : args.map((a) => a.getText(sf));
+  const inputs = !first
+    ? []
+    : ts.isArrayLiteralExpression(first)
+      ? first.elements.map((e) => e.getText(sf))
+      : args.map((a) => a.getText(sf));
   return { start: call.getStart(sf), end: call.end, inputs, output: assignedName(call) };
 }
 
@@ -124,7 +136,13 @@ function applyOf(call: ts.CallExpression, sf: ts.SourceFile): LayerApply {
 export function parseModelSource(text: string, fileName: string): ParsedModelSource {
   // Parents are set by the walk below rather than by the parser (one tree walk instead of two);
   // JSDoc is not needed for layer calls, and skipping it makes parsing noticeably cheaper.
-  const sf = ts.createSourceFile(fileName, text, { languageVersion: ts.ScriptTarget.Latest, jsDocParsingMode: ts.JSDocParsingMode.ParseNone }, false, scriptKindOf(fileName));
+  const sf = ts.createSourceFile(
+    fileName,
+    text,
+    { languageVersion: ts.ScriptTarget.Latest, jsDocParsingMode: ts.JSDocParsingMode.ParseNone },
+    false,
+    scriptKindOf(fileName),
+  );
   const aliases = emptyAliases();
   const calls: ts.CallExpression[] = [];
   const news: ts.NewExpression[] = [];
@@ -134,9 +152,15 @@ export function parseModelSource(text: string, fileName: string): ParsedModelSou
     switch (node.kind) {
       case ts.SyntaxKind.ImportDeclaration:
       case ts.SyntaxKind.ImportEqualsDeclaration:
-      case ts.SyntaxKind.VariableDeclaration: collectAlias(node, aliases); break;
-      case ts.SyntaxKind.CallExpression: calls.push(node as ts.CallExpression); break;
-      case ts.SyntaxKind.NewExpression: news.push(node as ts.NewExpression); break;
+      case ts.SyntaxKind.VariableDeclaration:
+        collectAlias(node, aliases);
+        break;
+      case ts.SyntaxKind.CallExpression:
+        calls.push(node as ts.CallExpression);
+        break;
+      case ts.SyntaxKind.NewExpression:
+        news.push(node as ts.NewExpression);
+        break;
     }
     const saved = parent;
     parent = node;
@@ -193,12 +217,19 @@ export function parseModelSource(text: string, fileName: string): ParsedModelSou
       const parent = n.parent;
       const direct = modelOfNode.get(parent);
       if (direct !== undefined) {
-        if (models[direct].kind === 'factory') { factory ??= direct; continue; }
+        if (models[direct].kind === 'factory') {
+          factory ??= direct;
+          continue;
+        }
         return direct;
       }
-      if (ts.isCallExpression(parent) && parent.arguments.includes(n as ts.Expression)
-        && ts.isPropertyAccessExpression(parent.expression) && parent.expression.name.text === 'add'
-        && ts.isIdentifier(parent.expression.expression)) {
+      if (
+        ts.isCallExpression(parent) &&
+        parent.arguments.includes(n as ts.Expression) &&
+        ts.isPropertyAccessExpression(parent.expression) &&
+        parent.expression.name.text === 'add' &&
+        ts.isIdentifier(parent.expression.expression)
+      ) {
         const seq = sequentialNamed(parent.expression.expression.text, parent);
         if (seq !== null) return seq;
       }
@@ -228,8 +259,12 @@ export function parseModelSource(text: string, fileName: string): ParsedModelSou
     const binding = assignedName(node);
     let apply: LayerApply | null = null;
     const parent = node.parent;
-    if (ts.isPropertyAccessExpression(parent) && parent.name.text === 'apply' && ts.isCallExpression(parent.parent)
-      && parent.parent.expression === parent) {
+    if (
+      ts.isPropertyAccessExpression(parent) &&
+      parent.name.text === 'apply' &&
+      ts.isCallExpression(parent.parent) &&
+      parent.parent.expression === parent
+    ) {
       apply = applyOf(parent.parent, sf);
     } else if (binding !== null) {
       const later = applies.get(binding)?.find((c) => c.pos >= node.end && sameScope(c, node));

@@ -57,7 +57,12 @@ function factoryFunctions(sf: ts.SourceFile): { node: ts.Node; name?: string }[]
       const isDefault = hasModifier(node, ts.SyntaxKind.ExportKeyword) && hasModifier(node, ts.SyntaxKind.DefaultKeyword);
       const name = node.name?.text;
       if (isDefault || (name && FACTORY_NAMES.has(name))) out.push({ node, name: name ?? 'default' });
-    } else if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && FACTORY_NAMES.has(node.name.text) && isFunctionValue(node.initializer)) {
+    } else if (
+      ts.isVariableDeclaration(node) &&
+      ts.isIdentifier(node.name) &&
+      FACTORY_NAMES.has(node.name.text) &&
+      isFunctionValue(node.initializer)
+    ) {
       out.push({ node: node.initializer, name: node.name.text });
     } else if (ts.isExportAssignment(node) && isFunctionValue(node.expression)) {
       out.push({ node: node.expression, name: 'default' });
@@ -95,7 +100,16 @@ export function findModelDefinitions(sf: ts.SourceFile, calls: readonly ts.CallE
     const anchor = ts.isVariableDeclaration(f.node.parent) ? f.node.parent.parent.parent : f.node;
     const start = anchor.getStart(sf);
     const { line, character } = sf.getLineAndCharacterOfPosition(start);
-    return { kind: f.kind, ...(f.name ? { name: f.name } : {}), line: line + 1, column: character + 1, start, end: f.node.end, container: null, node: f.node };
+    return {
+      kind: f.kind,
+      ...(f.name ? { name: f.name } : {}),
+      line: line + 1,
+      column: character + 1,
+      start,
+      end: f.node.end,
+      container: null,
+      node: f.node,
+    };
   });
   for (const d of defs) {
     if (d.kind === 'factory') continue;

@@ -18,11 +18,26 @@ function propertyNamed(obj: ts.ObjectLiteralExpression, name: string): ts.Expres
 function specObjects(sf: ts.SourceFile): ts.ObjectLiteralExpression[] {
   const found: ts.ObjectLiteralExpression[] = [];
   const visit = (node: ts.Node): void => {
-    if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.name.text === 'normscope' && node.initializer && ts.isObjectLiteralExpression(node.initializer)) {
+    if (
+      ts.isVariableDeclaration(node) &&
+      ts.isIdentifier(node.name) &&
+      node.name.text === 'normscope' &&
+      node.initializer &&
+      ts.isObjectLiteralExpression(node.initializer)
+    ) {
       found.push(node.initializer);
-    } else if (ts.isPropertyAssignment(node) && ts.isIdentifier(node.name) && node.name.text === 'normscope' && ts.isObjectLiteralExpression(node.initializer)) {
+    } else if (
+      ts.isPropertyAssignment(node) &&
+      ts.isIdentifier(node.name) &&
+      node.name.text === 'normscope' &&
+      ts.isObjectLiteralExpression(node.initializer)
+    ) {
       found.push(node.initializer);
-    } else if (ts.isBinaryExpression(node) && /^(?:module\.)?exports\.normscope$/.test(node.left.getText(sf)) && ts.isObjectLiteralExpression(node.right)) {
+    } else if (
+      ts.isBinaryExpression(node) &&
+      /^(?:module\.)?exports\.normscope$/.test(node.left.getText(sf)) &&
+      ts.isObjectLiteralExpression(node.right)
+    ) {
       found.push(node.right);
     }
     ts.forEachChild(node, visit);
@@ -34,6 +49,9 @@ function specObjects(sf: ts.SourceFile): ts.ObjectLiteralExpression[] {
 export function specGivesArgs(sf: ts.SourceFile, functionName: string): boolean {
   return specObjects(sf).some((spec) => {
     const own = propertyNamed(spec, functionName);
-    return propertyNamed(spec, 'args') !== undefined || (own !== undefined && ts.isObjectLiteralExpression(own) && propertyNamed(own, 'args') !== undefined);
+    return (
+      propertyNamed(spec, 'args') !== undefined ||
+      (own !== undefined && ts.isObjectLiteralExpression(own) && propertyNamed(own, 'args') !== undefined)
+    );
   });
 }

@@ -14,8 +14,13 @@ export interface SpecSteps {
 function constBindings(sf: ts.SourceFile): Map<string, ts.Expression> {
   const out = new Map<string, ts.Expression>();
   const visit = (node: ts.Node): void => {
-    if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer
-      && ts.isVariableDeclarationList(node.parent) && (node.parent.flags & ts.NodeFlags.Const)) {
+    if (
+      ts.isVariableDeclaration(node) &&
+      ts.isIdentifier(node.name) &&
+      node.initializer &&
+      ts.isVariableDeclarationList(node.parent) &&
+      node.parent.flags & ts.NodeFlags.Const
+    ) {
       out.set(node.name.text, node.initializer);
     }
     ts.forEachChild(node, visit);
@@ -37,7 +42,10 @@ function stepsOf(spec: ts.Expression, consts: Map<string, ts.Expression>, sf: ts
   const obj = unwrap(spec, consts);
   if (!ts.isObjectLiteralExpression(obj)) return null;
   for (const prop of obj.properties) {
-    const named = (ts.isPropertyAssignment(prop) || ts.isShorthandPropertyAssignment(prop)) && (ts.isIdentifier(prop.name) || ts.isStringLiteral(prop.name)) && prop.name.text === 'steps';
+    const named =
+      (ts.isPropertyAssignment(prop) || ts.isShorthandPropertyAssignment(prop)) &&
+      (ts.isIdentifier(prop.name) || ts.isStringLiteral(prop.name)) &&
+      prop.name.text === 'steps';
     if (!named) continue;
     const value = unwrap(ts.isPropertyAssignment(prop) ? prop.initializer : prop.name, consts);
     if (!ts.isNumericLiteral(value)) return null;
@@ -59,10 +67,16 @@ export function findSpecSteps(sf: ts.SourceFile): SpecSteps | null {
   const visit = (node: ts.Node): void => {
     if (found) return;
     let spec: ts.Expression | undefined;
-    if (ts.isPropertyAssignment(node) && (ts.isIdentifier(node.name) || ts.isStringLiteral(node.name)) && node.name.text === 'normscope') spec = node.initializer;
+    if (ts.isPropertyAssignment(node) && (ts.isIdentifier(node.name) || ts.isStringLiteral(node.name)) && node.name.text === 'normscope')
+      spec = node.initializer;
     else if (ts.isShorthandPropertyAssignment(node) && node.name.text === 'normscope') spec = node.name;
-    else if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken
-      && ts.isPropertyAccessExpression(node.left) && node.left.name.text === 'normscope') spec = node.right;
+    else if (
+      ts.isBinaryExpression(node) &&
+      node.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+      ts.isPropertyAccessExpression(node.left) &&
+      node.left.name.text === 'normscope'
+    )
+      spec = node.right;
     else if (ts.isVariableStatement(node) && node.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) {
       const decl = node.declarationList.declarations.find((d) => ts.isIdentifier(d.name) && d.name.text === 'normscope');
       spec = decl?.initializer;

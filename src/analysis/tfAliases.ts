@@ -22,14 +22,23 @@ export function isTfModule(specifier: string): boolean {
 }
 
 function requiredModule(expr: ts.Expression): string | null {
-  if (ts.isCallExpression(expr) && ts.isIdentifier(expr.expression) && expr.expression.text === 'require'
-    && expr.arguments.length === 1 && ts.isStringLiteralLike(expr.arguments[0])) {
+  if (
+    ts.isCallExpression(expr) &&
+    ts.isIdentifier(expr.expression) &&
+    expr.expression.text === 'require' &&
+    expr.arguments.length === 1 &&
+    ts.isStringLiteralLike(expr.arguments[0])
+  ) {
     return expr.arguments[0].text;
   }
   // `await import('@tensorflow/tfjs')`
-  if (ts.isAwaitExpression(expr) && ts.isCallExpression(expr.expression)
-    && expr.expression.expression.kind === ts.SyntaxKind.ImportKeyword
-    && expr.expression.arguments.length === 1 && ts.isStringLiteralLike(expr.expression.arguments[0])) {
+  if (
+    ts.isAwaitExpression(expr) &&
+    ts.isCallExpression(expr.expression) &&
+    expr.expression.expression.kind === ts.SyntaxKind.ImportKeyword &&
+    expr.expression.arguments.length === 1 &&
+    ts.isStringLiteralLike(expr.expression.arguments[0])
+  ) {
     return expr.expression.arguments[0].text;
   }
   return null;
@@ -78,8 +87,12 @@ export function collectAlias(node: ts.Node, aliases: TfAliases): void {
     }
     return;
   }
-  if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)
-    && ts.isStringLiteral(node.moduleReference.expression) && isTfModule(node.moduleReference.expression.text)) {
+  if (
+    ts.isImportEqualsDeclaration(node) &&
+    ts.isExternalModuleReference(node.moduleReference) &&
+    ts.isStringLiteral(node.moduleReference.expression) &&
+    isTfModule(node.moduleReference.expression.text)
+  ) {
     aliases.namespaces.add(node.name.text);
     return;
   }
@@ -91,8 +104,8 @@ export function collectAlias(node: ts.Node, aliases: TfAliases): void {
   } else if (ts.isObjectBindingPattern(node.name)) {
     for (const el of node.name.elements) {
       if (!ts.isIdentifier(el.name)) continue;
-      const member = el.propertyName && (ts.isIdentifier(el.propertyName) || ts.isStringLiteral(el.propertyName))
-        ? el.propertyName.text : el.name.text;
+      const member =
+        el.propertyName && (ts.isIdentifier(el.propertyName) || ts.isStringLiteral(el.propertyName)) ? el.propertyName.text : el.name.text;
       bindMember(from, member, el.name.text, aliases);
     }
   }

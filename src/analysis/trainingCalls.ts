@@ -32,10 +32,18 @@ function importsTfjs(sf: ts.SourceFile): boolean {
   let found = false;
   const visit = (node: ts.Node): void => {
     if (found) return;
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+    if (
+      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    ) {
       found = isTfModule(node.moduleSpecifier.text);
-    } else if (ts.isCallExpression(node) && node.arguments.length === 1 && ts.isStringLiteralLike(node.arguments[0])
-      && ((ts.isIdentifier(node.expression) && node.expression.text === 'require') || node.expression.kind === ts.SyntaxKind.ImportKeyword)) {
+    } else if (
+      ts.isCallExpression(node) &&
+      node.arguments.length === 1 &&
+      ts.isStringLiteralLike(node.arguments[0]) &&
+      ((ts.isIdentifier(node.expression) && node.expression.text === 'require') || node.expression.kind === ts.SyntaxKind.ImportKeyword)
+    ) {
       found = isTfModule(node.arguments[0].text);
     }
     if (!found) ts.forEachChild(node, visit);
@@ -49,12 +57,21 @@ export function findTrainingCalls(text: string, fileName: string): TrainingCall[
   if (!importsTfjs(sf)) return [];
   const calls: TrainingCall[] = [];
   const visit = (node: ts.Node): void => {
-    if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression)
-      && (TRAINING_METHODS as readonly string[]).includes(node.expression.name.text)) {
+    if (
+      ts.isCallExpression(node) &&
+      ts.isPropertyAccessExpression(node.expression) &&
+      (TRAINING_METHODS as readonly string[]).includes(node.expression.name.text)
+    ) {
       const receiver = node.expression.expression;
       const start = receiver.getStart(sf);
       const { line, character } = sf.getLineAndCharacterOfPosition(start);
-      calls.push({ method: node.expression.name.text as TrainingMethod, receiver: receiver.getText(sf), line: line + 1, column: character + 1, start: node.getStart(sf) });
+      calls.push({
+        method: node.expression.name.text as TrainingMethod,
+        receiver: receiver.getText(sf),
+        line: line + 1,
+        column: character + 1,
+        start: node.getStart(sf),
+      });
     }
     ts.forEachChild(node, visit);
   };

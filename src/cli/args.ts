@@ -73,7 +73,10 @@ export function takeLandscapeFlag(argv: string[], defaultEvery: number): { rest:
   const isValue = (text: string | undefined) => /^(every|ics)=/.test(text ?? '');
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg !== '--landscape' && !arg.startsWith('--landscape=')) { rest.push(arg); continue; }
+    if (arg !== '--landscape' && !arg.startsWith('--landscape=')) {
+      rest.push(arg);
+      continue;
+    }
     let value = arg.startsWith('--landscape=') ? arg.slice('--landscape='.length) : undefined;
     if (value === undefined && isValue(argv[i + 1])) value = argv[++i];
     landscape = { every: defaultEvery };

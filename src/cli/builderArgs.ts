@@ -30,7 +30,11 @@ export function projectSources(root: string): SourceText[] {
   const out: SourceText[] = [];
   const walk = (dir: string): void => {
     let entries: fs.Dirent[];
-    try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch { return; }
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
     for (const e of entries) {
       if (out.length >= MAX_FILES) return;
       const p = path.join(dir, e.name);
@@ -40,7 +44,9 @@ export function projectSources(root: string): SourceText[] {
         try {
           const stat = fs.statSync(p);
           if (stat.size < 1_000_000) out.push({ file: p, text: fs.readFileSync(p, 'utf8') });
-        } catch { /* unreadable: skip */ }
+        } catch {
+          /* unreadable: skip */
+        }
       }
     }
   };
@@ -50,10 +56,14 @@ export function projectSources(root: string): SourceText[] {
 
 /** The builder the worker will call without --model: an exported createModel/buildModel/default, else the only one. */
 function defaultBuilder(builders: readonly BuilderFunction[]): BuilderFunction | undefined {
-  return builders.find((b) => b.exported && (FACTORY_NAMES.has(b.name) || b.name === 'default')) ?? (builders.length === 1 ? builders[0] : undefined);
+  return (
+    builders.find((b) => b.exported && (FACTORY_NAMES.has(b.name) || b.name === 'default')) ??
+    (builders.length === 1 ? builders[0] : undefined)
+  );
 }
 
-export type CallSiteChoice = { args: unknown[]; site: CallSite; fn: BuilderFunction } | { ambiguous: CallSite[]; fn: BuilderFunction } | null;
+export type CallSiteChoice =
+  { args: unknown[]; site: CallSite; fn: BuilderFunction } | { ambiguous: CallSite[]; fn: BuilderFunction } | null;
 
 /**
  * When the function to check has required parameters and no --args were given: its one statically known
@@ -61,7 +71,11 @@ export type CallSiteChoice = { args: unknown[]; site: CallSite; fn: BuilderFunct
  */
 export function callSiteArguments(file: string, model: string | undefined): CallSiteChoice {
   let sf: ts.SourceFile;
-  try { sf = parseSource(fs.readFileSync(file, 'utf8'), file); } catch { return null; }
+  try {
+    sf = parseSource(fs.readFileSync(file, 'utf8'), file);
+  } catch {
+    return null;
+  }
   const builders = findBuilderFunctions(sf);
   const fn = model ? builders.find((b) => b.name === model) : defaultBuilder(builders);
   // The file's own spec gives them (the worker uses it): nothing to look for.
@@ -77,8 +91,10 @@ export function describeCallSiteChoice(choice: NonNullable<CallSiteChoice>, wher
   if ('args' in choice) {
     return `using the arguments of ${where(choice.site.file)}:${choice.site.line} ${choice.site.text} for ${signatureOf(choice.fn)}: --args '[${formatArgumentList(choice.args)}]'`;
   }
-  return `${signatureOf(choice.fn)} is called with different arguments in ${choice.ambiguous.map((s) => `${where(s.file)}:${s.line} (${formatArgumentList(s.args)})`).join(', ')}; `
-    + `choose with --args '[...]'`;
+  return (
+    `${signatureOf(choice.fn)} is called with different arguments in ${choice.ambiguous.map((s) => `${where(s.file)}:${s.line} (${formatArgumentList(s.args)})`).join(', ')}; ` +
+    `choose with --args '[...]'`
+  );
 }
 
 /** WorkerClientOptions.exposedBindings for the CLI (which bundles the compiler). */

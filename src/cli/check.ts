@@ -9,22 +9,57 @@
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cancelOnSignals, CLI_LIMIT_NAMES, EXIT, LIMIT_OPTIONS, LIMIT_USAGE, parseLimits, positiveInt, takeLandscapeFlag, UsageError, type RunLimits } from './args';
+import {
+  cancelOnSignals,
+  CLI_LIMIT_NAMES,
+  EXIT,
+  LIMIT_OPTIONS,
+  LIMIT_USAGE,
+  parseLimits,
+  positiveInt,
+  takeLandscapeFlag,
+  UsageError,
+  type RunLimits,
+} from './args';
 import { callSiteArguments, describeCallSiteChoice, exposedBindings, parseArgsFlag } from './builderArgs';
 import { lintSource } from '../analysis/lint';
-import { BACKEND_CHOICES, DEFAULT_LANDSCAPE_EVERY, type BackendChoice, type Finding, type FindingKind, type RunOptions, type RunReport, errorMessage, runErrorOf } from '../protocol';
+import {
+  BACKEND_CHOICES,
+  DEFAULT_LANDSCAPE_EVERY,
+  type BackendChoice,
+  type Finding,
+  type FindingKind,
+  type RunOptions,
+  type RunReport,
+  errorMessage,
+  runErrorOf,
+} from '../protocol';
 import { WorkerClient } from '../runner/workerClient';
 import { isPythonModel, PythonClient, pythonEnginePath } from '../runner/pythonClient';
 import { formatReport, progressLine } from './checkTable';
 import { landscapeLine } from './sweepTable';
 
-const USAGE = 'Usage: normscope check <file> [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] '
-  + `[--seed S] [--sampling-interval K] [--threshold name=value]... [--model <functionName>] [--args '<JSON array>'] [--landscape [every=K][,ics=off]] [--python <interpreter>] [--json] [--fail-on kind,...] ${LIMIT_USAGE}`;
+const USAGE =
+  'Usage: normscope check <file> [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] ' +
+  `[--seed S] [--sampling-interval K] [--threshold name=value]... [--model <functionName>] [--args '<JSON array>'] [--landscape [every=K][,ics=off]] [--python <interpreter>] [--json] [--fail-on kind,...] ${LIMIT_USAGE}`;
 
 /** Every FindingKind; `satisfies` plus the check below keep it in step with the protocol. */
 export const FINDING_KINDS = [
-  'dead', 'gamma-collapse', 'vanishing', 'exploding', 'non-finite', 'saturated', 'effective-lr', 'bn-train-inference-drift',
-  'bn-small-batch', 'bn-in-recurrent', 'ln-on-conv', 'l2-before-norm', 'post-norm', 'missing-norm', 'rough-landscape',
+  'dead',
+  'gamma-collapse',
+  'vanishing',
+  'exploding',
+  'non-finite',
+  'saturated',
+  'effective-lr',
+  'bn-train-inference-drift',
+  'bn-small-batch',
+  'bn-in-recurrent',
+  'ln-on-conv',
+  'l2-before-norm',
+  'post-norm',
+  'missing-norm',
+  'rough-landscape',
 ] as const satisfies readonly FindingKind[];
 type MissingKinds = Exclude<FindingKind, (typeof FINDING_KINDS)[number]>;
 const allKindsListed: MissingKinds extends never ? true : never = true;
@@ -33,11 +68,19 @@ void allKindsListed;
 const DEFAULTS = { steps: 50, seed: 42, samplingInterval: 1 };
 
 /** Kinds only the static rules raise: `check` reports them from the source of a JS/TS model. */
-const STATIC_KINDS: ReadonlySet<FindingKind> = new Set(['bn-small-batch', 'bn-in-recurrent', 'ln-on-conv', 'l2-before-norm', 'post-norm', 'missing-norm']);
-
+const STATIC_KINDS: ReadonlySet<FindingKind> = new Set([
+  'bn-small-batch',
+  'bn-in-recurrent',
+  'ln-on-conv',
+  'l2-before-norm',
+  'post-norm',
+  'missing-norm',
+]);
 
 /** The run options and output choices from the command line; throws UsageError. */
-export function parseCheckArgs(argv: string[]): { options: RunOptions; json: boolean; failOn: Set<FindingKind>; limits: RunLimits; python?: string } | 'help' {
+export function parseCheckArgs(
+  argv: string[],
+): { options: RunOptions; json: boolean; failOn: Set<FindingKind>; limits: RunLimits; python?: string } | 'help' {
   let parsed;
   const { rest, landscape } = takeLandscapeFlag(argv, DEFAULT_LANDSCAPE_EVERY);
   try {
@@ -45,9 +88,17 @@ export function parseCheckArgs(argv: string[]): { options: RunOptions; json: boo
       args: rest,
       allowPositionals: true,
       options: {
-        steps: { type: 'string' }, 'batch-size': { type: 'string' }, backend: { type: 'string' }, seed: { type: 'string' },
-        'sampling-interval': { type: 'string' }, json: { type: 'boolean', default: false }, 'fail-on': { type: 'string' },
-        threshold: { type: 'string', multiple: true }, model: { type: 'string' }, args: { type: 'string' }, python: { type: 'string' },
+        steps: { type: 'string' },
+        'batch-size': { type: 'string' },
+        backend: { type: 'string' },
+        seed: { type: 'string' },
+        'sampling-interval': { type: 'string' },
+        json: { type: 'boolean', default: false },
+        'fail-on': { type: 'string' },
+        threshold: { type: 'string', multiple: true },
+        model: { type: 'string' },
+        args: { type: 'string' },
+        python: { type: 'string' },
         ...LIMIT_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
@@ -57,14 +108,20 @@ export function parseCheckArgs(argv: string[]): { options: RunOptions; json: boo
   }
   const { values, positionals } = parsed;
   if (values.help) return 'help';
-  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing <file>' : `expected one file, got ${positionals.length}`);
+  if (positionals.length !== 1)
+    throw new UsageError(positionals.length === 0 ? 'missing <file>' : `expected one file, got ${positionals.length}`);
   const backend = (values.backend ?? 'auto') as BackendChoice;
-  if (!BACKEND_CHOICES.includes(backend)) throw new UsageError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}, got '${values.backend}'`);
+  if (!BACKEND_CHOICES.includes(backend))
+    throw new UsageError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}, got '${values.backend}'`);
   const seed = values.seed === undefined ? DEFAULTS.seed : Number(values.seed);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${values.seed}'`);
   const failOn = new Set<FindingKind>();
-  for (const kind of (values['fail-on'] ?? '').split(',').map((k) => k.trim()).filter(Boolean)) {
-    if (!(FINDING_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--fail-on: unknown kind '${kind}'; kinds: ${FINDING_KINDS.join(', ')}`);
+  for (const kind of (values['fail-on'] ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean)) {
+    if (!(FINDING_KINDS as readonly string[]).includes(kind))
+      throw new UsageError(`--fail-on: unknown kind '${kind}'; kinds: ${FINDING_KINDS.join(', ')}`);
     failOn.add(kind as FindingKind);
   }
   const file = resolve(positionals[0]);
@@ -77,10 +134,12 @@ export function parseCheckArgs(argv: string[]): { options: RunOptions; json: boo
   for (const pair of values.threshold ?? []) {
     const [name, raw] = pair.split('=');
     const value = Number(raw);
-    if (!name || raw === undefined || raw.trim() === '' || !Number.isFinite(value)) throw new UsageError(`--threshold expects name=number (e.g. deadFraction=0.7), got '${pair}'`);
+    if (!name || raw === undefined || raw.trim() === '' || !Number.isFinite(value))
+      throw new UsageError(`--threshold expects name=number (e.g. deadFraction=0.7), got '${pair}'`);
     thresholds[name.trim()] = value;
   }
-  if (values.model !== undefined && !/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/.test(values.model)) throw new UsageError(`--model expects a function name (e.g. createModel), got '${values.model}'`);
+  if (values.model !== undefined && !/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/.test(values.model))
+    throw new UsageError(`--model expects a function name (e.g. createModel), got '${values.model}'`);
   const args = parseArgsFlag(values.args);
   return {
     options: {
@@ -120,11 +179,17 @@ export function withStaticFindings(report: RunReport): Finding[] {
     return report.flags; // read by the worker a moment ago; gone now, so nothing to add
   }
   const seen = new Set(report.flags.map((f) => `${f.kind}:${f.source?.line ?? ''}:${f.layer ?? ''}`));
-  const added = lintSource(text, report.file, { batchSize: report.batchSize }).filter((f) => !seen.has(`${f.kind}:${f.source?.line ?? ''}:${f.layer ?? ''}`));
+  const added = lintSource(text, report.file, { batchSize: report.batchSize }).filter(
+    (f) => !seen.has(`${f.kind}:${f.source?.line ?? ''}:${f.layer ?? ''}`),
+  );
   return [...report.flags, ...added];
 }
 
-export async function checkCommand(argv: string[], workerPath: string, io: CheckIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function checkCommand(
+  argv: string[],
+  workerPath: string,
+  io: CheckIO = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   let args;
   try {
     args = parseCheckArgs(argv);
@@ -144,7 +209,12 @@ export async function checkCommand(argv: string[], workerPath: string, io: Check
  * Runs in a forked worker and prints the report (or the error): shared by `check` and `run`.
  * Exit code as for `check`.
  */
-export async function printRun(args: { options: RunOptions; json: boolean; failOn: Set<FindingKind>; limits: RunLimits; python?: string }, workerPath: string, io: CheckIO, command: string): Promise<number> {
+export async function printRun(
+  args: { options: RunOptions; json: boolean; failOn: Set<FindingKind>; limits: RunLimits; python?: string },
+  workerPath: string,
+  io: CheckIO,
+  command: string,
+): Promise<number> {
   const { options, json, failOn, limits } = args;
   if (options.args === undefined && !options.script && !options.file.toLowerCase().endsWith('.json') && !isPythonModel(options.file)) {
     const choice = callSiteArguments(options.file, options.model);
@@ -155,22 +225,35 @@ export async function printRun(args: { options: RunOptions; json: boolean; failO
     if (choice && 'args' in choice) options.args = choice.args;
   }
   const tty = !json && io.stdout.isTTY === true;
-  const log = (level: string, message: string) => { if (process.env.NORMSCOPE_DEBUG || level === 'error') io.stderr.write(`[${level}] ${message}\n`); };
+  const log = (level: string, message: string) => {
+    if (process.env.NORMSCOPE_DEBUG || level === 'error') io.stderr.write(`[${level}] ${message}\n`);
+  };
   const client = isPythonModel(options.file)
     ? new PythonClient({ enginePath: pythonEnginePath(workerPath), explicit: args.python, runTimeoutMs: limits.runTimeoutMs, log })
-    : new WorkerClient({ workerPath, runTimeoutMs: limits.runTimeoutMs, maxMemoryMB: limits.maxMemoryMB, limitNames: CLI_LIMIT_NAMES, exposedBindings, log });
+    : new WorkerClient({
+        workerPath,
+        runTimeoutMs: limits.runTimeoutMs,
+        maxMemoryMB: limits.maxMemoryMB,
+        limitNames: CLI_LIMIT_NAMES,
+        exposedBindings,
+        log,
+      });
   // Ctrl-C and SIGTERM cancel the run cleanly: the steps measured so far are printed, exit 130.
   const cancel = cancelOnSignals();
   let total = options.steps;
   try {
-    const report = await client.run(options, (event) => {
-      if (!tty) return;
-      if (event.type === 'layers') total = event.steps;
-      if (event.type === 'progress') {
-        const lastSample = event.samples[event.samples.length - 1];
-        io.stdout.write(`\r${progressLine(lastSample.step + 1, total, lastSample.loss)}`);
-      }
-    }, cancel.signal);
+    const report = await client.run(
+      options,
+      (event) => {
+        if (!tty) return;
+        if (event.type === 'layers') total = event.steps;
+        if (event.type === 'progress') {
+          const lastSample = event.samples[event.samples.length - 1];
+          io.stdout.write(`\r${progressLine(lastSample.step + 1, total, lastSample.loss)}`);
+        }
+      },
+      cancel.signal,
+    );
     if (tty) io.stdout.write('\r\x1b[K');
     report.flags = withStaticFindings(report);
     io.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, (f) => relative(process.cwd(), f) || f));

@@ -19,8 +19,14 @@ export function formatNumber(v: number | null | undefined): string {
 }
 
 const COLUMNS: [StatName, string][] = [
-  ['mean', 'mean'], ['std', 'std'], ['gain', 'gain'], ['deadFraction', 'dead'], ['saturatedFraction', 'sat'],
-  ['activationGradNorm', 'act-grad'], ['gradNorm', 'w-grad'], ['updateRatio', 'upd/w'],
+  ['mean', 'mean'],
+  ['std', 'std'],
+  ['gain', 'gain'],
+  ['deadFraction', 'dead'],
+  ['saturatedFraction', 'sat'],
+  ['activationGradNorm', 'act-grad'],
+  ['gradNorm', 'w-grad'],
+  ['updateRatio', 'upd/w'],
 ];
 
 /** The last sampled value of a statistic (the state the run ended in). */
@@ -32,15 +38,17 @@ function last(layer: LayerReport, stat: StatName): number | null {
 export function formatReport(report: RunReport, cwdRelative: (file: string) => string): string {
   const header = ['layer', 'class', 'line', ...COLUMNS.map(([, title]) => title)];
   const rows = report.layers.map((layer) => [
-    layer.name, layer.className, layer.source ? `${layer.source.line}` : '-',
+    layer.name,
+    layer.className,
+    layer.source ? `${layer.source.line}` : '-',
     ...COLUMNS.map(([stat]) => formatNumber(last(layer, stat))),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const finalLoss = report.loss.length ? report.loss[report.loss.length - 1] : null;
   const out = [
-    `${cwdRelative(report.file)}: ${report.steps} steps, batch ${report.batchSize}, backend ${report.backend}`
-      + `${report.syntheticData ? ', synthetic data (export normscope.data to use your own)' : ''}`,
+    `${cwdRelative(report.file)}: ${report.steps} steps, batch ${report.batchSize}, backend ${report.backend}` +
+      `${report.syntheticData ? ', synthetic data (export normscope.data to use your own)' : ''}`,
     ...report.backendNotes.map((n) => `  (${n})`),
     `loss ${formatNumber(report.loss[0] ?? null)} → ${formatNumber(finalLoss)}${report.stoppedEarly ? `  (stopped early: ${report.stoppedEarly})` : ''}`,
     '',
@@ -48,9 +56,9 @@ export function formatReport(report: RunReport, cwdRelative: (file: string) => s
     ...rows.map(line),
     '',
     formatFindings(cwdRelative(report.file), report.flags).trimEnd(),
-    `step ${formatNumber(report.timing.instrumentedStepMs)} ms instrumented`
-      + (report.timing.plainStepMs !== null ? `, ${formatNumber(report.timing.plainStepMs)} ms plain` : '')
-      + `, ${formatNumber(report.timing.totalMs / 1000)} s total`,
+    `step ${formatNumber(report.timing.instrumentedStepMs)} ms instrumented` +
+      (report.timing.plainStepMs !== null ? `, ${formatNumber(report.timing.plainStepMs)} ms plain` : '') +
+      `, ${formatNumber(report.timing.totalMs / 1000)} s total`,
   ];
   return `${out.join('\n')}\n`;
 }

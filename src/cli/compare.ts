@@ -7,7 +7,17 @@
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cancelOnSignals, CLI_LIMIT_NAMES, EXIT, LIMIT_OPTIONS, LIMIT_USAGE, parseLimits, positiveInt, takeLandscapeFlag, UsageError } from './args';
+import {
+  cancelOnSignals,
+  CLI_LIMIT_NAMES,
+  EXIT,
+  LIMIT_OPTIONS,
+  LIMIT_USAGE,
+  parseLimits,
+  positiveInt,
+  takeLandscapeFlag,
+  UsageError,
+} from './args';
 import { exposedBindings, parseArgsFlag } from './builderArgs';
 import { printSweep } from './sweepTable';
 import { parseRates } from '../runner/lrSweep';
@@ -22,19 +32,32 @@ import { errorMessage } from '../protocol';
 
 const USAGE = `Usage: normscope compare <file>:<line> --to ${NORM_KINDS.join(',')} [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--seed S] [--model <functionName>] [--args '<JSON array>'] [--lrs a,b,c|auto] [--landscape [every=K][,ics=off]] [--json] ${LIMIT_USAGE}`;
 
-
 function parse(argv: string[]) {
   const { rest, landscape } = takeLandscapeFlag(argv, DEFAULT_LANDSCAPE_EVERY);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { lrs: { type: 'string' }, to: { type: 'string' }, steps: { type: 'string' }, 'batch-size': { type: 'string' }, backend: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean', default: false }, model: { type: 'string' }, args: { type: 'string' }, ...LIMIT_OPTIONS },
+    options: {
+      lrs: { type: 'string' },
+      to: { type: 'string' },
+      steps: { type: 'string' },
+      'batch-size': { type: 'string' },
+      backend: { type: 'string' },
+      seed: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      model: { type: 'string' },
+      args: { type: 'string' },
+      ...LIMIT_OPTIONS,
+    },
   });
   if (positionals.length !== 1) throw new UsageError('expected one <file>:<line>');
   const colon = positionals[0].lastIndexOf(':');
   const line = Number(positionals[0].slice(colon + 1));
   if (colon <= 0 || !Number.isInteger(line) || line < 1) throw new UsageError(`expected <file>:<line>, got '${positionals[0]}'`);
-  const to = (values.to ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const to = (values.to ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (to.length === 0) throw new UsageError(`missing --to (comma-separated, from ${NORM_KINDS.join(', ')})`);
   for (const t of to) if (!isNormKind(t)) throw new UsageError(`unknown normalization '${t}' in --to; use ${NORM_KINDS.join(', ')}`);
   const backend = (values.backend ?? 'auto') as BackendChoice;
@@ -49,7 +72,20 @@ function parse(argv: string[]) {
   } catch (e) {
     throw new UsageError(`--lrs: ${errorMessage(e)}`);
   }
-  return { landscape, learningRates, file: resolve(positionals[0].slice(0, colon)), line, to: to as NormKind[], steps: positiveInt(values.steps, '--steps', 50)!, batchSize: positiveInt(values['batch-size'], '--batch-size'), backend, seed, json: values.json ?? false, choice, limits: parseLimits(values) };
+  return {
+    landscape,
+    learningRates,
+    file: resolve(positionals[0].slice(0, colon)),
+    line,
+    to: to as NormKind[],
+    steps: positiveInt(values.steps, '--steps', 50)!,
+    batchSize: positiveInt(values['batch-size'], '--batch-size'),
+    backend,
+    seed,
+    json: values.json ?? false,
+    choice,
+    limits: parseLimits(values),
+  };
 }
 
 export async function compareCommand(argv: string[], workerPath: string): Promise<number> {
@@ -72,33 +108,69 @@ export async function compareCommand(argv: string[], workerPath: string): Promis
     return 2;
   }
   const python = isPythonModel(args.file);
-  const original = python ? await pythonNormAtLine(args.file, args.line, pythonEnginePath(workerPath)).catch(() => undefined) : normAtLine(text, args.file, args.line);
+  const original = python
+    ? await pythonNormAtLine(args.file, args.line, pythonEnginePath(workerPath)).catch(() => undefined)
+    : normAtLine(text, args.file, args.line);
   if (!original) {
-    process.stderr.write(`normscope compare: ${relative(process.cwd(), args.file) || args.file}:${args.line} has no normalization call (BatchNorm, LayerNorm, GroupNorm, RMSNorm, InstanceNorm) to compare\n`);
+    process.stderr.write(
+      `normscope compare: ${relative(process.cwd(), args.file) || args.file}:${args.line} has no normalization call (BatchNorm, LayerNorm, GroupNorm, RMSNorm, InstanceNorm) to compare\n`,
+    );
     return 2;
   }
   const candidates = [original, ...args.to.filter((t) => t !== original)];
   const { limits } = args;
-  const log = (level: string, m: string) => { if (process.env.NORMSCOPE_DEBUG || level === 'error') process.stderr.write(`[${level}] ${m}\n`); };
+  const log = (level: string, m: string) => {
+    if (process.env.NORMSCOPE_DEBUG || level === 'error') process.stderr.write(`[${level}] ${m}\n`);
+  };
   const client = python
     ? new PythonClient({ enginePath: pythonEnginePath(workerPath), runTimeoutMs: limits.runTimeoutMs, log })
-    : new WorkerClient({ workerPath, runTimeoutMs: limits.runTimeoutMs, maxMemoryMB: limits.maxMemoryMB, limitNames: CLI_LIMIT_NAMES, exposedBindings, log });
+    : new WorkerClient({
+        workerPath,
+        runTimeoutMs: limits.runTimeoutMs,
+        maxMemoryMB: limits.maxMemoryMB,
+        limitNames: CLI_LIMIT_NAMES,
+        exposedBindings,
+        log,
+      });
   const tty = !args.json && process.stderr.isTTY === true;
   const cancel = cancelOnSignals();
   try {
-    const result = await compareNorms(client, { file: args.file, line: args.line, candidates, steps: args.steps, batchSize: args.batchSize, backend: args.backend, seed: args.seed, samplingInterval: 1, permissions: limits.permissions, ...args.choice, ...(args.landscape ? { landscape: args.landscape } : {}), ...(args.learningRates ? { learningRates: args.learningRates } : {}) }, (norm, i, event) => {
-      if (tty && !event) process.stderr.write(`training candidate ${i + 1}/${candidates.length}: ${norm}\n`);
-    }, cancel.signal, (norm, rate) => { if (tty) process.stderr.write(`learning-rate sweep: ${norm} at ${rate}\n`); });
+    const result = await compareNorms(
+      client,
+      {
+        file: args.file,
+        line: args.line,
+        candidates,
+        steps: args.steps,
+        batchSize: args.batchSize,
+        backend: args.backend,
+        seed: args.seed,
+        samplingInterval: 1,
+        permissions: limits.permissions,
+        ...args.choice,
+        ...(args.landscape ? { landscape: args.landscape } : {}),
+        ...(args.learningRates ? { learningRates: args.learningRates } : {}),
+      },
+      (norm, i, event) => {
+        if (tty && !event) process.stderr.write(`training candidate ${i + 1}/${candidates.length}: ${norm}\n`);
+      },
+      cancel.signal,
+      (norm, rate) => {
+        if (tty) process.stderr.write(`learning-rate sweep: ${norm} at ${rate}\n`);
+      },
+    );
     for (const c of result.candidates) if (c.norm === original) c.original = true;
     if (args.json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     } else {
       // The model's own `normscope.steps` wins over --steps: report what actually ran.
       const steps = Math.max(0, ...result.candidates.map((c) => c.loss.length));
-      process.stdout.write(`Compare normalizations at ${relative(process.cwd(), args.file)}:${args.line} (${steps} steps, seed ${args.seed}; loss in inference mode on an unseen batch)\n\n`);
+      process.stdout.write(
+        `Compare normalizations at ${relative(process.cwd(), args.file)}:${args.line} (${steps} steps, seed ${args.seed}; loss in inference mode on an unseen batch)\n\n`,
+      );
       process.stdout.write(`  ${'norm'.padEnd(14)} ${'final loss'.padStart(12)}  findings\n`);
       for (const c of result.candidates) {
-        const loss = c.finalLoss === null ? (c.error ? 'failed' : c.stoppedEarly ?? 'n/a') : c.finalLoss.toPrecision(4);
+        const loss = c.finalLoss === null ? (c.error ? 'failed' : (c.stoppedEarly ?? 'n/a')) : c.finalLoss.toPrecision(4);
         const findings = c.error ?? (c.flags.map((f) => f.kind).join(', ') || '–');
         process.stdout.write(`  ${(c.norm + (c.original ? '*' : '')).padEnd(14)} ${loss.padStart(12)}  ${findings}\n`);
       }

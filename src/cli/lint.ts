@@ -21,21 +21,22 @@ function fail(message: string): number {
 /** Findings as an aligned table with the message and fix under each row. */
 export function formatFindings(file: string, flags: readonly Finding[]): string {
   if (flags.length === 0) return `${file}: no findings\n`;
-  const rows = flags.map((f) => [
-    f.source ? `${f.source.line}:${f.source.column}` : '-',
-    f.severity,
-    f.kind,
-    f.layer ?? '(model)',
-  ]);
+  const rows = flags.map((f) => [f.source ? `${f.source.line}:${f.source.column}` : '-', f.severity, f.kind, f.layer ?? '(model)']);
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), ['line', 'severity', 'kind', 'layer'][i].length));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   const out = [`${file}`, line(['line', 'severity', 'kind', 'layer'])];
   flags.forEach((f, i) => {
     out.push(line(rows[i]));
     out.push(`    ${f.message}`);
     if (f.fix) out.push(`    Fix: ${f.fix}`);
   });
-  const counts = (['error', 'warning', 'info'] as const).map((s) => [s, flags.filter((f) => f.severity === s).length] as const).filter(([, n]) => n > 0);
+  const counts = (['error', 'warning', 'info'] as const)
+    .map((s) => [s, flags.filter((f) => f.severity === s).length] as const)
+    .filter(([, n]) => n > 0);
   out.push(`${flags.length} finding${flags.length === 1 ? '' : 's'} (${counts.map(([s, n]) => `${n} ${s}`).join(', ')})`);
   return `${out.join('\n')}\n`;
 }
@@ -47,7 +48,12 @@ export async function lintCommand(argv: string[], enginePath?: string): Promise<
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { json: { type: 'boolean', default: false }, 'batch-size': { type: 'string' }, python: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        json: { type: 'boolean', default: false },
+        'batch-size': { type: 'string' },
+        python: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
   } catch (e) {
     return fail(errorMessage(e));
@@ -61,7 +67,8 @@ export async function lintCommand(argv: string[], enginePath?: string): Promise<
   let batchSize: number | undefined;
   if (values['batch-size'] !== undefined) {
     batchSize = Number(values['batch-size']);
-    if (!Number.isInteger(batchSize) || batchSize < 1) return fail(`--batch-size must be a positive integer, got '${values['batch-size']}'`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      return fail(`--batch-size must be a positive integer, got '${values['batch-size']}'`);
   }
   const file = resolve(positionals[0]);
   if (/\.py$/i.test(file) && enginePath) {
@@ -78,7 +85,9 @@ export async function lintCommand(argv: string[], enginePath?: string): Promise<
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return fail(code === 'ENOENT' ? `${file}: no such file` : code === 'EISDIR' ? `${file}: is a directory` : `${file}: ${errorMessage(e)}`);
+    return fail(
+      code === 'ENOENT' ? `${file}: no such file` : code === 'EISDIR' ? `${file}: is a directory` : `${file}: ${errorMessage(e)}`,
+    );
   }
   const flags = lintSource(text, file, batchSize !== undefined ? { batchSize } : {});
   process.stdout.write(values.json ? `${JSON.stringify({ file, flags }, null, 2)}\n` : formatFindings(file, flags));

@@ -50,16 +50,25 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const workerPath = join(__dirname, 'worker.js');
   switch (command) {
-    case 'check': return checkCommand(rest, workerPath);
-    case 'run': return runCommand(rest, workerPath);
-    case 'lint': return lintCommand(rest, pythonEnginePath(workerPath));
-    case 'swap': return swapCommand(rest, pythonEnginePath(workerPath));
-    case 'compare': return compareCommand(rest, workerPath);
-    case '--version': case '-v':
+    case 'check':
+      return checkCommand(rest, workerPath);
+    case 'run':
+      return runCommand(rest, workerPath);
+    case 'lint':
+      return lintCommand(rest, pythonEnginePath(workerPath));
+    case 'swap':
+      return swapCommand(rest, pythonEnginePath(workerPath));
+    case 'compare':
+      return compareCommand(rest, workerPath);
+    case '--version':
+    case '-v':
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- read at run time, not bundled
       process.stdout.write(`${require('../../package.json').version}\n`);
       return 0;
-    case undefined: case '--help': case '-h': case 'help':
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
       process.stdout.write(`${USAGE}\n`);
       return command === undefined ? 2 : 0;
     default:
@@ -75,7 +84,9 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 });
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (e) => {
     process.stderr.write(`normscope: ${errorMessage(e)}\n`);
     process.exitCode = 2;

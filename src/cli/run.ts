@@ -7,9 +7,10 @@
 import { UsageError } from './args';
 import { parseCheckArgs, printRun, type CheckIO } from './check';
 
-const USAGE = 'Usage: normscope run <script> [--steps N|all] [--backend auto|tensorflow|wasm|cpu] [--seed S] '
-  + '[--sampling-interval K] [--threshold name=value]... [--json] [--fail-on kind,...] [--timeout S=300] [--max-memory MB=4096] '
-  + '[-- script args...]';
+const USAGE =
+  'Usage: normscope run <script> [--steps N|all] [--backend auto|tensorflow|wasm|cpu] [--seed S] ' +
+  '[--sampling-interval K] [--threshold name=value]... [--json] [--fail-on kind,...] [--timeout S=300] [--max-memory MB=4096] ' +
+  '[-- script args...]';
 
 /** The run from the command line; throws UsageError. */
 export function parseRunArgs(argv: string[]): ReturnType<typeof parseCheckArgs> {
@@ -39,7 +40,11 @@ export function parseRunArgs(argv: string[]): ReturnType<typeof parseCheckArgs> 
   return parsed;
 }
 
-export async function runCommand(argv: string[], workerPath: string, io: CheckIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function runCommand(
+  argv: string[],
+  workerPath: string,
+  io: CheckIO = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   let args;
   try {
     args = parseRunArgs(argv);

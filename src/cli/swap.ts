@@ -86,7 +86,10 @@ export async function swapCommand(argv: string[], enginePath?: string): Promise<
     process.stdout.write(result.newText);
     for (const extra of result.extraFiles) {
       const where = join(dirname(path), extra.path);
-      if (!existsSync(where)) process.stderr.write(`normscope swap: the new source imports ${extra.path}; run again with --write to create it next to ${args.file}\n`);
+      if (!existsSync(where))
+        process.stderr.write(
+          `normscope swap: the new source imports ${extra.path}; run again with --write to create it next to ${args.file}\n`,
+        );
     }
     return 0;
   }

@@ -21,6 +21,8 @@ export function printSweep(sweep: LrSweep, write: (text: string) => void): void 
 export function landscapeLine(landscape: LandscapeReport): string {
   const f = (v: number | null) => (v === null ? 'n/a' : v.toPrecision(3));
   const s = landscape.summary;
-  return `\nLoss landscape (${landscape.samples.length} probes, every ${landscape.every} steps, ${landscape.stepSizes.join('/')}× η = ${landscape.learningRate}): `
-    + `loss variation ${f(s.lossSpan)} (${f(s.relativeLossSpan)} of the starting loss), gradient change ${f(s.gradChange)}, β-smoothness ${f(s.smoothness)}\n`;
+  return (
+    `\nLoss landscape (${landscape.samples.length} probes, every ${landscape.every} steps, ${landscape.stepSizes.join('/')}× η = ${landscape.learningRate}): ` +
+    `loss variation ${f(s.lossSpan)} (${f(s.relativeLossSpan)} of the starting loss), gradient change ${f(s.gradChange)}, β-smoothness ${f(s.smoothness)}\n`
+  );
 }

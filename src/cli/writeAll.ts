@@ -28,7 +28,9 @@ function tempNameFor(path: string): string {
 function removeQuietly(path: string): void {
   try {
     unlinkSync(path);
-  } catch { /* already gone */ }
+  } catch {
+    /* already gone */
+  }
 }
 
 function stage(write: FileWrite): Staged {
@@ -86,8 +88,13 @@ export function writeAllOrNothing(writes: FileWrite[]): void {
     } catch (e) {
       staged.forEach((s) => removeQuietly(s.temp));
       const notRestored = rollBack(done);
-      throw new WriteError(`cannot write ${file.path}: ${errorMessage(e)}; ${notRestored.length
-        ? `could not restore ${notRestored.join(', ')}` : 'the files written before it were restored, no file was changed'}`);
+      throw new WriteError(
+        `cannot write ${file.path}: ${errorMessage(e)}; ${
+          notRestored.length
+            ? `could not restore ${notRestored.join(', ')}`
+            : 'the files written before it were restored, no file was changed'
+        }`,
+      );
     }
   }
 }

@@ -23,7 +23,13 @@ function loadCached(cache: NonNullable<typeof codeCache>): { exports: Analysis; 
   try {
     const load = loadWithCodeCache<Analysis>(cache.bundle, cache.dir);
     if (load.cache !== 'hit') {
-      setTimeout(() => { try { load.save(); } catch (e) { cache.onError(e); } }, SAVE_CODE_CACHE_AFTER_MS).unref();
+      setTimeout(() => {
+        try {
+          load.save();
+        } catch (e) {
+          cache.onError(e);
+        }
+      }, SAVE_CODE_CACHE_AFTER_MS).unref();
     }
     return { exports: load.exports, how: `code cache ${load.cache}` };
   } catch (e) {

@@ -25,7 +25,10 @@ export function moduleLevelModels(index: DocumentIndex, doc: vscode.TextDocument
 export class BuilderRuns {
   readonly args: FunctionArguments;
 
-  constructor(ctx: NormScopeContext, private readonly index: DocumentIndex) {
+  constructor(
+    ctx: NormScopeContext,
+    private readonly index: DocumentIndex,
+  ) {
     this.args = new FunctionArguments(ctx.extension.workspaceState);
   }
 
@@ -46,7 +49,9 @@ export class BuilderRuns {
     const doc = await vscode.workspace.openTextDocument(uri);
     const builders = builderFunctionsOf(this.index, doc);
     if (builders.length === 0 || moduleLevelModels(this.index, doc, builders).length > 0) return {};
-    const fn = builders.find((b) => b.exported && (analysis().FACTORY_NAMES.has(b.name) || b.name === 'default')) ?? (builders.length === 1 ? builders[0] : await this.pick(builders, 'Which function builds the model to check?'));
+    const fn =
+      builders.find((b) => b.exported && (analysis().FACTORY_NAMES.has(b.name) || b.name === 'default')) ??
+      (builders.length === 1 ? builders[0] : await this.pick(builders, 'Which function builds the model to check?'));
     return fn ? this.choiceFor(doc, fn) : undefined;
   }
 
@@ -60,7 +65,10 @@ export class BuilderRuns {
   }
 
   async pick(builders: readonly BuilderFunction[], title: string): Promise<BuilderFunction | undefined> {
-    const picked = await vscode.window.showQuickPick(builders.map((b) => ({ label: analysis().signatureOf(b), description: `line ${b.line}`, fn: b })), { title: `NormScope: ${title}` });
+    const picked = await vscode.window.showQuickPick(
+      builders.map((b) => ({ label: analysis().signatureOf(b), description: `line ${b.line}`, fn: b })),
+      { title: `NormScope: ${title}` },
+    );
     return picked?.fn;
   }
 
@@ -69,15 +77,21 @@ export class BuilderRuns {
     const doc = await vscode.workspace.openTextDocument(uri);
     const builders = builderFunctionsOf(this.index, doc).filter((b) => b.params.length > 0);
     if (builders.length === 0) {
-      void vscode.window.showInformationMessage(`NormScope: no function with parameters builds a model in ${vscode.workspace.asRelativePath(uri)}.`);
+      void vscode.window.showInformationMessage(
+        `NormScope: no function with parameters builds a model in ${vscode.workspace.asRelativePath(uri)}.`,
+      );
       return undefined;
     }
-    const fn = builders.find((b) => b.name === name) ?? (builders.length === 1 ? builders[0] : await this.pick(builders, 'Change the arguments of which function?'));
+    const fn =
+      builders.find((b) => b.name === name) ??
+      (builders.length === 1 ? builders[0] : await this.pick(builders, 'Change the arguments of which function?'));
     if (!fn) return undefined;
     const file = uri.fsPath;
     const current = this.args.remembered(file, fn.name);
     if (current) {
-      const action = await vscode.window.showQuickPick(['Edit the arguments…', 'Forget them (ask again next run)'], { title: `NormScope: ${analysis().signatureOf(fn)}` });
+      const action = await vscode.window.showQuickPick(['Edit the arguments…', 'Forget them (ask again next run)'], {
+        title: `NormScope: ${analysis().signatureOf(fn)}`,
+      });
       if (!action) return undefined;
       if (action.startsWith('Forget')) {
         await this.args.remember(file, fn.name, undefined);

@@ -38,7 +38,14 @@ export async function toWorkspaceEdit(doc: vscode.TextDocument, result: Refactor
 }
 
 class RefactorCodeAction extends vscode.CodeAction {
-  constructor(title: string, kind: vscode.CodeActionKind, readonly doc: vscode.TextDocument, readonly version: number, readonly target: { offset: number } | { line: number }, readonly refactor: RefactorAction) {
+  constructor(
+    title: string,
+    kind: vscode.CodeActionKind,
+    readonly doc: vscode.TextDocument,
+    readonly version: number,
+    readonly target: { offset: number } | { line: number },
+    readonly refactor: RefactorAction,
+  ) {
     super(title, kind);
   }
 }
@@ -46,9 +53,17 @@ class RefactorCodeAction extends vscode.CodeAction {
 export class NormCodeActionProvider implements vscode.CodeActionProvider<vscode.CodeAction> {
   static readonly kinds = [vscode.CodeActionKind.QuickFix, vscode.CodeActionKind.RefactorRewrite];
 
-  constructor(private readonly index: DocumentIndex, private readonly findingOf: (uri: vscode.Uri, d: vscode.Diagnostic) => Finding | undefined, private readonly log: vscode.LogOutputChannel) {}
+  constructor(
+    private readonly index: DocumentIndex,
+    private readonly findingOf: (uri: vscode.Uri, d: vscode.Diagnostic) => Finding | undefined,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
 
-  provideCodeActions(doc: vscode.TextDocument, range: vscode.Range | vscode.Selection, context: vscode.CodeActionContext): vscode.CodeAction[] {
+  provideCodeActions(
+    doc: vscode.TextDocument,
+    range: vscode.Range | vscode.Selection,
+    context: vscode.CodeActionContext,
+  ): vscode.CodeAction[] {
     const out: vscode.CodeAction[] = [];
     if (!this.index.mayDefineModel(doc)) return out;
     const text = doc.getText();
@@ -63,20 +78,43 @@ export class NormCodeActionProvider implements vscode.CodeActionProvider<vscode.
         this.log.trace(`no quick fix for ${finding.kind}: ${errorMessage(e)}`);
         continue;
       }
-      const action = new RefactorCodeAction(`NormScope: ${analysis().titleOf(finding.refactor)}`, vscode.CodeActionKind.QuickFix, doc, doc.version, target, finding.refactor);
+      const action = new RefactorCodeAction(
+        `NormScope: ${analysis().titleOf(finding.refactor)}`,
+        vscode.CodeActionKind.QuickFix,
+        doc,
+        doc.version,
+        target,
+        finding.refactor,
+      );
       action.diagnostics = [diag];
       action.isPreferred = true;
       out.push(action);
     }
-    if (!context.only || context.only.contains(vscode.CodeActionKind.RefactorRewrite) || vscode.CodeActionKind.RefactorRewrite.contains(context.only)) {
+    if (
+      !context.only ||
+      context.only.contains(vscode.CodeActionKind.RefactorRewrite) ||
+      vscode.CodeActionKind.RefactorRewrite.contains(context.only)
+    ) {
       const offers = analysis().availableRefactors(text, doc.fileName, { offset: doc.offsetAt(range.start) }, parsed);
       for (const offered of offers) {
-        out.push(new RefactorCodeAction(`NormScope: ${offered.title}`, vscode.CodeActionKind.RefactorRewrite.append('normscope'), doc, doc.version, offered.target as { offset: number }, offered.action));
+        out.push(
+          new RefactorCodeAction(
+            `NormScope: ${offered.title}`,
+            vscode.CodeActionKind.RefactorRewrite.append('normscope'),
+            doc,
+            doc.version,
+            offered.target as { offset: number },
+            offered.action,
+          ),
+        );
       }
       // On a norm call, also offer the what-if: train each candidate and compare before rewriting anything.
       const norm = offers.find((o) => o.action.action === 'swap')?.call;
       if (norm) {
-        const compare = new vscode.CodeAction('NormScope: Compare normalizations…', vscode.CodeActionKind.RefactorRewrite.append('normscope'));
+        const compare = new vscode.CodeAction(
+          'NormScope: Compare normalizations…',
+          vscode.CodeActionKind.RefactorRewrite.append('normscope'),
+        );
         compare.command = { command: 'normscope.compareNorms', title: 'Compare normalizations…', arguments: [doc.uri.fsPath, norm.line] };
         out.push(compare);
       }
@@ -86,7 +124,13 @@ export class NormCodeActionProvider implements vscode.CodeActionProvider<vscode.
 
   async resolveCodeAction(action: vscode.CodeAction): Promise<vscode.CodeAction> {
     if (!(action instanceof RefactorCodeAction) || action.doc.version !== action.version) return action;
-    const result = analysis().applyRefactor(action.doc.getText(), action.doc.fileName, action.target, action.refactor, this.index.get(action.doc));
+    const result = analysis().applyRefactor(
+      action.doc.getText(),
+      action.doc.fileName,
+      action.target,
+      action.refactor,
+      this.index.get(action.doc),
+    );
     action.edit = await toWorkspaceEdit(action.doc, result);
     // A generated helper (norm-layers.js) must be on disk for the model to run; the model file itself stays
     // unsaved like any other edit.

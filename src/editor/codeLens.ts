@@ -15,7 +15,11 @@ export class ModelCodeLensProvider implements vscode.CodeLensProvider, vscode.Di
 
   private readonly args: FunctionArguments;
 
-  constructor(private readonly ctx: NormScopeContext, private readonly index: DocumentIndex, private readonly results: RunResults) {
+  constructor(
+    private readonly ctx: NormScopeContext,
+    private readonly index: DocumentIndex,
+    private readonly results: RunResults,
+  ) {
     this.args = new FunctionArguments(ctx.extension.workspaceState);
     this.off = results.onDidChange(() => this.changed.fire());
   }
@@ -38,20 +42,45 @@ export class ModelCodeLensProvider implements vscode.CodeLensProvider, vscode.Di
     const lenses: vscode.CodeLens[] = [];
     const at = (offset: number) => new vscode.Range(doc.positionAt(offset), doc.positionAt(offset));
     const summary = (range: vscode.Range) => {
-      if (run) lenses.push(new vscode.CodeLens(range, { title: runSummary(run), command: 'normscope.showPanel', tooltip: 'Open the training-health panel' }));
+      if (run)
+        lenses.push(
+          new vscode.CodeLens(range, { title: runSummary(run), command: 'normscope.showPanel', tooltip: 'Open the training-health panel' }),
+        );
     };
     for (const m of models) {
       const range = at(m.start);
-      lenses.push(new vscode.CodeLens(range, { title: `▶ Check normalization (${steps} steps)`, command: 'normscope.checkFile', arguments: [doc.uri], tooltip: 'Train this model briefly and measure every layer' }));
+      lenses.push(
+        new vscode.CodeLens(range, {
+          title: `▶ Check normalization (${steps} steps)`,
+          command: 'normscope.checkFile',
+          arguments: [doc.uri],
+          tooltip: 'Train this model briefly and measure every layer',
+        }),
+      );
       summary(range);
     }
     for (const fn of builders) {
       const range = at(fn.start);
       const signature = analysis().signatureOf(fn);
-      lenses.push(new vscode.CodeLens(range, { title: `▶ Check normalization (${steps} steps)`, command: 'normscope.checkFunction', arguments: [doc.uri, fn.name], tooltip: `Call ${signature}, train the model it returns briefly and measure every layer` }));
+      lenses.push(
+        new vscode.CodeLens(range, {
+          title: `▶ Check normalization (${steps} steps)`,
+          command: 'normscope.checkFunction',
+          arguments: [doc.uri, fn.name],
+          tooltip: `Call ${signature}, train the model it returns briefly and measure every layer`,
+        }),
+      );
       const remembered = fn.params.length ? this.args.remembered(doc.uri.fsPath, fn.name) : undefined;
       const shown = remembered ? analysis().formatArgumentList(remembered) || 'the defaults' : '';
-      if (remembered) lenses.push(new vscode.CodeLens(range, { title: `args: ${shown.length > 60 ? `${shown.slice(0, 59)}…` : shown}`, command: 'normscope.changeArguments', arguments: [doc.uri, fn.name], tooltip: `Change or forget the arguments ${fn.name}() is checked with` }));
+      if (remembered)
+        lenses.push(
+          new vscode.CodeLens(range, {
+            title: `args: ${shown.length > 60 ? `${shown.slice(0, 59)}…` : shown}`,
+            command: 'normscope.changeArguments',
+            arguments: [doc.uri, fn.name],
+            tooltip: `Change or forget the arguments ${fn.name}() is checked with`,
+          }),
+        );
       summary(range);
     }
     return lenses;

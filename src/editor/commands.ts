@@ -11,10 +11,18 @@ import type { RunResults } from './runResults';
 function targetFile(arg: unknown): vscode.Uri | undefined {
   if (arg instanceof vscode.Uri) return arg;
   const doc = vscode.window.activeTextEditor?.document;
-  return doc && (isModelDocument(doc) || doc.languageId === 'python' || /(^|[\\/])[^\\/]*\.json$/i.test(doc.fileName)) ? doc.uri : undefined;
+  return doc && (isModelDocument(doc) || doc.languageId === 'python' || /(^|[\\/])[^\\/]*\.json$/i.test(doc.fileName))
+    ? doc.uri
+    : undefined;
 }
 
-export function registerCommands(ctx: NormScopeContext, runs: RunManager, panel: PanelBridge, results: RunResults, index: DocumentIndex): void {
+export function registerCommands(
+  ctx: NormScopeContext,
+  runs: RunManager,
+  panel: PanelBridge,
+  results: RunResults,
+  index: DocumentIndex,
+): void {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- vscode.commands.registerCommand's own callback type
   const register = (id: string, fn: (...args: any[]) => unknown) => ctx.own(vscode.commands.registerCommand(id, fn));
   const builders = new BuilderRuns(ctx, index);
@@ -32,7 +40,9 @@ export function registerCommands(ctx: NormScopeContext, runs: RunManager, panel:
   register('normscope.checkFile', async (arg?: unknown) => {
     const uri = targetFile(arg);
     if (!uri) {
-      void vscode.window.showInformationMessage('NormScope: open a JavaScript or TypeScript file that builds a model (or a model.json) first.');
+      void vscode.window.showInformationMessage(
+        'NormScope: open a JavaScript or TypeScript file that builds a model (or a model.json) first.',
+      );
       return undefined;
     }
     // Untrusted: runs.check explains why nothing runs, before any question about arguments.
@@ -43,7 +53,9 @@ export function registerCommands(ctx: NormScopeContext, runs: RunManager, panel:
     const doc = await vscode.workspace.openTextDocument(uri);
     const fn = builderFunctionsOf(index, doc).find((b) => b.name === name);
     if (!fn) {
-      void vscode.window.showWarningMessage(`NormScope: ${vscode.workspace.asRelativePath(uri)} has no function '${name}' that builds a model any more.`);
+      void vscode.window.showWarningMessage(
+        `NormScope: ${vscode.workspace.asRelativePath(uri)} has no function '${name}' that builds a model any more.`,
+      );
       return undefined;
     }
     const choice = vscode.workspace.isTrusted ? await builders.choiceFor(doc, fn) : {};
@@ -55,7 +67,9 @@ export function registerCommands(ctx: NormScopeContext, runs: RunManager, panel:
     const choice = await builders.changeArguments(uri, name);
     return choice ? startRun(uri, choice) : undefined;
   });
-  register('normscope.showPanel', () => { panel.show(vscode.window.activeTextEditor?.document.uri.fsPath); });
+  register('normscope.showPanel', () => {
+    panel.show(vscode.window.activeTextEditor?.document.uri.fsPath);
+  });
   register('normscope.cancelRun', () => {
     if (!runs.cancelAll()) void vscode.window.showInformationMessage('NormScope: no run is in progress.');
   });
@@ -64,7 +78,10 @@ export function registerCommands(ctx: NormScopeContext, runs: RunManager, panel:
   register('normscope.revealLayer', async (file: string, index: number) => {
     const run = results.get(file);
     const shown = await panel.revealLayer(run, index);
-    if (!shown) void vscode.window.showInformationMessage(`NormScope: layer ${run?.layers[index]?.name ?? index} has no source line (model.json layers do not).`);
+    if (!shown)
+      void vscode.window.showInformationMessage(
+        `NormScope: layer ${run?.layers[index]?.name ?? index} has no source line (model.json layers do not).`,
+      );
     if (run) panel.focusLayer(file, index);
   });
 }

@@ -35,7 +35,7 @@ export class NormScopeContext implements vscode.Disposable {
 
   /** Log an error and surface it once, with a way to the log. */
   async reportError(message: string, error?: unknown): Promise<void> {
-    this.log.error(message, ...(error ? [error instanceof Error ? error.stack ?? error.message : String(error)] : []));
+    this.log.error(message, ...(error ? [error instanceof Error ? (error.stack ?? error.message) : String(error)] : []));
     const choice = await vscode.window.showErrorMessage(message, 'Show log');
     if (choice === 'Show log') this.log.show(true);
   }

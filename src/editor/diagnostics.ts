@@ -33,7 +33,10 @@ export class FindingDiagnostics implements vscode.Disposable {
     this.subscriptions.push(
       vscode.workspace.onDidOpenTextDocument((d) => this.lintSoon(d, 0)),
       vscode.workspace.onDidChangeTextDocument((e) => this.lintSoon(e.document, DEBOUNCE_MS)),
-      vscode.workspace.onDidCloseTextDocument((d) => { this.staticFindings.delete(d.uri.fsPath); this.collection.delete(d.uri); }),
+      vscode.workspace.onDidCloseTextDocument((d) => {
+        this.staticFindings.delete(d.uri.fsPath);
+        this.collection.delete(d.uri);
+      }),
     );
     for (const d of vscode.workspace.textDocuments) this.lintSoon(d, 0);
     const off = results.onDidChange((file) => {
@@ -50,36 +53,48 @@ export class FindingDiagnostics implements vscode.Disposable {
     if (!isModelDocument(doc)) return;
     const key = doc.uri.fsPath;
     clearTimeout(this.timers.get(key));
-    this.timers.set(key, setTimeout(() => {
-      this.timers.delete(key);
-      try {
-        if (!this.index.mayDefineModel(doc)) this.staticFindings.set(key, []);
-        else this.staticFindings.set(key, analysis().lintSource(doc.getText(), doc.fileName, { parsed: this.index.get(doc) }));
-      } catch (e) {
-        this.log.warn(`static checks failed on ${key}: ${errorMessage(e)}`);
-        this.staticFindings.set(key, []);
-      }
-      this.refresh(key);
-    }, delay));
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        try {
+          if (!this.index.mayDefineModel(doc)) this.staticFindings.set(key, []);
+          else this.staticFindings.set(key, analysis().lintSource(doc.getText(), doc.fileName, { parsed: this.index.get(doc) }));
+        } catch (e) {
+          this.log.warn(`static checks failed on ${key}: ${errorMessage(e)}`);
+          this.staticFindings.set(key, []);
+        }
+        this.refresh(key);
+      }, delay),
+    );
   }
 
   private lintPythonSoon(doc: vscode.TextDocument, delay: number): void {
     const key = doc.uri.fsPath;
     clearTimeout(this.timers.get(key));
-    this.timers.set(key, setTimeout(() => {
-      this.timers.delete(key);
-      const version = doc.version;
-      this.pythonLint!(key, doc.getText()).then((flags) => {
-        if (doc.isClosed || doc.version !== version) return;
-        this.staticFindings.set(key, flags);
-        this.refresh(key);
-      }, (e) => this.log.warn(`static checks failed on ${key}: ${errorMessage(e)}`));
-    }, delay));
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        const version = doc.version;
+        this.pythonLint!(key, doc.getText()).then(
+          (flags) => {
+            if (doc.isClosed || doc.version !== version) return;
+            this.staticFindings.set(key, flags);
+            this.refresh(key);
+          },
+          (e) => this.log.warn(`static checks failed on ${key}: ${errorMessage(e)}`),
+        );
+      }, delay),
+    );
   }
 
   /** Findings of a file: static ones, the latest run's, and those other runs (training scripts) placed in it. */
   findings(file: string): Finding[] {
-    const elsewhere = this.results.all().filter((r) => r.file !== file).flatMap((r) => r.flags.filter((f) => f.source?.file === file));
+    const elsewhere = this.results
+      .all()
+      .filter((r) => r.file !== file)
+      .flatMap((r) => r.flags.filter((f) => f.source?.file === file));
     return [...(this.staticFindings.get(file) ?? []), ...(this.results.get(file)?.flags ?? []), ...elsewhere];
   }
 
@@ -95,7 +110,9 @@ export class FindingDiagnostics implements vscode.Disposable {
   findingFor(uri: vscode.Uri, diag: vscode.Diagnostic): Finding | undefined {
     if (diag.source !== 'NormScope') return undefined;
     const kind = typeof diag.code === 'object' ? diag.code.value : diag.code;
-    return this.findings(uri.fsPath).find((f) => f.kind === kind && diag.message.startsWith(f.message) && (!f.source || f.source.line - 1 === diag.range.start.line));
+    return this.findings(uri.fsPath).find(
+      (f) => f.kind === kind && diag.message.startsWith(f.message) && (!f.source || f.source.line - 1 === diag.range.start.line),
+    );
   }
 
   private refresh(file: string): void {
@@ -107,7 +124,11 @@ export class FindingDiagnostics implements vscode.Disposable {
     for (const f of this.findings(file)) {
       if (f.source && f.source.file !== file) continue;
       const r = findingRange(f, lines, calls) ?? { line: 0, startCharacter: 0, endCharacter: 1 };
-      const d = new vscode.Diagnostic(new vscode.Range(r.line, r.startCharacter, r.line, r.endCharacter), f.fix ? `${f.message}\nFix: ${f.fix}` : f.message, severityRank(f.severity) as vscode.DiagnosticSeverity);
+      const d = new vscode.Diagnostic(
+        new vscode.Range(r.line, r.startCharacter, r.line, r.endCharacter),
+        f.fix ? `${f.message}\nFix: ${f.fix}` : f.message,
+        severityRank(f.severity) as vscode.DiagnosticSeverity,
+      );
       d.source = 'NormScope';
       d.code = { value: f.kind, target: this.readme.with({ fragment: findingDocAnchor(f.kind) }) };
       diagnostics.push(d);

@@ -11,7 +11,10 @@ export const MODEL_LANGUAGES = ['javascript', 'typescript', 'javascriptreact', '
 export const MODEL_SELECTOR: vscode.DocumentSelector = MODEL_LANGUAGES.map((language) => ({ language }));
 
 export function isModelDocument(doc: vscode.TextDocument): boolean {
-  return MODEL_LANGUAGES.includes(doc.languageId) && (doc.uri.scheme === 'file' || doc.uri.scheme === 'untitled' || doc.uri.scheme === 'vscode-remote');
+  return (
+    MODEL_LANGUAGES.includes(doc.languageId) &&
+    (doc.uri.scheme === 'file' || doc.uri.scheme === 'untitled' || doc.uri.scheme === 'vscode-remote')
+  );
 }
 
 export class DocumentIndex implements vscode.Disposable {

@@ -20,7 +20,11 @@ async function sourcesMentioning(name: string): Promise<SourceText[]> {
   for (const uri of await vscode.workspace.findFiles(SOURCES, EXCLUDED, 1000)) {
     let text = open.get(uri.fsPath);
     if (text === undefined) {
-      try { text = Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8'); } catch { continue; }
+      try {
+        text = Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8');
+      } catch {
+        continue;
+      }
     }
     if (text.includes(name.split('.').pop()!)) out.push({ file: uri.fsPath, text });
   }
@@ -47,8 +51,9 @@ export class FunctionArguments {
     const signature = analysis().signatureOf(fn);
     const text = await vscode.window.showInputBox({
       title: `NormScope: arguments for ${signature}`,
-      prompt: `Write them as between the parentheses of a call, with literal values (e.g. [28, 28, 1], 10); defaults may be left out. `
-        + `Remembered for ${fn.name} in ${path.basename(file)}; change with "NormScope: Change Arguments…".`,
+      prompt:
+        `Write them as between the parentheses of a call, with literal values (e.g. [28, 28, 1], 10); defaults may be left out. ` +
+        `Remembered for ${fn.name} in ${path.basename(file)}; change with "NormScope: Change Arguments…".`,
       placeHolder: fn.params.map((p) => p.name).join(', '),
       value: initial ? analysis().formatArgumentList(initial) : undefined,
       ignoreFocusOut: true,
@@ -75,8 +80,12 @@ export class FunctionArguments {
     const remembered = this.remembered(file, fn.name);
     if (remembered) return remembered;
     // The file itself counts even when it lies outside the workspace folders.
-    const sources = fn.name.includes('.') ? [] : [{ file, text: sf.text }, ...(await sourcesMentioning(fn.name)).filter((s) => s.file !== file)];
-    const sites = analysis().findCallSites(sources, file, fn.name).filter((s) => analysis().missingParams(fn, s.args.length).length === 0);
+    const sources = fn.name.includes('.')
+      ? []
+      : [{ file, text: sf.text }, ...(await sourcesMentioning(fn.name)).filter((s) => s.file !== file)];
+    const sites = analysis()
+      .findCallSites(sources, file, fn.name)
+      .filter((s) => analysis().missingParams(fn, s.args.length).length === 0);
     if (sites.length === 0 && fn.required === 0) return null;
     const chosen = sites.length ? await this.pickCallSite(file, fn, sites) : await this.ask(file, fn);
     if (chosen !== undefined) await this.remember(file, fn.name, chosen);
@@ -86,10 +95,19 @@ export class FunctionArguments {
   private async pickCallSite(file: string, fn: BuilderFunction, sites: CallSite[]): Promise<unknown[] | undefined> {
     type Item = vscode.QuickPickItem & { args?: unknown[]; enter?: true };
     const distinct = [...new Map(sites.map((s) => [JSON.stringify(s.args), s])).values()];
-    const items: Item[] = distinct.map((s) => ({ label: s.text, description: `${vscode.workspace.asRelativePath(s.file)}:${s.line}`, detail: `arguments: ${analysis().formatArgumentList(s.args)}`, args: s.args }));
+    const items: Item[] = distinct.map((s) => ({
+      label: s.text,
+      description: `${vscode.workspace.asRelativePath(s.file)}:${s.line}`,
+      detail: `arguments: ${analysis().formatArgumentList(s.args)}`,
+      args: s.args,
+    }));
     if (fn.required === 0) items.push({ label: 'Use the default values', description: analysis().signatureOf(fn), args: [] });
     items.push({ label: 'Enter arguments…', description: analysis().signatureOf(fn), enter: true });
-    const picked = await vscode.window.showQuickPick(items, { title: `NormScope: check ${analysis().signatureOf(fn)} with`, placeHolder: 'Arguments of a call found in the workspace, or your own', ignoreFocusOut: true });
+    const picked = await vscode.window.showQuickPick(items, {
+      title: `NormScope: check ${analysis().signatureOf(fn)} with`,
+      placeHolder: 'Arguments of a call found in the workspace, or your own',
+      ignoreFocusOut: true,
+    });
     if (!picked) return undefined;
     return picked.enter ? this.ask(file, fn) : picked.args;
   }

@@ -65,11 +65,20 @@ export interface LayerHoverInput {
 export function buildLayerHover(input: LayerHoverInput): string {
   const out: string[] = [`**NormScope** · \`${input.className}\` layer (\`${input.calleeText ?? `tf.layers.${input.callee}`}\`)`];
   if (input.instances.length === 0) {
-    out.push('', input.runStatus ? `_Not seen in the latest run (${input.runStatus})._` : '_No run yet: run **NormScope: Check Normalization in This File** to see live statistics._');
+    out.push(
+      '',
+      input.runStatus
+        ? `_Not seen in the latest run (${input.runStatus})._`
+        : '_No run yet: run **NormScope: Check Normalization in This File** to see live statistics._',
+    );
   }
   for (const snap of input.instances) {
     const shape = JSON.stringify(snap.layer.outputShape).replace(/null/g, 'batch');
-    out.push('', `**${escapeMarkdown(snap.layer.name)}** · ${escapeMarkdown(snap.layer.className)} · output \`${shape}\`${snap.step !== null ? ` · step ${snap.step}` : ''}`, '');
+    out.push(
+      '',
+      `**${escapeMarkdown(snap.layer.name)}** · ${escapeMarkdown(snap.layer.className)} · output \`${shape}\`${snap.step !== null ? ` · step ${snap.step}` : ''}`,
+      '',
+    );
     out.push('| stat | latest | trend |', '|---|---:|---|');
     for (const [stat, label] of SHOWN_STATS) {
       if (snap.latest[stat] === undefined) continue;
@@ -77,8 +86,11 @@ export function buildLayerHover(input: LayerHoverInput): string {
     }
     if (input.isNorm && snap.ics) {
       const last = snap.ics.distance.length - 1;
-      out.push('', `Internal covariate shift at step ${snap.ics.steps[last]}: ‖G − G′‖ ${formatNumber(snap.ics.distance[last])}, cos(G, G′) ${formatNumber(snap.ics.cosine[last])} ${sparkline(snap.ics.distance)}  `,
-        '_How much this layer\'s gradient changes when the layers before it take the same step (Santurkar et al. 2018); BatchNorm helps through a smoother landscape, not by lowering this._');
+      out.push(
+        '',
+        `Internal covariate shift at step ${snap.ics.steps[last]}: ‖G − G′‖ ${formatNumber(snap.ics.distance[last])}, cos(G, G′) ${formatNumber(snap.ics.cosine[last])} ${sparkline(snap.ics.distance)}  `,
+        "_How much this layer's gradient changes when the layers before it take the same step (Santurkar et al. 2018); BatchNorm helps through a smoother landscape, not by lowering this._",
+      );
     }
     const links = [commandLink('Show in chart', 'normscope.focusLayer', [input.file, snap.layer.index])];
     if (input.isNorm) links.push(commandLink('Swap normalization…', 'normscope.swapNorm', [input.file, snap.layer.source?.line ?? 0]));
@@ -86,7 +98,10 @@ export function buildLayerHover(input: LayerHoverInput): string {
   }
   for (const f of input.findings) {
     const icon = f.severity === 'error' ? '$(error)' : f.severity === 'warning' ? '$(warning)' : '$(info)';
-    out.push('', `${icon} **${f.kind}**${f.layer ? ` on ${escapeMarkdown(f.layer)}` : ''}${f.step !== null ? ` (from step ${f.step})` : ''}: ${escapeMarkdown(f.message)}`);
+    out.push(
+      '',
+      `${icon} **${f.kind}**${f.layer ? ` on ${escapeMarkdown(f.layer)}` : ''}${f.step !== null ? ` (from step ${f.step})` : ''}: ${escapeMarkdown(f.message)}`,
+    );
     if (f.fix) out.push(`  \n_Fix:_ ${escapeMarkdown(f.fix)}`);
   }
   if (input.instances.length > 0 && input.runStatus) out.push('', `_${input.runStatus}_`);

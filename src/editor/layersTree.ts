@@ -33,13 +33,17 @@ export class LayersTreeProvider implements vscode.TreeDataProvider<LayersTreeNod
   constructor(private readonly results: RunResults) {
     // Progress events arrive many times a second; redraw the tree at most 4 times a second.
     this.off = results.onDidChange(() => {
-      this.pending ??= setTimeout(() => { this.pending = undefined; this.changed.fire(undefined); }, 250);
+      this.pending ??= setTimeout(() => {
+        this.pending = undefined;
+        this.changed.fire(undefined);
+      }, 250);
     });
   }
 
   getChildren(node?: LayersTreeNode): LayersTreeNode[] {
     if (!node) return this.results.all().map((r) => ({ kind: 'run', file: r.file }));
-    if (node.kind === 'run') return (this.results.get(node.file)?.layers ?? []).map((l) => ({ kind: 'layer', file: node.file, index: l.index }));
+    if (node.kind === 'run')
+      return (this.results.get(node.file)?.layers ?? []).map((l) => ({ kind: 'layer', file: node.file, index: l.index }));
     return [];
   }
 
@@ -82,9 +86,12 @@ function layerItem(run: FileRun, index: number): vscode.TreeItem {
     return typeof v === 'number' ? v : NaN;
   };
   const parts = [layer.className];
-  if (last) parts.push(`mean ${formatNumber(stat('mean'))}`, `var ${formatNumber(stat('variance'))}`, `grad ${formatNumber(stat('gradNorm'))}`);
+  if (last)
+    parts.push(`mean ${formatNumber(stat('mean'))}`, `var ${formatNumber(stat('variance'))}`, `grad ${formatNumber(stat('gradNorm'))}`);
   item.description = parts.join(' · ');
-  item.tooltip = new vscode.MarkdownString([`**${layer.name}** (${layer.className}) — ${status}`, ...findings.map((f) => `- ${f.kind}: ${f.message}`)].join('\n\n'));
+  item.tooltip = new vscode.MarkdownString(
+    [`**${layer.name}** (${layer.className}) — ${status}`, ...findings.map((f) => `- ${f.kind}: ${f.message}`)].join('\n\n'),
+  );
   item.accessibilityInformation = { label: `${layer.name}, ${layer.className}, status ${status}` };
   item.contextValue = 'normscope.layer';
   item.command = { command: 'normscope.revealLayer', title: 'Reveal layer', arguments: [run.file, index] };

@@ -11,17 +11,26 @@ import { replay, toPanelMessage } from './panelMessages';
 
 export class PanelBridge {
   private lastPublishedRunId: string | undefined;
-  constructor(private readonly ctx: NormScopeContext, private readonly results: RunResults) {}
+  constructor(
+    private readonly ctx: NormScopeContext,
+    private readonly results: RunResults,
+  ) {}
 
   /** What the panel asks of the editor. */
   private readonly handlers = {
-    revealLayer: async (runId: string, index: number) => this.revealLayer(this.results.all().find((r) => r.runId === runId), index),
+    revealLayer: async (runId: string, index: number) =>
+      this.revealLayer(
+        this.results.all().find((r) => r.runId === runId),
+        index,
+      ),
     applyCandidate: async (norm: string) => !!(await vscode.commands.executeCommand<boolean>('normscope.applyCompareCandidate', norm)),
   };
 
   /** Restores the panel after a window reload (it comes back empty until the next run). */
   readonly serializer: vscode.WebviewPanelSerializer = {
-    deserializeWebviewPanel: async (panel) => { HealthPanel.revive(panel, this.ctx.extensionUri, this.handlers); },
+    deserializeWebviewPanel: async (panel) => {
+      HealthPanel.revive(panel, this.ctx.extensionUri, this.handlers);
+    },
   };
 
   /** Open (or reveal) the panel, showing the latest run of `file` or of any file. */
@@ -60,5 +69,4 @@ export class PanelBridge {
     await vscode.window.showTextDocument(doc, { selection: new vscode.Range(pos, pos), viewColumn: vscode.ViewColumn.One });
     return true;
   }
-
 }

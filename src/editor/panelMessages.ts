@@ -15,12 +15,18 @@ function runStarted(run: PanelRun, samples: StepSample[], flags: Finding[]): Run
  */
 export function toPanelMessage(event: RunEvent, backend?: BackendReport): PanelMessage | undefined {
   switch (event.type) {
-    case 'backend': return undefined;
-    case 'layers': return runStarted({ ...event, backend }, [], []);
-    case 'progress': return { type: 'samples', runId: event.runId, samples: event.samples };
-    case 'flags': return { type: 'flags', runId: event.runId, flags: event.flags };
-    case 'done': return { type: 'run-done', runId: event.runId, report: event.report };
-    case 'error': return { type: 'run-failed', runId: event.runId, error: event.error };
+    case 'backend':
+      return undefined;
+    case 'layers':
+      return runStarted({ ...event, backend }, [], []);
+    case 'progress':
+      return { type: 'samples', runId: event.runId, samples: event.samples };
+    case 'flags':
+      return { type: 'flags', runId: event.runId, flags: event.flags };
+    case 'done':
+      return { type: 'run-done', runId: event.runId, report: event.report };
+    case 'error':
+      return { type: 'run-failed', runId: event.runId, error: event.error };
   }
 }
 

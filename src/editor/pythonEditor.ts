@@ -17,7 +17,9 @@ export const PYTHON_SELECTOR: vscode.DocumentSelector = [{ language: 'python', s
 
 /** The Python extension's selected interpreter, when that extension is installed and active. */
 export async function pythonExtensionInterpreter(resource: vscode.Uri): Promise<string | undefined> {
-  const ext = vscode.extensions.getExtension<{ settings?: { getExecutionDetails?(uri?: vscode.Uri): { execCommand?: string[] } } }>('ms-python.python');
+  const ext = vscode.extensions.getExtension<{ settings?: { getExecutionDetails?(uri?: vscode.Uri): { execCommand?: string[] } } }>(
+    'ms-python.python',
+  );
   if (!ext) return undefined;
   try {
     const api = ext.isActive ? ext.exports : await ext.activate();
@@ -32,7 +34,9 @@ export async function applyPythonSwap(ctx: NormScopeContext, doc: vscode.TextDoc
   if (doc.isDirty) await doc.save();
   let newText: string;
   try {
-    ({ newText } = await swapPythonNorm(doc.uri.fsPath, line, to, ctx.extension.asAbsolutePath('python'), { explicit: ctx.settings.pythonPath || undefined }));
+    ({ newText } = await swapPythonNorm(doc.uri.fsPath, line, to, ctx.extension.asAbsolutePath('python'), {
+      explicit: ctx.settings.pythonPath || undefined,
+    }));
   } catch (e) {
     void vscode.window.showWarningMessage(`NormScope: ${errorMessage(e)}`);
     return false;
@@ -58,9 +62,23 @@ export class PythonHoverProvider implements vscode.HoverProvider {
     const run = this.results.runAtLine(file, line);
     const names = new Set(instances.map((s) => s.layer.name));
     const findings = (run?.flags ?? []).filter((f) => f.layer !== null && names.has(f.layer));
-    const runStatus = run ? `${run.status}${run.samples.length ? ` · step ${run.samples[run.samples.length - 1].step + 1}/${run.steps}` : ''} · PyTorch` : undefined;
+    const runStatus = run
+      ? `${run.status}${run.samples.length ? ` · step ${run.samples[run.samples.length - 1].step + 1}/${run.steps}` : ''} · PyTorch`
+      : undefined;
     const first = instances[0].layer;
-    const md = new vscode.MarkdownString(buildLayerHover({ file, callee: text.slice(start, end), calleeText: text.slice(start, end), className: first.className, isNorm: first.isNorm, instances, findings, runStatus }), true);
+    const md = new vscode.MarkdownString(
+      buildLayerHover({
+        file,
+        callee: text.slice(start, end),
+        calleeText: text.slice(start, end),
+        className: first.className,
+        isNorm: first.isNorm,
+        instances,
+        findings,
+        runStatus,
+      }),
+      true,
+    );
     md.isTrusted = { enabledCommands: ['normscope.focusLayer'] };
     return new vscode.Hover(md, new vscode.Range(position.line, start, position.line, end));
   }
@@ -71,7 +89,10 @@ export class PythonCodeLensProvider implements vscode.CodeLensProvider, vscode.D
   readonly onDidChangeCodeLenses = this.changed.event;
   private readonly off: () => void;
 
-  constructor(private readonly ctx: NormScopeContext, private readonly results: RunResults) {
+  constructor(
+    private readonly ctx: NormScopeContext,
+    private readonly results: RunResults,
+  ) {
     this.off = results.onDidChange(() => this.changed.fire());
   }
 
@@ -79,9 +100,19 @@ export class PythonCodeLensProvider implements vscode.CodeLensProvider, vscode.D
     // Only files that use torch.nn: a plain script gets no lens.
     if (!/^\s*(import torch|from torch)/m.test(doc.getText())) return [];
     const range = new vscode.Range(0, 0, 0, 0);
-    const lenses = [new vscode.CodeLens(range, { title: `▶ Check normalization (${this.ctx.settings.steps} steps, PyTorch)`, command: 'normscope.checkFile', arguments: [doc.uri], tooltip: 'Train this PyTorch model briefly and measure every layer' })];
+    const lenses = [
+      new vscode.CodeLens(range, {
+        title: `▶ Check normalization (${this.ctx.settings.steps} steps, PyTorch)`,
+        command: 'normscope.checkFile',
+        arguments: [doc.uri],
+        tooltip: 'Train this PyTorch model briefly and measure every layer',
+      }),
+    ];
     const run = this.results.get(doc.uri.fsPath);
-    if (run) lenses.push(new vscode.CodeLens(range, { title: runSummary(run), command: 'normscope.showPanel', tooltip: 'Open the training-health panel' }));
+    if (run)
+      lenses.push(
+        new vscode.CodeLens(range, { title: runSummary(run), command: 'normscope.showPanel', tooltip: 'Open the training-health panel' }),
+      );
     return lenses;
   }
 

@@ -34,52 +34,95 @@ export function registerRefactorCommands(ctx: NormScopeContext, index: DocumentI
 
   ctx.own(vscode.commands.registerCommand('normscope.saveFiles', (...uris: vscode.Uri[]) => saveFiles(uris)));
 
-  ctx.own(vscode.commands.registerCommand('normscope.swapNorm', async (file?: string, line?: number) => {
-    const editor = vscode.window.activeTextEditor;
-    const doc = file ? await vscode.workspace.openTextDocument(vscode.Uri.file(file)) : editor?.document;
-    if (!doc) return false;
-    const at = line ?? (editor ? editor.selection.active.line + 1 : 1);
-    if (doc.languageId === 'python') {
-      const to = await vscode.window.showQuickPick(Object.keys(NORM_SPECS), { title: 'NormScope: swap normalization (PyTorch)', placeHolder: 'Replace this normalization layer with…' });
-      return to ? applyPythonSwap(ctx, doc, at, to as NormKind) : false;
-    }
-    const swaps = analysis().availableRefactors(doc.getText(), doc.fileName, { line: at }, index.get(doc)).filter((o) => o.action.action === 'swap');
-    if (swaps.length === 0) {
-      void vscode.window.showInformationMessage(`NormScope: ${vscode.workspace.asRelativePath(doc.uri)}:${at} has no normalization call to swap.`);
-      return false;
-    }
-    const pick = await vscode.window.showQuickPick(
-      [...swaps.map((o) => ({ label: o.title, to: (o.action as { to: NormKind }).to, description: NORM_SPECS[(o.action as { to: NormKind }).to].className })),
-        { label: '$(beaker) Compare normalizations…', to: undefined, description: 'train each candidate briefly and compare' },
-        { label: '$(graph) Compare normalizations over learning rates…', to: undefined, sweep: true, description: 'each candidate at 4 rates over 30× around the model\'s own' }],
-      { title: 'NormScope: swap normalization', placeHolder: 'Replace this normalization layer with…' },
-    );
-    if (!pick) return false;
-    if (!pick.to) return vscode.commands.executeCommand('normscope.compareNorms', doc.uri.fsPath, at, undefined, 'sweep' in pick ? 'auto' : undefined);
-    return applySwap(doc, at, pick.to, index);
-  }));
+  ctx.own(
+    vscode.commands.registerCommand('normscope.swapNorm', async (file?: string, line?: number) => {
+      const editor = vscode.window.activeTextEditor;
+      const doc = file ? await vscode.workspace.openTextDocument(vscode.Uri.file(file)) : editor?.document;
+      if (!doc) return false;
+      const at = line ?? (editor ? editor.selection.active.line + 1 : 1);
+      if (doc.languageId === 'python') {
+        const to = await vscode.window.showQuickPick(Object.keys(NORM_SPECS), {
+          title: 'NormScope: swap normalization (PyTorch)',
+          placeHolder: 'Replace this normalization layer with…',
+        });
+        return to ? applyPythonSwap(ctx, doc, at, to as NormKind) : false;
+      }
+      const swaps = analysis()
+        .availableRefactors(doc.getText(), doc.fileName, { line: at }, index.get(doc))
+        .filter((o) => o.action.action === 'swap');
+      if (swaps.length === 0) {
+        void vscode.window.showInformationMessage(
+          `NormScope: ${vscode.workspace.asRelativePath(doc.uri)}:${at} has no normalization call to swap.`,
+        );
+        return false;
+      }
+      const pick = await vscode.window.showQuickPick(
+        [
+          ...swaps.map((o) => ({
+            label: o.title,
+            to: (o.action as { to: NormKind }).to,
+            description: NORM_SPECS[(o.action as { to: NormKind }).to].className,
+          })),
+          { label: '$(beaker) Compare normalizations…', to: undefined, description: 'train each candidate briefly and compare' },
+          {
+            label: '$(graph) Compare normalizations over learning rates…',
+            to: undefined,
+            sweep: true,
+            description: "each candidate at 4 rates over 30× around the model's own",
+          },
+        ],
+        { title: 'NormScope: swap normalization', placeHolder: 'Replace this normalization layer with…' },
+      );
+      if (!pick) return false;
+      if (!pick.to)
+        return vscode.commands.executeCommand(
+          'normscope.compareNorms',
+          doc.uri.fsPath,
+          at,
+          undefined,
+          'sweep' in pick ? 'auto' : undefined,
+        );
+      return applySwap(doc, at, pick.to, index);
+    }),
+  );
 
   const builders = new BuilderRuns(ctx, index);
   // `learningRates` (optional) overrides the normscope.compareLearningRates setting for this comparison.
-  ctx.own(vscode.commands.registerCommand('normscope.compareNorms', async (file?: string, line?: number, candidates?: NormKind[], learningRates?: number[] | 'auto') => {
-    const editor = vscode.window.activeTextEditor;
-    const target = file ?? editor?.document.uri.fsPath;
-    const at = line ?? (editor ? editor.selection.active.line + 1 : undefined);
-    if (!target || !at) return undefined;
-    const choice = vscode.workspace.isTrusted ? await builders.choiceForLine(vscode.Uri.file(target), at) : {};
-    if (!choice) return undefined;
-    const result = await runs.compare(target, at, candidates ?? ['batchNorm', 'layerNorm', 'groupNorm', 'rmsNorm'], choice, learningRates);
-    if (!result) return undefined;
-    lastCompare = { file: target, line: at, result };
-    panel.show(target, true).post({ type: 'compare', result });
-    return result;
-  }));
+  ctx.own(
+    vscode.commands.registerCommand(
+      'normscope.compareNorms',
+      async (file?: string, line?: number, candidates?: NormKind[], learningRates?: number[] | 'auto') => {
+        const editor = vscode.window.activeTextEditor;
+        const target = file ?? editor?.document.uri.fsPath;
+        const at = line ?? (editor ? editor.selection.active.line + 1 : undefined);
+        if (!target || !at) return undefined;
+        const choice = vscode.workspace.isTrusted ? await builders.choiceForLine(vscode.Uri.file(target), at) : {};
+        if (!choice) return undefined;
+        const result = await runs.compare(
+          target,
+          at,
+          candidates ?? ['batchNorm', 'layerNorm', 'groupNorm', 'rmsNorm'],
+          choice,
+          learningRates,
+        );
+        if (!result) return undefined;
+        lastCompare = { file: target, line: at, result };
+        panel.show(target, true).post({ type: 'compare', result });
+        return result;
+      },
+    ),
+  );
 
-  ctx.own(vscode.commands.registerCommand('normscope.applyCompareCandidate', async (norm: string) => {
-    if (!lastCompare || !(norm in NORM_SPECS)) return false;
-    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(lastCompare.file));
-    const ok = doc.languageId === 'python' ? await applyPythonSwap(ctx, doc, lastCompare.line, norm as NormKind) : await applySwap(doc, lastCompare.line, norm as NormKind, index);
-    if (ok) await vscode.window.showTextDocument(doc, { selection: new vscode.Range(lastCompare.line - 1, 0, lastCompare.line - 1, 0) });
-    return ok;
-  }));
+  ctx.own(
+    vscode.commands.registerCommand('normscope.applyCompareCandidate', async (norm: string) => {
+      if (!lastCompare || !(norm in NORM_SPECS)) return false;
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(lastCompare.file));
+      const ok =
+        doc.languageId === 'python'
+          ? await applyPythonSwap(ctx, doc, lastCompare.line, norm as NormKind)
+          : await applySwap(doc, lastCompare.line, norm as NormKind, index);
+      if (ok) await vscode.window.showTextDocument(doc, { selection: new vscode.Range(lastCompare.line - 1, 0, lastCompare.line - 1, 0) });
+      return ok;
+    }),
+  );
 }

@@ -56,7 +56,18 @@ export class RunResults {
 
   /** A run of `file` begins: its previous results are replaced. */
   begin(runId: string, file: string): FileRun {
-    const run: FileRun = { runId, file, status: 'starting', layers: [], statNames: [], steps: 0, batchSize: 0, syntheticData: false, samples: [], flags: [] };
+    const run: FileRun = {
+      runId,
+      file,
+      status: 'starting',
+      layers: [],
+      statNames: [],
+      steps: 0,
+      batchSize: 0,
+      syntheticData: false,
+      samples: [],
+      flags: [],
+    };
     this.runs.set(file, run);
     this.emit(file);
     return run;
@@ -67,18 +78,34 @@ export class RunResults {
     const run = this.findRun(event.runId);
     if (!run) return undefined;
     switch (event.type) {
-      case 'backend': run.backend = event.backend; break;
-      case 'layers':
-        Object.assign(run, { status: 'running', layers: event.layers, statNames: event.statNames, steps: event.steps, batchSize: event.batchSize, syntheticData: event.syntheticData });
+      case 'backend':
+        run.backend = event.backend;
         break;
-      case 'progress': run.samples.push(...event.samples); break;
-      case 'flags': run.flags = event.flags; break;
+      case 'layers':
+        Object.assign(run, {
+          status: 'running',
+          layers: event.layers,
+          statNames: event.statNames,
+          steps: event.steps,
+          batchSize: event.batchSize,
+          syntheticData: event.syntheticData,
+        });
+        break;
+      case 'progress':
+        run.samples.push(...event.samples);
+        break;
+      case 'flags':
+        run.flags = event.flags;
+        break;
       case 'done':
         run.report = event.report;
         run.flags = event.report.flags;
         run.status = event.report.stoppedEarly === 'cancelled' ? 'cancelled' : 'done';
         break;
-      case 'error': run.error = event.error; run.status = 'failed'; break;
+      case 'error':
+        run.error = event.error;
+        run.status = 'failed';
+        break;
     }
     this.emit(run.file);
     return run;

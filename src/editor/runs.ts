@@ -20,7 +20,7 @@ import type { RunResults } from './runResults';
 import { landscapeOption, type NormScopeSettings } from './settings';
 import { errorMessage } from '../protocol';
 
-const permissionsOf = (s: NormScopeSettings) => (s.restrictPermissions ? 'restricted' as const : 'off' as const);
+const permissionsOf = (s: NormScopeSettings) => (s.restrictPermissions ? ('restricted' as const) : ('off' as const));
 
 export class RunManager implements vscode.Disposable {
   private client: WorkerClient | undefined;
@@ -31,7 +31,11 @@ export class RunManager implements vscode.Disposable {
   private readonly statusItem: vscode.StatusBarItem;
   private nextRunId = 1;
 
-  constructor(private readonly ctx: NormScopeContext, private readonly results: RunResults, private readonly onEvent: (file: string, e: RunEvent) => void) {
+  constructor(
+    private readonly ctx: NormScopeContext,
+    private readonly results: RunResults,
+    private readonly onEvent: (file: string, e: RunEvent) => void,
+  ) {
     this.statusItem = vscode.window.createStatusBarItem('normscope.run', vscode.StatusBarAlignment.Left, 50);
     this.statusItem.name = 'NormScope run';
     this.statusItem.command = 'normscope.cancelRun';
@@ -52,7 +56,8 @@ export class RunManager implements vscode.Disposable {
         maxMemoryMB: s.maxMemoryMB,
         runTimeoutMs: s.runTimeoutSeconds * 1000,
         exposedBindings: (file, model) => analysis().exposedBindingsOf(readFileSync(file, 'utf8'), file, model),
-        log: (level, message) => this.ctx.log[level === 'warn' ? 'warn' : level === 'error' ? 'error' : level === 'trace' ? 'trace' : 'info'](message),
+        log: (level, message) =>
+          this.ctx.log[level === 'warn' ? 'warn' : level === 'error' ? 'error' : level === 'trace' ? 'trace' : 'info'](message),
       });
     }
     return this.client;
@@ -66,8 +71,18 @@ export class RunManager implements vscode.Disposable {
     const key = `${s.pythonPath}/${pythonExtension}/${s.runTimeoutSeconds}`;
     if (this.python?.key !== key) {
       this.python?.client.dispose();
-      const log = (level: string, message: string) => this.ctx.log[level === 'warn' ? 'warn' : level === 'error' ? 'error' : level === 'trace' ? 'trace' : 'info'](message);
-      this.python = { key, client: new PythonClient({ enginePath: this.ctx.extension.asAbsolutePath('python'), explicit: s.pythonPath || undefined, pythonExtension, runTimeoutMs: s.runTimeoutSeconds * 1000, log }) };
+      const log = (level: string, message: string) =>
+        this.ctx.log[level === 'warn' ? 'warn' : level === 'error' ? 'error' : level === 'trace' ? 'trace' : 'info'](message);
+      this.python = {
+        key,
+        client: new PythonClient({
+          enginePath: this.ctx.extension.asAbsolutePath('python'),
+          explicit: s.pythonPath || undefined,
+          pythonExtension,
+          runTimeoutMs: s.runTimeoutSeconds * 1000,
+          log,
+        }),
+      };
     }
     return this.python.client;
   }
@@ -88,31 +103,65 @@ export class RunManager implements vscode.Disposable {
    * What-if: train the model once per candidate normalization at `line` (the current one first, as the
    * baseline), same data, seed and steps. Resolves undefined when refused or cancelled.
    */
-  async compare(file: string, line: number, candidates: NormKind[], choice: Pick<RunOptions, 'model' | 'args'> = {}, learningRates?: number[] | 'auto'): Promise<CompareResult | undefined> {
+  async compare(
+    file: string,
+    line: number,
+    candidates: NormKind[],
+    choice: Pick<RunOptions, 'model' | 'args'> = {},
+    learningRates?: number[] | 'auto',
+  ): Promise<CompareResult | undefined> {
     if (!(await this.requireTrust(file))) return undefined;
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
     if (isPythonModel(file) && doc.isDirty) await doc.save();
     const original = isPythonModel(file)
-      ? await pythonNormAtLine(file, line, this.ctx.extension.asAbsolutePath('python'), { explicit: this.ctx.settings.pythonPath || undefined }).catch(() => undefined)
+      ? await pythonNormAtLine(file, line, this.ctx.extension.asAbsolutePath('python'), {
+          explicit: this.ctx.settings.pythonPath || undefined,
+        }).catch(() => undefined)
       : analysis().normAtLine(doc.getText(), file, line);
     if (!original) {
-      void vscode.window.showWarningMessage(`NormScope: ${vscode.workspace.asRelativePath(file)}:${line} has no normalization call to compare.`);
+      void vscode.window.showWarningMessage(
+        `NormScope: ${vscode.workspace.asRelativePath(file)}:${line} has no normalization call to compare.`,
+      );
       return undefined;
     }
     const all = [original, ...candidates.filter((c) => c !== original)];
     const s = this.ctx.settings;
     const rates = learningRates ?? (s.compareLearningRates !== 'off' ? s.compareLearningRates : undefined);
-    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'NormScope: comparing normalizations', cancellable: true }, async (progress, token) => {
-      const abort = new AbortController();
-      token.onCancellationRequested(() => abort.abort());
-      const result = await compareNorms(await this.clientFor(file), { file, line, candidates: all, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds,
-        permissions: permissionsOf(s), ...choice, ...landscapeOption(s), ...(rates ? { learningRates: rates } : {}) }, (norm, i, event) => {
-        if (!event) progress.report({ message: `${norm} (${i + 1}/${all.length})`, increment: 100 / all.length });
-      }, abort.signal, (norm, rate) => progress.report({ message: `learning-rate sweep: ${norm} at ${rate}` }));
-      for (const c of result.candidates) if (c.norm === original) c.original = true;
-      this.ctx.log.info(`compare ${file}:${line}: ${result.candidates.map((c) => `${c.norm}=${c.finalLoss ?? c.error ?? 'n/a'}`).join(', ')}`);
-      return abort.signal.aborted ? undefined : result;
-    });
+    return vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'NormScope: comparing normalizations', cancellable: true },
+      async (progress, token) => {
+        const abort = new AbortController();
+        token.onCancellationRequested(() => abort.abort());
+        const result = await compareNorms(
+          await this.clientFor(file),
+          {
+            file,
+            line,
+            candidates: all,
+            steps: s.steps,
+            batchSize: s.batchSize,
+            backend: s.backend,
+            seed: s.seed,
+            samplingInterval: s.samplingInterval,
+            thresholds: s.thresholds,
+            permissions: permissionsOf(s),
+            ...choice,
+            ...landscapeOption(s),
+            ...(rates ? { learningRates: rates } : {}),
+          },
+          (norm, i, event) => {
+            if (!event) progress.report({ message: `${norm} (${i + 1}/${all.length})`, increment: 100 / all.length });
+          },
+          abort.signal,
+          (norm, rate) => progress.report({ message: `learning-rate sweep: ${norm} at ${rate}` }),
+        );
+        for (const c of result.candidates) if (c.norm === original) c.original = true;
+        this.ctx.log.info(
+          `compare ${file}:${line}: ${result.candidates.map((c) => `${c.norm}=${c.finalLoss ?? c.error ?? 'n/a'}`).join(', ')}`,
+        );
+        return abort.signal.aborted ? undefined : result;
+      },
+    );
   }
 
   /**
@@ -130,22 +179,40 @@ export class RunManager implements vscode.Disposable {
     this.results.begin(runId, file);
     const name = vscode.workspace.asRelativePath(file);
     this.updateStatus(`$(sync~spin) NormScope: ${name}`);
-    this.ctx.log.info(`run ${runId}: ${file}${choice.model ? ` ${choice.model}(${choice.args ? JSON.stringify(choice.args).slice(1, -1) : ''})` : ''} (${s.steps} steps, backend ${s.backend})`);
+    this.ctx.log.info(
+      `run ${runId}: ${file}${choice.model ? ` ${choice.model}(${choice.args ? JSON.stringify(choice.args).slice(1, -1) : ''})` : ''} (${s.steps} steps, backend ${s.backend})`,
+    );
     try {
       return await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `NormScope: ${name}`, cancellable: true },
         async (progress, token) => {
           token.onCancellationRequested(() => abort.abort());
           let lastStep = 0;
-          const report = await (await this.clientFor(file)).run(
-            { file, steps: s.steps, batchSize: s.batchSize, backend: s.backend, seed: s.seed, samplingInterval: s.samplingInterval, thresholds: s.thresholds, permissions: choice.script ? 'off' : permissionsOf(s), ...choice, ...landscapeOption(s) },
+          const report = await (
+            await this.clientFor(file)
+          ).run(
+            {
+              file,
+              steps: s.steps,
+              batchSize: s.batchSize,
+              backend: s.backend,
+              seed: s.seed,
+              samplingInterval: s.samplingInterval,
+              thresholds: s.thresholds,
+              permissions: choice.script ? 'off' : permissionsOf(s),
+              ...choice,
+              ...landscapeOption(s),
+            },
             (event) => {
               const e = { ...event, runId } as RunEvent;
               this.results.apply(e);
               this.onEvent(file, e);
               if (e.type === 'progress' && e.samples.length) {
                 const step = e.samples[e.samples.length - 1].step + 1;
-                progress.report({ message: `step ${step}/${s.steps} · loss ${e.samples[e.samples.length - 1].loss.toPrecision(4)}`, increment: ((step - lastStep) / s.steps) * 100 });
+                progress.report({
+                  message: `step ${step}/${s.steps} · loss ${e.samples[e.samples.length - 1].loss.toPrecision(4)}`,
+                  increment: ((step - lastStep) / s.steps) * 100,
+                });
                 this.updateStatus(`$(sync~spin) NormScope ${step}/${s.steps}`);
                 lastStep = step;
               } else if (e.type === 'backend') {
@@ -154,7 +221,9 @@ export class RunManager implements vscode.Disposable {
             },
             abort.signal,
           );
-          this.ctx.log.info(`run ${runId} finished: ${report.flags.length} findings, backend ${report.backend}${report.stoppedEarly ? `, stopped early (${report.stoppedEarly})` : ''}`);
+          this.ctx.log.info(
+            `run ${runId} finished: ${report.flags.length} findings, backend ${report.backend}${report.stoppedEarly ? `, stopped early (${report.stoppedEarly})` : ''}`,
+          );
           return report;
         },
       );

@@ -46,30 +46,32 @@ export class ScriptLensProvider implements vscode.CodeLensProvider {
 }
 
 export function registerScriptRuns(ctx: NormScopeContext, runs: RunManager, panel: PanelBridge): void {
-  ctx.own(vscode.commands.registerCommand('normscope.checkScript', async (arg?: unknown, givenArgs?: string[]) => {
-    const uri = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
-    const doc = uri && vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
-    if (!uri || (doc && !isModelDocument(doc))) {
-      void vscode.window.showInformationMessage('NormScope: open a JavaScript or TypeScript training script first.');
-      return undefined;
-    }
-    const remembered = ctx.extension.workspaceState.get<Record<string, string[]>>(ARGS_KEY, {});
-    let args = givenArgs ?? remembered[uri.fsPath];
-    if (!givenArgs && !(arg instanceof vscode.Uri)) {
-      const line = await vscode.window.showInputBox({
-        title: `NormScope: arguments for ${vscode.workspace.asRelativePath(uri)}`,
-        prompt: 'As on the command line after the script name (process.argv); empty for none',
-        value: (args ?? []).join(' '),
-      });
-      if (line === undefined) return undefined;
-      args = splitArgs(line);
-    }
-    args ??= [];
-    await ctx.extension.workspaceState.update(ARGS_KEY, { ...remembered, [uri.fsPath]: args });
-    // The worker reads from disk: save the script and the files next to it (the model it imports).
-    const folder = vscode.Uri.joinPath(uri, '..').fsPath;
-    for (const d of vscode.workspace.textDocuments) if (d.isDirty && d.uri.fsPath.startsWith(folder)) await d.save();
-    if (vscode.workspace.isTrusted) panel.show(undefined, true);
-    return runs.check(uri.fsPath, { script: { args } });
-  }));
+  ctx.own(
+    vscode.commands.registerCommand('normscope.checkScript', async (arg?: unknown, givenArgs?: string[]) => {
+      const uri = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
+      const doc = uri && vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+      if (!uri || (doc && !isModelDocument(doc))) {
+        void vscode.window.showInformationMessage('NormScope: open a JavaScript or TypeScript training script first.');
+        return undefined;
+      }
+      const remembered = ctx.extension.workspaceState.get<Record<string, string[]>>(ARGS_KEY, {});
+      let args = givenArgs ?? remembered[uri.fsPath];
+      if (!givenArgs && !(arg instanceof vscode.Uri)) {
+        const line = await vscode.window.showInputBox({
+          title: `NormScope: arguments for ${vscode.workspace.asRelativePath(uri)}`,
+          prompt: 'As on the command line after the script name (process.argv); empty for none',
+          value: (args ?? []).join(' '),
+        });
+        if (line === undefined) return undefined;
+        args = splitArgs(line);
+      }
+      args ??= [];
+      await ctx.extension.workspaceState.update(ARGS_KEY, { ...remembered, [uri.fsPath]: args });
+      // The worker reads from disk: save the script and the files next to it (the model it imports).
+      const folder = vscode.Uri.joinPath(uri, '..').fsPath;
+      for (const d of vscode.workspace.textDocuments) if (d.isDirty && d.uri.fsPath.startsWith(folder)) await d.save();
+      if (vscode.workspace.isTrusted) panel.show(undefined, true);
+      return runs.check(uri.fsPath, { script: { args } });
+    }),
+  );
 }

@@ -10,12 +10,18 @@ import type { NormScopeContext } from './context';
 export const WALKTHROUGH_EXAMPLE = 'small-batch-bn.js';
 
 async function exists(uri: vscode.Uri): Promise<boolean> {
-  return vscode.workspace.fs.stat(uri).then(() => true, () => false);
+  return vscode.workspace.fs.stat(uri).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function exampleUri(ctx: NormScopeContext): Promise<vscode.Uri> {
   for (const folder of vscode.workspace.workspaceFolders ?? []) {
-    for (const candidate of [vscode.Uri.joinPath(folder.uri, WALKTHROUGH_EXAMPLE), vscode.Uri.joinPath(folder.uri, 'examples', WALKTHROUGH_EXAMPLE)]) {
+    for (const candidate of [
+      vscode.Uri.joinPath(folder.uri, WALKTHROUGH_EXAMPLE),
+      vscode.Uri.joinPath(folder.uri, 'examples', WALKTHROUGH_EXAMPLE),
+    ]) {
       if (await exists(candidate)) return candidate;
     }
   }
@@ -28,13 +34,15 @@ async function exampleUri(ctx: NormScopeContext): Promise<vscode.Uri> {
 }
 
 export function registerWalkthroughCommands(ctx: NormScopeContext): void {
-  ctx.own(vscode.commands.registerCommand('normscope.openExample', async () => {
-    const uri = await exampleUri(ctx);
-    const doc = await vscode.workspace.openTextDocument(uri);
-    const at = doc.getText().indexOf('batchNormalization');
-    const pos = doc.positionAt(Math.max(0, at));
-    const editor = await vscode.window.showTextDocument(doc, { selection: new vscode.Range(pos, pos) });
-    ctx.log.info(`walkthrough: opened ${uri.fsPath}`);
-    return editor.document.uri;
-  }));
+  ctx.own(
+    vscode.commands.registerCommand('normscope.openExample', async () => {
+      const uri = await exampleUri(ctx);
+      const doc = await vscode.workspace.openTextDocument(uri);
+      const at = doc.getText().indexOf('batchNormalization');
+      const pos = doc.positionAt(Math.max(0, at));
+      const editor = await vscode.window.showTextDocument(doc, { selection: new vscode.Range(pos, pos) });
+      ctx.log.info(`walkthrough: opened ${uri.fsPath}`);
+      return editor.document.uri;
+    }),
+  );
 }

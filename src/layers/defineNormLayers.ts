@@ -106,7 +106,8 @@ export function defineNormLayers(tf: typeof TF): NormLayers {
   /** Normalizes a possibly negative axis against a rank, with an error naming the layer. */
   function absoluteAxis(axis: number, rank: number, layer: string): number {
     const abs = axis < 0 ? rank + axis : axis;
-    if (abs < 1 || abs >= rank) throw new Error(`${layer}: axis ${axis} is out of range for an input of rank ${rank} (axis 0 is the batch).`);
+    if (abs < 1 || abs >= rank)
+      throw new Error(`${layer}: axis ${axis} is out of range for an input of rank ${rank} (axis 0 is the batch).`);
     return abs;
   }
 
@@ -157,7 +158,9 @@ export function defineNormLayers(tf: typeof TF): NormLayers {
         return g;
       }
       if (this.groups > channels || channels % this.groups !== 0) {
-        throw new Error(`${this.getClassName()} '${this.name}': ${channels} channels cannot be split into ${this.groups} equal groups; use a divisor of ${channels}.`);
+        throw new Error(
+          `${this.getClassName()} '${this.name}': ${channels} channels cannot be split into ${this.groups} equal groups; use a divisor of ${channels}.`,
+        );
       }
       return this.groups;
     }
@@ -168,8 +171,26 @@ export function defineNormLayers(tf: typeof TF): NormLayers {
       const channels = shape[axis];
       if (channels == null) throw new Error(`${this.getClassName()} '${this.name}': the channel axis ${this.axis} must have a known size.`);
       this.groups = this.groupsFor(channels);
-      if (this.scale) this.gamma = this.addWeight('gamma', [channels], 'float32', this.gammaInitializer, this.gammaRegularizer ?? undefined, true, this.gammaConstraint ?? undefined);
-      if (this.center) this.beta = this.addWeight('beta', [channels], 'float32', this.betaInitializer, this.betaRegularizer ?? undefined, true, this.betaConstraint ?? undefined);
+      if (this.scale)
+        this.gamma = this.addWeight(
+          'gamma',
+          [channels],
+          'float32',
+          this.gammaInitializer,
+          this.gammaRegularizer ?? undefined,
+          true,
+          this.gammaConstraint ?? undefined,
+        );
+      if (this.center)
+        this.beta = this.addWeight(
+          'beta',
+          [channels],
+          'float32',
+          this.betaInitializer,
+          this.betaRegularizer ?? undefined,
+          true,
+          this.betaConstraint ?? undefined,
+        );
       this.built = true;
     }
 
@@ -193,7 +214,11 @@ export function defineNormLayers(tf: typeof TF): NormLayers {
         let y = tf.reshape(tf.mul(tf.sub(grouped, mean), tf.rsqrt(tf.add(variance, this.epsilon))), shape);
         if (this.gamma) y = tf.mul(y, this.gamma.read());
         if (this.beta) y = tf.add(y, this.beta.read());
-        if (axis !== rank - 1) y = tf.transpose(y, perm.map((_, i) => perm.indexOf(i)));
+        if (axis !== rank - 1)
+          y = tf.transpose(
+            y,
+            perm.map((_, i) => perm.indexOf(i)),
+          );
         return y;
       });
     }
@@ -264,7 +289,16 @@ export function defineNormLayers(tf: typeof TF): NormLayers {
       // gamma spans the normalized axes and broadcasts over the others.
       const gammaShape = shape.map((d, i) => (axes.includes(i) ? d : 1)).slice(1);
       if (gammaShape.some((d) => d == null)) throw new Error(`RMSNormalization '${this.name}': the normalized axes must have known sizes.`);
-      if (this.scale) this.gamma = this.addWeight('gamma', gammaShape as number[], 'float32', this.gammaInitializer, this.gammaRegularizer ?? undefined, true, this.gammaConstraint ?? undefined);
+      if (this.scale)
+        this.gamma = this.addWeight(
+          'gamma',
+          gammaShape as number[],
+          'float32',
+          this.gammaInitializer,
+          this.gammaRegularizer ?? undefined,
+          true,
+          this.gammaConstraint ?? undefined,
+        );
       this.built = true;
     }
 
@@ -312,13 +346,18 @@ export function defineNormLayers(tf: typeof TF): NormLayers {
     constructor(args: WeightNormalizationArgs) {
       const { layer: spec, ...rest } = args;
       // Duck-typed: `tf.layers.Layer` may be a subclass of the class the layer was made from (NormScope's tf shim).
-      const layer = typeof (spec as { getClassName?: unknown }).getClassName === 'function'
-        ? spec as TF.layers.Layer : deserializeLayer(spec as { className: string; config: ConfigDict });
+      const layer =
+        typeof (spec as { getClassName?: unknown }).getClassName === 'function'
+          ? (spec as TF.layers.Layer)
+          : deserializeLayer(spec as { className: string; config: ConfigDict });
       if (!WEIGHT_NORMALIZABLE.includes(layer.getClassName())) {
-        throw new Error(`WeightNormalization can wrap ${WEIGHT_NORMALIZABLE.join(', ')} layers, not ${layer.getClassName()} '${layer.name}'.`);
+        throw new Error(
+          `WeightNormalization can wrap ${WEIGHT_NORMALIZABLE.join(', ')} layers, not ${layer.getClassName()} '${layer.name}'.`,
+        );
       }
       // `wrap(dense({ inputShape }))` as a model's first layer: the wrapper takes over the input shape.
-      const inherited = rest.inputShape == null && rest.batchInputShape == null && layer.batchInputShape ? { batchInputShape: layer.batchInputShape } : {};
+      const inherited =
+        rest.inputShape == null && rest.batchInputShape == null && layer.batchInputShape ? { batchInputShape: layer.batchInputShape } : {};
       super({ ...rest, ...inherited });
       this.layer = layer;
     }
@@ -366,7 +405,9 @@ export function defineNormLayers(tf: typeof TF): NormLayers {
     }
 
     override get nonTrainableWeights(): TF.LayerVariable[] {
-      return this.trainable ? [...this.layer.nonTrainableWeights, ...super.nonTrainableWeights] : [...this.layer.weights, ...super.nonTrainableWeights];
+      return this.trainable
+        ? [...this.layer.nonTrainableWeights, ...super.nonTrainableWeights]
+        : [...this.layer.weights, ...super.nonTrainableWeights];
     }
 
     override get losses() {

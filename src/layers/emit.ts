@@ -26,8 +26,10 @@ const HEADER = `${NORM_LAYERS_MARKER} from its layer library, so this model runs
 
 /** The module without its header: tf import, the library, and the instantiated exports. */
 function typeScriptBody(): string {
-  return `import * as tf from '@tensorflow/tfjs';\n\n${librarySource.trimEnd()}\n\n`
-    + `export const { ${NORM_LAYER_EXPORTS.join(', ')} } = defineNormLayers(tf);\n`;
+  return (
+    `import * as tf from '@tensorflow/tfjs';\n\n${librarySource.trimEnd()}\n\n` +
+    `export const { ${NORM_LAYER_EXPORTS.join(', ')} } = defineNormLayers(tf);\n`
+  );
 }
 
 const cache = new Map<NormLayersFormat, string>();

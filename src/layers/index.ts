@@ -9,7 +9,13 @@ import { defineNormLayers, type NormLayers } from './defineNormLayers';
 
 export { defineNormLayers } from './defineNormLayers';
 export type {
-  AffineNormArgs, GroupNormalizationArgs, Identifier, NormLayerClass, NormLayers, RMSNormalizationArgs, WeightNormalizationArgs,
+  AffineNormArgs,
+  GroupNormalizationArgs,
+  Identifier,
+  NormLayerClass,
+  NormLayers,
+  RMSNormalizationArgs,
+  WeightNormalizationArgs,
 } from './defineNormLayers';
 
 const defined = new WeakMap<object, NormLayers>();

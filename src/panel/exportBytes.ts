@@ -11,7 +11,8 @@ export function exportBytes(kind: ExportKind, data: string): Uint8Array {
   if (typeof data !== 'string') throw new Error(`NormScope export: ${kind} data must be a string, got ${typeof data}`);
   if (kind === 'csv' || kind === 'json') return new TextEncoder().encode(data);
   if (kind !== 'png') throw new Error(`NormScope export: unknown export kind '${String(kind)}' (expected png, csv or json)`);
-  if (!data.startsWith(PNG_PREFIX)) throw new Error(`NormScope export: PNG data must be a '${PNG_PREFIX}…' URL, got '${data.slice(0, 30)}…'`);
+  if (!data.startsWith(PNG_PREFIX))
+    throw new Error(`NormScope export: PNG data must be a '${PNG_PREFIX}…' URL, got '${data.slice(0, 30)}…'`);
   const bytes = Buffer.from(data.slice(PNG_PREFIX.length), 'base64');
   if (bytes.length < PNG_SIGNATURE.length || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) {
     throw new Error('NormScope export: the PNG data does not decode to a PNG image');

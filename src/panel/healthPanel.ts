@@ -7,7 +7,12 @@
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import {
-  PANEL_REQUEST_TIMEOUT_MS, openChannel, type Channel, type PanelFunctions, type PanelHostFunctions, type PanelMessage,
+  PANEL_REQUEST_TIMEOUT_MS,
+  openChannel,
+  type Channel,
+  type PanelFunctions,
+  type PanelHostFunctions,
+  type PanelMessage,
 } from '../protocol';
 import { EXPORT_FILTERS, exportBytes, type ExportKind } from './exportBytes';
 import { makeNonce, renderPanelHtml } from './html';
@@ -53,7 +58,12 @@ export class HealthPanel {
       return existing;
     }
     const where = { viewColumn: vscode.ViewColumn.Beside, preserveFocus };
-    const panel = vscode.window.createWebviewPanel(HealthPanel.viewType, 'NormScope: Training Health', where, HealthPanel.options(extensionUri));
+    const panel = vscode.window.createWebviewPanel(
+      HealthPanel.viewType,
+      'NormScope: Training Health',
+      where,
+      HealthPanel.options(extensionUri),
+    );
     HealthPanel.current = new HealthPanel(panel, extensionUri, host);
     return HealthPanel.current;
   }
@@ -80,7 +90,11 @@ export class HealthPanel {
     HealthPanel.current?.deliver(message);
   }
 
-  private constructor(readonly panel: vscode.WebviewPanel, extensionUri: vscode.Uri, private host: PanelHostHandlers) {
+  private constructor(
+    readonly panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    private host: PanelHostHandlers,
+  ) {
     const webview = panel.webview;
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'normscope.svg');
     webview.html = renderPanelHtml({
@@ -95,17 +109,25 @@ export class HealthPanel {
       applyCandidate: (norm) => this.host.applyCandidate(norm),
       saveExport: (kind, suggestedName, data) => saveWithDialog(kind, suggestedName, data),
     };
-    this.rpc = openChannel<PanelFunctions, PanelHostFunctions>(local, {
-      post: (message) => { void webview.postMessage(message); },
-      listen: (handler) => {
-        const sub = webview.onDidReceiveMessage(handler);
-        return () => sub.dispose();
+    this.rpc = openChannel<PanelFunctions, PanelHostFunctions>(
+      local,
+      {
+        post: (message) => {
+          void webview.postMessage(message);
+        },
+        listen: (handler) => {
+          const sub = webview.onDidReceiveMessage(handler);
+          return () => sub.dispose();
+        },
       },
-    }, { timeoutMs: PANEL_REQUEST_TIMEOUT_MS, eventNames: ['receive'] });
+      { timeoutMs: PANEL_REQUEST_TIMEOUT_MS, eventNames: ['receive'] },
+    );
     this.disposables.push(
       panel.onDidDispose(() => this.disposed()),
       // Hidden without retained context means the webview is gone; it calls ready() again when shown.
-      panel.onDidChangeViewState(() => { if (!panel.visible) this.webviewReady = false; }),
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.webviewReady = false;
+      }),
     );
   }
 
@@ -130,7 +152,10 @@ export class HealthPanel {
     if (this.webviewReady) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`NormScope panel: the webview did not load within ${timeoutMs} ms`)), timeoutMs);
-      this.readyWaiters.push(() => { clearTimeout(timer); resolve(); });
+      this.readyWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
     });
   }
 
@@ -141,7 +166,10 @@ export class HealthPanel {
   async exportTo(kind: ExportKind, path: string, chartId?: string): Promise<string> {
     await this.whenReady();
     const result = await this.rpc.exportData(kind, chartId);
-    if (!result) throw new Error(`NormScope panel: nothing to export as ${kind} yet (${kind === 'json' ? 'the run has not finished' : 'no run data'})`);
+    if (!result)
+      throw new Error(
+        `NormScope panel: nothing to export as ${kind} yet (${kind === 'json' ? 'the run has not finished' : 'no run data'})`,
+      );
     await vscode.workspace.fs.writeFile(vscode.Uri.file(path), exportBytes(kind, result.data));
     return path;
   }
@@ -152,7 +180,9 @@ export class HealthPanel {
 
   private deliver(message: PanelMessage): void {
     if (this.webviewReady) {
-      this.rpc.receive(message).catch(() => { /* the webview went away; it replays on ready() */ });
+      this.rpc.receive(message).catch(() => {
+        /* the webview went away; it replays on ready() */
+      });
     } else if (message.type === 'focus-layer' || message.type === 'compare') {
       this.pending = [...this.pending.filter((m) => m.type !== message.type), message];
     }
@@ -185,7 +215,11 @@ async function saveWithDialog(kind: ExportKind, suggestedName: string, data: str
   const bytes = exportBytes(kind, data);
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir());
   const safeName = suggestedName.replace(/[\\/:*?"<>|]/g, '_') || `normscope.${kind}`;
-  const uri = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(folder, safeName), filters: EXPORT_FILTERS[kind], saveLabel: 'Export' });
+  const uri = await vscode.window.showSaveDialog({
+    defaultUri: vscode.Uri.joinPath(folder, safeName),
+    filters: EXPORT_FILTERS[kind],
+    saveLabel: 'Export',
+  });
   if (!uri) return null;
   await vscode.workspace.fs.writeFile(uri, bytes);
   return uri.fsPath;

@@ -12,7 +12,10 @@ export interface Transport {
 
 /** Error a request rejects with when the remote did not answer in time. */
 export class RequestTimeoutError extends Error {
-  constructor(readonly method: string, timeoutMs: number) {
+  constructor(
+    readonly method: string,
+    timeoutMs: number,
+  ) {
     super(`NormScope: request '${method}' got no answer within ${timeoutMs} ms`);
     this.name = 'RequestTimeoutError';
   }
@@ -31,7 +34,9 @@ export function openChannel<Remote extends object, Local extends object>(
   let unsubscribe: (() => void) | undefined;
   return createBirpc<Remote, Local>(local, {
     post: (data) => transport.post(data),
-    on: (fn) => { unsubscribe = transport.listen(fn); },
+    on: (fn) => {
+      unsubscribe = transport.listen(fn);
+    },
     off: () => unsubscribe?.(),
     timeout: options.timeoutMs,
     eventNames: options.eventNames,

@@ -101,7 +101,11 @@ export interface Finding {
   /** Suggested fix in words. */
   fix?: string;
   /** A concrete refactor that applies the fix, when one exists. */
-  refactor?: { action: 'swap'; to: NormKind } | { action: 'insert-norm'; norm: NormKind } | { action: 'pre-norm' } | { action: 'remove-regularizer' };
+  refactor?:
+    | { action: 'swap'; to: NormKind }
+    | { action: 'insert-norm'; norm: NormKind }
+    | { action: 'pre-norm' }
+    | { action: 'remove-regularizer' };
   source: SourceLocation | null;
 }
 

@@ -20,22 +20,50 @@ export interface PanelRun {
 }
 
 /** A run started: reset the charts to these layers. */
-export interface RunStartedMessage { type: 'run-started'; run: PanelRun; samples: StepSample[]; flags: Finding[] }
+export interface RunStartedMessage {
+  type: 'run-started';
+  run: PanelRun;
+  samples: StepSample[];
+  flags: Finding[];
+}
 /** New measurements for the current run. */
-export interface SamplesMessage { type: 'samples'; runId: string; samples: StepSample[] }
+export interface SamplesMessage {
+  type: 'samples';
+  runId: string;
+  samples: StepSample[];
+}
 /** The current list of findings for a run. */
-export interface FlagsMessage { type: 'flags'; runId: string; flags: Finding[] }
+export interface FlagsMessage {
+  type: 'flags';
+  runId: string;
+  flags: Finding[];
+}
 /** The run ended; the report is what `normscope check --json` prints. */
-export interface RunDoneMessage { type: 'run-done'; runId: string; report: RunReport }
+export interface RunDoneMessage {
+  type: 'run-done';
+  runId: string;
+  report: RunReport;
+}
 /** The run failed. */
-export interface RunFailedMessage { type: 'run-failed'; runId: string; error: RunError }
+export interface RunFailedMessage {
+  type: 'run-failed';
+  runId: string;
+  error: RunError;
+}
 /** Show one layer's detail (selected in the tree view or from a hover link). */
-export interface FocusLayerMessage { type: 'focus-layer'; runId: string; layerIndex: number }
+export interface FocusLayerMessage {
+  type: 'focus-layer';
+  runId: string;
+  layerIndex: number;
+}
 /** Loss and grad-norm curves of a what-if comparison. */
-export interface CompareMessage { type: 'compare'; result: CompareResult }
+export interface CompareMessage {
+  type: 'compare';
+  result: CompareResult;
+}
 
 export type PanelMessage =
-  | RunStartedMessage | SamplesMessage | FlagsMessage | RunDoneMessage | RunFailedMessage | FocusLayerMessage | CompareMessage;
+  RunStartedMessage | SamplesMessage | FlagsMessage | RunDoneMessage | RunFailedMessage | FocusLayerMessage | CompareMessage;
 
 /** One candidate of a what-if comparison. */
 export interface CompareCandidate {
@@ -78,7 +106,12 @@ export interface LrSweepCell {
   error?: string;
 }
 /** The widest run of neighbouring rates at which a variant reached a good loss. */
-export interface LrTolerance { variant: string; goodRates: number; low: number | null; high: number | null }
+export interface LrTolerance {
+  variant: string;
+  goodRates: number;
+  low: number | null;
+  high: number | null;
+}
 export interface LrSweep {
   learningRates: number[];
   cells: LrSweepCell[];

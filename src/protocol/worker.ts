@@ -36,7 +36,11 @@ export interface HostFunctions {
 }
 
 /** The backend that ran and why others were skipped. First event of a run. */
-export interface BackendEvent { type: 'backend'; runId: string; backend: BackendReport }
+export interface BackendEvent {
+  type: 'backend';
+  runId: string;
+  backend: BackendReport;
+}
 /** The layer table, sent once after the model is built and before training. */
 export interface LayersEvent {
   type: 'layers';
@@ -49,15 +53,35 @@ export interface LayersEvent {
   syntheticData: boolean;
 }
 /** Measurements of one or more steps, batched so that a fast run sends few messages. */
-export interface ProgressEvent { type: 'progress'; runId: string; samples: StepSample[] }
+export interface ProgressEvent {
+  type: 'progress';
+  runId: string;
+  samples: StepSample[];
+}
 /** Findings raised so far (replaces the previous list). */
-export interface FlagsEvent { type: 'flags'; runId: string; flags: Finding[] }
+export interface FlagsEvent {
+  type: 'flags';
+  runId: string;
+  flags: Finding[];
+}
 /** The run finished (or stopped early); the full report. */
-export interface DoneEvent { type: 'done'; runId: string; report: RunReport }
+export interface DoneEvent {
+  type: 'done';
+  runId: string;
+  report: RunReport;
+}
 /** The run failed; the worker stays usable. */
-export interface ErrorEvent { type: 'error'; runId: string; error: RunError }
+export interface ErrorEvent {
+  type: 'error';
+  runId: string;
+  error: RunError;
+}
 /** A line for the log channel. */
-export interface LogEvent { type: 'log'; level: 'trace' | 'info' | 'warn' | 'error'; message: string }
+export interface LogEvent {
+  type: 'log';
+  level: 'trace' | 'info' | 'warn' | 'error';
+  message: string;
+}
 
 export type WorkerEvent = BackendEvent | LayersEvent | ProgressEvent | FlagsEvent | DoneEvent | ErrorEvent | LogEvent;
 /** Events that belong to one run. */

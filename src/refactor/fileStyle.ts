@@ -24,16 +24,27 @@ export interface FileStyle {
 const NORM_LAYERS_SPECIFIER = /^\.\/norm-layers(\.[cm]?[jt]s)?$/;
 
 function requireSpecifier(expr: ts.Expression | undefined): string | null {
-  if (expr && ts.isCallExpression(expr) && ts.isIdentifier(expr.expression) && expr.expression.text === 'require'
-    && expr.arguments.length === 1 && ts.isStringLiteralLike(expr.arguments[0])) return expr.arguments[0].text;
+  if (
+    expr &&
+    ts.isCallExpression(expr) &&
+    ts.isIdentifier(expr.expression) &&
+    expr.expression.text === 'require' &&
+    expr.arguments.length === 1 &&
+    ts.isStringLiteralLike(expr.arguments[0])
+  )
+    return expr.arguments[0].text;
   return null;
 }
 
 /** Specifier of a top-level import/require statement, or null for other statements. */
 function importedModule(stmt: ts.Statement): string | null {
   if (ts.isImportDeclaration(stmt) && ts.isStringLiteral(stmt.moduleSpecifier)) return stmt.moduleSpecifier.text;
-  if (ts.isImportEqualsDeclaration(stmt) && ts.isExternalModuleReference(stmt.moduleReference)
-    && ts.isStringLiteral(stmt.moduleReference.expression)) return stmt.moduleReference.expression.text;
+  if (
+    ts.isImportEqualsDeclaration(stmt) &&
+    ts.isExternalModuleReference(stmt.moduleReference) &&
+    ts.isStringLiteral(stmt.moduleReference.expression)
+  )
+    return stmt.moduleReference.expression.text;
   if (ts.isVariableStatement(stmt)) {
     for (const d of stmt.declarationList.declarations) {
       const spec = requireSpecifier(d.initializer);
@@ -66,11 +77,19 @@ export function fileStyle(parsed: ParsedModelSource, text: string): FileStyle {
   const fileName = parsed.fileName;
   const statements = parsed.sourceFile.statements;
   const typeScript = /\.[cm]?tsx?$/i.test(fileName);
-  const hasImport = statements.some((s) => ts.isImportDeclaration(s) || ts.isImportEqualsDeclaration(s) || ts.isExportDeclaration(s)
-    || (ts.canHaveModifiers(s) && ts.getModifiers(s)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)));
+  const hasImport = statements.some(
+    (s) =>
+      ts.isImportDeclaration(s) ||
+      ts.isImportEqualsDeclaration(s) ||
+      ts.isExportDeclaration(s) ||
+      (ts.canHaveModifiers(s) && ts.getModifiers(s)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)),
+  );
   const hasRequire = /\brequire\s*\(/.test(text);
   const module = hasImport ? 'esm' : hasRequire ? 'cjs' : /\.(mjs|mts|tsx?)$/i.test(fileName) ? 'esm' : 'cjs';
-  const tfImport = statements.find((s) => { const m = importedModule(s); return m !== null && isTfModule(m); });
+  const tfImport = statements.find((s) => {
+    const m = importedModule(s);
+    return m !== null && isTfModule(m);
+  });
   const sample = tfImport ? tfImport.getText(parsed.sourceFile) : text;
   const quote = /"/.test(sample) && !/'/.test(sample) ? '"' : "'";
   const semicolon = tfImport ? /;\s*$/.test(tfImport.getText(parsed.sourceFile)) : /;\s*(\r?\n|$)/.test(text);
@@ -92,7 +111,14 @@ export function normLayersFileFor(fileName: string, style: FileStyle, text: stri
   } else {
     format = style.module;
     path = ext === 'mjs' ? 'norm-layers.mjs' : ext === 'cjs' ? 'norm-layers.cjs' : 'norm-layers.js';
-    specifier = ext === 'mjs' ? './norm-layers.mjs' : ext === 'cjs' ? './norm-layers.cjs' : style.module === 'esm' ? './norm-layers.js' : './norm-layers';
+    specifier =
+      ext === 'mjs'
+        ? './norm-layers.mjs'
+        : ext === 'cjs'
+          ? './norm-layers.cjs'
+          : style.module === 'esm'
+            ? './norm-layers.js'
+            : './norm-layers';
   }
   return { file: { path, content: normLayersSource(format), ifExists: 'keep' }, specifier };
 }
@@ -108,7 +134,13 @@ export interface NormLayersImport {
  * Makes `classNames` available from the generated norm-layers module: reuses an existing
  * import/require of it (adding missing names), or adds one after the file's last import.
  */
-export function ensureNormLayersImport(parsed: ParsedModelSource, text: string, style: FileStyle, classNames: readonly string[], before: number): NormLayersImport {
+export function ensureNormLayersImport(
+  parsed: ParsedModelSource,
+  text: string,
+  style: FileStyle,
+  classNames: readonly string[],
+  before: number,
+): NormLayersImport {
   const sf = parsed.sourceFile;
   const { file, specifier } = normLayersFileFor(parsed.fileName, style, text);
   const refs = new Map<string, string>();
@@ -136,21 +168,27 @@ export function ensureNormLayersImport(parsed: ParsedModelSource, text: string, 
     if (names && names.length > 0) {
       const local = new Map<string, string>();
       for (const el of names) {
-        const imported = el.propertyName && (ts.isIdentifier(el.propertyName) || ts.isStringLiteral(el.propertyName)) ? el.propertyName.text : el.name.getText(sf);
+        const imported =
+          el.propertyName && (ts.isIdentifier(el.propertyName) || ts.isStringLiteral(el.propertyName))
+            ? el.propertyName.text
+            : el.name.getText(sf);
         local.set(imported, el.name.getText(sf));
       }
       const missing = classNames.filter((c) => !local.has(c));
       for (const c of classNames) refs.set(c, local.get(c) ?? c);
-      const edits = missing.length ? [{ start: names[names.length - 1].end, end: names[names.length - 1].end, newText: missing.map((m) => `, ${m}`).join('') }] : [];
+      const edits = missing.length
+        ? [{ start: names[names.length - 1].end, end: names[names.length - 1].end, newText: missing.map((m) => `, ${m}`).join('') }]
+        : [];
       return { edits, refs, file };
     }
   }
   for (const c of classNames) refs.set(c, c);
   const q = style.quote;
   const semi = style.semicolon ? ';' : '';
-  const line = style.module === 'esm'
-    ? `import { ${classNames.join(', ')} } from ${q}${specifier}${q}${semi}`
-    : `const { ${classNames.join(', ')} } = require(${q}${specifier}${q})${semi}`;
+  const line =
+    style.module === 'esm'
+      ? `import { ${classNames.join(', ')} } from ${q}${specifier}${q}${semi}`
+      : `const { ${classNames.join(', ')} } = require(${q}${specifier}${q})${semi}`;
   // After the last top-level import/require that precedes the first use.
   const anchor = [...statements].reverse().find((s) => importedModule(s) !== null && s.end <= before);
   if (anchor) return { edits: [{ start: anchor.end, end: anchor.end, newText: style.eol + line }], refs, file };
@@ -176,9 +214,18 @@ export function dropNormLayersImport(parsed: ParsedModelSource, text: string, cl
   for (const stmt of sf.statements) {
     if (!NORM_LAYERS_SPECIFIER.test(importedModule(stmt) ?? '')) continue;
     let elements: ts.NodeArray<ts.ImportSpecifier | ts.BindingElement> | undefined;
-    if (ts.isImportDeclaration(stmt) && stmt.importClause?.namedBindings && ts.isNamedImports(stmt.importClause.namedBindings) && !stmt.importClause.name) {
+    if (
+      ts.isImportDeclaration(stmt) &&
+      stmt.importClause?.namedBindings &&
+      ts.isNamedImports(stmt.importClause.namedBindings) &&
+      !stmt.importClause.name
+    ) {
       elements = stmt.importClause.namedBindings.elements;
-    } else if (ts.isVariableStatement(stmt) && stmt.declarationList.declarations.length === 1 && ts.isObjectBindingPattern(stmt.declarationList.declarations[0].name)) {
+    } else if (
+      ts.isVariableStatement(stmt) &&
+      stmt.declarationList.declarations.length === 1 &&
+      ts.isObjectBindingPattern(stmt.declarationList.declarations[0].name)
+    ) {
       elements = stmt.declarationList.declarations[0].name.elements;
     }
     const index = elements?.findIndex((e) => e.name.getText(sf) === className) ?? -1;

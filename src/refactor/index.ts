@@ -19,15 +19,27 @@ export type { ExtraFile, NormKind, RefactorAction, RefactorResult, RefactorTarge
 export { isNormKind, NORM_SPECS } from './normKinds';
 
 /** Applies one refactor. `parsed` may be passed when the caller already parsed this exact text. */
-export function applyRefactor(text: string, fileName: string, target: RefactorTarget, action: RefactorAction, parsed?: ParsedModelSource): RefactorResult {
+export function applyRefactor(
+  text: string,
+  fileName: string,
+  target: RefactorTarget,
+  action: RefactorAction,
+  parsed?: ParsedModelSource,
+): RefactorResult {
   const source = parsed ?? parseModelSource(text, fileName);
   switch (action.action) {
-    case 'swap': return swapNorm(text, source, target, action.to);
-    case 'insert-norm': return insertNormAfter(text, source, target, action.norm);
-    case 'remove-norm': return removeNorm(text, source, target);
-    case 'weight-norm': return wrapInWeightNorm(text, source, target);
-    case 'pre-norm': return toPreNorm(text, source, target);
-    case 'remove-regularizer': return removeKernelRegularizer(text, source, target);
+    case 'swap':
+      return swapNorm(text, source, target, action.to);
+    case 'insert-norm':
+      return insertNormAfter(text, source, target, action.norm);
+    case 'remove-norm':
+      return removeNorm(text, source, target);
+    case 'weight-norm':
+      return wrapInWeightNorm(text, source, target);
+    case 'pre-norm':
+      return toPreNorm(text, source, target);
+    case 'remove-regularizer':
+      return removeKernelRegularizer(text, source, target);
   }
 }
 
@@ -54,12 +66,18 @@ export interface OfferedRefactor {
 
 export function titleOf(action: RefactorAction): string {
   switch (action.action) {
-    case 'swap': return `Swap to ${NORM_SPECS[action.to].label}`;
-    case 'insert-norm': return `Insert ${NORM_SPECS[action.norm].label} after this layer`;
-    case 'remove-norm': return 'Remove this normalization';
-    case 'weight-norm': return 'Wrap in WeightNormalization';
-    case 'pre-norm': return 'Convert residual block to pre-norm';
-    case 'remove-regularizer': return 'Remove kernelRegularizer (L2 before a norm only changes the effective learning rate)';
+    case 'swap':
+      return `Swap to ${NORM_SPECS[action.to].label}`;
+    case 'insert-norm':
+      return `Insert ${NORM_SPECS[action.norm].label} after this layer`;
+    case 'remove-norm':
+      return 'Remove this normalization';
+    case 'weight-norm':
+      return 'Wrap in WeightNormalization';
+    case 'pre-norm':
+      return 'Convert residual block to pre-norm';
+    case 'remove-regularizer':
+      return 'Remove kernelRegularizer (L2 before a norm only changes the effective learning rate)';
   }
 }
 
@@ -84,7 +102,11 @@ export function availableRefactors(text: string, fileName: string, target: Refac
   if (call.isNorm) candidates.push({ action: 'remove-norm' }, { action: 'pre-norm' });
   else {
     if (call.className === 'Add') candidates.push({ action: 'pre-norm' });
-    candidates.push({ action: 'insert-norm', norm: 'layerNorm' }, { action: 'insert-norm', norm: 'batchNorm' }, { action: 'insert-norm', norm: 'groupNorm' });
+    candidates.push(
+      { action: 'insert-norm', norm: 'layerNorm' },
+      { action: 'insert-norm', norm: 'batchNorm' },
+      { action: 'insert-norm', norm: 'groupNorm' },
+    );
     if (WEIGHT_NORMALIZABLE.has(call.className)) candidates.push({ action: 'weight-norm' });
   }
   if (call.config?.kernelRegularizer) candidates.push({ action: 'remove-regularizer' });

@@ -24,9 +24,14 @@ function callNode(parsed: ParsedModelSource, call: LayerCall): ts.Expression {
 /** `model.add(<node>)` → the `model.add` callee text and its statement, when that is how the layer is added. */
 function addStatementOf(node: ts.Node): { receiver: string; statement: ts.Statement } | null {
   const parent = node.parent;
-  if (ts.isCallExpression(parent) && parent.arguments.length === 1 && parent.arguments[0] === node
-    && ts.isPropertyAccessExpression(parent.expression) && parent.expression.name.text === 'add'
-    && ts.isExpressionStatement(parent.parent)) {
+  if (
+    ts.isCallExpression(parent) &&
+    parent.arguments.length === 1 &&
+    parent.arguments[0] === node &&
+    ts.isPropertyAccessExpression(parent.expression) &&
+    parent.expression.name.text === 'add' &&
+    ts.isExpressionStatement(parent.parent)
+  ) {
     return { receiver: parent.expression.expression.getText(node.getSourceFile()), statement: parent.parent };
   }
   return null;
@@ -78,20 +83,41 @@ export function insertNormAfter(text: string, parsed: ParsedModelSource, target:
   const added = addStatementOf(node);
   if (call.apply) {
     // Functional API: normalize this layer's output where it is produced.
-    edits.push({ start: call.apply.start, end: call.apply.start, newText: `${normCall}.apply(` }, { start: call.apply.end, end: call.apply.end, newText: ')' });
+    edits.push(
+      { start: call.apply.start, end: call.apply.start, newText: `${normCall}.apply(` },
+      { start: call.apply.end, end: call.apply.end, newText: ')' },
+    );
   } else if (ts.isArrayLiteralExpression(node.parent)) {
     const elements = node.parent.elements;
     const next = elements[elements.indexOf(node) + 1];
     const closing = node.parent.end - 1;
     const multiline = text.slice(node.end, next ? next.getStart(sf) : closing).includes('\n');
-    edits.push({ start: node.end, end: node.end, newText: multiline ? `,${style.eol}${indentAt(text, call.start)}${normCall}` : `, ${normCall}` });
+    edits.push({
+      start: node.end,
+      end: node.end,
+      newText: multiline ? `,${style.eol}${indentAt(text, call.start)}${normCall}` : `, ${normCall}`,
+    });
   } else if (added) {
     const semi = style.semicolon ? ';' : '';
-    edits.push({ start: added.statement.end, end: added.statement.end, newText: `${style.eol}${indentAt(text, added.statement.getStart(sf))}${added.receiver}.add(${normCall})${semi}` });
+    edits.push({
+      start: added.statement.end,
+      end: added.statement.end,
+      newText: `${style.eol}${indentAt(text, added.statement.getStart(sf))}${added.receiver}.add(${normCall})${semi}`,
+    });
   } else {
-    throw new RefactorError(`cannot tell where the output of this ${call.className} goes (not in a layers array, a model.add(...) or an .apply(...)); add the normalization by hand`, parsed.fileName, call.line);
+    throw new RefactorError(
+      `cannot tell where the output of this ${call.className} goes (not in a layers array, a model.add(...) or an .apply(...)); add the normalization by hand`,
+      parsed.fileName,
+      call.line,
+    );
   }
-  return finish(text, parsed.fileName, edits, prepared.extraFiles, `Inserted ${spec.className} after the ${call.className} on line ${call.line}.`);
+  return finish(
+    text,
+    parsed.fileName,
+    edits,
+    prepared.extraFiles,
+    `Inserted ${spec.className} after the ${call.className} on line ${call.line}.`,
+  );
 }
 
 export function removeNorm(text: string, parsed: ParsedModelSource, target: RefactorTarget): RefactorResult {
@@ -103,10 +129,19 @@ export function removeNorm(text: string, parsed: ParsedModelSource, target: Refa
   const declaration = call.binding !== null ? enclosingStatement(node) : undefined;
   /** The `const bn = ...` statement of a bound layer, when nothing else refers to it. */
   const bindingStatement = (uses: number): ts.Statement | undefined =>
-    declaration && ts.isVariableStatement(declaration) && declaration.declarationList.declarations.length === 1
-      && identifierCount(sf, call.binding!) === uses ? declaration : undefined;
+    declaration &&
+    ts.isVariableStatement(declaration) &&
+    declaration.declarationList.declarations.length === 1 &&
+    identifierCount(sf, call.binding!) === uses
+      ? declaration
+      : undefined;
   if (call.apply) {
-    if (call.apply.inputs.length !== 1) throw new RefactorError(`this ${call.className} is applied to ${call.apply.inputs.length} inputs; remove it by hand`, parsed.fileName, call.line);
+    if (call.apply.inputs.length !== 1)
+      throw new RefactorError(
+        `this ${call.className} is applied to ${call.apply.inputs.length} inputs; remove it by hand`,
+        parsed.fileName,
+        call.line,
+      );
     edits.push({ start: call.apply.start, end: call.apply.end, newText: call.apply.inputs[0] });
     const unused = bindingStatement(2);
     if (unused) edits.push(deleteStatement(text, sf, unused));
@@ -120,7 +155,11 @@ export function removeNorm(text: string, parsed: ParsedModelSource, target: Refa
     const unused = bindingStatement(1 + adds.length);
     if (unused) edits.push(deleteStatement(text, sf, unused));
   } else {
-    throw new RefactorError(`cannot tell how this ${call.className} is wired into the model; remove it by hand`, parsed.fileName, call.line);
+    throw new RefactorError(
+      `cannot tell how this ${call.className} is wired into the model; remove it by hand`,
+      parsed.fileName,
+      call.line,
+    );
   }
   return finish(text, parsed.fileName, edits, [], `Removed the ${call.className} on line ${call.line}.`);
 }
@@ -136,7 +175,13 @@ export function wrapInWeightNorm(text: string, parsed: ParsedModelSource, target
     { start: call.start, end: call.start, newText: `new ${imported.refs.get('WeightNormalization')}({ layer: ` },
     { start: call.end, end: call.end, newText: ' })' },
   ];
-  return finish(text, parsed.fileName, edits, [imported.file], `Wrapped the ${call.className} on line ${call.line} in WeightNormalization.`);
+  return finish(
+    text,
+    parsed.fileName,
+    edits,
+    [imported.file],
+    `Wrapped the ${call.className} on line ${call.line} in WeightNormalization.`,
+  );
 }
 
 /** The layer whose kernel regularizer to drop: the one at the target, else the nearest one before the norm there. */
@@ -157,7 +202,9 @@ export function removeKernelRegularizer(text: string, parsed: ParsedModelSource,
   const call = regularizedLayer(parsed, target);
   const sf = parsed.sourceFile;
   const obj = nodeAt(sf, call.configStart!, call.configEnd!, [ts.SyntaxKind.ObjectLiteralExpression]) as ts.ObjectLiteralExpression;
-  const index = obj.properties.findIndex((p) => p.name !== undefined && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) && p.name.text === 'kernelRegularizer');
+  const index = obj.properties.findIndex(
+    (p) => p.name !== undefined && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) && p.name.text === 'kernelRegularizer',
+  );
   const at = lineStart(text, call.start);
   const comment = `${indentAt(text, call.start)}// NormScope: removed kernelRegularizer: ${call.config!.kernelRegularizer.text.replace(/\s+/g, ' ')}. The normalization after this layer undoes any weight scale, so L2 here only shrinks the weights and raises the effective learning rate.${fileStyle(parsed, text).eol}`;
   const edits = [{ start: at, end: at, newText: comment }, ...deleteListElements(text, sf, obj.properties, new Set([index]))];

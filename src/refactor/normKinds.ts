@@ -24,14 +24,62 @@ const MOVING = ['momentum', 'movingMeanInitializer', 'movingVarianceInitializer'
 const BETA = ['center', 'betaInitializer', 'betaRegularizer', 'betaConstraint'];
 
 /** Options every layer takes (tfjs `LayerArgs`), kept on a swap. `weights` is not: its shapes belong to the old layer. */
-export const BASE_OPTIONS: ReadonlySet<string> = new Set(['name', 'inputShape', 'batchInputShape', 'batchSize', 'dtype', 'trainable', 'inputDType']);
+export const BASE_OPTIONS: ReadonlySet<string> = new Set([
+  'name',
+  'inputShape',
+  'batchInputShape',
+  'batchSize',
+  'dtype',
+  'trainable',
+  'inputDType',
+]);
 
 export const NORM_SPECS: Readonly<Record<NormKind, NormSpec>> = {
-  batchNorm: { kind: 'batchNorm', className: 'BatchNormalization', label: 'BatchNorm', source: 'tf', factory: 'batchNormalization', options: new Set([...AFFINE, ...CONSTRAINTS, ...MOVING]), axisList: false },
-  layerNorm: { kind: 'layerNorm', className: 'LayerNormalization', label: 'LayerNorm', source: 'tf', factory: 'layerNormalization', options: new Set(AFFINE), axisList: true },
-  groupNorm: { kind: 'groupNorm', className: 'GroupNormalization', label: 'GroupNorm', source: 'normscope', factory: 'groupNormalization', options: new Set([...AFFINE, ...CONSTRAINTS, 'groups']), axisList: false },
-  instanceNorm: { kind: 'instanceNorm', className: 'InstanceNormalization', label: 'InstanceNorm', source: 'normscope', factory: 'instanceNormalization', options: new Set([...AFFINE, ...CONSTRAINTS]), axisList: false },
-  rmsNorm: { kind: 'rmsNorm', className: 'RMSNormalization', label: 'RMSNorm', source: 'normscope', factory: 'rmsNormalization', options: new Set(['axis', 'epsilon', 'scale', 'gammaInitializer', 'gammaRegularizer', 'gammaConstraint']), axisList: true },
+  batchNorm: {
+    kind: 'batchNorm',
+    className: 'BatchNormalization',
+    label: 'BatchNorm',
+    source: 'tf',
+    factory: 'batchNormalization',
+    options: new Set([...AFFINE, ...CONSTRAINTS, ...MOVING]),
+    axisList: false,
+  },
+  layerNorm: {
+    kind: 'layerNorm',
+    className: 'LayerNormalization',
+    label: 'LayerNorm',
+    source: 'tf',
+    factory: 'layerNormalization',
+    options: new Set(AFFINE),
+    axisList: true,
+  },
+  groupNorm: {
+    kind: 'groupNorm',
+    className: 'GroupNormalization',
+    label: 'GroupNorm',
+    source: 'normscope',
+    factory: 'groupNormalization',
+    options: new Set([...AFFINE, ...CONSTRAINTS, 'groups']),
+    axisList: false,
+  },
+  instanceNorm: {
+    kind: 'instanceNorm',
+    className: 'InstanceNormalization',
+    label: 'InstanceNorm',
+    source: 'normscope',
+    factory: 'instanceNormalization',
+    options: new Set([...AFFINE, ...CONSTRAINTS]),
+    axisList: false,
+  },
+  rmsNorm: {
+    kind: 'rmsNorm',
+    className: 'RMSNormalization',
+    label: 'RMSNorm',
+    source: 'normscope',
+    factory: 'rmsNormalization',
+    options: new Set(['axis', 'epsilon', 'scale', 'gammaInitializer', 'gammaRegularizer', 'gammaConstraint']),
+    axisList: true,
+  },
 };
 
 export function specOfClass(className: string): NormSpec | undefined {
@@ -66,7 +114,8 @@ function reasonFor(option: OptionInfo, from: NormSpec, to: NormSpec): string | n
     if (name === 'axis' && Array.isArray(option.value) && !to.axisList) return `${to.label} takes one channel axis, not a list`;
     return null;
   }
-  if (MOVING.includes(name)) return `running averages exist only in BatchNorm; ${to.label} uses each sample's own statistics, the same in training and inference`;
+  if (MOVING.includes(name))
+    return `running averages exist only in BatchNorm; ${to.label} uses each sample's own statistics, the same in training and inference`;
   if (name === 'groups') return 'only GroupNorm splits channels into groups';
   if (BETA.includes(name) && to.kind === 'rmsNorm') return 'RMSNorm does not re-center, so it has no beta';
   if (CONSTRAINTS.includes(name)) return `${to.className} takes no constraints`;

@@ -30,8 +30,11 @@ function valueIdentifiers(node: ts.Node): ts.Identifier[] {
   const visit = (n: ts.Node): void => {
     if (ts.isIdentifier(n)) {
       const p = n.parent;
-      const isName = (ts.isPropertyAccessExpression(p) && p.name === n) || (ts.isPropertyAssignment(p) && p.name === n)
-        || (ts.isVariableDeclaration(p) && p.name === n) || (ts.isBindingElement(p) && p.name === n);
+      const isName =
+        (ts.isPropertyAccessExpression(p) && p.name === n) ||
+        (ts.isPropertyAssignment(p) && p.name === n) ||
+        (ts.isVariableDeclaration(p) && p.name === n) ||
+        (ts.isBindingElement(p) && p.name === n);
       if (!isName) out.push(n);
     }
     ts.forEachChild(n, visit);
@@ -56,7 +59,10 @@ function declarationsBefore(scope: ts.Node, before: number): Map<string, ts.Expr
 function usesThrough(expr: ts.Node, name: string, declarations: Map<string, ts.Expression>, seen = new Set<string>()): ts.Identifier[] {
   const uses: ts.Identifier[] = [];
   for (const id of valueIdentifiers(expr)) {
-    if (id.text === name) { uses.push(id); continue; }
+    if (id.text === name) {
+      uses.push(id);
+      continue;
+    }
     const init = declarations.get(id.text);
     if (init && !seen.has(id.text)) {
       seen.add(id.text);
@@ -94,7 +100,13 @@ function uniqueName(sf: ts.SourceFile, base: string): string {
 /** `const sum = <expr> as T;` → 'sum' for the `<expr>` node. */
 function assignedTo(node: ts.Node): string | null {
   let n = node;
-  while (ts.isAsExpression(n.parent) || ts.isParenthesizedExpression(n.parent) || ts.isNonNullExpression(n.parent) || ts.isSatisfiesExpression(n.parent)) n = n.parent;
+  while (
+    ts.isAsExpression(n.parent) ||
+    ts.isParenthesizedExpression(n.parent) ||
+    ts.isNonNullExpression(n.parent) ||
+    ts.isSatisfiesExpression(n.parent)
+  )
+    n = n.parent;
   const p = n.parent;
   if (ts.isVariableDeclaration(p) && ts.isIdentifier(p.name)) return p.name.text;
   if (ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(p.left)) return p.left.text;
@@ -110,8 +122,13 @@ function postNormAt(parsed: ParsedModelSource, target: RefactorTarget): LayerCal
     const add = pickCall(parsed, target, (c) => c.className === 'Add' && c.apply !== null, what);
     const addApply = nodeAt(parsed.sourceFile, add.apply!.start, add.apply!.end, [ts.SyntaxKind.CallExpression]);
     const sumName = addApply ? assignedTo(addApply) : null;
-    const norm = parsed.calls.find((c) => c.isNorm && c.apply && (c.apply.start <= add.start && add.end <= c.apply.end
-      || (sumName !== null && c.apply.inputs.length === 1 && c.apply.inputs[0] === sumName)));
+    const norm = parsed.calls.find(
+      (c) =>
+        c.isNorm &&
+        c.apply &&
+        ((c.apply.start <= add.start && add.end <= c.apply.end) ||
+          (sumName !== null && c.apply.inputs.length === 1 && c.apply.inputs[0] === sumName)),
+    );
     if (!norm) throw error;
     return norm;
   }
@@ -121,7 +138,11 @@ export function toPreNorm(text: string, parsed: ParsedModelSource, target: Refac
   const norm = postNormAt(parsed, target);
   const sf = parsed.sourceFile;
   const fail = (why: string): never => {
-    throw new RefactorError(`cannot convert to pre-norm: ${why}. Expected y = ln.apply(tf.layers.add().apply([x, f(x)]))`, parsed.fileName, norm.line);
+    throw new RefactorError(
+      `cannot convert to pre-norm: ${why}. Expected y = ln.apply(tf.layers.add().apply([x, f(x)]))`,
+      parsed.fileName,
+      norm.line,
+    );
   };
   const normApply = nodeAt(sf, norm.apply!.start, norm.apply!.end, [ts.SyntaxKind.CallExpression]) as ts.CallExpression;
   if (normApply.arguments.length !== 1) fail(`the ${norm.className} takes ${normApply.arguments.length} arguments`);
@@ -134,17 +155,25 @@ export function toPreNorm(text: string, parsed: ParsedModelSource, target: Refac
   const add = parsed.calls.find((c) => c.className === 'Add' && c.apply && c.apply.start === sum.getStart(sf) && c.apply.end === sum.end);
   if (!add || !ts.isCallExpression(sum)) return fail(`the ${norm.className} is not applied to the output of an add layer`);
   const list = sum.arguments[0] && unwrap(sum.arguments[0]);
-  if (!list || !ts.isArrayLiteralExpression(list) || list.elements.length !== 2) return fail('the add layer does not sum exactly two tensors');
+  if (!list || !ts.isArrayLiteralExpression(list) || list.elements.length !== 2)
+    return fail('the add layer does not sum exactly two tensors');
 
   // The skip input x is the element the other one (the branch) is computed from.
   const addDeclarations = declarationsBefore(scope, sum.getStart(sf));
   let skip: ts.Identifier | undefined;
   let uses: ts.Identifier[] = [];
-  for (const [i, j] of [[0, 1], [1, 0]]) {
+  for (const [i, j] of [
+    [0, 1],
+    [1, 0],
+  ]) {
     const candidate = unwrap(list.elements[i]);
     if (!ts.isIdentifier(candidate)) continue;
     const found = usesThrough(list.elements[j], candidate.text, addDeclarations);
-    if (found.length > 0) { skip = candidate; uses = found; break; }
+    if (found.length > 0) {
+      skip = candidate;
+      uses = found;
+      break;
+    }
   }
   if (!skip) return fail('neither summed tensor is a variable that the other is computed from');
 
@@ -155,13 +184,17 @@ export function toPreNorm(text: string, parsed: ParsedModelSource, target: Refac
     normLayer = text.slice(norm.start, norm.end);
   } else {
     const decl = declarations.get(norm.binding);
-    if (!decl || decl.end > Math.min(...uses.map((u) => u.getStart(sf)))) return fail(`declare ${norm.binding} before the block's first layer`);
+    if (!decl || decl.end > Math.min(...uses.map((u) => u.getStart(sf))))
+      return fail(`declare ${norm.binding} before the block's first layer`);
     normLayer = norm.binding;
   }
   const xNorm = uniqueName(sf, `${skip.text}Norm`);
   const edits: TextEdit[] = uses.map((u) => ({ start: u.getStart(sf), end: u.end, newText: xNorm }));
   // The sum stays; the norm around it goes.
-  edits.push({ start: normApply.getStart(sf), end: sumArg.getStart(sf), newText: '' }, { start: sumArg.end, end: normApply.end, newText: '' });
+  edits.push(
+    { start: normApply.getStart(sf), end: sumArg.getStart(sf), newText: '' },
+    { start: sumArg.end, end: normApply.end, newText: '' },
+  );
 
   const first = uses.reduce((a, b) => (b.getStart(sf) < a.getStart(sf) ? b : a));
   const statement = enclosingStatement(first) ?? fail('the branch is not inside a statement');

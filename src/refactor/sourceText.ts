@@ -39,7 +39,12 @@ export function nodeAt(sf: ts.SourceFile, start: number, end: number, kinds: rea
 /** The statement (or class member / case clause child) that contains `node`. */
 export function enclosingStatement(node: ts.Node): ts.Statement | undefined {
   for (let n: ts.Node | undefined = node; n; n = n.parent) {
-    if (ts.isStatement(n) && n.parent && (ts.isBlock(n.parent) || ts.isSourceFile(n.parent) || ts.isCaseClause(n.parent) || ts.isModuleBlock(n.parent))) return n;
+    if (
+      ts.isStatement(n) &&
+      n.parent &&
+      (ts.isBlock(n.parent) || ts.isSourceFile(n.parent) || ts.isCaseClause(n.parent) || ts.isModuleBlock(n.parent))
+    )
+      return n;
   }
   return undefined;
 }
@@ -53,7 +58,10 @@ export function deleteListElements(text: string, sf: ts.SourceFile, elements: re
   const edits: TextEdit[] = [];
   let i = 0;
   while (i < elements.length) {
-    if (!remove.has(i)) { i++; continue; }
+    if (!remove.has(i)) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j + 1 < elements.length && remove.has(j + 1)) j++;
     const first = elements[i].getStart(sf);

@@ -22,7 +22,13 @@ export function calleeFor(spec: NormSpec, style: FileStyle, refs: ReadonlyMap<st
 }
 
 /** Edits and files that make `spec` constructible in this file (an import when it is one of ours). */
-export function prepareNorm(parsed: ParsedModelSource, text: string, style: FileStyle, spec: NormSpec, firstUse: number): { edits: TextEdit[]; extraFiles: ExtraFile[]; callee: string } {
+export function prepareNorm(
+  parsed: ParsedModelSource,
+  text: string,
+  style: FileStyle,
+  spec: NormSpec,
+  firstUse: number,
+): { edits: TextEdit[]; extraFiles: ExtraFile[]; callee: string } {
   if (spec.source === 'tf') return { edits: [], extraFiles: [], callee: calleeFor(spec, style, new Map()) };
   const imported = ensureNormLayersImport(parsed, text, style, [spec.className], firstUse);
   return { edits: imported.edits, extraFiles: [imported.file], callee: calleeFor(spec, style, imported.refs) };
@@ -32,7 +38,8 @@ export function swapNorm(text: string, parsed: ParsedModelSource, target: Refact
   const call = pickCall(parsed, target, isSwappableNorm, 'normalization call to swap');
   const from = specOfClass(call.className)!;
   const toSpec = NORM_SPECS[to];
-  if (!toSpec) throw new RefactorError(`unknown normalization '${to}'; use one of ${Object.keys(NORM_SPECS).join(', ')}`, parsed.fileName, call.line);
+  if (!toSpec)
+    throw new RefactorError(`unknown normalization '${to}'; use one of ${Object.keys(NORM_SPECS).join(', ')}`, parsed.fileName, call.line);
   if (from.kind === to) throw new RefactorError(`this is already a ${from.className}`, parsed.fileName, call.line);
   const sf = parsed.sourceFile;
   const style = fileStyle(parsed, text);
@@ -43,9 +50,10 @@ export function swapNorm(text: string, parsed: ParsedModelSource, target: Refact
   const hasParens = text.slice(call.calleeEnd, call.end).trim().startsWith('(');
   edits.push({ start: call.start, end: call.calleeEnd, newText: prepared.callee + (hasParens ? '' : '()') });
 
-  const obj = call.configStart !== null && call.configEnd !== null
-    ? nodeAt(sf, call.configStart, call.configEnd, [ts.SyntaxKind.ObjectLiteralExpression]) as ts.ObjectLiteralExpression | undefined
-    : undefined;
+  const obj =
+    call.configStart !== null && call.configEnd !== null
+      ? (nodeAt(sf, call.configStart, call.configEnd, [ts.SyntaxKind.ObjectLiteralExpression]) as ts.ObjectLiteralExpression | undefined)
+      : undefined;
   let dropped: ReturnType<typeof optionsToDrop> = [];
   if (obj) {
     const props = obj.properties;
@@ -56,7 +64,11 @@ export function swapNorm(text: string, parsed: ParsedModelSource, target: Refact
       const value = call.config?.[name]?.value;
       return { name, text: call.config?.[name]?.text ?? p.getText(sf), ...(value !== undefined ? { value } : {}) };
     });
-    dropped = optionsToDrop(infos.filter((i): i is OptionInfo => i !== null), from, toSpec);
+    dropped = optionsToDrop(
+      infos.filter((i): i is OptionInfo => i !== null),
+      from,
+      toSpec,
+    );
     const droppedNames = new Set(dropped.map((d) => d.name));
     const remove = new Set(infos.flatMap((info, i) => (info && droppedNames.has(info.name) ? [i] : [])));
     const onlyArgument = text.slice(call.argsStart, call.argsEnd).trim() === obj.getText(sf);
@@ -68,7 +80,11 @@ export function swapNorm(text: string, parsed: ParsedModelSource, target: Refact
   }
   if (dropped.length > 0) {
     const at = lineStart(text, call.start);
-    edits.push({ start: at, end: at, newText: `${indentAt(text, call.start)}// NormScope: ${from.className} → ${toSpec.className}; dropped ${describeDropped(dropped)}.${style.eol}` });
+    edits.push({
+      start: at,
+      end: at,
+      newText: `${indentAt(text, call.start)}// NormScope: ${from.className} → ${toSpec.className}; dropped ${describeDropped(dropped)}.${style.eol}`,
+    });
   }
   if (from.source === 'normscope' && call.via === 'new' && text.slice(call.calleeStart, call.calleeEnd) === from.className) {
     const drop = dropNormLayersImport(parsed, text, from.className, 2);

@@ -35,17 +35,18 @@ export interface RefactorResult {
 }
 
 /** Every refactor NormScope offers; a superset of `Finding['refactor']` so a finding's fix can be passed as is. */
-export type RefactorAction =
-  | NonNullable<Finding['refactor']>
-  | { action: 'remove-norm' }
-  | { action: 'weight-norm' };
+export type RefactorAction = NonNullable<Finding['refactor']> | { action: 'remove-norm' } | { action: 'weight-norm' };
 
 /** Where in the file: a 0-based offset, or a 1-based line (and optional 1-based column). */
 export type RefactorTarget = { offset: number } | { line: number; column?: number };
 
 /** A refactor that does not apply at the target; `message` says why, naming the file and line. */
 export class RefactorError extends Error {
-  constructor(message: string, readonly fileName: string, readonly line: number) {
+  constructor(
+    message: string,
+    readonly fileName: string,
+    readonly line: number,
+  ) {
     super(`${fileName}:${line}: ${message}`);
     this.name = 'RefactorError';
   }

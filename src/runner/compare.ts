@@ -63,8 +63,14 @@ export async function compareNorms(
       const report = await client.run({ ...run, normSwap: { line, to: norm } }, (e) => onCandidate?.(norm, i, e), signal);
       ownRate ??= report.learningRate;
       results.push({
-        norm, finalLoss: report.evalLoss, trainLoss: finalLoss(report.loss), loss: report.loss, gradNorm: meanGradNormSeries(report), flags: report.flags,
-        ...(report.stoppedEarly ? { stoppedEarly: report.stoppedEarly } : {}), ...(report.landscape ? { landscape: report.landscape } : {}),
+        norm,
+        finalLoss: report.evalLoss,
+        trainLoss: finalLoss(report.loss),
+        loss: report.loss,
+        gradNorm: meanGradNormSeries(report),
+        flags: report.flags,
+        ...(report.stoppedEarly ? { stoppedEarly: report.stoppedEarly } : {}),
+        ...(report.landscape ? { landscape: report.landscape } : {}),
       });
     } catch (e) {
       const message = errorMessage(e);
@@ -78,6 +84,12 @@ export async function compareNorms(
   if (!rates || ran.length === 0 || signal?.aborted) return { file: options.file, line, candidates: rankCandidates(results) };
   // The sweep needs only the final loss of each cell: no landscape probes, measure every 10th step.
   const sweepRun = { ...run, landscape: undefined, samplingInterval: Math.max(run.samplingInterval, 10) };
-  const sweep = await sweepLearningRates((o) => client.run(o, () => {}, signal), ran.map((norm) => ({ variant: norm, options: { ...sweepRun, normSwap: { line, to: norm } } })), rates, signal, onSweepCell);
+  const sweep = await sweepLearningRates(
+    (o) => client.run(o, () => {}, signal),
+    ran.map((norm) => ({ variant: norm, options: { ...sweepRun, normSwap: { line, to: norm } } })),
+    rates,
+    signal,
+    onSweepCell,
+  );
   return { file: options.file, line, candidates: rankCandidates(results), sweep };
 }

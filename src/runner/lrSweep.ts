@@ -21,11 +21,15 @@ export function defaultRates(base: number, count = SWEEP_RATES, range = SWEEP_RA
 
 /** `--lrs 1e-4,1e-3,1e-2` → sorted positive rates; throws naming the bad entry. */
 export function parseRates(text: string): number[] {
-  const rates = text.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
-    const n = Number(s);
-    if (!(Number.isFinite(n) && n > 0)) throw new Error(`learning rate '${s}' is not a positive number`);
-    return n;
-  });
+  const rates = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      const n = Number(s);
+      if (!(Number.isFinite(n) && n > 0)) throw new Error(`learning rate '${s}' is not a positive number`);
+      return n;
+    });
   if (rates.length < 2) throw new Error('give at least two learning rates, comma-separated');
   return [...new Set(rates)].sort((a, b) => a - b);
 }
@@ -36,7 +40,10 @@ export function parseRates(text: string): number[] {
  */
 export function goodThreshold(cells: LrSweepCell[]): number | null {
   const losses = cells.map((c) => c.evalLoss).filter((v): v is number => v !== null && Number.isFinite(v));
-  const starts = cells.map((c) => c.startLoss).filter((v): v is number => v !== null && Number.isFinite(v)).sort((a, b) => a - b);
+  const starts = cells
+    .map((c) => c.startLoss)
+    .filter((v): v is number => v !== null && Number.isFinite(v))
+    .sort((a, b) => a - b);
   if (!losses.length || !starts.length) return null;
   const best = Math.min(...losses);
   const start = starts[starts.length >> 1];
@@ -51,12 +58,20 @@ export function tolerances(cells: LrSweepCell[], rates: number[], variants: stri
     rates.forEach((rate, i) => {
       const cell = cells.find((c) => c.variant === variant && c.learningRate === rate);
       const good = threshold !== null && cell?.evalLoss !== null && cell?.evalLoss !== undefined && cell.evalLoss <= threshold;
-      if (!good) { runStart = -1; return; }
+      if (!good) {
+        runStart = -1;
+        return;
+      }
       if (runStart < 0) runStart = i;
       if (!best || i - runStart > best[1] - best[0]) best = [runStart, i];
     });
     const range = best as [number, number] | null;
-    return { variant, goodRates: range ? range[1] - range[0] + 1 : 0, low: range ? rates[range[0]] : null, high: range ? rates[range[1]] : null };
+    return {
+      variant,
+      goodRates: range ? range[1] - range[0] + 1 : 0,
+      low: range ? rates[range[0]] : null,
+      high: range ? rates[range[1]] : null,
+    };
   });
 }
 
@@ -70,11 +85,18 @@ export function verdictOf(cells: LrSweepCell[], tolerance: LrTolerance[]): { bes
   const ranked = [...tolerance].sort((a, b) => b.goodRates - a.goodRates || meanLoss(cells, a.variant) - meanLoss(cells, b.variant));
   const top = ranked[0];
   if (!top || top.goodRates === 0) return { best: null, message: 'No variant reached a good loss at any rate of the sweep.' };
-  const fmt = (t: LrTolerance) => (t.goodRates === 0 ? `${t.variant}: none` : `${t.variant}: ${t.goodRates} (${t.low!.toPrecision(2)}–${t.high!.toPrecision(2)})`);
-  return { best: top.variant, message: `${top.variant} tolerates the widest range of learning rates. Rates reaching a good loss: ${ranked.map(fmt).join('; ')}.` };
+  const fmt = (t: LrTolerance) =>
+    t.goodRates === 0 ? `${t.variant}: none` : `${t.variant}: ${t.goodRates} (${t.low!.toPrecision(2)}–${t.high!.toPrecision(2)})`;
+  return {
+    best: top.variant,
+    message: `${top.variant} tolerates the widest range of learning rates. Rates reaching a good loss: ${ranked.map(fmt).join('; ')}.`,
+  };
 }
 
-export interface SweepVariant { variant: string; options: RunOptions }
+export interface SweepVariant {
+  variant: string;
+  options: RunOptions;
+}
 
 /** Runs every variant at every rate through `run` (one worker run each) and builds the table and verdict. */
 export async function sweepLearningRates(
@@ -91,13 +113,24 @@ export async function sweepLearningRates(
       onCell?.(variant, rate);
       try {
         const report = await run({ ...options, learningRate: rate });
-        cells.push({ variant, learningRate: rate, evalLoss: report.evalLoss, startLoss: report.loss[0] ?? null, ...(report.stoppedEarly ? { stoppedEarly: report.stoppedEarly } : {}) });
+        cells.push({
+          variant,
+          learningRate: rate,
+          evalLoss: report.evalLoss,
+          startLoss: report.loss[0] ?? null,
+          ...(report.stoppedEarly ? { stoppedEarly: report.stoppedEarly } : {}),
+        });
       } catch (e) {
         cells.push({ variant, learningRate: rate, evalLoss: null, startLoss: null, error: errorMessage(e) });
       }
     }
   }
   const threshold = goodThreshold(cells);
-  const tolerance = tolerances(cells, rates, variants.map((v) => v.variant), threshold);
+  const tolerance = tolerances(
+    cells,
+    rates,
+    variants.map((v) => v.variant),
+    threshold,
+  );
   return { learningRates: rates, cells, goodLoss: threshold, tolerance, ...verdictOf(cells, tolerance) };
 }

@@ -28,10 +28,20 @@ export class RunRecorder {
     if (!this.layers || !this.backend) return null;
     const layers: LayerInfo[] = this.layers.layers;
     return buildReport({
-      file: this.layers.file || this.file, backend: this.backend, steps: this.samples.length, batchSize: this.layers.batchSize,
-      syntheticData: this.layers.syntheticData, loss: this.samples.map((s) => s.loss), layers, samples: this.samples,
-      flags: this.flags, instrumentedMs: this.samples.map((s) => s.stepMs), plainMs: [], totalMs: performance.now() - this.startedAt,
-      stoppedEarly, evalLoss: null,
+      file: this.layers.file || this.file,
+      backend: this.backend,
+      steps: this.samples.length,
+      batchSize: this.layers.batchSize,
+      syntheticData: this.layers.syntheticData,
+      loss: this.samples.map((s) => s.loss),
+      layers,
+      samples: this.samples,
+      flags: this.flags,
+      instrumentedMs: this.samples.map((s) => s.stepMs),
+      plainMs: [],
+      totalMs: performance.now() - this.startedAt,
+      stoppedEarly,
+      evalLoss: null,
     });
   }
 }

@@ -36,7 +36,9 @@ export function permissionArgs(mode: PermissionMode): string[] {
   // Node 20–22 call it --experimental-permission; later versions --permission.
   const enable = flags.has('--permission') ? '--permission' : flags.has('--experimental-permission') ? '--experimental-permission' : null;
   if (!enable || !flags.has('--allow-worker')) {
-    throw new Error(`this Node.js (${process.version}) has no permission model; turn off normscope.restrictPermissions (CLI: --no-restrict) to run the model with your own rights`);
+    throw new Error(
+      `this Node.js (${process.version}) has no permission model; turn off normscope.restrictPermissions (CLI: --no-restrict) to run the model with your own rights`,
+    );
   }
   const quiet = flags.has('--disable-warning') ? ['--disable-warning=ExperimentalWarning', '--disable-warning=SecurityWarning'] : [];
   return [enable, '--allow-fs-read=*', `--allow-fs-write=${restrictedWriteDir()}`, '--allow-worker', ...quiet];
@@ -44,7 +46,8 @@ export function permissionArgs(mode: PermissionMode): string[] {
 
 /**
  * The model compiled on the host, for a restricted worker (esbuild runs as a child process, which the
- * worker may not start), exposing the `expose` functions (WorkerClientOptions.exposedBindings). model.json files need no compiling. Throws a RunFailedError (syntax, bad file).
+ * worker may not start), exposing the `expose` functions (WorkerClientOptions.exposedBindings).
+ * model.json files need no compiling. Throws a RunFailedError (syntax, bad file).
  */
 export async function prepareRestricted(file: string, expose: readonly string[] = []): Promise<PreparedModule | undefined> {
   try {

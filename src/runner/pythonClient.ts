@@ -43,15 +43,28 @@ function detectorClassName(className: string): string {
 }
 
 /** The findings of a finished run, from the TS detectors (null over JSON is NaN to them). */
-export function pythonFindings(layers: LayerInfo[], statNames: readonly StatName[], samples: StepSample[], report: RunReport, thresholds?: Record<string, number>): Finding[] {
+export function pythonFindings(
+  layers: LayerInfo[],
+  statNames: readonly StatName[],
+  samples: StepSample[],
+  report: RunReport,
+  thresholds?: Record<string, number>,
+): Finding[] {
   const asNumber = (v: number | null) => (v === null ? NaN : v);
-  return detectFindings({
-    layers: layers.map((l) => ({ ...l, className: detectorClassName(l.className) })),
-    statNames,
-    samples: samples.map((s) => ({ ...s, loss: asNumber(s.loss as number | null), values: s.values.map((v) => asNumber(v as number | null)) })),
-    loss: report.loss.map(asNumber),
-    batchSize: report.batchSize,
-  }, thresholds);
+  return detectFindings(
+    {
+      layers: layers.map((l) => ({ ...l, className: detectorClassName(l.className) })),
+      statNames,
+      samples: samples.map((s) => ({
+        ...s,
+        loss: asNumber(s.loss as number | null),
+        values: s.values.map((v) => asNumber(v as number | null)),
+      })),
+      loss: report.loss.map(asNumber),
+      batchSize: report.batchSize,
+    },
+    thresholds,
+  );
 }
 
 export class PythonClient {
@@ -88,8 +101,17 @@ export class PythonClient {
     }
     this.log('info', `PyTorch ${python.torchVersion} via ${python.path}`);
     return new Promise<RunReport>((resolve, reject) => {
-      const env = { ...process.env, PYTHONPATH: [this.options.enginePath, process.env.PYTHONPATH].filter(Boolean).join(delimiter), PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' };
-      const child = spawn(python.path, ['-m', 'normscope_engine', JSON.stringify(options)], { cwd: dirname(options.file), env, stdio: ['pipe', 'pipe', 'pipe'] });
+      const env = {
+        ...process.env,
+        PYTHONPATH: [this.options.enginePath, process.env.PYTHONPATH].filter(Boolean).join(delimiter),
+        PYTHONUNBUFFERED: '1',
+        PYTHONDONTWRITEBYTECODE: '1',
+      };
+      const child = spawn(python.path, ['-m', 'normscope_engine', JSON.stringify(options)], {
+        cwd: dirname(options.file),
+        env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
       this.running.add(child);
       let layers: LayerInfo[] = [];
       let statNames: readonly StatName[] = [];
@@ -136,7 +158,13 @@ export class PythonClient {
       child.on('error', (e) => settle({ error: { code: 'crash', message: `Cannot start ${python.path}: ${e.message}` } }));
       child.on('close', (code, signal) => {
         this.running.delete(child);
-        settle({ error: { code: 'crash', message: `The PyTorch engine (${python.path}) stopped unexpectedly (${signal ?? `exit code ${code}`})${stderrTail.length ? `:\n${stderrTail.join('\n')}` : ''}`, file: options.file } });
+        settle({
+          error: {
+            code: 'crash',
+            message: `The PyTorch engine (${python.path}) stopped unexpectedly (${signal ?? `exit code ${code}`})${stderrTail.length ? `:\n${stderrTail.join('\n')}` : ''}`,
+            file: options.file,
+          },
+        });
       });
       const onAbort = () => {
         child.stdin?.write('cancel\n');
@@ -145,7 +173,18 @@ export class PythonClient {
       cancelToken?.addEventListener('abort', onAbort);
       if (this.options.runTimeoutMs) {
         const limit = this.options.runTimeoutMs;
-        timers.push(setTimeout(() => settle({ error: { code: 'timeout', message: `The run took longer than ${Math.round(limit / 1000)} s (normscope.runTimeoutSeconds) and was stopped.` } }), limit));
+        timers.push(
+          setTimeout(
+            () =>
+              settle({
+                error: {
+                  code: 'timeout',
+                  message: `The run took longer than ${Math.round(limit / 1000)} s (normscope.runTimeoutSeconds) and was stopped.`,
+                },
+              }),
+            limit,
+          ),
+        );
       }
     });
   }

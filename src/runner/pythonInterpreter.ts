@@ -28,17 +28,22 @@ export function probeTorch(python: string, timeoutMs = 60_000): Promise<{ versio
   return new Promise((resolve) => {
     execFile(python, ['-c', 'import torch, sys; sys.stdout.write(torch.__version__)'], { timeout: timeoutMs }, (error, stdout, stderr) => {
       if (!error) resolve({ version: stdout.trim() });
-      else resolve({ error: (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : (stderr.trim().split('\n').pop() ?? error.message) });
+      else
+        resolve({
+          error: (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : (stderr.trim().split('\n').pop() ?? error.message),
+        });
     });
   });
 }
 
 /** How to fix a missing torch, naming every interpreter tried and why it failed. */
 export function missingTorchMessage(tried: { path: string; error: string }[]): string {
-  return 'NormScope needs PyTorch to run a .py model, and no interpreter it tried can import torch: '
-    + tried.map((t) => `${t.path} (${t.error})`).join('; ')
-    + '. Point NormScope at a Python that has torch: the normscope.pythonPath setting (or select that interpreter with the Python extension), '
-    + 'or --python /path/to/python on the command line; e.g. `apt-get install python3-torch` gives /usr/bin/python3 one.';
+  return (
+    'NormScope needs PyTorch to run a .py model, and no interpreter it tried can import torch: ' +
+    tried.map((t) => `${t.path} (${t.error})`).join('; ') +
+    '. Point NormScope at a Python that has torch: the normscope.pythonPath setting (or select that interpreter with the Python extension), ' +
+    'or --python /path/to/python on the command line; e.g. `apt-get install python3-torch` gives /usr/bin/python3 one.'
+  );
 }
 
 /** The first candidate that imports torch; throws an Error with `missingTorchMessage`. Cached per choice. */

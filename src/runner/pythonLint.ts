@@ -22,14 +22,36 @@ export interface PythonLint {
   calls: PythonLayerCall[];
 }
 
-function runLint(python: string, enginePath: string, file: string, batchSize?: number, text?: string): Promise<PythonLint | { error: RunError } | 'no-python'> {
-  const env = { ...process.env, PYTHONPATH: [enginePath, process.env.PYTHONPATH].filter(Boolean).join(delimiter), PYTHONDONTWRITEBYTECODE: '1' };
+function runLint(
+  python: string,
+  enginePath: string,
+  file: string,
+  batchSize?: number,
+  text?: string,
+): Promise<PythonLint | { error: RunError } | 'no-python'> {
+  const env = {
+    ...process.env,
+    PYTHONPATH: [enginePath, process.env.PYTHONPATH].filter(Boolean).join(delimiter),
+    PYTHONDONTWRITEBYTECODE: '1',
+  };
   return new Promise((resolve) => {
-    const child = execFile(python, ['-m', 'normscope_engine.lint', file, batchSize ? String(batchSize) : '', ...(text !== undefined ? ['--stdin'] : [])], { env, cwd: dirname(file), timeout: 30_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
-      if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') return resolve('no-python');
-      if (error) return resolve({ error: { code: 'crash', message: `${python} could not run the PyTorch lint: ${stderr.trim().split('\n').pop() ?? error.message}`, file } });
-      resolve(JSON.parse(stdout) as PythonLint | { error: RunError });
-    });
+    const child = execFile(
+      python,
+      ['-m', 'normscope_engine.lint', file, batchSize ? String(batchSize) : '', ...(text !== undefined ? ['--stdin'] : [])],
+      { env, cwd: dirname(file), timeout: 30_000, maxBuffer: 16 << 20 },
+      (error, stdout, stderr) => {
+        if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') return resolve('no-python');
+        if (error)
+          return resolve({
+            error: {
+              code: 'crash',
+              message: `${python} could not run the PyTorch lint: ${stderr.trim().split('\n').pop() ?? error.message}`,
+              file,
+            },
+          });
+        resolve(JSON.parse(stdout) as PythonLint | { error: RunError });
+      },
+    );
     child.stdin?.on('error', () => undefined);
     child.stdin?.end(text ?? '');
   });
@@ -43,13 +65,30 @@ export function pythonNormKind(className: string): NormKind | undefined {
 }
 
 /** The normalization created on `line` of a PyTorch file, for "compare" (the run's baseline). */
-export async function pythonNormAtLine(file: string, line: number, enginePath: string, choice: InterpreterChoice = {}): Promise<NormKind | undefined> {
+export async function pythonNormAtLine(
+  file: string,
+  line: number,
+  enginePath: string,
+  choice: InterpreterChoice = {},
+): Promise<NormKind | undefined> {
   const { calls } = await lintPython(file, enginePath, choice);
-  return calls.filter((c) => c.kind === 'nn' && c.line === line).map((c) => pythonNormKind(c.className)).find((k) => k !== undefined);
+  return calls
+    .filter((c) => c.kind === 'nn' && c.line === line)
+    .map((c) => pythonNormKind(c.className))
+    .find((k) => k !== undefined);
 }
 
-/** The static findings of `file` (its unsaved `text` when given); rejects with a RunFailedError (syntax error with its line, no Python found). */
-export async function lintPython(file: string, enginePath: string, choice: InterpreterChoice = {}, batchSize?: number, text?: string): Promise<PythonLint> {
+/**
+ * The static findings of `file` (its unsaved `text` when given); rejects with a RunFailedError (syntax error
+ * with its line, no Python found).
+ */
+export async function lintPython(
+  file: string,
+  enginePath: string,
+  choice: InterpreterChoice = {},
+  batchSize?: number,
+  text?: string,
+): Promise<PythonLint> {
   const tried: string[] = [];
   for (const python of interpreterCandidates(choice)) {
     const out = await runLint(python, enginePath, file, batchSize, text);
@@ -60,5 +99,9 @@ export async function lintPython(file: string, enginePath: string, choice: Inter
     if ('error' in out) throw new RunFailedError(out.error);
     return out;
   }
-  throw new RunFailedError({ code: 'missing-python', message: `No Python interpreter found (tried ${tried.join(', ')}); set normscope.pythonPath or pass --python.`, file });
+  throw new RunFailedError({
+    code: 'missing-python',
+    message: `No Python interpreter found (tried ${tried.join(', ')}); set normscope.pythonPath or pass --python.`,
+    file,
+  });
 }

@@ -13,20 +13,44 @@ export interface PythonSwapResult {
   description: string;
 }
 
-function runSwap(python: string, enginePath: string, file: string, line: number, to: NormKind): Promise<PythonSwapResult | { error: string } | 'no-python'> {
-  const env = { ...process.env, PYTHONPATH: [enginePath, process.env.PYTHONPATH].filter(Boolean).join(delimiter), PYTHONDONTWRITEBYTECODE: '1' };
+function runSwap(
+  python: string,
+  enginePath: string,
+  file: string,
+  line: number,
+  to: NormKind,
+): Promise<PythonSwapResult | { error: string } | 'no-python'> {
+  const env = {
+    ...process.env,
+    PYTHONPATH: [enginePath, process.env.PYTHONPATH].filter(Boolean).join(delimiter),
+    PYTHONDONTWRITEBYTECODE: '1',
+  };
   return new Promise((resolve) => {
-    execFile(python, ['-m', 'normscope_engine.swap', file, String(line), to], { env, timeout: 60_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
-      if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') return resolve('no-python');
-      if (error) return resolve({ error: `${python} could not run the swap: ${stderr.trim().split('\n').pop() ?? error.message}` });
-      resolve(JSON.parse(stdout) as PythonSwapResult | { error: string });
-    });
+    execFile(
+      python,
+      ['-m', 'normscope_engine.swap', file, String(line), to],
+      { env, timeout: 60_000, maxBuffer: 16 << 20 },
+      (error, stdout, stderr) => {
+        if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') return resolve('no-python');
+        if (error) return resolve({ error: `${python} could not run the swap: ${stderr.trim().split('\n').pop() ?? error.message}` });
+        resolve(JSON.parse(stdout) as PythonSwapResult | { error: string });
+      },
+    );
   });
 }
 
 /** The swapped source; throws an Error naming the file and line when the line has no norm call or the swap does not apply. */
-export async function swapPythonNorm(file: string, line: number, to: NormKind, enginePath: string, choice: InterpreterChoice = {}): Promise<PythonSwapResult> {
-  const withTorch = await resolvePython(choice).then((p) => [p.path], () => []);
+export async function swapPythonNorm(
+  file: string,
+  line: number,
+  to: NormKind,
+  enginePath: string,
+  choice: InterpreterChoice = {},
+): Promise<PythonSwapResult> {
+  const withTorch = await resolvePython(choice).then(
+    (p) => [p.path],
+    () => [],
+  );
   for (const python of [...new Set([...withTorch, ...interpreterCandidates(choice)])]) {
     const out = await runSwap(python, enginePath, file, line, to);
     if (out === 'no-python') continue;

@@ -6,7 +6,20 @@
  * started again on next use.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { openChannel, WORKER_REQUEST_TIMEOUT_MS, type Channel, type HostFunctions, type PreparedModule, type RunError, type RunEvent, type RunOptions, type RunReport, type WorkerEvent, type WorkerFunctions, errorMessage } from '../protocol';
+import {
+  openChannel,
+  WORKER_REQUEST_TIMEOUT_MS,
+  type Channel,
+  type HostFunctions,
+  type PreparedModule,
+  type RunError,
+  type RunEvent,
+  type RunOptions,
+  type RunReport,
+  type WorkerEvent,
+  type WorkerFunctions,
+  errorMessage,
+} from '../protocol';
 import { RunRecorder } from './partialReport';
 import { permissionArgs, prepareRestricted, type PermissionMode } from './permissions';
 import { RunFailedError } from '../protocol';
@@ -64,7 +77,9 @@ interface ActiveRun {
 
 /** A compile failure (syntax error, missing import) as the RunError the worker would have sent. */
 function toCompileError(e: unknown): RunError {
-  return (e as { runError?: RunError }).runError ?? { code: 'internal', message: `NormScope: cannot compile the model: ${errorMessage(e)}` };
+  return (
+    (e as { runError?: RunError }).runError ?? { code: 'internal', message: `NormScope: cannot compile the model: ${errorMessage(e)}` }
+  );
 }
 
 export class WorkerClient {
@@ -90,22 +105,35 @@ export class WorkerClient {
     if (this.worker && !this.worker.exited) this.kill(`a run needs permissions '${permissions}'`);
     const { maxMemoryMB, runTimeoutMs } = this.options;
     const args = [...(maxMemoryMB ? [`--max-memory-mb=${maxMemoryMB}`] : []), ...(runTimeoutMs ? [`--timeout-ms=${runTimeoutMs}`] : [])];
-    const child = fork(this.options.workerPath, args, { serialization: 'advanced', execArgv: permissionArgs(permissions), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const child = fork(this.options.workerPath, args, {
+      serialization: 'advanced',
+      execArgv: permissionArgs(permissions),
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
     const worker: Worker = {
       process: child,
       exited: false,
       permissions,
       stderrTail: [],
-      channel: openChannel<WorkerFunctions, HostFunctions>({ event: (e) => this.onEvent(e) }, {
-        post: (message) => { if (child.connected) child.send(message as object); },
-        listen: (handler) => {
-          child.on('message', handler);
-          return () => child.off('message', handler);
+      channel: openChannel<WorkerFunctions, HostFunctions>(
+        { event: (e) => this.onEvent(e) },
+        {
+          post: (message) => {
+            if (child.connected) child.send(message as object);
+          },
+          listen: (handler) => {
+            child.on('message', handler);
+            return () => child.off('message', handler);
+          },
         },
-      }, { timeoutMs: this.options.requestTimeoutMs ?? WORKER_REQUEST_TIMEOUT_MS }),
+        { timeoutMs: this.options.requestTimeoutMs ?? WORKER_REQUEST_TIMEOUT_MS },
+      ),
     };
     const lines = (level: LogLevel, keep: boolean) => (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n').filter((l) => l.trim())) {
+      for (const line of chunk
+        .toString()
+        .split('\n')
+        .filter((l) => l.trim())) {
         // tfjs prints an advert for tfjs-node on stderr when it starts on cpu: not a warning.
         this.log(TFJS_BANNER.test(line) ? 'trace' : level, `worker: ${line}`);
         if (keep) worker.stderrTail = [...worker.stderrTail.slice(-19), line];
@@ -129,9 +157,14 @@ export class WorkerClient {
     if (this.worker === worker) this.worker = null;
     if (this.active?.worker !== worker) return;
     this.active.settle({
-      error: this.active.cancelling ? { code: 'cancelled', message: 'The run was cancelled.' }
-        : oom ? this.limitError('oom')
-          : { code: 'crash', message: `The training worker stopped unexpectedly (${signal ?? `exit code ${code}`})${tail ? `:\n${tail}` : ''}` },
+      error: this.active.cancelling
+        ? { code: 'cancelled', message: 'The run was cancelled.' }
+        : oom
+          ? this.limitError('oom')
+          : {
+              code: 'crash',
+              message: `The training worker stopped unexpectedly (${signal ?? `exit code ${code}`})${tail ? `:\n${tail}` : ''}`,
+            },
     });
   }
 
@@ -141,7 +174,10 @@ export class WorkerClient {
       const seconds = Math.round((this.options.runTimeoutMs ?? 0) / 1000);
       return { code, message: `The run took longer than ${seconds} s (${this.limitNames.timeout}) and was stopped.` };
     }
-    return { code, message: `${detail ?? 'The model ran out of memory.'} Raise the limit with ${this.limitNames.memory} (now ${this.options.maxMemoryMB ?? 'default'} MB) or try a smaller batch size or model.` };
+    return {
+      code,
+      message: `${detail ?? 'The model ran out of memory.'} Raise the limit with ${this.limitNames.memory} (now ${this.options.maxMemoryMB ?? 'default'} MB) or try a smaller batch size or model.`,
+    };
   }
 
   private onEvent(event: WorkerEvent): void {
@@ -249,29 +285,36 @@ export class WorkerClient {
         if (this.active !== run || run.cancelling) return;
         run.cancelling = true;
         if (run.runId) worker.channel.cancel(run.runId).catch(() => undefined);
-        timers.push(setTimeout(() => {
-          if (this.active !== run) return;
-          run.settle({ error: { code: 'cancelled', message: 'The run was cancelled.' } });
-          this.kill(`run did not stop within ${CANCEL_GRACE_MS} ms of cancel`);
-        }, CANCEL_GRACE_MS));
+        timers.push(
+          setTimeout(() => {
+            if (this.active !== run) return;
+            run.settle({ error: { code: 'cancelled', message: 'The run was cancelled.' } });
+            this.kill(`run did not stop within ${CANCEL_GRACE_MS} ms of cancel`);
+          }, CANCEL_GRACE_MS),
+        );
       };
       this.active = run;
       cancelToken?.addEventListener('abort', onAbort);
       if (this.options.runTimeoutMs) {
-        timers.push(setTimeout(() => {
-          run.settle({ error: this.limitError('timeout') });
-          this.kill('run time limit');
-        }, this.options.runTimeoutMs + TIMEOUT_BACKSTOP_MS));
+        timers.push(
+          setTimeout(() => {
+            run.settle({ error: this.limitError('timeout') });
+            this.kill('run time limit');
+          }, this.options.runTimeoutMs + TIMEOUT_BACKSTOP_MS),
+        );
       }
-      worker.channel.start(options, prepared).then(({ runId }) => {
-        run.runId = runId;
-        if (run.cancelling || cancelToken?.aborted) {
-          run.cancelling = false;
-          onAbort();
-        }
-      }, (e: Error) => {
-        run.settle({ error: { code: 'crash', message: `The training worker did not accept the run: ${e.message}` } });
-      });
+      worker.channel.start(options, prepared).then(
+        ({ runId }) => {
+          run.runId = runId;
+          if (run.cancelling || cancelToken?.aborted) {
+            run.cancelling = false;
+            onAbort();
+          }
+        },
+        (e: Error) => {
+          run.settle({ error: { code: 'crash', message: `The training worker did not accept the run: ${e.message}` } });
+        },
+      );
     });
   }
 

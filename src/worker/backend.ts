@@ -16,7 +16,9 @@ export function wasmDirectory(): string | null {
   const candidates = [path.join(__dirname, 'wasm/')];
   try {
     candidates.push(path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist/'));
-  } catch { /* not installed next to us: only the bundled copy counts */ }
+  } catch {
+    /* not installed next to us: only the bundled copy counts */
+  }
   return candidates.find((dir) => fs.existsSync(path.join(dir, 'tfjs-backend-wasm.wasm'))) ?? null;
 }
 
@@ -97,4 +99,3 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendRepor
   }
   throw new UserCodeError('backend', `backend '${choice}' is not available (${notes.join('; ')})`, null);
 }
-

@@ -11,7 +11,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
-import { STAT_NAMES, type BackendReport, type Finding, type LayerInfo, type RunEvent, type RunOptions, type RunReport, type StepSample } from '../protocol';
+import {
+  STAT_NAMES,
+  type BackendReport,
+  type Finding,
+  type LayerInfo,
+  type RunEvent,
+  type RunOptions,
+  type RunReport,
+  type StepSample,
+} from '../protocol';
 import { RunFailedError } from '../protocol';
 import { registerNormLayers } from '../layers';
 import { selectBackend } from './backend';
@@ -58,10 +67,14 @@ function checkOptions(options: RunOptions): void {
   if (!options.file) throw new UserCodeError('bad-file', 'no model file given', null);
   checkModelFile(options.file);
   if (!(Number.isInteger(options.steps) && options.steps > 0)) throw bad(`steps must be a positive integer, got ${options.steps}`);
-  if (options.batchSize !== undefined && !(Number.isInteger(options.batchSize) && options.batchSize > 0)) throw bad(`batchSize must be a positive integer, got ${options.batchSize}`);
-  if (!(Number.isInteger(options.samplingInterval) && options.samplingInterval > 0)) throw bad(`samplingInterval must be a positive integer, got ${options.samplingInterval}`);
-  if (options.args !== undefined && !Array.isArray(options.args)) throw bad(`args must be an array of arguments, got ${JSON.stringify(options.args)}`);
-  if (options.model !== undefined && !/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/.test(options.model)) throw bad(`model must be a function name like createModel, got ${JSON.stringify(options.model)}`);
+  if (options.batchSize !== undefined && !(Number.isInteger(options.batchSize) && options.batchSize > 0))
+    throw bad(`batchSize must be a positive integer, got ${options.batchSize}`);
+  if (!(Number.isInteger(options.samplingInterval) && options.samplingInterval > 0))
+    throw bad(`samplingInterval must be a positive integer, got ${options.samplingInterval}`);
+  if (options.args !== undefined && !Array.isArray(options.args))
+    throw bad(`args must be an array of arguments, got ${JSON.stringify(options.args)}`);
+  if (options.model !== undefined && !/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/.test(options.model))
+    throw bad(`model must be a function name like createModel, got ${JSON.stringify(options.model)}`);
 }
 
 /** Releases everything the run made, including variables tfjs scopes do not track. */
@@ -95,7 +108,9 @@ function stepFailure(e: StepError, probes: LayerProbe[], loaded: LoadedModel, fi
 async function inferenceLoss(model: tf.LayersModel, src: BatchSource): Promise<number> {
   const batch = await src.next();
   try {
-    const out = model.evaluate(batch.xs.length === 1 ? batch.xs[0] : batch.xs, batch.ys.length === 1 ? batch.ys[0] : batch.ys, { batchSize: src.batchSize });
+    const out = model.evaluate(batch.xs.length === 1 ? batch.xs[0] : batch.xs, batch.ys.length === 1 ? batch.ys[0] : batch.ys, {
+      batchSize: src.batchSize,
+    });
     const first = Array.isArray(out) ? out[0] : out;
     const value = (await first.data())[0];
     tf.dispose(out);
@@ -105,7 +120,12 @@ async function inferenceLoss(model: tf.LayersModel, src: BatchSource): Promise<n
   }
 }
 
-export async function runTraining(options: RunOptions, emit: (e: RunEvent) => void, signal: AbortSignal, runId: string = randomUUID()): Promise<RunReport> {
+export async function runTraining(
+  options: RunOptions,
+  emit: (e: RunEvent) => void,
+  signal: AbortSignal,
+  runId: string = randomUUID(),
+): Promise<RunReport> {
   const started = performance.now();
   try {
     checkOptions(options);
@@ -125,7 +145,14 @@ export async function runTraining(options: RunOptions, emit: (e: RunEvent) => vo
   }
 }
 
-async function trainModel(options: RunOptions, backend: BackendReport, emit: (e: RunEvent) => void, signal: AbortSignal, runId: string, started: number): Promise<RunReport> {
+async function trainModel(
+  options: RunOptions,
+  backend: BackendReport,
+  emit: (e: RunEvent) => void,
+  signal: AbortSignal,
+  runId: string,
+  started: number,
+): Promise<RunReport> {
   const file = options.file;
   const variablesBefore = new Set(Object.keys((tf.engine() as unknown as { registeredVariables: object }).registeredVariables));
   tf.engine().startScope();
@@ -161,7 +188,10 @@ async function trainModel(options: RunOptions, backend: BackendReport, emit: (e:
     if (!trainable.ownsOptimizer) optimizer = trainable.optimizer;
     const view = viewFor(backend.name);
     const ctx: StepContext = {
-      model: loaded.model, trainable, probes, instrumenter,
+      model: loaded.model,
+      trainable,
+      probes,
+      instrumenter,
       meter: view ? () => new HostMeter(view) : () => new DeviceMeter(),
       variables: loaded.model.trainableWeights.map((w) => w.read() as tf.Variable),
     };
@@ -178,13 +208,19 @@ async function trainModel(options: RunOptions, backend: BackendReport, emit: (e:
     const instrumentedMs: number[] = [];
     const plainMs: number[] = [];
     let flags: Finding[] = [];
-    const progress = new ProgressBatcher((batchOfSamples) => emit({ type: 'progress', runId, samples: batchOfSamples }), () => {
-      flags = [...findingsFor({ ...flagsInput, samples, loss }, thresholds), ...landscapeFindings(layers, landscape?.report())];
-      emit({ type: 'flags', runId, flags });
-    });
+    const progress = new ProgressBatcher(
+      (batchOfSamples) => emit({ type: 'progress', runId, samples: batchOfSamples }),
+      () => {
+        flags = [...findingsFor({ ...flagsInput, samples, loss }, thresholds), ...landscapeFindings(layers, landscape?.report())];
+        emit({ type: 'flags', runId, flags });
+      },
+    );
     let stoppedEarly: string | undefined;
     for (let step = 0; step < steps; step++) {
-      if (signal.aborted) { stoppedEarly = 'cancelled'; break; }
+      if (signal.aborted) {
+        stoppedEarly = 'cancelled';
+        break;
+      }
       if (step > 0) batch = await src.next();
       const probing = landscape?.due(step) ? landscape : null;
       try {
@@ -208,7 +244,10 @@ async function trainModel(options: RunOptions, backend: BackendReport, emit: (e:
       } finally {
         if (src.transient) tf.dispose([...batch.xs, ...batch.ys]);
       }
-      if (!Number.isFinite(loss[loss.length - 1])) { stoppedEarly = `non-finite loss at step ${step}`; break; }
+      if (!Number.isFinite(loss[loss.length - 1])) {
+        stoppedEarly = `non-finite loss at step ${step}`;
+        break;
+      }
       // Let the cancel request (and the host's other messages) in between steps.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
@@ -216,8 +255,21 @@ async function trainModel(options: RunOptions, backend: BackendReport, emit: (e:
     const evalLoss = stoppedEarly ? null : await inferenceLoss(loaded.model, src);
     if (options.measureOverhead && !stoppedEarly) await timePlainSteps(ctx, src, Math.min(OVERHEAD_STEPS, steps), plainMs, signal);
     return buildReport({
-      file, backend, steps, batchSize: src.batchSize, syntheticData: src.synthetic, loss, layers, samples, flags,
-      instrumentedMs, plainMs, totalMs: performance.now() - started, stoppedEarly, evalLoss, landscape: landscape?.report(),
+      file,
+      backend,
+      steps,
+      batchSize: src.batchSize,
+      syntheticData: src.synthetic,
+      loss,
+      layers,
+      samples,
+      flags,
+      instrumentedMs,
+      plainMs,
+      totalMs: performance.now() - started,
+      stoppedEarly,
+      evalLoss,
+      landscape: landscape?.report(),
       learningRate: flagsInput.learningRate,
     });
   } finally {
@@ -226,11 +278,15 @@ async function trainModel(options: RunOptions, backend: BackendReport, emit: (e:
     source?.dispose();
     try {
       (model as tf.LayersModel | null)?.dispose();
-    } catch { /* already disposed by the user's code; releaseRun sweeps what is left */ }
+    } catch {
+      /* already disposed by the user's code; releaseRun sweeps what is left */
+    }
     try {
       // A model compiled with an optimizer instance does not own (so did not dispose) it.
       optimizer?.dispose();
-    } catch { /* the model owned and disposed it already */ }
+    } catch {
+      /* the model owned and disposed it already */
+    }
     releaseRun(variablesBefore);
   }
 }

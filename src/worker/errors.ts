@@ -6,13 +6,34 @@ import type { RunError, SourceLocation } from '../protocol';
 import type { BundleSourceMap } from './loader/sourceMap';
 
 export type UserErrorCode =
-  | 'syntax' | 'no-model' | 'factory-threw' | 'module-threw' | 'shape' | 'unsupported-layer'
-  | 'bad-spec' | 'bad-file' | 'bad-options' | 'backend' | 'training-failed'
-  | 'missing-args' | 'missing-package' | 'browser-only' | 'ambiguous-model'
-  | 'script-threw' | 'script-exit' | 'no-training' | 'cancelled' | 'permission-denied';
+  | 'syntax'
+  | 'no-model'
+  | 'factory-threw'
+  | 'module-threw'
+  | 'shape'
+  | 'unsupported-layer'
+  | 'bad-spec'
+  | 'bad-file'
+  | 'bad-options'
+  | 'backend'
+  | 'training-failed'
+  | 'missing-args'
+  | 'missing-package'
+  | 'browser-only'
+  | 'ambiguous-model'
+  | 'script-threw'
+  | 'script-exit'
+  | 'no-training'
+  | 'cancelled'
+  | 'permission-denied';
 
 export class UserCodeError extends Error {
-  constructor(readonly code: UserErrorCode, message: string, readonly location: Partial<SourceLocation> | null, readonly causeStack?: string) {
+  constructor(
+    readonly code: UserErrorCode,
+    message: string,
+    readonly location: Partial<SourceLocation> | null,
+    readonly causeStack?: string,
+  ) {
     super(message);
     this.name = 'UserCodeError';
   }
@@ -21,7 +42,14 @@ export class UserCodeError extends Error {
    * Wraps anything the user's code threw. The location is the first frame in the user's files of
    * the thrown error's stack (so a throw deep inside tfjs points at the user's call), else `fallback`.
    */
-  static from(e: unknown, code: UserErrorCode, context: string, sourceMap: BundleSourceMap | null, file: string, fallback?: Partial<SourceLocation> | null): UserCodeError {
+  static from(
+    e: unknown,
+    code: UserErrorCode,
+    context: string,
+    sourceMap: BundleSourceMap | null,
+    file: string,
+    fallback?: Partial<SourceLocation> | null,
+  ): UserCodeError {
     if (e instanceof UserCodeError) return e;
     const error = e instanceof Error ? e : new Error(String(e));
     const site = sourceMap?.errorSite(error.stack) ?? fallback ?? { file };
@@ -31,8 +59,9 @@ export class UserCodeError extends Error {
   }
 }
 
-const TURN_OFF = 'NormScope runs model files with least privilege (README "Security and trust"); '
-  + 'turn it off with the normscope.restrictPermissions setting (CLI: --no-restrict) if the model must do this';
+const TURN_OFF =
+  'NormScope runs model files with least privilege (README "Security and trust"); ' +
+  'turn it off with the normscope.restrictPermissions setting (CLI: --no-restrict) if the model must do this';
 
 /** What Node's permission model refused, in words, or null for any other error. */
 export function deniedBecause(error: Error & { code?: string; permission?: string; resource?: string }): string | null {
@@ -41,16 +70,24 @@ export function deniedBecause(error: Error & { code?: string; permission?: strin
   const resource = error.resource ? ` ${error.resource}` : '';
   const writable = process.execArgv.find((a) => a.startsWith('--allow-fs-write='))?.slice('--allow-fs-write='.length);
   switch (error.permission) {
-    case 'FileSystemWrite': return `the model is not allowed to write${resource} (writes are allowed only under ${writable ?? 'a temp folder'}). ${TURN_OFF}.`;
-    case 'ChildProcess': return `the model is not allowed to start programs (child processes). ${TURN_OFF}.`;
-    case 'WorkerThreads': return `the model is not allowed to start worker threads. ${TURN_OFF}.`;
-    default: return `the model is not allowed to do this (${error.permission ?? 'permission'}${resource}). ${TURN_OFF}.`;
+    case 'FileSystemWrite':
+      return `the model is not allowed to write${resource} (writes are allowed only under ${writable ?? 'a temp folder'}). ${TURN_OFF}.`;
+    case 'ChildProcess':
+      return `the model is not allowed to start programs (child processes). ${TURN_OFF}.`;
+    case 'WorkerThreads':
+      return `the model is not allowed to start worker threads. ${TURN_OFF}.`;
+    default:
+      return `the model is not allowed to do this (${error.permission ?? 'permission'}${resource}). ${TURN_OFF}.`;
   }
 }
 
 /** tfjs reports shape and kernel problems as plain Errors; name them by their message. */
 function classify(message: string, fallback: UserErrorCode): UserErrorCode {
-  if (/Kernel '\w+' not registered|gradient function not found|Unknown layer|Unknown (activation|initializer|regularizer|constraint)/i.test(message)) {
+  if (
+    /Kernel '\w+' not registered|gradient function not found|Unknown layer|Unknown (activation|initializer|regularizer|constraint)/i.test(
+      message,
+    )
+  ) {
     return 'unsupported-layer';
   }
   if (/shape|incompatible|rank|dimension/i.test(message)) return 'shape';

@@ -12,10 +12,18 @@ export function checkThresholds(overrides: Record<string, number> | undefined): 
   const out: Partial<DetectorThresholds> = {};
   for (const [name, value] of Object.entries(overrides ?? {})) {
     if (!(name in DEFAULT_THRESHOLDS)) {
-      throw new UserCodeError('bad-options', `unknown detector threshold '${name}'; known: ${Object.keys(DEFAULT_THRESHOLDS).join(', ')}`, null);
+      throw new UserCodeError(
+        'bad-options',
+        `unknown detector threshold '${name}'; known: ${Object.keys(DEFAULT_THRESHOLDS).join(', ')}`,
+        null,
+      );
     }
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw new UserCodeError('bad-options', `detector threshold '${name}' must be a non-negative number, got ${JSON.stringify(value)}`, null);
+      throw new UserCodeError(
+        'bad-options',
+        `detector threshold '${name}' must be a non-negative number, got ${JSON.stringify(value)}`,
+        null,
+      );
     }
     out[name as keyof DetectorThresholds] = value;
   }

@@ -12,7 +12,15 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { openChannel, WORKER_REQUEST_TIMEOUT_MS, type HostFunctions, type PreparedModule, type RunError, type RunOptions, type WorkerFunctions } from '../protocol';
+import {
+  openChannel,
+  WORKER_REQUEST_TIMEOUT_MS,
+  type HostFunctions,
+  type PreparedModule,
+  type RunError,
+  type RunOptions,
+  type WorkerFunctions,
+} from '../protocol';
 import type { FromThread, ToThread } from './threadMessages';
 
 if (!process.send) {
@@ -55,7 +63,9 @@ function restoreCwd(): void {
   if (cwdBeforeScript === null) return;
   try {
     process.chdir(cwdBeforeScript);
-  } catch { /* the old folder is gone; stay */ }
+  } catch {
+    /* the old folder is gone; stay */
+  }
   cwdBeforeScript = null;
 }
 let active: ActiveRun | null = null;
@@ -71,7 +81,8 @@ function startThread(): Thread {
   const thread: Thread = { worker, retired: false };
   worker.on('message', (message: FromThread) => onThreadMessage(thread, message));
   worker.on('error', (e: Error & { code?: string }) => {
-    if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') endRun(thread, { code: 'oom', message: `The model ran out of memory (heap limit ${limits.memoryMB ?? 'default'} MB).` });
+    if (e.code === 'ERR_WORKER_OUT_OF_MEMORY')
+      endRun(thread, { code: 'oom', message: `The model ran out of memory (heap limit ${limits.memoryMB ?? 'default'} MB).` });
     else endRun(thread, { code: 'crash', message: `The training thread failed: ${e.stack ?? e.message}` });
   });
   worker.on('exit', (code) => {
@@ -92,10 +103,14 @@ function onThreadMessage(thread: Thread, message: FromThread): void {
     case 'finished':
       lastNumTensors = message.numTensors;
       if (active?.thread === thread) {
+        // Ended by itself (a cancel that stopped at a step boundary included): its cancel timer must not
+        // outlive it, or it would end the next run, which may reuse this very thread.
+        clearTimeout(active.cancelTimer);
         active = null;
         restoreCwd();
       }
-      if (message.clean && !spare) spare = thread; // warm and clean: it serves the next run
+      if (message.clean && !spare)
+        spare = thread; // warm and clean: it serves the next run
       else retire(thread);
       return;
     case 'fatal':
@@ -123,40 +138,48 @@ function endRun(thread: Thread, error: RunError): void {
   retire(thread);
 }
 
-const host = openChannel<HostFunctions, WorkerFunctions>({
-  async start(options: RunOptions, prepared?: PreparedModule) {
-    if (active) throw new Error(`a run (${active.runId}) is already in progress; cancel it first`);
-    const runId = randomUUID();
-    const thread = spare ?? startThread();
-    spare = null;
-    active = { runId, thread, startedAt: Date.now() };
-    // Posted now, handled by the thread after this reply has gone out: the host knows the runId first.
-    if (options.script) {
-      cwdBeforeScript = process.cwd();
-      process.chdir(path.dirname(options.file));
-    }
-    const message: ToThread = { type: 'start', runId, options, prepared };
-    setImmediate(() => thread.worker.postMessage(message));
-    return { runId };
+const host = openChannel<HostFunctions, WorkerFunctions>(
+  {
+    async start(options: RunOptions, prepared?: PreparedModule) {
+      if (active) throw new Error(`a run (${active.runId}) is already in progress; cancel it first`);
+      const runId = randomUUID();
+      const thread = spare ?? startThread();
+      spare = null;
+      active = { runId, thread, startedAt: Date.now() };
+      // Posted now, handled by the thread after this reply has gone out: the host knows the runId first.
+      if (options.script) {
+        cwdBeforeScript = process.cwd();
+        process.chdir(path.dirname(options.file));
+      }
+      const message: ToThread = { type: 'start', runId, options, prepared };
+      setImmediate(() => thread.worker.postMessage(message));
+      return { runId };
+    },
+    async cancel(runId: string) {
+      const run = active;
+      if (!run || run.runId !== runId) return { cancelled: false };
+      run.thread.worker.postMessage({ type: 'cancel' } satisfies ToThread);
+      // A run that stops at the next step boundary sends its own `done`; one that does not is ended.
+      run.cancelTimer ??= setTimeout(() => {
+        if (active === run) endRun(run.thread, { code: 'cancelled', message: 'The run was cancelled.' });
+      }, CANCEL_GRACE_MS);
+      return { cancelled: true };
+    },
+    async ping() {
+      return { pid: process.pid, numTensors: lastNumTensors, rssMB: Math.round(process.memoryUsage.rss() / 1048576) };
+    },
   },
-  async cancel(runId: string) {
-    const run = active;
-    if (!run || run.runId !== runId) return { cancelled: false };
-    run.thread.worker.postMessage({ type: 'cancel' } satisfies ToThread);
-    // A run that stops at the next step boundary sends its own `done`; one that does not is ended.
-    run.cancelTimer ??= setTimeout(() => endRun(run.thread, { code: 'cancelled', message: 'The run was cancelled.' }), CANCEL_GRACE_MS);
-    return { cancelled: true };
+  {
+    post: (message) => {
+      if (process.connected) process.send!(message);
+    },
+    listen: (handler) => {
+      process.on('message', handler);
+      return () => process.off('message', handler);
+    },
   },
-  async ping() {
-    return { pid: process.pid, numTensors: lastNumTensors, rssMB: Math.round(process.memoryUsage.rss() / 1048576) };
-  },
-}, {
-  post: (message) => { if (process.connected) process.send!(message); },
-  listen: (handler) => {
-    process.on('message', handler);
-    return () => process.off('message', handler);
-  },
-}, { timeoutMs: WORKER_REQUEST_TIMEOUT_MS, eventNames: ['event'] });
+  { timeoutMs: WORKER_REQUEST_TIMEOUT_MS, eventNames: ['event'] },
+);
 
 // The parent going away ends the worker. 'disconnect' covers a closed IPC channel; a parent killed
 // with SIGKILL may leave it open a moment, so the parent pid is watched too (re-parenting changes it).
@@ -175,7 +198,10 @@ setInterval(() => {
   }
   const rssMB = process.memoryUsage.rss() / 1048576;
   if (limits.memoryMB && rssMB > limits.memoryMB) {
-    endRun(run.thread, { code: 'oom', message: `The model used ${Math.round(rssMB)} MB of memory (limit ${limits.memoryMB} MB) and was stopped.` });
+    endRun(run.thread, {
+      code: 'oom',
+      message: `The model used ${Math.round(rssMB)} MB of memory (limit ${limits.memoryMB} MB) and was stopped.`,
+    });
   }
 }, WATCH_INTERVAL_MS);
 

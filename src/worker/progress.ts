@@ -13,7 +13,11 @@ export class ProgressBatcher {
   private lastFlush = -Infinity;
   private lastFlags = performance.now();
 
-  constructor(private readonly send: (samples: StepSample[]) => void, private readonly updateFlags: () => void, private readonly now = () => performance.now()) {}
+  constructor(
+    private readonly send: (samples: StepSample[]) => void,
+    private readonly updateFlags: () => void,
+    private readonly now = () => performance.now(),
+  ) {}
 
   add(sample: StepSample): void {
     this.pending.push(sample);

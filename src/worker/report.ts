@@ -1,5 +1,14 @@
 /** Builds the `RunReport` (the `normscope check --json` contract) from a run's samples. */
-import { STAT_NAMES, type BackendReport, type LandscapeReport, type Finding, type LayerInfo, type LayerReport, type RunReport, type StepSample } from '../protocol';
+import {
+  STAT_NAMES,
+  type BackendReport,
+  type LandscapeReport,
+  type Finding,
+  type LayerInfo,
+  type LayerReport,
+  type RunReport,
+  type StepSample,
+} from '../protocol';
 
 /** Median, robust to the slow first steps (kernel set-up, JIT) and to a busy machine. */
 export function median(values: number[]): number {

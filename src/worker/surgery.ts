@@ -39,9 +39,15 @@ function replacementConfig(old: Record<string, unknown>, to: NormKind): Record<s
 export async function swapNormAtLine(loaded: LoadedModel, file: string, line: number, to: NormKind): Promise<LoadedModel> {
   registerNormLayers(tf);
   const old = loaded.model;
-  const targets = new Set(old.layers.filter((l) => SWAPPABLE.has(l.getClassName()) && loaded.sourceOf(l)?.line === line).map((l) => l.name));
+  const targets = new Set(
+    old.layers.filter((l) => SWAPPABLE.has(l.getClassName()) && loaded.sourceOf(l)?.line === line).map((l) => l.name),
+  );
   if (targets.size === 0) {
-    throw new UserCodeError('no-model', `${path.basename(file)}:${line} creates no normalization layer of this model (BatchNorm, LayerNorm, GroupNorm, RMSNorm or InstanceNorm), so there is nothing to compare.`, { file, line, column: 1 });
+    throw new UserCodeError(
+      'no-model',
+      `${path.basename(file)}:${line} creates no normalization layer of this model (BatchNorm, LayerNorm, GroupNorm, RMSNorm or InstanceNorm), so there is nothing to compare.`,
+      { file, line, column: 1 },
+    );
   }
   const topology = old.toJSON(null, false) as unknown as { class_name: string; config: { layers: LayerJson[] } };
   for (const layer of topology.config.layers) {
@@ -50,7 +56,9 @@ export async function swapNormAtLine(loaded: LoadedModel, file: string, line: nu
       layer.class_name = NORM_CLASS[to];
     }
   }
-  const model = await tf.models.modelFromJSON({ modelTopology: topology as unknown as tf.io.ModelJSON['modelTopology'] } as tf.io.ModelJSON) as tf.LayersModel;
+  const model = (await tf.models.modelFromJSON({
+    modelTopology: topology as unknown as tf.io.ModelJSON['modelTopology'],
+  } as tf.io.ModelJSON)) as tf.LayersModel;
   for (const layer of model.layers) {
     if (targets.has(layer.name)) continue;
     const weights = old.getLayer(layer.name).getWeights();
@@ -58,7 +66,10 @@ export async function swapNormAtLine(loaded: LoadedModel, file: string, line: nu
   }
   if (old.optimizer) {
     const Optimizer = old.optimizer.constructor as unknown as tf.serialization.SerializableConstructor<tf.Optimizer>;
-    const optimizer = (Optimizer as unknown as { fromConfig: (c: unknown, cfg: tf.serialization.ConfigDict) => tf.Optimizer }).fromConfig(Optimizer, old.optimizer.getConfig());
+    const optimizer = (Optimizer as unknown as { fromConfig: (c: unknown, cfg: tf.serialization.ConfigDict) => tf.Optimizer }).fromConfig(
+      Optimizer,
+      old.optimizer.getConfig(),
+    );
     model.compile({ optimizer, loss: old.loss, metrics: [] });
   }
   const byName = new Map(old.layers.map((l) => [l.name, loaded.sourceOf(l)]));

@@ -20,7 +20,10 @@ const port = parentPort;
 const post = (message: FromThread) => port.postMessage(message);
 
 // Load tfjs and the usual backend while no run waits; a run with another backend switches itself.
-const warm = selectBackend('auto').then(() => undefined, () => undefined);
+const warm = selectBackend('auto').then(
+  () => undefined,
+  () => undefined,
+);
 
 let controller: AbortController | null = null;
 
@@ -31,10 +34,19 @@ port.on('message', (message: ToThread) => {
   }
   const signal = (controller = new AbortController()).signal;
   if (message.prepared) providePrepared(message.prepared);
-  warm.then(() => runTraining(message.options, (event) => post({ type: 'event', event }), signal, message.runId))
-    .catch(() => { /* already reported as an 'error' event */ })
+  warm
+    .then(() => runTraining(message.options, (event) => post({ type: 'event', event }), signal, message.runId))
+    .catch(() => {
+      /* already reported as an 'error' event */
+    })
     // Clean: the model left no timer, socket or other handle behind that could act during the next run.
-    .finally(() => post({ type: 'finished', numTensors: tf.memory().numTensors, clean: process.getActiveResourcesInfo().every((r) => r === 'MessagePort') }));
+    .finally(() =>
+      post({
+        type: 'finished',
+        numTensors: tf.memory().numTensors,
+        clean: process.getActiveResourcesInfo().every((r) => r === 'MessagePort'),
+      }),
+    );
 });
 
 /** An error from a timer or promise of the user's code, pointed at the user's line when it has one. */
@@ -51,6 +63,9 @@ function lateError(e: unknown, how: string): RunError {
 }
 
 // A training script reports its own uncaught errors while it runs (../script/environment).
-process.on('uncaughtException', (e) => { if (!scriptOwnsError(e)) post({ type: 'fatal', error: lateError(e, 'uncaught exception') }); });
-process.on('unhandledRejection', (e) => { if (!scriptOwnsError(e)) post({ type: 'fatal', error: lateError(e, 'unhandled promise rejection') }); });
-
+process.on('uncaughtException', (e) => {
+  if (!scriptOwnsError(e)) post({ type: 'fatal', error: lateError(e, 'uncaught exception') });
+});
+process.on('unhandledRejection', (e) => {
+  if (!scriptOwnsError(e)) post({ type: 'fatal', error: lateError(e, 'unhandled promise rejection') });
+});

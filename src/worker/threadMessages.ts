@@ -5,9 +5,7 @@
 import type { RunError, RunOptions } from '../protocol';
 import type { PreparedModule, WorkerEvent } from '../protocol/worker';
 
-export type ToThread =
-  | { type: 'start'; runId: string; options: RunOptions; prepared?: PreparedModule }
-  | { type: 'cancel' };
+export type ToThread = { type: 'start'; runId: string; options: RunOptions; prepared?: PreparedModule } | { type: 'cancel' };
 
 export type FromThread =
   /** A run event or log line, forwarded to the host as is. */

@@ -21,25 +21,34 @@ const DIST = path.resolve(__dirname, '..', '..');
 
 /** A `vscode` module where every property is a callable, constructible stub and iteration is empty. */
 function vscodeStub(): unknown {
-  const make = (): unknown => new Proxy(function stub() { /* every API call lands here */ }, {
-    get(_t, key) {
-      if (key === Symbol.toPrimitive) return () => 'stub';
-      if (key === Symbol.iterator) return function* empty() { /* no documents, no editors */ };
-      if (key === 'then') return undefined;
-      return make();
-    },
-    // esbuild's __toESM copies own properties onto an object whose prototype is this one: lookups fall through here.
-    getPrototypeOf: () => make() as object,
-    set: () => true,
-    apply: () => make(),
-    construct: () => make() as object,
-  });
+  const make = (): unknown =>
+    new Proxy(
+      function stub() {
+        /* every API call lands here */
+      },
+      {
+        get(_t, key) {
+          if (key === Symbol.toPrimitive) return () => 'stub';
+          if (key === Symbol.iterator)
+            return function* empty() {
+              /* no documents, no editors */
+            };
+          if (key === 'then') return undefined;
+          return make();
+        },
+        // esbuild's __toESM copies own properties onto an object whose prototype is this one: lookups fall through here.
+        getPrototypeOf: () => make() as object,
+        set: () => true,
+        apply: () => make(),
+        construct: () => make() as object,
+      },
+    );
   return make();
 }
 
 function childActivation(): object {
   const stub = vscodeStub();
-  const load = (Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown });
+  const load = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
   const original = load._load;
   load._load = (request: string, ...rest: unknown[]) => (request === 'vscode' ? stub : original(request, ...rest));
   const t0 = performance.now();
@@ -100,9 +109,27 @@ export async function benchActivation(): Promise<object> {
     const cachedHover = [0, 1, 2].map(() => inFreshProcess(['--hover', file, cacheDir]));
     const med = (runs: Record<string, number | boolean>[], key: string) => median(runs.map((r) => r[key] as number));
     return {
-      activation: rounded({ requireMs: med(activation, 'requireMs'), activateMs: med(activation, 'activateMs'), totalMs: med(activation, 'totalMs'), analysisLoaded: activation.some((r) => r.analysisLoaded), goalMs: 50 }),
-      firstHover: rounded({ lines: hover[0].lines as number, analysisLoadMs: med(hover, 'analysisLoadMs'), coldMs: med(hover, 'coldMs'), coldGoalMs: 500, warmMs: med(hover, 'warmMs'), warmGoalMs: 50, cachedMs: med(hover, 'cachedMs') }),
-      firstHoverWithCodeCache: rounded({ analysisLoadMs: med(cachedHover, 'analysisLoadMs'), coldMs: med(cachedHover, 'coldMs'), warmMs: med(cachedHover, 'warmMs') }),
+      activation: rounded({
+        requireMs: med(activation, 'requireMs'),
+        activateMs: med(activation, 'activateMs'),
+        totalMs: med(activation, 'totalMs'),
+        analysisLoaded: activation.some((r) => r.analysisLoaded),
+        goalMs: 50,
+      }),
+      firstHover: rounded({
+        lines: hover[0].lines as number,
+        analysisLoadMs: med(hover, 'analysisLoadMs'),
+        coldMs: med(hover, 'coldMs'),
+        coldGoalMs: 500,
+        warmMs: med(hover, 'warmMs'),
+        warmGoalMs: 50,
+        cachedMs: med(hover, 'cachedMs'),
+      }),
+      firstHoverWithCodeCache: rounded({
+        analysisLoadMs: med(cachedHover, 'analysisLoadMs'),
+        coldMs: med(cachedHover, 'coldMs'),
+        warmMs: med(cachedHover, 'warmMs'),
+      }),
       loadAverage: Number(loadavg()[0].toFixed(2)),
       note: 'medians of 3 fresh processes; activation runs against a do-nothing vscode stub (our own cost only)',
     };

@@ -13,8 +13,17 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerFastKernels, restoreStockKernels } from '../../src/worker/kernels/index';
 
 type Tf = typeof tf;
-export interface StepTimes { stockCpuStepMs: number; cpuStepMs: number; wasmStepMs: number; tensorflowStepMs: number | null }
-export interface KernelTimes { stockCpuMs: number; cpuMs: number; wasmMs: number }
+export interface StepTimes {
+  stockCpuStepMs: number;
+  cpuStepMs: number;
+  wasmStepMs: number;
+  tensorflowStepMs: number | null;
+}
+export interface KernelTimes {
+  stockCpuMs: number;
+  cpuMs: number;
+  wasmMs: number;
+}
 export interface BackendBench {
   /** Wall-clock medians: what a user waits for. */
   cnn: StepTimes;
@@ -29,7 +38,10 @@ export interface BackendBench {
   loadAverage: [number, number];
 }
 
-interface Timing { wallMs: number; cpuMs: number }
+interface Timing {
+  wallMs: number;
+  cpuMs: number;
+}
 
 /** Median wall and CPU time of `run` over `steps` calls after `warmup` calls. */
 async function timeCalls(run: () => Promise<void> | void, warmup: number, steps: number): Promise<Timing> {
@@ -88,7 +100,13 @@ async function timeTraining(t: Tf, build: (t: Tf) => tf.LayersModel, xShape: num
   model.compile({ optimizer: t.train.adam(1e-3), loss: 'categoricalCrossentropy' });
   const x = t.randomNormal(xShape, 0, 1, 'float32', 1);
   const y = t.oneHot(t.randomUniform([xShape[0]], 0, 10, 'int32', 2) as tf.Tensor1D, 10);
-  const timing = await timeCalls(async () => { await model.trainOnBatch(x, y); }, warmup, steps);
+  const timing = await timeCalls(
+    async () => {
+      await model.trainOnBatch(x, y);
+    },
+    warmup,
+    steps,
+  );
   t.dispose([x, y]);
   model.dispose();
   return timing;
@@ -98,19 +116,30 @@ async function timeTraining(t: Tf, build: (t: Tf) => tf.LayersModel, xShape: num
 async function timeBackpropFilter(warmup: number, steps: number): Promise<Timing> {
   const x = tf.randomNormal([32, 14, 14, 8], 0, 1, 'float32', 3);
   const dy = tf.randomNormal([32, 14, 14, 16], 0, 1, 'float32', 4);
-  const timing = await timeCalls(() => {
-    const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy },
-      { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 8, 16] } as unknown as tf.NamedAttrMap) as tf.Tensor;
-    dw.dataSync();
-    dw.dispose();
-  }, warmup, steps);
+  const timing = await timeCalls(
+    () => {
+      const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
+        strides: 1,
+        pad: 'same',
+        dataFormat: 'NHWC',
+        filterShape: [3, 3, 8, 16],
+      } as unknown as tf.NamedAttrMap) as tf.Tensor;
+      dw.dataSync();
+      dw.dispose();
+    },
+    warmup,
+    steps,
+  );
   tf.dispose([x, dy]);
   return timing;
 }
 
 /** Next to the bundle (dist/wasm, copied by esbuild.mjs) or in node_modules when run from the repo root. */
 function wasmDir(): string {
-  const candidates = [path.join(__dirname, '..', '..', 'wasm'), path.join(process.cwd(), 'node_modules/@tensorflow/tfjs-backend-wasm/dist')];
+  const candidates = [
+    path.join(__dirname, '..', '..', 'wasm'),
+    path.join(process.cwd(), 'node_modules/@tensorflow/tfjs-backend-wasm/dist'),
+  ];
   const found = candidates.find((d) => fs.existsSync(path.join(d, 'tfjs-backend-wasm.wasm')));
   if (!found) throw new Error(`benchBackends: tfjs-backend-wasm .wasm files not found in ${candidates.join(' or ')}`);
   return found + path.sep;
@@ -160,7 +189,7 @@ export async function benchBackends(opts: { steps?: number } = {}): Promise<Back
   let tfCnn: Timing | null = null;
   let tfMlp: Timing | null = null;
   const tfn = loadTfjsNode();
-  if (tfn && await tfn.setBackend('tensorflow')) {
+  if (tfn && (await tfn.setBackend('tensorflow'))) {
     tfCnn = await timeTraining(tfn, buildCnn, [32, 28, 28, 1], warmup, steps);
     tfMlp = await timeTraining(tfn, buildMlp, [32, 784], warmup, steps);
   }
@@ -181,6 +210,9 @@ if (require.main === module) {
   }
   benchBackends({ steps }).then(
     (result) => console.log(JSON.stringify(result, null, 2)),
-    (err) => { console.error(err); process.exit(1); },
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
   );
 }

@@ -29,4 +29,3 @@ export function bigModelFile(): string {
   }
   return lines.join('\n');
 }
-

@@ -28,7 +28,12 @@ function block(ctx: StepContext, batch: Batch, probe: LandscapeInstrument | null
   return (used.user + used.system) / 1000;
 }
 
-export interface LandscapeBench { blockMs: { plain: number; landscape: number; landscapeIcs: number }; on: number; onWithIcs: number; off: number }
+export interface LandscapeBench {
+  blockMs: { plain: number; landscape: number; landscapeIcs: number };
+  on: number;
+  onWithIcs: number;
+  off: number;
+}
 
 export async function benchLandscape(file = path.join(EXAMPLES, 'mlp-bn-ln.js')): Promise<LandscapeBench> {
   const { ctx, batch, dispose } = await benchContext(file, 'auto');
@@ -37,10 +42,18 @@ export async function benchLandscape(file = path.join(EXAMPLES, 'mlp-bn-ln.js'))
   const probeIcs = landscapeFor({ every: PERIOD, ics: true }, ctx, lr);
   const times: Record<'plain' | 'landscape' | 'landscapeIcs', number[]> = { plain: [], landscape: [], landscapeIcs: [] };
   try {
-    for (let b = 0; b < WARMUP_BLOCKS; b++) { block(ctx, batch, null); block(ctx, batch, probe); block(ctx, batch, probeIcs); }
-    const order = [['plain', 'landscape', 'landscapeIcs'], ['landscapeIcs', 'landscape', 'plain']] as const;
+    for (let b = 0; b < WARMUP_BLOCKS; b++) {
+      block(ctx, batch, null);
+      block(ctx, batch, probe);
+      block(ctx, batch, probeIcs);
+    }
+    const order = [
+      ['plain', 'landscape', 'landscapeIcs'],
+      ['landscapeIcs', 'landscape', 'plain'],
+    ] as const;
     for (let b = 0; b < BLOCKS; b++) {
-      for (const kind of order[b % 2]) times[kind].push(block(ctx, batch, kind === 'plain' ? null : kind === 'landscape' ? probe : probeIcs));
+      for (const kind of order[b % 2])
+        times[kind].push(block(ctx, batch, kind === 'plain' ? null : kind === 'landscape' ? probe : probeIcs));
     }
   } finally {
     probe.dispose();
@@ -53,12 +66,20 @@ export async function benchLandscape(file = path.join(EXAMPLES, 'mlp-bn-ln.js'))
   // Measured as ./overhead does: a warm-up run first (V8 compiles the measuring path), then as many blocks.
   await measureModel(file, 'auto', 4);
   const off = (await measureModel(file)).ratio;
-  return { blockMs: { plain: round(plain), landscape: round(landscape), landscapeIcs: round(landscapeIcs) }, on: round(landscape / plain), onWithIcs: round(landscapeIcs / plain), off: round(off) };
+  return {
+    blockMs: { plain: round(plain), landscape: round(landscape), landscapeIcs: round(landscapeIcs) },
+    on: round(landscape / plain),
+    onWithIcs: round(landscapeIcs / plain),
+    off: round(off),
+  };
 }
 
 if (/[\\/]landscape\.js$/.test(process.argv[1] ?? '')) {
-  benchLandscape().then((result) => process.stdout.write(`${JSON.stringify(result)}\n`), (e) => {
-    process.stderr.write(`bench failed: ${(e as Error).stack ?? e}\n`);
-    process.exitCode = 1;
-  });
+  benchLandscape().then(
+    (result) => process.stdout.write(`${JSON.stringify(result)}\n`),
+    (e) => {
+      process.stderr.write(`bench failed: ${(e as Error).stack ?? e}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -63,7 +63,10 @@ export async function benchContext(file: string, backend: BackendChoice) {
   const instrumenter = new Instrumenter(probes);
   const view = viewFor(report.name);
   const ctx: StepContext = {
-    model: loaded.model, trainable: trainableOf(loaded.model), probes, instrumenter,
+    model: loaded.model,
+    trainable: trainableOf(loaded.model),
+    probes,
+    instrumenter,
     variables: loaded.model.trainableWeights.map((w) => w.read() as tf.Variable),
     meter: view ? () => new HostMeter(view) : () => new DeviceMeter(),
   };
@@ -106,8 +109,12 @@ export async function measureModel(file: string, backend: BackendChoice = 'auto'
   }
   const [cpuIn, cpuPlain, wallIn, wallPlain] = [instrumented, plain, instrumentedWall, plainWall].map(median);
   return {
-    instrumentedStepMs: round(cpuIn), plainStepMs: round(cpuPlain), ratio: round(cpuIn / cpuPlain),
-    wallInstrumentedStepMs: round(wallIn), wallPlainStepMs: round(wallPlain), wallRatio: round(wallIn / wallPlain),
+    instrumentedStepMs: round(cpuIn),
+    plainStepMs: round(cpuPlain),
+    ratio: round(cpuIn / cpuPlain),
+    wallInstrumentedStepMs: round(wallIn),
+    wallPlainStepMs: round(wallPlain),
+    wallRatio: round(wallIn / wallPlain),
   };
 }
 
@@ -144,7 +151,12 @@ async function warmUp(files: string[]): Promise<void> {
 }
 
 /** `loadAverage`: the 1-minute load average before and after (other processes on the machine). */
-export async function benchOverhead(): Promise<{ mlp: OverheadResult; cnn: OverheadResult; firstProgressMs: number; loadAverage: number[] }> {
+export async function benchOverhead(): Promise<{
+  mlp: OverheadResult;
+  cnn: OverheadResult;
+  firstProgressMs: number;
+  loadAverage: number[];
+}> {
   const loadBefore = os.loadavg()[0];
   const files = { mlp: path.join(EXAMPLES, 'mlp-bn-ln.js'), cnn: path.join(EXAMPLES, 'cnn-bn.js') };
   await warmUp([files.mlp, files.cnn]);
@@ -157,10 +169,13 @@ export async function benchOverhead(): Promise<{ mlp: OverheadResult; cnn: Overh
 // Run directly (node dist/test/bench/overhead.js [--json]) as well as through scripts/bench.mjs.
 // (Not `require.main === module`: that is also true when this file is bundled into another entry.)
 if (/[\\/]overhead\.js$/.test(process.argv[1] ?? '')) {
-  benchOverhead().then((result) => {
-    process.stdout.write(process.argv.includes('--json') ? `${JSON.stringify(result)}\n` : `${JSON.stringify(result, null, 2)}\n`);
-  }, (e) => {
-    process.stderr.write(`bench failed: ${(e as Error).stack ?? e}\n`);
-    process.exitCode = 1;
-  });
+  benchOverhead().then(
+    (result) => {
+      process.stdout.write(process.argv.includes('--json') ? `${JSON.stringify(result)}\n` : `${JSON.stringify(result, null, 2)}\n`);
+    },
+    (e) => {
+      process.stderr.write(`bench failed: ${(e as Error).stack ?? e}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -22,8 +22,10 @@ const BLOCK_STEPS = 10;
 /** First steps of a block, not counted: they pay for the other kind's garbage and cache state. */
 const BLOCK_SETTLE = 2;
 
-const SCRIPT = [path.resolve(__dirname, '../../../test/fixtures/scripts/bench/fit-mlp.js'), path.resolve('test/fixtures/scripts/bench/fit-mlp.js')]
-  .find((p) => fs.existsSync(p))!;
+const SCRIPT = [
+  path.resolve(__dirname, '../../../test/fixtures/scripts/bench/fit-mlp.js'),
+  path.resolve('test/fixtures/scripts/bench/fit-mlp.js'),
+].find((p) => fs.existsSync(p))!;
 
 export interface ScriptOverheadResult {
   script: string;
@@ -60,7 +62,8 @@ export async function benchScriptOverhead(): Promise<ScriptOverheadResult> {
   // instrumentation up over the first few hundred steps; see ./overhead `warmUp`).
   await runBenchScript(WARMUP_STEPS * 4, (step) => step % 2 === 0);
   const steps = WARMUP_STEPS + 2 * BLOCKS * BLOCK_STEPS + 1;
-  const isMeasured = (step: number) => (step < WARMUP_STEPS ? step % 2 === 0 : [false, true, true, false][Math.floor((step - WARMUP_STEPS) / BLOCK_STEPS) % 4]);
+  const isMeasured = (step: number) =>
+    step < WARMUP_STEPS ? step % 2 === 0 : [false, true, true, false][Math.floor((step - WARMUP_STEPS) / BLOCK_STEPS) % 4];
   // Start of each batch's cycle (the train function's call): wall and CPU clocks.
   const wallAt: number[] = [];
   const cpuAt: number[] = [];
@@ -80,17 +83,25 @@ export async function benchScriptOverhead(): Promise<ScriptOverheadResult> {
   }
   const [m, p, wm, wp] = [cycles.measured, cycles.plain, cycles.wallMeasured, cycles.wallPlain].map(median);
   return {
-    script: path.basename(SCRIPT), steps: wallAt.length,
-    measuredBatchMs: round(m), plainBatchMs: round(p), ratio: round(m / p),
-    wallMeasuredBatchMs: round(wm), wallPlainBatchMs: round(wp), wallRatio: round(wm / wp),
+    script: path.basename(SCRIPT),
+    steps: wallAt.length,
+    measuredBatchMs: round(m),
+    plainBatchMs: round(p),
+    ratio: round(m / p),
+    wallMeasuredBatchMs: round(wm),
+    wallPlainBatchMs: round(wp),
+    wallRatio: round(wm / wp),
   };
 }
 
 if (/[\\/]scriptOverhead\.js$/.test(process.argv[1] ?? '')) {
-  benchScriptOverhead().then((result) => {
-    process.stdout.write(`${JSON.stringify(result, null, process.argv.includes('--json') ? 0 : 2)}\n`);
-  }, (e) => {
-    process.stderr.write(`bench failed: ${(e as Error).stack ?? e}\n`);
-    process.exitCode = 1;
-  });
+  benchScriptOverhead().then(
+    (result) => {
+      process.stdout.write(`${JSON.stringify(result, null, process.argv.includes('--json') ? 0 : 2)}\n`);
+    },
+    (e) => {
+      process.stderr.write(`bench failed: ${(e as Error).stack ?? e}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -5,13 +5,23 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { Page } from 'playwright-core';
 import {
-  STAT_NAMES, openChannel, type Finding, type PanelFunctions, type PanelHostFunctions, type PanelRun, type RunReport, type StepSample,
+  STAT_NAMES,
+  openChannel,
+  type Finding,
+  type PanelFunctions,
+  type PanelHostFunctions,
+  type PanelRun,
+  type RunReport,
+  type StepSample,
 } from '../../src/protocol';
 import { makeNonce, renderPanelHtml } from '../../src/panel/html';
 import { PanelReplayState } from '../../src/panel/replayState';
 
-
-export interface CheckResult { name: string; ok: boolean; error?: string }
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  error?: string;
+}
 export interface StandaloneOutput {
   results: CheckResult[];
   /** Median redraw time while streaming 200 layers × 1,000 steps (default 1280×720 view). */
@@ -25,7 +35,14 @@ export const BATCH = 10;
 export const XSS_NAME = '<img src=x onerror=alert(1)>';
 export const XSS_LAYER = 3;
 export const ERROR_RGB = [241, 76, 76];
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 export function repoRoot(): string {
   let dir = __dirname;
@@ -41,11 +58,21 @@ export function repoRoot(): string {
 
 export function makeRun(): PanelRun {
   return {
-    runId: 'bench-run', file: '/workspace/deep-mlp.ts', steps: STEPS, batchSize: 32, syntheticData: true,
-    backend: { name: 'wasm', notes: ['tfjs-node is not installed'] }, statNames: STAT_NAMES,
+    runId: 'bench-run',
+    file: '/workspace/deep-mlp.ts',
+    steps: STEPS,
+    batchSize: 32,
+    syntheticData: true,
+    backend: { name: 'wasm', notes: ['tfjs-node is not installed'] },
+    statNames: STAT_NAMES,
     layers: Array.from({ length: LAYERS }, (_, i) => ({
-      index: i, name: i === XSS_LAYER ? XSS_NAME : `dense_${i}`, className: i % 2 ? 'BatchNormalization' : 'Dense',
-      outputShape: [null, 64], paramCount: 4160, activation: i % 2 ? undefined : 'relu', isNorm: i % 2 === 1,
+      index: i,
+      name: i === XSS_LAYER ? XSS_NAME : `dense_${i}`,
+      className: i % 2 ? 'BatchNormalization' : 'Dense',
+      outputShape: [null, 64],
+      paramCount: 4160,
+      activation: i % 2 ? undefined : 'relu',
+      isNorm: i % 2 === 1,
       source: { file: '/workspace/deep-mlp.ts', line: 10 + i, column: 5 },
     })),
   };
@@ -60,12 +87,26 @@ export function makeSample(step: number): StepSample {
     for (const stat of STAT_NAMES) {
       let v: number;
       switch (stat) {
-        case 'gradNorm': v = dead ? 0 : 10 ** (-1 - 5 * depth) * (1 + wobble) * (layer === 150 && step > 600 ? 1e4 : 1); break;
-        case 'deadFraction': v = dead ? 1 : Math.max(0, 0.05 + wobble * 0.2); break;
-        case 'updateRatio': v = 1e-3 * (1 + wobble) * 10 ** (-2 * depth); break;
-        case 'gammaMean': case 'gammaMin': case 'gammaMax': case 'gammaStd': case 'betaMean': case 'movingMeanGap': case 'movingVarGap':
-          v = layer % 2 ? 1 + wobble - step / 5000 : Number.NaN; break;
-        default: v = (1 - depth) * (1 + wobble) + STAT_NAMES.indexOf(stat) * 0.01;
+        case 'gradNorm':
+          v = dead ? 0 : 10 ** (-1 - 5 * depth) * (1 + wobble) * (layer === 150 && step > 600 ? 1e4 : 1);
+          break;
+        case 'deadFraction':
+          v = dead ? 1 : Math.max(0, 0.05 + wobble * 0.2);
+          break;
+        case 'updateRatio':
+          v = 1e-3 * (1 + wobble) * 10 ** (-2 * depth);
+          break;
+        case 'gammaMean':
+        case 'gammaMin':
+        case 'gammaMax':
+        case 'gammaStd':
+        case 'betaMean':
+        case 'movingMeanGap':
+        case 'movingVarGap':
+          v = layer % 2 ? 1 + wobble - step / 5000 : Number.NaN;
+          break;
+        default:
+          v = (1 - depth) * (1 + wobble) + STAT_NAMES.indexOf(stat) * 0.01;
       }
       values.push(Number.isFinite(v) ? Number(v.toPrecision(5)) : v);
     }
@@ -74,18 +115,44 @@ export function makeSample(step: number): StepSample {
 }
 
 export const flags: Finding[] = [
-  { kind: 'dead', severity: 'error', layer: XSS_NAME, step: 5, message: `Layer ${XSS_NAME} outputs 0 for every unit.`, fix: 'Use LeakyReLU or lower the learning rate.', source: null },
-  { kind: 'vanishing', severity: 'warning', layer: 'dense_180', step: 40, message: 'Gradient norm 1e-6 of the first layer\'s.', source: null },
+  {
+    kind: 'dead',
+    severity: 'error',
+    layer: XSS_NAME,
+    step: 5,
+    message: `Layer ${XSS_NAME} outputs 0 for every unit.`,
+    fix: 'Use LeakyReLU or lower the learning rate.',
+    source: null,
+  },
+  {
+    kind: 'vanishing',
+    severity: 'warning',
+    layer: 'dense_180',
+    step: 40,
+    message: "Gradient norm 1e-6 of the first layer's.",
+    source: null,
+  },
   { kind: 'exploding', severity: 'error', layer: null, step: 700, message: 'Loss grew 100× in 10 steps.', source: null },
 ];
 
 export function makeReport(run: PanelRun, samples: StepSample[]): RunReport {
   const g = STAT_NAMES.indexOf('gradNorm');
   return {
-    file: run.file, backend: 'wasm', backendNotes: [], evalLoss: null, steps: STEPS, batchSize: 32, syntheticData: true,
-    loss: samples.map((s) => s.loss), flags, timing: { instrumentedStepMs: 12.1, plainStepMs: 9.8, totalMs: 12_100 },
+    file: run.file,
+    backend: 'wasm',
+    backendNotes: [],
+    evalLoss: null,
+    steps: STEPS,
+    batchSize: 32,
+    syntheticData: true,
+    loss: samples.map((s) => s.loss),
+    flags,
+    timing: { instrumentedStepMs: 12.1, plainStepMs: 9.8, totalMs: 12_100 },
     layers: run.layers.map((l) => ({
-      name: l.name, className: l.className, source: l.source, sampledSteps: samples.map((s) => s.step),
+      name: l.name,
+      className: l.className,
+      source: l.source,
+      sampledSteps: samples.map((s) => s.step),
       stats: { gradNorm: samples.map((s) => s.values[l.index * STAT_NAMES.length + g]) },
     })),
   };
@@ -103,7 +170,14 @@ export function serve(root: string): Promise<http.Server> {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/') {
       res.writeHead(200, { 'content-type': 'text/html' });
-      res.end(renderPanelHtml({ cspSource: origin, nonce: makeNonce(), scriptUri: `${origin}/dist/webview.js`, styleUri: `${origin}/media/panel.css` }));
+      res.end(
+        renderPanelHtml({
+          cspSource: origin,
+          nonce: makeNonce(),
+          scriptUri: `${origin}/dist/webview.js`,
+          styleUri: `${origin}/media/panel.css`,
+        }),
+      );
     } else if (path === '/favicon.ico') {
       res.writeHead(204);
       res.end();
@@ -119,7 +193,12 @@ export function serve(root: string): Promise<http.Server> {
 }
 
 /** What the fake host saw the webview ask for. */
-export interface HostLog { ready: number; reveal: [string, number][]; exports: { kind: string; name: string; data: string }[]; applied: string[] }
+export interface HostLog {
+  ready: number;
+  reveal: [string, number][];
+  exports: { kind: string; name: string; data: string }[];
+  applied: string[];
+}
 
 export async function connect(page: Page, replay: PanelReplayState, log: HostLog, problems: string[]) {
   let toHost: (m: unknown) => void = () => undefined;
@@ -146,40 +225,75 @@ export async function connect(page: Page, replay: PanelReplayState, log: HostLog
       log.ready++;
       const { initial, follow } = replay.replay(200_000);
       // In order, as VS Code's webview.postMessage delivers (concurrent page.evaluate calls may not).
-      setTimeout(async () => { for (const m of follow) await rpc.receive(m); }, 0);
+      setTimeout(async () => {
+        for (const m of follow) await rpc.receive(m);
+      }, 0);
       return initial;
     },
-    revealLayer: async (runId, layer) => { log.reveal.push([runId, layer]); return true; },
-    saveExport: async (kind, name, data) => { log.exports.push({ kind, name, data }); return `/tmp/exports/${name}`; },
-    applyCandidate: async (norm) => { log.applied.push(norm); return true; },
+    revealLayer: async (runId, layer) => {
+      log.reveal.push([runId, layer]);
+      return true;
+    },
+    saveExport: async (kind, name, data) => {
+      log.exports.push({ kind, name, data });
+      return `/tmp/exports/${name}`;
+    },
+    applyCandidate: async (norm) => {
+      log.applied.push(norm);
+      return true;
+    },
   };
-  const rpc = openChannel<PanelFunctions, PanelHostFunctions>(host, {
-    // Returning the promise makes birpc wait until the page has the message (paces the stream).
-    // As VS Code does: the message crosses as JSON (NaN → null). A JSON string is also far faster through CDP.
-    post: (m) => page.evaluate((json) => window.postMessage(JSON.parse(json), '*'), JSON.stringify(m)).catch((e) => { problems.push(`post to page failed: ${String(e).slice(0, 200)}`); }),
-    listen: (handler) => { toHost = handler; return () => { toHost = () => undefined; }; },
-  }, { timeoutMs: 30_000, eventNames: ['receive'] });
+  const rpc = openChannel<PanelFunctions, PanelHostFunctions>(
+    host,
+    {
+      // Returning the promise makes birpc wait until the page has the message (paces the stream).
+      // As VS Code does: the message crosses as JSON (NaN → null). A JSON string is also far faster through CDP.
+      post: (m) =>
+        page
+          .evaluate((json) => window.postMessage(JSON.parse(json), '*'), JSON.stringify(m))
+          .catch((e) => {
+            problems.push(`post to page failed: ${String(e).slice(0, 200)}`);
+          }),
+      listen: (handler) => {
+        toHost = handler;
+        return () => {
+          toHost = () => undefined;
+        };
+      },
+    },
+    { timeoutMs: 30_000, eventNames: ['receive'] },
+  );
   return rpc;
 }
 
 /** Non-transparent pixels of a canvas, and whether any is close to `rgb`. */
 export async function pixels(page: Page, testId: string, rgb?: number[]): Promise<{ painted: number; matches: number }> {
-  return page.evaluate(({ testId, rgb }) => {
-    const canvas = document.querySelector(`[data-testid="canvas-${testId}"]`) as HTMLCanvasElement | null;
-    if (!canvas || canvas.width === 0) return { painted: 0, matches: 0 };
-    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-    let painted = 0;
-    let matches = 0;
-    for (let i = 0; i < data.length; i += 4) {
-      if (data[i + 3] === 0) continue;
-      painted++;
-      if (rgb && data[i + 3] > 200 && Math.abs(data[i] - rgb[0]) + Math.abs(data[i + 1] - rgb[1]) + Math.abs(data[i + 2] - rgb[2]) < 30) matches++;
-    }
-    return { painted, matches };
-  }, { testId, rgb });
+  return page.evaluate(
+    ({ testId, rgb }) => {
+      const canvas = document.querySelector(`[data-testid="canvas-${testId}"]`) as HTMLCanvasElement | null;
+      if (!canvas || canvas.width === 0) return { painted: 0, matches: 0 };
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      let painted = 0;
+      let matches = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i + 3] === 0) continue;
+        painted++;
+        if (rgb && data[i + 3] > 200 && Math.abs(data[i] - rgb[0]) + Math.abs(data[i + 1] - rgb[1]) + Math.abs(data[i + 2] - rgb[2]) < 30)
+          matches++;
+      }
+      return { painted, matches };
+    },
+    { testId, rgb },
+  );
 }
 
 export const updateDurations = (page: Page) => page.evaluate(() => performance.getEntriesByName('normscope:update').map((e) => e.duration));
-export const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor(s.length / 2)] : Number.NaN; };
-export const quantile = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.min(s.length - 1, Math.floor(s.length * q))] : Number.NaN; };
+export const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)] : Number.NaN;
+};
+export const quantile = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor(s.length * q))] : Number.NaN;
+};
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

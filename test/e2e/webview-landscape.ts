@@ -17,7 +17,11 @@ import { runTraining } from '../../src/worker/engine';
 import { CHROMIUM_ARGS, connect, pixels, repoRoot, serve, sleep, type CheckResult, type HostLog } from './webview-harness';
 import { errorMessage } from '../../src/protocol';
 
-interface Trained { run: PanelRun; samples: StepSample[]; report: RunReport }
+interface Trained {
+  run: PanelRun;
+  samples: StepSample[];
+  report: RunReport;
+}
 
 const OPTIONS = { steps: 60, backend: 'wasm', seed: 3, samplingInterval: 1 } as const;
 
@@ -25,11 +29,23 @@ async function train(file: string, runId: string, extra: Partial<RunOptions> = {
   const samples: StepSample[] = [];
   let layers: LayerInfo[] = [];
   let statNames: readonly StatName[] = [];
-  const report = await runTraining({ file, ...OPTIONS, ...extra }, (e: RunEvent) => {
-    if (e.type === 'layers') ({ layers, statNames } = e);
-    if (e.type === 'progress') samples.push(...e.samples);
-  }, new AbortController().signal);
-  const run: PanelRun = { runId, file, layers, statNames, steps: report.steps, batchSize: report.batchSize, syntheticData: report.syntheticData };
+  const report = await runTraining(
+    { file, ...OPTIONS, ...extra },
+    (e: RunEvent) => {
+      if (e.type === 'layers') ({ layers, statNames } = e);
+      if (e.type === 'progress') samples.push(...e.samples);
+    },
+    new AbortController().signal,
+  );
+  const run: PanelRun = {
+    runId,
+    file,
+    layers,
+    statNames,
+    steps: report.steps,
+    batchSize: report.batchSize,
+    syntheticData: report.syntheticData,
+  };
   return { run, samples, report };
 }
 
@@ -40,18 +56,30 @@ function candidate(norm: string, t: Trained): CompareCandidate {
 export async function runLandscapeWebviewChecks(chromiumPath: string, outDir?: string): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   const check = async (name: string, fn: () => Promise<void>) => {
-    try { await fn(); results.push({ name, ok: true }); } catch (e) { results.push({ name, ok: false, error: errorMessage(e) }); }
+    try {
+      await fn();
+      results.push({ name, ok: true });
+    } catch (e) {
+      results.push({ name, ok: false, error: errorMessage(e) });
+    }
   };
-  const assert = (cond: unknown, message: string) => { if (!cond) throw new Error(message); };
+  const assert = (cond: unknown, message: string) => {
+    if (!cond) throw new Error(message);
+  };
   const root = repoRoot();
   const fixtures = join(root, 'test', 'fixtures', 'landscape');
   const plain = await train(join(fixtures, 'deep-plain.js'), 'landscape-plain', { landscape: { every: 3 } });
   const bn = await train(join(fixtures, 'deep-bn.js'), 'landscape-bn', { landscape: { every: 3 } });
   const signal = new AbortController().signal;
-  const sweep = await sweepLearningRates((o) => runTraining(o, () => undefined, signal), [
-    { variant: 'none', options: { file: join(fixtures, 'sweep-plain.js'), ...OPTIONS, samplingInterval: 10 } },
-    { variant: 'layerNorm', options: { file: join(fixtures, 'sweep-ln.js'), ...OPTIONS, samplingInterval: 10 } },
-  ], [0.01, 0.03, 0.1, 0.3, 1], signal);
+  const sweep = await sweepLearningRates(
+    (o) => runTraining(o, () => undefined, signal),
+    [
+      { variant: 'none', options: { file: join(fixtures, 'sweep-plain.js'), ...OPTIONS, samplingInterval: 10 } },
+      { variant: 'layerNorm', options: { file: join(fixtures, 'sweep-ln.js'), ...OPTIONS, samplingInterval: 10 } },
+    ],
+    [0.01, 0.03, 0.1, 0.3, 1],
+    signal,
+  );
 
   const server = await serve(root);
   const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS, headless: true });
@@ -71,7 +99,9 @@ export async function runLandscapeWebviewChecks(chromiumPath: string, outDir?: s
       const scrollY = await page.evaluate(() => window.scrollY);
       if (box) await page.screenshot({ path: join(outDir, name), fullPage: true, clip: { ...box, y: box.y + scrollY } });
     };
-    const save = (name: string, dataUrl: string) => { if (outDir) writeFileSync(join(outDir, name), Buffer.from(dataUrl.replace(/^data:image\/png;base64,/, ''), 'base64')); };
+    const save = (name: string, dataUrl: string) => {
+      if (outDir) writeFileSync(join(outDir, name), Buffer.from(dataUrl.replace(/^data:image\/png;base64,/, ''), 'base64'));
+    };
     if (outDir && !existsSync(outDir)) mkdirSync(outDir, { recursive: true });
 
     await rpc.receive({ type: 'run-started', run: plain.run, samples: plain.samples, flags: [] });
@@ -85,11 +115,14 @@ export async function runLandscapeWebviewChecks(chromiumPath: string, outDir?: s
       const rows = await page.locator('[data-testid="landscape-ics-row"]').count();
       const weighted = plain.run.layers.filter((l) => l.paramCount > 0).length;
       assert(rows === weighted, `${rows} ICS rows for ${weighted} weighted layers`);
-      assert(/probes every 3 steps/.test(await page.textContent('[data-testid="landscape-summary"]') ?? ''), 'summary line');
+      assert(/probes every 3 steps/.test((await page.textContent('[data-testid="landscape-summary"]')) ?? ''), 'summary line');
     });
     await shoot('panel-landscape', 'landscape-tab.png');
 
-    await rpc.receive({ type: 'compare', result: { file: join(fixtures, 'deep-bn.js'), line: 1, candidates: [candidate('none', plain), candidate('batchNorm', bn)], sweep } });
+    await rpc.receive({
+      type: 'compare',
+      result: { file: join(fixtures, 'deep-bn.js'), line: 1, candidates: [candidate('none', plain), candidate('batchNorm', bn)], sweep },
+    });
     await sleep(300);
     await check('Compare overlays the landscape curves per candidate and shows the learning-rate table with its verdict', async () => {
       for (const curve of ['losses', 'gradChange', 'smoothness']) {
@@ -97,8 +130,8 @@ export async function runLandscapeWebviewChecks(chromiumPath: string, outDir?: s
         assert(png?.data.startsWith('data:image/png;base64,'), `compare-landscape-${curve} export`);
         if (curve === 'losses') save('landscape-compare-losses-export.png', png!.data);
       }
-      assert(await page.locator('[data-testid="sweep-row"]').count() === 2, 'one sweep row per variant');
-      assert(/tolerates the widest range/.test(await page.textContent('[data-testid="sweep-verdict"]') ?? ''), 'verdict');
+      assert((await page.locator('[data-testid="sweep-row"]').count()) === 2, 'one sweep row per variant');
+      assert(/tolerates the widest range/.test((await page.textContent('[data-testid="sweep-verdict"]')) ?? ''), 'verdict');
     });
     await shoot('compare-landscape', 'landscape-compare.png');
     await shoot('compare-sweep', 'landscape-lr-sweep.png');
@@ -111,11 +144,14 @@ export async function runLandscapeWebviewChecks(chromiumPath: string, outDir?: s
 }
 
 if (/[\\/]webview-landscape\.js$/.test(process.argv[1] ?? '')) {
-  runLandscapeWebviewChecks(process.argv[2] ?? '/usr/bin/chromium', process.argv[3]).then((results) => {
-    for (const r of results) process.stdout.write(`${r.ok ? 'ok' : 'FAIL'} ${r.name}${r.error ? `: ${r.error}` : ''}\n`);
-    process.exitCode = results.every((r) => r.ok) ? 0 : 1;
-  }, (e) => {
-    process.stderr.write(`${(e as Error).stack ?? e}\n`);
-    process.exitCode = 1;
-  });
+  runLandscapeWebviewChecks(process.argv[2] ?? '/usr/bin/chromium', process.argv[3]).then(
+    (results) => {
+      for (const r of results) process.stdout.write(`${r.ok ? 'ok' : 'FAIL'} ${r.name}${r.error ? `: ${r.error}` : ''}\n`);
+      process.exitCode = results.every((r) => r.ok) ? 0 : 1;
+    },
+    (e) => {
+      process.stderr.write(`${(e as Error).stack ?? e}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

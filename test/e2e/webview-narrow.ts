@@ -14,12 +14,19 @@ export async function headerProblems(page: Page): Promise<string[]> {
     const rects: { id: string; r: DOMRect }[] = [];
     for (const id of ids) {
       const el = document.querySelector<HTMLElement>(`[data-testid="${id}"]`);
-      if (!el) { problems.push(`${id}: missing`); continue; }
+      if (!el) {
+        problems.push(`${id}: missing`);
+        continue;
+      }
       const r = el.getBoundingClientRect();
-      if (el.offsetParent === null || r.width === 0 || r.height === 0) { problems.push(`${id}: not shown`); continue; }
+      if (el.offsetParent === null || r.width === 0 || r.height === 0) {
+        problems.push(`${id}: not shown`);
+        continue;
+      }
       if (!el.textContent?.trim()) problems.push(`${id}: empty`);
       if (el.scrollWidth > el.clientWidth + 1) problems.push(`${id}: text cut (${el.scrollWidth} px of text in ${el.clientWidth} px)`);
-      if (r.left < -0.5 || r.right > window.innerWidth + 0.5) problems.push(`${id}: outside the panel (${Math.round(r.left)}..${Math.round(r.right)} of ${window.innerWidth} px)`);
+      if (r.left < -0.5 || r.right > window.innerWidth + 0.5)
+        problems.push(`${id}: outside the panel (${Math.round(r.left)}..${Math.round(r.right)} of ${window.innerWidth} px)`);
       // Clipped by an ancestor that hides overflow (the header lines did, before they wrapped).
       for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
         const style = getComputedStyle(p);
@@ -36,7 +43,8 @@ export async function headerProblems(page: Page): Promise<string[]> {
       for (let j = i + 1; j < rects.length; j++) {
         const a = rects[i].r;
         const b = rects[j].r;
-        if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5) problems.push(`${rects[i].id} overlaps ${rects[j].id}`);
+        if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5)
+          problems.push(`${rects[i].id} overlaps ${rects[j].id}`);
       }
     }
     return problems;

@@ -12,39 +12,83 @@ import { chromium } from 'playwright-core';
 import type { PanelMessage, StepSample } from '../../src/protocol';
 import { PanelReplayState } from '../../src/panel/replayState';
 
-import { LAYERS, STEPS, BATCH, XSS_NAME, XSS_LAYER, ERROR_RGB, CHROMIUM_ARGS, repoRoot, makeRun, makeSample, flags, makeReport, serve, HostLog, connect, pixels, updateDurations, median, quantile, sleep } from './webview-harness';
+import {
+  LAYERS,
+  STEPS,
+  BATCH,
+  XSS_NAME,
+  XSS_LAYER,
+  ERROR_RGB,
+  CHROMIUM_ARGS,
+  repoRoot,
+  makeRun,
+  makeSample,
+  flags,
+  makeReport,
+  serve,
+  HostLog,
+  connect,
+  pixels,
+  updateDurations,
+  median,
+  quantile,
+  sleep,
+} from './webview-harness';
 import type { CheckResult, StandaloneOutput } from './webview-harness';
 import { headerProblems, NARROW_WIDTHS } from './webview-narrow';
 import { errorMessage } from '../../src/protocol';
 export type { CheckResult, StandaloneOutput } from './webview-harness';
 
-
 export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<StandaloneOutput> {
   const results: CheckResult[] = [];
   const check = async (name: string, fn: () => Promise<void>) => {
-    try { await fn(); results.push({ name, ok: true }); } catch (e) { results.push({ name, ok: false, error: errorMessage(e) }); }
+    try {
+      await fn();
+      results.push({ name, ok: true });
+    } catch (e) {
+      results.push({ name, ok: false, error: errorMessage(e) });
+    }
   };
-  const assert = (cond: unknown, message: string) => { if (!cond) throw new Error(message); };
+  const assert = (cond: unknown, message: string) => {
+    if (!cond) throw new Error(message);
+  };
   const root = repoRoot();
-  if (!existsSync(join(root, 'dist', 'webview.js'))) throw new Error('webview-standalone: dist/webview.js is missing; run `npm run build` first');
+  if (!existsSync(join(root, 'dist', 'webview.js')))
+    throw new Error('webview-standalone: dist/webview.js is missing; run `npm run build` first');
   const server = await serve(root);
   const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS, headless: true });
-  const details = { updates: 0, p95Ms: Number.NaN, fullSizeMedianMs: Number.NaN, allOverviewVisibleMs: Number.NaN, redrawsPerSecond: Number.NaN };
+  const details = {
+    updates: 0,
+    p95Ms: Number.NaN,
+    fullSizeMedianMs: Number.NaN,
+    allOverviewVisibleMs: Number.NaN,
+    redrawsPerSecond: Number.NaN,
+  };
   let updateMs = Number.NaN;
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
     const problems: string[] = [];
     const dialogs: string[] = [];
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-    page.on('dialog', (d) => { dialogs.push(d.message()); void d.dismiss(); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
     const replay = new PanelReplayState();
     const log: HostLog = { ready: 0, reveal: [], exports: [], applied: [] };
     const rpc = await connect(page, replay, log, problems);
-    const send = async (m: PanelMessage) => { replay.record(m); await rpc.receive(m); };
+    const send = async (m: PanelMessage) => {
+      replay.record(m);
+      await rpc.receive(m);
+    };
     // NORMSCOPE_WEBVIEW_SHOTS=<dir> saves a screenshot of each view for a human look.
     const shotDir = process.env.NORMSCOPE_WEBVIEW_SHOTS;
-    const shot = async (name: string) => { if (shotDir) await page.screenshot({ path: join(shotDir, `webview-${name}.png`), fullPage: true }); };
+    const shot = async (name: string) => {
+      if (shotDir) await page.screenshot({ path: join(shotDir, `webview-${name}.png`), fullPage: true });
+    };
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
     await page.waitForFunction(() => document.querySelector('[data-testid="tabs"]') !== null);
     for (let i = 0; i < 100 && log.ready === 0; i++) await sleep(50);
@@ -71,7 +115,9 @@ export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<
     details.redrawsPerSecond = streamed.length / streamSeconds;
     await send({ type: 'run-done', runId: run.runId, report: makeReport(run, all) });
 
-    await check('redraws are throttled to ≤ 30 per second', async () => assert(details.redrawsPerSecond <= 31, `${details.redrawsPerSecond.toFixed(1)} redraws/s`));
+    await check('redraws are throttled to ≤ 30 per second', async () =>
+      assert(details.redrawsPerSecond <= 31, `${details.redrawsPerSecond.toFixed(1)} redraws/s`),
+    );
     await check('no dropped steps: the final state shows step 999 of 1000', async () => {
       const status = await page.textContent('[data-testid="run-status"]');
       assert(/^Done: 1000 steps/.test(status ?? ''), `status '${status}'`);
@@ -105,12 +151,18 @@ export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<
 
     // Full-size redraws (1,000 steps stored): each flags message forces one.
     const before = (await updateDurations(page)).length;
-    for (let i = 0; i < 12; i++) { await send({ type: 'flags', runId: run.runId, flags: [...flags] }); await sleep(60); }
+    for (let i = 0; i < 12; i++) {
+      await send({ type: 'flags', runId: run.runId, flags: [...flags] });
+      await sleep(60);
+    }
     details.fullSizeMedianMs = median((await updateDurations(page)).slice(before));
     await page.setViewportSize({ width: 1280, height: 2600 });
     await sleep(300);
     const before2 = (await updateDurations(page)).length;
-    for (let i = 0; i < 8; i++) { await send({ type: 'flags', runId: run.runId, flags: [...flags] }); await sleep(80); }
+    for (let i = 0; i < 8; i++) {
+      await send({ type: 'flags', runId: run.runId, flags: [...flags] });
+      await sleep(80);
+    }
     details.allOverviewVisibleMs = median((await updateDurations(page)).slice(before2));
     await shot('overview');
     await check('all six overview charts draw', async () => {
@@ -137,21 +189,27 @@ export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<
       await page.click('[data-testid="tab-overview"]');
       await page.locator('[data-testid="chart-overview-deadFraction"]').scrollIntoViewIfNeeded();
       // Off-screen charts draw when scrolled into view: wait for the line to appear.
-      const handle = await page.waitForFunction(() => {
-        const canvas = document.querySelector('[data-testid="canvas-overview-deadFraction"]') as HTMLCanvasElement;
-        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-        const x = Math.floor(canvas.width * 0.6);
-        for (let y = 0; y < canvas.height; y++) {
-          const i = (y * canvas.width + x) * 4;
-          if (data[i + 3] > 200 && data[i + 2] > 150 && data[i + 2] > data[i] + 80) {
-            const r = canvas.getBoundingClientRect();
-            return { x: r.left + x * (r.width / canvas.width), y: r.top + y * (r.height / canvas.height) };
-          }
-        }
-        return null;
-      }, undefined, { timeout: 5000 }).catch(() => null);
+      const handle = await page
+        .waitForFunction(
+          () => {
+            const canvas = document.querySelector('[data-testid="canvas-overview-deadFraction"]') as HTMLCanvasElement;
+            const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+            const x = Math.floor(canvas.width * 0.6);
+            for (let y = 0; y < canvas.height; y++) {
+              const i = (y * canvas.width + x) * 4;
+              if (data[i + 3] > 200 && data[i + 2] > 150 && data[i + 2] > data[i] + 80) {
+                const r = canvas.getBoundingClientRect();
+                return { x: r.left + x * (r.width / canvas.width), y: r.top + y * (r.height / canvas.height) };
+              }
+            }
+            return null;
+          },
+          undefined,
+          { timeout: 5000 },
+        )
+        .catch(() => null);
       const hit = (await handle?.jsonValue()) as { x: number; y: number } | null;
-      assert(hit, 'no pixel of the dead layer\'s line found');
+      assert(hit, "no pixel of the dead layer's line found");
       await page.mouse.move(hit!.x, hit!.y);
       const tip = await page.textContent('[data-testid="tooltip-overview-deadFraction"]');
       assert(tip?.startsWith(XSS_NAME), `hover tooltip '${tip}'`);
@@ -193,13 +251,19 @@ export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<
       await page.click('[data-testid="png-loss"]');
       for (let i = 0; i < 40 && log.exports.length === 0; i++) await sleep(25);
       const e = log.exports[0];
-      assert(e?.kind === 'png' && e.data.startsWith('data:image/png;base64,') && e.data.length > 2000, `saveExport got ${e?.kind} ${e?.data.length}`);
+      assert(
+        e?.kind === 'png' && e.data.startsWith('data:image/png;base64,') && e.data.length > 2000,
+        `saveExport got ${e?.kind} ${e?.data.length}`,
+      );
       await page.waitForFunction(() => /Saved/.test(document.querySelector('[data-testid="export-status"]')?.textContent ?? ''));
       const offscreen = await rpc.exportData('png', 'overview-updateRatio');
       assert(offscreen?.data.startsWith('data:image/png;base64,'), 'off-screen overview chart export');
       assert((await pixels(page, 'overview-updateRatio')).painted > 2000, 'off-screen chart was exported without being drawn');
       const heat = await rpc.exportData('png', 'heatmap-gradNorm');
-      assert(heat?.data.startsWith('data:image/png;base64,') && heat.suggestedName === 'deep-mlp-heatmap-gradNorm.png', `heatmap export ${heat?.suggestedName}`);
+      assert(
+        heat?.data.startsWith('data:image/png;base64,') && heat.suggestedName === 'deep-mlp-heatmap-gradNorm.png',
+        `heatmap export ${heat?.suggestedName}`,
+      );
       const json = await rpc.exportData('json');
       assert(JSON.parse(json!.data).layers.length === LAYERS, 'JSON is the run report');
     });
@@ -218,13 +282,29 @@ export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<
     });
     await check('compare view: curves, verdicts and Apply', async () => {
       const curve = (f: number) => Array.from({ length: 50 }, (_, i) => 2 * Math.exp(-i / (10 * f)));
-      await send({ type: 'compare', result: { file: run.file, line: 12, candidates: [
-        { norm: 'batchNorm', finalLoss: 0.3, loss: curve(1), gradNorm: curve(2), flags: [{ ...flags[0], kind: 'bn-small-batch', layer: 'bn' }] },
-        { norm: 'layerNorm', finalLoss: 0.4, loss: curve(1.2), gradNorm: curve(1.5), flags: [] },
-        { norm: 'groupNorm', finalLoss: null, loss: [...curve(1).slice(0, 20), null], gradNorm: [], flags: [] },
-      ] } });
+      await send({
+        type: 'compare',
+        result: {
+          file: run.file,
+          line: 12,
+          candidates: [
+            {
+              norm: 'batchNorm',
+              finalLoss: 0.3,
+              loss: curve(1),
+              gradNorm: curve(2),
+              flags: [{ ...flags[0], kind: 'bn-small-batch', layer: 'bn' }],
+            },
+            { norm: 'layerNorm', finalLoss: 0.4, loss: curve(1.2), gradNorm: curve(1.5), flags: [] },
+            { norm: 'groupNorm', finalLoss: null, loss: [...curve(1).slice(0, 20), null], gradNorm: [], flags: [] },
+          ],
+        },
+      });
       await page.waitForSelector('[data-testid="compare-row"][data-norm="layerNorm"][data-verdict="best"]');
-      assert((await page.getAttribute('[data-testid="compare-row"][data-norm="groupNorm"]', 'data-verdict')) === 'diverged', 'groupNorm verdict');
+      assert(
+        (await page.getAttribute('[data-testid="compare-row"][data-norm="groupNorm"]', 'data-verdict')) === 'diverged',
+        'groupNorm verdict',
+      );
       await sleep(100);
       assert((await pixels(page, 'compare-loss')).painted > 1000, 'compare loss chart blank');
       await shot('compare');
@@ -240,7 +320,12 @@ export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<
     await check('theme switch to light redraws without errors', async () => {
       await page.evaluate(() => {
         document.body.classList.replace('vscode-dark', 'vscode-light');
-        const vars: Record<string, string> = { '--vscode-editor-background': '#ffffff', '--vscode-foreground': '#3b3b3b', '--vscode-descriptionForeground': '#717171', '--vscode-editorWidget-border': '#c8c8c8' };
+        const vars: Record<string, string> = {
+          '--vscode-editor-background': '#ffffff',
+          '--vscode-foreground': '#3b3b3b',
+          '--vscode-descriptionForeground': '#717171',
+          '--vscode-editorWidget-border': '#c8c8c8',
+        };
         for (const [k, v] of Object.entries(vars)) document.documentElement.style.setProperty(k, v);
       });
       await page.click('[data-testid="tab-overview"]');
@@ -255,7 +340,8 @@ export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<
     // The ≤ 16 ms target is a benchmark figure (printed by the driver), not a pass/fail check: shared machines
     // are too noisy for timed assertions. What is checked is that the measurement happened.
     await check(`redraw time measured at ${LAYERS} layers × ${STEPS} steps`, async () =>
-      assert(Number.isFinite(updateMs) && updateMs > 0, `no redraw was measured (${updateMs})`));
+      assert(Number.isFinite(updateMs) && updateMs > 0, `no redraw was measured (${updateMs})`),
+    );
     rpc.$close();
   } finally {
     await browser.close();
@@ -265,9 +351,17 @@ export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<
 }
 
 if (require.main === module) {
-  runStandaloneWebviewChecks(process.argv[2] ?? '/usr/bin/chromium').then((out) => {
-    for (const r of out.results) console.log(`${r.ok ? '✔' : '✘'} ${r.name}${r.ok ? '' : `\n    ${r.error}`}`);
-    console.log(`chart scale benchmark: ${JSON.stringify({ layers: LAYERS, steps: STEPS, medianUpdateMs: Number(out.updateMs.toFixed(2)), ...out.details })}`);
-    process.exitCode = out.results.every((r) => r.ok) ? 0 : 1;
-  }, (e) => { console.error(e); process.exitCode = 1; });
+  runStandaloneWebviewChecks(process.argv[2] ?? '/usr/bin/chromium').then(
+    (out) => {
+      for (const r of out.results) console.log(`${r.ok ? '✔' : '✘'} ${r.name}${r.ok ? '' : `\n    ${r.error}`}`);
+      console.log(
+        `chart scale benchmark: ${JSON.stringify({ layers: LAYERS, steps: STEPS, medianUpdateMs: Number(out.updateMs.toFixed(2)), ...out.details })}`,
+      );
+      process.exitCode = out.results.every((r) => r.ok) ? 0 : 1;
+    },
+    (e) => {
+      console.error(e);
+      process.exitCode = 1;
+    },
+  );
 }

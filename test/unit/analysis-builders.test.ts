@@ -47,9 +47,12 @@ function pick(kind) {
 }
 `;
 
-test('finds every builder: declarations, arrows, functions returning a builder\'s model, object methods; not helpers, not functions that only use a model', () => {
+test("finds every builder: declarations, arrows, functions returning a builder's model, object methods; not helpers, not functions that only use a model", () => {
   const found = builderFunctionsIn(DQN, 'dqn.js');
-  assert.deepEqual(found.map((f) => f.name), ['createDeepQNetwork', 'wrapped', 'encoder', 'models.dense', 'models.twice', 'pick']);
+  assert.deepEqual(
+    found.map((f) => f.name),
+    ['createDeepQNetwork', 'wrapped', 'encoder', 'models.dense', 'models.twice', 'pick'],
+  );
   const dqn = found[0];
   assert.equal(dqn.line, 3);
   assert.equal(dqn.exported, true);
@@ -71,33 +74,51 @@ module.exports.encoder = ({ units, depth }) => sequential();
 function unrelated() { return 3; }
 `;
   const found = builderFunctionsIn(src, 'm.ts');
-  assert.deepEqual(found.map((f) => [f.name, f.required, f.exported]), [['buildModel', 1, true], ['encoder', 1, true]]);
+  assert.deepEqual(
+    found.map((f) => [f.name, f.required, f.exported]),
+    [
+      ['buildModel', 1, true],
+      ['encoder', 1, true],
+    ],
+  );
   assert.equal(signatureOf(found[0]), 'buildModel(modelType, numTimeSteps?)');
   assert.equal(found[1].params[0].name, '{ units, depth }');
 });
 
 test('a module-level model is not a builder function; export default function is', () => {
   assert.deepEqual(builderFunctionsIn(`import * as tf from '@tensorflow/tfjs';\nexport const model = tf.sequential();\n`, 'a.js'), []);
-  const found = builderFunctionsIn(`import * as tf from '@tensorflow/tfjs';\nexport default function (n) { return tf.sequential(); }\n`, 'b.js');
-  assert.deepEqual(found.map((f) => [f.name, f.required]), [['default', 1]]);
+  const found = builderFunctionsIn(
+    `import * as tf from '@tensorflow/tfjs';\nexport default function (n) { return tf.sequential(); }\n`,
+    'b.js',
+  );
+  assert.deepEqual(
+    found.map((f) => [f.name, f.required]),
+    [['default', 1]],
+  );
 });
 
 test('call sites: literals and constants (a call with a parameter or process.argv is skipped), same file and importing files (ESM, require, namespace)', () => {
   const target = '/ws/src/model.js';
   const files = [
     { file: target, text: `${DQN}\nconst SIZE = 9;\nconst net = createDeepQNetwork(SIZE, SIZE, 4);\n` },
-    { file: '/ws/src/train.js', text: `import { createDeepQNetwork as make } from './model';\nconst SHAPE = { h: 5, w: 6 };\nmake(SHAPE.h, SHAPE.w * 2, -1);\nmake(process.argv[2], 1, 1);\n` },
+    {
+      file: '/ws/src/train.js',
+      text: `import { createDeepQNetwork as make } from './model';\nconst SHAPE = { h: 5, w: 6 };\nmake(SHAPE.h, SHAPE.w * 2, -1);\nmake(process.argv[2], 1, 1);\n`,
+    },
     { file: '/ws/scripts/run.js', text: `const m = require('../src/model.js');\nm.createDeepQNetwork(1, 2, [3, 'x']);\n` },
     { file: '/ws/scripts/other.js', text: `const m = require('./model');\nm.createDeepQNetwork(7, 7, 7);\n` },
   ];
   const sites = findCallSites(files, target, 'createDeepQNetwork');
-  assert.deepEqual(sites.map((s) => [s.file, s.line, s.args]), [
-    [target, 24, [9, 9, 4]],
-    [target, 34, [1, 1, 1]],
-    [target, 44, [9, 9, 4]],
-    ['/ws/src/train.js', 3, [5, 12, -1]],
-    ['/ws/scripts/run.js', 2, [1, 2, [3, 'x']]],
-  ]);
+  assert.deepEqual(
+    sites.map((s) => [s.file, s.line, s.args]),
+    [
+      [target, 24, [9, 9, 4]],
+      [target, 34, [1, 1, 1]],
+      [target, 44, [9, 9, 4]],
+      ['/ws/src/train.js', 3, [5, 12, -1]],
+      ['/ws/scripts/run.js', 2, [1, 2, [3, 'x']]],
+    ],
+  );
   assert.equal(sites[3].text, 'make(SHAPE.h, SHAPE.w * 2, -1)');
 });
 
@@ -129,7 +150,16 @@ test('the spec gives arguments: general args, per function, or not at all', asyn
 
 test('functions exported apart from their declaration count as exported', () => {
   const src = `const tf = require('@tensorflow/tfjs');\nfunction createModel() { return tf.sequential(); }\nfunction hidden() { return tf.sequential(); }\nmodule.exports = { createModel };\n`;
-  assert.deepEqual(builderFunctionsIn(src, 'a.js').map((f) => [f.name, f.exported]), [['createModel', true], ['hidden', false]]);
+  assert.deepEqual(
+    builderFunctionsIn(src, 'a.js').map((f) => [f.name, f.exported]),
+    [
+      ['createModel', true],
+      ['hidden', false],
+    ],
+  );
   const esm = `import * as tf from '@tensorflow/tfjs';\nfunction make() { return tf.sequential(); }\nexport { make as createModel };\n`;
-  assert.deepEqual(builderFunctionsIn(esm, 'b.js').map((f) => [f.name, f.exported]), [['make', true]]);
+  assert.deepEqual(
+    builderFunctionsIn(esm, 'b.js').map((f) => [f.name, f.exported]),
+    [['make', true]],
+  );
 });

@@ -21,12 +21,23 @@ test('finds tf.layers factories through every kind of tfjs alias', () => {
     'tf.layers.dropout({ rate: 0.1 });',
   ].join('\n');
   const calls = findLayerCalls(src, 'm.ts');
-  assert.deepEqual(calls.map((c) => [c.factory, c.className, c.line]), [
-    ['dense', 'Dense', 7], ['batchNormalization', 'BatchNormalization', 8], ['layerNormalization', 'LayerNormalization', 9],
-    ['lstm', 'LSTM', 10], ['dense', 'Dense', 11], ['conv2d', 'Conv2D', 12], ['maxPool2d', 'MaxPooling2D', 13],
-    ['dropout', 'Dropout', 14],
-  ]);
-  assert.deepEqual(calls.map((c) => c.isNorm), [false, true, true, false, false, false, false, false]);
+  assert.deepEqual(
+    calls.map((c) => [c.factory, c.className, c.line]),
+    [
+      ['dense', 'Dense', 7],
+      ['batchNormalization', 'BatchNormalization', 8],
+      ['layerNormalization', 'LayerNormalization', 9],
+      ['lstm', 'LSTM', 10],
+      ['dense', 'Dense', 11],
+      ['conv2d', 'Conv2D', 12],
+      ['maxPool2d', 'MaxPooling2D', 13],
+      ['dropout', 'Dropout', 14],
+    ],
+  );
+  assert.deepEqual(
+    calls.map((c) => c.isNorm),
+    [false, true, true, false, false, false, false, false],
+  );
 });
 
 test('ignores look-alikes that are not tfjs', () => {
@@ -51,13 +62,16 @@ test('new expressions of known layer classes, including NormScope norms', () => 
     'new tf.layers.Layer({});',
   ].join('\n');
   const calls = findLayerCalls(src, 'm.ts');
-  assert.deepEqual(calls.map((c) => [c.className, c.factory, c.via, c.isNorm]), [
-    ['GroupNormalization', 'groupNormalization', 'new', true],
-    ['RMSNormalization', 'rmsNormalization', 'new', true],
-    ['InstanceNormalization', 'instanceNormalization', 'new', true],
-    ['WeightNormalization', 'weightNormalization', 'new', true],
-    ['Dense', 'dense', 'factory', false],
-  ]);
+  assert.deepEqual(
+    calls.map((c) => [c.className, c.factory, c.via, c.isNorm]),
+    [
+      ['GroupNormalization', 'groupNormalization', 'new', true],
+      ['RMSNormalization', 'rmsNormalization', 'new', true],
+      ['InstanceNormalization', 'instanceNormalization', 'new', true],
+      ['WeightNormalization', 'weightNormalization', 'new', true],
+      ['Dense', 'dense', 'factory', false],
+    ],
+  );
   assert.equal(calls[2].config?.axis.value, -1);
 });
 
@@ -96,8 +110,14 @@ test('functional API: chained and bound .apply with inputs and outputs', () => {
   assert.deepEqual(ln.apply && { inputs: ln.apply.inputs, output: ln.apply.output }, { inputs: ['s'], output: 'h' });
   assert.equal(src.slice(ln.apply!.start, ln.apply!.end), 'norm.apply(s)');
   assert.deepEqual(add.apply?.inputs, ['x', 'h']);
-  assert.deepEqual(p.models.map((m) => [m.kind, m.name]), [['model', 'model']]);
-  assert.deepEqual(p.calls.map((c) => c.model), [0, 0, 0]);
+  assert.deepEqual(
+    p.models.map((m) => [m.kind, m.name]),
+    [['model', 'model']],
+  );
+  assert.deepEqual(
+    p.calls.map((c) => c.model),
+    [0, 0, 0],
+  );
 });
 
 test('model definitions: sequential, model and factories (ESM and CommonJS)', () => {
@@ -118,18 +138,28 @@ test('model definitions: sequential, model and factories (ESM and CommonJS)', ()
     'seq.add(free);',
   ].join('\n');
   const p = parseModelSource(src, 'x.js');
-  assert.deepEqual(p.models.map((m) => [m.kind, m.name ?? null, m.line, m.container]), [
-    ['factory', 'createModel', 1, null],
-    ['sequential', 'm', 2, 0],
-    ['factory', 'buildModel', 5, null],
-    ['sequential', null, 5, 2],
-    ['factory', 'default', 6, null],
-    ['sequential', null, 6, 4],
-    ['factory', 'createModel', 7, null],
-    ['factory', 'default', 8, null],
-    ['sequential', 'seq', 11, null],
-  ]);
-  assert.deepEqual(p.calls.map((c) => [c.line, c.model]), [[2, 1], [12, 8], [13, 8]]);
+  assert.deepEqual(
+    p.models.map((m) => [m.kind, m.name ?? null, m.line, m.container]),
+    [
+      ['factory', 'createModel', 1, null],
+      ['sequential', 'm', 2, 0],
+      ['factory', 'buildModel', 5, null],
+      ['sequential', null, 5, 2],
+      ['factory', 'default', 6, null],
+      ['sequential', null, 6, 4],
+      ['factory', 'createModel', 7, null],
+      ['factory', 'default', 8, null],
+      ['sequential', 'seq', 11, null],
+    ],
+  );
+  assert.deepEqual(
+    p.calls.map((c) => [c.line, c.model]),
+    [
+      [2, 1],
+      [12, 8],
+      [13, 8],
+    ],
+  );
   assert.equal(findModelDefinitions(src, 'x.js').length, 9);
 });
 
@@ -149,5 +179,8 @@ test('indexes every layer call of a 2,000-line model file, the same on every par
   assert.ok(lineCount >= 1980 && lineCount <= 2000);
   const first = parseModelSource(src, 'big.ts');
   assert.equal(first.calls.length, 8 * 99);
-  assert.deepEqual(parseModelSource(src, 'big.ts').calls.map((c) => c.start), first.calls.map((c) => c.start));
+  assert.deepEqual(
+    parseModelSource(src, 'big.ts').calls.map((c) => c.start),
+    first.calls.map((c) => c.start),
+  );
 });

@@ -11,8 +11,14 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
   let err = '';
   const o = process.stdout.write;
   const e = process.stderr.write;
-  process.stdout.write = ((s: string) => { out += s; return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
+  process.stdout.write = ((s: string) => {
+    out += s;
+    return true;
+  }) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => {
+    err += s;
+    return true;
+  }) as typeof process.stderr.write;
   try {
     return { code: await lintCommand(argv), out, err };
   } finally {
@@ -23,22 +29,31 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
 
 const dir = mkdtempSync(join(tmpdir(), 'normscope-lint-'));
 const bad = join(dir, 'bad.js');
-writeFileSync(bad, `const tf = require('@tensorflow/tfjs');
+writeFileSync(
+  bad,
+  `const tf = require('@tensorflow/tfjs');
 const m = tf.sequential();
 m.add(tf.layers.dense({ units: 8, inputShape: [4] }));
 m.add(tf.layers.batchNormalization());
 module.exports = m;
 exports.normscope = { batchSize: 4 };
-`);
+`,
+);
 const good = join(dir, 'good.js');
-writeFileSync(good, "const tf = require('@tensorflow/tfjs');\nmodule.exports = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [2] })] });\n");
+writeFileSync(
+  good,
+  "const tf = require('@tensorflow/tfjs');\nmodule.exports = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [2] })] });\n",
+);
 
 test('--json prints { file, flags } and exits 0', async () => {
   const r = await run([bad, '--json']);
   assert.equal(r.code, 0);
   const json = JSON.parse(r.out);
   assert.equal(json.file, bad);
-  assert.deepEqual(json.flags.map((f: { kind: string; source: { line: number } }) => [f.kind, f.source.line]), [['bn-small-batch', 4]]);
+  assert.deepEqual(
+    json.flags.map((f: { kind: string; source: { line: number } }) => [f.kind, f.source.line]),
+    [['bn-small-batch', 4]],
+  );
 });
 
 test('the table lists line, severity, kind, layer, message and fix', async () => {
@@ -54,7 +69,7 @@ test('--batch-size applies when the source does not set one', async () => {
   const r = await run([good, '--json', '--batch-size', '2']);
   assert.deepEqual(JSON.parse(r.out).flags, []);
   const src = join(dir, 'silent.js');
-  writeFileSync(src, "const m = tf.sequential();\nm.add(tf.layers.batchNormalization({ inputShape: [3] }));\n");
+  writeFileSync(src, 'const m = tf.sequential();\nm.add(tf.layers.batchNormalization({ inputShape: [3] }));\n');
   assert.equal(JSON.parse((await run([src, '--json', '--batch-size', '2'])).out).flags[0].severity, 'error');
 });
 

@@ -15,7 +15,12 @@ function sources(dir: string): string[] {
 }
 
 test('every fixture and example in which the analysis finds anything passes the pre-parse text test', () => {
-  const files = [...sources(FIXTURES), ...sources(join(FIXTURES, '..', 'workspace')), ...sources(join(FIXTURES, '..', 'refactor')), ...sources(EXAMPLES)];
+  const files = [
+    ...sources(FIXTURES),
+    ...sources(join(FIXTURES, '..', 'workspace')),
+    ...sources(join(FIXTURES, '..', 'refactor')),
+    ...sources(EXAMPLES),
+  ];
   assert.ok(files.length > 20, `only ${files.length} files`);
   for (const file of files) {
     const text = readFileSync(file, 'utf8');
@@ -34,5 +39,6 @@ test('the text test skips files that cannot define a model, and sees the ways on
     'const model = tf.sequential();',
     'export function buildModel() { return makeIt(); }',
     'async function createModel() {}',
-  ]) assert.ok(mayDefineModel(src), src);
+  ])
+    assert.ok(mayDefineModel(src), src);
 });

@@ -9,10 +9,16 @@ import { findSpecSteps } from '../../src/analysis/specSteps';
 const steps = (src: string, file = 'm.js') => findSpecSteps(parseModelSource(src, file).sourceFile);
 
 test('reads steps from every export form of the normscope spec', () => {
-  assert.deepEqual(steps('const tf = require("@tensorflow/tfjs");\nmodule.exports = { createModel, normscope: { batchSize: 2, steps: 20 } };'), { value: 20, line: 2 });
+  assert.deepEqual(
+    steps('const tf = require("@tensorflow/tfjs");\nmodule.exports = { createModel, normscope: { batchSize: 2, steps: 20 } };'),
+    { value: 20, line: 2 },
+  );
   assert.deepEqual(steps('exports.normscope = {\n  steps: 30,\n};'), { value: 30, line: 2 });
   assert.deepEqual(steps('export const normscope = { steps: 7 };', 'm.ts'), { value: 7, line: 1 });
-  assert.deepEqual(steps('const STEPS = 12;\nconst normscope = { steps: STEPS };\nmodule.exports = { model, normscope };'), { value: 12, line: 2 });
+  assert.deepEqual(steps('const STEPS = 12;\nconst normscope = { steps: STEPS };\nmodule.exports = { model, normscope };'), {
+    value: 12,
+    line: 2,
+  });
   assert.deepEqual(steps('const spec = { "steps": 9 };\nmodule.exports.normscope = spec;'), { value: 9, line: 1 });
 });
 

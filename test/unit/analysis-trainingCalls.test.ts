@@ -18,11 +18,14 @@ test('fit, fitDataset and trainOnBatch on any receiver, with their lines', () =>
     '}',
   ].join('\n');
   const calls = findTrainingCalls(source, 'train.ts');
-  assert.deepEqual(calls.map((c) => [c.method, c.receiver, c.line, c.column]), [
-    ['fit', 'model', 3, 9],
-    ['fitDataset', 'this.model', 4, 9],
-    ['trainOnBatch', 'gan.discriminator', 5, 22],
-  ]);
+  assert.deepEqual(
+    calls.map((c) => [c.method, c.receiver, c.line, c.column]),
+    [
+      ['fit', 'model', 3, 9],
+      ['fitDataset', 'this.model', 4, 9],
+      ['trainOnBatch', 'gan.discriminator', 5, 22],
+    ],
+  );
 });
 
 test('require() of any tfjs package counts; a file without tfjs gets no calls', () => {

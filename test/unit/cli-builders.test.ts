@@ -10,7 +10,18 @@ const real = (name: string) => path.join(path.dirname(FIXTURES), 'real-models', 
 const check = runCheckCommand;
 
 test('--model createDeepNet --args [9, 9, 4] checks the exported network factory', async () => {
-  const { code, stdout, stderr } = await check([real('deep-net.js'), '--model', 'createDeepNet', '--args', '[9, 9, 4]', '--steps', '3', '--backend', 'cpu', '--json']);
+  const { code, stdout, stderr } = await check([
+    real('deep-net.js'),
+    '--model',
+    'createDeepNet',
+    '--args',
+    '[9, 9, 4]',
+    '--steps',
+    '3',
+    '--backend',
+    'cpu',
+    '--json',
+  ]);
   assert.equal(code, 0, stderr);
   const report = JSON.parse(stdout);
   assert.equal(report.layers[0].className, 'Conv2D');
@@ -21,14 +32,32 @@ test('required parameters and no --args: exit 2 naming them and the flag', async
   const { code, stdout, stderr } = await check([real('deep-net.js'), '--backend', 'cpu']);
   assert.equal(code, 2);
   assert.equal(stdout, '');
-  assert.match(stderr, /deep-net\.js:5:1: createDeepNet\(h, w, numActions\) has no value for h, w, numActions \(got 0 arguments\)\. Pass them with `--args '\[\.\.\.\]'`/);
+  assert.match(
+    stderr,
+    /deep-net\.js:5:1: createDeepNet\(h, w, numActions\) has no value for h, w, numActions \(got 0 arguments\)\. Pass them with `--args '\[\.\.\.\]'`/,
+  );
 });
 
 test('no --args: the literal arguments of the one call site in the project are used, and said', async () => {
-  const { code, stdout, stderr } = await check([real('text-generation/model.js'), '--model', 'createModel', '--steps', '2', '--backend', 'cpu', '--json']);
+  const { code, stdout, stderr } = await check([
+    real('text-generation/model.js'),
+    '--model',
+    'createModel',
+    '--steps',
+    '2',
+    '--backend',
+    'cpu',
+    '--json',
+  ]);
   assert.equal(code, 0, stderr);
-  assert.match(stderr, /using the arguments of .*train\.js:8 createModel\(SAMPLE_LEN, CHAR_SET_SIZE, \[16, 16\]\) for createModel\(sampleLen, charSetSize, lstmLayerSizes\): --args '\[12, 20, \[16, 16\]\]'/);
-  assert.deepEqual(JSON.parse(stdout).layers.map((l: { className: string }) => l.className), ['LSTM', 'LSTM', 'Dense']);
+  assert.match(
+    stderr,
+    /using the arguments of .*train\.js:8 createModel\(SAMPLE_LEN, CHAR_SET_SIZE, \[16, 16\]\) for createModel\(sampleLen, charSetSize, lstmLayerSizes\): --args '\[12, 20, \[16, 16\]\]'/,
+  );
+  assert.deepEqual(
+    JSON.parse(stdout).layers.map((l: { className: string }) => l.className),
+    ['LSTM', 'LSTM', 'Dense'],
+  );
 });
 
 test('--args that are not literals, or not an array, are usage errors', async () => {

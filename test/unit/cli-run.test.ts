@@ -12,8 +12,16 @@ async function run(args: string[]): Promise<{ code: number; stdout: string; stde
   let stdout = '';
   let stderr = '';
   const code = await runCommand(args, WORKER, {
-    stdout: { write: (text: string) => { stdout += text; } },
-    stderr: { write: (text: string) => { stderr += text; } },
+    stdout: {
+      write: (text: string) => {
+        stdout += text;
+      },
+    },
+    stderr: {
+      write: (text: string) => {
+        stderr += text;
+      },
+    },
   });
   return { code, stdout, stderr };
 }
@@ -28,7 +36,10 @@ test('flags before `--` are ours, everything after goes to the script', () => {
 });
 
 test('--steps all trains until the script ends', () => {
-  for (const argv of [['t.js', '--steps', 'all'], ['t.js', '--steps=all']]) {
+  for (const argv of [
+    ['t.js', '--steps', 'all'],
+    ['t.js', '--steps=all'],
+  ]) {
     const parsed = parseRunArgs(argv);
     assert.ok(parsed !== 'help');
     assert.deepEqual(parsed.options.script, { args: [], untilDone: true });
@@ -36,7 +47,11 @@ test('--steps all trains until the script ends', () => {
 });
 
 test('usage errors: no script, a bad --steps, --batch-size', async () => {
-  for (const [args, message] of [[[], /missing <script>/], [['t.js', '--steps', 'many'], /--steps must be a positive integer/], [['t.js', '--batch-size', '8'], /its own batch size/]] as const) {
+  for (const [args, message] of [
+    [[], /missing <script>/],
+    [['t.js', '--steps', 'many'], /--steps must be a positive integer/],
+    [['t.js', '--batch-size', '8'], /its own batch size/],
+  ] as const) {
     const { code, stderr } = await run([...args]);
     assert.equal(code, 2);
     assert.match(stderr, message);
@@ -45,7 +60,17 @@ test('usage errors: no script, a bad --steps, --batch-size', async () => {
 });
 
 test('a script run prints the JSON report of its real-data training', async () => {
-  const { code, stdout, stderr } = await run([script('csv/train.js'), '--steps', '10', '--backend', 'cpu', '--json', '--', '--epochs', '5']);
+  const { code, stdout, stderr } = await run([
+    script('csv/train.js'),
+    '--steps',
+    '10',
+    '--backend',
+    'cpu',
+    '--json',
+    '--',
+    '--epochs',
+    '5',
+  ]);
   assert.equal(code, 0, stderr);
   const report = JSON.parse(stdout);
   assert.equal(report.syntheticData, false);
@@ -62,6 +87,15 @@ test('a script error exits 2 with file:line on stderr', async () => {
 });
 
 test('script arguments typed in the editor split like a shell', () => {
-  assert.deepEqual(splitArgs('--epochs 3  --data "my data.csv" --name \'a b\' --q "say \\"hi\\""'), ['--epochs', '3', '--data', 'my data.csv', '--name', 'a b', '--q', 'say "hi"']);
+  assert.deepEqual(splitArgs('--epochs 3  --data "my data.csv" --name \'a b\' --q "say \\"hi\\""'), [
+    '--epochs',
+    '3',
+    '--data',
+    'my data.csv',
+    '--name',
+    'a b',
+    '--q',
+    'say "hi"',
+  ]);
   assert.deepEqual(splitArgs('   '), []);
 });

@@ -4,7 +4,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { sourcePath } from '../../src/worker/loader/sourceMap';
@@ -31,11 +42,15 @@ function running(pid: number): boolean {
 
 async function workerOf(cliPid: number): Promise<number> {
   for (let i = 0; i < 400; i++) {
-    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number)) {
+    for (const pid of readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map(Number)) {
       try {
         const ppid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
         if (ppid === cliPid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('worker.js')) return pid;
-      } catch { /* exited meanwhile */ }
+      } catch {
+        /* exited meanwhile */
+      }
     }
     await sleep(25);
   }
@@ -53,27 +68,40 @@ test('kill -9 of the CLI during for(;;){} leaves no worker process running after
   assert.equal(running(worker), false, 'the worker outlived its CLI by more than 2 s');
 });
 
-test('Ctrl-C of the process group during a busy loop exits 130 with the partial report', { skip: process.platform === 'win32' }, async () => {
-  const child = spawn(process.execPath, [CLI, 'check', fixture('../workspace/busy.js')], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d) => { stdout += d; });
-  child.stderr!.on('data', (d) => { stderr += d; });
-  await workerOf(child.pid!);
-  await sleep(3000);
-  process.kill(-child.pid!, 'SIGINT');
-  const interrupted = Date.now();
-  const code = await new Promise((r) => child.on('exit', r));
-  assert.equal(code, 130, stderr);
-  assert.ok(Date.now() - interrupted < 1000 + 500, 'the run ended soon after Ctrl-C'); // generous: 1 s + process exit
-  assert.match(stdout, /stopped early: cancelled/);
-  assert.match(stderr, /cancelled after \d+ step/);
-});
+test(
+  'Ctrl-C of the process group during a busy loop exits 130 with the partial report',
+  { skip: process.platform === 'win32' },
+  async () => {
+    const child = spawn(process.execPath, [CLI, 'check', fixture('../workspace/busy.js')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr!.on('data', (d) => {
+      stderr += d;
+    });
+    await workerOf(child.pid!);
+    await sleep(3000);
+    process.kill(-child.pid!, 'SIGINT');
+    const interrupted = Date.now();
+    const code = await new Promise((r) => child.on('exit', r));
+    assert.equal(code, 130, stderr);
+    assert.ok(Date.now() - interrupted < 1000 + 500, 'the run ended soon after Ctrl-C'); // generous: 1 s + process exit
+    assert.match(stdout, /stopped early: cancelled/);
+    assert.match(stderr, /cancelled after \d+ step/);
+  },
+);
 
 test('SIGTERM to the CLI alone while the model spins in createModel cancels: exit 130, nothing to report', async () => {
   const child = spawn(process.execPath, [CLI, 'check', fixture('errors/infinite-loop.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
-  child.stderr!.on('data', (d) => { stderr += d; });
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+  });
   const worker = await workerOf(child.pid!);
   await sleep(1500);
   child.kill('SIGTERM');
@@ -120,12 +148,18 @@ test('a model in "dir ü 模型/thröw ☃.js" gets its error and layer lines on
   mkdirSync(dir);
   try {
     const file = join(dir, 'thröw ☃.js');
-    writeFileSync(file, "const tf = require('@tensorflow/tfjs');\n\nfunction createModel() {\n  throw new Error('boom');\n}\nmodule.exports = { createModel };\n");
+    writeFileSync(
+      file,
+      "const tf = require('@tensorflow/tfjs');\n\nfunction createModel() {\n  throw new Error('boom');\n}\nmodule.exports = { createModel };\n",
+    );
     const r = cli(['check', file]);
     assert.equal(r.code, 2);
     assert.ok(r.stderr.includes(`${file}:4:`), r.stderr);
     const model = join(dir, 'model ✓.js');
-    writeFileSync(model, "const tf = require('@tensorflow/tfjs');\nmodule.exports = tf.sequential({\n  layers: [tf.layers.dense({ inputShape: [4], units: 2 })],\n});\n");
+    writeFileSync(
+      model,
+      "const tf = require('@tensorflow/tfjs');\nmodule.exports = tf.sequential({\n  layers: [tf.layers.dense({ inputShape: [4], units: 2 })],\n});\n",
+    );
     const ok = cli(['check', model, '--steps', '2', '--json']);
     assert.equal(ok.code, 0, ok.stderr);
     assert.deepEqual(JSON.parse(ok.stdout).layers[0].source, { file: model, line: 3, column: 22 });
@@ -182,10 +216,20 @@ test('writeAllOrNothing: a file that cannot be staged leaves the others untouche
   try {
     writeFileSync(join(dir, 'a.js'), 'old a');
     mkdirSync(join(dir, 'b.js')); // a directory where a file must go
-    assert.throws(() => writeAllOrNothing([{ path: join(dir, 'a.js'), content: 'new a' }, { path: join(dir, 'b.js'), content: 'b' }]), WriteError);
+    assert.throws(
+      () =>
+        writeAllOrNothing([
+          { path: join(dir, 'a.js'), content: 'new a' },
+          { path: join(dir, 'b.js'), content: 'b' },
+        ]),
+      WriteError,
+    );
     assert.equal(readFileSync(join(dir, 'a.js'), 'utf8'), 'old a');
     assert.deepEqual(readdirSync(dir).sort(), ['a.js', 'b.js']);
-    writeAllOrNothing([{ path: join(dir, 'a.js'), content: 'new a' }, { path: join(dir, 'c.js'), content: 'c' }]);
+    writeAllOrNothing([
+      { path: join(dir, 'a.js'), content: 'new a' },
+      { path: join(dir, 'c.js'), content: 'c' },
+    ]);
     assert.equal(readFileSync(join(dir, 'a.js'), 'utf8'), 'new a');
     assert.equal(readFileSync(join(dir, 'c.js'), 'utf8'), 'c');
   } finally {

@@ -19,7 +19,12 @@ function healthy(step: number, layer: number, info: LayerInfo): Partial<Record<S
 
 function makeInput(specs: Spec[], steps: number, perturb: StatFn = () => ({}), extra: Partial<DetectorInput> = {}): DetectorInput {
   const layers: LayerInfo[] = specs.map((s, index) => ({
-    index, outputShape: [null, 16], paramCount: 0, isNorm: false, source: { file: '/m.js', line: 10 + index, column: 3 }, ...s,
+    index,
+    outputShape: [null, 16],
+    paramCount: 0,
+    isNorm: false,
+    source: { file: '/m.js', line: 10 + index, column: 3 },
+    ...s,
   }));
   const samples = [];
   const loss: number[] = [];
@@ -46,7 +51,9 @@ test('a healthy run raises nothing', () => {
   const specs: Spec[] = [
     { name: 'conv', className: 'Conv2D', activation: 'relu', paramCount: 448, outputShape: [null, 8, 8, 16] },
     { name: 'bn', className: 'BatchNormalization', isNorm: true, paramCount: 64, outputShape: [null, 8, 8, 16] },
-    dense('d1', 'tanh'), { name: 'ln', className: 'LayerNormalization', isNorm: true, paramCount: 32 }, dense('out', 'linear', 17),
+    dense('d1', 'tanh'),
+    { name: 'ln', className: 'LayerNormalization', isNorm: true, paramCount: 32 },
+    dense('out', 'linear', 17),
   ];
   assert.deepEqual(detectFindings(makeInput(specs, 20)), []);
   assert.deepEqual(detectFindings(makeInput(specs, 1)), []);
@@ -67,18 +74,37 @@ test('dead: > 50% of units never active, on the right layer, persistent only', (
   assert.deepEqual(only(detectFindings(makeInput(MLP, 10, (s, l) => (l === 1 && s === 4 ? { deadFraction: 0.9 } : {}))), 'dead'), []);
   // Exactly at the threshold is not above it; a tuned threshold applies.
   assert.equal(only(detectFindings(makeInput(MLP, 10, (_s, l) => (l === 0 ? { deadFraction: 0.5 } : {}))), 'dead').length, 0);
-  assert.equal(only(detectFindings(makeInput(MLP, 10, (_s, l) => (l === 0 ? { deadFraction: 0.3 } : {})), { deadFraction: 0.25 }), 'dead').length, 1);
+  assert.equal(
+    only(
+      detectFindings(
+        makeInput(MLP, 10, (_s, l) => (l === 0 ? { deadFraction: 0.3 } : {})),
+        { deadFraction: 0.25 },
+      ),
+      'dead',
+    ).length,
+    1,
+  );
   // A fully dead layer is an error.
   assert.equal(only(detectFindings(makeInput(MLP, 5, (_s, l) => (l === 2 ? { deadFraction: 1 } : {}))), 'dead')[0].severity, 'error');
 });
 
 test('gamma-collapse: every |γ| of a norm layer near 0', () => {
-  const specs: Spec[] = [dense('d1'), { name: 'ln', className: 'LayerNormalization', isNorm: true, paramCount: 32 }, dense('out', 'linear', 17)];
+  const specs: Spec[] = [
+    dense('d1'),
+    { name: 'ln', className: 'LayerNormalization', isNorm: true, paramCount: 32 },
+    dense('out', 'linear', 17),
+  ];
   const f = detectFindings(makeInput(specs, 8, (s, l) => (l === 1 && s >= 2 ? { gammaMin: -0.06, gammaMax: 0.08, gammaMean: 0.005 } : {})));
   const g = only(f, 'gamma-collapse');
-  assert.deepEqual(g.map((x) => [x.layer, x.step]), [['ln', 2]]);
+  assert.deepEqual(
+    g.map((x) => [x.layer, x.step]),
+    [['ln', 2]],
+  );
   // One channel still alive: not collapsed.
-  assert.deepEqual(only(detectFindings(makeInput(specs, 8, (_s, l) => (l === 1 ? { gammaMin: 0.001, gammaMax: 0.3 } : {}))), 'gamma-collapse'), []);
+  assert.deepEqual(
+    only(detectFindings(makeInput(specs, 8, (_s, l) => (l === 1 ? { gammaMin: 0.001, gammaMax: 0.3 } : {}))), 'gamma-collapse'),
+    [],
+  );
 });
 
 test('vanishing: tiny RMS gradient (SageMaker rule) names the earliest starved layer', () => {
@@ -95,55 +121,90 @@ test('vanishing: first/last gradient ratio (AutoTrainer rule)', () => {
   // RMS gradient of d1 = 5e-5/√1056 ≈ 1.5e-6 (above 1e-7), but 1e-3 of the last layer's 0.08.
   const f = detectFindings(makeInput(MLP, 6, (_s, l) => (l === 0 ? { gradNorm: 5e-5 } : l === 3 ? { gradNorm: 0.08 } : {})));
   const v = only(f, 'vanishing');
-  assert.deepEqual(v.map((x) => x.layer), ['d1']);
+  assert.deepEqual(
+    v.map((x) => x.layer),
+    ['d1'],
+  );
   assert.match(v[0].message, /ratio/);
   // Ratio small but first gradient not below 1e-4: no finding.
-  assert.deepEqual(only(detectFindings(makeInput(MLP, 6, (_s, l) => (l === 0 ? { gradNorm: 2e-4 } : l === 3 ? { gradNorm: 1 } : {}))), 'vanishing'), []);
+  assert.deepEqual(
+    only(detectFindings(makeInput(MLP, 6, (_s, l) => (l === 0 ? { gradNorm: 2e-4 } : l === 3 ? { gradNorm: 1 } : {}))), 'vanishing'),
+    [],
+  );
 });
 
 test('exploding: gradient ratio, variance through depth, variance over the run, loss', () => {
-  const ratio = only(detectFindings(makeInput(MLP, 6, (_s, l) => (l === 0 ? { gradNorm: 10 } : l === 3 ? { gradNorm: 0.1 } : {}))), 'exploding');
-  assert.deepEqual(ratio.map((x) => x.layer), ['d1']);
+  const ratio = only(
+    detectFindings(makeInput(MLP, 6, (_s, l) => (l === 0 ? { gradNorm: 10 } : l === 3 ? { gradNorm: 0.1 } : {}))),
+    'exploding',
+  );
+  assert.deepEqual(
+    ratio.map((x) => x.layer),
+    ['d1'],
+  );
   assert.match(ratio[0].message, /100× that of out/);
 
   const deep: Spec[] = Array.from({ length: 6 }, (_, i) => dense(`d${i}`, 'linear'));
   const depth = only(detectFindings(makeInput(deep, 6, (_s, l) => (l >= 2 ? { variance: 30 ** (l - 1) } : {}))), 'exploding');
-  assert.deepEqual(depth.map((x) => x.layer), ['d2']);
+  assert.deepEqual(
+    depth.map((x) => x.layer),
+    ['d2'],
+  );
   assert.match(depth[0].message, /30× per layer from d2 to d5/);
   // Two growing layers in a row are not yet a trend through depth.
-  assert.deepEqual(only(detectFindings(makeInput(deep, 6, (_s, l) => (l === 3 ? { variance: 20 } : l > 3 ? { variance: 1 } : {}))), 'exploding'), []);
+  assert.deepEqual(
+    only(detectFindings(makeInput(deep, 6, (_s, l) => (l === 3 ? { variance: 20 } : l > 3 ? { variance: 1 } : {}))), 'exploding'),
+    [],
+  );
 
   const overRun = only(detectFindings(makeInput(MLP, 10, (s, l) => (l === 1 ? { variance: 3 ** s } : {}))), 'exploding');
-  assert.deepEqual(overRun.map((x) => [x.layer, x.step]), [['d2', 5]]);
+  assert.deepEqual(
+    overRun.map((x) => [x.layer, x.step]),
+    [['d2', 5]],
+  );
   // The output layer growing to the targets' scale is learning, not exploding.
   assert.deepEqual(only(detectFindings(makeInput(MLP, 10, (s, l) => (l === 3 ? { variance: 3 ** s } : {}))), 'exploding'), []);
 
   const input = makeInput(MLP, 5);
   input.loss[3] = 2500;
   const loss = only(detectFindings(input), 'exploding');
-  assert.deepEqual(loss.map((x) => [x.layer, x.step]), [[null, 3]]);
+  assert.deepEqual(
+    loss.map((x) => [x.layer, x.step]),
+    [[null, 3]],
+  );
 });
 
 test('non-finite: reported once, at the origin layer, as an error', () => {
   const f = detectFindings(makeInput(MLP, 8, (s, l) => (s >= 5 && l >= 1 ? { nonFinite: 16, variance: NaN } : {})));
   const nf = only(f, 'non-finite');
-  assert.deepEqual(nf.map((x) => [x.layer, x.step, x.severity]), [['d2', 5, 'error']]);
+  assert.deepEqual(
+    nf.map((x) => [x.layer, x.step, x.severity]),
+    [['d2', 5, 'error']],
+  );
   assert.equal(f[0].kind, 'non-finite', 'errors sort first');
   assert.deepEqual(only(f, 'effective-lr'), []);
 
   const grads = only(detectFindings(makeInput(MLP, 8, (s, l) => (s >= 3 && l >= 2 ? { gradNorm: NaN } : {}))), 'non-finite');
-  assert.deepEqual(grads.map((x) => [x.layer, x.step]), [['out', 3]]);
+  assert.deepEqual(
+    grads.map((x) => [x.layer, x.step]),
+    [['out', 3]],
+  );
   assert.match(grads[0].message, /gradients/);
 
   const input = makeInput(MLP, 4);
   input.loss.push(NaN);
   const loss = only(detectFindings(input), 'non-finite');
-  assert.deepEqual(loss.map((x) => [x.layer, x.step]), [[null, 4]]);
+  assert.deepEqual(
+    loss.map((x) => [x.layer, x.step]),
+    [[null, 4]],
+  );
 });
 
 test('non-finite: a stat that is only not measured in some steps (a GAN alternating two models) is not a NaN', () => {
   // Weights of the layers a step does not train are NaN ("does not apply") in that step, finite in the next.
-  const alternating = detectFindings(makeInput(MLP, 8, (s, l) => (s % 2 === 1 && l >= 2 ? { weightNorm: NaN, gradNorm: NaN, updateRatio: NaN } : {})));
+  const alternating = detectFindings(
+    makeInput(MLP, 8, (s, l) => (s % 2 === 1 && l >= 2 ? { weightNorm: NaN, gradNorm: NaN, updateRatio: NaN } : {})),
+  );
   assert.deepEqual(only(alternating, 'non-finite'), []);
   // Not measured in the last sample only, with a finite loss: nothing broke.
   const lastOnly = detectFindings(makeInput(MLP, 6, (s, l) => (s === 5 && l >= 2 ? { weightNorm: NaN, gradNorm: NaN } : {})));
@@ -151,23 +212,40 @@ test('non-finite: a stat that is only not measured in some steps (a GAN alternat
   // The same NaN with the loss broken at that step is the origin.
   const broken = makeInput(MLP, 6, (s, l) => (s === 5 && l >= 2 ? { weightNorm: NaN } : {}));
   broken.loss[5] = NaN;
-  assert.deepEqual(only(detectFindings(broken), 'non-finite').map((x) => [x.layer, x.step]), [['d3', 5]]);
+  assert.deepEqual(
+    only(detectFindings(broken), 'non-finite').map((x) => [x.layer, x.step]),
+    [['d3', 5]],
+  );
 });
 
 test('saturated: > 50% of tanh/sigmoid inputs beyond ±5', () => {
   const specs = [dense('t1', 'tanh'), dense('s2', 'sigmoid'), dense('out', 'linear', 17)];
   const f = detectFindings(makeInput(specs, 6, (_s, l) => (l === 1 ? { saturatedFraction: 0.7 } : {})));
   const sat = only(f, 'saturated');
-  assert.deepEqual(sat.map((x) => x.layer), ['s2']);
+  assert.deepEqual(
+    sat.map((x) => x.layer),
+    ['s2'],
+  );
   assert.match(sat[0].message, /70% of s2's sigmoid inputs are beyond ±5/);
   assert.equal(sat[0].refactor?.action, 'insert-norm');
 });
 
 test('effective-lr: median update ratio outside [1e-5, 1e-1], explaining norm-fed weights', () => {
-  const specs: Spec[] = [dense('d1', 'linear'), { name: 'bn', className: 'BatchNormalization', isNorm: true, paramCount: 64 }, dense('d2'), dense('out', 'linear', 17)];
+  const specs: Spec[] = [
+    dense('d1', 'linear'),
+    { name: 'bn', className: 'BatchNormalization', isNorm: true, paramCount: 64 },
+    dense('d2'),
+    dense('out', 'linear', 17),
+  ];
   const f = detectFindings(makeInput(specs, 9, (_s, l) => (l === 0 ? { updateRatio: 2e-6 } : l === 2 ? { updateRatio: 0.5 } : {})));
   const lr = only(f, 'effective-lr');
-  assert.deepEqual(lr.map((x) => [x.layer, x.severity]), [['d2', 'warning'], ['d1', 'info']]);
+  assert.deepEqual(
+    lr.map((x) => [x.layer, x.severity]),
+    [
+      ['d2', 'warning'],
+      ['d1', 'info'],
+    ],
+  );
   const d1 = lr.find((x) => x.layer === 'd1')!;
   assert.match(d1.message, /feeds a normalization layer/);
   assert.match(d1.message, /effective learning rate/);
@@ -184,24 +262,91 @@ test('bn-train-inference-drift: noisy batch statistics or a gap that does not cl
   ];
   const bn = (f: (s: number) => Partial<Record<StatName, number>>) => (s: number, l: number) => (l === 1 ? f(s) : {});
   // Small batches: the variance gap swings wildly; the fix is a batch-independent norm (GroupNorm on feature maps).
-  const noisy = only(detectFindings({ ...makeInput(specs, 10, bn((s) => ({ movingVarGap: s % 2 ? 40 : 3000 }))), batchSize: 2 }), 'bn-train-inference-drift');
-  assert.deepEqual(noisy.map((x) => [x.layer, x.step, x.refactor]), [['bn', 9, { action: 'swap', to: 'groupNorm' }]]);
+  const noisy = only(
+    detectFindings({
+      ...makeInput(
+        specs,
+        10,
+        bn((s) => ({ movingVarGap: s % 2 ? 40 : 3000 })),
+      ),
+      batchSize: 2,
+    }),
+    'bn-train-inference-drift',
+  );
+  assert.deepEqual(
+    noisy.map((x) => [x.layer, x.step, x.refactor]),
+    [['bn', 9, { action: 'swap', to: 'groupNorm' }]],
+  );
   assert.match(noisy[0].message, /jump from step to step \(batch size 2\)/);
   // A gap that grows is not closing.
-  const growing = only(detectFindings(makeInput(specs, 10, bn((s) => ({ movingMeanGap: 0.6 + 0.05 * s })))), 'bn-train-inference-drift');
-  assert.deepEqual(growing.map((x) => x.layer), ['bn']);
+  const growing = only(
+    detectFindings(
+      makeInput(
+        specs,
+        10,
+        bn((s) => ({ movingMeanGap: 0.6 + 0.05 * s })),
+      ),
+    ),
+    'bn-train-inference-drift',
+  );
+  assert.deepEqual(
+    growing.map((x) => x.layer),
+    ['bn'],
+  );
   assert.match(growing[0].message, /moving mean is 1 batch σ off/);
   assert.match(growing[0].message, /not closing/);
   assert.equal(growing[0].refactor, undefined);
   // A flat gap over a long run (300 steps sampled every 10): momentum 0.99 would have closed it.
-  const long = makeInput(specs, 31, bn(() => ({ movingVarGap: 2 })));
-  long.samples.forEach((s, i) => { s.step = i * 10; });
+  const long = makeInput(
+    specs,
+    31,
+    bn(() => ({ movingVarGap: 2 })),
+  );
+  long.samples.forEach((s, i) => {
+    s.step = i * 10;
+  });
   assert.equal(only(detectFindings(long), 'bn-train-inference-drift').length, 1);
   // The same flat gap over 10 steps is the moving averages warming up, as is a slowly shrinking one.
-  assert.deepEqual(only(detectFindings(makeInput(specs, 10, bn(() => ({ movingVarGap: 2 })))), 'bn-train-inference-drift'), []);
-  assert.deepEqual(only(detectFindings(makeInput(specs, 12, bn((s) => ({ movingVarGap: 9 * 0.99 ** s })))), 'bn-train-inference-drift'), []);
+  assert.deepEqual(
+    only(
+      detectFindings(
+        makeInput(
+          specs,
+          10,
+          bn(() => ({ movingVarGap: 2 })),
+        ),
+      ),
+      'bn-train-inference-drift',
+    ),
+    [],
+  );
+  assert.deepEqual(
+    only(
+      detectFindings(
+        makeInput(
+          specs,
+          12,
+          bn((s) => ({ movingVarGap: 9 * 0.99 ** s })),
+        ),
+      ),
+      'bn-train-inference-drift',
+    ),
+    [],
+  );
   // Below the thresholds nothing is raised however noisy.
-  assert.deepEqual(only(detectFindings(makeInput(specs, 10, bn((s) => ({ movingMeanGap: s % 2 ? 0.01 : 0.4 })))), 'bn-train-inference-drift'), []);
+  assert.deepEqual(
+    only(
+      detectFindings(
+        makeInput(
+          specs,
+          10,
+          bn((s) => ({ movingMeanGap: s % 2 ? 0.01 : 0.4 })),
+        ),
+      ),
+      'bn-train-inference-drift',
+    ),
+    [],
+  );
 });
 
 test('effective-lr: too-small steps share a cause and are reported once', () => {
@@ -214,7 +359,10 @@ test('effective-lr: too-small steps share a cause and are reported once', () => 
 
 test('a fully dead layer explains the starved layers before it', () => {
   const f = detectFindings(makeInput(MLP, 6, (_s, l) => (l === 1 ? { deadFraction: 1 } : l === 0 ? { gradNorm: 0, updateRatio: 0 } : {})));
-  assert.deepEqual(f.map((x) => [x.kind, x.layer]), [['dead', 'd2']]);
+  assert.deepEqual(
+    f.map((x) => [x.kind, x.layer]),
+    [['dead', 'd2']],
+  );
   assert.match(f[0].message, /no gradient reaches the layers before it/);
 });
 
@@ -224,8 +372,14 @@ test('a run cut short by NaN still judges its usable samples', () => {
   input.loss[1] = NaN;
   input.samples[1].loss = NaN;
   const f = detectFindings(input);
-  assert.deepEqual(only(f, 'exploding').map((x) => [x.layer, x.step]), [['d1', 0]]);
-  assert.deepEqual(only(f, 'non-finite').map((x) => [x.layer, x.step]), [['d0', 1]]);
+  assert.deepEqual(
+    only(f, 'exploding').map((x) => [x.layer, x.step]),
+    [['d1', 0]],
+  );
+  assert.deepEqual(
+    only(f, 'non-finite').map((x) => [x.layer, x.step]),
+    [['d0', 1]],
+  );
 });
 
 test('thresholds default to the published values', () => {

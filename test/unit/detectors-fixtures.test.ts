@@ -13,7 +13,14 @@ import { detectFindings } from '../../src/worker/detectors';
 import { runTraining } from '../../src/worker/engine';
 
 const DIR = join(process.cwd(), 'test/fixtures/detectors');
-const STATIC_KINDS = new Set<FindingKind>(['bn-small-batch', 'bn-in-recurrent', 'ln-on-conv', 'l2-before-norm', 'post-norm', 'missing-norm']);
+const STATIC_KINDS = new Set<FindingKind>([
+  'bn-small-batch',
+  'bn-in-recurrent',
+  'ln-on-conv',
+  'l2-before-norm',
+  'post-norm',
+  'missing-norm',
+]);
 /** Fixtures that only exercise static rules (their runs are not needed). */
 const STATIC_ONLY = new Set(['bn-in-recurrent.js', 'ln-on-conv.js', 'l2-before-norm.ts', 'post-norm.js', 'missing-norm.js']);
 
@@ -31,20 +38,41 @@ async function runFixture(file: string): Promise<Finding[]> {
   let layers: LayerInfo[] = [];
   let batchSize = 0;
   const samples: StepSample[] = [];
-  const report = await runTraining({ file, steps: 10, backend: 'cpu', seed: 42, samplingInterval: 1 }, (e) => {
-    if (e.type === 'layers') { layers = e.layers; batchSize = e.batchSize; }
-    if (e.type === 'progress') samples.push(...e.samples);
-  }, new AbortController().signal);
+  const report = await runTraining(
+    { file, steps: 10, backend: 'cpu', seed: 42, samplingInterval: 1 },
+    (e) => {
+      if (e.type === 'layers') {
+        layers = e.layers;
+        batchSize = e.batchSize;
+      }
+      if (e.type === 'progress') samples.push(...e.samples);
+    },
+    new AbortController().signal,
+  );
   return detectFindings({ layers, statNames: STAT_NAMES, samples, loss: report.loss.map((l) => l ?? NaN), batchSize });
 }
 
-const fixtures = readdirSync(DIR).filter((f) => /\.(js|mjs|ts)$/.test(f)).sort();
+const fixtures = readdirSync(DIR)
+  .filter((f) => /\.(js|mjs|ts)$/.test(f))
+  .sort();
 
 test('there is a fixture for every finding kind, and healthy ones', () => {
   const marked = new Set(fixtures.flatMap((f) => [...markers(readFileSync(join(DIR, f), 'utf8')).keys()]));
-  const all: FindingKind[] = ['dead', 'gamma-collapse', 'vanishing', 'exploding', 'non-finite', 'saturated', 'effective-lr',
-    'bn-train-inference-drift', ...STATIC_KINDS];
-  assert.deepEqual(all.filter((k) => !marked.has(k)), []);
+  const all: FindingKind[] = [
+    'dead',
+    'gamma-collapse',
+    'vanishing',
+    'exploding',
+    'non-finite',
+    'saturated',
+    'effective-lr',
+    'bn-train-inference-drift',
+    ...STATIC_KINDS,
+  ];
+  assert.deepEqual(
+    all.filter((k) => !marked.has(k)),
+    [],
+  );
   assert.ok(fixtures.includes('healthy-cnn-bn.js') && fixtures.includes('healthy-mlp-ln.js'));
 });
 
@@ -54,12 +82,24 @@ for (const name of fixtures) {
   const expected = markers(text);
 
   test(`${name}: static findings are exactly the marked ones`, () => {
-    const got = lintSource(text, file).map((f) => `${f.kind}@${f.source?.line}`).sort();
-    const want = [...expected].filter(([k]) => STATIC_KINDS.has(k)).flatMap(([k, lines]) => lines.map((l) => `${k}@${l}`)).sort();
+    const got = lintSource(text, file)
+      .map((f) => `${f.kind}@${f.source?.line}`)
+      .sort();
+    const want = [...expected]
+      .filter(([k]) => STATIC_KINDS.has(k))
+      .flatMap(([k, lines]) => lines.map((l) => `${k}@${l}`))
+      .sort();
     // A kind marked on several lines needs a finding on one of them.
     const wantKinds = new Map([...expected].filter(([k]) => STATIC_KINDS.has(k)));
-    for (const [kind, lines] of wantKinds) assert.ok(got.some((g) => lines.some((l) => g === `${kind}@${l}`)), `${kind} expected on line ${lines.join('/')}; got ${got.join(', ') || 'nothing'}`);
-    assert.ok(got.every((g) => want.includes(g)), `unexpected static findings: ${got.filter((g) => !want.includes(g)).join(', ')}`);
+    for (const [kind, lines] of wantKinds)
+      assert.ok(
+        got.some((g) => lines.some((l) => g === `${kind}@${l}`)),
+        `${kind} expected on line ${lines.join('/')}; got ${got.join(', ') || 'nothing'}`,
+      );
+    assert.ok(
+      got.every((g) => want.includes(g)),
+      `unexpected static findings: ${got.filter((g) => !want.includes(g)).join(', ')}`,
+    );
   });
 
   if (STATIC_ONLY.has(name)) continue;
@@ -67,14 +107,19 @@ for (const name of fixtures) {
     const findings = await runFixture(file);
     const dynamicWanted = [...expected].filter(([k]) => !STATIC_KINDS.has(k));
     if (dynamicWanted.length === 0) {
-      assert.deepEqual(findings.map((f) => `${f.kind} ${f.layer}: ${f.message}`), []);
+      assert.deepEqual(
+        findings.map((f) => `${f.kind} ${f.layer}: ${f.message}`),
+        [],
+      );
       return;
     }
     for (const [kind, lines] of dynamicWanted) {
       const hits = findings.filter((f) => f.kind === kind);
       assert.ok(hits.length > 0, `${kind} not raised; got ${findings.map((f) => `${f.kind}@${f.layer}`).join(', ') || 'nothing'}`);
-      assert.ok(hits.some((f) => f.source && lines.includes(f.source.line)),
-        `${kind} raised at ${hits.map((f) => `${f.layer}@${f.source?.line}`).join(', ')}, expected line ${lines.join('/')}`);
+      assert.ok(
+        hits.some((f) => f.source && lines.includes(f.source.line)),
+        `${kind} raised at ${hits.map((f) => `${f.layer}@${f.source?.line}`).join(', ')}, expected line ${lines.join('/')}`,
+      );
       for (const f of hits) assert.ok(f.message.length > 40 && f.fix, `${kind} needs a why and a fix`);
     }
   });

@@ -34,7 +34,10 @@ test('a bundle loads the same with and without its code cache, and a changed bun
   assert.equal(changed.exports.square(3), 9);
   changed.save();
   assert.equal(readdirSync(cacheDir).filter((f) => f.endsWith('.cache')).length, 3);
-  assert.deepEqual(readdirSync(cacheDir).filter((f) => f.endsWith('.tmp')), []);
+  assert.deepEqual(
+    readdirSync(cacheDir).filter((f) => f.endsWith('.tmp')),
+    [],
+  );
 });
 
 test('a corrupt cache is rejected by V8 and the bundle still loads', (t) => {

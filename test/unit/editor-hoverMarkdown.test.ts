@@ -4,7 +4,16 @@ import { buildLayerHover, escapeMarkdown, formatNumber, sparkline } from '../../
 import type { LayerSnapshot } from '../../src/editor/runResults';
 import type { LayerInfo } from '../../src/protocol/run';
 
-const layer: LayerInfo = { index: 2, name: 'dense_2', className: 'Dense', outputShape: [null, 16], paramCount: 144, isNorm: false, activation: 'relu', source: { file: '/m.js', line: 7, column: 13 } };
+const layer: LayerInfo = {
+  index: 2,
+  name: 'dense_2',
+  className: 'Dense',
+  outputShape: [null, 16],
+  paramCount: 144,
+  isNorm: false,
+  activation: 'relu',
+  source: { file: '/m.js', line: 7, column: 13 },
+};
 const snap = (over: Partial<LayerSnapshot> = {}): LayerSnapshot => ({
   layer,
   latest: { mean: 0.5, variance: 0.25, gain: 1.2, gradNorm: 3.4e-8, deadFraction: 1 },
@@ -32,16 +41,36 @@ test('formatNumber keeps 3 significant digits and uses exponents at the extremes
 });
 
 test('hover before any run names the layer and says how to get numbers', () => {
-  const md = buildLayerHover({ file: '/m.js', callee: 'batchNormalization', className: 'BatchNormalization', isNorm: true, instances: [], findings: [] });
+  const md = buildLayerHover({
+    file: '/m.js',
+    callee: 'batchNormalization',
+    className: 'BatchNormalization',
+    isNorm: true,
+    instances: [],
+    findings: [],
+  });
   assert.match(md, /`BatchNormalization` layer \(`tf\.layers\.batchNormalization`\)/);
   assert.match(md, /No run yet/);
 });
 
 test('hover after a run lists each instance with stats, trend, findings and command links', () => {
   const md = buildLayerHover({
-    file: '/m.js', callee: 'dense', className: 'Dense', isNorm: false,
+    file: '/m.js',
+    callee: 'dense',
+    className: 'Dense',
+    isNorm: false,
     instances: [snap(), snap({ layer: { ...layer, index: 3, name: 'dense_3' } })],
-    findings: [{ kind: 'dead', severity: 'warning', layer: 'dense_2', step: 0, message: '100% of units never fire.', fix: 'Lower the learning rate.', source: layer.source }],
+    findings: [
+      {
+        kind: 'dead',
+        severity: 'warning',
+        layer: 'dense_2',
+        step: 0,
+        message: '100% of units never fire.',
+        fix: 'Lower the learning rate.',
+        source: layer.source,
+      },
+    ],
     runStatus: 'done · backend wasm',
   });
   assert.match(md, /\*\*dense\\_2\*\* · Dense · output `\[batch,16\]` · step 49/);
@@ -55,6 +84,13 @@ test('hover after a run lists each instance with stats, trend, findings and comm
 
 test('user text is escaped so it cannot inject markdown or links', () => {
   assert.equal(escapeMarkdown('[x](command:evil)'), '\\[x\\]\\(command:evil\\)');
-  const md = buildLayerHover({ file: '/m.js', callee: 'dense', className: 'Dense', isNorm: false, instances: [snap({ layer: { ...layer, name: '<img src=x onerror=alert(1)>' } })], findings: [] });
+  const md = buildLayerHover({
+    file: '/m.js',
+    callee: 'dense',
+    className: 'Dense',
+    isNorm: false,
+    instances: [snap({ layer: { ...layer, name: '<img src=x onerror=alert(1)>' } })],
+    findings: [],
+  });
   assert.match(md, /\\<img src=x onerror=alert\\\(1\\\)\\>/);
 });

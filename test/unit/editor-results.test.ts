@@ -8,12 +8,43 @@ import { runSummary } from '../../src/editor/summary';
 import { STAT_NAMES, type Finding, type LayerInfo, type RunReport } from '../../src/protocol/run';
 
 const layers: LayerInfo[] = [
-  { index: 0, name: 'd0', className: 'Dense', outputShape: [null, 4], paramCount: 20, isNorm: false, source: { file: '/a.js', line: 5, column: 13 } },
-  { index: 1, name: 'd1', className: 'Dense', outputShape: [null, 4], paramCount: 20, isNorm: false, source: { file: '/a.js', line: 5, column: 13 } },
-  { index: 2, name: 'bn', className: 'BatchNormalization', outputShape: [null, 4], paramCount: 16, isNorm: true, source: { file: '/a.js', line: 8, column: 3 } },
+  {
+    index: 0,
+    name: 'd0',
+    className: 'Dense',
+    outputShape: [null, 4],
+    paramCount: 20,
+    isNorm: false,
+    source: { file: '/a.js', line: 5, column: 13 },
+  },
+  {
+    index: 1,
+    name: 'd1',
+    className: 'Dense',
+    outputShape: [null, 4],
+    paramCount: 20,
+    isNorm: false,
+    source: { file: '/a.js', line: 5, column: 13 },
+  },
+  {
+    index: 2,
+    name: 'bn',
+    className: 'BatchNormalization',
+    outputShape: [null, 4],
+    paramCount: 16,
+    isNorm: true,
+    source: { file: '/a.js', line: 8, column: 3 },
+  },
 ];
 const row = (layerValue: (layer: number, stat: number) => number) => layers.flatMap((_, l) => STAT_NAMES.map((_, s) => layerValue(l, s)));
-const dead: Finding = { kind: 'dead', severity: 'warning', layer: 'd1', step: 3, message: 'dead', source: { file: '/a.js', line: 5, column: 13 } };
+const dead: Finding = {
+  kind: 'dead',
+  severity: 'warning',
+  layer: 'd1',
+  step: 3,
+  message: 'dead',
+  source: { file: '/a.js', line: 5, column: 13 },
+};
 
 function startedRun(results: RunResults, runId = 'r1', file = '/a.js') {
   results.begin(runId, file);
@@ -26,9 +57,16 @@ test('RunResults streams samples and answers per-line snapshots for loops', () =
   const changed: string[] = [];
   results.onDidChange((f) => changed.push(f));
   startedRun(results);
-  results.apply({ type: 'progress', runId: 'r1', samples: [0, 1].map((step) => ({ step, loss: 1 - step / 10, stepMs: 5, values: row((l, s) => l * 100 + s + step) })) });
+  results.apply({
+    type: 'progress',
+    runId: 'r1',
+    samples: [0, 1].map((step) => ({ step, loss: 1 - step / 10, stepMs: 5, values: row((l, s) => l * 100 + s + step) })),
+  });
   const atLine5 = results.layersAtLine('/a.js', 5);
-  assert.deepEqual(atLine5.map((s) => s.layer.name), ['d0', 'd1']);
+  assert.deepEqual(
+    atLine5.map((s) => s.layer.name),
+    ['d0', 'd1'],
+  );
   assert.equal(atLine5[1].latest.mean, 101);
   assert.equal(atLine5[1].step, 1);
   assert.deepEqual(atLine5[1].series('variance'), [101, 102]);
@@ -73,7 +111,10 @@ test('findingRange puts the squiggle on the layer call, else on the trimmed line
 test('worker events become panel messages, and replay rebuilds a fresh panel', () => {
   const results = new RunResults();
   startedRun(results);
-  const started = toPanelMessage({ type: 'layers', runId: 'r1', file: '/a.js', layers, statNames: STAT_NAMES, steps: 10, batchSize: 8, syntheticData: true }, { name: 'wasm', notes: [] });
+  const started = toPanelMessage(
+    { type: 'layers', runId: 'r1', file: '/a.js', layers, statNames: STAT_NAMES, steps: 10, batchSize: 8, syntheticData: true },
+    { name: 'wasm', notes: [] },
+  );
   assert.equal(started?.type, 'run-started');
   assert.equal(started?.type === 'run-started' && started.run.backend?.name, 'wasm');
   assert.equal(toPanelMessage({ type: 'backend', runId: 'r1', backend: { name: 'cpu', notes: [] } }), undefined);
@@ -86,24 +127,33 @@ test('worker events become panel messages, and replay rebuilds a fresh panel', (
 test('runSummary counts findings by kind and names the backend', () => {
   const results = new RunResults();
   startedRun(results);
-  results.apply({ type: 'done', runId: 'r1', report: { flags: [dead, { ...dead, layer: 'd0' }, { ...dead, kind: 'exploding' }] } as unknown as RunReport });
+  results.apply({
+    type: 'done',
+    runId: 'r1',
+    report: { flags: [dead, { ...dead, layer: 'd0' }, { ...dead, kind: 'exploding' }] } as unknown as RunReport,
+  });
   assert.equal(runSummary(results.get('/a.js')!), '2 dead · 1 exploding · backend wasm');
 });
 
 test('settings are typed and clamped', () => {
-  const s = readSettings({ get: <T>(k: string) => ({ steps: 0, batchSize: 7.9, backend: 'gpu', seed: 3 } as Record<string, unknown>)[k] as T });
+  const s = readSettings({
+    get: <T>(k: string) => (({ steps: 0, batchSize: 7.9, backend: 'gpu', seed: 3 }) as Record<string, unknown>)[k] as T,
+  });
   assert.equal(s.steps, 50);
   assert.equal(s.batchSize, 7);
   assert.equal(s.backend, 'auto');
   assert.equal(s.seed, 3);
 });
 
-test('a training script\'s run answers for the lines of the model file its layers were built in', () => {
+test("a training script's run answers for the lines of the model file its layers were built in", () => {
   const results = new RunResults();
   startedRun(results, 'script-run', '/train.js');
   results.apply({ type: 'progress', runId: 'script-run', samples: [{ step: 0, loss: 1, stepMs: 2, values: row((l) => l + 1) }] });
   assert.equal(results.runAtLine('/a.js', 8)?.runId, 'script-run');
-  assert.deepEqual(results.layersAtLine('/a.js', 8).map((s) => [s.layer.name, s.latest.mean]), [['bn', 3]]);
+  assert.deepEqual(
+    results.layersAtLine('/a.js', 8).map((s) => [s.layer.name, s.latest.mean]),
+    [['bn', 3]],
+  );
   assert.equal(results.runAtLine('/a.js', 99), undefined, 'no layer was built on that line');
   // A run of the model file itself wins for its own lines.
   startedRun(results, 'own-run', '/a.js');

@@ -23,10 +23,18 @@ export function runOptions(file: string, overrides: Partial<RunOptions> = {}): R
   return { file, steps: 3, backend: 'cpu', seed: 7, samplingInterval: 1, ...overrides };
 }
 
-export interface Outcome { report?: RunReport; error?: RunError; events: RunEvent[] }
+export interface Outcome {
+  report?: RunReport;
+  error?: RunError;
+  events: RunEvent[];
+}
 
 /** Runs in-process; a failure is returned (with the emitted `error` event), not thrown. */
-export async function runInProcess(file: string, overrides: Partial<RunOptions> = {}, signal = new AbortController().signal): Promise<Outcome> {
+export async function runInProcess(
+  file: string,
+  overrides: Partial<RunOptions> = {},
+  signal = new AbortController().signal,
+): Promise<Outcome> {
   const events: RunEvent[] = [];
   try {
     const report = await runTraining(runOptions(file, overrides), (e) => events.push(e), signal);
@@ -42,8 +50,16 @@ export async function runCheckCommand(args: string[]): Promise<{ code: number; s
   let stdout = '';
   let stderr = '';
   const code = await checkCommand(args, WORKER, {
-    stdout: { write: (text: string) => { stdout += text; } },
-    stderr: { write: (text: string) => { stderr += text; } },
+    stdout: {
+      write: (text: string) => {
+        stdout += text;
+      },
+    },
+    stderr: {
+      write: (text: string) => {
+        stderr += text;
+      },
+    },
   });
   return { code, stdout, stderr };
 }

@@ -7,7 +7,8 @@ import { STAT_NAMES, type ProgressEvent } from '../../src/protocol';
 import { fixture, runInProcess, EXAMPLES } from './engine-fixtures';
 import * as path from 'node:path';
 
-const at = (values: number[], layer: number, stat: (typeof STAT_NAMES)[number]) => values[layer * STAT_NAMES.length + STAT_NAMES.indexOf(stat)];
+const at = (values: number[], layer: number, stat: (typeof STAT_NAMES)[number]) =>
+  values[layer * STAT_NAMES.length + STAT_NAMES.indexOf(stat)];
 
 test('events: backend, layers, progress (every step, batched), flags, done', async () => {
   const { report, events } = await runInProcess(fixture('create-model-factory.js'), { steps: 12 });
@@ -37,7 +38,7 @@ test('hand-checked values: y = x·W, W = [1, 1], x = [1, 2], MSE to 0, SGD(0.1)'
   close(at(sample.values, 0, 'gradNorm'), Math.sqrt(180), '‖[6, 12]‖');
   close(at(sample.values, 0, 'weightNorm'), Math.SQRT2, '‖[1, 1]‖');
   close(at(sample.values, 0, 'updateNorm'), 0.1 * Math.sqrt(180), '‖0.1·[6, 12]‖');
-  close(at(sample.values, 0, 'updateRatio'), 0.1 * Math.sqrt(180) / Math.SQRT2, 'update / weight');
+  close(at(sample.values, 0, 'updateRatio'), (0.1 * Math.sqrt(180)) / Math.SQRT2, 'update / weight');
   assert.ok(Number.isNaN(at(sample.values, 0, 'deadFraction')), 'a linear layer has no dead units');
   assert.equal(report.syntheticData, false);
 });
@@ -46,7 +47,8 @@ test('an example with BN and LN: norm stats present, loss finite, source lines s
   const { report } = await runInProcess(path.join(EXAMPLES, 'mlp-bn-ln.js'), { steps: 4 });
   assert.ok(report);
   const bn = report.layers.find((l) => l.className === 'BatchNormalization')!;
-  for (const stat of ['gammaMean', 'gammaStd', 'betaMean', 'movingMeanGap', 'movingVarGap'] as const) assert.equal(bn.stats[stat]!.length, 4, stat);
+  for (const stat of ['gammaMean', 'gammaStd', 'betaMean', 'movingMeanGap', 'movingVarGap'] as const)
+    assert.equal(bn.stats[stat]!.length, 4, stat);
   const ln = report.layers.find((l) => l.className === 'LayerNormalization')!;
   assert.ok(ln.stats.gammaMean && !ln.stats.movingMeanGap);
   assert.ok(report.loss.every((l) => l !== null && Number.isFinite(l)));
@@ -87,8 +89,18 @@ test('cancel: the run stops at the next step with stoppedEarly = cancelled', asy
 test('numTensors is the same before and after runs (10 runs, including failing ones)', async () => {
   await runInProcess(fixture('module-exports-model.js'));
   const before = tf.memory().numTensors;
-  const files = ['module-exports-model.js', 'known-gradients.js', 'typescript-model.ts', 'default-factory.js', 'errors/throws-in-layer.js',
-    'model-json/model.json', 'nan-loss.js', 'export-const-model.js', 'errors/factory-throws.js', 'tfjs-layers-core-import.js'];
+  const files = [
+    'module-exports-model.js',
+    'known-gradients.js',
+    'typescript-model.ts',
+    'default-factory.js',
+    'errors/throws-in-layer.js',
+    'model-json/model.json',
+    'nan-loss.js',
+    'export-const-model.js',
+    'errors/factory-throws.js',
+    'tfjs-layers-core-import.js',
+  ];
   for (const file of files) await runInProcess(fixture(file), { measureOverhead: true });
   assert.equal(tf.memory().numTensors, before);
 });
@@ -118,8 +130,14 @@ test('host and device meters give the same step values on a model with BN and LN
     const probes = describeLayers(loaded.model, loaded.sourceOf);
     const instrumenter = new Instrumenter(probes);
     const source = await batchSource(loaded.model, {}, 16, 11, file);
-    const ctx = { model: loaded.model, trainable: trainableOf(loaded.model), probes, instrumenter, meter,
-      variables: loaded.model.trainableWeights.map((w) => w.read() as tf.Variable) };
+    const ctx = {
+      model: loaded.model,
+      trainable: trainableOf(loaded.model),
+      probes,
+      instrumenter,
+      meter,
+      variables: loaded.model.trainableWeights.map((w) => w.read() as tf.Variable),
+    };
     const batch = await source.next();
     instrumentedStep(ctx, batch);
     const result = instrumentedStep(ctx, batch); // second step: moving statistics have moved

@@ -12,18 +12,29 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerFastKernels, restoreStockKernels } from '../../src/worker/kernels/index';
 
 type Pad = 'same' | 'valid' | number[][];
-interface Case { kernel: string; inputs: Record<string, number[]>; attrs: Record<string, unknown>; label: string }
+interface Case {
+  kernel: string;
+  inputs: Record<string, number[]>;
+  attrs: Record<string, unknown>;
+  label: string;
+}
 
 /** Deterministic so that a failing case is reproducible from its label. */
 function rng(seed: number): () => number {
   let s = seed >>> 0;
-  return () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 2 ** 32; };
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
 }
 
 function randomTensor(shape: number[], rand: () => number, reluLike = false): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   const v = new Float32Array(n);
-  for (let i = 0; i < n; i++) { const r = rand() * 2 - 1; v[i] = reluLike && r < 0 ? 0 : r; }
+  for (let i = 0; i < n; i++) {
+    const r = rand() * 2 - 1;
+    v[i] = reluLike && r < 0 ? 0 : r;
+  }
   return tf.tensor(v, shape);
 }
 
@@ -38,7 +49,16 @@ function makeCases(seed: number, count: number): Case[] {
     const inC = pick([1, 3, 4]);
     const stride = pick([1, 2]);
     const dilation = stride === 1 ? pick([1, 2]) : 1; // tfjs rejects stride > 1 together with dilation > 1
-    const pad: Pad = pick<Pad>(['same', 'valid', [[0, 0], [1, 0], [2, 1], [0, 0]]]);
+    const pad: Pad = pick<Pad>([
+      'same',
+      'valid',
+      [
+        [0, 0],
+        [1, 0],
+        [2, 1],
+        [0, 0],
+      ],
+    ]);
     const dims = { h, w, inC, fh, fw, stride, dilation, pad };
     // Conv2D gradients in tfjs only accept dilation 1; the depthwise ones take dilations too.
     const convOut = outShape([batch, h, w, inC], [fh, fw], stride, 1, pad);
@@ -46,31 +66,76 @@ function makeCases(seed: number, count: number): Case[] {
     if (convOut) {
       const dy = [...convOut, outC];
       const conv = { strides: stride, pad, dataFormat: 'NHWC' };
-      cases.push({ kernel: 'Conv2DBackpropFilter', inputs: { x: [batch, h, w, inC], dy }, attrs: { ...conv, filterShape: [fh, fw, inC, outC] }, label: `bpf ${JSON.stringify({ batch, ...dims, outC })}` });
-      cases.push({ kernel: 'Conv2DBackpropInput', inputs: { dy, filter: [fh, fw, inC, outC] }, attrs: { ...conv, inputShape: [batch, h, w, inC] }, label: `bpi ${JSON.stringify({ batch, ...dims, outC })}` });
+      cases.push({
+        kernel: 'Conv2DBackpropFilter',
+        inputs: { x: [batch, h, w, inC], dy },
+        attrs: { ...conv, filterShape: [fh, fw, inC, outC] },
+        label: `bpf ${JSON.stringify({ batch, ...dims, outC })}`,
+      });
+      cases.push({
+        kernel: 'Conv2DBackpropInput',
+        inputs: { dy, filter: [fh, fw, inC, outC] },
+        attrs: { ...conv, inputShape: [batch, h, w, inC] },
+        label: `bpi ${JSON.stringify({ batch, ...dims, outC })}`,
+      });
     }
     const fwdOut = outShape([batch, h, w, inC], [fh, fw], stride, dilation, pad);
     if (fwdOut) {
       const fwd = { strides: stride, pad, dataFormat: 'NHWC', dilations: dilation };
-      cases.push({ kernel: 'Conv2D', inputs: { x: [batch, h, w, inC], filter: [fh, fw, inC, outC] }, attrs: fwd, label: `conv ${JSON.stringify({ batch, ...dims, outC })}` });
+      cases.push({
+        kernel: 'Conv2D',
+        inputs: { x: [batch, h, w, inC], filter: [fh, fw, inC, outC] },
+        attrs: fwd,
+        label: `conv ${JSON.stringify({ batch, ...dims, outC })}`,
+      });
       const activation = pick(['relu', 'linear']);
-      cases.push({ kernel: 'FusedConv2D', inputs: { x: [batch, h, w, inC], filter: [fh, fw, inC, outC], bias: [outC] }, attrs: { ...fwd, activation }, label: `fused conv ${JSON.stringify({ batch, ...dims, outC, activation })}` });
+      cases.push({
+        kernel: 'FusedConv2D',
+        inputs: { x: [batch, h, w, inC], filter: [fh, fw, inC, outC], bias: [outC] },
+        attrs: { ...fwd, activation },
+        label: `fused conv ${JSON.stringify({ batch, ...dims, outC, activation })}`,
+      });
     }
     const dwOut = outShape([batch, h, w, inC], [fh, fw], stride, dilation, pad);
     const mult = pick([1, 2]);
     if (dwOut) {
       const dy = [...dwOut, inC * mult];
       const fwd = { strides: stride, pad, dataFormat: 'NHWC', dilations: dilation };
-      cases.push({ kernel: 'DepthwiseConv2dNative', inputs: { x: [batch, h, w, inC], filter: [fh, fw, inC, mult] }, attrs: fwd, label: `dw conv ${JSON.stringify({ batch, ...dims, mult })}` });
-      cases.push({ kernel: 'FusedDepthwiseConv2D', inputs: { x: [batch, h, w, inC], filter: [fh, fw, inC, mult], bias: [inC * mult] }, attrs: { ...fwd, activation: 'relu' }, label: `fused dw conv ${JSON.stringify({ batch, ...dims, mult })}` });
+      cases.push({
+        kernel: 'DepthwiseConv2dNative',
+        inputs: { x: [batch, h, w, inC], filter: [fh, fw, inC, mult] },
+        attrs: fwd,
+        label: `dw conv ${JSON.stringify({ batch, ...dims, mult })}`,
+      });
+      cases.push({
+        kernel: 'FusedDepthwiseConv2D',
+        inputs: { x: [batch, h, w, inC], filter: [fh, fw, inC, mult], bias: [inC * mult] },
+        attrs: { ...fwd, activation: 'relu' },
+        label: `fused dw conv ${JSON.stringify({ batch, ...dims, mult })}`,
+      });
       const dw = { strides: stride, dilations: dilation, pad };
-      cases.push({ kernel: 'DepthwiseConv2dNativeBackpropFilter', inputs: { x: [batch, h, w, inC], dy }, attrs: { ...dw, filterShape: [fh, fw, inC, mult] }, label: `dw-bpf ${JSON.stringify({ batch, ...dims, mult })}` });
-      cases.push({ kernel: 'DepthwiseConv2dNativeBackpropInput', inputs: { dy, filter: [fh, fw, inC, mult] }, attrs: { ...dw, inputShape: [batch, h, w, inC] }, label: `dw-bpi ${JSON.stringify({ batch, ...dims, mult })}` });
+      cases.push({
+        kernel: 'DepthwiseConv2dNativeBackpropFilter',
+        inputs: { x: [batch, h, w, inC], dy },
+        attrs: { ...dw, filterShape: [fh, fw, inC, mult] },
+        label: `dw-bpf ${JSON.stringify({ batch, ...dims, mult })}`,
+      });
+      cases.push({
+        kernel: 'DepthwiseConv2dNativeBackpropInput',
+        inputs: { dy, filter: [fh, fw, inC, mult] },
+        attrs: { ...dw, inputShape: [batch, h, w, inC] },
+        label: `dw-bpi ${JSON.stringify({ batch, ...dims, mult })}`,
+      });
     }
     const poolPad = typeof pad === 'string' ? pad : 'valid';
     const poolOut = outShape([batch, h, w, inC], [fh, fw], stride, 1, poolPad);
     if (poolOut) {
-      cases.push({ kernel: 'MaxPoolGrad', inputs: { dy: [...poolOut, inC], input: [batch, h, w, inC] }, attrs: { filterSize: [fh, fw], strides: stride, pad: poolPad }, label: `maxpool ${JSON.stringify({ batch, ...dims, pad: poolPad })}` });
+      cases.push({
+        kernel: 'MaxPoolGrad',
+        inputs: { dy: [...poolOut, inC], input: [batch, h, w, inC] },
+        attrs: { filterSize: [fh, fw], strides: stride, pad: poolPad },
+        label: `maxpool ${JSON.stringify({ batch, ...dims, pad: poolPad })}`,
+      });
     }
     const rank = pick([1, 2, 3, 4]);
     const tileIn = [batch, h, inC, 1].slice(4 - rank);
@@ -84,11 +149,21 @@ function makeCases(seed: number, count: number): Case[] {
     cases.push({ kernel: op, inputs: { a: aShape, b: bShape }, attrs: {}, label: `${op} ${JSON.stringify([aShape, bShape])}` });
     const axis = pick([[0], full.map((_, i) => i).slice(0, -1), [full.length - 1], [-1], full.length > 2 ? [1] : [0]]);
     const reduce = pick(['Sum', 'Mean']);
-    cases.push({ kernel: reduce, inputs: { x: full }, attrs: { axis, keepDims: pick([true, false]) }, label: `${reduce} ${JSON.stringify([full, axis])}` });
+    cases.push({
+      kernel: reduce,
+      inputs: { x: full },
+      attrs: { axis, keepDims: pick([true, false]) },
+      label: `${reduce} ${JSON.stringify([full, axis])}`,
+    });
     // Dense-layer gradients multiply with one operand transposed; batch dims may broadcast.
     const [m, k, n] = [pick([1, 5, 32]), pick([3, 17]), pick([1, 7, 10])];
     const [transposeA, transposeB] = [pick([true, false]), pick([true, false])];
-    const [batchA, batchB] = pick([[[], []], [[2], [2]], [[1], [3]], [[3], [1]]]);
+    const [batchA, batchB] = pick([
+      [[], []],
+      [[2], [2]],
+      [[1], [3]],
+      [[3], [1]],
+    ]);
     cases.push({
       kernel: 'BatchMatMul',
       inputs: { a: [...batchA, ...(transposeA ? [k, m] : [m, k])], b: [...batchB, ...(transposeB ? [n, k] : [k, n])] },
@@ -108,8 +183,16 @@ function makeCases(seed: number, count: number): Case[] {
 
 /** Output spatial shape [n, oh, ow], or null when the filter does not fit. */
 function outShape(x: number[], f: number[], stride: number, dilation: number, pad: Pad): number[] | null {
-  const info = tf.backend_util.computeConv2DInfo(x as [number, number, number, number], [f[0], f[1], x[3], 1], stride, dilation,
-    pad as 'same', undefined, false, 'channelsLast');
+  const info = tf.backend_util.computeConv2DInfo(
+    x as [number, number, number, number],
+    [f[0], f[1], x[3], 1],
+    stride,
+    dilation,
+    pad as 'same',
+    undefined,
+    false,
+    'channelsLast',
+  );
   return info.outHeight > 0 && info.outWidth > 0 ? [x[0], info.outHeight, info.outWidth] : null;
 }
 
@@ -120,7 +203,13 @@ function runCase(c: Case, seed: number): Float32Array {
     const inputs: Record<string, tf.Tensor> = {};
     for (const [name, shape] of Object.entries(c.inputs)) inputs[name] = randomTensor(shape, rand, name === 'x');
     // MaxPoolGrad also takes the pooled output (unused by both implementations, but part of the signature).
-    if (c.kernel === 'MaxPoolGrad') inputs.output = tf.maxPool(inputs.input as tf.Tensor4D, c.attrs.filterSize as [number, number], c.attrs.strides as number, c.attrs.pad as 'same');
+    if (c.kernel === 'MaxPoolGrad')
+      inputs.output = tf.maxPool(
+        inputs.input as tf.Tensor4D,
+        c.attrs.filterSize as [number, number],
+        c.attrs.strides as number,
+        c.attrs.pad as 'same',
+      );
     const out = tf.engine().runKernel(c.kernel, inputs as tf.NamedTensorMap, c.attrs as tf.NamedAttrMap) as tf.Tensor;
     return out.dataSync() as Float32Array;
   });
@@ -143,13 +232,20 @@ function runReference(c: Case, seed: number): Float32Array {
       const [fh, fw, ch, m] = inputs.filter.shape;
       const dilated = tf.buffer([(fh - 1) * d + 1, (fw - 1) * d + 1, ch, m]);
       const f = inputs.filter.arraySync() as number[][][][];
-      for (let i = 0; i < fh; i++) for (let j = 0; j < fw; j++) for (let k = 0; k < ch; k++) for (let q = 0; q < m; q++) dilated.set(f[i][j][k][q], i * d, j * d, k, q);
+      for (let i = 0; i < fh; i++)
+        for (let j = 0; j < fw; j++)
+          for (let k = 0; k < ch; k++) for (let q = 0; q < m; q++) dilated.set(f[i][j][k][q], i * d, j * d, k, q);
       const out = tf.engine().runKernel(c.kernel, { dy: inputs.dy, filter: dilated.toTensor() }, attrs as tf.NamedAttrMap) as tf.Tensor;
       return out.dataSync() as Float32Array;
     }
     const [fh, fw, ch, m] = c.attrs.filterShape as number[];
-    const wide = tf.engine().runKernel(c.kernel, inputs as tf.NamedTensorMap,
-      { ...attrs, filterShape: [(fh - 1) * d + 1, (fw - 1) * d + 1, ch, m] } as tf.NamedAttrMap) as tf.Tensor4D;
+    const wide = tf
+      .engine()
+      .runKernel(
+        c.kernel,
+        inputs as tf.NamedTensorMap,
+        { ...attrs, filterShape: [(fh - 1) * d + 1, (fw - 1) * d + 1, ch, m] } as tf.NamedAttrMap,
+      ) as tf.Tensor4D;
     return tf.stridedSlice(wide, [0, 0, 0, 0], wide.shape, [d, d, 1, 1]).dataSync() as Float32Array;
   });
 }
@@ -178,13 +274,34 @@ describe('NormScope gradient kernels match stock cpu kernels', () => {
   after(() => restoreStockKernels('cpu'));
 
   it('the randomized cases cover every kernel, batch 1, stride 2, dilation 2 and every padding kind', () => {
-    for (const k of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput',
-      'MaxPoolGrad', 'Tile', 'BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Sum', 'Mean']) {
+    for (const k of [
+      'Conv2DBackpropFilter',
+      'Conv2DBackpropInput',
+      'DepthwiseConv2dNativeBackpropFilter',
+      'DepthwiseConv2dNativeBackpropInput',
+      'MaxPoolGrad',
+      'Tile',
+      'BatchMatMul',
+      '_FusedMatMul',
+      'Conv2D',
+      'FusedConv2D',
+      'DepthwiseConv2dNative',
+      'FusedDepthwiseConv2D',
+      'Add',
+      'Sub',
+      'Multiply',
+      'RealDiv',
+      'Sum',
+      'Mean',
+    ]) {
       assert.ok(kernelsCovered.has(k), `no case for ${k}`);
     }
     const convLabels = cases.filter((c) => c.kernel.includes('Conv')).map((c) => c.label);
     for (const feature of ['"batch":1', '"stride":2', '"dilation":2', '"pad":"same"', '"pad":"valid"', '"pad":[[']) {
-      assert.ok(convLabels.some((l) => l.includes(feature)), `no conv gradient case with ${feature}`);
+      assert.ok(
+        convLabels.some((l) => l.includes(feature)),
+        `no conv gradient case with ${feature}`,
+      );
     }
   });
 
@@ -201,7 +318,12 @@ describe('NormScope gradient kernels match stock cpu kernels', () => {
   }
 
   it('wasm: the issue shape x[32,14,14,8], f[3,3,8,16] with stride 2 valid padding crops correctly', async () => {
-    const c: Case = { kernel: 'Conv2DBackpropFilter', inputs: { x: [32, 14, 14, 8], dy: [32, 6, 6, 16] }, attrs: { strides: 2, pad: 'valid', dataFormat: 'NHWC', filterShape: [3, 3, 8, 16] }, label: 'issue shape stride 2' };
+    const c: Case = {
+      kernel: 'Conv2DBackpropFilter',
+      inputs: { x: [32, 14, 14, 8], dy: [32, 6, 6, 16] },
+      attrs: { strides: 2, pad: 'valid', dataFormat: 'NHWC', filterShape: [3, 3, 8, 16] },
+      label: 'issue shape stride 2',
+    };
     await tf.setBackend('wasm');
     registerFastKernels('wasm');
     const got = runCase(c, 7);
@@ -212,8 +334,32 @@ describe('NormScope gradient kernels match stock cpu kernels', () => {
 
   it('the Tile, Sum and Mean gradients match the stock ones', async () => {
     type GradCase = { label: string; xShape: number[]; f: (x: tf.Tensor) => tf.Tensor };
-    const tileCases: [number[], number[]][] = [[[3], [4]], [[32, 1], [1, 128]], [[1, 5], [7, 1]], [[2, 1, 3], [2, 3, 1]], [[1, 1, 1, 8], [2, 3, 3, 1]]];
-    const reduceCases: [number[], number | number[], boolean][] = [[[6], 0, false], [[4, 5], 1, true], [[2, 3, 4, 5], [0, 1, 2], false], [[2, 3, 4], [0, 2], true], [[3, 4], -1, false]];
+    const tileCases: [number[], number[]][] = [
+      [[3], [4]],
+      [
+        [32, 1],
+        [1, 128],
+      ],
+      [
+        [1, 5],
+        [7, 1],
+      ],
+      [
+        [2, 1, 3],
+        [2, 3, 1],
+      ],
+      [
+        [1, 1, 1, 8],
+        [2, 3, 3, 1],
+      ],
+    ];
+    const reduceCases: [number[], number | number[], boolean][] = [
+      [[6], 0, false],
+      [[4, 5], 1, true],
+      [[2, 3, 4, 5], [0, 1, 2], false],
+      [[2, 3, 4], [0, 2], true],
+      [[3, 4], -1, false],
+    ];
     const gradCases: GradCase[] = [
       ...tileCases.map(([s, r]) => ({ label: `tile ${JSON.stringify([s, r])}`, xShape: s, f: (x: tf.Tensor) => tf.tile(x, r) })),
       ...reduceCases.flatMap(([s, axis, keep]) => [
@@ -222,11 +368,14 @@ describe('NormScope gradient kernels match stock cpu kernels', () => {
       ]),
     ];
     // Weight the output randomly so that every element of the gradient differs.
-    const gradOf = (c: GradCase): Float32Array => tf.tidy(() => {
-      const x = tf.randomNormal(c.xShape, 0, 1, 'float32', 1);
-      const w = tf.randomNormal(c.f(x).shape, 0, 1, 'float32', 2);
-      return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(c.f(t), w)))(x).dataSync() as Float32Array;
-    });
+    const gradOf = (c: GradCase): Float32Array =>
+      tf.tidy(() => {
+        const x = tf.randomNormal(c.xShape, 0, 1, 'float32', 1);
+        const w = tf.randomNormal(c.f(x).shape, 0, 1, 'float32', 2);
+        return tf
+          .grad((t: tf.Tensor) => tf.sum(tf.mul(c.f(t), w)))(x)
+          .dataSync() as Float32Array;
+      });
     await tf.setBackend('cpu');
     restoreStockKernels('wasm');
     restoreStockKernels('cpu');
@@ -241,20 +390,27 @@ describe('NormScope gradient kernels match stock cpu kernels', () => {
   });
 
   it('the fused FusedBatchNorm gradient matches the stock one (all five inputs)', async () => {
-    const shapes = [[4, 6], [2, 5, 3, 7], [1, 3, 3, 2]];
+    const shapes = [
+      [4, 6],
+      [2, 5, 3, 7],
+      [1, 3, 3, 2],
+    ];
     // (tfjs 4.22 cannot differentiate tf.batchNorm without a scale: it saves the missing input.)
-    const gradsOf = (shape: number[]): Float32Array[] => tf.tidy(() => {
-      const C = shape[shape.length - 1];
-      const x = tf.randomNormal(shape, 0.5, 2, 'float32', 3);
-      const w = tf.randomNormal(shape, 0, 1, 'float32', 4);
-      const mean = tf.randomNormal([C], 0, 1, 'float32', 5);
-      const variance = tf.randomUniform([C], 0.1, 2, 'float32', 6);
-      const offset = tf.randomNormal([C], 0, 1, 'float32', 7);
-      const scale = tf.randomNormal([C], 1, 0.5, 'float32', 8);
-      const inputs = [x, mean, variance, offset, scale];
-      const f = (...t: tf.Tensor[]) => tf.sum(tf.mul(tf.batchNorm(t[0], t[1], t[2], t[3], t[4], 1e-3), w));
-      return tf.grads(f)(inputs).map((g) => g.dataSync() as Float32Array);
-    });
+    const gradsOf = (shape: number[]): Float32Array[] =>
+      tf.tidy(() => {
+        const C = shape[shape.length - 1];
+        const x = tf.randomNormal(shape, 0.5, 2, 'float32', 3);
+        const w = tf.randomNormal(shape, 0, 1, 'float32', 4);
+        const mean = tf.randomNormal([C], 0, 1, 'float32', 5);
+        const variance = tf.randomUniform([C], 0.1, 2, 'float32', 6);
+        const offset = tf.randomNormal([C], 0, 1, 'float32', 7);
+        const scale = tf.randomNormal([C], 1, 0.5, 'float32', 8);
+        const inputs = [x, mean, variance, offset, scale];
+        const f = (...t: tf.Tensor[]) => tf.sum(tf.mul(tf.batchNorm(t[0], t[1], t[2], t[3], t[4], 1e-3), w));
+        return tf
+          .grads(f)(inputs)
+          .map((g) => g.dataSync() as Float32Array);
+      });
     await tf.setBackend('cpu');
     restoreStockKernels('wasm');
     restoreStockKernels('cpu');
@@ -263,8 +419,9 @@ describe('NormScope gradient kernels match stock cpu kernels', () => {
       await tf.setBackend(backend);
       assert.ok(registerFastKernels(backend).includes('NormScopeFusedBatchNormGrad'));
       const before = tf.memory().numTensors;
-      shapes.forEach((s, i) => gradsOf(s).forEach((g, j) =>
-        assertClose(g, expected[i][j], `${backend} batchNorm grad #${j} ${JSON.stringify(s)}`)));
+      shapes.forEach((s, i) =>
+        gradsOf(s).forEach((g, j) => assertClose(g, expected[i][j], `${backend} batchNorm grad #${j} ${JSON.stringify(s)}`)),
+      );
       assert.equal(tf.memory().numTensors, before);
     }
   });
@@ -277,10 +434,11 @@ describe('NormScope gradient kernels match stock cpu kernels', () => {
     const dy = tf.randomNormal([8, 14, 14, 16], 0, 1, 'float32', 2);
     const f = tf.randomNormal([3, 3, 8, 16], 0, 1, 'float32', 3);
     const conv = { strides: 1, pad: 'same', dataFormat: 'NHWC' };
-    const step = () => tf.tidy(() => {
-      (tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...conv, filterShape: [3, 3, 8, 16] }) as tf.Tensor).dataSync();
-      (tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: f }, { ...conv, inputShape: [8, 14, 14, 8] }) as tf.Tensor).dataSync();
-    });
+    const step = () =>
+      tf.tidy(() => {
+        (tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...conv, filterShape: [3, 3, 8, 16] }) as tf.Tensor).dataSync();
+        (tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: f }, { ...conv, inputShape: [8, 14, 14, 8] }) as tf.Tensor).dataSync();
+      });
     for (let i = 0; i < 10; i++) step();
     const heapBefore = heap();
     const tensorsBefore = tf.memory().numTensors;

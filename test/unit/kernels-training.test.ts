@@ -15,7 +15,15 @@ import { registerFastKernels, restoreStockKernels } from '../../src/worker/kerne
 /** The CNN of issue 4: conv 3x3x8 + BN + relu + maxpool, conv 3x3x16 + BN + relu + maxpool, dense 10. */
 function issueCnn(): tf.Sequential {
   const m = tf.sequential();
-  m.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 8, kernelSize: 3, padding: 'same', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
+  m.add(
+    tf.layers.conv2d({
+      inputShape: [28, 28, 1],
+      filters: 8,
+      kernelSize: 3,
+      padding: 'same',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+    }),
+  );
   m.add(tf.layers.batchNormalization());
   m.add(tf.layers.reLU());
   m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
@@ -32,8 +40,12 @@ function issueCnn(): tf.Sequential {
 function layerZoo(): tf.LayersModel {
   const seed = (s: number) => tf.initializers.glorotUniform({ seed: s });
   const input = tf.input({ shape: [15, 15, 3] });
-  let a = tf.layers.separableConv2d({ filters: 6, kernelSize: 3, padding: 'same', depthwiseInitializer: seed(4), pointwiseInitializer: seed(5) }).apply(input) as tf.SymbolicTensor;
-  a = tf.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, depthMultiplier: 2, depthwiseInitializer: seed(6) }).apply(a) as tf.SymbolicTensor;
+  let a = tf.layers
+    .separableConv2d({ filters: 6, kernelSize: 3, padding: 'same', depthwiseInitializer: seed(4), pointwiseInitializer: seed(5) })
+    .apply(input) as tf.SymbolicTensor;
+  a = tf.layers
+    .depthwiseConv2d({ kernelSize: 3, strides: 2, depthMultiplier: 2, depthwiseInitializer: seed(6) })
+    .apply(a) as tf.SymbolicTensor;
   a = tf.layers.conv2d({ filters: 5, kernelSize: 3, strides: 2, kernelInitializer: seed(7) }).apply(a) as tf.SymbolicTensor;
   a = tf.layers.layerNormalization().apply(a) as tf.SymbolicTensor;
   a = tf.layers.averagePooling2d({ poolSize: 2, padding: 'same' }).apply(a) as tf.SymbolicTensor;
@@ -48,7 +60,11 @@ function layerZoo(): tf.LayersModel {
   return tf.model({ inputs: input, outputs: out });
 }
 
-interface Problem { build: () => tf.LayersModel; xShape: number[]; classes: number }
+interface Problem {
+  build: () => tf.LayersModel;
+  xShape: number[];
+  classes: number;
+}
 const problems: Record<string, Problem> = {
   // Batch 8 keeps the stock cpu reference quick (batch 32 takes seconds); same layers and kernels as at batch 32.
   'issue CNN': { build: issueCnn, xShape: [8, 28, 28, 1], classes: 10 },
@@ -63,7 +79,10 @@ function gradients(p: Problem, weights: Float32Array[] | null, seed: number): { 
     const x = tf.randomNormal(p.xShape, 0, 1, 'float32', seed);
     const labels = tf.oneHot(tf.randomUniform([p.xShape[0]], 0, p.classes, 'int32', seed) as tf.Tensor1D, p.classes);
     const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, vars);
+    const { grads } = tf.variableGrads(
+      () => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+      vars,
+    );
     return vars.map((v) => grads[v.name].dataSync() as Float32Array);
   });
   const out = { weights: model.getWeights().map((w) => w.dataSync() as Float32Array), grads: result };
@@ -91,7 +110,10 @@ describe('training steps with NormScope kernels', () => {
     await tf.setBackend('wasm');
     registerFastKernels('wasm');
   });
-  after(() => { restoreStockKernels('wasm'); restoreStockKernels('cpu'); });
+  after(() => {
+    restoreStockKernels('wasm');
+    restoreStockKernels('cpu');
+  });
 
   for (const [name, problem] of Object.entries(problems)) {
     it(`${name}: gradients on wasm and on cpu with our kernels match stock cpu`, async () => {
@@ -121,10 +143,10 @@ describe('training steps with NormScope kernels', () => {
     model.compile({ optimizer: tf.train.adam(1e-2), loss: 'categoricalCrossentropy' });
     const x = tf.randomNormal([32, 28, 28, 1], 0, 1, 'float32', 5);
     const y = tf.oneHot(tf.randomUniform([32], 0, 10, 'int32', 5) as tf.Tensor1D, 10);
-    const first = await model.trainOnBatch(x, y) as number;
+    const first = (await model.trainOnBatch(x, y)) as number;
     const tensorsAfterFirst = tf.memory().numTensors;
     let last = first;
-    for (let i = 0; i < 5; i++) last = await model.trainOnBatch(x, y) as number;
+    for (let i = 0; i < 5; i++) last = (await model.trainOnBatch(x, y)) as number;
     assert.ok(Number.isFinite(first) && Number.isFinite(last), `losses ${first}, ${last}`);
     assert.ok(last < first, `loss should fall on a repeated batch: ${first} -> ${last}`);
     assert.equal(tf.memory().numTensors, tensorsAfterFirst, 'numTensors after more steps');

@@ -23,14 +23,21 @@ test('same trained weights with and without the instrument (BatchNorm moving sta
     }
   }
   const landscape = on.report.landscape!;
-  assert.deepEqual(landscape.samples.map((s) => s.step), [0, 3, 6, 9]);
+  assert.deepEqual(
+    landscape.samples.map((s) => s.step),
+    [0, 3, 6, 9],
+  );
   assert.deepEqual(landscape.stepSizes, [0.25, 1, 2, 4]);
   const weighted = on.events.flatMap((e) => (e.type === 'layers' ? e.layers : [])).filter((l) => l.paramCount > 0);
   for (const s of landscape.samples) {
     assert.equal(s.losses.length, 4);
     assert.ok(s.losses.every((v) => v !== null && Number.isFinite(v)));
     assert.ok(s.gradChange.every((v) => v !== null && v >= 0));
-    assert.deepEqual(s.ics!.map((v) => v.layer), weighted.map((l) => l.index), 'ICS for every weighted layer');
+    assert.deepEqual(
+      s.ics!.map((v) => v.layer),
+      weighted.map((l) => l.index),
+      'ICS for every weighted layer',
+    );
     assert.ok(s.ics!.every((v) => v.cosine === null || (v.cosine <= 1 + 1e-6 && v.cosine >= -1 - 1e-6)));
   }
   assert.ok(landscape.summary.lossSpan! > 0 && landscape.summary.smoothness! > 0);
@@ -53,7 +60,11 @@ test('bad landscape options are an options error naming the field', async () => 
 });
 
 test('learningRate overrides the optimizer for the run, and bad values are rejected', async () => {
-  const { report } = await runInProcess(fixture('known-gradients.js'), { steps: 2, learningRate: 0.2, landscape: { every: 1, ics: false } });
+  const { report } = await runInProcess(fixture('known-gradients.js'), {
+    steps: 2,
+    learningRate: 0.2,
+    landscape: { every: 1, ics: false },
+  });
   assert.ok(report);
   // SGD(0.2) on y = x·W from the hand-checked fixture: loss 9, then W = [1, 1] − 0.2·[6, 12] → y = 1·(−0.2) + 2·(−1.4) = −3.
   assert.ok(Math.abs(report.loss[1]! - 9) < 1e-4, `loss after the SGD(0.2) step: ${report.loss[1]}`);

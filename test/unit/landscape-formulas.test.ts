@@ -84,7 +84,15 @@ test('ICS by hand on ½(w₁w₂ − 1)² at (2, 1), SGD 0.1: layer 1 has none, 
     const before = new Snapshot([w1, w2]);
     w1.assign(tf.tensor1d([2 - 0.1 * gradient[0][0]]));
     w2.assign(tf.tensor1d([1 - 0.1 * gradient[1][0]]));
-    const ics = measureIcs(target, [{ index: 0, variables: [w1] }, { index: 1, variables: [w2] }], before, gradient);
+    const ics = measureIcs(
+      target,
+      [
+        { index: 0, variables: [w1] },
+        { index: 1, variables: [w2] },
+      ],
+      before,
+      gradient,
+    );
     before.dispose();
     assert.equal(ics.length, 2);
     close(ics[0].distance, 0, 'nothing precedes layer 1');
@@ -100,9 +108,23 @@ test('ICS by hand on ½(w₁w₂ − 1)² at (2, 1), SGD 0.1: layer 1 has none, 
 });
 
 test('rough-landscape: only without normalization, when the band exceeds half the starting loss at ≥ 10% (and ≥ 2) of probed steps', () => {
-  const layer = (index: number, isNorm: boolean): LayerInfo => ({ index, name: `l${index}`, className: isNorm ? 'BatchNormalization' : 'Dense', outputShape: [null, 4], paramCount: 8, isNorm, source: { file: '/m.js', line: 3 + index, column: 1 } });
+  const layer = (index: number, isNorm: boolean): LayerInfo => ({
+    index,
+    name: `l${index}`,
+    className: isNorm ? 'BatchNormalization' : 'Dense',
+    outputShape: [null, 4],
+    paramCount: 8,
+    isNorm,
+    source: { file: '/m.js', line: 3 + index, column: 1 },
+  });
   const sample = (step: number, loss: number, losses: number[]) => ({ step, loss, gradNorm: 1, losses, gradChange: [1], smoothness: [1] });
-  const report = (samples: ReturnType<typeof sample>[]) => ({ learningRate: 0.1, stepSizes: [0.25, 4], every: 5, samples, summary: summarize(samples) });
+  const report = (samples: ReturnType<typeof sample>[]) => ({
+    learningRate: 0.1,
+    stepSizes: [0.25, 4],
+    every: 5,
+    samples,
+    summary: summarize(samples),
+  });
   // Spans ÷ the first probe's loss 2: 0.1, 1.5 (> 0.5), 0.05, 1.5 (> 0.5).
   const rough = report([sample(0, 2, [1.9, 2.1]), sample(5, 2, [1, 4]), sample(10, 1, [0.95, 1.05]), sample(15, 1, [0.5, 3.5])]);
   const found = landscapeFindings([layer(0, false), layer(1, false)], rough);
@@ -116,9 +138,17 @@ test('rough-landscape: only without normalization, when the band exceeds half th
   assert.match(found[0].message, /smooth landscape is one where/);
   assert.deepEqual(found[0].refactor, { action: 'insert-norm', norm: 'batchNorm' });
   assert.equal(landscapeFindings([layer(0, false), layer(1, true)], rough).length, 0, 'has a norm layer');
-  assert.equal(landscapeFindings([layer(0, false), layer(1, false)], report(rough.samples.slice(0, 3))).length, 0, 'one rough probe is not enough');
+  assert.equal(
+    landscapeFindings([layer(0, false), layer(1, false)], report(rough.samples.slice(0, 3))).length,
+    0,
+    'one rough probe is not enough',
+  );
   const late = report([sample(0, 2, [1.9, 2.1]), sample(5, 0.1, [0.1, 0.4]), sample(10, 0.1, [0.1, 0.5])]);
-  assert.equal(landscapeFindings([layer(0, false), layer(1, false)], late).length, 0, 'bands 3–4× a small current loss but 0.15–0.2 of the starting one');
+  assert.equal(
+    landscapeFindings([layer(0, false), layer(1, false)], late).length,
+    0,
+    'bands 3–4× a small current loss but 0.15–0.2 of the starting one',
+  );
   assert.equal(landscapeFindings([layer(0, false)], undefined).length, 0, 'instrument off');
 });
 

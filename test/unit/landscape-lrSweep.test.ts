@@ -8,7 +8,7 @@ import { runTraining } from '../../src/worker/engine';
 import { FIXTURES, runOptions } from './engine-fixtures';
 import type { LrSweepCell } from '../../src/protocol';
 
-test('default rates: 4 over 30× around the model\'s own, equal ratios', () => {
+test("default rates: 4 over 30× around the model's own, equal ratios", () => {
   const rates = defaultRates(1e-3);
   assert.equal(rates.length, 4);
   assert.ok(Math.abs(rates[3] / rates[0] - 30) < 0.2, `range ${rates[3] / rates[0]}`);
@@ -19,11 +19,22 @@ test('default rates: 4 over 30× around the model\'s own, equal ratios', () => {
 });
 
 test('good threshold, widest neighbouring run and verdict, by hand', () => {
-  const cell = (variant: string, learningRate: number, evalLoss: number | null): LrSweepCell => ({ variant, learningRate, evalLoss, startLoss: 2.3 });
+  const cell = (variant: string, learningRate: number, evalLoss: number | null): LrSweepCell => ({
+    variant,
+    learningRate,
+    evalLoss,
+    startLoss: 2.3,
+  });
   const rates = [0.01, 0.1, 1, 10];
   const cells = [
-    cell('none', 0.01, 2.0), cell('none', 0.1, 0.3), cell('none', 1, null), cell('none', 10, 0.5),
-    cell('batchNorm', 0.01, 1.0), cell('batchNorm', 0.1, 0.2), cell('batchNorm', 1, 0.4), cell('batchNorm', 10, 3),
+    cell('none', 0.01, 2.0),
+    cell('none', 0.1, 0.3),
+    cell('none', 1, null),
+    cell('none', 10, 0.5),
+    cell('batchNorm', 0.01, 1.0),
+    cell('batchNorm', 0.1, 0.2),
+    cell('batchNorm', 1, 0.4),
+    cell('batchNorm', 10, 3),
   ];
   const threshold = goodThreshold(cells)!;
   assert.ok(Math.abs(threshold - (0.2 + 0.5 * (2.3 - 0.2))) < 1e-12, 'best + half the gap to the start: 1.25');
@@ -41,8 +52,14 @@ test('on the sweep fixtures (6 dense ReLU layers, SGD), LayerNorm reaches a good
   const fixtures = path.resolve(FIXTURES, '../landscape');
   const signal = new AbortController().signal;
   const variants = [
-    { variant: 'none', options: runOptions(path.join(fixtures, 'sweep-plain.js'), { backend: 'wasm', seed: 3, steps: 60, samplingInterval: 10 }) },
-    { variant: 'layerNorm', options: runOptions(path.join(fixtures, 'sweep-ln.js'), { backend: 'wasm', seed: 3, steps: 60, samplingInterval: 10 }) },
+    {
+      variant: 'none',
+      options: runOptions(path.join(fixtures, 'sweep-plain.js'), { backend: 'wasm', seed: 3, steps: 60, samplingInterval: 10 }),
+    },
+    {
+      variant: 'layerNorm',
+      options: runOptions(path.join(fixtures, 'sweep-ln.js'), { backend: 'wasm', seed: 3, steps: 60, samplingInterval: 10 }),
+    },
   ];
   const rates = [0.003, 0.01, 0.03, 0.1, 0.3, 1];
   const sweep = await sweepLearningRates((o) => runTraining(o, () => {}, signal), variants, rates, signal);

@@ -11,10 +11,35 @@ import type { LandscapeReport, LayerInfo, LrSweep, RunReport } from '../../src/p
 import { bandOf, icsByLayer } from '../../webview/landscapeSeries';
 
 const landscape: LandscapeReport = {
-  learningRate: 0.1, stepSizes: [0.25, 4], every: 5, summary: { lossSpan: 1, relativeLossSpan: 0.5, gradChange: 2, smoothness: 3 },
+  learningRate: 0.1,
+  stepSizes: [0.25, 4],
+  every: 5,
+  summary: { lossSpan: 1, relativeLossSpan: 0.5, gradChange: 2, smoothness: 3 },
   samples: [
-    { step: 0, loss: 2, gradNorm: 1, losses: [1.5, 2.5], gradChange: [0.5, 2], smoothness: [20, 5], ics: [{ layer: 0, distance: 0, cosine: 1 }, { layer: 1, distance: 0.4, cosine: 0.9 }] },
-    { step: 5, loss: 1, gradNorm: 1, losses: [null, 0.5], gradChange: [null, null], smoothness: [1, 2], ics: [{ layer: 0, distance: 0, cosine: 1 }, { layer: 1, distance: 0.2, cosine: null }] },
+    {
+      step: 0,
+      loss: 2,
+      gradNorm: 1,
+      losses: [1.5, 2.5],
+      gradChange: [0.5, 2],
+      smoothness: [20, 5],
+      ics: [
+        { layer: 0, distance: 0, cosine: 1 },
+        { layer: 1, distance: 0.4, cosine: 0.9 },
+      ],
+    },
+    {
+      step: 5,
+      loss: 1,
+      gradNorm: 1,
+      losses: [null, 0.5],
+      gradChange: [null, null],
+      smoothness: [1, 2],
+      ics: [
+        { layer: 0, distance: 0, cosine: 1 },
+        { layer: 1, distance: 0.2, cosine: null },
+      ],
+    },
   ],
 };
 
@@ -34,32 +59,64 @@ test('ICS per layer: means over probed steps, skipping missing values', () => {
   assert.equal(rows[1].cosine, 0.9);
 });
 
-test('a norm layer\'s hover shows its latest ICS with a trend; other layers do not', () => {
+test("a norm layer's hover shows its latest ICS with a trend; other layers do not", () => {
   const report = { landscape } as RunReport;
   const ics = icsSeries(report, 1)!;
   assert.deepEqual(ics.steps, [0, 5]);
   assert.deepEqual(ics.distance, [0.4, 0.2]);
   assert.ok(Number.isNaN(ics.cosine[1]));
   assert.equal(icsSeries(report, 7), undefined);
-  const layer: LayerInfo = { index: 1, name: 'bn', className: 'BatchNormalization', outputShape: [null, 4], paramCount: 16, isNorm: true, source: { file: '/m.js', line: 4, column: 3 } };
+  const layer: LayerInfo = {
+    index: 1,
+    name: 'bn',
+    className: 'BatchNormalization',
+    outputShape: [null, 4],
+    paramCount: 16,
+    isNorm: true,
+    source: { file: '/m.js', line: 4, column: 3 },
+  };
   const snap: LayerSnapshot = { layer, latest: { mean: 0 }, step: 5, series: () => [0, 0], ics };
-  const md = buildLayerHover({ file: '/m.js', callee: 'batchNormalization', className: 'BatchNormalization', isNorm: true, instances: [snap], findings: [] });
+  const md = buildLayerHover({
+    file: '/m.js',
+    callee: 'batchNormalization',
+    className: 'BatchNormalization',
+    isNorm: true,
+    instances: [snap],
+    findings: [],
+  });
   assert.match(md, /Internal covariate shift at step 5: ‖G − G′‖ 0\.2, cos\(G, G′\) –/);
-  const dense = buildLayerHover({ file: '/m.js', callee: 'dense', className: 'Dense', isNorm: false, instances: [{ ...snap, layer: { ...layer, isNorm: false } }], findings: [] });
+  const dense = buildLayerHover({
+    file: '/m.js',
+    callee: 'dense',
+    className: 'Dense',
+    isNorm: false,
+    instances: [{ ...snap, layer: { ...layer, isNorm: false } }],
+    findings: [],
+  });
   assert.doesNotMatch(dense, /covariate shift/);
 });
 
 test('the sweep table marks good cells and prints the verdict', () => {
   const sweep: LrSweep = {
-    learningRates: [0.01, 0.1], goodLoss: 1, best: 'layerNorm', message: 'layerNorm tolerates the widest range of learning rates.',
+    learningRates: [0.01, 0.1],
+    goodLoss: 1,
+    best: 'layerNorm',
+    message: 'layerNorm tolerates the widest range of learning rates.',
     cells: [
-      { variant: 'layerNorm', learningRate: 0.01, evalLoss: 0.5, startLoss: 2 }, { variant: 'layerNorm', learningRate: 0.1, evalLoss: 0.9, startLoss: 2 },
-      { variant: 'batchNorm', learningRate: 0.01, evalLoss: 0.7, startLoss: 2 }, { variant: 'batchNorm', learningRate: 0.1, evalLoss: null, startLoss: null, error: 'NaN' },
+      { variant: 'layerNorm', learningRate: 0.01, evalLoss: 0.5, startLoss: 2 },
+      { variant: 'layerNorm', learningRate: 0.1, evalLoss: 0.9, startLoss: 2 },
+      { variant: 'batchNorm', learningRate: 0.01, evalLoss: 0.7, startLoss: 2 },
+      { variant: 'batchNorm', learningRate: 0.1, evalLoss: null, startLoss: null, error: 'NaN' },
     ],
-    tolerance: [{ variant: 'layerNorm', goodRates: 2, low: 0.01, high: 0.1 }, { variant: 'batchNorm', goodRates: 1, low: 0.01, high: 0.01 }],
+    tolerance: [
+      { variant: 'layerNorm', goodRates: 2, low: 0.01, high: 0.1 },
+      { variant: 'batchNorm', goodRates: 1, low: 0.01, high: 0.01 },
+    ],
   };
   let text = '';
-  printSweep(sweep, (t) => { text += t; });
+  printSweep(sweep, (t) => {
+    text += t;
+  });
   assert.match(text, /layerNorm\s+0\.500 ✓\s+0\.900 ✓/);
   assert.match(text, /batchNorm\s+0\.700 ✓\s+failed/);
   assert.match(text, /tolerates the widest range/);

@@ -34,7 +34,12 @@ test('GroupNormalization matches hand-computed values', () => {
 });
 
 test('GroupNormalization applies gamma and beta per channel', () => {
-  const layer = new GroupNormalization({ groups: 1, epsilon: 0, gammaInitializer: tf.initializers.constant({ value: 2 }), betaInitializer: 'ones' });
+  const layer = new GroupNormalization({
+    groups: 1,
+    epsilon: 0,
+    gammaInitializer: tf.initializers.constant({ value: 2 }),
+    betaInitializer: 'ones',
+  });
   // One group over [0, 2]: mean 1, variance 1 -> [-1, 1] * 2 + 1.
   assertClose(apply(layer, tf.tensor2d([[0, 2]])), [-1, 3]);
 });
@@ -74,7 +79,13 @@ test('GroupNormalization with a channels-first axis equals channels-last on the 
 });
 
 test('GroupNormalization picks the largest divisor of the channels up to 32 when groups is not given', () => {
-  for (const [channels, groups] of [[12, 12], [48, 24], [64, 32], [7, 7], [96, 32]]) {
+  for (const [channels, groups] of [
+    [12, 12],
+    [48, 24],
+    [64, 32],
+    [7, 7],
+    [96, 32],
+  ]) {
     const layer = new GroupNormalization();
     apply(layer, tf.zeros([1, channels]));
     assert.equal(layer.getConfig().groups, groups, `${channels} channels`);
@@ -101,7 +112,10 @@ test('gradients through every layer are finite, also for constant (zero-variance
       const { value, grads } = tf.variableGrads(() => (model.predict(input) as tf.Tensor).square().mean() as tf.Scalar);
       assert.ok(Number.isFinite(value.dataSync()[0]), `${layer.getClassName()} loss`);
       const names = Object.keys(grads);
-      assert.ok(names.some((n) => n.includes('gamma') || n.endsWith('/g')), `${layer.getClassName()} has a gradient for its own weights: ${names}`);
+      assert.ok(
+        names.some((n) => n.includes('gamma') || n.endsWith('/g')),
+        `${layer.getClassName()} has a gradient for its own weights: ${names}`,
+      );
       for (const [name, g] of Object.entries(grads)) {
         assert.ok(Array.from(g.dataSync()).every(Number.isFinite), `${layer.getClassName()} gradient of ${name}`);
       }
@@ -130,15 +144,18 @@ test('WeightNormalization wraps Conv2D with one g per filter and rejects layers 
   const plain = apply(conv, x);
   const wrapped = new WeightNormalization({ layer: conv });
   assertClose(apply(wrapped, x), plain);
-  assert.deepEqual(wrapped.getWeights().map((w) => w.shape), [[2, 2, 2, 3], [3], [3]]);
+  assert.deepEqual(
+    wrapped.getWeights().map((w) => w.shape),
+    [[2, 2, 2, 3], [3], [3]],
+  );
   assert.throws(() => new WeightNormalization({ layer: tf.layers.flatten({ name: 'flat' }) }), /not Flatten 'flat'/);
 });
 
-test('the layers work with a tf whose Layer is a subclass, as under NormScope\'s tf shim', () => {
+test("the layers work with a tf whose Layer is a subclass, as under NormScope's tf shim", () => {
   const shimTf = { ...tf, layers: { ...tf.layers, Layer: class RecordingLayer extends tf.layers.Layer {} } } as typeof tf;
   const shimmed = defineNormLayers(shimTf);
   const wrapped = new shimmed.WeightNormalization({ layer: tf.layers.dense({ units: 2 }) });
-  assert.deepEqual((apply(wrapped, tf.ones([3, 4]))).shape, [3, 2]);
+  assert.deepEqual(apply(wrapped, tf.ones([3, 4])).shape, [3, 2]);
   assert.ok(new shimmed.GroupNormalization() instanceof shimTf.layers.Layer);
   // Registering again (another tf instance, or a second load of norm-layers.js) replaces, not fails.
   registerNormLayers(tf);

@@ -15,21 +15,29 @@ const { GroupNormalization, InstanceNormalization, RMSNormalization, WeightNorma
 
 function buildModel(): tf.LayersModel {
   const input = tf.input({ shape: [4, 4, 2] });
-  let x = new WeightNormalization({ layer: tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same' }) }).apply(input) as tf.SymbolicTensor;
-  x = new GroupNormalization({ groups: 2, epsilon: 1e-4, gammaRegularizer: tf.regularizers.l2({ l2: 0.05 }), name: 'gn' }).apply(x) as tf.SymbolicTensor;
+  let x = new WeightNormalization({ layer: tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same' }) }).apply(
+    input,
+  ) as tf.SymbolicTensor;
+  x = new GroupNormalization({ groups: 2, epsilon: 1e-4, gammaRegularizer: tf.regularizers.l2({ l2: 0.05 }), name: 'gn' }).apply(
+    x,
+  ) as tf.SymbolicTensor;
   x = new InstanceNormalization({ center: false, name: 'inorm' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
   x = new RMSNormalization({ epsilon: 1e-5, name: 'rms' }).apply(x) as tf.SymbolicTensor;
-  const output = new WeightNormalization({ layer: tf.layers.dense({ units: 3, activation: 'tanh' }), name: 'wn_dense' }).apply(x) as tf.SymbolicTensor;
+  const output = new WeightNormalization({ layer: tf.layers.dense({ units: 3, activation: 'tanh' }), name: 'wn_dense' }).apply(
+    x,
+  ) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: output });
 }
 
 async function roundTrip(model: tf.LayersModel): Promise<{ loaded: tf.LayersModel; json: string }> {
   let artifacts: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    artifacts = a;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
   assert.ok(artifacts, 'save handler was called');
   // Through JSON text, as a model.json file on disk would be.
   const json = JSON.stringify(artifacts.modelTopology);
@@ -41,13 +49,19 @@ test('a model using every norm layer survives save and load through model.json',
   const model = buildModel();
   // Move the weights away from their initial values so that loading them is what makes outputs equal.
   model.compile({ optimizer: tf.train.sgd(0.1), loss: 'meanSquaredError' });
-  await model.fit(tf.randomNormal([6, 4, 4, 2], 0, 1, 'float32', 1), tf.randomNormal([6, 3], 0, 1, 'float32', 2), { epochs: 2, verbose: 0 });
+  await model.fit(tf.randomNormal([6, 4, 4, 2], 0, 1, 'float32', 1), tf.randomNormal([6, 3], 0, 1, 'float32', 2), {
+    epochs: 2,
+    verbose: 0,
+  });
 
   const { loaded, json } = await roundTrip(model);
   for (const name of ['GroupNormalization', 'InstanceNormalization', 'RMSNormalization', 'WeightNormalization']) {
     assert.ok(json.includes(`"${name}"`), `model.json names ${name}`);
   }
-  assert.deepEqual(loaded.layers.map((l) => l.getClassName()), model.layers.map((l) => l.getClassName()));
+  assert.deepEqual(
+    loaded.layers.map((l) => l.getClassName()),
+    model.layers.map((l) => l.getClassName()),
+  );
   const x = tf.randomNormal([2, 4, 4, 2], 0, 1, 'float32', 3);
   const expected = Array.from((model.predict(x) as tf.Tensor).dataSync());
   const actual = Array.from((loaded.predict(x) as tf.Tensor).dataSync());
@@ -126,8 +140,16 @@ test('every emitted format starts with the marker and is the library source', ()
   }
   assert.match(normLayersSource('cjs'), /require\("@tensorflow\/tfjs"\)/);
   assert.match(normLayersSource('esm'), /^import \* as tf from '@tensorflow\/tfjs';$/m);
-  assert.match(tsText, /export const \{ GroupNormalization, InstanceNormalization, RMSNormalization, WeightNormalization \} = defineNormLayers\(tf\);/);
+  assert.match(
+    tsText,
+    /export const \{ GroupNormalization, InstanceNormalization, RMSNormalization, WeightNormalization \} = defineNormLayers\(tf\);/,
+  );
   // The TypeScript variant is valid TypeScript (syntax; types are checked by tsc on src/layers).
-  const parsed = ts.createSourceFile('norm-layers.ts', tsText, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS) as ts.SourceFile & { parseDiagnostics: ts.Diagnostic[] };
-  assert.deepEqual(parsed.parseDiagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')), []);
+  const parsed = ts.createSourceFile('norm-layers.ts', tsText, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS) as ts.SourceFile & {
+    parseDiagnostics: ts.Diagnostic[];
+  };
+  assert.deepEqual(
+    parsed.parseDiagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')),
+    [],
+  );
 });

@@ -53,15 +53,26 @@ test('src/analysis, src/refactor and src/cli may not import vscode', async () =>
 });
 
 test('webview/ imports only src/protocol, its own files and packages', async () => {
-  const allowed = "import type { Finding } from '../src/protocol';\nimport { el } from './dom';\nimport { Chart } from 'chart.js';\nexport const x = [el, Chart] as unknown as Finding;\n";
+  const allowed =
+    "import type { Finding } from '../src/protocol';\nimport { el } from './dom';\nimport { Chart } from 'chart.js';\nexport const x = [el, Chart] as unknown as Finding;\n";
   assert.deepEqual(await boundaryErrors('webview/x.ts', allowed), []);
-  assert.deepEqual(await boundaryErrors('webview/views/x.ts', "import type { StatName } from '../../src/protocol';\nimport { el } from '../dom';\nexport const x = el as unknown as StatName;\n"), []);
+  assert.deepEqual(
+    await boundaryErrors(
+      'webview/views/x.ts',
+      "import type { StatName } from '../../src/protocol';\nimport { el } from '../dom';\nexport const x = el as unknown as StatName;\n",
+    ),
+    [],
+  );
   for (const [file, from] of [
     ['webview/x.ts', '../src/runner/workerClient'],
     ['webview/x.ts', '../src/protocolHelpers'],
     ['webview/views/x.ts', '../../src/editor/runs'],
     ['webview/x.ts', 'vscode'],
   ]) {
-    assert.equal((await boundaryErrors(file, `import { a } from '${from}';\nexport const b = a;\n`)).length, 1, `${file} importing ${from}`);
+    assert.equal(
+      (await boundaryErrors(file, `import { a } from '${from}';\nexport const b = a;\n`)).length,
+      1,
+      `${file} importing ${from}`,
+    );
   }
 });

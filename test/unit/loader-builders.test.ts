@@ -14,19 +14,35 @@ const finalLossBelowFirst = (loss: (number | null)[]) => loss.every((l) => l !==
 
 test('factory with parameters: the literal arguments of its call site in another file make it run (LSTM, recurrent sequences)', async () => {
   const target = real('text-generation/model.js');
-  const files = ['model.js', 'train.js'].map((f) => ({ file: real(`text-generation/${f}`), text: fs.readFileSync(real(`text-generation/${f}`), 'utf8') }));
+  const files = ['model.js', 'train.js'].map((f) => ({
+    file: real(`text-generation/${f}`),
+    text: fs.readFileSync(real(`text-generation/${f}`), 'utf8'),
+  }));
   const sites = findCallSites(files, target, 'createModel');
-  assert.deepEqual(sites.map((s) => [path.basename(s.file), s.line, s.args]), [['train.js', 8, [12, 20, [16, 16]]]]);
+  assert.deepEqual(
+    sites.map((s) => [path.basename(s.file), s.line, s.args]),
+    [['train.js', 8, [12, 20, [16, 16]]]],
+  );
   const { report, error } = await runInProcess(target, { model: 'createModel', args: sites[0].args });
   assert.equal(error, undefined, error?.message);
-  assert.deepEqual(report!.layers.map((l) => [l.className, l.source?.line]), [['LSTM', 12], ['LSTM', 12], ['Dense', 18]]);
+  assert.deepEqual(
+    report!.layers.map((l) => [l.className, l.source?.line]),
+    [
+      ['LSTM', 12],
+      ['LSTM', 12],
+      ['Dense', 18],
+    ],
+  );
   assert.ok(finalLossBelowFirst(report!.loss));
 });
 
 test('the same factory with no arguments fails naming its parameters and the flag, without calling it', async () => {
   const { error } = await runInProcess(real('text-generation/model.js'));
   assert.equal(error?.code, 'missing-args');
-  assert.match(error!.message, /createModel\(sampleLen, charSetSize, lstmLayerSizes\) has no value for sampleLen, charSetSize, lstmLayerSizes \(got 0 arguments\)/);
+  assert.match(
+    error!.message,
+    /createModel\(sampleLen, charSetSize, lstmLayerSizes\) has no value for sampleLen, charSetSize, lstmLayerSizes \(got 0 arguments\)/,
+  );
   assert.match(error!.message, /--args/);
   assert.equal(error!.line, 5);
 });
@@ -34,7 +50,10 @@ test('the same factory with no arguments fails naming its parameters and the fla
 test('exported createDeepNet(h, w, numActions) given args; too few args name the missing ones', async () => {
   const { report, error } = await runInProcess(real('deep-net.js'), { model: 'createDeepNet', args: [9, 9, 4] });
   assert.equal(error, undefined, error?.message);
-  assert.deepEqual(report!.layers.map((l) => l.className), ['Conv2D', 'BatchNormalization', 'Conv2D', 'Flatten', 'Dense', 'Dropout', 'Dense']);
+  assert.deepEqual(
+    report!.layers.map((l) => l.className),
+    ['Conv2D', 'BatchNormalization', 'Conv2D', 'Flatten', 'Dense', 'Dropout', 'Dense'],
+  );
   const short = await runInProcess(real('deep-net.js'), { model: 'createDeepNet', args: [9] });
   assert.equal(short.error?.code, 'missing-args');
   assert.match(short.error!.message, /has no value for w, numActions \(got 1 argument\)/);
@@ -43,7 +62,10 @@ test('exported createDeepNet(h, w, numActions) given args; too few args name the
 test('a non-exported builder in a training script is found and called (main() is not run)', async () => {
   const { report, error } = await runInProcess(real('not-exported.js'));
   assert.equal(error, undefined, error?.message);
-  assert.deepEqual(report!.layers.map((l) => l.source?.line), [7, 8, 9]);
+  assert.deepEqual(
+    report!.layers.map((l) => l.source?.line),
+    [7, 8, 9],
+  );
   const named = await runInProcess(real('not-exported.js'), { model: 'buildClassifier' });
   assert.equal(named.error, undefined);
 });
@@ -58,7 +80,10 @@ test('sparseCategoricalCrossentropy gets integer class ids (not one-hot rows)', 
 test('Embedding + LSTM with default parameter values: integer word ids below inputDim', async () => {
   const { report, error } = await runInProcess(real('sentiment-lstm.ts'));
   assert.equal(error, undefined, error?.message);
-  assert.deepEqual(report!.layers.map((l) => l.className), ['Embedding', 'LSTM', 'Dense']);
+  assert.deepEqual(
+    report!.layers.map((l) => l.className),
+    ['Embedding', 'LSTM', 'Dense'],
+  );
 });
 
 test('two inputs, two outputs, a loss per output name', async () => {
@@ -91,14 +116,20 @@ test('browser-only code and a missing npm package get messages that say so', asy
   assert.equal(page.error!.line, 4);
   const missing = await runInProcess(real('missing-package.js'));
   assert.equal(missing.error?.code, 'missing-package');
-  assert.match(missing.error!.message, /npm package 'normscope-fixture-csv-parser' is not installed\. Run `npm install normscope-fixture-csv-parser` in \//);
+  assert.match(
+    missing.error!.message,
+    /npm package 'normscope-fixture-csv-parser' is not installed\. Run `npm install normscope-fixture-csv-parser` in \//,
+  );
 });
 
 test('the spec gives a factory its arguments per function; the rest take their defaults', async () => {
   const { report, error } = await runInProcess(real('spec-args.js'));
   assert.equal(error, undefined, error?.message);
   assert.equal(report!.steps, 2);
-  assert.deepEqual(report!.layers.map((l) => l.className), ['Dense', 'Dense']);
+  assert.deepEqual(
+    report!.layers.map((l) => l.className),
+    ['Dense', 'Dense'],
+  );
 });
 
 test('export default function with a parameter: the message names the parameter; --args makes it run', async () => {
@@ -113,7 +144,16 @@ test('several builders (jena-weather style): the exported buildModel needs argum
   const { error } = await runInProcess(real('jena-weather.js'));
   assert.equal(error?.code, 'missing-args');
   assert.match(error!.message, /buildModel\(modelType, numTimeSteps, numFeatures\) has no value for modelType, numTimeSteps, numFeatures/);
-  assert.match(error!.message, /Other functions here that build a model \(choose one with --model\): buildLinearRegressionModel\(inputShape\) \(line 4\), buildMLPModel\(inputShape, kernelRegularizer, dropoutRate\) \(line 11\)/);
+  assert.match(
+    error!.message,
+    /Other functions here that build a model \(choose one with --model\): buildLinearRegressionModel\(inputShape\) \(line 4\), buildMLPModel\(inputShape, kernelRegularizer, dropoutRate\) \(line 11\)/,
+  );
   const { report } = await runInProcess(real('jena-weather.js'), { model: 'buildModel', args: ['gru', 10, 4] });
-  assert.deepEqual(report?.layers.map((l) => [l.className, l.source?.line]), [['GRU', 25], ['Dense', 26]]);
+  assert.deepEqual(
+    report?.layers.map((l) => [l.className, l.source?.line]),
+    [
+      ['GRU', 25],
+      ['Dense', 26],
+    ],
+  );
 });

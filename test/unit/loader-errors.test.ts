@@ -13,7 +13,7 @@ async function failure(name: string) {
   return outcome.error;
 }
 
-test('syntax error: esbuild\'s message at the offending line', async () => {
+test("syntax error: esbuild's message at the offending line", async () => {
   const error = await failure('errors/syntax-error.js');
   assert.equal(error.code, 'syntax');
   assert.match(error.file!, /syntax-error\.js$/);

@@ -19,7 +19,10 @@ const lines = (layers: { source: { line: number } | null }[]) => layers.map((l) 
 
 test('module.exports = model', async () => {
   const layers = await layersOf('module-exports-model.js');
-  assert.deepEqual(layers.map((l) => l.className), ['Dense', 'Dense']);
+  assert.deepEqual(
+    layers.map((l) => l.className),
+    ['Dense', 'Dense'],
+  );
   assert.deepEqual(lines(layers), [5, 6]);
   assert.equal(layers[0].activation, 'relu');
 });
@@ -49,13 +52,19 @@ test('async buildModel() factory', async () => {
 
 test('export default factory building a functional model (InputLayer excluded)', async () => {
   const layers = await layersOf('default-factory.js');
-  assert.deepEqual(layers.map((l) => l.className), ['Dense', 'Dense', 'Add', 'Dense']);
+  assert.deepEqual(
+    layers.map((l) => l.className),
+    ['Dense', 'Dense', 'Add', 'Dense'],
+  );
   assert.deepEqual(lines(layers), [6, 7, 8, 9]);
 });
 
 test('TypeScript with a relative helper import and a custom layer class', async () => {
   const layers = await layersOf('typescript-model.ts');
-  assert.deepEqual(layers.map((l) => l.className), ['Dense', 'Dense', 'LayerNormalization', 'Dense', 'LayerNormalization', 'Scale', 'Dense']);
+  assert.deepEqual(
+    layers.map((l) => l.className),
+    ['Dense', 'Dense', 'LayerNormalization', 'Dense', 'LayerNormalization', 'Scale', 'Dense'],
+  );
   const helper = layers[1].source!;
   assert.match(helper.file, /helpers[\\/]blocks\.ts$/);
   assert.equal(helper.line, 6);
@@ -66,9 +75,12 @@ test('TypeScript with a relative helper import and a custom layer class', async 
   assert.equal(layers[5].source!.line, 21);
 });
 
-test('require(\'@tensorflow/tfjs-node\') resolves to the worker\'s tf', async () => {
+test("require('@tensorflow/tfjs-node') resolves to the worker's tf", async () => {
   const layers = await layersOf('tfjs-node-import.js');
-  assert.deepEqual(layers.map((l) => l.className), ['Dense', 'Dense']);
+  assert.deepEqual(
+    layers.map((l) => l.className),
+    ['Dense', 'Dense'],
+  );
   assert.deepEqual(lines(layers), [5, 5]);
 });
 
@@ -82,7 +94,10 @@ test('@tensorflow/tfjs-layers and -core imports, with normscope.data', async () 
 test('model.json with its weights: layers have no source line', async () => {
   const { report } = await runInProcess(fixture('model-json/model.json'));
   assert.ok(report);
-  assert.deepEqual(report.layers.map((l) => l.name), ['hidden', 'bn', 'head']);
+  assert.deepEqual(
+    report.layers.map((l) => l.name),
+    ['hidden', 'bn', 'head'],
+  );
   assert.ok(report.layers.every((l) => l.source === null));
   assert.ok(report.layers[1].stats.gammaMean, 'BatchNorm stats are measured for loaded models too');
 });

@@ -20,7 +20,12 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
 }
 
-async function exec(cmd: string, args: string[], cwd: string, timeout = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
+async function exec(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  timeout = 120_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(cmd, args, { cwd, env: cleanEnv(), timeout, maxBuffer: 64 << 20 });
     return { code: 0, stdout, stderr };
@@ -64,7 +69,12 @@ test('npm pack → npm install -D in a fresh tfjs project → npx normscope chec
   writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'my-model', version: '1.0.0', private: true }, null, 2));
   writeFileSync(path.join(project, 'model.ts'), USER_MODEL);
   copyFileSync(path.join(EXAMPLES, 'dead-relu.js'), path.join(project, 'dead-relu.js'));
-  const install = await exec(npm, ['install', '--no-audit', '--no-fund', '-D', '@tensorflow/tfjs@4.22.0', path.join(dir, info.filename)], project, 300_000);
+  const install = await exec(
+    npm,
+    ['install', '--no-audit', '--no-fund', '-D', '@tensorflow/tfjs@4.22.0', path.join(dir, info.filename)],
+    project,
+    300_000,
+  );
   assert.equal(install.code, 0, `npm install failed:\n${install.stderr}`);
 
   const cli = path.join(project, 'node_modules', 'normscope', 'dist', 'cli.js');
@@ -74,8 +84,11 @@ test('npm pack → npm install -D in a fresh tfjs project → npx normscope chec
   assert.equal(check.code, 0, check.stderr);
   const report = JSON.parse(check.stdout);
   assert.equal(report.steps, 5);
-  assert.deepEqual(report.layers.map((l: { className: string }) => l.className), ['Dense', 'BatchNormalization', 'Dense']);
-  assert.equal(report.layers[1].source.line, 6, 'layers point at the user file\'s lines');
+  assert.deepEqual(
+    report.layers.map((l: { className: string }) => l.className),
+    ['Dense', 'BatchNormalization', 'Dense'],
+  );
+  assert.equal(report.layers[1].source.line, 6, "layers point at the user file's lines");
   assert.ok(['wasm', 'tensorflow', 'cpu'].includes(report.backend), report.backend);
 
   const lint = await exec(npx, ['--no-install', 'normscope', 'lint', 'model.ts', '--json'], project);
@@ -85,7 +98,11 @@ test('npm pack → npm install -D in a fresh tfjs project → npx normscope chec
   assert.deepEqual(linted.flags, [], 'BatchNorm at the default batch size 32 is fine');
 
   // What a CI job runs: a dead layer fails the step.
-  const gate = await exec(npx, ['--no-install', 'normscope', 'check', 'dead-relu.js', '--steps', '5', '--fail-on', 'dead,exploding'], project);
+  const gate = await exec(
+    npx,
+    ['--no-install', 'normscope', 'check', 'dead-relu.js', '--steps', '5', '--fail-on', 'dead,exploding'],
+    project,
+  );
   assert.equal(gate.code, 1, `--fail-on dead did not fail on dead-relu.js:\n${gate.stdout}\n${gate.stderr}`);
   assert.match(gate.stdout, /dead/);
 });

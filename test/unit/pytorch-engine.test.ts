@@ -11,7 +11,9 @@ import { PythonClient, pythonEnginePath } from '../../src/runner/pythonClient';
 import { runCommand } from '../../src/cli/run';
 import { runCheckCommand, WORKER } from './engine-fixtures';
 
-const PY_FIXTURES = [path.resolve(__dirname, '../../../test/fixtures/pytorch'), path.resolve('test/fixtures/pytorch')].find((p) => fs.existsSync(p))!;
+const PY_FIXTURES = [path.resolve(__dirname, '../../../test/fixtures/pytorch'), path.resolve('test/fixtures/pytorch')].find((p) =>
+  fs.existsSync(p),
+)!;
 const py = (name: string) => path.join(PY_FIXTURES, name);
 
 async function checkJson(file: string, ...extra: string[]): Promise<RunReport> {
@@ -35,7 +37,10 @@ test('dead ReLUs built in a helper loop: findings on the loop line, layers mappe
 
 test('exploding convs: variance growing through depth, on the conv line of the builder loop', async () => {
   const report = await checkJson(py('exploding_convs.py'), '--steps', '6');
-  assert.deepEqual(at(report, 'exploding').filter((s) => !s.startsWith('null')), ['model.1@11']);
+  assert.deepEqual(
+    at(report, 'exploding').filter((s) => !s.startsWith('null')),
+    ['model.1@11'],
+  );
   assert.equal(report.batchSize, 8, 'the spec batch_size wins');
 });
 
@@ -45,7 +50,10 @@ test('BatchNorm at batch 2: train/inference drift on the BatchNorm1d line', asyn
   assert.equal(report.steps, 20);
   const bn = report.layers.find((l) => l.name === 'bn')!;
   assert.equal(bn.className, 'BatchNorm1d');
-  assert.ok((bn.stats.gammaMean ?? []).every((g) => typeof g === 'number'), 'γ measured');
+  assert.ok(
+    (bn.stats.gammaMean ?? []).every((g) => typeof g === 'number'),
+    'γ measured',
+  );
 });
 
 test('a healthy ResNet-style network raises nothing and reports every stat per sampled step', async () => {
@@ -55,7 +63,10 @@ test('a healthy ResNet-style network raises nothing and reports every stat per s
   assert.ok(!report.layers.some((l) => l.className === 'Sequential'), 'empty containers are not layers');
   const conv = report.layers.find((l) => l.name === 'layer1.conv1')!;
   assert.equal(conv.source?.line, 13);
-  assert.deepEqual(conv.sampledSteps, Array.from({ length: 15 }, (_, i) => 2 * i));
+  assert.deepEqual(
+    conv.sampledSteps,
+    Array.from({ length: 15 }, (_, i) => 2 * i),
+  );
   assert.deepEqual(Object.keys(conv.stats), [...STAT_NAMES]);
   assert.ok(conv.stats.gradNorm!.every((g) => typeof g === 'number' && g > 0));
   assert.equal(typeof report.timing.plainStepMs, 'number');
@@ -64,8 +75,15 @@ test('a healthy ResNet-style network raises nothing and reports every stat per s
 
 test('the CIFAR-10 tutorial network as people copy it: the criterion is not the model, its loss and SGD settings are used', async () => {
   const report = await checkJson(py('tutorial_cifar_net.py'), '--steps', '5');
-  assert.deepEqual(report.backendNotes.slice(1, 3), ['loss CrossEntropyLoss from `criterion`', 'optimizer SGD from `optimizer` (lr=0.001, momentum=0.9, weight_decay=0)']);
-  assert.deepEqual(report.layers.map((l) => `${l.name}@${l.source?.line}`), ['conv1@11', 'pool@12', 'conv2@13', 'fc1@14', 'fc2@15', 'fc3@16'], 'a module called twice (pool) is one layer');
+  assert.deepEqual(report.backendNotes.slice(1, 3), [
+    'loss CrossEntropyLoss from `criterion`',
+    'optimizer SGD from `optimizer` (lr=0.001, momentum=0.9, weight_decay=0)',
+  ]);
+  assert.deepEqual(
+    report.layers.map((l) => `${l.name}@${l.source?.line}`),
+    ['conv1@11', 'pool@12', 'conv2@13', 'fc1@14', 'fc2@15', 'fc3@16'],
+    'a module called twice (pool) is one layer',
+  );
   assert.deepEqual(report.flags, []);
 });
 
@@ -82,7 +100,15 @@ test('user errors exit 2 with file:line; a missing torch names how to fix it', a
   assert.match(noTorch.stderr, /\/nonexistent\/python3 \(not found\)/);
   assert.match(noTorch.stderr, /normscope\.pythonPath/);
   assert.match(noTorch.stderr, /--python/);
-  const script = await runCommand([py('resnet_block.py')], WORKER, { stdout: { write: () => true }, stderr: { write: (t: string) => { scriptErr += t; return true; } } });
+  const script = await runCommand([py('resnet_block.py')], WORKER, {
+    stdout: { write: () => true },
+    stderr: {
+      write: (t: string) => {
+        scriptErr += t;
+        return true;
+      },
+    },
+  });
   assert.equal(script, 2);
   assert.match(scriptErr, /resnet_block\.py: running a Python training script is not supported yet/);
 });
@@ -99,10 +125,14 @@ test('cancel stops the Python run at a step boundary with a report', async () =>
   const abort = new AbortController();
   const events: RunEvent[] = [];
   try {
-    const report = await client.run({ file: py('resnet_block.py'), steps: 10_000, backend: 'auto', seed: 1, samplingInterval: 1 }, (e) => {
-      events.push(e);
-      if (e.type === 'progress') abort.abort();
-    }, abort.signal);
+    const report = await client.run(
+      { file: py('resnet_block.py'), steps: 10_000, backend: 'auto', seed: 1, samplingInterval: 1 },
+      (e) => {
+        events.push(e);
+        if (e.type === 'progress') abort.abort();
+      },
+      abort.signal,
+    );
     assert.equal(report.stoppedEarly, 'cancelled');
     assert.ok(report.steps < 10_000);
     assert.ok(events.some((e) => e.type === 'layers'));

@@ -8,7 +8,9 @@ import { pythonEnginePath } from '../../src/runner/pythonClient';
 import { runErrorOf } from '../../src/protocol';
 import { WORKER } from './engine-fixtures';
 
-const PY_FIXTURES = [path.resolve(__dirname, '../../../test/fixtures/pytorch'), path.resolve('test/fixtures/pytorch')].find((p) => fs.existsSync(p))!;
+const PY_FIXTURES = [path.resolve(__dirname, '../../../test/fixtures/pytorch'), path.resolve('test/fixtures/pytorch')].find((p) =>
+  fs.existsSync(p),
+)!;
 const py = (name: string) => path.join(PY_FIXTURES, name);
 const ENGINE = pythonEnginePath(WORKER);
 const kindsAt = (flags: { kind: string; source: { line: number } | null }[]) => flags.map((f) => `${f.kind}@${f.source?.line}`).sort();
@@ -17,14 +19,17 @@ test('every static rule fires on its line of a PyTorch file', async () => {
   const { flags, calls } = await lintPython(py('lint_rules.py'), ENGINE);
   const lines = fs.readFileSync(py('lint_rules.py'), 'utf8').split('\n');
   const lineOf = (text: string) => lines.findIndex((l) => l.includes(text)) + 1;
-  assert.deepEqual(kindsAt(flags), [
-    `bn-in-recurrent@${lineOf('nn.BatchNorm1d(dim)')}`,
-    `bn-small-batch@${lineOf('nn.BatchNorm1d(dim)')}`,
-    `l2-before-norm@${lineOf('optim.AdamW(')}`,
-    `ln-on-conv@${lineOf('nn.LayerNorm([32')}`,
-    `missing-norm@${lineOf('# expect: missing-norm')}`,
-    `post-norm@${lineOf('self.norm(x + self.ff(x))')}`,
-  ].sort());
+  assert.deepEqual(
+    kindsAt(flags),
+    [
+      `bn-in-recurrent@${lineOf('nn.BatchNorm1d(dim)')}`,
+      `bn-small-batch@${lineOf('nn.BatchNorm1d(dim)')}`,
+      `l2-before-norm@${lineOf('optim.AdamW(')}`,
+      `ln-on-conv@${lineOf('nn.LayerNorm([32')}`,
+      `missing-norm@${lineOf('# expect: missing-norm')}`,
+      `post-norm@${lineOf('self.norm(x + self.ff(x))')}`,
+    ].sort(),
+  );
   assert.match(flags.find((f) => f.kind === 'bn-small-batch')!.message, /batch size 8 \(line \d+\)/);
   assert.deepEqual(flags.find((f) => f.kind === 'ln-on-conv')!.refactor, { action: 'swap', to: 'groupNorm' });
   const bn = calls.find((c) => c.className === 'BatchNorm1d')!;
@@ -32,14 +37,24 @@ test('every static rule fires on its line of a PyTorch file', async () => {
 });
 
 test('healthy and runtime-only fixtures raise no static finding; --batch-size overrides; unsaved text wins', async () => {
-  for (const f of ['resnet_block.py', 'dead_relu_helper.py', 'exploding_convs.py']) assert.deepEqual((await lintPython(py(f), ENGINE)).flags, [], f);
-  assert.deepEqual(kindsAt((await lintPython(py('resnet_block.py'), ENGINE, {}, 4)).flags).length, 4, 'each of the 4 BatchNorm2d call sites at batch 4');
+  for (const f of ['resnet_block.py', 'dead_relu_helper.py', 'exploding_convs.py'])
+    assert.deepEqual((await lintPython(py(f), ENGINE)).flags, [], f);
+  assert.deepEqual(
+    kindsAt((await lintPython(py('resnet_block.py'), ENGINE, {}, 4)).flags).length,
+    4,
+    'each of the 4 BatchNorm2d call sites at batch 4',
+  );
   const text = 'import torch.nn as nn\nfrom torch.utils.data import DataLoader\nbn = nn.BatchNorm2d(8)\nDataLoader([], batch_size=2)\n';
   const { flags } = await lintPython(py('resnet_block.py'), ENGINE, {}, undefined, text);
-  assert.deepEqual(flags.map((f) => [f.kind, f.severity, f.source?.line, f.refactor]), [['bn-small-batch', 'error', 3, { action: 'swap', to: 'groupNorm' }]]);
+  assert.deepEqual(
+    flags.map((f) => [f.kind, f.severity, f.source?.line, f.refactor]),
+    [['bn-small-batch', 'error', 3, { action: 'swap', to: 'groupNorm' }]],
+  );
 });
 
 test('a syntax error is reported with its line; a missing interpreter says how to set one', async () => {
   await assert.rejects(lintPython(py('errors/syntax.py'), ENGINE), (e) => runErrorOf(e).code === 'syntax' && runErrorOf(e).line === 4);
-  await assert.rejects(lintPython(py('resnet_block.py'), ENGINE, { explicit: '/nonexistent/python' }), (e) => /normscope\.pythonPath/.test(runErrorOf(e).message));
+  await assert.rejects(lintPython(py('resnet_block.py'), ENGINE, { explicit: '/nonexistent/python' }), (e) =>
+    /normscope\.pythonPath/.test(runErrorOf(e).message),
+  );
 });

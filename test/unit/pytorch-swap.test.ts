@@ -12,7 +12,9 @@ import { pythonNormAtLine } from '../../src/runner/pythonLint';
 import { swapPythonNorm } from '../../src/runner/pythonSwap';
 import { runCheckCommand, WORKER } from './engine-fixtures';
 
-const PY_FIXTURES = [path.resolve(__dirname, '../../../test/fixtures/pytorch'), path.resolve('test/fixtures/pytorch')].find((p) => fs.existsSync(p))!;
+const PY_FIXTURES = [path.resolve(__dirname, '../../../test/fixtures/pytorch'), path.resolve('test/fixtures/pytorch')].find((p) =>
+  fs.existsSync(p),
+)!;
 const ENGINE = pythonEnginePath(WORKER);
 
 function copyFixture(name: string): string {
@@ -37,7 +39,10 @@ test('BatchNorm1d at batch 2 → LayerNorm: same line, still trains, the drift f
   const report = await check(file);
   assert.equal(report.layers.find((l) => l.name === 'bn')?.className, 'LayerNorm');
   assert.equal(report.layers.find((l) => l.name === 'bn')?.source?.line, 13);
-  assert.deepEqual(report.flags.filter((f) => f.kind === 'bn-train-inference-drift'), []);
+  assert.deepEqual(
+    report.flags.filter((f) => f.kind === 'bn-train-inference-drift'),
+    [],
+  );
 });
 
 test('BatchNorm2d → GroupNorm on a symbolic channel count, and RMSNorm emitted as a module when torch lacks it', async () => {
@@ -57,8 +62,14 @@ test('BatchNorm2d → GroupNorm on a symbolic channel count, and RMSNorm emitted
 });
 
 test('a line without a norm call, or a swap that does not fit, names the file and line', async () => {
-  await assert.rejects(swapPythonNorm(path.join(PY_FIXTURES, 'bn_batch2.py'), 12, 'layerNorm', ENGINE), /bn_batch2\.py:12: line 12 has no torch\.nn normalization call/);
-  await assert.rejects(swapPythonNorm(path.join(PY_FIXTURES, 'bn_batch2.py'), 13, 'groupNorm', ENGINE), /bn_batch2\.py:13: BatchNorm1d normalizes vectors/);
+  await assert.rejects(
+    swapPythonNorm(path.join(PY_FIXTURES, 'bn_batch2.py'), 12, 'layerNorm', ENGINE),
+    /bn_batch2\.py:12: line 12 has no torch\.nn normalization call/,
+  );
+  await assert.rejects(
+    swapPythonNorm(path.join(PY_FIXTURES, 'bn_batch2.py'), 13, 'groupNorm', ENGINE),
+    /bn_batch2\.py:13: BatchNorm1d normalizes vectors/,
+  );
 });
 
 test('compare on a Python BatchNorm line: each candidate trains from the same file, lines unchanged, drift only for BatchNorm', async () => {
@@ -66,7 +77,15 @@ test('compare on a Python BatchNorm line: each candidate trains from the same fi
   try {
     const file = path.join(PY_FIXTURES, 'bn_batch2.py');
     assert.equal(await pythonNormAtLine(file, 13, ENGINE), 'batchNorm');
-    const result = await compareNorms(client, { file, line: 13, candidates: ['batchNorm', 'layerNorm', 'rmsNorm'], steps: 20, backend: 'auto', seed: 42, samplingInterval: 1 });
+    const result = await compareNorms(client, {
+      file,
+      line: 13,
+      candidates: ['batchNorm', 'layerNorm', 'rmsNorm'],
+      steps: 20,
+      backend: 'auto',
+      seed: 42,
+      samplingInterval: 1,
+    });
     const byNorm = Object.fromEntries(result.candidates.map((c) => [c.norm, c]));
     assert.deepEqual(Object.keys(byNorm).sort(), ['batchNorm', 'layerNorm', 'rmsNorm']);
     for (const c of result.candidates) assert.equal(c.error, undefined, `${c.norm}: ${c.error}`);

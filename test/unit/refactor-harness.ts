@@ -60,8 +60,15 @@ export interface TrainedModel {
 }
 
 /** Builds the model a refactored file defines (with the refactor's extra files beside it) and trains it a few steps. */
-export async function buildAndTrain(fileName: string, result: Pick<RefactorResult, 'newText' | 'extraFiles'>, steps = 2): Promise<TrainedModel> {
-  const files = new Map<string, string>([[fileName, result.newText], ...result.extraFiles.map((f): [string, string] => [f.path, f.content])]);
+export async function buildAndTrain(
+  fileName: string,
+  result: Pick<RefactorResult, 'newText' | 'extraFiles'>,
+  steps = 2,
+): Promise<TrainedModel> {
+  const files = new Map<string, string>([
+    [fileName, result.newText],
+    ...result.extraFiles.map((f): [string, string] => [f.path, f.content]),
+  ]);
   const exports = loadVirtualModule(files, fileName);
   const make = (exports.createModel ?? exports.default) as (() => tf.LayersModel) | undefined;
   assert.equal(typeof make, 'function', `${fileName} exports createModel`);

@@ -14,8 +14,14 @@ async function run(argv: string[]): Promise<{ code: number; stdout: string; stde
   const err: string[] = [];
   const writeOut = process.stdout.write;
   const writeErr = process.stderr.write;
-  process.stdout.write = ((chunk: string) => { out.push(String(chunk)); return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => { err.push(String(chunk)); return true; }) as typeof process.stderr.write;
+  process.stdout.write = ((chunk: string) => {
+    out.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string) => {
+    err.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
   try {
     const code = await swapCommand(argv);
     return { code, stdout: out.join(''), stderr: err.join('') };
@@ -81,7 +87,10 @@ test('exit 2 with a clear message when the line has no normalization call', asyn
 test('exit 2 for bad arguments and unreadable files, naming the problem', async () => {
   const path = join(FIXTURES, 'seq-bn.js');
   const cases: [string[], RegExp][] = [
-    [[`${path}:8`, '--to', 'fooNorm'], /unknown normalization 'fooNorm' for --to; use one of batchNorm, layerNorm, groupNorm, rmsNorm, instanceNorm/],
+    [
+      [`${path}:8`, '--to', 'fooNorm'],
+      /unknown normalization 'fooNorm' for --to; use one of batchNorm, layerNorm, groupNorm, rmsNorm, instanceNorm/,
+    ],
     [[`${path}:8`], /missing --to/],
     [[path, '--to', 'layerNorm'], /expected <file>:<line> with a line number from 1/],
     [[`${path}:0`, '--to', 'layerNorm'], /expected <file>:<line>/],

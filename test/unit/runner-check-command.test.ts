@@ -11,14 +11,26 @@ test('--json prints one RunReport with the documented fields', async () => {
   const { code, stdout } = await check([fixture('create-model-factory.js'), '--steps', '4', '--backend', 'cpu', '--json', '--seed', '3']);
   assert.equal(code, 0);
   const report = JSON.parse(stdout);
-  for (const key of ['file', 'backend', 'steps', 'batchSize', 'syntheticData', 'loss', 'layers', 'flags', 'timing']) assert.ok(key in report, key);
+  for (const key of ['file', 'backend', 'steps', 'batchSize', 'syntheticData', 'loss', 'layers', 'flags', 'timing'])
+    assert.ok(key in report, key);
   assert.equal(report.backend, 'cpu');
   assert.equal(report.steps, 4);
   assert.equal(report.loss.length, 4);
   const layer = report.layers[1];
   assert.deepEqual(Object.keys(layer).sort(), ['className', 'name', 'sampledSteps', 'source', 'stats']);
   assert.equal(layer.source.line, 8);
-  for (const stat of ['mean', 'variance', 'gain', 'gradNorm', 'activationGradNorm', 'deadFraction', 'zeroFraction', 'nonFinite', 'weightNorm', 'updateRatio']) {
+  for (const stat of [
+    'mean',
+    'variance',
+    'gain',
+    'gradNorm',
+    'activationGradNorm',
+    'deadFraction',
+    'zeroFraction',
+    'nonFinite',
+    'weightNorm',
+    'updateRatio',
+  ]) {
     assert.equal(layer.stats[stat].length, 4, stat);
   }
   assert.ok(typeof report.timing.instrumentedStepMs === 'number' && typeof report.timing.plainStepMs === 'number');
@@ -41,7 +53,14 @@ test('a model error exits 2 with file:line on stderr and nothing on stdout', asy
 });
 
 test('usage errors exit 2 without starting a run', async () => {
-  for (const args of [[], ['a.js', 'b.js'], ['a.js', '--steps', '0'], ['a.js', '--backend', 'gpu'], ['a.js', '--fail-on', 'nonsense'], ['a.js', '--bogus']]) {
+  for (const args of [
+    [],
+    ['a.js', 'b.js'],
+    ['a.js', '--steps', '0'],
+    ['a.js', '--backend', 'gpu'],
+    ['a.js', '--fail-on', 'nonsense'],
+    ['a.js', '--bogus'],
+  ]) {
     const { code, stderr } = await check(args);
     assert.equal(code, 2, args.join(' '));
     assert.match(stderr, /Usage: normscope check/);

@@ -60,15 +60,39 @@ test('cancel stops a running model within 1 s (done with stoppedEarly)', async (
   const c = client(t);
   const controller = new AbortController();
   let cancelledAt = 0;
-  const run = c.run(runOptions(fixture('slow-model.js'), { steps: 100000 }), (e) => {
-    if (e.type === 'progress' && !cancelledAt) {
-      cancelledAt = Date.now();
-      controller.abort();
-    }
-  }, controller.signal);
+  const run = c.run(
+    runOptions(fixture('slow-model.js'), { steps: 100000 }),
+    (e) => {
+      if (e.type === 'progress' && !cancelledAt) {
+        cancelledAt = Date.now();
+        controller.abort();
+      }
+    },
+    controller.signal,
+  );
   const report = await run;
   assert.equal(report.stoppedEarly, 'cancelled');
   assert.ok(Date.now() - cancelledAt < 1000, `took ${Date.now() - cancelledAt} ms`);
+});
+
+test("a cancelled run's grace timer cannot end the next run, which reuses its warm thread", async (t) => {
+  const c = client(t);
+  const first = new AbortController();
+  const cancelled = await c.run(
+    runOptions(fixture('slow-model.js'), { steps: 100000 }),
+    (e) => e.type === 'progress' && first.abort(),
+    first.signal,
+  );
+  assert.equal(cancelled.stoppedEarly, 'cancelled');
+  // Started at once, inside the first run's 300 ms cancel grace period.
+  const second = new AbortController();
+  let settled = false;
+  const run = c.run(runOptions(fixture('slow-model.js'), { steps: 100000 }), () => undefined, second.signal);
+  void run.finally(() => (settled = true)).catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal(settled, false, 'the second run was ended before anyone cancelled it');
+  second.abort();
+  assert.equal((await run).stoppedEarly, 'cancelled');
 });
 
 test('cancel of a stuck worker kills it within 1 s and rejects with "cancelled"', async (t) => {
@@ -92,7 +116,10 @@ test('the worker answers while user code loops; a killed worker rejects pending 
   assert.equal((await c.ping()).pid, pid, 'the supervising thread is not blocked by the loop');
   const pending = c.ping();
   process.kill(pid, 'SIGKILL');
-  await pending.then(() => undefined, (e) => assert.match(String(e), /exited/));
+  await pending.then(
+    () => undefined,
+    (e) => assert.match(String(e), /exited/),
+  );
   const error = await rejection(stuck);
   assert.equal(error.code, 'crash');
 });
@@ -101,20 +128,30 @@ test('cancel of a run busy after some steps ends it and keeps the streamed steps
   const c = client(t);
   const controller = new AbortController();
   let samples = 0;
-  const run = c.run(runOptions(fixture('../workspace/busy.js'), { steps: 1000 }), (e) => {
-    if (e.type === 'progress') samples += e.samples.length;
-  }, controller.signal);
+  const run = c.run(
+    runOptions(fixture('../workspace/busy.js'), { steps: 1000 }),
+    (e) => {
+      if (e.type === 'progress') samples += e.samples.length;
+    },
+    controller.signal,
+  );
   await new Promise((r) => setTimeout(r, 1500));
   controller.abort();
   const report = await run;
   assert.equal(report.stoppedEarly, 'cancelled');
-  assert.ok(report.loss.length > 0 && report.loss.length === samples, `partial report of the ${samples} streamed steps, got ${report.loss.length}`);
+  assert.ok(
+    report.loss.length > 0 && report.loss.length === samples,
+    `partial report of the ${samples} streamed steps, got ${report.loss.length}`,
+  );
   assert.equal(report.layers.length, 1);
 });
 
-test('errors raised later from a timer or an unhandled rejection fail the run with the user\'s file and line', async (t) => {
+test("errors raised later from a timer or an unhandled rejection fail the run with the user's file and line", async (t) => {
   const c = client(t);
-  const cases = [['errors/late-throw.js', /uncaught exception.*late failure from a timer/], ['errors/late-rejection.js', /unhandled promise rejection.*cache refresh failed/]] as const;
+  const cases = [
+    ['errors/late-throw.js', /uncaught exception.*late failure from a timer/],
+    ['errors/late-rejection.js', /unhandled promise rejection.*cache refresh failed/],
+  ] as const;
   for (const [name, message] of cases) {
     const error = await rejection(c.run(runOptions(fixture(name), { steps: 100000 }), () => undefined));
     assert.equal(error.code, 'late-error');

@@ -22,36 +22,59 @@ test('finalLoss averages the last quarter and is null when the run went non-fini
 });
 
 test('meanGradNormSeries averages layers with gradients, step by step', () => {
-  const report = { layers: [{ stats: { gradNorm: [1, 3] } }, { stats: { gradNorm: [3, null] } }, { stats: { gradNorm: [null, null] } }, { stats: {} }] } as unknown as RunReport;
+  const report = {
+    layers: [{ stats: { gradNorm: [1, 3] } }, { stats: { gradNorm: [3, null] } }, { stats: { gradNorm: [null, null] } }, { stats: {} }],
+  } as unknown as RunReport;
   assert.deepEqual(meanGradNormSeries(report), [2, 3]);
 });
 
 test('rankCandidates puts finished runs first, fewer errors first, then lower loss', () => {
   const c = (norm: string, finalLoss: number | null, errors = 0): CompareCandidate => ({
-    norm, finalLoss, loss: [], gradNorm: [],
-    flags: Array.from({ length: errors }, () => ({ kind: 'non-finite', severity: 'error', layer: null, step: 1, message: '', source: null })),
+    norm,
+    finalLoss,
+    loss: [],
+    gradNorm: [],
+    flags: Array.from({ length: errors }, () => ({
+      kind: 'non-finite',
+      severity: 'error',
+      layer: null,
+      step: 1,
+      message: '',
+      source: null,
+    })),
   });
   const ranked = rankCandidates([c('a', null), c('b', 0.5, 1), c('c', 0.9), c('d', 0.2)]).map((x) => x.norm);
   assert.deepEqual(ranked, ['d', 'c', 'b', 'a']);
 });
 
 test('normAtLine reads the baseline normalization from the source', () => {
-  const src = "const tf = require('@tensorflow/tfjs');\nconst m = tf.sequential();\nm.add(tf.layers.batchNormalization({ inputShape: [4] }));\nm.add(tf.layers.dense({ units: 1 }));\n";
+  const src =
+    "const tf = require('@tensorflow/tfjs');\nconst m = tf.sequential();\nm.add(tf.layers.batchNormalization({ inputShape: [4] }));\nm.add(tf.layers.dense({ units: 1 }));\n";
   assert.equal(normAtLine(src, 'm.js', 3), 'batchNorm');
   assert.equal(normAtLine(src, 'm.js', 4), undefined);
 });
 
 test('normscope compare: at batch size 2, GroupNorm beats BatchNorm in inference-mode loss', async () => {
-  const { stdout } = await run(process.execPath, [CLI, 'compare', `${SMALL_BATCH}:7`, '--to', 'groupNorm,layerNorm', '--json', '--backend', 'cpu'], { timeout: 120_000 });
+  const { stdout } = await run(
+    process.execPath,
+    [CLI, 'compare', `${SMALL_BATCH}:7`, '--to', 'groupNorm,layerNorm', '--json', '--backend', 'cpu'],
+    { timeout: 120_000 },
+  );
   const result = JSON.parse(stdout) as { candidates: CompareCandidate[] };
   assert.deepEqual(result.candidates.map((c) => c.norm).sort(), ['batchNorm', 'groupNorm', 'layerNorm']);
   const bn = result.candidates.find((c) => c.norm === 'batchNorm')!;
   const gn = result.candidates.find((c) => c.norm === 'groupNorm')!;
   assert.equal(bn.original, true);
-  assert.ok(gn.finalLoss !== null && bn.finalLoss !== null && gn.finalLoss < bn.finalLoss, `groupNorm ${gn.finalLoss} vs batchNorm ${bn.finalLoss}`);
+  assert.ok(
+    gn.finalLoss !== null && bn.finalLoss !== null && gn.finalLoss < bn.finalLoss,
+    `groupNorm ${gn.finalLoss} vs batchNorm ${bn.finalLoss}`,
+  );
   assert.equal(gn.loss.length, bn.loss.length, 'candidates train the same number of steps');
 });
 
 test('normscope compare exits 2 with file:line when the line has no normalization', async () => {
-  await assert.rejects(run(process.execPath, [CLI, 'compare', `${SMALL_BATCH}:9`, '--to', 'groupNorm']), (e: { code: number; stderr: string }) => e.code === 2 && /small-batch\.js:9 has no normalization call/.test(e.stderr));
+  await assert.rejects(
+    run(process.execPath, [CLI, 'compare', `${SMALL_BATCH}:9`, '--to', 'groupNorm']),
+    (e: { code: number; stderr: string }) => e.code === 2 && /small-batch\.js:9 has no normalization call/.test(e.stderr),
+  );
 });

@@ -15,7 +15,11 @@ const SCRIPTS = path.join(FIXTURES, '../scripts');
 const script = (name: string) => path.join(SCRIPTS, name);
 const mean = (xs: (number | null)[]) => xs.reduce<number>((a, b) => a + (b ?? NaN), 0) / xs.length;
 /** 1-based line of the first line of `file` containing `text`. */
-const lineOf = (file: string, text: string) => fs.readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(text)) + 1;
+const lineOf = (file: string, text: string) =>
+  fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .findIndex((l) => l.includes(text)) + 1;
 
 /** Runs a script (no arguments unless given). */
 function runInProcess(file: string, overrides: Parameters<typeof runModel>[1] = {}) {
@@ -26,7 +30,10 @@ function runInProcess(file: string, overrides: Parameters<typeof runModel>[1] = 
 async function runCapturing(file: string, overrides: Parameters<typeof runInProcess>[1]) {
   const write = process.stdout.write;
   let printed = '';
-  process.stdout.write = ((chunk: string | Uint8Array) => { printed += String(chunk); return true; }) as typeof process.stdout.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    printed += String(chunk);
+    return true;
+  }) as typeof process.stdout.write;
   try {
     return { ...(await runInProcess(file, overrides)), printed };
   } finally {
@@ -38,7 +45,10 @@ test('csv script: its argv, tf.data.csv, fit with validationSplit and a callback
   const file = script('csv/train.js');
   const argvBefore = process.argv;
   const cwdBefore = process.cwd();
-  const { report, error, events, printed } = await runCapturing(file, { steps: 40, script: { args: ['--epochs', '30', '--learning-rate', '0.01'] } });
+  const { report, error, events, printed } = await runCapturing(file, {
+    steps: 40,
+    script: { args: ['--epochs', '30', '--learning-rate', '0.01'] },
+  });
   assert.ifError(error);
   assert.ok(report);
   assert.equal(report.syntheticData, false);
@@ -48,12 +58,15 @@ test('csv script: its argv, tf.data.csv, fit with validationSplit and a callback
   assert.match(printed, /Epoch 1\/30: loss=[\d.]+ val_loss=[\d.]+/, 'the callback ran with validation loss');
   assert.match(printed, /Final loss/, 'the script went on after training stopped');
   assert.ok(!/Epoch 9\//.test(printed), 'training went on past the step limit');
-  assert.deepEqual(report.layers.map((l) => [l.className, l.source?.file, l.source?.line]), [
-    ['Dense', file, lineOf(file, "units: 32, activation: 'relu'")],
-    ['BatchNormalization', file, lineOf(file, 'batchNormalization()')],
-    ['Dense', file, lineOf(file, 'units: 16')],
-    ['Dense', file, lineOf(file, 'units: 1 }')],
-  ]);
+  assert.deepEqual(
+    report.layers.map((l) => [l.className, l.source?.file, l.source?.line]),
+    [
+      ['Dense', file, lineOf(file, "units: 32, activation: 'relu'")],
+      ['BatchNormalization', file, lineOf(file, 'batchNormalization()')],
+      ['Dense', file, lineOf(file, 'units: 16')],
+      ['Dense', file, lineOf(file, 'units: 1 }')],
+    ],
+  );
   const layersEvent = events.find((e) => e.type === 'layers');
   assert.equal(layersEvent?.type === 'layers' && layersEvent.syntheticData, false);
   for (const layer of report.layers) assert.equal(layer.stats.mean?.length, 40, `${layer.name} measured at every step`);
@@ -68,7 +81,10 @@ test('--steps all lets the script finish: steps follow its own --epochs flag', a
 });
 
 test('fitDataset over a tf.data.csv pipeline with validationData', async () => {
-  const { report, error } = await runInProcess(script('csv/train-dataset.js'), { steps: 50, script: { args: ['--epochs', '3'], untilDone: true } });
+  const { report, error } = await runInProcess(script('csv/train-dataset.js'), {
+    steps: 50,
+    script: { args: ['--epochs', '3'], untilDone: true },
+  });
   assert.ifError(error);
   assert.equal(report!.steps, 3 * 10, '3 epochs of 160 rows in batches of 16');
   assert.equal(report!.batchSize, 16);
@@ -116,7 +132,7 @@ test('a never-cleared interval and a 10,000-step loop: the run ends at the step 
   assert.ifError(error);
   assert.equal(report!.steps, 6);
   assert.ok(performance.now() - t0 < 20_000);
-  assert.equal(timers(), before, 'the script\'s interval was cleared');
+  assert.equal(timers(), before, "the script's interval was cleared");
 });
 
 test('sampling: every 3rd step measured, the others plain', async () => {
@@ -171,14 +187,18 @@ test('no tensors or variables left behind; later training calls of an ended scri
 test('cancel mid-fit: fit ends after its batch, the report says cancelled', async () => {
   const controller = new AbortController();
   let cancelledAt = -1;
-  const report = await runTraining(runOptions(script('imported/train.js'), { steps: 10_000, script: { args: [] } }), (e) => {
-    if (cancelledAt < 0 && e.type === 'progress' && e.samples.some((s) => s.step >= 5)) {
-      cancelledAt = e.samples[e.samples.length - 1].step;
-      controller.abort();
-    }
-  }, controller.signal);
+  const report = await runTraining(
+    runOptions(script('imported/train.js'), { steps: 10_000, script: { args: [] } }),
+    (e) => {
+      if (cancelledAt < 0 && e.type === 'progress' && e.samples.some((s) => s.step >= 5)) {
+        cancelledAt = e.samples[e.samples.length - 1].step;
+        controller.abort();
+      }
+    },
+    controller.signal,
+  );
   assert.equal(report.stoppedEarly, 'cancelled');
-  assert.ok(cancelledAt < 39, 'cancelled before the script\'s 40 steps');
+  assert.ok(cancelledAt < 39, "cancelled before the script's 40 steps");
   assert.equal(report.steps, cancelledAt + 1, 'no batch after the one in progress');
 });
 
@@ -190,15 +210,21 @@ test('in the forked worker: a custom loop with optimizer.minimize is measured, l
   const report = await client.run(runOptions(file, { steps: 12, script: { args: [] } }), (e) => events.push(e));
   assert.equal(report.steps, 12);
   assert.equal(report.batchSize, 64, 'batch size read from the first measured output');
-  assert.deepEqual(report.layers.map((l) => [l.name, l.source?.line]), [
-    ['q_hidden', lineOf(file, "name: 'q_hidden'")], ['q_norm', lineOf(file, "name: 'q_norm'")], ['q_values', lineOf(file, "name: 'q_values'")],
-  ]);
-  for (const layer of report.layers) assert.equal(layer.stats.gradNorm?.filter((v) => typeof v === 'number').length, 12, `${layer.name} has gradients at every step`);
+  assert.deepEqual(
+    report.layers.map((l) => [l.name, l.source?.line]),
+    [
+      ['q_hidden', lineOf(file, "name: 'q_hidden'")],
+      ['q_norm', lineOf(file, "name: 'q_norm'")],
+      ['q_values', lineOf(file, "name: 'q_values'")],
+    ],
+  );
+  for (const layer of report.layers)
+    assert.equal(layer.stats.gradNorm?.filter((v) => typeof v === 'number').length, 12, `${layer.name} has gradients at every step`);
   assert.ok(mean(report.loss.slice(-3)) < mean(report.loss.slice(0, 3)), 'loss fell');
   assert.equal((await client.ping()).numTensors, 0, 'no tensors left in the worker');
 });
 
-test('a syntax error names its line; process.exit(2) before training is the run\'s error', async () => {
+test("a syntax error names its line; process.exit(2) before training is the run's error", async () => {
   const bad = script('errors/syntax-error.ts');
   const syntax = await runInProcess(bad, { steps: 3 });
   assert.equal(syntax.error?.code, 'syntax');
@@ -216,6 +242,9 @@ test('in the forked worker: a script that fails after training still reports its
   const file = script('errors/save-fails.js');
   const report = await client.run(runOptions(file, { steps: 50, script: { args: [] } }), () => undefined);
   assert.equal(report.steps, 2 * 4, 'trained to the end');
-  assert.match(report.stoppedEarly ?? '', new RegExp(`the script failed after training: .*save-fails\\.js:${lineOf(file, 'model.save')}:\\d+: save-fails\\.js failed:`));
+  assert.match(
+    report.stoppedEarly ?? '',
+    new RegExp(`the script failed after training: .*save-fails\\.js:${lineOf(file, 'model.save')}:\\d+: save-fails\\.js failed:`),
+  );
   assert.ok(!fs.existsSync(path.join(path.dirname(file), 'saved-model')));
 });

@@ -17,7 +17,10 @@ const meters: [string, () => Meter][] = [
 for (const [kind, makeMeter] of meters) {
   test(`${kind} meter: activation statistics of [[1, 0, -2], [3, 0, -2]]`, async () => {
     await tf.setBackend('cpu');
-    const x = tf.tensor2d([[1, 0, -2], [3, 0, -2]]);
+    const x = tf.tensor2d([
+      [1, 0, -2],
+      [3, 0, -2],
+    ]);
     const meter = makeMeter();
     const a = meter.activation(x, true, null);
     meter.finish();
@@ -106,20 +109,67 @@ for (const [kind, makeMeter] of meters) {
   // moving variance [1, 2]: movingMeanGap = mean(|μ̂−μ|/σ) = (2/1 + 0/2)/2, movingVarGap = mean(|σ̂²−σ²|/σ²) = (0/1 + 2/4)/2.
   test(`${kind} meter: BatchNorm gaps, derived from the moving-average update (momentum 0.9)`, () => {
     // m' = m − (m − b)·0.1: mean [0.2, 12], variance [1, 2.2].
-    const gaps = gapsAround(tf.tensor2d([[1, 10], [3, 14]]), -1, 0.9, [[0, 12], [1, 2]], [[0.2, 12], [1, 2.2]]);
+    const gaps = gapsAround(
+      tf.tensor2d([
+        [1, 10],
+        [3, 14],
+      ]),
+      -1,
+      0.9,
+      [
+        [0, 12],
+        [1, 2],
+      ],
+      [
+        [0.2, 12],
+        [1, 2.2],
+      ],
+    );
     close(gaps.meanGap, 1, 'movingMeanGap', 1e-4);
     close(gaps.varGap, 0.25, 'movingVarGap', 1e-4);
   });
 
   test(`${kind} meter: BatchNorm gaps, scanned from the input (momentum 0.999)`, () => {
-    const gaps = gapsAround(tf.tensor2d([[1, 10], [3, 14]]), -1, 0.999, [[0, 12], [1, 2]], [[0.002, 12], [1, 2.002]]);
+    const gaps = gapsAround(
+      tf.tensor2d([
+        [1, 10],
+        [3, 14],
+      ]),
+      -1,
+      0.999,
+      [
+        [0, 12],
+        [1, 2],
+      ],
+      [
+        [0.002, 12],
+        [1, 2.002],
+      ],
+    );
     close(gaps.meanGap, 1, 'movingMeanGap', 1e-4);
     close(gaps.varGap, 0.25, 'movingVarGap', 1e-4);
   });
 
   test(`${kind} meter: BatchNorm gaps on the channel axis of NCHW-like input (axis 1)`, () => {
     // shape [1, 2, 2]: channel 0 = [1, 3] (mean 2, var 1), channel 1 = [10, 14] (mean 12, var 4).
-    const gaps = gapsAround(tf.tensor3d([[[1, 3], [10, 14]]]), 1, 0.999, [[2, 10], [1, 4]], [[2, 10.002], [1, 4]]);
+    const gaps = gapsAround(
+      tf.tensor3d([
+        [
+          [1, 3],
+          [10, 14],
+        ],
+      ]),
+      1,
+      0.999,
+      [
+        [2, 10],
+        [1, 4],
+      ],
+      [
+        [2, 10.002],
+        [1, 4],
+      ],
+    );
     close(gaps.meanGap, (0 + 2 / 2) / 2, 'movingMeanGap', 1e-4);
     close(gaps.varGap, 0, 'movingVarGap', 1e-4);
   });
@@ -129,11 +179,21 @@ test('gain = std(output) / std(input), pooled over several inputs', () => {
   assert.equal(derived.gain(2, 4), 0.5);
   assert.ok(Number.isNaN(derived.gain(1, 0)), 'no input spread: gain undefined');
   // Inputs {1, 1} and {3, 3} together: mean 2, variance 1.
-  close(derived.pooledStd([{ size: 2, mean: 1, variance: 0 }, { size: 2, mean: 3, variance: 0 }]), 1, 'pooled std');
+  close(
+    derived.pooledStd([
+      { size: 2, mean: 1, variance: 0 },
+      { size: 2, mean: 3, variance: 0 },
+    ]),
+    1,
+    'pooled std',
+  );
 });
 
 test('the meters leave no tensors behind', () => {
-  const x = tf.tensor2d([[1, 2], [3, 4]]);
+  const x = tf.tensor2d([
+    [1, 2],
+    [3, 4],
+  ]);
   const total = tf.sum(x);
   const before = tf.memory().numTensors;
   for (const [, make] of meters) {

@@ -21,7 +21,11 @@ function values(n: number, seed: number): Float32Array {
 }
 
 function reference(x: Float32Array) {
-  let sum = 0, min = Infinity, max = -Infinity, zeros = 0, squares = 0;
+  let sum = 0,
+    min = Infinity,
+    max = -Infinity,
+    zeros = 0,
+    squares = 0;
   for (const v of x) {
     sum += v;
     min = Math.min(min, v);

@@ -13,7 +13,10 @@ test('loss names in any spelling tfjs accepts map to a target kind; custom losse
   assert.equal(targetKindOfLoss('binaryCrossentropy'), 'binary');
   assert.equal(targetKindOfLoss('mse'), 'regression');
   assert.equal(targetKindOfLoss('squaredHinge'), 'signs');
-  assert.equal(targetKindOfLoss((a: tf.Tensor) => a), null);
+  assert.equal(
+    targetKindOfLoss((a: tf.Tensor) => a),
+    null,
+  );
 });
 
 test('a model compiled with sparseCategoricalCrossentropy gets class ids below the class count, one per row', async () => {
@@ -38,7 +41,13 @@ test('per-output losses by name, hinge targets ±1; uncompiled outputs follow th
   model.compile({ optimizer: 'sgd', loss: { a: 'sparseCategoricalCrossentropy', b: 'hinge' } });
   assert.deepEqual(targetKinds(model), ['class-ids', 'signs']);
   const [batch] = syntheticBatches(model, 8, 2, 'm.js');
-  assert.deepEqual(batch.ys.map((y) => y.shape), [[8, 1], [8, 2]]);
+  assert.deepEqual(
+    batch.ys.map((y) => y.shape),
+    [
+      [8, 1],
+      [8, 2],
+    ],
+  );
   assert.ok(Array.from(await batch.ys[1].data()).every((v) => v === 1 || v === -1));
   model.dispose();
 });
@@ -48,7 +57,9 @@ test('an LSTM with an open time axis gets sequences; an Embedding input gets int
   const rnn = tf.sequential({ layers: [tf.layers.lstm({ units: 4, inputShape: [null, 3] }), tf.layers.dense({ units: 1 })] });
   const [seq] = syntheticBatches(rnn, 2, 3, 'r.js');
   assert.deepEqual(seq.xs[0].shape, [2, SEQUENCE_LENGTH, 3]);
-  const text = tf.sequential({ layers: [tf.layers.embedding({ inputDim: 11, outputDim: 4, inputLength: 6 }), tf.layers.flatten(), tf.layers.dense({ units: 1 })] });
+  const text = tf.sequential({
+    layers: [tf.layers.embedding({ inputDim: 11, outputDim: 4, inputLength: 6 }), tf.layers.flatten(), tf.layers.dense({ units: 1 })],
+  });
   const [ids] = syntheticBatches(text, 5, 4, 't.js');
   assert.equal(ids.xs[0].dtype, 'int32');
   assert.ok(Array.from(await ids.xs[0].data()).every((v) => v >= 0 && v < 11));
@@ -58,7 +69,12 @@ test('an LSTM with an open time axis gets sequences; an Embedding input gets int
 
 test('open output dimensions take the shape of a forward pass: per-step LSTM outputs, a fully convolutional net', async () => {
   await tf.setBackend('cpu');
-  const tagger = tf.sequential({ layers: [tf.layers.lstm({ units: 4, returnSequences: true, inputShape: [null, 3] }), tf.layers.dense({ units: 5, activation: 'softmax' })] });
+  const tagger = tf.sequential({
+    layers: [
+      tf.layers.lstm({ units: 4, returnSequences: true, inputShape: [null, 3] }),
+      tf.layers.dense({ units: 5, activation: 'softmax' }),
+    ],
+  });
   tagger.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy' });
   const [tags] = syntheticBatches(tagger, 2, 5, 'tagger.js');
   assert.deepEqual(tags.ys[0].shape, [2, SEQUENCE_LENGTH, 1]);

@@ -18,16 +18,25 @@ test('csvField quotes per RFC 4180 only when needed', () => {
   assert.equal(csvRow(['x', 1, null, '<img src=x onerror=alert(1)>']), 'x,1,,<img src=x onerror=alert(1)>');
 });
 
-test('runToCsv writes one row per layer × step, with the run\'s stat order', () => {
+test("runToCsv writes one row per layer × step, with the run's stat order", () => {
   const run: PanelRun = {
-    runId: 'r1', file: '/m/model.ts', layers: [
+    runId: 'r1',
+    file: '/m/model.ts',
+    layers: [
       { index: 0, name: 'dense,1', className: 'Dense', outputShape: [null, 4], paramCount: 8, isNorm: false, source: null },
       { index: 1, name: 'bn "x"', className: 'BatchNormalization', outputShape: [null, 4], paramCount: 16, isNorm: true, source: null },
-    ], statNames: ['gradNorm', 'mean'], steps: 2, batchSize: 4, syntheticData: true,
+    ],
+    statNames: ['gradNorm', 'mean'],
+    steps: 2,
+    batchSize: 4,
+    syntheticData: true,
   };
   const store = new RunStore(run);
   // values arrive over JSON: null where NaN was
-  store.add([{ step: 0, loss: 2, stepMs: 3, values: [0.5, 1, null as unknown as number, 2] }, { step: 1, loss: 1.5, stepMs: 3, values: [0.25, 1, 3, 4] }]);
+  store.add([
+    { step: 0, loss: 2, stepMs: 3, values: [0.5, 1, null as unknown as number, 2] },
+    { step: 1, loss: 1.5, stepMs: 3, values: [0.25, 1, 3, 4] },
+  ]);
   const lines = runToCsv(store).split('\r\n');
   assert.equal(lines[0], 'step,loss,stepMs,layerIndex,layerName,layerClass,gradNorm,mean');
   assert.equal(lines[1], '0,2,3,0,"dense,1",Dense,0.5,1');

@@ -6,7 +6,11 @@ const range = (n: number) => Float64Array.from({ length: n }, (_, i) => i);
 
 test('short series are returned exactly, NaN as gaps', () => {
   const ys = Float64Array.from([1, Number.NaN, 3]);
-  assert.deepEqual(decimateMinMax(range(3), ys, 3, 10), [{ x: 0, y: 1 }, { x: 1, y: null }, { x: 2, y: 3 }]);
+  assert.deepEqual(decimateMinMax(range(3), ys, 3, 10), [
+    { x: 0, y: 1 },
+    { x: 1, y: null },
+    { x: 2, y: 3 },
+  ]);
 });
 
 test('only the first n points are used (store arrays have spare capacity)', () => {
@@ -18,7 +22,10 @@ test('long series stay within budget, keep the recent points exactly and x sorte
   const ys = Float64Array.from({ length: n }, (_, i) => Math.sin(i / 7));
   const out = decimateMinMax(range(n), ys, n, 100, { keepRecent: 25 });
   assert.ok(out.length <= 100, `got ${out.length}`);
-  assert.deepEqual(out.slice(-25).map((p) => p.x), Array.from({ length: 25 }, (_, i) => n - 25 + i));
+  assert.deepEqual(
+    out.slice(-25).map((p) => p.x),
+    Array.from({ length: 25 }, (_, i) => n - 25 + i),
+  );
   for (let i = 1; i < out.length; i++) assert.ok(out[i].x > out[i - 1].x, `x not increasing at ${i}`);
   assert.ok(out[0].x < 32, 'first point comes from the first bucket');
 });
@@ -29,8 +36,14 @@ test('a single spike in old history survives decimation', () => {
   ys[1234] = 1e6;
   ys[2345] = -50;
   const out = decimateMinMax(range(n), ys, n, 200);
-  assert.ok(out.some((p) => p.x === 1234 && p.y === 1e6), 'max spike kept');
-  assert.ok(out.some((p) => p.x === 2345 && p.y === -50), 'min spike kept');
+  assert.ok(
+    out.some((p) => p.x === 1234 && p.y === 1e6),
+    'max spike kept',
+  );
+  assert.ok(
+    out.some((p) => p.x === 2345 && p.y === -50),
+    'min spike kept',
+  );
 });
 
 test('bucket edges are stable as points are appended (old output does not jitter)', () => {
@@ -44,7 +57,10 @@ test('bucket edges are stable as points are appended (old output does not jitter
 
 test('positiveOnly turns values ≤ 0 into gaps for log axes', () => {
   const out = decimateMinMax(range(3), Float64Array.from([0, -1, 5]), 3, 10, { positiveOnly: true });
-  assert.deepEqual(out.map((p) => p.y), [null, null, 5]);
+  assert.deepEqual(
+    out.map((p) => p.y),
+    [null, null, 5],
+  );
 });
 
 test('all-missing bucket draws a gap', () => {
@@ -83,5 +99,8 @@ test('changing the epoch discards cached buckets (values were rewritten)', () =>
   inc.decimate(xs, ys, 1000, 100, {}, 0);
   ys[10] = 1e9;
   assert.ok(!inc.decimate(xs, ys, 1000, 100, {}, 0).some((p) => p.y === 1e9), 'same epoch keeps the cache');
-  assert.ok(inc.decimate(xs, ys, 1000, 100, {}, 1).some((p) => p.y === 1e9), 'new epoch recomputes');
+  assert.ok(
+    inc.decimate(xs, ys, 1000, 100, {}, 1).some((p) => p.y === 1e9),
+    'new epoch recomputes',
+  );
 });

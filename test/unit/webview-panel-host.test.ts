@@ -12,7 +12,12 @@ test('panel HTML has a strict nonce CSP and no remote or inline sources', () => 
   const nonce = makeNonce();
   assert.match(nonce, /^[A-Za-z0-9+/]{22}==$/);
   assert.notEqual(nonce, makeNonce());
-  const html = renderPanelHtml({ cspSource: 'https://x.vscode-cdn.net', nonce, scriptUri: 'https://x.vscode-cdn.net/dist/webview.js', styleUri: 'https://x.vscode-cdn.net/media/panel.css' });
+  const html = renderPanelHtml({
+    cspSource: 'https://x.vscode-cdn.net',
+    nonce,
+    scriptUri: 'https://x.vscode-cdn.net/dist/webview.js',
+    styleUri: 'https://x.vscode-cdn.net/media/panel.css',
+  });
   const csp = /http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(html)?.[1];
   assert.ok(csp, 'CSP meta present');
   assert.match(csp, /default-src 'none'/);
@@ -21,7 +26,10 @@ test('panel HTML has a strict nonce CSP and no remote or inline sources', () => 
   assert.match(csp, /img-src https:\/\/x\.vscode-cdn\.net data:;/);
   assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|\*;|http:/);
   assert.equal((html.match(/<script/g) ?? []).length, 1);
-  assert.match(html, new RegExp(`<script nonce="${nonce.replace(/[+/]/g, '\\$&')}" src="https://x.vscode-cdn.net/dist/webview.js"></script>`));
+  assert.match(
+    html,
+    new RegExp(`<script nonce="${nonce.replace(/[+/]/g, '\\$&')}" src="https://x.vscode-cdn.net/dist/webview.js"></script>`),
+  );
   assert.doesNotMatch(html, /style="/);
 });
 
@@ -37,15 +45,25 @@ test('replay state rebuilds the latest run: samples, latest flags, ending, compa
   state.record({ type: 'run-started', run, samples: [s(0)], flags: [] });
   state.record({ type: 'samples', runId: 'r1', samples: [s(1), s(2)] });
   state.record({ type: 'samples', runId: 'old', samples: [s(3)] });
-  state.record({ type: 'flags', runId: 'r1', flags: [{ kind: 'dead', severity: 'error', layer: 'a', step: 2, message: 'm', source: null }] });
+  state.record({
+    type: 'flags',
+    runId: 'r1',
+    flags: [{ kind: 'dead', severity: 'error', layer: 'a', step: 2, message: 'm', source: null }],
+  });
   state.record({ type: 'focus-layer', runId: 'r1', layerIndex: 0 });
   state.record({ type: 'run-failed', runId: 'r1', error: { code: 'oom', message: 'out of memory' } });
   const compare = { type: 'compare' as const, result: { file: 'm.ts', line: 3, candidates: [] } };
   state.record(compare);
   const out = state.messages();
-  assert.deepEqual(out.map((m) => m.type), ['run-started', 'compare', 'run-failed']);
+  assert.deepEqual(
+    out.map((m) => m.type),
+    ['run-started', 'compare', 'run-failed'],
+  );
   const started = out[0] as Extract<(typeof out)[number], { type: 'run-started' }>;
-  assert.deepEqual(started.samples.map((x) => x.step), [0, 1, 2]);
+  assert.deepEqual(
+    started.samples.map((x) => x.step),
+    [0, 1, 2],
+  );
   assert.equal(started.flags[0].kind, 'dead');
   assert.equal(out[1], compare);
 });
@@ -76,12 +94,25 @@ test('replay splits a long run: first chunk answers ready(), the rest follows, t
   state.record({ type: 'run-done', runId: 'r1', report: { file: 'm.ts' } as never });
   state.record({ type: 'compare', result: { file: 'm.ts', line: 1, candidates: [] } });
   const { initial, follow } = state.replay(6); // 3 samples of 2 values per chunk
-  assert.deepEqual(initial.map((m) => m.type), ['run-started', 'compare']);
-  assert.deepEqual((initial[0] as { samples: StepSample[] }).samples.map((x) => x.step), [0, 1, 2]);
-  assert.deepEqual(follow.map((m) => m.type), ['samples', 'samples', 'samples', 'run-done']);
+  assert.deepEqual(
+    initial.map((m) => m.type),
+    ['run-started', 'compare'],
+  );
+  assert.deepEqual(
+    (initial[0] as { samples: StepSample[] }).samples.map((x) => x.step),
+    [0, 1, 2],
+  );
+  assert.deepEqual(
+    follow.map((m) => m.type),
+    ['samples', 'samples', 'samples', 'run-done'],
+  );
   const steps = follow.flatMap((m) => (m.type === 'samples' ? m.samples.map((x) => x.step) : []));
   assert.deepEqual(steps, [3, 4, 5, 6, 7, 8, 9]);
   const whole = state.messages();
-  assert.deepEqual(whole.map((m) => m.type), ['run-started', 'compare', 'run-done'], 'unchunked: one message per part');
+  assert.deepEqual(
+    whole.map((m) => m.type),
+    ['run-started', 'compare', 'run-done'],
+    'unchunked: one message per part',
+  );
   assert.equal((whole[0] as { samples: StepSample[] }).samples.length, 10);
 });

@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PanelRun } from '../../src/protocol';
-import { chooseScale, depthProfile, niceBounds, flagsByLayer, heatmapGrid, layerColor, normalize, rampColor, valueRange } from '../../webview/series';
+import {
+  chooseScale,
+  depthProfile,
+  niceBounds,
+  flagsByLayer,
+  heatmapGrid,
+  layerColor,
+  normalize,
+  rampColor,
+  valueRange,
+} from '../../webview/series';
 import { RunStore } from '../../webview/store';
 import { compareVerdicts } from '../../webview/verdict';
 
@@ -36,8 +46,21 @@ test('flagsByLayer keeps the worst severity and every kind', () => {
 
 function store3(): RunStore {
   const run: PanelRun = {
-    runId: 'r', file: 'm.ts', steps: 4, batchSize: 2, syntheticData: false, statNames: ['gradNorm'],
-    layers: ['a', 'b', 'c'].map((name, index) => ({ index, name, className: 'Dense', outputShape: [null, 1], paramCount: 1, isNorm: false, source: null })),
+    runId: 'r',
+    file: 'm.ts',
+    steps: 4,
+    batchSize: 2,
+    syntheticData: false,
+    statNames: ['gradNorm'],
+    layers: ['a', 'b', 'c'].map((name, index) => ({
+      index,
+      name,
+      className: 'Dense',
+      outputShape: [null, 1],
+      paramCount: 1,
+      isNorm: false,
+      source: null,
+    })),
   };
   const s = new RunStore(run);
   for (let step = 0; step < 4; step++) s.add([{ step, loss: 1, stepMs: 1, values: [step, 10 * step, null as unknown as number] }]);
@@ -77,13 +100,26 @@ test('normalize and rampColor map values onto the colour scale', () => {
 test('compare verdicts: best healthy candidate, diverged, failed, unhealthy', () => {
   const base = { loss: [], gradNorm: [], flags: [] };
   const v = compareVerdicts([
-    { ...base, norm: 'batchNorm', finalLoss: 0.4, flags: [{ kind: 'bn-small-batch', severity: 'error', layer: 'bn', step: null, message: '', source: null }] },
+    {
+      ...base,
+      norm: 'batchNorm',
+      finalLoss: 0.4,
+      flags: [{ kind: 'bn-small-batch', severity: 'error', layer: 'bn', step: null, message: '', source: null }],
+    },
     { ...base, norm: 'layerNorm', finalLoss: 0.5 },
-    { ...base, norm: 'rmsNorm', finalLoss: 0.6, flags: [{ kind: 'saturated', severity: 'warning', layer: 'x', step: 2, message: '', source: null }] },
+    {
+      ...base,
+      norm: 'rmsNorm',
+      finalLoss: 0.6,
+      flags: [{ kind: 'saturated', severity: 'warning', layer: 'x', step: 2, message: '', source: null }],
+    },
     { ...base, norm: 'groupNorm', finalLoss: null },
     { ...base, norm: 'instanceNorm', finalLoss: null, error: 'shape mismatch' },
   ]);
-  assert.deepEqual(v.map((x) => x.kind), ['unhealthy', 'best', 'ok', 'diverged', 'failed']);
+  assert.deepEqual(
+    v.map((x) => x.kind),
+    ['unhealthy', 'best', 'ok', 'diverged', 'failed'],
+  );
   assert.match(v[0].text, /bn-small-batch/);
   assert.equal(v[2].text, 'Healthy, 1 warning');
   assert.equal(v[4].text, 'Failed: shape mismatch');

@@ -5,12 +5,29 @@ import { RunStore } from '../../webview/store';
 
 function makeRun(layers: number, statNames: PanelRun['statNames'] = ['mean', 'gradNorm']): PanelRun {
   return {
-    runId: 'run', file: 'model.ts', steps: 100, batchSize: 8, syntheticData: false, statNames,
-    layers: Array.from({ length: layers }, (_, i) => ({ index: i, name: `l${i}`, className: 'Dense', outputShape: [null, 2], paramCount: 1, isNorm: false, source: null })),
+    runId: 'run',
+    file: 'model.ts',
+    steps: 100,
+    batchSize: 8,
+    syntheticData: false,
+    statNames,
+    layers: Array.from({ length: layers }, (_, i) => ({
+      index: i,
+      name: `l${i}`,
+      className: 'Dense',
+      outputShape: [null, 2],
+      paramCount: 1,
+      isNorm: false,
+      source: null,
+    })),
   };
 }
-const sample = (step: number, layers: number, stats: number): StepSample =>
-  ({ step, loss: 1 / (step + 1), stepMs: 2, values: Array.from({ length: layers * stats }, (_, k) => step * 1000 + k) });
+const sample = (step: number, layers: number, stats: number): StepSample => ({
+  step,
+  loss: 1 / (step + 1),
+  stepMs: 2,
+  values: Array.from({ length: layers * stats }, (_, k) => step * 1000 + k),
+});
 
 test('series reads [layer][stat] rows back by column, across growth', () => {
   const store = new RunStore(makeRun(3));
@@ -48,13 +65,22 @@ test('a late sample is inserted in step order and marks a rewrite', () => {
   assert.equal(store.add([sample(4, 2, 2), sample(3, 2, 2), sample(3, 2, 2)]), 2);
   assert.equal(store.rewrites, 2);
   assert.deepEqual(Array.from(store.steps.subarray(0, store.size)), [0, 1, 2, 3, 4, 5, 6]);
-  assert.deepEqual(Array.from(store.series('gradNorm', 1)), [0, 1, 2, 3, 4, 5, 6].map((s) => s * 1000 + 3));
-  assert.deepEqual(Array.from(store.series('mean', 0)), [0, 1, 2, 3, 4, 5, 6].map((s) => s * 1000));
+  assert.deepEqual(
+    Array.from(store.series('gradNorm', 1)),
+    [0, 1, 2, 3, 4, 5, 6].map((s) => s * 1000 + 3),
+  );
+  assert.deepEqual(
+    Array.from(store.series('mean', 0)),
+    [0, 1, 2, 3, 4, 5, 6].map((s) => s * 1000),
+  );
 });
 
 test('a sample with the wrong row length is rejected with a clear message', () => {
   const store = new RunStore(makeRun(2));
-  assert.throws(() => store.add([{ step: 0, loss: 1, stepMs: 1, values: [1, 2, 3] }]), /step 0 of run run has 3 values, expected 4 \(2 layers × 2 statistics\)/);
+  assert.throws(
+    () => store.add([{ step: 0, loss: 1, stepMs: 1, values: [1, 2, 3] }]),
+    /step 0 of run run has 3 values, expected 4 \(2 layers × 2 statistics\)/,
+  );
 });
 
 test('memory cap thins old samples and keeps the newest', () => {
@@ -74,6 +100,9 @@ test('flagsOf matches findings by layer name', () => {
     { kind: 'dead', severity: 'error', layer: 'l1', step: 3, message: 'dead', source: null },
     { kind: 'exploding', severity: 'warning', layer: null, step: 4, message: 'loss', source: null },
   ]);
-  assert.deepEqual(store.flagsOf(1).map((f) => f.kind), ['dead']);
+  assert.deepEqual(
+    store.flagsOf(1).map((f) => f.kind),
+    ['dead'],
+  );
   assert.deepEqual(store.flagsOf(0), []);
 });

@@ -8,8 +8,14 @@ function fakeClock() {
   let next = 1;
   const clock: Clock = {
     now: () => now,
-    setTimeout: (fn, ms) => { const id = next++; timers.push({ at: now + ms, fn, id }); return id; },
-    clearTimeout: (id) => { timers = timers.filter((t) => t.id !== id); },
+    setTimeout: (fn, ms) => {
+      const id = next++;
+      timers.push({ at: now + ms, fn, id });
+      return id;
+    },
+    clearTimeout: (id) => {
+      timers = timers.filter((t) => t.id !== id);
+    },
   };
   const advance = (ms: number) => {
     const end = now + ms;
@@ -30,7 +36,10 @@ test('bursts of requests redraw at most once per interval, and the last request 
   const { clock, advance } = fakeClock();
   const runs: number[] = [];
   const t = new Throttle(() => runs.push(clock.now()), 34, clock);
-  for (let ms = 0; ms < 1000; ms += 2) { t.request(); advance(2); } // 500 requests in one second
+  for (let ms = 0; ms < 1000; ms += 2) {
+    t.request();
+    advance(2);
+  } // 500 requests in one second
   advance(100);
   assert.ok(runs.length <= 31, `${runs.length} redraws in ~1 s`);
   for (let i = 1; i < runs.length; i++) assert.ok(runs[i] - runs[i - 1] >= 34);

@@ -30,20 +30,38 @@ export class CompareView implements View {
   private epoch = 0;
 
   constructor(private readonly ctx: ViewContext) {
-    this.intro = el('p', { className: 'empty', testId: 'compare-intro' }, 'No comparison yet. Use the "Compare norms" code action on a layer to train the same model with each candidate norm.');
+    this.intro = el(
+      'p',
+      { className: 'empty', testId: 'compare-intro' },
+      'No comparison yet. Use the "Compare norms" code action on a layer to train the same model with each candidate norm.',
+    );
     this.lossCard = new ChartCard({ id: 'compare-loss', title: 'Loss per candidate', onExport: (id) => ctx.exportPng(id) });
-    this.gradCard = new ChartCard({ id: 'compare-gradNorm', title: 'Total gradient norm per candidate', onExport: (id) => ctx.exportPng(id) });
+    this.gradCard = new ChartCard({
+      id: 'compare-gradNorm',
+      title: 'Total gradient norm per candidate',
+      onExport: (id) => ctx.exportPng(id),
+    });
     this.table = el('tbody', { testId: 'compare-table' });
     this.status = el('p', { className: 'muted', testId: 'compare-status', attrs: { role: 'status' } });
     this.extras = new CompareExtras(ctx, COLORS);
-    this.element = el('div', {},
+    this.element = el(
+      'div',
+      {},
       this.intro,
       el('div', { className: 'chart-grid' }, this.lossCard.element, this.gradCard.element),
-      el('table', { className: 'layer-table' },
-        el('thead', {}, el('tr', {}, ...['Norm', 'Final loss', 'Findings', 'Verdict', ''].map((h) => el('th', { attrs: { scope: 'col' } }, h)))),
-        this.table),
+      el(
+        'table',
+        { className: 'layer-table' },
+        el(
+          'thead',
+          {},
+          el('tr', {}, ...['Norm', 'Final loss', 'Findings', 'Verdict', ''].map((h) => el('th', { attrs: { scope: 'col' } }, h))),
+        ),
+        this.table,
+      ),
       this.status,
-      this.extras.element);
+      this.extras.element,
+    );
   }
 
   /** Comparisons are independent of runs; a new run does not clear them. */
@@ -61,30 +79,51 @@ export class CompareView implements View {
     this.drawn = result;
     this.lossChart ??= new ManyLinesChart(this.lossCard, this.ctx.theme, { yTitle: 'loss', legend: true });
     this.gradChart ??= new ManyLinesChart(this.gradCard, this.ctx.theme, { yTitle: 'grad norm', legend: true });
-    for (const [chart, pick] of [[this.lossChart, 'loss'], [this.gradChart, 'gradNorm']] as const) {
+    for (const [chart, pick] of [
+      [this.lossChart, 'loss'],
+      [this.gradChart, 'gradNorm'],
+    ] as const) {
       // Candidates may stop at different steps (divergence): pad every curve to the longest with gaps.
       const n = Math.max(0, ...result.candidates.map((c) => c[pick].length));
-      chart.setData(Float64Array.from({ length: n }, (_, k) => k), n, result.candidates.map((c, i) => ({
-        tag: i, label: c.norm, color: COLORS[i % COLORS.length], width: 2 * this.ctx.theme.lineScale,
-        ys: Float64Array.from({ length: n }, (_, k) => c[pick][k] ?? Number.NaN),
-      })), { epoch: this.epoch });
+      chart.setData(
+        Float64Array.from({ length: n }, (_, k) => k),
+        n,
+        result.candidates.map((c, i) => ({
+          tag: i,
+          label: c.norm,
+          color: COLORS[i % COLORS.length],
+          width: 2 * this.ctx.theme.lineScale,
+          ys: Float64Array.from({ length: n }, (_, k) => c[pick][k] ?? Number.NaN),
+        })),
+        { epoch: this.epoch },
+      );
     }
     this.extras.render(result, this.epoch);
     const verdicts = compareVerdicts(result.candidates);
-    setChildren(this.table, ...result.candidates.map((c, i) => {
-      const verdict = verdicts[i];
-      const apply = el('button', { testId: `apply-${c.norm}`, attrs: { type: 'button' }, title: `Rewrite ${result.file}:${result.line} to use ${c.norm}` }, 'Apply');
-      apply.disabled = verdict.kind === 'failed';
-      apply.addEventListener('click', () => void this.apply(c.norm, apply));
-      const swatch = el('span', { className: 'swatch', attrs: { 'aria-hidden': 'true' } });
-      swatch.style.backgroundColor = COLORS[i % COLORS.length];
-      return el('tr', { testId: 'compare-row', attrs: { 'data-norm': c.norm, 'data-verdict': verdict.kind } },
-        el('td', {}, swatch, ' ', c.norm),
-        el('td', {}, formatValue(c.finalLoss)),
-        el('td', {}, c.flags.length ? [...new Set(c.flags.map((f) => f.kind))].join(', ') : 'none'),
-        el('td', { className: `verdict ${verdict.kind}` }, verdict.text),
-        el('td', {}, apply));
-    }));
+    setChildren(
+      this.table,
+      ...result.candidates.map((c, i) => {
+        const verdict = verdicts[i];
+        const apply = el(
+          'button',
+          { testId: `apply-${c.norm}`, attrs: { type: 'button' }, title: `Rewrite ${result.file}:${result.line} to use ${c.norm}` },
+          'Apply',
+        );
+        apply.disabled = verdict.kind === 'failed';
+        apply.addEventListener('click', () => void this.apply(c.norm, apply));
+        const swatch = el('span', { className: 'swatch', attrs: { 'aria-hidden': 'true' } });
+        swatch.style.backgroundColor = COLORS[i % COLORS.length];
+        return el(
+          'tr',
+          { testId: 'compare-row', attrs: { 'data-norm': c.norm, 'data-verdict': verdict.kind } },
+          el('td', {}, swatch, ' ', c.norm),
+          el('td', {}, formatValue(c.finalLoss)),
+          el('td', {}, c.flags.length ? [...new Set(c.flags.map((f) => f.kind))].join(', ') : 'none'),
+          el('td', { className: `verdict ${verdict.kind}` }, verdict.text),
+          el('td', {}, apply),
+        );
+      }),
+    );
   }
 
   retheme(): void {

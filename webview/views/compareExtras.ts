@@ -17,8 +17,20 @@ export class CompareExtras {
   private readonly landscapeGrid: HTMLElement;
   private readonly sweepBox: HTMLElement;
 
-  constructor(private readonly ctx: ViewContext, private readonly colors: string[]) {
-    this.cards = LANDSCAPE_CURVES.map((c) => new ChartCard({ id: `compare-landscape-${c.curve}`, title: `${c.title} per candidate`, description: c.curve === 'losses' ? 'Width of the loss band (max − min) at each probed step.' : 'Top of the band at each probed step.', onExport: (id) => ctx.exportPng(id) }));
+  constructor(
+    private readonly ctx: ViewContext,
+    private readonly colors: string[],
+  ) {
+    this.cards = LANDSCAPE_CURVES.map(
+      (c) =>
+        new ChartCard({
+          id: `compare-landscape-${c.curve}`,
+          title: `${c.title} per candidate`,
+          description:
+            c.curve === 'losses' ? 'Width of the loss band (max − min) at each probed step.' : 'Top of the band at each probed step.',
+          onExport: (id) => ctx.exportPng(id),
+        }),
+    );
     this.landscapeGrid = el('div', { className: 'chart-grid', testId: 'compare-landscape' }, ...this.cards.map((c) => c.element));
     this.sweepBox = el('div', { testId: 'compare-sweep' });
     this.element = el('div', {}, this.landscapeGrid, this.sweepBox);
@@ -30,15 +42,25 @@ export class CompareExtras {
     if (withLandscape.length) {
       LANDSCAPE_CURVES.forEach((c, i) => {
         const chart = (this.charts[i] ??= new ManyLinesChart(this.cards[i], this.ctx.theme, { yTitle: c.yTitle, legend: true }));
-        const bands = result.candidates.map((cand) => (cand.landscape ? bandOf(cand.landscape, c.curve) : { steps: [], low: [], high: [] }));
+        const bands = result.candidates.map((cand) =>
+          cand.landscape ? bandOf(cand.landscape, c.curve) : { steps: [], low: [], high: [] },
+        );
         const steps = [...new Set(bands.flatMap((b) => b.steps))].sort((a, b) => a - b);
-        chart.setData(Float64Array.from(steps), steps.length, result.candidates.map((cand, k) => ({
-          tag: k, label: cand.norm, color: this.colors[k % this.colors.length], width: 2 * this.ctx.theme.lineScale,
-          ys: Float64Array.from(steps, (step) => {
-            const j = bands[k].steps.indexOf(step);
-            return j < 0 ? Number.NaN : c.curve === 'losses' ? bands[k].high[j] - bands[k].low[j] : bands[k].high[j];
-          }),
-        })), { epoch });
+        chart.setData(
+          Float64Array.from(steps),
+          steps.length,
+          result.candidates.map((cand, k) => ({
+            tag: k,
+            label: cand.norm,
+            color: this.colors[k % this.colors.length],
+            width: 2 * this.ctx.theme.lineScale,
+            ys: Float64Array.from(steps, (step) => {
+              const j = bands[k].steps.indexOf(step);
+              return j < 0 ? Number.NaN : c.curve === 'losses' ? bands[k].high[j] - bands[k].low[j] : bands[k].high[j];
+            }),
+          })),
+          { epoch },
+        );
       });
     }
     setChildren(this.sweepBox, ...(result.sweep ? sweepTable(result.sweep) : []));
@@ -60,22 +82,48 @@ function sweepTable(sweep: LrSweep): HTMLElement[] {
   const losses = sweep.cells.map((c) => c.evalLoss).filter((v): v is number => v !== null && v > 0);
   const best = Math.min(...losses);
   const worst = Math.max(...losses);
-  const rows = sweep.tolerance.map((t) => el('tr', { testId: 'sweep-row', attrs: { 'data-norm': t.variant } },
-    el('td', {}, t.variant),
-    ...sweep.learningRates.map((rate) => {
-      const cell = sweep.cells.find((c) => c.variant === t.variant && c.learningRate === rate);
-      const loss = cell?.evalLoss ?? null;
-      const good = loss !== null && sweep.goodLoss !== null && loss <= sweep.goodLoss;
-      const td = el('td', { title: cell?.error ?? cell?.stoppedEarly ?? '' }, loss === null ? 'failed' : `${formatValue(loss)}${good ? ' ✓' : ''}`);
-      td.style.backgroundColor = shade(loss, best, worst);
-      return td;
-    }),
-    el('td', {}, String(t.goodRates))));
+  const rows = sweep.tolerance.map((t) =>
+    el(
+      'tr',
+      { testId: 'sweep-row', attrs: { 'data-norm': t.variant } },
+      el('td', {}, t.variant),
+      ...sweep.learningRates.map((rate) => {
+        const cell = sweep.cells.find((c) => c.variant === t.variant && c.learningRate === rate);
+        const loss = cell?.evalLoss ?? null;
+        const good = loss !== null && sweep.goodLoss !== null && loss <= sweep.goodLoss;
+        const td = el(
+          'td',
+          { title: cell?.error ?? cell?.stoppedEarly ?? '' },
+          loss === null ? 'failed' : `${formatValue(loss)}${good ? ' ✓' : ''}`,
+        );
+        td.style.backgroundColor = shade(loss, best, worst);
+        return td;
+      }),
+      el('td', {}, String(t.goodRates)),
+    ),
+  );
   return [
     el('h3', {}, 'Learning-rate sensitivity (inference-mode loss)'),
-    el('table', { className: 'layer-table' },
-      el('thead', {}, el('tr', {}, ...['Norm', ...sweep.learningRates.map((r) => `lr ${formatValue(r)}`), 'Good rates'].map((h) => el('th', { attrs: { scope: 'col' } }, h)))),
-      el('tbody', {}, ...rows)),
-    el('p', { className: 'muted', testId: 'sweep-verdict' }, `${sweep.message} ✓ = good: at most ${formatValue(sweep.goodLoss)}, half-way from the starting loss to the best cell.`),
+    el(
+      'table',
+      { className: 'layer-table' },
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          ...['Norm', ...sweep.learningRates.map((r) => `lr ${formatValue(r)}`), 'Good rates'].map((h) =>
+            el('th', { attrs: { scope: 'col' } }, h),
+          ),
+        ),
+      ),
+      el('tbody', {}, ...rows),
+    ),
+    el(
+      'p',
+      { className: 'muted', testId: 'sweep-verdict' },
+      `${sweep.message} ✓ = good: at most ${formatValue(sweep.goodLoss)}, half-way from the starting loss to the best cell.`,
+    ),
   ];
 }

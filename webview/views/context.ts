@@ -32,10 +32,36 @@ export interface View {
 
 /** The per-statistic charts of the overview, with what to look for in each. */
 export const OVERVIEW_STATS: { stat: StatName; title: string; description: string }[] = [
-  { stat: 'mean', title: 'Activation mean', description: 'Mean output per layer. Means that drift away from 0 shift the next layer\'s inputs — the covariate shift normalization removes.' },
-  { stat: 'std', title: 'Activation std', description: 'Spread of each layer\'s output. Shrinking with depth means the signal vanishes; growing means it explodes.' },
-  { stat: 'gain', title: 'Gain (output / input scale)', description: 'How much each layer scales its input. Far below 1 layer after layer vanishes the signal, far above explodes it.' },
-  { stat: 'gradNorm', title: 'Gradient norm', description: 'Norm of each layer\'s weight gradient. Several decades between layers means some layers barely learn.' },
-  { stat: 'deadFraction', title: 'Dead fraction', description: 'Share of units that output 0 for the whole batch (dead ReLUs). They get no gradient and stop learning.' },
-  { stat: 'updateRatio', title: 'Update ratio (|Δw| / |w|)', description: 'Step size relative to the weights; around 1e-3 is healthy. L2 on weights before a norm layer only changes this effective learning rate.' },
+  {
+    stat: 'mean',
+    title: 'Activation mean',
+    description:
+      "Mean output per layer. Means that drift away from 0 shift the next layer's inputs — the covariate shift normalization removes.",
+  },
+  {
+    stat: 'std',
+    title: 'Activation std',
+    description: "Spread of each layer's output. Shrinking with depth means the signal vanishes; growing means it explodes.",
+  },
+  {
+    stat: 'gain',
+    title: 'Gain (output / input scale)',
+    description: 'How much each layer scales its input. Far below 1 layer after layer vanishes the signal, far above explodes it.',
+  },
+  {
+    stat: 'gradNorm',
+    title: 'Gradient norm',
+    description: "Norm of each layer's weight gradient. Several decades between layers means some layers barely learn.",
+  },
+  {
+    stat: 'deadFraction',
+    title: 'Dead fraction',
+    description: 'Share of units that output 0 for the whole batch (dead ReLUs). They get no gradient and stop learning.',
+  },
+  {
+    stat: 'updateRatio',
+    title: 'Update ratio (|Δw| / |w|)',
+    description:
+      'Step size relative to the weights; around 1e-3 is healthy. L2 on weights before a norm layer only changes this effective learning rate.',
+  },
 ];

@@ -30,23 +30,51 @@ export class DepthView implements View {
     this.select = el('select', { testId: 'depth-stat', attrs: { 'aria-label': 'Statistic shown in the depth profile' } });
     for (const spec of OVERVIEW_STATS) this.select.appendChild(el('option', { attrs: { value: spec.stat } }, spec.title));
     this.select.value = this.stat;
-    this.select.addEventListener('change', () => { this.stat = this.select.value as StatName; this.ctx.saveState(); this.render(true); });
+    this.select.addEventListener('change', () => {
+      this.stat = this.select.value as StatName;
+      this.ctx.saveState();
+      this.render(true);
+    });
     this.card = new ChartCard({
-      id: 'depth', title: 'Depth profile (latest value per layer)', height: 'medium', onExport: (id) => ctx.exportPng(id),
+      id: 'depth',
+      title: 'Depth profile (latest value per layer)',
+      height: 'medium',
+      onExport: (id) => ctx.exportPng(id),
       description: 'Bars in model order. Red = error, yellow = warning, blue = info; the label above a bar says what was found.',
     });
     this.table = el('tbody', { testId: 'depth-table' });
     this.modelFindings = el('ul', { className: 'findings', testId: 'model-findings' });
-    this.element = el('div', { className: 'chart-column' },
+    this.element = el(
+      'div',
+      { className: 'chart-column' },
       el('label', { className: 'inline-field' }, 'Statistic ', this.select),
       this.card.element,
-      el('h3', {}, 'Model-wide findings'), this.modelFindings,
+      el('h3', {}, 'Model-wide findings'),
+      this.modelFindings,
       el('h3', {}, 'Layers'),
-      el('div', { className: 'table-scroll' },
-        el('table', { className: 'layer-table' },
-          el('thead', {}, el('tr', {}, el('th', { attrs: { scope: 'col' } }, '#'), el('th', { attrs: { scope: 'col' } }, 'Layer'),
-            el('th', { attrs: { scope: 'col' } }, 'Class'), el('th', { attrs: { scope: 'col' } }, 'Latest'), el('th', { attrs: { scope: 'col' } }, 'Findings'))),
-          this.table)));
+      el(
+        'div',
+        { className: 'table-scroll' },
+        el(
+          'table',
+          { className: 'layer-table' },
+          el(
+            'thead',
+            {},
+            el(
+              'tr',
+              {},
+              el('th', { attrs: { scope: 'col' } }, '#'),
+              el('th', { attrs: { scope: 'col' } }, 'Layer'),
+              el('th', { attrs: { scope: 'col' } }, 'Class'),
+              el('th', { attrs: { scope: 'col' } }, 'Latest'),
+              el('th', { attrs: { scope: 'col' } }, 'Findings'),
+            ),
+          ),
+          this.table,
+        ),
+      ),
+    );
   }
 
   setStat(stat: StatName): void {
@@ -69,7 +97,14 @@ export class DepthView implements View {
     if (!store || (!force && this.drawn === store.version)) return;
     this.drawn = store.version;
     this.chart ??= createBarChart(this.card.canvas, this.ctx.theme, {
-      yTitle: this.stat, onPick: (i) => this.ctx.openLayer(i), plugins: [kindLabels(() => this.bars, () => this.ctx.theme)],
+      yTitle: this.stat,
+      onPick: (i) => this.ctx.openLayer(i),
+      plugins: [
+        kindLabels(
+          () => this.bars,
+          () => this.ctx.theme,
+        ),
+      ],
     });
     this.bars = depthProfile(store, this.stat);
     const theme = this.ctx.theme;
@@ -111,19 +146,36 @@ export class DepthView implements View {
 
   private row(bar: DepthBar): HTMLTableRowElement {
     const info = this.store!.run.layers[bar.layer];
-    const open = el('button', { className: 'link', testId: 'depth-open', attrs: { type: 'button' }, onClick: () => this.ctx.openLayer(bar.layer) }, bar.name);
-    return el('tr', { testId: 'depth-row', attrs: { 'data-layer-index': bar.layer, 'data-severity': 'none' } },
-      el('td', {}, bar.layer), el('td', {}, open), el('td', {}, info.className), el('td', {}, ''), el('td', {}, ''));
+    const open = el(
+      'button',
+      { className: 'link', testId: 'depth-open', attrs: { type: 'button' }, onClick: () => this.ctx.openLayer(bar.layer) },
+      bar.name,
+    );
+    return el(
+      'tr',
+      { testId: 'depth-row', attrs: { 'data-layer-index': bar.layer, 'data-severity': 'none' } },
+      el('td', {}, bar.layer),
+      el('td', {}, open),
+      el('td', {}, info.className),
+      el('td', {}, ''),
+      el('td', {}, ''),
+    );
   }
 }
 
 /** A finding as a list item: severity, kind, message and fix, all as text. */
 export function findingItem(f: Finding): HTMLLIElement {
-  return el('li', { className: `finding ${f.severity}`, testId: 'finding', attrs: { 'data-kind': f.kind, 'data-severity': f.severity } },
-    el('span', { className: 'badge' }, f.severity), ' ',
-    el('strong', {}, f.kind), f.step !== null ? ` (from step ${f.step})` : '', ': ',
+  return el(
+    'li',
+    { className: `finding ${f.severity}`, testId: 'finding', attrs: { 'data-kind': f.kind, 'data-severity': f.severity } },
+    el('span', { className: 'badge' }, f.severity),
+    ' ',
+    el('strong', {}, f.kind),
+    f.step !== null ? ` (from step ${f.step})` : '',
+    ': ',
     f.message,
-    f.fix ? el('div', { className: 'fix' }, 'Fix: ', f.fix) : null);
+    f.fix ? el('div', { className: 'fix' }, 'Fix: ', f.fix) : null,
+  );
 }
 
 /**

@@ -11,20 +11,34 @@ import type { View, ViewContext } from './context';
 import { findingItem } from './depth';
 import { errorMessage } from '../../src/protocol';
 
-interface Group { id: string; title: string; description?: string; stats: StatName[] }
+interface Group {
+  id: string;
+  title: string;
+  description?: string;
+  stats: StatName[];
+}
 
 const GAMMA_BETA: Group = {
-  id: 'detail-gamma-beta', title: 'γ (scale) and β (shift)', stats: ['gammaMean', 'gammaMin', 'gammaMax', 'betaMean'],
+  id: 'detail-gamma-beta',
+  title: 'γ (scale) and β (shift)',
+  stats: ['gammaMean', 'gammaMin', 'gammaMax', 'betaMean'],
   description: 'γ collapsing toward 0 switches units off; the following layers then see almost no signal.',
 };
 const BN_GAP: Group = {
-  id: 'detail-bn-gap', title: 'BatchNorm: moving vs batch statistics', stats: ['movingMeanGap', 'movingVarGap'],
-  description: 'Gap between the moving averages used at inference and this batch\'s statistics. A large gap means inference behaves unlike training — small batches make batch statistics noisy.',
+  id: 'detail-bn-gap',
+  title: 'BatchNorm: moving vs batch statistics',
+  stats: ['movingMeanGap', 'movingVarGap'],
+  description:
+    "Gap between the moving averages used at inference and this batch's statistics. A large gap means inference behaves unlike training — small batches make batch statistics noisy.",
 };
 const GROUPED = new Set<StatName>([...GAMMA_BETA.stats, ...BN_GAP.stats, 'gammaStd']);
 const SERIES_COLORS = ['#3794ff', '#e5a50a', '#2fb344', '#d63b3b'];
 
-interface Entry { card: ChartCard; lines: ManyLinesChart; group: Group }
+interface Entry {
+  card: ChartCard;
+  lines: ManyLinesChart;
+  group: Group;
+}
 
 export class DetailView implements View {
   readonly element: HTMLElement;
@@ -47,14 +61,23 @@ export class DetailView implements View {
     this.revealStatus = el('span', { className: 'muted', testId: 'reveal-status', attrs: { role: 'status' } });
     this.findings = el('ul', { className: 'findings', testId: 'detail-findings' });
     this.grid = el('div', { className: 'chart-grid small', testId: 'detail-charts' });
-    this.element = el('div', {},
+    this.element = el(
+      'div',
+      {},
       el('label', { className: 'inline-field' }, 'Layer ', this.picker),
-      this.header, el('h3', {}, 'Findings'), this.findings, this.grid);
+      this.header,
+      el('h3', {}, 'Findings'),
+      this.findings,
+      this.grid,
+    );
   }
 
   reset(store: RunStore | undefined): void {
     this.store = store;
-    setChildren(this.picker, ...(store?.run.layers ?? []).map((l) => el('option', { attrs: { value: l.index } }, `${l.index}: ${l.name} (${l.className})`)));
+    setChildren(
+      this.picker,
+      ...(store?.run.layers ?? []).map((l) => el('option', { attrs: { value: l.index } }, `${l.index}: ${l.name} (${l.className})`)),
+    );
     if (store && (this.layer < 0 || this.layer >= store.layerCount)) this.layer = 0;
     this.picker.value = String(this.layer);
     this.clearCharts();
@@ -72,7 +95,10 @@ export class DetailView implements View {
 
   render(force: boolean): void {
     const store = this.store;
-    if (!store) { setChildren(this.header, el('p', { className: 'empty' }, 'No run yet.')); return; }
+    if (!store) {
+      setChildren(this.header, el('p', { className: 'empty' }, 'No run yet.'));
+      return;
+    }
     if (!force && this.drawn === store.version) return;
     this.drawn = store.version;
     this.renderHeader(store);
@@ -84,15 +110,30 @@ export class DetailView implements View {
       this.clearCharts();
       this.shownGroups = key;
       for (const group of groups) {
-        const card = new ChartCard({ id: group.id, title: group.title, description: group.description, height: 'small', onExport: (id) => this.ctx.exportPng(id) });
+        const card = new ChartCard({
+          id: group.id,
+          title: group.title,
+          description: group.description,
+          height: 'small',
+          onExport: (id) => this.ctx.exportPng(id),
+        });
         this.grid.appendChild(card.element);
         this.entries.push({ card, group, lines: new ManyLinesChart(card, this.ctx.theme, { yTitle: '', legend: group.stats.length > 1 }) });
       }
     }
     for (const { lines, group } of this.entries) {
-      lines.setData(store.steps, store.size, group.stats.map((stat, i) => ({
-        tag: i, label: stat, color: SERIES_COLORS[i % SERIES_COLORS.length], width: 1.5 * this.ctx.theme.lineScale, ys: store.series(stat, this.layer),
-      })), { epoch: store.rewrites, xMax: store.run.steps });
+      lines.setData(
+        store.steps,
+        store.size,
+        group.stats.map((stat, i) => ({
+          tag: i,
+          label: stat,
+          color: SERIES_COLORS[i % SERIES_COLORS.length],
+          width: 1.5 * this.ctx.theme.lineScale,
+          ys: store.series(stat, this.layer),
+        })),
+        { epoch: store.rewrites, xMax: store.run.steps },
+      );
     }
   }
 
@@ -102,15 +143,25 @@ export class DetailView implements View {
 
   private renderHeader(store: RunStore): void {
     const info = store.run.layers[this.layer];
-    const source = info.source ? `${info.source.file}:${info.source.line}:${info.source.column}` : 'no source location (model.json or created outside your files)';
+    const source = info.source
+      ? `${info.source.file}:${info.source.line}:${info.source.column}`
+      : 'no source location (model.json or created outside your files)';
     const reveal = button('Reveal in editor', 'reveal-layer', () => void this.reveal(), 'Open the line that creates this layer');
     reveal.disabled = info.source === null;
-    const meta = [info.className, info.activation ? `activation ${info.activation}` : '', `${info.paramCount} parameters`, info.isNorm ? 'normalization layer' : '']
-      .filter(Boolean).join(' · ');
-    setChildren(this.header,
+    const meta = [
+      info.className,
+      info.activation ? `activation ${info.activation}` : '',
+      `${info.paramCount} parameters`,
+      info.isNorm ? 'normalization layer' : '',
+    ]
+      .filter(Boolean)
+      .join(' · ');
+    setChildren(
+      this.header,
       el('h2', { testId: 'detail-name' }, info.name),
       el('p', { testId: 'detail-meta' }, meta),
-      el('p', {}, el('span', { testId: 'detail-source' }, source), ' ', reveal, ' ', this.revealStatus));
+      el('p', {}, el('span', { testId: 'detail-source' }, source), ' ', reveal, ' ', this.revealStatus),
+    );
   }
 
   private async reveal(): Promise<void> {
@@ -134,7 +185,10 @@ export class DetailView implements View {
   }
 
   private clearCharts(): void {
-    for (const e of this.entries) { e.lines.destroy(); e.card.remove(); }
+    for (const e of this.entries) {
+      e.lines.destroy();
+      e.card.remove();
+    }
     this.entries = [];
     this.shownGroups = '';
   }

@@ -10,8 +10,16 @@ import type { View, ViewContext } from './context';
 import { StatCards, type StatSpec } from './statCards';
 
 const HEATMAPS: StatSpec[] = [
-  { stat: 'gradNorm', title: 'Gradient norm: layers × steps', description: 'Dark rows get almost no gradient (vanishing); bright rows at the top of the scale are exploding.' },
-  { stat: 'deadFraction', title: 'Dead fraction: layers × steps', description: 'Bright rows are layers whose units output 0 for the whole batch — dead ReLUs that no longer learn.' },
+  {
+    stat: 'gradNorm',
+    title: 'Gradient norm: layers × steps',
+    description: 'Dark rows get almost no gradient (vanishing); bright rows at the top of the scale are exploding.',
+  },
+  {
+    stat: 'deadFraction',
+    title: 'Dead fraction: layers × steps',
+    description: 'Bright rows are layers whose units output 0 for the whole batch — dead ReLUs that no longer learn.',
+  },
 ];
 
 /** Most step columns a heatmap shows; older steps are averaged into buckets. */
@@ -33,13 +41,30 @@ export class HeatmapsView implements View {
         const cols = Math.min(MAX_COLUMNS, Math.max(1, card.box.clientWidth - 200));
         const grid = heatmapGrid(store, stat, cols);
         // Colour on a log scale when the values span decades (typical for gradient norms).
-        const scale = chooseScale({ min: grid.min, max: grid.max, minPositive: grid.minPositive, maxPositive: grid.max, hasNegative: grid.min < 0, finiteCount: 1 });
-        renderer.draw(grid, store.run.layers.map((l) => l.name), scale === 'logarithmic');
+        const scale = chooseScale({
+          min: grid.min,
+          max: grid.max,
+          minPositive: grid.minPositive,
+          maxPositive: grid.max,
+          hasNegative: grid.min < 0,
+          finiteCount: 1,
+        });
+        renderer.draw(
+          grid,
+          store.run.layers.map((l) => l.name),
+          scale === 'logarithmic',
+        );
       },
     });
   }
 
-  reset(store: RunStore | undefined): void { this.cards.reset(store, HEATMAPS); }
-  render(force: boolean): void { this.cards.render(force); }
-  retheme(): void { this.cards.retheme(); }
+  reset(store: RunStore | undefined): void {
+    this.cards.reset(store, HEATMAPS);
+  }
+  render(force: boolean): void {
+    this.cards.render(force);
+  }
+  retheme(): void {
+    this.cards.retheme();
+  }
 }

@@ -16,11 +16,23 @@ export class OverviewView implements View {
   private readonly cards: StatCards<ManyLinesChart>;
 
   constructor(ctx: ViewContext) {
-    this.empty = el('p', { className: 'empty', testId: 'overview-empty' }, 'No run yet. Run "NormScope: Check Normalization in This File" on a model file.');
+    this.empty = el(
+      'p',
+      { className: 'empty', testId: 'overview-empty' },
+      'No run yet. Run "NormScope: Check Normalization in This File" on a model file.',
+    );
     const grid = el('div', { className: 'chart-grid', testId: 'overview-grid' });
-    this.element = el('div', {},
-      el('p', { className: 'hint' }, 'Line colour follows depth: first layer blue, last layer red. Flagged layers are drawn thicker. Click a line to open that layer.'),
-      this.empty, grid);
+    this.element = el(
+      'div',
+      {},
+      el(
+        'p',
+        { className: 'hint' },
+        'Line colour follows depth: first layer blue, last layer red. Flagged layers are drawn thicker. Click a line to open that layer.',
+      ),
+      this.empty,
+      grid,
+    );
     this.cards = new StatCards(ctx, this.element, {
       container: grid,
       idPrefix: 'overview',
@@ -31,13 +43,18 @@ export class OverviewView implements View {
         const flagged = flagsByLayer(store.flags);
         const dark = isDark(ctx.theme);
         const scale = ctx.theme.lineScale;
-        lines.setData(store.steps, store.size, store.run.layers.map((layer, i) => ({
-          tag: i,
-          label: layer.name,
-          color: layerColor(i, store.layerCount, dark),
-          width: (flagged.has(layer.name) ? 2.5 : 1) * scale,
-          ys: store.series(stat, i),
-        })), { range: store.range(stat), epoch: store.rewrites, xMax: store.run.steps });
+        lines.setData(
+          store.steps,
+          store.size,
+          store.run.layers.map((layer, i) => ({
+            tag: i,
+            label: layer.name,
+            color: layerColor(i, store.layerCount, dark),
+            width: (flagged.has(layer.name) ? 2.5 : 1) * scale,
+            ys: store.series(stat, i),
+          })),
+          { range: store.range(stat), epoch: store.rewrites, xMax: store.run.steps },
+        );
       },
     });
   }
@@ -47,6 +64,10 @@ export class OverviewView implements View {
     this.cards.reset(store, OVERVIEW_STATS);
   }
 
-  render(force: boolean): void { this.cards.render(force); }
-  retheme(): void { this.cards.retheme(); }
+  render(force: boolean): void {
+    this.cards.render(force);
+  }
+  retheme(): void {
+    this.cards.retheme();
+  }
 }

@@ -8,7 +8,11 @@ import type { RunStore } from '../store';
 import type { ViewContext } from './context';
 
 /** One statistic's card: what it shows and what to look for. */
-export interface StatSpec { stat: StatName; title: string; description: string }
+export interface StatSpec {
+  stat: StatName;
+  title: string;
+  description: string;
+}
 
 /** How a tab makes, paints, rethemes and frees the renderer of one card. */
 export interface StatCardsOptions<R> {
@@ -22,28 +26,48 @@ export interface StatCardsOptions<R> {
   destroy?(renderer: R): void;
 }
 
-interface Entry<R> { card: ChartCard; renderer: R; stat: StatName; drawn: number }
+interface Entry<R> {
+  card: ChartCard;
+  renderer: R;
+  stat: StatName;
+  drawn: number;
+}
 
 export class StatCards<R> {
   private entries: Entry<R>[] = [];
   private store: RunStore | undefined;
 
   /** `view` is the tab's element: a card scrolled into view draws only while that tab is shown. */
-  constructor(private readonly ctx: ViewContext, private readonly view: HTMLElement, private readonly options: StatCardsOptions<R>) {}
+  constructor(
+    private readonly ctx: ViewContext,
+    private readonly view: HTMLElement,
+    private readonly options: StatCardsOptions<R>,
+  ) {}
 
   /** Drop the old run's cards and build one per spec the new run measures. */
   reset(store: RunStore | undefined, specs: readonly StatSpec[]): void {
-    for (const e of this.entries) { this.options.destroy?.(e.renderer); e.card.remove(); }
+    for (const e of this.entries) {
+      this.options.destroy?.(e.renderer);
+      e.card.remove();
+    }
     this.entries = [];
     this.store = store;
     if (!store) return;
     const { idPrefix, height, container } = this.options;
     for (const spec of specs) {
       if (store.statIndex(spec.stat) < 0) continue;
-      const card = new ChartCard({ id: `${idPrefix}-${spec.stat}`, title: spec.title, description: spec.description, height, onExport: (id) => this.ctx.exportPng(id) });
+      const card = new ChartCard({
+        id: `${idPrefix}-${spec.stat}`,
+        title: spec.title,
+        description: spec.description,
+        height,
+        onExport: (id) => this.ctx.exportPng(id),
+      });
       container.appendChild(card.element);
       const entry: Entry<R> = { card, renderer: this.options.create(card, spec.stat), stat: spec.stat, drawn: -1 };
-      card.onShown = () => { if (!this.view.closest('[hidden]')) this.draw(entry); };
+      card.onShown = () => {
+        if (!this.view.closest('[hidden]')) this.draw(entry);
+      };
       this.entries.push(entry);
     }
   }
@@ -56,7 +80,10 @@ export class StatCards<R> {
   }
 
   retheme(): void {
-    for (const e of this.entries) { this.options.retheme(e.renderer); e.drawn = -1; }
+    for (const e of this.entries) {
+      this.options.retheme(e.renderer);
+      e.drawn = -1;
+    }
   }
 
   private draw(entry: Entry<R>): void {

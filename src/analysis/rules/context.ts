@@ -14,13 +14,43 @@ export interface LintOptions {
 }
 
 /** Layers that pass statistics through unchanged for the questions the rules ask. */
-const PASS_THROUGH = new Set(['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'Activation', 'ReLU', 'LeakyReLU', 'Masking']);
+const PASS_THROUGH = new Set([
+  'Dropout',
+  'SpatialDropout1D',
+  'GaussianNoise',
+  'GaussianDropout',
+  'AlphaDropout',
+  'Activation',
+  'ReLU',
+  'LeakyReLU',
+  'Masking',
+]);
 /** Layers whose output is a spatial/temporal feature map (channels last). */
-const MAKES_FEATURE_MAP = new Set([...CONV_CLASSES, 'MaxPooling1D', 'MaxPooling2D', 'MaxPooling3D', 'AveragePooling1D', 'AveragePooling2D',
-  'AveragePooling3D', 'UpSampling2D', 'ZeroPadding2D', 'Cropping2D']);
+const MAKES_FEATURE_MAP = new Set([
+  ...CONV_CLASSES,
+  'MaxPooling1D',
+  'MaxPooling2D',
+  'MaxPooling3D',
+  'AveragePooling1D',
+  'AveragePooling2D',
+  'AveragePooling3D',
+  'UpSampling2D',
+  'ZeroPadding2D',
+  'Cropping2D',
+]);
 /** Layers whose output is a plain vector or a sequence of vectors. */
-const MAKES_VECTOR = new Set(['Flatten', 'Dense', 'GlobalAveragePooling1D', 'GlobalAveragePooling2D', 'GlobalMaxPooling1D', 'GlobalMaxPooling2D',
-  'Embedding', 'Reshape', 'RepeatVector', ...[...RECURRENT_CLASSES].filter((c) => !CONV_CLASSES.has(c))]);
+const MAKES_VECTOR = new Set([
+  'Flatten',
+  'Dense',
+  'GlobalAveragePooling1D',
+  'GlobalAveragePooling2D',
+  'GlobalMaxPooling1D',
+  'GlobalMaxPooling2D',
+  'Embedding',
+  'Reshape',
+  'RepeatVector',
+  ...[...RECURRENT_CLASSES].filter((c) => !CONV_CLASSES.has(c)),
+]);
 
 export class RuleContext {
   readonly groups: LayerCall[][];
@@ -29,7 +59,11 @@ export class RuleContext {
   private readonly flowGroupOf = new Map<LayerCall, LayerCall[]>();
   private readonly wrapperOf = new Map<LayerCall, LayerCall>();
 
-  constructor(readonly parsed: ParsedModelSource, readonly fileName: string, options: LintOptions = {}) {
+  constructor(
+    readonly parsed: ParsedModelSource,
+    readonly fileName: string,
+    options: LintOptions = {},
+  ) {
     const byModel = new Map<number, LayerCall[]>();
     for (const c of parsed.calls) {
       const key = c.model ?? -1;
@@ -49,7 +83,8 @@ export class RuleContext {
       const flow = g.filter((c) => !this.wrapperOf.has(c));
       for (const c of g) this.flowGroupOf.set(c, this.wrapperOf.has(c) ? [...flow, c].sort((a, b) => a.start - b.start) : flow);
     }
-    this.batchSize = findBatchSize(parsed.sourceFile) ?? (options.batchSize !== undefined ? { value: options.batchSize, line: null } : null);
+    this.batchSize =
+      findBatchSize(parsed.sourceFile) ?? (options.batchSize !== undefined ? { value: options.batchSize, line: null } : null);
   }
 
   /** The layer call whose arguments contain `call` (`timeDistributed({ layer: <call> })`), if any. */
@@ -128,7 +163,6 @@ export class RuleContext {
     };
   }
 }
-
 
 /** One static rule: pure, over a parsed file. */
 export interface StaticRule {

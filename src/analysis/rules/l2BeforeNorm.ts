@@ -21,14 +21,17 @@ export const l2BeforeNorm: StaticRule = {
       if (!HOMOGENEOUS.has(typeof activation === 'string' ? activation : activation === undefined ? undefined : 'other')) return [];
       const next = ctx.nextSignificant(call);
       if (!next?.isNorm) return [];
-      return [ctx.finding(call, {
-        kind: 'l2-before-norm',
-        severity: 'info',
-        message: `The L2 kernel regularizer on this ${call.className} does not regularize: the following ${next.className} makes the output independent of the weights' scale, `
-          + 'so L2 only shrinks ‖W‖, and because the gradient grows as ‖W‖ shrinks it just raises the effective learning rate.',
-        fix: 'Remove the regularizer (and tune the learning rate instead), or regularize the layers after the normalization.',
-        refactor: { action: 'remove-regularizer' },
-      })];
+      return [
+        ctx.finding(call, {
+          kind: 'l2-before-norm',
+          severity: 'info',
+          message:
+            `The L2 kernel regularizer on this ${call.className} does not regularize: the following ${next.className} makes the output independent of the weights' scale, ` +
+            'so L2 only shrinks ‖W‖, and because the gradient grows as ‖W‖ shrinks it just raises the effective learning rate.',
+          fix: 'Remove the regularizer (and tune the learning rate instead), or regularize the layers after the normalization.',
+          refactor: { action: 'remove-regularizer' },
+        }),
+      ];
     });
   },
 };

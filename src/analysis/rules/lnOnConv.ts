@@ -10,14 +10,19 @@ export const lnOnConv: StaticRule = {
   kind: 'ln-on-conv',
   citation: 'Ba et al. 2016 (LN on convnets); Wu & He 2018, Group Normalization (GN > LN on conv features)',
   check(ctx) {
-    return ctx.parsed.calls.filter((c) => c.className === 'LayerNormalization' && ctx.receivesFeatureMap(c)).map((call) => ctx.finding(call, {
-      kind: 'ln-on-conv',
-      severity: 'info',
-      message: 'LayerNormalization on a convolutional feature map makes every channel share one mean and scale, '
-        + 'although conv channels detect different things and have very different statistics; LN\'s advantage evaporates on convnets. '
-        + 'GroupNorm normalizes groups of related channels per example, keeps LN\'s batch-size independence and trains conv nets better.',
-      fix: 'Swap it for GroupNormalization (e.g. 32 groups, or fewer when there are few channels).',
-      refactor: { action: 'swap', to: 'groupNorm' },
-    }));
+    return ctx.parsed.calls
+      .filter((c) => c.className === 'LayerNormalization' && ctx.receivesFeatureMap(c))
+      .map((call) =>
+        ctx.finding(call, {
+          kind: 'ln-on-conv',
+          severity: 'info',
+          message:
+            'LayerNormalization on a convolutional feature map makes every channel share one mean and scale, ' +
+            "although conv channels detect different things and have very different statistics; LN's advantage evaporates on convnets. " +
+            "GroupNorm normalizes groups of related channels per example, keeps LN's batch-size independence and trains conv nets better.",
+          fix: 'Swap it for GroupNormalization (e.g. 32 groups, or fewer when there are few channels).',
+          refactor: { action: 'swap', to: 'groupNorm' },
+        }),
+      );
   },
 };

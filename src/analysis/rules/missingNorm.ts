@@ -24,19 +24,28 @@ export const missingNorm: StaticRule = {
       const recurrent = weighted.some((c) => RECURRENT_CLASSES.has(c.className));
       const small = (ctx.batchSize?.value ?? Infinity) < SMALL_BATCH;
       const norm: NormKind = conv && !recurrent ? (small ? 'groupNorm' : 'batchNorm') : 'layerNorm';
-      const names: Record<NormKind, string> = { batchNorm: 'BatchNormalization', layerNorm: 'LayerNormalization', groupNorm: 'GroupNormalization', rmsNorm: 'RMSNormalization', instanceNorm: 'InstanceNormalization' };
+      const names: Record<NormKind, string> = {
+        batchNorm: 'BatchNormalization',
+        layerNorm: 'LayerNormalization',
+        groupNorm: 'GroupNormalization',
+        rmsNorm: 'RMSNormalization',
+        instanceNorm: 'InstanceNormalization',
+      };
       const first = weighted[0];
-      return [{
-        ...ctx.finding(first, {
-          kind: 'missing-norm',
-          severity: 'warning',
-          message: `This model stacks ${depth} weight layers (threshold ${DEEP_STACK}) with no normalization. `
-            + 'Each layer\'s output scale then depends on every weight before it, so small mis-scalings compound with depth into vanishing or exploding activations and gradients.',
-          fix: `Insert ${names[norm]} after the weight layers (before the activation), starting with this one.`,
-          refactor: { action: 'insert-norm', norm },
-        }),
-        layer: null,
-      }];
+      return [
+        {
+          ...ctx.finding(first, {
+            kind: 'missing-norm',
+            severity: 'warning',
+            message:
+              `This model stacks ${depth} weight layers (threshold ${DEEP_STACK}) with no normalization. ` +
+              "Each layer's output scale then depends on every weight before it, so small mis-scalings compound with depth into vanishing or exploding activations and gradients.",
+            fix: `Insert ${names[norm]} after the weight layers (before the activation), starting with this one.`,
+            refactor: { action: 'insert-norm', norm },
+          }),
+          layer: null,
+        },
+      ];
     });
   },
 };

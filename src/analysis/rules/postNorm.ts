@@ -20,14 +20,17 @@ export const postNorm: StaticRule = {
       return p?.className === 'Add' && (p.apply?.inputs.length ?? 0) >= 2;
     });
     const count = blocks.reduce((n, c) => n + ctx.repeat(c), 0);
-    return blocks.map((call) => ctx.finding(call, {
-      kind: 'post-norm',
-      severity: count >= DEEP_POST_NORM_BLOCKS ? 'warning' : 'info',
-      message: `This residual block normalizes after the addition, norm(x + f(x)) (post-norm${count > 1 ? `, ${count} blocks in this file` : ''}). `
-        + 'The norm rescales the identity path at every block, so gradients to early blocks pass through every norm layer: deep post-norm stacks need warm-up and train unstably. '
-        + 'Pre-norm, x + f(norm(x)), keeps the identity path clean and gives smoother gradients.',
-      fix: 'Move the normalization to the start of the residual branch: x + f(norm(x)) (add a final norm after the last block).',
-      refactor: { action: 'pre-norm' },
-    }));
+    return blocks.map((call) =>
+      ctx.finding(call, {
+        kind: 'post-norm',
+        severity: count >= DEEP_POST_NORM_BLOCKS ? 'warning' : 'info',
+        message:
+          `This residual block normalizes after the addition, norm(x + f(x)) (post-norm${count > 1 ? `, ${count} blocks in this file` : ''}). ` +
+          'The norm rescales the identity path at every block, so gradients to early blocks pass through every norm layer: deep post-norm stacks need warm-up and train unstably. ' +
+          'Pre-norm, x + f(norm(x)), keeps the identity path clean and gives smoother gradients.',
+        fix: 'Move the normalization to the start of the residual branch: x + f(norm(x)) (add a final norm after the last block).',
+        refactor: { action: 'pre-norm' },
+      }),
+    );
   },
 };

@@ -26,15 +26,29 @@ export function findBatchSize(sf: ts.SourceFile): BatchSizeSource | null {
   const constants = new Map<string, number>();
   const candidates: { expr: ts.Expression; node: ts.Node }[] = [];
   const visit = (node: ts.Node): void => {
-    if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer && ts.isNumericLiteral(node.initializer)
-      && ts.isVariableDeclarationList(node.parent) && (node.parent.flags & ts.NodeFlags.Const)) {
+    if (
+      ts.isVariableDeclaration(node) &&
+      ts.isIdentifier(node.name) &&
+      node.initializer &&
+      ts.isNumericLiteral(node.initializer) &&
+      ts.isVariableDeclarationList(node.parent) &&
+      node.parent.flags & ts.NodeFlags.Const
+    ) {
       constants.set(node.name.text, Number(node.initializer.text));
-    } else if (ts.isPropertyAssignment(node) && (ts.isIdentifier(node.name) || ts.isStringLiteral(node.name)) && node.name.text === 'batchSize') {
+    } else if (
+      ts.isPropertyAssignment(node) &&
+      (ts.isIdentifier(node.name) || ts.isStringLiteral(node.name)) &&
+      node.name.text === 'batchSize'
+    ) {
       candidates.push({ expr: node.initializer, node });
     } else if (ts.isShorthandPropertyAssignment(node) && node.name.text === 'batchSize') {
       candidates.push({ expr: node.name, node });
-    } else if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && node.expression.name.text === 'batch'
-      && node.arguments.length >= 1) {
+    } else if (
+      ts.isCallExpression(node) &&
+      ts.isPropertyAccessExpression(node.expression) &&
+      node.expression.name.text === 'batch' &&
+      node.arguments.length >= 1
+    ) {
       candidates.push({ expr: node.arguments[0], node });
     }
     ts.forEachChild(node, visit);
@@ -77,9 +91,11 @@ export function loopRepeat(sf: ts.SourceFile, pos: number): number {
     node = child;
   }
   for (const n of path) {
-    if (ts.isFunctionLike(n)) count = 1; // a loop outside the function does not run the function's body
+    if (ts.isFunctionLike(n))
+      count = 1; // a loop outside the function does not run the function's body
     else if (ts.isForStatement(n) && n.statement.pos <= pos) count *= forTripCount(n) ?? 1;
-    else if (ts.isForOfStatement(n) && n.statement.pos <= pos && ts.isArrayLiteralExpression(n.expression)) count *= n.expression.elements.length;
+    else if (ts.isForOfStatement(n) && n.statement.pos <= pos && ts.isArrayLiteralExpression(n.expression))
+      count *= n.expression.elements.length;
   }
   return count;
 }

@@ -30,7 +30,11 @@ function judge(rs: RunStats, layer: number, stat: StatName, threshold: number): 
   const tail = points.slice(-Math.min(3, points.length));
   const level = tail.reduce((a, p) => a + p.v, 0) / tail.length;
   if (!(level > threshold)) return null;
-  const jumps = points.slice(1).map((p, i) => Math.abs(Math.log(p.v / points[i].v))).filter(Number.isFinite).sort((a, b) => a - b);
+  const jumps = points
+    .slice(1)
+    .map((p, i) => Math.abs(Math.log(p.v / points[i].v)))
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
   if (jumps.length > 0 && jumps[jumps.length >> 1] > Math.log(NOISY_STEP)) return { level, cause: 'noisy' };
   const first = points[0];
   const last = points[points.length - 1];
@@ -47,24 +51,31 @@ export function detectBnDrift(rs: RunStats): Finding[] {
     if (!mean && !variance) continue;
     const parts = [
       mean ? `moving mean is ${num(mean.level)} batch σ off the batch mean (threshold ${num(rs.t.driftMeanGap)})` : '',
-      variance ? `moving variance is ${Math.round(variance.level * 100)}% off the batch variance (threshold ${Math.round(rs.t.driftVarGap * 100)}%)` : '',
-    ].filter(Boolean).join(' and ');
+      variance
+        ? `moving variance is ${Math.round(variance.level * 100)}% off the batch variance (threshold ${Math.round(rs.t.driftVarGap * 100)}%)`
+        : '',
+    ]
+      .filter(Boolean)
+      .join(' and ');
     const noisy = mean?.cause === 'noisy' || variance?.cause === 'noisy';
     const small = rs.input.batchSize < 16;
     const why = noisy
       ? `each batch's statistics jump from step to step${small ? ` (batch size ${rs.input.batchSize})` : ''}, so no moving average can represent them`
       : 'the gap is not closing: the batch statistics move faster than the moving averages track them (high learning rate or low momentum)';
-    out.push(layerFinding(layer, {
-      kind: 'bn-train-inference-drift',
-      severity: 'warning',
-      step: rs.step(rs.samples.length - 1),
-      message: `At the end of the run ${layer.name}'s ${parts}. BatchNorm trains with each batch's statistics but predicts with moving averages, `
-        + `so inference will normalize differently from training. Here ${why}.`,
-      fix: noisy
-        ? `Use a normalization that does not depend on the batch (${batchFreeNorm(layer) === 'groupNorm' ? 'GroupNorm' : 'LayerNorm'}), or train with batches of 16 or more.`
-        : 'Lower the learning rate toward the end of training, raise momentum (0.99), or recompute the moving statistics on training data before inference.',
-      ...(noisy ? { refactor: { action: 'swap' as const, to: batchFreeNorm(layer) } } : {}),
-    }));
+    out.push(
+      layerFinding(layer, {
+        kind: 'bn-train-inference-drift',
+        severity: 'warning',
+        step: rs.step(rs.samples.length - 1),
+        message:
+          `At the end of the run ${layer.name}'s ${parts}. BatchNorm trains with each batch's statistics but predicts with moving averages, ` +
+          `so inference will normalize differently from training. Here ${why}.`,
+        fix: noisy
+          ? `Use a normalization that does not depend on the batch (${batchFreeNorm(layer) === 'groupNorm' ? 'GroupNorm' : 'LayerNorm'}), or train with batches of 16 or more.`
+          : 'Lower the learning rate toward the end of training, raise momentum (0.99), or recompute the moving statistics on training data before inference.',
+        ...(noisy ? { refactor: { action: 'swap' as const, to: batchFreeNorm(layer) } } : {}),
+      }),
+    );
   }
   return out;
 }

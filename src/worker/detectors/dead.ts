@@ -20,18 +20,21 @@ export function detectDead(rs: RunStats): Finding[] {
     const next = rs.nextSignificant(layer.index);
     const hasNormAfter = next?.isNorm ?? false;
     const norm = normToInsert(layer, rs.input.batchSize);
-    out.push(layerFinding(layer, {
-      kind: 'dead',
-      severity: worst >= 1 ? 'error' : 'warning',
-      step: rs.step(first),
-      message: `${pct(worst)} of the units of ${layer.name} output 0 for every example in the batch (threshold ${pct(rs.t.deadFraction)}). `
-        + 'A ReLU unit whose pre-activation is negative for all inputs gets zero gradient, so it cannot recover and the layer loses capacity'
-        + (worst >= 1 ? '; with every unit dead no gradient reaches the layers before it either.' : '.'),
-      fix: hasNormAfter
-        ? 'Lower the learning rate, check the bias initializer (a large negative bias kills units), or use leakyReLU / He initialization.'
-        : `Normalize the pre-activations so they stay centred around 0 (insert ${normName(norm)}), lower the learning rate, check the bias initializer, or use leakyReLU.`,
-      ...(hasNormAfter ? {} : { refactor: { action: 'insert-norm' as const, norm } }),
-    }));
+    out.push(
+      layerFinding(layer, {
+        kind: 'dead',
+        severity: worst >= 1 ? 'error' : 'warning',
+        step: rs.step(first),
+        message:
+          `${pct(worst)} of the units of ${layer.name} output 0 for every example in the batch (threshold ${pct(rs.t.deadFraction)}). ` +
+          'A ReLU unit whose pre-activation is negative for all inputs gets zero gradient, so it cannot recover and the layer loses capacity' +
+          (worst >= 1 ? '; with every unit dead no gradient reaches the layers before it either.' : '.'),
+        fix: hasNormAfter
+          ? 'Lower the learning rate, check the bias initializer (a large negative bias kills units), or use leakyReLU / He initialization.'
+          : `Normalize the pre-activations so they stay centred around 0 (insert ${normName(norm)}), lower the learning rate, check the bias initializer, or use leakyReLU.`,
+        ...(hasNormAfter ? {} : { refactor: { action: 'insert-norm' as const, norm } }),
+      }),
+    );
   }
   return out;
 }
@@ -43,14 +46,17 @@ export function detectGammaCollapse(rs: RunStats): Finding[] {
     const maxAbs = (s: number) => Math.max(Math.abs(rs.value(s, layer.index, 'gammaMin')), Math.abs(rs.value(s, layer.index, 'gammaMax')));
     const first = rs.firstPersistent((s) => maxAbs(s) < rs.t.gammaCollapse);
     if (first < 0) continue;
-    out.push(layerFinding(layer, {
-      kind: 'gamma-collapse',
-      severity: 'warning',
-      step: rs.step(first),
-      message: `Every scale γ of ${layer.name} is below ${num(rs.t.gammaCollapse)} in magnitude (max |γ| = ${num(maxAbs(rs.samples.length - 1))}; γ starts at 1). `
-        + 'The layer multiplies its normalized output by ~0, so it passes almost no signal forward and almost no gradient back: the layer is effectively dead.',
-      fix: 'Lower the learning rate or the weight decay on γ (do not L2-regularize norm scales), and check that the loss does not reward silencing this branch.',
-    }));
+    out.push(
+      layerFinding(layer, {
+        kind: 'gamma-collapse',
+        severity: 'warning',
+        step: rs.step(first),
+        message:
+          `Every scale γ of ${layer.name} is below ${num(rs.t.gammaCollapse)} in magnitude (max |γ| = ${num(maxAbs(rs.samples.length - 1))}; γ starts at 1). ` +
+          'The layer multiplies its normalized output by ~0, so it passes almost no signal forward and almost no gradient back: the layer is effectively dead.',
+        fix: 'Lower the learning rate or the weight decay on γ (do not L2-regularize norm scales), and check that the loss does not reward silencing this branch.',
+      }),
+    );
   }
   return out;
 }

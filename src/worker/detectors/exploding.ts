@@ -9,18 +9,21 @@
 import type { Finding, LayerInfo } from '../../protocol/run';
 import { layerFinding, normName, normToInsert, num, type RunStats } from './series';
 
-const WHY = 'Each layer multiplies the signal by roughly its weight scale × fan-in; when that factor is > 1 it compounds with depth (and over steps), '
-  + 'until updates overshoot and values overflow to Inf/NaN.';
+const WHY =
+  'Each layer multiplies the signal by roughly its weight scale × fan-in; when that factor is > 1 it compounds with depth (and over steps), ' +
+  'until updates overshoot and values overflow to Inf/NaN.';
 
 function fixFor(rs: RunStats, layer: LayerInfo): Pick<Finding, 'fix' | 'refactor'> {
   const hasNormAfter = rs.nextSignificant(layer.index)?.isNorm ?? false;
   const norm = normToInsert(layer, rs.input.batchSize);
   return hasNormAfter
-    ? { fix: 'Lower the learning rate, clip gradients (clipNorm), and scale the weight initialization down (e.g. glorotNormal / heNormal).' }
+    ? {
+        fix: 'Lower the learning rate, clip gradients (clipNorm), and scale the weight initialization down (e.g. glorotNormal / heNormal).',
+      }
     : {
-      fix: `Insert ${normName(norm)} after the weight layers so every layer sees unit-scale inputs, use a variance-preserving initializer (glorot/he), and clip gradients.`,
-      refactor: { action: 'insert-norm', norm },
-    };
+        fix: `Insert ${normName(norm)} after the weight layers so every layer sees unit-scale inputs, use a variance-preserving initializer (glorot/he), and clip gradients.`,
+        refactor: { action: 'insert-norm', norm },
+      };
 }
 
 export function detectExploding(rs: RunStats): Finding[] {
@@ -29,7 +32,10 @@ export function detectExploding(rs: RunStats): Finding[] {
     const step = rs.step(sample);
     const prev = found.get(layer.name);
     if (prev && (prev.step ?? 0) <= step) return;
-    found.set(layer.name, layerFinding(layer, { kind: 'exploding', severity: 'warning', step, message: `${what} ${WHY}`, ...fixFor(rs, layer) }));
+    found.set(
+      layer.name,
+      layerFinding(layer, { kind: 'exploding', severity: 'warning', step, message: `${what} ${WHY}`, ...fixFor(rs, layer) }),
+    );
   };
   const weights = rs.weightLayers();
 
@@ -39,7 +45,12 @@ export function detectExploding(rs: RunStats): Finding[] {
     const last = weights[weights.length - 1];
     const ratio = (s: number) => rs.value(s, first.index, 'gradNorm') / rs.value(s, last.index, 'gradNorm');
     const s = rs.firstPersistent((k) => ratio(k) > rs.t.explodingRatio && Number.isFinite(ratio(k)));
-    if (s >= 0) add(first, s, `The gradient norm of ${first.name} is ${num(ratio(s))}× that of ${last.name} (threshold ${num(rs.t.explodingRatio)}×): gradients grow on their way back to the input.`);
+    if (s >= 0)
+      add(
+        first,
+        s,
+        `The gradient norm of ${first.name} is ${num(ratio(s))}× that of ${last.name} (threshold ${num(rs.t.explodingRatio)}×): gradients grow on their way back to the input.`,
+      );
   }
 
   // Variance growing through depth: ≥ 2 consecutive per-layer growth factors above the threshold.
@@ -69,7 +80,11 @@ export function detectExploding(rs: RunStats): Finding[] {
   const depthSample = rs.firstPersistent((s) => growthRun(s) !== null);
   if (depthSample >= 0) {
     const g = growthRun(depthSample)!;
-    add(g.start, depthSample, `Output variance grows ${num(g.factor)}× per layer from ${g.start.name} to ${g.end.name} (threshold ${num(rs.t.varianceGrowthPerLayer)}× per layer).`);
+    add(
+      g.start,
+      depthSample,
+      `Output variance grows ${num(g.factor)}× per layer from ${g.start.name} to ${g.end.name} (threshold ${num(rs.t.varianceGrowthPerLayer)}× per layer).`,
+    );
   }
 
   // Variance growing over the run, to above unit scale (a tiny variance growing is not an explosion).
@@ -79,16 +94,26 @@ export function detectExploding(rs: RunStats): Finding[] {
     const base = v.findIndex((x) => x > 0 && Number.isFinite(x));
     if (base < 0) continue;
     const s = rs.firstPersistent((k) => k > base && v[k] > 1 && v[k] / v[base] > rs.t.varianceGrowthOverRun);
-    if (s >= 0) add(layer, s, `The output variance of ${layer.name} grew ${num(v[s] / v[base])}× since step ${rs.step(base)} (threshold ${num(rs.t.varianceGrowthOverRun)}×).`);
+    if (s >= 0)
+      add(
+        layer,
+        s,
+        `The output variance of ${layer.name} grew ${num(v[s] / v[base])}× since step ${rs.step(base)} (threshold ${num(rs.t.varianceGrowthOverRun)}×).`,
+      );
   }
 
   const out = [...found.values()];
   const lossStep = rs.input.loss.findIndex((l) => Number.isFinite(l) && l >= rs.t.explodingLoss);
   if (lossStep >= 0) {
     out.push({
-      kind: 'exploding', severity: 'warning', layer: null, step: lossStep, source: null,
-      message: `The loss reached ${num(rs.input.loss[lossStep])} at step ${lossStep} (threshold ${num(rs.t.explodingLoss)}). `
-        + 'A loss this large means outputs are far off scale: activations or updates are blowing up.',
+      kind: 'exploding',
+      severity: 'warning',
+      layer: null,
+      step: lossStep,
+      source: null,
+      message:
+        `The loss reached ${num(rs.input.loss[lossStep])} at step ${lossStep} (threshold ${num(rs.t.explodingLoss)}). ` +
+        'A loss this large means outputs are far off scale: activations or updates are blowing up.',
       fix: 'Lower the learning rate, clip gradients, normalize inputs/targets, and add normalization layers to keep activations in range.',
     });
   }

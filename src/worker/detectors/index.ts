@@ -43,7 +43,10 @@ export function detectFindings(input: DetectorInput, thresholds?: Partial<Detect
   const explained = (l: LayerInfo) => vanishing.length > 0 || l.index < blockedBelow || deadLayers.has(l.name);
   // After a NaN the update ratios are meaningless.
   if (nonFinite.length === 0) findings.push(...detectEffectiveLr(rs, explained));
-  return findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]
-    || (a.step ?? 0) - (b.step ?? 0)
-    || (layerIndex.get(a.layer ?? '') ?? -1) - (layerIndex.get(b.layer ?? '') ?? -1));
+  return findings.sort(
+    (a, b) =>
+      SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
+      (a.step ?? 0) - (b.step ?? 0) ||
+      (layerIndex.get(a.layer ?? '') ?? -1) - (layerIndex.get(b.layer ?? '') ?? -1),
+  );
 }

@@ -9,10 +9,12 @@
 import type { Finding, StatName } from '../../protocol/run';
 import { layerFinding, type RunStats } from './series';
 
-const WHY = 'Once a NaN or Inf appears it spreads to every layer it touches and training cannot continue; '
-  + 'it usually comes from an update that is too large (learning rate, exploding gradients) or from dividing by a near-zero variance.';
-const FIX = 'Lower the learning rate, clip gradients (optimizer clipNorm/clipValue), add normalization to keep activations bounded, '
-  + 'and make sure norm layers have a non-zero epsilon.';
+const WHY =
+  'Once a NaN or Inf appears it spreads to every layer it touches and training cannot continue; ' +
+  'it usually comes from an update that is too large (learning rate, exploding gradients) or from dividing by a near-zero variance.';
+const FIX =
+  'Lower the learning rate, clip gradients (optimizer clipNorm/clipValue), add normalization to keep activations bounded, ' +
+  'and make sure norm layers have a non-zero epsilon.';
 
 function becameNonFinite(rs: RunStats, layer: number, stat: StatName, sample: number): boolean {
   // Every measured layer has a count of non-finite outputs; NaN there means the step did not run the layer.
@@ -48,11 +50,17 @@ export function detectNonFinite(rs: RunStats): Finding[] {
   }
   const badLoss = rs.input.loss.findIndex((v) => v === null || !Number.isFinite(v));
   if (badLoss >= 0) {
-    return [{
-      kind: 'non-finite', severity: 'error', layer: null, step: badLoss, source: null,
-      message: `The loss became ${rs.input.loss[badLoss] ?? 'NaN'} at step ${badLoss}. ${WHY}`,
-      fix: FIX,
-    }];
+    return [
+      {
+        kind: 'non-finite',
+        severity: 'error',
+        layer: null,
+        step: badLoss,
+        source: null,
+        message: `The loss became ${rs.input.loss[badLoss] ?? 'NaN'} at step ${badLoss}. ${WHY}`,
+        fix: FIX,
+      },
+    ];
   }
   return [];
 }

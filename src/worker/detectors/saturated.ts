@@ -12,15 +12,18 @@ export function detectSaturated(rs: RunStats): Finding[] {
     const first = rs.firstPersistent((s) => sat[s] > rs.t.saturatedFraction);
     if (first < 0) continue;
     const norm = normToInsert(layer, rs.input.batchSize);
-    out.push(layerFinding(layer, {
-      kind: 'saturated',
-      severity: 'warning',
-      step: rs.step(first),
-      message: `${pct(sat[first])} of ${layer.name}'s ${layer.activation ?? 'tanh/sigmoid'} inputs are beyond ±5 (threshold ${pct(rs.t.saturatedFraction)}). `
-        + 'There the activation is flat (slope < 0.007 for sigmoid, < 0.0002 for tanh), so almost no gradient passes through and these units stop learning.',
-      fix: `Normalize the pre-activations (insert ${normName(norm)} before the activation), shrink the weight initialization, or lower the learning rate.`,
-      refactor: { action: 'insert-norm', norm },
-    }));
+    out.push(
+      layerFinding(layer, {
+        kind: 'saturated',
+        severity: 'warning',
+        step: rs.step(first),
+        message:
+          `${pct(sat[first])} of ${layer.name}'s ${layer.activation ?? 'tanh/sigmoid'} inputs are beyond ±5 (threshold ${pct(rs.t.saturatedFraction)}). ` +
+          'There the activation is flat (slope < 0.007 for sigmoid, < 0.0002 for tanh), so almost no gradient passes through and these units stop learning.',
+        fix: `Normalize the pre-activations (insert ${normName(norm)} before the activation), shrink the weight initialization, or lower the learning rate.`,
+        refactor: { action: 'insert-norm', norm },
+      }),
+    );
   }
   return out;
 }

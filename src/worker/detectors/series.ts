@@ -20,13 +20,20 @@ export class RunStats {
   private readonly statIndex = new Map<StatName, number>();
   private readonly width: number;
 
-  constructor(readonly input: DetectorInput, readonly t: DetectorThresholds) {
+  constructor(
+    readonly input: DetectorInput,
+    readonly t: DetectorThresholds,
+  ) {
     input.statNames.forEach((s, i) => this.statIndex.set(s, i));
     this.width = input.statNames.length;
   }
 
-  get layers(): LayerInfo[] { return this.input.layers; }
-  get samples(): StepSample[] { return this.input.samples; }
+  get layers(): LayerInfo[] {
+    return this.input.layers;
+  }
+  get samples(): StepSample[] {
+    return this.input.samples;
+  }
 
   /** The value of `stat` for layer `layer` in sample `sample`; NaN when absent (null over JSON too). */
   value(sample: number, layer: number, stat: StatName): number {
@@ -79,7 +86,16 @@ export class RunStats {
 }
 
 /** Layers that do not change the statistics question being asked about their neighbours. */
-const PASS_THROUGH = new Set(['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'Activation', 'ReLU', 'LeakyReLU']);
+const PASS_THROUGH = new Set([
+  'Dropout',
+  'SpatialDropout1D',
+  'GaussianNoise',
+  'GaussianDropout',
+  'AlphaDropout',
+  'Activation',
+  'ReLU',
+  'LeakyReLU',
+]);
 
 /** A finding located at a layer. */
 export function layerFinding(layer: LayerInfo, fields: Omit<Finding, 'layer' | 'source'>): Finding {
@@ -112,13 +128,18 @@ export function num(x: number): string {
 
 /** What a BatchNorm should become when the batch cannot be trusted: GroupNorm on feature maps, LayerNorm on vectors. */
 export function batchFreeNorm(layer: LayerInfo): NormKind {
-  const shape = Array.isArray(layer.outputShape[0]) ? (layer.outputShape[0] as (number | null)[]) : (layer.outputShape as (number | null)[]);
+  const shape = Array.isArray(layer.outputShape[0])
+    ? (layer.outputShape[0] as (number | null)[])
+    : (layer.outputShape as (number | null)[]);
   return shape.length > 2 ? 'groupNorm' : 'layerNorm';
 }
 
 const NORM_CLASS_NAMES: Record<NormKind, string> = {
-  batchNorm: 'BatchNormalization', layerNorm: 'LayerNormalization', groupNorm: 'GroupNormalization',
-  rmsNorm: 'RMSNormalization', instanceNorm: 'InstanceNormalization',
+  batchNorm: 'BatchNormalization',
+  layerNorm: 'LayerNormalization',
+  groupNorm: 'GroupNormalization',
+  rmsNorm: 'RMSNormalization',
+  instanceNorm: 'InstanceNormalization',
 };
 
 /** `layerNorm` → `LayerNormalization`, for messages. */

@@ -10,8 +10,9 @@
 import type { Finding, LayerInfo } from '../../protocol/run';
 import { layerFinding, normName, normToInsert, num, type RunStats } from './series';
 
-const WHY = 'Each layer multiplies the backward signal by its local slope; with saturating activations (sigmoid/tanh) or poorly scaled weights '
-  + 'these factors are < 1 and the gradient shrinks geometrically with depth, so the early layers stop learning.';
+const WHY =
+  'Each layer multiplies the backward signal by its local slope; with saturating activations (sigmoid/tanh) or poorly scaled weights ' +
+  'these factors are < 1 and the gradient shrinks geometrically with depth, so the early layers stop learning.';
 
 function rmsGradient(rs: RunStats, layer: LayerInfo, s: number): number {
   return rs.value(s, layer.index, 'gradNorm') / Math.sqrt(layer.paramCount);
@@ -30,20 +31,35 @@ export function detectVanishing(rs: RunStats, blockedBelow = -1): Finding[] {
   }
   if (best) {
     const { layer, sample } = best;
-    return [finding(rs, layer, sample,
-      `The RMS gradient of ${layer.name}'s weights is ${num(rmsGradient(rs, layer, sample))} (< ${num(rs.t.vanishingGradient)})`
-      + (best.starved > 1 ? `, and ${best.starved - 1} more layer(s) are just as starved` : '') + '.')];
+    return [
+      finding(
+        rs,
+        layer,
+        sample,
+        `The RMS gradient of ${layer.name}'s weights is ${num(rmsGradient(rs, layer, sample))} (< ${num(rs.t.vanishingGradient)})` +
+          (best.starved > 1 ? `, and ${best.starved - 1} more layer(s) are just as starved` : '') +
+          '.',
+      ),
+    ];
   }
   // Ratio rule: gradient at the input end tiny compared with the output end.
   if (weights.length < 2) return [];
   const first = weights[0];
   const last = weights[weights.length - 1];
   const ratio = (s: number) => rs.value(s, first.index, 'gradNorm') / rs.value(s, last.index, 'gradNorm');
-  const sample = rs.firstPersistent((s) => ratio(s) < rs.t.vanishingRatio && rs.value(s, first.index, 'gradNorm') < rs.t.vanishingFirstGradient);
+  const sample = rs.firstPersistent(
+    (s) => ratio(s) < rs.t.vanishingRatio && rs.value(s, first.index, 'gradNorm') < rs.t.vanishingFirstGradient,
+  );
   if (sample < 0) return [];
-  return [finding(rs, first, sample,
-    `The gradient norm of ${first.name} (${num(rs.value(sample, first.index, 'gradNorm'))}) is ${num(ratio(sample))}× that of ${last.name} `
-    + `(thresholds: ratio < ${num(rs.t.vanishingRatio)}, first < ${num(rs.t.vanishingFirstGradient)}).`)];
+  return [
+    finding(
+      rs,
+      first,
+      sample,
+      `The gradient norm of ${first.name} (${num(rs.value(sample, first.index, 'gradNorm'))}) is ${num(ratio(sample))}× that of ${last.name} ` +
+        `(thresholds: ratio < ${num(rs.t.vanishingRatio)}, first < ${num(rs.t.vanishingFirstGradient)}).`,
+    ),
+  ];
 }
 
 function finding(rs: RunStats, layer: LayerInfo, sample: number, what: string): Finding {
@@ -54,8 +70,9 @@ function finding(rs: RunStats, layer: LayerInfo, sample: number, what: string): 
     severity: 'warning',
     step: rs.step(sample),
     message: `${what} ${WHY}`,
-    fix: (hasNormAfter ? '' : `Insert ${normName(norm)} after the weight layers so pre-activations stay in the non-saturated range; `)
-      + 'prefer ReLU-family activations with He initialization, or add residual connections.',
+    fix:
+      (hasNormAfter ? '' : `Insert ${normName(norm)} after the weight layers so pre-activations stay in the non-saturated range; `) +
+      'prefer ReLU-family activations with He initialization, or add residual connections.',
     ...(hasNormAfter ? {} : { refactor: { action: 'insert-norm' as const, norm } }),
   });
 }

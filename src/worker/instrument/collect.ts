@@ -15,12 +15,28 @@ import type { Lazies, Lazy, Meter } from './meters';
 import type { LayerProbe } from './probes';
 
 const at = (name: StatName): number => STAT_NAMES.indexOf(name);
-const MEAN = at('mean'), VARIANCE = at('variance'), STD = at('std'), MIN = at('min'), MAX = at('max'), GAIN = at('gain');
-const ZERO_FRACTION = at('zeroFraction'), DEAD_FRACTION = at('deadFraction'), SATURATED_FRACTION = at('saturatedFraction');
-const NON_FINITE = at('nonFinite'), ACTIVATION_GRAD_NORM = at('activationGradNorm');
-const WEIGHT_NORM = at('weightNorm'), GRAD_NORM = at('gradNorm'), UPDATE_NORM = at('updateNorm'), UPDATE_RATIO = at('updateRatio');
-const GAMMA_MEAN = at('gammaMean'), GAMMA_STD = at('gammaStd'), GAMMA_MIN = at('gammaMin'), GAMMA_MAX = at('gammaMax');
-const BETA_MEAN = at('betaMean'), MOVING_MEAN_GAP = at('movingMeanGap'), MOVING_VAR_GAP = at('movingVarGap');
+const MEAN = at('mean'),
+  VARIANCE = at('variance'),
+  STD = at('std'),
+  MIN = at('min'),
+  MAX = at('max'),
+  GAIN = at('gain');
+const ZERO_FRACTION = at('zeroFraction'),
+  DEAD_FRACTION = at('deadFraction'),
+  SATURATED_FRACTION = at('saturatedFraction');
+const NON_FINITE = at('nonFinite'),
+  ACTIVATION_GRAD_NORM = at('activationGradNorm');
+const WEIGHT_NORM = at('weightNorm'),
+  GRAD_NORM = at('gradNorm'),
+  UPDATE_NORM = at('updateNorm'),
+  UPDATE_RATIO = at('updateRatio');
+const GAMMA_MEAN = at('gammaMean'),
+  GAMMA_STD = at('gammaStd'),
+  GAMMA_MIN = at('gammaMin'),
+  GAMMA_MAX = at('gammaMax');
+const BETA_MEAN = at('betaMean'),
+  MOVING_MEAN_GAP = at('movingMeanGap'),
+  MOVING_VAR_GAP = at('movingVarGap');
 
 /** Per trainable variable, measured around the optimizer's update by ./step. */
 export interface WeightMeasures {
@@ -64,7 +80,11 @@ function inputStd(record: LayerRecord, index: number, means: Float64Array, varia
 }
 
 function writeWeights(values: number[], base: number, probe: LayerProbe, weights: Map<tf.Variable, WeightMeasures>): void {
-  let measured = 0, withGrad = 0, weightSq = 0, gradSq = 0, updateSq = 0;
+  let measured = 0,
+    withGrad = 0,
+    weightSq = 0,
+    gradSq = 0,
+    updateSq = 0;
   for (const variable of probe.variables) {
     const w = weights.get(variable);
     if (!w) continue;
@@ -89,7 +109,12 @@ function writeWeights(values: number[], base: number, probe: LayerProbe, weights
  * Measures the step. Returns the loss and the values row ([layer][stat] in `STAT_NAMES` order,
  * NaN where a stat does not apply).
  */
-export function collectStep(probes: LayerProbe[], rec: StepRecording, weights: Map<tf.Variable, WeightMeasures>, loss: tf.Scalar): { loss: number; values: number[] } {
+export function collectStep(
+  probes: LayerProbe[],
+  rec: StepRecording,
+  weights: Map<tf.Variable, WeightMeasures>,
+  loss: tf.Scalar,
+): { loss: number; values: number[] } {
   const meter: Meter = rec.meter;
   const lossValue = meter.scalar(loss);
   const pending: Pending[] = new Array(probes.length);
@@ -98,7 +123,7 @@ export function collectStep(probes: LayerProbe[], rec: StepRecording, weights: M
     const record = rec.layers.get(index);
     pending[index] = {
       record,
-      activation: record ? record.activation ?? meter.activation(record.output!, probe.reluLike, probe.saturating) : null,
+      activation: record ? (record.activation ?? meter.activation(record.output!, probe.reluLike, probe.saturating)) : null,
       gamma: probe.gamma ? meter.vector(probe.gamma.read()) : null,
       beta: probe.beta ? meter.vector(probe.beta.read()).mean : null,
     };
@@ -116,7 +141,8 @@ export function collectStep(probes: LayerProbe[], rec: StepRecording, weights: M
     const base = index * width;
     if (record && a) {
       const size = record.size;
-      const mean = a.mean(), variance = a.variance();
+      const mean = a.mean(),
+        variance = a.variance();
       means[index] = mean;
       variances[index] = variance;
       sizes[index] = size;

@@ -113,13 +113,16 @@ export class Instrumenter {
       rec.forwardLayer = null;
       const first = Array.isArray(out) ? out[0] : out;
       if (first.dtype !== 'float32') return out;
-      const hooked = inputList.includes(first) || !observeGradient(first, observe) ? hook(first) as tf.Tensor : first;
+      const hooked = inputList.includes(first) || !observeGradient(first, observe) ? (hook(first) as tf.Tensor) : first;
       const immediate = rec.meter.immediate;
       rec.layers.set(index, {
         output: immediate ? null : rec.keep(hooked),
         activation: immediate ? rec.meter.activation(hooked, probe.reluLike, probe.saturating) : null,
-        size: hooked.size, channels: hooked.shape[hooked.rank - 1] ?? 1,
-        inputs: inputList.map((t) => inputRef(t, rec)), gradSquared: [], gaps,
+        size: hooked.size,
+        channels: hooked.shape[hooked.rank - 1] ?? 1,
+        inputs: inputList.map((t) => inputRef(t, rec)),
+        gradSquared: [],
+        gaps,
       });
       rec.producedBy.set(hooked.id, index);
       if (hooked === first) return out;

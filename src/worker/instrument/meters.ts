@@ -11,12 +11,27 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {
-  deadUnitCount, finiteCount, maxValue, meanAndVariance, minValue, saturatedCount, SIGMOID_SATURATION, squaredNorm,
-  TANH_SATURATION, zeroCount,
+  deadUnitCount,
+  finiteCount,
+  maxValue,
+  meanAndVariance,
+  minValue,
+  saturatedCount,
+  SIGMOID_SATURATION,
+  squaredNorm,
+  TANH_SATURATION,
+  zeroCount,
 } from '../stats/activation';
 import { batchMoments, gammaStats, GAP_EPSILON, movingMeanGap, movingVarGap } from '../stats/norm';
 import {
-  batchNormGapsFromUpdate, MAX_DERIVED_MOMENTUM, scanActivation, scanBatchNormGaps, scanMoments, scanSquaredDistance, scanSquaredNorm, scanVector,
+  batchNormGapsFromUpdate,
+  MAX_DERIVED_MOMENTUM,
+  scanActivation,
+  scanBatchNormGaps,
+  scanMoments,
+  scanSquaredDistance,
+  scanSquaredNorm,
+  scanVector,
   type ActivationScan,
 } from '../stats/scan';
 import { attachMemory } from '../stats/simd';
@@ -52,7 +67,10 @@ export interface Meter {
   discard(): void;
 }
 
-const constant = (v: number): Lazy => () => v;
+const constant =
+  (v: number): Lazy =>
+  () =>
+    v;
 /** Getters for values known now (a plain loop: entries/fromEntries was the host meter's top cost in JS). */
 function lazies<T extends object>(values: T): Lazies<T> {
   const out: Record<string, Lazy> = {};
@@ -107,8 +125,12 @@ export class HostMeter implements Meter {
     const threshold = saturating === 'sigmoid' ? SIGMOID_SATURATION : TANH_SATURATION;
     return lazies(scanActivation(this.view(x), channels, countDead, saturating, threshold));
   }
-  moments(x: tf.Tensor) { return lazies(scanMoments(this.view(x))); }
-  squaredNorm(x: tf.Tensor) { return constant(knownSquaredNorms.get(x.dataId) ?? scanSquaredNorm(this.view(x))); }
+  moments(x: tf.Tensor) {
+    return lazies(scanMoments(this.view(x)));
+  }
+  squaredNorm(x: tf.Tensor) {
+    return constant(knownSquaredNorms.get(x.dataId) ?? scanSquaredNorm(this.view(x)));
+  }
   /**
    * No copy: a second tensor on x's buffer (reshape shares it on every backend). tfjs never
    * writes a buffer in place — the optimizer assigns the variable a new one — so this buffer
@@ -124,7 +146,9 @@ export class HostMeter implements Meter {
     knownSquaredNorms.set(x.dataId, after);
     return constant(distance);
   }
-  vector(x: tf.Tensor) { return lazies(scanVector(this.view(x))); }
+  vector(x: tf.Tensor) {
+    return lazies(scanVector(this.view(x)));
+  }
   batchNormGaps(input: tf.Tensor, bn: BatchNormState) {
     const meanBefore = this.view(bn.movingMean.read()).slice();
     const varianceBefore = this.view(bn.movingVariance.read()).slice();
@@ -134,12 +158,25 @@ export class HostMeter implements Meter {
     }
     // O(channels): derived from the moving averages' update (see ../stats/scan).
     return {
-      after: () => lazies(batchNormGapsFromUpdate(meanBefore, this.view(bn.movingMean.read()), varianceBefore,
-        this.view(bn.movingVariance.read()), bn.momentum, GAP_EPSILON)),
+      after: () =>
+        lazies(
+          batchNormGapsFromUpdate(
+            meanBefore,
+            this.view(bn.movingMean.read()),
+            varianceBefore,
+            this.view(bn.movingVariance.read()),
+            bn.momentum,
+            GAP_EPSILON,
+          ),
+        ),
     };
   }
-  scalar(x: tf.Tensor) { return constant(this.view(x)[0]); }
-  finish(): void { this.discard(); /* everything else was computed on the spot */ }
+  scalar(x: tf.Tensor) {
+    return constant(this.view(x)[0]);
+  }
+  finish(): void {
+    this.discard(); /* everything else was computed on the spot */
+  }
   discard(): void {
     tf.dispose(this.snapshots);
     this.snapshots.length = 0;
@@ -163,11 +200,24 @@ export class DeviceMeter implements Meter {
   activation(x: tf.Tensor, countDead: boolean, saturating: 'tanh' | 'sigmoid' | null): Lazies<ActivationScan> {
     const [mean, variance, min, max, zeros, finite, ...optional] = this.queueAll(() => {
       const m = meanAndVariance(x);
-      return [m.mean, m.variance, minValue(x), maxValue(x), zeroCount(x), finiteCount(x),
-        ...(countDead ? [deadUnitCount(x)] : []), ...(saturating ? [saturatedCount(x, saturating)] : [])];
+      return [
+        m.mean,
+        m.variance,
+        minValue(x),
+        maxValue(x),
+        zeroCount(x),
+        finiteCount(x),
+        ...(countDead ? [deadUnitCount(x)] : []),
+        ...(saturating ? [saturatedCount(x, saturating)] : []),
+      ];
     });
     return {
-      mean, variance, min, max, zeros, finite,
+      mean,
+      variance,
+      min,
+      max,
+      zeros,
+      finite,
       deadUnits: countDead ? optional[0] : constant(NaN),
       saturated: saturating ? optional[countDead ? 1 : 0] : constant(NaN),
     };
@@ -179,13 +229,17 @@ export class DeviceMeter implements Meter {
     });
     return { mean, variance };
   }
-  squaredNorm(x: tf.Tensor) { return this.queueAll(() => [squaredNorm(x)])[0]; }
+  squaredNorm(x: tf.Tensor) {
+    return this.queueAll(() => [squaredNorm(x)])[0];
+  }
   snapshot(x: tf.Tensor): Snapshot {
     const copy = tf.keep(tf.clone(x)); // shares x's buffer until the optimizer assigns a new one
     this.owned.push(copy);
     return copy;
   }
-  squaredDistance(x: tf.Tensor, before: Snapshot) { return this.queueAll(() => [squaredNorm(tf.sub(x, before))])[0]; }
+  squaredDistance(x: tf.Tensor, before: Snapshot) {
+    return this.queueAll(() => [squaredNorm(tf.sub(x, before))])[0];
+  }
   vector(x: tf.Tensor) {
     const [mean, variance, min, max] = this.queueAll(() => {
       const g = gammaStats(x);
@@ -200,7 +254,9 @@ export class DeviceMeter implements Meter {
     });
     return { after: () => ({ meanGap, varGap }) };
   }
-  scalar(x: tf.Tensor) { return this.queueAll(() => [tf.clone(x)])[0]; }
+  scalar(x: tf.Tensor) {
+    return this.queueAll(() => [tf.clone(x)])[0];
+  }
   finish(): void {
     try {
       this.batch.read();

@@ -49,11 +49,18 @@ function weightNamed(layer: tf.layers.Layer, name: string): LayerVariable | null
 
 /** Every layer of the model except InputLayers (which compute nothing), in `model.layers` order. */
 export function describeLayers(model: tf.LayersModel, sourceOf: (layer: tf.layers.Layer) => SourceLocation | null): LayerProbe[] {
-  return describeLayerList(model.layers.filter((l) => l.getClassName() !== 'InputLayer'), sourceOf);
+  return describeLayerList(
+    model.layers.filter((l) => l.getClassName() !== 'InputLayer'),
+    sourceOf,
+  );
 }
 
 /** Probes for the given layers, indexed in order; `nameOf` names them in the report (default: the layer's name). */
-export function describeLayerList(layers: tf.layers.Layer[], sourceOf: (layer: tf.layers.Layer) => SourceLocation | null, nameOf = (layer: tf.layers.Layer) => layer.name): LayerProbe[] {
+export function describeLayerList(
+  layers: tf.layers.Layer[],
+  sourceOf: (layer: tf.layers.Layer) => SourceLocation | null,
+  nameOf = (layer: tf.layers.Layer) => layer.name,
+): LayerProbe[] {
   return layers.map((layer, index) => {
     const className = layer.getClassName();
     const activation = activationName(layer);
@@ -75,9 +82,15 @@ export function describeLayerList(layers: tf.layers.Layer[], sourceOf: (layer: t
       layer,
       reluLike: activation !== undefined && RELU_LIKE.has(activation),
       saturating: activation === 'tanh' || activation === 'sigmoid' ? activation : null,
-      batchNorm: movingMean && movingVariance
-        ? { axis: (layer as unknown as { axis: number }).axis ?? -1, momentum: (layer as unknown as { momentum: number }).momentum ?? 0.99, movingMean, movingVariance }
-        : null,
+      batchNorm:
+        movingMean && movingVariance
+          ? {
+              axis: (layer as unknown as { axis: number }).axis ?? -1,
+              momentum: (layer as unknown as { momentum: number }).momentum ?? 0.99,
+              movingMean,
+              movingVariance,
+            }
+          : null,
       gamma: isNorm ? weightNamed(layer, 'gamma') : null,
       beta: isNorm ? weightNamed(layer, 'beta') : null,
       variables: layer.trainableWeights.map((w) => w.read() as tf.Variable),

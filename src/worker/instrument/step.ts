@@ -25,7 +25,10 @@ export interface StepContext {
 
 /** Thrown when a step fails, naming the layer that was running (forward) or differentiating (backward). */
 export class StepError extends Error {
-  constructor(override readonly cause: unknown, readonly layerIndex: number | null) {
+  constructor(
+    override readonly cause: unknown,
+    readonly layerIndex: number | null,
+  ) {
     super(errorMessage(cause));
     this.name = 'StepError';
   }
@@ -83,7 +86,13 @@ export function instrumentedStep(ctx: StepContext, batch: Batch): { loss: number
  * `minimize`), its value and the `StepSample.values` row. Script runs (../script) put it in place
  * of the optimizer's own `minimize` inside a model's train function.
  */
-export function measuredMinimize(ctx: Pick<StepContext, 'probes' | 'instrumenter' | 'meter'>, optimizer: tf.Optimizer, f: () => tf.Scalar, variables: tf.Variable[], inspect?: (rec: StepRecording) => void): { loss: tf.Scalar; lossValue: number; values: number[] } {
+export function measuredMinimize(
+  ctx: Pick<StepContext, 'probes' | 'instrumenter' | 'meter'>,
+  optimizer: tf.Optimizer,
+  f: () => tf.Scalar,
+  variables: tf.Variable[],
+  inspect?: (rec: StepRecording) => void,
+): { loss: tf.Scalar; lossValue: number; values: number[] } {
   const meter = ctx.meter();
   let rec: StepRecording | null = null;
   let loss: tf.Scalar | null = null;
@@ -103,11 +112,16 @@ export function measuredMinimize(ctx: Pick<StepContext, 'probes' | 'instrumenter
       return { weightSquared: meter.squaredNorm(v), gradSquared: grad ? meter.squaredNorm(grad) : undefined, snapshot: meter.snapshot(v) };
     });
     optimizer.applyGradients(grads);
-    const weights = new Map<tf.Variable, WeightMeasures>(variables.map((v, i) => [v, {
-      weightSquared: before[i].weightSquared,
-      gradSquared: before[i].gradSquared,
-      updateSquared: meter.squaredDistance(v, before[i].snapshot),
-    }]));
+    const weights = new Map<tf.Variable, WeightMeasures>(
+      variables.map((v, i) => [
+        v,
+        {
+          weightSquared: before[i].weightSquared,
+          gradSquared: before[i].gradSquared,
+          updateSquared: meter.squaredDistance(v, before[i].snapshot),
+        },
+      ]),
+    );
     const { loss: lossValue, values } = collectStep(ctx.probes, rec, weights, loss);
     finished = true;
     return { loss, lossValue, values };

@@ -13,12 +13,22 @@ import { TensorAccess } from './tensor-access';
 export const BATCH_NORM_GRAD_KERNEL = 'NormScopeFusedBatchNormGrad';
 
 /** Outputs [dx, dmean, dvariance, dscale, doffset]; `scale` may be absent (then s = 1). */
-export function batchNormGrad(acc: TensorAccess, dy: tf.TensorInfo, x: tf.TensorInfo, mean: tf.TensorInfo, variance: tf.TensorInfo,
-  scale: tf.TensorInfo | undefined, varianceEpsilon: number): tf.TensorInfo[] {
+export function batchNormGrad(
+  acc: TensorAccess,
+  dy: tf.TensorInfo,
+  x: tf.TensorInfo,
+  mean: tf.TensorInfo,
+  variance: tf.TensorInfo,
+  scale: tf.TensorInfo | undefined,
+  varianceEpsilon: number,
+): tf.TensorInfo[] {
   const C = mean.shape[0];
   const inputs = scale ? [dy, x, mean, variance, scale] : [dy, x, mean, variance];
-  const { outs, outValues: [dx, dMean, dVar, dScale, dOffset], inValues: [dyv, xv, m, v, s] } =
-    acc.withOutputs([x.shape, [C], [C], [C], [C]], inputs);
+  const {
+    outs,
+    outValues: [dx, dMean, dVar, dScale, dOffset],
+    inValues: [dyv, xv, m, v, s],
+  } = acc.withOutputs([x.shape, [C], [C], [C], [C]], inputs);
   const n = x.shape.reduce((a, b) => a * b, 1);
   // One channel at a time with the sums in locals (faster in V8 than per-channel arrays), in
   // float64 because batch statistics over many rows lose digits in float32.
@@ -50,8 +60,13 @@ export function batchNormGradConfig(stock: tf.GradConfig, hasKernel: () => boole
     gradFunc: (dy, saved, attrs) => {
       const [x, mean, variance, scale] = saved;
       const C = mean.shape[0];
-      const perChannel = mean.rank === 1 && variance.rank === 1 && variance.shape[0] === C && (scale == null || (scale.rank === 1 && scale.shape[0] === C))
-        && x.shape[x.rank - 1] === C && [dy as tf.Tensor, x, mean, variance].every((t) => t.dtype === 'float32');
+      const perChannel =
+        mean.rank === 1 &&
+        variance.rank === 1 &&
+        variance.shape[0] === C &&
+        (scale == null || (scale.rank === 1 && scale.shape[0] === C)) &&
+        x.shape[x.rank - 1] === C &&
+        [dy as tf.Tensor, x, mean, variance].every((t) => t.dtype === 'float32');
       if (!perChannel || !hasKernel()) return stock.gradFunc(dy, saved, attrs);
       const inputs: tf.NamedTensorMap = { dy: dy as tf.Tensor, x, mean, variance };
       if (scale != null) inputs.scale = scale;

@@ -2,12 +2,21 @@
 import * as tf from '@tensorflow/tfjs';
 
 export interface ConvGeometry {
-  batch: number; inH: number; inW: number; inC: number;
-  outH: number; outW: number; outC: number;
-  filterH: number; filterW: number;
-  strideH: number; strideW: number;
-  dilationH: number; dilationW: number;
-  padTop: number; padLeft: number;
+  batch: number;
+  inH: number;
+  inW: number;
+  inC: number;
+  outH: number;
+  outW: number;
+  outC: number;
+  filterH: number;
+  filterW: number;
+  strideH: number;
+  strideW: number;
+  dilationH: number;
+  dilationW: number;
+  padTop: number;
+  padLeft: number;
 }
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
@@ -17,20 +26,40 @@ type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
  * (then outC = inC * multiplier). Uses tfjs' own shape logic so padding matches the stock kernels.
  */
 export function convGeometry(
-  inShape: number[], filterShape: number[], strides: [number, number] | number,
-  dilations: [number, number] | number, pad: Pad, dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
+  inShape: number[],
+  filterShape: number[],
+  strides: [number, number] | number,
+  dilations: [number, number] | number,
+  pad: Pad,
+  dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
   depthwise: boolean,
 ): ConvGeometry {
   const info = tf.backend_util.computeConv2DInfo(
-    inShape as [number, number, number, number], filterShape as [number, number, number, number],
-    strides, dilations, pad, dimRoundingMode, depthwise, 'channelsLast');
+    inShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+    depthwise,
+    'channelsLast',
+  );
   return {
-    batch: info.batchSize, inH: info.inHeight, inW: info.inWidth, inC: info.inChannels,
-    outH: info.outHeight, outW: info.outWidth, outC: info.outChannels,
-    filterH: info.filterHeight, filterW: info.filterWidth,
-    strideH: info.strideHeight, strideW: info.strideWidth,
-    dilationH: info.dilationHeight, dilationW: info.dilationWidth,
-    padTop: info.padInfo.top, padLeft: info.padInfo.left,
+    batch: info.batchSize,
+    inH: info.inHeight,
+    inW: info.inWidth,
+    inC: info.inChannels,
+    outH: info.outHeight,
+    outW: info.outWidth,
+    outC: info.outChannels,
+    filterH: info.filterHeight,
+    filterW: info.filterWidth,
+    strideH: info.strideHeight,
+    strideW: info.strideWidth,
+    dilationH: info.dilationHeight,
+    dilationW: info.dilationWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
   };
 }
 

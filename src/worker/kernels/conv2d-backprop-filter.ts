@@ -26,8 +26,8 @@ export function backpropFilterGeometry(x: tf.TensorInfo, attrs: BackpropFilterAt
  */
 export function backpropFilterAsConv(acc: TensorAccess, x: tf.TensorInfo, dy: tf.TensorInfo, g: ConvGeometry): tf.TensorInfo {
   // Rows the transposed conv reads: the last tap of the last output position, from the padded top.
-  const spanH = (g.filterH - 1) + (g.outH - 1) * g.strideH + 1;
-  const spanW = (g.filterW - 1) + (g.outW - 1) * g.strideW + 1;
+  const spanH = g.filterH - 1 + (g.outH - 1) * g.strideH + 1;
+  const spanW = g.filterW - 1 + (g.outW - 1) * g.strideW + 1;
   const padBottom = spanH - g.padTop - g.inH;
   const padRight = spanW - g.padLeft - g.inW;
   const temps: tf.TensorInfo[] = [];
@@ -37,10 +37,14 @@ export function backpropFilterAsConv(acc: TensorAccess, x: tf.TensorInfo, dy: tf
     if (padBottom < 0 || padRight < 0) {
       // Rows/columns no output position touches (valid padding with stride > 1): crop them,
       // because convolution padding cannot be negative.
-      xT = acc.run('Slice', { x: xT }, {
-        begin: [0, 0, 0, 0],
-        size: [g.inC, g.inH + Math.min(padBottom, 0), g.inW + Math.min(padRight, 0), g.batch],
-      });
+      xT = acc.run(
+        'Slice',
+        { x: xT },
+        {
+          begin: [0, 0, 0, 0],
+          size: [g.inC, g.inH + Math.min(padBottom, 0), g.inW + Math.min(padRight, 0), g.batch],
+        },
+      );
       temps.push(xT);
     }
     const dyT = acc.run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
@@ -48,7 +52,12 @@ export function backpropFilterAsConv(acc: TensorAccess, x: tf.TensorInfo, dy: tf
     const conv = acc.run('Conv2D', { x: xT, filter: dyT }, {
       strides: [1, 1],
       dilations: [g.strideH, g.strideW],
-      pad: [[0, 0], [g.padTop, Math.max(padBottom, 0)], [g.padLeft, Math.max(padRight, 0)], [0, 0]],
+      pad: [
+        [0, 0],
+        [g.padTop, Math.max(padBottom, 0)],
+        [g.padLeft, Math.max(padRight, 0)],
+        [0, 0],
+      ],
       dataFormat: 'NHWC',
     } as unknown as tf.NamedAttrMap);
     temps.push(conv);
@@ -60,7 +69,11 @@ export function backpropFilterAsConv(acc: TensorAccess, x: tf.TensorInfo, dy: tf
 
 /** Direct loops with the output-channel loop innermost (contiguous in dy and dW); skips zero inputs (post-ReLU). */
 export function backpropFilterLoops(acc: TensorAccess, x: tf.TensorInfo, dy: tf.TensorInfo, g: ConvGeometry): tf.TensorInfo {
-  const { out, outValues: dw, inValues: [xv, dyv] } = acc.withOutput([g.filterH, g.filterW, g.inC, g.outC], [x, dy]);
+  const {
+    out,
+    outValues: dw,
+    inValues: [xv, dyv],
+  } = acc.withOutput([g.filterH, g.filterW, g.inC, g.outC], [x, dy]);
   const { inH, inW, inC, outH, outW, outC, filterH, filterW } = g;
   for (let n = 0; n < g.batch; n++) {
     for (let oh = 0; oh < outH; oh++) {

@@ -27,7 +27,12 @@ function flippedConvPadding(g: ConvGeometry): [[number, number], [number, number
   const left = (g.filterW - 1) * g.dilationW - g.padLeft;
   const bottom = g.inH - g.outH + g.padTop;
   const right = g.inW - g.outW + g.padLeft;
-  return Math.min(top, left, bottom, right) < 0 ? null : [[top, bottom], [left, right]];
+  return Math.min(top, left, bottom, right) < 0
+    ? null
+    : [
+        [top, bottom],
+        [left, right],
+      ];
 }
 
 export function canBackpropInputAsConv(g: ConvGeometry): boolean {
@@ -56,7 +61,11 @@ export function backpropInputAsConv(acc: TensorAccess, dy: tf.TensorInfo, filter
 
 /** Direct loops, any stride; the output-channel dot product is innermost and contiguous. */
 export function backpropInputLoops(acc: TensorAccess, dy: tf.TensorInfo, filter: tf.TensorInfo, g: ConvGeometry): tf.TensorInfo {
-  const { out, outValues: dx, inValues: [dyv, f] } = acc.withOutput([g.batch, g.inH, g.inW, g.inC], [dy, filter]);
+  const {
+    out,
+    outValues: dx,
+    inValues: [dyv, f],
+  } = acc.withOutput([g.batch, g.inH, g.inW, g.inC], [dy, filter]);
   const { inH, inW, inC, outH, outW, outC, filterH, filterW } = g;
   for (let n = 0; n < g.batch; n++) {
     for (let oh = 0; oh < outH; oh++) {

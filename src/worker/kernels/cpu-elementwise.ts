@@ -27,11 +27,18 @@ function foldBroadcast(aShape: number[], bShape: number[]): { outShape: number[]
     const sa = a[d] === 1 ? 0 : aStride;
     const sb = b[d] === 1 ? 0 : bStride;
     const last = dims.length - 1;
-    if (last >= 0 && (sa === 0) === (aStr[last] === 0) && (sb === 0) === (bStr[last] === 0)
-      && sa === (aStr[last] === 0 ? 0 : aStr[last] * dims[last]) && sb === (bStr[last] === 0 ? 0 : bStr[last] * dims[last])) {
+    if (
+      last >= 0 &&
+      (sa === 0) === (aStr[last] === 0) &&
+      (sb === 0) === (bStr[last] === 0) &&
+      sa === (aStr[last] === 0 ? 0 : aStr[last] * dims[last]) &&
+      sb === (bStr[last] === 0 ? 0 : bStr[last] * dims[last])
+    ) {
       dims[last] *= size;
     } else {
-      dims.push(size); aStr.push(sa); bStr.push(sb);
+      dims.push(size);
+      aStr.push(sa);
+      bStr.push(sb);
     }
     aStride *= a[d];
     bStride *= b[d];
@@ -42,7 +49,11 @@ function foldBroadcast(aShape: number[], bShape: number[]): { outShape: number[]
 
 export function broadcastBinary(acc: TensorAccess, op: BinaryOp, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo {
   const { outShape, dims, aStr, bStr } = foldBroadcast(a.shape, b.shape);
-  const { out, outValues: o, inValues: [av, bv] } = acc.withOutput(outShape, [a, b]);
+  const {
+    out,
+    outValues: o,
+    inValues: [av, bv],
+  } = acc.withOutput(outShape, [a, b]);
   if (o.length === 0) return out;
   const inner = dims.length ? dims[dims.length - 1] : 1;
   const ia = dims.length ? aStr[aStr.length - 1] : 0;
@@ -53,10 +64,18 @@ export function broadcastBinary(acc: TensorAccess, op: BinaryOp, a: tf.TensorInf
   let pb = 0;
   for (let po = 0; po < o.length; po += inner) {
     switch (op) {
-      case 'Add': for (let k = 0; k < inner; k++) o[po + k] = av[pa + k * ia] + bv[pb + k * ib]; break;
-      case 'Sub': for (let k = 0; k < inner; k++) o[po + k] = av[pa + k * ia] - bv[pb + k * ib]; break;
-      case 'Multiply': for (let k = 0; k < inner; k++) o[po + k] = av[pa + k * ia] * bv[pb + k * ib]; break;
-      case 'RealDiv': for (let k = 0; k < inner; k++) o[po + k] = av[pa + k * ia] / bv[pb + k * ib]; break;
+      case 'Add':
+        for (let k = 0; k < inner; k++) o[po + k] = av[pa + k * ia] + bv[pb + k * ib];
+        break;
+      case 'Sub':
+        for (let k = 0; k < inner; k++) o[po + k] = av[pa + k * ia] - bv[pb + k * ib];
+        break;
+      case 'Multiply':
+        for (let k = 0; k < inner; k++) o[po + k] = av[pa + k * ia] * bv[pb + k * ib];
+        break;
+      case 'RealDiv':
+        for (let k = 0; k < inner; k++) o[po + k] = av[pa + k * ia] / bv[pb + k * ib];
+        break;
     }
     // Odometer over the outer folded dimensions.
     for (let d = outerDims.length - 1; d >= 0; d--) {
@@ -75,7 +94,13 @@ export function broadcastBinary(acc: TensorAccess, op: BinaryOp, a: tf.TensorInf
  * Sum or mean over axes that are all leading or all trailing (the batch-statistics and the
  * per-example cases); `null` for other axis sets, which the stock kernel handles.
  */
-export function reduceLeadingOrTrailing(acc: TensorAccess, x: tf.TensorInfo, axis: number | number[], keepDims: boolean, mean: boolean): tf.TensorInfo | null {
+export function reduceLeadingOrTrailing(
+  acc: TensorAccess,
+  x: tf.TensorInfo,
+  axis: number | number[],
+  keepDims: boolean,
+  mean: boolean,
+): tf.TensorInfo | null {
   const rank = x.shape.length;
   const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
   const k = axes.length;
@@ -86,7 +111,11 @@ export function reduceLeadingOrTrailing(acc: TensorAccess, x: tf.TensorInfo, axi
   const reduced = axes.reduce((p, a) => p * x.shape[a], 1);
   const kept = x.shape.reduce((p, d) => p * d, 1) / (reduced || 1);
   const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
-  const { out, outValues: o, inValues: [v] } = acc.withOutput(outShape, [x]);
+  const {
+    out,
+    outValues: o,
+    inValues: [v],
+  } = acc.withOutput(outShape, [x]);
   const scale = mean ? 1 / reduced : 1;
   if (leading) {
     // x is [reduced, kept]: one column sum per kept element, in float64 locals.

@@ -13,8 +13,12 @@ interface DepthwiseGradAttrs {
   pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
-export interface DepthwiseFilterGradAttrs extends DepthwiseGradAttrs { filterShape: [number, number, number, number] }
-export interface DepthwiseInputGradAttrs extends DepthwiseGradAttrs { inputShape: [number, number, number, number] }
+export interface DepthwiseFilterGradAttrs extends DepthwiseGradAttrs {
+  filterShape: [number, number, number, number];
+}
+export interface DepthwiseInputGradAttrs extends DepthwiseGradAttrs {
+  inputShape: [number, number, number, number];
+}
 
 function geometry(inShape: number[], filterShape: number[], a: DepthwiseGradAttrs): ConvGeometry {
   return convGeometry(inShape, filterShape, a.strides, a.dilations, a.pad, a.dimRoundingMode, true);
@@ -40,10 +44,19 @@ function forEachTap(g: ConvGeometry, tap: (xOff: number, dyOff: number, wOff: nu
   }
 }
 
-export function depthwiseBackpropFilter(acc: TensorAccess, x: tf.TensorInfo, dy: tf.TensorInfo, attrs: DepthwiseFilterGradAttrs): tf.TensorInfo {
+export function depthwiseBackpropFilter(
+  acc: TensorAccess,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  attrs: DepthwiseFilterGradAttrs,
+): tf.TensorInfo {
   const g = geometry(x.shape, attrs.filterShape, attrs);
   const M = g.outC / g.inC;
-  const { out, outValues: dw, inValues: [xv, dyv] } = acc.withOutput(attrs.filterShape, [x, dy]);
+  const {
+    out,
+    outValues: dw,
+    inValues: [xv, dyv],
+  } = acc.withOutput(attrs.filterShape, [x, dy]);
   forEachTap(g, (xOff, dyOff, wOff) => {
     for (let c = 0, k = 0; c < g.inC; c++) {
       const v = xv[xOff + c];
@@ -53,10 +66,19 @@ export function depthwiseBackpropFilter(acc: TensorAccess, x: tf.TensorInfo, dy:
   return out;
 }
 
-export function depthwiseBackpropInput(acc: TensorAccess, dy: tf.TensorInfo, filter: tf.TensorInfo, attrs: DepthwiseInputGradAttrs): tf.TensorInfo {
+export function depthwiseBackpropInput(
+  acc: TensorAccess,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  attrs: DepthwiseInputGradAttrs,
+): tf.TensorInfo {
   const g = geometry(attrs.inputShape, filter.shape, attrs);
   const M = g.outC / g.inC;
-  const { out, outValues: dx, inValues: [dyv, f] } = acc.withOutput(attrs.inputShape, [dy, filter]);
+  const {
+    out,
+    outValues: dx,
+    inValues: [dyv, f],
+  } = acc.withOutput(attrs.inputShape, [dy, filter]);
   forEachTap(g, (xOff, dyOff, wOff) => {
     for (let c = 0, k = 0; c < g.inC; c++) {
       let s = 0;

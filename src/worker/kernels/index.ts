@@ -31,7 +31,8 @@ function overrideGradients(): void {
   const stockBatchNorm = tf.getGradient('FusedBatchNorm');
   const overrides = [tileGradConfig, sumGradConfig, meanGradConfig];
   // Uses our fused kernel only where it is registered (tfjs-node keeps the stock path).
-  if (stockBatchNorm) overrides.push(batchNormGradConfig(stockBatchNorm, () => tf.getKernel(BATCH_NORM_GRAD_KERNEL, tf.getBackend()) != null));
+  if (stockBatchNorm)
+    overrides.push(batchNormGradConfig(stockBatchNorm, () => tf.getKernel(BATCH_NORM_GRAD_KERNEL, tf.getBackend()) != null));
   stockGradients = overrides.map((g) => tf.getGradient(g.kernelName)).filter((g): g is tf.GradConfig => g != null);
   for (const g of overrides) tf.registerGradient(g);
 }
@@ -53,7 +54,9 @@ export function registerFastKernels(backend: FastBackendName): string[] {
   const stock = replaced.get(backend) ?? new Map<string, tf.KernelConfig | null>();
   replaced.set(backend, stock);
   const registered: string[] = [];
-  for (const config of fastKernelsFor(backend, (name) => (stock.has(name) ? stock.get(name) ?? null : tf.getKernel(name, backend) ?? null))) {
+  for (const config of fastKernelsFor(backend, (name) =>
+    stock.has(name) ? (stock.get(name) ?? null) : (tf.getKernel(name, backend) ?? null),
+  )) {
     if (stock.has(config.kernelName)) continue;
     const previous = tf.getKernel(config.kernelName, backend) ?? null;
     stock.set(config.kernelName, previous);

@@ -14,15 +14,26 @@ function swapLastTwo(rank: number): number[] {
 }
 
 /** `stock` is the kernel to call once a and b are laid out untransposed; other inputs and attrs pass through. */
-export function matMulUntransposed(acc: TensorAccess, stock: tf.KernelConfig, args: Parameters<tf.KernelFunc>[0],
-  a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): tf.TensorInfo {
+export function matMulUntransposed(
+  acc: TensorAccess,
+  stock: tf.KernelConfig,
+  args: Parameters<tf.KernelFunc>[0],
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+): tf.TensorInfo {
   const temps: tf.TensorInfo[] = [];
   try {
     const a2 = transposeA ? acc.run('Transpose', { x: a }, { perm: swapLastTwo(a.shape.length) }) : a;
     if (transposeA) temps.push(a2);
     const b2 = transposeB ? acc.run('Transpose', { x: b }, { perm: swapLastTwo(b.shape.length) }) : b;
     if (transposeB) temps.push(b2);
-    const result = stock.kernelFunc({ ...args, inputs: { ...args.inputs, a: a2, b: b2 }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
+    const result = stock.kernelFunc({
+      ...args,
+      inputs: { ...args.inputs, a: a2, b: b2 },
+      attrs: { ...args.attrs, transposeA: false, transposeB: false },
+    });
     if (Array.isArray(result)) throw new Error(`${stock.kernelName} returned several outputs`);
     return result;
   } finally {

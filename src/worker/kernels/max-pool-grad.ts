@@ -15,12 +15,22 @@ export interface MaxPoolGradAttrs {
 
 export function maxPoolGradByWindows(acc: TensorAccess, dy: tf.TensorInfo, x: tf.TensorInfo, attrs: MaxPoolGradAttrs): tf.TensorInfo {
   const info = tf.backend_util.computePool2DInfo(
-    x.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+    x.shape as [number, number, number, number],
+    attrs.filterSize,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
   const { batchSize, inHeight: inH, inWidth: inW, inChannels: C, outHeight: outH, outWidth: outW } = info;
   const { filterHeight: fH, filterWidth: fW, strideHeight: sH, strideWidth: sW } = info;
   const padTop = info.padInfo.top;
   const padLeft = info.padInfo.left;
-  const { out, outValues: dx, inValues: [dyv, xv] } = acc.withOutput(x.shape, [dy, x]);
+  const {
+    out,
+    outValues: dx,
+    inValues: [dyv, xv],
+  } = acc.withOutput(x.shape, [dy, x]);
   // Per-channel running maximum of the current window; channels are contiguous in NHWC.
   const best = new Float32Array(C);
   const at = new Int32Array(C);
@@ -40,7 +50,10 @@ export function maxPoolGradByWindows(acc: TensorAccess, dy: tf.TensorInfo, x: tf
             const base = ((n * inH + h) * inW + w) * C;
             for (let c = 0; c < C; c++) {
               const v = xv[base + c];
-              if (v > best[c]) { best[c] = v; at[c] = base + c; }
+              if (v > best[c]) {
+                best[c] = v;
+                at[c] = base + c;
+              }
             }
           }
         }

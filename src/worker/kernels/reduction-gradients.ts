@@ -21,7 +21,8 @@ function broadcastGradConfig(kernelName: 'Sum' | 'Mean'): tf.GradConfig {
       const [x] = saved;
       const dyExpanded = expandedShape(x.shape, attrs.axis);
       // Divide the small tensor, then broadcast: the stock Mean gradient divides the full-size one.
-      const scaled = () => (kernelName === 'Mean' ? tf.div(dy as tf.Tensor, x.size / tf.util.sizeFromShape(dyExpanded)) : (dy as tf.Tensor));
+      const scaled = () =>
+        kernelName === 'Mean' ? tf.div(dy as tf.Tensor, x.size / tf.util.sizeFromShape(dyExpanded)) : (dy as tf.Tensor);
       return { x: () => tf.broadcastTo(tf.reshape(scaled(), dyExpanded), x.shape) };
     },
   };

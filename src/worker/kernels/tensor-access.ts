@@ -33,7 +33,11 @@ export interface TensorAccess {
   /** `withOutput` for a kernel with several float32 outputs. */
   withOutputs(shapes: number[][], inputs: tf.TensorInfo[]): { outs: tf.TensorInfo[]; outValues: Float32Array[]; inValues: Float32Array[] };
   /** Like `withOutput` for any numeric dtype (int32, bool, float32); values are the backend's own typed arrays. */
-  withRawOutput(shape: number[], dtype: tf.DataType, inputs: tf.TensorInfo[]): { out: tf.TensorInfo; outValues: tf.backend_util.TypedArray; inValues: tf.backend_util.TypedArray[] };
+  withRawOutput(
+    shape: number[],
+    dtype: tf.DataType,
+    inputs: tf.TensorInfo[],
+  ): { out: tf.TensorInfo; outValues: tf.backend_util.TypedArray; inValues: tf.backend_util.TypedArray[] };
   /** Runs another kernel of this backend on raw tensor infos; the caller must `free` the result. */
   run(kernelName: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): tf.TensorInfo;
   /** A second reference to the same data (refcounted, like the backends' own Reshape). */
@@ -83,7 +87,10 @@ export function tensorAccess(backend: unknown, backendName: FastBackendName): Te
         return { out: cpu.makeTensorInfo(shape, dtype, outValues), outValues, inValues };
       },
       run,
-      alias: (info) => { cpu.incRef(info.dataId); return { dataId: info.dataId, shape: info.shape, dtype: info.dtype }; },
+      alias: (info) => {
+        cpu.incRef(info.dataId);
+        return { dataId: info.dataId, shape: info.shape, dtype: info.dtype };
+      },
       free: (info) => cpu.disposeIntermediateTensorInfo(info),
     };
   }
@@ -107,7 +114,12 @@ export function tensorAccess(backend: unknown, backendName: FastBackendName): Te
       return { out, outValues: wasm.typedArrayFromHeap(out), inValues: inputs.map((i) => wasm.typedArrayFromHeap(i)) };
     },
     run,
-    alias: (info) => { wasm.incRef(info.dataId); return { dataId: info.dataId, shape: info.shape, dtype: info.dtype }; },
-    free: (info) => { wasm.disposeData(info.dataId); },
+    alias: (info) => {
+      wasm.incRef(info.dataId);
+      return { dataId: info.dataId, shape: info.shape, dtype: info.dtype };
+    },
+    free: (info) => {
+      wasm.disposeData(info.dataId);
+    },
   };
 }

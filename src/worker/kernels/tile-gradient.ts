@@ -11,7 +11,10 @@ export function tileGradient(dy: tf.Tensor, xShape: number[], reps: number[]): t
   const split: number[] = [];
   const repAxes: number[] = [];
   xShape.forEach((d, i) => {
-    if (reps[i] > 1) { repAxes.push(split.length); split.push(reps[i]); }
+    if (reps[i] > 1) {
+      repAxes.push(split.length);
+      split.push(reps[i]);
+    }
     split.push(d);
   });
   return repAxes.length === 0 ? tf.reshape(dy, xShape) : tf.sum(tf.reshape(dy, split), repAxes);

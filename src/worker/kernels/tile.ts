@@ -10,13 +10,21 @@ export function tileByBlocks(acc: TensorAccess, x: tf.TensorInfo, reps: number[]
   const rank = x.shape.length;
   if (reps.length !== rank) throw new Error(`Tile: reps has ${reps.length} entries but the input has rank ${rank}`);
   const outShape = x.shape.map((d, i) => d * reps[i]);
-  const { out, outValues: o, inValues: [v] } = acc.withRawOutput(outShape, x.dtype, [x]);
+  const {
+    out,
+    outValues: o,
+    inValues: [v],
+  } = acc.withRawOutput(outShape, x.dtype, [x]);
   if (o.length === 0) return out;
-  if (rank === 0) { o[0] = v[0]; return out; }
+  if (rank === 0) {
+    o[0] = v[0];
+    return out;
+  }
   // Element strides of each dimension in the input and the output.
   const inStride = new Array<number>(rank);
   const outStride = new Array<number>(rank);
-  inStride[rank - 1] = 1; outStride[rank - 1] = 1;
+  inStride[rank - 1] = 1;
+  outStride[rank - 1] = 1;
   for (let d = rank - 2; d >= 0; d--) {
     inStride[d] = inStride[d + 1] * x.shape[d + 1];
     outStride[d] = outStride[d + 1] * outShape[d + 1];

@@ -43,17 +43,20 @@ export function landscapeFindings(layers: LayerInfo[], report: LandscapeReport |
   // relativeSpans has one entry per sample with a band, in order.
   const first = report.samples.filter((s) => lossBand(s.losses))[spans.findIndex((v) => v > threshold)];
   const sizes = `${Math.min(...report.stepSizes)}×–${Math.max(...report.stepSizes)}×`;
-  return [{
-    kind: 'rough-landscape',
-    severity: 'info',
-    layer: anchor?.name ?? null,
-    step: first?.step ?? report.samples[0].step,
-    message: `Rough loss landscape: at ${rough.length} of ${spans.length} probed steps, moving ${sizes} the optimizer's step along the gradient changed the loss `
-      + `by more than ${Math.round(threshold * 100)}% of the loss training started from (up to ${Math.round(Math.max(...rough) * 100)}%), and this model has no normalization layer. `
-      + 'A smooth landscape is one where a small step along the gradient changes the loss and the gradient only a little, so the gradient '
-      + 'predicts where the step lands and larger learning rates stay safe; BatchNorm and LayerNorm make the landscape smoother (Santurkar et al. 2018).',
-    fix: 'Insert a BatchNorm (or LayerNorm) after the hidden layers, then run "Compare normalizations…" on it to measure BN, LN, GN and RMSNorm against each other on the same data, including over a learning-rate sweep.',
-    ...(anchor ? { refactor: { action: 'insert-norm' as const, norm: 'batchNorm' as const } } : {}),
-    source: anchor?.source ?? null,
-  }];
+  return [
+    {
+      kind: 'rough-landscape',
+      severity: 'info',
+      layer: anchor?.name ?? null,
+      step: first?.step ?? report.samples[0].step,
+      message:
+        `Rough loss landscape: at ${rough.length} of ${spans.length} probed steps, moving ${sizes} the optimizer's step along the gradient changed the loss ` +
+        `by more than ${Math.round(threshold * 100)}% of the loss training started from (up to ${Math.round(Math.max(...rough) * 100)}%), and this model has no normalization layer. ` +
+        'A smooth landscape is one where a small step along the gradient changes the loss and the gradient only a little, so the gradient ' +
+        'predicts where the step lands and larger learning rates stay safe; BatchNorm and LayerNorm make the landscape smoother (Santurkar et al. 2018).',
+      fix: 'Insert a BatchNorm (or LayerNorm) after the hidden layers, then run "Compare normalizations…" on it to measure BN, LN, GN and RMSNorm against each other on the same data, including over a learning-rate sweep.',
+      ...(anchor ? { refactor: { action: 'insert-norm' as const, norm: 'batchNorm' as const } } : {}),
+      source: anchor?.source ?? null,
+    },
+  ];
 }

@@ -17,7 +17,10 @@ export function norm(blocks: ArrayLike<number>[]): number {
 export function distance(a: ArrayLike<number>[], b: ArrayLike<number>[]): number {
   let sum = 0;
   a.forEach((block, k) => {
-    for (let i = 0; i < block.length; i++) { const d = block[i] - b[k][i]; sum += d * d; }
+    for (let i = 0; i < block.length; i++) {
+      const d = block[i] - b[k][i];
+      sum += d * d;
+    }
   });
   return Math.sqrt(sum);
 }
@@ -25,7 +28,9 @@ export function distance(a: ArrayLike<number>[], b: ArrayLike<number>[]): number
 /** cos(a, b) = ⟨a, b⟩ / (‖a‖·‖b‖); NaN when either is zero. */
 export function cosine(a: ArrayLike<number>[], b: ArrayLike<number>[]): number {
   let dot = 0;
-  a.forEach((block, k) => { for (let i = 0; i < block.length; i++) dot += block[i] * b[k][i]; });
+  a.forEach((block, k) => {
+    for (let i = 0; i < block.length; i++) dot += block[i] * b[k][i];
+  });
   const denominator = norm(a) * norm(b);
   return denominator > 0 ? dot / denominator : NaN;
 }
@@ -97,5 +102,10 @@ export function summarize(samples: LandscapeSample[]): LandscapeSummary {
     if (beta !== null) betas.push(beta);
   }
   const out = (v: number | null) => (v === null ? null : finiteOrNull(v));
-  return { lossSpan: out(mean(spans)), relativeLossSpan: out(mean(relative)), gradChange: out(mean(changes)), smoothness: out(mean(betas)) };
+  return {
+    lossSpan: out(mean(spans)),
+    relativeLossSpan: out(mean(relative)),
+    gradChange: out(mean(changes)),
+    smoothness: out(mean(betas)),
+  };
 }

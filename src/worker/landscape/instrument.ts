@@ -19,7 +19,12 @@ export function checkLandscapeOptions(options: LandscapeOptions): Required<Lands
   const bad = (what: string) => new UserCodeError('bad-options', `landscape: ${what}`, null);
   if (!(Number.isInteger(options.every) && options.every > 0)) throw bad(`every must be a positive integer, got ${options.every}`);
   const stepSizes = options.stepSizes ?? [...DEFAULT_STEP_SIZES];
-  if (!Array.isArray(stepSizes) || stepSizes.length === 0 || stepSizes.length > MAX_STEP_SIZES || !stepSizes.every((s) => typeof s === 'number' && Number.isFinite(s) && s > 0)) {
+  if (
+    !Array.isArray(stepSizes) ||
+    stepSizes.length === 0 ||
+    stepSizes.length > MAX_STEP_SIZES ||
+    !stepSizes.every((s) => typeof s === 'number' && Number.isFinite(s) && s > 0)
+  ) {
     throw bad(`stepSizes must be 1–${MAX_STEP_SIZES} positive numbers, got ${JSON.stringify(options.stepSizes)}`);
   }
   return { every: options.every, stepSizes, ics: options.ics ?? true };
@@ -40,10 +45,16 @@ export class LandscapeInstrument {
   private readonly samples: LandscapeSample[] = [];
   private pending: { sample: LandscapeSample; gradient: Float32Array[]; before: Snapshot | null } | null = null;
 
-  constructor(options: LandscapeOptions, private readonly target: LandscapeModel, learningRate: number | undefined) {
+  constructor(
+    options: LandscapeOptions,
+    private readonly target: LandscapeModel,
+    learningRate: number | undefined,
+  ) {
     this.options = checkLandscapeOptions(options);
-    this.learningRate = learningRate !== undefined && Number.isFinite(learningRate) && learningRate > 0 ? learningRate : FALLBACK_LEARNING_RATE;
-    if (this.learningRate !== learningRate) this.note = `the optimizer has no numeric learning rate; η = ${FALLBACK_LEARNING_RATE} was used`;
+    this.learningRate =
+      learningRate !== undefined && Number.isFinite(learningRate) && learningRate > 0 ? learningRate : FALLBACK_LEARNING_RATE;
+    if (this.learningRate !== learningRate)
+      this.note = `the optimizer has no numeric learning rate; η = ${FALLBACK_LEARNING_RATE} was used`;
   }
 
   due(step: number): boolean {

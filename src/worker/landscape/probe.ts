@@ -20,7 +20,10 @@ export interface ProbeTarget {
 }
 
 /** A weighted layer for ICS: its `LayerInfo.index` and trainable variables, in forward order. */
-export interface IcsLayer { index: number; variables: tf.Variable[] }
+export interface IcsLayer {
+  index: number;
+  variables: tf.Variable[];
+}
 
 /** Values held by reference (a clone shares the buffer): restoring assigns the identical data back. */
 export class Snapshot {
@@ -32,7 +35,9 @@ export class Snapshot {
     return this.saved[this.variables.indexOf(v)];
   }
   restore(only?: tf.Variable[]): void {
-    this.variables.forEach((v, i) => { if (!only || only.includes(v)) v.assign(this.saved[i]); });
+    this.variables.forEach((v, i) => {
+      if (!only || only.includes(v)) v.assign(this.saved[i]);
+    });
   }
   dispose(): void {
     tf.dispose(this.saved);
@@ -57,7 +62,12 @@ const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : nul
  * Loss variation, gradient predictiveness and β-smoothness at the current weights for each step size;
  * returns the sample and ∇L(w) (for ICS). The target's state is exactly as before when it returns or throws.
  */
-export function probeLandscape(target: ProbeTarget, step: number, learningRate: number, stepSizes: number[]): { sample: LandscapeSample; gradient: Float32Array[] } {
+export function probeLandscape(
+  target: ProbeTarget,
+  step: number,
+  learningRate: number,
+  stepSizes: number[],
+): { sample: LandscapeSample; gradient: Float32Array[] } {
   const snapshot = new Snapshot(target.state);
   try {
     const at = lossAndGradient(target.loss, target.variables);
@@ -79,7 +89,10 @@ export function probeLandscape(target: ProbeTarget, step: number, learningRate: 
       gradChange.push(finiteOrNull(change));
       beta.push(finiteOrNull(smoothness(change, s, learningRate, gradNorm)));
     }
-    return { sample: { step, loss: finiteOrNull(at.loss), gradNorm: finiteOrNull(gradNorm), losses, gradChange, smoothness: beta }, gradient: at.gradient };
+    return {
+      sample: { step, loss: finiteOrNull(at.loss), gradNorm: finiteOrNull(gradNorm), losses, gradChange, smoothness: beta },
+      gradient: at.gradient,
+    };
   } finally {
     snapshot.restore();
     snapshot.dispose();

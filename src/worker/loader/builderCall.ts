@@ -27,7 +27,11 @@ export function staticBuilders(file: string): BuilderFunction[] {
 }
 
 /** `name` (dotted for methods) among the exports, else among the exposed bindings; with its `this`. */
-export function lookupFunction(name: string, exports: Record<string, unknown>, exposed: Record<string, unknown>): { fn: (...a: unknown[]) => unknown; owner: unknown } | null {
+export function lookupFunction(
+  name: string,
+  exports: Record<string, unknown>,
+  exposed: Record<string, unknown>,
+): { fn: (...a: unknown[]) => unknown; owner: unknown } | null {
   const roots: unknown[] = name === 'default' ? [exports.default, exports] : [exports, exports.default, exposed];
   for (const root of roots) {
     let owner: unknown = undefined;
@@ -48,7 +52,11 @@ export function specArgs(spec: unknown, name: string, file: string): unknown[] |
   const own = s[name] && typeof s[name] === 'object' ? (s[name] as Record<string, unknown>).args : undefined;
   const args = own ?? s.args;
   if (args !== undefined && !Array.isArray(args)) {
-    throw new UserCodeError('bad-spec', `normscope${own !== undefined ? `.${name}` : ''}.args must be an array of arguments for ${name}(), got ${typeof args}`, { file });
+    throw new UserCodeError(
+      'bad-spec',
+      `normscope${own !== undefined ? `.${name}` : ''}.args must be an array of arguments for ${name}(), got ${typeof args}`,
+      { file },
+    );
   }
   return args as unknown[] | undefined;
 }
@@ -62,7 +70,8 @@ export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined (is a `return` missing?)';
   if (value instanceof tf.Tensor) return `a tf.Tensor of shape [${value.shape.join(', ')}]`;
-  if (value instanceof tf.layers.Layer) return `a layer (${value.getClassName()}), not a model: wrap it with tf.sequential({ layers: [...] }) or tf.model()`;
+  if (value instanceof tf.layers.Layer)
+    return `a layer (${value.getClassName()}), not a model: wrap it with tf.sequential({ layers: [...] }) or tf.model()`;
   if (Array.isArray(value)) return `an array of ${value.length} item(s)`;
   if (typeof value === 'object') {
     const keys = Object.keys(value as object);
@@ -86,22 +95,43 @@ export interface BuilderCall {
 export async function callBuilder(found: { fn: (...a: unknown[]) => unknown; owner: unknown }, call: BuilderCall): Promise<tf.LayersModel> {
   const { name, file, info, args } = call;
   const shown = info ? signatureOf(info) : `${name}()`;
-  const missing = info ? missingParams(info, args.length) : args.length < found.fn.length ? [`${found.fn.length - args.length} more argument(s)`] : [];
+  const missing = info
+    ? missingParams(info, args.length)
+    : args.length < found.fn.length
+      ? [`${found.fn.length - args.length} more argument(s)`]
+      : [];
   const where = info ? { file, line: info.line, column: info.column } : { file, line: 1, column: 1 };
   if (missing.length) {
-    throw new UserCodeError('missing-args', `${shown} has no value for ${missing.join(', ')} (got ${args.length} argument${args.length === 1 ? '' : 's'}). `
-      + `Pass them with \`--args '[...]'\` (normscope check ${path.basename(file)} --model ${name} --args '[…]'), in the editor's input box, `
-      + `or in the file: export const normscope = { ${name.includes('.') ? `'${name}'` : name}: { args: [...] } }.`
-      + (call.others?.length ? ` Other functions here that build a model (choose one with --model): ${describeCandidates(call.others)}.` : ''), where);
+    throw new UserCodeError(
+      'missing-args',
+      `${shown} has no value for ${missing.join(', ')} (got ${args.length} argument${args.length === 1 ? '' : 's'}). ` +
+        `Pass them with \`--args '[...]'\` (normscope check ${path.basename(file)} --model ${name} --args '[…]'), in the editor's input box, ` +
+        `or in the file: export const normscope = { ${name.includes('.') ? `'${name}'` : name}: { args: [...] } }.` +
+        (call.others?.length
+          ? ` Other functions here that build a model (choose one with --model): ${describeCandidates(call.others)}.`
+          : ''),
+      where,
+    );
   }
   let made: unknown;
   try {
     made = await found.fn.apply(found.owner, args);
   } catch (e) {
-    throw explainUserError(e, 'factory-threw', `${name}(${args.map((a) => JSON.stringify(a)).join(', ')}) threw`, call.sourceMap, file, where);
+    throw explainUserError(
+      e,
+      'factory-threw',
+      `${name}(${args.map((a) => JSON.stringify(a)).join(', ')}) threw`,
+      call.sourceMap,
+      file,
+      where,
+    );
   }
   if (!(made instanceof tf.LayersModel)) {
-    throw new UserCodeError('no-model', `${name}() returned ${describeValue(made)}, not a tf.LayersModel (build it with tf.sequential() or tf.model()).`, where);
+    throw new UserCodeError(
+      'no-model',
+      `${name}() returned ${describeValue(made)}, not a tf.LayersModel (build it with tf.sequential() or tf.model()).`,
+      where,
+    );
   }
   return made;
 }

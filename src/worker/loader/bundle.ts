@@ -58,7 +58,7 @@ export interface LoadOptions {
 
 /** Bundles and evaluates the module; errors thrown while it loads carry the user's line. */
 export async function loadUserModule(file: string, options: LoadOptions = {}): Promise<LoadedModule> {
-  const { code, map, bundleFile } = prepared.get(file) ?? await compileModule(file, options.expose ?? []);
+  const { code, map, bundleFile } = prepared.get(file) ?? (await compileModule(file, options.expose ?? []));
   const sourceMap = new BundleSourceMap(bundleFile, map, isUserFile);
   loadedMaps.push(sourceMap);
   if (loadedMaps.length > 8) loadedMaps.shift(); // in-process callers (tests, bench) run many modules

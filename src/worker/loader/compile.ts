@@ -64,9 +64,11 @@ export async function compileModule(file: string, expose: readonly string[] = []
     const first = failure.errors?.[0];
     if (!first) throw e;
     const where = first.location;
-    throw new UserCodeError('syntax', `${first.text}${where ? `\n  ${where.lineText}` : ''}`, where
-      ? { file: path.resolve(dir, where.file), line: where.line, column: where.column + 1 }
-      : { file, line: 1, column: 1 });
+    throw new UserCodeError(
+      'syntax',
+      `${first.text}${where ? `\n  ${where.lineText}` : ''}`,
+      where ? { file: path.resolve(dir, where.file), line: where.line, column: where.column + 1 } : { file, line: 1, column: 1 },
+    );
   }
   const code = result.outputFiles.find((f) => f.path.endsWith('.js'))?.text ?? '';
   const map = result.outputFiles.find((f) => f.path.endsWith('.map'))?.text ?? '';

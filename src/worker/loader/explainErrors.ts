@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { UserCodeError, type UserErrorCode } from '../errors';
 import type { BundleSourceMap } from './sourceMap';
 
-const BROWSER_GLOBALS = /^(document|window|navigator|localStorage|sessionStorage|HTMLCanvasElement|HTMLImageElement|HTMLVideoElement|Image|alert|requestAnimationFrame) is not defined$/;
+const BROWSER_GLOBALS =
+  /^(document|window|navigator|localStorage|sessionStorage|HTMLCanvasElement|HTMLImageElement|HTMLVideoElement|Image|alert|requestAnimationFrame) is not defined$/;
 
 /** `@scope/pkg/sub` → `@scope/pkg`; `pkg/sub` → `pkg`. */
 export function packageName(specifier: string): string {
@@ -24,22 +25,39 @@ export function packageRoot(file: string): string {
   }
 }
 
-export function explainUserError(e: unknown, fallbackCode: UserErrorCode, context: string, sourceMap: BundleSourceMap | null, file: string, fallback?: Parameters<typeof UserCodeError.from>[5]): UserCodeError {
+export function explainUserError(
+  e: unknown,
+  fallbackCode: UserErrorCode,
+  context: string,
+  sourceMap: BundleSourceMap | null,
+  file: string,
+  fallback?: Parameters<typeof UserCodeError.from>[5],
+): UserCodeError {
   if (e instanceof UserCodeError) return e;
   const error = e instanceof Error ? e : new Error(String(e));
   const site = () => sourceMap?.errorSite(error.stack) ?? fallback ?? { file };
   const code = (error as { code?: string }).code;
-  const missing = code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND' ? /Cannot find (?:module|package) '([^']+)'/.exec(error.message) : null;
+  const missing =
+    code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND' ? /Cannot find (?:module|package) '([^']+)'/.exec(error.message) : null;
   if (missing && !missing[1].startsWith('.') && !path.isAbsolute(missing[1])) {
     const pkg = packageName(missing[1]);
     const root = packageRoot(file);
-    return new UserCodeError('missing-package', `${context}: it imports '${missing[1]}', but the npm package '${pkg}' is not installed. `
-      + `Run \`npm install ${pkg}\` in ${root}.`, site(), error.stack);
+    return new UserCodeError(
+      'missing-package',
+      `${context}: it imports '${missing[1]}', but the npm package '${pkg}' is not installed. ` + `Run \`npm install ${pkg}\` in ${root}.`,
+      site(),
+      error.stack,
+    );
   }
   const browser = error instanceof ReferenceError ? BROWSER_GLOBALS.exec(error.message) : null;
   if (browser) {
-    return new UserCodeError('browser-only', `${context}: it uses \`${browser[1]}\`, which exists only in a web browser; NormScope trains in Node. `
-      + 'Check a function that only builds the model (no page, canvas or DOM access), e.g. move it to its own file.', site(), error.stack);
+    return new UserCodeError(
+      'browser-only',
+      `${context}: it uses \`${browser[1]}\`, which exists only in a web browser; NormScope trains in Node. ` +
+        'Check a function that only builds the model (no page, canvas or DOM access), e.g. move it to its own file.',
+      site(),
+      error.stack,
+    );
   }
   return UserCodeError.from(e, fallbackCode, context, sourceMap, file, fallback);
 }

@@ -12,13 +12,24 @@ import type * as Esbuild from 'esbuild';
 /** The global the appended statement writes to. */
 export const FUNCTIONS_GLOBAL = '__normscopeFunctions';
 
-const LOADERS: Record<string, Esbuild.Loader> = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx', '.jsx': 'jsx', '.js': 'js', '.mjs': 'js', '.cjs': 'js' };
+const LOADERS: Record<string, Esbuild.Loader> = {
+  '.ts': 'ts',
+  '.mts': 'ts',
+  '.cts': 'ts',
+  '.tsx': 'tsx',
+  '.jsx': 'jsx',
+  '.js': 'js',
+  '.mjs': 'js',
+  '.cjs': 'js',
+};
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
 /** The statement appended to the entry: `globalThis.__normscopeFunctions = { f: typeof f === 'undefined' ? undefined : f, ... }`. */
 export function exposeStatement(names: readonly string[]): string {
-  const entries = [...new Set(names)].filter((n) => IDENTIFIER.test(n)).map((n) => `${JSON.stringify(n)}: typeof ${n} === 'undefined' ? undefined : ${n}`);
+  const entries = [...new Set(names)]
+    .filter((n) => IDENTIFIER.test(n))
+    .map((n) => `${JSON.stringify(n)}: typeof ${n} === 'undefined' ? undefined : ${n}`);
   return `\n;globalThis[${JSON.stringify(FUNCTIONS_GLOBAL)}] = { ${entries.join(', ')} };\n`;
 }
 

@@ -12,14 +12,19 @@ export function checkModelFile(file: string): void {
   } catch {
     throw new UserCodeError('bad-file', `model file not found: ${file}`, null);
   }
-  if (stat.isDirectory()) throw new UserCodeError('bad-file', `${file} is a directory; point NormScope at a .js/.ts model file or a model.json`, null);
+  if (stat.isDirectory())
+    throw new UserCodeError('bad-file', `${file} is a directory; point NormScope at a .js/.ts model file or a model.json`, null);
   if (!stat.isFile()) throw new UserCodeError('bad-file', `${file} is not a regular file`, null);
   const fd = fs.openSync(file, 'r');
   try {
     const head = Buffer.alloc(Math.min(SNIFF_BYTES, stat.size));
     const read = fs.readSync(fd, head, 0, head.length, 0);
     if (head.subarray(0, read).includes(0)) {
-      throw new UserCodeError('bad-file', `${file} is not a text file (it contains binary data); point NormScope at a .js/.ts model file or a model.json`, null);
+      throw new UserCodeError(
+        'bad-file',
+        `${file} is not a text file (it contains binary data); point NormScope at a .js/.ts model file or a model.json`,
+        null,
+      );
     }
   } finally {
     fs.closeSync(fd);

@@ -36,8 +36,12 @@ export function isLayersModel(value: unknown): value is tf.LayersModel {
 /** The model, or the factory that makes it, among a module's exports. */
 function findModelExport(exports: Record<string, unknown>): { model?: tf.LayersModel; factory?: () => unknown; name: string } | null {
   if (exports === null || (typeof exports !== 'object' && typeof exports !== 'function')) return null;
-  const candidates: [string, unknown][] = [['module.exports', exports], ['default', exports.default], ['model', exports.model],
-    ...FACTORY_NAMES.filter((n) => n !== 'default').map((n): [string, unknown] => [n, exports[n]])];
+  const candidates: [string, unknown][] = [
+    ['module.exports', exports],
+    ['default', exports.default],
+    ['model', exports.model],
+    ...FACTORY_NAMES.filter((n) => n !== 'default').map((n): [string, unknown] => [n, exports[n]]),
+  ];
   for (const [name, value] of candidates) {
     if (isLayersModel(value)) return { model: value, name };
   }
@@ -70,7 +74,11 @@ export async function loadModel(file: string, choice: ModelChoice = {}): Promise
   const call = async (name: string, found: { fn: (...a: unknown[]) => unknown; owner: unknown }) => {
     const info = builders.find((b) => b.name === name) ?? (name === 'default' ? builders.find((b) => b.defaultExport) : undefined);
     return callBuilder(found, {
-      name, file, sourceMap, info, args: specArgs(spec, name, file) ?? choice.args ?? [],
+      name,
+      file,
+      sourceMap,
+      info,
+      args: specArgs(spec, name, file) ?? choice.args ?? [],
       others: choice.model ? [] : builders.filter((b) => b !== info),
     });
   };
@@ -78,23 +86,41 @@ export async function loadModel(file: string, choice: ModelChoice = {}): Promise
   if (choice.model) {
     const found = lookupFunction(choice.model, exports, functions);
     if (!found) {
-      throw new UserCodeError('no-model', `${base} has no function '${choice.model}'. `
-        + (builders.length ? `Functions that build a model: ${describeCandidates(builders)}.` : 'No function in it builds a model with tf.sequential() or tf.model().'), { file, line: 1, column: 1 });
+      throw new UserCodeError(
+        'no-model',
+        `${base} has no function '${choice.model}'. ` +
+          (builders.length
+            ? `Functions that build a model: ${describeCandidates(builders)}.`
+            : 'No function in it builds a model with tf.sequential() or tf.model().'),
+        { file, line: 1, column: 1 },
+      );
     }
     model = await call(choice.model, found);
   } else {
     const exported = findModelExport(exports);
     const only = builders.length === 1 ? lookupFunction(builders[0].name, exports, functions) : null;
     if (exported?.model) model = exported.model;
-    else if (exported?.factory) model = await call(exported.name === 'module.exports' ? 'default' : exported.name, { fn: exported.factory as (...a: unknown[]) => unknown, owner: exports });
+    else if (exported?.factory)
+      model = await call(exported.name === 'module.exports' ? 'default' : exported.name, {
+        fn: exported.factory as (...a: unknown[]) => unknown,
+        owner: exports,
+      });
     else if (only) model = await call(builders[0].name, only);
     else if (builders.length > 1) {
-      throw new UserCodeError('ambiguous-model', `${base} has ${builders.length} functions that build a model: ${describeCandidates(builders)}. `
-        + `Choose one with --model <name> (CLI) or its own "▶ Check normalization" lens (editor).`, { file, line: builders[0].line, column: builders[0].column });
+      throw new UserCodeError(
+        'ambiguous-model',
+        `${base} has ${builders.length} functions that build a model: ${describeCandidates(builders)}. ` +
+          `Choose one with --model <name> (CLI) or its own "▶ Check normalization" lens (editor).`,
+        { file, line: builders[0].line, column: builders[0].column },
+      );
     } else {
-      throw new UserCodeError('no-model', `${base} exports no tf.LayersModel and no model factory (${describeExports(exports)}), and no function in it `
-        + 'builds one with tf.sequential() or tf.model(). Export the model (module.exports = model, export default model, export const model) '
-        + 'or write a function that returns one.', { file, line: 1, column: 1 });
+      throw new UserCodeError(
+        'no-model',
+        `${base} exports no tf.LayersModel and no model factory (${describeExports(exports)}), and no function in it ` +
+          'builds one with tf.sequential() or tf.model(). Export the model (module.exports = model, export default model, export const model) ' +
+          'or write a function that returns one.',
+        { file, line: 1, column: 1 },
+      );
     }
   }
   const sourceOf = (layer: tf.layers.Layer) => {

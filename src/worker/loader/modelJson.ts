@@ -20,7 +20,11 @@ export function fileHandler(file: string): tf.io.IOHandler {
         throw new UserCodeError('syntax', `not valid JSON: ${errorMessage(e)}`, { file, line: 1, column: 1 });
       }
       if (!json || typeof json !== 'object' || !json.modelTopology) {
-        throw new UserCodeError('bad-file', 'has no "modelTopology"; expected a tfjs Layers model.json (tf.LayersModel.save output)', { file, line: 1, column: 1 });
+        throw new UserCodeError('bad-file', 'has no "modelTopology"; expected a tfjs Layers model.json (tf.LayersModel.save output)', {
+          file,
+          line: 1,
+          column: 1,
+        });
       }
       const specs: tf.io.WeightsManifestEntry[] = [];
       const buffers: Buffer[] = [];
@@ -28,7 +32,11 @@ export function fileHandler(file: string): tf.io.IOHandler {
         for (const shard of group.paths) {
           const shardPath = path.resolve(path.dirname(file), shard);
           if (!fs.existsSync(shardPath)) {
-            throw new UserCodeError('bad-file', `weight file '${shard}' listed in weightsManifest does not exist`, locate(text, file, shard));
+            throw new UserCodeError(
+              'bad-file',
+              `weight file '${shard}' listed in weightsManifest does not exist`,
+              locate(text, file, shard),
+            );
           }
           buffers.push(fs.readFileSync(shardPath));
         }
@@ -72,9 +80,17 @@ export async function loadModelJson(file: string): Promise<tf.LayersModel> {
     const message = (e as Error).message ?? String(e);
     const unknown = /Unknown layer: (\w+)/.exec(message);
     if (unknown) {
-      throw new UserCodeError('unsupported-layer', `layer class '${unknown[1]}' is not a tfjs layer NormScope knows; register it with tf.serialization.registerClass or use a built-in layer`,
-        locate(readText(file), file, `"${unknown[1]}"`));
+      throw new UserCodeError(
+        'unsupported-layer',
+        `layer class '${unknown[1]}' is not a tfjs layer NormScope knows; register it with tf.serialization.registerClass or use a built-in layer`,
+        locate(readText(file), file, `"${unknown[1]}"`),
+      );
     }
-    throw new UserCodeError(/shape/i.test(message) ? 'shape' : 'bad-file', `cannot load the model: ${message}`, { file, line: 1, column: 1 }, (e as Error).stack);
+    throw new UserCodeError(
+      /shape/i.test(message) ? 'shape' : 'bad-file',
+      `cannot load the model: ${message}`,
+      { file, line: 1, column: 1 },
+      (e as Error).stack,
+    );
   }
 }

@@ -36,7 +36,9 @@ export function sourcePath(source: string, sourcesDir: string): string {
   let decoded = source;
   try {
     decoded = decodeURIComponent(source);
-  } catch { /* a literal '%' that is not an escape: the name is already plain */ }
+  } catch {
+    /* a literal '%' that is not an escape: the name is already plain */
+  }
   return path.resolve(sourcesDir, decoded);
 }
 
@@ -45,7 +47,11 @@ export class BundleSourceMap {
   private readonly sourcesDir: string;
 
   /** `bundleFile` is the file name the bundle was run under; `mapJson` its source map. */
-  constructor(readonly bundleFile: string, mapJson: string, private readonly userFiles: (file: string) => boolean) {
+  constructor(
+    readonly bundleFile: string,
+    mapJson: string,
+    private readonly userFiles: (file: string) => boolean,
+  ) {
     this.map = new SourceMap(JSON.parse(mapJson));
     this.sourcesDir = path.dirname(bundleFile);
   }
@@ -54,7 +60,9 @@ export class BundleSourceMap {
   locate(frame: { file: string; line: number; column: number }): SourceLocation | null {
     if (frame.file !== this.bundleFile) return null;
     const entry = this.map.findEntry(frame.line - 1, frame.column - 1) as {
-      originalSource?: string; originalLine?: number; originalColumn?: number;
+      originalSource?: string;
+      originalLine?: number;
+      originalColumn?: number;
     };
     if (!entry || entry.originalSource === undefined || entry.originalLine === undefined) return null;
     const source = sourcePath(entry.originalSource, this.sourcesDir);

@@ -38,12 +38,14 @@ function wrapLayers(): LayersNamespace {
       const Base = value as new (...args: never[]) => object;
       // Subclass so `class MyLayer extends tf.layers.Layer` records where `new MyLayer()` ran.
       // The name stays the same: tfjs serialization reads `className`, not the JS name.
-      const Recording = { [name]: class extends Base {
-        constructor(...args: never[]) {
-          super(...args);
-          record(this);
-        }
-      } }[name];
+      const Recording = {
+        [name]: class extends Base {
+          constructor(...args: never[]) {
+            super(...args);
+            record(this);
+          }
+        },
+      }[name];
       wrapped[name] = Recording;
     } else if (typeof value === 'function') {
       const factory = value as (...args: unknown[]) => unknown;
@@ -80,8 +82,11 @@ let shim: typeof tf | undefined;
 export function tfForUserCode(): typeof tf {
   if (!shim) {
     shim = {
-      ...tf, layers: wrapLayers(), default: undefined,
-      sequential: recordingModelFactory(tf.sequential), model: recordingModelFactory(tf.model),
+      ...tf,
+      layers: wrapLayers(),
+      default: undefined,
+      sequential: recordingModelFactory(tf.sequential),
+      model: recordingModelFactory(tf.model),
     } as unknown as typeof tf;
     (shim as unknown as { default: unknown }).default = shim;
   }

@@ -69,7 +69,11 @@ export class ScriptEnvironment {
   private readonly listener: (error: unknown) => void;
   private ended = false;
 
-  constructor(file: string, args: string[], private readonly handlers: ScriptHandlers) {
+  constructor(
+    file: string,
+    args: string[],
+    private readonly handlers: ScriptHandlers,
+  ) {
     this.saved = { argv: process.argv, cwd: process.cwd(), exit: process.exit, exitCode: process.exitCode };
     // stdout and stderr open their pipes on first use: open them now so a console.log is not counted as the script's.
     void process.stdout;
@@ -98,12 +102,16 @@ export class ScriptEnvironment {
 
   /** Tracked versions of the timer functions: a pending timer of an ended script never fires. */
   private timerScope(): Record<string, unknown> {
-    const track = <A extends unknown[]>(start: (fn: (...a: A) => void, ...rest: never[]) => Timer, once: boolean, clear: (t: never) => void) =>
+    const track =
+      <A extends unknown[]>(start: (fn: (...a: A) => void, ...rest: never[]) => Timer, once: boolean, clear: (t: never) => void) =>
       (fn: (...a: A) => void, ...rest: never[]) => {
-        const timer: Timer = start((...a: A) => {
-          if (once) this.timers.delete(timer);
-          fn(...a);
-        }, ...rest);
+        const timer: Timer = start(
+          (...a: A) => {
+            if (once) this.timers.delete(timer);
+            fn(...a);
+          },
+          ...rest,
+        );
         this.timers.set(timer, clear);
         return timer;
       };
@@ -112,9 +120,12 @@ export class ScriptEnvironment {
       clear(timer);
     };
     return {
-      setTimeout: track(setTimeout as never, true, clearTimeout as never), setInterval: track(setInterval as never, false, clearInterval as never),
+      setTimeout: track(setTimeout as never, true, clearTimeout as never),
+      setInterval: track(setInterval as never, false, clearInterval as never),
       setImmediate: track(setImmediate as never, true, clearImmediate as never),
-      clearTimeout: untrack(clearTimeout as never), clearInterval: untrack(clearInterval as never), clearImmediate: untrack(clearImmediate as never),
+      clearTimeout: untrack(clearTimeout as never),
+      clearInterval: untrack(clearInterval as never),
+      clearImmediate: untrack(clearImmediate as never),
     };
   }
 
@@ -142,7 +153,9 @@ export class ScriptEnvironment {
     process.exitCode = this.saved.exitCode;
     try {
       if (isMainThread) process.chdir(this.saved.cwd);
-    } catch { /* the old folder is gone; stay where we are */ }
+    } catch {
+      /* the old folder is gone; stay where we are */
+    }
     process.off('unhandledRejection', this.listener);
     process.off('uncaughtException', this.listener);
     runningScripts--;

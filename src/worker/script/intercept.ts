@@ -1,7 +1,8 @@
 /**
  * The hooks on `tf.LayersModel.prototype` a script run needs: `fit`, `fitDataset` and
  * `trainOnBatch` are counted (a run is not over while one is in flight) and refused once training
- * was stopped (they return a promise that never settles, so the script goes no further); `makeTrainFunction`, which all three call to get their per-batch function, hands that
+ * was stopped (they return a promise that never settles, so the script goes no further);
+ * `makeTrainFunction`, which all three call to get their per-batch function, hands that
  * function to the active session to measure; `Optimizer.prototype.minimize`, called by a custom
  * training loop (not from inside a train function), goes to the session too. A `Sequential` delegates all of them to its inner
  * `LayersModel`, so these hooks see every model. Installed once per process: a call from a script
@@ -19,7 +20,13 @@ export interface TrainingSession {
   exit(model: tf.LayersModel): void;
   wrap(model: tf.LayersModel, original: TrainFunction): TrainFunction;
   /** `optimizer.minimize` called by the script itself (a custom training loop); `plain` is the original. */
-  minimize(optimizer: tf.Optimizer, f: () => tf.Scalar, returnCost: boolean, varList: tf.Variable[] | undefined, plain: (returnCost: boolean) => tf.Scalar | null): tf.Scalar | null;
+  minimize(
+    optimizer: tf.Optimizer,
+    f: () => tf.Scalar,
+    returnCost: boolean,
+    varList: tf.Variable[] | undefined,
+    plain: (returnCost: boolean) => tf.Scalar | null,
+  ): tf.Scalar | null;
 }
 
 let active: TrainingSession | null = null;
@@ -28,7 +35,9 @@ const ended = new WeakSet<object>();
 
 /** A promise that never settles: what a refused training call returns. */
 function parked(): Promise<never> {
-  return new Promise<never>(() => { /* never settles */ });
+  return new Promise<never>(() => {
+    /* never settles */
+  });
 }
 let installed = false;
 let insideTrainFunction = false;
@@ -65,7 +74,9 @@ function install(): void {
       }
     };
   }
-  const optimizerProto = tf.Optimizer.prototype as unknown as { minimize: (f: () => tf.Scalar, returnCost?: boolean, varList?: tf.Variable[]) => tf.Scalar | null };
+  const optimizerProto = tf.Optimizer.prototype as unknown as {
+    minimize: (f: () => tf.Scalar, returnCost?: boolean, varList?: tf.Variable[]) => tf.Scalar | null;
+  };
   const minimize = optimizerProto.minimize;
   optimizerProto.minimize = function interceptedMinimize(this: tf.Optimizer, f, returnCost = false, varList) {
     const plain = (cost: boolean) => minimize.call(this, f, cost, varList);

@@ -18,7 +18,11 @@ export function leafLayers(model: tf.LayersModel, into: tf.layers.Layer[] = [], 
 }
 
 /** Every leaf layer of `models`, once, and the name each goes by in the report. */
-export function layerTable(models: tf.LayersModel[]): { layers: tf.layers.Layer[]; owner: Map<tf.layers.Layer, string>; nameOf(layer: tf.layers.Layer): string } {
+export function layerTable(models: tf.LayersModel[]): {
+  layers: tf.layers.Layer[];
+  owner: Map<tf.layers.Layer, string>;
+  nameOf(layer: tf.layers.Layer): string;
+} {
   const layers: tf.layers.Layer[] = [];
   const seen = new Set<tf.layers.Layer>();
   const owner = new Map<tf.layers.Layer, string>();

@@ -32,7 +32,8 @@ type Outcome = { kind: 'finished' } | { kind: 'exit'; code: number } | { kind: '
 /** Steps a fit call will take, from its arguments (for the progress total of `--steps all`). */
 function stepsOf(call: TrainingCall, args: unknown[]): number {
   if (call === 'trainOnBatch') return 1;
-  const config = (call === 'fit' ? args[2] : args[1]) as { epochs?: number; batchSize?: number; validationSplit?: number; batchesPerEpoch?: number } | undefined;
+  const config = (call === 'fit' ? args[2] : args[1]) as
+    { epochs?: number; batchSize?: number; validationSplit?: number; batchesPerEpoch?: number } | undefined;
   const epochs = config?.epochs ?? 1;
   if (call === 'fitDataset') return config?.batchesPerEpoch ? epochs * config.batchesPerEpoch : 0;
   const x = args[0] as tf.Tensor | tf.Tensor[];
@@ -40,22 +41,37 @@ function stepsOf(call: TrainingCall, args: unknown[]): number {
   return epochs * Math.ceil((samples * (1 - (config?.validationSplit ?? 0))) / (config?.batchSize ?? 32));
 }
 
-export async function runScript(options: RunOptions, backend: BackendReport, emit: (event: RunEvent) => void, signal: AbortSignal, runId: string, started: number, measureStep?: (step: number) => boolean): Promise<RunReport> {
+export async function runScript(
+  options: RunOptions,
+  backend: BackendReport,
+  emit: (event: RunEvent) => void,
+  signal: AbortSignal,
+  runId: string,
+  started: number,
+  measureStep?: (step: number) => boolean,
+): Promise<RunReport> {
   const file = options.file;
   const base = path.basename(file);
   let sourceMap: BundleSourceMap | null = null;
   let settle!: (outcome: Outcome) => void;
-  const outcome = new Promise<Outcome>((resolve) => { settle = resolve; });
+  const outcome = new Promise<Outcome>((resolve) => {
+    settle = resolve;
+  });
   let inFlight = 0;
   const training = new ScriptTraining({
-    runId, file, emit, backendName: backend.name,
+    runId,
+    file,
+    emit,
+    backendName: backend.name,
     steps: options.script?.untilDone ? null : options.steps,
     samplingInterval: options.samplingInterval,
     measureStep,
     thresholds: checkThresholds(options.thresholds),
     sourceMap: () => sourceMap,
     creationStack: creationStackOf,
-    onStop: () => { if (inFlight === 0) settle({ kind: 'stopped' }); },
+    onStop: () => {
+      if (inFlight === 0) settle({ kind: 'stopped' });
+    },
   });
   const models = new Set<tf.LayersModel>();
   const inTraining = new Set<tf.LayersModel>();
@@ -76,7 +92,10 @@ export async function runScript(options: RunOptions, backend: BackendReport, emi
     wrap: (model, fn) => training.wrap(model, fn),
     minimize: (optimizer, f, returnCost, varList, plain) => training.minimize(optimizer, f, returnCost, varList, plain),
   });
-  onModelCreated((model) => { models.add(model); training.modelCreated(model); });
+  onModelCreated((model) => {
+    models.add(model);
+    training.modelCreated(model);
+  });
   const env = new ScriptEnvironment(file, options.script?.args ?? [], {
     onError: (error) => settle({ kind: 'error', error }),
     onExit: (code) => settle({ kind: 'exit', code }),
@@ -92,7 +111,13 @@ export async function runScript(options: RunOptions, backend: BackendReport, emi
   const watch = { deadline: Infinity, over: false };
   try {
     try {
-      await loadUserModule(file, { scope: env.scope, asMain: true, onCompiled: (map) => { sourceMap = map; } });
+      await loadUserModule(file, {
+        scope: env.scope,
+        asMain: true,
+        onCompiled: (map) => {
+          sourceMap = map;
+        },
+      });
     } catch (e) {
       // process.exit() while loading has already settled the outcome; anything else is the script's error.
       settle({ kind: 'error', error: e });
@@ -109,20 +134,40 @@ export async function runScript(options: RunOptions, backend: BackendReport, emi
     // cost the measurements: the report says where it failed.
     const failedAfter = failure && training.started && !training.failure ? toRunError(failure).message : undefined;
     if (failure && !failedAfter) throw failure;
-    if (!training.started && signal.aborted) throw new UserCodeError('cancelled', `${base} was cancelled before it trained a model`, { file });
+    if (!training.started && signal.aborted)
+      throw new UserCodeError('cancelled', `${base} was cancelled before it trained a model`, { file });
     if (!training.started) {
-      throw new UserCodeError('no-training', `${base} ${result.kind === 'exit' ? `exited (code ${result.code})` : 'finished'} without training a tf.LayersModel: `
-        + 'NormScope measures the models a script trains with model.fit(), model.fitDataset(), model.trainOnBatch() or optimizer.minimize(). '
-        + 'For a file that only builds a model, use `normscope check` (Check Normalization).', { file, line: 1, column: 1 });
+      throw new UserCodeError(
+        'no-training',
+        `${base} ${result.kind === 'exit' ? `exited (code ${result.code})` : 'finished'} without training a tf.LayersModel: ` +
+          'NormScope measures the models a script trains with model.fit(), model.fitDataset(), model.trainOnBatch() or optimizer.minimize(). ' +
+          'For a file that only builds a model, use `normscope check` (Check Normalization).',
+        { file, line: 1, column: 1 },
+      );
     }
     training.finish();
-    const stoppedEarly = signal.aborted ? 'cancelled'
-      : training.stopReason?.startsWith('non-finite') ? training.stopReason
-        : failedAfter ? `the script failed after training: ${failedAfter}` : undefined;
+    const stoppedEarly = signal.aborted
+      ? 'cancelled'
+      : training.stopReason?.startsWith('non-finite')
+        ? training.stopReason
+        : failedAfter
+          ? `the script failed after training: ${failedAfter}`
+          : undefined;
     return buildReport({
-      file, backend, steps: training.loss.length, batchSize: training.batchSize, syntheticData: false, loss: training.loss,
-      layers: training.layers, samples: training.samples, flags: training.flags, instrumentedMs: training.instrumentedMs, plainMs: training.plainMs,
-      totalMs: performance.now() - started, stoppedEarly, evalLoss: null,
+      file,
+      backend,
+      steps: training.loss.length,
+      batchSize: training.batchSize,
+      syntheticData: false,
+      loss: training.loss,
+      layers: training.layers,
+      samples: training.samples,
+      flags: training.flags,
+      instrumentedMs: training.instrumentedMs,
+      plainMs: training.plainMs,
+      totalMs: performance.now() - started,
+      stoppedEarly,
+      evalLoss: null,
     });
   } finally {
     watch.over = true;
@@ -147,8 +192,10 @@ export async function runScript(options: RunOptions, backend: BackendReport, emi
 
 /** An error or a failing exit of the script as the run's error; null when the run has a report. */
 function failureOf(result: Outcome, sourceMap: BundleSourceMap | null, file: string, base: string): UserCodeError | null {
-  if (result.kind === 'error') return UserCodeError.from(result.error, 'script-threw', `${base} failed`, sourceMap, file, { file, line: 1, column: 1 });
-  if (result.kind === 'exit' && result.code !== 0) return new UserCodeError('script-exit', `${base} called process.exit(${result.code})`, { file, line: 1, column: 1 });
+  if (result.kind === 'error')
+    return UserCodeError.from(result.error, 'script-threw', `${base} failed`, sourceMap, file, { file, line: 1, column: 1 });
+  if (result.kind === 'exit' && result.code !== 0)
+    return new UserCodeError('script-exit', `${base} called process.exit(${result.code})`, { file, line: 1, column: 1 });
   return null;
 }
 

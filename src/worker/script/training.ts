@@ -135,7 +135,13 @@ export class ScriptTraining {
    * belong to a listed model's layers (then those layers are measured), else left alone. After the stop
    * it throws (a loop cannot be paused: minimize is synchronous).
    */
-  minimize(optimizer: tf.Optimizer, f: () => tf.Scalar, returnCost: boolean, varList: tf.Variable[] | undefined, plain: (returnCost: boolean) => tf.Scalar | null): tf.Scalar | null {
+  minimize(
+    optimizer: tf.Optimizer,
+    f: () => tf.Scalar,
+    returnCost: boolean,
+    varList: tf.Variable[] | undefined,
+    plain: (returnCost: boolean) => tf.Scalar | null,
+  ): tf.Scalar | null {
     const variables = varList ?? trainableVariables();
     if (!this.probes && !layerVariables(this.models).some((v) => variables.includes(v))) return plain(returnCost);
     if (this.stopReason) throw new ScriptStopped(this.stopReason);
@@ -148,7 +154,13 @@ export class ScriptTraining {
     let lossValue: number;
     try {
       if (this.measured(step)) {
-        ({ loss, lossValue, values } = measuredMinimize(this.measure!, optimizer, f, variables, this.batchSize ? undefined : (rec) => this.batchSizeFrom(rec)));
+        ({ loss, lossValue, values } = measuredMinimize(
+          this.measure!,
+          optimizer,
+          f,
+          variables,
+          this.batchSize ? undefined : (rec) => this.batchSizeFrom(rec),
+        ));
       } else {
         loss = plain(true)!;
         lossValue = loss.dataSync()[0];
@@ -186,7 +198,8 @@ export class ScriptTraining {
       this.plainMs.push(stepMs);
     }
     if (!Number.isFinite(lossValue)) this.stopReason ??= `non-finite loss at step ${step}`;
-    else if (this.options.steps !== null && this.loss.length >= this.options.steps) this.stopReason ??= `stopped after ${this.loss.length} steps (--steps)`;
+    else if (this.options.steps !== null && this.loss.length >= this.options.steps)
+      this.stopReason ??= `stopped after ${this.loss.length} steps (--steps)`;
     if (this.stopReason) this.options.onStop();
     return this.stopReason !== null;
   }
@@ -200,10 +213,9 @@ export class ScriptTraining {
     this.instrumenter?.restore();
   }
 
-
   private sourceOf(layer: tf.layers.Layer): SourceLocation | null {
     const stack = this.options.creationStack(layer);
-    return stack ? this.options.sourceMap()?.creationSite(stack) ?? null : null;
+    return stack ? (this.options.sourceMap()?.creationSite(stack) ?? null) : null;
   }
 
   /** The layer table: every listed model's leaf layers (and the first trained model's, if it was not listed). */
@@ -213,7 +225,11 @@ export class ScriptTraining {
     this.probes = describeLayerList(layers, (layer) => this.sourceOf(layer), nameOf);
     this.instrumenter = new Instrumenter(this.probes);
     const view = viewFor(this.options.backendName);
-    this.measure = { probes: this.probes, instrumenter: this.instrumenter, meter: view ? () => new HostMeter(view) : () => new DeviceMeter() };
+    this.measure = {
+      probes: this.probes,
+      instrumenter: this.instrumenter,
+      meter: view ? () => new HostMeter(view) : () => new DeviceMeter(),
+    };
     this.measuredVariables = new Set(this.probes.flatMap((p) => p.variables));
     this.layers = this.probes.map((p) => p.info);
     this.batchSize = batchSize;
@@ -223,12 +239,24 @@ export class ScriptTraining {
   /** The layers event, once the first step told the batch size. */
   private announce(): void {
     const { runId, file, emit } = this.options;
-    emit({ type: 'layers', runId, file, layers: this.layers, statNames: STAT_NAMES, steps: this.options.steps ?? this.expectedSteps, batchSize: this.batchSize, syntheticData: false });
-    const flagsInput = { layers: this.layers, statNames: STAT_NAMES, batchSize: this.batchSize, learningRate: this.learningRate };
-    this.progress = new ProgressBatcher((samples) => emit({ type: 'progress', runId, samples }), () => {
-      this.flags = findingsFor({ ...flagsInput, samples: this.samples, loss: this.loss }, this.options.thresholds);
-      emit({ type: 'flags', runId, flags: this.flags });
+    emit({
+      type: 'layers',
+      runId,
+      file,
+      layers: this.layers,
+      statNames: STAT_NAMES,
+      steps: this.options.steps ?? this.expectedSteps,
+      batchSize: this.batchSize,
+      syntheticData: false,
     });
+    const flagsInput = { layers: this.layers, statNames: STAT_NAMES, batchSize: this.batchSize, learningRate: this.learningRate };
+    this.progress = new ProgressBatcher(
+      (samples) => emit({ type: 'progress', runId, samples }),
+      () => {
+        this.flags = findingsFor({ ...flagsInput, samples: this.samples, loss: this.loss }, this.options.thresholds);
+        emit({ type: 'flags', runId, flags: this.flags });
+      },
+    );
   }
 
   /** A custom loop's batch size: the leading dimension of the first measured output. */
@@ -258,6 +286,13 @@ export class ScriptTraining {
     const layer = e instanceof StepError && e.layerIndex !== null ? this.probes?.[e.layerIndex]?.info : undefined;
     const cause = e instanceof StepError ? e.cause : e;
     const context = `training step ${step} failed${layer ? ` in layer '${layer.name}' (${layer.className})` : ''}`;
-    return UserCodeError.from(cause, 'training-failed', context, this.options.sourceMap(), this.options.file, layer?.source ?? { file: this.options.file });
+    return UserCodeError.from(
+      cause,
+      'training-failed',
+      context,
+      this.options.sourceMap(),
+      this.options.file,
+      layer?.source ?? { file: this.options.file },
+    );
   }
 }

@@ -46,7 +46,11 @@ export function updateRatio(updateNorm: number, weightNorm: number): number {
 }
 
 /** Count, mean and variance of one tensor, as the device reported them. */
-export interface Moments { size: number; mean: number; variance: number }
+export interface Moments {
+  size: number;
+  mean: number;
+  variance: number;
+}
 
 /**
  * Standard deviation of several tensors taken together (a multi-input layer's inputs, e.g. Add or

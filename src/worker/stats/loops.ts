@@ -25,7 +25,13 @@ const CHUNK = 8192; // even, and a multiple of 4
 const acc = new Float64Array(7);
 
 function momentsChunk(x: Float32Array, from: number, to: number, shift: number): void {
-  let sumA = acc[0], sumB = acc[1], sqA = acc[2], sqB = acc[3], min = acc[4], max = acc[5], zeros = acc[6];
+  let sumA = acc[0],
+    sumB = acc[1],
+    sqA = acc[2],
+    sqB = acc[3],
+    min = acc[4],
+    max = acc[5],
+    zeros = acc[6];
   for (let i = from; i < to; i += 2) {
     const v = x[i];
     const w = x[i + 1];
@@ -41,7 +47,13 @@ function momentsChunk(x: Float32Array, from: number, to: number, shift: number):
     if (w > max) max = w;
     zeros += +(v === 0) + +(w === 0);
   }
-  acc[0] = sumA; acc[1] = sumB; acc[2] = sqA; acc[3] = sqB; acc[4] = min; acc[5] = max; acc[6] = zeros;
+  acc[0] = sumA;
+  acc[1] = sumB;
+  acc[2] = sqA;
+  acc[3] = sqB;
+  acc[4] = min;
+  acc[5] = max;
+  acc[6] = zeros;
 }
 
 /** Results of `shiftedMoments`. */
@@ -69,8 +81,11 @@ export function shiftedMoments(x: Float32Array): ShiftedMoments {
     // SIMD over whole groups of 4 (element 0 included: it adds 0), the last 0–3 here.
     const whole = n - (n % 4);
     kernels.moments(x.byteOffset, x.byteOffset + 4 * whole, shift);
-    let sum = kernels.sum.value as number, squares = kernels.squaresSum.value as number;
-    let min = kernels.min.value as number, max = kernels.max.value as number, zeros = kernels.zeros.value as number;
+    let sum = kernels.sum.value as number,
+      squares = kernels.squaresSum.value as number;
+    let min = kernels.min.value as number,
+      max = kernels.max.value as number,
+      zeros = kernels.zeros.value as number;
     for (let i = whole; i < n; i++) {
       const v = x[i];
       sum += v - shift;
@@ -91,15 +106,24 @@ export function shiftedMoments(x: Float32Array): ShiftedMoments {
 }
 
 function squaresChunk(x: Float32Array, from: number, to: number): void {
-  let a = acc[0], b = acc[1], c = acc[2], d = acc[3];
+  let a = acc[0],
+    b = acc[1],
+    c = acc[2],
+    d = acc[3];
   for (let i = from; i < to; i += 4) {
-    const p = x[i], q = x[i + 1], r = x[i + 2], s = x[i + 3];
+    const p = x[i],
+      q = x[i + 1],
+      r = x[i + 2],
+      s = x[i + 3];
     a += p * p;
     b += q * q;
     c += r * r;
     d += s * s;
   }
-  acc[0] = a; acc[1] = b; acc[2] = c; acc[3] = d;
+  acc[0] = a;
+  acc[1] = b;
+  acc[2] = c;
+  acc[3] = d;
 }
 
 /** Σᵢ xᵢ². */
@@ -114,14 +138,17 @@ export function sumOfSquares(x: Float32Array): number {
   } else {
     acc.fill(0);
     for (let from = 0; from < whole; from += CHUNK) squaresChunk(x, from, Math.min(whole, from + CHUNK));
-    total = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    total = acc[0] + acc[1] + (acc[2] + acc[3]);
   }
   for (let i = whole; i < n; i++) total += x[i] * x[i];
   return total;
 }
 
 function distanceChunk(a: Float32Array, b: Float32Array, from: number, to: number): void {
-  let s = acc[0], t = acc[1], q = acc[2], r = acc[3];
+  let s = acc[0],
+    t = acc[1],
+    q = acc[2],
+    r = acc[3];
   for (let i = from; i < to; i += 2) {
     const v = a[i];
     const w = a[i + 1];
@@ -132,7 +159,10 @@ function distanceChunk(a: Float32Array, b: Float32Array, from: number, to: numbe
     q += v * v;
     r += w * w;
   }
-  acc[0] = s; acc[1] = t; acc[2] = q; acc[3] = r;
+  acc[0] = s;
+  acc[1] = t;
+  acc[2] = q;
+  acc[3] = r;
 }
 
 /** Σᵢ (aᵢ − bᵢ)² and Σᵢ aᵢ² in one pass (a and b of equal length). */
@@ -142,7 +172,8 @@ export function distanceAndSquares(a: Float32Array, b: Float32Array): { distance
   if (kernels && kernelsFor(b)) {
     const whole = n - (n % 4);
     kernels.distance(a.byteOffset, a.byteOffset + 4 * whole, b.byteOffset - a.byteOffset);
-    let distance = kernels.sum.value as number, squares = kernels.squaresSum.value as number;
+    let distance = kernels.sum.value as number,
+      squares = kernels.squaresSum.value as number;
     for (let i = whole; i < n; i++) {
       distance += (a[i] - b[i]) * (a[i] - b[i]);
       squares += a[i] * a[i];

@@ -34,7 +34,13 @@ export function scanMoments(x: Float32Array): { mean: number; variance: number }
  * (./loops `shiftedMoments`), with variance = (Σd² − (Σd)²/n) / n; dead units and saturation
  * only where they apply, and a counting pass only when something is not finite.
  */
-export function scanActivation(x: Float32Array, channels: number, countDead: boolean, saturating: 'tanh' | 'sigmoid' | null, threshold: number): ActivationScan {
+export function scanActivation(
+  x: Float32Array,
+  channels: number,
+  countDead: boolean,
+  saturating: 'tanh' | 'sigmoid' | null,
+  threshold: number,
+): ActivationScan {
   const n = x.length;
   if (n === 0) return { mean: NaN, variance: NaN, min: NaN, max: NaN, zeros: 0, finite: 0, deadUnits: 0, saturated: 0 };
   const { sum, squares, zeros, min: seenMin, max: seenMax } = shiftedMoments(x);
@@ -51,7 +57,12 @@ export function scanActivation(x: Float32Array, channels: number, countDead: boo
   return {
     mean: finite === n ? x[0] + sum / n : NaN,
     variance: finite === n ? Math.max(0, (squares - (sum * sum) / n) / n) : NaN,
-    min, max, zeros, finite, deadUnits, saturated,
+    min,
+    max,
+    zeros,
+    finite,
+    deadUnits,
+    saturated,
   };
 }
 
@@ -79,7 +90,14 @@ export function scanVector(x: Float32Array): { mean: number; variance: number; m
  * BatchNorm's gaps (see ./norm `movingMeanGap`, `movingVarGap`) from its input viewed as
  * [outer, C, inner] (C the normalized axis) and the moving statistics before this step's update.
  */
-export function scanBatchNormGaps(input: Float32Array, shape: number[], axis: number, movingMean: Float32Array, movingVariance: Float32Array, epsilon: number): { meanGap: number; varGap: number } {
+export function scanBatchNormGaps(
+  input: Float32Array,
+  shape: number[],
+  axis: number,
+  movingMean: Float32Array,
+  movingVariance: Float32Array,
+  epsilon: number,
+): { meanGap: number; varGap: number } {
   const a = axis < 0 ? shape.length + axis : axis;
   const channels = shape[a];
   const inner = shape.slice(a + 1).reduce((p, d) => p * d, 1);
@@ -123,7 +141,14 @@ export function scanBatchNormGaps(input: Float32Array, shape: number[], axis: nu
  */
 export const MAX_DERIVED_MOMENTUM = 0.999;
 
-export function batchNormGapsFromUpdate(meanBefore: Float32Array, meanAfter: Float32Array, varianceBefore: Float32Array, varianceAfter: Float32Array, momentum: number, epsilon: number): { meanGap: number; varGap: number } {
+export function batchNormGapsFromUpdate(
+  meanBefore: Float32Array,
+  meanAfter: Float32Array,
+  varianceBefore: Float32Array,
+  varianceAfter: Float32Array,
+  momentum: number,
+  epsilon: number,
+): { meanGap: number; varGap: number } {
   const decay = 1 - momentum;
   const channels = meanBefore.length;
   let meanGap = 0;

@@ -6,7 +6,7 @@
 
 /** mulberry32: a small, fast 32-bit PRNG; good enough for initial weights and synthetic data. */
 export function seededRandom(seed: number): () => number {
-  let state = (Math.floor(seed) >>> 0) || 0x9e3779b9;
+  let state = Math.floor(seed) >>> 0 || 0x9e3779b9;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;

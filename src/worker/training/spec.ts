@@ -33,16 +33,19 @@ export function validateSpec(raw: unknown, file: string): TrainingSpec {
   const spec = raw as Record<string, unknown>;
   const known = ['data', 'batchSize', 'steps', 'optimizer', 'loss'];
   // `args` and `<functionName>: { args }` choose a builder function's arguments (../loader/builderCall).
-  const isArgsEntry = (k: string) => k === 'args' || (!!spec[k] && typeof spec[k] === 'object' && Object.keys(spec[k] as object).join() === 'args');
+  const isArgsEntry = (k: string) =>
+    k === 'args' || (!!spec[k] && typeof spec[k] === 'object' && Object.keys(spec[k] as object).join() === 'args');
   const unknown = Object.keys(spec).filter((k) => !known.includes(k) && !isArgsEntry(k));
-  if (unknown.length) throw bad(`has unknown key(s) ${unknown.join(', ')}; expected ${known.join(', ')}, args, or <functionName>: { args }`);
-  if (spec.data !== undefined && typeof spec.data !== 'function') throw bad('data must be a function returning {xs, ys} or a tf.data.Dataset');
+  if (unknown.length)
+    throw bad(`has unknown key(s) ${unknown.join(', ')}; expected ${known.join(', ')}, args, or <functionName>: { args }`);
+  if (spec.data !== undefined && typeof spec.data !== 'function')
+    throw bad('data must be a function returning {xs, ys} or a tf.data.Dataset');
   for (const key of ['batchSize', 'steps'] as const) {
     const v = spec[key];
     if (v !== undefined && !(Number.isInteger(v) && (v as number) > 0)) throw bad(`${key} must be a positive integer, got ${String(v)}`);
   }
   if (spec.optimizer !== undefined && typeof spec.optimizer !== 'string' && !(spec.optimizer instanceof tf.Optimizer)) {
-    throw bad('optimizer must be a name like \'adam\' or a tf.train.* optimizer');
+    throw bad("optimizer must be a name like 'adam' or a tf.train.* optimizer");
   }
   return spec as TrainingSpec;
 }
@@ -57,7 +60,10 @@ export interface Trainable {
 }
 
 export function trainableOf(model: tf.LayersModel): Trainable {
-  const inner = (model.getClassName() === 'Sequential' ? (model as unknown as { model: unknown }).model : model) as Trainable & { optimizer_?: tf.Optimizer; isOptimizerOwned?: boolean };
+  const inner = (model.getClassName() === 'Sequential' ? (model as unknown as { model: unknown }).model : model) as Trainable & {
+    optimizer_?: tf.Optimizer;
+    isOptimizerOwned?: boolean;
+  };
   return {
     optimizer: inner.optimizer_ ?? inner.optimizer,
     ownsOptimizer: inner.isOptimizerOwned === true,
@@ -75,10 +81,14 @@ function defaultLoss(model: tf.LayersModel): string[] {
 
 /** Compiles the model unless it already is and the spec changes nothing. Returns what was chosen. */
 export function ensureCompiled(model: tf.LayersModel, spec: TrainingSpec): { optimizerNote: string } {
-  const inner = (model.getClassName() === 'Sequential' ? (model as unknown as { model?: { lossFunctions?: unknown; optimizer_?: tf.Optimizer } }).model : model) as
-    { lossFunctions?: unknown; optimizer_?: tf.Optimizer; loss?: unknown } | undefined;
+  const inner = (
+    model.getClassName() === 'Sequential'
+      ? (model as unknown as { model?: { lossFunctions?: unknown; optimizer_?: tf.Optimizer } }).model
+      : model
+  ) as { lossFunctions?: unknown; optimizer_?: tf.Optimizer; loss?: unknown } | undefined;
   const compiled = inner?.lossFunctions != null && inner.optimizer_ != null;
-  if (compiled && spec.optimizer === undefined && spec.loss === undefined) return { optimizerNote: 'the model\'s compiled optimizer and loss' };
+  if (compiled && spec.optimizer === undefined && spec.loss === undefined)
+    return { optimizerNote: "the model's compiled optimizer and loss" };
   const optimizer = spec.optimizer ?? (compiled ? inner!.optimizer_! : tf.train.adam(1e-3));
   const loss = spec.loss ?? (compiled ? (model as unknown as { loss: string | string[] }).loss : defaultLoss(model));
   model.compile({ optimizer, loss: loss as string | string[] });
@@ -108,12 +118,24 @@ function asTensorList(value: unknown, what: string, file: string): tf.Tensor[] {
 }
 
 /** Batches for the run: from `normscope.data`, else synthesized. */
-export async function batchSource(model: tf.LayersModel, spec: TrainingSpec, requestedBatch: number, seed: number, file: string): Promise<BatchSource> {
+export async function batchSource(
+  model: tf.LayersModel,
+  spec: TrainingSpec,
+  requestedBatch: number,
+  seed: number,
+  file: string,
+): Promise<BatchSource> {
   const batchSize = spec.batchSize ?? requestedBatch;
   if (!spec.data) {
     const batches = syntheticBatches(model, batchSize, seed, file);
     let i = 0;
-    return { batchSize, synthetic: true, transient: false, next: async () => batches[i++ % batches.length], dispose: () => batches.forEach((b) => tf.dispose([...b.xs, ...b.ys])) };
+    return {
+      batchSize,
+      synthetic: true,
+      transient: false,
+      next: async () => batches[i++ % batches.length],
+      dispose: () => batches.forEach((b) => tf.dispose([...b.xs, ...b.ys])),
+    };
   }
   const data = await spec.data();
   if (data instanceof tf.data.Dataset) return datasetSource(data as tf.data.Dataset<tf.TensorContainer>, file);
@@ -157,7 +179,9 @@ function datasetSource(dataset: tf.data.Dataset<tf.TensorContainer>, file: strin
       source.batchSize = batch.xs[0].shape[0];
       return batch;
     },
-    dispose() { /* transient: each batch is disposed by the engine after its step */ },
+    dispose() {
+      /* transient: each batch is disposed by the engine after its step */
+    },
   };
   return source;
 }

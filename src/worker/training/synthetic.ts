@@ -31,10 +31,25 @@ export const SEQUENCE_LENGTH = 16;
 /** Height and width used for open spatial dimensions of a convolutional model (`inputShape: [null, null, 3]`). */
 export const IMAGE_SIZE = 32;
 
-const SEQUENCE_LAYERS = new Set(['LSTM', 'GRU', 'SimpleRNN', 'RNN', 'Bidirectional', 'ConvLSTM2D', 'Embedding', 'Conv1D', 'TimeDistributed', 'GlobalAveragePooling1D', 'GlobalMaxPooling1D']);
+const SEQUENCE_LAYERS = new Set([
+  'LSTM',
+  'GRU',
+  'SimpleRNN',
+  'RNN',
+  'Bidirectional',
+  'ConvLSTM2D',
+  'Embedding',
+  'Conv1D',
+  'TimeDistributed',
+  'GlobalAveragePooling1D',
+  'GlobalMaxPooling1D',
+]);
 
 /** What an open dimension of an input becomes: sequences for recurrent models, images for 2-D convolutional ones. */
-interface OpenDims { sequence: boolean; spatial: boolean }
+interface OpenDims {
+  sequence: boolean;
+  spatial: boolean;
+}
 
 function openDimsOf(model: tf.LayersModel): OpenDims {
   const classes = model.layers.map((l) => l.getClassName());
@@ -47,8 +62,12 @@ function concreteShape(shape: (number | null)[], batchSize: number, what: string
     if (d == null && i === 1 && open.sequence) return SEQUENCE_LENGTH;
     if (d == null && open.spatial && i < shape.length - 1) return IMAGE_SIZE;
     if (d == null) {
-      throw new UserCodeError('shape', `${what} has an unknown dimension ${i} (shape [${shape.map(String).join(', ')}]); `
-        + 'NormScope cannot make up data for it. Give the dimension a size, or export normscope.data.', { file });
+      throw new UserCodeError(
+        'shape',
+        `${what} has an unknown dimension ${i} (shape [${shape.map(String).join(', ')}]); ` +
+          'NormScope cannot make up data for it. Give the dimension a size, or export normscope.data.',
+        { file },
+      );
     }
     return d;
   });
@@ -77,7 +96,9 @@ function makeBatch(model: tf.LayersModel, batchSize: number, seed: number, file:
     });
     // Outputs with open dimensions take the shape a forward pass on these inputs gives.
     const outputsOpen = model.outputs.some((o) => o.shape.slice(1).some((d) => d == null));
-    const predicted = outputsOpen ? ([] as tf.Tensor[]).concat(model.predict(xs.length === 1 ? xs[0] : xs) as tf.Tensor | tf.Tensor[]).map((t) => t.shape) : [];
+    const predicted = outputsOpen
+      ? ([] as tf.Tensor[]).concat(model.predict(xs.length === 1 ? xs[0] : xs) as tf.Tensor | tf.Tensor[]).map((t) => t.shape)
+      : [];
     const ys = model.outputs.map((output, i) => {
       const shape = outputsOpen ? predicted[i] : concreteShape(output.shape, batchSize, `model output ${i} ('${output.name}')`, file, open);
       return makeTarget(kinds[i], shape, seed + 1000 + i);

@@ -11,16 +11,28 @@ export type TargetKind = 'class-ids' | 'one-hot' | 'binary' | 'signs' | 'non-neg
 const BY_LOSS: Record<string, TargetKind> = {
   sparsecategoricalcrossentropy: 'class-ids',
   categoricalcrossentropy: 'one-hot',
-  kullbackleiblerdivergence: 'one-hot', kld: 'one-hot',
+  kullbackleiblerdivergence: 'one-hot',
+  kld: 'one-hot',
   binarycrossentropy: 'binary',
-  hinge: 'signs', squaredhinge: 'signs', categoricalhinge: 'one-hot',
-  poisson: 'non-negative', meansquaredlogarithmicerror: 'non-negative', msle: 'non-negative',
-  meansquarederror: 'regression', mse: 'regression', meanabsoluteerror: 'regression', mae: 'regression',
-  meanabsolutepercentageerror: 'regression', mape: 'regression', logcosh: 'regression', cosineproximity: 'regression', cosine: 'regression',
+  hinge: 'signs',
+  squaredhinge: 'signs',
+  categoricalhinge: 'one-hot',
+  poisson: 'non-negative',
+  meansquaredlogarithmicerror: 'non-negative',
+  msle: 'non-negative',
+  meansquarederror: 'regression',
+  mse: 'regression',
+  meanabsoluteerror: 'regression',
+  mae: 'regression',
+  meanabsolutepercentageerror: 'regression',
+  mape: 'regression',
+  logcosh: 'regression',
+  cosineproximity: 'regression',
+  cosine: 'regression',
 };
 
 export function targetKindOfLoss(loss: unknown): TargetKind | null {
-  return typeof loss === 'string' ? BY_LOSS[loss.replace(/_/g, '').toLowerCase()] ?? null : null;
+  return typeof loss === 'string' ? (BY_LOSS[loss.replace(/_/g, '').toLowerCase()] ?? null) : null;
 }
 
 function byActivation(model: tf.LayersModel, index: number): TargetKind {
@@ -48,11 +60,17 @@ export function makeTarget(kind: TargetKind, shape: number[], seed: number): tf.
   const classes = shape[shape.length - 1];
   switch (kind) {
     // One id per prediction row: the loss one-hot encodes the flattened ids against the output's last axis.
-    case 'class-ids': return tf.floor(tf.randomUniform([...shape.slice(0, -1), 1], 0, classes, 'float32', seed));
-    case 'one-hot': return tf.oneHot(tf.randomUniform(shape.slice(0, -1), 0, classes, 'int32', seed), classes).toFloat();
-    case 'binary': return tf.cast(tf.greater(tf.randomUniform(shape, 0, 1, 'float32', seed), 0.5), 'float32');
-    case 'signs': return tf.sub(tf.mul(tf.cast(tf.greater(tf.randomUniform(shape, 0, 1, 'float32', seed), 0.5), 'float32'), 2), 1);
-    case 'non-negative': return tf.abs(tf.randomNormal(shape, 0, 1, 'float32', seed));
-    default: return tf.randomNormal(shape, 0, 1, 'float32', seed);
+    case 'class-ids':
+      return tf.floor(tf.randomUniform([...shape.slice(0, -1), 1], 0, classes, 'float32', seed));
+    case 'one-hot':
+      return tf.oneHot(tf.randomUniform(shape.slice(0, -1), 0, classes, 'int32', seed), classes).toFloat();
+    case 'binary':
+      return tf.cast(tf.greater(tf.randomUniform(shape, 0, 1, 'float32', seed), 0.5), 'float32');
+    case 'signs':
+      return tf.sub(tf.mul(tf.cast(tf.greater(tf.randomUniform(shape, 0, 1, 'float32', seed), 0.5), 'float32'), 2), 1);
+    case 'non-negative':
+      return tf.abs(tf.randomNormal(shape, 0, 1, 'float32', seed));
+    default:
+      return tf.randomNormal(shape, 0, 1, 'float32', seed);
   }
 }

@@ -43,6 +43,10 @@ suite('activation and static features', () => {
 
   test('showPanel opens the training-health webview', async () => {
     await vscode.commands.executeCommand('normscope.showPanel');
-    await waitFor('a NormScope webview tab', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && /normscope/i.test(t.input.viewType)));
+    await waitFor('a NormScope webview tab', () =>
+      vscode.window.tabGroups.all
+        .flatMap((g) => g.tabs)
+        .find((t) => t.input instanceof vscode.TabInputWebview && /normscope/i.test(t.input.viewType)),
+    );
   });
 });

@@ -7,7 +7,12 @@ import { writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import Mocha from 'mocha';
 
-interface TestResult { title: string; ok: boolean; error?: string; ms?: number }
+interface TestResult {
+  title: string;
+  ok: boolean;
+  error?: string;
+  ms?: number;
+}
 
 export async function run(): Promise<void> {
   const resultsFile = process.env.NORMSCOPE_E2E_RESULTS;

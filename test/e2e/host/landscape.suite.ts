@@ -7,7 +7,7 @@ import type { CompareResult } from '../../../src/protocol/webview';
 import { activateNormScope, hoverText, openFixture, positionOf } from './helpers';
 
 suite('loss landscape', () => {
-  test('normscope.landscape on: the report has the landscape and a norm layer\'s hover shows its ICS', async () => {
+  test("normscope.landscape on: the report has the landscape and a norm layer's hover shows its ICS", async () => {
     await activateNormScope();
     const config = vscode.workspace.getConfiguration('normscope');
     await config.update('landscape', true, vscode.ConfigurationTarget.Workspace);
@@ -15,7 +15,10 @@ suite('loss landscape', () => {
     try {
       const editor = await openFixture('mlp.js');
       const report = await vscode.commands.executeCommand<RunReport | undefined>('normscope.checkFile', editor.document.uri);
-      assert.deepEqual(report?.landscape?.samples.map((s) => s.step), [0, 5, 10, 15]);
+      assert.deepEqual(
+        report?.landscape?.samples.map((s) => s.step),
+        [0, 5, 10, 15],
+      );
       const pos = positionOf(editor.document, 'batchNormalization', 3);
       const text = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', editor.document.uri, pos));
       assert.match(text, /Internal covariate shift at step 15: ‖G − G′‖ [\d.e+-]+, cos\(G, G′\)/);
@@ -29,11 +32,22 @@ suite('loss landscape', () => {
     await activateNormScope();
     const editor = await openFixture('mlp.js');
     const line = positionOf(editor.document, 'layerNormalization').line + 1;
-    const result = await vscode.commands.executeCommand<CompareResult | undefined>('normscope.compareNorms', editor.document.uri.fsPath, line, ['rmsNorm'], [1e-3, 1e-2]);
+    const result = await vscode.commands.executeCommand<CompareResult | undefined>(
+      'normscope.compareNorms',
+      editor.document.uri.fsPath,
+      line,
+      ['rmsNorm'],
+      [1e-3, 1e-2],
+    );
     const sweep = result?.sweep;
     assert.ok(sweep, 'no sweep in the comparison');
     assert.deepEqual(sweep.learningRates, [1e-3, 1e-2]);
-    assert.deepEqual(sweep.cells.map((c) => `${c.variant}@${c.learningRate}`).sort(), ['layerNorm@0.001', 'layerNorm@0.01', 'rmsNorm@0.001', 'rmsNorm@0.01']);
+    assert.deepEqual(sweep.cells.map((c) => `${c.variant}@${c.learningRate}`).sort(), [
+      'layerNorm@0.001',
+      'layerNorm@0.01',
+      'rmsNorm@0.001',
+      'rmsNorm@0.01',
+    ]);
     assert.match(sweep.message, /tolerates the widest range|No variant reached a good loss/);
   });
 });

@@ -11,7 +11,10 @@ suite('pytorch', () => {
     const editor = await openFixture('torch_mlp.py');
     assert.equal(editor.document.languageId, 'python');
     const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', editor.document.uri);
-    assert.ok(lenses.some((l) => /Check normalization .*PyTorch/.test(l.command?.title ?? '')), 'no PyTorch CodeLens');
+    assert.ok(
+      lenses.some((l) => /Check normalization .*PyTorch/.test(l.command?.title ?? '')),
+      'no PyTorch CodeLens',
+    );
     const report = await vscode.commands.executeCommand<RunReport | undefined>('normscope.checkFile', editor.document.uri);
     assert.ok(report, `the run produced no report: ${api.results.get(editor.document.uri.fsPath)?.error?.message}`);
     const hiddenLine = positionOf(editor.document, 'self.hidden = nn.Linear(').line;
@@ -22,8 +25,11 @@ suite('pytorch', () => {
     assert.match(text, /Linear/);
     assert.match(text, /\| mean \| -?\d/, `no live numbers in the hover:\n${text}`);
     const actLine = positionOf(editor.document, 'self.act = nn.ReLU()').line;
-    const diag = await waitFor('dead diagnostic', () => vscode.languages.getDiagnostics(editor.document.uri)
-      .find((d) => d.source === 'NormScope' && (typeof d.code === 'object' ? d.code.value : d.code) === 'dead'));
+    const diag = await waitFor('dead diagnostic', () =>
+      vscode.languages
+        .getDiagnostics(editor.document.uri)
+        .find((d) => d.source === 'NormScope' && (typeof d.code === 'object' ? d.code.value : d.code) === 'dead'),
+    );
     assert.equal(diag.range.start.line, actLine);
   });
 
@@ -31,8 +37,11 @@ suite('pytorch', () => {
     await activateNormScope();
     const editor = await openFixture('torch_small_batch.py');
     const bnLine = positionOf(editor.document, 'nn.BatchNorm2d(16)').line;
-    const diag = await waitFor('bn-small-batch diagnostic', () => vscode.languages.getDiagnostics(editor.document.uri)
-      .find((d) => d.source === 'NormScope' && (typeof d.code === 'object' ? d.code.value : d.code) === 'bn-small-batch'));
+    const diag = await waitFor('bn-small-batch diagnostic', () =>
+      vscode.languages
+        .getDiagnostics(editor.document.uri)
+        .find((d) => d.source === 'NormScope' && (typeof d.code === 'object' ? d.code.value : d.code) === 'bn-small-batch'),
+    );
     assert.equal(diag.range.start.line, bnLine);
     assert.equal(diag.severity, vscode.DiagnosticSeverity.Error);
   });
@@ -41,7 +50,12 @@ suite('pytorch', () => {
     await activateNormScope();
     const editor = await openFixture('torch_small_batch.py');
     const line = positionOf(editor.document, 'nn.BatchNorm2d(16)').line + 1;
-    const result = await vscode.commands.executeCommand<CompareResult | undefined>('normscope.compareNorms', editor.document.uri.fsPath, line, ['groupNorm']);
+    const result = await vscode.commands.executeCommand<CompareResult | undefined>(
+      'normscope.compareNorms',
+      editor.document.uri.fsPath,
+      line,
+      ['groupNorm'],
+    );
     assert.ok(result, 'compare produced no result');
     assert.deepEqual(result.candidates.map((c) => c.norm).sort(), ['batchNorm', 'groupNorm']);
     for (const c of result.candidates) assert.equal(c.error, undefined, `${c.norm}: ${c.error}`);

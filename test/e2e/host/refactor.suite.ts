@@ -9,9 +9,16 @@ suite('refactors', () => {
     const editor = await openFixture('small-batch.js');
     const doc = editor.document;
     const original = doc.getText();
-    const diag = await waitFor('bn-small-batch diagnostic', () => vscode.languages.getDiagnostics(doc.uri)
-      .find((d) => (typeof d.code === 'object' ? d.code.value : d.code) === 'bn-small-batch'));
-    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, diag.range, vscode.CodeActionKind.QuickFix.value, 10);
+    const diag = await waitFor('bn-small-batch diagnostic', () =>
+      vscode.languages.getDiagnostics(doc.uri).find((d) => (typeof d.code === 'object' ? d.code.value : d.code) === 'bn-small-batch'),
+    );
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+      'vscode.executeCodeActionProvider',
+      doc.uri,
+      diag.range,
+      vscode.CodeActionKind.QuickFix.value,
+      10,
+    );
     const fix = actions.find((a) => a.kind?.value === vscode.CodeActionKind.QuickFix.value && /NormScope: Swap to GroupNorm/.test(a.title));
     assert.ok(fix, `no GroupNorm quick fix; got: ${actions.map((a) => a.title).join(' | ')}`);
     assert.ok(fix.edit, 'the quick fix has no edit');
@@ -33,10 +40,19 @@ suite('refactors', () => {
   test('refactor actions on a norm call offer every other normalization', async () => {
     const editor = await openFixture('mlp.js');
     const pos = positionOf(editor.document, 'layerNormalization', 2);
-    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', editor.document.uri, new vscode.Range(pos, pos), vscode.CodeActionKind.RefactorRewrite.value, 20);
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+      'vscode.executeCodeActionProvider',
+      editor.document.uri,
+      new vscode.Range(pos, pos),
+      vscode.CodeActionKind.RefactorRewrite.value,
+      20,
+    );
     const titles = actions.map((a) => a.title);
     for (const t of ['Swap to BatchNorm', 'Swap to GroupNorm', 'Swap to RMSNorm', 'Swap to InstanceNorm']) {
-      assert.ok(titles.some((x) => x.includes(t)), `missing '${t}' in ${titles.join(' | ')}`);
+      assert.ok(
+        titles.some((x) => x.includes(t)),
+        `missing '${t}' in ${titles.join(' | ')}`,
+      );
     }
     assert.ok(!titles.some((x) => x.includes('Swap to LayerNorm')), 'offers a swap to the same norm');
     assert.ok(titles.includes('NormScope: Compare normalizations…'), 'no what-if comparison offered on a norm call');
@@ -46,12 +62,17 @@ suite('refactors', () => {
     await activateNormScope();
     const editor = await openFixture('small-batch.js');
     const line = positionOf(editor.document, 'batchNormalization').line + 1;
-    const result = await vscode.commands.executeCommand<{ candidates: { norm: string; finalLoss: number | null; original?: boolean; error?: string; stoppedEarly?: string }[] }>('normscope.compareNorms', editor.document.uri.fsPath, line, ['groupNorm', 'layerNorm']);
+    const result = await vscode.commands.executeCommand<{
+      candidates: { norm: string; finalLoss: number | null; original?: boolean; error?: string; stoppedEarly?: string }[];
+    }>('normscope.compareNorms', editor.document.uri.fsPath, line, ['groupNorm', 'layerNorm']);
     assert.ok(result, 'compare returned nothing');
     const bn = result.candidates.find((c) => c.norm === 'batchNorm');
     const gn = result.candidates.find((c) => c.norm === 'groupNorm');
     assert.ok(bn?.original, 'the current norm is the baseline');
-    assert.ok(gn && bn && gn.finalLoss !== null && bn.finalLoss !== null && gn.finalLoss < bn.finalLoss, `GroupNorm ${gn?.finalLoss} did not beat BatchNorm ${bn?.finalLoss}: ${JSON.stringify(result.candidates.map((c) => [c.norm, c.finalLoss, c.error, c.stoppedEarly]))}`);
+    assert.ok(
+      gn && bn && gn.finalLoss !== null && bn.finalLoss !== null && gn.finalLoss < bn.finalLoss,
+      `GroupNorm ${gn?.finalLoss} did not beat BatchNorm ${bn?.finalLoss}: ${JSON.stringify(result.candidates.map((c) => [c.norm, c.finalLoss, c.error, c.stoppedEarly]))}`,
+    );
     assert.ok(await vscode.commands.executeCommand('normscope.applyCompareCandidate', 'groupNorm'));
     assert.match(editor.document.getText(), /new GroupNormalization\(/);
   });

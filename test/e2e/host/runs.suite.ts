@@ -18,14 +18,21 @@ suite('training runs', () => {
     assert.equal(run?.status, 'done');
     assert.ok((run?.samples.length ?? 0) > 0, 'no samples were streamed');
     // The panel opens beside the editor without taking the keyboard from it.
-    assert.equal(vscode.window.activeTextEditor?.document.uri.toString(), editor.document.uri.toString(), 'the panel took focus from the editor');
+    assert.equal(
+      vscode.window.activeTextEditor?.document.uri.toString(),
+      editor.document.uri.toString(),
+      'the panel took focus from the editor',
+    );
   });
 
   test('a dead layer is flagged on the line that built it, and the hover shows its numbers', async () => {
     const editor = await openFixture('dead.js');
     const deadLine = positionOf(editor.document, "name: 'dead_relu'").line;
-    const diag = await waitFor('dead diagnostic', () => vscode.languages.getDiagnostics(editor.document.uri)
-      .find((d) => d.source === 'NormScope' && (typeof d.code === 'object' ? d.code.value : d.code) === 'dead'));
+    const diag = await waitFor('dead diagnostic', () =>
+      vscode.languages
+        .getDiagnostics(editor.document.uri)
+        .find((d) => d.source === 'NormScope' && (typeof d.code === 'object' ? d.code.value : d.code) === 'dead'),
+    );
     assert.equal(diag.range.start.line, deadLine);
     const pos = new vscode.Position(deadLine, editor.document.lineAt(deadLine).text.indexOf('dense') + 2);
     const text = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', editor.document.uri, pos));
@@ -85,8 +92,11 @@ suite('training runs', () => {
     const deadLine = positionOf(editor.document, "name: 'dead_relu'").line;
     const report = await vscode.commands.executeCommand<RunReport | undefined>('normscope.checkFile', uri);
     assert.equal(report?.layers.find((l) => l.name === 'dead_relu')?.source?.file, uri.fsPath);
-    const diag = await waitFor('dead diagnostic on the unicode file', () => vscode.languages.getDiagnostics(uri)
-      .find((d) => d.source === 'NormScope' && (typeof d.code === 'object' ? d.code.value : d.code) === 'dead'));
+    const diag = await waitFor('dead diagnostic on the unicode file', () =>
+      vscode.languages
+        .getDiagnostics(uri)
+        .find((d) => d.source === 'NormScope' && (typeof d.code === 'object' ? d.code.value : d.code) === 'dead'),
+    );
     assert.equal(diag.range.start.line, deadLine);
   });
 

@@ -7,7 +7,7 @@ import { activateNormScope, hoverText, openFixture, positionOf, waitFor, workspa
 const codeOf = (d: vscode.Diagnostic) => (typeof d.code === 'object' ? d.code.value : d.code);
 
 suite('training scripts', () => {
-  test('a CodeLens sits on the script\'s fit call', async () => {
+  test("a CodeLens sits on the script's fit call", async () => {
     await activateNormScope();
     const editor = await openFixture('script/train.ts');
     const fitLine = positionOf(editor.document, 'model.fitDataset(').line;
@@ -16,7 +16,10 @@ suite('training scripts', () => {
       const found = all.filter((l) => l.command?.command === 'normscope.checkScript');
       return found.length ? found : undefined;
     });
-    assert.deepEqual(lenses.map((l) => l.range.start.line), [fitLine]);
+    assert.deepEqual(
+      lenses.map((l) => l.range.start.line),
+      [fitLine],
+    );
     assert.match(lenses[0].command!.title, /Check training script .*model\.fitDataset/);
   });
 
@@ -27,13 +30,14 @@ suite('training scripts', () => {
     const report = await vscode.commands.executeCommand<RunReport | undefined>('normscope.checkScript', script, ['2']);
     assert.ok(report, `the run produced no report: ${api.results.get(script.fsPath)?.error?.message ?? ''}`);
     assert.equal(report.syntheticData, false);
-    assert.equal(report.steps, 2 * 8, 'the script\'s own argv (2 epochs of 8 batches) decided the length');
+    assert.equal(report.steps, 2 * 8, "the script's own argv (2 epochs of 8 batches) decided the length");
     const collapsedLine = positionOf(models.document, "name: 'collapsed'").line;
     const layer = report.layers.find((l) => l.name === 'collapsed');
     assert.equal(layer?.source?.file, models.document.uri.fsPath);
     assert.equal(layer?.source?.line, collapsedLine + 1);
-    const diag = await waitFor('a dead diagnostic in models.ts', () => vscode.languages.getDiagnostics(models.document.uri)
-      .find((d) => d.source === 'NormScope' && codeOf(d) === 'dead'));
+    const diag = await waitFor('a dead diagnostic in models.ts', () =>
+      vscode.languages.getDiagnostics(models.document.uri).find((d) => d.source === 'NormScope' && codeOf(d) === 'dead'),
+    );
     assert.equal(diag.range.start.line, collapsedLine);
     assert.equal(api.results.get(script.fsPath)?.status, 'done');
     // The hover on the model file's layer line shows the script run's numbers.

@@ -3,20 +3,31 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { activateNormScope, waitFor } from './helpers';
 
-interface WalkthroughStep { id: string; description: string; media: { markdown?: string }; completionEvents?: string[] }
+interface WalkthroughStep {
+  id: string;
+  description: string;
+  media: { markdown?: string };
+  completionEvents?: string[];
+}
 
 suite('walkthrough', () => {
   test('every step has its markdown in the extension and links to registered commands', async () => {
     await activateNormScope();
     const ext = vscode.extensions.getExtension('normscope.normscope')!;
     const steps = ext.packageJSON.contributes.walkthroughs[0].steps as WalkthroughStep[];
-    assert.deepEqual(steps.map((s) => s.id), ['openExample', 'runCheck', 'readFinding', 'trySwap']);
+    assert.deepEqual(
+      steps.map((s) => s.id),
+      ['openExample', 'runCheck', 'readFinding', 'trySwap'],
+    );
     const commands = new Set(await vscode.commands.getCommands(false));
     for (const step of steps) {
       await vscode.workspace.fs.stat(vscode.Uri.joinPath(ext.extensionUri, step.media.markdown!));
       const linked = [...step.description.matchAll(/\(command:([\w.]+)\)/g)].map((m) => m[1]);
       assert.ok(linked.length > 0, `step ${step.id} has no command link`);
-      for (const id of [...linked, ...(step.completionEvents ?? []).map((e) => e.replace(/^onCommand:/, '')).filter((e) => !e.startsWith('onView:'))]) {
+      for (const id of [
+        ...linked,
+        ...(step.completionEvents ?? []).map((e) => e.replace(/^onCommand:/, '')).filter((e) => !e.startsWith('onView:')),
+      ]) {
         assert.ok(commands.has(id), `step ${step.id} uses ${id}, which is not registered`);
       }
     }

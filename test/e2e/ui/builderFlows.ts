@@ -16,7 +16,7 @@ async function clickCheckLens(page: Page, file: string): Promise<Locator> {
 
 export const builderFlowTests: UiTest[] = [
   {
-    name: 'function with parameters: CodeLens asks for the arguments (signature shown, bad input refused), runs, hover shows the layer\'s numbers',
+    name: "function with parameters: CodeLens asks for the arguments (signature shown, bad input refused), runs, hover shows the layer's numbers",
     async run(page) {
       const box = await clickCheckLens(page, 'factory-args.js');
       await box.locator('.quick-input-title', { hasText: 'createModel(inputSize, units = 16)' }).waitFor({ timeout: 20_000 });
@@ -24,12 +24,27 @@ export const builderFlowTests: UiTest[] = [
       await input.fill('foo()');
       await until('the input box refusing code', async () => /not a literal value/.test(await box.innerText()), 10_000, page);
       await input.fill('');
-      await until('the input box naming the missing parameter', async () => /needs a value for inputSize/.test(await box.innerText()), 10_000, page);
+      await until(
+        'the input box naming the missing parameter',
+        async () => /needs a value for inputSize/.test(await box.innerText()),
+        10_000,
+        page,
+      );
       await input.fill('8');
       await input.press('Enter');
       await page.locator('.notification-toast', { hasText: 'NormScope' }).first().waitFor({ timeout: 30_000 });
-      await until('the run summary CodeLens', async () => (await page.locator('.codelens-decoration', { hasText: 'backend' }).count()) > 0, 120_000, page);
-      await until('the remembered-arguments CodeLens', async () => (await page.locator('.codelens-decoration', { hasText: 'args: 8' }).count()) > 0, 20_000, page);
+      await until(
+        'the run summary CodeLens',
+        async () => (await page.locator('.codelens-decoration', { hasText: 'backend' }).count()) > 0,
+        120_000,
+        page,
+      );
+      await until(
+        'the remembered-arguments CodeLens',
+        async () => (await page.locator('.codelens-decoration', { hasText: 'args: 8' }).count()) > 0,
+        20_000,
+        page,
+      );
       const hover = await hoverOver(page, "batchNormalization({ name: 'norm'", /norm[\s\S]*(mean|grad-norm)/);
       assert.match(hover, /BatchNormalization/);
     },
@@ -42,16 +57,31 @@ export const builderFlowTests: UiTest[] = [
       await site.waitFor({ timeout: 20_000 });
       assert.match(await site.innerText(), /train-text\.js:7[\s\S]*arguments: 10, 12/);
       await site.click();
-      await until('the run summary CodeLens', async () => (await page.locator('.codelens-decoration', { hasText: 'backend' }).count()) > 0, 120_000, page);
-      await until('the remembered-arguments CodeLens', async () => (await page.locator('.codelens-decoration', { hasText: 'args: 10, 12' }).count()) > 0, 20_000, page);
+      await until(
+        'the run summary CodeLens',
+        async () => (await page.locator('.codelens-decoration', { hasText: 'backend' }).count()) > 0,
+        120_000,
+        page,
+      );
+      await until(
+        'the remembered-arguments CodeLens',
+        async () => (await page.locator('.codelens-decoration', { hasText: 'args: 10, 12' }).count()) > 0,
+        20_000,
+        page,
+      );
       await runCommand(page, 'NormScope: Change Arguments…');
       await box.locator('.monaco-list-row', { hasText: 'Edit the arguments' }).first().click();
       const input = box.locator('input.input').first();
       await until('the remembered arguments in the input box', async () => (await input.inputValue()) === '10, 12', 10_000, page);
       await input.fill('6, 12');
       await input.press('Enter');
-      await until('the changed-arguments CodeLens', async () => (await page.locator('.codelens-decoration', { hasText: 'args: 6, 12' }).count()) > 0, 120_000, page);
-      await hoverOver(page, "lstm({ units: 8", /lstm[\s\S]*(mean|grad-norm)/);
+      await until(
+        'the changed-arguments CodeLens',
+        async () => (await page.locator('.codelens-decoration', { hasText: 'args: 6, 12' }).count()) > 0,
+        120_000,
+        page,
+      );
+      await hoverOver(page, 'lstm({ units: 8', /lstm[\s\S]*(mean|grad-norm)/);
     },
   },
 ];

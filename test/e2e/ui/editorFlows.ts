@@ -23,8 +23,12 @@ async function squigglesOnLine(page: Page, line: number): Promise<string[]> {
     const numbers = Array.from(document.querySelectorAll<HTMLElement>('.monaco-editor .margin-view-overlays > div'));
     const n = numbers.find((d) => d.textContent?.trim() === String(ln));
     if (!n) return [];
-    const overlays = Array.from(document.querySelectorAll<HTMLElement>('.monaco-editor .view-overlays > div')).filter((d) => d.style.top === n.style.top);
-    return overlays.flatMap((o) => Array.from(o.querySelectorAll('[class*="squiggly-"]')).map((s) => /squiggly-(\w+)/.exec(s.className)?.[1] ?? '?'));
+    const overlays = Array.from(document.querySelectorAll<HTMLElement>('.monaco-editor .view-overlays > div')).filter(
+      (d) => d.style.top === n.style.top,
+    );
+    return overlays.flatMap((o) =>
+      Array.from(o.querySelectorAll('[class*="squiggly-"]')).map((s) => /squiggly-(\w+)/.exec(s.className)?.[1] ?? '?'),
+    );
   }, line);
 }
 
@@ -40,24 +44,45 @@ export const editorFlowTests: UiTest[] = [
     async run(page) {
       await waitForWorkbench(page);
       await openFile(page, 'dead.js');
-      const deadLine = await until('the dead_relu line', async () => { const n = await lineOf(page, "name: 'dead_relu'"); return n > 0 ? n : undefined; });
+      const deadLine = await until('the dead_relu line', async () => {
+        const n = await lineOf(page, "name: 'dead_relu'");
+        return n > 0 ? n : undefined;
+      });
       await clickCodeLens(page, 'Check normalization');
       await page.locator('.notification-toast', { hasText: 'NormScope' }).first().waitFor({ timeout: 30_000 });
-      await until('the run summary CodeLens', async () => (await page.locator('.codelens-decoration', { hasText: 'backend' }).count()) > 0, 120_000, page);
+      await until(
+        'the run summary CodeLens',
+        async () => (await page.locator('.codelens-decoration', { hasText: 'backend' }).count()) > 0,
+        120_000,
+        page,
+      );
       await until(`a squiggle on line ${deadLine}`, async () => (await squigglesOnLine(page, deadLine)).length > 0, 30_000, page);
       await runCommand(page, 'View: Focus Problems');
       const problem = page.locator('.markers-panel .monaco-list-row', { hasText: 'dead_relu' }).first();
       await problem.waitFor({ timeout: 20_000 });
       assert.match(await problem.innerText(), new RegExp(`Ln ${deadLine}`));
       await openFile(page, 'dead.js');
-      const hover = await hoverOver(page, "dense({ units: 16", /dead_relu[\s\S]*dead\s*1\b/);
+      const hover = await hoverOver(page, 'dense({ units: 16', /dead_relu[\s\S]*dead\s*1\b/);
       assert.match(hover, /grad-norm|mean/);
-      await page.locator('.activitybar .action-item a[aria-label^="NormScope"], .activitybar .action-item[aria-label^="NormScope"]').first().click();
+      await page
+        .locator('.activitybar .action-item a[aria-label^="NormScope"], .activitybar .action-item[aria-label^="NormScope"]')
+        .first()
+        .click();
       const tree = page.locator('.part.sidebar');
       const deadRow = tree.locator('.monaco-list-row', { hasText: 'dead_relu' }).first();
       const okRow = tree.locator('.monaco-list-row', { hasText: 'ok_relu' }).first();
-      await until('a warning/error icon on dead_relu in the Layers view', async () => (await deadRow.locator('.codicon-warning, .codicon-error').count()) > 0, 20_000, page);
-      await until('the ok icon on ok_relu in the Layers view', async () => (await okRow.locator('.codicon-pass').count()) > 0, 20_000, page);
+      await until(
+        'a warning/error icon on dead_relu in the Layers view',
+        async () => (await deadRow.locator('.codicon-warning, .codicon-error').count()) > 0,
+        20_000,
+        page,
+      );
+      await until(
+        'the ok icon on ok_relu in the Layers view',
+        async () => (await okRow.locator('.codicon-pass').count()) > 0,
+        20_000,
+        page,
+      );
     },
   },
   {
@@ -73,23 +98,39 @@ export const editorFlowTests: UiTest[] = [
       // Timed inside the page, from the click until the toast is gone and the run's status-bar item is hidden (the
       // host hides it once the worker's run has ended), so Playwright's polling latency is not counted. The CodeLens
       // summary is checked after, untimed: VS Code debounces CodeLens refreshes by itself.
-      const stopped = page.evaluate(() => new Promise<number>((resolve, reject) => {
-        let clickedAt: number | undefined;
-        document.addEventListener('mousedown', () => { clickedAt = performance.now(); }, { capture: true, once: true });
-        const shown = (selector: string, text: RegExp) =>
-          Array.from(document.querySelectorAll<HTMLElement>(selector)).some((t) => t.offsetParent !== null && text.test(t.textContent ?? ''));
-        const observer = new MutationObserver(() => {
-          if (clickedAt === undefined || shown('.notification-toast', /step/) || shown('.statusbar-item', /NormScope/)) return;
-          observer.disconnect();
-          resolve(Math.max(1, Math.round(performance.now() - clickedAt)));
-        });
-        observer.observe(document.body, { childList: true, subtree: true, characterData: true });
-        setTimeout(() => reject(new Error('the progress notification and the status-bar item never went')), 10_000);
-      }));
+      const stopped = page.evaluate(
+        () =>
+          new Promise<number>((resolve, reject) => {
+            let clickedAt: number | undefined;
+            document.addEventListener(
+              'mousedown',
+              () => {
+                clickedAt = performance.now();
+              },
+              { capture: true, once: true },
+            );
+            const shown = (selector: string, text: RegExp) =>
+              Array.from(document.querySelectorAll<HTMLElement>(selector)).some(
+                (t) => t.offsetParent !== null && text.test(t.textContent ?? ''),
+              );
+            const observer = new MutationObserver(() => {
+              if (clickedAt === undefined || shown('.notification-toast', /step/) || shown('.statusbar-item', /NormScope/)) return;
+              observer.disconnect();
+              resolve(Math.max(1, Math.round(performance.now() - clickedAt)));
+            });
+            observer.observe(document.body, { childList: true, subtree: true, characterData: true });
+            setTimeout(() => reject(new Error('the progress notification and the status-bar item never went')), 10_000);
+          }),
+      );
       await toast.locator('.monaco-button, a.monaco-button', { hasText: 'Cancel' }).first().click();
       const elapsed = await stopped;
       assert.ok(elapsed <= 1000, `cancel took ${elapsed} ms`);
-      await until('the cancelled summary', async () => (await page.locator('.codelens-decoration', { hasText: 'cancelled' }).count()) > 0, 10_000, page);
+      await until(
+        'the cancelled summary',
+        async () => (await page.locator('.codelens-decoration', { hasText: 'cancelled' }).count()) > 0,
+        10_000,
+        page,
+      );
     },
   },
   {
@@ -103,7 +144,11 @@ export const editorFlowTests: UiTest[] = [
       await page.locator('.notification-toast', { hasText: 'trusted workspace' }).first().waitFor({ timeout: 20_000 });
       await page.waitForTimeout(1500);
       assert.equal(await page.locator('.notification-toast', { hasText: 'step' }).count(), 0, 'a run started in an untrusted workspace');
-      assert.equal(await page.locator('.codelens-decoration', { hasText: 'backend' }).count(), 0, 'a run summary appeared in an untrusted workspace');
+      assert.equal(
+        await page.locator('.codelens-decoration', { hasText: 'backend' }).count(),
+        0,
+        'a run summary appeared in an untrusted workspace',
+      );
     },
   },
 ];

@@ -23,7 +23,11 @@ export const firstRunTests: UiTest[] = [
       // The git extension looks for repositories a few seconds after start-up; give it time to (not) complain.
       await page.waitForTimeout(6_000);
       const toasts = await page.locator('.notification-toast').allInnerTexts();
-      assert.deepEqual(toasts.filter((t) => /git|repositor/i.test(t)), [], `unrelated prompts: ${toasts.join(' | ')}`);
+      assert.deepEqual(
+        toasts.filter((t) => /git|repositor/i.test(t)),
+        [],
+        `unrelated prompts: ${toasts.join(' | ')}`,
+      );
     },
   },
 ];

@@ -11,7 +11,11 @@ import { packagedTests } from './packagedFlow';
 import { panelFlowTests } from './panelFlows';
 import { findWebviewFrame, hoverOver, openFile, paintedCanvases, runCommand, until, waitForWorkbench } from './workbench';
 
-export interface UiTestContext { workspace: string; resultsDir: string; server: { dir: string } }
+export interface UiTestContext {
+  workspace: string;
+  resultsDir: string;
+  server: { dir: string };
+}
 export interface UiTest {
   name: string;
   /** Open the workspace with workspace trust on (and so untrusted). */
@@ -33,10 +37,15 @@ export const uiTests: UiTest[] = [
     name: 'workbench shows the NormScope view container and its Layers view',
     async run(page) {
       await waitForWorkbench(page);
-      const item = page.locator('.activitybar .action-item a[aria-label^="NormScope"], .activitybar .action-item[aria-label^="NormScope"]').first();
+      const item = page
+        .locator('.activitybar .action-item a[aria-label^="NormScope"], .activitybar .action-item[aria-label^="NormScope"]')
+        .first();
       await item.waitFor({ timeout: 30_000 });
       await item.click();
-      await page.locator('.part.sidebar .composite.title', { hasText: /NormScope/i }).first().waitFor();
+      await page
+        .locator('.part.sidebar .composite.title', { hasText: /NormScope/i })
+        .first()
+        .waitFor();
       await page.locator('.welcome-view-content', { hasText: 'Check Normalization in This File' }).first().waitFor();
     },
   },

@@ -50,22 +50,33 @@ export const packagedTests: UiTest[] = [
       await openFile(page, 'mlp.js');
       await runCommand(page, 'NormScope: Check Normalization in This File');
       const frame = await findWebviewFrame(page, '[data-testid="run-status"]');
-      await until('the run to finish in the panel', async () => /^Done/.test(await frame.locator('[data-testid="run-status"]').innerText()), 180_000, page);
-      assert.equal(await frame.locator('[data-testid="backend"]').innerText(), 'Backend: wasm', 'the wasm binaries did not load from the package');
+      await until(
+        'the run to finish in the panel',
+        async () => /^Done/.test(await frame.locator('[data-testid="run-status"]').innerText()),
+        180_000,
+        page,
+      );
+      assert.equal(
+        await frame.locator('[data-testid="backend"]').innerText(),
+        'Backend: wasm',
+        'the wasm binaries did not load from the package',
+      );
       await until('painted chart canvases', async () => (await paintedCanvases(frame)) >= 2, 60_000, page);
 
       const log = normScopeLog(ctx.server.dir);
       const figure = (re: RegExp) => Number(re.exec(log)?.[1] ?? Number.NaN);
-      console.log(`  packaged extension: ${JSON.stringify({
-        activateMs: figure(/activated in ([\d.]+) ms/),
-        bundleLoadToActivateMs: figure(/bundle load to activate: ([\d.]+) ms/),
-        analysisLoadMs: figure(/analysis \(dist\/analysis\.js\) loaded on first use in ([\d.]+) ms/),
-        analysisLoadedVia: /loaded on first use in [\d.]+ ms \(([^)]*)\)/.exec(log)?.[1],
-        firstParseMs: figure(/first parsed .* in ([\d.]+) ms/),
-        firstHoverInPageMs: firstHoverMs,
-        secondHoverInPageMs: secondHoverMs,
-        note: 'hover times are seen from the page: they include the 300 ms hover delay and rendering',
-      })}`);
+      console.log(
+        `  packaged extension: ${JSON.stringify({
+          activateMs: figure(/activated in ([\d.]+) ms/),
+          bundleLoadToActivateMs: figure(/bundle load to activate: ([\d.]+) ms/),
+          analysisLoadMs: figure(/analysis \(dist\/analysis\.js\) loaded on first use in ([\d.]+) ms/),
+          analysisLoadedVia: /loaded on first use in [\d.]+ ms \(([^)]*)\)/.exec(log)?.[1],
+          firstParseMs: figure(/first parsed .* in ([\d.]+) ms/),
+          firstHoverInPageMs: firstHoverMs,
+          secondHoverInPageMs: secondHoverMs,
+          note: 'hover times are seen from the page: they include the 300 ms hover delay and rendering',
+        })}`,
+      );
       assert.match(log, /activated in/, 'no activation line in the NormScope log');
       // A fresh install has no code cache yet: the first load compiles, through the cache path (not a fallback).
       assert.match(log, /loaded on first use in [\d.]+ ms \(code cache miss\)/, 'dist/analysis.js did not load through the code cache');

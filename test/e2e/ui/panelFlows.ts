@@ -9,7 +9,12 @@ import { findWebviewFrame, openFile, until, waitForWorkbench } from './workbench
 /** Run the open file from its CodeLens and return the panel's frame once the run is done. */
 async function runFromCodeLens(page: Page): Promise<Frame> {
   await page.locator('.codelens-decoration a', { hasText: 'Check normalization' }).first().click();
-  await until('the run summary CodeLens', async () => (await page.locator('.codelens-decoration', { hasText: 'backend' }).count()) > 0, 120_000, page);
+  await until(
+    'the run summary CodeLens',
+    async () => (await page.locator('.codelens-decoration', { hasText: 'backend' }).count()) > 0,
+    120_000,
+    page,
+  );
   return findWebviewFrame(page, '[data-testid="depth-table"]');
 }
 
@@ -27,16 +32,24 @@ export const panelFlowTests: UiTest[] = [
       await showTab(frame, /Depth profile/);
       const row = frame.locator('[data-testid="depth-row"]', { hasText: 'dead_relu' });
       await row.waitFor();
-      assert.match(await row.getAttribute('data-severity') ?? '', /error|warning/, 'dead_relu is not highlighted by severity');
+      assert.match((await row.getAttribute('data-severity')) ?? '', /error|warning/, 'dead_relu is not highlighted by severity');
       const okRow = frame.locator('[data-testid="depth-row"]', { hasText: 'ok_relu' });
       assert.equal(await okRow.getAttribute('data-severity'), 'none');
       await row.locator('[data-testid="depth-open"]').click();
       await frame.locator('[data-testid="detail-name"]', { hasText: 'dead_relu' }).waitFor();
       await frame.locator('[data-testid="reveal-layer"]').click();
       const selection = page.locator('#status\\.editor\\.selection, .statusbar-item[id="status.editor.selection"]').first();
-      await until('the cursor on line 7 of dead.js', async () => /Ln 7,/.test(await selection.innerText()) && (await page.locator('.tab.active[aria-label*="dead.js"]').count()) > 0, 20_000, page);
+      await until(
+        'the cursor on line 7 of dead.js',
+        async () => /Ln 7,/.test(await selection.innerText()) && (await page.locator('.tab.active[aria-label*="dead.js"]').count()) > 0,
+        20_000,
+        page,
+      );
       // The other way round: a layer clicked in the Layers view is revealed in the editor and focused in the panel.
-      await page.locator('.activitybar .action-item a[aria-label^="NormScope"], .activitybar .action-item[aria-label^="NormScope"]').first().click();
+      await page
+        .locator('.activitybar .action-item a[aria-label^="NormScope"], .activitybar .action-item[aria-label^="NormScope"]')
+        .first()
+        .click();
       await page.locator('.part.sidebar .monaco-list-row', { hasText: 'ok_relu' }).first().click();
       await until('the cursor on line 6', async () => /Ln 6,/.test(await selection.innerText()), 20_000, page);
       await frame.locator('[data-testid="detail-name"]', { hasText: 'ok_relu' }).waitFor({ timeout: 20_000 });
@@ -53,7 +66,12 @@ export const panelFlowTests: UiTest[] = [
       const input = page.locator('.quick-input-widget input.input');
       await input.waitFor({ timeout: 20_000 });
       await page.keyboard.press('Enter');
-      const file = await until('a PNG in the workspace', async () => readdirSync(ctx.workspace).find((f) => f.endsWith('.png')), 20_000, page);
+      const file = await until(
+        'a PNG in the workspace',
+        async () => readdirSync(ctx.workspace).find((f) => f.endsWith('.png')),
+        20_000,
+        page,
+      );
       const bytes = readFileSync(join(ctx.workspace, file));
       assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'not a PNG file');
       assert.ok(bytes.length > 2000, `PNG is only ${bytes.length} bytes`);
@@ -66,7 +84,12 @@ export const panelFlowTests: UiTest[] = [
       await waitForWorkbench(page);
       await openFile(page, 'xss.js');
       const frame = await runFromCodeLens(page);
-      await frame.evaluate(() => { (window as unknown as { __alerted: boolean }).__alerted = false; window.alert = () => { (window as unknown as { __alerted: boolean }).__alerted = true; }; });
+      await frame.evaluate(() => {
+        (window as unknown as { __alerted: boolean }).__alerted = false;
+        window.alert = () => {
+          (window as unknown as { __alerted: boolean }).__alerted = true;
+        };
+      });
       await showTab(frame, /Depth profile/);
       await frame.locator('[data-testid="depth-row"]', { hasText: 'hostile' }).locator('[data-testid="depth-open"]').click();
       await frame.locator('[data-testid="detail-meta"]', { hasText: '<img src=x onerror=alert(1)>' }).waitFor();

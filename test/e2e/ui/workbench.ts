@@ -61,7 +61,10 @@ async function textPosition(page: Page, text: string): Promise<{ x: number; y: n
       const nodes: Text[] = [];
       const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
       for (let n = walker.nextNode(); n; n = walker.nextNode()) nodes.push(n as Text);
-      const full = nodes.map((n) => n.data).join('').replace(/\u00a0/g, ' ');
+      const full = nodes
+        .map((n) => n.data)
+        .join('')
+        .replace(/\u00a0/g, ' ');
       let at = full.indexOf(t);
       if (at < 0) continue;
       for (const node of nodes) {
@@ -91,7 +94,9 @@ export async function hoverOver(page: Page, text: string, expect: RegExp, timeou
       await hover.waitFor({ timeout: 3000 });
       last = await hover.innerText();
       if (expect.test(last)) return last;
-    } catch { /* hover not shown yet */ }
+    } catch {
+      /* hover not shown yet */
+    }
     await page.mouse.move(5, 5);
     await page.waitForTimeout(300);
   }

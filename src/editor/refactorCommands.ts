@@ -17,8 +17,13 @@ import { applyPythonSwap } from './pythonEditor';
 
 async function saveFiles(uris: vscode.Uri[]): Promise<void> {
   for (const uri of uris) {
-    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
-    if (doc?.isDirty) await doc.save();
+    // openTextDocument, not a search of textDocuments: the buffer the edit created may not have reached
+    // this extension host yet (a busy machine), and it returns that buffer with its unsaved text.
+    const doc = await vscode.workspace.openTextDocument(uri);
+    // A save can be refused on a busy machine (its save participants run out of time): try again, then
+    // write the text ourselves, so the model's require('./norm-layers') never points at an empty file.
+    for (let attempt = 0; doc.isDirty && attempt < 3; attempt++) if (await doc.save()) break;
+    if (doc.isDirty) await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(doc.getText()));
   }
 }
 

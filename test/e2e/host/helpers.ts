@@ -20,6 +20,28 @@ export async function openFixture(name: string): Promise<vscode.TextEditor> {
   return vscode.window.showTextDocument(doc);
 }
 
+/**
+ * The code actions of every provider at `range` (as the light bulb asks for them). VS Code fails the whole
+ * request with "Canceled" when any provider's request is cancelled — the built-in TypeScript extension
+ * cancels its own when tsserver is busy — so a cancelled request is asked again, as the light bulb does.
+ */
+export async function codeActionsAt(
+  uri: vscode.Uri,
+  range: vscode.Range,
+  kind: vscode.CodeActionKind,
+  resolve = 10,
+): Promise<vscode.CodeAction[]> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      return await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, range, kind.value, resolve);
+    } catch (e) {
+      if (!(e instanceof Error && e.name === 'Canceled') || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+}
+
 /** Poll until `probe` returns a truthy value, or fail with `what`. */
 export async function waitFor<T>(
   what: string,

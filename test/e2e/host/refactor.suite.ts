@@ -1,7 +1,7 @@
 /** One-click refactors in a real VS Code: a quick fix on a finding applies as one edit and undoes as one. */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { activateNormScope, openFixture, positionOf, waitFor } from './helpers';
+import { activateNormScope, codeActionsAt, openFixture, positionOf, waitFor } from './helpers';
 
 suite('refactors', () => {
   test('the bn-small-batch quick fix swaps to GroupNorm, writes norm-layers.js, and undo restores the file', async () => {
@@ -12,13 +12,7 @@ suite('refactors', () => {
     const diag = await waitFor('bn-small-batch diagnostic', () =>
       vscode.languages.getDiagnostics(doc.uri).find((d) => (typeof d.code === 'object' ? d.code.value : d.code) === 'bn-small-batch'),
     );
-    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
-      'vscode.executeCodeActionProvider',
-      doc.uri,
-      diag.range,
-      vscode.CodeActionKind.QuickFix.value,
-      10,
-    );
+    const actions = await codeActionsAt(doc.uri, diag.range, vscode.CodeActionKind.QuickFix);
     const fix = actions.find((a) => a.kind?.value === vscode.CodeActionKind.QuickFix.value && /NormScope: Swap to GroupNorm/.test(a.title));
     assert.ok(fix, `no GroupNorm quick fix; got: ${actions.map((a) => a.title).join(' | ')}`);
     assert.ok(fix.edit, 'the quick fix has no edit');
@@ -40,13 +34,7 @@ suite('refactors', () => {
   test('refactor actions on a norm call offer every other normalization', async () => {
     const editor = await openFixture('mlp.js');
     const pos = positionOf(editor.document, 'layerNormalization', 2);
-    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
-      'vscode.executeCodeActionProvider',
-      editor.document.uri,
-      new vscode.Range(pos, pos),
-      vscode.CodeActionKind.RefactorRewrite.value,
-      20,
-    );
+    const actions = await codeActionsAt(editor.document.uri, new vscode.Range(pos, pos), vscode.CodeActionKind.RefactorRewrite, 20);
     const titles = actions.map((a) => a.title);
     for (const t of ['Swap to BatchNorm', 'Swap to GroupNorm', 'Swap to RMSNorm', 'Swap to InstanceNorm']) {
       assert.ok(

@@ -14,7 +14,7 @@ import { LayerHoverProvider } from './editor/hover';
 import { lintPython } from './runner/pythonLint';
 import { PYTHON_SELECTOR, PythonCodeLensProvider, PythonHoverProvider } from './editor/pythonEditor';
 import { LayersTreeProvider } from './editor/layersTree';
-import { PanelBridge } from './editor/panelBridge';
+import { PanelBridge } from './panel/panelBridge';
 import { RunResults } from './editor/runResults';
 import { registerRefactorCommands } from './editor/refactorCommands';
 import { RunManager } from './editor/runs';

@@ -11,7 +11,7 @@ import { BuilderRuns } from './builderCommands';
 import type { NormScopeContext } from './context';
 import type { DocumentIndex } from './documentIndex';
 import { toWorkspaceEdit } from './codeActions';
-import type { PanelBridge } from './panelBridge';
+import type { PanelBridge } from '../panel/panelBridge';
 import type { RunManager } from './runs';
 import { applyPythonSwap } from './pythonEditor';
 

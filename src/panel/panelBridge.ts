@@ -4,9 +4,9 @@
  */
 import * as vscode from 'vscode';
 import type { RunEvent } from '../protocol/worker';
-import { HealthPanel } from '../panel/healthPanel';
-import type { NormScopeContext } from './context';
-import type { FileRun, RunResults } from './runResults';
+import { HealthPanel } from './healthPanel';
+import type { NormScopeContext } from '../editor/context';
+import type { FileRun, RunResults } from '../editor/runResults';
 import { replay, toPanelMessage } from './panelMessages';
 
 export class PanelBridge {

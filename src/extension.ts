@@ -14,9 +14,9 @@ import { LayerHoverProvider } from './editor/hover';
 import { lintPython } from './runner/pythonLint';
 import { PYTHON_SELECTOR, PythonCodeLensProvider, PythonHoverProvider } from './editor/pythonEditor';
 import { LayersTreeProvider } from './editor/layersTree';
-import { PanelBridge } from './editor/panelBridge';
+import { PanelBridge } from './panel/panelBridge';
 import { RunResults } from './editor/runResults';
-import { registerRefactorCommands } from './editor/refactorCommands';
+import { applyNormAt, registerRefactorCommands } from './editor/refactorCommands';
 import { RunManager } from './editor/runs';
 import { registerWalkthroughCommands } from './editor/walkthrough';
 import { registerScriptRuns, ScriptLensProvider } from './editor/scriptRuns';
@@ -51,7 +51,7 @@ export function activate(extension: vscode.ExtensionContext): NormScopeApi {
   );
   const index = ctx.own(new DocumentIndex(ctx.log));
   const results = new RunResults();
-  const panel = new PanelBridge(ctx, results);
+  const panel = ctx.own(new PanelBridge(ctx, results, (file, line, norm) => applyNormAt(ctx, index, file, line, norm)));
   const runs = ctx.own(new RunManager(ctx, results, (file, e) => panel.forward(file, e)));
   const diagnostics = ctx.own(
     new FindingDiagnostics(

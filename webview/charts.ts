@@ -19,7 +19,7 @@ import {
 } from 'chart.js';
 import { formatValue } from './dom';
 import type { XY } from './decimate';
-import type { ScaleType } from './series';
+import type { ScaleType } from './valueRange';
 import type { Theme } from './theme';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, BarController, BarElement, Tooltip);

@@ -10,7 +10,7 @@ import type { ChartCard } from './card';
 import { pointsPerSeries, type XY } from './decimate';
 import { LinesRenderer, SeriesPoints } from './linePaths';
 import { el, formatValue, setChildren } from './dom';
-import { chooseScale, niceBounds, valueRange, type ScaleType, type ValueRange } from './series';
+import { chooseScale, niceBounds, valueRange, type ScaleType, type ValueRange } from './valueRange';
 import type { Theme } from './theme';
 
 export interface ManySeriesInput {

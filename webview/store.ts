@@ -4,7 +4,7 @@
  * Values arrive over JSON, so missing numbers come as null; they are stored as NaN.
  */
 import type { Finding, PanelRun, RunError, RunReport, StatName, StepSample } from '../src/protocol';
-import { emptyRange, includeValue, type ValueRange } from './series';
+import { emptyRange, includeValue, type ValueRange } from './valueRange';
 
 /** Stored values beyond which old samples are thinned (8M doubles ≈ 64 MB). */
 export const DEFAULT_MAX_VALUES = 8_000_000;

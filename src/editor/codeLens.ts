@@ -7,11 +7,11 @@ import type { NormScopeContext } from './context';
 import type { DocumentIndex } from './documentIndex';
 import type { RunResults } from './runResults';
 import { runSummary } from './summary';
+import { Disposable, toDisposable } from './disposable';
 
-export class ModelCodeLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<void>();
+export class ModelCodeLensProvider extends Disposable implements vscode.CodeLensProvider, vscode.Disposable {
+  private readonly changed = this.own(new vscode.EventEmitter<void>());
   readonly onDidChangeCodeLenses = this.changed.event;
-  private readonly off: () => void;
 
   private readonly args: FunctionArguments;
 
@@ -20,8 +20,9 @@ export class ModelCodeLensProvider implements vscode.CodeLensProvider, vscode.Di
     private readonly index: DocumentIndex,
     private readonly results: RunResults,
   ) {
+    super();
     this.args = new FunctionArguments(ctx.extension.workspaceState);
-    this.off = results.onDidChange(() => this.changed.fire());
+    this.own(toDisposable(results.onDidChange(() => this.changed.fire())));
   }
 
   /** Settings changed (e.g. steps): redraw the titles. */
@@ -84,10 +85,5 @@ export class ModelCodeLensProvider implements vscode.CodeLensProvider, vscode.Di
       summary(range);
     }
     return lenses;
-  }
-
-  dispose(): void {
-    this.off();
-    this.changed.dispose();
   }
 }

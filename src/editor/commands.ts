@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { NormScopeContext } from './context';
 import { BuilderRuns, builderFunctionsOf, type ModelChoice } from './builderCommands';
 import { isModelDocument, type DocumentIndex } from './documentIndex';
-import type { PanelBridge } from './panelBridge';
+import type { PanelBridge } from '../panel/panelBridge';
 import type { RunManager } from './runs';
 import type { RunResults } from './runResults';
 

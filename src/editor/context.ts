@@ -3,20 +3,23 @@
  * and access to settings. Everything the extension registers goes through `own()` so deactivation is complete.
  */
 import * as vscode from 'vscode';
+import { Disposable, type DisposableLike } from './disposable';
 import { readSettings, type NormScopeSettings } from './settings';
 
-export class NormScopeContext implements vscode.Disposable {
+export class NormScopeContext extends Disposable implements vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
-  private readonly disposables: vscode.Disposable[] = [];
 
   constructor(readonly extension: vscode.ExtensionContext) {
+    super();
     this.log = this.own(vscode.window.createOutputChannel('NormScope', { log: true }));
   }
 
-  /** Take ownership of a disposable; it is disposed (in reverse order) with the context. */
-  own<T extends vscode.Disposable>(disposable: T): T {
-    this.disposables.push(disposable);
-    return disposable;
+  /**
+   * Take ownership of a disposable; it is disposed (newest first) with the context, or at once when the context
+   * is already disposed (a registration that finishes after deactivation).
+   */
+  override own<T extends DisposableLike>(disposable: T): T {
+    return super.own(disposable);
   }
 
   /** Current settings, read on every call so that changes take effect without reload. */
@@ -38,15 +41,5 @@ export class NormScopeContext implements vscode.Disposable {
     this.log.error(message, ...(error ? [error instanceof Error ? (error.stack ?? error.message) : String(error)] : []));
     const choice = await vscode.window.showErrorMessage(message, 'Show log');
     if (choice === 'Show log') this.log.show(true);
-  }
-
-  dispose(): void {
-    for (const d of this.disposables.splice(0).reverse()) {
-      try {
-        d.dispose();
-      } catch (e) {
-        console.error('NormScope: dispose failed', e);
-      }
-    }
   }
 }

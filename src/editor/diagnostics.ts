@@ -10,16 +10,16 @@ import { isModelDocument } from './documentIndex';
 import { findingDocAnchor, findingRange, severityRank } from './findingRanges';
 import type { RunResults } from './runResults';
 import { errorMessage } from '../protocol';
+import { Disposable, toDisposable } from './disposable';
 
 const DEBOUNCE_MS = 300;
 
-export class FindingDiagnostics implements vscode.Disposable {
-  private readonly collection = vscode.languages.createDiagnosticCollection('normscope');
+export class FindingDiagnostics extends Disposable implements vscode.Disposable {
+  private readonly collection = this.own(vscode.languages.createDiagnosticCollection('normscope'));
   private readonly staticFindings = new Map<string, Finding[]>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   /** Run file → the other files its findings were last shown in. */
   private readonly touched = new Map<string, string[]>();
-  private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(
     private readonly index: DocumentIndex,
@@ -30,9 +30,11 @@ export class FindingDiagnostics implements vscode.Disposable {
     /** Static findings of a PyTorch file from its text (src/runner/pythonLint.ts), when available. */
     private readonly pythonLint?: (file: string, text: string) => Promise<Finding[]>,
   ) {
-    this.subscriptions.push(
-      vscode.workspace.onDidOpenTextDocument((d) => this.lintSoon(d, 0)),
-      vscode.workspace.onDidChangeTextDocument((e) => this.lintSoon(e.document, DEBOUNCE_MS)),
+    super();
+    this.own(toDisposable(() => this.timers.forEach((t) => clearTimeout(t))));
+    this.own(vscode.workspace.onDidOpenTextDocument((d) => this.lintSoon(d, 0)));
+    this.own(vscode.workspace.onDidChangeTextDocument((e) => this.lintSoon(e.document, DEBOUNCE_MS)));
+    this.own(
       vscode.workspace.onDidCloseTextDocument((d) => {
         this.staticFindings.delete(d.uri.fsPath);
         this.collection.delete(d.uri);
@@ -45,7 +47,7 @@ export class FindingDiagnostics implements vscode.Disposable {
       this.touched.set(file, this.sourceFiles(file));
       for (const f of touched) this.refresh(f);
     });
-    this.subscriptions.push({ dispose: off });
+    this.own(toDisposable(off));
   }
 
   private lintSoon(doc: vscode.TextDocument, delay: number): void {
@@ -116,6 +118,7 @@ export class FindingDiagnostics implements vscode.Disposable {
   }
 
   private refresh(file: string): void {
+    if (this.isDisposed) return; // a Python lint that answers after deactivation
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === file);
     const uri = doc?.uri ?? vscode.Uri.file(file);
     const lines = doc ? doc.getText().split(/\r?\n/) : [];
@@ -134,11 +137,5 @@ export class FindingDiagnostics implements vscode.Disposable {
       diagnostics.push(d);
     }
     this.collection.set(uri, diagnostics);
-  }
-
-  dispose(): void {
-    for (const t of this.timers.values()) clearTimeout(t);
-    for (const s of this.subscriptions) s.dispose();
-    this.collection.dispose();
   }
 }

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import type { ParsedModelSource } from '../analysis/layerCalls';
 import { mayDefineModel } from '../analysis/mayDefineModel';
 import { analysis } from './analysis';
+import { Disposable, toDisposable } from './disposable';
 
 export const MODEL_LANGUAGES = ['javascript', 'typescript', 'javascriptreact', 'typescriptreact'];
 export const MODEL_SELECTOR: vscode.DocumentSelector = MODEL_LANGUAGES.map((language) => ({ language }));
@@ -17,14 +18,15 @@ export function isModelDocument(doc: vscode.TextDocument): boolean {
   );
 }
 
-export class DocumentIndex implements vscode.Disposable {
+export class DocumentIndex extends Disposable implements vscode.Disposable {
   private readonly cache = new Map<string, { version: number; parsed: ParsedModelSource }>();
-  private readonly subscription: vscode.Disposable;
   private parses = 0;
 
   /** `log` hears how long parsing takes: the first parse at info level (the cold cost), later ones at trace. */
   constructor(private readonly log?: vscode.LogOutputChannel) {
-    this.subscription = vscode.workspace.onDidCloseTextDocument((doc) => this.cache.delete(doc.uri.toString()));
+    super();
+    this.own(toDisposable(() => this.cache.clear()));
+    this.own(vscode.workspace.onDidCloseTextDocument((doc) => this.cache.delete(doc.uri.toString())));
   }
 
   /**
@@ -47,10 +49,5 @@ export class DocumentIndex implements vscode.Disposable {
     else this.log?.trace(line);
     this.cache.set(key, { version: doc.version, parsed });
     return parsed;
-  }
-
-  dispose(): void {
-    this.subscription.dispose();
-    this.cache.clear();
   }
 }

@@ -7,6 +7,7 @@ import type { Finding, Severity } from '../protocol/run';
 import { formatNumber } from './hoverMarkdown';
 import type { FileRun, RunResults } from './runResults';
 import { runSummary } from './summary';
+import { Disposable, toDisposable } from './disposable';
 
 export type LayersTreeNode = { kind: 'run'; file: string } | { kind: 'layer'; file: string; index: number };
 
@@ -24,20 +25,25 @@ export function layerStatus(findings: readonly Finding[]): Severity | 'ok' {
   return findings.length ? 'info' : 'ok';
 }
 
-export class LayersTreeProvider implements vscode.TreeDataProvider<LayersTreeNode>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<LayersTreeNode | undefined>();
+export class LayersTreeProvider extends Disposable implements vscode.TreeDataProvider<LayersTreeNode>, vscode.Disposable {
+  private readonly changed = this.own(new vscode.EventEmitter<LayersTreeNode | undefined>());
   readonly onDidChangeTreeData = this.changed.event;
-  private readonly off: () => void;
   private pending: NodeJS.Timeout | undefined;
 
   constructor(private readonly results: RunResults) {
+    super();
+    this.own(toDisposable(() => clearTimeout(this.pending)));
     // Progress events arrive many times a second; redraw the tree at most 4 times a second.
-    this.off = results.onDidChange(() => {
-      this.pending ??= setTimeout(() => {
-        this.pending = undefined;
-        this.changed.fire(undefined);
-      }, 250);
-    });
+    this.own(
+      toDisposable(
+        results.onDidChange(() => {
+          this.pending ??= setTimeout(() => {
+            this.pending = undefined;
+            this.changed.fire(undefined);
+          }, 250);
+        }),
+      ),
+    );
   }
 
   getChildren(node?: LayersTreeNode): LayersTreeNode[] {
@@ -63,12 +69,6 @@ export class LayersTreeProvider implements vscode.TreeDataProvider<LayersTreeNod
       return item;
     }
     return layerItem(run, node.index);
-  }
-
-  dispose(): void {
-    clearTimeout(this.pending);
-    this.off();
-    this.changed.dispose();
   }
 }
 

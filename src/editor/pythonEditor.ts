@@ -12,6 +12,7 @@ import type { NormScopeContext } from './context';
 import type { RunResults } from './runResults';
 import { runSummary } from './summary';
 import { errorMessage } from '../protocol';
+import { Disposable, toDisposable } from './disposable';
 
 export const PYTHON_SELECTOR: vscode.DocumentSelector = [{ language: 'python', scheme: 'file' }];
 
@@ -84,16 +85,16 @@ export class PythonHoverProvider implements vscode.HoverProvider {
   }
 }
 
-export class PythonCodeLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<void>();
+export class PythonCodeLensProvider extends Disposable implements vscode.CodeLensProvider, vscode.Disposable {
+  private readonly changed = this.own(new vscode.EventEmitter<void>());
   readonly onDidChangeCodeLenses = this.changed.event;
-  private readonly off: () => void;
 
   constructor(
     private readonly ctx: NormScopeContext,
     private readonly results: RunResults,
   ) {
-    this.off = results.onDidChange(() => this.changed.fire());
+    super();
+    this.own(toDisposable(results.onDidChange(() => this.changed.fire())));
   }
 
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
@@ -114,10 +115,5 @@ export class PythonCodeLensProvider implements vscode.CodeLensProvider, vscode.D
         new vscode.CodeLens(range, { title: runSummary(run), command: 'normscope.showPanel', tooltip: 'Open the training-health panel' }),
       );
     return lenses;
-  }
-
-  dispose(): void {
-    this.off();
-    this.changed.dispose();
   }
 }

@@ -6,12 +6,11 @@ import * as vscode from 'vscode';
 import type { NormKind } from '../refactor';
 import { NORM_SPECS } from '../refactor/normKinds';
 import { analysis } from './analysis';
-import type { CompareResult } from '../protocol/webview';
 import { BuilderRuns } from './builderCommands';
 import type { NormScopeContext } from './context';
 import type { DocumentIndex } from './documentIndex';
 import { toWorkspaceEdit } from './codeActions';
-import type { PanelBridge } from './panelBridge';
+import type { PanelBridge } from '../panel/panelBridge';
 import type { RunManager } from './runs';
 import { applyPythonSwap } from './pythonEditor';
 
@@ -34,9 +33,15 @@ async function applySwap(doc: vscode.TextDocument, line: number, to: NormKind, i
   return ok;
 }
 
-export function registerRefactorCommands(ctx: NormScopeContext, index: DocumentIndex, runs: RunManager, panel: PanelBridge): void {
-  let lastCompare: { file: string; line: number; result: CompareResult } | undefined;
+/** Swap the normalization at `line` of `file` to `to` (JS/TS refactor or the Python engine), then show the line. */
+export async function applyNormAt(ctx: NormScopeContext, index: DocumentIndex, file: string, line: number, to: NormKind): Promise<boolean> {
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
+  const ok = doc.languageId === 'python' ? await applyPythonSwap(ctx, doc, line, to) : await applySwap(doc, line, to, index);
+  if (ok) await vscode.window.showTextDocument(doc, { selection: new vscode.Range(line - 1, 0, line - 1, 0) });
+  return ok;
+}
 
+export function registerRefactorCommands(ctx: NormScopeContext, index: DocumentIndex, runs: RunManager, panel: PanelBridge): void {
   ctx.own(vscode.commands.registerCommand('normscope.saveFiles', (...uris: vscode.Uri[]) => saveFiles(uris)));
 
   ctx.own(
@@ -111,23 +116,13 @@ export function registerRefactorCommands(ctx: NormScopeContext, index: DocumentI
           learningRates,
         );
         if (!result) return undefined;
-        lastCompare = { file: target, line: at, result };
-        panel.show(target, true).post({ type: 'compare', result });
+        panel.show(target, true);
+        panel.publish({ type: 'compare', result });
         return result;
       },
     ),
   );
 
-  ctx.own(
-    vscode.commands.registerCommand('normscope.applyCompareCandidate', async (norm: string) => {
-      if (!lastCompare || !(norm in NORM_SPECS)) return false;
-      const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(lastCompare.file));
-      const ok =
-        doc.languageId === 'python'
-          ? await applyPythonSwap(ctx, doc, lastCompare.line, norm as NormKind)
-          : await applySwap(doc, lastCompare.line, norm as NormKind, index);
-      if (ok) await vscode.window.showTextDocument(doc, { selection: new vscode.Range(lastCompare.line - 1, 0, lastCompare.line - 1, 0) });
-      return ok;
-    }),
-  );
+  // What the panel's Apply button does, as a command (the extension-host tests use it).
+  ctx.own(vscode.commands.registerCommand('normscope.applyCompareCandidate', (norm: string) => panel.applyCandidate(norm)));
 }

@@ -19,10 +19,11 @@ import type { NormScopeContext } from './context';
 import type { RunResults } from './runResults';
 import { landscapeOption, type NormScopeSettings } from './settings';
 import { errorMessage } from '../protocol';
+import { Disposable } from './disposable';
 
 const permissionsOf = (s: NormScopeSettings) => (s.restrictPermissions ? ('restricted' as const) : ('off' as const));
 
-export class RunManager implements vscode.Disposable {
+export class RunManager extends Disposable implements vscode.Disposable {
   private client: WorkerClient | undefined;
   private python: { key: string; client: PythonClient } | undefined;
   /** Settings the current worker was started with; a change starts a new worker for the next run. */
@@ -36,7 +37,8 @@ export class RunManager implements vscode.Disposable {
     private readonly results: RunResults,
     private readonly onEvent: (file: string, e: RunEvent) => void,
   ) {
-    this.statusItem = vscode.window.createStatusBarItem('normscope.run', vscode.StatusBarAlignment.Left, 50);
+    super();
+    this.statusItem = this.own(vscode.window.createStatusBarItem('normscope.run', vscode.StatusBarAlignment.Left, 50));
     this.statusItem.name = 'NormScope run';
     this.statusItem.command = 'normscope.cancelRun';
   }
@@ -256,10 +258,11 @@ export class RunManager implements vscode.Disposable {
     this.statusItem.show();
   }
 
-  dispose(): void {
+  /** The clients are replaced when settings change, so they are released here rather than owned. */
+  override dispose(): void {
     this.cancelAll();
     this.client?.dispose();
     this.python?.client.dispose();
-    this.statusItem.dispose();
+    super.dispose();
   }
 }

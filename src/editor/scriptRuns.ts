@@ -11,7 +11,7 @@ import { splitArgs } from '../runner/scriptArgs';
 import { analysis } from './analysis';
 import type { NormScopeContext } from './context';
 import { isModelDocument } from './documentIndex';
-import type { PanelBridge } from './panelBridge';
+import type { PanelBridge } from '../panel/panelBridge';
 import type { RunManager } from './runs';
 
 const ARGS_KEY = 'normscope.scriptArgs';

@@ -1,8 +1,8 @@
 /**
- * The training-health webview panel on the extension side: one panel, a birpc channel to the
- * webview (src/protocol/webview.ts), and the state a reloaded webview needs. The panel does not
- * retain its context when hidden (cheaper); instead the webview keeps its UI state with
- * getState/setState and the host replays the run through `ready()`.
+ * The training-health webview panel on the extension side: one webview and its birpc channel
+ * (src/protocol/webview.ts). The panel does not retain its context when hidden (cheaper); instead the
+ * webview keeps its UI state with getState/setState and the host replays the run through `ready()`
+ * from the replay state, which PanelBridge owns (it outlives any one panel).
  */
 import * as os from 'node:os';
 import * as vscode from 'vscode';
@@ -14,9 +14,10 @@ import {
   type PanelHostFunctions,
   type PanelMessage,
 } from '../protocol';
+import { Disposable, toDisposable } from '../editor/disposable';
 import { EXPORT_FILTERS, exportBytes, type ExportKind } from './exportBytes';
 import { makeNonce, renderPanelHtml } from './html';
-import { PanelReplayState } from './replayState';
+import type { PanelReplayState } from './replayState';
 
 /** Replayed samples go in messages of about this many numbers (≈ 2 MB of JSON). */
 const REPLAY_CHUNK_VALUES = 200_000;
@@ -25,38 +26,23 @@ const REPLAY_CHUNK_VALUES = 200_000;
 export interface PanelHostHandlers {
   /** Open the layer's source line; false when the layer has no source location. */
   revealLayer(runId: string, layerIndex: number): Promise<boolean>;
-  /** Apply a comparison candidate's norm to the source. */
+  /** Apply a candidate of the comparison the panel shows to the source. */
   applyCandidate(norm: string): Promise<boolean>;
 }
 
-export class HealthPanel {
+export class HealthPanel extends Disposable {
   static readonly viewType = 'normscope.trainingHealth';
-  /** The open panel, if any. */
-  static current: HealthPanel | undefined;
-  /** Shared by every panel instance, so closing and reopening the panel still shows the latest run. */
-  private static readonly replay = new PanelReplayState();
 
   private readonly rpc: Channel<PanelFunctions, PanelHostFunctions>;
-  private readonly disposeEmitter = new vscode.EventEmitter<void>();
-  private readonly disposables: vscode.Disposable[] = [];
+  private readonly disposeEmitter = this.own(new vscode.EventEmitter<void>());
   /** True between the webview's `ready()` and it being hidden (then VS Code destroys it). */
   private webviewReady = false;
-  private readyWaiters: (() => void)[] = [];
   /** One-shot actions posted while no webview was loaded; sent right after the next `ready()`. */
   private pending: PanelMessage[] = [];
   readonly onDidDispose: vscode.Event<void> = this.disposeEmitter.event;
 
-  /**
-   * Show the panel (create it, or reveal the existing one where it is). With `preserveFocus` (a run started from
-   * the editor) it goes beside the active editor and the editor keeps the keyboard and stays visible.
-   */
-  static show(extensionUri: vscode.Uri, host: PanelHostHandlers, preserveFocus = false): HealthPanel {
-    const existing = HealthPanel.current;
-    if (existing) {
-      existing.host = host;
-      existing.panel.reveal(preserveFocus ? vscode.ViewColumn.Beside : undefined, preserveFocus);
-      return existing;
-    }
+  /** A new panel beside the active editor; with `preserveFocus` (a run started from the editor) the editor keeps the keyboard. */
+  static create(extensionUri: vscode.Uri, host: PanelHostHandlers, replay: PanelReplayState, preserveFocus: boolean): HealthPanel {
     const where = { viewColumn: vscode.ViewColumn.Beside, preserveFocus };
     const panel = vscode.window.createWebviewPanel(
       HealthPanel.viewType,
@@ -64,16 +50,13 @@ export class HealthPanel {
       where,
       HealthPanel.options(extensionUri),
     );
-    HealthPanel.current = new HealthPanel(panel, extensionUri, host);
-    return HealthPanel.current;
+    return new HealthPanel(panel, extensionUri, host, replay);
   }
 
   /** Adopt a panel VS Code restored after a window reload (registered as a WebviewPanelSerializer). */
-  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, host: PanelHostHandlers): HealthPanel {
-    HealthPanel.current?.dispose();
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, host: PanelHostHandlers, replay: PanelReplayState): HealthPanel {
     panel.webview.options = HealthPanel.options(extensionUri);
-    HealthPanel.current = new HealthPanel(panel, extensionUri, host);
-    return HealthPanel.current;
+    return new HealthPanel(panel, extensionUri, host, replay);
   }
 
   private static options(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
@@ -84,17 +67,14 @@ export class HealthPanel {
     };
   }
 
-  /** Record a message for replay and deliver it to the open panel, if any (works with no panel open). */
-  static publish(message: PanelMessage): void {
-    HealthPanel.replay.record(message);
-    HealthPanel.current?.deliver(message);
-  }
-
   private constructor(
     readonly panel: vscode.WebviewPanel,
     extensionUri: vscode.Uri,
-    private host: PanelHostHandlers,
+    private readonly host: PanelHostHandlers,
+    /** What a freshly loaded webview is rebuilt from (owned by PanelBridge). */
+    private readonly replay: PanelReplayState,
   ) {
+    super();
     const webview = panel.webview;
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'normscope.svg');
     webview.html = renderPanelHtml({
@@ -122,63 +102,24 @@ export class HealthPanel {
       },
       { timeoutMs: PANEL_REQUEST_TIMEOUT_MS, eventNames: ['receive'] },
     );
-    this.disposables.push(
-      panel.onDidDispose(() => this.disposed()),
-      // Hidden without retained context means the webview is gone; it calls ready() again when shown.
+    this.own(toDisposable(() => this.rpc.$close()));
+    // The user closed the panel (or dispose() below did): release everything, then tell the owner.
+    this.own(panel.onDidDispose(() => this.closed()));
+    // Hidden without retained context means the webview is gone; it calls ready() again when shown.
+    this.own(
       panel.onDidChangeViewState(() => {
         if (!panel.visible) this.webviewReady = false;
       }),
     );
   }
 
-  /** Send a message to the panel; it is also kept so a reloaded webview gets it through `ready()`. */
-  post(message: PanelMessage): void {
-    HealthPanel.publish(message);
+  /** Bring the panel to the front (or, with `preserveFocus`, beside the editor without taking the keyboard). */
+  reveal(preserveFocus = false): void {
+    this.panel.reveal(preserveFocus ? vscode.ViewColumn.Beside : undefined, preserveFocus);
   }
 
-  /** Show one layer's detail and bring the panel to the front. */
-  focusLayer(runId: string, layerIndex: number): void {
-    this.post({ type: 'focus-layer', runId, layerIndex });
-    this.panel.reveal(undefined, false);
-  }
-
-  /** Whether the webview has loaded and asked for its state. */
-  get isReady(): boolean {
-    return this.webviewReady;
-  }
-
-  /** Resolves once the webview has loaded (rejects after `timeoutMs`). */
-  whenReady(timeoutMs = PANEL_REQUEST_TIMEOUT_MS): Promise<void> {
-    if (this.webviewReady) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`NormScope panel: the webview did not load within ${timeoutMs} ms`)), timeoutMs);
-      this.readyWaiters.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
-
-  /**
-   * Export without a save dialog: the webview produces the data exactly as its buttons do and it is
-   * written to `path`. `chartId` names the chart for PNG (e.g. 'loss', 'depth', 'overview-gradNorm').
-   */
-  async exportTo(kind: ExportKind, path: string, chartId?: string): Promise<string> {
-    await this.whenReady();
-    const result = await this.rpc.exportData(kind, chartId);
-    if (!result)
-      throw new Error(
-        `NormScope panel: nothing to export as ${kind} yet (${kind === 'json' ? 'the run has not finished' : 'no run data'})`,
-      );
-    await vscode.workspace.fs.writeFile(vscode.Uri.file(path), exportBytes(kind, result.data));
-    return path;
-  }
-
-  dispose(): void {
-    this.panel.dispose();
-  }
-
-  private deliver(message: PanelMessage): void {
+  /** Send a message to the loaded webview; one-shot actions wait for the next `ready()` when none is loaded. */
+  deliver(message: PanelMessage): void {
     if (this.webviewReady) {
       this.rpc.receive(message).catch(() => {
         /* the webview went away; it replays on ready() */
@@ -188,25 +129,27 @@ export class HealthPanel {
     }
   }
 
+  override dispose(): void {
+    this.panel.dispose(); // fires onDidDispose → closed(); called again in case it did not yet
+    this.closed();
+  }
+
   private onReady(): PanelMessage[] {
     this.webviewReady = true;
-    const { initial, follow } = HealthPanel.replay.replay(REPLAY_CHUNK_VALUES);
+    const { initial, follow } = this.replay.replay(REPLAY_CHUNK_VALUES);
     // After the reply: the rest of the run in chunks, then one-shot actions as live messages
     // (so the webview acts on them, e.g. switches tab). Timers run after the reply is posted.
     const later = [...follow, ...this.pending];
     this.pending = [];
     if (later.length > 0) setTimeout(() => later.forEach((m) => this.deliver(m)), 0);
-    for (const wake of this.readyWaiters.splice(0)) wake();
     return initial;
   }
 
-  private disposed(): void {
-    if (HealthPanel.current === this) HealthPanel.current = undefined;
+  private closed(): void {
+    if (this.isDisposed) return;
     this.webviewReady = false;
-    this.rpc.$close();
-    for (const d of this.disposables) d.dispose();
     this.disposeEmitter.fire();
-    this.disposeEmitter.dispose();
+    super.dispose();
   }
 }
 

@@ -4,7 +4,15 @@
  * the latest run with all its samples and flags, how it ended, and the latest comparison.
  * Pure (no vscode), so it is unit-tested directly.
  */
-import type { CompareMessage, PanelMessage, RunDoneMessage, RunFailedMessage, RunStartedMessage, StepSample } from '../protocol';
+import type {
+  CompareMessage,
+  CompareResult,
+  PanelMessage,
+  RunDoneMessage,
+  RunFailedMessage,
+  RunStartedMessage,
+  StepSample,
+} from '../protocol';
 
 /** Stored sample values beyond which older samples are thinned (≈ 64 MB of doubles). */
 export const DEFAULT_REPLAY_MAX_VALUES = 8_000_000;
@@ -20,8 +28,14 @@ export class PanelReplayState {
 
   constructor(private readonly maxValues = DEFAULT_REPLAY_MAX_VALUES) {}
 
+  /** The run the panel shows (the latest `run-started`). */
   get runId(): string | undefined {
     return this.started?.run.runId;
+  }
+
+  /** The comparison the panel shows, whose candidates "Apply" writes to the source. */
+  get compareResult(): CompareResult | undefined {
+    return this.comparison?.result;
   }
 
   record(message: PanelMessage): void {

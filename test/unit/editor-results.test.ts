@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { findingRange, severityRank } from '../../src/editor/findingRanges';
-import { replay, toPanelMessage } from '../../src/editor/panelMessages';
+import { replay, toPanelMessage } from '../../src/panel/panelMessages';
 import { RunResults } from '../../src/editor/runResults';
 import { readSettings } from '../../src/editor/settings';
 import { runSummary } from '../../src/editor/summary';

@@ -52,8 +52,11 @@ test('replay state rebuilds the latest run: samples, latest flags, ending, compa
   });
   state.record({ type: 'focus-layer', runId: 'r1', layerIndex: 0 });
   state.record({ type: 'run-failed', runId: 'r1', error: { code: 'oom', message: 'out of memory' } });
+  assert.equal(state.runId, 'r1');
+  assert.equal(state.compareResult, undefined, 'no comparison yet: nothing to apply');
   const compare = { type: 'compare' as const, result: { file: 'm.ts', line: 3, candidates: [] } };
   state.record(compare);
+  assert.equal(state.compareResult, compare.result, 'Apply uses the comparison the panel shows');
   const out = state.messages();
   assert.deepEqual(
     out.map((m) => m.type),

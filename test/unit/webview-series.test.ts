@@ -1,19 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PanelRun } from '../../src/protocol';
-import {
-  chooseScale,
-  depthProfile,
-  niceBounds,
-  flagsByLayer,
-  heatmapGrid,
-  layerColor,
-  normalize,
-  rampColor,
-  valueRange,
-} from '../../webview/series';
+import { depthProfile, flagsByLayer, heatmapGrid, layerColor, normalize, rampColor } from '../../webview/series';
 import { RunStore } from '../../webview/store';
 import { compareVerdicts } from '../../webview/verdict';
+import { chooseScale, niceBounds, valueRange } from '../../webview/valueRange';
 
 test('log scale only when positive values span three decades; hysteresis keeps it', () => {
   assert.equal(chooseScale(valueRange([[1e-6, 1, 10]])), 'logarithmic');

@@ -4,7 +4,8 @@
  */
 import { el } from '../dom';
 import { HeatmapCanvas } from '../heatmapCanvas';
-import { chooseScale, heatmapGrid } from '../series';
+import { heatmapGrid } from '../series';
+import { chooseScale } from '../valueRange';
 import type { RunStore } from '../store';
 import type { View, ViewContext } from './context';
 import { StatCards, type StatSpec } from './statCards';

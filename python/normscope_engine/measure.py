@@ -1,13 +1,15 @@
 """Per-layer statistics of the leaf modules, with the formulas of src/worker/stats (STAT_NAMES order).
 
-Why it is cheap (the PyTorch bench holds it near a plain step): every torch call costs microseconds and every pass
-over an activation costs memory bandwidth, so the hooks run few calls, each a reduction that reads a tensor
-without writing a temporary of its size (sum, norm, aminmax), its 0-d result pushed on one list. `finish` reads
-the list back with one stack + tolist and does the scalar arithmetic (mean, variance, gain, ratios) in Python
-(stats_math.py). Counting zeros writes into one reused scratch buffer. An output that is a view of memory
-already measured this step (Flatten, reshape) reuses those reductions. Parameters use `torch._foreach_*`.
-Gradients into a module's output come from a tensor hook on the output (what a full backward hook's
-grad_output is, without its extra autograd nodes)."""
+Built for speed (`npm run bench -- --only pytorch` times it against a plain step): every torch call costs
+microseconds and every pass over an activation costs memory bandwidth, so the hooks make few calls, each a
+reduction that reads a tensor without writing a temporary of its size (sum, per-row norm, amin/amax), its 0-d
+result pushed on one list; `finish` reads the list back with one stack + tolist and does the scalar arithmetic
+(mean, variance, gain, ratios) in Python (stats_math.py). Counting zeros writes into one reused scratch buffer.
+A tensor whose memory was already measured this step (Flatten's view, a layer's input) reuses those reductions;
+a layer seen feeding a BatchNorm keeps per-row sums so the BatchNorm's batch moments cost no extra pass.
+Parameters use `torch._foreach_*`. Gradients into a module's output come from a tensor hook on the output (what
+a full backward hook's grad_output is, without its extra autograd nodes). test/unit/pytorch_meter_check.py
+compares every statistic with the direct computation."""
 import math
 import weakref
 

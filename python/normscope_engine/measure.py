@@ -1,16 +1,26 @@
 """Per-layer statistics of the leaf modules, with the formulas of src/worker/stats (STAT_NAMES order).
-Every statistic is a 0-d torch tensor computed by torch ops during the step; the step's scalars are
-stacked and read back once (`finish`). Gradients into a module's output come from a tensor hook on the
-output (what a full backward hook's grad_output is, without its in-place restrictions)."""
+
+Built for speed (`npm run bench -- --only pytorch` times it against a plain step): every torch call costs
+microseconds and every pass over an activation costs memory bandwidth, so the hooks make few calls, each a
+reduction that reads a tensor without writing a temporary of its size (sum, per-row norm, amin/amax), its 0-d
+result pushed on one list; `finish` reads the list back with one stack + tolist and does the scalar arithmetic
+(mean, variance, gain, ratios) in Python (stats_math.py). Counting zeros writes into one reused scratch buffer.
+A tensor whose memory was already measured this step (Flatten's view, a layer's input) reuses those reductions;
+a layer seen feeding a BatchNorm keeps per-row sums so the BatchNorm's batch moments cost no extra pass.
+Parameters use `torch._foreach_*`. Gradients into a module's output come from a tensor hook on the output (what
+a full backward hook's grad_output is, without its extra autograd nodes). test/unit/pytorch_meter_check.py
+compares every statistic with the direct computation."""
 import math
+import weakref
 
 import torch
 import torch.nn as nn
 
+from .stats_math import layer_values
+
 STAT_NAMES = ['mean', 'variance', 'std', 'min', 'max', 'gain', 'zeroFraction', 'deadFraction', 'saturatedFraction', 'nonFinite',
               'activationGradNorm', 'weightNorm', 'gradNorm', 'updateNorm', 'updateRatio', 'gammaMean', 'gammaStd', 'gammaMin',
               'gammaMax', 'betaMean', 'movingMeanGap', 'movingVarGap']
-COL = {name: i for i, name in enumerate(STAT_NAMES)}
 NORM_TYPES = tuple(t for t in (getattr(nn, n, None) for n in ('BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'LayerNorm', 'GroupNorm',
                    'InstanceNorm1d', 'InstanceNorm2d', 'InstanceNorm3d', 'RMSNorm', 'SyncBatchNorm', 'LocalResponseNorm')) if t is not None)
 BN_TYPES = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
@@ -18,6 +28,7 @@ ACTIVATIONS = {nn.ReLU: 'relu', nn.ReLU6: 'relu6', nn.Tanh: 'tanh', nn.Sigmoid: 
 TANH_SATURATION = math.tanh(5)
 SIGMOID_SATURATION = 1 / (1 + math.exp(-5)) - 0.5
 GAP_EPSILON = 1e-5
+MIN_ROW = 64  # shorter rows do not take the fast row-norm path
 
 
 def is_norm(module):
@@ -30,6 +41,28 @@ def _tensor(x):
     return x if isinstance(x, torch.Tensor) and x.is_floating_point() else None
 
 
+def _rows(t):
+    """`t` as (sample x channel) rows of its remaining dims, when those rows are long enough to reduce fast."""
+    if t.dim() < 3 or not t.is_contiguous() or t.numel() < MIN_ROW * t.shape[0] * t.shape[1]:
+        return None
+    return t.view(t.shape[0] * t.shape[1], -1)
+
+
+def _key(t):
+    """Identity of the elements `t` holds now: views of the same contiguous memory share it; an in-place op changes it."""
+    return (t.data_ptr(), t.numel(), t._version) if t.is_contiguous() else None
+
+
+class Moments:
+    """Slots (indices into Meter.scalars) of one tensor's reductions."""
+    __slots__ = ('n', 's1', 's2', 'lo', 'hi', 'nnz', 'ref', 'shape', 'layer', 'row_norm', 'row_sum', 'non_finite')
+
+    def __init__(self, t, layer):
+        self.n, self.shape, self.layer = t.numel(), t.shape, layer
+        self.ref = weakref.ref(t)  # while it lives, no other tensor has its memory (and _key); not kept alive
+        self.lo = self.hi = self.nnz = self.row_norm = self.row_sum = self.non_finite = None
+
+
 class Meter:
     """Hooks on the leaf modules; `sampling` turns measuring on for the current step."""
 
@@ -38,23 +71,73 @@ class Meter:
         self.order = []  # module indices in first-call order (the layer table)
         self.shapes = {}
         self.sampling = False
-        self.pending = []  # (layer, column, scalar tensor, post-processing)
         self.handles = []
-        self.before = {}
-        self.moments = {}  # (data_ptr, shape) of an output measured this step → its variance (the next layer's gain)
-        self.finite_checks = []
+        self.scratch, self.views = torch.empty(0), {}  # zero counting writes here (one buffer, a view per shape)
+        self.groups = None  # (layers, parameters) with gradients, fixed at the first sampled step
+        self.feeds_bn = set()  # layers whose output a BatchNorm normalizes (learned at the first sampled step)
+        self._reset()
         for i, (_, module) in enumerate(leaves):
             if hasattr(module, 'inplace'):
                 module.inplace = False  # an in-place op would overwrite the output the hooks measure
             self.handles.append(module.register_forward_hook(self._forward(i)))
 
+    def _reset(self):
+        self.scalars = []  # 0-d tensors of this step, read back at once in finish
+        self.seen = {}  # _key → Moments measured this step
+        self.grads_seen = {}
+        self.rec = {}  # layer → its slots this step (a module called twice: the last call wins)
+        self.bn = {}  # layer → (BatchNorm module, per-channel sum, per-channel sum of squares, count)
+        self.copies = None
+
     def remove(self):
         for h in self.handles:
             h.remove()
         self.handles = []
+        self.scratch, self.views = torch.empty(0), {}
 
-    def _put(self, layer, stat, value):
-        self.pending.append((layer, COL[stat], value))
+    def _push(self, t):
+        self.scalars.append(t)
+        return len(self.scalars) - 1
+
+    def _moments(self, t, full, layer=None, cmax=None):
+        """Sum and 2-norm (and, for outputs, min, max, non-zero count) of `t` as scalar slots. `cmax`: per-channel
+        maxima already taken (ReLU), whose max is the max. A layer seen feeding a BatchNorm also keeps per-row sums."""
+        key = _key(t)
+        m = self.seen.get(key) if key else None
+        if m is not None and m.ref() is not None and (m.lo is not None or not full):
+            return m
+        m = Moments(t, layer)
+        scalars = self.scalars
+        base = len(scalars)
+        rows = _rows(t)
+        if rows is not None:
+            m.row_norm = torch.linalg.vector_norm(rows, dim=1)  # fast path: several times cheaper than one flat norm
+            if layer in self.feeds_bn:
+                m.row_sum = rows.sum(1)
+            scalars.append(t.sum() if m.row_sum is None else m.row_sum.sum())
+            scalars.append(torch.linalg.vector_norm(m.row_norm))
+        else:
+            scalars.append(t.sum())
+            scalars.append(torch.linalg.vector_norm(t))
+        m.s1, m.s2 = base, base + 1
+        if full:
+            scalars.append(torch.amin(t))
+            scalars.append(torch.amax(t) if cmax is None else torch.amax(cmax))
+            scalars.append(torch.ne(t, 0, out=self._scratch(t)).sum())  # count_nonzero branches: slow on ReLU maps
+            m.lo, m.hi, m.nnz = base + 2, base + 3, base + 4
+            if not math.isfinite(scalars[m.s2].item()):  # NaN/Inf propagate into the norm: count them only then
+                m.non_finite = t.numel() - torch.isfinite(t).sum().item()
+        if key:
+            self.seen[key] = m
+        return m
+
+    def _scratch(self, t):
+        view = self.views.get(t.shape)
+        if view is None:
+            if self.scratch.numel() < t.numel():
+                self.scratch, self.views = torch.empty(t.numel()), {}
+            view = self.views[t.shape] = self.scratch[:t.numel()].view(t.shape)
+        return view
 
     def _forward(self, i):
         def hook(module, inputs, output):
@@ -62,102 +145,134 @@ class Meter:
             if i not in self.shapes and y is not None:
                 self.shapes[i] = [None, *y.shape[1:]]
                 self.order.append(i)
-            if not self.sampling or y is None:
+            if not self.sampling or y is None or y.numel() == 0:
                 return
-            yd = y.detach()
-            n = yd.numel()
-            flat = yd.reshape(-1)
-            # Sum and sum of squares (vector_norm²) are several times cheaper than torch.var_mean on CPU.
-            s1, s2 = flat.sum(), torch.linalg.vector_norm(flat).square()
-            mean = s1 / n
-            var = (s2 / n - mean * mean).clamp_min(0)
-            self.moments[yd.data_ptr(), yd.shape] = var
-            self._put(i, 'mean', mean)
-            self._put(i, 'variance', var)
-            lo, hi = torch.aminmax(flat)
-            self._put(i, 'min', lo)
-            self._put(i, 'max', hi)
-            self._put(i, 'zeroFraction', 1 - torch.sign(flat).abs().sum() / n)  # sign/abs/sum beats count_nonzero on CPU
-            # NaN/Inf propagate into the sum of squares: count them only then (in finish), not every step.
-            self.finite_checks.append((i, s2, yd))
-            x = _tensor(inputs)
-            if x is not None:
-                xvar = self.moments.get((x.data_ptr(), x.shape))
-                if xvar is None:
-                    xf = x.detach().reshape(-1).float()
-                    xm = xf.sum() / xf.numel()
-                    xvar = (torch.linalg.vector_norm(xf).square() / xf.numel() - xm * xm).clamp_min(0)
-                self._put(i, 'gain', var.sqrt() / xvar.sqrt())
-            act = ACTIVATIONS.get(type(module))
-            if act in ('relu', 'relu6') and yd.dim() >= 2:
-                channels = yd.transpose(0, 1).reshape(yd.shape[1], -1) if yd.dim() >= 4 else yd.reshape(-1, yd.shape[-1]).t()
-                self._put(i, 'deadFraction', (channels.max(dim=1).values <= 0).float().mean())
-            elif act == 'tanh':
-                self._put(i, 'saturatedFraction', (yd.abs() >= TANH_SATURATION).sum() / n)
-            elif act == 'sigmoid':
-                self._put(i, 'saturatedFraction', ((yd - 0.5).abs() >= SIGMOID_SATURATION).sum() / n)
-            if isinstance(module, BN_TYPES) and module.training and module.running_mean is not None and x is not None:
-                dims = [d for d in range(x.dim()) if d != 1]
-                xd = x.detach()
-                count = xd.numel() / xd.shape[1]
-                bmean = xd.sum(dim=dims) / count
-                bvar = ((xd * xd).sum(dim=dims) / count - bmean * bmean).clamp_min(0)
-                self._put(i, 'movingMeanGap', ((module.running_mean - bmean).abs() / (bvar + GAP_EPSILON).sqrt()).mean())
-                self._put(i, 'movingVarGap', ((module.running_var - bvar).abs() / (bvar + GAP_EPSILON)).mean())
+            with torch.no_grad():
+                self._measure(i, module, inputs, y)
             if y.requires_grad:
-                y.register_hook(lambda g: self._put(i, 'activationGradNorm', torch.linalg.vector_norm(g.detach())) if self.sampling else None)
+                y.register_hook(self._grad(i))
         return hook
 
-    def _params(self, module):
-        return [p for p in module.parameters(recurse=False) if p.requires_grad]
+    def _measure(self, i, module, inputs, y):
+        act = ACTIVATIONS.get(type(module))
+        cmax = None
+        if act in ('relu', 'relu6') and y.dim() >= 2:
+            # Per-channel max (channels: dim 1 of conv maps, else the last dim); dead = never positive.
+            cmax = y.amax(dim=[d for d in range(y.dim()) if d != 1]) if y.dim() >= 4 else y.reshape(-1, y.shape[-1]).amax(dim=0)
+        rec = self.rec[i] = {'out': self._moments(y, True, i, cmax)}
+        if cmax is not None:
+            rec['dead'] = self._push((cmax <= 0).sum()), cmax.numel()
+        elif act == 'tanh':
+            rec['sat'] = self._push((y.abs() >= TANH_SATURATION).sum())
+        elif act == 'sigmoid':
+            rec['sat'] = self._push(((y - 0.5).abs() >= SIGMOID_SATURATION).sum())
+        x = _tensor(inputs)
+        if x is not None and x.numel():
+            rec['in'] = xm = self._moments(x if x.dtype == torch.float32 else x.float(), False)
+            if isinstance(module, BN_TYPES) and module.training and module.running_mean is not None:
+                self.bn[i] = (module, *self._channel_sums(x, xm), x.numel() / x.shape[1])
+
+    def _channel_sums(self, x, xm):
+        """Per-channel sum and sum of squares of a BatchNorm's input: from its producer's rows when it kept them."""
+        if xm.row_sum is not None and xm.shape[:2] == x.shape[:2]:
+            n, c = x.shape[0], x.shape[1]
+            return xm.row_sum.view(n, c).sum(0), xm.row_norm.square().view(n, c).sum(0)
+        if xm.layer is not None:
+            self.feeds_bn.add(xm.layer)  # from the next sampled step on, the producer keeps row sums
+        dims = [d for d in range(x.dim()) if d != 1]
+        return x.sum(dim=dims), (x * x).sum(dim=dims)
+
+    def _grad(self, i):
+        def hook(g):
+            if self.sampling:
+                key = _key(g)
+                seen = self.grads_seen.get(key) if key else None
+                if seen is None or seen[1]() is None:
+                    rows = _rows(g)
+                    norm = torch.linalg.vector_norm(g if rows is None else torch.linalg.vector_norm(rows, dim=1))
+                    seen = (self._push(norm), weakref.ref(g))
+                    if key:
+                        self.grads_seen[key] = seen
+                self.rec.setdefault(i, {})['grad'] = seen[0]
+        return hook
+
+    def _param_groups(self):
+        if self.groups is None:
+            layers, params = [], []
+            for i, (_, m) in enumerate(self.leaves):
+                ps = [p for p in m.parameters(recurse=False) if p.requires_grad]
+                if ps:
+                    layers.append((i, len(params), len(ps)))
+                    params.extend(ps)
+            self.groups = layers, params
+        return self.groups
 
     def after_backward(self):
         """Weight and gradient norms, and a copy of the weights for the update norm."""
-        self.before = {}
-        for i, (_, module) in enumerate(self.leaves):
-            params = self._params(module)
-            if not params:
-                continue
-            self.before[i] = [p.detach().clone() for p in params]
-            self._put(i, 'weightNorm', torch.stack([p.detach().pow(2).sum() for p in params]).sum().sqrt())
-            grads = [p.grad.detach().pow(2).sum() for p in params if p.grad is not None]
-            if grads:
-                self._put(i, 'gradNorm', torch.stack(grads).sum().sqrt())
+        layers, params = self._param_groups()
+        if not params:
+            return
+        with torch.no_grad():
+            w = len(self.scalars)
+            self.scalars.extend(torch._foreach_norm(params))
+            has_grad = [p.grad is not None for p in params]
+            g = len(self.scalars)
+            self.scalars.extend(torch._foreach_norm([p.grad for p, ok in zip(params, has_grad) if ok]))
+            self.copies = torch._foreach_mul(params, 1.0)
+        grad_slot, k = [], g
+        for ok in has_grad:
+            grad_slot.append(k if ok else None)
+            k += ok
+        for i, start, count in layers:
+            rec = self.rec.setdefault(i, {})
+            rec['w'] = list(range(w + start, w + start + count))
+            rec['g'] = [s for s in grad_slot[start:start + count] if s is not None]
 
     def after_step(self):
-        for i, copies in self.before.items():
-            module = self.leaves[i][1]
-            update = torch.stack([(p.detach() - c).pow(2).sum() for p, c in zip(self._params(module), copies)]).sum().sqrt()
-            self._put(i, 'updateNorm', update)
-            weight = torch.stack([c.pow(2).sum() for c in copies]).sum().sqrt()
-            self._put(i, 'updateRatio', update / weight)
-            if is_norm(module) and getattr(module, 'weight', None) is not None:
-                g = module.weight.detach()
-                gvar, gmean = torch.var_mean(g, unbiased=False)
-                self._put(i, 'gammaMean', gmean)
-                self._put(i, 'gammaStd', gvar.sqrt())
-                self._put(i, 'gammaMin', g.min())
-                self._put(i, 'gammaMax', g.max())
-                if getattr(module, 'bias', None) is not None:
-                    self._put(i, 'betaMean', module.bias.detach().mean())
-        self.before = {}
+        layers, params = self._param_groups()
+        with torch.no_grad():
+            if self.copies is not None:
+                torch._foreach_sub_(self.copies, params)
+                u = len(self.scalars)
+                self.scalars.extend(torch._foreach_norm(self.copies))
+                for i, start, count in layers:
+                    self.rec[i]['u'] = list(range(u + start, u + start + count))
+            for i, _, _ in layers:
+                module = self.leaves[i][1]
+                if is_norm(module) and getattr(module, 'weight', None) is not None:
+                    gvar, gmean = torch.var_mean(module.weight, unbiased=False)
+                    gmin, gmax = torch.aminmax(module.weight)
+                    base = len(self.scalars)
+                    self.scalars.extend((gmean, gvar, gmin, gmax))
+                    self.rec[i]['gamma'] = range(base, base + 4)
+                    if getattr(module, 'bias', None) is not None:
+                        self.rec[i]['beta'] = self._push(module.bias.mean())
 
     def finish(self):
         """One row-major [layer][stat] list in layer-table order (NaN where a stat does not apply)."""
-        row_of = {layer: r for r, layer in enumerate(self.order)}
-        checks, self.finite_checks, self.moments = self.finite_checks, [], {}
-        if checks:
-            finite = torch.isfinite(torch.stack([s2 for _, s2, _ in checks])).tolist()
-            for (layer, _, y), ok in zip(checks, finite):
-                self._put(layer, 'nonFinite', torch.zeros(()) if ok else y.numel() - torch.isfinite(y).sum())
-        values = [float('nan')] * (len(self.order) * len(STAT_NAMES))
-        kept = [(layer, col, v) for layer, col, v in self.pending if layer in row_of]
-        if kept:
-            numbers = torch.stack([v.float().reshape(()) for _, _, v in kept]).tolist()
-            for (layer, col, _), number in zip(kept, numbers):
-                values[row_of[layer] * len(STAT_NAMES) + col] = number
-        for r in range(len(self.order)):
-            var = values[r * len(STAT_NAMES) + COL['variance']]
-            values[r * len(STAT_NAMES) + COL['std']] = math.sqrt(var) if var >= 0 else float('nan')
-        self.pending = []
+        vals = torch.stack(self.scalars).tolist() if self.scalars else []
+        gaps = _bn_gaps(self.bn)
+        values = []
+        for layer in self.order:
+            rec = self.rec.get(layer, {})
+            values.extend(layer_values(rec, vals, gaps.get(layer), STAT_NAMES))
+        self._reset()
         return values
+
+
+def _bn_gaps(bn):
+    """layer → (moving-mean gap, moving-variance gap): mean over channels of |running mean − batch mean| /
+    sqrt(batch var + ε) and of |running var − batch var| / (batch var + ε), in Python on one read-back per layer."""
+    out = {}
+    for i, (module, s, q, count) in bn.items():
+        c = s.numel()
+        with torch.no_grad():
+            v = torch.cat([s, q, module.running_mean, module.running_var]).tolist()
+        mean_gap = var_gap = 0.0
+        for k in range(c):
+            mean = v[k] / count
+            var = max(v[c + k] / count - mean * mean, 0.0)
+            mean_gap += abs(v[2 * c + k] - mean) / math.sqrt(var + GAP_EPSILON)
+            var_gap += abs(v[3 * c + k] - var) / (var + GAP_EPSILON)
+        out[i] = (mean_gap / c, var_gap / c)
+    return out

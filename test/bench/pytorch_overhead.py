@@ -1,6 +1,8 @@
 """PyTorch step plain vs instrumented (every layer measured every step) on the CNN of the tfjs bench
 (batch 32, 1x28x28, conv8-BN-ReLU-pool-conv16-BN-ReLU-pool-flatten-dense10, Adam). Prints one JSON line.
-Plain and instrumented steps alternate in rounds on two copies of one model, so machine noise hits both."""
+Plain and instrumented steps alternate in rounds on two copies of one model, so machine noise hits both; the
+ratio is of medians of wall time (`overhead`) and, less sensitive to other processes on a busy machine, of
+process CPU time (`cpuOverhead`)."""
 import copy
 import json
 import statistics
@@ -31,16 +33,20 @@ def main(rounds=int(sys.argv[1]) if len(sys.argv) > 1 else 30, per_round=5):
     x, y = torch.randn(32, 1, 28, 28), torch.randint(0, 10, (32,))
     loss_fn = F.cross_entropy
     times = {'plain': [], 'instrumented': []}
+    cpu = {'plain': [], 'instrumented': []}
     for r in range(rounds + 2):  # the first two rounds warm up
         for name, model, m in (('plain', plain, None), ('instrumented', measured, meter)):
             for _ in range(per_round):
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.process_time()
                 train_step(model, opts[id(model)], loss_fn, x, y, m)
                 if r >= 2:
                     times[name].append((time.perf_counter() - t) * 1000)
+                    cpu[name].append((time.process_time() - c) * 1000)
     plain_ms, instrumented_ms = statistics.median(times['plain']), statistics.median(times['instrumented'])
+    plain_cpu, instrumented_cpu = statistics.median(cpu['plain']), statistics.median(cpu['instrumented'])
     print(json.dumps({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'plainStepMs': round(plain_ms, 3),
                       'instrumentedStepMs': round(instrumented_ms, 3), 'overhead': round(instrumented_ms / plain_ms, 3),
+                      'plainCpuMs': round(plain_cpu, 3), 'instrumentedCpuMs': round(instrumented_cpu, 3), 'cpuOverhead': round(instrumented_cpu / plain_cpu, 3),
                       'layers': len(meter.order), 'stepsEach': len(times['plain'])}))
 
 

@@ -4,7 +4,7 @@
  * `normscope:update` performance measure (the e2e benchmark reads them).
  */
 import { Chart } from 'chart.js';
-import type { CompareResult, PanelHostFunctions, PanelMessage, StatName } from '../src/protocol';
+import type { CompareResult, ExportKind, PanelHostFunctions, PanelMessage, StatName } from '../src/protocol';
 import { ChartCard, canvasToPng } from './card';
 import { runToCsv } from './csv';
 import { Header } from './header';
@@ -173,7 +173,7 @@ export class App {
   }
 
   /** Data for an export, as the export buttons produce it (also used by the host's `exportData`). */
-  exportData(kind: 'png' | 'csv' | 'json', chartId = 'loss'): ExportData | null {
+  exportData(kind: ExportKind, chartId = 'loss'): ExportData | null {
     const store = this.store;
     const base = store ? (store.run.file.split(/[\\/]/).pop() ?? 'run').replace(/\.[^.]*$/, '') : 'normscope';
     if (kind === 'csv') return store && store.size > 0 ? { suggestedName: `${base}-normscope.csv`, data: runToCsv(store) } : null;
@@ -190,7 +190,7 @@ export class App {
     return { suggestedName: `${base}-${chartId}.png`, data: canvasToPng(card.canvas, this.ctx.theme.background) };
   }
 
-  private async exportToHost(kind: 'png' | 'csv' | 'json', chartId?: string): Promise<void> {
+  private async exportToHost(kind: ExportKind, chartId?: string): Promise<void> {
     const status = this.header.exportStatus;
     try {
       const data = this.exportData(kind, chartId);

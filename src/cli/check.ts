@@ -26,6 +26,8 @@ import { lintSource } from '../analysis/lint';
 import {
   BACKEND_CHOICES,
   DEFAULT_LANDSCAPE_EVERY,
+  FINDING_KINDS,
+  STATIC_FINDING_KINDS,
   type BackendChoice,
   type Finding,
   type FindingKind,
@@ -43,39 +45,10 @@ const USAGE =
   'Usage: normscope check <file> [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] ' +
   `[--seed S] [--sampling-interval K] [--threshold name=value]... [--model <functionName>] [--args '<JSON array>'] [--landscape [every=K][,ics=off]] [--python <interpreter>] [--json] [--fail-on kind,...] ${LIMIT_USAGE}`;
 
-/** Every FindingKind; `satisfies` plus the check below keep it in step with the protocol. */
-export const FINDING_KINDS = [
-  'dead',
-  'gamma-collapse',
-  'vanishing',
-  'exploding',
-  'non-finite',
-  'saturated',
-  'effective-lr',
-  'bn-train-inference-drift',
-  'bn-small-batch',
-  'bn-in-recurrent',
-  'ln-on-conv',
-  'l2-before-norm',
-  'post-norm',
-  'missing-norm',
-  'rough-landscape',
-] as const satisfies readonly FindingKind[];
-type MissingKinds = Exclude<FindingKind, (typeof FINDING_KINDS)[number]>;
-const allKindsListed: MissingKinds extends never ? true : never = true;
-void allKindsListed;
-
 const DEFAULTS = { steps: 50, seed: 42, samplingInterval: 1 };
 
 /** Kinds only the static rules raise: `check` reports them from the source of a JS/TS model. */
-const STATIC_KINDS: ReadonlySet<FindingKind> = new Set([
-  'bn-small-batch',
-  'bn-in-recurrent',
-  'ln-on-conv',
-  'l2-before-norm',
-  'post-norm',
-  'missing-norm',
-]);
+const STATIC_KINDS: ReadonlySet<FindingKind> = new Set(STATIC_FINDING_KINDS);
 
 /** The run options and output choices from the command line; throws UsageError. */
 export function parseCheckArgs(

@@ -3,6 +3,7 @@
  * Translating RunEvent → PanelMessage lives in one pure function so it is unit-tested.
  */
 import * as vscode from 'vscode';
+import type { NormKind } from '../protocol';
 import type { RunEvent } from '../protocol/worker';
 import { HealthPanel } from '../panel/healthPanel';
 import type { NormScopeContext } from './context';
@@ -23,7 +24,7 @@ export class PanelBridge {
         this.results.all().find((r) => r.runId === runId),
         index,
       ),
-    applyCandidate: async (norm: string) => !!(await vscode.commands.executeCommand<boolean>('normscope.applyCompareCandidate', norm)),
+    applyCandidate: async (norm: NormKind) => !!(await vscode.commands.executeCommand<boolean>('normscope.applyCompareCandidate', norm)),
   };
 
   /** Restores the panel after a window reload (it comes back empty until the next run). */

@@ -3,7 +3,7 @@
  * "Compare normalizations…" (what-if runs of each candidate, then Apply the chosen one).
  */
 import * as vscode from 'vscode';
-import type { NormKind } from '../refactor';
+import { isNormKind, NORM_KINDS, type NormKind } from '../protocol';
 import { NORM_SPECS } from '../refactor/normKinds';
 import { analysis } from './analysis';
 import type { CompareResult } from '../protocol/webview';
@@ -41,11 +41,11 @@ export function registerRefactorCommands(ctx: NormScopeContext, index: DocumentI
       if (!doc) return false;
       const at = line ?? (editor ? editor.selection.active.line + 1 : 1);
       if (doc.languageId === 'python') {
-        const to = await vscode.window.showQuickPick(Object.keys(NORM_SPECS), {
+        const to = await vscode.window.showQuickPick([...NORM_KINDS], {
           title: 'NormScope: swap normalization (PyTorch)',
           placeHolder: 'Replace this normalization layer with…',
         });
-        return to ? applyPythonSwap(ctx, doc, at, to as NormKind) : false;
+        return to && isNormKind(to) ? applyPythonSwap(ctx, doc, at, to) : false;
       }
       const swaps = analysis()
         .availableRefactors(doc.getText(), doc.fileName, { line: at }, index.get(doc))
@@ -114,13 +114,13 @@ export function registerRefactorCommands(ctx: NormScopeContext, index: DocumentI
   );
 
   ctx.own(
-    vscode.commands.registerCommand('normscope.applyCompareCandidate', async (norm: string) => {
-      if (!lastCompare || !(norm in NORM_SPECS)) return false;
+    vscode.commands.registerCommand('normscope.applyCompareCandidate', async (norm: unknown) => {
+      if (!lastCompare || !isNormKind(norm)) return false;
       const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(lastCompare.file));
       const ok =
         doc.languageId === 'python'
-          ? await applyPythonSwap(ctx, doc, lastCompare.line, norm as NormKind)
-          : await applySwap(doc, lastCompare.line, norm as NormKind, index);
+          ? await applyPythonSwap(ctx, doc, lastCompare.line, norm)
+          : await applySwap(doc, lastCompare.line, norm, index);
       if (ok) await vscode.window.showTextDocument(doc, { selection: new vscode.Range(lastCompare.line - 1, 0, lastCompare.line - 1, 0) });
       return ok;
     }),

@@ -4,6 +4,7 @@
  * replies, timeouts); everything the worker streams back is one `WorkerEvent` union.
  */
 import type { BackendReport, Finding, LayerInfo, RunError, RunOptions, RunReport, StatName, StepSample } from './run';
+import type { LogLevel } from './vocabulary';
 
 /** How long a request (not a run) may take before it rejects. */
 export const WORKER_REQUEST_TIMEOUT_MS = 15_000;
@@ -79,7 +80,7 @@ export interface ErrorEvent {
 /** A line for the log channel. */
 export interface LogEvent {
   type: 'log';
-  level: 'trace' | 'info' | 'warn' | 'error';
+  level: LogLevel;
   message: string;
 }
 

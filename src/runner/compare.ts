@@ -80,7 +80,7 @@ export async function compareNorms(
     }
   }
   const rates = learningRates === 'auto' ? (ownRate !== undefined ? defaultRates(ownRate) : undefined) : learningRates;
-  const ran = results.filter((c) => !c.error).map((c) => c.norm as NormKind);
+  const ran = results.filter((c) => !c.error).map((c) => c.norm);
   if (!rates || ran.length === 0 || signal?.aborted) return { file: options.file, line, candidates: rankCandidates(results) };
   // The sweep needs only the final loss of each cell: no landscape probes, measure every 10th step.
   const sweepRun = { ...run, landscape: undefined, samplingInterval: Math.max(run.samplingInterval, 10) };

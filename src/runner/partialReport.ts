@@ -4,6 +4,7 @@
  * report of the steps it streamed.
  */
 import type { BackendReport, Finding, LayerInfo, RunReport, StepSample } from '../protocol/run';
+import type { StoppedEarly } from '../protocol/vocabulary';
 import type { RunEvent } from '../protocol/worker';
 import { buildReport } from '../worker/report';
 
@@ -24,7 +25,7 @@ export class RunRecorder {
   }
 
   /** The report of the streamed steps, or null when the model was not built yet (nothing to report). */
-  partialReport(stoppedEarly: string): RunReport | null {
+  partialReport(stoppedEarly: StoppedEarly): RunReport | null {
     if (!this.layers || !this.backend) return null;
     const layers: LayerInfo[] = this.layers.layers;
     return buildReport({

@@ -8,12 +8,22 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { delimiter, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { Finding, LayerInfo, RunError, RunEvent, RunOptions, RunReport, StatName, StepSample, WorkerEvent } from '../protocol';
+import type {
+  Finding,
+  LayerInfo,
+  LogLevel,
+  RunError,
+  RunEvent,
+  RunOptions,
+  RunReport,
+  StatName,
+  StepSample,
+  WorkerEvent,
+} from '../protocol';
 import { detectFindings } from '../worker/detectors';
 import { checkThresholds } from '../worker/flags';
 import { RunFailedError, errorMessage } from '../protocol';
 import { resolvePython, type InterpreterChoice } from './pythonInterpreter';
-import type { LogLevel } from './workerClient';
 
 export interface PythonClientOptions extends InterpreterChoice {
   /** Directory that contains the `normscope_engine` package (the extension's python/). */

@@ -11,6 +11,7 @@ import {
   WORKER_REQUEST_TIMEOUT_MS,
   type Channel,
   type HostFunctions,
+  type LogLevel,
   type PreparedModule,
   type RunError,
   type RunEvent,
@@ -23,8 +24,6 @@ import {
 import { RunRecorder } from './partialReport';
 import { permissionArgs, prepareRestricted, type PermissionMode } from './permissions';
 import { RunFailedError } from '../protocol';
-
-export type LogLevel = 'trace' | 'info' | 'warn' | 'error';
 
 export interface WorkerClientOptions {
   /** Absolute path of dist/worker.js. */

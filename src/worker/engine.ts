@@ -20,6 +20,7 @@ import {
   type RunOptions,
   type RunReport,
   type StepSample,
+  type StoppedEarly,
 } from '../protocol';
 import { RunFailedError } from '../protocol';
 import { registerNormLayers } from '../layers';
@@ -215,7 +216,7 @@ async function trainModel(
         emit({ type: 'flags', runId, flags });
       },
     );
-    let stoppedEarly: string | undefined;
+    let stoppedEarly: StoppedEarly | undefined;
     for (let step = 0; step < steps; step++) {
       if (signal.aborted) {
         stoppedEarly = 'cancelled';

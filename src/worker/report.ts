@@ -8,6 +8,7 @@ import {
   type LayerReport,
   type RunReport,
   type StepSample,
+  type StoppedEarly,
 } from '../protocol';
 
 /** Median, robust to the slow first steps (kernel set-up, JIT) and to a busy machine. */
@@ -47,7 +48,7 @@ export interface ReportInput {
   instrumentedMs: number[];
   plainMs: number[];
   totalMs: number;
-  stoppedEarly?: string;
+  stoppedEarly?: StoppedEarly;
   evalLoss: number | null;
   landscape?: LandscapeReport;
   learningRate?: number;

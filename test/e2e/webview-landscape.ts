@@ -10,7 +10,17 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import type { CompareCandidate, LayerInfo, PanelRun, RunEvent, RunOptions, RunReport, StatName, StepSample } from '../../src/protocol';
+import type {
+  CompareCandidate,
+  NormKind,
+  LayerInfo,
+  PanelRun,
+  RunEvent,
+  RunOptions,
+  RunReport,
+  StatName,
+  StepSample,
+} from '../../src/protocol';
 import { PanelReplayState } from '../../src/panel/replayState';
 import { sweepLearningRates } from '../../src/runner/lrSweep';
 import { runTraining } from '../../src/worker/engine';
@@ -49,7 +59,10 @@ async function train(file: string, runId: string, extra: Partial<RunOptions> = {
   return { run, samples, report };
 }
 
-function candidate(norm: string, t: Trained): CompareCandidate {
+/** The plain model as the no-normalization baseline: not a NormKind a run can swap to, but the panel only shows its name. */
+const NO_NORM = 'none' as NormKind;
+
+function candidate(norm: NormKind, t: Trained): CompareCandidate {
   return { norm, finalLoss: t.report.evalLoss, loss: t.report.loss, gradNorm: [], flags: t.report.flags, landscape: t.report.landscape };
 }
 
@@ -121,7 +134,7 @@ export async function runLandscapeWebviewChecks(chromiumPath: string, outDir?: s
 
     await rpc.receive({
       type: 'compare',
-      result: { file: join(fixtures, 'deep-bn.js'), line: 1, candidates: [candidate('none', plain), candidate('batchNorm', bn)], sweep },
+      result: { file: join(fixtures, 'deep-bn.js'), line: 1, candidates: [candidate(NO_NORM, plain), candidate('batchNorm', bn)], sweep },
     });
     await sleep(300);
     await check('Compare overlays the landscape curves per candidate and shows the learning-rate table with its verdict', async () => {

@@ -8,6 +8,7 @@ import { finalLoss, meanGradNormSeries, rankCandidates } from '../../src/runner/
 import { normAtLine } from '../../src/refactor';
 import type { RunReport } from '../../src/protocol/run';
 import type { CompareCandidate } from '../../src/protocol/webview';
+import type { NormKind } from '../../src/protocol/vocabulary';
 import { WORKER } from './engine-fixtures';
 
 const run = promisify(execFile);
@@ -29,7 +30,7 @@ test('meanGradNormSeries averages layers with gradients, step by step', () => {
 });
 
 test('rankCandidates puts finished runs first, fewer errors first, then lower loss', () => {
-  const c = (norm: string, finalLoss: number | null, errors = 0): CompareCandidate => ({
+  const c = (norm: NormKind, finalLoss: number | null, errors = 0): CompareCandidate => ({
     norm,
     finalLoss,
     loss: [],
@@ -43,8 +44,8 @@ test('rankCandidates puts finished runs first, fewer errors first, then lower lo
       source: null,
     })),
   });
-  const ranked = rankCandidates([c('a', null), c('b', 0.5, 1), c('c', 0.9), c('d', 0.2)]).map((x) => x.norm);
-  assert.deepEqual(ranked, ['d', 'c', 'b', 'a']);
+  const ranked = rankCandidates([c('batchNorm', null), c('layerNorm', 0.5, 1), c('groupNorm', 0.9), c('rmsNorm', 0.2)]).map((x) => x.norm);
+  assert.deepEqual(ranked, ['rmsNorm', 'groupNorm', 'layerNorm', 'batchNorm']);
 });
 
 test('normAtLine reads the baseline normalization from the source', () => {

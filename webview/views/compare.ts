@@ -2,7 +2,7 @@
  * Compare tab: a what-if run of several norm layers at one place in the model. Loss and
  * gradient-norm curves per candidate, a verdict table, and "Apply" to rewrite the source.
  */
-import type { CompareResult } from '../../src/protocol';
+import type { CompareResult, NormKind } from '../../src/protocol';
 import { ChartCard } from '../card';
 import { el, formatValue, setChildren } from '../dom';
 import { ManyLinesChart } from '../manyLines';
@@ -133,7 +133,7 @@ export class CompareView implements View {
     this.drawn = undefined;
   }
 
-  private async apply(norm: string, btn: HTMLButtonElement): Promise<void> {
+  private async apply(norm: NormKind, btn: HTMLButtonElement): Promise<void> {
     btn.disabled = true;
     this.status.textContent = `Applying ${norm}…`;
     try {

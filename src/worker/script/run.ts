@@ -8,7 +8,7 @@
  */
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import type { BackendReport, RunEvent, RunOptions, RunReport } from '../../protocol';
+import type { BackendReport, RunEvent, RunOptions, RunReport, StoppedEarly } from '../../protocol';
 import { toRunError, UserCodeError } from '../errors';
 import { checkThresholds } from '../flags';
 import { loadUserModule } from '../loader/bundle';
@@ -18,7 +18,7 @@ import { buildReport } from '../report';
 import { seededRandom } from '../training/seed';
 import { ScriptEnvironment } from './environment';
 import { endModels, setTrainingSession, type TrainingCall } from './intercept';
-import { ScriptTraining } from './training';
+import { isNonFiniteStop, ScriptTraining } from './training';
 
 /** How often the run looks whether the script has finished. */
 const IDLE_POLL_MS = 20;
@@ -146,9 +146,9 @@ export async function runScript(
       );
     }
     training.finish();
-    const stoppedEarly = signal.aborted
+    const stoppedEarly: StoppedEarly | undefined = signal.aborted
       ? 'cancelled'
-      : training.stopReason?.startsWith('non-finite')
+      : isNonFiniteStop(training.stopReason)
         ? training.stopReason
         : failedAfter
           ? `the script failed after training: ${failedAfter}`

@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { STAT_NAMES, type Finding, type LayerInfo, type RunEvent, type SourceLocation, type StepSample } from '../../protocol';
 import { UserCodeError } from '../errors';
+import type { StoppedEarly } from '../../protocol';
 import { ScriptStopped } from './environment';
 import { findingsFor } from '../flags';
 import type { DetectorThresholds } from '../detectors/thresholds';
@@ -45,6 +46,15 @@ export interface ScriptTrainingOptions {
   onStop(): void;
 }
 
+/** Why training stopped before the script ended. */
+export type StopReason =
+  Extract<StoppedEarly, 'cancelled' | `non-finite${string}`> | `stopped after ${number} steps (--steps)` | `training step ${number} failed`;
+
+/** A non-finite loss ends a script's run early; the other reasons are the script's or the user's choice. */
+export function isNonFiniteStop(reason: StopReason | null): reason is `non-finite loss at step ${number}` {
+  return reason?.startsWith('non-finite') ?? false;
+}
+
 export class ScriptTraining {
   readonly samples: StepSample[] = [];
   readonly loss: number[] = [];
@@ -54,7 +64,7 @@ export class ScriptTraining {
   flags: Finding[] = [];
   batchSize = 0;
   /** Why training stopped before the script ended, if it did. */
-  stopReason: string | null = null;
+  stopReason: StopReason | null = null;
   /** A step that failed, as the user's error (the script sees tfjs's own error). */
   failure: UserCodeError | null = null;
   /** Steps `fit` announced, for the progress total of a run without a limit. */
@@ -77,7 +87,7 @@ export class ScriptTraining {
   }
 
   /** Stops training: the run ends once the training call in flight has returned (cancel). */
-  requestStop(reason: string): void {
+  requestStop(reason: StopReason): void {
     this.stopReason ??= reason;
     this.options.onStop();
   }

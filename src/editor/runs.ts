@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
-import type { RunError, RunOptions, RunReport } from '../protocol/run';
+import type { RunOptions, RunReport } from '../protocol/run';
 import type { RunEvent } from '../protocol/worker';
 import type { NormKind } from '../protocol/run';
 import type { CompareResult } from '../protocol/webview';
@@ -18,7 +18,7 @@ import { analysis } from './analysis';
 import type { NormScopeContext } from './context';
 import type { RunResults } from './runResults';
 import { landscapeOption, type NormScopeSettings } from './settings';
-import { errorMessage } from '../protocol';
+import { runErrorOf } from '../protocol';
 
 const permissionsOf = (s: NormScopeSettings) => (s.restrictPermissions ? ('restricted' as const) : ('off' as const));
 
@@ -228,7 +228,7 @@ export class RunManager implements vscode.Disposable {
         },
       );
     } catch (e) {
-      const error = (e as { runError?: RunError }).runError ?? { code: 'crash', message: errorMessage(e) };
+      const error = runErrorOf(e);
       this.results.fail(runId, error);
       if (error.code === 'cancelled') {
         this.ctx.log.info(`run ${runId} cancelled`);

@@ -23,6 +23,8 @@ export type UserErrorCode =
   | 'no-training'
   | 'cancelled'
   | 'permission-denied'
+  /** A what-if run's line creates no normalization layer: every candidate would fail the same way. */
+  | 'no-norm-at-line'
   // The Python engine's (python/normscope_engine):
   | 'missing-input-shape'
   | 'unsupported'

@@ -8,7 +8,7 @@ import { defaultRates, sweepLearningRates } from './lrSweep';
 import type { RunEvent } from '../protocol/worker';
 import type { WorkerClient } from './workerClient';
 import type { PythonClient } from './pythonClient';
-import { errorMessage } from '../protocol';
+import { runErrorOf } from '../protocol';
 
 export interface CompareOptions extends Omit<RunOptions, 'normSwap' | 'learningRate'> {
   line: number;
@@ -73,10 +73,10 @@ export async function compareNorms(
         ...(report.landscape ? { landscape: report.landscape } : {}),
       });
     } catch (e) {
-      const message = errorMessage(e);
-      results.push({ norm, finalLoss: null, trainLoss: null, loss: [], gradNorm: [], flags: [], error: message });
-      // The same line and model fail the same way for every candidate: stop early on user errors.
-      if (/no normalization layer/.test(message)) break;
+      const error = runErrorOf(e);
+      results.push({ norm, finalLoss: null, trainLoss: null, loss: [], gradNorm: [], flags: [], error: error.message });
+      // A line with no norm layer fails the same way for every candidate: stop there.
+      if (error.code === 'no-norm-at-line') break;
     }
   }
   const rates = learningRates === 'auto' ? (ownRate !== undefined ? defaultRates(ownRate) : undefined) : learningRates;

@@ -76,9 +76,9 @@ interface ActiveRun {
 
 /** A compile failure (syntax error, missing import) as the RunError the worker would have sent. */
 function toCompileError(e: unknown): RunError {
-  return (
-    (e as { runError?: RunError }).runError ?? { code: 'internal', message: `NormScope: cannot compile the model: ${errorMessage(e)}` }
-  );
+  return e instanceof RunFailedError
+    ? e.runError
+    : { code: 'internal', message: `NormScope: cannot compile the model: ${errorMessage(e)}` };
 }
 
 export class WorkerClient {

@@ -37,7 +37,7 @@ export async function swapNormAtLine(loaded: LoadedModel, file: string, line: nu
   );
   if (targets.size === 0) {
     throw new UserCodeError(
-      'no-model',
+      'no-norm-at-line',
       `${path.basename(file)}:${line} creates no normalization layer of this model (BatchNorm, LayerNorm, GroupNorm, RMSNorm or InstanceNorm), so there is nothing to compare.`,
       { file, line, column: 1 },
     );

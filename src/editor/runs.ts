@@ -18,7 +18,7 @@ import { analysis } from './analysis';
 import type { NormScopeContext } from './context';
 import type { RunResults } from './runResults';
 import { landscapeOption, type NormScopeSettings } from './settings';
-import { runErrorOf } from '../protocol';
+import { runErrorOf, type LogLevel } from '../protocol';
 
 const permissionsOf = (s: NormScopeSettings) => (s.restrictPermissions ? ('restricted' as const) : ('off' as const));
 
@@ -30,6 +30,8 @@ export class RunManager implements vscode.Disposable {
   private readonly active = new Map<string, AbortController>();
   private readonly statusItem: vscode.StatusBarItem;
   private nextRunId = 1;
+  /** Worker and engine log lines, into the NormScope output channel at their own level. */
+  private readonly log = (level: LogLevel, message: string) => this.ctx.log[level](message);
 
   constructor(
     private readonly ctx: NormScopeContext,
@@ -56,8 +58,7 @@ export class RunManager implements vscode.Disposable {
         maxMemoryMB: s.maxMemoryMB,
         runTimeoutMs: s.runTimeoutSeconds * 1000,
         exposedBindings: (file, model) => analysis().exposedBindingsOf(readFileSync(file, 'utf8'), file, model),
-        log: (level, message) =>
-          this.ctx.log[level === 'warn' ? 'warn' : level === 'error' ? 'error' : level === 'trace' ? 'trace' : 'info'](message),
+        log: this.log,
       });
     }
     return this.client;
@@ -71,8 +72,6 @@ export class RunManager implements vscode.Disposable {
     const key = `${s.pythonPath}/${pythonExtension}/${s.runTimeoutSeconds}`;
     if (this.python?.key !== key) {
       this.python?.client.dispose();
-      const log = (level: string, message: string) =>
-        this.ctx.log[level === 'warn' ? 'warn' : level === 'error' ? 'error' : level === 'trace' ? 'trace' : 'info'](message);
       this.python = {
         key,
         client: new PythonClient({
@@ -80,7 +79,7 @@ export class RunManager implements vscode.Disposable {
           explicit: s.pythonPath || undefined,
           pythonExtension,
           runTimeoutMs: s.runTimeoutSeconds * 1000,
-          log,
+          log: this.log,
         }),
       };
     }

@@ -41,7 +41,13 @@ export const STATIC_FINDING_KINDS = [
   'missing-norm',
 ] as const;
 /** Stable identifiers of every finding NormScope can raise (README: "Findings"). */
-export const FINDING_KINDS = [...DYNAMIC_FINDING_KINDS, ...STATIC_FINDING_KINDS, 'rough-landscape'] as const;
+export const FINDING_KINDS = [
+  ...DYNAMIC_FINDING_KINDS,
+  ...STATIC_FINDING_KINDS,
+  'rough-landscape',
+  /** A detector threw (a NormScope bug): its findings are missing from the run. */
+  'detector-failed',
+] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
 /** What the panel exports: a chart as PNG, the samples as CSV, or the run report as JSON. */

@@ -59,6 +59,7 @@ export function pythonFindings(
   samples: StepSample[],
   report: RunReport,
   thresholds?: Record<string, number>,
+  log?: (message: string) => void,
 ): Finding[] {
   const asNumber = (v: number | null) => (v === null ? NaN : v);
   return detectFindings(
@@ -74,6 +75,7 @@ export function pythonFindings(
       batchSize: report.batchSize,
     },
     thresholds,
+    log,
   );
 }
 
@@ -150,7 +152,7 @@ export class PythonClient {
         if (event.type === 'layers') ({ layers, statNames } = event);
         if (event.type === 'progress') samples.push(...event.samples);
         if (event.type === 'done') {
-          const flags = pythonFindings(layers, statNames, samples, event.report, options.thresholds);
+          const flags = pythonFindings(layers, statNames, samples, event.report, options.thresholds, (m) => this.log('error', m));
           onEvent({ type: 'flags', runId: event.runId, flags });
           const report = { ...event.report, flags };
           onEvent({ ...event, report });

@@ -16,7 +16,7 @@ import {
   type BackendReport,
   type Finding,
   type LayerInfo,
-  type RunEvent,
+  type WorkerEvent,
   type RunOptions,
   type RunReport,
   type StepSample,
@@ -27,7 +27,7 @@ import { registerNormLayers } from '../layers';
 import { selectBackend } from './backend';
 import { swapNormAtLine } from './surgery';
 import { toRunError, UserCodeError } from './errors';
-import { checkThresholds, findingsFor } from './flags';
+import { checkThresholds, detectorLog, findingsFor } from './flags';
 import { Instrumenter } from './instrument/hooks';
 import { DeviceMeter, HostMeter, viewFor } from './instrument/meters';
 import { describeLayers, type LayerProbe } from './instrument/probes';
@@ -123,7 +123,7 @@ async function inferenceLoss(model: tf.LayersModel, src: BatchSource): Promise<n
 
 export async function runTraining(
   options: RunOptions,
-  emit: (e: RunEvent) => void,
+  emit: (e: WorkerEvent) => void,
   signal: AbortSignal,
   runId: string = randomUUID(),
 ): Promise<RunReport> {
@@ -149,7 +149,7 @@ export async function runTraining(
 async function trainModel(
   options: RunOptions,
   backend: BackendReport,
-  emit: (e: RunEvent) => void,
+  emit: (e: WorkerEvent) => void,
   signal: AbortSignal,
   runId: string,
   started: number,
@@ -203,6 +203,7 @@ async function trainModel(
     emit({ type: 'layers', runId, file, layers, statNames: STAT_NAMES, steps, batchSize: src.batchSize, syntheticData: src.synthetic });
 
     const thresholds = checkThresholds(options.thresholds);
+    const log = detectorLog(emit, runId);
     const flagsInput = { layers, statNames: STAT_NAMES, batchSize: src.batchSize, learningRate: learningRateOf(trainable.optimizer) };
     const samples: StepSample[] = [];
     const loss: number[] = [];
@@ -212,7 +213,7 @@ async function trainModel(
     const progress = new ProgressBatcher(
       (batchOfSamples) => emit({ type: 'progress', runId, samples: batchOfSamples }),
       () => {
-        flags = [...findingsFor({ ...flagsInput, samples, loss }, thresholds), ...landscapeFindings(layers, landscape?.report())];
+        flags = [...findingsFor({ ...flagsInput, samples, loss }, thresholds, log), ...landscapeFindings(layers, landscape?.report())];
         emit({ type: 'flags', runId, flags });
       },
     );

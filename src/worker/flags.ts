@@ -1,9 +1,10 @@
 /**
- * Findings for the samples so far, from the detectors (./detectors). A detector bug must not
- * cost the user the run's measurements, so a throw becomes an empty list plus a log line.
+ * Findings for the samples so far, from the detectors (./detectors). A detector bug must neither cost the
+ * user the run's measurements nor look like a healthy model: it becomes a `detector-failed` finding plus a
+ * log line (an error-level log event the host writes to its log).
  */
-import type { Finding } from '../protocol';
-import { detectFindings, type DetectorInput } from './detectors';
+import type { Finding, WorkerEvent } from '../protocol';
+import { detectFindings, detectorFailed, type DetectorInput, type DetectorLog } from './detectors';
 import { DEFAULT_THRESHOLDS, type DetectorThresholds } from './detectors/thresholds';
 import { UserCodeError } from './errors';
 
@@ -30,11 +31,26 @@ export function checkThresholds(overrides: Record<string, number> | undefined): 
   return out;
 }
 
-export function findingsFor(input: DetectorInput, thresholds?: Partial<DetectorThresholds>, log?: (message: string) => void): Finding[] {
+/** The findings of the samples so far; a detector failure becomes a `detector-failed` finding and a log line. */
+export function findingsFor(input: DetectorInput, thresholds?: Partial<DetectorThresholds>, log?: DetectorLog): Finding[] {
   try {
-    return detectFindings(input, thresholds);
+    return detectFindings(input, thresholds, log);
   } catch (e) {
-    log?.(`detectors failed: ${(e as Error).stack ?? String(e)}`);
-    return [];
+    // Outside any one detector (the shared statistics): every dynamic finding is missing.
+    log?.(`the detectors failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    return [detectorFailed('run-statistics', e)];
   }
+}
+
+/**
+ * The detectors' log for one run: error-level `log` events, which the worker forwards to the host's log.
+ * Findings are recomputed at every progress batch, so each distinct line is sent once.
+ */
+export function detectorLog(emit: (event: WorkerEvent) => void, runId: string): DetectorLog {
+  const sent = new Set<string>();
+  return (message) => {
+    if (sent.has(message)) return;
+    sent.add(message);
+    emit({ type: 'log', level: 'error', message: `run ${runId}: ${message}` });
+  };
 }

@@ -15,7 +15,7 @@ import type {
   NormKind,
   LayerInfo,
   PanelRun,
-  RunEvent,
+  WorkerEvent,
   RunOptions,
   RunReport,
   StatName,
@@ -41,7 +41,7 @@ async function train(file: string, runId: string, extra: Partial<RunOptions> = {
   let statNames: readonly StatName[] = [];
   const report = await runTraining(
     { file, ...OPTIONS, ...extra },
-    (e: RunEvent) => {
+    (e: WorkerEvent) => {
       if (e.type === 'layers') ({ layers, statNames } = e);
       if (e.type === 'progress') samples.push(...e.samples);
     },

@@ -8,7 +8,7 @@
  */
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import type { BackendReport, RunEvent, RunOptions, RunReport, StoppedEarly } from '../../protocol';
+import type { BackendReport, RunOptions, RunReport, StoppedEarly, WorkerEvent } from '../../protocol';
 import { toRunError, UserCodeError } from '../errors';
 import { checkThresholds } from '../flags';
 import { loadUserModule } from '../loader/bundle';
@@ -44,7 +44,7 @@ function stepsOf(call: TrainingCall, args: unknown[]): number {
 export async function runScript(
   options: RunOptions,
   backend: BackendReport,
-  emit: (event: RunEvent) => void,
+  emit: (event: WorkerEvent) => void,
   signal: AbortSignal,
   runId: string,
   started: number,

@@ -9,11 +9,11 @@
  * fit ends cleanly after the batch, and `onStop` tells the run.
  */
 import * as tf from '@tensorflow/tfjs';
-import { STAT_NAMES, type Finding, type LayerInfo, type RunEvent, type SourceLocation, type StepSample } from '../../protocol';
+import { STAT_NAMES, type Finding, type LayerInfo, type SourceLocation, type StepSample, type WorkerEvent } from '../../protocol';
 import { UserCodeError } from '../errors';
 import type { StoppedEarly } from '../../protocol';
 import { ScriptStopped } from './environment';
-import { findingsFor } from '../flags';
+import { detectorLog, findingsFor } from '../flags';
 import type { DetectorThresholds } from '../detectors/thresholds';
 import { Instrumenter } from '../instrument/hooks';
 import { DeviceMeter, HostMeter, viewFor } from '../instrument/meters';
@@ -39,7 +39,7 @@ export interface ScriptTrainingOptions {
   measureStep?: (step: number) => boolean;
   thresholds: Partial<DetectorThresholds>;
   backendName: string;
-  emit(event: RunEvent): void;
+  emit(event: WorkerEvent): void;
   sourceMap(): BundleSourceMap | null;
   creationStack(layer: object): string | undefined;
   /** Training stopped (limit, non-finite loss, cancel, a failed step): the run may end the script. */
@@ -260,10 +260,11 @@ export class ScriptTraining {
       syntheticData: false,
     });
     const flagsInput = { layers: this.layers, statNames: STAT_NAMES, batchSize: this.batchSize, learningRate: this.learningRate };
+    const log = detectorLog(emit, runId);
     this.progress = new ProgressBatcher(
       (samples) => emit({ type: 'progress', runId, samples }),
       () => {
-        this.flags = findingsFor({ ...flagsInput, samples: this.samples, loss: this.loss }, this.options.thresholds);
+        this.flags = findingsFor({ ...flagsInput, samples: this.samples, loss: this.loss }, this.options.thresholds, log);
         emit({ type: 'flags', runId, flags: this.flags });
       },
     );

@@ -34,6 +34,7 @@ import {
   type RunOptions,
   type RunReport,
   errorMessage,
+  reportJson,
   runErrorOf,
 } from '../protocol';
 import { WorkerClient } from '../runner/workerClient';
@@ -144,18 +145,18 @@ export interface CheckIO {
 
 /** The run's findings plus the static findings of the source (batch size as trained), without repeats. */
 export function withStaticFindings(report: RunReport): Finding[] {
-  if (report.file.toLowerCase().endsWith('.json')) return report.flags;
+  if (report.file.toLowerCase().endsWith('.json')) return report.findings;
   let text: string;
   try {
     text = readFileSync(report.file, 'utf8');
   } catch {
-    return report.flags; // read by the worker a moment ago; gone now, so nothing to add
+    return report.findings; // read by the worker a moment ago; gone now, so nothing to add
   }
-  const seen = new Set(report.flags.map((f) => `${f.kind}:${f.source?.line ?? ''}:${f.layer ?? ''}`));
+  const seen = new Set(report.findings.map((f) => `${f.kind}:${f.source?.line ?? ''}:${f.layer ?? ''}`));
   const added = lintSource(text, report.file, { batchSize: report.batchSize }).filter(
     (f) => !seen.has(`${f.kind}:${f.source?.line ?? ''}:${f.layer ?? ''}`),
   );
-  return [...report.flags, ...added];
+  return [...report.findings, ...added];
 }
 
 export async function checkCommand(
@@ -228,14 +229,16 @@ export async function printRun(
       cancel.signal,
     );
     if (tty) io.stdout.write('\r\x1b[K');
-    report.flags = withStaticFindings(report);
-    io.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, (f) => relative(process.cwd(), f) || f));
+    report.findings = withStaticFindings(report);
+    io.stdout.write(
+      json ? `${JSON.stringify(reportJson(report), null, 2)}\n` : formatReport(report, (f) => relative(process.cwd(), f) || f),
+    );
     if (!json && report.landscape) io.stdout.write(landscapeLine(report.landscape));
     if (report.stoppedEarly === 'cancelled') {
       io.stderr.write(`normscope ${command}: cancelled after ${report.loss.length} step${report.loss.length === 1 ? '' : 's'}\n`);
       return EXIT.cancelled;
     }
-    return report.flags.some((f) => failOn.has(f.kind)) ? EXIT.findings : EXIT.ok;
+    return report.findings.some((f) => failOn.has(f.kind)) ? EXIT.findings : EXIT.ok;
   } catch (e) {
     if (tty) io.stdout.write('\r\x1b[K');
     const error = runErrorOf(e);

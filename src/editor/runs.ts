@@ -221,7 +221,7 @@ export class RunManager implements vscode.Disposable {
             abort.signal,
           );
           this.ctx.log.info(
-            `run ${runId} finished: ${report.flags.length} findings, backend ${report.backend}${report.stoppedEarly ? `, stopped early (${report.stoppedEarly})` : ''}`,
+            `run ${runId} finished: ${report.findings.length} findings, backend ${report.backend}${report.stoppedEarly ? `, stopped early (${report.stoppedEarly})` : ''}`,
           );
           return report;
         },

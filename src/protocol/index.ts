@@ -5,3 +5,4 @@ export * from './channel';
 export * from './landscape';
 export * from './errors';
 export * from './vocabulary';
+export * from './json';

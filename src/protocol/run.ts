@@ -178,7 +178,7 @@ export interface RunReport {
    */
   evalLoss: number | null;
   layers: LayerReport[];
-  flags: Finding[];
+  findings: Finding[];
   timing: { instrumentedStepMs: number; plainStepMs: number | null; totalMs: number };
   /** Set when the run stopped early (cancelled, a non-finite loss, a training script that failed after training). */
   stoppedEarly?: StoppedEarly;

@@ -25,7 +25,7 @@ export interface RunStartedMessage {
   type: 'run-started';
   run: PanelRun;
   samples: StepSample[];
-  flags: Finding[];
+  findings: Finding[];
 }
 /** New measurements for the current run. */
 export interface SamplesMessage {
@@ -34,10 +34,10 @@ export interface SamplesMessage {
   samples: StepSample[];
 }
 /** The current list of findings for a run. */
-export interface FlagsMessage {
-  type: 'flags';
+export interface FindingsMessage {
+  type: 'findings';
   runId: string;
-  flags: Finding[];
+  findings: Finding[];
 }
 /** The run ended; the report is what `normscope check --json` prints. */
 export interface RunDoneMessage {
@@ -64,7 +64,7 @@ export interface CompareMessage {
 }
 
 export type PanelMessage =
-  RunStartedMessage | SamplesMessage | FlagsMessage | RunDoneMessage | RunFailedMessage | FocusLayerMessage | CompareMessage;
+  RunStartedMessage | SamplesMessage | FindingsMessage | RunDoneMessage | RunFailedMessage | FocusLayerMessage | CompareMessage;
 
 /** One candidate of a what-if comparison. */
 export interface CompareCandidate {
@@ -80,7 +80,7 @@ export interface CompareCandidate {
   trainLoss?: number | null;
   loss: (number | null)[];
   gradNorm: (number | null)[];
-  flags: Finding[];
+  findings: Finding[];
   /** Why the candidate's run ended early (e.g. a non-finite loss), if it did. */
   stoppedEarly?: StoppedEarly;
   error?: string;

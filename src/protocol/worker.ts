@@ -60,10 +60,10 @@ export interface ProgressEvent {
   samples: StepSample[];
 }
 /** Findings raised so far (replaces the previous list). */
-export interface FlagsEvent {
-  type: 'flags';
+export interface FindingsEvent {
+  type: 'findings';
   runId: string;
-  flags: Finding[];
+  findings: Finding[];
 }
 /** The run finished (or stopped early); the full report. */
 export interface DoneEvent {
@@ -84,6 +84,6 @@ export interface LogEvent {
   message: string;
 }
 
-export type WorkerEvent = BackendEvent | LayersEvent | ProgressEvent | FlagsEvent | DoneEvent | ErrorEvent | LogEvent;
+export type WorkerEvent = BackendEvent | LayersEvent | ProgressEvent | FindingsEvent | DoneEvent | ErrorEvent | LogEvent;
 /** Events that belong to one run. */
 export type RunEvent = Exclude<WorkerEvent, LogEvent>;

@@ -39,7 +39,7 @@ export function finalLoss(loss: (number | null)[]): number | null {
 
 /** Candidates ordered best first: finished runs by final loss, then fewer error findings; failures last. */
 export function rankCandidates(candidates: CompareCandidate[]): CompareCandidate[] {
-  const errors = (c: CompareCandidate) => c.flags.filter((f) => f.severity === 'error').length;
+  const errors = (c: CompareCandidate) => c.findings.filter((f) => f.severity === 'error').length;
   return [...candidates].sort((a, b) => {
     if ((a.finalLoss === null) !== (b.finalLoss === null)) return a.finalLoss === null ? 1 : -1;
     return errors(a) - errors(b) || (a.finalLoss ?? 0) - (b.finalLoss ?? 0);
@@ -68,13 +68,13 @@ export async function compareNorms(
         trainLoss: finalLoss(report.loss),
         loss: report.loss,
         gradNorm: meanGradNormSeries(report),
-        flags: report.flags,
+        findings: report.findings,
         ...(report.stoppedEarly ? { stoppedEarly: report.stoppedEarly } : {}),
         ...(report.landscape ? { landscape: report.landscape } : {}),
       });
     } catch (e) {
       const error = runErrorOf(e);
-      results.push({ norm, finalLoss: null, trainLoss: null, loss: [], gradNorm: [], flags: [], error: error.message });
+      results.push({ norm, finalLoss: null, trainLoss: null, loss: [], gradNorm: [], findings: [], error: error.message });
       // A line with no norm layer fails the same way for every candidate: stop there.
       if (error.code === 'no-norm-at-line') break;
     }

@@ -21,7 +21,7 @@ import type {
   WorkerEvent,
 } from '../protocol';
 import { detectFindings } from '../worker/detectors';
-import { checkThresholds } from '../worker/flags';
+import { checkThresholds } from '../worker/findings';
 import { RunFailedError, errorMessage } from '../protocol';
 import { resolvePython, type InterpreterChoice } from './pythonInterpreter';
 
@@ -152,9 +152,9 @@ export class PythonClient {
         if (event.type === 'layers') ({ layers, statNames } = event);
         if (event.type === 'progress') samples.push(...event.samples);
         if (event.type === 'done') {
-          const flags = pythonFindings(layers, statNames, samples, event.report, options.thresholds, (m) => this.log('error', m));
-          onEvent({ type: 'flags', runId: event.runId, flags });
-          const report = { ...event.report, flags };
+          const findings = pythonFindings(layers, statNames, samples, event.report, options.thresholds, (m) => this.log('error', m));
+          onEvent({ type: 'findings', runId: event.runId, findings });
+          const report = { ...event.report, findings };
           onEvent({ ...event, report });
           return settle({ report });
         }

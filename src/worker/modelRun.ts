@@ -16,7 +16,7 @@ import {
 } from '../protocol';
 import type { StoppedEarly, WorkerEvent } from '../protocol';
 import { UserCodeError } from './errors';
-import { checkThresholds, detectorLog, findingsFor } from './flags';
+import { checkThresholds, detectorLog, findingsFor } from './findings';
 import { Instrumenter } from './instrument/hooks';
 import { DeviceMeter, HostMeter, viewFor } from './instrument/meters';
 import { describeLayers, type LayerProbe } from './instrument/probes';
@@ -117,7 +117,7 @@ export async function trainModel(
       loss: trained.loss,
       layers,
       samples: trained.samples,
-      flags: trained.findings,
+      findings: trained.findings,
       instrumentedMs: trained.instrumentedMs,
       plainMs: trained.plainMs,
       totalMs: performance.now() - started,
@@ -189,7 +189,7 @@ async function trainSteps(run: Prepared, options: RunOptions, emit: Emit, signal
         ...findingsFor({ ...findingsInput, samples, loss }, thresholds, log),
         ...landscapeFindings(layers, landscape?.report()),
       ];
-      emit({ type: 'flags', runId, flags: out.findings });
+      emit({ type: 'findings', runId, findings: out.findings });
     },
   );
   let batch = run.firstBatch;

@@ -44,7 +44,7 @@ export interface ReportInput {
   loss: number[];
   layers: LayerInfo[];
   samples: StepSample[];
-  flags: Finding[];
+  findings: Finding[];
   instrumentedMs: number[];
   plainMs: number[];
   totalMs: number;
@@ -66,7 +66,7 @@ export function buildReport(input: ReportInput): RunReport {
     loss: input.loss.map(finiteOrNull),
     evalLoss: input.evalLoss === null ? null : finiteOrNull(input.evalLoss),
     layers: layerReports(input.layers, input.samples),
-    flags: input.flags,
+    findings: input.findings,
     timing: {
       instrumentedStepMs: round(median(input.instrumentedMs)),
       plainStepMs: Number.isFinite(plain) ? round(plain) : null,

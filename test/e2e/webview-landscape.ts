@@ -63,7 +63,14 @@ async function train(file: string, runId: string, extra: Partial<RunOptions> = {
 const NO_NORM = 'none' as NormKind;
 
 function candidate(norm: NormKind, t: Trained): CompareCandidate {
-  return { norm, finalLoss: t.report.evalLoss, loss: t.report.loss, gradNorm: [], flags: t.report.flags, landscape: t.report.landscape };
+  return {
+    norm,
+    finalLoss: t.report.evalLoss,
+    loss: t.report.loss,
+    gradNorm: [],
+    findings: t.report.findings,
+    landscape: t.report.landscape,
+  };
 }
 
 export async function runLandscapeWebviewChecks(chromiumPath: string, outDir?: string): Promise<CheckResult[]> {
@@ -117,7 +124,7 @@ export async function runLandscapeWebviewChecks(chromiumPath: string, outDir?: s
     };
     if (outDir && !existsSync(outDir)) mkdirSync(outDir, { recursive: true });
 
-    await rpc.receive({ type: 'run-started', run: plain.run, samples: plain.samples, flags: [] });
+    await rpc.receive({ type: 'run-started', run: plain.run, samples: plain.samples, findings: [] });
     await rpc.receive({ type: 'run-done', runId: plain.run.runId, report: plain.report });
     await page.click('[data-testid="tab-landscape"]');
     await sleep(300);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { STAT_NAMES, type LayerInfo, type StepSample } from '../../src/protocol';
 import { DETECTORS, detectFindings, type DetectorInput } from '../../src/worker/detectors';
-import { findingsFor } from '../../src/worker/flags';
+import { findingsFor } from '../../src/worker/findings';
 import { runInProcess } from './engine-fixtures';
 
 /** One relu layer that is 90% dead at every step: the dead detector fires. */
@@ -73,7 +73,7 @@ test('in a run, a throwing detector shows in the report and sends one error log 
   const file = path.resolve('test/fixtures/detectors/dead.js');
   const outcome = await withBrokenDetector('exploding', () => runInProcess(file, { steps: 10, seed: 42 }));
   assert.ok(outcome.report, `the run must finish: ${outcome.error?.message}`);
-  const kinds = outcome.report.flags.map((f) => f.kind);
+  const kinds = outcome.report.findings.map((f) => f.kind);
   assert.ok(kinds.includes('dead'), `the other detectors still report: ${kinds.join(', ')}`);
   assert.ok(kinds.includes('detector-failed'), `the failure is a finding: ${kinds.join(', ')}`);
   const lines = outcome.logs.filter((l) => /the exploding detector failed/.test(l.message));

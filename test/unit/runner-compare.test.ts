@@ -36,7 +36,7 @@ test('rankCandidates puts finished runs first, fewer errors first, then lower lo
     finalLoss,
     loss: [],
     gradNorm: [],
-    flags: Array.from({ length: errors }, () => ({
+    findings: Array.from({ length: errors }, () => ({
       kind: 'non-finite',
       severity: 'error',
       layer: null,

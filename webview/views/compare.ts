@@ -118,7 +118,7 @@ export class CompareView implements View {
           { testId: 'compare-row', attrs: { 'data-norm': c.norm, 'data-verdict': verdict.kind } },
           el('td', {}, swatch, ' ', c.norm),
           el('td', {}, formatValue(c.finalLoss)),
-          el('td', {}, c.flags.length ? [...new Set(c.flags.map((f) => f.kind))].join(', ') : 'none'),
+          el('td', {}, c.findings.length ? [...new Set(c.findings.map((f) => f.kind))].join(', ') : 'none'),
           el('td', { className: `verdict ${verdict.kind}` }, verdict.text),
           el('td', {}, apply),
         );

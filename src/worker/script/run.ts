@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import type { BackendReport, RunOptions, RunReport, StoppedEarly, WorkerEvent } from '../../protocol';
 import { toRunError, UserCodeError } from '../errors';
-import { checkThresholds } from '../flags';
+import { checkThresholds } from '../findings';
 import { loadUserModule } from '../loader/bundle';
 import type { BundleSourceMap } from '../loader/sourceMap';
 import { creationStackOf, onModelCreated } from '../loader/tfShim';
@@ -162,7 +162,7 @@ export async function runScript(
       loss: training.loss,
       layers: training.layers,
       samples: training.samples,
-      flags: training.flags,
+      findings: training.findings,
       instrumentedMs: training.instrumentedMs,
       plainMs: training.plainMs,
       totalMs: performance.now() - started,

@@ -13,7 +13,7 @@ import { STAT_NAMES, type Finding, type LayerInfo, type SourceLocation, type Ste
 import { UserCodeError } from '../errors';
 import type { StoppedEarly } from '../../protocol';
 import { ScriptStopped } from './environment';
-import { detectorLog, findingsFor } from '../flags';
+import { detectorLog, findingsFor } from '../findings';
 import type { DetectorThresholds } from '../detectors/thresholds';
 import { Instrumenter } from '../instrument/hooks';
 import { DeviceMeter, HostMeter, viewFor } from '../instrument/meters';
@@ -61,7 +61,7 @@ export class ScriptTraining {
   readonly instrumentedMs: number[] = [];
   readonly plainMs: number[] = [];
   layers: LayerInfo[] = [];
-  flags: Finding[] = [];
+  findings: Finding[] = [];
   batchSize = 0;
   /** Why training stopped before the script ended, if it did. */
   stopReason: StopReason | null = null;
@@ -259,13 +259,13 @@ export class ScriptTraining {
       batchSize: this.batchSize,
       syntheticData: false,
     });
-    const flagsInput = { layers: this.layers, statNames: STAT_NAMES, batchSize: this.batchSize, learningRate: this.learningRate };
+    const findingsInput = { layers: this.layers, statNames: STAT_NAMES, batchSize: this.batchSize, learningRate: this.learningRate };
     const log = detectorLog(emit, runId);
     this.progress = new ProgressBatcher(
       (samples) => emit({ type: 'progress', runId, samples }),
       () => {
-        this.flags = findingsFor({ ...flagsInput, samples: this.samples, loss: this.loss }, this.options.thresholds, log);
-        emit({ type: 'flags', runId, flags: this.flags });
+        this.findings = findingsFor({ ...findingsInput, samples: this.samples, loss: this.loss }, this.options.thresholds, log);
+        emit({ type: 'findings', runId, findings: this.findings });
       },
     );
   }

@@ -44,13 +44,15 @@ export function findingsFor(input: DetectorInput, thresholds?: Partial<DetectorT
 
 /**
  * The detectors' log for one run: error-level `log` events, which the worker forwards to the host's log.
- * Findings are recomputed at every progress batch, so each distinct line is sent once.
+ * Findings are recomputed at every progress batch, so each failure is sent once: keyed by its first line
+ * (which detector, which error), since the stack below it differs with the caller (a batch or the final flush).
  */
 export function detectorLog(emit: (event: WorkerEvent) => void, runId: string): DetectorLog {
   const sent = new Set<string>();
   return (message) => {
-    if (sent.has(message)) return;
-    sent.add(message);
+    const failure = message.split('\n', 1)[0];
+    if (sent.has(failure)) return;
+    sent.add(failure);
     emit({ type: 'log', level: 'error', message: `run ${runId}: ${message}` });
   };
 }

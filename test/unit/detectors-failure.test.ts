@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { STAT_NAMES, type LayerInfo, type StepSample } from '../../src/protocol';
 import { DETECTORS, detectFindings, type DetectorInput } from '../../src/worker/detectors';
-import { findingsFor } from '../../src/worker/findings';
+import { detectorLog, findingsFor } from '../../src/worker/findings';
+import type { WorkerEvent } from '../../src/protocol';
 import { runInProcess } from './engine-fixtures';
 
 /** One relu layer that is 90% dead at every step: the dead detector fires. */
@@ -67,6 +68,21 @@ test('a failure outside the detectors (the shared statistics) still yields a det
     ['detector-failed'],
   );
   assert.equal(logged.length, 1);
+});
+
+test('the run log sends each detector failure once, whatever stack it was reached by', () => {
+  const sent: WorkerEvent[] = [];
+  const log = detectorLog((e) => sent.push(e), 'r1');
+  log('the dead detector failed: TypeError: x\n    at a (f.js:1)');
+  log('the dead detector failed: TypeError: x\n    at b (f.js:2)');
+  log('the vanishing detector failed: TypeError: y\n    at a (f.js:1)');
+  assert.deepEqual(
+    sent.map((e) => (e.type === 'log' ? [e.level, e.message.split('\n')[0]] : e.type)),
+    [
+      ['error', 'run r1: the dead detector failed: TypeError: x'],
+      ['error', 'run r1: the vanishing detector failed: TypeError: y'],
+    ],
+  );
 });
 
 test('in a run, a throwing detector shows in the report and sends one error log event', async () => {

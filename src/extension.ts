@@ -61,7 +61,7 @@ export function activate(extension: vscode.ExtensionContext): NormScopeApi {
       vscode.Uri.joinPath(extension.extensionUri, 'README.md'),
       async (file, text) =>
         (await lintPython(file, extension.asAbsolutePath('python'), { explicit: ctx.settings.pythonPath || undefined }, undefined, text))
-          .flags,
+          .findings,
     ),
   );
   const lenses = ctx.own(new ModelCodeLensProvider(ctx, index, results));

@@ -4,7 +4,7 @@
  * `normscope:update` performance measure (the e2e benchmark reads them).
  */
 import { Chart } from 'chart.js';
-import type { CompareResult, PanelHostFunctions, PanelMessage, StatName } from '../src/protocol';
+import type { CompareResult, ExportKind, PanelHostFunctions, PanelMessage, StatName } from '../src/protocol';
 import { ChartCard, canvasToPng } from './card';
 import { runToCsv } from './csv';
 import { Header } from './header';
@@ -20,7 +20,7 @@ import { DepthView } from './views/depth';
 import { DetailView } from './views/detail';
 import { HeatmapsView } from './views/heatmaps';
 import { OverviewView } from './views/overview';
-import { errorMessage } from '../src/protocol';
+import { errorMessage, reportJson } from '../src/protocol';
 
 export type TabId = 'overview' | 'heatmaps' | 'depth' | 'detail' | 'landscape' | 'compare';
 export interface UiState {
@@ -124,7 +124,7 @@ export class App {
       case 'run-started': {
         const next = new RunStore(message.run);
         next.add(message.samples ?? []);
-        next.setFlags(message.flags ?? []);
+        next.setFindings(message.findings ?? []);
         this.store = next;
         this.lossDrawn = -1;
         this.header.showProblem(undefined);
@@ -138,9 +138,9 @@ export class App {
           this.throttle.request();
         }
         return;
-      case 'flags':
+      case 'findings':
         if (current(message.runId)) {
-          store!.setFlags(message.flags);
+          store!.setFindings(message.findings);
           this.throttle.request();
         }
         return;
@@ -173,12 +173,12 @@ export class App {
   }
 
   /** Data for an export, as the export buttons produce it (also used by the host's `exportData`). */
-  exportData(kind: 'png' | 'csv' | 'json', chartId = 'loss'): ExportData | null {
+  exportData(kind: ExportKind, chartId = 'loss'): ExportData | null {
     const store = this.store;
     const base = store ? (store.run.file.split(/[\\/]/).pop() ?? 'run').replace(/\.[^.]*$/, '') : 'normscope';
     if (kind === 'csv') return store && store.size > 0 ? { suggestedName: `${base}-normscope.csv`, data: runToCsv(store) } : null;
     if (kind === 'json')
-      return store?.report ? { suggestedName: `${base}-normscope.json`, data: JSON.stringify(store.report, null, 2) } : null;
+      return store?.report ? { suggestedName: `${base}-normscope.json`, data: JSON.stringify(reportJson(store.report), null, 2) } : null;
     const card = ChartCard.find(chartId);
     if (!card) throw new Error(`NormScope panel: no chart '${chartId}' to export (is its run or comparison loaded?)`);
     const tab = card.element.closest('[role="tabpanel"]')?.id.replace(/^panel-/, '') as TabId | undefined;
@@ -190,7 +190,7 @@ export class App {
     return { suggestedName: `${base}-${chartId}.png`, data: canvasToPng(card.canvas, this.ctx.theme.background) };
   }
 
-  private async exportToHost(kind: 'png' | 'csv' | 'json', chartId?: string): Promise<void> {
+  private async exportToHost(kind: ExportKind, chartId?: string): Promise<void> {
     const status = this.header.exportStatus;
     try {
       const data = this.exportData(kind, chartId);
@@ -249,7 +249,7 @@ export class App {
         { epoch: store.rewrites, xMax: store.run.steps },
       );
     }
-    const flagged = store ? new Set(store.flags.map((f) => f.layer).filter((l) => l !== null)).size : 0;
+    const flagged = store ? new Set(store.findings.map((f) => f.layer).filter((l) => l !== null)).size : 0;
     this.tabs.setLabel('depth', flagged > 0 ? `Depth profile (${flagged} flagged)` : 'Depth profile');
     this.views[this.tabs.selected].render(force);
     const end = performance.now();

@@ -2,6 +2,7 @@
  * The header line: file, progress, backend, step time, the synthetic-data notice, run exports,
  * and a banner for a failed run. Fields wrap as whole units at narrow widths rather than being cut (media/panel.css).
  */
+import type { ExportKind } from '../src/protocol';
 import { button, el, formatValue } from './dom';
 import type { RunStore } from './store';
 
@@ -23,7 +24,7 @@ export class Header {
   private problem: string | undefined;
   private readonly json: HTMLButtonElement;
 
-  constructor(onExport: (kind: 'csv' | 'json') => void) {
+  constructor(onExport: (kind: Exclude<ExportKind, 'png'>) => void) {
     this.csv = button('Export CSV', 'export-csv', () => onExport('csv'), 'Every statistic of every layer at every sampled step');
     this.json = button('Export JSON', 'export-json', () => onExport('json'), 'The run report (same schema as `normscope check --json`)');
     this.exportStatus = el('span', { className: 'muted', testId: 'export-status', attrs: { role: 'status' } });

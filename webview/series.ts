@@ -20,9 +20,9 @@ export function layerColor(index: number, count: number, dark: boolean): string 
 const SEVERITY_RANK: Record<Severity, number> = { error: 3, warning: 2, info: 1 };
 
 /** Worst finding per layer name, with every kind it was flagged for. */
-export function flagsByLayer(flags: readonly Finding[]): Map<string, { severity: Severity; kinds: string[] }> {
+export function findingsByLayer(findings: readonly Finding[]): Map<string, { severity: Severity; kinds: string[] }> {
   const out = new Map<string, { severity: Severity; kinds: string[] }>();
-  for (const f of flags) {
+  for (const f of findings) {
     if (f.layer === null || f.layer === undefined) continue;
     const entry = out.get(f.layer);
     if (!entry) out.set(f.layer, { severity: f.severity, kinds: [f.kind] });
@@ -45,7 +45,7 @@ export interface DepthBar {
 
 /** Latest value of `stat` per layer in model order, with each layer's worst finding. */
 export function depthProfile(store: RunStore, stat: StatName): DepthBar[] {
-  const flagged = flagsByLayer(store.flags);
+  const flagged = findingsByLayer(store.findings);
   return store.run.layers.map((info, layer) => {
     const v = store.latest(stat, layer);
     const flag = flagged.get(info.name);

@@ -22,7 +22,7 @@ export class RunStore {
   thinned = 0;
   /** Bumped when stored samples change other than by appending (thinning, a late sample inserted). */
   rewrites = 0;
-  flags: Finding[] = [];
+  findings: Finding[] = [];
   report: RunReport | undefined;
   error: RunError | undefined;
   steps: Float64Array = new Float64Array(0);
@@ -143,14 +143,14 @@ export class RunStore {
     this.rewrites++;
   }
 
-  setFlags(flags: Finding[]): void {
-    this.flags = Array.isArray(flags) ? flags : [];
+  setFindings(findings: Finding[]): void {
+    this.findings = Array.isArray(findings) ? findings : [];
     this.version++;
   }
 
   setReport(report: RunReport): void {
     this.report = report;
-    if (Array.isArray(report.flags)) this.flags = report.flags;
+    if (Array.isArray(report.findings)) this.findings = report.findings;
     this.version++;
   }
 
@@ -160,9 +160,9 @@ export class RunStore {
   }
 
   /** Findings of one layer (matched by name, as `Finding.layer` names it). */
-  flagsOf(layer: number): Finding[] {
+  findingsOf(layer: number): Finding[] {
     const name = this.run.layers[layer]?.name;
-    return this.flags.filter((f) => f.layer !== null && f.layer === name);
+    return this.findings.filter((f) => f.layer !== null && f.layer === name);
   }
 
   private grow(capacity: number): void {

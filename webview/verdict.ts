@@ -15,7 +15,7 @@ const finite = (v: number | null | undefined): v is number => typeof v === 'numb
 
 /** One verdict per candidate, in the candidates' order. */
 export function compareVerdicts(candidates: readonly CompareCandidate[]): Verdict[] {
-  const errorsOf = (c: CompareCandidate) => c.flags.filter((f) => f.severity === 'error');
+  const errorsOf = (c: CompareCandidate) => c.findings.filter((f) => f.severity === 'error');
   const healthy = candidates.filter((c) => !c.error && finite(c.finalLoss) && errorsOf(c).length === 0);
   const best = healthy.reduce<CompareCandidate | undefined>(
     (acc, c) => (acc === undefined || (c.finalLoss as number) < (acc.finalLoss as number) ? c : acc),
@@ -30,7 +30,7 @@ export function compareVerdicts(candidates: readonly CompareCandidate[]): Verdic
       return { norm: c.norm, kind: 'unhealthy', text: `Trains, but with problems: ${kinds}` };
     }
     if (c === best) return { norm: c.norm, kind: 'best', text: 'Best: lowest final loss among healthy candidates' };
-    const warnings = c.flags.filter((f) => f.severity === 'warning').length;
+    const warnings = c.findings.filter((f) => f.severity === 'warning').length;
     return { norm: c.norm, kind: 'ok', text: warnings > 0 ? `Healthy, ${warnings} warning${warnings === 1 ? '' : 's'}` : 'Healthy' };
   });
 }

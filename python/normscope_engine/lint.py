@@ -1,5 +1,5 @@
 """Static rules on PyTorch source, parsed with Python's own `ast` (no torch needed):
-`python -m normscope_engine.lint <file> [batch_size] [--stdin]` (source from stdin: an unsaved editor buffer) prints {"flags": [...], "calls": [...]} as JSON.
+`python -m normscope_engine.lint <file> [batch_size] [--stdin]` (source from stdin: an unsaved editor buffer) prints {"findings": [...], "calls": [...]} as JSON.
 The rules and their messages follow src/analysis/rules (the tfjs versions); a "stack" is the ordered
 torch.nn calls of one nn.Sequential(...) or of one function body (__init__, a builder, a helper)."""
 import ast
@@ -120,14 +120,14 @@ def lint(path, text, batch_override=None):
     imports.visit(tree)
     calls = _calls(tree, imports)
     stacks = _stacks(tree, calls)
-    flags = []
+    findings = []
     norms = [c for c in calls if c['kind'] == 'nn' and c['className'] in NORMS]
     batch = (batch_override, None) if batch_override else _batch_size(tree)
     if batch and batch[0] < SMALL_BATCH:
         where = f' (line {batch[1]})' if batch[1] else ''
         for c in (c for c in norms if c['className'] in BATCH_NORMS):
             to = 'groupNorm' if c['className'] in ('BatchNorm2d', 'BatchNorm3d') else 'layerNorm'
-            flags.append(finding(path, c, 'bn-small-batch', 'error' if batch[0] <= 2 else 'warning',
+            findings.append(finding(path, c, 'bn-small-batch', 'error' if batch[0] <= 2 else 'warning',
                                  f'{c["className"]} normalizes with the statistics of the current batch, but this model trains with batch size {batch[0]}{where}. '
                                  + ('With one example the batch variance is 0, so every output collapses to β.' if batch[0] == 1 else
                                     f"Mean and variance estimated from {batch[0]} examples are noisy (BN's error rises sharply below {SMALL_BATCH}), and the running averages used at inference never match training."),
@@ -140,26 +140,26 @@ def lint(path, text, batch_override=None):
             key = (c['line'], c['column'])
             if c['className'] in BATCH_NORMS and prev and prev['className'] in RECURRENT and ('rec',) + key not in seen:
                 seen.add(('rec',) + key)
-                flags.append(finding(path, c, 'bn-in-recurrent', 'warning',
+                findings.append(finding(path, c, 'bn-in-recurrent', 'warning',
                                      f'{c["className"]} after {prev["className"]} averages over the batch and every time step together, so one mean/variance has to serve all positions and sequence lengths, '
                                      'and the running averages used at inference match none of them. LayerNorm normalizes each time step of each sequence by itself, which is why it is the standard choice for RNNs.',
                                      'Swap it for nn.LayerNorm.', {'action': 'swap', 'to': 'layerNorm'}))
             if c['className'] == 'LayerNorm' and prev and prev['className'] in CONVS and ('ln',) + key not in seen:
                 seen.add(('ln',) + key)
-                flags.append(finding(path, c, 'ln-on-conv', 'info',
+                findings.append(finding(path, c, 'ln-on-conv', 'info',
                                      'LayerNorm on a convolutional feature map makes every channel share one mean and scale, although conv channels detect different things and have very different statistics. '
                                      "GroupNorm normalizes groups of related channels per example, keeps LN's batch-size independence and trains conv nets better.",
                                      'Swap it for nn.GroupNorm (e.g. 32 groups, or fewer when there are few channels).', {'action': 'swap', 'to': 'groupNorm'}))
         weighted = [c for c in stack if c['className'] in WEIGHTS]
         if len(weighted) >= DEEP_STACK and not any(c['className'] in NORMS for c in stack) and ('deep', weighted[0]['line']) not in seen:
             seen.add(('deep', weighted[0]['line']))
-            flags.append(finding(path, weighted[0], 'missing-norm', 'warning',
+            findings.append(finding(path, weighted[0], 'missing-norm', 'warning',
                                  f'This model stacks {len(weighted)} weight layers (threshold {DEEP_STACK}) with no normalization. '
                                  "Each layer's output scale then depends on every weight before it, so small mis-scalings compound with depth into vanishing or exploding activations and gradients.",
                                  'Insert a normalization after the weight layers (nn.BatchNorm2d / nn.GroupNorm for convs, nn.LayerNorm for Linear), starting with this one.'))
-    flags += _weight_decay(path, calls, norms)
-    flags += _post_norm(path, tree, calls)
-    return flags, calls
+    findings += _weight_decay(path, calls, norms)
+    findings += _post_norm(path, tree, calls)
+    return findings, calls
 
 
 def _weight_decay(path, calls, norms):
@@ -215,14 +215,14 @@ def main():
         else:
             with open(path, encoding='utf-8') as f:
                 text = f.read()
-        flags, calls = lint(path, text, batch)
+        findings, calls = lint(path, text, batch)
     except SyntaxError as e:
         print(json.dumps({'error': {'code': 'syntax', 'message': f'{os.path.basename(path)}:{e.lineno}: syntax error: {e.msg}', 'file': path, 'line': e.lineno}}))
         return
     except OSError as e:
         print(json.dumps({'error': {'code': 'io', 'message': f'{path}: {e.strerror}', 'file': path}}))
         return
-    print(json.dumps({'flags': flags, 'calls': [{k: v for k, v in c.items() if k != 'node'} for c in calls]}))
+    print(json.dumps({'findings': findings, 'calls': [{k: v for k, v in c.items() if k != 'node'} for c in calls]}))
 
 
 if __name__ == '__main__':

@@ -152,7 +152,7 @@ def run(options, emit, cancelled):
             'stats': {s: [_json_number(sample['values'][info['index'] * len(STAT_NAMES) + c]) for sample in samples] for c, s in enumerate(STAT_NAMES)},
             'sampledSteps': [sample['step'] for sample in samples],
         } for info in layers],
-        'flags': [],
+        'findings': [],
         'timing': {'instrumentedStepMs': _median(step_ms[1:] or step_ms), 'plainStepMs': plain, 'totalMs': (time.perf_counter() - started) * 1000},
     }
     if stopped:

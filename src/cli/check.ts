@@ -26,12 +26,15 @@ import { lintSource } from '../analysis/lint';
 import {
   BACKEND_CHOICES,
   DEFAULT_LANDSCAPE_EVERY,
+  FINDING_KINDS,
+  STATIC_FINDING_KINDS,
   type BackendChoice,
   type Finding,
   type FindingKind,
   type RunOptions,
   type RunReport,
   errorMessage,
+  reportJson,
   runErrorOf,
 } from '../protocol';
 import { WorkerClient } from '../runner/workerClient';
@@ -43,39 +46,10 @@ const USAGE =
   'Usage: normscope check <file> [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] ' +
   `[--seed S] [--sampling-interval K] [--threshold name=value]... [--model <functionName>] [--args '<JSON array>'] [--landscape [every=K][,ics=off]] [--python <interpreter>] [--json] [--fail-on kind,...] ${LIMIT_USAGE}`;
 
-/** Every FindingKind; `satisfies` plus the check below keep it in step with the protocol. */
-export const FINDING_KINDS = [
-  'dead',
-  'gamma-collapse',
-  'vanishing',
-  'exploding',
-  'non-finite',
-  'saturated',
-  'effective-lr',
-  'bn-train-inference-drift',
-  'bn-small-batch',
-  'bn-in-recurrent',
-  'ln-on-conv',
-  'l2-before-norm',
-  'post-norm',
-  'missing-norm',
-  'rough-landscape',
-] as const satisfies readonly FindingKind[];
-type MissingKinds = Exclude<FindingKind, (typeof FINDING_KINDS)[number]>;
-const allKindsListed: MissingKinds extends never ? true : never = true;
-void allKindsListed;
-
 const DEFAULTS = { steps: 50, seed: 42, samplingInterval: 1 };
 
 /** Kinds only the static rules raise: `check` reports them from the source of a JS/TS model. */
-const STATIC_KINDS: ReadonlySet<FindingKind> = new Set([
-  'bn-small-batch',
-  'bn-in-recurrent',
-  'ln-on-conv',
-  'l2-before-norm',
-  'post-norm',
-  'missing-norm',
-]);
+const STATIC_KINDS: ReadonlySet<FindingKind> = new Set(STATIC_FINDING_KINDS);
 
 /** The run options and output choices from the command line; throws UsageError. */
 export function parseCheckArgs(
@@ -171,18 +145,18 @@ export interface CheckIO {
 
 /** The run's findings plus the static findings of the source (batch size as trained), without repeats. */
 export function withStaticFindings(report: RunReport): Finding[] {
-  if (report.file.toLowerCase().endsWith('.json')) return report.flags;
+  if (report.file.toLowerCase().endsWith('.json')) return report.findings;
   let text: string;
   try {
     text = readFileSync(report.file, 'utf8');
   } catch {
-    return report.flags; // read by the worker a moment ago; gone now, so nothing to add
+    return report.findings; // read by the worker a moment ago; gone now, so nothing to add
   }
-  const seen = new Set(report.flags.map((f) => `${f.kind}:${f.source?.line ?? ''}:${f.layer ?? ''}`));
+  const seen = new Set(report.findings.map((f) => `${f.kind}:${f.source?.line ?? ''}:${f.layer ?? ''}`));
   const added = lintSource(text, report.file, { batchSize: report.batchSize }).filter(
     (f) => !seen.has(`${f.kind}:${f.source?.line ?? ''}:${f.layer ?? ''}`),
   );
-  return [...report.flags, ...added];
+  return [...report.findings, ...added];
 }
 
 export async function checkCommand(
@@ -255,14 +229,16 @@ export async function printRun(
       cancel.signal,
     );
     if (tty) io.stdout.write('\r\x1b[K');
-    report.flags = withStaticFindings(report);
-    io.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, (f) => relative(process.cwd(), f) || f));
+    report.findings = withStaticFindings(report);
+    io.stdout.write(
+      json ? `${JSON.stringify(reportJson(report), null, 2)}\n` : formatReport(report, (f) => relative(process.cwd(), f) || f),
+    );
     if (!json && report.landscape) io.stdout.write(landscapeLine(report.landscape));
     if (report.stoppedEarly === 'cancelled') {
       io.stderr.write(`normscope ${command}: cancelled after ${report.loss.length} step${report.loss.length === 1 ? '' : 's'}\n`);
       return EXIT.cancelled;
     }
-    return report.flags.some((f) => failOn.has(f.kind)) ? EXIT.findings : EXIT.ok;
+    return report.findings.some((f) => failOn.has(f.kind)) ? EXIT.findings : EXIT.ok;
   } catch (e) {
     if (tty) io.stdout.write('\r\x1b[K');
     const error = runErrorOf(e);

@@ -55,7 +55,7 @@ export function formatReport(report: RunReport, cwdRelative: (file: string) => s
     line(header),
     ...rows.map(line),
     '',
-    formatFindings(cwdRelative(report.file), report.flags).trimEnd(),
+    formatFindings(cwdRelative(report.file), report.findings).trimEnd(),
     `step ${formatNumber(report.timing.instrumentedStepMs)} ms instrumented` +
       (report.timing.plainStepMs !== null ? `, ${formatNumber(report.timing.plainStepMs)} ms plain` : '') +
       `, ${formatNumber(report.timing.totalMs / 1000)} s total`,

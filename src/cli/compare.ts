@@ -2,7 +2,7 @@
  * `normscope compare <file>:<line> --to layerNorm,groupNorm,rmsNorm [--steps N] [--batch-size B]
  * [--backend ...] [--seed S] [--model fn] [--args '[...]'] [--json]`: train the model once per normalization at that line (the current
  * one included, as the baseline) with the same data, seed and steps, and rank them.
- * JSON: { file, line, candidates: [{ norm, original?, finalLoss, flags, error? }] }, best first.
+ * JSON: { file, line, candidates: [{ norm, original?, finalLoss, flags, error? }] }, best first (`flags`: the findings).
  */
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
@@ -28,7 +28,7 @@ import { compareNorms } from '../runner/compare';
 import { WorkerClient } from '../runner/workerClient';
 import { isPythonModel, PythonClient, pythonEnginePath } from '../runner/pythonClient';
 import { pythonNormAtLine } from '../runner/pythonLint';
-import { errorMessage } from '../protocol';
+import { compareJson, errorMessage } from '../protocol';
 
 const USAGE = `Usage: normscope compare <file>:<line> --to ${NORM_KINDS.join(',')} [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--seed S] [--model <functionName>] [--args '<JSON array>'] [--lrs a,b,c|auto] [--landscape [every=K][,ics=off]] [--json] ${LIMIT_USAGE}`;
 
@@ -161,7 +161,7 @@ export async function compareCommand(argv: string[], workerPath: string): Promis
     );
     for (const c of result.candidates) if (c.norm === original) c.original = true;
     if (args.json) {
-      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(compareJson(result), null, 2)}\n`);
     } else {
       // The model's own `normscope.steps` wins over --steps: report what actually ran.
       const steps = Math.max(0, ...result.candidates.map((c) => c.loss.length));
@@ -171,7 +171,7 @@ export async function compareCommand(argv: string[], workerPath: string): Promis
       process.stdout.write(`  ${'norm'.padEnd(14)} ${'final loss'.padStart(12)}  findings\n`);
       for (const c of result.candidates) {
         const loss = c.finalLoss === null ? (c.error ? 'failed' : (c.stoppedEarly ?? 'n/a')) : c.finalLoss.toPrecision(4);
-        const findings = c.error ?? (c.flags.map((f) => f.kind).join(', ') || '–');
+        const findings = c.error ?? (c.findings.map((f) => f.kind).join(', ') || '–');
         process.stdout.write(`  ${(c.norm + (c.original ? '*' : '')).padEnd(14)} ${loss.padStart(12)}  ${findings}\n`);
       }
       process.stdout.write('\n  * the normalization the file has now. Best first.\n');

@@ -19,9 +19,9 @@ function fail(message: string): number {
 }
 
 /** Findings as an aligned table with the message and fix under each row. */
-export function formatFindings(file: string, flags: readonly Finding[]): string {
-  if (flags.length === 0) return `${file}: no findings\n`;
-  const rows = flags.map((f) => [f.source ? `${f.source.line}:${f.source.column}` : '-', f.severity, f.kind, f.layer ?? '(model)']);
+export function formatFindings(file: string, findings: readonly Finding[]): string {
+  if (findings.length === 0) return `${file}: no findings\n`;
+  const rows = findings.map((f) => [f.source ? `${f.source.line}:${f.source.column}` : '-', f.severity, f.kind, f.layer ?? '(model)']);
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), ['line', 'severity', 'kind', 'layer'][i].length));
   const line = (cells: string[]) =>
     cells
@@ -29,15 +29,15 @@ export function formatFindings(file: string, flags: readonly Finding[]): string 
       .join('  ')
       .trimEnd();
   const out = [`${file}`, line(['line', 'severity', 'kind', 'layer'])];
-  flags.forEach((f, i) => {
+  findings.forEach((f, i) => {
     out.push(line(rows[i]));
     out.push(`    ${f.message}`);
     if (f.fix) out.push(`    Fix: ${f.fix}`);
   });
   const counts = (['error', 'warning', 'info'] as const)
-    .map((s) => [s, flags.filter((f) => f.severity === s).length] as const)
+    .map((s) => [s, findings.filter((f) => f.severity === s).length] as const)
     .filter(([, n]) => n > 0);
-  out.push(`${flags.length} finding${flags.length === 1 ? '' : 's'} (${counts.map(([s, n]) => `${n} ${s}`).join(', ')})`);
+  out.push(`${findings.length} finding${findings.length === 1 ? '' : 's'} (${counts.map(([s, n]) => `${n} ${s}`).join(', ')})`);
   return `${out.join('\n')}\n`;
 }
 
@@ -73,8 +73,8 @@ export async function lintCommand(argv: string[], enginePath?: string): Promise<
   const file = resolve(positionals[0]);
   if (/\.py$/i.test(file) && enginePath) {
     try {
-      const { flags } = await lintPython(file, enginePath, { explicit: values.python }, batchSize);
-      process.stdout.write(values.json ? `${JSON.stringify({ file, flags }, null, 2)}\n` : formatFindings(file, flags));
+      const { findings } = await lintPython(file, enginePath, { explicit: values.python }, batchSize);
+      process.stdout.write(values.json ? `${JSON.stringify({ file, flags: findings }, null, 2)}\n` : formatFindings(file, findings));
       return 0;
     } catch (e) {
       return fail(runErrorOf(e).message);
@@ -89,7 +89,7 @@ export async function lintCommand(argv: string[], enginePath?: string): Promise<
       code === 'ENOENT' ? `${file}: no such file` : code === 'EISDIR' ? `${file}: is a directory` : `${file}: ${errorMessage(e)}`,
     );
   }
-  const flags = lintSource(text, file, batchSize !== undefined ? { batchSize } : {});
-  process.stdout.write(values.json ? `${JSON.stringify({ file, flags }, null, 2)}\n` : formatFindings(file, flags));
+  const findings = lintSource(text, file, batchSize !== undefined ? { batchSize } : {});
+  process.stdout.write(values.json ? `${JSON.stringify({ file, flags: findings }, null, 2)}\n` : formatFindings(file, findings));
   return 0;
 }

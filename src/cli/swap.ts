@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { isNormKind, NORM_KINDS, RefactorError, swapNormalization } from '../refactor';
+import { isNormKind, NORM_KINDS, RefactorError, swapNormalization, type NormKind } from '../refactor';
 import { writeAllOrNothing, WriteError, type FileWrite } from './writeAll';
 import { swapPythonNorm } from '../runner/pythonSwap';
 import { errorMessage } from '../protocol';
@@ -17,7 +17,7 @@ const SWAP_USAGE = `Usage: normscope swap <file>:<line> --to ${NORM_KINDS.join('
 interface SwapArgs {
   file: string;
   line: number;
-  to: string;
+  to: NormKind;
   write: boolean;
 }
 
@@ -58,7 +58,7 @@ export async function swapCommand(argv: string[], enginePath?: string): Promise<
   const path = resolve(args.file);
   if (/\.py$/i.test(path) && enginePath) {
     try {
-      const { newText, description } = await swapPythonNorm(path, args.line, args.to as (typeof NORM_KINDS)[number], enginePath);
+      const { newText, description } = await swapPythonNorm(path, args.line, args.to, enginePath);
       if (args.write) writeAllOrNothing([{ path, content: newText }]);
       process.stdout.write(args.write ? `${args.file}: ${description}\n` : newText);
       return 0;
@@ -76,7 +76,7 @@ export async function swapCommand(argv: string[], enginePath?: string): Promise<
   }
   let result;
   try {
-    result = swapNormalization(text, args.file, { line: args.line }, args.to as (typeof NORM_KINDS)[number]);
+    result = swapNormalization(text, args.file, { line: args.line }, args.to);
   } catch (e) {
     if (!(e instanceof RefactorError)) throw e;
     process.stderr.write(`normscope swap: ${e.message}\n`);

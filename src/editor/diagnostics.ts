@@ -80,9 +80,9 @@ export class FindingDiagnostics extends Disposable implements vscode.Disposable 
         this.timers.delete(key);
         const version = doc.version;
         this.pythonLint!(key, doc.getText()).then(
-          (flags) => {
+          (findings) => {
             if (doc.isClosed || doc.version !== version) return;
-            this.staticFindings.set(key, flags);
+            this.staticFindings.set(key, findings);
             this.refresh(key);
           },
           (e) => this.log.warn(`static checks failed on ${key}: ${errorMessage(e)}`),
@@ -96,13 +96,13 @@ export class FindingDiagnostics extends Disposable implements vscode.Disposable 
     const elsewhere = this.results
       .all()
       .filter((r) => r.file !== file)
-      .flatMap((r) => r.flags.filter((f) => f.source?.file === file));
-    return [...(this.staticFindings.get(file) ?? []), ...(this.results.get(file)?.flags ?? []), ...elsewhere];
+      .flatMap((r) => r.findings.filter((f) => f.source?.file === file));
+    return [...(this.staticFindings.get(file) ?? []), ...(this.results.get(file)?.findings ?? []), ...elsewhere];
   }
 
   /** Files other than the run's own that its findings point at. */
   private sourceFiles(file: string): string[] {
-    return [...new Set((this.results.get(file)?.flags ?? []).map((f) => f.source?.file).filter((f): f is string => !!f && f !== file))];
+    return [...new Set((this.results.get(file)?.findings ?? []).map((f) => f.source?.file).filter((f): f is string => !!f && f !== file))];
   }
 
   /**

@@ -20,7 +20,7 @@ export class LayerHoverProvider implements vscode.HoverProvider {
     const run = this.results.runAtLine(file, call.line);
     const instances = this.results.layersAtLine(file, call.line);
     const names = new Set(instances.map((s) => s.layer.name));
-    const findings = (run?.flags ?? []).filter(
+    const findings = (run?.findings ?? []).filter(
       (f) => (f.layer !== null && names.has(f.layer)) || (f.step === null && f.source?.line === call.line),
     );
     const runStatus = run

@@ -74,7 +74,7 @@ export class LayersTreeProvider extends Disposable implements vscode.TreeDataPro
 
 function layerItem(run: FileRun, index: number): vscode.TreeItem {
   const layer = run.layers[index];
-  const findings = run.flags.filter((f) => f.layer === layer.name);
+  const findings = run.findings.filter((f) => f.layer === layer.name);
   const status = layerStatus(findings);
   const item = new vscode.TreeItem(layer.name, vscode.TreeItemCollapsibleState.None);
   item.id = `layer:${run.file}:${index}`;

@@ -62,7 +62,7 @@ export class PythonHoverProvider implements vscode.HoverProvider {
     if (position.character < start || position.character > end) return undefined;
     const run = this.results.runAtLine(file, line);
     const names = new Set(instances.map((s) => s.layer.name));
-    const findings = (run?.flags ?? []).filter((f) => f.layer !== null && names.has(f.layer));
+    const findings = (run?.findings ?? []).filter((f) => f.layer !== null && names.has(f.layer));
     const runStatus = run
       ? `${run.status}${run.samples.length ? ` · step ${run.samples[run.samples.length - 1].step + 1}/${run.steps}` : ''} · PyTorch`
       : undefined;

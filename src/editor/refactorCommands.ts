@@ -3,7 +3,7 @@
  * "Compare normalizations…" (what-if runs of each candidate, then Apply the chosen one).
  */
 import * as vscode from 'vscode';
-import type { NormKind } from '../refactor';
+import { isNormKind, NORM_KINDS, type NormKind } from '../protocol';
 import { NORM_SPECS } from '../refactor/normKinds';
 import { analysis } from './analysis';
 import { BuilderRuns } from './builderCommands';
@@ -51,11 +51,11 @@ export function registerRefactorCommands(ctx: NormScopeContext, index: DocumentI
       if (!doc) return false;
       const at = line ?? (editor ? editor.selection.active.line + 1 : 1);
       if (doc.languageId === 'python') {
-        const to = await vscode.window.showQuickPick(Object.keys(NORM_SPECS), {
+        const to = await vscode.window.showQuickPick([...NORM_KINDS], {
           title: 'NormScope: swap normalization (PyTorch)',
           placeHolder: 'Replace this normalization layer with…',
         });
-        return to ? applyPythonSwap(ctx, doc, at, to as NormKind) : false;
+        return to && isNormKind(to) ? applyPythonSwap(ctx, doc, at, to) : false;
       }
       const swaps = analysis()
         .availableRefactors(doc.getText(), doc.fileName, { line: at }, index.get(doc))
@@ -124,5 +124,7 @@ export function registerRefactorCommands(ctx: NormScopeContext, index: DocumentI
   );
 
   // What the panel's Apply button does, as a command (the extension-host tests use it).
-  ctx.own(vscode.commands.registerCommand('normscope.applyCompareCandidate', (norm: string) => panel.applyCandidate(norm)));
+  ctx.own(
+    vscode.commands.registerCommand('normscope.applyCompareCandidate', (norm: unknown) => isNormKind(norm) && panel.applyCandidate(norm)),
+  );
 }

@@ -13,7 +13,7 @@ export type RunStatus = 'starting' | 'running' | 'done' | 'failed' | 'cancelled'
 export interface FileRun extends PanelRun {
   status: RunStatus;
   samples: StepSample[];
-  flags: Finding[];
+  findings: Finding[];
   report?: RunReport;
   error?: RunError;
 }
@@ -66,7 +66,7 @@ export class RunResults {
       batchSize: 0,
       syntheticData: false,
       samples: [],
-      flags: [],
+      findings: [],
     };
     this.runs.set(file, run);
     this.emit(file);
@@ -94,12 +94,12 @@ export class RunResults {
       case 'progress':
         run.samples.push(...event.samples);
         break;
-      case 'flags':
-        run.flags = event.flags;
+      case 'findings':
+        run.findings = event.findings;
         break;
       case 'done':
         run.report = event.report;
-        run.flags = event.report.flags;
+        run.findings = event.report.findings;
         run.status = event.report.stoppedEarly === 'cancelled' ? 'cancelled' : 'done';
         break;
       case 'error':

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
-import type { RunError, RunOptions, RunReport } from '../protocol/run';
+import type { RunOptions, RunReport } from '../protocol/run';
 import type { RunEvent } from '../protocol/worker';
 import type { NormKind } from '../protocol/run';
 import type { CompareResult } from '../protocol/webview';
@@ -18,7 +18,7 @@ import { analysis } from './analysis';
 import type { NormScopeContext } from './context';
 import type { RunResults } from './runResults';
 import { landscapeOption, type NormScopeSettings } from './settings';
-import { errorMessage } from '../protocol';
+import { runErrorOf, type LogLevel } from '../protocol';
 import { Disposable } from './disposable';
 
 const permissionsOf = (s: NormScopeSettings) => (s.restrictPermissions ? ('restricted' as const) : ('off' as const));
@@ -31,6 +31,8 @@ export class RunManager extends Disposable implements vscode.Disposable {
   private readonly active = new Map<string, AbortController>();
   private readonly statusItem: vscode.StatusBarItem;
   private nextRunId = 1;
+  /** Worker and engine log lines, into the NormScope output channel at their own level. */
+  private readonly log = (level: LogLevel, message: string) => this.ctx.log[level](message);
 
   constructor(
     private readonly ctx: NormScopeContext,
@@ -58,8 +60,7 @@ export class RunManager extends Disposable implements vscode.Disposable {
         maxMemoryMB: s.maxMemoryMB,
         runTimeoutMs: s.runTimeoutSeconds * 1000,
         exposedBindings: (file, model) => analysis().exposedBindingsOf(readFileSync(file, 'utf8'), file, model),
-        log: (level, message) =>
-          this.ctx.log[level === 'warn' ? 'warn' : level === 'error' ? 'error' : level === 'trace' ? 'trace' : 'info'](message),
+        log: this.log,
       });
     }
     return this.client;
@@ -73,8 +74,6 @@ export class RunManager extends Disposable implements vscode.Disposable {
     const key = `${s.pythonPath}/${pythonExtension}/${s.runTimeoutSeconds}`;
     if (this.python?.key !== key) {
       this.python?.client.dispose();
-      const log = (level: string, message: string) =>
-        this.ctx.log[level === 'warn' ? 'warn' : level === 'error' ? 'error' : level === 'trace' ? 'trace' : 'info'](message);
       this.python = {
         key,
         client: new PythonClient({
@@ -82,7 +81,7 @@ export class RunManager extends Disposable implements vscode.Disposable {
           explicit: s.pythonPath || undefined,
           pythonExtension,
           runTimeoutMs: s.runTimeoutSeconds * 1000,
-          log,
+          log: this.log,
         }),
       };
     }
@@ -224,13 +223,13 @@ export class RunManager extends Disposable implements vscode.Disposable {
             abort.signal,
           );
           this.ctx.log.info(
-            `run ${runId} finished: ${report.flags.length} findings, backend ${report.backend}${report.stoppedEarly ? `, stopped early (${report.stoppedEarly})` : ''}`,
+            `run ${runId} finished: ${report.findings.length} findings, backend ${report.backend}${report.stoppedEarly ? `, stopped early (${report.stoppedEarly})` : ''}`,
           );
           return report;
         },
       );
     } catch (e) {
-      const error = (e as { runError?: RunError }).runError ?? { code: 'crash', message: errorMessage(e) };
+      const error = runErrorOf(e);
       this.results.fail(runId, error);
       if (error.code === 'cancelled') {
         this.ctx.log.info(`run ${runId} cancelled`);

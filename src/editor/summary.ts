@@ -14,7 +14,7 @@ export function runSummary(run: FileRun): string {
     const step = run.samples.length ? run.samples[run.samples.length - 1].step + 1 : 0;
     return `$(sync~spin) step ${step}/${run.steps || '?'}`;
   }
-  const counts = countByKind(run.flags);
+  const counts = countByKind(run.findings);
   const parts = counts.length ? counts.map(([k, n]) => `${n} ${k}`) : ['no findings'];
   if (run.status === 'cancelled') parts.push('cancelled');
   if (run.backend) parts.push(`backend ${run.backend.name}`);

@@ -2,7 +2,7 @@
  * Turn the panel's export data into file bytes: PNG arrives as a base64 data URL, CSV and JSON as text.
  * Pure (no vscode).
  */
-export type ExportKind = 'png' | 'csv' | 'json';
+import type { ExportKind } from '../protocol';
 
 const PNG_PREFIX = 'data:image/png;base64,';
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];

@@ -10,12 +10,14 @@ import {
   PANEL_REQUEST_TIMEOUT_MS,
   openChannel,
   type Channel,
+  type ExportKind,
+  type NormKind,
   type PanelFunctions,
   type PanelHostFunctions,
   type PanelMessage,
 } from '../protocol';
 import { Disposable, toDisposable } from '../editor/disposable';
-import { EXPORT_FILTERS, exportBytes, type ExportKind } from './exportBytes';
+import { EXPORT_FILTERS, exportBytes } from './exportBytes';
 import { makeNonce, renderPanelHtml } from './html';
 import type { PanelReplayState } from './replayState';
 
@@ -27,7 +29,7 @@ export interface PanelHostHandlers {
   /** Open the layer's source line; false when the layer has no source location. */
   revealLayer(runId: string, layerIndex: number): Promise<boolean>;
   /** Apply a candidate of the comparison the panel shows to the source. */
-  applyCandidate(norm: string): Promise<boolean>;
+  applyCandidate(norm: NormKind): Promise<boolean>;
 }
 
 export class HealthPanel extends Disposable {

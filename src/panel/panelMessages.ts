@@ -5,9 +5,9 @@ import type { RunEvent } from '../protocol/worker';
 import type { FileRun } from '../editor/runResults';
 
 /** `run-started` for a run; only the PanelRun fields are copied (a FileRun carries more). */
-function runStarted(run: PanelRun, samples: StepSample[], flags: Finding[]): RunStartedMessage {
+function runStarted(run: PanelRun, samples: StepSample[], findings: Finding[]): RunStartedMessage {
   const { runId, file, backend, layers, statNames, steps, batchSize, syntheticData } = run;
-  return { type: 'run-started', run: { runId, file, backend, layers, statNames, steps, batchSize, syntheticData }, samples, flags };
+  return { type: 'run-started', run: { runId, file, backend, layers, statNames, steps, batchSize, syntheticData }, samples, findings };
 }
 
 /**
@@ -21,8 +21,8 @@ export function toPanelMessage(event: RunEvent, backend?: BackendReport): PanelM
       return runStarted({ ...event, backend }, [], []);
     case 'progress':
       return { type: 'samples', runId: event.runId, samples: event.samples };
-    case 'flags':
-      return { type: 'flags', runId: event.runId, flags: event.flags };
+    case 'findings':
+      return { type: 'findings', runId: event.runId, findings: event.findings };
     case 'done':
       return { type: 'run-done', runId: event.runId, report: event.report };
     case 'error':
@@ -33,7 +33,7 @@ export function toPanelMessage(event: RunEvent, backend?: BackendReport): PanelM
 /** Messages that bring a freshly opened panel up to date with a run. */
 export function replay(run: FileRun): PanelMessage[] {
   const out: PanelMessage[] = [];
-  if (run.layers.length) out.push(runStarted(run, run.samples, run.flags));
+  if (run.layers.length) out.push(runStarted(run, run.samples, run.findings));
   if (run.report) out.push({ type: 'run-done', runId: run.runId, report: run.report });
   if (run.error) out.push({ type: 'run-failed', runId: run.runId, error: run.error });
   return out;

@@ -1,7 +1,7 @@
 /**
  * What the host remembers for the panel so a freshly loaded webview (first open, or recreated
  * after being hidden — the panel does not retain its context) can be rebuilt through `ready()`:
- * the latest run with all its samples and flags, how it ended, and the latest comparison.
+ * the latest run with all its samples and findings, how it ended, and the latest comparison.
  * Pure (no vscode), so it is unit-tested directly.
  */
 import type {
@@ -41,7 +41,7 @@ export class PanelReplayState {
   record(message: PanelMessage): void {
     switch (message.type) {
       case 'run-started':
-        this.started = { ...message, samples: [], flags: message.flags ?? [] };
+        this.started = { ...message, samples: [], findings: message.findings ?? [] };
         this.samples = [];
         this.values = 0;
         this.ending = undefined;
@@ -50,8 +50,8 @@ export class PanelReplayState {
       case 'samples':
         if (message.runId === this.runId) this.addSamples(message.samples);
         return;
-      case 'flags':
-        if (message.runId === this.runId && this.started) this.started = { ...this.started, flags: message.flags };
+      case 'findings':
+        if (message.runId === this.runId && this.started) this.started = { ...this.started, findings: message.findings };
         return;
       case 'run-done':
       case 'run-failed':

@@ -4,3 +4,5 @@ export * from './webview';
 export * from './channel';
 export * from './landscape';
 export * from './errors';
+export * from './vocabulary';
+export * from './json';

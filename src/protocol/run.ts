@@ -3,7 +3,11 @@
  * `RunReport` is the stable JSON contract of `normscope check --json`.
  */
 
+import type { RunErrorCode } from './errors';
 import type { LandscapeOptions, LandscapeReport } from './landscape';
+import type { FindingKind, NormKind, StoppedEarly } from './vocabulary';
+
+export type { FindingKind, NormKind } from './vocabulary';
 
 /** A backend the worker can train on. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -66,27 +70,6 @@ export interface LayerInfo {
 }
 
 export type Severity = 'error' | 'warning' | 'info';
-
-/** Stable identifiers of every finding NormScope can raise (README: "Findings"). */
-export type FindingKind =
-  | 'dead'
-  | 'gamma-collapse'
-  | 'vanishing'
-  | 'exploding'
-  | 'non-finite'
-  | 'saturated'
-  | 'effective-lr'
-  | 'bn-train-inference-drift'
-  | 'bn-small-batch'
-  | 'bn-in-recurrent'
-  | 'ln-on-conv'
-  | 'l2-before-norm'
-  | 'post-norm'
-  | 'missing-norm'
-  | 'rough-landscape';
-
-/** The norm layers a refactor can produce. */
-export type NormKind = 'batchNorm' | 'layerNorm' | 'groupNorm' | 'rmsNorm' | 'instanceNorm';
 
 /** One thing wrong with the model, with the why and what to do. */
 export interface Finding {
@@ -195,10 +178,10 @@ export interface RunReport {
    */
   evalLoss: number | null;
   layers: LayerReport[];
-  flags: Finding[];
+  findings: Finding[];
   timing: { instrumentedStepMs: number; plainStepMs: number | null; totalMs: number };
-  /** Set when the run stopped early (cancelled, non-finite loss, time limit). */
-  stoppedEarly?: string;
+  /** Set when the run stopped early (cancelled, a non-finite loss, a training script that failed after training). */
+  stoppedEarly?: StoppedEarly;
   /** The optimizer's learning rate in this run, when it has a numeric one. */
   learningRate?: number;
   /** Loss-landscape measurements, when `RunOptions.landscape` was set. */
@@ -207,11 +190,8 @@ export interface RunReport {
 
 /** An error with the place in the user's code it came from. */
 export interface RunError {
-  /**
-   * Stable category, e.g. 'syntax', 'no-model', 'factory-threw', 'shape', 'unsupported-layer', 'timeout', 'oom', 'crash';
-   * for builder functions also 'missing-args', 'ambiguous-model', 'missing-package', 'browser-only'.
-   */
-  code: string;
+  /** Stable category: an error in the user's model (UserErrorCode) or of the run itself (HostErrorCode). */
+  code: RunErrorCode;
   message: string;
   file?: string;
   line?: number;

@@ -4,6 +4,7 @@
  */
 import type { BackendReport, Finding, LayerInfo, RunError, RunReport, StatName, StepSample } from './run';
 import type { LandscapeReport } from './landscape';
+import type { ExportKind, NormKind, StoppedEarly } from './vocabulary';
 
 export const PANEL_REQUEST_TIMEOUT_MS = 10_000;
 
@@ -24,7 +25,7 @@ export interface RunStartedMessage {
   type: 'run-started';
   run: PanelRun;
   samples: StepSample[];
-  flags: Finding[];
+  findings: Finding[];
 }
 /** New measurements for the current run. */
 export interface SamplesMessage {
@@ -33,10 +34,10 @@ export interface SamplesMessage {
   samples: StepSample[];
 }
 /** The current list of findings for a run. */
-export interface FlagsMessage {
-  type: 'flags';
+export interface FindingsMessage {
+  type: 'findings';
   runId: string;
-  flags: Finding[];
+  findings: Finding[];
 }
 /** The run ended; the report is what `normscope check --json` prints. */
 export interface RunDoneMessage {
@@ -63,11 +64,11 @@ export interface CompareMessage {
 }
 
 export type PanelMessage =
-  RunStartedMessage | SamplesMessage | FlagsMessage | RunDoneMessage | RunFailedMessage | FocusLayerMessage | CompareMessage;
+  RunStartedMessage | SamplesMessage | FindingsMessage | RunDoneMessage | RunFailedMessage | FocusLayerMessage | CompareMessage;
 
 /** One candidate of a what-if comparison. */
 export interface CompareCandidate {
-  norm: string;
+  norm: NormKind;
   /** The normalization the file has now (the baseline the others are compared with). */
   original?: boolean;
   /**
@@ -79,9 +80,9 @@ export interface CompareCandidate {
   trainLoss?: number | null;
   loss: (number | null)[];
   gradNorm: (number | null)[];
-  flags: Finding[];
+  findings: Finding[];
   /** Why the candidate's run ended early (e.g. a non-finite loss), if it did. */
-  stoppedEarly?: string;
+  stoppedEarly?: StoppedEarly;
   error?: string;
   /** Loss-landscape measurements of the candidate's run, when the instrument was on. */
   landscape?: LandscapeReport;
@@ -102,7 +103,7 @@ export interface LrSweepCell {
   evalLoss: number | null;
   /** Training loss at the first step: where the run started. */
   startLoss: number | null;
-  stoppedEarly?: string;
+  stoppedEarly?: StoppedEarly;
   error?: string;
 }
 /** The widest run of neighbouring rates at which a variant reached a good loss. */
@@ -132,7 +133,7 @@ export interface PanelFunctions {
    * so the host can write it without a save dialog (tests). `chartId` names the chart for 'png'.
    * Resolves null when there is nothing to export yet.
    */
-  exportData(kind: 'png' | 'csv' | 'json', chartId?: string): Promise<{ suggestedName: string; data: string } | null>;
+  exportData(kind: ExportKind, chartId?: string): Promise<{ suggestedName: string; data: string } | null>;
 }
 
 /** Functions the host implements; the webview calls them. */
@@ -142,7 +143,7 @@ export interface PanelHostFunctions {
   /** Open the layer's source line in the editor. Resolves false when the layer has no source. */
   revealLayer(runId: string, layerIndex: number): Promise<boolean>;
   /** Ask the user where to save an export; resolves with the path written, or null if cancelled. */
-  saveExport(kind: 'png' | 'csv' | 'json', suggestedName: string, data: string): Promise<string | null>;
+  saveExport(kind: ExportKind, suggestedName: string, data: string): Promise<string | null>;
   /** Apply the chosen candidate of a comparison to the source. */
-  applyCandidate(norm: string): Promise<boolean>;
+  applyCandidate(norm: NormKind): Promise<boolean>;
 }

@@ -4,6 +4,7 @@
  * replies, timeouts); everything the worker streams back is one `WorkerEvent` union.
  */
 import type { BackendReport, Finding, LayerInfo, RunError, RunOptions, RunReport, StatName, StepSample } from './run';
+import type { LogLevel } from './vocabulary';
 
 /** How long a request (not a run) may take before it rejects. */
 export const WORKER_REQUEST_TIMEOUT_MS = 15_000;
@@ -59,10 +60,10 @@ export interface ProgressEvent {
   samples: StepSample[];
 }
 /** Findings raised so far (replaces the previous list). */
-export interface FlagsEvent {
-  type: 'flags';
+export interface FindingsEvent {
+  type: 'findings';
   runId: string;
-  flags: Finding[];
+  findings: Finding[];
 }
 /** The run finished (or stopped early); the full report. */
 export interface DoneEvent {
@@ -79,10 +80,10 @@ export interface ErrorEvent {
 /** A line for the log channel. */
 export interface LogEvent {
   type: 'log';
-  level: 'trace' | 'info' | 'warn' | 'error';
+  level: LogLevel;
   message: string;
 }
 
-export type WorkerEvent = BackendEvent | LayersEvent | ProgressEvent | FlagsEvent | DoneEvent | ErrorEvent | LogEvent;
+export type WorkerEvent = BackendEvent | LayersEvent | ProgressEvent | FindingsEvent | DoneEvent | ErrorEvent | LogEvent;
 /** Events that belong to one run. */
 export type RunEvent = Exclude<WorkerEvent, LogEvent>;

@@ -16,7 +16,8 @@ import { NORM_KINDS, RefactorError, type NormKind, type RefactorAction, type Ref
 
 export { RefactorError, NORM_KINDS, applyEdits, syntaxErrors } from './types';
 export type { ExtraFile, NormKind, RefactorAction, RefactorResult, RefactorTarget, TextEdit } from './types';
-export { isNormKind, NORM_SPECS } from './normKinds';
+export { NORM_SPECS } from './normKinds';
+export { isNormKind } from '../protocol/vocabulary';
 
 /** Applies one refactor. `parsed` may be passed when the caller already parsed this exact text. */
 export function applyRefactor(

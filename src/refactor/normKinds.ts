@@ -2,7 +2,7 @@
  * The five normalizations a refactor can produce, the options each understands, and how options
  * translate when one is swapped for another (which survive, which are dropped and why).
  */
-import type { NormKind } from './types';
+import { NORM_CLASS_NAMES, type NormKind } from '../protocol/vocabulary';
 
 export interface NormSpec {
   kind: NormKind;
@@ -37,7 +37,7 @@ export const BASE_OPTIONS: ReadonlySet<string> = new Set([
 export const NORM_SPECS: Readonly<Record<NormKind, NormSpec>> = {
   batchNorm: {
     kind: 'batchNorm',
-    className: 'BatchNormalization',
+    className: NORM_CLASS_NAMES.batchNorm,
     label: 'BatchNorm',
     source: 'tf',
     factory: 'batchNormalization',
@@ -46,7 +46,7 @@ export const NORM_SPECS: Readonly<Record<NormKind, NormSpec>> = {
   },
   layerNorm: {
     kind: 'layerNorm',
-    className: 'LayerNormalization',
+    className: NORM_CLASS_NAMES.layerNorm,
     label: 'LayerNorm',
     source: 'tf',
     factory: 'layerNormalization',
@@ -55,7 +55,7 @@ export const NORM_SPECS: Readonly<Record<NormKind, NormSpec>> = {
   },
   groupNorm: {
     kind: 'groupNorm',
-    className: 'GroupNormalization',
+    className: NORM_CLASS_NAMES.groupNorm,
     label: 'GroupNorm',
     source: 'normscope',
     factory: 'groupNormalization',
@@ -64,7 +64,7 @@ export const NORM_SPECS: Readonly<Record<NormKind, NormSpec>> = {
   },
   instanceNorm: {
     kind: 'instanceNorm',
-    className: 'InstanceNormalization',
+    className: NORM_CLASS_NAMES.instanceNorm,
     label: 'InstanceNorm',
     source: 'normscope',
     factory: 'instanceNormalization',
@@ -73,7 +73,7 @@ export const NORM_SPECS: Readonly<Record<NormKind, NormSpec>> = {
   },
   rmsNorm: {
     kind: 'rmsNorm',
-    className: 'RMSNormalization',
+    className: NORM_CLASS_NAMES.rmsNorm,
     label: 'RMSNorm',
     source: 'normscope',
     factory: 'rmsNormalization',
@@ -84,10 +84,6 @@ export const NORM_SPECS: Readonly<Record<NormKind, NormSpec>> = {
 
 export function specOfClass(className: string): NormSpec | undefined {
   return Object.values(NORM_SPECS).find((s) => s.className === className);
-}
-
-export function isNormKind(value: string): value is NormKind {
-  return Object.prototype.hasOwnProperty.call(NORM_SPECS, value);
 }
 
 /** A property of the old layer's config: its name, source text and literal value if it has one. */

@@ -3,10 +3,9 @@
  * into one WorkspaceEdit (and the CLI into a file), and the error a refactor raises when it cannot apply.
  */
 import ts from 'typescript';
-import type { Finding, NormKind } from '../protocol/run';
+import type { Finding } from '../protocol/run';
 
-export type { NormKind } from '../protocol/run';
-export const NORM_KINDS: readonly NormKind[] = ['batchNorm', 'layerNorm', 'groupNorm', 'rmsNorm', 'instanceNorm'];
+export { NORM_KINDS, type NormKind } from '../protocol/vocabulary';
 
 /** Replace `[start, end)` of the original text (0-based UTF-16 offsets) with `newText`. */
 export interface TextEdit {

@@ -8,7 +8,7 @@ import { defaultRates, sweepLearningRates } from './lrSweep';
 import type { RunEvent } from '../protocol/worker';
 import type { WorkerClient } from './workerClient';
 import type { PythonClient } from './pythonClient';
-import { errorMessage } from '../protocol';
+import { runErrorOf } from '../protocol';
 
 export interface CompareOptions extends Omit<RunOptions, 'normSwap' | 'learningRate'> {
   line: number;
@@ -39,7 +39,7 @@ export function finalLoss(loss: (number | null)[]): number | null {
 
 /** Candidates ordered best first: finished runs by final loss, then fewer error findings; failures last. */
 export function rankCandidates(candidates: CompareCandidate[]): CompareCandidate[] {
-  const errors = (c: CompareCandidate) => c.flags.filter((f) => f.severity === 'error').length;
+  const errors = (c: CompareCandidate) => c.findings.filter((f) => f.severity === 'error').length;
   return [...candidates].sort((a, b) => {
     if ((a.finalLoss === null) !== (b.finalLoss === null)) return a.finalLoss === null ? 1 : -1;
     return errors(a) - errors(b) || (a.finalLoss ?? 0) - (b.finalLoss ?? 0);
@@ -68,19 +68,19 @@ export async function compareNorms(
         trainLoss: finalLoss(report.loss),
         loss: report.loss,
         gradNorm: meanGradNormSeries(report),
-        flags: report.flags,
+        findings: report.findings,
         ...(report.stoppedEarly ? { stoppedEarly: report.stoppedEarly } : {}),
         ...(report.landscape ? { landscape: report.landscape } : {}),
       });
     } catch (e) {
-      const message = errorMessage(e);
-      results.push({ norm, finalLoss: null, trainLoss: null, loss: [], gradNorm: [], flags: [], error: message });
-      // The same line and model fail the same way for every candidate: stop early on user errors.
-      if (/no normalization layer/.test(message)) break;
+      const error = runErrorOf(e);
+      results.push({ norm, finalLoss: null, trainLoss: null, loss: [], gradNorm: [], findings: [], error: error.message });
+      // A line with no norm layer fails the same way for every candidate: stop there.
+      if (error.code === 'no-norm-at-line') break;
     }
   }
   const rates = learningRates === 'auto' ? (ownRate !== undefined ? defaultRates(ownRate) : undefined) : learningRates;
-  const ran = results.filter((c) => !c.error).map((c) => c.norm as NormKind);
+  const ran = results.filter((c) => !c.error).map((c) => c.norm);
   if (!rates || ran.length === 0 || signal?.aborted) return { file: options.file, line, candidates: rankCandidates(results) };
   // The sweep needs only the final loss of each cell: no landscape probes, measure every 10th step.
   const sweepRun = { ...run, landscape: undefined, samplingInterval: Math.max(run.samplingInterval, 10) };

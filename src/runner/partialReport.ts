@@ -4,6 +4,7 @@
  * report of the steps it streamed.
  */
 import type { BackendReport, Finding, LayerInfo, RunReport, StepSample } from '../protocol/run';
+import type { StoppedEarly } from '../protocol/vocabulary';
 import type { RunEvent } from '../protocol/worker';
 import { buildReport } from '../worker/report';
 
@@ -11,7 +12,7 @@ export class RunRecorder {
   private backend: BackendReport | null = null;
   private layers: Extract<RunEvent, { type: 'layers' }> | null = null;
   private readonly samples: StepSample[] = [];
-  private flags: Finding[] = [];
+  private findings: Finding[] = [];
   private readonly startedAt = performance.now();
 
   constructor(private readonly file: string) {}
@@ -20,11 +21,11 @@ export class RunRecorder {
     if (event.type === 'backend') this.backend = event.backend;
     else if (event.type === 'layers') this.layers = event;
     else if (event.type === 'progress') this.samples.push(...event.samples);
-    else if (event.type === 'flags') this.flags = event.flags;
+    else if (event.type === 'findings') this.findings = event.findings;
   }
 
   /** The report of the streamed steps, or null when the model was not built yet (nothing to report). */
-  partialReport(stoppedEarly: string): RunReport | null {
+  partialReport(stoppedEarly: StoppedEarly): RunReport | null {
     if (!this.layers || !this.backend) return null;
     const layers: LayerInfo[] = this.layers.layers;
     return buildReport({
@@ -36,7 +37,7 @@ export class RunRecorder {
       loss: this.samples.map((s) => s.loss),
       layers,
       samples: this.samples,
-      flags: this.flags,
+      findings: this.findings,
       instrumentedMs: this.samples.map((s) => s.stepMs),
       plainMs: [],
       totalMs: performance.now() - this.startedAt,

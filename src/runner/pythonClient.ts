@@ -8,12 +8,22 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { delimiter, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { Finding, LayerInfo, RunError, RunEvent, RunOptions, RunReport, StatName, StepSample, WorkerEvent } from '../protocol';
+import type {
+  Finding,
+  LayerInfo,
+  LogLevel,
+  RunError,
+  RunEvent,
+  RunOptions,
+  RunReport,
+  StatName,
+  StepSample,
+  WorkerEvent,
+} from '../protocol';
 import { detectFindings } from '../worker/detectors';
-import { checkThresholds } from '../worker/flags';
+import { checkThresholds } from '../worker/findings';
 import { RunFailedError, errorMessage } from '../protocol';
 import { resolvePython, type InterpreterChoice } from './pythonInterpreter';
-import type { LogLevel } from './workerClient';
 
 export interface PythonClientOptions extends InterpreterChoice {
   /** Directory that contains the `normscope_engine` package (the extension's python/). */
@@ -49,6 +59,7 @@ export function pythonFindings(
   samples: StepSample[],
   report: RunReport,
   thresholds?: Record<string, number>,
+  log?: (message: string) => void,
 ): Finding[] {
   const asNumber = (v: number | null) => (v === null ? NaN : v);
   return detectFindings(
@@ -64,6 +75,7 @@ export function pythonFindings(
       batchSize: report.batchSize,
     },
     thresholds,
+    log,
   );
 }
 
@@ -140,9 +152,9 @@ export class PythonClient {
         if (event.type === 'layers') ({ layers, statNames } = event);
         if (event.type === 'progress') samples.push(...event.samples);
         if (event.type === 'done') {
-          const flags = pythonFindings(layers, statNames, samples, event.report, options.thresholds);
-          onEvent({ type: 'flags', runId: event.runId, flags });
-          const report = { ...event.report, flags };
+          const findings = pythonFindings(layers, statNames, samples, event.report, options.thresholds, (m) => this.log('error', m));
+          onEvent({ type: 'findings', runId: event.runId, findings });
+          const report = { ...event.report, findings };
           onEvent({ ...event, report });
           return settle({ report });
         }

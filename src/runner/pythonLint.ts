@@ -18,7 +18,7 @@ export interface PythonLayerCall {
 }
 
 export interface PythonLint {
-  flags: Finding[];
+  findings: Finding[];
   calls: PythonLayerCall[];
 }
 

@@ -11,6 +11,7 @@ import {
   WORKER_REQUEST_TIMEOUT_MS,
   type Channel,
   type HostFunctions,
+  type LogLevel,
   type PreparedModule,
   type RunError,
   type RunEvent,
@@ -23,8 +24,6 @@ import {
 import { RunRecorder } from './partialReport';
 import { permissionArgs, prepareRestricted, type PermissionMode } from './permissions';
 import { RunFailedError } from '../protocol';
-
-export type LogLevel = 'trace' | 'info' | 'warn' | 'error';
 
 export interface WorkerClientOptions {
   /** Absolute path of dist/worker.js. */
@@ -77,9 +76,9 @@ interface ActiveRun {
 
 /** A compile failure (syntax error, missing import) as the RunError the worker would have sent. */
 function toCompileError(e: unknown): RunError {
-  return (
-    (e as { runError?: RunError }).runError ?? { code: 'internal', message: `NormScope: cannot compile the model: ${errorMessage(e)}` }
-  );
+  return e instanceof RunFailedError
+    ? e.runError
+    : { code: 'internal', message: `NormScope: cannot compile the model: ${errorMessage(e)}` };
 }
 
 export class WorkerClient {

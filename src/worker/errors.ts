@@ -2,30 +2,8 @@
  * Errors caused by the user's model (not by NormScope), each with a stable code and the place in
  * the user's files it points at. The engine turns them into a `RunError`.
  */
-import type { RunError, SourceLocation } from '../protocol';
+import type { RunError, SourceLocation, UserErrorCode } from '../protocol';
 import type { BundleSourceMap } from './loader/sourceMap';
-
-export type UserErrorCode =
-  | 'syntax'
-  | 'no-model'
-  | 'factory-threw'
-  | 'module-threw'
-  | 'shape'
-  | 'unsupported-layer'
-  | 'bad-spec'
-  | 'bad-file'
-  | 'bad-options'
-  | 'backend'
-  | 'training-failed'
-  | 'missing-args'
-  | 'missing-package'
-  | 'browser-only'
-  | 'ambiguous-model'
-  | 'script-threw'
-  | 'script-exit'
-  | 'no-training'
-  | 'cancelled'
-  | 'permission-denied';
 
 export class UserCodeError extends Error {
   constructor(

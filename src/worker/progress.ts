@@ -6,16 +6,16 @@
 import type { StepSample } from '../protocol';
 
 export const FLUSH_MS = 50;
-export const FLAGS_MS = 500;
+export const FINDINGS_MS = 500;
 
 export class ProgressBatcher {
   private pending: StepSample[] = [];
   private lastFlush = -Infinity;
-  private lastFlags = performance.now();
+  private lastFindings = performance.now();
 
   constructor(
     private readonly send: (samples: StepSample[]) => void,
-    private readonly updateFlags: () => void,
+    private readonly updateFindings: () => void,
     private readonly now = () => performance.now(),
   ) {}
 
@@ -32,9 +32,9 @@ export class ProgressBatcher {
       this.pending = [];
     }
     this.lastFlush = t;
-    if (final || t - this.lastFlags >= FLAGS_MS) {
-      this.lastFlags = t;
-      this.updateFlags();
+    if (final || t - this.lastFindings >= FINDINGS_MS) {
+      this.lastFindings = t;
+      this.updateFindings();
     }
   }
 }

@@ -8,6 +8,7 @@ import {
   type LayerReport,
   type RunReport,
   type StepSample,
+  type StoppedEarly,
 } from '../protocol';
 
 /** Median, robust to the slow first steps (kernel set-up, JIT) and to a busy machine. */
@@ -43,11 +44,11 @@ export interface ReportInput {
   loss: number[];
   layers: LayerInfo[];
   samples: StepSample[];
-  flags: Finding[];
+  findings: Finding[];
   instrumentedMs: number[];
   plainMs: number[];
   totalMs: number;
-  stoppedEarly?: string;
+  stoppedEarly?: StoppedEarly;
   evalLoss: number | null;
   landscape?: LandscapeReport;
   learningRate?: number;
@@ -65,7 +66,7 @@ export function buildReport(input: ReportInput): RunReport {
     loss: input.loss.map(finiteOrNull),
     evalLoss: input.evalLoss === null ? null : finiteOrNull(input.evalLoss),
     layers: layerReports(input.layers, input.samples),
-    flags: input.flags,
+    findings: input.findings,
     timing: {
       instrumentedStepMs: round(median(input.instrumentedMs)),
       plainStepMs: Number.isFinite(plain) ? round(plain) : null,

@@ -5,19 +5,12 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { NormKind } from '../protocol';
+import { NORM_CLASS_NAMES, type NormKind } from '../protocol';
 import { registerNormLayers } from '../layers';
 import { UserCodeError } from './errors';
 import type { LoadedModel } from './loader';
 
-const NORM_CLASS: Record<NormKind, string> = {
-  batchNorm: 'BatchNormalization',
-  layerNorm: 'LayerNormalization',
-  groupNorm: 'GroupNormalization',
-  rmsNorm: 'RMSNormalization',
-  instanceNorm: 'InstanceNormalization',
-};
-const SWAPPABLE = new Set(Object.values(NORM_CLASS));
+const SWAPPABLE = new Set(Object.values(NORM_CLASS_NAMES));
 
 type LayerJson = { class_name: string; config: Record<string, unknown>; name?: string };
 
@@ -44,7 +37,7 @@ export async function swapNormAtLine(loaded: LoadedModel, file: string, line: nu
   );
   if (targets.size === 0) {
     throw new UserCodeError(
-      'no-model',
+      'no-norm-at-line',
       `${path.basename(file)}:${line} creates no normalization layer of this model (BatchNorm, LayerNorm, GroupNorm, RMSNorm or InstanceNorm), so there is nothing to compare.`,
       { file, line, column: 1 },
     );
@@ -53,7 +46,7 @@ export async function swapNormAtLine(loaded: LoadedModel, file: string, line: nu
   for (const layer of topology.config.layers) {
     if (targets.has(String(layer.config.name))) {
       layer.config = replacementConfig(layer.config, to);
-      layer.class_name = NORM_CLASS[to];
+      layer.class_name = NORM_CLASS_NAMES[to];
     }
   }
   const model = (await tf.models.modelFromJSON({

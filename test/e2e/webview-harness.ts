@@ -114,7 +114,7 @@ export function makeSample(step: number): StepSample {
   return { step, loss: 2.3 * Math.exp(-step / 300) + 0.05, stepMs: 12 + Math.sin(step) * 0.5, values };
 }
 
-export const flags: Finding[] = [
+export const findings: Finding[] = [
   {
     kind: 'dead',
     severity: 'error',
@@ -146,7 +146,7 @@ export function makeReport(run: PanelRun, samples: StepSample[]): RunReport {
     batchSize: 32,
     syntheticData: true,
     loss: samples.map((s) => s.loss),
-    flags,
+    findings,
     timing: { instrumentedStepMs: 12.1, plainStepMs: 9.8, totalMs: 12_100 },
     layers: run.layers.map((l) => ({
       name: l.name,

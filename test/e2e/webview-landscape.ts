@@ -10,7 +10,17 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import type { CompareCandidate, LayerInfo, PanelRun, RunEvent, RunOptions, RunReport, StatName, StepSample } from '../../src/protocol';
+import type {
+  CompareCandidate,
+  NormKind,
+  LayerInfo,
+  PanelRun,
+  WorkerEvent,
+  RunOptions,
+  RunReport,
+  StatName,
+  StepSample,
+} from '../../src/protocol';
 import { PanelReplayState } from '../../src/panel/replayState';
 import { sweepLearningRates } from '../../src/runner/lrSweep';
 import { runTraining } from '../../src/worker/engine';
@@ -31,7 +41,7 @@ async function train(file: string, runId: string, extra: Partial<RunOptions> = {
   let statNames: readonly StatName[] = [];
   const report = await runTraining(
     { file, ...OPTIONS, ...extra },
-    (e: RunEvent) => {
+    (e: WorkerEvent) => {
       if (e.type === 'layers') ({ layers, statNames } = e);
       if (e.type === 'progress') samples.push(...e.samples);
     },
@@ -49,8 +59,18 @@ async function train(file: string, runId: string, extra: Partial<RunOptions> = {
   return { run, samples, report };
 }
 
-function candidate(norm: string, t: Trained): CompareCandidate {
-  return { norm, finalLoss: t.report.evalLoss, loss: t.report.loss, gradNorm: [], flags: t.report.flags, landscape: t.report.landscape };
+/** The plain model as the no-normalization baseline: not a NormKind a run can swap to, but the panel only shows its name. */
+const NO_NORM = 'none' as NormKind;
+
+function candidate(norm: NormKind, t: Trained): CompareCandidate {
+  return {
+    norm,
+    finalLoss: t.report.evalLoss,
+    loss: t.report.loss,
+    gradNorm: [],
+    findings: t.report.findings,
+    landscape: t.report.landscape,
+  };
 }
 
 export async function runLandscapeWebviewChecks(chromiumPath: string, outDir?: string): Promise<CheckResult[]> {
@@ -104,7 +124,7 @@ export async function runLandscapeWebviewChecks(chromiumPath: string, outDir?: s
     };
     if (outDir && !existsSync(outDir)) mkdirSync(outDir, { recursive: true });
 
-    await rpc.receive({ type: 'run-started', run: plain.run, samples: plain.samples, flags: [] });
+    await rpc.receive({ type: 'run-started', run: plain.run, samples: plain.samples, findings: [] });
     await rpc.receive({ type: 'run-done', runId: plain.run.runId, report: plain.report });
     await page.click('[data-testid="tab-landscape"]');
     await sleep(300);
@@ -121,7 +141,7 @@ export async function runLandscapeWebviewChecks(chromiumPath: string, outDir?: s
 
     await rpc.receive({
       type: 'compare',
-      result: { file: join(fixtures, 'deep-bn.js'), line: 1, candidates: [candidate('none', plain), candidate('batchNorm', bn)], sweep },
+      result: { file: join(fixtures, 'deep-bn.js'), line: 1, candidates: [candidate(NO_NORM, plain), candidate('batchNorm', bn)], sweep },
     });
     await sleep(300);
     await check('Compare overlays the landscape curves per candidate and shows the learning-rate table with its verdict', async () => {

@@ -23,7 +23,7 @@ import {
   repoRoot,
   makeRun,
   makeSample,
-  flags,
+  findings,
   makeReport,
   serve,
   HostLog,
@@ -98,13 +98,13 @@ export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<
     // Stream the run the way the worker does: batches of steps.
     const run = makeRun();
     const all: StepSample[] = [];
-    await send({ type: 'run-started', run, samples: [], flags: [] });
+    await send({ type: 'run-started', run, samples: [], findings: [] });
     const t0 = Date.now();
     for (let step = 0; step < STEPS; step += BATCH) {
       const batch = Array.from({ length: BATCH }, (_, k) => makeSample(step + k));
       all.push(...batch);
       await send({ type: 'samples', runId: run.runId, samples: batch });
-      if (step === 300) await send({ type: 'flags', runId: run.runId, flags });
+      if (step === 300) await send({ type: 'findings', runId: run.runId, findings });
     }
     await sleep(100);
     const streamSeconds = (Date.now() - t0) / 1000;
@@ -149,10 +149,10 @@ export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<
       }
     });
 
-    // Full-size redraws (1,000 steps stored): each flags message forces one.
+    // Full-size redraws (1,000 steps stored): each findings message forces one.
     const before = (await updateDurations(page)).length;
     for (let i = 0; i < 12; i++) {
-      await send({ type: 'flags', runId: run.runId, flags: [...flags] });
+      await send({ type: 'findings', runId: run.runId, findings: [...findings] });
       await sleep(60);
     }
     details.fullSizeMedianMs = median((await updateDurations(page)).slice(before));
@@ -160,7 +160,7 @@ export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<
     await sleep(300);
     const before2 = (await updateDurations(page)).length;
     for (let i = 0; i < 8; i++) {
-      await send({ type: 'flags', runId: run.runId, flags: [...flags] });
+      await send({ type: 'findings', runId: run.runId, findings: [...findings] });
       await sleep(80);
     }
     details.allOverviewVisibleMs = median((await updateDurations(page)).slice(before2));
@@ -265,7 +265,9 @@ export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<
         `heatmap export ${heat?.suggestedName}`,
       );
       const json = await rpc.exportData('json');
-      assert(JSON.parse(json!.data).layers.length === LAYERS, 'JSON is the run report');
+      const exported = JSON.parse(json!.data);
+      assert(exported.layers.length === LAYERS, 'JSON is the run report');
+      assert(Array.isArray(exported.flags) && !('findings' in exported), 'findings under `flags`, as `normscope check --json` prints them');
     });
     await check('state survives a reload: tab kept, run replayed from the host', async () => {
       await page.click('[data-testid="tab-depth"]');
@@ -293,10 +295,10 @@ export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<
               finalLoss: 0.3,
               loss: curve(1),
               gradNorm: curve(2),
-              flags: [{ ...flags[0], kind: 'bn-small-batch', layer: 'bn' }],
+              findings: [{ ...findings[0], kind: 'bn-small-batch', layer: 'bn' }],
             },
-            { norm: 'layerNorm', finalLoss: 0.4, loss: curve(1.2), gradNorm: curve(1.5), flags: [] },
-            { norm: 'groupNorm', finalLoss: null, loss: [...curve(1).slice(0, 20), null], gradNorm: [], flags: [] },
+            { norm: 'layerNorm', finalLoss: 0.4, loss: curve(1.2), gradNorm: curve(1.5), findings: [] },
+            { norm: 'groupNorm', finalLoss: null, loss: [...curve(1).slice(0, 20), null], gradNorm: [], findings: [] },
           ],
         },
       });

@@ -77,8 +77,8 @@ test('a new run of a file replaces the previous one and late events of the old r
   const results = new RunResults();
   startedRun(results, 'r1');
   startedRun(results, 'r2');
-  assert.equal(results.apply({ type: 'flags', runId: 'r1', flags: [dead] }), undefined);
-  assert.deepEqual(results.get('/a.js')?.flags, []);
+  assert.equal(results.apply({ type: 'findings', runId: 'r1', findings: [dead] }), undefined);
+  assert.deepEqual(results.get('/a.js')?.findings, []);
   startedRun(results, 'r3', '/b.js');
   assert.equal(results.all().length, 2, 'runs of different files are kept apart');
 });
@@ -86,10 +86,10 @@ test('a new run of a file replaces the previous one and late events of the old r
 test('done, error and host-side failure set the status', () => {
   const results = new RunResults();
   startedRun(results);
-  const report = { flags: [dead], stoppedEarly: 'cancelled' } as unknown as RunReport;
+  const report = { findings: [dead], stoppedEarly: 'cancelled' } as unknown as RunReport;
   results.apply({ type: 'done', runId: 'r1', report });
   assert.equal(results.get('/a.js')?.status, 'cancelled');
-  assert.deepEqual(results.get('/a.js')?.flags, [dead]);
+  assert.deepEqual(results.get('/a.js')?.findings, [dead]);
   results.fail('r1', { code: 'crash', message: 'late' });
   assert.equal(results.get('/a.js')?.status, 'cancelled', 'a finished run is not failed afterwards');
   startedRun(results, 'r2');
@@ -130,7 +130,7 @@ test('runSummary counts findings by kind and names the backend', () => {
   results.apply({
     type: 'done',
     runId: 'r1',
-    report: { flags: [dead, { ...dead, layer: 'd0' }, { ...dead, kind: 'exploding' }] } as unknown as RunReport,
+    report: { findings: [dead, { ...dead, layer: 'd0' }, { ...dead, kind: 'exploding' }] } as unknown as RunReport,
   });
   assert.equal(runSummary(results.get('/a.js')!), '2 dead · 1 exploding · backend wasm');
 });

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { checkCommand } from '../../src/cli/check';
 import { runTraining } from '../../src/worker/engine';
 import { RunFailedError } from '../../src/protocol';
-import type { RunError, RunEvent, RunOptions, RunReport } from '../../src/protocol';
+import type { LogEvent, RunError, RunEvent, RunOptions, RunReport } from '../../src/protocol';
 
 function firstExisting(candidates: string[]): string {
   return candidates.find((p) => fs.existsSync(p)) ?? candidates[candidates.length - 1];
@@ -27,6 +27,8 @@ export interface Outcome {
   report?: RunReport;
   error?: RunError;
   events: RunEvent[];
+  /** The run's log lines (the worker forwards them to the host's log). */
+  logs: LogEvent[];
 }
 
 /** Runs in-process; a failure is returned (with the emitted `error` event), not thrown. */
@@ -36,12 +38,14 @@ export async function runInProcess(
   signal = new AbortController().signal,
 ): Promise<Outcome> {
   const events: RunEvent[] = [];
+  const logs: LogEvent[] = [];
+  const onEvent = (e: RunEvent | LogEvent) => (e.type === 'log' ? logs.push(e) : events.push(e));
   try {
-    const report = await runTraining(runOptions(file, overrides), (e) => events.push(e), signal);
-    return { report, events };
+    const report = await runTraining(runOptions(file, overrides), onEvent, signal);
+    return { report, events, logs };
   } catch (e) {
     if (!(e instanceof RunFailedError)) throw e;
-    return { error: e.runError, events };
+    return { error: e.runError, events, logs };
   }
 }
 

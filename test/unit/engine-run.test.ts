@@ -10,7 +10,7 @@ import * as path from 'node:path';
 const at = (values: number[], layer: number, stat: (typeof STAT_NAMES)[number]) =>
   values[layer * STAT_NAMES.length + STAT_NAMES.indexOf(stat)];
 
-test('events: backend, layers, progress (every step, batched), flags, done', async () => {
+test('events: backend, layers, progress (every step, batched), findings, done', async () => {
   const { report, events } = await runInProcess(fixture('create-model-factory.js'), { steps: 12 });
   assert.ok(report);
   const types = events.map((e) => e.type);
@@ -20,7 +20,7 @@ test('events: backend, layers, progress (every step, batched), flags, done', asy
   const steps = events.filter((e): e is ProgressEvent => e.type === 'progress').flatMap((e) => e.samples.map((s) => s.step));
   assert.deepEqual(steps, [...Array(12).keys()], 'no step dropped or repeated');
   assert.ok(events.filter((e) => e.type === 'progress').length < 12, 'samples are batched into fewer messages');
-  assert.ok(types.includes('flags'));
+  assert.ok(types.includes('findings'));
   assert.equal(report.steps, 12);
   assert.equal(report.loss.length, 12);
   assert.equal(report.layers.length, 4);

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import type { CompareResult } from '../../src/protocol/webview';
+import type { CompareResultJson } from '../../src/protocol';
 import { EXAMPLES, WORKER } from './engine-fixtures';
 
 const run = promisify(execFile);
@@ -33,7 +33,7 @@ test("compare --lrs a,b --landscape: a cell per candidate × rate, a verdict, an
     ],
     { timeout: 180_000 },
   );
-  const result = JSON.parse(stdout) as CompareResult;
+  const result = JSON.parse(stdout) as CompareResultJson;
   const sweep = result.sweep!;
   assert.deepEqual(sweep.learningRates, [1e-3, 1e-2], 'sorted');
   assert.equal(sweep.cells.length, 4);

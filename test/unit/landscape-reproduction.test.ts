@@ -50,8 +50,8 @@ test('reproduction: BatchNorm makes the landscape smoother than the plain deep n
   assert.ok(p.lossSpan! > b.lossSpan!, 'loss-variation band: plain wider than BatchNorm');
   assert.ok(p.gradChange! > b.gradChange!, 'gradient change: plain larger than BatchNorm');
   assert.ok(
-    plain.flags.some((f) => f.kind === 'rough-landscape'),
+    plain.findings.some((f) => f.kind === 'rough-landscape'),
     'the plain net gets the rough-landscape finding',
   );
-  assert.ok(!bn.flags.some((f) => f.kind === 'rough-landscape'));
+  assert.ok(!bn.findings.some((f) => f.kind === 'rough-landscape'));
 });

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { RunEvent, RunReport } from '../../src/protocol';
+import type { RunEvent, RunReportJson } from '../../src/protocol';
 import { STAT_NAMES } from '../../src/protocol';
 import { interpreterCandidates, missingTorchMessage } from '../../src/runner/pythonInterpreter';
 import { PythonClient, pythonEnginePath } from '../../src/runner/pythonClient';
@@ -16,13 +16,13 @@ const PY_FIXTURES = [path.resolve(__dirname, '../../../test/fixtures/pytorch'), 
 )!;
 const py = (name: string) => path.join(PY_FIXTURES, name);
 
-async function checkJson(file: string, ...extra: string[]): Promise<RunReport> {
+async function checkJson(file: string, ...extra: string[]): Promise<RunReportJson> {
   const { code, stdout, stderr } = await runCheckCommand([file, '--json', ...extra]);
   assert.equal(code, 0, stderr);
-  return JSON.parse(stdout) as RunReport;
+  return JSON.parse(stdout) as RunReportJson;
 }
 
-const at = (report: RunReport, kind: string) => report.flags.filter((f) => f.kind === kind).map((f) => `${f.layer}@${f.source?.line}`);
+const at = (report: RunReportJson, kind: string) => report.flags.filter((f) => f.kind === kind).map((f) => `${f.layer}@${f.source?.line}`);
 
 test('dead ReLUs built in a helper loop: findings on the loop line, layers mapped to their creating lines', async () => {
   const report = await checkJson(py('dead_relu_helper.py'), '--steps', '8');

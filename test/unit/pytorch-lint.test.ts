@@ -13,14 +13,15 @@ const PY_FIXTURES = [path.resolve(__dirname, '../../../test/fixtures/pytorch'), 
 )!;
 const py = (name: string) => path.join(PY_FIXTURES, name);
 const ENGINE = pythonEnginePath(WORKER);
-const kindsAt = (flags: { kind: string; source: { line: number } | null }[]) => flags.map((f) => `${f.kind}@${f.source?.line}`).sort();
+const kindsAt = (findings: { kind: string; source: { line: number } | null }[]) =>
+  findings.map((f) => `${f.kind}@${f.source?.line}`).sort();
 
 test('every static rule fires on its line of a PyTorch file', async () => {
-  const { flags, calls } = await lintPython(py('lint_rules.py'), ENGINE);
+  const { findings, calls } = await lintPython(py('lint_rules.py'), ENGINE);
   const lines = fs.readFileSync(py('lint_rules.py'), 'utf8').split('\n');
   const lineOf = (text: string) => lines.findIndex((l) => l.includes(text)) + 1;
   assert.deepEqual(
-    kindsAt(flags),
+    kindsAt(findings),
     [
       `bn-in-recurrent@${lineOf('nn.BatchNorm1d(dim)')}`,
       `bn-small-batch@${lineOf('nn.BatchNorm1d(dim)')}`,
@@ -30,24 +31,24 @@ test('every static rule fires on its line of a PyTorch file', async () => {
       `post-norm@${lineOf('self.norm(x + self.ff(x))')}`,
     ].sort(),
   );
-  assert.match(flags.find((f) => f.kind === 'bn-small-batch')!.message, /batch size 8 \(line \d+\)/);
-  assert.deepEqual(flags.find((f) => f.kind === 'ln-on-conv')!.refactor, { action: 'swap', to: 'groupNorm' });
+  assert.match(findings.find((f) => f.kind === 'bn-small-batch')!.message, /batch size 8 \(line \d+\)/);
+  assert.deepEqual(findings.find((f) => f.kind === 'ln-on-conv')!.refactor, { action: 'swap', to: 'groupNorm' });
   const bn = calls.find((c) => c.className === 'BatchNorm1d')!;
   assert.deepEqual([bn.callee, bn.line, bn.column], ['nn.BatchNorm1d', lineOf('nn.BatchNorm1d(dim)'), 19]);
 });
 
 test('healthy and runtime-only fixtures raise no static finding; --batch-size overrides; unsaved text wins', async () => {
   for (const f of ['resnet_block.py', 'dead_relu_helper.py', 'exploding_convs.py'])
-    assert.deepEqual((await lintPython(py(f), ENGINE)).flags, [], f);
+    assert.deepEqual((await lintPython(py(f), ENGINE)).findings, [], f);
   assert.deepEqual(
-    kindsAt((await lintPython(py('resnet_block.py'), ENGINE, {}, 4)).flags).length,
+    kindsAt((await lintPython(py('resnet_block.py'), ENGINE, {}, 4)).findings).length,
     4,
     'each of the 4 BatchNorm2d call sites at batch 4',
   );
   const text = 'import torch.nn as nn\nfrom torch.utils.data import DataLoader\nbn = nn.BatchNorm2d(8)\nDataLoader([], batch_size=2)\n';
-  const { flags } = await lintPython(py('resnet_block.py'), ENGINE, {}, undefined, text);
+  const { findings } = await lintPython(py('resnet_block.py'), ENGINE, {}, undefined, text);
   assert.deepEqual(
-    flags.map((f) => [f.kind, f.severity, f.source?.line, f.refactor]),
+    findings.map((f) => [f.kind, f.severity, f.source?.line, f.refactor]),
     [['bn-small-batch', 'error', 3, { action: 'swap', to: 'groupNorm' }]],
   );
 });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { RunReport } from '../../src/protocol';
+import type { RunReportJson } from '../../src/protocol';
 import { compareNorms } from '../../src/runner/compare';
 import { PythonClient, pythonEnginePath } from '../../src/runner/pythonClient';
 import { pythonNormAtLine } from '../../src/runner/pythonLint';
@@ -24,10 +24,10 @@ function copyFixture(name: string): string {
   return file;
 }
 
-async function check(file: string): Promise<RunReport> {
+async function check(file: string): Promise<RunReportJson> {
   const { code, stdout, stderr } = await runCheckCommand([file, '--json']);
   assert.equal(code, 0, stderr);
-  return JSON.parse(stdout) as RunReport;
+  return JSON.parse(stdout) as RunReportJson;
 }
 
 test('BatchNorm1d at batch 2 → LayerNorm: same line, still trains, the drift finding is gone', async () => {
@@ -89,8 +89,8 @@ test('compare on a Python BatchNorm line: each candidate trains from the same fi
     const byNorm = Object.fromEntries(result.candidates.map((c) => [c.norm, c]));
     assert.deepEqual(Object.keys(byNorm).sort(), ['batchNorm', 'layerNorm', 'rmsNorm']);
     for (const c of result.candidates) assert.equal(c.error, undefined, `${c.norm}: ${c.error}`);
-    assert.ok(byNorm.batchNorm.flags.some((f) => f.kind === 'bn-train-inference-drift'));
-    assert.ok(!byNorm.layerNorm.flags.some((f) => f.kind === 'bn-train-inference-drift'));
+    assert.ok(byNorm.batchNorm.findings.some((f) => f.kind === 'bn-train-inference-drift'));
+    assert.ok(!byNorm.layerNorm.findings.some((f) => f.kind === 'bn-train-inference-drift'));
   } finally {
     client.dispose();
   }

@@ -4,11 +4,13 @@ import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { finalLoss, meanGradNormSeries, rankCandidates } from '../../src/runner/compare';
+import { compareNorms, finalLoss, meanGradNormSeries, rankCandidates } from '../../src/runner/compare';
+import { RunFailedError, type RunErrorCode, type RunOptions } from '../../src/protocol';
 import { normAtLine } from '../../src/refactor';
 import type { RunReport } from '../../src/protocol/run';
 import type { CompareCandidate } from '../../src/protocol/webview';
-import { WORKER } from './engine-fixtures';
+import type { NormKind } from '../../src/protocol/vocabulary';
+import { runInProcess, WORKER } from './engine-fixtures';
 
 const run = promisify(execFile);
 const CLI = path.join(path.dirname(WORKER), 'cli.js');
@@ -29,12 +31,12 @@ test('meanGradNormSeries averages layers with gradients, step by step', () => {
 });
 
 test('rankCandidates puts finished runs first, fewer errors first, then lower loss', () => {
-  const c = (norm: string, finalLoss: number | null, errors = 0): CompareCandidate => ({
+  const c = (norm: NormKind, finalLoss: number | null, errors = 0): CompareCandidate => ({
     norm,
     finalLoss,
     loss: [],
     gradNorm: [],
-    flags: Array.from({ length: errors }, () => ({
+    findings: Array.from({ length: errors }, () => ({
       kind: 'non-finite',
       severity: 'error',
       layer: null,
@@ -43,8 +45,49 @@ test('rankCandidates puts finished runs first, fewer errors first, then lower lo
       source: null,
     })),
   });
-  const ranked = rankCandidates([c('a', null), c('b', 0.5, 1), c('c', 0.9), c('d', 0.2)]).map((x) => x.norm);
-  assert.deepEqual(ranked, ['d', 'c', 'b', 'a']);
+  const ranked = rankCandidates([c('batchNorm', null), c('layerNorm', 0.5, 1), c('groupNorm', 0.9), c('rmsNorm', 0.2)]).map((x) => x.norm);
+  assert.deepEqual(ranked, ['rmsNorm', 'groupNorm', 'layerNorm', 'batchNorm']);
+});
+
+/** A client whose every run fails with `code` (and a message that names no normalization, to rule out text matching). */
+function failingClient(code: RunErrorCode) {
+  const asked: RunOptions[] = [];
+  const client = {
+    run: async (options: RunOptions) => {
+      asked.push(options);
+      throw new RunFailedError({
+        code,
+        message: code === 'no-norm-at-line' ? 'm.js:3: nothing here' : 'm.js:3 has no normalization layer',
+      });
+    },
+  };
+  return { client, asked };
+}
+
+test('compareNorms stops at the first candidate on a no-norm-at-line error, by its code, not its text', async () => {
+  const options = { file: '/m.js', steps: 5, backend: 'cpu', seed: 1, samplingInterval: 1, line: 3 } as const;
+  const candidates: NormKind[] = ['batchNorm', 'layerNorm', 'groupNorm'];
+  const stop = failingClient('no-norm-at-line');
+  const stopped = await compareNorms(stop.client, { ...options, candidates });
+  assert.equal(stop.asked.length, 1);
+  assert.deepEqual(
+    stopped.candidates.map((c) => [c.norm, c.error]),
+    [['batchNorm', 'm.js:3: nothing here']],
+  );
+  // Any other failure belongs to that candidate: the others still run.
+  const other = failingClient('shape');
+  const all = await compareNorms(other.client, { ...options, candidates });
+  assert.deepEqual(
+    other.asked.map((o) => o.normSwap?.to),
+    candidates,
+  );
+  assert.equal(all.candidates.length, 3);
+});
+
+test('a what-if run at a line without a norm layer fails with no-norm-at-line, naming file and line', async () => {
+  const outcome = await runInProcess(SMALL_BATCH, { backend: 'cpu', steps: 1, normSwap: { line: 9, to: 'layerNorm' } });
+  assert.equal(outcome.error?.code, 'no-norm-at-line');
+  assert.match(outcome.error.message, /small-batch\.js:9 creates no normalization layer/);
 });
 
 test('normAtLine reads the baseline normalization from the source', () => {

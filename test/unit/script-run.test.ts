@@ -119,7 +119,7 @@ test('a model built in an imported file: layers map to that file; require.main =
   const dead = report!.layers.find((l) => l.name === 'hidden_dead');
   assert.equal(dead?.source?.file, modelFile);
   assert.equal(dead?.source?.line, lineOf(modelFile, "name: 'hidden_dead'"));
-  const finding = report!.flags.find((f) => f.kind === 'dead');
+  const finding = report!.findings.find((f) => f.kind === 'dead');
   assert.equal(finding?.layer, 'hidden_dead');
   assert.equal(finding?.source?.file, modelFile);
 });

@@ -39,16 +39,16 @@ test('CSP inputs that could break out of the policy are rejected', () => {
   assert.equal(escapeAttribute('a"b<c>&'), 'a&quot;b&lt;c&gt;&amp;');
 });
 
-test('replay state rebuilds the latest run: samples, latest flags, ending, comparison', () => {
+test('replay state rebuilds the latest run: samples, latest findings, ending, comparison', () => {
   const state = new PanelReplayState();
-  state.record({ type: 'run-started', run: { ...run, runId: 'old' }, samples: [s(0)], flags: [] });
-  state.record({ type: 'run-started', run, samples: [s(0)], flags: [] });
+  state.record({ type: 'run-started', run: { ...run, runId: 'old' }, samples: [s(0)], findings: [] });
+  state.record({ type: 'run-started', run, samples: [s(0)], findings: [] });
   state.record({ type: 'samples', runId: 'r1', samples: [s(1), s(2)] });
   state.record({ type: 'samples', runId: 'old', samples: [s(3)] });
   state.record({
-    type: 'flags',
+    type: 'findings',
     runId: 'r1',
-    flags: [{ kind: 'dead', severity: 'error', layer: 'a', step: 2, message: 'm', source: null }],
+    findings: [{ kind: 'dead', severity: 'error', layer: 'a', step: 2, message: 'm', source: null }],
   });
   state.record({ type: 'focus-layer', runId: 'r1', layerIndex: 0 });
   state.record({ type: 'run-failed', runId: 'r1', error: { code: 'oom', message: 'out of memory' } });
@@ -67,13 +67,13 @@ test('replay state rebuilds the latest run: samples, latest flags, ending, compa
     started.samples.map((x) => x.step),
     [0, 1, 2],
   );
-  assert.equal(started.flags[0].kind, 'dead');
+  assert.equal(started.findings[0].kind, 'dead');
   assert.equal(out[1], compare);
 });
 
 test('replay state caps memory by thinning old samples, always keeping the newest', () => {
   const state = new PanelReplayState(2 * 20);
-  state.record({ type: 'run-started', run, samples: [], flags: [] });
+  state.record({ type: 'run-started', run, samples: [], findings: [] });
   for (let i = 0; i < 100; i++) state.record({ type: 'samples', runId: 'r1', samples: [s(i)] });
   assert.ok(state.sampleCount <= 20, `${state.sampleCount} samples`);
   assert.ok(state.thinned > 0);
@@ -92,7 +92,7 @@ test('exportBytes decodes PNG data URLs and refuses anything else', () => {
 
 test('replay splits a long run: first chunk answers ready(), the rest follows, then the ending', () => {
   const state = new PanelReplayState();
-  state.record({ type: 'run-started', run, samples: [], flags: [] });
+  state.record({ type: 'run-started', run, samples: [], findings: [] });
   state.record({ type: 'samples', runId: 'r1', samples: Array.from({ length: 10 }, (_, i) => s(i)) });
   state.record({ type: 'run-done', runId: 'r1', report: { file: 'm.ts' } as never });
   state.record({ type: 'compare', result: { file: 'm.ts', line: 1, candidates: [] } });

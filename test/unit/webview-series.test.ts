@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PanelRun } from '../../src/protocol';
-import { depthProfile, flagsByLayer, heatmapGrid, layerColor, normalize, rampColor } from '../../webview/series';
+import { depthProfile, findingsByLayer, heatmapGrid, layerColor, normalize, rampColor } from '../../webview/series';
 import { RunStore } from '../../webview/store';
 import { compareVerdicts } from '../../webview/verdict';
 import { chooseScale, niceBounds, valueRange } from '../../webview/valueRange';
@@ -24,8 +24,8 @@ test('layer colours run from blue to red with depth', () => {
   assert.equal(layerColor(199, 200, true), 'hsl(0, 70%, 60%)');
 });
 
-test('flagsByLayer keeps the worst severity and every kind', () => {
-  const m = flagsByLayer([
+test('findingsByLayer keeps the worst severity and every kind', () => {
+  const m = findingsByLayer([
     { kind: 'saturated', severity: 'info', layer: 'a', step: 1, message: '', source: null },
     { kind: 'dead', severity: 'error', layer: 'a', step: 2, message: '', source: null },
     { kind: 'dead', severity: 'warning', layer: 'a', step: 3, message: '', source: null },
@@ -55,7 +55,7 @@ function store3(): RunStore {
   };
   const s = new RunStore(run);
   for (let step = 0; step < 4; step++) s.add([{ step, loss: 1, stepMs: 1, values: [step, 10 * step, null as unknown as number] }]);
-  s.setFlags([{ kind: 'vanishing', severity: 'warning', layer: 'c', step: 1, message: '', source: null }]);
+  s.setFindings([{ kind: 'vanishing', severity: 'warning', layer: 'c', step: 1, message: '', source: null }]);
   return s;
 }
 
@@ -89,20 +89,20 @@ test('normalize and rampColor map values onto the colour scale', () => {
 });
 
 test('compare verdicts: best healthy candidate, diverged, failed, unhealthy', () => {
-  const base = { loss: [], gradNorm: [], flags: [] };
+  const base = { loss: [], gradNorm: [], findings: [] };
   const v = compareVerdicts([
     {
       ...base,
       norm: 'batchNorm',
       finalLoss: 0.4,
-      flags: [{ kind: 'bn-small-batch', severity: 'error', layer: 'bn', step: null, message: '', source: null }],
+      findings: [{ kind: 'bn-small-batch', severity: 'error', layer: 'bn', step: null, message: '', source: null }],
     },
     { ...base, norm: 'layerNorm', finalLoss: 0.5 },
     {
       ...base,
       norm: 'rmsNorm',
       finalLoss: 0.6,
-      flags: [{ kind: 'saturated', severity: 'warning', layer: 'x', step: 2, message: '', source: null }],
+      findings: [{ kind: 'saturated', severity: 'warning', layer: 'x', step: 2, message: '', source: null }],
     },
     { ...base, norm: 'groupNorm', finalLoss: null },
     { ...base, norm: 'instanceNorm', finalLoss: null, error: 'shape mismatch' },

@@ -94,15 +94,15 @@ test('memory cap thins old samples and keeps the newest', () => {
   for (let i = 0; i < store.size; i++) assert.equal(store.series('gradNorm', 1)[i], store.steps[i] * 1000 + 3);
 });
 
-test('flagsOf matches findings by layer name', () => {
+test('findingsOf matches findings by layer name', () => {
   const store = new RunStore(makeRun(2));
-  store.setFlags([
+  store.setFindings([
     { kind: 'dead', severity: 'error', layer: 'l1', step: 3, message: 'dead', source: null },
     { kind: 'exploding', severity: 'warning', layer: null, step: 4, message: 'loss', source: null },
   ]);
   assert.deepEqual(
-    store.flagsOf(1).map((f) => f.kind),
+    store.findingsOf(1).map((f) => f.kind),
     ['dead'],
   );
-  assert.deepEqual(store.flagsOf(0), []);
+  assert.deepEqual(store.findingsOf(0), []);
 });

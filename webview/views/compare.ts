@@ -2,7 +2,7 @@
  * Compare tab: a what-if run of several norm layers at one place in the model. Loss and
  * gradient-norm curves per candidate, a verdict table, and "Apply" to rewrite the source.
  */
-import type { CompareResult } from '../../src/protocol';
+import type { CompareResult, NormKind } from '../../src/protocol';
 import { ChartCard } from '../card';
 import { el, formatValue, setChildren } from '../dom';
 import { ManyLinesChart } from '../manyLines';
@@ -118,7 +118,7 @@ export class CompareView implements View {
           { testId: 'compare-row', attrs: { 'data-norm': c.norm, 'data-verdict': verdict.kind } },
           el('td', {}, swatch, ' ', c.norm),
           el('td', {}, formatValue(c.finalLoss)),
-          el('td', {}, c.flags.length ? [...new Set(c.flags.map((f) => f.kind))].join(', ') : 'none'),
+          el('td', {}, c.findings.length ? [...new Set(c.findings.map((f) => f.kind))].join(', ') : 'none'),
           el('td', { className: `verdict ${verdict.kind}` }, verdict.text),
           el('td', {}, apply),
         );
@@ -133,7 +133,7 @@ export class CompareView implements View {
     this.drawn = undefined;
   }
 
-  private async apply(norm: string, btn: HTMLButtonElement): Promise<void> {
+  private async apply(norm: NormKind, btn: HTMLButtonElement): Promise<void> {
     btn.disabled = true;
     this.status.textContent = `Applying ${norm}…`;
     try {

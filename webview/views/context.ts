@@ -1,7 +1,7 @@
 /**
  * What every view gets from the app: the theme, the current run's data and the actions it may trigger.
  */
-import type { StatName } from '../../src/protocol';
+import type { NormKind, StatName } from '../../src/protocol';
 import type { RunStore } from '../store';
 import type { Theme } from '../theme';
 
@@ -14,7 +14,7 @@ export interface ViewContext {
   /** Ask the host to reveal a layer's source line; resolves false when it has none. */
   revealLayer(layer: number): Promise<boolean>;
   /** Apply a comparison candidate to the source. */
-  applyCandidate(norm: string): Promise<boolean>;
+  applyCandidate(norm: NormKind): Promise<boolean>;
   /** Remember UI state across panel reloads. */
   saveState(): void;
 }

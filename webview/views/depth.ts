@@ -141,7 +141,7 @@ export class DepthView implements View {
       }
       row.cells[3].textContent = formatValue(bar.value);
     });
-    setChildren(this.modelFindings, ...store.flags.filter((f) => f.layer === null).map(findingItem));
+    setChildren(this.modelFindings, ...store.findings.filter((f) => f.layer === null).map(findingItem));
     if (this.modelFindings.childElementCount === 0) this.modelFindings.appendChild(el('li', { className: 'muted' }, 'None.'));
   }
 

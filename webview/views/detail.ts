@@ -102,7 +102,7 @@ export class DetailView implements View {
     if (!force && this.drawn === store.version) return;
     this.drawn = store.version;
     this.renderHeader(store);
-    setChildren(this.findings, ...store.flagsOf(this.layer).map(findingItem));
+    setChildren(this.findings, ...store.findingsOf(this.layer).map(findingItem));
     if (this.findings.childElementCount === 0) this.findings.appendChild(el('li', { className: 'muted' }, 'No findings for this layer.'));
     const groups = this.groupsWithData(store);
     const key = groups.map((g) => g.id).join('|');

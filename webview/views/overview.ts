@@ -4,7 +4,7 @@
  */
 import { el } from '../dom';
 import { ManyLinesChart } from '../manyLines';
-import { flagsByLayer, layerColor } from '../series';
+import { findingsByLayer, layerColor } from '../series';
 import type { RunStore } from '../store';
 import { isDark } from '../theme';
 import { OVERVIEW_STATS, type View, type ViewContext } from './context';
@@ -40,7 +40,7 @@ export class OverviewView implements View {
       retheme: (lines) => lines.retheme(ctx.theme),
       destroy: (lines) => lines.destroy(),
       paint: (lines, stat, store) => {
-        const flagged = flagsByLayer(store.flags);
+        const flagged = findingsByLayer(store.findings);
         const dark = isDark(ctx.theme);
         const scale = ctx.theme.lineScale;
         lines.setData(

@@ -4,7 +4,7 @@
  * compounds small mis-scalings into vanishing or exploding signals (Ioffe & Szegedy 2015, Batch
  * Normalization; Ba et al. 2016, Layer Normalization).
  */
-import type { NormKind } from '../../protocol/run';
+import { NORM_CLASS_NAMES, type NormKind } from '../../protocol/vocabulary';
 import { CONV_CLASSES, RECURRENT_CLASSES, WEIGHT_CLASSES } from '../layerNames';
 import { SMALL_BATCH } from './bnSmallBatch';
 import type { StaticRule } from './context';
@@ -24,13 +24,6 @@ export const missingNorm: StaticRule = {
       const recurrent = weighted.some((c) => RECURRENT_CLASSES.has(c.className));
       const small = (ctx.batchSize?.value ?? Infinity) < SMALL_BATCH;
       const norm: NormKind = conv && !recurrent ? (small ? 'groupNorm' : 'batchNorm') : 'layerNorm';
-      const names: Record<NormKind, string> = {
-        batchNorm: 'BatchNormalization',
-        layerNorm: 'LayerNormalization',
-        groupNorm: 'GroupNormalization',
-        rmsNorm: 'RMSNormalization',
-        instanceNorm: 'InstanceNormalization',
-      };
       const first = weighted[0];
       return [
         {
@@ -40,7 +33,7 @@ export const missingNorm: StaticRule = {
             message:
               `This model stacks ${depth} weight layers (threshold ${DEEP_STACK}) with no normalization. ` +
               "Each layer's output scale then depends on every weight before it, so small mis-scalings compound with depth into vanishing or exploding activations and gradients.",
-            fix: `Insert ${names[norm]} after the weight layers (before the activation), starting with this one.`,
+            fix: `Insert ${NORM_CLASS_NAMES[norm]} after the weight layers (before the activation), starting with this one.`,
             refactor: { action: 'insert-norm', norm },
           }),
           layer: null,

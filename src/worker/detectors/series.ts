@@ -3,6 +3,7 @@
  * (persistence over consecutive samples, weight layers, the norm a fix should insert).
  */
 import type { Finding, LayerInfo, NormKind, StatName, StepSample } from '../../protocol/run';
+import { NORM_CLASS_NAMES } from '../../protocol/vocabulary';
 import type { DetectorThresholds } from './thresholds';
 
 export interface DetectorInput {
@@ -133,14 +134,6 @@ export function batchFreeNorm(layer: LayerInfo): NormKind {
     : (layer.outputShape as (number | null)[]);
   return shape.length > 2 ? 'groupNorm' : 'layerNorm';
 }
-
-const NORM_CLASS_NAMES: Record<NormKind, string> = {
-  batchNorm: 'BatchNormalization',
-  layerNorm: 'LayerNormalization',
-  groupNorm: 'GroupNormalization',
-  rmsNorm: 'RMSNormalization',
-  instanceNorm: 'InstanceNormalization',
-};
 
 /** `layerNorm` → `LayerNormalization`, for messages. */
 export function normName(kind: NormKind): string {

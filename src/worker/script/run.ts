@@ -8,9 +8,9 @@
  */
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import type { BackendReport, RunEvent, RunOptions, RunReport } from '../../protocol';
+import type { BackendReport, RunOptions, RunReport, StoppedEarly, WorkerEvent } from '../../protocol';
 import { toRunError, UserCodeError } from '../errors';
-import { checkThresholds } from '../flags';
+import { checkThresholds } from '../findings';
 import { loadUserModule } from '../loader/bundle';
 import type { BundleSourceMap } from '../loader/sourceMap';
 import { creationStackOf, onModelCreated } from '../loader/tfShim';
@@ -18,7 +18,7 @@ import { buildReport } from '../report';
 import { seededRandom } from '../training/seed';
 import { ScriptEnvironment } from './environment';
 import { endModels, setTrainingSession, type TrainingCall } from './intercept';
-import { ScriptTraining } from './training';
+import { isNonFiniteStop, ScriptTraining } from './training';
 
 /** How often the run looks whether the script has finished. */
 const IDLE_POLL_MS = 20;
@@ -44,7 +44,7 @@ function stepsOf(call: TrainingCall, args: unknown[]): number {
 export async function runScript(
   options: RunOptions,
   backend: BackendReport,
-  emit: (event: RunEvent) => void,
+  emit: (event: WorkerEvent) => void,
   signal: AbortSignal,
   runId: string,
   started: number,
@@ -146,9 +146,9 @@ export async function runScript(
       );
     }
     training.finish();
-    const stoppedEarly = signal.aborted
+    const stoppedEarly: StoppedEarly | undefined = signal.aborted
       ? 'cancelled'
-      : training.stopReason?.startsWith('non-finite')
+      : isNonFiniteStop(training.stopReason)
         ? training.stopReason
         : failedAfter
           ? `the script failed after training: ${failedAfter}`
@@ -162,7 +162,7 @@ export async function runScript(
       loss: training.loss,
       layers: training.layers,
       samples: training.samples,
-      flags: training.flags,
+      findings: training.findings,
       instrumentedMs: training.instrumentedMs,
       plainMs: training.plainMs,
       totalMs: performance.now() - started,

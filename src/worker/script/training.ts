@@ -9,10 +9,11 @@
  * fit ends cleanly after the batch, and `onStop` tells the run.
  */
 import * as tf from '@tensorflow/tfjs';
-import { STAT_NAMES, type Finding, type LayerInfo, type RunEvent, type SourceLocation, type StepSample } from '../../protocol';
+import { STAT_NAMES, type Finding, type LayerInfo, type SourceLocation, type StepSample, type WorkerEvent } from '../../protocol';
 import { UserCodeError } from '../errors';
+import type { StoppedEarly } from '../../protocol';
 import { ScriptStopped } from './environment';
-import { findingsFor } from '../flags';
+import { detectorLog, findingsFor } from '../findings';
 import type { DetectorThresholds } from '../detectors/thresholds';
 import { Instrumenter } from '../instrument/hooks';
 import { DeviceMeter, HostMeter, viewFor } from '../instrument/meters';
@@ -38,11 +39,20 @@ export interface ScriptTrainingOptions {
   measureStep?: (step: number) => boolean;
   thresholds: Partial<DetectorThresholds>;
   backendName: string;
-  emit(event: RunEvent): void;
+  emit(event: WorkerEvent): void;
   sourceMap(): BundleSourceMap | null;
   creationStack(layer: object): string | undefined;
   /** Training stopped (limit, non-finite loss, cancel, a failed step): the run may end the script. */
   onStop(): void;
+}
+
+/** Why training stopped before the script ended. */
+export type StopReason =
+  Extract<StoppedEarly, 'cancelled' | `non-finite${string}`> | `stopped after ${number} steps (--steps)` | `training step ${number} failed`;
+
+/** A non-finite loss ends a script's run early; the other reasons are the script's or the user's choice. */
+export function isNonFiniteStop(reason: StopReason | null): reason is `non-finite loss at step ${number}` {
+  return reason?.startsWith('non-finite') ?? false;
 }
 
 export class ScriptTraining {
@@ -51,10 +61,10 @@ export class ScriptTraining {
   readonly instrumentedMs: number[] = [];
   readonly plainMs: number[] = [];
   layers: LayerInfo[] = [];
-  flags: Finding[] = [];
+  findings: Finding[] = [];
   batchSize = 0;
   /** Why training stopped before the script ended, if it did. */
-  stopReason: string | null = null;
+  stopReason: StopReason | null = null;
   /** A step that failed, as the user's error (the script sees tfjs's own error). */
   failure: UserCodeError | null = null;
   /** Steps `fit` announced, for the progress total of a run without a limit. */
@@ -77,7 +87,7 @@ export class ScriptTraining {
   }
 
   /** Stops training: the run ends once the training call in flight has returned (cancel). */
-  requestStop(reason: string): void {
+  requestStop(reason: StopReason): void {
     this.stopReason ??= reason;
     this.options.onStop();
   }
@@ -249,12 +259,13 @@ export class ScriptTraining {
       batchSize: this.batchSize,
       syntheticData: false,
     });
-    const flagsInput = { layers: this.layers, statNames: STAT_NAMES, batchSize: this.batchSize, learningRate: this.learningRate };
+    const findingsInput = { layers: this.layers, statNames: STAT_NAMES, batchSize: this.batchSize, learningRate: this.learningRate };
+    const log = detectorLog(emit, runId);
     this.progress = new ProgressBatcher(
       (samples) => emit({ type: 'progress', runId, samples }),
       () => {
-        this.flags = findingsFor({ ...flagsInput, samples: this.samples, loss: this.loss }, this.options.thresholds);
-        emit({ type: 'flags', runId, flags: this.flags });
+        this.findings = findingsFor({ ...findingsInput, samples: this.samples, loss: this.loss }, this.options.thresholds, log);
+        emit({ type: 'findings', runId, findings: this.findings });
       },
     );
   }

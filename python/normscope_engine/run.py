@@ -7,7 +7,7 @@ import time
 
 import torch
 
-from . import creation
+from . import creation, features
 from .data import batches, loss_for
 from .errors import UserError, from_exception
 from .loader import find_model, import_user_file, read_spec, training_setup
@@ -33,8 +33,8 @@ def _layer_infos(meter):
     for row, i in enumerate(meter.order):
         name, module = meter.leaves[i]
         info = {
-            'index': row, 'name': name, 'className': type(module).__name__, 'outputShape': meter.shapes[i],
-            'paramCount': sum(p.numel() for p in module.parameters(recurse=False)), 'isNorm': is_norm(module),
+            'index': row, 'name': name, 'className': features.parametrized_class_name(module), 'outputShape': meter.shapes[i],
+            'paramCount': sum(p.numel() for p in module.parameters(recurse=features.is_parametrized(module))), 'isNorm': is_norm(module),
             'source': creation.source_of(module),
         }
         if type(module) in ACTIVATIONS:
@@ -95,9 +95,7 @@ def run(options, emit, cancelled):
     spec, setup_notes = training_setup(module, model, spec)
     notes = [f'PyTorch {torch.__version__} on CPU, model {described}', *setup_notes]
     emit({'type': 'backend', 'runId': run_id, 'backend': {'name': 'cpu', 'notes': notes}})
-    leaves = [(_display_name(n), m) for n, m in model.named_modules()
-              if not any(True for _ in m.children()) and not isinstance(m, CONTAINERS)]
-    meter = Meter(leaves)
+    meter = Meter(_leaves(model))
     data, synthetic, note = batches(model, spec, path, batch_size, options.get('seed', 42))
     if note:
         notes.append(note)
@@ -161,6 +159,21 @@ def run(options, emit, cancelled):
 
 
 CONTAINERS = (torch.nn.Sequential, torch.nn.ModuleList, torch.nn.ModuleDict)
+
+
+def _leaves(model):
+    """The measured modules: leaves, and a parametrized module (weight norm in torch 2.x) as one layer, not its
+    `parametrizations` children."""
+    out, inside = [], []
+    for name, m in model.named_modules():
+        if any(name.startswith(p) for p in inside):
+            continue
+        if features.is_parametrized(m):
+            inside.append(f'{name}.parametrizations' if name else 'parametrizations')
+            out.append((_display_name(name), m))
+        elif not any(True for _ in m.children()) and not isinstance(m, CONTAINERS):
+            out.append((_display_name(name), m))
+    return out
 
 
 def _display_name(qualified):

@@ -14,6 +14,7 @@ import { toWorkspaceEdit } from './codeActions';
 import type { PanelBridge } from './panelBridge';
 import type { RunManager } from './runs';
 import { applyPythonSwap } from './pythonEditor';
+import { PYTHON_SWAP_TARGETS, type PythonSwapTarget } from '../runner/pythonSwap';
 
 async function saveFiles(uris: vscode.Uri[]): Promise<void> {
   for (const uri of uris) {
@@ -41,11 +42,11 @@ export function registerRefactorCommands(ctx: NormScopeContext, index: DocumentI
       if (!doc) return false;
       const at = line ?? (editor ? editor.selection.active.line + 1 : 1);
       if (doc.languageId === 'python') {
-        const to = await vscode.window.showQuickPick(Object.keys(NORM_SPECS), {
+        const to = await vscode.window.showQuickPick([...PYTHON_SWAP_TARGETS], {
           title: 'NormScope: swap normalization (PyTorch)',
           placeHolder: 'Replace this normalization layer with…',
         });
-        return to ? applyPythonSwap(ctx, doc, at, to as NormKind) : false;
+        return to ? applyPythonSwap(ctx, doc, at, to as PythonSwapTarget) : false;
       }
       const swaps = analysis()
         .availableRefactors(doc.getText(), doc.fileName, { line: at }, index.get(doc))

@@ -8,7 +8,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { delimiter, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { Finding, LayerInfo, RunError, RunEvent, RunOptions, RunReport, StatName, StepSample, WorkerEvent } from '../protocol';
+import type {
+  Finding,
+  LayerInfo,
+  NormKind,
+  RunError,
+  RunEvent,
+  RunOptions,
+  RunReport,
+  StatName,
+  StepSample,
+  WorkerEvent,
+} from '../protocol';
 import { detectFindings } from '../worker/detectors';
 import { checkThresholds } from '../worker/flags';
 import { RunFailedError, errorMessage } from '../protocol';
@@ -42,6 +53,29 @@ function detectorClassName(className: string): string {
   return className;
 }
 
+/**
+ * A norm to insert after `layer`, as PyTorch code names it: the dimensionality from the layer's output
+ * (N, C, *spatial), and LayerNorm over a feature map as GroupNorm(1, C) (what the Python swap emits; nn.LayerNorm(C)
+ * would normalize the last spatial axis).
+ */
+export function pytorchNormName(kind: NormKind, layer: LayerInfo): string {
+  const shape = layer.outputShape as (number | null)[];
+  const spatial = Math.min(3, Math.max(1, shape.length - 2));
+  const channels = typeof shape[1] === 'number' ? shape[1] : 'C';
+  switch (kind) {
+    case 'batchNorm':
+      return `nn.BatchNorm${spatial}d`;
+    case 'instanceNorm':
+      return `nn.InstanceNorm${spatial}d`;
+    case 'groupNorm':
+      return 'nn.GroupNorm';
+    case 'rmsNorm':
+      return 'nn.RMSNorm';
+    case 'layerNorm':
+      return shape.length > 2 ? `nn.GroupNorm(1, ${channels}) (LayerNorm over a feature map)` : 'nn.LayerNorm';
+  }
+}
+
 /** The findings of a finished run, from the TS detectors (null over JSON is NaN to them). */
 export function pythonFindings(
   layers: LayerInfo[],
@@ -62,6 +96,7 @@ export function pythonFindings(
       })),
       loss: report.loss.map(asNumber),
       batchSize: report.batchSize,
+      normName: pytorchNormName,
     },
     thresholds,
   );

@@ -13,6 +13,8 @@ export interface DetectorInput {
   loss: number[];
   batchSize: number;
   learningRate?: number;
+  /** How messages name a norm to insert after `layer` (the PyTorch run: `nn.BatchNorm2d`); tfjs class names when absent. */
+  normName?: (kind: NormKind, layer: LayerInfo) => string;
 }
 
 /** One run's statistics with the thresholds in force. */
@@ -68,6 +70,11 @@ export class RunStats {
       if (run >= this.persistence) return s - run + 1;
     }
     return -1;
+  }
+
+  /** `layerNorm` → `LayerNormalization` (or the run's own naming), for messages. */
+  normName(kind: NormKind, layer: LayerInfo): string {
+    return this.input.normName?.(kind, layer) ?? NORM_CLASS_NAMES[kind];
   }
 
   step(sample: number): number {
@@ -141,8 +148,3 @@ const NORM_CLASS_NAMES: Record<NormKind, string> = {
   rmsNorm: 'RMSNormalization',
   instanceNorm: 'InstanceNormalization',
 };
-
-/** `layerNorm` → `LayerNormalization`, for messages. */
-export function normName(kind: NormKind): string {
-  return NORM_CLASS_NAMES[kind];
-}

@@ -23,6 +23,7 @@ import type {
 import { detectFindings } from '../worker/detectors';
 import { checkThresholds } from '../worker/flags';
 import { RunFailedError, errorMessage } from '../protocol';
+import { watchResidentMemory } from './memoryWatch';
 import { resolvePython, type InterpreterChoice } from './pythonInterpreter';
 import type { LogLevel } from './workerClient';
 
@@ -30,6 +31,10 @@ export interface PythonClientOptions extends InterpreterChoice {
   /** Directory that contains the `normscope_engine` package (the extension's python/). */
   enginePath: string;
   runTimeoutMs?: number;
+  /** Memory limit of a run: the Python process's resident memory (./memoryWatch), `normscope.maxMemoryMB`. */
+  maxMemoryMB?: number;
+  /** How messages name the limits: the editor's settings (default) or the CLI's flags. */
+  limitNames?: { timeout: string; memory: string };
   log?: (level: LogLevel, message: string) => void;
 }
 
@@ -102,6 +107,8 @@ export function pythonFindings(
   );
 }
 
+const EDITOR_LIMIT_NAMES = { timeout: 'normscope.runTimeoutSeconds', memory: 'normscope.maxMemoryMB' };
+
 export class PythonClient {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly running = new Set<ChildProcess>();
@@ -111,6 +118,19 @@ export class PythonClient {
 
   private log(level: LogLevel, message: string): void {
     this.options.log?.(level, message);
+  }
+
+  private get limitNames(): { timeout: string; memory: string } {
+    return this.options.limitNames ?? EDITOR_LIMIT_NAMES;
+  }
+
+  /** An 'oom' error naming the limit as the user sets it; `detail` says what happened. */
+  private oomError(detail: string): RunError {
+    const limit = this.options.maxMemoryMB;
+    return {
+      code: 'oom',
+      message: `${detail} Raise the limit with ${this.limitNames.memory} (now ${limit ?? 'none'}${limit ? ' MB' : ''}) or try a smaller batch size or model.`,
+    };
   }
 
   /** Same contract as WorkerClient.run. */
@@ -154,9 +174,24 @@ export class PythonClient {
       let stderrTail: string[] = [];
       let settled = false;
       const timers: NodeJS.Timeout[] = [];
+      const limitMB = this.options.maxMemoryMB;
+      const stopWatching =
+        limitMB && child.pid
+          ? watchResidentMemory(child.pid, limitMB, (mb) =>
+              settle({
+                error: {
+                  ...this.oomError(
+                    `The PyTorch run used ${Math.round(mb)} MB of memory, over the limit of ${limitMB} MB, and was stopped.`,
+                  ),
+                  file: options.file,
+                },
+              }),
+            )
+          : () => undefined;
       const settle = (outcome: { report: RunReport } | { error: RunError }) => {
         if (settled) return;
         settled = true;
+        stopWatching();
         timers.forEach(clearTimeout);
         cancelToken?.removeEventListener('abort', onAbort);
         if (child.exitCode === null) child.kill('SIGKILL');
@@ -181,8 +216,13 @@ export class PythonClient {
           onEvent({ ...event, report });
           return settle({ report });
         }
+        if (event.type === 'error') {
+          // The engine's own MemoryError: same wording as the host's limit.
+          const error = event.error.code === 'oom' ? { ...event.error, ...this.oomError(event.error.message) } : event.error;
+          onEvent({ ...event, error });
+          return settle({ error: { ...error, file: error.file ?? options.file } });
+        }
         onEvent(event);
-        if (event.type === 'error') settle({ error: { ...event.error, file: event.error.file ?? options.file } });
       };
       createInterface({ input: child.stdout! }).on('line', onLine);
       createInterface({ input: child.stderr! }).on('line', (line) => {
@@ -214,7 +254,7 @@ export class PythonClient {
               settle({
                 error: {
                   code: 'timeout',
-                  message: `The run took longer than ${Math.round(limit / 1000)} s (normscope.runTimeoutSeconds) and was stopped.`,
+                  message: `The run took longer than ${Math.round(limit / 1000)} s (${this.limitNames.timeout}) and was stopped.`,
                 },
               }),
             limit,

@@ -82,8 +82,13 @@ def run(options, emit, cancelled):
     run_id = options.get('runId', 'py')
     path = os.path.abspath(options['file'])
     if options.get('script'):
-        raise UserError('unsupported', f'{os.path.basename(path)}: running a Python training script is not supported yet; '
-                        'check its model with `normscope check` (give the data with normscope = {"input_shape": ...} or {"data": ...})', path)
+        from .script import run_script
+        script, notes = run_script(options, emit, cancelled)
+        report = build_report(path, notes, script.losses, script.batch_size or 0, False, None, script.meter, script.samples, script.step_ms, None, started)
+        if script.stopped not in (None, 'steps'):
+            report['stoppedEarly'] = script.stopped
+        emit({'type': 'done', 'runId': run_id, 'report': report})
+        return
     torch.manual_seed(options.get('seed', 42))
     creation.install(path)
     module = import_user_file(path, options.get('normSwap'))
@@ -141,8 +146,16 @@ def run(options, emit, cancelled):
             x, y = data[-1]
             eval_loss = loss_fn(model(x), y).item()
     plain = _plain_step_ms(model, spec, data, loss_fn) if options.get('measureOverhead') and loss_fn is not None and stopped is None else None
-    layers = _layer_infos(meter)
-    report = {
+    report = build_report(path, notes, losses, batch_size, synthetic, eval_loss, meter, samples, step_ms, plain, started)
+    if stopped:
+        report['stoppedEarly'] = stopped
+    emit({'type': 'done', 'runId': run_id, 'report': report})
+
+
+def build_report(path, notes, losses, batch_size, synthetic, eval_loss, meter, samples, step_ms, plain, started):
+    """The RunReport of a model run or a script run (flags are added on the host)."""
+    layers = _layer_infos(meter) if meter else []
+    return {
         'file': path, 'backend': 'cpu', 'backendNotes': notes, 'steps': len(losses), 'batchSize': batch_size, 'syntheticData': synthetic,
         'loss': losses, 'evalLoss': eval_loss if eval_loss is not None and math.isfinite(eval_loss) else None,
         'layers': [{
@@ -153,9 +166,6 @@ def run(options, emit, cancelled):
         'flags': [],
         'timing': {'instrumentedStepMs': _median(step_ms[1:] or step_ms), 'plainStepMs': plain, 'totalMs': (time.perf_counter() - started) * 1000},
     }
-    if stopped:
-        report['stoppedEarly'] = stopped
-    emit({'type': 'done', 'runId': run_id, 'report': report})
 
 
 CONTAINERS = (torch.nn.Sequential, torch.nn.ModuleList, torch.nn.ModuleDict)

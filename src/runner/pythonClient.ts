@@ -163,7 +163,8 @@ export class PythonClient {
         PYTHONDONTWRITEBYTECODE: '1',
       };
       const child = spawn(python.path, ['-m', 'normscope_engine', JSON.stringify(options)], {
-        cwd: dirname(options.file),
+        // A training script runs where the user started it (its relative data paths); a model file next to itself.
+        cwd: options.script ? process.cwd() : dirname(options.file),
         env,
         stdio: ['pipe', 'pipe', 'pipe'],
       });

@@ -119,7 +119,7 @@ test('user errors exit 2 with file:line; a missing torch names how to fix it', a
     },
   });
   assert.equal(script, 2);
-  assert.match(scriptErr, /resnet_block\.py: running a Python training script is not supported yet/);
+  assert.match(scriptErr, /resnet_block\.py ended without an optimizer step/);
 });
 
 test('interpreter choice: explicit only; else the Python extension, python3, then /usr/bin/python3', () => {

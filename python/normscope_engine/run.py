@@ -154,7 +154,7 @@ def run(options, emit, cancelled):
 
 def build_report(path, notes, losses, batch_size, synthetic, eval_loss, meter, samples, step_ms, plain, started):
     """The RunReport of a model run or a script run (flags are added on the host)."""
-    layers = _layer_infos(meter) if meter else []
+    layers = _layer_infos(meter)
     return {
         'file': path, 'backend': 'cpu', 'backendNotes': notes, 'steps': len(losses), 'batchSize': batch_size, 'syntheticData': synthetic,
         'loss': losses, 'evalLoss': eval_loss if eval_loss is not None and math.isfinite(eval_loss) else None,

@@ -7,7 +7,7 @@ import time
 
 import torch
 
-from . import creation
+from . import creation, features
 from .data import batches, loss_for
 from .errors import UserError, from_exception
 from .loader import find_model, import_user_file, read_spec, training_setup
@@ -33,8 +33,8 @@ def _layer_infos(meter):
     for row, i in enumerate(meter.order):
         name, module = meter.leaves[i]
         info = {
-            'index': row, 'name': name, 'className': type(module).__name__, 'outputShape': meter.shapes[i],
-            'paramCount': sum(p.numel() for p in module.parameters(recurse=False)), 'isNorm': is_norm(module),
+            'index': row, 'name': name, 'className': features.parametrized_class_name(module), 'outputShape': meter.shapes[i],
+            'paramCount': sum(p.numel() for p in module.parameters(recurse=features.is_parametrized(module))), 'isNorm': is_norm(module),
             'source': creation.source_of(module),
         }
         if type(module) in ACTIVATIONS:
@@ -82,8 +82,13 @@ def run(options, emit, cancelled):
     run_id = options.get('runId', 'py')
     path = os.path.abspath(options['file'])
     if options.get('script'):
-        raise UserError('unsupported', f'{os.path.basename(path)}: running a Python training script is not supported yet; '
-                        'check its model with `normscope check` (give the data with normscope = {"input_shape": ...} or {"data": ...})', path)
+        from .script import run_script
+        script, notes = run_script(options, emit, cancelled)
+        report = build_report(path, notes, script.losses, script.batch_size or 0, False, None, script.meter, script.samples, script.step_ms, None, started)
+        if script.stopped not in (None, 'steps'):
+            report['stoppedEarly'] = script.stopped
+        emit({'type': 'done', 'runId': run_id, 'report': report})
+        return
     torch.manual_seed(options.get('seed', 42))
     creation.install(path)
     module = import_user_file(path, options.get('normSwap'))
@@ -95,9 +100,7 @@ def run(options, emit, cancelled):
     spec, setup_notes = training_setup(module, model, spec)
     notes = [f'PyTorch {torch.__version__} on CPU, model {described}', *setup_notes]
     emit({'type': 'backend', 'runId': run_id, 'backend': {'name': 'cpu', 'notes': notes}})
-    leaves = [(_display_name(n), m) for n, m in model.named_modules()
-              if not any(True for _ in m.children()) and not isinstance(m, CONTAINERS)]
-    meter = Meter(leaves)
+    meter = Meter(_leaves(model))
     data, synthetic, note = batches(model, spec, path, batch_size, options.get('seed', 42))
     if note:
         notes.append(note)
@@ -143,8 +146,16 @@ def run(options, emit, cancelled):
             x, y = data[-1]
             eval_loss = loss_fn(model(x), y).item()
     plain = _plain_step_ms(model, spec, data, loss_fn) if options.get('measureOverhead') and loss_fn is not None and stopped is None else None
+    report = build_report(path, notes, losses, batch_size, synthetic, eval_loss, meter, samples, step_ms, plain, started)
+    if stopped:
+        report['stoppedEarly'] = stopped
+    emit({'type': 'done', 'runId': run_id, 'report': report})
+
+
+def build_report(path, notes, losses, batch_size, synthetic, eval_loss, meter, samples, step_ms, plain, started):
+    """The RunReport of a model run or a script run (flags are added on the host)."""
     layers = _layer_infos(meter)
-    report = {
+    return {
         'file': path, 'backend': 'cpu', 'backendNotes': notes, 'steps': len(losses), 'batchSize': batch_size, 'syntheticData': synthetic,
         'loss': losses, 'evalLoss': eval_loss if eval_loss is not None and math.isfinite(eval_loss) else None,
         'layers': [{
@@ -155,12 +166,24 @@ def run(options, emit, cancelled):
         'findings': [],
         'timing': {'instrumentedStepMs': _median(step_ms[1:] or step_ms), 'plainStepMs': plain, 'totalMs': (time.perf_counter() - started) * 1000},
     }
-    if stopped:
-        report['stoppedEarly'] = stopped
-    emit({'type': 'done', 'runId': run_id, 'report': report})
 
 
 CONTAINERS = (torch.nn.Sequential, torch.nn.ModuleList, torch.nn.ModuleDict)
+
+
+def _leaves(model):
+    """The measured modules: leaves, and a parametrized module (weight norm in torch 2.x) as one layer, not its
+    `parametrizations` children."""
+    out, inside = [], []
+    for name, m in model.named_modules():
+        if any(name.startswith(p) for p in inside):
+            continue
+        if features.is_parametrized(m):
+            inside.append(f'{name}.parametrizations' if name else 'parametrizations')
+            out.append((_display_name(name), m))
+        elif not any(True for _ in m.children()) and not isinstance(m, CONTAINERS):
+            out.append((_display_name(name), m))
+    return out
 
 
 def _display_name(qualified):

@@ -2,16 +2,19 @@
 `python -m normscope_engine.swap <file> <line> <to>` prints {"newText", "description"} or {"error"} as JSON.
 Feature maps (BatchNorm2d/3d, GroupNorm, InstanceNorm2d/3d) and vectors (BatchNorm1d, LayerNorm(C)) translate
 differently: LayerNorm over a feature map is GroupNorm(1, C) (it needs no H, W), RMSNorm is offered for vectors;
-on a torch without nn.RMSNorm (before 2.4) a small RMSNorm module is inserted after the imports."""
+on a torch without nn.RMSNorm (before 2.4) a small RMSNorm module is inserted after the imports. `weightNorm`
+reparameterizes the weight layer instead (./weightnorm.py)."""
 import ast
 import json
 import math
 import os
 import sys
 
+from .features import has_rmsnorm
 from .lint import Imports, dotted
+from .weightnorm import weight_norm
 
-KINDS = ('batchNorm', 'layerNorm', 'groupNorm', 'rmsNorm', 'instanceNorm')
+KINDS = ('batchNorm', 'layerNorm', 'groupNorm', 'rmsNorm', 'instanceNorm', 'weightNorm')
 MAP_NORMS = {'BatchNorm2d': 2, 'BatchNorm3d': 3, 'InstanceNorm2d': 2, 'InstanceNorm3d': 3, 'GroupNorm': 2}
 VECTOR_NORMS = {'BatchNorm1d', 'LayerNorm', 'RMSNorm', 'InstanceNorm1d'}
 CHANNEL_KEYWORDS = ('num_features', 'num_channels', 'normalized_shape')
@@ -81,9 +84,8 @@ def _groups(channels_node):
 
 def _has_rmsnorm():
     try:
-        import torch.nn as nn
-        return hasattr(nn, 'RMSNorm')
-    except ImportError:
+        return has_rmsnorm()
+    except ImportError:  # swap runs on any Python 3; without torch, emit the module
         return False
 
 
@@ -95,6 +97,12 @@ def swap(text, line, to, inline=False):
     tree = ast.parse(text)
     imports = Imports()
     imports.visit(tree)
+    if to == 'weightNorm':
+        try:
+            norm = _norm_call(tree, imports, line)
+        except SwapError:
+            norm = None  # a Linear/Conv line: wrap that layer
+        return weight_norm(text, tree, imports, line, norm, SwapError)
     node, callee, cls = _norm_call(tree, imports, line)
     prefix = callee[: -len(cls)] if callee.endswith(cls) and callee != cls else 'nn.'
     channels, channels_node = _channels(text, node, cls)

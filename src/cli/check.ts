@@ -203,7 +203,14 @@ export async function printRun(
     if (process.env.NORMSCOPE_DEBUG || level === 'error') io.stderr.write(`[${level}] ${message}\n`);
   };
   const client = isPythonModel(options.file)
-    ? new PythonClient({ enginePath: pythonEnginePath(workerPath), explicit: args.python, runTimeoutMs: limits.runTimeoutMs, log })
+    ? new PythonClient({
+        enginePath: pythonEnginePath(workerPath),
+        explicit: args.python,
+        runTimeoutMs: limits.runTimeoutMs,
+        maxMemoryMB: limits.maxMemoryMB,
+        limitNames: CLI_LIMIT_NAMES,
+        log,
+      })
     : new WorkerClient({
         workerPath,
         runTimeoutMs: limits.runTimeoutMs,

@@ -123,7 +123,13 @@ export async function compareCommand(argv: string[], workerPath: string): Promis
     if (process.env.NORMSCOPE_DEBUG || level === 'error') process.stderr.write(`[${level}] ${m}\n`);
   };
   const client = python
-    ? new PythonClient({ enginePath: pythonEnginePath(workerPath), runTimeoutMs: limits.runTimeoutMs, log })
+    ? new PythonClient({
+        enginePath: pythonEnginePath(workerPath),
+        runTimeoutMs: limits.runTimeoutMs,
+        maxMemoryMB: limits.maxMemoryMB,
+        limitNames: CLI_LIMIT_NAMES,
+        log,
+      })
     : new WorkerClient({
         workerPath,
         runTimeoutMs: limits.runTimeoutMs,

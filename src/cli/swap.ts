@@ -9,15 +9,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { isNormKind, NORM_KINDS, RefactorError, swapNormalization, type NormKind } from '../refactor';
 import { writeAllOrNothing, WriteError, type FileWrite } from './writeAll';
-import { swapPythonNorm } from '../runner/pythonSwap';
+import { PYTHON_SWAP_TARGETS, swapPythonNorm, type PythonSwapTarget } from '../runner/pythonSwap';
 import { errorMessage } from '../protocol';
 
-const SWAP_USAGE = `Usage: normscope swap <file>:<line> --to ${NORM_KINDS.join('|')} [--write]`;
+const SWAP_USAGE = `Usage: normscope swap <file>:<line> --to ${NORM_KINDS.join('|')} [--write]\n       (a .py file also takes --to weightNorm)`;
 
 interface SwapArgs {
   file: string;
   line: number;
-  to: NormKind;
+  /** A norm kind; for .py files also a PyTorch-only target such as weightNorm (checked when parsed). */
+  to: PythonSwapTarget;
   write: boolean;
 }
 
@@ -40,8 +41,10 @@ function parseSwapArgs(argv: string[]): SwapArgs | string {
   const line = Number(location.slice(colon + 1));
   if (colon <= 0 || !Number.isInteger(line) || line < 1) return `expected <file>:<line> with a line number from 1, got '${location}'`;
   if (to === undefined) return `missing --to (one of ${NORM_KINDS.join(', ')})`;
-  if (!isNormKind(to)) return `unknown normalization '${to}' for --to; use one of ${NORM_KINDS.join(', ')}`;
-  return { file: location.slice(0, colon), line, to, write };
+  const python = /\.py$/i.test(location.slice(0, colon));
+  if (python ? !PYTHON_SWAP_TARGETS.includes(to as PythonSwapTarget) : !isNormKind(to))
+    return `unknown normalization '${to}' for --to; use one of ${(python ? PYTHON_SWAP_TARGETS : NORM_KINDS).join(', ')}`;
+  return { file: location.slice(0, colon), line, to: to as PythonSwapTarget, write };
 }
 
 /** @param enginePath the PyTorch engine's directory (python/), for .py files */
@@ -58,7 +61,7 @@ export async function swapCommand(argv: string[], enginePath?: string): Promise<
   const path = resolve(args.file);
   if (/\.py$/i.test(path) && enginePath) {
     try {
-      const { newText, description } = await swapPythonNorm(path, args.line, args.to, enginePath);
+      const { newText, description } = await swapPythonNorm(path, args.line, args.to as PythonSwapTarget, enginePath);
       if (args.write) writeAllOrNothing([{ path, content: newText }]);
       process.stdout.write(args.write ? `${args.file}: ${description}\n` : newText);
       return 0;
@@ -76,7 +79,7 @@ export async function swapCommand(argv: string[], enginePath?: string): Promise<
   }
   let result;
   try {
-    result = swapNormalization(text, args.file, { line: args.line }, args.to);
+    result = swapNormalization(text, args.file, { line: args.line }, args.to as NormKind);
   } catch (e) {
     if (!(e instanceof RefactorError)) throw e;
     process.stderr.write(`normscope swap: ${e.message}\n`);

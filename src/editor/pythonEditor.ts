@@ -5,8 +5,7 @@
  * the top of the file starts a check and shows the last run's summary.
  */
 import * as vscode from 'vscode';
-import type { NormKind } from '../protocol/run';
-import { swapPythonNorm } from '../runner/pythonSwap';
+import { swapPythonNorm, type PythonSwapTarget } from '../runner/pythonSwap';
 import { buildLayerHover } from './hoverMarkdown';
 import type { NormScopeContext } from './context';
 import type { RunResults } from './runResults';
@@ -31,7 +30,12 @@ export async function pythonExtensionInterpreter(resource: vscode.Uri): Promise<
 }
 
 /** Swap the norm on `line` of a saved PyTorch document (the engine's ast-based swap reads the file); false when it does not apply. */
-export async function applyPythonSwap(ctx: NormScopeContext, doc: vscode.TextDocument, line: number, to: NormKind): Promise<boolean> {
+export async function applyPythonSwap(
+  ctx: NormScopeContext,
+  doc: vscode.TextDocument,
+  line: number,
+  to: PythonSwapTarget,
+): Promise<boolean> {
   if (doc.isDirty) await doc.save();
   let newText: string;
   try {

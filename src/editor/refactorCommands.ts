@@ -3,7 +3,7 @@
  * "Compare normalizations…" (what-if runs of each candidate, then Apply the chosen one).
  */
 import * as vscode from 'vscode';
-import { isNormKind, NORM_KINDS, type NormKind } from '../protocol';
+import { isNormKind, type NormKind } from '../protocol';
 import { NORM_SPECS } from '../refactor/normKinds';
 import { analysis } from './analysis';
 import { BuilderRuns } from './builderCommands';
@@ -13,6 +13,7 @@ import { toWorkspaceEdit } from './codeActions';
 import type { PanelBridge } from '../panel/panelBridge';
 import type { RunManager } from './runs';
 import { applyPythonSwap } from './pythonEditor';
+import { PYTHON_SWAP_TARGETS, type PythonSwapTarget } from '../runner/pythonSwap';
 
 async function saveFiles(uris: vscode.Uri[]): Promise<void> {
   for (const uri of uris) {
@@ -51,11 +52,11 @@ export function registerRefactorCommands(ctx: NormScopeContext, index: DocumentI
       if (!doc) return false;
       const at = line ?? (editor ? editor.selection.active.line + 1 : 1);
       if (doc.languageId === 'python') {
-        const to = await vscode.window.showQuickPick([...NORM_KINDS], {
+        const to = await vscode.window.showQuickPick([...PYTHON_SWAP_TARGETS], {
           title: 'NormScope: swap normalization (PyTorch)',
           placeHolder: 'Replace this normalization layer with…',
         });
-        return to && isNormKind(to) ? applyPythonSwap(ctx, doc, at, to) : false;
+        return to ? applyPythonSwap(ctx, doc, at, to as PythonSwapTarget) : false;
       }
       const swaps = analysis()
         .availableRefactors(doc.getText(), doc.fileName, { line: at }, index.get(doc))

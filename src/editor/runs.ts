@@ -71,7 +71,7 @@ export class RunManager extends Disposable implements vscode.Disposable {
     if (!isPythonModel(file)) return this.worker();
     const s = this.ctx.settings;
     const pythonExtension = s.pythonPath ? undefined : await pythonExtensionInterpreter(vscode.Uri.file(file));
-    const key = `${s.pythonPath}/${pythonExtension}/${s.runTimeoutSeconds}`;
+    const key = `${s.pythonPath}/${pythonExtension}/${s.runTimeoutSeconds}/${s.maxMemoryMB}`;
     if (this.python?.key !== key) {
       this.python?.client.dispose();
       this.python = {
@@ -81,6 +81,7 @@ export class RunManager extends Disposable implements vscode.Disposable {
           explicit: s.pythonPath || undefined,
           pythonExtension,
           runTimeoutMs: s.runTimeoutSeconds * 1000,
+          maxMemoryMB: s.maxMemoryMB,
           log: this.log,
         }),
       };

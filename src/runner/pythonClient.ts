@@ -12,6 +12,7 @@ import type {
   Finding,
   LayerInfo,
   LogLevel,
+  NormKind,
   RunError,
   RunEvent,
   RunOptions,
@@ -23,12 +24,17 @@ import type {
 import { detectFindings } from '../worker/detectors';
 import { checkThresholds } from '../worker/findings';
 import { RunFailedError, errorMessage } from '../protocol';
+import { watchResidentMemory } from './memoryWatch';
 import { resolvePython, type InterpreterChoice } from './pythonInterpreter';
 
 export interface PythonClientOptions extends InterpreterChoice {
   /** Directory that contains the `normscope_engine` package (the extension's python/). */
   enginePath: string;
   runTimeoutMs?: number;
+  /** Memory limit of a run: the Python process's resident memory (./memoryWatch), `normscope.maxMemoryMB`. */
+  maxMemoryMB?: number;
+  /** How messages name the limits: the editor's settings (default) or the CLI's flags. */
+  limitNames?: { timeout: string; memory: string };
   log?: (level: LogLevel, message: string) => void;
 }
 
@@ -52,6 +58,29 @@ function detectorClassName(className: string): string {
   return className;
 }
 
+/**
+ * A norm to insert after `layer`, as PyTorch code names it: the dimensionality from the layer's output
+ * (N, C, *spatial), and LayerNorm over a feature map as GroupNorm(1, C) (what the Python swap emits; nn.LayerNorm(C)
+ * would normalize the last spatial axis).
+ */
+export function pytorchNormName(kind: NormKind, layer: LayerInfo): string {
+  const shape = layer.outputShape as (number | null)[];
+  const spatial = Math.min(3, Math.max(1, shape.length - 2));
+  const channels = typeof shape[1] === 'number' ? shape[1] : 'C';
+  switch (kind) {
+    case 'batchNorm':
+      return `nn.BatchNorm${spatial}d`;
+    case 'instanceNorm':
+      return `nn.InstanceNorm${spatial}d`;
+    case 'groupNorm':
+      return 'nn.GroupNorm';
+    case 'rmsNorm':
+      return 'nn.RMSNorm';
+    case 'layerNorm':
+      return shape.length > 2 ? `nn.GroupNorm(1, ${channels}) (LayerNorm over a feature map)` : 'nn.LayerNorm';
+  }
+}
+
 /** The findings of a finished run, from the TS detectors (null over JSON is NaN to them). */
 export function pythonFindings(
   layers: LayerInfo[],
@@ -73,11 +102,14 @@ export function pythonFindings(
       })),
       loss: report.loss.map(asNumber),
       batchSize: report.batchSize,
+      normName: pytorchNormName,
     },
     thresholds,
     log,
   );
 }
+
+const EDITOR_LIMIT_NAMES = { timeout: 'normscope.runTimeoutSeconds', memory: 'normscope.maxMemoryMB' };
 
 export class PythonClient {
   private queue: Promise<unknown> = Promise.resolve();
@@ -88,6 +120,19 @@ export class PythonClient {
 
   private log(level: LogLevel, message: string): void {
     this.options.log?.(level, message);
+  }
+
+  private get limitNames(): { timeout: string; memory: string } {
+    return this.options.limitNames ?? EDITOR_LIMIT_NAMES;
+  }
+
+  /** An 'oom' error naming the limit as the user sets it; `detail` says what happened. */
+  private oomError(detail: string): RunError {
+    const limit = this.options.maxMemoryMB;
+    return {
+      code: 'oom',
+      message: `${detail} Raise the limit with ${this.limitNames.memory} (now ${limit ?? 'none'}${limit ? ' MB' : ''}) or try a smaller batch size or model.`,
+    };
   }
 
   /** Same contract as WorkerClient.run. */
@@ -120,7 +165,8 @@ export class PythonClient {
         PYTHONDONTWRITEBYTECODE: '1',
       };
       const child = spawn(python.path, ['-m', 'normscope_engine', JSON.stringify(options)], {
-        cwd: dirname(options.file),
+        // A training script runs where the user started it (its relative data paths); a model file next to itself.
+        cwd: options.script ? process.cwd() : dirname(options.file),
         env,
         stdio: ['pipe', 'pipe', 'pipe'],
       });
@@ -131,9 +177,24 @@ export class PythonClient {
       let stderrTail: string[] = [];
       let settled = false;
       const timers: NodeJS.Timeout[] = [];
+      const limitMB = this.options.maxMemoryMB;
+      const stopWatching =
+        limitMB && child.pid
+          ? watchResidentMemory(child.pid, limitMB, (mb) =>
+              settle({
+                error: {
+                  ...this.oomError(
+                    `The PyTorch run used ${Math.round(mb)} MB of memory, over the limit of ${limitMB} MB, and was stopped.`,
+                  ),
+                  file: options.file,
+                },
+              }),
+            )
+          : () => undefined;
       const settle = (outcome: { report: RunReport } | { error: RunError }) => {
         if (settled) return;
         settled = true;
+        stopWatching();
         timers.forEach(clearTimeout);
         cancelToken?.removeEventListener('abort', onAbort);
         if (child.exitCode === null) child.kill('SIGKILL');
@@ -158,8 +219,13 @@ export class PythonClient {
           onEvent({ ...event, report });
           return settle({ report });
         }
+        if (event.type === 'error') {
+          // The engine's own MemoryError: same wording as the host's limit.
+          const error = event.error.code === 'oom' ? { ...event.error, ...this.oomError(event.error.message) } : event.error;
+          onEvent({ ...event, error });
+          return settle({ error: { ...error, file: error.file ?? options.file } });
+        }
         onEvent(event);
-        if (event.type === 'error') settle({ error: { ...event.error, file: event.error.file ?? options.file } });
       };
       createInterface({ input: child.stdout! }).on('line', onLine);
       createInterface({ input: child.stderr! }).on('line', (line) => {
@@ -191,7 +257,7 @@ export class PythonClient {
               settle({
                 error: {
                   code: 'timeout',
-                  message: `The run took longer than ${Math.round(limit / 1000)} s (normscope.runTimeoutSeconds) and was stopped.`,
+                  message: `The run took longer than ${Math.round(limit / 1000)} s (${this.limitNames.timeout}) and was stopped.`,
                 },
               }),
             limit,

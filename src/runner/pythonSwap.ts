@@ -8,6 +8,17 @@ import { delimiter } from 'node:path';
 import type { NormKind } from '../protocol';
 import { interpreterCandidates, resolvePython, type InterpreterChoice } from './pythonInterpreter';
 
+/** What a Python line can be swapped to: the five norms, or weight norm on the weight layer (python/normscope_engine/weightnorm.py). */
+export type PythonSwapTarget = NormKind | 'weightNorm';
+export const PYTHON_SWAP_TARGETS: readonly PythonSwapTarget[] = [
+  'batchNorm',
+  'layerNorm',
+  'groupNorm',
+  'rmsNorm',
+  'instanceNorm',
+  'weightNorm',
+];
+
 export interface PythonSwapResult {
   newText: string;
   description: string;
@@ -18,7 +29,7 @@ function runSwap(
   enginePath: string,
   file: string,
   line: number,
-  to: NormKind,
+  to: PythonSwapTarget,
 ): Promise<PythonSwapResult | { error: string } | 'no-python'> {
   const env = {
     ...process.env,
@@ -43,7 +54,7 @@ function runSwap(
 export async function swapPythonNorm(
   file: string,
   line: number,
-  to: NormKind,
+  to: PythonSwapTarget,
   enginePath: string,
   choice: InterpreterChoice = {},
 ): Promise<PythonSwapResult> {

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import type { RunEvent, RunReportJson } from '../../src/protocol';
 import { STAT_NAMES } from '../../src/protocol';
 import { interpreterCandidates, missingTorchMessage } from '../../src/runner/pythonInterpreter';
-import { PythonClient, pythonEnginePath } from '../../src/runner/pythonClient';
+import { PythonClient, pythonEnginePath, pytorchNormName } from '../../src/runner/pythonClient';
 import { runCommand } from '../../src/cli/run';
 import { runCheckCommand, WORKER } from './engine-fixtures';
 
@@ -22,11 +22,19 @@ async function checkJson(file: string, ...extra: string[]): Promise<RunReportJso
   return JSON.parse(stdout) as RunReportJson;
 }
 
+/** Every finding's text names PyTorch classes (`nn.LayerNorm`), never tfjs ones (`LayerNormalization`). */
+function assertPyTorchNames(report: RunReportJson, expected: RegExp): void {
+  const text = report.flags.map((f) => `${f.message} ${f.fix}`).join('\n');
+  assert.match(text, expected);
+  assert.doesNotMatch(text, /[A-Z][a-z]+Normalization\b/);
+}
+
 const at = (report: RunReportJson, kind: string) => report.flags.filter((f) => f.kind === kind).map((f) => `${f.layer}@${f.source?.line}`);
 
 test('dead ReLUs built in a helper loop: findings on the loop line, layers mapped to their creating lines', async () => {
   const report = await checkJson(py('dead_relu_helper.py'), '--steps', '8');
   assert.deepEqual(at(report, 'dead'), ['body.1@12', 'body.3@12']);
+  assertPyTorchNames(report, /insert nn\.LayerNorm\)/);
   const lines = Object.fromEntries(report.layers.map((l) => [l.name, l.source?.line]));
   assert.deepEqual(lines, { inp: 19, 'body.0': 10, 'body.1': 12, 'body.2': 10, 'body.3': 12, head: 21 });
   assert.equal(report.layers[0].source?.file, py('dead_relu_helper.py'));
@@ -41,6 +49,7 @@ test('exploding convs: variance growing through depth, on the conv line of the b
     at(report, 'exploding').filter((s) => !s.startsWith('null')),
     ['model.1@11'],
   );
+  assertPyTorchNames(report, /Insert nn\.GroupNorm after the weight layers/);
   assert.equal(report.batchSize, 8, 'the spec batch_size wins');
 });
 
@@ -110,7 +119,7 @@ test('user errors exit 2 with file:line; a missing torch names how to fix it', a
     },
   });
   assert.equal(script, 2);
-  assert.match(scriptErr, /resnet_block\.py: running a Python training script is not supported yet/);
+  assert.match(scriptErr, /resnet_block\.py ended without an optimizer step/);
 });
 
 test('interpreter choice: explicit only; else the Python extension, python3, then /usr/bin/python3', () => {
@@ -139,4 +148,14 @@ test('cancel stops the Python run at a step boundary with a report', async () =>
   } finally {
     client.dispose();
   }
+});
+
+test('a norm to insert is named as PyTorch code writes it, from the layer output rank', () => {
+  const layer = (outputShape: (number | null)[]) =>
+    ({ index: 0, name: 'x', className: 'Conv2d', outputShape, paramCount: 1, isNorm: false }) as Parameters<typeof pytorchNormName>[1];
+  assert.equal(pytorchNormName('batchNorm', layer([null, 16, 8, 8])), 'nn.BatchNorm2d');
+  assert.equal(pytorchNormName('batchNorm', layer([null, 16])), 'nn.BatchNorm1d');
+  assert.equal(pytorchNormName('instanceNorm', layer([null, 4, 8, 8, 8])), 'nn.InstanceNorm3d');
+  assert.equal(pytorchNormName('layerNorm', layer([null, 32])), 'nn.LayerNorm');
+  assert.equal(pytorchNormName('layerNorm', layer([null, 16, 8, 8])), 'nn.GroupNorm(1, 16) (LayerNorm over a feature map)');
 });

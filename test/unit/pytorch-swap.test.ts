@@ -95,3 +95,48 @@ test('compare on a Python BatchNorm line: each candidate trains from the same fi
     client.dispose();
   }
 });
+
+test('BatchNorm → weight norm: the Linear before it is wrapped, the norm becomes nn.Identity(), and the file still trains', async () => {
+  const file = copyFixture('bn_batch2.py');
+  const { newText, description } = await swapPythonNorm(file, 13, 'weightNorm', ENGINE);
+  const lines = newText.split('\n');
+  // torch 1.13 has no nn.utils.parametrizations.weight_norm (2.1+): the engine detects that and says so in the code.
+  assert.match(
+    lines[11],
+    /self\.proj = nn\.utils\.weight_norm\(nn\.Linear\(features, hidden\)\)  # .*no nn\.utils\.parametrizations\.weight_norm/,
+  );
+  assert.match(lines[12], /self\.bn = nn\.Identity\(\)  # weight norm on the Linear of line 12 replaces this BatchNorm1d/);
+  assert.match(description, /line 13: nn\.BatchNorm1d\(hidden\) → nn\.Identity\(\); line 12: Linear wrapped in nn\.utils\.weight_norm/);
+  fs.writeFileSync(file, newText);
+  const report = await check(file);
+  const proj = report.layers.find((l) => l.name === 'proj')!;
+  assert.equal(proj.className, 'Linear');
+  assert.equal(proj.source?.line, 12);
+  assert.ok(
+    proj.stats.weightNorm!.every((w) => typeof w === 'number' && w > 0),
+    'g and v measured as the layer weights',
+  );
+  assert.equal(report.layers.find((l) => l.name === 'bn')?.className, 'Identity');
+  assert.deepEqual(
+    report.flags.filter((f) => f.kind === 'bn-train-inference-drift'),
+    [],
+  );
+});
+
+test('weight norm on a conv inside nn.Sequential drops bias=False (the norm held the shift); on a Linear line it wraps that line', async () => {
+  const resnet = copyFixture('resnet_block.py');
+  const { newText } = await swapPythonNorm(resnet, 21, 'weightNorm', ENGINE);
+  const lines = newText.split('\n');
+  assert.match(lines[19], /^ {16}nn\.utils\.weight_norm\(nn\.Conv2d\(in_planes, planes, kernel_size=1, stride=stride\)\),  # /);
+  assert.match(lines[20], /^ {16}nn\.Identity\(\),  # weight norm on the Conv2d of line 20/);
+  fs.writeFileSync(resnet, newText);
+  const report = await check(resnet);
+  assert.equal(report.layers.filter((l) => l.className === 'Identity').length, 1, 'the shortcut BatchNorm of layer2');
+  const mlp = copyFixture('bn_batch2.py');
+  const out = await swapPythonNorm(mlp, 15, 'weightNorm', ENGINE);
+  assert.match(out.newText.split('\n')[14], /self\.out = nn\.utils\.weight_norm\(nn\.Linear\(hidden, 1\)\)/);
+  assert.match(out.newText.split('\n')[12], /nn\.BatchNorm1d\(hidden\)$/, 'no norm on that line: nothing else changes');
+  await assert.rejects(swapPythonNorm(mlp, 14, 'weightNorm', ENGINE), /bn_batch2\.py:14: no Linear\/Conv layer/);
+  fs.writeFileSync(mlp, out.newText);
+  await assert.rejects(swapPythonNorm(mlp, 15, 'weightNorm', ENGINE), /already wrapped in weight_norm/);
+});

@@ -6,7 +6,7 @@
  * multiplies its normalized output by ~0 and silences everything after it.
  */
 import type { Finding } from '../../protocol/run';
-import { layerFinding, normName, normToInsert, num, pct, type RunStats } from './series';
+import { layerFinding, normToInsert, num, pct, type RunStats } from './series';
 
 export function detectDead(rs: RunStats): Finding[] {
   const out: Finding[] = [];
@@ -31,7 +31,7 @@ export function detectDead(rs: RunStats): Finding[] {
           (worst >= 1 ? '; with every unit dead no gradient reaches the layers before it either.' : '.'),
         fix: hasNormAfter
           ? 'Lower the learning rate, check the bias initializer (a large negative bias kills units), or use leakyReLU / He initialization.'
-          : `Normalize the pre-activations so they stay centred around 0 (insert ${normName(norm)}), lower the learning rate, check the bias initializer, or use leakyReLU.`,
+          : `Normalize the pre-activations so they stay centred around 0 (insert ${rs.normName(norm, layer)}), lower the learning rate, check the bias initializer, or use leakyReLU.`,
         ...(hasNormAfter ? {} : { refactor: { action: 'insert-norm' as const, norm } }),
       }),
     );

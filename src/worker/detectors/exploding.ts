@@ -7,7 +7,7 @@
  * At most one finding per layer (earliest rule wins) plus one for the loss.
  */
 import type { Finding, LayerInfo } from '../../protocol/run';
-import { layerFinding, normName, normToInsert, num, type RunStats } from './series';
+import { layerFinding, normToInsert, num, type RunStats } from './series';
 
 const WHY =
   'Each layer multiplies the signal by roughly its weight scale × fan-in; when that factor is > 1 it compounds with depth (and over steps), ' +
@@ -21,7 +21,7 @@ function fixFor(rs: RunStats, layer: LayerInfo): Pick<Finding, 'fix' | 'refactor
         fix: 'Lower the learning rate, clip gradients (clipNorm), and scale the weight initialization down (e.g. glorotNormal / heNormal).',
       }
     : {
-        fix: `Insert ${normName(norm)} after the weight layers so every layer sees unit-scale inputs, use a variance-preserving initializer (glorot/he), and clip gradients.`,
+        fix: `Insert ${rs.normName(norm, layer)} after the weight layers so every layer sees unit-scale inputs, use a variance-preserving initializer (glorot/he), and clip gradients.`,
         refactor: { action: 'insert-norm', norm },
       };
 }

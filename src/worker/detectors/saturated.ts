@@ -3,7 +3,7 @@
  * a tanh/sigmoid layer's inputs beyond ±5, where the slope is below 0.007 (sigmoid) or 0.0002 (tanh).
  */
 import type { Finding } from '../../protocol/run';
-import { layerFinding, normName, normToInsert, pct, type RunStats } from './series';
+import { layerFinding, normToInsert, pct, type RunStats } from './series';
 
 export function detectSaturated(rs: RunStats): Finding[] {
   const out: Finding[] = [];
@@ -20,7 +20,7 @@ export function detectSaturated(rs: RunStats): Finding[] {
         message:
           `${pct(sat[first])} of ${layer.name}'s ${layer.activation ?? 'tanh/sigmoid'} inputs are beyond ±5 (threshold ${pct(rs.t.saturatedFraction)}). ` +
           'There the activation is flat (slope < 0.007 for sigmoid, < 0.0002 for tanh), so almost no gradient passes through and these units stop learning.',
-        fix: `Normalize the pre-activations (insert ${normName(norm)} before the activation), shrink the weight initialization, or lower the learning rate.`,
+        fix: `Normalize the pre-activations (insert ${rs.normName(norm, layer)} before the activation), shrink the weight initialization, or lower the learning rate.`,
         refactor: { action: 'insert-norm', norm },
       }),
     );

@@ -14,6 +14,8 @@ export interface DetectorInput {
   loss: number[];
   batchSize: number;
   learningRate?: number;
+  /** How messages name a norm to insert after `layer` (the PyTorch run: `nn.BatchNorm2d`); tfjs class names when absent. */
+  normName?: (kind: NormKind, layer: LayerInfo) => string;
 }
 
 /** One run's statistics with the thresholds in force. */
@@ -69,6 +71,11 @@ export class RunStats {
       if (run >= this.persistence) return s - run + 1;
     }
     return -1;
+  }
+
+  /** `layerNorm` → `LayerNormalization` (or the run's own naming), for messages. */
+  normName(kind: NormKind, layer: LayerInfo): string {
+    return this.input.normName?.(kind, layer) ?? NORM_CLASS_NAMES[kind];
   }
 
   step(sample: number): number {
@@ -133,9 +140,4 @@ export function batchFreeNorm(layer: LayerInfo): NormKind {
     ? (layer.outputShape[0] as (number | null)[])
     : (layer.outputShape as (number | null)[]);
   return shape.length > 2 ? 'groupNorm' : 'layerNorm';
-}
-
-/** `layerNorm` → `LayerNormalization`, for messages. */
-export function normName(kind: NormKind): string {
-  return NORM_CLASS_NAMES[kind];
 }

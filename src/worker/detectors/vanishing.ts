@@ -8,7 +8,7 @@
  * `dead` finding already says so.
  */
 import type { Finding, LayerInfo } from '../../protocol/run';
-import { layerFinding, normName, normToInsert, num, type RunStats } from './series';
+import { layerFinding, normToInsert, num, type RunStats } from './series';
 
 const WHY =
   'Each layer multiplies the backward signal by its local slope; with saturating activations (sigmoid/tanh) or poorly scaled weights ' +
@@ -71,7 +71,9 @@ function finding(rs: RunStats, layer: LayerInfo, sample: number, what: string): 
     step: rs.step(sample),
     message: `${what} ${WHY}`,
     fix:
-      (hasNormAfter ? '' : `Insert ${normName(norm)} after the weight layers so pre-activations stay in the non-saturated range; `) +
+      (hasNormAfter
+        ? ''
+        : `Insert ${rs.normName(norm, layer)} after the weight layers so pre-activations stay in the non-saturated range; `) +
       'prefer ReLU-family activations with He initialization, or add residual connections.',
     ...(hasNormAfter ? {} : { refactor: { action: 'insert-norm' as const, norm } }),
   });

@@ -4,3 +4,4 @@ export * from './webview';
 export * from './channel';
 export * from './landscape';
 export * from './errors';
+export * from './defaults';

@@ -21,7 +21,7 @@ import {
   type RunReport,
   type StepSample,
 } from '../protocol';
-import { RunFailedError } from '../protocol';
+import { DEFAULT_SETTINGS, RunFailedError } from '../protocol';
 import { registerNormLayers } from '../layers';
 import { selectBackend } from './backend';
 import { swapNormAtLine } from './surgery';
@@ -43,7 +43,7 @@ import { ProgressBatcher } from './progress';
 import { runScript } from './script/run';
 
 /** Default batch size for synthesized data when neither the options nor the spec give one. */
-export const DEFAULT_BATCH_SIZE = 32;
+export const DEFAULT_BATCH_SIZE = DEFAULT_SETTINGS.batchSize;
 
 /** Plain steps timed after the run (when `measureOverhead`) to report the instrumentation cost. */
 export const OVERHEAD_STEPS = 10;

@@ -45,3 +45,17 @@ export function positionOf(doc: vscode.TextDocument, text: string, offsetInText 
 export function hoverText(hovers: vscode.Hover[]): string {
   return hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))).join('\n');
 }
+
+/** The finding kind a diagnostic carries in its `code` (a plain value, or `{ value, target }` with a docs link). */
+export function findingKind(d: vscode.Diagnostic): string | number | undefined {
+  return typeof d.code === 'object' ? d.code.value : d.code;
+}
+
+/** Waits for NormScope's diagnostic of finding `kind` on `uri` and returns it. */
+export function waitForFinding(uri: vscode.Uri, kind: string, timeoutMs?: number): Promise<vscode.Diagnostic> {
+  return waitFor(
+    `a ${kind} diagnostic on ${uri.path}`,
+    () => vscode.languages.getDiagnostics(uri).find((d) => d.source === 'NormScope' && findingKind(d) === kind),
+    timeoutMs,
+  );
+}

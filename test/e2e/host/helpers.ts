@@ -20,20 +20,9 @@ export async function openFixture(name: string): Promise<vscode.TextEditor> {
   return vscode.window.showTextDocument(doc);
 }
 
-/** Poll until `probe` returns a truthy value, or fail with `what`. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { waitFor } from '../poll';
+
+export { waitFor };
 
 /** 0-based position of the first occurrence of `text` in the document (fails if absent). */
 export function positionOf(doc: vscode.TextDocument, text: string, offsetInText = 0): vscode.Position {

@@ -4,7 +4,7 @@ import type { StepSample } from '../../src/protocol';
 import { exportBytes } from '../../src/panel/exportBytes';
 import { contentSecurityPolicy, escapeAttribute, makeNonce, renderPanelHtml } from '../../src/panel/html';
 import { PanelReplayState } from '../../src/panel/replayState';
-import { panelRun } from './panel-fixtures';
+import { panelRun } from './run-fixtures';
 
 const run = panelRun([], { runId: 'r1', file: 'm.ts', statNames: ['mean'], steps: 10, batchSize: 2 });
 const s = (step: number): StepSample => ({ step, loss: 1, stepMs: 1, values: [step, step] });

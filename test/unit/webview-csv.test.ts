@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { denseLayer, panelRun } from './panel-fixtures';
+import { layerInfo, panelRun } from './run-fixtures';
 import { csvField, csvRow, runToCsv } from '../../webview/csv';
 import { RunStore } from '../../webview/store';
 
@@ -20,7 +20,7 @@ test('csvField quotes per RFC 4180 only when needed', () => {
 
 test("runToCsv writes one row per layer × step, with the run's stat order", () => {
   const run = panelRun([], {
-    layers: [denseLayer(0, 'dense,1'), denseLayer(1, 'bn "x"', { className: 'BatchNormalization', isNorm: true })],
+    layers: [layerInfo(0, 'dense,1'), layerInfo(1, 'bn "x"', { className: 'BatchNormalization', isNorm: true })],
     statNames: ['gradNorm', 'mean'],
     steps: 2,
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { panelRun } from './panel-fixtures';
+import { panelRun } from './run-fixtures';
 import {
   chooseScale,
   depthProfile,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PanelRun, StepSample } from '../../src/protocol';
 import { RunStore } from '../../webview/store';
-import { panelRun } from './panel-fixtures';
+import { panelRun } from './run-fixtures';
 
 function makeRun(layers: number, statNames?: PanelRun['statNames']): PanelRun {
   return panelRun(layers, statNames ? { statNames } : {});

@@ -4,11 +4,12 @@ import * as vscode from 'vscode';
 import { activateNormScope, findingKind, hoverText, openFixture, positionOf, waitFor } from './helpers';
 
 suite('activation and static features', () => {
-  test('runs in the workspace (Node) extension host and registers every command package.json contributes', async () => {
+  test('runs in a Node extension host and registers every command package.json contributes', async () => {
     await activateNormScope();
     const ext = vscode.extensions.getExtension('normscope.normscope')!;
-    // Runs fork Node workers next to the files: in a remote or web window the extension must run where they are.
-    assert.equal(ext.extensionKind, vscode.ExtensionKind.Workspace);
+    // Runs fork Node workers: the extension has a Node entry only, so VS Code never loads it in a web-worker host.
+    assert.ok(ext.packageJSON.main && !ext.packageJSON.browser, 'package.json must declare main and no browser entry');
+    assert.equal(typeof process.versions.node, 'string', 'not a Node extension host');
     const contributed = (ext.packageJSON.contributes.commands as { command: string }[]).map((c) => c.command);
     assert.ok(contributed.includes('normscope.checkFile'), 'package.json contributes no checkFile command');
     const commands = new Set(await vscode.commands.getCommands(true));

@@ -1,8 +1,8 @@
-/** Runs as the panel knows them (`PanelRun`), for the tests of src/panel and webview/. */
+/** Layers (`LayerInfo`) and runs as the panel knows them (`PanelRun`), for the tests of src/editor, src/panel and webview/. */
 import type { LayerInfo, PanelRun } from '../../src/protocol';
 
 /** A Dense layer without a source line; override any field. */
-export function denseLayer(index: number, name = `l${index}`, overrides: Partial<LayerInfo> = {}): LayerInfo {
+export function layerInfo(index: number, name = `l${index}`, overrides: Partial<LayerInfo> = {}): LayerInfo {
   return { index, name, className: 'Dense', outputShape: [null, 2], paramCount: 1, isNorm: false, source: null, ...overrides };
 }
 
@@ -16,7 +16,7 @@ export function panelRun(layers: number | readonly string[], overrides: Partial<
     batchSize: 8,
     syntheticData: false,
     statNames: ['mean', 'gradNorm'],
-    layers: names.map((name, i) => denseLayer(i, name)),
+    layers: names.map((name, i) => layerInfo(i, name)),
     ...overrides,
   };
 }

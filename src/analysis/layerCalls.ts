@@ -8,6 +8,7 @@ import { readConfig, type LayerConfig } from './configLiteral';
 import { classNameOfFactory, factoryOfClass, isKnownLayerClass, NORM_CLASSES, NORMSCOPE_NORM_FACTORIES } from './layerNames';
 import { collectAlias, emptyAliases, type TfAliases } from './tfAliases';
 import { findModelDefinitions as findModels, modelBuilderKind, type ModelDefinition } from './modelDefinitions';
+import { callsByReceiver, ModelAttribution, Scopes } from './modelAttribution';
 
 export type { ModelDefinition } from './modelDefinitions';
 export type { ConfigProperty, LayerConfig, LiteralValue } from './configLiteral';
@@ -115,12 +116,6 @@ function assignedName(node: ts.Node): string | null {
   return null;
 }
 
-function containingFunction(node: ts.Node): ts.Node {
-  let n = node.parent;
-  while (n && !ts.isFunctionLike(n) && !ts.isSourceFile(n)) n = n.parent;
-  return n;
-}
-
 function applyOf(call: ts.CallExpression, sf: ts.SourceFile): LayerApply {
   const args = call.arguments;
   const first = args[0];
@@ -132,10 +127,20 @@ function applyOf(call: ts.CallExpression, sf: ts.SourceFile): LayerApply {
   return { start: call.getStart(sf), end: call.end, inputs, output: assignedName(call) };
 }
 
-/** Parses `text` once and indexes its layer calls and model definitions. */
-export function parseModelSource(text: string, fileName: string): ParsedModelSource {
-  // Parents are set by the walk below rather than by the parser (one tree walk instead of two);
-  // JSDoc is not needed for layer calls, and skipping it makes parsing noticeably cheaper.
+/** The parsed tree and what one walk over it collects. */
+interface SourceIndex {
+  sf: ts.SourceFile;
+  aliases: TfAliases;
+  calls: ts.CallExpression[];
+  news: ts.NewExpression[];
+}
+
+/**
+ * Parses `text` and walks the tree once: sets parents, collects the TensorFlow.js aliases and every call and
+ * `new` expression. Parents are set here rather than by the parser (one walk instead of two); JSDoc is not
+ * needed for layer calls, and skipping it makes parsing noticeably cheaper.
+ */
+function indexSource(text: string, fileName: string): SourceIndex {
   const sf = ts.createSourceFile(
     fileName,
     text,
@@ -143,9 +148,7 @@ export function parseModelSource(text: string, fileName: string): ParsedModelSou
     false,
     scriptKindOf(fileName),
   );
-  const aliases = emptyAliases();
-  const calls: ts.CallExpression[] = [];
-  const news: ts.NewExpression[] = [];
+  const index: SourceIndex = { sf, aliases: emptyAliases(), calls: [], news: [] };
   let parent: ts.Node = sf;
   const visit = (node: ts.Node): void => {
     (node as { parent: ts.Node }).parent = parent;
@@ -153,13 +156,13 @@ export function parseModelSource(text: string, fileName: string): ParsedModelSou
       case ts.SyntaxKind.ImportDeclaration:
       case ts.SyntaxKind.ImportEqualsDeclaration:
       case ts.SyntaxKind.VariableDeclaration:
-        collectAlias(node, aliases);
+        collectAlias(node, index.aliases);
         break;
       case ts.SyntaxKind.CallExpression:
-        calls.push(node as ts.CallExpression);
+        index.calls.push(node as ts.CallExpression);
         break;
       case ts.SyntaxKind.NewExpression:
-        news.push(node as ts.NewExpression);
+        index.news.push(node as ts.NewExpression);
         break;
     }
     const saved = parent;
@@ -168,137 +171,85 @@ export function parseModelSource(text: string, fileName: string): ParsedModelSou
     parent = saved;
   };
   ts.forEachChild(sf, visit);
+  return index;
+}
 
+/** What turning a layer-creating node into a `LayerCall` needs besides the node. */
+interface Attribution {
+  sf: ts.SourceFile;
+  scopes: Scopes;
+  /** `x.apply(...)` calls by receiver name. */
+  applies: Map<string, ts.CallExpression[]>;
+  models: ModelAttribution;
+}
+
+/** The layer's `.apply(...)`: chained on the creation, else the first `binding.apply(...)` after it in the same function. */
+function applyOfLayer(node: ts.CallExpression | ts.NewExpression, binding: string | null, at: Attribution): LayerApply | null {
+  const parent = node.parent;
+  if (
+    ts.isPropertyAccessExpression(parent) &&
+    parent.name.text === 'apply' &&
+    ts.isCallExpression(parent.parent) &&
+    parent.parent.expression === parent
+  ) {
+    return applyOf(parent.parent, at.sf);
+  }
+  if (binding === null) return null;
+  const later = at.applies.get(binding)?.find((c) => c.pos >= node.end && at.scopes.same(c, node));
+  return later ? applyOf(later, at.sf) : null;
+}
+
+function layerCallOf(
+  node: ts.CallExpression | ts.NewExpression,
+  factory: string,
+  className: string,
+  via: LayerCall['via'],
+  at: Attribution,
+): LayerCall {
+  const { sf } = at;
+  const start = node.getStart(sf);
+  const { line, character } = sf.getLineAndCharacterOfPosition(start);
+  const args = node.arguments;
+  const first = args?.[0] ? unwrap(args[0]) : undefined;
+  const obj = first && ts.isObjectLiteralExpression(first) ? first : null;
+  const binding = assignedName(node);
+  return {
+    factory,
+    className,
+    line: line + 1,
+    column: character + 1,
+    start,
+    end: node.end,
+    calleeStart: node.expression.getStart(sf),
+    calleeEnd: node.expression.end,
+    argsStart: args ? args.pos : node.end,
+    argsEnd: args ? args.end : node.end,
+    config: obj ? readConfig(obj, sf) : null,
+    configStart: obj ? obj.getStart(sf) : null,
+    configEnd: obj ? obj.end : null,
+    isNorm: NORM_CLASSES.has(className),
+    via,
+    binding,
+    apply: applyOfLayer(node, binding, at),
+    model: at.models.modelOf(node, binding),
+  };
+}
+
+/** Parses `text` once and indexes its layer calls and model definitions. */
+export function parseModelSource(text: string, fileName: string): ParsedModelSource {
+  const { sf, aliases, calls, news } = indexSource(text, fileName);
   const models = findModels(sf, calls, aliases);
-  const modelOfNode = new Map<ts.Node, number>();
-  models.forEach((m, i) => modelOfNode.set(m.node, i));
-
-  // `x.apply(...)` and `m.add(...)` calls by receiver name, for layers bound to variables.
-  const methodCalls = (method: string): Map<string, ts.CallExpression[]> => {
-    const out = new Map<string, ts.CallExpression[]>();
-    for (const c of calls) {
-      const callee = c.expression;
-      if (ts.isPropertyAccessExpression(callee) && callee.name.text === method && ts.isIdentifier(callee.expression)) {
-        const list = out.get(callee.expression.text) ?? [];
-        list.push(c);
-        out.set(callee.expression.text, list);
-      }
-    }
-    return out;
-  };
-  const applies = methodCalls('apply');
-  const adds = methodCalls('add');
-  const scopes = new Map<ts.Node, ts.Node>();
-  const scopeOf = (node: ts.Node): ts.Node => {
-    let scope = scopes.get(node);
-    if (!scope) scopes.set(node, (scope = containingFunction(node)));
-    return scope;
-  };
-  const sameScope = (a: ts.Node, b: ts.Node) => scopeOf(a) === scopeOf(b);
-  const sequentialsByName = new Map<string, number[]>();
-  models.forEach((m, i) => {
-    if (m.kind === 'sequential' && m.name) sequentialsByName.set(m.name, [...(sequentialsByName.get(m.name) ?? []), i]);
-  });
-  const functionalByScope = new Map<ts.Node, number>();
-  models.forEach((m, i) => {
-    if (m.kind === 'model' && !functionalByScope.has(scopeOf(m.node))) functionalByScope.set(scopeOf(m.node), i);
-  });
-
-  /** The sequential model bound to `name`, preferring one built in the same function as `near`. */
-  const sequentialNamed = (name: string, near: ts.Node): number | null => {
-    const candidates = sequentialsByName.get(name);
-    if (!candidates) return null;
-    return candidates.find((i) => sameScope(models[i].node, near)) ?? candidates[0];
-  };
-
-  const modelOf = (node: ts.Node, binding: string | null): number | null => {
-    let factory: number | null = null;
-    for (let n: ts.Node = node; n.parent; n = n.parent) {
-      const parent = n.parent;
-      const direct = modelOfNode.get(parent);
-      if (direct !== undefined) {
-        if (models[direct].kind === 'factory') {
-          factory ??= direct;
-          continue;
-        }
-        return direct;
-      }
-      if (
-        ts.isCallExpression(parent) &&
-        parent.arguments.includes(n as ts.Expression) &&
-        ts.isPropertyAccessExpression(parent.expression) &&
-        parent.expression.name.text === 'add' &&
-        ts.isIdentifier(parent.expression.expression)
-      ) {
-        const seq = sequentialNamed(parent.expression.expression.text, parent);
-        if (seq !== null) return seq;
-      }
-    }
-    if (binding !== null) {
-      for (const add of adds.values()) {
-        for (const c of add) {
-          const arg = c.arguments[0];
-          if (arg && ts.isIdentifier(arg) && arg.text === binding && sameScope(c, node)) {
-            const seq = sequentialNamed((c.expression as ts.PropertyAccessExpression).expression.getText(sf), c);
-            if (seq !== null) return seq;
-          }
-        }
-      }
-    }
-    // Functional API: the `tf.model(...)` built in the same function (or at top level).
-    return functionalByScope.get(scopeOf(node)) ?? factory;
-  };
-
+  const scopes = new Scopes();
+  const at: Attribution = { sf, scopes, applies: callsByReceiver(calls, 'apply'), models: new ModelAttribution(sf, calls, models, scopes) };
   const layerCalls: LayerCall[] = [];
-  const record = (node: ts.CallExpression | ts.NewExpression, factory: string, className: string, via: 'factory' | 'new'): void => {
-    const start = node.getStart(sf);
-    const { line, character } = sf.getLineAndCharacterOfPosition(start);
-    const args = node.arguments;
-    const first = args?.[0] ? unwrap(args[0]) : undefined;
-    const obj = first && ts.isObjectLiteralExpression(first) ? first : null;
-    const binding = assignedName(node);
-    let apply: LayerApply | null = null;
-    const parent = node.parent;
-    if (
-      ts.isPropertyAccessExpression(parent) &&
-      parent.name.text === 'apply' &&
-      ts.isCallExpression(parent.parent) &&
-      parent.parent.expression === parent
-    ) {
-      apply = applyOf(parent.parent, sf);
-    } else if (binding !== null) {
-      const later = applies.get(binding)?.find((c) => c.pos >= node.end && sameScope(c, node));
-      if (later) apply = applyOf(later, sf);
-    }
-    layerCalls.push({
-      factory,
-      className,
-      line: line + 1,
-      column: character + 1,
-      start,
-      end: node.end,
-      calleeStart: node.expression.getStart(sf),
-      calleeEnd: node.expression.end,
-      argsStart: args ? args.pos : node.end,
-      argsEnd: args ? args.end : node.end,
-      config: obj ? readConfig(obj, sf) : null,
-      configStart: obj ? obj.getStart(sf) : null,
-      configEnd: obj ? obj.end : null,
-      isNorm: NORM_CLASSES.has(className),
-      via,
-      binding,
-      apply,
-      model: modelOf(node, binding),
-    });
-  };
-
   for (const c of calls) {
     const factory = factoryOfCallee(c.expression, aliases);
-    if (factory !== null && modelBuilderKind(c.expression, aliases) === null) record(c, factory, classNameOfFactory(factory), 'factory');
+    if (factory !== null && modelBuilderKind(c.expression, aliases) === null)
+      layerCalls.push(layerCallOf(c, factory, classNameOfFactory(factory), 'factory', at));
   }
   for (const n of news) {
     const cls = classOfNew(n.expression);
-    if (cls !== null) record(n, factoryOfClass(cls) ?? cls, cls, 'new');
+    if (cls !== null) layerCalls.push(layerCallOf(n, factoryOfClass(cls) ?? cls, cls, 'new', at));
   }
   layerCalls.sort((a, b) => a.start - b.start);
   return { fileName, calls: layerCalls, models, sourceFile: sf };

@@ -1,4 +1,5 @@
 /** Argument helpers shared by the `normscope` subcommands. */
+import { DEFAULT_SETTINGS, SETTING_MINIMUMS } from '../protocol/defaults';
 
 /** A command-line mistake: the subcommand prints it with its usage and exits 2. */
 export class UsageError extends Error {}
@@ -21,7 +22,7 @@ export interface RunLimits {
   permissions: 'restricted' | 'off';
 }
 
-export const LIMIT_DEFAULTS = { timeoutSeconds: 300, maxMemoryMB: 4096 };
+export const LIMIT_DEFAULTS = { timeoutSeconds: DEFAULT_SETTINGS.runTimeoutSeconds, maxMemoryMB: DEFAULT_SETTINGS.maxMemoryMB };
 
 /** parseArgs option specs of the limit flags, to spread into a command's options. */
 export const LIMIT_OPTIONS = {
@@ -30,12 +31,13 @@ export const LIMIT_OPTIONS = {
   'no-restrict': { type: 'boolean', default: false },
 } as const;
 
-export const LIMIT_USAGE = '[--timeout S=300] [--max-memory MB=4096] [--no-restrict]';
+export const LIMIT_USAGE = `[--timeout S=${LIMIT_DEFAULTS.timeoutSeconds}] [--max-memory MB=${LIMIT_DEFAULTS.maxMemoryMB}] [--no-restrict]`;
 
 export function parseLimits(values: { timeout?: string; 'max-memory'?: string; 'no-restrict'?: boolean }): RunLimits {
   const seconds = positiveInt(values.timeout, '--timeout', LIMIT_DEFAULTS.timeoutSeconds)!;
   const maxMemoryMB = positiveInt(values['max-memory'], '--max-memory', LIMIT_DEFAULTS.maxMemoryMB)!;
-  if (maxMemoryMB < 256) throw new UsageError(`--max-memory must be at least 256 (MB), got '${values['max-memory']}'`);
+  if (maxMemoryMB < SETTING_MINIMUMS.maxMemoryMB)
+    throw new UsageError(`--max-memory must be at least ${SETTING_MINIMUMS.maxMemoryMB} (MB), got '${values['max-memory']}'`);
   return { runTimeoutMs: seconds * 1000, maxMemoryMB, permissions: values['no-restrict'] ? 'off' : 'restricted' };
 }
 

@@ -26,6 +26,7 @@ import { lintSource } from '../analysis/lint';
 import {
   BACKEND_CHOICES,
   DEFAULT_LANDSCAPE_EVERY,
+  DEFAULT_SETTINGS,
   FINDING_KINDS,
   STATIC_FINDING_KINDS,
   type BackendChoice,
@@ -43,10 +44,8 @@ import { formatReport, progressLine } from './checkTable';
 import { landscapeLine } from './sweepTable';
 
 const USAGE =
-  'Usage: normscope check <file> [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] ' +
+  `Usage: normscope check <file> [--steps N=${DEFAULT_SETTINGS.steps}] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] ` +
   `[--seed S] [--sampling-interval K] [--threshold name=value]... [--model <functionName>] [--args '<JSON array>'] [--landscape [every=K][,ics=off]] [--python <interpreter>] [--json] [--fail-on kind,...] ${LIMIT_USAGE}`;
-
-const DEFAULTS = { steps: 50, seed: 42, samplingInterval: 1 };
 
 /** Kinds only the static rules raise: `check` reports them from the source of a JS/TS model. */
 const STATIC_KINDS: ReadonlySet<FindingKind> = new Set(STATIC_FINDING_KINDS);
@@ -84,10 +83,10 @@ export function parseCheckArgs(
   if (values.help) return 'help';
   if (positionals.length !== 1)
     throw new UsageError(positionals.length === 0 ? 'missing <file>' : `expected one file, got ${positionals.length}`);
-  const backend = (values.backend ?? 'auto') as BackendChoice;
+  const backend = (values.backend ?? DEFAULT_SETTINGS.backend) as BackendChoice;
   if (!BACKEND_CHOICES.includes(backend))
     throw new UsageError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}, got '${values.backend}'`);
-  const seed = values.seed === undefined ? DEFAULTS.seed : Number(values.seed);
+  const seed = values.seed === undefined ? DEFAULT_SETTINGS.seed : Number(values.seed);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${values.seed}'`);
   const failOn = new Set<FindingKind>();
   for (const kind of (values['fail-on'] ?? '')
@@ -118,11 +117,11 @@ export function parseCheckArgs(
   return {
     options: {
       file,
-      steps: positiveInt(values.steps, '--steps', DEFAULTS.steps)!,
+      steps: positiveInt(values.steps, '--steps', DEFAULT_SETTINGS.steps)!,
       batchSize: positiveInt(values['batch-size'], '--batch-size'),
       backend,
       seed,
-      samplingInterval: positiveInt(values['sampling-interval'], '--sampling-interval', DEFAULTS.samplingInterval)!,
+      samplingInterval: positiveInt(values['sampling-interval'], '--sampling-interval', DEFAULT_SETTINGS.samplingInterval)!,
       measureOverhead: true,
       permissions: limits.permissions,
       ...(Object.keys(thresholds).length ? { thresholds } : {}),

@@ -28,9 +28,9 @@ import { compareNorms } from '../runner/compare';
 import { WorkerClient } from '../runner/workerClient';
 import { isPythonModel, PythonClient, pythonEnginePath } from '../runner/pythonClient';
 import { pythonNormAtLine } from '../runner/pythonLint';
-import { compareJson, errorMessage } from '../protocol';
+import { compareJson, DEFAULT_SETTINGS, errorMessage } from '../protocol';
 
-const USAGE = `Usage: normscope compare <file>:<line> --to ${NORM_KINDS.join(',')} [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--seed S] [--model <functionName>] [--args '<JSON array>'] [--lrs a,b,c|auto] [--landscape [every=K][,ics=off]] [--json] ${LIMIT_USAGE}`;
+const USAGE = `Usage: normscope compare <file>:<line> --to ${NORM_KINDS.join(',')} [--steps N=${DEFAULT_SETTINGS.steps}] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--seed S] [--model <functionName>] [--args '<JSON array>'] [--lrs a,b,c|auto] [--landscape [every=K][,ics=off]] [--json] ${LIMIT_USAGE}`;
 
 function parse(argv: string[]) {
   const { rest, landscape } = takeLandscapeFlag(argv, DEFAULT_LANDSCAPE_EVERY);
@@ -60,9 +60,9 @@ function parse(argv: string[]) {
     .filter(Boolean);
   if (to.length === 0) throw new UsageError(`missing --to (comma-separated, from ${NORM_KINDS.join(', ')})`);
   for (const t of to) if (!isNormKind(t)) throw new UsageError(`unknown normalization '${t}' in --to; use ${NORM_KINDS.join(', ')}`);
-  const backend = (values.backend ?? 'auto') as BackendChoice;
+  const backend = (values.backend ?? DEFAULT_SETTINGS.backend) as BackendChoice;
   if (!BACKEND_CHOICES.includes(backend)) throw new UsageError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
-  const seed = values.seed === undefined ? 42 : Number(values.seed);
+  const seed = values.seed === undefined ? DEFAULT_SETTINGS.seed : Number(values.seed);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${values.seed}'`);
   const args = parseArgsFlag(values.args);
   const choice = { ...(values.model !== undefined ? { model: values.model } : {}), ...(args !== undefined ? { args } : {}) };
@@ -78,7 +78,7 @@ function parse(argv: string[]) {
     file: resolve(positionals[0].slice(0, colon)),
     line,
     to: to as NormKind[],
-    steps: positiveInt(values.steps, '--steps', 50)!,
+    steps: positiveInt(values.steps, '--steps', DEFAULT_SETTINGS.steps)!,
     batchSize: positiveInt(values['batch-size'], '--batch-size'),
     backend,
     seed,

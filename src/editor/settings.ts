@@ -1,4 +1,5 @@
 /** The `normscope.*` settings, typed and clamped (package.json declares them). Pure: no vscode import. */
+import { DEFAULT_SETTINGS, SETTING_MINIMUMS } from '../protocol/defaults';
 import { BACKEND_CHOICES, type BackendChoice } from '../protocol/run';
 
 export interface NormScopeSettings {
@@ -34,28 +35,18 @@ export interface ConfigurationReader {
   get<T>(key: string): T | undefined;
 }
 
-const DEFAULTS: NormScopeSettings = {
-  steps: 50,
-  batchSize: 32,
-  backend: 'auto',
-  samplingInterval: 1,
-  seed: 42,
-  runTimeoutSeconds: 300,
-  maxMemoryMB: 4096,
-  restrictPermissions: true,
-  thresholds: {},
-  landscape: false,
-  landscapeEvery: 10,
-  landscapeIcs: true,
-  compareLearningRates: 'off',
-  pythonPath: '',
-};
+const DEFAULTS: Readonly<NormScopeSettings> = DEFAULT_SETTINGS;
+const MIN = SETTING_MINIMUMS;
 
 function learningRates(value: unknown): NormScopeSettings['compareLearningRates'] {
   if (value === 'auto') return 'auto';
-  if (!Array.isArray(value)) return 'off';
+  if (!Array.isArray(value)) return DEFAULTS.compareLearningRates;
   const rates = [...new Set(value.filter((v): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0))].sort((a, b) => a - b);
-  return rates.length >= 2 ? rates : 'off';
+  return rates.length >= 2 ? rates : DEFAULTS.compareLearningRates;
+}
+
+function bool(value: unknown, fallback: boolean): boolean {
+  return typeof value === 'boolean' ? value : fallback;
 }
 
 function positiveInt(value: unknown, fallback: number, min = 1): number {
@@ -76,13 +67,13 @@ export function readSettings(config: ConfigurationReader): NormScopeSettings {
     backend: BACKEND_CHOICES.includes(backend as BackendChoice) ? (backend as BackendChoice) : DEFAULTS.backend,
     samplingInterval: positiveInt(config.get('samplingInterval'), DEFAULTS.samplingInterval),
     seed: typeof config.get('seed') === 'number' ? Math.floor(config.get<number>('seed')!) : DEFAULTS.seed,
-    runTimeoutSeconds: positiveInt(config.get('runTimeoutSeconds'), DEFAULTS.runTimeoutSeconds, 5),
-    maxMemoryMB: positiveInt(config.get('maxMemoryMB'), DEFAULTS.maxMemoryMB, 256),
-    restrictPermissions: config.get('restrictPermissions') !== false,
+    runTimeoutSeconds: positiveInt(config.get('runTimeoutSeconds'), DEFAULTS.runTimeoutSeconds, MIN.runTimeoutSeconds),
+    maxMemoryMB: positiveInt(config.get('maxMemoryMB'), DEFAULTS.maxMemoryMB, MIN.maxMemoryMB),
+    restrictPermissions: bool(config.get('restrictPermissions'), DEFAULTS.restrictPermissions),
     thresholds: numberRecord(config.get('thresholds')),
-    landscape: config.get('landscape') === true,
+    landscape: bool(config.get('landscape'), DEFAULTS.landscape),
     landscapeEvery: positiveInt(config.get('landscapeEvery'), DEFAULTS.landscapeEvery),
-    landscapeIcs: config.get('landscapeIcs') !== false,
+    landscapeIcs: bool(config.get('landscapeIcs'), DEFAULTS.landscapeIcs),
     compareLearningRates: learningRates(config.get('compareLearningRates')),
     pythonPath: typeof config.get('pythonPath') === 'string' ? config.get<string>('pythonPath')!.trim() : DEFAULTS.pythonPath,
   };

@@ -6,3 +6,4 @@ export * from './landscape';
 export * from './errors';
 export * from './vocabulary';
 export * from './json';
+export * from './defaults';

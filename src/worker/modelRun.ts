@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {
+  DEFAULT_SETTINGS,
   STAT_NAMES,
   type BackendReport,
   type Finding,
@@ -13,8 +14,10 @@ import {
   type RunOptions,
   type RunReport,
   type StepSample,
+  type StoppedEarly,
+  type WorkerEvent,
 } from '../protocol';
-import type { StoppedEarly, WorkerEvent } from '../protocol';
+
 import { UserCodeError } from './errors';
 import { checkThresholds, detectorLog, findingsFor } from './findings';
 import { Instrumenter } from './instrument/hooks';
@@ -34,7 +37,7 @@ import { batchSource, ensureCompiled, learningRateOf, trainableOf, validateSpec,
 import type { Batch } from './training/synthetic';
 
 /** Default batch size for synthesized data when neither the options nor the spec give one. */
-export const DEFAULT_BATCH_SIZE = 32;
+export const DEFAULT_BATCH_SIZE = DEFAULT_SETTINGS.batchSize;
 
 /** Plain steps timed after the run (when `measureOverhead`) to report the instrumentation cost. */
 export const OVERHEAD_STEPS = 10;

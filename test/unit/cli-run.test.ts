@@ -4,26 +4,15 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { parseRunArgs, runCommand } from '../../src/cli/run';
 import { splitArgs } from '../../src/runner/scriptArgs';
+import { capturingIO } from './capture';
 import { FIXTURES, WORKER } from './engine-fixtures';
 
 const script = (name: string) => path.join(FIXTURES, '../scripts', name);
 
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCommand(args, WORKER, {
-    stdout: {
-      write: (text: string) => {
-        stdout += text;
-      },
-    },
-    stderr: {
-      write: (text: string) => {
-        stderr += text;
-      },
-    },
-  });
-  return { code, stdout, stderr };
+  const { io, printed } = capturingIO();
+  const code = await runCommand(args, WORKER, io);
+  return { code, ...printed };
 }
 
 test('flags before `--` are ours, everything after goes to the script', () => {

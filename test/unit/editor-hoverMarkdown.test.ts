@@ -2,18 +2,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildLayerHover, escapeMarkdown, formatNumber, sparkline } from '../../src/editor/hoverMarkdown';
 import type { LayerSnapshot } from '../../src/editor/runResults';
-import type { LayerInfo } from '../../src/protocol/run';
+import { layerInfo } from './run-fixtures';
 
-const layer: LayerInfo = {
-  index: 2,
-  name: 'dense_2',
-  className: 'Dense',
+const layer = layerInfo(2, 'dense_2', {
   outputShape: [null, 16],
   paramCount: 144,
-  isNorm: false,
   activation: 'relu',
   source: { file: '/m.js', line: 7, column: 13 },
-};
+});
 const snap = (over: Partial<LayerSnapshot> = {}): LayerSnapshot => ({
   layer,
   latest: { mean: 0.5, variance: 0.25, gain: 1.2, gradNorm: 3.4e-8, deadFraction: 1 },

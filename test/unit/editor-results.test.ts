@@ -6,35 +6,13 @@ import { RunResults } from '../../src/editor/runResults';
 import { readSettings } from '../../src/editor/settings';
 import { runSummary } from '../../src/editor/summary';
 import { STAT_NAMES, type Finding, type LayerInfo, type RunReport } from '../../src/protocol/run';
+import { layerInfo } from './run-fixtures';
 
+const at = (line: number, column: number) => ({ file: '/a.js', line, column });
 const layers: LayerInfo[] = [
-  {
-    index: 0,
-    name: 'd0',
-    className: 'Dense',
-    outputShape: [null, 4],
-    paramCount: 20,
-    isNorm: false,
-    source: { file: '/a.js', line: 5, column: 13 },
-  },
-  {
-    index: 1,
-    name: 'd1',
-    className: 'Dense',
-    outputShape: [null, 4],
-    paramCount: 20,
-    isNorm: false,
-    source: { file: '/a.js', line: 5, column: 13 },
-  },
-  {
-    index: 2,
-    name: 'bn',
-    className: 'BatchNormalization',
-    outputShape: [null, 4],
-    paramCount: 16,
-    isNorm: true,
-    source: { file: '/a.js', line: 8, column: 3 },
-  },
+  layerInfo(0, 'd0', { outputShape: [null, 4], paramCount: 20, source: at(5, 13) }),
+  layerInfo(1, 'd1', { outputShape: [null, 4], paramCount: 20, source: at(5, 13) }),
+  layerInfo(2, 'bn', { className: 'BatchNormalization', outputShape: [null, 4], paramCount: 16, isNorm: true, source: at(8, 3) }),
 ];
 const row = (layerValue: (layer: number, stat: number) => number) => layers.flatMap((_, l) => STAT_NAMES.map((_, s) => layerValue(l, s)));
 const dead: Finding = {

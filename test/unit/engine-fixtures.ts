@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkCommand } from '../../src/cli/check';
+import { capturingIO } from './capture';
 import { runTraining } from '../../src/worker/engine';
 import { RunFailedError } from '../../src/protocol';
 import type { LogEvent, RunError, RunEvent, RunOptions, RunReport } from '../../src/protocol';
@@ -51,19 +52,7 @@ export async function runInProcess(
 
 /** `normscope check <args>` through the built worker, with its exit code and output. */
 export async function runCheckCommand(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await checkCommand(args, WORKER, {
-    stdout: {
-      write: (text: string) => {
-        stdout += text;
-      },
-    },
-    stderr: {
-      write: (text: string) => {
-        stderr += text;
-      },
-    },
-  });
-  return { code, stdout, stderr };
+  const { io, printed } = capturingIO();
+  const code = await checkCommand(args, WORKER, io);
+  return { code, ...printed };
 }

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { STAT_NAMES, type ProgressEvent } from '../../src/protocol';
+import { assertClose } from './close';
 import { fixture, runInProcess, EXAMPLES } from './engine-fixtures';
 import * as path from 'node:path';
 
@@ -31,7 +32,7 @@ test('hand-checked values: y = x·W, W = [1, 1], x = [1, 2], MSE to 0, SGD(0.1)'
   const { report, events } = await runInProcess(fixture('known-gradients.js'), { steps: 1 });
   assert.ok(report);
   const sample = events.flatMap((e) => (e.type === 'progress' ? e.samples : []))[0];
-  const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) < 1e-4, `${what}: ${a} vs ${b}`);
+  const close = (a: number, b: number, what: string) => assertClose(a, b, what, 1e-4);
   close(sample.loss, 9, 'loss = (3 − 0)²');
   close(at(sample.values, 0, 'mean'), 3, 'output mean');
   close(at(sample.values, 0, 'activationGradNorm'), 6, '∂loss/∂y = 2·3');

@@ -8,8 +8,9 @@ import { cosine, gradientChange, internalCovariateShift, lossBand, smoothness, s
 import { measureIcs, probeLandscape, Snapshot } from '../../src/worker/landscape/probe';
 import { landscapeFindings } from '../../src/worker/landscape/findings';
 import type { LayerInfo } from '../../src/protocol';
+import { assertClose } from './close';
 
-const close = (a: number | null, b: number, what: string) => assert.ok(a !== null && Math.abs(a - b) < 1e-5, `${what}: ${a} vs ${b}`);
+const close = (a: number | null, b: number, what: string) => assertClose(a, b, what, 1e-5);
 
 test('formulas by hand: w = (1, 1), ∇L = Aw = (1, 4), η = 0.1, s = 1', () => {
   // w′ = w − 0.1·(1, 4) = (0.9, 0.6); ∇L(w′) = (0.9, 2.4); Δ∇L = (0.1, 1.6); Δw = (0.1, 0.4).

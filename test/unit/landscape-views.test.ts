@@ -7,8 +7,9 @@ import { icsSeries, type LayerSnapshot } from '../../src/editor/runResults';
 import { printSweep } from '../../src/cli/sweepTable';
 import { parseCheckArgs } from '../../src/cli/check';
 import { landscapeOption, readSettings } from '../../src/editor/settings';
-import type { LandscapeReport, LayerInfo, LrSweep, RunReport } from '../../src/protocol';
+import type { LandscapeReport, LrSweep, RunReport } from '../../src/protocol';
 import { bandOf, icsByLayer } from '../../webview/landscapeSeries';
+import { layerInfo } from './run-fixtures';
 
 const landscape: LandscapeReport = {
   learningRate: 0.1,
@@ -66,15 +67,13 @@ test("a norm layer's hover shows its latest ICS with a trend; other layers do no
   assert.deepEqual(ics.distance, [0.4, 0.2]);
   assert.ok(Number.isNaN(ics.cosine[1]));
   assert.equal(icsSeries(report, 7), undefined);
-  const layer: LayerInfo = {
-    index: 1,
-    name: 'bn',
+  const layer = layerInfo(1, 'bn', {
     className: 'BatchNormalization',
     outputShape: [null, 4],
     paramCount: 16,
     isNorm: true,
     source: { file: '/m.js', line: 4, column: 3 },
-  };
+  });
   const snap: LayerSnapshot = { layer, latest: { mean: 0 }, step: 5, series: () => [0, 0], ics };
   const md = buildLayerHover({
     file: '/m.js',

@@ -6,29 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { swapCommand } from '../../src/cli/swap';
 import { normLayersSource } from '../../src/layers/emit';
+import { capturingProcessOutput } from './capture';
 import { FIXTURES, fixture, lineOf } from './refactor-harness';
 
 /** Runs the command capturing what it prints (it writes synchronously, so nothing else interleaves). */
 async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const writeOut = process.stdout.write;
-  const writeErr = process.stderr.write;
-  process.stdout.write = ((chunk: string) => {
-    out.push(String(chunk));
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => {
-    err.push(String(chunk));
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    const code = await swapCommand(argv);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = writeOut;
-    process.stderr.write = writeErr;
-  }
+  const { value: code, stdout, stderr } = await capturingProcessOutput(() => swapCommand(argv));
+  return { code, stdout, stderr };
 }
 
 function scratchCopy(name: string): { dir: string; file: string } {

@@ -10,6 +10,7 @@ import { runTraining } from '../../src/worker/engine';
 import { runErrorOf } from '../../src/protocol';
 import { WorkerClient } from '../../src/runner/workerClient';
 import { runInProcess as runModel, runOptions, FIXTURES, WORKER } from './engine-fixtures';
+import { capturingProcessOutput } from './capture';
 
 const SCRIPTS = path.join(FIXTURES, '../scripts');
 const script = (name: string) => path.join(SCRIPTS, name);
@@ -28,17 +29,8 @@ function runInProcess(file: string, overrides: Parameters<typeof runModel>[1] = 
 
 /** Runs with the script's console output captured. */
 async function runCapturing(file: string, overrides: Parameters<typeof runInProcess>[1]) {
-  const write = process.stdout.write;
-  let printed = '';
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    printed += String(chunk);
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    return { ...(await runInProcess(file, overrides)), printed };
-  } finally {
-    process.stdout.write = write;
-  }
+  const { value, stdout } = await capturingProcessOutput(() => runInProcess(file, overrides));
+  return { ...value, printed: stdout };
 }
 
 test('csv script: its argv, tf.data.csv, fit with validationSplit and a callback; the real-data loss falls', async () => {

@@ -5,9 +5,9 @@ import * as tf from '@tensorflow/tfjs';
 import '../../src/worker/backend';
 import { DeviceMeter, HostMeter, viewFor, type Meter } from '../../src/worker/instrument/meters';
 import * as derived from '../../src/worker/stats/derived';
+import { assertClose } from './close';
 
-const close = (actual: number, expected: number, what: string, tolerance = 1e-5) =>
-  assert.ok(Math.abs(actual - expected) <= tolerance, `${what}: expected ${expected}, got ${actual}`);
+const close = assertClose;
 
 const meters: [string, () => Meter][] = [
   ['host', () => new HostMeter(viewFor('cpu')!)],

@@ -7,6 +7,7 @@ import { selectBackend } from '../../src/worker/backend';
 import { viewFor } from '../../src/worker/instrument/meters';
 import { scanActivation, scanSquaredDistance, scanSquaredNorm } from '../../src/worker/stats/scan';
 import { detachMemory, kernelsFor } from '../../src/worker/stats/simd';
+import { assertClose } from './close';
 
 /** Deterministic values with exact zeros (a third), negatives and a spread of magnitudes. */
 function values(n: number, seed: number): Float32Array {
@@ -39,8 +40,7 @@ function reference(x: Float32Array) {
   return { mean, variance: variance / x.length, min, max, zeros, squares };
 }
 
-const close = (a: number, b: number, what: string) =>
-  assert.ok(Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
+const close = (a: number, b: number, what: string) => assertClose(a, b, what, 1e-9, 'relative');
 
 const LENGTHS = [1, 2, 3, 4, 5, 7, 8191, 8192, 8193, 20_001];
 

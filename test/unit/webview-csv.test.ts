@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { PanelRun } from '../../src/protocol';
+import { layerInfo, panelRun } from './run-fixtures';
 import { csvField, csvRow, runToCsv } from '../../webview/csv';
 import { RunStore } from '../../webview/store';
 
@@ -19,18 +19,11 @@ test('csvField quotes per RFC 4180 only when needed', () => {
 });
 
 test("runToCsv writes one row per layer × step, with the run's stat order", () => {
-  const run: PanelRun = {
-    runId: 'r1',
-    file: '/m/model.ts',
-    layers: [
-      { index: 0, name: 'dense,1', className: 'Dense', outputShape: [null, 4], paramCount: 8, isNorm: false, source: null },
-      { index: 1, name: 'bn "x"', className: 'BatchNormalization', outputShape: [null, 4], paramCount: 16, isNorm: true, source: null },
-    ],
+  const run = panelRun([], {
+    layers: [layerInfo(0, 'dense,1'), layerInfo(1, 'bn "x"', { className: 'BatchNormalization', isNorm: true })],
     statNames: ['gradNorm', 'mean'],
     steps: 2,
-    batchSize: 4,
-    syntheticData: true,
-  };
+  });
   const store = new RunStore(run);
   // values arrive over JSON: null where NaN was
   store.add([

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { PanelRun } from '../../src/protocol';
+import { panelRun } from './run-fixtures';
 import { depthProfile, findingsByLayer, heatmapGrid, layerColor, normalize, rampColor } from '../../webview/series';
 import { RunStore } from '../../webview/store';
 import { compareVerdicts } from '../../webview/verdict';
@@ -36,23 +36,7 @@ test('findingsByLayer keeps the worst severity and every kind', () => {
 });
 
 function store3(): RunStore {
-  const run: PanelRun = {
-    runId: 'r',
-    file: 'm.ts',
-    steps: 4,
-    batchSize: 2,
-    syntheticData: false,
-    statNames: ['gradNorm'],
-    layers: ['a', 'b', 'c'].map((name, index) => ({
-      index,
-      name,
-      className: 'Dense',
-      outputShape: [null, 1],
-      paramCount: 1,
-      isNorm: false,
-      source: null,
-    })),
-  };
+  const run = panelRun(['a', 'b', 'c'], { steps: 4, statNames: ['gradNorm'] });
   const s = new RunStore(run);
   for (let step = 0; step < 4; step++) s.add([{ step, loss: 1, stepMs: 1, values: [step, 10 * step, null as unknown as number] }]);
   s.setFindings([{ kind: 'vanishing', severity: 'warning', layer: 'c', step: 1, message: '', source: null }]);

@@ -2,25 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PanelRun, StepSample } from '../../src/protocol';
 import { RunStore } from '../../webview/store';
+import { panelRun } from './run-fixtures';
 
-function makeRun(layers: number, statNames: PanelRun['statNames'] = ['mean', 'gradNorm']): PanelRun {
-  return {
-    runId: 'run',
-    file: 'model.ts',
-    steps: 100,
-    batchSize: 8,
-    syntheticData: false,
-    statNames,
-    layers: Array.from({ length: layers }, (_, i) => ({
-      index: i,
-      name: `l${i}`,
-      className: 'Dense',
-      outputShape: [null, 2],
-      paramCount: 1,
-      isNorm: false,
-      source: null,
-    })),
-  };
+function makeRun(layers: number, statNames?: PanelRun['statNames']): PanelRun {
+  return panelRun(layers, statNames ? { statNames } : {});
 }
 const sample = (step: number, layers: number, stats: number): StepSample => ({
   step,

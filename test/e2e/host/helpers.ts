@@ -2,6 +2,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { NormScopeApi } from '../../../src/extension';
+import { waitFor } from '../poll';
 
 export async function activateNormScope(): Promise<NormScopeApi> {
   const ext = vscode.extensions.getExtension<NormScopeApi>('normscope.normscope');
@@ -42,20 +43,7 @@ export async function codeActionsAt(
   }
 }
 
-/** Poll until `probe` returns a truthy value, or fail with `what`. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { waitFor };
 
 /** 0-based position of the first occurrence of `text` in the document (fails if absent). */
 export function positionOf(doc: vscode.TextDocument, text: string, offsetInText = 0): vscode.Position {
@@ -66,4 +54,18 @@ export function positionOf(doc: vscode.TextDocument, text: string, offsetInText 
 
 export function hoverText(hovers: vscode.Hover[]): string {
   return hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))).join('\n');
+}
+
+/** The finding kind a diagnostic carries in its `code` (a plain value, or `{ value, target }` with a docs link). */
+export function findingKind(d: vscode.Diagnostic): string | number | undefined {
+  return typeof d.code === 'object' ? d.code.value : d.code;
+}
+
+/** Waits for NormScope's diagnostic of finding `kind` on `uri` and returns it. */
+export function waitForFinding(uri: vscode.Uri, kind: string, timeoutMs?: number): Promise<vscode.Diagnostic> {
+  return waitFor(
+    `a ${kind} diagnostic on ${uri.path}`,
+    () => vscode.languages.getDiagnostics(uri).find((d) => d.source === 'NormScope' && findingKind(d) === kind),
+    timeoutMs,
+  );
 }

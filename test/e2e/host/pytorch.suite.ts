@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { RunReport } from '../../../src/protocol/run';
 import type { CompareResult } from '../../../src/protocol/webview';
-import { activateNormScope, hoverText, openFixture, positionOf, waitFor } from './helpers';
+import { activateNormScope, hoverText, openFixture, positionOf, waitForFinding } from './helpers';
 
 suite('pytorch', () => {
   test('checkFile on a .py model: hover with live numbers on an nn.Linear( line, dead finding on the ReLU line', async () => {
@@ -25,11 +25,7 @@ suite('pytorch', () => {
     assert.match(text, /Linear/);
     assert.match(text, /\| mean \| -?\d/, `no live numbers in the hover:\n${text}`);
     const actLine = positionOf(editor.document, 'self.act = nn.ReLU()').line;
-    const diag = await waitFor('dead diagnostic', () =>
-      vscode.languages
-        .getDiagnostics(editor.document.uri)
-        .find((d) => d.source === 'NormScope' && (typeof d.code === 'object' ? d.code.value : d.code) === 'dead'),
-    );
+    const diag = await waitForFinding(editor.document.uri, 'dead');
     assert.equal(diag.range.start.line, actLine);
   });
 
@@ -37,11 +33,7 @@ suite('pytorch', () => {
     await activateNormScope();
     const editor = await openFixture('torch_small_batch.py');
     const bnLine = positionOf(editor.document, 'nn.BatchNorm2d(16)').line;
-    const diag = await waitFor('bn-small-batch diagnostic', () =>
-      vscode.languages
-        .getDiagnostics(editor.document.uri)
-        .find((d) => d.source === 'NormScope' && (typeof d.code === 'object' ? d.code.value : d.code) === 'bn-small-batch'),
-    );
+    const diag = await waitForFinding(editor.document.uri, 'bn-small-batch');
     assert.equal(diag.range.start.line, bnLine);
     assert.equal(diag.severity, vscode.DiagnosticSeverity.Error);
   });

@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { RunReport } from '../../../src/protocol/run';
-import { activateNormScope, hoverText, openFixture, positionOf, waitFor, workspaceFile } from './helpers';
+import { activateNormScope, hoverText, openFixture, positionOf, waitFor, waitForFinding, workspaceFile } from './helpers';
 
 suite('training runs', () => {
   test('checkFile trains the model and ties every layer to its source line', async () => {
@@ -26,13 +26,14 @@ suite('training runs', () => {
   });
 
   test('a dead layer is flagged on the line that built it, and the hover shows its numbers', async () => {
+    await activateNormScope();
     const editor = await openFixture('dead.js');
     const deadLine = positionOf(editor.document, "name: 'dead_relu'").line;
-    const diag = await waitFor('dead diagnostic', () =>
-      vscode.languages
-        .getDiagnostics(editor.document.uri)
-        .find((d) => d.source === 'NormScope' && (typeof d.code === 'object' ? d.code.value : d.code) === 'dead'),
+    assert.ok(
+      await vscode.commands.executeCommand<RunReport | undefined>('normscope.checkFile', editor.document.uri),
+      'the run produced no report',
     );
+    const diag = await waitForFinding(editor.document.uri, 'dead');
     assert.equal(diag.range.start.line, deadLine);
     const pos = new vscode.Position(deadLine, editor.document.lineAt(deadLine).text.indexOf('dense') + 2);
     const text = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', editor.document.uri, pos));
@@ -92,15 +93,12 @@ suite('training runs', () => {
     const deadLine = positionOf(editor.document, "name: 'dead_relu'").line;
     const report = await vscode.commands.executeCommand<RunReport | undefined>('normscope.checkFile', uri);
     assert.equal(report?.layers.find((l) => l.name === 'dead_relu')?.source?.file, uri.fsPath);
-    const diag = await waitFor('dead diagnostic on the unicode file', () =>
-      vscode.languages
-        .getDiagnostics(uri)
-        .find((d) => d.source === 'NormScope' && (typeof d.code === 'object' ? d.code.value : d.code) === 'dead'),
-    );
+    const diag = await waitForFinding(uri, 'dead');
     assert.equal(diag.range.start.line, deadLine);
   });
 
   test('settings take effect on the next run without a reload', async () => {
+    await activateNormScope();
     const config = vscode.workspace.getConfiguration('normscope');
     await config.update('steps', 7, vscode.ConfigurationTarget.Workspace);
     try {

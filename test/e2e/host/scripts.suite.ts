@@ -2,9 +2,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { RunReport } from '../../../src/protocol/run';
-import { activateNormScope, hoverText, openFixture, positionOf, waitFor, workspaceFile } from './helpers';
-
-const codeOf = (d: vscode.Diagnostic) => (typeof d.code === 'object' ? d.code.value : d.code);
+import { activateNormScope, hoverText, openFixture, positionOf, waitFor, waitForFinding, workspaceFile } from './helpers';
 
 suite('training scripts', () => {
   test("a CodeLens sits on the script's fit call", async () => {
@@ -35,9 +33,7 @@ suite('training scripts', () => {
     const layer = report.layers.find((l) => l.name === 'collapsed');
     assert.equal(layer?.source?.file, models.document.uri.fsPath);
     assert.equal(layer?.source?.line, collapsedLine + 1);
-    const diag = await waitFor('a dead diagnostic in models.ts', () =>
-      vscode.languages.getDiagnostics(models.document.uri).find((d) => d.source === 'NormScope' && codeOf(d) === 'dead'),
-    );
+    const diag = await waitForFinding(models.document.uri, 'dead');
     assert.equal(diag.range.start.line, collapsedLine);
     assert.equal(api.results.get(script.fsPath)?.status, 'done');
     // The hover on the model file's layer line shows the script run's numbers.

@@ -1,7 +1,7 @@
 /** The "Get started" walkthrough: its steps' media ship, their commands exist, and its example opens ready to use. */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { activateNormScope, waitFor } from './helpers';
+import { activateNormScope, findingKind, waitFor } from './helpers';
 
 interface WalkthroughStep {
   id: string;
@@ -34,6 +34,7 @@ suite('walkthrough', () => {
   });
 
   test('Open the example: small-batch-bn.js opens with the cursor on its BatchNorm, which has a static finding', async () => {
+    await activateNormScope();
     const uri = await vscode.commands.executeCommand<vscode.Uri>('normscope.openExample');
     const editor = vscode.window.activeTextEditor;
     assert.ok(editor && editor.document.uri.toString() === uri.toString(), 'the example is not the active editor');
@@ -44,7 +45,7 @@ suite('walkthrough', () => {
       const here = vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'NormScope' && d.range.start.line === line);
       return here.length ? here : undefined;
     });
-    assert.ok(diags.some((d) => (typeof d.code === 'object' ? d.code.value : d.code) === 'bn-small-batch'));
+    assert.ok(diags.some((d) => findingKind(d) === 'bn-small-batch'));
     // Its spec says `steps: 20`: the CodeLens shows the steps the run will use, not the steps setting.
     const lenses = await waitFor('the Check CodeLens', async () => {
       const all = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);

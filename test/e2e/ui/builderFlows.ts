@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import type { Locator, Page } from 'playwright-core';
 import type { UiTest } from './index';
-import { hoverOver, openFile, runCommand, until, waitForWorkbench } from './workbench';
+import { hoverOver, openFile, runCommand, waitFor, waitForWorkbench } from './workbench';
 
 /** Opens `file`, clicks its first "▶ Check normalization" lens and returns the quick-input widget it opens. */
 async function clickCheckLens(page: Page, file: string): Promise<Locator> {
@@ -22,28 +22,25 @@ export const builderFlowTests: UiTest[] = [
       await box.locator('.quick-input-title', { hasText: 'createModel(inputSize, units = 16)' }).waitFor({ timeout: 20_000 });
       const input = box.locator('input.input').first();
       await input.fill('foo()');
-      await until('the input box refusing code', async () => /not a literal value/.test(await box.innerText()), 10_000, page);
+      await waitFor('the input box refusing code', async () => /not a literal value/.test(await box.innerText()), 10_000);
       await input.fill('');
-      await until(
+      await waitFor(
         'the input box naming the missing parameter',
         async () => /needs a value for inputSize/.test(await box.innerText()),
         10_000,
-        page,
       );
       await input.fill('8');
       await input.press('Enter');
       await page.locator('.notification-toast', { hasText: 'NormScope' }).first().waitFor({ timeout: 30_000 });
-      await until(
+      await waitFor(
         'the run summary CodeLens',
         async () => (await page.locator('.codelens-decoration', { hasText: 'backend' }).count()) > 0,
         120_000,
-        page,
       );
-      await until(
+      await waitFor(
         'the remembered-arguments CodeLens',
         async () => (await page.locator('.codelens-decoration', { hasText: 'args: 8' }).count()) > 0,
         20_000,
-        page,
       );
       const hover = await hoverOver(page, "batchNormalization({ name: 'norm'", /norm[\s\S]*(mean|grad-norm)/);
       assert.match(hover, /BatchNormalization/);
@@ -57,29 +54,26 @@ export const builderFlowTests: UiTest[] = [
       await site.waitFor({ timeout: 20_000 });
       assert.match(await site.innerText(), /train-text\.js:7[\s\S]*arguments: 10, 12/);
       await site.click();
-      await until(
+      await waitFor(
         'the run summary CodeLens',
         async () => (await page.locator('.codelens-decoration', { hasText: 'backend' }).count()) > 0,
         120_000,
-        page,
       );
-      await until(
+      await waitFor(
         'the remembered-arguments CodeLens',
         async () => (await page.locator('.codelens-decoration', { hasText: 'args: 10, 12' }).count()) > 0,
         20_000,
-        page,
       );
       await runCommand(page, 'NormScope: Change Arguments…');
       await box.locator('.monaco-list-row', { hasText: 'Edit the arguments' }).first().click();
       const input = box.locator('input.input').first();
-      await until('the remembered arguments in the input box', async () => (await input.inputValue()) === '10, 12', 10_000, page);
+      await waitFor('the remembered arguments in the input box', async () => (await input.inputValue()) === '10, 12', 10_000);
       await input.fill('6, 12');
       await input.press('Enter');
-      await until(
+      await waitFor(
         'the changed-arguments CodeLens',
         async () => (await page.locator('.codelens-decoration', { hasText: 'args: 6, 12' }).count()) > 0,
         120_000,
-        page,
       );
       await hoverOver(page, 'lstm({ units: 8', /lstm[\s\S]*(mean|grad-norm)/);
     },

@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import type { UiTest } from './index';
-import { hoverOver, openFile, runCommand, until, waitForWorkbench } from './workbench';
+import { hoverOver, LayersView, openFile, runCommand, waitFor, waitForWorkbench } from './workbench';
 
 /** Line number (1-based) of the first editor line containing `text`, read from the rendered editor. */
 async function lineOf(page: Page, text: string): Promise<number> {
@@ -44,19 +44,18 @@ export const editorFlowTests: UiTest[] = [
     async run(page) {
       await waitForWorkbench(page);
       await openFile(page, 'dead.js');
-      const deadLine = await until('the dead_relu line', async () => {
+      const deadLine = await waitFor('the dead_relu line', async () => {
         const n = await lineOf(page, "name: 'dead_relu'");
         return n > 0 ? n : undefined;
       });
       await clickCodeLens(page, 'Check normalization');
       await page.locator('.notification-toast', { hasText: 'NormScope' }).first().waitFor({ timeout: 30_000 });
-      await until(
+      await waitFor(
         'the run summary CodeLens',
         async () => (await page.locator('.codelens-decoration', { hasText: 'backend' }).count()) > 0,
         120_000,
-        page,
       );
-      await until(`a squiggle on line ${deadLine}`, async () => (await squigglesOnLine(page, deadLine)).length > 0, 30_000, page);
+      await waitFor(`a squiggle on line ${deadLine}`, async () => (await squigglesOnLine(page, deadLine)).length > 0, 30_000);
       await runCommand(page, 'View: Focus Problems');
       const problem = page.locator('.markers-panel .monaco-list-row', { hasText: 'dead_relu' }).first();
       await problem.waitFor({ timeout: 20_000 });
@@ -64,25 +63,16 @@ export const editorFlowTests: UiTest[] = [
       await openFile(page, 'dead.js');
       const hover = await hoverOver(page, 'dense({ units: 16', /dead_relu[\s\S]*dead\s*1\b/);
       assert.match(hover, /grad-norm|mean/);
-      await page
-        .locator('.activitybar .action-item a[aria-label^="NormScope"], .activitybar .action-item[aria-label^="NormScope"]')
-        .first()
-        .click();
-      const tree = page.locator('.part.sidebar');
-      const deadRow = tree.locator('.monaco-list-row', { hasText: 'dead_relu' }).first();
-      const okRow = tree.locator('.monaco-list-row', { hasText: 'ok_relu' }).first();
-      await until(
+      const layers = new LayersView(page);
+      await layers.open();
+      const deadRow = layers.row('dead_relu');
+      const okRow = layers.row('ok_relu');
+      await waitFor(
         'a warning/error icon on dead_relu in the Layers view',
         async () => (await deadRow.locator('.codicon-warning, .codicon-error').count()) > 0,
         20_000,
-        page,
       );
-      await until(
-        'the ok icon on ok_relu in the Layers view',
-        async () => (await okRow.locator('.codicon-pass').count()) > 0,
-        20_000,
-        page,
-      );
+      await waitFor('the ok icon on ok_relu in the Layers view', async () => (await okRow.locator('.codicon-pass').count()) > 0, 20_000);
     },
   },
   {
@@ -125,11 +115,10 @@ export const editorFlowTests: UiTest[] = [
       await toast.locator('.monaco-button, a.monaco-button', { hasText: 'Cancel' }).first().click();
       const elapsed = await stopped;
       assert.ok(elapsed <= 1000, `cancel took ${elapsed} ms`);
-      await until(
+      await waitFor(
         'the cancelled summary',
         async () => (await page.locator('.codelens-decoration', { hasText: 'cancelled' }).count()) > 0,
         10_000,
-        page,
       );
     },
   },

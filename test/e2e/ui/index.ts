@@ -9,7 +9,7 @@ import { editorFlowTests } from './editorFlows';
 import { firstRunTests } from './firstRun';
 import { packagedTests } from './packagedFlow';
 import { panelFlowTests } from './panelFlows';
-import { findWebviewFrame, hoverOver, openFile, paintedCanvases, runCommand, until, waitForWorkbench } from './workbench';
+import { findWebviewFrame, hoverOver, LayersView, openFile, paintedCanvases, runCommand, waitFor, waitForWorkbench } from './workbench';
 
 export interface UiTestContext {
   workspace: string;
@@ -37,13 +37,10 @@ export const uiTests: UiTest[] = [
     name: 'workbench shows the NormScope view container and its Layers view',
     async run(page) {
       await waitForWorkbench(page);
-      const item = page
-        .locator('.activitybar .action-item a[aria-label^="NormScope"], .activitybar .action-item[aria-label^="NormScope"]')
-        .first();
-      await item.waitFor({ timeout: 30_000 });
-      await item.click();
-      await page
-        .locator('.part.sidebar .composite.title', { hasText: /NormScope/i })
+      const layers = new LayersView(page);
+      await layers.open();
+      await layers.sideBar
+        .locator('.composite.title', { hasText: /NormScope/i })
         .first()
         .waitFor();
       await page.locator('.welcome-view-content', { hasText: 'Check Normalization in This File' }).first().waitFor();
@@ -70,7 +67,7 @@ export const uiTests: UiTest[] = [
       assert.ok(inEditor, 'the panel took the keyboard focus from the editor');
       await runCommand(page, 'NormScope: Show Training Health Panel');
       const frame = await findWebviewFrame(page, 'canvas');
-      await until('painted chart canvases', async () => (await paintedCanvases(frame)) >= 2, 60_000, page);
+      await waitFor('painted chart canvases', async () => (await paintedCanvases(frame)) >= 2, 60_000);
     },
   },
   ...editorFlowTests,

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { bigModelFile } from '../../bench/bigModelFile';
 import type { UiTest } from './index';
-import { findWebviewFrame, hoverOver, openFile, paintedCanvases, runCommand, until, waitForWorkbench } from './workbench';
+import { findWebviewFrame, hoverOver, openFile, paintedCanvases, runCommand, waitFor, waitForWorkbench } from './workbench';
 
 /** The extension's log lines (the NormScope output channel, written under the server's data folder). */
 function normScopeLog(dir: string): string {
@@ -50,18 +50,17 @@ export const packagedTests: UiTest[] = [
       await openFile(page, 'mlp.js');
       await runCommand(page, 'NormScope: Check Normalization in This File');
       const frame = await findWebviewFrame(page, '[data-testid="run-status"]');
-      await until(
+      await waitFor(
         'the run to finish in the panel',
         async () => /^Done/.test(await frame.locator('[data-testid="run-status"]').innerText()),
         180_000,
-        page,
       );
       assert.equal(
         await frame.locator('[data-testid="backend"]').innerText(),
         'Backend: wasm',
         'the wasm binaries did not load from the package',
       );
-      await until('painted chart canvases', async () => (await paintedCanvases(frame)) >= 2, 60_000, page);
+      await waitFor('painted chart canvases', async () => (await paintedCanvases(frame)) >= 2, 60_000);
 
       const log = normScopeLog(ctx.server.dir);
       const figure = (re: RegExp) => Number(re.exec(log)?.[1] ?? Number.NaN);

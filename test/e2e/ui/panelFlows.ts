@@ -4,16 +4,15 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import type { UiTest } from './index';
-import { findWebviewFrame, openFile, until, waitForWorkbench } from './workbench';
+import { findWebviewFrame, LayersView, openFile, waitFor, waitForWorkbench } from './workbench';
 
 /** Run the open file from its CodeLens and return the panel's frame once the run is done. */
 async function runFromCodeLens(page: Page): Promise<Frame> {
   await page.locator('.codelens-decoration a', { hasText: 'Check normalization' }).first().click();
-  await until(
+  await waitFor(
     'the run summary CodeLens',
     async () => (await page.locator('.codelens-decoration', { hasText: 'backend' }).count()) > 0,
     120_000,
-    page,
   );
   return findWebviewFrame(page, '[data-testid="depth-table"]');
 }
@@ -39,19 +38,16 @@ export const panelFlowTests: UiTest[] = [
       await frame.locator('[data-testid="detail-name"]', { hasText: 'dead_relu' }).waitFor();
       await frame.locator('[data-testid="reveal-layer"]').click();
       const selection = page.locator('#status\\.editor\\.selection, .statusbar-item[id="status.editor.selection"]').first();
-      await until(
+      await waitFor(
         'the cursor on line 7 of dead.js',
         async () => /Ln 7,/.test(await selection.innerText()) && (await page.locator('.tab.active[aria-label*="dead.js"]').count()) > 0,
         20_000,
-        page,
       );
       // The other way round: a layer clicked in the Layers view is revealed in the editor and focused in the panel.
-      await page
-        .locator('.activitybar .action-item a[aria-label^="NormScope"], .activitybar .action-item[aria-label^="NormScope"]')
-        .first()
-        .click();
-      await page.locator('.part.sidebar .monaco-list-row', { hasText: 'ok_relu' }).first().click();
-      await until('the cursor on line 6', async () => /Ln 6,/.test(await selection.innerText()), 20_000, page);
+      const layers = new LayersView(page);
+      await layers.open();
+      await layers.row('ok_relu').click();
+      await waitFor('the cursor on line 6', async () => /Ln 6,/.test(await selection.innerText()), 20_000);
       await frame.locator('[data-testid="detail-name"]', { hasText: 'ok_relu' }).waitFor({ timeout: 20_000 });
     },
   },
@@ -66,12 +62,7 @@ export const panelFlowTests: UiTest[] = [
       const input = page.locator('.quick-input-widget input.input');
       await input.waitFor({ timeout: 20_000 });
       await page.keyboard.press('Enter');
-      const file = await until(
-        'a PNG in the workspace',
-        async () => readdirSync(ctx.workspace).find((f) => f.endsWith('.png')),
-        20_000,
-        page,
-      );
+      const file = await waitFor('a PNG in the workspace', async () => readdirSync(ctx.workspace).find((f) => f.endsWith('.png')), 20_000);
       const bytes = readFileSync(join(ctx.workspace, file));
       assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'not a PNG file');
       assert.ok(bytes.length > 2000, `PNG is only ${bytes.length} bytes`);

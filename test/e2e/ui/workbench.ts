@@ -1,5 +1,8 @@
 /** Acting as a user in the VS Code workbench (web) through Playwright. Selectors follow VS Code 1.96's DOM. */
-import type { Frame, Page } from 'playwright-core';
+import type { Frame, Locator, Page } from 'playwright-core';
+import { waitFor } from '../poll';
+
+export { waitFor } from '../poll';
 
 export async function waitForWorkbench(page: Page): Promise<void> {
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
@@ -83,7 +86,7 @@ async function textPosition(page: Page, text: string): Promise<{ x: number; y: n
 }
 
 export async function hoverOver(page: Page, text: string, expect: RegExp, timeoutMs = 20_000): Promise<string> {
-  await until(`'${text}' in the editor`, () => textPosition(page, text), 20_000, page);
+  await waitFor(`'${text}' in the editor`, () => textPosition(page, text), 20_000);
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
@@ -135,13 +138,25 @@ export async function paintedCanvases(frame: Frame): Promise<number> {
   });
 }
 
-/** Poll `probe` until it returns a truthy value. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000, page?: Page): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await (page ? page.waitForTimeout(200) : new Promise((r) => setTimeout(r, 200)));
+/** Page object for NormScope's view container: its activity-bar item and the Layers view it shows in the side bar. */
+export class LayersView {
+  constructor(private readonly page: Page) {}
+
+  /** Clicks NormScope's activity-bar item (once it has appeared), which shows the Layers view. */
+  async open(): Promise<void> {
+    const item = this.page
+      .locator('.activitybar .action-item a[aria-label^="NormScope"], .activitybar .action-item[aria-label^="NormScope"]')
+      .first();
+    await item.waitFor({ timeout: 30_000 });
+    await item.click();
+  }
+
+  get sideBar(): Locator {
+    return this.page.locator('.part.sidebar');
+  }
+
+  /** The Layers view's row of the layer named `name`. */
+  row(name: string): Locator {
+    return this.sideBar.locator('.monaco-list-row', { hasText: name }).first();
   }
 }

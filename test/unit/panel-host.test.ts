@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { PanelRun, StepSample } from '../../src/protocol';
+import type { StepSample } from '../../src/protocol';
 import { exportBytes } from '../../src/panel/exportBytes';
 import { contentSecurityPolicy, escapeAttribute, makeNonce, renderPanelHtml } from '../../src/panel/html';
 import { PanelReplayState } from '../../src/panel/replayState';
+import { panelRun } from './run-fixtures';
 
-const run: PanelRun = { runId: 'r1', file: 'm.ts', layers: [], statNames: ['mean'], steps: 10, batchSize: 2, syntheticData: false };
+const run = panelRun([], { runId: 'r1', file: 'm.ts', statNames: ['mean'], steps: 10, batchSize: 2 });
 const s = (step: number): StepSample => ({ step, loss: 1, stepMs: 1, values: [step, step] });
 
 test('panel HTML has a strict nonce CSP and no remote or inline sources', () => {

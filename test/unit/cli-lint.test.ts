@@ -4,27 +4,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lintCommand } from '../../src/cli/lint';
+import { capturingProcessOutput } from './capture';
 
 /** Runs the command with stdout/stderr captured. */
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = process.stdout.write;
-  const e = process.stderr.write;
-  process.stdout.write = ((s: string) => {
-    out += s;
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => {
-    err += s;
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    return { code: await lintCommand(argv), out, err };
-  } finally {
-    process.stdout.write = o;
-    process.stderr.write = e;
-  }
+  const { value: code, stdout, stderr } = await capturingProcessOutput(() => lintCommand(argv));
+  return { code, out: stdout, err: stderr };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'normscope-lint-'));

@@ -11,7 +11,6 @@ import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   cancelOnSignals,
-  CLI_LIMIT_NAMES,
   EXIT,
   LIMIT_OPTIONS,
   LIMIT_USAGE,
@@ -21,7 +20,7 @@ import {
   UsageError,
   type RunLimits,
 } from './args';
-import { callSiteArguments, describeCallSiteChoice, exposedBindings, parseArgsFlag } from './builderArgs';
+import { callSiteArguments, describeCallSiteChoice, parseArgsFlag } from './builderArgs';
 import { lintSource } from '../analysis/lint';
 import {
   BACKEND_CHOICES,
@@ -38,8 +37,8 @@ import {
   reportJson,
   runErrorOf,
 } from '../protocol';
-import { WorkerClient } from '../runner/workerClient';
-import { isPythonModel, PythonClient, pythonEnginePath } from '../runner/pythonClient';
+import { cliRunClient } from './runClient';
+import { isPythonModel } from '../runner/pythonClient';
 import { formatReport, progressLine } from './checkTable';
 import { landscapeLine } from './sweepTable';
 
@@ -198,26 +197,7 @@ export async function printRun(
     if (choice && 'args' in choice) options.args = choice.args;
   }
   const tty = !json && io.stdout.isTTY === true;
-  const log = (level: string, message: string) => {
-    if (process.env.NORMSCOPE_DEBUG || level === 'error') io.stderr.write(`[${level}] ${message}\n`);
-  };
-  const client = isPythonModel(options.file)
-    ? new PythonClient({
-        enginePath: pythonEnginePath(workerPath),
-        explicit: args.python,
-        runTimeoutMs: limits.runTimeoutMs,
-        maxMemoryMB: limits.maxMemoryMB,
-        limitNames: CLI_LIMIT_NAMES,
-        log,
-      })
-    : new WorkerClient({
-        workerPath,
-        runTimeoutMs: limits.runTimeoutMs,
-        maxMemoryMB: limits.maxMemoryMB,
-        limitNames: CLI_LIMIT_NAMES,
-        exposedBindings,
-        log,
-      });
+  const client = cliRunClient(options.file, workerPath, limits, { stderr: io.stderr, python: args.python });
   // Ctrl-C and SIGTERM cancel the run cleanly: the steps measured so far are printed, exit 130.
   const cancel = cancelOnSignals();
   let total = options.steps;

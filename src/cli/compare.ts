@@ -7,26 +7,16 @@
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  cancelOnSignals,
-  CLI_LIMIT_NAMES,
-  EXIT,
-  LIMIT_OPTIONS,
-  LIMIT_USAGE,
-  parseLimits,
-  positiveInt,
-  takeLandscapeFlag,
-  UsageError,
-} from './args';
-import { exposedBindings, parseArgsFlag } from './builderArgs';
+import { cancelOnSignals, EXIT, LIMIT_OPTIONS, LIMIT_USAGE, parseLimits, positiveInt, takeLandscapeFlag, UsageError } from './args';
+import { parseArgsFlag } from './builderArgs';
 import { printSweep } from './sweepTable';
 import { parseRates } from '../runner/lrSweep';
 import { BACKEND_CHOICES, type BackendChoice, type NormKind } from '../protocol/run';
 import { DEFAULT_LANDSCAPE_EVERY } from '../protocol/landscape';
 import { isNormKind, NORM_KINDS, normAtLine } from '../refactor';
 import { compareNorms } from '../runner/compare';
-import { WorkerClient } from '../runner/workerClient';
-import { isPythonModel, PythonClient, pythonEnginePath } from '../runner/pythonClient';
+import { cliRunClient } from './runClient';
+import { isPythonModel, pythonEnginePath } from '../runner/pythonClient';
 import { pythonNormAtLine } from '../runner/pythonLint';
 import { compareJson, DEFAULT_SETTINGS, errorMessage } from '../protocol';
 
@@ -119,25 +109,7 @@ export async function compareCommand(argv: string[], workerPath: string): Promis
   }
   const candidates = [original, ...args.to.filter((t) => t !== original)];
   const { limits } = args;
-  const log = (level: string, m: string) => {
-    if (process.env.NORMSCOPE_DEBUG || level === 'error') process.stderr.write(`[${level}] ${m}\n`);
-  };
-  const client = python
-    ? new PythonClient({
-        enginePath: pythonEnginePath(workerPath),
-        runTimeoutMs: limits.runTimeoutMs,
-        maxMemoryMB: limits.maxMemoryMB,
-        limitNames: CLI_LIMIT_NAMES,
-        log,
-      })
-    : new WorkerClient({
-        workerPath,
-        runTimeoutMs: limits.runTimeoutMs,
-        maxMemoryMB: limits.maxMemoryMB,
-        limitNames: CLI_LIMIT_NAMES,
-        exposedBindings,
-        log,
-      });
+  const client = cliRunClient(args.file, workerPath, limits, { stderr: process.stderr });
   const tty = !args.json && process.stderr.isTTY === true;
   const cancel = cancelOnSignals();
   try {

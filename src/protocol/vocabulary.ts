@@ -59,3 +59,15 @@ export type LogLevel = 'trace' | 'info' | 'warn' | 'error';
 
 /** Why a run ended before its last step (`RunReport.stoppedEarly`). */
 export type StoppedEarly = 'cancelled' | `non-finite loss at step ${number}` | `the script failed after training: ${string}`;
+
+/** tfjs layer classes that pass statistics through unchanged (dropout, noise, activations): detectors and static rules look past them. */
+export const PASS_THROUGH_CLASSES: readonly string[] = [
+  'Dropout',
+  'SpatialDropout1D',
+  'GaussianNoise',
+  'GaussianDropout',
+  'AlphaDropout',
+  'Activation',
+  'ReLU',
+  'LeakyReLU',
+];

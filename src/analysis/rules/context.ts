@@ -4,6 +4,7 @@
  * how often a call runs in a literal loop, and the smallest batch size the source trains with.
  */
 import type { Finding } from '../../protocol/run';
+import { PASS_THROUGH_CLASSES } from '../../protocol/vocabulary';
 import type { LayerCall, ParsedModelSource } from '../layerCalls';
 import { CONV_CLASSES, RECURRENT_CLASSES } from '../layerNames';
 import { findBatchSize, loopRepeat, type BatchSizeSource } from './sourceFacts';
@@ -14,17 +15,7 @@ export interface LintOptions {
 }
 
 /** Layers that pass statistics through unchanged for the questions the rules ask. */
-const PASS_THROUGH = new Set([
-  'Dropout',
-  'SpatialDropout1D',
-  'GaussianNoise',
-  'GaussianDropout',
-  'AlphaDropout',
-  'Activation',
-  'ReLU',
-  'LeakyReLU',
-  'Masking',
-]);
+const PASS_THROUGH = new Set([...PASS_THROUGH_CLASSES, 'Masking']);
 /** Layers whose output is a spatial/temporal feature map (channels last). */
 const MAKES_FEATURE_MAP = new Set([
   ...CONV_CLASSES,

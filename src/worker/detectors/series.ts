@@ -3,7 +3,7 @@
  * (persistence over consecutive samples, weight layers, the norm a fix should insert).
  */
 import type { Finding, LayerInfo, NormKind, StatName, StepSample } from '../../protocol/run';
-import { NORM_CLASS_NAMES } from '../../protocol/vocabulary';
+import { NORM_CLASS_NAMES, PASS_THROUGH_CLASSES } from '../../protocol/vocabulary';
 import type { DetectorThresholds } from './thresholds';
 
 export interface DetectorInput {
@@ -94,16 +94,7 @@ export class RunStats {
 }
 
 /** Layers that do not change the statistics question being asked about their neighbours. */
-const PASS_THROUGH = new Set([
-  'Dropout',
-  'SpatialDropout1D',
-  'GaussianNoise',
-  'GaussianDropout',
-  'AlphaDropout',
-  'Activation',
-  'ReLU',
-  'LeakyReLU',
-]);
+const PASS_THROUGH = new Set(PASS_THROUGH_CLASSES);
 
 /** A finding located at a layer. */
 export function layerFinding(layer: LayerInfo, fields: Omit<Finding, 'layer' | 'source'>): Finding {

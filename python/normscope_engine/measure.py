@@ -16,6 +16,7 @@ import weakref
 import torch
 import torch.nn as nn
 
+from . import features
 from .stats_math import layer_values
 
 STAT_NAMES = ['mean', 'variance', 'std', 'min', 'max', 'gain', 'zeroFraction', 'deadFraction', 'saturatedFraction', 'nonFinite',
@@ -200,7 +201,8 @@ class Meter:
         if self.groups is None:
             layers, params = [], []
             for i, (_, m) in enumerate(self.leaves):
-                ps = [p for p in m.parameters(recurse=False) if p.requires_grad]
+                # A parametrized layer (torch 2.x weight_norm) keeps its weight in parametrizations.weight.original0/1.
+                ps = [p for p in m.parameters(recurse=features.is_parametrized(m)) if p.requires_grad]
                 if ps:
                     layers.append((i, len(params), len(ps)))
                     params.extend(ps)

@@ -22,6 +22,7 @@ import type {
   WorkerEvent,
 } from '../protocol';
 import { detectFindings } from '../worker/detectors';
+import type { FixWords } from '../worker/detectors/series';
 import { checkThresholds } from '../worker/findings';
 import { RunFailedError, errorMessage } from '../protocol';
 import { watchResidentMemory } from './memoryWatch';
@@ -81,6 +82,14 @@ export function pytorchNormName(kind: NormKind, layer: LayerInfo): string {
   }
 }
 
+/** Fix hints name PyTorch APIs on a PyTorch run. */
+export const PYTORCH_WORDS: FixWords = {
+  clip: 'torch.nn.utils.clip_grad_norm_ between backward() and step()',
+  init: 'nn.init.xavier_normal_ / nn.init.kaiming_normal_',
+  heInit: 'nn.init.kaiming_normal_',
+  leakyRelu: 'nn.LeakyReLU',
+};
+
 /** The findings of a finished run, from the TS detectors (null over JSON is NaN to them). */
 export function pythonFindings(
   layers: LayerInfo[],
@@ -103,6 +112,7 @@ export function pythonFindings(
       loss: report.loss.map(asNumber),
       batchSize: report.batchSize,
       normName: pytorchNormName,
+      words: PYTORCH_WORDS,
     },
     thresholds,
     log,

@@ -1,6 +1,7 @@
 """The engine picks torch code paths by feature, not version (python/normscope_engine/features.py). The torch here is
 1.13, so the 2.x branches are exercised by monkeypatching the attribute that 2.x has (run by
 test/unit/pytorch-features.test.ts: `python3 -m unittest discover -s test/python`, PYTHONPATH=python)."""
+import copy
 import os
 import unittest
 from unittest import mock
@@ -38,6 +39,13 @@ class Scale(nn.Module):
 
     def forward(self, w):
         return 2 * w
+
+
+class Same(nn.Module):
+    """A parametrization that leaves the weight as it is: the layer trains exactly like the plain one."""
+
+    def forward(self, w):
+        return w
 
 
 def fake_parametrized_weight_norm(module, name='weight', dim=0):
@@ -90,6 +98,25 @@ class WeightNormBranch(unittest.TestCase):
         self.assertEqual(infos[0]['paramCount'], 15, 'the original weight (under parametrizations) and the bias')
         self.assertEqual(len(values), 3 * len(STAT_NAMES))
         self.assertGreater(loss, 0)
+
+    def test_a_parametrized_weight_counts_in_the_weight_statistics(self):
+        """torch 2.x weight_norm keeps the weight in parametrizations.weight.original0/1: the layer's weight norm and
+        update ratio must count it, as they count a plain Linear's weight."""
+        torch.manual_seed(0)
+        plain = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 1))
+        wrapped = copy.deepcopy(plain)
+        parametrize.register_parametrization(wrapped[0], 'weight', Same())
+        self.assertEqual([n for n, _ in wrapped[0].named_parameters()], ['bias', 'parametrizations.weight.original'])
+        x, y = torch.randn(8, 4), torch.randn(8, 1)
+        rows = []
+        for model in (plain, wrapped):
+            meter = Meter(_leaves(model))
+            opt = torch.optim.SGD(model.parameters(), lr=0.1)
+            _, values = train_step(model, opt, lambda out, t: ((out - t) ** 2).mean(), x, y, meter)
+            rows.append({s: values[STAT_NAMES.index(s)] for s in ('weightNorm', 'gradNorm', 'updateNorm', 'updateRatio')})
+        for stat, value in rows[1].items():
+            self.assertGreater(value, 0, stat)
+            self.assertAlmostEqual(value, rows[0][stat], places=5, msg=stat)
 
 
 if __name__ == '__main__':

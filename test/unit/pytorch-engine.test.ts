@@ -22,11 +22,15 @@ async function checkJson(file: string, ...extra: string[]): Promise<RunReportJso
   return JSON.parse(stdout) as RunReportJson;
 }
 
-/** Every finding's text names PyTorch classes (`nn.LayerNorm`), never tfjs ones (`LayerNormalization`). */
-function assertPyTorchNames(report: RunReportJson, expected: RegExp): void {
+/**
+ * Every finding's text names PyTorch classes and APIs (`nn.LayerNorm`, `nn.LeakyReLU`, `clip_grad_norm_`), never
+ * tfjs ones (`LayerNormalization`, `leakyReLU`, `clipNorm`, `glorotNormal / heNormal`).
+ */
+function assertPyTorchNames(report: RunReportJson, ...expected: RegExp[]): void {
   const text = report.flags.map((f) => `${f.message} ${f.fix}`).join('\n');
-  assert.match(text, expected);
+  for (const e of expected) assert.match(text, e);
   assert.doesNotMatch(text, /[A-Z][a-z]+Normalization\b/);
+  assert.doesNotMatch(text, /clipNorm|clipValue|glorot|heNormal|leakyReLU|kernelInitializer|tf\.layers/);
 }
 
 const at = (report: RunReportJson, kind: string) => report.flags.filter((f) => f.kind === kind).map((f) => `${f.layer}@${f.source?.line}`);
@@ -34,7 +38,7 @@ const at = (report: RunReportJson, kind: string) => report.flags.filter((f) => f
 test('dead ReLUs built in a helper loop: findings on the loop line, layers mapped to their creating lines', async () => {
   const report = await checkJson(py('dead_relu_helper.py'), '--steps', '8');
   assert.deepEqual(at(report, 'dead'), ['body.1@12', 'body.3@12']);
-  assertPyTorchNames(report, /insert nn\.LayerNorm\)/);
+  assertPyTorchNames(report, /insert nn\.LayerNorm\)/, /use nn\.LeakyReLU\./);
   const lines = Object.fromEntries(report.layers.map((l) => [l.name, l.source?.line]));
   assert.deepEqual(lines, { inp: 19, 'body.0': 10, 'body.1': 12, 'body.2': 10, 'body.3': 12, head: 21 });
   assert.equal(report.layers[0].source?.file, py('dead_relu_helper.py'));
@@ -49,7 +53,12 @@ test('exploding convs: variance growing through depth, on the conv line of the b
     at(report, 'exploding').filter((s) => !s.startsWith('null')),
     ['model.1@11'],
   );
-  assertPyTorchNames(report, /Insert nn\.GroupNorm after the weight layers/);
+  assertPyTorchNames(
+    report,
+    /Insert nn\.GroupNorm after the weight layers/,
+    /nn\.init\.xavier_normal_ \/ nn\.init\.kaiming_normal_/,
+    /torch\.nn\.utils\.clip_grad_norm_/,
+  );
   assert.equal(report.batchSize, 8, 'the spec batch_size wins');
 });
 

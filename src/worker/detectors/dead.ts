@@ -30,8 +30,8 @@ export function detectDead(rs: RunStats): Finding[] {
           'A ReLU unit whose pre-activation is negative for all inputs gets zero gradient, so it cannot recover and the layer loses capacity' +
           (worst >= 1 ? '; with every unit dead no gradient reaches the layers before it either.' : '.'),
         fix: hasNormAfter
-          ? 'Lower the learning rate, check the bias initializer (a large negative bias kills units), or use leakyReLU / He initialization.'
-          : `Normalize the pre-activations so they stay centred around 0 (insert ${rs.normName(norm, layer)}), lower the learning rate, check the bias initializer, or use leakyReLU.`,
+          ? `Lower the learning rate, check the bias initializer (a large negative bias kills units), or use ${rs.words.leakyRelu} / He initialization (${rs.words.heInit}).`
+          : `Normalize the pre-activations so they stay centred around 0 (insert ${rs.normName(norm, layer)}), lower the learning rate, check the bias initializer, or use ${rs.words.leakyRelu}.`,
         ...(hasNormAfter ? {} : { refactor: { action: 'insert-norm' as const, norm } }),
       }),
     );

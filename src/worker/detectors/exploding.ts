@@ -18,10 +18,10 @@ function fixFor(rs: RunStats, layer: LayerInfo): Pick<Finding, 'fix' | 'refactor
   const norm = normToInsert(layer, rs.input.batchSize);
   return hasNormAfter
     ? {
-        fix: 'Lower the learning rate, clip gradients (clipNorm), and scale the weight initialization down (e.g. glorotNormal / heNormal).',
+        fix: `Lower the learning rate, clip gradients (${rs.words.clip}), and scale the weight initialization down (e.g. ${rs.words.init}).`,
       }
     : {
-        fix: `Insert ${rs.normName(norm, layer)} after the weight layers so every layer sees unit-scale inputs, use a variance-preserving initializer (glorot/he), and clip gradients.`,
+        fix: `Insert ${rs.normName(norm, layer)} after the weight layers so every layer sees unit-scale inputs, use a variance-preserving initializer (${rs.words.init}), and clip gradients (${rs.words.clip}).`,
         refactor: { action: 'insert-norm', norm },
       };
 }

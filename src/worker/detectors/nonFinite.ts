@@ -12,8 +12,8 @@ import { layerFinding, type RunStats } from './series';
 const WHY =
   'Once a NaN or Inf appears it spreads to every layer it touches and training cannot continue; ' +
   'it usually comes from an update that is too large (learning rate, exploding gradients) or from dividing by a near-zero variance.';
-const FIX =
-  'Lower the learning rate, clip gradients (optimizer clipNorm/clipValue), add normalization to keep activations bounded, ' +
+const fix = (rs: RunStats) =>
+  `Lower the learning rate, clip gradients (${rs.words.clip}), add normalization to keep activations bounded, ` +
   'and make sure norm layers have a non-zero epsilon.';
 
 function becameNonFinite(rs: RunStats, layer: number, stat: StatName, sample: number): boolean {
@@ -58,7 +58,7 @@ export function detectNonFinite(rs: RunStats): Finding[] {
         step: badLoss,
         source: null,
         message: `The loss became ${rs.input.loss[badLoss] ?? 'NaN'} at step ${badLoss}. ${WHY}`,
-        fix: FIX,
+        fix: fix(rs),
       },
     ];
   }
@@ -72,6 +72,6 @@ function at(rs: RunStats, layer: number, sample: number, what: string): Finding 
     severity: 'error',
     step: rs.step(sample),
     message: `NaN/Inf first appeared in the ${what} of ${info.name} at step ${rs.step(sample)}. ${WHY}`,
-    fix: FIX,
+    fix: fix(rs),
   });
 }

@@ -16,7 +16,28 @@ export interface DetectorInput {
   learningRate?: number;
   /** How messages name a norm to insert after `layer` (the PyTorch run: `nn.BatchNorm2d`); tfjs class names when absent. */
   normName?: (kind: NormKind, layer: LayerInfo) => string;
+  /** How fix hints name framework APIs (the PyTorch run: `torch.nn.utils.clip_grad_norm_`); tfjs names when absent. */
+  words?: FixWords;
 }
+
+/** The framework APIs fix hints mention, in the words of the framework that built the model. */
+export interface FixWords {
+  /** Gradient clipping. */
+  clip: string;
+  /** The variance-preserving initializers (Glorot for tanh/linear, He for ReLU). */
+  init: string;
+  /** He initialization alone (ReLU layers). */
+  heInit: string;
+  /** The leaky ReLU activation. */
+  leakyRelu: string;
+}
+
+export const TFJS_WORDS: FixWords = {
+  clip: "the optimizer's clipNorm / clipValue",
+  init: "kernelInitializer 'glorotNormal' / 'heNormal'",
+  heInit: "kernelInitializer 'heNormal'",
+  leakyRelu: 'tf.layers.leakyReLU',
+};
 
 /** One run's statistics with the thresholds in force. */
 export class RunStats {
@@ -76,6 +97,11 @@ export class RunStats {
   /** `layerNorm` → `LayerNormalization` (or the run's own naming), for messages. */
   normName(kind: NormKind, layer: LayerInfo): string {
     return this.input.normName?.(kind, layer) ?? NORM_CLASS_NAMES[kind];
+  }
+
+  /** Framework API names for fix hints. */
+  get words(): FixWords {
+    return this.input.words ?? TFJS_WORDS;
   }
 
   step(sample: number): number {

@@ -74,7 +74,7 @@ function finding(rs: RunStats, layer: LayerInfo, sample: number, what: string): 
       (hasNormAfter
         ? ''
         : `Insert ${rs.normName(norm, layer)} after the weight layers so pre-activations stay in the non-saturated range; `) +
-      'prefer ReLU-family activations with He initialization, or add residual connections.',
+      `prefer ReLU-family activations with He initialization (${rs.words.heInit}), or add residual connections.`,
     ...(hasNormAfter ? {} : { refactor: { action: 'insert-norm' as const, norm } }),
   });
 }

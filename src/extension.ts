@@ -11,7 +11,7 @@ import { FindingDiagnostics } from './editor/diagnostics';
 import { useCodeCache, whenAnalysisLoads } from './editor/analysis';
 import { DocumentIndex, MODEL_SELECTOR } from './editor/documentIndex';
 import { LayerHoverProvider } from './editor/hover';
-import { lintPython } from './runner/pythonLint';
+import { lintPython, PythonLintCache } from './runner/pythonLint';
 import { PYTHON_SELECTOR, PythonCodeLensProvider, PythonHoverProvider } from './editor/pythonEditor';
 import { LayersTreeProvider } from './editor/layersTree';
 import { PanelBridge } from './panel/panelBridge';
@@ -19,7 +19,7 @@ import { RunResults } from './editor/runResults';
 import { applyNormAt, registerRefactorCommands } from './editor/refactorCommands';
 import { RunManager } from './editor/runs';
 import { registerWalkthroughCommands } from './editor/walkthrough';
-import { registerScriptRuns, ScriptLensProvider } from './editor/scriptRuns';
+import { PythonScriptLensProvider, registerScriptRuns, ScriptLensProvider } from './editor/scriptRuns';
 import { HealthPanel } from './panel/healthPanel';
 import { errorMessage } from './protocol';
 
@@ -53,15 +53,16 @@ export function activate(extension: vscode.ExtensionContext): NormScopeApi {
   const results = new RunResults();
   const panel = ctx.own(new PanelBridge(ctx, results, (file, line, norm) => applyNormAt(ctx, index, file, line, norm)));
   const runs = ctx.own(new RunManager(ctx, results, (file, e) => panel.forward(file, e)));
+  const pythonLints = new PythonLintCache((file, text) =>
+    lintPython(file, extension.asAbsolutePath('python'), { explicit: ctx.settings.pythonPath || undefined }, undefined, text),
+  );
   const diagnostics = ctx.own(
     new FindingDiagnostics(
       index,
       results,
       ctx.log,
       vscode.Uri.joinPath(extension.extensionUri, 'README.md'),
-      async (file, text) =>
-        (await lintPython(file, extension.asAbsolutePath('python'), { explicit: ctx.settings.pythonPath || undefined }, undefined, text))
-          .findings,
+      async (file, text) => (await pythonLints.get(file, text)).findings,
     ),
   );
   const lenses = ctx.own(new ModelCodeLensProvider(ctx, index, results));
@@ -98,6 +99,7 @@ export function activate(extension: vscode.ExtensionContext): NormScopeApi {
   registerRefactorCommands(ctx, index, runs, panel);
   registerWalkthroughCommands(ctx);
   ctx.own(vscode.languages.registerCodeLensProvider(MODEL_SELECTOR, new ScriptLensProvider(ctx)));
+  ctx.own(vscode.languages.registerCodeLensProvider(PYTHON_SELECTOR, new PythonScriptLensProvider(ctx, pythonLints)));
   registerScriptRuns(ctx, runs, panel);
   const timing = {
     loadMs: typeof __normscopeLoadStart === 'number' ? started - __normscopeLoadStart : null,

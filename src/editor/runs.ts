@@ -82,6 +82,7 @@ export class RunManager extends Disposable implements vscode.Disposable {
           pythonExtension,
           runTimeoutMs: s.runTimeoutSeconds * 1000,
           maxMemoryMB: s.maxMemoryMB,
+          scriptInItsFolder: true,
           log: this.log,
         }),
       };

@@ -1,12 +1,16 @@
 /**
  * "NormScope: Check Training Script": runs the active (or given) script with its command-line
- * arguments and measures every model it trains (src/worker/script), and a CodeLens on each
- * `.fit(` / `.fitDataset(` / `.trainOnBatch(` call that starts it. The arguments are remembered per
- * script in the workspace: the palette command asks for them (showing the last ones), a lens reuses them.
+ * arguments and measures every model it trains (src/worker/script; a `.py` script in the PyTorch engine,
+ * python/normscope_engine/script.py), and a CodeLens on each `.fit(` / `.fitDataset(` / `.trainOnBatch(` call
+ * (PyTorch: `optimizer.step()`, else `loss.backward()`, found by the engine's `ast` lint) that starts it. The
+ * arguments are remembered per script in the workspace: the palette command asks for them (showing the last
+ * ones), a lens reuses them.
  */
 import * as vscode from 'vscode';
 import { mayDefineModel } from '../analysis/mayDefineModel';
 import type { TrainingCall } from '../analysis/trainingCalls';
+import { isPythonModel } from '../runner/pythonClient';
+import type { PythonLintCache, PythonTrainingCall } from '../runner/pythonLint';
 import { splitArgs } from '../runner/scriptArgs';
 import { analysis } from './analysis';
 import type { NormScopeContext } from './context';
@@ -15,6 +19,16 @@ import type { PanelBridge } from '../panel/panelBridge';
 import type { RunManager } from './runs';
 
 const ARGS_KEY = 'normscope.scriptArgs';
+
+/** The lens that starts a script run, on the training call `call` (`model.fit`, `optimizer.step`). */
+function scriptLens(uri: vscode.Uri, at: vscode.Position, call: string, steps: number): vscode.CodeLens {
+  return new vscode.CodeLens(new vscode.Range(at, at), {
+    title: `▶ Check training script (${steps} steps of ${call})`,
+    command: 'normscope.checkScript',
+    arguments: [uri],
+    tooltip: 'Run this script with its own data and measure every model it trains',
+  });
+}
 
 export class ScriptLensProvider implements vscode.CodeLensProvider {
   private readonly cache = new Map<string, { version: number; calls: TrainingCall[] }>();
@@ -32,16 +46,32 @@ export class ScriptLensProvider implements vscode.CodeLensProvider {
       hit = { version: doc.version, calls: mayDefineModel(text) ? analysis().findTrainingCalls(text, doc.fileName) : [] };
       this.cache.set(key, hit);
     }
-    const steps = this.ctx.settings.steps;
-    return hit.calls.map((call) => {
-      const at = doc.positionAt(call.start);
-      return new vscode.CodeLens(new vscode.Range(at, at), {
-        title: `▶ Check training script (${steps} steps of ${call.receiver}.${call.method})`,
-        command: 'normscope.checkScript',
-        arguments: [doc.uri],
-        tooltip: 'Run this script with its own data and measure every model it trains',
-      });
-    });
+    return hit.calls.map((call) =>
+      scriptLens(doc.uri, doc.positionAt(call.start), `${call.receiver}.${call.method}`, this.ctx.settings.steps),
+    );
+  }
+}
+
+/** The same lens on a PyTorch script's training loop; the lint (shared with the diagnostics) finds the call. */
+export class PythonScriptLensProvider implements vscode.CodeLensProvider {
+  constructor(
+    private readonly ctx: NormScopeContext,
+    private readonly lints: PythonLintCache,
+  ) {
+    ctx.own(vscode.workspace.onDidCloseTextDocument((doc) => lints.forget(doc.uri.fsPath)));
+  }
+
+  async provideCodeLenses(doc: vscode.TextDocument): Promise<vscode.CodeLens[]> {
+    if (doc.uri.scheme !== 'file') return [];
+    let calls: PythonTrainingCall[];
+    try {
+      calls = (await this.lints.get(doc.uri.fsPath, doc.getText())).trainingCalls;
+    } catch {
+      return []; // a syntax error or no Python: the diagnostics say so
+    }
+    return calls.map((call) =>
+      scriptLens(doc.uri, new vscode.Position(call.line - 1, call.column - 1), `${call.receiver}.${call.method}`, this.ctx.settings.steps),
+    );
   }
 }
 
@@ -50,8 +80,8 @@ export function registerScriptRuns(ctx: NormScopeContext, runs: RunManager, pane
     vscode.commands.registerCommand('normscope.checkScript', async (arg?: unknown, givenArgs?: string[]) => {
       const uri = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
       const doc = uri && vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
-      if (!uri || (doc && !isModelDocument(doc))) {
-        void vscode.window.showInformationMessage('NormScope: open a JavaScript or TypeScript training script first.');
+      if (!uri || (doc && !isModelDocument(doc) && !isPythonModel(doc.uri.fsPath))) {
+        void vscode.window.showInformationMessage('NormScope: open a JavaScript, TypeScript or Python training script first.');
         return undefined;
       }
       const remembered = ctx.extension.workspaceState.get<Record<string, string[]>>(ARGS_KEY, {});
@@ -59,7 +89,7 @@ export function registerScriptRuns(ctx: NormScopeContext, runs: RunManager, pane
       if (!givenArgs && !(arg instanceof vscode.Uri)) {
         const line = await vscode.window.showInputBox({
           title: `NormScope: arguments for ${vscode.workspace.asRelativePath(uri)}`,
-          prompt: 'As on the command line after the script name (process.argv); empty for none',
+          prompt: `As on the command line after the script name (${isPythonModel(uri.fsPath) ? 'sys.argv' : 'process.argv'}); empty for none`,
           value: (args ?? []).join(' '),
         });
         if (line === undefined) return undefined;

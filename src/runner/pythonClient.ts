@@ -34,6 +34,11 @@ export interface PythonClientOptions extends InterpreterChoice {
   runTimeoutMs?: number;
   /** Memory limit of a run: the Python process's resident memory (./memoryWatch), `normscope.maxMemoryMB`. */
   maxMemoryMB?: number;
+  /**
+   * A training script runs in its own folder (the editor, as tfjs scripts do) rather than in the caller's working
+   * directory (the CLI's `normscope run`, where the user started it).
+   */
+  scriptInItsFolder?: boolean;
   /** How messages name the limits: the editor's settings (default) or the CLI's flags. */
   limitNames?: { timeout: string; memory: string };
   log?: (level: LogLevel, message: string) => void;
@@ -175,8 +180,9 @@ export class PythonClient {
         PYTHONDONTWRITEBYTECODE: '1',
       };
       const child = spawn(python.path, ['-m', 'normscope_engine', JSON.stringify(options)], {
-        // A training script runs where the user started it (its relative data paths); a model file next to itself.
-        cwd: options.script ? process.cwd() : dirname(options.file),
+        // A training script from the CLI runs where the user started it (its relative data paths); everything else
+        // next to itself.
+        cwd: options.script && !this.options.scriptInItsFolder ? process.cwd() : dirname(options.file),
         env,
         stdio: ['pipe', 'pipe', 'pipe'],
       });

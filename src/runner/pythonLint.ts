@@ -17,9 +17,18 @@ export interface PythonLayerCall {
   column: number;
 }
 
+/** Where a training script trains: an `optimizer.step()` (else a `loss.backward()`) call, 1-based line and column. */
+export interface PythonTrainingCall {
+  line: number;
+  column: number;
+  receiver: string;
+  method: 'step' | 'backward';
+}
+
 export interface PythonLint {
   findings: Finding[];
   calls: PythonLayerCall[];
+  trainingCalls: PythonTrainingCall[];
 }
 
 function runLint(
@@ -104,4 +113,29 @@ export async function lintPython(
     message: `No Python interpreter found (tried ${tried.join(', ')}); set normscope.pythonPath or pass --python.`,
     file,
   });
+}
+
+/**
+ * One lint per file text: the diagnostics and the training-script lens ask about the same buffer, and share one
+ * Python process. A failed lint is not kept (the next request tries again).
+ */
+export class PythonLintCache {
+  private readonly last = new Map<string, { text: string; result: Promise<PythonLint> }>();
+
+  constructor(private readonly lint: (file: string, text: string) => Promise<PythonLint>) {}
+
+  get(file: string, text: string): Promise<PythonLint> {
+    const hit = this.last.get(file);
+    if (hit?.text === text) return hit.result;
+    const result = this.lint(file, text);
+    this.last.set(file, { text, result });
+    result.catch(() => {
+      if (this.last.get(file)?.result === result) this.last.delete(file);
+    });
+    return result;
+  }
+
+  forget(file: string): void {
+    this.last.delete(file);
+  }
 }

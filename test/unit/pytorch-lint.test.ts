@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { lintPython } from '../../src/runner/pythonLint';
+import { lintPython, PythonLintCache, type PythonLint } from '../../src/runner/pythonLint';
 import { pythonEnginePath } from '../../src/runner/pythonClient';
 import { runErrorOf } from '../../src/protocol';
 import { WORKER } from './engine-fixtures';
@@ -58,4 +58,56 @@ test('a syntax error is reported with its line; a missing interpreter says how t
   await assert.rejects(lintPython(py('resnet_block.py'), ENGINE, { explicit: '/nonexistent/python' }), (e) =>
     /normscope\.pythonPath/.test(runErrorOf(e).message),
   );
+});
+
+test("training calls (the script lens): the built optimizer's step() in the loop, else backward(); none in a model file", async () => {
+  const lines = fs.readFileSync(py('train_script.py'), 'utf8').split('\n');
+  const stepLine = lines.findIndex((l) => l.includes('optimizer.step()'));
+  assert.deepEqual((await lintPython(py('train_script.py'), ENGINE)).trainingCalls, [
+    { line: stepLine + 1, column: lines[stepLine].indexOf('optimizer') + 1, receiver: 'optimizer', method: 'step' },
+  ]);
+  // The optimizer is a parameter (not built here): its step is not recognised, the backward() in the loop is.
+  const helper = [
+    'import torch',
+    'from torch import optim',
+    'def train(model, opt, loader):',
+    '    for x in loader:',
+    '        loss = model(x).sum()',
+    '        loss.backward()',
+    '        opt.step()',
+    'def once(model):',
+    '    self_opt = optim.Adam(model.parameters())',
+    '    model(1).backward()',
+    '    self_opt.step()',
+    '',
+  ].join('\n');
+  const { trainingCalls } = await lintPython(py('resnet_block.py'), ENGINE, {}, undefined, helper);
+  assert.deepEqual(
+    trainingCalls,
+    [{ line: 11, column: 5, receiver: 'self_opt', method: 'step' }],
+    'a built optimizer wins, even outside a loop',
+  );
+  const noBuilt = helper.split('\n').slice(0, 7).join('\n');
+  assert.deepEqual((await lintPython(py('resnet_block.py'), ENGINE, {}, undefined, noBuilt)).trainingCalls, [
+    { line: 6, column: 9, receiver: 'loss', method: 'backward' },
+  ]);
+  for (const f of ['resnet_block.py', 'dead_relu_helper.py'])
+    assert.deepEqual((await lintPython(py(f), ENGINE)).trainingCalls, [], `${f} is a model file, not a script`);
+});
+
+test('the lint cache runs one lint per file text and retries a failed one', async () => {
+  const asked: string[] = [];
+  const cache = new PythonLintCache((file, text) => {
+    asked.push(text);
+    return text === 'bad'
+      ? Promise.reject(new Error('syntax'))
+      : Promise.resolve({ findings: [], calls: [], trainingCalls: [] } as PythonLint);
+  });
+  await Promise.all([cache.get('a.py', 'x = 1'), cache.get('a.py', 'x = 1')]);
+  await cache.get('a.py', 'x = 2');
+  await assert.rejects(cache.get('a.py', 'bad'));
+  await assert.rejects(cache.get('a.py', 'bad'));
+  cache.forget('a.py');
+  await cache.get('a.py', 'x = 2');
+  assert.deepEqual(asked, ['x = 1', 'x = 2', 'bad', 'bad', 'x = 2']);
 });

@@ -69,3 +69,12 @@ export function waitForFinding(uri: vscode.Uri, kind: string, timeoutMs?: number
     timeoutMs,
   );
 }
+
+/** The "Check training script" lenses of `uri`, once its provider has answered. */
+export function scriptLenses(uri: vscode.Uri): Promise<vscode.CodeLens[]> {
+  return waitFor(`the training-script lens of ${uri.path}`, async () => {
+    const all = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+    const found = all.filter((l) => l.command?.command === 'normscope.checkScript');
+    return found.length ? found : undefined;
+  });
+}

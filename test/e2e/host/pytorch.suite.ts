@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { RunReport } from '../../../src/protocol/run';
 import type { CompareResult } from '../../../src/protocol/webview';
-import { activateNormScope, hoverText, openFixture, positionOf, waitForFinding } from './helpers';
+import { activateNormScope, hoverText, openFixture, positionOf, scriptLenses, waitForFinding, workspaceFile } from './helpers';
 
 suite('pytorch', () => {
   test('checkFile on a .py model: hover with live numbers on an nn.Linear( line, dead finding on the ReLU line', async () => {
@@ -27,6 +27,39 @@ suite('pytorch', () => {
     const actLine = positionOf(editor.document, 'self.act = nn.ReLU()').line;
     const diag = await waitForFinding(editor.document.uri, 'dead');
     assert.equal(diag.range.start.line, actLine);
+  });
+
+  test("Check Training Script on a .py script: lens on optimizer.step(), run in the script's folder, findings in the module it imports", async () => {
+    const api = await activateNormScope();
+    const script = await openFixture('torch_script/train.py');
+    const stepLine = positionOf(script.document, 'optimizer.step()').line;
+    const lenses = await scriptLenses(script.document.uri);
+    assert.deepEqual(
+      lenses.map((l) => [l.range.start.line, l.range.start.character]),
+      [[stepLine, script.document.lineAt(stepLine).text.indexOf('optimizer')]],
+    );
+    assert.match(lenses[0].command!.title, /Check training script .*optimizer\.step/);
+
+    const nets = await openFixture('torch_script/nets.py');
+    const uri = workspaceFile('torch_script/train.py');
+    // The script reads config.json by a relative path: it only runs in its own folder.
+    const report = await vscode.commands.executeCommand<RunReport | undefined>('normscope.checkScript', uri, ['--epochs', '2']);
+    assert.ok(report, `the run produced no report: ${api.results.get(uri.fsPath)?.error?.message ?? ''}`);
+    assert.equal(report.syntheticData, false);
+    assert.equal(report.batchSize, 16);
+    assert.equal(report.steps, 2 * 8 - 1, "the script's argv (2 epochs of 8 batches) decided the length; its first step is not measured");
+    const hiddenLine = positionOf(nets.document, 'self.hidden = nn.Linear(').line;
+    const hidden = report.layers.find((l) => l.name === 'hidden');
+    assert.equal(hidden?.source?.file, nets.document.uri.fsPath);
+    assert.equal(hidden?.source?.line, hiddenLine + 1);
+    const actLine = positionOf(nets.document, 'self.act = nn.ReLU()').line;
+    const diag = await waitForFinding(nets.document.uri, 'dead');
+    assert.equal(diag.range.start.line, actLine);
+    assert.match(diag.message, /nn\.LayerNorm|nn\.LeakyReLU/, 'the fix speaks PyTorch');
+    const pos = positionOf(nets.document, 'nn.Linear(hidden, hidden)', 4);
+    const text = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', nets.document.uri, pos));
+    assert.match(text, /hidden/);
+    assert.match(text, /\| mean \| -?\d/, `no live numbers in the hover:\n${text}`);
   });
 
   test('static findings on a .py file from the ast-based lint, without a run', async () => {

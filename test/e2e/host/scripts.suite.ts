@@ -2,18 +2,14 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { RunReport } from '../../../src/protocol/run';
-import { activateNormScope, hoverText, openFixture, positionOf, waitFor, waitForFinding, workspaceFile } from './helpers';
+import { activateNormScope, hoverText, openFixture, positionOf, scriptLenses, waitForFinding, workspaceFile } from './helpers';
 
 suite('training scripts', () => {
   test("a CodeLens sits on the script's fit call", async () => {
     await activateNormScope();
     const editor = await openFixture('script/train.ts');
     const fitLine = positionOf(editor.document, 'model.fitDataset(').line;
-    const lenses = await waitFor('the script lens', async () => {
-      const all = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', editor.document.uri);
-      const found = all.filter((l) => l.command?.command === 'normscope.checkScript');
-      return found.length ? found : undefined;
-    });
+    const lenses = await scriptLenses(editor.document.uri);
     assert.deepEqual(
       lenses.map((l) => l.range.start.line),
       [fitLine],

@@ -21,6 +21,6 @@ test('feature detection: nn.RMSNorm, parametrizations.weight_norm and parametriz
     );
   });
   assert.equal(code, 0, output);
-  assert.match(output, /Ran 5 tests/);
+  assert.match(output, /Ran 6 tests/);
   assert.match(output, /test_with_nn_rmsnorm_present_the_swap_uses_it .* ok/);
 });

@@ -51,7 +51,15 @@ interface ActiveRun {
   thread: Thread;
   startedAt: number;
   cancelTimer?: NodeJS.Timeout;
+  /** Its `done` or `error` went to the host, which may start the next run before the thread has wound down. */
+  reported: boolean;
+  /** Resolves when the run is no longer active (its thread finished, or it was ended). */
+  over: Promise<void>;
+  markOver: () => void;
 }
+
+/** How long a new run waits for the thread of a run that already reported its end to wind down. */
+const WIND_DOWN_MS = 2000;
 
 let spare: Thread | null = null;
 /**
@@ -98,6 +106,7 @@ function onThreadMessage(thread: Thread, message: FromThread): void {
   switch (message.type) {
     case 'event':
       if (message.event.type !== 'log' && active?.thread !== thread) return; // a run that was already ended
+      if (active && (message.event.type === 'done' || message.event.type === 'error')) active.reported = true;
       host.event(message.event);
       return;
     case 'finished':
@@ -105,9 +114,7 @@ function onThreadMessage(thread: Thread, message: FromThread): void {
       if (active?.thread === thread) {
         // Ended by itself (a cancel that stopped at a step boundary included): its cancel timer must not
         // outlive it, or it would end the next run, which may reuse this very thread.
-        clearTimeout(active.cancelTimer);
-        active = null;
-        restoreCwd();
+        clearActive();
       }
       if (message.clean && !spare)
         spare = thread; // warm and clean: it serves the next run
@@ -131,21 +138,47 @@ function retire(thread: Thread): void {
 function endRun(thread: Thread, error: RunError): void {
   const run = active;
   if (!run || run.thread !== thread) return;
+  clearActive();
+  host.event({ type: 'error', runId: run.runId, error });
+  retire(thread);
+}
+
+/** The active run is over: no timer of it may act later, and whoever waits for it goes on. */
+function clearActive(): void {
+  const run = active;
+  if (!run) return;
   active = null;
   restoreCwd();
   clearTimeout(run.cancelTimer);
-  host.event({ type: 'error', runId: run.runId, error });
-  retire(thread);
+  run.markOver();
+}
+
+/**
+ * Before a new run: a run that already told the host it ended gets a moment to wind down (its clean-up
+ * runs after its last event); one that does not finish in time loses its thread. A run still going is an error.
+ */
+async function makeRoom(): Promise<void> {
+  const run = active;
+  if (!run) return;
+  if (!run.reported) throw new Error(`a run (${run.runId}) is already in progress; cancel it first`);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([run.over, new Promise<void>((resolve) => (timer = setTimeout(resolve, WIND_DOWN_MS)))]);
+  clearTimeout(timer);
+  if (active !== run) return;
+  clearActive();
+  retire(run.thread);
 }
 
 const host = openChannel<HostFunctions, WorkerFunctions>(
   {
     async start(options: RunOptions, prepared?: PreparedModule) {
-      if (active) throw new Error(`a run (${active.runId}) is already in progress; cancel it first`);
+      await makeRoom();
       const runId = randomUUID();
       const thread = spare ?? startThread();
       spare = null;
-      active = { runId, thread, startedAt: Date.now() };
+      let markOver = () => {};
+      const over = new Promise<void>((resolve) => (markOver = resolve));
+      active = { runId, thread, startedAt: Date.now(), reported: false, over, markOver };
       // Posted now, handled by the thread after this reply has gone out: the host knows the runId first.
       if (options.script) {
         cwdBeforeScript = process.cwd();

@@ -4,8 +4,8 @@ sums, sums of squares and maxima. torch has no single reduction giving these; it
 
 The C source below is compiled on first use with the system compiler ($CC, else `cc`/`gcc` on PATH) into a per-user
 cache folder, keyed by a hash of source, flags and compiler, and loaded with ctypes; nothing is built at install time
-or downloaded. Without a compiler, when compiling or loading fails, or with NORMSCOPE_NO_NATIVE=1, `stats` is None
-and measure.py uses torch ops (the same numbers). The loop is single-threaded; sums are float within blocks of
+or downloaded. Without a compiler, when compiling or loading fails, or with NORMSCOPE_NO_NATIVE=1, `fused_pass()` is
+None and measure.py uses torch ops (the same numbers). The loop is single-threaded; sums are float within blocks of
 BLOCK elements and double across blocks (torch's own float reductions are about as exact)."""
 import ctypes
 import hashlib
@@ -204,7 +204,7 @@ def fused_pass():
 
 
 def note():
-    return 'statistics: fused C pass' if library() is not None else 'statistics: torch ops (no C compiler, or NORMSCOPE_NO_NATIVE=1)'
+    return 'statistics: fused C pass' if library() is not None else 'statistics: torch ops (no C compiler, its build failed, or NORMSCOPE_NO_NATIVE=1)'
 
 
 def usable(t, f32=torch.float32, strided=torch.strided):

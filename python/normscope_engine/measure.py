@@ -1,13 +1,16 @@
 """Per-layer statistics of the leaf modules, with the formulas of src/worker/stats (STAT_NAMES order).
 
-Built for speed (`npm run bench -- --only pytorch` times it against a plain step): every torch call costs
+Built for speed (`npm run bench -- --only pytorch` times it against a plain step). When a C compiler is there,
+each float32 activation is read once by the fused pass of native.py (sum, squares, min, max, zero, saturation and
+per-channel counts together; gradients: one sum of squares), its results Python floats on the list below. Otherwise,
+and for tensors it cannot read (other dtypes, strided, non-finite values), torch ops: every torch call costs
 microseconds and every pass over an activation costs memory bandwidth, so the hooks make few calls, each a
 reduction that reads a tensor without writing a temporary of its size (sum, per-row norm, amin/amax), its 0-d
 result pushed on one list; `finish` reads the list back with one stack + tolist and does the scalar arithmetic
 (mean, variance, gain, ratios) in Python (stats_math.py). Counting zeros writes into one reused scratch buffer.
 A tensor whose memory was already measured this step (Flatten's view, a layer's input) reuses those reductions;
 a layer seen feeding a BatchNorm keeps per-row sums so the BatchNorm's batch moments cost no extra pass.
-Parameters use `torch._foreach_*`. Gradients into a module's output come from a tensor hook on the output (what
+Parameters: param_stats.py. Gradients into a module's output come from a tensor hook on the output (what
 a full backward hook's grad_output is, without its extra autograd nodes). test/unit/pytorch_meter_check.py
 compares every statistic with the direct computation."""
 import math
@@ -16,7 +19,8 @@ import weakref
 import torch
 import torch.nn as nn
 
-from . import features
+from . import native
+from .param_stats import ParamStats
 from .stats_math import layer_values
 
 STAT_NAMES = ['mean', 'variance', 'std', 'min', 'max', 'gain', 'zeroFraction', 'deadFraction', 'saturatedFraction', 'nonFinite',
@@ -28,6 +32,7 @@ BN_TYPES = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 ACTIVATIONS = {nn.ReLU: 'relu', nn.ReLU6: 'relu6', nn.Tanh: 'tanh', nn.Sigmoid: 'sigmoid', nn.LeakyReLU: 'leakyrelu', nn.GELU: 'gelu', nn.ELU: 'elu'}
 TANH_SATURATION = math.tanh(5)
 SIGMOID_SATURATION = 1 / (1 + math.exp(-5)) - 0.5
+SATURATION = {'tanh': (0.0, TANH_SATURATION), 'sigmoid': (0.5, SIGMOID_SATURATION)}  # (center, threshold) of |y − center|
 GAP_EPSILON = 1e-5
 MIN_ROW = 64  # shorter rows do not take the fast row-norm path
 
@@ -56,12 +61,13 @@ def _key(t):
 
 class Moments:
     """Slots (indices into Meter.scalars) of one tensor's reductions."""
-    __slots__ = ('n', 's1', 's2', 'lo', 'hi', 'nnz', 'ref', 'shape', 'layer', 'row_norm', 'row_sum', 'non_finite')
+    __slots__ = ('n', 's1', 's2', 'lo', 'hi', 'nnz', 'ref', 'shape', 'layer', 'row_norm', 'row_sum', 'non_finite', 'channels', 'dead', 'sat')
 
     def __init__(self, t, layer):
         self.n, self.shape, self.layer = t.numel(), t.shape, layer
         self.ref = weakref.ref(t)  # while it lives, no other tensor has its memory (and _key); not kept alive
         self.lo = self.hi = self.nnz = self.row_norm = self.row_sum = self.non_finite = None
+        self.channels = self.dead = self.sat = None  # fused pass: per-channel (3, C) sums/squares/maxima, dead count, (sat, count)
 
 
 class Meter:
@@ -74,8 +80,9 @@ class Meter:
         self.sampling = False
         self.handles = []
         self.scratch, self.views = torch.empty(0), {}  # zero counting writes here (one buffer, a view per shape)
-        self.groups = None  # (layers, parameters) with gradients, fixed at the first sampled step
         self.feeds_bn = set()  # layers whose output a BatchNorm normalizes (learned at the first sampled step)
+        self.fused = native.fused_pass()  # None: torch ops only
+        self.params = ParamStats(leaves, self.fused, is_norm)
         self._reset()
         for i, (_, module) in enumerate(leaves):
             if hasattr(module, 'inplace'):
@@ -88,7 +95,6 @@ class Meter:
         self.grads_seen = {}
         self.rec = {}  # layer → its slots this step (a module called twice: the last call wins)
         self.bn = {}  # layer → (BatchNorm module, per-channel sum, per-channel sum of squares, count)
-        self.copies = None
 
     def remove(self):
         for h in self.handles:
@@ -100,13 +106,36 @@ class Meter:
         self.scalars.append(t)
         return len(self.scalars) - 1
 
-    def _moments(self, t, full, layer=None, cmax=None):
-        """Sum and 2-norm (and, for outputs, min, max, non-zero count) of `t` as scalar slots. `cmax`: per-channel
-        maxima already taken (ReLU), whose max is the max. A layer seen feeding a BatchNorm also keeps per-row sums."""
+    def _moments(self, t, full, layer=None, cmax=None, sat=None):
+        """Sum and 2-norm (and, for outputs, min, max, non-zero count) of `t` as scalar slots: by the fused pass when
+        it can, else by torch ops. `cmax`: per-channel maxima already taken (ReLU), whose max is the max. A layer seen
+        feeding a BatchNorm also keeps per-row sums."""
         key = _key(t)
         m = self.seen.get(key) if key else None
         if m is not None and m.ref() is not None and (m.lo is not None or not full):
             return m
+        m = self._fused_moments(t, layer, sat) if self.fused is not None and native.usable(t) else None
+        if m is None:
+            m = self._torch_moments(t, full, layer, cmax)
+        if key:
+            self.seen[key] = m
+        return m
+
+    def _fused_moments(self, t, layer, sat):
+        """All of `t`'s statistics in one C pass (native.py); None when it holds a non-finite value."""
+        r = self.fused.stats(t, sat)
+        if r is None:
+            return None
+        total, squares, lo, hi, nnz, n_sat, dead, channels = r
+        m = Moments(t, layer)
+        base = len(self.scalars)
+        self.scalars.extend((total, math.sqrt(squares), lo, hi, nnz))
+        m.s1, m.s2, m.lo, m.hi, m.nnz = range(base, base + 5)
+        m.channels, m.dead = channels, (dead if channels is not None else None)
+        m.sat = (sat, n_sat) if sat else None
+        return m
+
+    def _torch_moments(self, t, full, layer, cmax):
         m = Moments(t, layer)
         scalars = self.scalars
         base = len(scalars)
@@ -128,8 +157,6 @@ class Meter:
             m.lo, m.hi, m.nnz = base + 2, base + 3, base + 4
             if not math.isfinite(scalars[m.s2].item()):  # NaN/Inf propagate into the norm: count them only then
                 m.non_finite = t.numel() - torch.isfinite(t).sum().item()
-        if key:
-            self.seen[key] = m
         return m
 
     def _scratch(self, t):
@@ -156,17 +183,18 @@ class Meter:
 
     def _measure(self, i, module, inputs, y):
         act = ACTIVATIONS.get(type(module))
-        cmax = None
-        if act in ('relu', 'relu6') and y.dim() >= 2:
-            # Per-channel max (channels: dim 1 of conv maps, else the last dim); dead = never positive.
-            cmax = y.amax(dim=[d for d in range(y.dim()) if d != 1]) if y.dim() >= 4 else y.reshape(-1, y.shape[-1]).amax(dim=0)
-        rec = self.rec[i] = {'out': self._moments(y, True, i, cmax)}
-        if cmax is not None:
+        relu, sat = act in ('relu', 'relu6') and y.dim() >= 2, SATURATION.get(act)
+        # Dead = channel never positive. The fused pass takes conv maps' channel maxima; else torch ops do.
+        cmax = _channel_max(y) if relu and not (y.dim() >= 4 and self.fused is not None and native.usable(y)) else None
+        m = self._moments(y, True, i, cmax, sat)
+        rec = self.rec[i] = {'out': m}
+        if relu and cmax is None and m.dead is not None and m.shape == y.shape:
+            rec['dead'] = self._push(m.dead), y.shape[1]
+        elif relu:
+            cmax = _channel_max(y) if cmax is None else cmax
             rec['dead'] = self._push((cmax <= 0).sum()), cmax.numel()
-        elif act == 'tanh':
-            rec['sat'] = self._push((y.abs() >= TANH_SATURATION).sum())
-        elif act == 'sigmoid':
-            rec['sat'] = self._push(((y - 0.5).abs() >= SIGMOID_SATURATION).sum())
+        elif sat:
+            rec['sat'] = self._push(m.sat[1] if m.sat and m.sat[0] == sat else ((y - sat[0]).abs() >= sat[1]).sum())
         x = _tensor(inputs)
         if x is not None and x.numel():
             rec['in'] = xm = self._moments(x if x.dtype == torch.float32 else x.float(), False)
@@ -175,6 +203,8 @@ class Meter:
 
     def _channel_sums(self, x, xm):
         """Per-channel sum and sum of squares of a BatchNorm's input: from its producer's rows when it kept them."""
+        if xm.channels is not None and xm.shape[:2] == x.shape[:2]:
+            return xm.channels[0], xm.channels[1]
         if xm.row_sum is not None and xm.shape[:2] == x.shape[:2]:
             n, c = x.shape[0], x.shape[1]
             return xm.row_sum.view(n, c).sum(0), xm.row_norm.square().view(n, c).sum(0)
@@ -189,70 +219,29 @@ class Meter:
                 key = _key(g)
                 seen = self.grads_seen.get(key) if key else None
                 if seen is None or seen[1]() is None:
-                    rows = _rows(g)
-                    norm = torch.linalg.vector_norm(g if rows is None else torch.linalg.vector_norm(rows, dim=1))
+                    norm = self.fused.norm(g) if self.fused is not None and native.usable(g) else None
+                    if norm is None:
+                        rows = _rows(g)
+                        norm = torch.linalg.vector_norm(g if rows is None else torch.linalg.vector_norm(rows, dim=1))
                     seen = (self._push(norm), weakref.ref(g))
                     if key:
                         self.grads_seen[key] = seen
                 self.rec.setdefault(i, {})['grad'] = seen[0]
         return hook
 
-    def _param_groups(self):
-        if self.groups is None:
-            layers, params = [], []
-            for i, (_, m) in enumerate(self.leaves):
-                # A parametrized layer (torch 2.x weight_norm) keeps its weight in parametrizations.weight.original0/1.
-                ps = [p for p in m.parameters(recurse=features.is_parametrized(m)) if p.requires_grad]
-                if ps:
-                    layers.append((i, len(params), len(ps)))
-                    params.extend(ps)
-            self.groups = layers, params
-        return self.groups
-
     def after_backward(self):
-        """Weight and gradient norms, and a copy of the weights for the update norm."""
-        layers, params = self._param_groups()
-        if not params:
-            return
-        with torch.no_grad():
-            w = len(self.scalars)
-            self.scalars.extend(torch._foreach_norm(params))
-            has_grad = [p.grad is not None for p in params]
-            g = len(self.scalars)
-            self.scalars.extend(torch._foreach_norm([p.grad for p, ok in zip(params, has_grad) if ok]))
-            self.copies = torch._foreach_mul(params, 1.0)
-        grad_slot, k = [], g
-        for ok in has_grad:
-            grad_slot.append(k if ok else None)
-            k += ok
-        for i, start, count in layers:
-            rec = self.rec.setdefault(i, {})
-            rec['w'] = list(range(w + start, w + start + count))
-            rec['g'] = [s for s in grad_slot[start:start + count] if s is not None]
+        self.params.after_backward(self.scalars, self.rec)
 
     def after_step(self):
-        layers, params = self._param_groups()
-        with torch.no_grad():
-            if self.copies is not None:
-                torch._foreach_sub_(self.copies, params)
-                u = len(self.scalars)
-                self.scalars.extend(torch._foreach_norm(self.copies))
-                for i, start, count in layers:
-                    self.rec[i]['u'] = list(range(u + start, u + start + count))
-            for i, _, _ in layers:
-                module = self.leaves[i][1]
-                if is_norm(module) and getattr(module, 'weight', None) is not None:
-                    gvar, gmean = torch.var_mean(module.weight, unbiased=False)
-                    gmin, gmax = torch.aminmax(module.weight)
-                    base = len(self.scalars)
-                    self.scalars.extend((gmean, gvar, gmin, gmax))
-                    self.rec[i]['gamma'] = range(base, base + 4)
-                    if getattr(module, 'bias', None) is not None:
-                        self.rec[i]['beta'] = self._push(module.bias.mean())
+        self.params.after_step(self.scalars, self.rec)
 
     def finish(self):
         """One row-major [layer][stat] list in layer-table order (NaN where a stat does not apply)."""
-        vals = torch.stack(self.scalars).tolist() if self.scalars else []
+        vals = self.scalars  # Python floats (fused pass) and 0-d tensors, read back here at once
+        lazy = [k for k, v in enumerate(vals) if type(v) is not float]
+        if lazy:
+            for k, v in zip(lazy, torch.stack([vals[k] for k in lazy]).tolist()):
+                vals[k] = v
         gaps = _bn_gaps(self.bn)
         values = []
         for layer in self.order:
@@ -262,14 +251,19 @@ class Meter:
         return values
 
 
+def _channel_max(y):
+    """Per-channel maxima of a ReLU's output; channels: dim 1 of conv maps, else the last dim."""
+    return y.amax(dim=[d for d in range(y.dim()) if d != 1]) if y.dim() >= 4 else y.reshape(-1, y.shape[-1]).amax(dim=0)
+
+
 def _bn_gaps(bn):
     """layer → (moving-mean gap, moving-variance gap): mean over channels of |running mean − batch mean| /
     sqrt(batch var + ε) and of |running var − batch var| / (batch var + ε), in Python on one read-back per layer."""
     out = {}
     for i, (module, s, q, count) in bn.items():
         c = s.numel()
-        with torch.no_grad():
-            v = torch.cat([s, q, module.running_mean, module.running_var]).tolist()
+        with torch.no_grad():  # s, q: float64 from the fused pass, else float32
+            v = s.tolist() + q.tolist() + torch.cat([module.running_mean, module.running_var]).tolist()
         mean_gap = var_gap = 0.0
         for k in range(c):
             mean = v[k] / count

@@ -7,7 +7,7 @@ import time
 
 import torch
 
-from . import creation, features
+from . import creation, features, native
 from .data import batches, loss_for
 from .errors import UserError, from_exception
 from .loader import find_model, import_user_file, read_spec, training_setup
@@ -104,6 +104,7 @@ def run(options, emit, cancelled):
     data, synthetic, note = batches(model, spec, path, batch_size, options.get('seed', 42))
     if note:
         notes.append(note)
+    notes.append(native.note())
     model.train()
     optimizer = _optimizer(spec, model)
     loss_fn = None

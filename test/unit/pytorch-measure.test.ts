@@ -1,9 +1,12 @@
 // The PyTorch engine's fast statistics (python/normscope_engine/measure.py: few torch calls, one read-back, scalar
 // math in Python) equal the straightforward float64 computation of every statistic, layer by layer, on a network
-// with the cases the fast path shortcuts around (test/unit/pytorch_meter_check.py).
+// with the cases the fast path shortcuts around (test/unit/pytorch_meter_check.py) — with the fused C pass
+// (native.py, compiled here into a fresh cache folder) and with each of its fallbacks to torch ops.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { resolvePython } from '../../src/runner/pythonInterpreter';
 import { pythonEnginePath } from '../../src/runner/pythonClient';
@@ -11,21 +14,63 @@ import { WORKER } from './engine-fixtures';
 
 const CHECK = path.join(pythonEnginePath(WORKER), '..', 'test', 'unit', 'pytorch_meter_check.py');
 
-function check(python: string, seed: number): Promise<{ mismatches: unknown[]; compared: number }> {
+interface CheckResult {
+  mismatches: unknown[];
+  compared: number;
+  fused: boolean;
+  compiler: boolean;
+  nonFiniteFallback: boolean | null;
+}
+
+function check(python: string, seed: number, env: Record<string, string>): Promise<CheckResult> {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, PYTHONPATH: pythonEnginePath(WORKER), PYTHONDONTWRITEBYTECODE: '1' };
-    execFile(python, [CHECK, String(seed)], { env, timeout: 120_000 }, (error, stdout, stderr) => {
+    const fullEnv = { ...process.env, PYTHONPATH: pythonEnginePath(WORKER), PYTHONDONTWRITEBYTECODE: '1', ...env };
+    execFile(python, [CHECK, String(seed)], { env: fullEnv, timeout: 120_000 }, (error, stdout, stderr) => {
       if (error) reject(new Error(`${error.message}\n${stderr}`));
       else resolve(JSON.parse(stdout.trim().split('\n').pop()!));
     });
   });
 }
 
-test('every statistic of the fast meter equals the direct computation (3 steps, 2 seeds)', async () => {
+async function assertExact(env: Record<string, string>, label: string): Promise<CheckResult[]> {
   const python = await resolvePython({});
+  const results = [];
   for (const seed of [0, 1]) {
-    const { mismatches, compared } = await check(python.path, seed);
-    assert.deepEqual(mismatches, [], `seed ${seed}`);
-    assert.ok(compared > 150, `only ${compared} statistics compared`);
+    const result = await check(python.path, seed, env);
+    assert.deepEqual(result.mismatches, [], `${label}, seed ${seed}`);
+    assert.ok(result.compared > 150, `${label}: only ${result.compared} statistics compared`);
+    results.push(result);
+  }
+  return results;
+}
+
+test('every statistic of the fused C pass equals the direct computation (compiled on first use; 3 steps, 2 seeds)', async () => {
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'normscope-cache-'));
+  try {
+    const [first] = await assertExact({ XDG_CACHE_HOME: cache }, 'fused');
+    if (!first.compiler) return; // no C compiler on this machine: the fallback tests below cover what runs
+    assert.equal(first.fused, true, 'a C compiler is on PATH, yet the fused pass did not load');
+    assert.equal(first.nonFiniteFallback, true, 'the fused pass must leave NaN/Inf/overflowing tensors to torch ops');
+    const built = fs.readdirSync(path.join(cache, 'normscope'));
+    assert.deepEqual(built.filter((f) => f.endsWith('.so')).length, 1, `one cached library, no leftovers: ${built.join(', ')}`);
+    assert.equal(built.length, 1, `no temporary files left: ${built.join(', ')}`);
+  } finally {
+    fs.rmSync(cache, { recursive: true, force: true });
+  }
+});
+
+test('NORMSCOPE_NO_NATIVE=1: torch ops only, the same statistics', async () => {
+  const [first] = await assertExact({ NORMSCOPE_NO_NATIVE: '1' }, 'NORMSCOPE_NO_NATIVE');
+  assert.equal(first.fused, false);
+});
+
+test('a compiler that fails: the engine falls back to torch ops, the same statistics', async () => {
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'normscope-cache-'));
+  try {
+    const [first] = await assertExact({ CC: 'false', XDG_CACHE_HOME: cache }, 'CC=false');
+    assert.equal(first.fused, false);
+    assert.deepEqual(fs.readdirSync(path.join(cache, 'normscope')), [], 'a failed build leaves nothing behind');
+  } finally {
+    fs.rmSync(cache, { recursive: true, force: true });
   }
 });

@@ -1,7 +1,10 @@
 """The engine's fast Meter (python/normscope_engine/measure.py) against the straightforward computation of every
 statistic (float64 torch ops on each layer's own tensors) on one training step of a small network that has what
 the fast path shortcuts around: a Flatten view, a ReLU and a pool called twice, an in-place residual add after a
-BatchNorm, BatchNorm1d/2d, LayerNorm, Tanh, Sigmoid. Prints one JSON line: {"mismatches": [...], "compared": n}."""
+BatchNorm, BatchNorm1d/2d, LayerNorm, Tanh, Sigmoid. The Meter uses the fused C pass (native.py) when it loads, else
+torch ops (NORMSCOPE_NO_NATIVE=1, or no compiler). Prints one JSON line: {"mismatches": [...], "compared": n,
+"fused": whether the fused pass measured, "compiler": whether one was found, "nonFiniteFallback": whether the fused
+pass declines a tensor with NaN/Inf (null without it)}."""
 import copy
 import json
 import math
@@ -11,6 +14,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from normscope_engine import native
 from normscope_engine.measure import ACTIVATIONS, BN_TYPES, GAP_EPSILON, SIGMOID_SATURATION, STAT_NAMES, TANH_SATURATION, Meter, is_norm
 from normscope_engine.run import train_step
 
@@ -104,7 +108,16 @@ def main():
             compared += 1
             if not math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6):
                 mismatches.append({'layer': name, 'stat': stat, 'fast': got, 'reference': want})
-    print(json.dumps({'mismatches': mismatches, 'compared': compared}))
+    fallback = None
+    if meter.fused is not None:
+        bad = torch.ones(2, 3, 4, 5)
+        declined = []
+        for v in (math.nan, math.inf, 1e30):  # the last overflows float squares
+            bad[1, 2, 3, 4] = v
+            declined.append(meter.fused.stats(bad) is None and meter.fused.norm(bad) is None)
+        fallback = all(declined)
+    print(json.dumps({'mismatches': mismatches, 'compared': compared, 'fused': meter.fused is not None, 'compiler': native.compiler() is not None,
+                      'nonFiniteFallback': fallback}))
 
 
 if __name__ == '__main__':

@@ -54,39 +54,41 @@ export class FindingDiagnostics extends Disposable implements vscode.Disposable 
     if (doc.languageId === 'python' && doc.uri.scheme === 'file' && this.pythonLint) return this.lintPythonSoon(doc, delay);
     if (!isModelDocument(doc)) return;
     const key = doc.uri.fsPath;
-    clearTimeout(this.timers.get(key));
-    this.timers.set(
-      key,
-      setTimeout(() => {
-        this.timers.delete(key);
-        try {
-          if (!this.index.mayDefineModel(doc)) this.staticFindings.set(key, []);
-          else this.staticFindings.set(key, analysis().lintSource(doc.getText(), doc.fileName, { parsed: this.index.get(doc) }));
-        } catch (e) {
-          this.log.warn(`static checks failed on ${key}: ${errorMessage(e)}`);
-          this.staticFindings.set(key, []);
-        }
-        this.refresh(key);
-      }, delay),
-    );
+    this.debounce(key, delay, () => {
+      try {
+        if (!this.index.mayDefineModel(doc)) this.staticFindings.set(key, []);
+        else this.staticFindings.set(key, analysis().lintSource(doc.getText(), doc.fileName, { parsed: this.index.get(doc) }));
+      } catch (e) {
+        this.log.warn(`static checks failed on ${key}: ${errorMessage(e)}`);
+        this.staticFindings.set(key, []);
+      }
+      this.refresh(key);
+    });
   }
 
   private lintPythonSoon(doc: vscode.TextDocument, delay: number): void {
     const key = doc.uri.fsPath;
+    this.debounce(key, delay, () => {
+      const version = doc.version;
+      this.pythonLint!(key, doc.getText()).then(
+        (findings) => {
+          if (doc.isClosed || doc.version !== version) return;
+          this.staticFindings.set(key, findings);
+          this.refresh(key);
+        },
+        (e) => this.log.warn(`static checks failed on ${key}: ${errorMessage(e)}`),
+      );
+    });
+  }
+
+  /** Runs `work` for `key` once edits have paused for `delay` ms (a newer request replaces a pending one). */
+  private debounce(key: string, delay: number, work: () => void): void {
     clearTimeout(this.timers.get(key));
     this.timers.set(
       key,
       setTimeout(() => {
         this.timers.delete(key);
-        const version = doc.version;
-        this.pythonLint!(key, doc.getText()).then(
-          (findings) => {
-            if (doc.isClosed || doc.version !== version) return;
-            this.staticFindings.set(key, findings);
-            this.refresh(key);
-          },
-          (e) => this.log.warn(`static checks failed on ${key}: ${errorMessage(e)}`),
-        );
+        work();
       }, delay),
     );
   }

@@ -38,7 +38,16 @@ async function pick(page: Page, key: string, text: string, rowText: string): Pro
   }
   // Not retried from here on: a second click could run the command twice.
   await row.click();
-  await input.waitFor({ state: 'hidden', timeout: 10_000 });
+  // The pick is done when the widget hides, or when it shows something else: a command that asks with its own
+  // QuickPick (Change Arguments…) reuses the same widget at once, so it may never be seen hidden.
+  await page.waitForFunction(
+    (typed) => {
+      const el = document.querySelector<HTMLInputElement>('.quick-input-widget input.input');
+      return !el || el.offsetParent === null || el.value !== typed;
+    },
+    text,
+    { timeout: 10_000 },
+  );
 }
 
 /** Run a command by its palette title ("NormScope: Show Training Health Panel"). */

@@ -1,101 +1,126 @@
 """Parameter statistics of a sampled step for measure.py's Meter: weight, gradient and update norms per layer, and γ/β
-of normalization layers, appended to the Meter's list of scalars (Python floats or 0-d tensors read back at once).
-With the fused pass (native.py) the weight and gradient norms take two C calls, the weights copied into one flat
-buffer on the way, whose difference to the stepped weights gives the update norms in a third; otherwise
-`torch._foreach_*` ops (a copy of each weight, subtracted after the step)."""
+of normalization layers, in slots of the step's buffer (step_buffer.py).
+With the fused pass (native.py) the weight and gradient norms take one C call, the weights copied into one flat
+buffer on the way, whose difference to the stepped weights gives the update norms in a second; γ/β take one call
+each. The parameter list, its addresses and sizes are kept between steps (the optimizer updates them in place).
+Otherwise `torch._foreach_*` ops (a copy of each weight, subtracted after the step) and torch reductions."""
+import ctypes
+
 import torch
 
 from . import features, native
+from .stats_math import K, P_BETA, P_G, P_G_N, P_GAMMA, P_U, P_U_N, P_W, P_W_N
+
+
+class _Group:
+    """The measured parameters of one selection, in layer order, and what the fused pass needs of them."""
+
+    def __init__(self, layers, params):
+        self.layers, self.params = layers, params  # layers: (layer, first parameter, count)
+        self.usable = all(map(native.usable, params))
+        self.flat = torch.empty(sum(p.numel() for p in params))  # the weights before the optimizer step
+        lens = [p.numel() for p in params]
+        self.lens, self.lens2 = (ctypes.c_int64 * len(lens))(*lens), (ctypes.c_int64 * (2 * len(lens)))(*lens, *lens)
+        self.ptrs, self.ptr_list = None, None
+
+    def param_ptrs(self):
+        ptrs = [p.data_ptr() for p in self.params]
+        if ptrs != self.ptr_list:  # a parameter replaced (not updated in place) since the last step
+            self.ptr_list, self.ptrs = ptrs, (ctypes.c_int64 * len(ptrs))(*ptrs)
+        return self.ptrs
 
 
 class ParamStats:
     def __init__(self, leaves, fused, is_norm):
-        self.leaves, self.fused, self.is_norm = leaves, fused, is_norm
-        self.groups = None  # (layers, parameters) with gradients, fixed at the first sampled step
-        self.flat = torch.empty(0)  # fused pass: the weights before the optimizer step, one after the other
-        self.copies, self.flat_copy = None, False
+        self.leaves, self.fused = leaves, fused
+        self.norm_layers = [i for i, (_, m) in enumerate(leaves) if is_norm(m)]
+        self.groups = {}  # selection key → _Group, fixed at its first sampled step
+        self.key, self.allowed = None, None  # None: every parameter
+        self.copies, self.flat_copy = None, None
 
-    def _param_groups(self):
-        if self.groups is None:
+    def select(self, key, allowed):
+        """Measure only the parameters whose ids are in `allowed` (a script step's optimizer trains them; the other
+        models' weights stay NaN, "not measured", as in tfjs); `key` names that selection."""
+        self.key, self.allowed = key, allowed
+
+    def _group(self):
+        group = self.groups.get(self.key)
+        if group is None:
             layers, params = [], []
             for i, (_, m) in enumerate(self.leaves):
                 # A parametrized layer (torch 2.x weight_norm) keeps its weight in parametrizations.weight.original0/1.
-                ps = [p for p in m.parameters(recurse=features.is_parametrized(m)) if p.requires_grad]
+                ps = [p for p in m.parameters(recurse=features.is_parametrized(m)) if p.requires_grad and (self.allowed is None or id(p) in self.allowed)]
                 if ps:
                     layers.append((i, len(params), len(ps)))
                     params.extend(ps)
-            self.groups = layers, params
-        return self.groups
+            group = self.groups[self.key] = _Group(layers, params)
+        return group
 
-    def after_backward(self, scalars, recs):
+    def after_backward(self, buf, plan):
         """Weight and gradient norms, and a copy of the weights for the update norm."""
-        self.copies, self.flat_copy = None, False
-        layers, params = self._param_groups()
+        self.copies, self.flat_copy = None, None
+        group = self._group()
+        params = group.params
         if not params:
             return
-        has_grad = [p.grad is not None for p in params]
-        grads = [p.grad for p, ok in zip(params, has_grad) if ok]
-        w, g = len(scalars), len(scalars) + len(params)
+        n = len(params)
+        grads = [p.grad for p in params]
+        w = buf.take(2 * n)  # weight norms, then gradient norms
         with torch.no_grad():
-            norms = self._fused_norms(params, grads)
-            if norms is not None:
-                scalars.extend(norms)
-            else:
-                scalars.extend(torch._foreach_norm(params))
-                scalars.extend(torch._foreach_norm(grads))
+            if self.fused is not None and group.usable and all(g is not None and native.usable(g) for g in grads):
+                ptrs = (ctypes.c_int64 * (2 * n))(*group.param_ptrs(), *[g.data_ptr() for g in grads])
+                self.fused.many(ptrs, group.lens2, 2 * n, buf.address(w), copy=group.flat, ncopy=n)
+                self.flat_copy = group
+            else:  # torch ops; a layer's present gradients get consecutive slots of their own
+                for k, norm in enumerate(torch._foreach_norm(params)):
+                    buf.put(w + k, norm)
                 self.copies = torch._foreach_mul(params, 1.0)
-        grad_slot, k = [], g
-        for ok in has_grad:
-            grad_slot.append(k if ok else None)
-            k += ok
-        for i, start, count in layers:
-            rec = recs.setdefault(i, {})
-            rec['w'] = list(range(w + start, w + start + count))
-            rec['g'] = [s for s in grad_slot[start:start + count] if s is not None]
+                packed = {i: self._torch_grad_norms(buf, grads[start:start + count]) for i, start, count in group.layers}
+        for i, start, count in group.layers:
+            plan[i * K + P_W], plan[i * K + P_W_N] = w + start, count
+            plan[i * K + P_G], plan[i * K + P_G_N] = (w + n + start, count) if self.flat_copy is group else packed[i]
 
-    def _fused_norms(self, params, grads):
-        """Weight then gradient norms by the fused pass, the weights copied into self.flat; None when it cannot take them."""
-        if self.fused is None or not all(map(native.usable, params)) or not all(map(native.usable, grads)):
-            return None
-        total = sum(p.numel() for p in params)
-        if self.flat.numel() != total:
-            self.flat = torch.empty(total)
-        w = self.fused.norms(params, copy=self.flat)
-        g = self.fused.norms(grads) if w is not None else None
-        self.flat_copy = g is not None
-        return w + g if g is not None else None
+    @staticmethod
+    def _torch_grad_norms(buf, grads):
+        """(first slot, count) of the norms of the gradients that are there."""
+        present = [g for g in grads if g is not None]
+        if not present:
+            return -1, 0
+        first = buf.take(len(present))
+        for k, norm in enumerate(torch._foreach_norm(present)):
+            buf.put(first + k, norm)
+        return first, len(present)
 
-    def _update_norms(self, params):
-        """Norms of the step's change of each parameter, from the flat copy."""
-        norms = self.fused.norms(params, base=self.flat)
-        if norms is None:  # non-finite: torch ops on views of the copy
-            norms, offset = [], 0
-            for p in params:
-                norms.append(torch.linalg.vector_norm(p - self.flat[offset:offset + p.numel()].view_as(p)))
-                offset += p.numel()
-        return norms
-
-    def after_step(self, scalars, recs):
-        layers, params = self._param_groups()
+    def after_step(self, buf, plan):
+        group = self._group()
         with torch.no_grad():
-            norms = self._update_norms(params) if self.flat_copy else None
-            if self.copies is not None:
-                torch._foreach_sub_(self.copies, params)
-                norms = torch._foreach_norm(self.copies)
-            if norms is not None:
-                u = len(scalars)
-                scalars.extend(norms)
-                for i, start, count in layers:
-                    recs[i]['u'] = list(range(u + start, u + start + count))
-            for i, _, _ in layers:
+            if group.params and (self.flat_copy is group or self.copies is not None):
+                u = buf.take(len(group.params))
+                if self.flat_copy is group:
+                    self.fused.many(group.param_ptrs(), group.lens, len(group.params), buf.address(u), base=group.flat)
+                else:
+                    torch._foreach_sub_(self.copies, group.params)
+                    for k, n in enumerate(torch._foreach_norm(self.copies)):
+                        buf.put(u + k, n)
+                for i, start, count in group.layers:
+                    plan[i * K + P_U], plan[i * K + P_U_N] = u + start, count
+            for i in self.norm_layers:
                 module = self.leaves[i][1]
-                if self.is_norm(module) and getattr(module, 'weight', None) is not None:
-                    gvar, gmean = torch.var_mean(module.weight, unbiased=False)
-                    gmin, gmax = torch.aminmax(module.weight)
-                    base = len(scalars)
-                    scalars.extend((gmean, gvar, gmin, gmax))
-                    recs[i]['gamma'] = range(base, base + 4)
-                    if getattr(module, 'bias', None) is not None:
-                        recs[i]['beta'] = len(scalars)
-                        scalars.append(module.bias.mean())
-        self.copies, self.flat_copy = None, False
+                weight, bias = getattr(module, 'weight', None), getattr(module, 'bias', None)
+                if isinstance(weight, torch.Tensor) and (self.allowed is None or id(weight) in self.allowed):
+                    plan[i * K + P_GAMMA] = self._describe(weight.detach(), buf)
+                    if isinstance(bias, torch.Tensor):
+                        plan[i * K + P_BETA] = self._describe(bias.detach(), buf)
+        self.copies, self.flat_copy = None, None
+
+    def _describe(self, t, buf):
+        """The first of PARAM slots holding a parameter's (γ's, β's) mean, variance, min and max."""
+        base = buf.take(native.PARAM)
+        if self.fused is not None and native.usable(t):
+            self.fused.param(t, buf.address(base))
+        else:
+            var, mean = torch.var_mean(t, unbiased=False)
+            lo, hi = torch.aminmax(t)
+            for k, v in enumerate((mean, var, lo, hi)):
+                buf.put(base + k, v)
+        return base

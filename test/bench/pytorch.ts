@@ -10,6 +10,9 @@ import { errorMessage } from '../../src/protocol';
 
 const ROOT = [path.resolve(__dirname, '../../..'), path.resolve('.')].find((p) => fs.existsSync(path.join(p, 'python/normscope_engine')))!;
 
+// Both sides allocate the same way: glibc keeps freed memory instead of unmapping it (see pytorch_overhead.py).
+const FIXED_MALLOC_THRESHOLDS = 'glibc.malloc.mmap_threshold=1073741824:glibc.malloc.trim_threshold=4294967296';
+
 export async function benchPytorch(): Promise<Record<string, unknown>> {
   let python;
   try {
@@ -18,9 +21,9 @@ export async function benchPytorch(): Promise<Record<string, unknown>> {
     return { skipped: errorMessage(e) };
   }
   const out = execFileSync(python.path, [path.join(ROOT, 'test/bench/pytorch_overhead.py'), '30'], {
-    env: { ...process.env, PYTHONPATH: path.join(ROOT, 'python'), PYTHONDONTWRITEBYTECODE: '1' },
+    env: { ...process.env, PYTHONPATH: path.join(ROOT, 'python'), PYTHONDONTWRITEBYTECODE: '1', GLIBC_TUNABLES: FIXED_MALLOC_THRESHOLDS },
     encoding: 'utf8',
     timeout: 300_000,
   });
-  return { python: python.path, ...JSON.parse(out.trim().split('\n').pop()!) };
+  return { python: python.path, allocator: `GLIBC_TUNABLES=${FIXED_MALLOC_THRESHOLDS}`, ...JSON.parse(out.trim().split('\n').pop()!) };
 }

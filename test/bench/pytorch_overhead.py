@@ -2,9 +2,13 @@
 (batch 32, 1x28x28, conv8-BN-ReLU-pool-conv16-BN-ReLU-pool-flatten-dense10, Adam). Prints one JSON line.
 Plain and instrumented steps alternate in rounds on two copies of one model, so machine noise hits both; the
 ratio is of medians of wall time (`overhead`) and, less sensitive to other processes on a busy machine, of
-process CPU time (`cpuOverhead`)."""
+process CPU time (`cpuOverhead`). test/bench/pytorch.ts runs it with glibc's malloc thresholds fixed (GLIBC_TUNABLES):
+with glibc's moving thresholds a process can pay hundreds of page faults a step on one side only (a freed tensor's
+memory handed back to the system and mapped again), which swings the ratio by ±0.1 from one process to the next;
+`faultsPerStep` shows what each side paid."""
 import copy
 import json
+import resource
 import statistics
 import sys
 import time
@@ -24,7 +28,7 @@ def cnn():
         nn.Flatten(), nn.Linear(16 * 7 * 7, 10))
 
 
-def main(rounds=int(sys.argv[1]) if len(sys.argv) > 1 else 30, per_round=5):
+def main(rounds=30, per_round=5):
     torch.manual_seed(0)
     plain = cnn()
     measured = copy.deepcopy(plain)
@@ -34,21 +38,24 @@ def main(rounds=int(sys.argv[1]) if len(sys.argv) > 1 else 30, per_round=5):
     loss_fn = F.cross_entropy
     times = {'plain': [], 'instrumented': []}
     cpu = {'plain': [], 'instrumented': []}
+    faults = {'plain': 0, 'instrumented': 0}
     for r in range(rounds + 2):  # the first two rounds warm up
         for name, model, m in (('plain', plain, None), ('instrumented', measured, meter)):
             for _ in range(per_round):
-                t, c = time.perf_counter(), time.process_time()
+                f, t, c = resource.getrusage(resource.RUSAGE_SELF).ru_minflt, time.perf_counter(), time.process_time()
                 train_step(model, opts[id(model)], loss_fn, x, y, m)
                 if r >= 2:
                     times[name].append((time.perf_counter() - t) * 1000)
                     cpu[name].append((time.process_time() - c) * 1000)
+                    faults[name] += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f
     plain_ms, instrumented_ms = statistics.median(times['plain']), statistics.median(times['instrumented'])
     plain_cpu, instrumented_cpu = statistics.median(cpu['plain']), statistics.median(cpu['instrumented'])
     print(json.dumps({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'plainStepMs': round(plain_ms, 3),
                       'instrumentedStepMs': round(instrumented_ms, 3), 'overhead': round(instrumented_ms / plain_ms, 3),
                       'plainCpuMs': round(plain_cpu, 3), 'instrumentedCpuMs': round(instrumented_cpu, 3), 'cpuOverhead': round(instrumented_cpu / plain_cpu, 3),
+                      'faultsPerStep': {k: round(v / len(times[k]), 1) for k, v in faults.items()},
                       'layers': len(meter.order), 'stepsEach': len(times['plain'])}))
 
 
 if __name__ == '__main__':
-    main()
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 30)

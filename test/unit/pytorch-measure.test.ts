@@ -19,7 +19,7 @@ interface CheckResult {
   compared: number;
   fused: boolean;
   compiler: boolean;
-  nonFiniteFallback: boolean | null;
+  nonFiniteMismatches: unknown[] | null;
 }
 
 function check(python: string, seed: number, env: Record<string, string>): Promise<CheckResult> {
@@ -38,7 +38,7 @@ async function assertExact(env: Record<string, string>, label: string): Promise<
   for (const seed of [0, 1]) {
     const result = await check(python.path, seed, env);
     assert.deepEqual(result.mismatches, [], `${label}, seed ${seed}`);
-    assert.ok(result.compared > 150, `${label}: only ${result.compared} statistics compared`);
+    assert.ok(result.compared > 500, `${label}: only ${result.compared} statistics compared (3 steps)`);
     results.push(result);
   }
   return results;
@@ -50,7 +50,7 @@ test('every statistic of the fused C pass equals the direct computation (compile
     const [first] = await assertExact({ XDG_CACHE_HOME: cache }, 'fused');
     if (!first.compiler) return; // no C compiler on this machine: the fallback tests below cover what runs
     assert.equal(first.fused, true, 'a C compiler is on PATH, yet the fused pass did not load');
-    assert.equal(first.nonFiniteFallback, true, 'the fused pass must leave NaN/Inf/overflowing tensors to torch ops');
+    assert.deepEqual(first.nonFiniteMismatches, [], 'on tensors holding NaN, ±Inf or overflowing squares the fused pass must agree with torch ops');
     const built = fs.readdirSync(path.join(cache, 'normscope'));
     assert.deepEqual(built.filter((f) => f.endsWith('.so')).length, 1, `one cached library, no leftovers: ${built.join(', ')}`);
     assert.equal(built.length, 1, `no temporary files left: ${built.join(', ')}`);

@@ -3,8 +3,8 @@ statistic (float64 torch ops on each layer's own tensors) on one training step o
 the fast path shortcuts around: a Flatten view, a ReLU and a pool called twice, an in-place residual add after a
 BatchNorm, BatchNorm1d/2d, LayerNorm, Tanh, Sigmoid. The Meter uses the fused C pass (native.py) when it loads, else
 torch ops (NORMSCOPE_NO_NATIVE=1, or no compiler). Prints one JSON line: {"mismatches": [...], "compared": n,
-"fused": whether the fused pass measured, "compiler": whether one was found, "nonFiniteFallback": whether the fused
-pass declines a tensor with NaN/Inf (null without it)}."""
+"fused": whether the fused pass measured, "compiler": whether one was found, "nonFiniteMismatches": where the fused
+pass and torch ops disagree on tensors holding NaN/Inf (null without the fused pass)}."""
 import copy
 import json
 import math
@@ -15,7 +15,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from normscope_engine import native
-from normscope_engine.measure import ACTIVATIONS, BN_TYPES, GAP_EPSILON, SIGMOID_SATURATION, STAT_NAMES, TANH_SATURATION, Meter, is_norm
+from normscope_engine.measure import ACTIVATIONS, BN_TYPES, GAP_EPSILON, SIGMOID_SATURATION, STAT_NAMES, TANH_SATURATION, Meter, _channel_max, is_norm
+from normscope_engine.stats_math import BAD_COUNT, DEAD_COUNT, HI, LO, NON_ZERO, NORM, SUM
 from normscope_engine.run import train_step
 
 
@@ -88,6 +89,28 @@ def reference(model, x, y):
     return {n: {k: float(v) for k, v in s.items()} for n, s in stats.items()}
 
 
+def _non_finite_agreement(meter):
+    """The fused pass and torch ops give the same reductions for tensors holding NaN, ±Inf or float-overflowing
+    squares, on flat, row and column paths (a NaN makes min, max and its channel's maximum NaN, so not dead)."""
+    mismatches = []
+    for v in (math.nan, math.inf, -math.inf, 1e30):
+        for shape in ((2, 3, 4, 5), (6, 7), (4, 3, 2, 1)):
+            bad = -torch.ones(*shape)
+            bad.view(-1)[7] = v
+            fused = meter._fused_moments(bad, None, None, len(shape) == 4, len(shape) == 2)
+            torch_ops = meter._torch_moments(bad, True, None, None)
+            dead = meter.buffer.push((_channel_max(bad) <= 0).sum())
+            vals = meter.buffer.read()
+            for k in (SUM, NORM, LO, HI, NON_ZERO, BAD_COUNT):
+                a, b = vals[fused.base + k], vals[torch_ops.base + k]
+                if not (a == b or math.isnan(a) and math.isnan(b) or math.isclose(a, b, rel_tol=1e-5)):
+                    mismatches.append({'value': repr(v), 'shape': shape, 'slot': k, 'fused': a, 'torch': b})
+            fused_dead = vals[fused.base + DEAD_COUNT] if len(shape) == 4 else vals[fused.cols + 3 * shape[-1]] if len(shape) == 2 else None
+            if fused_dead is not None and fused_dead != vals[dead]:
+                mismatches.append({'value': repr(v), 'shape': shape, 'slot': 'dead', 'fused': fused_dead, 'torch': vals[dead]})
+    return mismatches
+
+
 def main():
     torch.manual_seed(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
     model = Net()
@@ -95,29 +118,22 @@ def main():
     meter = Meter(leaves(model))
     x, y = torch.randn(8, 3, 16, 16), torch.randint(0, 4, (8,))
     values = []
+    mismatches, compared = [], 0
     for step in range(3):  # the first sampled step learns which layers feed a BatchNorm; later ones use that
         expected = reference(twin, x, y)
         _, values = train_step(model, torch.optim.Adam(model.parameters(), 1e-2), F.cross_entropy, x, y, meter)
-    mismatches, compared = [], 0
-    for row, i in enumerate(meter.order):
-        name = meter.leaves[i][0]
-        for col, stat in enumerate(STAT_NAMES):
-            got, want = values[row * len(STAT_NAMES) + col], expected[name].get(stat, math.nan)
-            if math.isnan(want) and math.isnan(got):
-                continue
-            compared += 1
-            if not math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6):
-                mismatches.append({'layer': name, 'stat': stat, 'fast': got, 'reference': want})
-    fallback = None
-    if meter.fused is not None:
-        bad = torch.ones(2, 3, 4, 5)
-        declined = []
-        for v in (math.nan, math.inf, 1e30):  # the last overflows float squares
-            bad[1, 2, 3, 4] = v
-            declined.append(meter.fused.stats(bad) is None and meter.fused.norm(bad) is None)
-        fallback = all(declined)
+        for row, i in enumerate(meter.order):
+            name = meter.leaves[i][0]
+            for col, stat in enumerate(STAT_NAMES):
+                got, want = values[row * len(STAT_NAMES) + col], expected[name].get(stat, math.nan)
+                if math.isnan(want) and math.isnan(got):
+                    continue
+                compared += 1
+                if not math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6):
+                    mismatches.append({'step': step, 'layer': name, 'stat': stat, 'fast': got, 'reference': want})
+    non_finite = _non_finite_agreement(meter) if meter.fused is not None else None
     print(json.dumps({'mismatches': mismatches, 'compared': compared, 'fused': meter.fused is not None, 'compiler': native.compiler() is not None,
-                      'nonFiniteFallback': fallback}))
+                      'nonFiniteMismatches': non_finite}))
 
 
 if __name__ == '__main__':

@@ -50,7 +50,11 @@ test('every statistic of the fused C pass equals the direct computation (compile
     const [first] = await assertExact({ XDG_CACHE_HOME: cache }, 'fused');
     if (!first.compiler) return; // no C compiler on this machine: the fallback tests below cover what runs
     assert.equal(first.fused, true, 'a C compiler is on PATH, yet the fused pass did not load');
-    assert.deepEqual(first.nonFiniteMismatches, [], 'on tensors holding NaN, ±Inf or overflowing squares the fused pass must agree with torch ops');
+    assert.deepEqual(
+      first.nonFiniteMismatches,
+      [],
+      'on tensors holding NaN, ±Inf or overflowing squares the fused pass must agree with torch ops',
+    );
     const built = fs.readdirSync(path.join(cache, 'normscope'));
     assert.deepEqual(built.filter((f) => f.endsWith('.so')).length, 1, `one cached library, no leftovers: ${built.join(', ')}`);
     assert.equal(built.length, 1, `no temporary files left: ${built.join(', ')}`);

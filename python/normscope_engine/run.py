@@ -10,7 +10,7 @@ import torch
 from . import creation, features, native
 from .data import batches, loss_for
 from .errors import UserError, from_exception
-from .loader import find_model, import_user_file, read_spec, training_setup
+from .loader import check_norm_at_line, find_model, import_user_file, read_spec, training_setup
 from .measure import ACTIVATIONS, STAT_NAMES, Meter, is_norm
 
 DEFAULT_BATCH = 32
@@ -94,6 +94,8 @@ def run(options, emit, cancelled):
     module = import_user_file(path, options.get('normSwap'))
     spec = read_spec(module, path)
     model, described = find_model(module, path, spec, options.get('model'), options.get('args'))
+    if options.get('normSwap') and options['normSwap'].get('to') != 'weightNorm':  # weight norm turns the norm into Identity
+        check_norm_at_line(model, path, options['normSwap']['line'])
     steps = int(spec.get('steps', options.get('steps', 50)))
     batch_size = int(spec.get('batch_size', options.get('batchSize') or DEFAULT_BATCH))
     interval = max(1, int(options.get('samplingInterval', 1)))

@@ -11,21 +11,30 @@ from . import features, native
 class ParamStats:
     def __init__(self, leaves, fused, is_norm):
         self.leaves, self.fused, self.is_norm = leaves, fused, is_norm
-        self.groups = None  # (layers, parameters) with gradients, fixed at the first sampled step
+        self.groups = {}  # selection key → (layers, parameters) with gradients, fixed at its first sampled step
+        self.key, self.allowed = None, None  # None: every parameter
         self.flat = torch.empty(0)  # fused pass: the weights before the optimizer step, one after the other
+        self.flats = {}  # one such buffer per size: a GAN's two optimizers alternate
         self.copies, self.flat_copy = None, False
 
+    def select(self, key, allowed):
+        """Measure only the parameters whose ids are in `allowed` (a script step's optimizer trains them; the other
+        models' weights stay NaN, "not measured", as in tfjs); `key` names that selection."""
+        self.key, self.allowed = key, allowed
+
     def _param_groups(self):
-        if self.groups is None:
+        groups = self.groups.get(self.key)
+        if groups is None:
             layers, params = [], []
             for i, (_, m) in enumerate(self.leaves):
                 # A parametrized layer (torch 2.x weight_norm) keeps its weight in parametrizations.weight.original0/1.
-                ps = [p for p in m.parameters(recurse=features.is_parametrized(m)) if p.requires_grad]
+                ps = [p for p in m.parameters(recurse=features.is_parametrized(m))
+                      if p.requires_grad and (self.allowed is None or id(p) in self.allowed)]
                 if ps:
                     layers.append((i, len(params), len(ps)))
                     params.extend(ps)
-            self.groups = layers, params
-        return self.groups
+            groups = self.groups[self.key] = layers, params
+        return groups
 
     def after_backward(self, scalars, recs):
         """Weight and gradient norms, and a copy of the weights for the update norm."""
@@ -59,7 +68,9 @@ class ParamStats:
             return None
         total = sum(p.numel() for p in params)
         if self.flat.numel() != total:
-            self.flat = torch.empty(total)
+            self.flat = self.flats.get(total)
+            if self.flat is None:
+                self.flat = self.flats[total] = torch.empty(total)
         w = self.fused.norms(params, copy=self.flat)
         g = self.fused.norms(grads) if w is not None else None
         self.flat_copy = g is not None

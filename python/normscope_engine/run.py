@@ -163,7 +163,7 @@ def build_report(path, notes, losses, batch_size, synthetic, eval_loss, meter, s
         'loss': losses, 'evalLoss': eval_loss if eval_loss is not None and math.isfinite(eval_loss) else None,
         'layers': [{
             'name': info['name'], 'className': info['className'], 'source': info['source'],
-            'stats': {s: [_json_number(sample['values'][info['index'] * len(STAT_NAMES) + c]) for sample in samples] for c, s in enumerate(STAT_NAMES)},
+            'stats': {s: [_value(sample['values'], info['index'] * len(STAT_NAMES) + c) for sample in samples] for c, s in enumerate(STAT_NAMES)},
             'sampledSteps': [sample['step'] for sample in samples],
         } for info in layers],
         'findings': [],
@@ -198,5 +198,8 @@ def _median(xs):
     return sorted(xs)[len(xs) // 2] if xs else 0
 
 
-def _json_number(v):
+def _value(values, k):
+    """A sample's value, or None past its end: a layer first called after that sample (a script's model whose
+    forward had not run yet) was not measured there."""
+    v = values[k] if k < len(values) else None
     return v if v is not None and math.isfinite(v) else None

@@ -95,6 +95,7 @@ test("an engine error with an unknown code becomes 'internal' with its message k
     );
   } finally {
     client.dispose();
+    fs.rmSync(enginePath, { recursive: true, force: true });
   }
   assert.deepEqual(checkedRunError({ code: 'no-norm-at-line', message: 'm', line: 2 }), { code: 'no-norm-at-line', message: 'm', line: 2 });
   assert.equal(checkedRunError({ code: 42, message: 'm' }).code, 'internal');

@@ -13,7 +13,7 @@ _user_dirs = []
 _installed = False
 
 
-def _is_user_file(path):
+def is_user_file(path):
     path = os.path.abspath(path)
     return any(path.startswith(d + os.sep) for d in _user_dirs) and 'site-packages' not in path and 'dist-packages' not in path
 
@@ -32,7 +32,7 @@ def _call_site(module):
     frame = sys._getframe(2)
     while frame is not None:
         if not (frame.f_code.co_name == '__init__' and frame.f_locals.get('self') is module):
-            if _is_user_file(frame.f_code.co_filename):
+            if is_user_file(frame.f_code.co_filename):
                 return {'file': os.path.abspath(frame.f_code.co_filename), 'line': frame.f_lineno, 'column': _column(frame)}
         frame = frame.f_back
     return None

@@ -9,6 +9,7 @@ import sys
 
 import torch.nn as nn
 
+from . import creation
 from .errors import UserError, from_exception
 
 BUILDER_NAMES = ('create_model', 'build_model', 'make_model', 'get_model')
@@ -27,6 +28,8 @@ def import_user_file(path, norm_swap=None):
             _exec_swapped(module, path, norm_swap)
         else:
             spec.loader.exec_module(module)
+    except UserError:  # the swap's own (no-norm-at-line, bad-options), not the file's
+        raise
     except SyntaxError as e:
         raise UserError('syntax', f'{os.path.basename(path)}:{e.lineno}: syntax error: {e.msg}', path, e.lineno)
     except ModuleNotFoundError as e:
@@ -39,16 +42,35 @@ def import_user_file(path, norm_swap=None):
 def _exec_swapped(module, path, norm_swap):
     import math
 
-    from .swap import RMSNORM_MODULE, SwapError, swap
+    from .swap import RMSNORM_MODULE, NoNormAtLine, SwapError, swap
     with open(path, encoding='utf-8') as f:
         text = f.read()
     try:
         new_text, _ = swap(text, norm_swap['line'], norm_swap['to'], inline=True)
-    except SwapError as e:
+    except NoNormAtLine:
+        raise no_norm_at_line(path, norm_swap['line'])
+    except SwapError as e:  # this candidate does not fit the norm on the line (GroupNorm on vectors): the others may
         raise UserError('bad-options', f"{os.path.basename(path)}:{norm_swap['line']}: {e}", path, norm_swap['line'])
     module.__dict__['math'] = math
     exec(compile(RMSNORM_MODULE, '<normscope RMSNorm>', 'exec'), module.__dict__)
     exec(compile(new_text, path, 'exec'), module.__dict__)
+
+
+def no_norm_at_line(path, line):
+    """The error of the tfjs worker (src/worker/surgery.ts) for a what-if run at a line without a norm layer."""
+    return UserError('no-norm-at-line', f'{os.path.basename(path)}:{line} creates no normalization layer of this model (BatchNorm, '
+                     'LayerNorm, GroupNorm, RMSNorm or InstanceNorm), so there is nothing to compare.', path, line)
+
+
+def check_norm_at_line(model, path, line):
+    """A what-if run's swapped line must build a norm layer of the model itself, as in tfjs: a norm call in a class or
+    helper the model does not use changes nothing, and every candidate would train the same model."""
+    from .measure import is_norm
+    for m in model.modules():
+        source = creation.source_of(m)
+        if source and source['line'] == line and source['file'] == os.path.abspath(path) and is_norm(m):
+            return
+    raise no_norm_at_line(path, line)
 
 
 def read_spec(module, path):

@@ -10,7 +10,7 @@ import torch
 from . import creation, features, native
 from .data import batches, loss_for
 from .errors import UserError, from_exception
-from .loader import find_model, import_user_file, read_spec, training_setup
+from .loader import check_norm_at_line, find_model, import_user_file, read_spec, training_setup
 from .measure import ACTIVATIONS, STAT_NAMES, Meter, is_norm
 
 DEFAULT_BATCH = 32
@@ -94,6 +94,8 @@ def run(options, emit, cancelled):
     module = import_user_file(path, options.get('normSwap'))
     spec = read_spec(module, path)
     model, described = find_model(module, path, spec, options.get('model'), options.get('args'))
+    if options.get('normSwap') and options['normSwap'].get('to') != 'weightNorm':  # weight norm turns the norm into Identity
+        check_norm_at_line(model, path, options['normSwap']['line'])
     steps = int(spec.get('steps', options.get('steps', 50)))
     batch_size = int(spec.get('batch_size', options.get('batchSize') or DEFAULT_BATCH))
     interval = max(1, int(options.get('samplingInterval', 1)))
@@ -161,7 +163,7 @@ def build_report(path, notes, losses, batch_size, synthetic, eval_loss, meter, s
         'loss': losses, 'evalLoss': eval_loss if eval_loss is not None and math.isfinite(eval_loss) else None,
         'layers': [{
             'name': info['name'], 'className': info['className'], 'source': info['source'],
-            'stats': {s: [_json_number(sample['values'][info['index'] * len(STAT_NAMES) + c]) for sample in samples] for c, s in enumerate(STAT_NAMES)},
+            'stats': {s: [_value(sample['values'], info['index'] * len(STAT_NAMES) + c) for sample in samples] for c, s in enumerate(STAT_NAMES)},
             'sampledSteps': [sample['step'] for sample in samples],
         } for info in layers],
         'findings': [],
@@ -196,5 +198,8 @@ def _median(xs):
     return sorted(xs)[len(xs) // 2] if xs else 0
 
 
-def _json_number(v):
+def _value(values, k):
+    """A sample's value, or None past its end: a layer first called after that sample (a script's model whose
+    forward had not run yet) was not measured there."""
+    v = values[k] if k < len(values) else None
     return v if v is not None and math.isfinite(v) else None

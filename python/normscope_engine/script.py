@@ -1,10 +1,14 @@
 """`normscope run train.py [-- args]`: the user's own PyTorch training script runs as `__main__` with its argv (cwd is
 the caller's), on its own data (its DataLoader), and its optimizer steps are measured.
 Every optimizer gets its `step` replaced on the instance (a bound method, so LR schedulers can still wrap it).
-The first step finds the model — the module built in the user's files whose parameters the optimizer trains —
-and installs the meter; measuring starts with the next forward pass, so step 0 of the report is the script's
-second optimizer step. The loss is the last tensor `backward()` was called on. After `steps` measured steps
-(or when the script ends) the script is stopped with a BaseException its `except Exception` cannot swallow."""
+The first step finds the models — for each optimizer built so far, the module built in the user's files whose
+parameters it trains (a GAN: generator and discriminator) — and installs one meter over all their layers, as the tfjs
+side does for a script's models. Measuring starts once every such optimizer has stepped (or one steps again), so each
+model's forward has run under the hooks and the layer table is complete; with one optimizer, that is its second step.
+Every step of any of these optimizers is a step of the report: it measures the layers that ran since the last step and
+the weights of the model it trains; the other model's weights stay NaN ("not measured"). The loss is the last tensor
+`backward()` was called on. After `steps` measured steps (or when the script ends) the script is stopped with a
+BaseException its `except Exception` cannot swallow."""
 import math
 import os
 import runpy
@@ -30,9 +34,12 @@ class ScriptRun:
     def __init__(self, path, steps, interval, cancelled, emit, run_id):
         self.path, self.steps, self.interval, self.cancelled, self.emit, self.run_id = path, steps, interval, cancelled, emit, run_id
         self.built = weakref.WeakSet()  # every nn.Module built in the user's files
-        self.optimizer = None
-        self.model = None
+        self.optimizers = []  # every optimizer the script built, in order
+        self.trains = {}  # id(optimizer) → (its measured model or None, ids of the parameters it trains)
+        self.models = []  # [(name, model, optimizer class name)], in the order of their optimizers
         self.meter = None
+        self.ranks = []  # per measured leaf: the index of its model in self.models
+        self.warmup = set()  # optimizers stepped before measuring starts; None once it has
         self.batch_size = None
         self.last_loss = None
         self.losses, self.samples, self.step_ms = [], [], []
@@ -55,6 +62,7 @@ class ScriptRun:
         def opt_init(opt, *args, **kwargs):
             original_opt_init(opt, *args, **kwargs)
             opt.step = types.MethodType(_measured_step, opt)
+            run.optimizers.append(opt)
         torch.optim.Optimizer.__init__ = opt_init
 
         def _measured_step(opt, *args, **kwargs):
@@ -69,30 +77,60 @@ class ScriptRun:
         torch.Tensor.backward = backward
 
     def _find_model(self, opt):
+        """The root module built in the user's files that holds most of the parameters `opt` trains, or None."""
         params = {id(p) for g in opt.param_groups for p in g['params']}
         roots = [m for m in self.built if not any(m is not o and any(c is m for c in o.modules()) for o in self.built)]
         scored = [(len(params & {id(p) for p in m.parameters()}), m) for m in roots]
         best = max(scored, key=lambda s: s[0], default=(0, None))
-        if best[0] == 0:
+        return best[1] if best[0] else None, params
+
+    def _start(self):
+        """The models of every optimizer built so far, their layers in one table, and the meter."""
+        for opt in self.optimizers:
+            model, params = self.trains[id(opt)] = self._find_model(opt)
+            if model is not None and all(m is not model for _, m, _ in self.models):
+                self.models.append((None, model, type(opt).__name__))
+        if not self.models:
             raise UserError('no-model', f'{os.path.basename(self.path)}: the optimizer steps, but trains no nn.Module built in '
                             'your files; NormScope measures modules whose classes or layers your code constructs', self.path)
-        return best[1]
+        names = _model_names([m for _, m, _ in self.models], sys._getframe(2))
+        self.models = [(name, m, opt) for name, (_, m, opt) in zip(names, self.models)]
+        for _, m, _ in self.models:
+            m.register_forward_pre_hook(self._batch)
+        leaves, self.ranks = _model_leaves(self.models)
+        self.meter = Meter(leaves)
+
+    def _trains(self, opt):
+        """(the measured model `opt` trains or None, its parameter ids); an optimizer built after measuring began counts
+        only when it trains a model already in the table (the tfjs side warns the same way)."""
+        if id(opt) not in self.trains:
+            model, params = self._find_model(opt)
+            if model is not None and all(m is not model for _, m, _ in self.models):
+                sys.stderr.write(f'NormScope: {type(model).__name__} is trained by an optimizer built after training began; '
+                                 'its layers are not measured\n')
+                model = None
+            self.trains[id(opt)] = model, params
+        return self.trains[id(opt)]
 
     # -- the step --------------------------------------------------------------------------------------------------
     def on_step(self, opt, real_step):
-        if self.optimizer is None:
-            self.optimizer = opt
-            self.model = self._find_model(opt)
-            self.model.register_forward_pre_hook(self._batch)
-            self.meter = Meter(_leaves(self.model))
+        if self.meter is None:
+            self._start()
+        model, params = self._trains(opt)
+        if model is None:
+            return real_step()  # a latent code, or a model built after training began: not measured
+        if self.warmup is not None:
+            again = id(opt) in self.warmup
+            self.warmup.add(id(opt))
             result = real_step()
-            self._arm(0)
+            if again or all(id(o) in self.warmup for o in self.optimizers if self.trains.get(id(o), (None,))[0] is not None):
+                self.warmup = None
+                self._arm(0)
             return result
-        if opt is not self.optimizer:
-            return real_step()  # a second optimizer (a GAN's other network): not measured
         step = len(self.losses)
         sampling = self.meter.sampling
         if sampling:
+            self.meter.params.select(id(opt), params)
             self.meter.after_backward()
         result = real_step()
         ms = (time.perf_counter() - self.step_started) * 1000 if self.step_started else 0.0
@@ -103,6 +141,9 @@ class ScriptRun:
             self.meter.after_step()
             self.meter.sampling = False
             if not self.samples:
+                # The table lists model by model (the first optimizer's first, as tfjs lists a script's models in
+                # creation order), each in call order: a GAN's generator step calls the discriminator first.
+                self.meter.order.sort(key=lambda i: self.ranks[i])
                 self.emit({'type': 'layers', 'runId': self.run_id, 'file': self.path, 'layers': _layer_infos(self.meter),
                            'statNames': STAT_NAMES, 'steps': self.steps or 0, 'batchSize': self.batch_size or 0, 'syntheticData': False})
             sample = {'step': step, 'loss': self.losses[-1], 'stepMs': ms, 'values': self.meter.finish()}
@@ -128,6 +169,33 @@ class ScriptRun:
         x = next((t for t in inputs if isinstance(t, torch.Tensor)), None)
         if self.batch_size is None and x is not None and x.dim() > 0:
             self.batch_size = int(x.shape[0])
+
+
+def _model_names(models, frame):
+    """What the script calls each model (`netG`), from the first user frame that binds it; else its class name."""
+    names = [None] * len(models)
+    while frame is not None and None in names:
+        if creation.is_user_file(frame.f_code.co_filename):
+            for scope in (frame.f_locals, frame.f_globals):
+                for k, m in enumerate(models):
+                    if names[k] is None:
+                        names[k] = next((n for n, v in scope.items() if v is m and not n.startswith('_')), None)
+        frame = frame.f_back
+    names = [n or type(m).__name__ for n, m in zip(names, models)]
+    return [n if names.count(n) == 1 else f'{n}{k + 1}' for k, n in enumerate(names)]
+
+
+def _model_leaves(models):
+    """Every measured leaf of the models, once, and the rank of the model it belongs to. With several models each name
+    carries its model's (`netG/net.0`): module paths such as `net.0` repeat from model to model."""
+    leaves, ranks, seen = [], [], set()
+    for rank, (name, model, _) in enumerate(models):
+        for leaf, module in _leaves(model):
+            if id(module) not in seen:
+                seen.add(id(module))
+                leaves.append((f'{name}/{leaf}' if len(models) > 1 else leaf, module))
+                ranks.append(rank)
+    return leaves, ranks
 
 
 class _StderrTail:
@@ -170,11 +238,15 @@ def run_script(options, emit, cancelled):
         raise UserError('syntax', f'{os.path.basename(path)}:{e.lineno}: syntax error: {e.msg}', path, e.lineno)
     except Exception as e:
         raise from_exception(e, 'factory-threw', 'the training script raised', path)
-    if run.optimizer is None:
+    if run.meter is None:
         raise UserError('no-training', f'{os.path.basename(path)} ended without an optimizer step (torch.optim.*.step()); '
                         'NormScope measures the steps a script trains', path)
-    if run.meter is not None:
-        run.meter.remove()
-    notes = [f'PyTorch {torch.__version__} on CPU, training script {os.path.basename(path)}, model {type(run.model).__name__} '
-             f'trained by {type(run.optimizer).__name__}; measuring starts at its second optimizer step']
+    run.meter.remove()
+    if len(run.models) == 1:
+        _, model, opt = run.models[0]
+        trained = f'model {type(model).__name__} trained by {opt}; measuring starts at its second optimizer step'
+    else:
+        trained = ('models ' + ', '.join(f'{name} ({type(m).__name__}) trained by {opt}' for name, m, opt in run.models)
+                   + '; measuring starts once each optimizer has stepped, every step of either is a step')
+    notes = [f'PyTorch {torch.__version__} on CPU, training script {os.path.basename(path)}, {trained}']
     return run, notes

@@ -41,6 +41,11 @@ class SwapError(Exception):
     pass
 
 
+class NoNormAtLine(SwapError):
+    """The line has no normalization call at all (not a candidate that does not fit it): a what-if run's
+    `no-norm-at-line`, which stops a comparison at its first candidate."""
+
+
 def _norm_call(tree, imports, line):
     found = []
     for node in ast.walk(tree):
@@ -50,7 +55,7 @@ def _norm_call(tree, imports, line):
             if resolved and resolved[0] == 'nn' and resolved[1] in set(MAP_NORMS) | VECTOR_NORMS:
                 found.append((node, callee, resolved[1]))
     if not found:
-        raise SwapError(f'line {line} has no torch.nn normalization call (BatchNorm*, LayerNorm, GroupNorm, InstanceNorm*, RMSNorm)')
+        raise NoNormAtLine(f'line {line} has no torch.nn normalization call (BatchNorm*, LayerNorm, GroupNorm, InstanceNorm*, RMSNorm)')
     return min(found, key=lambda f: (f[0].end_lineno - f[0].lineno, f[0].col_offset))
 
 

@@ -138,6 +138,11 @@ export async function compareCommand(argv: string[], workerPath: string): Promis
       },
     );
     for (const c of result.candidates) if (c.norm === original) c.original = true;
+    if (result.stopped && !args.json) {
+      // Every candidate would fail the same way: one message, not a table of one failure.
+      process.stderr.write(`normscope compare: ${result.stopped}\n`);
+      return EXIT.error;
+    }
     if (args.json) {
       process.stdout.write(`${JSON.stringify(compareJson(result), null, 2)}\n`);
     } else {

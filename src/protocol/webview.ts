@@ -91,6 +91,8 @@ export interface CompareResult {
   file: string;
   line: number;
   candidates: CompareCandidate[];
+  /** Why the comparison stopped at its first candidate: the line builds no norm layer of the model (`no-norm-at-line`). */
+  stopped?: string;
   /** Learning-rate sensitivity, when a sweep was asked for (src/runner/lrSweep.ts). */
   sweep?: LrSweep;
 }

@@ -76,7 +76,7 @@ export async function compareNorms(
       const error = runErrorOf(e);
       results.push({ norm, finalLoss: null, trainLoss: null, loss: [], gradNorm: [], findings: [], error: error.message });
       // A line with no norm layer fails the same way for every candidate: stop there.
-      if (error.code === 'no-norm-at-line') break;
+      if (error.code === 'no-norm-at-line') return { file: options.file, line, candidates: results, stopped: error.message };
     }
   }
   const rates = learningRates === 'auto' ? (ownRate !== undefined ? defaultRates(ownRate) : undefined) : learningRates;

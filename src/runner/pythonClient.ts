@@ -24,7 +24,7 @@ import type {
 import { detectFindings } from '../worker/detectors';
 import type { FixWords } from '../worker/detectors/series';
 import { checkThresholds } from '../worker/findings';
-import { RunFailedError, errorMessage } from '../protocol';
+import { checkedRunError, RunFailedError, errorMessage } from '../protocol';
 import { watchResidentMemory } from './memoryWatch';
 import { resolvePython, type InterpreterChoice } from './pythonInterpreter';
 
@@ -236,8 +236,11 @@ export class PythonClient {
           return settle({ report });
         }
         if (event.type === 'error') {
+          const raw = checkedRunError(event.error, (code) =>
+            this.log('error', `python engine: unknown error code ${JSON.stringify(code)}`),
+          );
           // The engine's own MemoryError: same wording as the host's limit.
-          const error = event.error.code === 'oom' ? { ...event.error, ...this.oomError(event.error.message) } : event.error;
+          const error = raw.code === 'oom' ? { ...raw, ...this.oomError(raw.message) } : raw;
           onEvent({ ...event, error });
           return settle({ error: { ...error, file: error.file ?? options.file } });
         }

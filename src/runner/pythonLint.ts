@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { delimiter, dirname } from 'node:path';
 import type { Finding, NormKind, RunError } from '../protocol';
-import { RunFailedError } from '../protocol';
+import { checkedRunError, RunFailedError } from '../protocol';
 import { interpreterCandidates, type InterpreterChoice } from './pythonInterpreter';
 
 /** A torch.nn / torch.optim call the parser found (1-based line and column). */
@@ -105,7 +105,7 @@ export async function lintPython(
       tried.push(python);
       continue;
     }
-    if ('error' in out) throw new RunFailedError(out.error);
+    if ('error' in out) throw new RunFailedError(checkedRunError(out.error));
     return out;
   }
   throw new RunFailedError({

@@ -389,3 +389,18 @@ test('thresholds default to the published values', () => {
   assert.equal(DEFAULT_THRESHOLDS.saturatedFraction, 0.5);
   assert.deepEqual([DEFAULT_THRESHOLDS.updateRatioMin, DEFAULT_THRESHOLDS.updateRatioMax], [1e-5, 1e-1]);
 });
+
+test('a layer measured only every other step (a GAN network): "not measured" samples neither count nor break a persistent finding', () => {
+  // d2 is measured on even steps only (NaN, "not measured", in the others) and dead from step 4 on.
+  const gan: StatFn = (s, l) => (l === 1 ? (s % 2 === 1 ? { deadFraction: NaN, gradNorm: NaN } : s >= 4 ? { deadFraction: 0.8 } : {}) : {});
+  const dead = only(detectFindings(makeInput(MLP, 16, gan)), 'dead');
+  assert.equal(dead.length, 1);
+  assert.equal(dead[0].layer, 'd2');
+  assert.equal(dead[0].step, 4);
+  // A healthy measured sample between bad ones still breaks the run.
+  const broken: StatFn = (s, l) => (l === 1 ? (s % 2 === 1 ? { deadFraction: NaN } : s % 4 === 0 ? { deadFraction: 0.8 } : {}) : {});
+  assert.deepEqual(only(detectFindings(makeInput(MLP, 16, broken)), 'dead'), []);
+  // Starved gradients on the measured steps only: vanishing fires too.
+  const starved: StatFn = (s, l) => (l === 0 ? (s % 2 === 1 ? { gradNorm: NaN } : { gradNorm: 1e-9 }) : {});
+  assert.equal(only(detectFindings(makeInput(MLP, 16, starved)), 'vanishing')[0]?.layer, 'd1');
+});

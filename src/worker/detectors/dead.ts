@@ -13,7 +13,10 @@ export function detectDead(rs: RunStats): Finding[] {
   for (const layer of rs.layers) {
     if (layer.isNorm) continue;
     const dead = rs.series(layer.index, 'deadFraction');
-    const first = rs.firstPersistent((s) => dead[s] > rs.t.deadFraction);
+    const first = rs.firstPersistent(
+      (s) => dead[s] > rs.t.deadFraction,
+      (s) => !Number.isNaN(dead[s]),
+    );
     if (first < 0) continue;
     const last = dead[dead.length - 1];
     const worst = Number.isFinite(last) ? last : dead[first];
@@ -44,7 +47,10 @@ export function detectGammaCollapse(rs: RunStats): Finding[] {
   for (const layer of rs.layers) {
     if (!layer.isNorm) continue;
     const maxAbs = (s: number) => Math.max(Math.abs(rs.value(s, layer.index, 'gammaMin')), Math.abs(rs.value(s, layer.index, 'gammaMax')));
-    const first = rs.firstPersistent((s) => maxAbs(s) < rs.t.gammaCollapse);
+    const first = rs.firstPersistent(
+      (s) => maxAbs(s) < rs.t.gammaCollapse,
+      (s) => !Number.isNaN(maxAbs(s)),
+    );
     if (first < 0) continue;
     out.push(
       layerFinding(layer, {

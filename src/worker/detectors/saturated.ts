@@ -9,7 +9,10 @@ export function detectSaturated(rs: RunStats): Finding[] {
   const out: Finding[] = [];
   for (const layer of rs.layers) {
     const sat = rs.series(layer.index, 'saturatedFraction');
-    const first = rs.firstPersistent((s) => sat[s] > rs.t.saturatedFraction);
+    const first = rs.firstPersistent(
+      (s) => sat[s] > rs.t.saturatedFraction,
+      (s) => !Number.isNaN(sat[s]),
+    );
     if (first < 0) continue;
     const norm = normToInsert(layer, rs.input.batchSize);
     out.push(

@@ -83,13 +83,21 @@ export class RunStats {
 
   /**
    * Index of the first sample that starts `persistence` consecutive samples for which `holds` is
-   * true, or -1. Transient spikes (one bad batch) therefore raise nothing.
+   * true, or -1. Transient spikes (one bad batch) therefore raise nothing. Samples where `measured`
+   * is false neither count nor break the run: a GAN's network is measured only at the steps that use
+   * it, NaN ("not measured") in the others.
    */
-  firstPersistent(holds: (sample: number) => boolean): number {
+  firstPersistent(holds: (sample: number) => boolean, measured: (sample: number) => boolean = () => true): number {
     let run = 0;
+    let start = -1;
     for (let s = 0; s < this.input.samples.length; s++) {
-      run = holds(s) ? run + 1 : 0;
-      if (run >= this.persistence) return s - run + 1;
+      if (!measured(s)) continue;
+      if (!holds(s)) {
+        run = 0;
+        continue;
+      }
+      if (run++ === 0) start = s;
+      if (run >= this.persistence) return start;
     }
     return -1;
   }

@@ -24,10 +24,14 @@ export function detectVanishing(rs: RunStats, blockedBelow = -1): Finding[] {
   if (weights.length === 0) return [];
   // Per-layer rule: persistently tiny gradients.
   let best: { layer: LayerInfo; sample: number; starved: number } | null = null;
-  const starved = weights.filter((l) => rs.firstPersistent((s) => rmsGradient(rs, l, s) < rs.t.vanishingGradient) >= 0);
+  const starvedFrom = (l: LayerInfo) =>
+    rs.firstPersistent(
+      (s) => rmsGradient(rs, l, s) < rs.t.vanishingGradient,
+      (s) => !Number.isNaN(rmsGradient(rs, l, s)),
+    );
+  const starved = weights.filter((l) => starvedFrom(l) >= 0);
   if (starved.length > 0) {
-    const layer = starved[0];
-    best = { layer, sample: rs.firstPersistent((s) => rmsGradient(rs, layer, s) < rs.t.vanishingGradient), starved: starved.length };
+    best = { layer: starved[0], sample: starvedFrom(starved[0]), starved: starved.length };
   }
   if (best) {
     const { layer, sample } = best;

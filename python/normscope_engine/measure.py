@@ -1,7 +1,7 @@
 """Per-layer statistics of the leaf modules, with the formulas of src/worker/stats (STAT_NAMES order).
 
 Built for speed (`npm run bench -- --only pytorch` times it against a plain step). A sampled step's results go into
-numbered float64 slots (step_buffer.py) read back once in `finish`, where stats_math.py does the scalar arithmetic.
+numbered float64 slots (step_buffer.py); `finish` turns them into each layer's row (ns_finish in C, else stats_math.py).
 When a C compiler is there, each float32 activation is read once, right after the layer wrote it (still in cache), by
 the fused pass of native.py, which writes sum, norm, min, max, zero / saturation / non-finite counts and per-channel
 sums and maxima straight into the slots; gradients: one norm. Tensors are never kept past their natural life: holding
@@ -23,6 +23,7 @@ from .param_stats import ParamStats
 from .stats_math import (BAD_COUNT, DEAD_COUNT, HI, K, LO, NON_ZERO, NORM, P_DEAD, P_DEAD_OF, P_GAPS, P_GRAD, P_IN, P_IN_N, P_OUT, P_OUT_N,
                          P_SAT, SAT_COUNT, STAT_NAMES, SUM, Moments, layer_values)
 from .step_buffer import StepBuffer
+from .torch_path import bn_gaps, channel_max, row_view
 
 __all__ = ['STAT_NAMES', 'Meter', 'is_norm', 'ACTIVATIONS', 'BN_TYPES', 'GAP_EPSILON', 'TANH_SATURATION', 'SIGMOID_SATURATION']
 NORM_TYPES = tuple(t for t in (getattr(nn, n, None) for n in ('BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'LayerNorm', 'GroupNorm',
@@ -34,7 +35,6 @@ SIGMOID_SATURATION = 1 / (1 + math.exp(-5)) - 0.5
 SATURATION = {'tanh': (0.0, TANH_SATURATION), 'sigmoid': (0.5, SIGMOID_SATURATION)}  # (center, threshold) of |y − center|
 GAP_EPSILON = 1e-5
 FLOAT32, STRIDED = torch.float32, torch.strided
-MIN_ROW = 64  # torch path: shorter rows do not take the fast row-norm path
 
 
 def is_norm(module):
@@ -45,18 +45,6 @@ def _tensor(x):
     if isinstance(x, (tuple, list)):
         x = x[0] if x else None
     return x if isinstance(x, torch.Tensor) and x.is_floating_point() else None
-
-
-def _rows(t):
-    """`t` as (sample x channel) rows of its remaining dims, when those rows are long enough to reduce fast."""
-    if t.dim() < 3 or not t.is_contiguous() or t.numel() < MIN_ROW * t.shape[0] * t.shape[1]:
-        return None
-    return t.view(t.shape[0] * t.shape[1], -1)
-
-
-def _key(t):
-    """Identity of the elements `t` holds now: views of the same contiguous memory share it; an in-place op changes it."""
-    return (t.data_ptr(), t.numel(), t._version) if t.is_contiguous() else None
 
 
 class Meter:
@@ -83,7 +71,9 @@ class Meter:
             self.handles.append(module.register_forward_hook(self._forward(i)))
 
     def _reset(self):
-        self.seen = {}  # _key → Moments measured this step
+        # key → Moments measured this step. Key: (data_ptr, numel, _version) of a contiguous tensor, the identity of the
+        # elements it holds now: views of the same memory share it, an in-place op changes it (inlined: hot path).
+        self.seen = {}
         self.grads_seen = {}
         self.plan = self.empty_plan[:]  # K slots per layer (stats_math.FIELDS); a module called twice: the last call wins
         self.bn = {}  # layer → (BatchNorm, channel sums: (slot, C) or (sum, square-sum tensors), count): gaps at finish
@@ -150,7 +140,7 @@ class Meter:
         """Slots of `t`'s reductions (full: also min, max, counts), by the fused pass when it can, else by torch ops.
         The fused pass adds per-unit sums and maxima where they are used: a ReLU's (dead units: channels of conv maps,
         else features) and a BatchNorm input's (its batch statistics)."""
-        key = (t.data_ptr(), t.numel(), t._version) if t.is_contiguous() else None  # see _key
+        key = (t.data_ptr(), t.numel(), t._version) if t.is_contiguous() else None  # see seen
         m = self.seen.get(key) if key else None
         if m is not None and m.ref() is not None and (m.full or not full) and (sat is None or m.sat == sat) and not relu:
             return m
@@ -182,7 +172,7 @@ class Meter:
         buf = self.buffer
         base = buf.take(native.STATS)
         m = Moments(base, t, weakref.ref(t), layer, full)
-        rows = _rows(t)
+        rows = row_view(t)
         if rows is not None:
             m.row_norm = torch.linalg.vector_norm(rows, dim=1)  # fast path: several times cheaper than one flat norm
             if layer in self.feeds_bn:
@@ -210,7 +200,7 @@ class Meter:
         if y.dim() < 4 and m.cols is not None:
             return m.cols + native.COLUMNS * y.shape[-1], y.shape[-1]
         with torch.no_grad():
-            cmax = _channel_max(y)
+            cmax = channel_max(y)
             return self.buffer.push((cmax <= 0).sum()), cmax.numel()
 
     def _scratch(self, t):
@@ -244,7 +234,7 @@ class Meter:
         return hook
 
     def _grad_norm(self, g):
-        key = (g.data_ptr(), g.numel(), g._version) if g.is_contiguous() else None  # see _key
+        key = (g.data_ptr(), g.numel(), g._version) if g.is_contiguous() else None  # see seen
         seen = self.grads_seen.get(key) if key else None
         if seen is None or seen[1]() is None:
             buf = self.buffer
@@ -252,7 +242,7 @@ class Meter:
                 slot = buf.take(1)
                 self.fused.norm(g, buf.address(slot))
             else:
-                rows = _rows(g)
+                rows = row_view(g)
                 slot = buf.push(torch.linalg.vector_norm(g if rows is None else torch.linalg.vector_norm(rows, dim=1)))
             seen = (slot, weakref.ref(g))
             if key:
@@ -270,7 +260,7 @@ class Meter:
         on the buffer's memory with the fused pass, else by stats_math in Python on the read-back list."""
         buf, plan = self.buffer, self.plan
         if self.bn:
-            _bn_gaps(self.bn, buf, plan)
+            bn_gaps(self.bn, buf, plan, GAP_EPSILON)
         if self.fused is not None:
             buf.flush()
             count = len(self.order) * len(STAT_NAMES)
@@ -285,31 +275,3 @@ class Meter:
                 values.extend(layer_values(plan, layer, vals))
         self._reset()
         return values
-
-
-def _channel_max(y):
-    """Per-channel maxima of a ReLU's output; channels: dim 1 of conv maps, else the last dim."""
-    return y.amax(dim=[d for d in range(y.dim()) if d != 1]) if y.dim() >= 4 else y.reshape(-1, y.shape[-1]).amax(dim=0)
-
-
-def _bn_gaps(bn, buf, plan):
-    """Moving-statistics gaps the fused pass did not take, into two new slots of each layer: mean over channels of
-    |running mean − batch mean| / sqrt(batch var + ε) and of |running var − batch var| / (batch var + ε)."""
-    for i, (module, (s, q), count) in bn.items():
-        if type(s) is int:  # slots: C sums, then C sums of squares (their values are in the buffer's memory)
-            c = q
-            sums = buf.values(s, 2 * c)
-        else:
-            c = s.numel()
-            sums = s.tolist() + q.tolist()
-        with torch.no_grad():
-            running = torch.cat([module.running_mean, module.running_var]).tolist()
-        mean_gap = var_gap = 0.0
-        for k in range(c):
-            mean = sums[k] / count
-            var = max(sums[c + k] / count - mean * mean, 0.0)
-            mean_gap += abs(running[k] - mean) / math.sqrt(var + GAP_EPSILON)
-            var_gap += abs(running[c + k] - var) / (var + GAP_EPSILON)
-        slot = plan[i * K + P_GAPS] = buf.take(2)
-        buf.put(slot, mean_gap / c)
-        buf.put(slot + 1, var_gap / c)

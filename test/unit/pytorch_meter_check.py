@@ -15,7 +15,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from normscope_engine import native
-from normscope_engine.measure import ACTIVATIONS, BN_TYPES, GAP_EPSILON, SIGMOID_SATURATION, STAT_NAMES, TANH_SATURATION, Meter, _channel_max, is_norm
+from normscope_engine.measure import ACTIVATIONS, BN_TYPES, GAP_EPSILON, SIGMOID_SATURATION, STAT_NAMES, TANH_SATURATION, Meter, is_norm
+from normscope_engine.torch_path import channel_max
 from normscope_engine.stats_math import BAD_COUNT, DEAD_COUNT, HI, LO, NON_ZERO, NORM, SUM
 from normscope_engine.run import train_step
 
@@ -99,7 +100,7 @@ def _non_finite_agreement(meter):
             bad.view(-1)[7] = v
             fused = meter._fused_moments(bad, None, None, len(shape) == 4, len(shape) == 2)
             torch_ops = meter._torch_moments(bad, True, None, None)
-            dead = meter.buffer.push((_channel_max(bad) <= 0).sum())
+            dead = meter.buffer.push((channel_max(bad) <= 0).sum())
             vals = meter.buffer.read()
             for k in (SUM, NORM, LO, HI, NON_ZERO, BAD_COUNT):
                 a, b = vals[fused.base + k], vals[torch_ops.base + k]

@@ -1,0 +1,45 @@
+"""Reductions of measure.py's torch-ops path (no C compiler, or tensors the fused pass cannot read) that are not one
+torch call: row views for fast norms, per-unit maxima, and BatchNorm moving-statistics gaps in Python."""
+import math
+
+import torch
+
+from .stats_math import K, P_GAPS
+
+MIN_ROW = 64  # shorter rows do not take the fast row-norm path
+
+
+def row_view(t):
+    """`t` as (sample x channel) rows of its remaining dims, when those rows are long enough to reduce fast."""
+    if t.dim() < 3 or not t.is_contiguous() or t.numel() < MIN_ROW * t.shape[0] * t.shape[1]:
+        return None
+    return t.view(t.shape[0] * t.shape[1], -1)
+
+
+def channel_max(y):
+    """Per-channel maxima of a ReLU's output; channels: dim 1 of conv maps, else the last dim."""
+    return y.amax(dim=[d for d in range(y.dim()) if d != 1]) if y.dim() >= 4 else y.reshape(-1, y.shape[-1]).amax(dim=0)
+
+
+def bn_gaps(bn, buf, plan, epsilon):
+    """Moving-statistics gaps the fused pass did not take (layer → (BatchNorm, channel sums as slots (first, C) or
+    tensors, count)), into two new slots of each layer (stats_math.P_GAPS): mean over channels of
+    |running mean − batch mean| / sqrt(batch var + ε) and of |running var − batch var| / (batch var + ε)."""
+    for i, (module, (s, q), count) in bn.items():
+        if type(s) is int:  # slots: C sums, then C sums of squares (their values are in the buffer's memory)
+            c = q
+            sums = buf.values(s, 2 * c)
+        else:
+            c = s.numel()
+            sums = s.tolist() + q.tolist()
+        with torch.no_grad():
+            running = torch.cat([module.running_mean, module.running_var]).tolist()
+        mean_gap = var_gap = 0.0
+        for k in range(c):
+            mean = sums[k] / count
+            var = max(sums[c + k] / count - mean * mean, 0.0)
+            mean_gap += abs(running[k] - mean) / math.sqrt(var + epsilon)
+            var_gap += abs(running[c + k] - var) / (var + epsilon)
+        slot = plan[i * K + P_GAPS] = buf.take(2)
+        buf.put(slot, mean_gap / c)
+        buf.put(slot + 1, var_gap / c)

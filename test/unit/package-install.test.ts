@@ -58,7 +58,16 @@ test('npm pack → npm install -D in a fresh tfjs project → npx normscope chec
   assert.equal(packed.code, 0, packed.stderr);
   const [info] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
   const files = info.files.map((f) => f.path).sort();
-  for (const needed of ['dist/cli.js', 'dist/worker.js', 'dist/wasm/tfjs-backend-wasm.wasm', 'package.json', 'README.md', 'LICENSE']) {
+  const engine = ['python/normscope_engine/native.py', 'python/normscope_engine/fused_stats.c', 'python/normscope_engine/measure.py'];
+  for (const needed of [
+    'dist/cli.js',
+    'dist/worker.js',
+    'dist/wasm/tfjs-backend-wasm.wasm',
+    ...engine,
+    'package.json',
+    'README.md',
+    'LICENSE',
+  ]) {
     assert.ok(files.includes(needed), `the tarball lacks ${needed}: ${files.join(', ')}`);
   }
   const extra = files.filter((f) => /^(src|test|webview|scripts)\/|\.map$|^dist\/test\//.test(f));

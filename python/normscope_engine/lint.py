@@ -1,6 +1,6 @@
 """Static rules on PyTorch source, parsed with Python's own `ast` (no torch needed):
 `python -m normscope_engine.lint <file> [batch_size] [--stdin]` (source from stdin: an unsaved editor buffer) prints
-{"findings": [...], "calls": [...], "trainingCalls": [...]} as JSON (trainingCalls: where a training script steps its optimizer).
+{"findings": [...], "calls": [...], "trainingCalls": [...]} as JSON (trainingCalls: where a training script trains, training_calls.py).
 The rules and their messages follow src/analysis/rules (the tfjs versions); a "stack" is the ordered
 torch.nn calls of one nn.Sequential(...) or of one function body (__init__, a builder, a helper)."""
 import ast
@@ -207,29 +207,8 @@ def _post_norm(path, tree, calls):
     return out
 
 
-def training_calls(tree):
-    """Where a training script trains, for the editor's "Check training script" lens: each `opt.step()` on an optimizer
-    this file builds (`opt = torch.optim.SGD(...)`, also `self.opt = ...`); when there is none (the optimizer is a
-    parameter, or a third-party class), each `x.backward()`. Calls inside a loop win over the others."""
-    imports = Imports()
-    imports.visit(tree)
-    optimizers = set()
-    built = {id(c['node']) for c in _calls(tree, imports) if c['kind'] == 'optim' and c['className'][:1].isupper()}
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Assign, ast.AnnAssign)) and id(node.value) in built:
-            optimizers |= {dotted(t) for t in (node.targets if isinstance(node, ast.Assign) else [node.target])} - {None}
-    in_loop = {id(n) for loop in ast.walk(tree) if isinstance(loop, (ast.For, ast.While, ast.AsyncFor)) for n in ast.walk(loop)}
-
-    def found(method, receiver_ok):
-        out = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == method
-               and receiver_ok(dotted(n.func.value))]
-        return [n for n in out if id(n) in in_loop] or out
-    nodes = found('step', lambda r: r in optimizers) or found('backward', lambda r: r is not None)
-    return sorted(({'line': n.lineno, 'column': n.col_offset + 1, 'receiver': dotted(n.func.value), 'method': n.func.attr} for n in nodes),
-                  key=lambda c: (c['line'], c['column']))
-
-
 def main():
+    from .training_calls import training_calls  # here, not at the top: it imports this module (run as __main__)
     path = os.path.abspath(sys.argv[1])
     batch = int(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2] else None
     try:
@@ -239,7 +218,7 @@ def main():
             with open(path, encoding='utf-8') as f:
                 text = f.read()
         findings, calls = lint(path, text, batch)
-        trainers = training_calls(ast.parse(text, filename=path))
+        trainers = training_calls(ast.parse(text, filename=path), path)
     except SyntaxError as e:
         print(json.dumps({'error': {'code': 'syntax', 'message': f'{os.path.basename(path)}:{e.lineno}: syntax error: {e.msg}', 'file': path, 'line': e.lineno}}))
         return

@@ -34,6 +34,8 @@ TANH_SATURATION = math.tanh(5)
 SIGMOID_SATURATION = 1 / (1 + math.exp(-5)) - 0.5
 SATURATION = {'tanh': (0.0, TANH_SATURATION), 'sigmoid': (0.5, SIGMOID_SATURATION)}  # (center, threshold) of |y − center|
 GAP_EPSILON = 1e-5
+# torch 1.9+; an older torch has no inference mode to skip
+is_inference = getattr(torch, "is_inference_mode_enabled", lambda: False)
 FLOAT32, STRIDED = torch.float32, torch.strided
 
 
@@ -88,8 +90,8 @@ class Meter:
         grad_hook = self.grad_hooks[i]
 
         def hook(module, inputs, output):
-            if not self.sampling and i in self.shapes:
-                return
+            if not self.sampling and i in self.shapes or is_inference():
+                return  # inference mode: an evaluation loop (torchvision's evaluate), not training; its tensors cannot be measured
             y = output if type(output) is torch.Tensor and output.is_floating_point() else _tensor(output)
             if i not in self.shapes and y is not None:
                 self.shapes[i] = [None, *y.shape[1:]]

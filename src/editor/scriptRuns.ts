@@ -2,7 +2,8 @@
  * "NormScope: Check Training Script": runs the active (or given) script with its command-line
  * arguments and measures every model it trains (src/worker/script; a `.py` script in the PyTorch engine,
  * python/normscope_engine/script.py), and a CodeLens on each `.fit(` / `.fitDataset(` / `.trainOnBatch(` call
- * (PyTorch: `optimizer.step()`, else `loss.backward()`, found by the engine's `ast` lint) that starts it. The
+ * (PyTorch: `optimizer.step()`, else `loss.backward()`, or the call of an imported helper that trains, found by the
+ * engine's `ast` lint, python/normscope_engine/training_calls.py) that starts it. The
  * arguments are remembered per script in the workspace: the palette command asks for them (showing the last
  * ones), a lens reuses them.
  */
@@ -20,13 +21,13 @@ import type { RunManager } from './runs';
 
 const ARGS_KEY = 'normscope.scriptArgs';
 
-/** The lens that starts a script run, on the training call `call` (`model.fit`, `optimizer.step`). */
-function scriptLens(uri: vscode.Uri, at: vscode.Position, call: string, steps: number): vscode.CodeLens {
+/** The lens that starts a script run, on the training call `call` (`model.fit`, `optimizer.step`, `train_one_epoch()`). */
+function scriptLens(uri: vscode.Uri, at: vscode.Position, call: string, steps: number, where = ''): vscode.CodeLens {
   return new vscode.CodeLens(new vscode.Range(at, at), {
     title: `▶ Check training script (${steps} steps of ${call})`,
     command: 'normscope.checkScript',
     arguments: [uri],
-    tooltip: 'Run this script with its own data and measure every model it trains',
+    tooltip: `Run this script with its own data and measure every model it trains${where}`,
   });
 }
 
@@ -69,9 +70,19 @@ export class PythonScriptLensProvider implements vscode.CodeLensProvider {
     } catch {
       return []; // a syntax error or no Python: the diagnostics say so
     }
-    return calls.map((call) =>
-      scriptLens(doc.uri, new vscode.Position(call.line - 1, call.column - 1), `${call.receiver}.${call.method}`, this.ctx.settings.steps),
-    );
+    return calls.map((call) => {
+      const at = new vscode.Position(call.line - 1, call.column - 1);
+      // A helper's call: its name, and in the tooltip the file whose loop does the stepping.
+      if (call.method === 'call')
+        return scriptLens(
+          doc.uri,
+          at,
+          `${call.receiver}()`,
+          this.ctx.settings.steps,
+          call.module ? ` (its loop is in ${call.module})` : '',
+        );
+      return scriptLens(doc.uri, at, `${call.receiver}.${call.method}`, this.ctx.settings.steps);
+    });
   }
 }
 

@@ -17,12 +17,17 @@ export interface PythonLayerCall {
   column: number;
 }
 
-/** Where a training script trains: an `optimizer.step()` (else a `loss.backward()`) call, 1-based line and column. */
+/**
+ * Where a training script trains (1-based line and column): an `optimizer.step()` (else a `loss.backward()`) call, or
+ * (`method: 'call'`) the call of a helper that trains, `receiver` its name (`train_one_epoch`, `engine.fit`) and
+ * `module` the neighbouring file it is defined in (python/normscope_engine/training_calls.py).
+ */
 export interface PythonTrainingCall {
   line: number;
   column: number;
   receiver: string;
-  method: 'step' | 'backward';
+  method: 'step' | 'backward' | 'call';
+  module?: string;
 }
 
 export interface PythonLint {

@@ -81,13 +81,20 @@ test("training calls (the script lens): the built optimizer's step() in the loop
     '    self_opt.step()',
     '',
   ].join('\n');
-  const { trainingCalls } = await lintPython(py('resnet_block.py'), ENGINE, {}, undefined, helper);
+  const run = (calls: string) => `if __name__ == "__main__":\n${calls}`; // a script: helpers alone get no lens (pytorch-scriptLens)
+  const { trainingCalls } = await lintPython(
+    py('resnet_block.py'),
+    ENGINE,
+    {},
+    undefined,
+    helper + run('    train(m, o, l)\n    once(m)\n'),
+  );
   assert.deepEqual(
     trainingCalls,
     [{ line: 11, column: 5, receiver: 'self_opt', method: 'step' }],
     'a built optimizer wins, even outside a loop',
   );
-  const noBuilt = helper.split('\n').slice(0, 7).join('\n');
+  const noBuilt = [...helper.split('\n').slice(0, 7), run('    train(m, o, l)')].join('\n');
   assert.deepEqual((await lintPython(py('resnet_block.py'), ENGINE, {}, undefined, noBuilt)).trainingCalls, [
     { line: 6, column: 9, receiver: 'loss', method: 'backward' },
   ]);

@@ -62,6 +62,42 @@ suite('pytorch', () => {
     assert.match(text, /\| mean \| -?\d/, `no live numbers in the hover:\n${text}`);
   });
 
+  test('a script whose loop is in an imported helper (torchvision reference style): lens on train_one_epoch(...), none on engine.py', async () => {
+    const api = await activateNormScope();
+    // The reference trio from the unit fixtures, copied into the workspace so the run writes nothing in the repo.
+    const source = vscode.Uri.joinPath(
+      vscode.extensions.getExtension('normscope.normscope')!.extensionUri,
+      'test/fixtures/pytorch/reference',
+    );
+    await vscode.workspace.fs.copy(source, workspaceFile('torch_reference'), { overwrite: true });
+    const script = await openFixture('torch_reference/train.py');
+    const call = positionOf(script.document, 'train_one_epoch(model');
+    const lenses = await scriptLenses(script.document.uri);
+    assert.deepEqual(
+      lenses.map((l) => [l.range.start.line, l.range.start.character]),
+      [[call.line, call.character]],
+    );
+    assert.match(lenses[0].command!.title, /Check training script .*train_one_epoch\(\)/);
+    assert.match(lenses[0].command!.tooltip ?? '', /engine\.py/);
+    const engine = await openFixture('torch_reference/engine.py');
+    const engineLenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', engine.document.uri);
+    assert.deepEqual(
+      engineLenses.filter((l) => l.command?.command === 'normscope.checkScript'),
+      [],
+      'engine.py only defines the loop',
+    );
+
+    const models = await openFixture('torch_reference/models.py');
+    const report = await vscode.commands.executeCommand<RunReport | undefined>('normscope.checkScript', script.document.uri, [
+      '--epochs',
+      '2',
+    ]);
+    assert.ok(report, `the run produced no report: ${api.results.get(script.document.uri.fsPath)?.error?.message ?? ''}`);
+    assert.ok(report.layers.length > 0 && report.layers.every((l) => l.source?.file === models.document.uri.fsPath));
+    const diag = await waitForFinding(models.document.uri, 'dead');
+    assert.equal(diag.range.start.line, positionOf(models.document, 'self.relu = nn.ReLU(').line);
+  });
+
   test('static findings on a .py file from the ast-based lint, without a run', async () => {
     await activateNormScope();
     const editor = await openFixture('torch_small_batch.py');

@@ -99,7 +99,7 @@ export function activate(extension: vscode.ExtensionContext): NormScopeApi {
   registerRefactorCommands(ctx, index, runs, panel);
   registerWalkthroughCommands(ctx);
   ctx.own(vscode.languages.registerCodeLensProvider(MODEL_SELECTOR, new ScriptLensProvider(ctx)));
-  ctx.own(vscode.languages.registerCodeLensProvider(PYTHON_SELECTOR, new PythonScriptLensProvider(ctx, pythonLints)));
+  ctx.own(vscode.languages.registerCodeLensProvider(PYTHON_SELECTOR, ctx.own(new PythonScriptLensProvider(ctx, pythonLints))));
   registerScriptRuns(ctx, runs, panel);
   const timing = {
     loadMs: typeof __normscopeLoadStart === 'number' ? started - __normscopeLoadStart : null,

@@ -1,6 +1,7 @@
 """Static rules on PyTorch source, parsed with Python's own `ast` (no torch needed):
 `python -m normscope_engine.lint <file> [batch_size] [--stdin]` (source from stdin: an unsaved editor buffer) prints
-{"findings": [...], "calls": [...], "trainingCalls": [...]} as JSON (trainingCalls: where a training script trains, training_calls.py).
+{"findings": [...], "calls": [...], "trainingCalls": [...], "dependencies": [...]} as JSON (trainingCalls: where a
+training script trains, training_calls.py; dependencies: the absolute paths of the neighbouring modules it read for that).
 The rules and their messages follow src/analysis/rules (the tfjs versions); a "stack" is the ordered
 torch.nn calls of one nn.Sequential(...) or of one function body (__init__, a builder, a helper)."""
 import ast
@@ -218,14 +219,15 @@ def main():
             with open(path, encoding='utf-8') as f:
                 text = f.read()
         findings, calls = lint(path, text, batch)
-        trainers = training_calls(ast.parse(text, filename=path), path)
+        trainers, dependencies = training_calls(ast.parse(text, filename=path), path)
     except SyntaxError as e:
         print(json.dumps({'error': {'code': 'syntax', 'message': f'{os.path.basename(path)}:{e.lineno}: syntax error: {e.msg}', 'file': path, 'line': e.lineno}}))
         return
     except OSError as e:
         print(json.dumps({'error': {'code': 'io', 'message': f'{path}: {e.strerror}', 'file': path}}))
         return
-    print(json.dumps({'findings': findings, 'calls': [{k: v for k, v in c.items() if k != 'node'} for c in calls], 'trainingCalls': trainers}))
+    print(json.dumps({'findings': findings, 'calls': [{k: v for k, v in c.items() if k != 'node'} for c in calls], 'trainingCalls': trainers,
+                      'dependencies': dependencies}))
 
 
 if __name__ == '__main__':

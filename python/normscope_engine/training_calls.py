@@ -160,6 +160,7 @@ def _direct(nodes, optimizers, loops):
 
 
 def training_calls(tree, path):
+    """(the lens calls, the neighbouring module files read to place them: the editor re-lints when one changes)."""
     graph = Graph(path, tree)
     mod = graph.modules[path]
     loops = {id(n) for loop in ast.walk(tree) if isinstance(loop, (ast.For, ast.While, ast.AsyncFor)) for n in ast.walk(loop)}
@@ -199,4 +200,4 @@ def training_calls(tree, path):
         if via:
             call['module'] = os.path.relpath(via, graph.root)
         out[(n.lineno, n.col_offset)] = call
-    return [out[k] for k in sorted(out)]
+    return [out[k] for k in sorted(out)], sorted(p for p in graph.modules if p != path)

@@ -15,6 +15,7 @@ import type { PythonLintCache, PythonTrainingCall } from '../runner/pythonLint';
 import { splitArgs } from '../runner/scriptArgs';
 import { analysis } from './analysis';
 import type { NormScopeContext } from './context';
+import { Disposable } from './disposable';
 import { isModelDocument } from './documentIndex';
 import type { PanelBridge } from '../panel/panelBridge';
 import type { RunManager } from './runs';
@@ -53,13 +54,34 @@ export class ScriptLensProvider implements vscode.CodeLensProvider {
   }
 }
 
-/** The same lens on a PyTorch script's training loop; the lint (shared with the diagnostics) finds the call. */
-export class PythonScriptLensProvider implements vscode.CodeLensProvider {
+/**
+ * The same lens on a PyTorch script's training loop; the lint (shared with the diagnostics) finds the call. It moves
+ * when a helper module the lint read changes on disk (saved here, or by git, a formatter, another editor).
+ */
+export class PythonScriptLensProvider extends Disposable implements vscode.CodeLensProvider, vscode.Disposable {
+  private readonly changed = this.own(new vscode.EventEmitter<void>());
+  readonly onDidChangeCodeLenses = this.changed.event;
+
   constructor(
     private readonly ctx: NormScopeContext,
     private readonly lints: PythonLintCache,
   ) {
-    ctx.own(vscode.workspace.onDidCloseTextDocument((doc) => lints.forget(doc.uri.fsPath)));
+    super();
+    this.own(vscode.workspace.onDidCloseTextDocument((doc) => lints.forget(doc.uri.fsPath)));
+    // The watcher sees the workspace's files however they change; a save is the only signal outside it.
+    const watcher = this.own(vscode.workspace.createFileSystemWatcher('**/*.py'));
+    this.own(watcher.onDidChange((uri) => this.onDisk(uri)));
+    this.own(watcher.onDidDelete((uri) => this.onDisk(uri)));
+    this.own(watcher.onDidCreate((uri) => this.onDisk(uri, true)));
+    this.own(
+      vscode.workspace.onDidSaveTextDocument((doc) => {
+        if (doc.languageId === 'python' && !vscode.workspace.getWorkspaceFolder(doc.uri)) this.onDisk(doc.uri);
+      }),
+    );
+  }
+
+  private onDisk(uri: vscode.Uri, created = false): void {
+    if (uri.scheme === 'file' && this.lints.invalidate(uri.fsPath, created)) this.changed.fire();
   }
 
   async provideCodeLenses(doc: vscode.TextDocument): Promise<vscode.CodeLens[]> {

@@ -3,7 +3,8 @@
  * parser, no regex) and applies the rules of src/analysis/rules. Needs any Python 3, not torch. No vscode imports.
  */
 import { execFile } from 'node:child_process';
-import { delimiter, dirname } from 'node:path';
+import { statSync } from 'node:fs';
+import { delimiter, dirname, sep } from 'node:path';
 import type { Finding, NormKind, RunError } from '../protocol';
 import { checkedRunError, RunFailedError } from '../protocol';
 import { interpreterCandidates, type InterpreterChoice } from './pythonInterpreter';
@@ -34,6 +35,8 @@ export interface PythonLint {
   findings: Finding[];
   calls: PythonLayerCall[];
   trainingCalls: PythonTrainingCall[];
+  /** Absolute paths of the neighbouring modules read to place `trainingCalls` (engine.py for train.py). */
+  dependencies: string[];
 }
 
 function runLint(
@@ -121,23 +124,74 @@ export async function lintPython(
 }
 
 /**
+ * A file's mtime and size as a string, or '' when it is gone. One modified less than STAMP_SLACK_MS before the lint
+ * started may have changed after the lint read it (coarse file-system clocks, a save during the lint): no stamp then.
+ */
+const STAMP_SLACK_MS = 2000;
+function stampOf(file: string, lintStarted = Infinity): string | undefined {
+  try {
+    const st = statSync(file);
+    return st.mtimeMs >= lintStarted - STAMP_SLACK_MS ? undefined : `${st.mtimeMs}:${st.size}`;
+  } catch {
+    return '';
+  }
+}
+
+interface CacheEntry {
+  text: string;
+  result: Promise<PythonLint>;
+  /** dependency → its stamp when the lint ran; undefined until the lint answers. */
+  stamps?: Map<string, string | undefined>;
+}
+
+/**
  * One lint per file text: the diagnostics and the training-script lens ask about the same buffer, and share one
- * Python process. A failed lint is not kept (the next request tries again).
+ * Python process. The lens also depends on the helper modules the lint read (saved files: the run reads those), so
+ * the same text is linted again when one of them changed on disk since. A failed lint is not kept.
  */
 export class PythonLintCache {
-  private readonly last = new Map<string, { text: string; result: Promise<PythonLint> }>();
+  private readonly last = new Map<string, CacheEntry>();
 
   constructor(private readonly lint: (file: string, text: string) => Promise<PythonLint>) {}
 
   get(file: string, text: string): Promise<PythonLint> {
     const hit = this.last.get(file);
-    if (hit?.text === text) return hit.result;
+    if (hit?.text === text && !this.changed(hit)) return hit.result;
+    const started = Date.now();
     const result = this.lint(file, text);
-    this.last.set(file, { text, result });
-    result.catch(() => {
-      if (this.last.get(file)?.result === result) this.last.delete(file);
-    });
+    const entry: CacheEntry = { text, result };
+    this.last.set(file, entry);
+    result.then(
+      (lint) => (entry.stamps = new Map(lint.dependencies.map((d) => [d, stampOf(d, started)]))),
+      () => {
+        if (this.last.get(file) === entry) this.last.delete(file);
+      },
+    );
     return result;
+  }
+
+  /** Whether a dependency of the cached lint changed on disk since it ran (one stat each). */
+  private changed(entry: CacheEntry): boolean {
+    for (const [dep, stamp] of entry.stamps ?? []) if (stamp === undefined || stampOf(dep) !== stamp) return true;
+    return false;
+  }
+
+  /**
+   * `dependency` changed on disk: drop the lints that read it, and those still running (they may have read it
+   * before the change). A `created` file may be a module an import of a script above it could not find before: those
+   * scripts' lints go too. Returns whether any was dropped, i.e. whether a lens may move.
+   */
+  invalidate(dependency: string, created = false): boolean {
+    let dropped = false;
+    for (const [file, entry] of this.last)
+      if (
+        file !== dependency &&
+        (!entry.stamps || entry.stamps.has(dependency) || (created && dependency.startsWith(dirname(file) + sep)))
+      ) {
+        this.last.delete(file);
+        dropped = true;
+      }
+    return dropped;
   }
 
   forget(file: string): void {

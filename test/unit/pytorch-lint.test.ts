@@ -108,7 +108,7 @@ test('the lint cache runs one lint per file text and retries a failed one', asyn
     asked.push(text);
     return text === 'bad'
       ? Promise.reject(new Error('syntax'))
-      : Promise.resolve({ findings: [], calls: [], trainingCalls: [] } as PythonLint);
+      : Promise.resolve({ findings: [], calls: [], trainingCalls: [], dependencies: [] } as PythonLint);
   });
   await Promise.all([cache.get('a.py', 'x = 1'), cache.get('a.py', 'x = 1')]);
   await cache.get('a.py', 'x = 2');

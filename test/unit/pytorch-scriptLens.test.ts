@@ -30,6 +30,11 @@ test('torchvision-style train.py: the lens is on the train_one_epoch(...) call i
   assert.deepEqual(await lensesOf(path.join(REFERENCE, 'train.py')), [
     { ...at(train, 'train_one_epoch(model'), receiver: 'train_one_epoch', method: 'call', module: 'engine.py' },
   ]);
+  // The files read to place it (SmallNet(...) is followed into models.py too): the editor re-lints when one changes.
+  assert.deepEqual((await lintPython(path.join(REFERENCE, 'train.py'), ENGINE)).dependencies, [
+    path.join(REFERENCE, 'engine.py'),
+    path.join(REFERENCE, 'models.py'),
+  ]);
   // engine.py holds the loop (backward() and step()) but only defines it: running it trains nothing.
   assert.deepEqual(await lensesOf(path.join(REFERENCE, 'engine.py')), []);
   assert.deepEqual(await lensesOf(path.join(REFERENCE, 'models.py')), []);
@@ -86,10 +91,16 @@ test('helpers imported as a module, through a package with relative imports, or 
       '',
     ].join('\n');
     const file = path.join(dir, 'train.py');
-    assert.deepEqual(await lensesOf(file, script), [
+    const lint = await lintPython(file, ENGINE, {}, undefined, script);
+    assert.deepEqual(lint.trainingCalls, [
       { ...at(script, 'fit(model'), receiver: 'fit', method: 'call', module: path.join('trainlib', 'loop.py') },
       { ...at(script, 'E.train_one_epoch'), receiver: 'E.train_one_epoch', method: 'call', module: 'engine.py' },
     ]);
+    // Every module followed, through the package's re-export; not fire (installed, not a neighbour).
+    assert.deepEqual(
+      lint.dependencies,
+      ['engine.py', 'metrics.py', 'trainlib/__init__.py', 'trainlib/loop.py', 'trainlib/steps.py'].map((f) => path.join(dir, f)),
+    );
     // A helper more than DEPTH (4) calls away from its step is not followed: no lens, rather than a guess.
     const chain = ['def f0(m):\n    m.backward()\n'];
     for (let i = 1; i <= 5; i++) chain.push(`def f${i}(m):\n    f${i - 1}(m)\n`);

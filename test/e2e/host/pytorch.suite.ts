@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { RunReport } from '../../../src/protocol/run';
 import type { CompareResult } from '../../../src/protocol/webview';
-import { activateNormScope, hoverText, openFixture, positionOf, scriptLenses, waitForFinding, workspaceFile } from './helpers';
+import { activateNormScope, hoverText, openFixture, positionOf, scriptLenses, waitFor, waitForFinding, workspaceFile } from './helpers';
 
 suite('pytorch', () => {
   test('checkFile on a .py model: hover with live numbers on an nn.Linear( line, dead finding on the ReLU line', async () => {
@@ -96,6 +96,39 @@ suite('pytorch', () => {
     assert.ok(report.layers.length > 0 && report.layers.every((l) => l.source?.file === models.document.uri.fsPath));
     const diag = await waitForFinding(models.document.uri, 'dead');
     assert.equal(diag.range.start.line, positionOf(models.document, 'self.relu = nn.ReLU(').line);
+  });
+
+  test("saving the helper without its training calls removes the script's lens; restoring it brings it back", async () => {
+    await activateNormScope();
+    const source = vscode.Uri.joinPath(
+      vscode.extensions.getExtension('normscope.normscope')!.extensionUri,
+      'test/fixtures/pytorch/reference',
+    );
+    await vscode.workspace.fs.copy(source, workspaceFile('torch_reference_deps'), { overwrite: true });
+    const script = await openFixture('torch_reference_deps/train.py');
+    assert.equal((await scriptLenses(script.document.uri)).length, 1);
+    const engine = await openFixture('torch_reference_deps/engine.py');
+    const original = engine.document.getText();
+    const setEngine = async (text: string) => {
+      const edit = new vscode.WorkspaceEdit();
+      edit.replace(engine.document.uri, new vscode.Range(0, 0, engine.document.lineCount, 0), text);
+      assert.ok(await vscode.workspace.applyEdit(edit));
+      assert.ok(await engine.document.save());
+    };
+    const scriptVersion = script.document.version;
+    // No backward() and no optimizer step left: train_one_epoch() trains nothing.
+    await setEngine(original.replaceAll('.backward()', '.detach()').replace('optimizer.step()', 'optimizer.zero_grad()'));
+    await waitFor('no training-script lens on train.py', async () => {
+      const all = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', script.document.uri);
+      return all.every((l) => l.command?.command !== 'normscope.checkScript');
+    });
+    await setEngine(original);
+    const call = positionOf(script.document, 'train_one_epoch(model');
+    assert.deepEqual(
+      (await scriptLenses(script.document.uri)).map((l) => [l.range.start.line, l.range.start.character]),
+      [[call.line, call.character]],
+    );
+    assert.equal(script.document.version, scriptVersion, 'the script itself was not touched');
   });
 
   test('static findings on a .py file from the ast-based lint, without a run', async () => {

@@ -2,77 +2,28 @@
  * Normalization layers TensorFlow.js lacks: GroupNormalization, InstanceNormalization,
  * RMSNormalization and WeightNormalization, as serializable `tf.layers.Layer` subclasses.
  *
- * Everything is built inside `defineNormLayers(tf)` and this file only imports types, so the
- * same code works with whichever tf instance the caller has, and the text of this file is what
- * NormScope writes next to a refactored model as `norm-layers.ts`/`.js` (see emit.ts). Keep it
- * self-contained: no other imports, no private/protected members (they break declaration emit
- * of the exported classes in users' projects).
+ * Everything is built inside `defineNormLayers(tf)` and tf is imported for its types only, so the
+ * same code works with whichever tf instance the caller has, and the text of this file (with
+ * normLayerTypes.ts and weightNormalization.ts, imports dropped) is what NormScope writes next to a
+ * refactored model as `norm-layers.ts`/`.js` (see emit.ts). Keep the three self-contained: no other
+ * imports, no private/protected members (they break declaration emit of the exported classes in
+ * users' projects).
  */
 import type * as TF from '@tensorflow/tfjs';
-
-type Tensor = TF.Tensor;
-type Shape = (number | null)[];
-type ConfigDict = TF.serialization.ConfigDict;
-type LayerArgs = NonNullable<ConstructorParameters<typeof TF.layers.Layer>[0]>;
-type Initializer = ReturnType<typeof TF.initializers.ones>;
-type Regularizer = ReturnType<typeof TF.regularizers.l2>;
-type Constraint = ReturnType<typeof TF.constraints.nonNeg>;
-/** A name ('ones', 'glorot_uniform'), an instance, or the `{ className, config }` form of model.json. */
-export type Identifier<T> = string | T | { className: string; config?: ConfigDict };
-
-/** Arguments shared by the normalizations with a learned scale (gamma) and offset (beta). */
-export interface AffineNormArgs extends LayerArgs {
-  /** The channel/feature axis (default -1, channels last). */
-  axis?: number;
-  epsilon?: number;
-  /** Learn an offset beta (default true). */
-  center?: boolean;
-  /** Learn a scale gamma (default true). */
-  scale?: boolean;
-  betaInitializer?: Identifier<Initializer>;
-  gammaInitializer?: Identifier<Initializer>;
-  betaRegularizer?: Identifier<Regularizer>;
-  gammaRegularizer?: Identifier<Regularizer>;
-  betaConstraint?: Identifier<Constraint>;
-  gammaConstraint?: Identifier<Constraint>;
-}
-export interface GroupNormalizationArgs extends AffineNormArgs {
-  /** Channels are split into this many groups. Default: the largest divisor of the channel count that is at most 32. */
-  groups?: number;
-}
-export interface RMSNormalizationArgs extends LayerArgs {
-  /** Axis or axes the root mean square is taken over (default -1). */
-  axis?: number | number[];
-  epsilon?: number;
-  /** Learn a scale gamma (default true). */
-  scale?: boolean;
-  gammaInitializer?: Identifier<Initializer>;
-  gammaRegularizer?: Identifier<Regularizer>;
-  gammaConstraint?: Identifier<Constraint>;
-}
-export interface WeightNormalizationArgs extends LayerArgs {
-  /** The Dense or Conv layer whose kernel is reparameterized (an instance or its serialized form). */
-  layer: TF.layers.Layer | { className: string; config: ConfigDict };
-}
-
-/** A layer class as callers see it: `new GroupNormalization({ groups: 8 })`, registered under `className`. */
-export interface NormLayerClass<A extends unknown[]> {
-  new (...args: A): TF.layers.Layer;
-  readonly className: string;
-}
-/**
- * What `defineNormLayers` returns. Spelled out (rather than inferred) so that declaration emit in
- * users' projects does not trip over tfjs's protected members on classes local to a function.
- */
-export interface NormLayers {
-  GroupNormalization: NormLayerClass<[args?: GroupNormalizationArgs]>;
-  InstanceNormalization: NormLayerClass<[args?: AffineNormArgs]>;
-  RMSNormalization: NormLayerClass<[args?: RMSNormalizationArgs]>;
-  WeightNormalization: NormLayerClass<[args: WeightNormalizationArgs]>;
-}
-
-/** Layers whose kernel has the output units on its last axis, so that g · v/‖v‖ is per unit. */
-const WEIGHT_NORMALIZABLE = ['Dense', 'Conv1D', 'Conv2D', 'Conv3D'];
+import type {
+  AffineNormArgs,
+  ConfigDict,
+  Constraint,
+  GroupNormalizationArgs,
+  Identifier,
+  Initializer,
+  NormLayers,
+  Regularizer,
+  RMSNormalizationArgs,
+  Shape,
+  Tensor,
+} from './normLayerTypes';
+import { defineWeightNormalization } from './weightNormalization';
 
 export function defineNormLayers(tf: typeof TF): NormLayers {
   const registry = () => tf.serialization.SerializationMap.getMap().classNameMap;
@@ -328,98 +279,7 @@ export function defineNormLayers(tf: typeof TF): NormLayers {
     }
   }
 
-  function deserializeLayer(spec: { className: string; config: ConfigDict } | undefined): TF.layers.Layer {
-    const entry = spec && registry()[spec.className];
-    if (!spec || !entry) throw new Error(`WeightNormalization: unknown wrapped layer ${JSON.stringify(spec && spec.className)}.`);
-    return entry[1](entry[0], spec.config) as TF.layers.Layer;
-  }
-
-  /**
-   * Wraps a Dense/Conv layer and trains its kernel as w = g · v/‖v‖ (Salimans & Kingma 2016):
-   * the length g of each unit's weight vector is learned apart from its direction v.
-   */
-  class WeightNormalization extends tf.layers.Layer {
-    static className = 'WeightNormalization';
-    layer: TF.layers.Layer;
-    g: TF.LayerVariable | null = null;
-
-    constructor(args: WeightNormalizationArgs) {
-      const { layer: spec, ...rest } = args;
-      // Duck-typed: `tf.layers.Layer` may be a subclass of the class the layer was made from (NormScope's tf shim).
-      const layer =
-        typeof (spec as { getClassName?: unknown }).getClassName === 'function'
-          ? (spec as TF.layers.Layer)
-          : deserializeLayer(spec as { className: string; config: ConfigDict });
-      if (!WEIGHT_NORMALIZABLE.includes(layer.getClassName())) {
-        throw new Error(
-          `WeightNormalization can wrap ${WEIGHT_NORMALIZABLE.join(', ')} layers, not ${layer.getClassName()} '${layer.name}'.`,
-        );
-      }
-      // `wrap(dense({ inputShape }))` as a model's first layer: the wrapper takes over the input shape.
-      const inherited =
-        rest.inputShape == null && rest.batchInputShape == null && layer.batchInputShape ? { batchInputShape: layer.batchInputShape } : {};
-      super({ ...rest, ...inherited });
-      this.layer = layer;
-    }
-
-    /** The wrapped layer's kernel variable, whose `read()` its `call` uses. */
-    get kernelHolder(): { kernel: { read(): Tensor } } {
-      return this.layer as unknown as { kernel: { read(): Tensor } };
-    }
-
-    override build(inputShape: Shape | Shape[]): void {
-      if (!this.layer.built) {
-        this.layer.build(inputShape);
-        this.layer.built = true;
-      }
-      const v = this.kernelHolder.kernel.read();
-      // Start with g = ‖v‖ so the wrapped layer computes exactly what it did before wrapping.
-      this.g = this.addWeight('g', [v.shape[v.rank - 1]], 'float32', tf.initializers.ones());
-      this.g.write(tf.tidy(() => tf.sqrt(tf.sum(tf.square(v), [...Array(v.rank - 1).keys()]))));
-      this.built = true;
-    }
-
-    override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
-      return this.layer.computeOutputShape(inputShape);
-    }
-
-    override call(inputs: Tensor | Tensor[], kwargs: Record<string, unknown>): Tensor | Tensor[] {
-      return tf.tidy(() => {
-        const holder = this.kernelHolder;
-        const v = holder.kernel;
-        const value = v.read();
-        const norm = tf.sqrt(tf.add(tf.sum(tf.square(value), [...Array(value.rank - 1).keys()]), 1e-12));
-        const w = tf.mul(tf.div(value, norm), this.g!.read());
-        // The wrapped layer reads its kernel once per call; lend it w for this call only.
-        holder.kernel = { read: () => w };
-        try {
-          return this.layer.call(inputs, kwargs);
-        } finally {
-          holder.kernel = v;
-        }
-      });
-    }
-
-    override get trainableWeights(): TF.LayerVariable[] {
-      return this.trainable ? [...this.layer.trainableWeights, ...super.trainableWeights] : [];
-    }
-
-    override get nonTrainableWeights(): TF.LayerVariable[] {
-      return this.trainable
-        ? [...this.layer.nonTrainableWeights, ...super.nonTrainableWeights]
-        : [...this.layer.weights, ...super.nonTrainableWeights];
-    }
-
-    override get losses() {
-      return [...super.losses, ...this.layer.losses];
-    }
-
-    override getConfig(): ConfigDict {
-      return { ...super.getConfig(), layer: serialize(this.layer) };
-    }
-  }
-
-  const layers = { GroupNormalization, InstanceNormalization, RMSNormalization, WeightNormalization };
-  for (const cls of Object.values(layers)) tf.serialization.registerClass(cls);
-  return layers;
+  for (const cls of [GroupNormalization, InstanceNormalization, RMSNormalization]) tf.serialization.registerClass(cls);
+  const WeightNormalization = defineWeightNormalization(tf, serialize); // registers itself
+  return { GroupNormalization, InstanceNormalization, RMSNormalization, WeightNormalization };
 }

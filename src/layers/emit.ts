@@ -1,14 +1,20 @@
 /**
  * The text of the `norm-layers` file the refactors write next to a user's model, so the refactored
- * model runs without NormScope installed. It is the library's own source (defineNormLayers.ts,
- * embedded by esbuild as text), plus an import of tf and the exported classes; JS variants are
+ * model runs without NormScope installed. It is the library's own source (normLayerTypes.ts,
+ * weightNormalization.ts and defineNormLayers.ts, embedded by esbuild as text and joined into one
+ * module without their imports), plus an import of tf and the exported classes; JS variants are
  * that same text transpiled by the TypeScript compiler. No second copy of the layers exists.
  */
 import ts from 'typescript';
 // esbuild embeds the file's text for this import (the `with` attribute); tsc types it as the module.
-import * as librarySourceModule from './defineNormLayers' with { type: 'text' };
+import * as typesModule from './normLayerTypes' with { type: 'text' };
+import * as weightNormModule from './weightNormalization' with { type: 'text' };
+import * as layersModule from './defineNormLayers' with { type: 'text' };
 
-const librarySource = (librarySourceModule as unknown as { default: string }).default;
+/** The three files as one module: in order of use, each without its imports (of tf's types and of each other). */
+const librarySource = [typesModule, weightNormModule, layersModule]
+  .map((m) => (m as unknown as { default: string }).default.replace(/^import [\s\S]*?from '[^']+';\n/gm, '').trim())
+  .join('\n\n');
 
 /** What the generated file exports, in the order its `export const` lists them. */
 export const NORM_LAYER_EXPORTS = ['GroupNormalization', 'InstanceNormalization', 'RMSNormalization', 'WeightNormalization'] as const;
@@ -27,7 +33,7 @@ const HEADER = `${NORM_LAYERS_MARKER} from its layer library, so this model runs
 /** The module without its header: tf import, the library, and the instantiated exports. */
 function typeScriptBody(): string {
   return (
-    `import * as tf from '@tensorflow/tfjs';\n\n${librarySource.trimEnd()}\n\n` +
+    `import * as tf from '@tensorflow/tfjs';\nimport type * as TF from '@tensorflow/tfjs';\n\n${librarySource}\n\n` +
     `export const { ${NORM_LAYER_EXPORTS.join(', ')} } = defineNormLayers(tf);\n`
   );
 }

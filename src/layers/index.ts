@@ -5,7 +5,8 @@
  * module so the worker does not bundle the TypeScript compiler). Nothing here imports tf at run time.
  */
 import type * as TF from '@tensorflow/tfjs';
-import { defineNormLayers, type NormLayers } from './defineNormLayers';
+import { defineNormLayers } from './defineNormLayers';
+import type { NormLayers } from './normLayerTypes';
 
 export { defineNormLayers } from './defineNormLayers';
 export type {
@@ -16,7 +17,7 @@ export type {
   NormLayers,
   RMSNormalizationArgs,
   WeightNormalizationArgs,
-} from './defineNormLayers';
+} from './normLayerTypes';
 
 const defined = new WeakMap<object, NormLayers>();
 

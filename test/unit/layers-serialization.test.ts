@@ -153,3 +153,34 @@ test('every emitted format starts with the marker and is the library source', ()
     [],
   );
 });
+
+test('the TypeScript norm-layers file type-checks with declaration emit in a user project (strict, declaration: true)', () => {
+  // Classes local to a function leak tfjs's protected members into .d.ts unless their types are spelled out.
+  const dir = mkdtempSync(join(tmpdir(), 'normscope-dts-'));
+  try {
+    const file = join(dir, 'norm-layers.ts');
+    writeFileSync(file, normLayersSource('ts'));
+    const req = createRequire(__filename);
+    const tfTypes = dirname(req.resolve('@tensorflow/tfjs/package.json'));
+    // The compiler as a user runs it (the bundled API here cannot find TypeScript's lib files), via a tsconfig.
+    const config = {
+      compilerOptions: {
+        strict: true,
+        declaration: true,
+        emitDeclarationOnly: true,
+        outDir: 'out',
+        skipLibCheck: true,
+        target: 'ES2020',
+        moduleResolution: 'node',
+        baseUrl: '.',
+        paths: { '@tensorflow/tfjs': [tfTypes] },
+      },
+      files: ['norm-layers.ts'],
+    };
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(config));
+    const tsc = spawnSync(process.execPath, [req.resolve('typescript/bin/tsc'), '-p', dir], { encoding: 'utf8' });
+    assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

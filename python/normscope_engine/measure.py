@@ -9,9 +9,12 @@ activations or gradients for later makes the allocator map fresh memory every st
 Otherwise, and for tensors the fused pass cannot read (other dtypes, strided), torch ops whose 0-d results wait in
 the buffer: few calls, each a reduction that writes no temporary of the tensor's size. A tensor whose memory was
 already measured this step (Flatten's view, a layer's input) reuses those slots. Parameters: param_stats.py.
+With Python's headers, the hooks registered are hooks.c's C callables, which do what `_forward` and `_grad` do here
+for float32 CPU tensors and call these methods for the rest, sharing the step's buffer, plan and seen tables.
 Gradients into a module's output come from a tensor hook on the output (what a full backward hook's grad_output is,
 without its extra autograd nodes). test/unit/pytorch_meter_check.py compares every statistic with the direct
 computation."""
+import array
 import math
 import weakref
 
@@ -62,23 +65,35 @@ class Meter:
         self.fused = native.fused_pass()  # None: torch ops only
         self.params = ParamStats(leaves, self.fused, is_norm)
         self.activation = [ACTIVATIONS.get(type(m)) for _, m in leaves]
-        self.empty_plan = [-1] * (K * len(leaves))
-        self.grad_hooks = [self._grad(i) for i in range(len(leaves))]
-        self.scratch, self.views = torch.empty(0), {}  # torch path: zero counting writes here (one buffer, a view per shape)
-        self._reset()
-        self.handles = []
-        for i, (_, module) in enumerate(leaves):
-            if hasattr(module, 'inplace'):
-                module.inplace = False  # an in-place op would overwrite the output the hooks measure
-            self.handles.append(module.register_forward_hook(self._forward(i)))
-
-    def _reset(self):
+        self.empty_plan = array.array('q', [-1] * (K * len(leaves)))
+        self.plan = array.array('q', self.empty_plan)  # K slots per layer (stats_math.FIELDS); a module called twice: the last call wins
         # key → Moments measured this step. Key: (data_ptr, numel, _version) of a contiguous tensor, the identity of the
         # elements it holds now: views of the same memory share it, an in-place op changes it (inlined: hot path).
-        self.seen = {}
-        self.grads_seen = {}
-        self.plan = self.empty_plan[:]  # K slots per layer (stats_math.FIELDS); a module called twice: the last call wins
+        self.seen, self.grads_seen = {}, {}
         self.bn = {}  # layer → (BatchNorm, channel sums: (slot, C) or (sum, square-sum tensors), count): gaps at finish
+        self.scratch, self.views = torch.empty(0), {}  # torch path: zero counting writes here (one buffer, a view per shape)
+        hooks = native.hooks_module() if self.fused is not None else None  # the same hooks compiled (hooks.c), else these
+        self.compiled = hooks is not None
+        if hooks:
+            state = hooks.State(self, Moments, bytes(a in ('relu', 'relu6') for a in self.activation),
+                                bytes(isinstance(m, BN_TYPES) for _, m in leaves), [SATURATION.get(a) for a in self.activation], GAP_EPSILON)
+            self.grad_hooks = [hooks.GradHook(state, i) for i in range(len(leaves))]
+            forward = [hooks.ForwardHook(state, i, self._forward(i), self.grad_hooks[i]) for i in range(len(leaves))]
+        else:
+            self.grad_hooks = [self._grad(i) for i in range(len(leaves))]
+            forward = [self._forward(i) for i in range(len(leaves))]
+        self.handles = []
+        for (_, module), hook in zip(leaves, forward):
+            if hasattr(module, 'inplace'):
+                module.inplace = False  # an in-place op would overwrite the output the hooks measure
+            self.handles.append(module.register_forward_hook(hook))
+
+    def _reset(self):
+        # in place: the compiled hooks hold these objects
+        self.seen.clear()
+        self.grads_seen.clear()
+        self.plan[:] = self.empty_plan
+        self.bn.clear()
 
     def remove(self):
         for h in self.handles:
@@ -112,7 +127,14 @@ class Meter:
         if relu:
             plan[p + P_DEAD], plan[p + P_DEAD_OF] = self._dead(y, m)
         elif sat:
-            plan[p + P_SAT] = m.base + SAT_COUNT if m.sat == sat else self._torch(lambda: ((y - sat[0]).abs() >= sat[1]).sum())
+            plan[p + P_SAT] = m.base + SAT_COUNT if m.sat == sat else self._sat_slot(y, sat)
+        self._measure_input(i, module, inputs)
+
+    def _sat_slot(self, y, sat):
+        return self._torch(lambda: ((y - sat[0]).abs() >= sat[1]).sum())
+
+    def _measure_input(self, i, module, inputs):
+        plan, p = self.plan, i * K
         x = inputs[0] if type(inputs) is tuple and inputs else None
         if type(x) is not torch.Tensor or not x.is_floating_point():
             x = _tensor(inputs)
@@ -267,8 +289,11 @@ class Meter:
             buf.flush()
             count = len(self.order) * len(STAT_NAMES)
             out = buf.take(count)
-            self.fused.finish(buf.address(0), plan, self.order, buf.address(out))
-            values = buf.values(out, count)
+            if self.compiled:
+                values = native.hooks_module().finish(buf.address(0), plan, self.order, buf.address(out))
+            else:
+                self.fused.finish(buf.address(0), plan, self.order, buf.address(out))
+                values = buf.values(out, count)
             buf.clear()
         else:
             vals = buf.read()

@@ -4,26 +4,36 @@ sums, sums of squares and maxima. torch has no single reduction giving these; it
 other functions: gradient and parameter norms, γ/β moments, BatchNorm gaps, and every layer's row (ns_finish).
 
 fused_stats.c is compiled on first use with the system compiler ($CC, else `cc`/`gcc` on PATH) into a per-user
-cache folder, keyed by a hash of source, flags and compiler, and loaded with ctypes; nothing is built at install time
-or downloaded. Without a compiler, when compiling or loading fails, or with NORMSCOPE_NO_NATIVE=1, `fused_pass()` is
+cache folder, keyed by a hash of sources, flags and compiler, and loaded with ctypes; nothing is built at install time
+or downloaded. Where this interpreter's headers (Python.h) are found, the build is instead the CPython extension of
+hooks.c, which includes fused_stats.c: the same library for ctypes, plus measure.py's hooks and param_stats.py's
+per-step calls in C (`hooks_module()`), since in Python their own bookkeeping cost more than the statistics. A failed
+extension build falls back to fused_stats.c alone, and NORMSCOPE_NO_HOOKS=1 skips it. Without a compiler, when compiling or loading fails, or with NORMSCOPE_NO_NATIVE=1, `fused_pass()` is
 None and measure.py uses torch ops (the same numbers). Single-threaded; sums are float within blocks of BLOCK
 elements and double across blocks (torch's own float reductions are about as exact)."""
 import ctypes
 import hashlib
+import importlib.machinery
+import importlib.util
 import os
 import shutil
 import stat
 import subprocess
+import sys
+import sysconfig
 import tempfile
 
 import torch
 
-SOURCE_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fused_stats.c')
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE_FILE = os.path.join(HERE, 'fused_stats.c')
+# The extension's sources: hooks.c includes the others and fused_stats.c.
+HOOK_FILES = [os.path.join(HERE, f) for f in ('hooks.c', 'hooks_layer.c', 'hooks_params.c', 'hooks_module.c')]
 # Reassociating float sums (not -ffast-math: NaN and Inf must keep their meaning) lets several partial sums run at
 # once, about twice as fast; a compiler that refuses a flag gets the plain set.
 FLAG_SETS = (['-O3', '-fopenmp-simd', '-fassociative-math', '-fno-signed-zeros', '-fno-trapping-math', '-funroll-loops',
               '-fvariable-expansion-in-unroller', '-shared', '-fPIC'], ['-O3', '-shared', '-fPIC'])
-_lib = []  # [the loaded library or None] once tried
+_lib = []  # [the loaded library or None, the hooks module or None] once tried
 
 
 def compiler():
@@ -50,18 +60,34 @@ def _compile(cc, flags, src, out):
     return subprocess.run([cc, *flags, '-o', out, src, '-lm'], stdin=subprocess.DEVNULL, capture_output=True, timeout=120).returncode == 0
 
 
-def _build(cc, folder):
-    """The shared library's path in `folder`, compiling it when it is not there yet (atomically: concurrent runs)."""
-    with open(SOURCE_FILE, 'rb') as f:
-        source = f.read()
-    key = hashlib.sha256(b'\0'.join([source, *(f.encode() for flags in FLAG_SETS for f in flags), cc.encode()])).hexdigest()[:16]
-    lib = os.path.join(folder, f'stats-{key}.so')
+def _python_headers():
+    """The -I/-undefined flags of a CPython extension when this interpreter's headers are there, else None."""
+    if os.environ.get('NORMSCOPE_NO_HOOKS') == '1':
+        return None
+    include = sysconfig.get_paths().get('include')
+    if not include or not os.path.exists(os.path.join(include, 'Python.h')):
+        return None
+    return ['-I', include, *(['-undefined', 'dynamic_lookup'] if sys.platform == 'darwin' else [])]
+
+
+def _build(cc, folder, headers):
+    """The shared library's path in `folder`, compiling it when it is not there yet (atomically: concurrent runs):
+    with `headers`, the hooks extension (which holds the fused pass too), else the fused pass alone."""
+    sources = [SOURCE_FILE, *(HOOK_FILES if headers else [])]
+    parts = []
+    for path in sources:
+        with open(path, 'rb') as f:
+            parts.append(f.read())
+    extra = [*headers, sys.version, sysconfig.get_config_var('EXT_SUFFIX') or ''] if headers else []
+    key = hashlib.sha256(b'\0'.join([*parts, *(f.encode() for flags in FLAG_SETS for f in flags), cc.encode(), *(e.encode() for e in extra)])).hexdigest()[:16]
+    lib = os.path.join(folder, f'{"hooks" if headers else "stats"}-{key}.so')
     if os.path.exists(lib):
         return lib
     fd, tmp = tempfile.mkstemp(suffix='.so', dir=folder)
     os.close(fd)
     try:
-        if not any(_compile(cc, flags, SOURCE_FILE, tmp) for flags in FLAG_SETS):
+        main = HOOK_FILES[0] if headers else SOURCE_FILE
+        if not any(_compile(cc, [*flags, *(headers or [])], main, tmp) for flags in FLAG_SETS):
             return None
         os.replace(tmp, lib)
         return lib
@@ -70,31 +96,50 @@ def _build(cc, folder):
             os.remove(tmp)
 
 
-def _load():
-    if os.environ.get('NORMSCOPE_NO_NATIVE') == '1':
-        return None
-    try:  # whatever goes wrong here (no compiler, no writable folder, no getuid on Windows, a bad build): torch ops
-        cc, folder = compiler(), _cache_dir()
-        path = _build(cc, folder) if cc and folder else None
-        if path is None:
-            return None
-        lib = ctypes.CDLL(path)
+def _load_hooks(path):
+    """The compiled hooks module of the library at `path`, or None."""
+    try:
+        loader = importlib.machinery.ExtensionFileLoader('_normscope_hooks', path)
+        spec = importlib.util.spec_from_file_location('_normscope_hooks', path, loader=loader)
+        module = importlib.util.module_from_spec(spec)
+        loader.exec_module(module)
+        return module
     except Exception:
         return None
+
+
+def _load():
+    """(the library, the hooks module or None), or (None, None)."""
+    if os.environ.get('NORMSCOPE_NO_NATIVE') == '1':
+        return None, None
+    try:  # whatever goes wrong here (no compiler, no writable folder, no getuid on Windows, a bad build): torch ops
+        cc, folder, headers = compiler(), _cache_dir(), _python_headers()
+        path = cc and folder and (headers and _build(cc, folder, headers) or _build(cc, folder, None))
+        if not path:
+            return None, None
+        lib = ctypes.CDLL(path)
+    except Exception:
+        return None, None
     i64, f32, ptr = ctypes.c_int64, ctypes.c_float, ctypes.c_void_p
     for name, args in (('ns_stats', [ptr, i64, i64, i64, f32, f32, ptr]), ('ns_columns', [ptr, i64, i64, ptr]), ('ns_norm', [ptr, i64, ptr]), ('ns_param', [ptr, i64, ptr]),
                        ('ns_many', [ptr, ptr, i64, ptr, ptr, i64, ptr]),
                        ('ns_bn_gap', [ptr, i64, ctypes.c_double, ptr, ptr, ctypes.c_double, ptr]), ('ns_finish', [ptr, ptr, ptr, i64, ptr])):
         fn = getattr(lib, name)
         fn.argtypes, fn.restype = args, None
-    return lib
+    return lib, _load_hooks(path) if os.path.basename(path).startswith('hooks-') else None
 
 
 def library():
     """The loaded library, or None (fall back to torch ops); compiled or found at the first call of the process."""
     if not _lib:
-        _lib.append(_load())
+        _lib.extend(_load())
     return _lib[0]
+
+
+def hooks_module():
+    """The compiled hooks (hooks.c: State, ForwardHook, GradHook), or None (measure.py's Python hooks)."""
+    library()
+    return _lib[1]
 
 
 def fused_pass():
@@ -104,7 +149,9 @@ def fused_pass():
 
 
 def note():
-    return 'statistics: fused C pass' if library() is not None else 'statistics: torch ops (no C compiler, its build failed, or NORMSCOPE_NO_NATIVE=1)'
+    if library() is not None:
+        return 'statistics: fused C pass, hooks compiled' if hooks_module() else 'statistics: fused C pass, Python hooks (no Python headers)'
+    return 'statistics: torch ops (no C compiler, its build failed, or NORMSCOPE_NO_NATIVE=1)'
 
 
 def usable(t, f32=torch.float32, strided=torch.strided):
@@ -151,8 +198,8 @@ class FusedPass:
 
     def finish(self, vals, plan, order, out):
         """Every layer's statistics (stats_math.layer_values in C) at `out`: `vals` the slots' address, `plan` and
-        `order` int64 lists."""
-        self._finish(vals, (ctypes.c_int64 * len(plan))(*plan), (ctypes.c_int64 * len(order))(*order), len(order), out)
+        `order` an int64 array.array and a list."""
+        self._finish(vals, plan.buffer_info()[0], (ctypes.c_int64 * len(order))(*order), len(order), out)
 
     def bn_gap(self, sums, channels, count, module, eps, out):
         """A BatchNorm's two moving-statistics gaps at `out` from its input's per-channel sums at address `sums`."""

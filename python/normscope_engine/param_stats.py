@@ -33,6 +33,7 @@ class _Group:
 class ParamStats:
     def __init__(self, leaves, fused, is_norm):
         self.leaves, self.fused = leaves, fused
+        self.compiled = native.hooks_module() if fused is not None else None  # the same calls without Python loops (hooks_params.c)
         self.norm_layers = [i for i, (_, m) in enumerate(leaves) if is_norm(m)]
         self.groups = {}  # selection key → _Group, fixed at its first sampled step
         self.key, self.allowed = None, None  # None: every parameter
@@ -67,9 +68,7 @@ class ParamStats:
         grads = [p.grad for p in params]
         w = buf.take(2 * n)  # weight norms, then gradient norms
         with torch.no_grad():
-            if self.fused is not None and group.usable and all(g is not None and native.usable(g) for g in grads):
-                ptrs = (ctypes.c_int64 * (2 * n))(*group.param_ptrs(), *[g.data_ptr() for g in grads])
-                self.fused.many(ptrs, group.lens2, 2 * n, buf.address(w), copy=group.flat, ncopy=n)
+            if self._fused_norms(group, grads, buf.address(w)):
                 self.flat_copy = group
             else:  # torch ops; a layer's present gradients get consecutive slots of their own
                 for k, norm in enumerate(torch._foreach_norm(params)):
@@ -79,6 +78,19 @@ class ParamStats:
         for i, start, count in group.layers:
             plan[i * K + P_W], plan[i * K + P_W_N] = w + start, count
             plan[i * K + P_G], plan[i * K + P_G_N] = (w + n + start, count) if self.flat_copy is group else packed[i]
+
+    def _fused_norms(self, group, grads, out):
+        """Weight then gradient norms at address `out`, the weights copied into group.flat; False: not done."""
+        if self.fused is None or not group.usable:
+            return False
+        if self.compiled is not None:
+            return self.compiled.norms(group.params + grads, out, None, group.flat, len(grads))
+        if not all(g is not None and native.usable(g) for g in grads):
+            return False
+        n = len(grads)
+        ptrs = (ctypes.c_int64 * (2 * n))(*group.param_ptrs(), *[g.data_ptr() for g in grads])
+        self.fused.many(ptrs, group.lens2, 2 * n, out, copy=group.flat, ncopy=n)
+        return True
 
     @staticmethod
     def _torch_grad_norms(buf, grads):
@@ -96,13 +108,16 @@ class ParamStats:
         with torch.no_grad():
             if group.params and (self.flat_copy is group or self.copies is not None):
                 u = buf.take(len(group.params))
-                if self.flat_copy is group:
-                    self.fused.many(group.param_ptrs(), group.lens, len(group.params), buf.address(u), base=group.flat)
-                else:
+                done = True
+                if self.flat_copy is not group:
                     torch._foreach_sub_(self.copies, group.params)
                     for k, n in enumerate(torch._foreach_norm(self.copies)):
                         buf.put(u + k, n)
-                for i, start, count in group.layers:
+                elif self.compiled is not None:  # False: a parameter no longer usable by the fused pass (not measured)
+                    done = self.compiled.norms(group.params, buf.address(u), group.flat)
+                else:
+                    self.fused.many(group.param_ptrs(), group.lens, len(group.params), buf.address(u), base=group.flat)
+                for i, start, count in group.layers if done else ():
                     plan[i * K + P_U], plan[i * K + P_U_N] = u + start, count
             for i in self.norm_layers:
                 module = self.leaves[i][1]
@@ -116,6 +131,8 @@ class ParamStats:
     def _describe(self, t, buf):
         """The first of PARAM slots holding a parameter's (γ's, β's) mean, variance, min and max."""
         base = buf.take(native.PARAM)
+        if self.compiled is not None and self.compiled.moments(t, buf.address(base)):
+            return base
         if self.fused is not None and native.usable(t):
             self.fused.param(t, buf.address(base))
         else:

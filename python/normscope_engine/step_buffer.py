@@ -10,7 +10,7 @@ import torch
 class StepBuffer:
     def __init__(self, capacity=1024):
         self.raw = torch.empty(capacity, dtype=torch.float64)
-        self.base = self.raw.data_ptr()
+        self.base, self.capacity = self.raw.data_ptr(), capacity  # read by the compiled hooks (hooks.c) too
         self.used = 0
         self.pending = []  # (slot, 0-d tensor or float) from the torch-ops path
 
@@ -21,7 +21,7 @@ class StepBuffer:
         if end > self.raw.numel():
             grown = torch.empty(max(2 * self.raw.numel(), end), dtype=torch.float64)
             grown[:start] = self.raw[:start]
-            self.raw, self.base = grown, grown.data_ptr()
+            self.raw, self.base, self.capacity = grown, grown.data_ptr(), grown.numel()
         return start
 
     def address(self, slot):

@@ -1,5 +1,6 @@
 """PyTorch step plain vs instrumented (every layer measured every step) on the CNN of the tfjs bench
-(batch 32, 1x28x28, conv8-BN-ReLU-pool-conv16-BN-ReLU-pool-flatten-dense10, Adam). Prints one JSON line.
+(batch 32, 1x28x28, conv8-BN-ReLU-pool-conv16-BN-ReLU-pool-flatten-dense10, Adam). Prints one JSON line; `hooks`:
+whether the Meter's hooks ran compiled (hooks.c) or in Python (no Python headers, or NORMSCOPE_NO_HOOKS=1).
 Plain and instrumented steps alternate in rounds on two copies of one model, so machine noise hits both; the
 ratio is of medians of wall time (`overhead`) and, less sensitive to other processes on a busy machine, of
 process CPU time (`cpuOverhead`). test/bench/pytorch.ts runs it with glibc's malloc thresholds fixed (GLIBC_TUNABLES):
@@ -50,7 +51,7 @@ def main(rounds=30, per_round=5):
                     faults[name] += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f
     plain_ms, instrumented_ms = statistics.median(times['plain']), statistics.median(times['instrumented'])
     plain_cpu, instrumented_cpu = statistics.median(cpu['plain']), statistics.median(cpu['instrumented'])
-    print(json.dumps({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'plainStepMs': round(plain_ms, 3),
+    print(json.dumps({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'hooks': 'compiled' if meter.compiled else 'python', 'plainStepMs': round(plain_ms, 3),
                       'instrumentedStepMs': round(instrumented_ms, 3), 'overhead': round(instrumented_ms / plain_ms, 3),
                       'plainCpuMs': round(plain_cpu, 3), 'instrumentedCpuMs': round(instrumented_cpu, 3), 'cpuOverhead': round(instrumented_cpu / plain_cpu, 3),
                       'faultsPerStep': {k: round(v / len(times[k]), 1) for k, v in faults.items()},

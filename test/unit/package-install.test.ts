@@ -58,7 +58,9 @@ test('npm pack → npm install -D in a fresh tfjs project → npx normscope chec
   assert.equal(packed.code, 0, packed.stderr);
   const [info] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
   const files = info.files.map((f) => f.path).sort();
-  const engine = ['python/normscope_engine/native.py', 'python/normscope_engine/fused_stats.c', 'python/normscope_engine/measure.py'];
+  const engine = ['native.py', 'fused_stats.c', 'hooks.c', 'hooks_layer.c', 'hooks_params.c', 'hooks_module.c', 'measure.py'].map(
+    (f) => `python/normscope_engine/${f}`,
+  );
   for (const needed of [
     'dist/cli.js',
     'dist/worker.js',

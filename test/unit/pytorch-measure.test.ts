@@ -1,7 +1,8 @@
 // The PyTorch engine's fast statistics (python/normscope_engine/measure.py: few torch calls, one read-back, scalar
 // math in Python) equal the straightforward float64 computation of every statistic, layer by layer, on a network
 // with the cases the fast path shortcuts around (test/unit/pytorch_meter_check.py) — with the fused C pass
-// (native.py, compiled here into a fresh cache folder) and with each of its fallbacks to torch ops.
+// (native.py, compiled here into a fresh cache folder), with the compiled hooks (hooks.c) and without them, and with
+// each of the fused pass's fallbacks to torch ops.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -18,6 +19,8 @@ interface CheckResult {
   mismatches: unknown[];
   compared: number;
   fused: boolean;
+  compiled: boolean;
+  headers: boolean;
   compiler: boolean;
   nonFiniteMismatches: unknown[] | null;
 }
@@ -50,6 +53,7 @@ test('every statistic of the fused C pass equals the direct computation (compile
     const [first] = await assertExact({ XDG_CACHE_HOME: cache }, 'fused');
     if (!first.compiler) return; // no C compiler on this machine: the fallback tests below cover what runs
     assert.equal(first.fused, true, 'a C compiler is on PATH, yet the fused pass did not load');
+    assert.equal(first.compiled, first.headers, "the compiled hooks load exactly when Python's headers are there");
     assert.deepEqual(
       first.nonFiniteMismatches,
       [],
@@ -58,6 +62,17 @@ test('every statistic of the fused C pass equals the direct computation (compile
     const built = fs.readdirSync(path.join(cache, 'normscope'));
     assert.deepEqual(built.filter((f) => f.endsWith('.so')).length, 1, `one cached library, no leftovers: ${built.join(', ')}`);
     assert.equal(built.length, 1, `no temporary files left: ${built.join(', ')}`);
+  } finally {
+    fs.rmSync(cache, { recursive: true, force: true });
+  }
+});
+
+test("NORMSCOPE_NO_HOOKS=1: the fused pass under measure.py's Python hooks, the same statistics", async () => {
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'normscope-cache-'));
+  try {
+    const [first] = await assertExact({ NORMSCOPE_NO_HOOKS: '1', XDG_CACHE_HOME: cache }, 'NORMSCOPE_NO_HOOKS');
+    assert.equal(first.compiled, false);
+    assert.equal(first.fused, first.compiler);
   } finally {
     fs.rmSync(cache, { recursive: true, force: true });
   }
@@ -73,6 +88,7 @@ test('a compiler that fails: the engine falls back to torch ops, the same statis
   try {
     const [first] = await assertExact({ CC: 'false', XDG_CACHE_HOME: cache }, 'CC=false');
     assert.equal(first.fused, false);
+    assert.equal(first.compiled, false);
     assert.deepEqual(fs.readdirSync(path.join(cache, 'normscope')), [], 'a failed build leaves nothing behind');
   } finally {
     fs.rmSync(cache, { recursive: true, force: true });

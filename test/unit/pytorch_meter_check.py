@@ -1,9 +1,11 @@
 """The engine's fast Meter (python/normscope_engine/measure.py) against the straightforward computation of every
 statistic (float64 torch ops on each layer's own tensors) on one training step of a small network that has what
 the fast path shortcuts around: a Flatten view, a ReLU and a pool called twice, an in-place residual add after a
-BatchNorm, BatchNorm1d/2d, LayerNorm, Tanh, Sigmoid. The Meter uses the fused C pass (native.py) when it loads, else
-torch ops (NORMSCOPE_NO_NATIVE=1, or no compiler). Prints one JSON line: {"mismatches": [...], "compared": n,
-"fused": whether the fused pass measured, "compiler": whether one was found, "nonFiniteMismatches": where the fused
+BatchNorm, BatchNorm1d/2d, LayerNorm, Tanh, Sigmoid, an Identity (output = input), a user's own tensor hook. The
+Meter uses the fused C pass (native.py) when it loads, else torch ops (NORMSCOPE_NO_NATIVE=1, or no compiler), and
+the compiled hooks (hooks.c) when Python's headers are there too (not with NORMSCOPE_NO_HOOKS=1). Prints one JSON
+line: {"mismatches": [...], "compared": n, "fused": whether the fused pass measured, "compiled": whether the compiled
+hooks did, "headers": whether Python's headers were found, "compiler": whether one was found, "nonFiniteMismatches": where the fused
 pass and torch ops disagree on tensors holding NaN/Inf (null without the fused pass)}."""
 import copy
 import json
@@ -25,7 +27,7 @@ class Net(nn.Module):
     def __init__(self):
         super().__init__()
         self.conv1, self.bn1, self.relu, self.pool = nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2)
-        self.conv2, self.bn2, self.flat = nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8), nn.Flatten()
+        self.conv2, self.bn2, self.flat, self.same = nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8), nn.Flatten(), nn.Identity()
         self.fc1, self.ln, self.tanh = nn.Linear(8 * 4 * 4, 32), nn.LayerNorm(32), nn.Tanh()
         self.fc2, self.bn3, self.sig, self.fc3 = nn.Linear(32, 16), nn.BatchNorm1d(16), nn.Sigmoid(), nn.Linear(16, 4)
 
@@ -35,7 +37,9 @@ class Net(nn.Module):
         x = self.bn2(self.conv2(x))
         x += r  # in place, after bn2's hook measured its output
         x = self.pool(self.relu(x))
-        x = self.tanh(self.ln(self.fc1(self.flat(x))))
+        x = self.fc1(self.same(self.flat(x)))  # Identity: its output is its input, already hooked by Flatten's hook
+        x.register_hook(lambda g: None)  # the user's own hook on a hooked output (its handle takes a weak reference)
+        x = self.tanh(self.ln(x))
         return self.fc3(self.sig(self.bn3(self.fc2(x))))
 
 
@@ -133,7 +137,8 @@ def main():
                 if not math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6):
                     mismatches.append({'step': step, 'layer': name, 'stat': stat, 'fast': got, 'reference': want})
     non_finite = _non_finite_agreement(meter) if meter.fused is not None else None
-    print(json.dumps({'mismatches': mismatches, 'compared': compared, 'fused': meter.fused is not None, 'compiler': native.compiler() is not None,
+    print(json.dumps({'mismatches': mismatches, 'compared': compared, 'fused': meter.fused is not None, 'compiled': meter.compiled,
+                      'headers': native._python_headers() is not None, 'compiler': native.compiler() is not None,
                       'nonFiniteMismatches': non_finite}))
 
 

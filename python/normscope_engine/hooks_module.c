@@ -1,0 +1,250 @@
+/* The types and module of hooks.c (included there). Every type takes part in garbage collection: a Meter holds its
+   State and hooks, and they hold the Meter. */
+
+static int state_init(State *s, PyObject *args, PyObject *kw) {
+    PyObject *meter, *moments_class, *relu, *bn, *sat, *plan = NULL;
+    double eps;
+    if (!PyArg_ParseTuple(args, "OOSSO!d", &meter, &moments_class, &relu, &bn, &PyList_Type, &sat, &eps)) return -1;
+    if (s->meter) {
+        PyErr_SetString(PyExc_RuntimeError, "a State is initialised once");
+        return -1;
+    }
+    Py_ssize_t layers = PyBytes_GET_SIZE(relu);
+    if (PyBytes_GET_SIZE(bn) != layers || PyList_GET_SIZE(sat) != layers) {
+        PyErr_SetString(PyExc_ValueError, "one relu flag, BatchNorm flag and saturation per layer");
+        return -1;
+    }
+    s->meter = Py_NewRef(meter);
+    s->moments_class = Py_NewRef(moments_class);
+    s->sat = Py_NewRef(sat);
+    s->relu = PyBytes_AS_STRING(relu);
+    s->bn = PyBytes_AS_STRING(bn);
+    s->bytes = PyTuple_Pack(2, relu, bn); /* keeps the flags' memory */
+    s->layers = layers;
+    s->gap_epsilon = eps;
+    if (!s->bytes || !(s->buffer = PyObject_GetAttrString(meter, "buffer")) || !(s->seen = PyObject_GetAttrString(meter, "seen")) ||
+        !(s->grads_seen = PyObject_GetAttrString(meter, "grads_seen")) || !(s->shapes = PyObject_GetAttrString(meter, "shapes")) ||
+        !(s->feeds_bn = PyObject_GetAttrString(meter, "feeds_bn")) || !(plan = PyObject_GetAttrString(meter, "plan")))
+        return -1;
+    if (!PyDict_CheckExact(s->seen) || !PyDict_CheckExact(s->grads_seen) || !PyDict_CheckExact(s->shapes) || !PyAnySet_Check(s->feeds_bn)) {
+        Py_DECREF(plan);
+        PyErr_SetString(PyExc_TypeError, "the Meter's seen tables and shapes must be dicts, feeds_bn a set");
+        return -1;
+    }
+    int rc = PyObject_GetBuffer(plan, &s->plan, PyBUF_WRITABLE | PyBUF_FORMAT);
+    Py_DECREF(plan);
+    if (rc < 0) return -1;
+    s->has_plan = 1;
+    if (s->plan.itemsize != 8 || strcmp(s->plan.format, "q") != 0 || s->plan.len < layers * FIELDS * 8) {
+        PyErr_SetString(PyExc_ValueError, "the plan must be an int64 array of FIELDS slots per layer");
+        return -1;
+    }
+    return 0;
+}
+
+static int state_traverse(State *s, visitproc visit, void *arg) {
+    Py_VISIT(s->meter);
+    Py_VISIT(s->buffer);
+    Py_VISIT(s->seen);
+    Py_VISIT(s->grads_seen);
+    Py_VISIT(s->shapes);
+    Py_VISIT(s->feeds_bn);
+    Py_VISIT(s->moments_class);
+    Py_VISIT(s->sat);
+    Py_VISIT(s->bytes);
+    if (s->has_plan) Py_VISIT(s->plan.obj);
+    return 0;
+}
+
+static int state_clear(State *s) {
+    if (s->has_plan) { PyBuffer_Release(&s->plan); s->has_plan = 0; }
+    Py_CLEAR(s->meter);
+    Py_CLEAR(s->buffer);
+    Py_CLEAR(s->seen);
+    Py_CLEAR(s->grads_seen);
+    Py_CLEAR(s->shapes);
+    Py_CLEAR(s->feeds_bn);
+    Py_CLEAR(s->moments_class);
+    Py_CLEAR(s->sat);
+    Py_CLEAR(s->bytes);
+    return 0;
+}
+
+static void state_dealloc(State *s) {
+    PyObject_GC_UnTrack(s);
+    state_clear(s);
+    Py_TYPE(s)->tp_free((PyObject *)s);
+}
+
+static PyTypeObject StateType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_normscope_hooks.State",
+    .tp_doc = "State(meter, Moments, relu flags, BatchNorm flags, saturations, gap epsilon): what the hooks share with a Meter",
+    .tp_basicsize = sizeof(State),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)state_init,
+    .tp_traverse = (traverseproc)state_traverse,
+    .tp_clear = (inquiry)state_clear,
+    .tp_dealloc = (destructor)state_dealloc,
+};
+
+static int check_state(PyObject *state, Py_ssize_t layer) {
+    if (!PyObject_TypeCheck(state, &StateType) || !((State *)state)->has_plan) {
+        PyErr_SetString(PyExc_TypeError, "a hook needs an initialised State");
+        return -1;
+    }
+    if (layer < 0 || layer >= ((State *)state)->layers) {
+        PyErr_SetString(PyExc_IndexError, "layer out of range");
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *forward_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
+    PyObject *state, *python_hook, *grad_hook;
+    Py_ssize_t layer;
+    if (!PyArg_ParseTuple(args, "OnOO", &state, &layer, &python_hook, &grad_hook) || check_state(state, layer) < 0) return NULL;
+    ForwardHook *h = PyObject_GC_New(ForwardHook, type);
+    if (!h) return NULL;
+    h->vectorcall = (vectorcallfunc)forward_call;
+    h->state = (State *)Py_NewRef(state);
+    h->layer = layer;
+    h->layer_obj = PyLong_FromSsize_t(layer);
+    h->python_hook = Py_NewRef(python_hook);
+    h->grad_hook = Py_NewRef(grad_hook);
+    PyObject_GC_Track(h);
+    if (!h->layer_obj) { Py_DECREF(h); return NULL; }
+    return (PyObject *)h;
+}
+
+static int forward_traverse(ForwardHook *h, visitproc visit, void *arg) {
+    Py_VISIT(h->state);
+    Py_VISIT(h->python_hook);
+    Py_VISIT(h->grad_hook);
+    return 0;
+}
+
+static int forward_clear(ForwardHook *h) {
+    Py_CLEAR(h->state);
+    Py_CLEAR(h->layer_obj);
+    Py_CLEAR(h->python_hook);
+    Py_CLEAR(h->grad_hook);
+    return 0;
+}
+
+static void forward_dealloc(ForwardHook *h) {
+    PyObject_GC_UnTrack(h);
+    forward_clear(h);
+    PyObject_GC_Del(h);
+}
+
+static PyObject *forward_tp_call(ForwardHook *h, PyObject *args, PyObject *kw) {
+    if (!h->state) { PyErr_SetString(PyExc_RuntimeError, "the hook was cleared"); return NULL; }
+    return PyVectorcall_Call((PyObject *)h, args, kw);
+}
+
+static PyTypeObject ForwardHookType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_normscope_hooks.ForwardHook",
+    .tp_doc = "ForwardHook(state, layer, python_hook, grad_hook): a module forward hook measuring one layer",
+    .tp_basicsize = sizeof(ForwardHook),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_vectorcall_offset = offsetof(ForwardHook, vectorcall),
+    .tp_new = forward_new,
+    .tp_call = (ternaryfunc)forward_tp_call,
+    .tp_traverse = (traverseproc)forward_traverse,
+    .tp_clear = (inquiry)forward_clear,
+    .tp_dealloc = (destructor)forward_dealloc,
+};
+
+static PyObject *grad_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
+    PyObject *state;
+    Py_ssize_t layer;
+    if (!PyArg_ParseTuple(args, "On", &state, &layer) || check_state(state, layer) < 0) return NULL;
+    GradHook *h = PyObject_GC_New(GradHook, type);
+    if (!h) return NULL;
+    h->vectorcall = (vectorcallfunc)grad_call;
+    h->state = (State *)Py_NewRef(state);
+    h->layer = layer;
+    PyObject_GC_Track(h);
+    return (PyObject *)h;
+}
+
+static int grad_traverse(GradHook *h, visitproc visit, void *arg) {
+    Py_VISIT(h->state);
+    return 0;
+}
+
+static int grad_clear(GradHook *h) {
+    Py_CLEAR(h->state);
+    return 0;
+}
+
+static void grad_dealloc(GradHook *h) {
+    PyObject_GC_UnTrack(h);
+    grad_clear(h);
+    PyObject_GC_Del(h);
+}
+
+static PyObject *grad_tp_call(GradHook *h, PyObject *args, PyObject *kw) {
+    if (!h->state) { PyErr_SetString(PyExc_RuntimeError, "the hook was cleared"); return NULL; }
+    return PyVectorcall_Call((PyObject *)h, args, kw);
+}
+
+static PyTypeObject GradHookType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_normscope_hooks.GradHook",
+    .tp_doc = "GradHook(state, layer): a tensor hook taking the norm of the gradient into one layer's output",
+    .tp_basicsize = sizeof(GradHook),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_vectorcall_offset = offsetof(GradHook, vectorcall),
+    .tp_new = grad_new,
+    .tp_call = (ternaryfunc)grad_tp_call,
+    .tp_traverse = (traverseproc)grad_traverse,
+    .tp_clear = (inquiry)grad_clear,
+    .tp_dealloc = (destructor)grad_dealloc,
+};
+
+static struct PyModuleDef hooks_module = {PyModuleDef_HEAD_INIT, "_normscope_hooks", "NormScope's measuring hooks in C (hooks.c)", -1, hooks_functions};
+
+#define INTERN(var, text) if (!(var = PyUnicode_InternFromString(text))) return NULL;
+
+PyMODINIT_FUNC PyInit__normscope_hooks(void) {
+    INTERN(s_sampling, "sampling") INTERN(s_shape, "shape") INTERN(s_dtype, "dtype") INTERN(s_layout, "layout")
+    INTERN(s_is_cpu, "is_cpu") INTERN(s_is_contiguous, "is_contiguous") INTERN(s_data_ptr, "data_ptr") INTERN(s_version, "_version")
+    INTERN(s_requires_grad, "requires_grad") INTERN(s_register_hook, "register_hook") INTERN(s_used, "used")
+    INTERN(s_capacity, "capacity") INTERN(s_base, "base") INTERN(s_n, "n") INTERN(s_ref, "ref") INTERN(s_full, "full")
+    INTERN(s_sat, "sat") INTERN(s_chan, "chan") INTERN(s_cols, "cols") INTERN(s_channels, "channels") INTERN(s_training, "training")
+    INTERN(s_running_mean, "running_mean") INTERN(s_running_var, "running_var") INTERN(s_moments, "_moments")
+    INTERN(s_dead, "_dead") INTERN(s_sat_slot, "_sat_slot") INTERN(s_measure_input, "_measure_input") INTERN(s_bn_gap, "_bn_gap")
+    INTERN(s_grad_norm, "_grad_norm") INTERN(s_backward_hooks, "_backward_hooks") INTERN(s_grad_fn, "grad_fn")
+    INTERN(s_register_hook_dict, "_register_hook_dict")
+    PyObject *collections = PyImport_ImportModule("collections");
+    if (!collections) return NULL;
+    OrderedDict = PyObject_GetAttrString(collections, "OrderedDict"); /* what register_hook makes: its handles take weak references */
+    Py_DECREF(collections);
+    if (!OrderedDict) return NULL;
+    PyObject *torch = PyImport_ImportModule("torch");
+    if (!torch) return NULL;
+    TensorType = PyObject_GetAttrString(torch, "Tensor");
+    Float32 = PyObject_GetAttrString(torch, "float32");
+    Strided = PyObject_GetAttrString(torch, "strided");
+    IsInference = PyObject_GetAttrString(torch, "is_inference_mode_enabled"); /* torch 1.9+ */
+    if (!IsInference) PyErr_Clear();
+    PyObject *C = PyObject_GetAttrString(torch, "_C");
+    HasTorchFunction = C ? PyObject_GetAttrString(C, "_has_torch_function_unary") : NULL; /* torch 1.8+ */
+    Py_XDECREF(C);
+    if (!HasTorchFunction) PyErr_Clear();
+    Py_DECREF(torch);
+    if (!TensorType || !Float32 || !Strided) return NULL;
+    if (PyType_Ready(&StateType) < 0 || PyType_Ready(&ForwardHookType) < 0 || PyType_Ready(&GradHookType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&hooks_module);
+    if (!m) return NULL;
+    Py_INCREF(&StateType);
+    Py_INCREF(&ForwardHookType);
+    Py_INCREF(&GradHookType);
+    if (PyModule_AddObject(m, "State", (PyObject *)&StateType) < 0 || PyModule_AddObject(m, "ForwardHook", (PyObject *)&ForwardHookType) < 0 ||
+        PyModule_AddObject(m, "GradHook", (PyObject *)&GradHookType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

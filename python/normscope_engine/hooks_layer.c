@@ -1,20 +1,14 @@
 /* The forward and gradient hooks of hooks.c (included there): Meter._forward's hook, _measure and _grad_norm of
    measure.py for the common case, calling the Meter's Python methods for the rest. */
 
+/* One layer's forward hook (vectorcall: forward_call) or gradient hook (grad_call; python_hook, grad_hook NULL). */
 typedef struct {
     PyObject_HEAD
     vectorcallfunc vectorcall;
     State *state;
     Py_ssize_t layer;
     PyObject *layer_obj, *python_hook, *grad_hook; /* python_hook: measure.py's hook, for what is not done here */
-} ForwardHook;
-
-typedef struct {
-    PyObject_HEAD
-    vectorcallfunc vectorcall;
-    State *state;
-    Py_ssize_t layer;
-} GradHook;
+} Hook;
 
 static int sampling(State *s) {
     PyObject *v = PyObject_GetAttr(s->meter, s_sampling);
@@ -68,7 +62,7 @@ static int bn_gap(State *s, PyObject *module, Py_ssize_t layer, PyObject *layer_
 }
 
 /* The input half of Meter._measure: in C for a float32 tensor as the first input, else Meter._measure_input. */
-static int measure_input(ForwardHook *h, PyObject *module, PyObject *inputs) {
+static int measure_input(Hook *h, PyObject *module, PyObject *inputs) {
     State *s = h->state;
     PyObject *x = PyTuple_CheckExact(inputs) && PyTuple_GET_SIZE(inputs) ? PyTuple_GET_ITEM(inputs, 0) : NULL;
     Info xi;
@@ -106,7 +100,7 @@ static int measure_input(ForwardHook *h, PyObject *module, PyObject *inputs) {
 }
 
 /* The output half of Meter._measure (y: the module's float32 output). */
-static int measure_output(ForwardHook *h, PyObject *y, Info *yi) {
+static int measure_output(Hook *h, PyObject *y, Info *yi) {
     State *s = h->state;
     int64_t *p = plan_row(s, h->layer);
     int relu = s->relu[h->layer] && yi->dims >= 2;
@@ -181,7 +175,7 @@ static int add_grad_hook(PyObject *y, PyObject *hook) {
     return rc;
 }
 
-static PyObject *forward_call(ForwardHook *h, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+static PyObject *forward_call(Hook *h, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
     if (PyVectorcall_NARGS(nargsf) != 3 || kwnames) return PyObject_Vectorcall(h->python_hook, args, nargsf, kwnames);
     PyObject *module = args[0], *inputs = args[1], *output = args[2];
     State *s = h->state;
@@ -215,7 +209,7 @@ static PyObject *forward_call(ForwardHook *h, PyObject *const *args, size_t narg
 }
 
 /* Meter._grad's hook and _grad_norm. */
-static PyObject *grad_call(GradHook *h, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+static PyObject *grad_call(Hook *h, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
     if (PyVectorcall_NARGS(nargsf) != 1 || kwnames) {
         PyErr_SetString(PyExc_TypeError, "a gradient hook takes one tensor");
         return NULL;

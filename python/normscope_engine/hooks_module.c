@@ -100,31 +100,14 @@ static int check_state(PyObject *state, Py_ssize_t layer) {
     return 0;
 }
 
-static PyObject *forward_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
-    PyObject *state, *python_hook, *grad_hook;
-    Py_ssize_t layer;
-    if (!PyArg_ParseTuple(args, "OnOO", &state, &layer, &python_hook, &grad_hook) || check_state(state, layer) < 0) return NULL;
-    ForwardHook *h = PyObject_GC_New(ForwardHook, type);
-    if (!h) return NULL;
-    h->vectorcall = (vectorcallfunc)forward_call;
-    h->state = (State *)Py_NewRef(state);
-    h->layer = layer;
-    h->layer_obj = PyLong_FromSsize_t(layer);
-    h->python_hook = Py_NewRef(python_hook);
-    h->grad_hook = Py_NewRef(grad_hook);
-    PyObject_GC_Track(h);
-    if (!h->layer_obj) { Py_DECREF(h); return NULL; }
-    return (PyObject *)h;
-}
-
-static int forward_traverse(ForwardHook *h, visitproc visit, void *arg) {
+static int hook_traverse(Hook *h, visitproc visit, void *arg) {
     Py_VISIT(h->state);
     Py_VISIT(h->python_hook);
     Py_VISIT(h->grad_hook);
     return 0;
 }
 
-static int forward_clear(ForwardHook *h) {
+static int hook_clear(Hook *h) {
     Py_CLEAR(h->state);
     Py_CLEAR(h->layer_obj);
     Py_CLEAR(h->python_hook);
@@ -132,75 +115,63 @@ static int forward_clear(ForwardHook *h) {
     return 0;
 }
 
-static void forward_dealloc(ForwardHook *h) {
+static void hook_dealloc(Hook *h) {
     PyObject_GC_UnTrack(h);
-    forward_clear(h);
+    hook_clear(h);
     PyObject_GC_Del(h);
 }
 
-static PyObject *forward_tp_call(ForwardHook *h, PyObject *args, PyObject *kw) {
+static PyObject *hook_tp_call(Hook *h, PyObject *args, PyObject *kw) {
     if (!h->state) { PyErr_SetString(PyExc_RuntimeError, "the hook was cleared"); return NULL; }
     return PyVectorcall_Call((PyObject *)h, args, kw);
 }
 
-static PyTypeObject ForwardHookType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_normscope_hooks.ForwardHook",
-    .tp_doc = "ForwardHook(state, layer, python_hook, grad_hook): a module forward hook measuring one layer",
-    .tp_basicsize = sizeof(ForwardHook),
+static PyTypeObject HookType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_normscope_hooks.Hook",
+    .tp_doc = "one layer's forward or gradient hook (made by forward_hook / grad_hook)",
+    .tp_basicsize = sizeof(Hook),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
-    .tp_vectorcall_offset = offsetof(ForwardHook, vectorcall),
-    .tp_new = forward_new,
-    .tp_call = (ternaryfunc)forward_tp_call,
-    .tp_traverse = (traverseproc)forward_traverse,
-    .tp_clear = (inquiry)forward_clear,
-    .tp_dealloc = (destructor)forward_dealloc,
+    .tp_vectorcall_offset = offsetof(Hook, vectorcall),
+    .tp_call = (ternaryfunc)hook_tp_call,
+    .tp_traverse = (traverseproc)hook_traverse,
+    .tp_clear = (inquiry)hook_clear,
+    .tp_dealloc = (destructor)hook_dealloc,
 };
 
-static PyObject *grad_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
-    PyObject *state;
-    Py_ssize_t layer;
-    if (!PyArg_ParseTuple(args, "On", &state, &layer) || check_state(state, layer) < 0) return NULL;
-    GradHook *h = PyObject_GC_New(GradHook, type);
+static PyObject *new_hook(PyObject *state, Py_ssize_t layer, vectorcallfunc call, PyObject *python_hook, PyObject *grad_hook) {
+    if (check_state(state, layer) < 0) return NULL;
+    Hook *h = PyObject_GC_New(Hook, &HookType);
     if (!h) return NULL;
-    h->vectorcall = (vectorcallfunc)grad_call;
+    h->vectorcall = call;
     h->state = (State *)Py_NewRef(state);
     h->layer = layer;
+    h->layer_obj = PyLong_FromSsize_t(layer);
+    h->python_hook = python_hook ? Py_NewRef(python_hook) : NULL;
+    h->grad_hook = grad_hook ? Py_NewRef(grad_hook) : NULL;
     PyObject_GC_Track(h);
+    if (!h->layer_obj) { Py_DECREF(h); return NULL; }
     return (PyObject *)h;
 }
 
-static int grad_traverse(GradHook *h, visitproc visit, void *arg) {
-    Py_VISIT(h->state);
-    return 0;
+static PyObject *forward_hook(PyObject *module, PyObject *args) {
+    PyObject *state, *python_hook, *grad_hook;
+    Py_ssize_t layer;
+    if (!PyArg_ParseTuple(args, "OnOO", &state, &layer, &python_hook, &grad_hook)) return NULL;
+    return new_hook(state, layer, (vectorcallfunc)forward_call, python_hook, grad_hook);
 }
 
-static int grad_clear(GradHook *h) {
-    Py_CLEAR(h->state);
-    return 0;
+static PyObject *grad_hook(PyObject *module, PyObject *args) {
+    PyObject *state;
+    Py_ssize_t layer;
+    if (!PyArg_ParseTuple(args, "On", &state, &layer)) return NULL;
+    return new_hook(state, layer, (vectorcallfunc)grad_call, NULL, NULL);
 }
 
-static void grad_dealloc(GradHook *h) {
-    PyObject_GC_UnTrack(h);
-    grad_clear(h);
-    PyObject_GC_Del(h);
-}
-
-static PyObject *grad_tp_call(GradHook *h, PyObject *args, PyObject *kw) {
-    if (!h->state) { PyErr_SetString(PyExc_RuntimeError, "the hook was cleared"); return NULL; }
-    return PyVectorcall_Call((PyObject *)h, args, kw);
-}
-
-static PyTypeObject GradHookType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_normscope_hooks.GradHook",
-    .tp_doc = "GradHook(state, layer): a tensor hook taking the norm of the gradient into one layer's output",
-    .tp_basicsize = sizeof(GradHook),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
-    .tp_vectorcall_offset = offsetof(GradHook, vectorcall),
-    .tp_new = grad_new,
-    .tp_call = (ternaryfunc)grad_tp_call,
-    .tp_traverse = (traverseproc)grad_traverse,
-    .tp_clear = (inquiry)grad_clear,
-    .tp_dealloc = (destructor)grad_dealloc,
+static PyMethodDef hooks_functions[] = {
+    {"forward_hook", forward_hook, METH_VARARGS, "forward_hook(state, layer, python_hook, grad_hook): a module forward hook measuring one layer"},
+    {"grad_hook", grad_hook, METH_VARARGS, "grad_hook(state, layer): a tensor hook taking the norm of the gradient into one layer's output"},
+    PARAM_FUNCTIONS
+    {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef hooks_module = {PyModuleDef_HEAD_INIT, "_normscope_hooks", "NormScope's measuring hooks in C (hooks.c)", -1, hooks_functions};
@@ -235,14 +206,11 @@ PyMODINIT_FUNC PyInit__normscope_hooks(void) {
     if (!HasTorchFunction) PyErr_Clear();
     Py_DECREF(torch);
     if (!TensorType || !Float32 || !Strided) return NULL;
-    if (PyType_Ready(&StateType) < 0 || PyType_Ready(&ForwardHookType) < 0 || PyType_Ready(&GradHookType) < 0) return NULL;
+    if (PyType_Ready(&StateType) < 0 || PyType_Ready(&HookType) < 0) return NULL;
     PyObject *m = PyModule_Create(&hooks_module);
     if (!m) return NULL;
     Py_INCREF(&StateType);
-    Py_INCREF(&ForwardHookType);
-    Py_INCREF(&GradHookType);
-    if (PyModule_AddObject(m, "State", (PyObject *)&StateType) < 0 || PyModule_AddObject(m, "ForwardHook", (PyObject *)&ForwardHookType) < 0 ||
-        PyModule_AddObject(m, "GradHook", (PyObject *)&GradHookType) < 0) {
+    if (PyModule_AddObject(m, "State", (PyObject *)&StateType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -94,9 +94,7 @@ done:
     return result;
 }
 
-static PyMethodDef hooks_functions[] = {
-    {"norms", norms, METH_VARARGS, "norms(tensors, out, base=None, copy=None, ncopy=0) -> bool: 2-norms at address out (ns_many)"},
-    {"moments", param_moments, METH_VARARGS, "moments(t, out) -> bool: mean, variance, min, max of a parameter at address out"},
+#define PARAM_FUNCTIONS \
+    {"norms", norms, METH_VARARGS, "norms(tensors, out, base=None, copy=None, ncopy=0) -> bool: 2-norms at address out (ns_many)"}, \
+    {"moments", param_moments, METH_VARARGS, "moments(t, out) -> bool: mean, variance, min, max of a parameter at address out"}, \
     {"finish", finish, METH_VARARGS, "finish(values, plan, order, out) -> list: every layer's statistics (ns_finish)"},
-    {NULL, NULL, 0, NULL},
-};

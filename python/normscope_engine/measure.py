@@ -77,8 +77,8 @@ class Meter:
         if hooks:
             state = hooks.State(self, Moments, bytes(a in ('relu', 'relu6') for a in self.activation),
                                 bytes(isinstance(m, BN_TYPES) for _, m in leaves), [SATURATION.get(a) for a in self.activation], GAP_EPSILON)
-            self.grad_hooks = [hooks.GradHook(state, i) for i in range(len(leaves))]
-            forward = [hooks.ForwardHook(state, i, self._forward(i), self.grad_hooks[i]) for i in range(len(leaves))]
+            self.grad_hooks = [hooks.grad_hook(state, i) for i in range(len(leaves))]
+            forward = [hooks.forward_hook(state, i, self._forward(i), self.grad_hooks[i]) for i in range(len(leaves))]
         else:
             self.grad_hooks = [self._grad(i) for i in range(len(leaves))]
             forward = [self._forward(i) for i in range(len(leaves))]

@@ -137,7 +137,7 @@ def library():
 
 
 def hooks_module():
-    """The compiled hooks (hooks.c: State, ForwardHook, GradHook), or None (measure.py's Python hooks)."""
+    """The compiled hooks (hooks.c: State, forward_hook, grad_hook, norms, moments, finish), or None (measure.py's Python hooks)."""
     library()
     return _lib[1]
 

@@ -1,13 +1,14 @@
 /* The forward and gradient hooks of hooks.c (included there): Meter._forward's hook, _measure and _grad_norm of
    measure.py for the common case, calling the Meter's Python methods for the rest. */
 
-/* One layer's forward hook (vectorcall: forward_call) or gradient hook (grad_call; python_hook, grad_hook NULL). */
+/* One layer's forward hook (vectorcall: forward_call) or gradient hook (grad_call; module, python_hook, grad_hook
+   NULL). module: the layer's module; a copy of it (copy.deepcopy keeps hooks) is not measured. */
 typedef struct {
     PyObject_HEAD
     vectorcallfunc vectorcall;
     State *state;
     Py_ssize_t layer;
-    PyObject *layer_obj, *python_hook, *grad_hook; /* python_hook: measure.py's hook, for what is not done here */
+    PyObject *layer_obj, *module, *python_hook, *grad_hook; /* python_hook: measure.py's hook, for what is not done here */
 } Hook;
 
 static int sampling(State *s) {
@@ -179,6 +180,7 @@ static PyObject *forward_call(Hook *h, PyObject *const *args, size_t nargsf, PyO
     if (PyVectorcall_NARGS(nargsf) != 3 || kwnames) return PyObject_Vectorcall(h->python_hook, args, nargsf, kwnames);
     PyObject *module = args[0], *inputs = args[1], *output = args[2];
     State *s = h->state;
+    if (module != h->module) Py_RETURN_NONE;
     int on = sampling(s), known = on < 0 ? -1 : PyDict_Contains(s->shapes, h->layer_obj);
     if (known < 0) return NULL;
     if (!on && known) Py_RETURN_NONE;

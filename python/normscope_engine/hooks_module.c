@@ -102,6 +102,7 @@ static int check_state(PyObject *state, Py_ssize_t layer) {
 
 static int hook_traverse(Hook *h, visitproc visit, void *arg) {
     Py_VISIT(h->state);
+    Py_VISIT(h->module);
     Py_VISIT(h->python_hook);
     Py_VISIT(h->grad_hook);
     return 0;
@@ -110,6 +111,7 @@ static int hook_traverse(Hook *h, visitproc visit, void *arg) {
 static int hook_clear(Hook *h) {
     Py_CLEAR(h->state);
     Py_CLEAR(h->layer_obj);
+    Py_CLEAR(h->module);
     Py_CLEAR(h->python_hook);
     Py_CLEAR(h->grad_hook);
     return 0;
@@ -126,6 +128,15 @@ static PyObject *hook_tp_call(Hook *h, PyObject *args, PyObject *kw) {
     return PyVectorcall_Call((PyObject *)h, args, kw);
 }
 
+/* copy.copy / copy.deepcopy: the same hook, as for a Python function (a model copied mid-run keeps working). */
+static PyObject *hook_copy(PyObject *h, PyObject *unused) { return Py_NewRef(h); }
+
+static PyMethodDef hook_methods[] = {
+    {"__copy__", hook_copy, METH_NOARGS, NULL},
+    {"__deepcopy__", hook_copy, METH_O, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
 static PyTypeObject HookType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_normscope_hooks.Hook",
     .tp_doc = "one layer's forward or gradient hook (made by forward_hook / grad_hook)",
@@ -133,12 +144,13 @@ static PyTypeObject HookType = {
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
     .tp_vectorcall_offset = offsetof(Hook, vectorcall),
     .tp_call = (ternaryfunc)hook_tp_call,
+    .tp_methods = hook_methods,
     .tp_traverse = (traverseproc)hook_traverse,
     .tp_clear = (inquiry)hook_clear,
     .tp_dealloc = (destructor)hook_dealloc,
 };
 
-static PyObject *new_hook(PyObject *state, Py_ssize_t layer, vectorcallfunc call, PyObject *python_hook, PyObject *grad_hook) {
+static PyObject *new_hook(PyObject *state, Py_ssize_t layer, vectorcallfunc call, PyObject *module, PyObject *python_hook, PyObject *grad_hook) {
     if (check_state(state, layer) < 0) return NULL;
     Hook *h = PyObject_GC_New(Hook, &HookType);
     if (!h) return NULL;
@@ -146,6 +158,7 @@ static PyObject *new_hook(PyObject *state, Py_ssize_t layer, vectorcallfunc call
     h->state = (State *)Py_NewRef(state);
     h->layer = layer;
     h->layer_obj = PyLong_FromSsize_t(layer);
+    h->module = module ? Py_NewRef(module) : NULL;
     h->python_hook = python_hook ? Py_NewRef(python_hook) : NULL;
     h->grad_hook = grad_hook ? Py_NewRef(grad_hook) : NULL;
     PyObject_GC_Track(h);
@@ -153,22 +166,22 @@ static PyObject *new_hook(PyObject *state, Py_ssize_t layer, vectorcallfunc call
     return (PyObject *)h;
 }
 
-static PyObject *forward_hook(PyObject *module, PyObject *args) {
-    PyObject *state, *python_hook, *grad_hook;
+static PyObject *forward_hook(PyObject *unused, PyObject *args) {
+    PyObject *state, *module, *python_hook, *grad_hook;
     Py_ssize_t layer;
-    if (!PyArg_ParseTuple(args, "OnOO", &state, &layer, &python_hook, &grad_hook)) return NULL;
-    return new_hook(state, layer, (vectorcallfunc)forward_call, python_hook, grad_hook);
+    if (!PyArg_ParseTuple(args, "OnOOO", &state, &layer, &module, &python_hook, &grad_hook)) return NULL;
+    return new_hook(state, layer, (vectorcallfunc)forward_call, module, python_hook, grad_hook);
 }
 
-static PyObject *grad_hook(PyObject *module, PyObject *args) {
+static PyObject *grad_hook(PyObject *unused, PyObject *args) {
     PyObject *state;
     Py_ssize_t layer;
     if (!PyArg_ParseTuple(args, "On", &state, &layer)) return NULL;
-    return new_hook(state, layer, (vectorcallfunc)grad_call, NULL, NULL);
+    return new_hook(state, layer, (vectorcallfunc)grad_call, NULL, NULL, NULL);
 }
 
 static PyMethodDef hooks_functions[] = {
-    {"forward_hook", forward_hook, METH_VARARGS, "forward_hook(state, layer, python_hook, grad_hook): a module forward hook measuring one layer"},
+    {"forward_hook", forward_hook, METH_VARARGS, "forward_hook(state, layer, module, python_hook, grad_hook): a forward hook measuring one layer's module"},
     {"grad_hook", grad_hook, METH_VARARGS, "grad_hook(state, layer): a tensor hook taking the norm of the gradient into one layer's output"},
     PARAM_FUNCTIONS
     {NULL, NULL, 0, NULL},

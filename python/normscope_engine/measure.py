@@ -78,7 +78,7 @@ class Meter:
             state = hooks.State(self, Moments, bytes(a in ('relu', 'relu6') for a in self.activation),
                                 bytes(isinstance(m, BN_TYPES) for _, m in leaves), [SATURATION.get(a) for a in self.activation], GAP_EPSILON)
             self.grad_hooks = [hooks.grad_hook(state, i) for i in range(len(leaves))]
-            forward = [hooks.forward_hook(state, i, self._forward(i), self.grad_hooks[i]) for i in range(len(leaves))]
+            forward = [hooks.forward_hook(state, i, m, self._forward(i), self.grad_hooks[i]) for i, (_, m) in enumerate(leaves)]
         else:
             self.grad_hooks = [self._grad(i) for i in range(len(leaves))]
             forward = [self._forward(i) for i in range(len(leaves))]
@@ -102,11 +102,13 @@ class Meter:
         self.scratch, self.views = torch.empty(0), {}
 
     def _forward(self, i):
-        grad_hook = self.grad_hooks[i]
+        grad_hook, leaf = self.grad_hooks[i], self.leaves[i][1]
 
         def hook(module, inputs, output):
-            if not self.sampling and i in self.shapes or is_inference():
-                return  # inference mode: an evaluation loop (torchvision's evaluate), not training; its tensors cannot be measured
+            if not self.sampling and i in self.shapes or is_inference() or module is not leaf:
+                # inference mode: an evaluation loop (torchvision's evaluate), not training; its tensors cannot be
+                # measured. Not `leaf`: a copy of the model (copy.deepcopy keeps hooks), e.g. an EMA model's
+                return
             y = output if type(output) is torch.Tensor and output.is_floating_point() else _tensor(output)
             if i not in self.shapes and y is not None:
                 self.shapes[i] = [None, *y.shape[1:]]

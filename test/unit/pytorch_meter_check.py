@@ -1,7 +1,8 @@
 """The engine's fast Meter (python/normscope_engine/measure.py) against the straightforward computation of every
 statistic (float64 torch ops on each layer's own tensors) on one training step of a small network that has what
 the fast path shortcuts around: a Flatten view, a ReLU and a pool called twice, an in-place residual add after a
-BatchNorm, BatchNorm1d/2d, LayerNorm, Tanh, Sigmoid, an Identity (output = input), a user's own tensor hook. The
+BatchNorm, BatchNorm1d/2d, LayerNorm, Tanh, Sigmoid, an Identity (output = input), a user's own tensor hook, a deep
+copy of the model (keeping the hooks) called during the step. The
 Meter uses the fused C pass (native.py) when it loads, else torch ops (NORMSCOPE_NO_NATIVE=1, or no compiler), and
 the compiled hooks (hooks.c) when Python's headers are there too (not with NORMSCOPE_NO_HOOKS=1). Prints one JSON
 line: {"mismatches": [...], "compared": n, "fused": whether the fused pass measured, "compiled": whether the compiled
@@ -38,7 +39,8 @@ class Net(nn.Module):
         x += r  # in place, after bn2's hook measured its output
         x = self.pool(self.relu(x))
         x = self.fc1(self.same(self.flat(x)))  # Identity: its output is its input, already hooked by Flatten's hook
-        x.register_hook(lambda g: None)  # the user's own hook on a hooked output (its handle takes a weak reference)
+        if x.requires_grad:  # the user's own hook on a hooked output (its handle takes a weak reference)
+            x.register_hook(lambda g: None)
         x = self.tanh(self.ln(x))
         return self.fc3(self.sig(self.bn3(self.fc2(x))))
 
@@ -122,11 +124,17 @@ def main():
     twin = copy.deepcopy(model)
     meter = Meter(leaves(model))
     x, y = torch.randn(8, 3, 16, 16), torch.randint(0, 4, (8,))
+    ema = copy.deepcopy(model)  # copied with the Meter's hooks, as a script's EMA model is: its calls are not measured
+
+    def loss_and_ema(out, target):
+        with torch.no_grad():
+            ema(x * 3)
+        return F.cross_entropy(out, target)
     values = []
     mismatches, compared = [], 0
     for step in range(3):  # the first sampled step learns which layers feed a BatchNorm; later ones use that
         expected = reference(twin, x, y)
-        _, values = train_step(model, torch.optim.Adam(model.parameters(), 1e-2), F.cross_entropy, x, y, meter)
+        _, values = train_step(model, torch.optim.Adam(model.parameters(), 1e-2), loss_and_ema, x, y, meter)
         for row, i in enumerate(meter.order):
             name = meter.leaves[i][0]
             for col, stat in enumerate(STAT_NAMES):

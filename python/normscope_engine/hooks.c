@@ -8,6 +8,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stddef.h>
+#include <structmember.h>
 #if PY_VERSION_HEX < 0x03090000
 #error "the compiled hooks need Python 3.9+ (vectorcall API); older ones use measure.py's Python hooks"
 #endif
@@ -19,13 +20,12 @@ static inline PyObject *Py_NewRef(PyObject *o) { Py_INCREF(o); return o; }
 enum { STATS = 8, COLUMNS = 3, SAT_SLOT = 5, DEAD_SLOT = 6 };
 static PyObject *TensorType, *Float32, *Strided, *IsInference, *HasTorchFunction, *OrderedDict; /* read at import */
 static PyObject *s_sampling, *s_shape, *s_dtype, *s_layout, *s_is_cpu, *s_is_contiguous, *s_data_ptr, *s_version, *s_requires_grad,
-    *s_register_hook, *s_used, *s_capacity, *s_base, *s_n, *s_ref, *s_full, *s_sat, *s_chan, *s_cols,
-    *s_channels, *s_training, *s_running_mean, *s_running_var, *s_moments, *s_dead, *s_sat_slot, *s_measure_input, *s_bn_gap,
+    *s_register_hook, *s_used, *s_capacity, *s_base, *s_training, *s_running_mean, *s_running_var, *s_moments, *s_dead, *s_sat_slot, *s_measure_input, *s_bn_gap,
     *s_grad_norm, *s_backward_hooks, *s_grad_fn, *s_register_hook_dict;
 
 typedef struct {
     PyObject_HEAD
-    PyObject *meter, *buffer, *seen, *grads_seen, *shapes, *feeds_bn, *moments_class, *sat; /* sat: per layer, a tuple or None */
+    PyObject *meter, *buffer, *seen, *grads_seen, *shapes, *feeds_bn, *sat; /* sat: per layer, a tuple or None */
     PyObject *bytes;  /* the relu and bn flags' bytes objects */
     Py_buffer plan;   /* the Meter's int64 plan (array.array), the same object for its whole life */
     int has_plan;
@@ -96,6 +96,8 @@ fail:
     return -1;
 }
 
+#include "hooks_moments.c"
+
 static int64_t dim_size(Info *ti, int d) { return PyLong_AsLongLong(PyTuple_GET_ITEM(ti->shape, d < 0 ? ti->dims + d : d)); }
 
 /* StepBuffer.take in C while there is room (else the Python method grows the buffer); -1 on error. */
@@ -122,13 +124,6 @@ static double *address(State *s, int64_t slot) {
 
 static int64_t *plan_row(State *s, Py_ssize_t layer) { return (int64_t *)s->plan.buf + layer * FIELDS; }
 
-static int set_attr_int(PyObject *o, PyObject *name, int64_t value) {
-    PyObject *v = PyLong_FromLongLong(value);
-    int r = v ? PyObject_SetAttr(o, name, v) : -1;
-    Py_XDECREF(v);
-    return r;
-}
-
 /* Meter._fused_moments: a new Moments of the fused pass over `t`. */
 static PyObject *fused_moments(State *s, PyObject *t, Info *ti, PyObject *layer, PyObject *sat, int per_channel, int columns) {
     int64_t channels = per_channel ? dim_size(ti, 1) : 0;
@@ -144,20 +139,21 @@ static PyObject *fused_moments(State *s, PyObject *t, Info *ti, PyObject *layer,
     ns_stats((const float *)(intptr_t)ti->ptr, rows, ti->numel / rows, channels, (float)center, (float)threshold, out);
     PyObject *ref = PyWeakref_NewRef(t, NULL);
     if (!ref) return NULL;
-    PyObject *m = PyObject_CallFunction(s->moments_class, "LOOOOLO", (long long)base, t, ref, layer, Py_True, (long long)channels, sat);
+    Moments *m = moments_make(base, ti->numel, ti->shape, ref, layer, 1, channels, sat);
     Py_DECREF(ref);
     if (!m) return NULL;
-    if (channels && set_attr_int(m, s_chan, base + STATS) < 0) goto fail;
+    if (channels) m->chan = base + STATS;
     if (columns) {
         int64_t f = dim_size(ti, -1), cols = take(s, COLUMNS * f + 1);
         double *at = cols < 0 ? NULL : address(s, cols);
-        if (!at || set_attr_int(m, s_cols, cols) < 0) goto fail;
+        if (!at) {
+            Py_DECREF(m);
+            return NULL;
+        }
+        m->cols = cols;
         ns_columns((const float *)(intptr_t)ti->ptr, ti->numel / f, f, at);
     }
-    return m;
-fail:
-    Py_DECREF(m);
-    return NULL;
+    return (PyObject *)m;
 }
 
 /* Meter._moments: the Moments of `t` measured this step, else new ones (by the Meter's Python method when `t` is not
@@ -169,18 +165,12 @@ static PyObject *moments(State *s, PyObject *t, Info *ti, int full, PyObject *la
         m = PyDict_GetItemWithError(s->seen, key);
         if (!m && PyErr_Occurred()) goto fail;
         if (m && !relu) {
-            PyObject *ref = PyObject_GetAttr(m, s_ref), *alive = ref ? PyObject_CallNoArgs(ref) : NULL;
-            Py_XDECREF(ref);
-            if (!alive) goto fail;
-            int ok = alive != Py_None;
-            Py_DECREF(alive);
-            PyObject *mfull = ok && full ? PyObject_GetAttr(m, s_full) : NULL, *msat = ok && sat != Py_None ? PyObject_GetAttr(m, s_sat) : NULL;
-            if (ok && full) ok = mfull && mfull == Py_True;
-            if (ok && sat != Py_None) ok = msat && PyObject_RichCompareBool(msat, sat, Py_EQ) == 1;
-            Py_XDECREF(mfull);
-            Py_XDECREF(msat);
+            Moments *seen = as_moments(m);
+            if (!seen) goto fail;
+            int ok = PyWeakref_GetObject(seen->ref) != Py_None && (seen->full || !full);
+            if (ok && sat != Py_None) ok = PyObject_RichCompareBool(seen->sat, sat, Py_EQ) == 1;
             if (PyErr_Occurred()) goto fail;
-            if (ok) { Py_DECREF(key); Py_INCREF(m); return m; }
+            if (ok) { Py_DECREF(key); return Py_NewRef(m); }
         }
     }
     if (!ti->usable) {

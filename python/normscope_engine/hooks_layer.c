@@ -30,9 +30,11 @@ static int64_t slot_of(PyObject *r) {
    running statistics are usable, else the Python method. */
 static int bn_gap(State *s, PyObject *module, Py_ssize_t layer, PyObject *layer_obj, PyObject *x, Info *xi, PyObject *xm) {
     int64_t c = dim_size(xi, 1), sums = -1, *p = plan_row(s, layer);
-    PyObject *mshape = PyObject_GetAttr(xm, s_shape);
-    int64_t chan = get_int(xm, s_chan), cols = get_int(xm, s_cols), channels = get_int(xm, s_channels);
-    if (!mshape || PyErr_Occurred()) { Py_XDECREF(mshape); return -1; }
+    Moments *xmm = as_moments(xm);
+    if (!xmm) return -1;
+    PyObject *mshape = Py_NewRef(xmm->shape);
+    int64_t chan = xmm->chan, cols = xmm->cols, channels = xmm->channels;
+    if (!PyTuple_Check(mshape)) { Py_DECREF(mshape); PyErr_SetString(PyExc_TypeError, "a Moments without a shape"); return -1; }
     int same2 = PyTuple_GET_SIZE(mshape) >= 2 && xi->dims >= 2, same;
     for (int d = 0; same2 && d < 2; d++) same2 = PyObject_RichCompareBool(PyTuple_GET_ITEM(mshape, d), PyTuple_GET_ITEM(xi->shape, d), Py_EQ) == 1;
     same = PyObject_RichCompareBool(mshape, xi->shape, Py_EQ) == 1;
@@ -81,10 +83,11 @@ static int measure_input(Hook *h, PyObject *module, PyObject *inputs) {
     if (xi.numel) {
         int64_t *p = plan_row(s, h->layer);
         PyObject *xm = moments(s, x, &xi, 0, Py_None, Py_None, 0);
-        if (!xm) rc = -1;
+        Moments *xmm = xm ? as_moments(xm) : NULL;
+        if (!xmm) rc = -1;
         else {
-            p[P_IN] = get_int(xm, s_base);
-            p[P_IN_N] = get_int(xm, s_n);
+            p[P_IN] = xmm->base;
+            p[P_IN_N] = xmm->n;
             int train = 0, has_running = 0;
             if (s->bn[h->layer]) {
                 PyObject *t = PyObject_GetAttr(module, s_training);
@@ -93,8 +96,8 @@ static int measure_input(Hook *h, PyObject *module, PyObject *inputs) {
                 has_running = train == 1 ? !is_none_attr(module, s_running_mean) : 0;
             }
             if (PyErr_Occurred() || (train == 1 && has_running == 1 && bn_gap(s, module, h->layer, h->layer_obj, x, &xi, xm) < 0)) rc = -1;
-            Py_DECREF(xm);
         }
+        Py_XDECREF(xm);
     }
     info_clear(&xi);
     return rc;
@@ -107,15 +110,19 @@ static int measure_output(Hook *h, PyObject *y, Info *yi) {
     int relu = s->relu[h->layer] && yi->dims >= 2;
     PyObject *sat = PyList_GET_ITEM(s->sat, h->layer);
     PyObject *m = moments(s, y, yi, 1, h->layer_obj, sat, relu);
-    if (!m) return -1;
-    int64_t base = get_int(m, s_base);
+    Moments *mm = m ? as_moments(m) : NULL;
+    if (!mm) {
+        Py_XDECREF(m);
+        return -1;
+    }
+    int64_t base = mm->base;
     p[P_OUT] = base;
-    p[P_OUT_N] = get_int(m, s_n);
+    p[P_OUT_N] = mm->n;
     if (relu) {
-        int64_t chan = get_int(m, s_chan), cols = get_int(m, s_cols);
+        int64_t chan = mm->chan, cols = mm->cols;
         if (yi->dims >= 4 && chan >= 0) {
             p[P_DEAD] = base + DEAD_SLOT;
-            p[P_DEAD_OF] = get_int(m, s_channels);
+            p[P_DEAD_OF] = mm->channels;
         } else if (yi->dims < 4 && cols >= 0) {
             int64_t f = dim_size(yi, -1);
             p[P_DEAD] = cols + COLUMNS * f;
@@ -129,9 +136,7 @@ static int measure_output(Hook *h, PyObject *y, Info *yi) {
             }
         }
     } else if (sat != Py_None) {
-        PyObject *msat = PyObject_GetAttr(m, s_sat);
-        int same = msat ? PyObject_RichCompareBool(msat, sat, Py_EQ) : -1;
-        Py_XDECREF(msat);
+        int same = PyObject_RichCompareBool(mm->sat, sat, Py_EQ);
         if (same == 1) p[P_SAT] = base + SAT_SLOT;
         else if (same == 0) p[P_SAT] = slot_of(PyObject_CallMethodObjArgs(s->meter, s_sat_slot, y, sat, NULL));
     }

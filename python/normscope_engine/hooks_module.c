@@ -2,9 +2,9 @@
    State and hooks, and they hold the Meter. */
 
 static int state_init(State *s, PyObject *args, PyObject *kw) {
-    PyObject *meter, *moments_class, *relu, *bn, *sat, *plan = NULL;
+    PyObject *meter, *relu, *bn, *sat, *plan = NULL;
     double eps;
-    if (!PyArg_ParseTuple(args, "OOSSO!d", &meter, &moments_class, &relu, &bn, &PyList_Type, &sat, &eps)) return -1;
+    if (!PyArg_ParseTuple(args, "OSSO!d", &meter, &relu, &bn, &PyList_Type, &sat, &eps)) return -1;
     if (s->meter) {
         PyErr_SetString(PyExc_RuntimeError, "a State is initialised once");
         return -1;
@@ -15,7 +15,6 @@ static int state_init(State *s, PyObject *args, PyObject *kw) {
         return -1;
     }
     s->meter = Py_NewRef(meter);
-    s->moments_class = Py_NewRef(moments_class);
     s->sat = Py_NewRef(sat);
     s->relu = PyBytes_AS_STRING(relu);
     s->bn = PyBytes_AS_STRING(bn);
@@ -49,7 +48,6 @@ static int state_traverse(State *s, visitproc visit, void *arg) {
     Py_VISIT(s->grads_seen);
     Py_VISIT(s->shapes);
     Py_VISIT(s->feeds_bn);
-    Py_VISIT(s->moments_class);
     Py_VISIT(s->sat);
     Py_VISIT(s->bytes);
     if (s->has_plan) Py_VISIT(s->plan.obj);
@@ -64,7 +62,6 @@ static int state_clear(State *s) {
     Py_CLEAR(s->grads_seen);
     Py_CLEAR(s->shapes);
     Py_CLEAR(s->feeds_bn);
-    Py_CLEAR(s->moments_class);
     Py_CLEAR(s->sat);
     Py_CLEAR(s->bytes);
     return 0;
@@ -78,7 +75,7 @@ static void state_dealloc(State *s) {
 
 static PyTypeObject StateType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_normscope_hooks.State",
-    .tp_doc = "State(meter, Moments, relu flags, BatchNorm flags, saturations, gap epsilon): what the hooks share with a Meter",
+    .tp_doc = "State(meter, relu flags, BatchNorm flags, saturations, gap epsilon): what the hooks share with a Meter",
     .tp_basicsize = sizeof(State),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_new = PyType_GenericNew,
@@ -195,8 +192,7 @@ PyMODINIT_FUNC PyInit__normscope_hooks(void) {
     INTERN(s_sampling, "sampling") INTERN(s_shape, "shape") INTERN(s_dtype, "dtype") INTERN(s_layout, "layout")
     INTERN(s_is_cpu, "is_cpu") INTERN(s_is_contiguous, "is_contiguous") INTERN(s_data_ptr, "data_ptr") INTERN(s_version, "_version")
     INTERN(s_requires_grad, "requires_grad") INTERN(s_register_hook, "register_hook") INTERN(s_used, "used")
-    INTERN(s_capacity, "capacity") INTERN(s_base, "base") INTERN(s_n, "n") INTERN(s_ref, "ref") INTERN(s_full, "full")
-    INTERN(s_sat, "sat") INTERN(s_chan, "chan") INTERN(s_cols, "cols") INTERN(s_channels, "channels") INTERN(s_training, "training")
+    INTERN(s_capacity, "capacity") INTERN(s_base, "base") INTERN(s_training, "training")
     INTERN(s_running_mean, "running_mean") INTERN(s_running_var, "running_var") INTERN(s_moments, "_moments")
     INTERN(s_dead, "_dead") INTERN(s_sat_slot, "_sat_slot") INTERN(s_measure_input, "_measure_input") INTERN(s_bn_gap, "_bn_gap")
     INTERN(s_grad_norm, "_grad_norm") INTERN(s_backward_hooks, "_backward_hooks") INTERN(s_grad_fn, "grad_fn")
@@ -219,11 +215,12 @@ PyMODINIT_FUNC PyInit__normscope_hooks(void) {
     if (!HasTorchFunction) PyErr_Clear();
     Py_DECREF(torch);
     if (!TensorType || !Float32 || !Strided) return NULL;
-    if (PyType_Ready(&StateType) < 0 || PyType_Ready(&HookType) < 0) return NULL;
+    if (PyType_Ready(&StateType) < 0 || PyType_Ready(&HookType) < 0 || PyType_Ready(&MomentsType) < 0) return NULL;
     PyObject *m = PyModule_Create(&hooks_module);
     if (!m) return NULL;
     Py_INCREF(&StateType);
-    if (PyModule_AddObject(m, "State", (PyObject *)&StateType) < 0) {
+    Py_INCREF(&MomentsType);
+    if (PyModule_AddObject(m, "State", (PyObject *)&StateType) < 0 || PyModule_AddObject(m, "Moments", (PyObject *)&MomentsType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

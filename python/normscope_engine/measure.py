@@ -74,8 +74,9 @@ class Meter:
         self.scratch, self.views = torch.empty(0), {}  # torch path: zero counting writes here (one buffer, a view per shape)
         hooks = native.hooks_module() if self.fused is not None else None  # the same hooks compiled (hooks.c), else these
         self.compiled = hooks is not None
+        self.moments_type = hooks.Moments if hooks else Moments  # the compiled hooks read the C type's fields directly
         if hooks:
-            state = hooks.State(self, Moments, bytes(a in ('relu', 'relu6') for a in self.activation),
+            state = hooks.State(self, bytes(a in ('relu', 'relu6') for a in self.activation),
                                 bytes(isinstance(m, BN_TYPES) for _, m in leaves), [SATURATION.get(a) for a in self.activation], GAP_EPSILON)
             self.grad_hooks = [hooks.grad_hook(state, i) for i in range(len(leaves))]
             forward = [hooks.forward_hook(state, i, m, self._forward(i), self.grad_hooks[i]) for i, (_, m) in enumerate(leaves)]
@@ -186,7 +187,7 @@ class Meter:
         buf = self.buffer
         base = buf.take(native.STATS + 3 * channels)
         self.fused.stats(t, channels, *(sat or (0.0, -1.0)), buf.address(base))
-        m = Moments(base, t, weakref.ref(t), layer, True, channels, sat)
+        m = self.moments_type(base, t, weakref.ref(t), layer, True, channels, sat)
         if channels:
             m.chan = base + native.STATS
         if columns:
@@ -197,7 +198,7 @@ class Meter:
     def _torch_moments(self, t, full, layer, sat):
         buf = self.buffer
         base = buf.take(native.STATS)
-        m = Moments(base, t, weakref.ref(t), layer, full)
+        m = self.moments_type(base, t, weakref.ref(t), layer, full)
         rows = row_view(t)
         if rows is not None:
             m.row_norm = torch.linalg.vector_norm(rows, dim=1)  # fast path: several times cheaper than one flat norm

@@ -30,6 +30,15 @@ class _Group:
         return self.ptrs
 
 
+def _affine(module):
+    """A norm layer's (weight, bias): from its parameter table when they are plain parameters (nn.Module.__getattr__
+    is a Python call), else by attribute (a parametrized or computed weight)."""
+    params = module.__dict__.get('_parameters')
+    if params is not None and 'weight' in params and 'bias' in params:
+        return params['weight'], params['bias']
+    return getattr(module, 'weight', None), getattr(module, 'bias', None)
+
+
 class ParamStats:
     def __init__(self, leaves, fused, is_norm):
         self.leaves, self.fused = leaves, fused
@@ -120,12 +129,11 @@ class ParamStats:
                 for i, start, count in group.layers if done else ():
                     plan[i * K + P_U], plan[i * K + P_U_N] = u + start, count
             for i in self.norm_layers:
-                module = self.leaves[i][1]
-                weight, bias = getattr(module, 'weight', None), getattr(module, 'bias', None)
+                weight, bias = _affine(self.leaves[i][1])
                 if isinstance(weight, torch.Tensor) and (self.allowed is None or id(weight) in self.allowed):
-                    plan[i * K + P_GAMMA] = self._describe(weight.detach(), buf)
+                    plan[i * K + P_GAMMA] = self._describe(weight, buf)
                     if isinstance(bias, torch.Tensor):
-                        plan[i * K + P_BETA] = self._describe(bias.detach(), buf)
+                        plan[i * K + P_BETA] = self._describe(bias, buf)
         self.copies, self.flat_copy = None, None
 
     def _describe(self, t, buf):
@@ -133,6 +141,7 @@ class ParamStats:
         base = buf.take(native.PARAM)
         if self.compiled is not None and self.compiled.moments(t, buf.address(base)):
             return base
+        t = t.detach()
         if self.fused is not None and native.usable(t):
             self.fused.param(t, buf.address(base))
         else:

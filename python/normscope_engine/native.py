@@ -12,6 +12,7 @@ extension build falls back to fused_stats.c alone, and NORMSCOPE_NO_HOOKS=1 skip
 None and measure.py uses torch ops (the same numbers). Single-threaded; sums are float within blocks of BLOCK
 elements and double across blocks (torch's own float reductions are about as exact)."""
 import ctypes
+import glob
 import hashlib
 import importlib.machinery
 import importlib.util
@@ -27,8 +28,8 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_FILE = os.path.join(HERE, 'fused_stats.c')
-# The extension's sources: hooks.c includes the others and fused_stats.c.
-HOOK_FILES = [os.path.join(HERE, f) for f in ('hooks.c', 'hooks_layer.c', 'hooks_params.c', 'hooks_module.c')]
+# The extension: hooks.c includes the other hooks_*.c files and fused_stats.c; all of them key its cache entry.
+HOOKS_MAIN = os.path.join(HERE, 'hooks.c')
 # Reassociating float sums (not -ffast-math: NaN and Inf must keep their meaning) lets several partial sums run at
 # once, about twice as fast; a compiler that refuses a flag gets the plain set.
 FLAG_SETS = (['-O3', '-fopenmp-simd', '-fassociative-math', '-fno-signed-zeros', '-fno-trapping-math', '-funroll-loops',
@@ -73,7 +74,7 @@ def _python_headers():
 def _build(cc, folder, headers):
     """The shared library's path in `folder`, compiling it when it is not there yet (atomically: concurrent runs):
     with `headers`, the hooks extension (which holds the fused pass too), else the fused pass alone."""
-    sources = [SOURCE_FILE, *(HOOK_FILES if headers else [])]
+    sources = [SOURCE_FILE, *(sorted(glob.glob(os.path.join(HERE, 'hooks*.c'))) if headers else [])]
     parts = []
     for path in sources:
         with open(path, 'rb') as f:
@@ -86,7 +87,7 @@ def _build(cc, folder, headers):
     fd, tmp = tempfile.mkstemp(suffix='.so', dir=folder)
     os.close(fd)
     try:
-        main = HOOK_FILES[0] if headers else SOURCE_FILE
+        main = HOOKS_MAIN if headers else SOURCE_FILE
         if not any(_compile(cc, [*flags, *(headers or [])], main, tmp) for flags in FLAG_SETS):
             return None
         os.replace(tmp, lib)

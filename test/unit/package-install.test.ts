@@ -58,9 +58,16 @@ test('npm pack → npm install -D in a fresh tfjs project → npx normscope chec
   assert.equal(packed.code, 0, packed.stderr);
   const [info] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
   const files = info.files.map((f) => f.path).sort();
-  const engine = ['native.py', 'fused_stats.c', 'hooks.c', 'hooks_layer.c', 'hooks_params.c', 'hooks_module.c', 'measure.py'].map(
-    (f) => `python/normscope_engine/${f}`,
-  );
+  const engine = [
+    'native.py',
+    'fused_stats.c',
+    'hooks.c',
+    'hooks_moments.c',
+    'hooks_layer.c',
+    'hooks_params.c',
+    'hooks_module.c',
+    'measure.py',
+  ].map((f) => `python/normscope_engine/${f}`);
   for (const needed of [
     'dist/cli.js',
     'dist/worker.js',

@@ -94,3 +94,30 @@ test('a compiler that fails: the engine falls back to torch ops, the same statis
     fs.rmSync(cache, { recursive: true, force: true });
   }
 });
+
+test('the compiled library is rebuilt when any C file it includes changes (each one keys the cache)', async () => {
+  const python = await resolvePython({});
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'normscope-key-'));
+  try {
+    const pkg = path.join(dir, 'pkg', 'normscope_engine');
+    fs.cpSync(path.join(pythonEnginePath(WORKER), 'normscope_engine'), pkg, { recursive: true });
+    const env = { ...process.env, PYTHONPATH: path.dirname(pkg), PYTHONDONTWRITEBYTECODE: '1', XDG_CACHE_HOME: path.join(dir, 'cache') };
+    const load = () =>
+      new Promise<string>((resolve, reject) =>
+        execFile(
+          python.path,
+          ['-c', 'from normscope_engine import native; print(native.hooks_module() is not None)'],
+          { env },
+          (e, out, err) => (e ? reject(new Error(`${e.message}\n${err}`)) : resolve(out.trim())),
+        ),
+      );
+    if ((await load()) !== 'True') return; // no compiler or no Python headers here: nothing compiled to key
+    const built = () => fs.readdirSync(path.join(dir, 'cache', 'normscope')).filter((f) => f.endsWith('.so'));
+    assert.equal(built().length, 1);
+    fs.appendFileSync(path.join(pkg, 'hooks_moments.c'), '\n/* changed */\n');
+    assert.equal(await load(), 'True');
+    assert.equal(built().length, 2, 'a change in an included file must build a new library, not load the old one');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

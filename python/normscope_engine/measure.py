@@ -63,7 +63,10 @@ class Meter:
         self.buffer = StepBuffer()
         self.feeds_bn = set()  # layers whose output a BatchNorm normalizes (learned at the first sampled step)
         self.fused = native.fused_pass()  # None: torch ops only
-        self.params = ParamStats(leaves, self.fused, is_norm)
+        # the same hooks compiled (hooks.c), else these; the C Moments type's fields are read there directly
+        self.hooks = hooks = native.hooks_module() if self.fused is not None else None
+        self.moments_type = hooks.Moments if hooks else Moments
+        self.params = ParamStats(leaves, self.fused, is_norm, hooks)
         self.activation = [ACTIVATIONS.get(type(m)) for _, m in leaves]
         self.empty_plan = array.array('q', [-1] * (K * len(leaves)))
         self.plan = array.array('q', self.empty_plan)  # K slots per layer (stats_math.FIELDS); a module called twice: the last call wins
@@ -72,9 +75,6 @@ class Meter:
         self.seen, self.grads_seen = {}, {}
         self.bn = {}  # layer → (BatchNorm, channel sums: (slot, C) or (sum, square-sum tensors), count): gaps at finish
         self.scratch, self.views = torch.empty(0), {}  # torch path: zero counting writes here (one buffer, a view per shape)
-        hooks = native.hooks_module() if self.fused is not None else None  # the same hooks compiled (hooks.c), else these
-        self.compiled = hooks is not None
-        self.moments_type = hooks.Moments if hooks else Moments  # the compiled hooks read the C type's fields directly
         if hooks:
             state = hooks.State(self, bytes(a in ('relu', 'relu6') for a in self.activation),
                                 bytes(isinstance(m, BN_TYPES) for _, m in leaves), [SATURATION.get(a) for a in self.activation], GAP_EPSILON)
@@ -88,6 +88,10 @@ class Meter:
             if hasattr(module, 'inplace'):
                 module.inplace = False  # an in-place op would overwrite the output the hooks measure
             self.handles.append(module.register_forward_hook(hook))
+
+    @property
+    def compiled(self):
+        return self.hooks is not None
 
     def _reset(self):
         # in place: the compiled hooks hold these objects
@@ -292,8 +296,8 @@ class Meter:
             buf.flush()
             count = len(self.order) * len(STAT_NAMES)
             out = buf.take(count)
-            if self.compiled:
-                values = native.hooks_module().finish(buf.address(0), plan, self.order, buf.address(out))
+            if self.hooks:
+                values = self.hooks.finish(buf.address(0), plan, self.order, buf.address(out))
             else:
                 self.fused.finish(buf.address(0), plan, self.order, buf.address(out))
                 values = buf.values(out, count)

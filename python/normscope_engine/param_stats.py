@@ -40,9 +40,9 @@ def _affine(module):
 
 
 class ParamStats:
-    def __init__(self, leaves, fused, is_norm):
+    def __init__(self, leaves, fused, is_norm, hooks=None):
         self.leaves, self.fused = leaves, fused
-        self.compiled = native.hooks_module() if fused is not None else None  # the same calls without Python loops (hooks_params.c)
+        self.hooks = hooks  # the compiled module: the same calls without Python loops (hooks_params.c)
         self.norm_layers = [i for i, (_, m) in enumerate(leaves) if is_norm(m)]
         self.groups = {}  # selection key → _Group, fixed at its first sampled step
         self.key, self.allowed = None, None  # None: every parameter
@@ -92,8 +92,8 @@ class ParamStats:
         """Weight then gradient norms at address `out`, the weights copied into group.flat; False: not done."""
         if self.fused is None or not group.usable:
             return False
-        if self.compiled is not None:
-            return self.compiled.norms(group.params + grads, out, None, group.flat, len(grads))
+        if self.hooks is not None:
+            return self.hooks.norms(group.params + grads, out, None, group.flat, len(grads))
         if not all(g is not None and native.usable(g) for g in grads):
             return False
         n = len(grads)
@@ -122,8 +122,8 @@ class ParamStats:
                     torch._foreach_sub_(self.copies, group.params)
                     for k, n in enumerate(torch._foreach_norm(self.copies)):
                         buf.put(u + k, n)
-                elif self.compiled is not None:  # False: a parameter no longer usable by the fused pass (not measured)
-                    done = self.compiled.norms(group.params, buf.address(u), group.flat)
+                elif self.hooks is not None:  # False: a parameter no longer usable by the fused pass (not measured)
+                    done = self.hooks.norms(group.params, buf.address(u), group.flat)
                 else:
                     self.fused.many(group.param_ptrs(), group.lens, len(group.params), buf.address(u), base=group.flat)
                 for i, start, count in group.layers if done else ():
@@ -139,7 +139,7 @@ class ParamStats:
     def _describe(self, t, buf):
         """The first of PARAM slots holding a parameter's (γ's, β's) mean, variance, min and max."""
         base = buf.take(native.PARAM)
-        if self.compiled is not None and self.compiled.moments(t, buf.address(base)):
+        if self.hooks is not None and self.hooks.moments(t, buf.address(base)):
             return base
         t = t.detach()
         if self.fused is not None and native.usable(t):

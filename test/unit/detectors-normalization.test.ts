@@ -36,33 +36,28 @@ test('bn-train-inference-drift: noisy batch statistics or a gap that does not cl
     dense('out', 'linear', 17),
   ];
   const bn = (f: (s: number) => Partial<Record<StatName, number>>) => (s: number, l: number) => (l === 1 ? f(s) : {});
+  const drift = (input: ReturnType<typeof makeInput>) => only(detectFindings(input), 'bn-train-inference-drift');
   // Small batches: the variance gap swings wildly; the fix is a batch-independent norm (GroupNorm on feature maps).
-  const noisy = only(
-    detectFindings({
-      ...makeInput(
-        specs,
-        10,
-        bn((s) => ({ movingVarGap: s % 2 ? 40 : 3000 })),
-      ),
-      batchSize: 2,
-    }),
-    'bn-train-inference-drift',
-  );
+  const noisy = drift({
+    ...makeInput(
+      specs,
+      10,
+      bn((s) => ({ movingVarGap: s % 2 ? 40 : 3000 })),
+    ),
+    batchSize: 2,
+  });
   assert.deepEqual(
     noisy.map((x) => [x.layer, x.step, x.refactor]),
     [['bn', 9, { action: 'swap', to: 'groupNorm' }]],
   );
   assert.match(noisy[0].message, /jump from step to step \(batch size 2\)/);
   // A gap that grows is not closing.
-  const growing = only(
-    detectFindings(
-      makeInput(
-        specs,
-        10,
-        bn((s) => ({ movingMeanGap: 0.6 + 0.05 * s })),
-      ),
+  const growing = drift(
+    makeInput(
+      specs,
+      10,
+      bn((s) => ({ movingMeanGap: 0.6 + 0.05 * s })),
     ),
-    'bn-train-inference-drift',
   );
   assert.deepEqual(
     growing.map((x) => x.layer),
@@ -80,45 +75,36 @@ test('bn-train-inference-drift: noisy batch statistics or a gap that does not cl
   long.samples.forEach((s, i) => {
     s.step = i * 10;
   });
-  assert.equal(only(detectFindings(long), 'bn-train-inference-drift').length, 1);
+  assert.equal(drift(long).length, 1);
   // The same flat gap over 10 steps is the moving averages warming up, as is a slowly shrinking one.
   assert.deepEqual(
-    only(
-      detectFindings(
-        makeInput(
-          specs,
-          10,
-          bn(() => ({ movingVarGap: 2 })),
-        ),
+    drift(
+      makeInput(
+        specs,
+        10,
+        bn(() => ({ movingVarGap: 2 })),
       ),
-      'bn-train-inference-drift',
     ),
     [],
   );
   assert.deepEqual(
-    only(
-      detectFindings(
-        makeInput(
-          specs,
-          12,
-          bn((s) => ({ movingVarGap: 9 * 0.99 ** s })),
-        ),
+    drift(
+      makeInput(
+        specs,
+        12,
+        bn((s) => ({ movingVarGap: 9 * 0.99 ** s })),
       ),
-      'bn-train-inference-drift',
     ),
     [],
   );
   // Below the thresholds nothing is raised however noisy.
   assert.deepEqual(
-    only(
-      detectFindings(
-        makeInput(
-          specs,
-          10,
-          bn((s) => ({ movingMeanGap: s % 2 ? 0.01 : 0.4 })),
-        ),
+    drift(
+      makeInput(
+        specs,
+        10,
+        bn((s) => ({ movingMeanGap: s % 2 ? 0.01 : 0.4 })),
       ),
-      'bn-train-inference-drift',
     ),
     [],
   );

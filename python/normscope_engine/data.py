@@ -21,8 +21,10 @@ DATA_HELP = 'normscope = {"data": lambda: (xs, ys)} (xs a tuple of tensors for s
 
 
 def shape_help(kind=None):
-    """How to give the input shape, in the form the model's input takes: tokens `[T]`, vectors `[F]`, images `[C, H, W]`."""
-    dims = '[T]' if kind and kind[0] == 'tokens' else '[F]' if kind and len(kind[1]) == 1 else '[C, H, W]'
+    """How to give the input shape, in the form the model's input takes: tokens `[T]`, vectors `[F]`, sequences
+    `[T, F]`, images `[C, H, W]` (the form to guess when nothing is known)."""
+    rank = 1 if kind and kind[0] == 'tokens' else len(kind[1]) if kind else 3
+    dims = '[T]' if kind and kind[0] == 'tokens' else {1: '[F]', 2: '[T, F]'}.get(rank, '[C, H, W]')
     return f"--input-shape '{dims}' (without the batch dimension) or normscope = {{\"input_shape\": ({dims[1:-1]}{',' if dims.count(',') == 0 else ''})}}"
 
 
@@ -32,6 +34,8 @@ def _kind_of(module):
         return ('tokens', (SEQUENCE,), module.num_embeddings), f'Embedding({module.num_embeddings}, ...)'
     if isinstance(module, nn.Linear):
         return ('float', (module.in_features,)), f'Linear({module.in_features}, ...)'
+    if isinstance(module, nn.MultiheadAttention):  # a Transformer encoder's first layer: sequences of embed_dim vectors
+        return ('float', (SEQUENCE, module.embed_dim)), f'MultiheadAttention({module.embed_dim}, ...)'
     if isinstance(module, nn.RNNBase):
         return ('float', (SEQUENCE, module.input_size)), f'{type(module).__name__}({module.input_size}, ...)'
     for cls, spatial in SPATIAL.items():

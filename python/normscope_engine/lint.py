@@ -205,7 +205,8 @@ def main():
         trainers, dependencies = training_calls(tree, path)
         models = editor_candidates(tree)
     except SyntaxError as e:
-        print(json.dumps({'error': {'code': 'syntax', 'message': f'{os.path.basename(path)}:{e.lineno}: syntax error: {e.msg}', 'file': path, 'line': e.lineno}}))
+        where = f':{e.lineno}' if e.lineno else ''
+        print(json.dumps({'error': {'code': 'syntax', 'message': f'{os.path.basename(path)}{where}: syntax error: {e.msg}', 'file': path, 'line': e.lineno}}))
         return
     except OSError as e:
         print(json.dumps({'error': {'code': 'io', 'message': f'{path}: {e.strerror}', 'file': path}}))

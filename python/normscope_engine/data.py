@@ -147,13 +147,26 @@ def _user_data(spec, path, batch_size):
     return [(xs[i:i + batch_size], ys[i:i + batch_size]) for i in range(0, n - batch_size + 1, batch_size)] or [(xs, ys)]
 
 
-def _several_inputs(model, path, names):
+def _forward_site(model, path):
+    """(`model.py:48: `, file, line) of the model's forward when it is in the user's files, else of the checked file."""
     code = getattr(type(model).forward, '__code__', None)
     file = os.path.abspath(code.co_filename) if code else None
     file, line = (file, code.co_firstlineno) if file and creation.is_user_file(file) else (path, None)
-    return UserError('several-inputs', f'{creation.display_path(file, path)}{f":{line}" if line else ""}: {type(model).__name__}.forward '
+    return f'{creation.display_path(file, path)}{f":{line}" if line else ""}: ', file, line
+
+
+def _several_inputs(model, path, names):
+    shown, file, line = _forward_site(model, path)
+    return UserError('several-inputs', f'{shown}{type(model).__name__}.forward '
                      f'takes {len(names)} inputs ({", ".join(names)}), and NormScope synthesises only one. Give training data with '
                      f'{DATA_HELP}, or run your training script with `normscope run` to measure it on its own data.', file, line)
+
+
+def _several_outputs(model, path, probe):
+    shown, file, line = _forward_site(model, path)
+    return UserError('module-threw', f'{shown}{type(model).__name__}.forward '
+                     f'returned {type(probe).__name__}, not a tensor (or a tuple starting with one), so NormScope cannot make targets '
+                     'for it; give the loss and data with normscope = {"loss": lambda out, y: ..., "data": lambda: (xs, ys)}.', file, line)
 
 
 def batches(model, spec, path, batch_size, seed, input_shape=None):
@@ -176,6 +189,8 @@ def batches(model, spec, path, batch_size, seed, input_shape=None):
         raise from_exception(e, 'module-threw', f'the first forward, on synthesised {tried}, raised', path,
                              hint=f' Give the input shape with {shape_help(kind)}, or training data with {DATA_HELP}.')
     model.train(was_training)
+    if not isinstance(probe, torch.Tensor):
+        raise _several_outputs(model, path, probe)
     out = [(make_inputs(kind, batch_size, generator), None) for _ in range(SYNTHETIC_BATCHES)]
     inferred = input_shape is None and 'input_shape' not in spec
     note = f'{_shape_text(kind)} {why}' + (f' ({shape_help(kind)} to change it)' if inferred else '')

@@ -108,7 +108,7 @@ def _resolve(model, path):
     for part in path:
         try:
             obj = obj[part] if isinstance(part, int) else getattr(obj, part)
-        except (AttributeError, IndexError, KeyError, TypeError):
+        except Exception:  # a user's __getattr__ may raise anything: then the path says nothing
             return None
     return obj if isinstance(obj, nn.Module) else None
 

@@ -109,7 +109,12 @@ def run(options, emit, cancelled):
         notes.append(note)
     notes.append(native.note())
     model.train()
-    optimizer = _optimizer(spec, model)
+    try:
+        optimizer = _optimizer(spec, model)
+    except UserError:
+        raise
+    except Exception as e:  # normscope["optimizer"] is the user's function
+        raise from_exception(e, 'bad-spec', 'building the optimizer raised', path)
     loss_fn = None
     losses, samples, stopped = [], [], None
     step_ms = []
@@ -152,7 +157,12 @@ def run(options, emit, cancelled):
                 eval_loss = loss_fn(call_model(model, x), y).item()
         except Exception as e:
             raise from_exception(e, 'module-threw', 'the evaluation forward (model.eval()) after training raised', path)
-    plain = _plain_step_ms(model, spec, data, loss_fn) if options.get('measureOverhead') and loss_fn is not None and stopped is None else None
+    plain = None
+    if options.get('measureOverhead') and loss_fn is not None and stopped is None:
+        try:
+            plain = _plain_step_ms(model, spec, data, loss_fn)
+        except Exception:  # a model deepcopy cannot copy (a lock, a generator): no overhead figure, the run stands
+            plain = None
     report = build_report(path, notes, losses, batch_size, synthetic, eval_loss, meter, samples, step_ms, plain, started)
     if stopped:
         report['stoppedEarly'] = stopped

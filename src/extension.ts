@@ -12,6 +12,7 @@ import { useCodeCache, whenAnalysisLoads } from './editor/analysis';
 import { DocumentIndex, MODEL_SELECTOR } from './editor/documentIndex';
 import { LayerHoverProvider } from './editor/hover';
 import { lintPython, PythonLintCache } from './runner/pythonLint';
+import { PythonModels } from './editor/pythonModels';
 import { PYTHON_SELECTOR, PythonCodeLensProvider, PythonHoverProvider } from './editor/pythonEditor';
 import { LayersTreeProvider } from './editor/layersTree';
 import { PanelBridge } from './panel/panelBridge';
@@ -72,7 +73,9 @@ export function activate(extension: vscode.ExtensionContext): NormScopeApi {
   ctx.own(vscode.languages.registerHoverProvider(MODEL_SELECTOR, new LayerHoverProvider(index, results)));
   ctx.own(vscode.languages.registerCodeLensProvider(MODEL_SELECTOR, lenses));
   ctx.own(vscode.languages.registerHoverProvider(PYTHON_SELECTOR, new PythonHoverProvider(results)));
-  ctx.own(vscode.languages.registerCodeLensProvider(PYTHON_SELECTOR, ctx.own(new PythonCodeLensProvider(ctx, results))));
+  const pythonModels = new PythonModels(extension.workspaceState, pythonLints);
+  const pythonLenses = ctx.own(new PythonCodeLensProvider(ctx, results, pythonModels));
+  ctx.own(vscode.languages.registerCodeLensProvider(PYTHON_SELECTOR, pythonLenses));
   ctx.own(
     vscode.languages.registerCodeActionsProvider(
       MODEL_SELECTOR,
@@ -92,10 +95,11 @@ export function activate(extension: vscode.ExtensionContext): NormScopeApi {
       if (e.affectsConfiguration('normscope')) {
         ctx.log.info('settings changed; they apply to the next run');
         lenses.refresh();
+        pythonLenses.refresh();
       }
     }),
   );
-  registerCommands(ctx, runs, panel, results, index);
+  registerCommands(ctx, runs, panel, results, index, pythonModels);
   registerRefactorCommands(ctx, index, runs, panel);
   registerWalkthroughCommands(ctx);
   ctx.own(vscode.languages.registerCodeLensProvider(MODEL_SELECTOR, new ScriptLensProvider(ctx)));

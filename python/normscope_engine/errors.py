@@ -21,16 +21,42 @@ class UserError(Exception):
         return out
 
 
-def from_exception(e, code, what, user_file):
-    """A user-code exception as a UserError at the innermost frame in the user's file; what the Landlock restriction
+def where(path, line=None):
+    """`model.py:12: ` or `model.py: ` — never `model.py:None: `."""
+    return f'{os.path.basename(path)}:{line}: ' if line else f'{os.path.basename(path)}: '
+
+
+def from_exception(e, code, what, user_file, hint=''):
+    """A user-code exception as a UserError at the innermost frame in the user's files (the project's, see
+    creation.py: a layer of the project's own package that raised), else in `user_file`; what the Landlock restriction
     refused (landlock.py) as 'permission-denied', saying what and how to allow it."""
-    frames = [f for f in traceback.extract_tb(e.__traceback__) if os.path.abspath(f.filename) == os.path.abspath(user_file)]
-    line = frames[-1].lineno if frames else None
-    where = f'{os.path.basename(user_file)}:{line}: ' if line else ''
+    from . import creation
+    frames = traceback.extract_tb(e.__traceback__)
+    mine = [f for f in frames if os.path.abspath(f.filename) == os.path.abspath(user_file) or creation.is_user_file(f.filename)]
+    frame = mine[-1] if mine else None
+    file = os.path.abspath(frame.filename) if frame else user_file
+    line = frame.lineno if frame else None
+    shown = f'{creation.display_path(file, user_file)}:{line}: ' if line else ''
+    text = str(e)
+    if hint and not text.rstrip().endswith(('.', '!', '?')):
+        text += '.'
     denied = refused(e)
     if denied:
-        err = UserError('permission-denied', f'{where}{what}: {denied}', user_file, line)
+        err = UserError('permission-denied', f'{shown}{what}: {denied}', file, line)
     else:
-        err = UserError(code, f'{where}{what}: {type(e).__name__}: {e}', user_file, line)
+        err = UserError(code, f'{shown}{what}: {type(e).__name__}: {text}{hint}', file, line)
     err.stack = ''.join(traceback.format_exception(type(e), e, e.__traceback__))
     return err
+
+
+def syntax_error(e, path, code, what):
+    """A SyntaxError while running the user's file: a syntax error of the user's files only when it is in one of them
+    (the script, a module of the project it imports); one raised by code the script evaluates (`ast.literal_eval` of an
+    argument, eval/compile of a string) is an exception of the line that evaluated it."""
+    from . import creation
+    filename = getattr(e, 'filename', None)
+    if filename and (os.path.abspath(filename) == os.path.abspath(path) or creation.is_user_file(filename)):
+        file = os.path.abspath(filename)
+        return UserError('syntax', f'{creation.display_path(file, path)}:{e.lineno}: syntax error: {e.msg}' if e.lineno else
+                         f'{creation.display_path(file, path)}: syntax error: {e.msg}', file, e.lineno)
+    return from_exception(e, code, what, path)

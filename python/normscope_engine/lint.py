@@ -1,7 +1,8 @@
 """Static rules on PyTorch source, parsed with Python's own `ast` (no torch needed):
 `python -m normscope_engine.lint <file> [batch_size] [--stdin]` (source from stdin: an unsaved editor buffer) prints
-{"findings": [...], "calls": [...], "trainingCalls": [...], "dependencies": [...]} as JSON (trainingCalls: where a
-training script trains, training_calls.py; dependencies: the absolute paths of the neighbouring modules it read for that).
+{"findings": [...], "calls": [...], "trainingCalls": [...], "dependencies": [...], "models": [...]} as JSON (trainingCalls:
+where a training script trains, training_calls.py; dependencies: the absolute paths of the neighbouring modules it read;
+models: the classes a run would pick the model from, candidates.py).
 The rules and their messages follow src/analysis/rules (the tfjs versions); a "stack" is the ordered
 torch.nn calls of one nn.Sequential(...) or of one function body (__init__, a builder, a helper)."""
 import ast
@@ -116,7 +117,8 @@ def finding(path, call, kind, severity, message, fix, refactor=None, line=None, 
     return out
 
 
-def lint(path, text, batch_override=None):
+def lint(path, text, batch_override=None, dependencies=None):
+    """(findings, calls); `dependencies` collects the other files read (the module of the class an optimizer trains)."""
     tree = ast.parse(text, filename=path)
     imports = Imports()
     imports.visit(tree)
@@ -159,32 +161,10 @@ def lint(path, text, batch_override=None):
                                  f'This model stacks {len(weighted)} weight layers (threshold {DEEP_STACK}) with no normalization. '
                                  "Each layer's output scale then depends on every weight before it, so small mis-scalings compound with depth into vanishing or exploding activations and gradients.",
                                  'Insert a normalization after the weight layers (nn.BatchNorm2d / nn.GroupNorm for convs, nn.LayerNorm for Linear), starting with this one.'))
-    findings += _weight_decay(path, calls, norms)
+    from .lint_norms import weight_decay  # here: it imports this module (run as __main__)
+    findings += weight_decay(path, tree, imports, calls, dependencies)
     findings += _post_norm(path, tree, calls)
     return findings, calls
-
-
-def _weight_decay(path, calls, norms):
-    out = []
-    if not norms:
-        return out
-    for c in calls:
-        if c['kind'] != 'optim' or c['className'] not in OPTIMIZERS:
-            continue
-        node = c['node']
-        decay = next((k.value for k in node.keywords if k.arg == 'weight_decay'), None)
-        value = decay.value if isinstance(decay, ast.Constant) else None
-        if decay is None and c['className'] != 'AdamW' or value == 0:
-            continue
-        first = node.args[0] if node.args else None
-        if not (isinstance(first, ast.Call) and isinstance(first.func, ast.Attribute) and first.func.attr == 'parameters'):
-            continue  # param groups: the user may already exclude norm parameters
-        shown = f'weight_decay={value}' if value is not None else ('AdamW\'s default weight_decay=0.01' if decay is None else 'weight_decay')
-        out.append(finding(path, c, 'l2-before-norm', 'warning',
-                           f'{c["className"]}({dotted(first.func)}(), {shown}) also decays the scale γ and shift β of the {len(norms)} normalization layer(s) in this file. '
-                           "Decaying γ pulls the norm layers' output toward 0 while the weights before a norm are scale-invariant, so the decay mostly changes the effective learning rate.",
-                           'Put the norm parameters (and biases) in a parameter group with weight_decay=0.'))
-    return out
 
 
 def _post_norm(path, tree, calls):
@@ -209,6 +189,7 @@ def _post_norm(path, tree, calls):
 
 
 def main():
+    from .candidates import editor_candidates
     from .training_calls import training_calls  # here, not at the top: it imports this module (run as __main__)
     path = os.path.abspath(sys.argv[1])
     batch = int(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2] else None
@@ -218,16 +199,20 @@ def main():
         else:
             with open(path, encoding='utf-8') as f:
                 text = f.read()
-        findings, calls = lint(path, text, batch)
-        trainers, dependencies = training_calls(ast.parse(text, filename=path), path)
+        read = []
+        findings, calls = lint(path, text, batch, read)
+        tree = ast.parse(text, filename=path)
+        trainers, dependencies = training_calls(tree, path)
+        models = editor_candidates(tree)
     except SyntaxError as e:
-        print(json.dumps({'error': {'code': 'syntax', 'message': f'{os.path.basename(path)}:{e.lineno}: syntax error: {e.msg}', 'file': path, 'line': e.lineno}}))
+        where = f':{e.lineno}' if e.lineno else ''
+        print(json.dumps({'error': {'code': 'syntax', 'message': f'{os.path.basename(path)}{where}: syntax error: {e.msg}', 'file': path, 'line': e.lineno}}))
         return
     except OSError as e:
         print(json.dumps({'error': {'code': 'io', 'message': f'{path}: {e.strerror}', 'file': path}}))
         return
     print(json.dumps({'findings': findings, 'calls': [{k: v for k, v in c.items() if k != 'node'} for c in calls], 'trainingCalls': trainers,
-                      'dependencies': dependencies}))
+                      'dependencies': sorted(set(dependencies) | set(read)), 'models': models}))
 
 
 if __name__ == '__main__':

@@ -1,18 +1,14 @@
-"""Import the user's .py file and find the model, with the same rules as the tfjs worker:
-an explicit name (--model), a `model` instance, create_model/build_model/make_model/get_model, one
-nn.Module instance, else the last nn.Module class defined in the file that builds without arguments.
-Arguments come from `--args`, else the `normscope = {"args": [...]}` spec."""
+"""Import the user's .py file, read its `normscope` spec and the loss and optimizer it builds (model_pick.py finds the
+model)."""
 import importlib.util
-import inspect
 import os
 import sys
 
 import torch.nn as nn
 
 from . import creation
-from .errors import UserError, from_exception
+from .errors import UserError, from_exception, syntax_error
 
-BUILDER_NAMES = ('create_model', 'build_model', 'make_model', 'get_model')
 SPEC_KEYS = {'input_shape', 'args', 'kwargs', 'batch_size', 'steps', 'lr', 'optimizer', 'loss', 'data', 'model'}
 
 
@@ -23,6 +19,8 @@ def import_user_file(path, norm_swap=None):
         sys.path.insert(0, directory)
     spec = importlib.util.spec_from_file_location('normscope_user_model', path)
     module = importlib.util.module_from_spec(spec)
+    # Registered, as an import would: inspect (class lines), pickle and dataclasses look classes up through sys.modules.
+    sys.modules[spec.name] = module
     try:
         if norm_swap:
             _exec_swapped(module, path, norm_swap)
@@ -31,7 +29,7 @@ def import_user_file(path, norm_swap=None):
     except UserError:  # the swap's own (no-norm-at-line, bad-options), not the file's
         raise
     except SyntaxError as e:
-        raise UserError('syntax', f'{os.path.basename(path)}:{e.lineno}: syntax error: {e.msg}', path, e.lineno)
+        raise syntax_error(e, path, 'factory-threw', 'importing the file raised')
     except ModuleNotFoundError as e:
         raise from_exception(e, 'missing-package', f"cannot import '{e.name}' (install it in the interpreter NormScope uses)", path)
     except Exception as e:
@@ -85,33 +83,6 @@ def read_spec(module, path):
     return spec
 
 
-def _defined_here(obj, module):
-    return getattr(obj, '__module__', None) == module.__name__
-
-
-def _line_of(obj):
-    try:
-        return inspect.getsourcelines(obj)[1]
-    except (OSError, TypeError):
-        return None
-
-
-def _build(name, factory, args, kwargs, path):
-    try:
-        built = factory(*args, **kwargs)
-    except TypeError as e:
-        if 'required positional argument' in str(e) or 'missing' in str(e):
-            line = _line_of(factory)
-            raise UserError('missing-args', f"{os.path.basename(path)}:{line}: {name} needs arguments ({e}); give them with --args '[...]' or normscope = {{\"args\": [...]}}", path, line)
-        raise from_exception(e, 'factory-threw', f'{name}() raised', path)
-    except Exception as e:
-        raise from_exception(e, 'factory-threw', f'{name}() raised', path)
-    if not isinstance(built, nn.Module):
-        line = _line_of(factory)
-        raise UserError('no-model', f'{os.path.basename(path)}:{line}: {name}() returned {type(built).__name__}, not a torch.nn.Module', path, line)
-    return built
-
-
 LOSS_NAMES = {nn.CrossEntropyLoss: 'cross_entropy', nn.NLLLoss: 'cross_entropy', nn.MSELoss: 'mse'}
 
 
@@ -135,34 +106,3 @@ def training_setup(module, model, spec):
                 notes.append(f'optimizer {type(v).__name__} from `{name}` ({", ".join(f"{k}={v.defaults[k]}" for k in ("lr", "momentum", "weight_decay") if k in v.defaults)})')
                 break
     return spec, notes
-
-
-def find_model(module, path, spec, wanted=None, args=None):
-    """(model, description) for the run."""
-    args = list(args if args is not None else spec.get('args', []))
-    kwargs = dict(spec.get('kwargs', {}))
-    wanted = wanted or spec.get('model')
-    names = vars(module)
-    if wanted:
-        if wanted not in names:
-            raise UserError('no-model', f"{os.path.basename(path)} has no '{wanted}'", path)
-        obj = names[wanted]
-        return (obj, wanted) if isinstance(obj, nn.Module) else (_build(wanted, obj, args, kwargs, path), f'{wanted}()')
-    if isinstance(names.get('model'), nn.Module):
-        return names['model'], 'model'
-    for builder in BUILDER_NAMES:
-        if callable(names.get(builder)):
-            return _build(builder, names[builder], args, kwargs, path), f'{builder}()'
-    # A loss (`criterion = nn.CrossEntropyLoss()`) or a parameterless module is not the model.
-    instances = [(n, v) for n, v in names.items() if isinstance(v, nn.Module) and not n.startswith('_')
-                 and not isinstance(v, nn.modules.loss._Loss) and any(True for _ in v.parameters())]
-    if len(instances) == 1:
-        return instances[0][1], instances[0][0]
-    if len(instances) > 1:
-        raise UserError('ambiguous-model', f"{os.path.basename(path)} has several nn.Module instances ({', '.join(n for n, _ in instances)}); choose one with --model", path)
-    classes = [v for v in names.values() if inspect.isclass(v) and issubclass(v, nn.Module) and _defined_here(v, module)]
-    classes.sort(key=lambda c: _line_of(c) or 0)
-    if classes:
-        cls = classes[-1]
-        return _build(cls.__name__, cls, args, kwargs, path), f'{cls.__name__}()'
-    raise UserError('no-model', f'{os.path.basename(path)} defines no torch.nn.Module: add `model = ...`, a create_model() function, or an nn.Module class', path)

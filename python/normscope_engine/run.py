@@ -8,9 +8,10 @@ import time
 import torch
 
 from . import creation, features, native
-from .data import batches, loss_for
+from .data import batches, call_model, loss_for
 from .errors import UserError, from_exception
-from .loader import check_norm_at_line, find_model, import_user_file, read_spec, training_setup
+from .loader import check_norm_at_line, import_user_file, read_spec, training_setup
+from .model_pick import find_model
 from .measure import ACTIVATIONS, STAT_NAMES, Meter, is_norm
 
 DEFAULT_BATCH = 32
@@ -52,7 +53,7 @@ def train_step(model, optimizer, loss_fn, x, y, meter=None):
     if meter is not None:
         meter.sampling = True
     optimizer.zero_grad()
-    loss = loss_fn(model(x), y)
+    loss = loss_fn(call_model(model, x), y)
     loss.backward()
     if meter is not None:
         meter.after_backward()
@@ -91,10 +92,10 @@ def run(options, emit, cancelled, extra_notes=()):
         emit({'type': 'done', 'runId': run_id, 'report': report})
         return
     torch.manual_seed(options.get('seed', 42))
-    creation.install(path)
+    creation.install(path, options.get('projectRoot'))
     module = import_user_file(path, options.get('normSwap'))
     spec = read_spec(module, path)
-    model, described = find_model(module, path, spec, options.get('model'), options.get('args'))
+    model, described = find_model(module, path, spec, options.get('model'), options.get('args'), options.get('pythonArgs'))
     if options.get('normSwap') and options['normSwap'].get('to') != 'weightNorm':  # weight norm turns the norm into Identity
         check_norm_at_line(model, path, options['normSwap']['line'])
     steps = int(spec.get('steps', options.get('steps', 50)))
@@ -104,12 +105,17 @@ def run(options, emit, cancelled, extra_notes=()):
     notes = [f'PyTorch {torch.__version__} on CPU, model {described}', *setup_notes, *extra_notes]
     emit({'type': 'backend', 'runId': run_id, 'backend': {'name': 'cpu', 'notes': notes}})
     meter = Meter(_leaves(model))
-    data, synthetic, note = batches(model, spec, path, batch_size, options.get('seed', 42))
+    data, synthetic, note = batches(model, spec, path, batch_size, options.get('seed', 42), options.get('inputShape'))
     if note:
         notes.append(note)
     notes.append(native.note())
     model.train()
-    optimizer = _optimizer(spec, model)
+    try:
+        optimizer = _optimizer(spec, model)
+    except UserError:
+        raise
+    except Exception as e:  # normscope["optimizer"] is the user's function
+        raise from_exception(e, 'bad-spec', 'building the optimizer raised', path)
     loss_fn = None
     losses, samples, stopped = [], [], None
     step_ms = []
@@ -122,7 +128,7 @@ def run(options, emit, cancelled, extra_notes=()):
             if loss_fn is None:  # from the output's form; eval mode so the probe does not move BatchNorm's running stats
                 model.eval()
                 with torch.no_grad():
-                    loss_fn = loss_for(spec, _first(model(x)))
+                    loss_fn = loss_for(spec, _first(call_model(model, x)))
                 model.train()
             t = time.perf_counter()
             loss_value, values = train_step(model, optimizer, loss_fn, x, y, meter if step % interval == 0 else None)
@@ -146,10 +152,18 @@ def run(options, emit, cancelled, extra_notes=()):
     eval_loss = None
     if stopped is None and loss_fn is not None:
         model.eval()
-        with torch.no_grad():
-            x, y = data[-1]
-            eval_loss = loss_fn(model(x), y).item()
-    plain = _plain_step_ms(model, spec, data, loss_fn) if options.get('measureOverhead') and loss_fn is not None and stopped is None else None
+        try:
+            with torch.no_grad():
+                x, y = data[-1]
+                eval_loss = loss_fn(call_model(model, x), y).item()
+        except Exception as e:
+            raise from_exception(e, 'module-threw', 'the evaluation forward (model.eval()) after training raised', path)
+    plain = None
+    if options.get('measureOverhead') and loss_fn is not None and stopped is None:
+        try:
+            plain = _plain_step_ms(model, spec, data, loss_fn)
+        except Exception:  # a model deepcopy cannot copy (a lock, a generator): no overhead figure, the run stands
+            plain = None
     report = build_report(path, notes, losses, batch_size, synthetic, eval_loss, meter, samples, step_ms, plain, started)
     if stopped:
         report['stoppedEarly'] = stopped

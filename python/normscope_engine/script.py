@@ -21,7 +21,7 @@ from collections import deque
 import torch
 
 from . import creation
-from .errors import UserError, from_exception
+from .errors import UserError, from_exception, syntax_error
 from .measure import STAT_NAMES, Meter
 from .run import _layer_infos, _leaves
 
@@ -218,7 +218,7 @@ def run_script(options, emit, cancelled):
     script = options['script']
     steps = None if script.get('untilDone') else int(options.get('steps', 50))
     torch.manual_seed(options.get('seed', 42))
-    creation.install(path)
+    creation.install(path, options.get('projectRoot'))
     run = ScriptRun(path, steps, max(1, int(options.get('samplingInterval', 1))), cancelled, emit, options.get('runId', 'py'))
     run.install()
     sys.argv = [path, *script.get('args', [])]
@@ -235,7 +235,7 @@ def run_script(options, emit, cancelled):
             raise UserError('script-exit', f'{os.path.basename(path)} exited with code {e.code} before training finished '
                             f'(its arguments: {" ".join(script.get("args", [])) or "none"}){said}', path)
     except SyntaxError as e:
-        raise UserError('syntax', f'{os.path.basename(path)}:{e.lineno}: syntax error: {e.msg}', path, e.lineno)
+        raise syntax_error(e, path, 'factory-threw', 'the training script raised')
     except Exception as e:
         raise from_exception(e, 'factory-threw', 'the training script raised', path)
     if run.meter is None:

@@ -12,6 +12,8 @@ import { formatArgumentList, parseArgumentArray } from '../analysis/argumentText
 import { findCallSites, type CallSite, type SourceText } from '../analysis/callSites';
 import { FACTORY_NAMES } from '../analysis/modelDefinitions';
 import { packageRoot } from '../worker/loader/explainErrors';
+import type { RunOptions } from '../protocol/run';
+import { isPythonModel } from '../runner/pythonClient';
 import { UsageError } from './args';
 
 const SOURCE = /\.(?:[cm]?[jt]s|[jt]sx)$/i;
@@ -23,6 +25,40 @@ export function parseArgsFlag(text: string | undefined): unknown[] | undefined {
   const parsed = parseArgumentArray(text);
   if (!parsed.ok) throw new UsageError(`--args: ${parsed.error}`);
   return parsed.args;
+}
+
+/** `--input-shape '[1, 28, 28]'` (or `1,28,28`): positive integers without the batch dimension; throws UsageError. */
+export function parseInputShape(text: string | undefined): number[] | undefined {
+  if (text === undefined) return undefined;
+  const body = text.trim().replace(/^[[(]\s*|\s*[\])]$/g, '');
+  const dims = body.split(/\s*,\s*/).filter((d) => d !== '');
+  if (dims.length === 0 || dims.some((d) => !/^[1-9]\d*$/.test(d)))
+    throw new UsageError(`--input-shape expects positive integers without the batch dimension, e.g. '[1, 28, 28]', got '${text}'`);
+  return dims.map(Number);
+}
+
+/**
+ * The model choice of --model / --args / --input-shape for `file`. On a PyTorch file --args is Python, passed as
+ * written (the engine evaluates it in the file's namespace); elsewhere a JSON(-like) array. --input-shape is for
+ * PyTorch models only: a tfjs model declares its input shape in its first layer.
+ */
+export function modelChoiceFlags(
+  file: string,
+  values: { model?: string; args?: string; 'input-shape'?: string },
+): Pick<RunOptions, 'model' | 'args' | 'pythonArgs' | 'inputShape'> {
+  const python = isPythonModel(file);
+  if (values['input-shape'] !== undefined && !python)
+    throw new UsageError(
+      '--input-shape applies to PyTorch (.py) models; a TensorFlow.js model declares its input shape in its first layer',
+    );
+  const inputShape = parseInputShape(values['input-shape']);
+  const args = python ? undefined : parseArgsFlag(values.args);
+  return {
+    ...(values.model !== undefined ? { model: values.model } : {}),
+    ...(args !== undefined ? { args } : {}),
+    ...(python && values.args !== undefined ? { pythonArgs: values.args } : {}),
+    ...(inputShape ? { inputShape } : {}),
+  };
 }
 
 /** JS/TS files under `root` (no node_modules, dot folders or build output), at most MAX_FILES. */

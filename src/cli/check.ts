@@ -1,6 +1,6 @@
 /**
  * `normscope check <file> [--steps N=50] [--batch-size B] [--backend auto|tensorflow|wasm|cpu]
- * [--seed S] [--sampling-interval K] [--model fn] [--args '[...]'] [--json] [--fail-on kind,...] [--timeout S]
+ * [--seed S] [--sampling-interval K] [--model fn] [--args '[...]'] [--input-shape '[C, H, W]'] [--json] [--fail-on kind,...] [--timeout S]
  * [--max-memory MB] [--no-restrict]`: train the model briefly in a forked worker (src/runner) and report every
  * layer, plus the static findings of its source (src/analysis). Exit 0; 1 when a finding of a --fail-on kind
  * was raised; 2 on an error (message with file:line on stderr); 130 when cancelled (Ctrl-C, SIGTERM: the steps
@@ -20,7 +20,7 @@ import {
   UsageError,
   type RunLimits,
 } from './args';
-import { callSiteArguments, describeCallSiteChoice, parseArgsFlag } from './builderArgs';
+import { callSiteArguments, describeCallSiteChoice, modelChoiceFlags } from './builderArgs';
 import { lintSource } from '../analysis/lint';
 import {
   BACKEND_CHOICES,
@@ -44,7 +44,7 @@ import { landscapeLine } from './sweepTable';
 
 const USAGE =
   `Usage: normscope check <file> [--steps N=${DEFAULT_SETTINGS.steps}] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] ` +
-  `[--seed S] [--sampling-interval K] [--threshold name=value]... [--model <functionName>] [--args '<JSON array>'] [--landscape [every=K][,ics=off]] [--python <interpreter>] [--json] [--fail-on kind,...] ${LIMIT_USAGE}`;
+  `[--seed S] [--sampling-interval K] [--threshold name=value]... [--model <name>] [--args '<JSON array>' | '<Python arguments>' (.py)] [--input-shape '[C, H, W]' (.py)] [--landscape [every=K][,ics=off]] [--python <interpreter>] [--json] [--fail-on kind,...] ${LIMIT_USAGE}`;
 
 /** Kinds only the static rules raise: `check` reports them from the source of a JS/TS model. */
 const STATIC_KINDS: ReadonlySet<FindingKind> = new Set(STATIC_FINDING_KINDS);
@@ -70,6 +70,7 @@ export function parseCheckArgs(
         threshold: { type: 'string', multiple: true },
         model: { type: 'string' },
         args: { type: 'string' },
+        'input-shape': { type: 'string' },
         python: { type: 'string' },
         ...LIMIT_OPTIONS,
         help: { type: 'boolean', short: 'h' },
@@ -112,7 +113,7 @@ export function parseCheckArgs(
   }
   if (values.model !== undefined && !/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/.test(values.model))
     throw new UsageError(`--model expects a function name (e.g. createModel), got '${values.model}'`);
-  const args = parseArgsFlag(values.args);
+  const choice = modelChoiceFlags(file, values);
   return {
     options: {
       file,
@@ -124,8 +125,7 @@ export function parseCheckArgs(
       measureOverhead: true,
       permissions: limits.permissions,
       ...(Object.keys(thresholds).length ? { thresholds } : {}),
-      ...(values.model !== undefined ? { model: values.model } : {}),
-      ...(args !== undefined ? { args } : {}),
+      ...choice,
       ...(landscape ? { landscape } : {}),
     },
     json: values.json ?? false,

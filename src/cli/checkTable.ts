@@ -1,4 +1,5 @@
 /** The human-readable output of `normscope check`: a progress bar and the per-layer table. */
+import { dirname, relative } from 'node:path';
 import type { LayerReport, RunReport, StatName } from '../protocol';
 import { formatFindings } from './lint';
 
@@ -36,11 +37,14 @@ function last(layer: LayerReport, stat: StatName): number | null {
 }
 
 export function formatReport(report: RunReport, cwdRelative: (file: string) => string): string {
+  // A layer built in another file than the report's (the project's package a script imports), relative to the report's
+  // file: `../../mingpt/model.py:145`.
+  const elsewhere = (file: string) => (file === report.file ? undefined : `${relative(dirname(report.file), file)}:`);
   const header = ['layer', 'class', 'line', ...COLUMNS.map(([, title]) => title)];
   const rows = report.layers.map((layer) => [
     layer.name,
     layer.className,
-    layer.source ? `${layer.source.line}` : '-',
+    layer.source ? `${elsewhere(layer.source.file) ?? ''}${layer.source.line}` : '-',
     ...COLUMNS.map(([stat]) => formatNumber(last(layer, stat))),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -55,7 +59,7 @@ export function formatReport(report: RunReport, cwdRelative: (file: string) => s
     line(header),
     ...rows.map(line),
     '',
-    formatFindings(cwdRelative(report.file), report.findings).trimEnd(),
+    formatFindings(cwdRelative(report.file), report.findings, elsewhere).trimEnd(),
     `step ${formatNumber(report.timing.instrumentedStepMs)} ms instrumented` +
       (report.timing.plainStepMs !== null ? `, ${formatNumber(report.timing.plainStepMs)} ms plain` : '') +
       `, ${formatNumber(report.timing.totalMs / 1000)} s total`,

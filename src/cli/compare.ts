@@ -1,14 +1,15 @@
 /**
  * `normscope compare <file>:<line> --to layerNorm,groupNorm,rmsNorm [--steps N] [--batch-size B]
- * [--backend ...] [--seed S] [--model fn] [--args '[...]'] [--json]`: train the model once per normalization at that line (the current
- * one included, as the baseline) with the same data, seed and steps, and rank them.
+ * [--backend ...] [--seed S] [--model fn] [--args '[...]'] [--input-shape '[C, H, W]'] [--json]`: train the model once
+ * per normalization at that line (the current one included, as the baseline) with the same data, seed and steps, and
+ * rank them.
  * JSON: { file, line, candidates: [{ norm, original?, finalLoss, flags, error? }] }, best first (`flags`: the findings).
  */
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cancelOnSignals, EXIT, LIMIT_OPTIONS, LIMIT_USAGE, parseLimits, positiveInt, takeLandscapeFlag, UsageError } from './args';
-import { parseArgsFlag } from './builderArgs';
+import { modelChoiceFlags } from './builderArgs';
 import { printSweep } from './sweepTable';
 import { parseRates } from '../runner/lrSweep';
 import { BACKEND_CHOICES, type BackendChoice, type NormKind } from '../protocol/run';
@@ -20,7 +21,7 @@ import { isPythonModel, pythonEnginePath } from '../runner/pythonClient';
 import { pythonNormAtLine } from '../runner/pythonLint';
 import { compareJson, DEFAULT_SETTINGS, errorMessage } from '../protocol';
 
-const USAGE = `Usage: normscope compare <file>:<line> --to ${NORM_KINDS.join(',')} [--steps N=${DEFAULT_SETTINGS.steps}] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--seed S] [--model <functionName>] [--args '<JSON array>'] [--lrs a,b,c|auto] [--landscape [every=K][,ics=off]] [--json] ${LIMIT_USAGE}`;
+const USAGE = `Usage: normscope compare <file>:<line> --to ${NORM_KINDS.join(',')} [--steps N=${DEFAULT_SETTINGS.steps}] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--seed S] [--model <name>] [--args '<JSON array>' | '<Python arguments>' (.py)] [--input-shape '[C, H, W]' (.py)] [--lrs a,b,c|auto] [--landscape [every=K][,ics=off]] [--json] ${LIMIT_USAGE}`;
 
 function parse(argv: string[]) {
   const { rest, landscape } = takeLandscapeFlag(argv, DEFAULT_LANDSCAPE_EVERY);
@@ -37,6 +38,7 @@ function parse(argv: string[]) {
       json: { type: 'boolean', default: false },
       model: { type: 'string' },
       args: { type: 'string' },
+      'input-shape': { type: 'string' },
       ...LIMIT_OPTIONS,
     },
   });
@@ -54,8 +56,7 @@ function parse(argv: string[]) {
   if (!BACKEND_CHOICES.includes(backend)) throw new UsageError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
   const seed = values.seed === undefined ? DEFAULT_SETTINGS.seed : Number(values.seed);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${values.seed}'`);
-  const args = parseArgsFlag(values.args);
-  const choice = { ...(values.model !== undefined ? { model: values.model } : {}), ...(args !== undefined ? { args } : {}) };
+  const choice = modelChoiceFlags(resolve(positionals[0].slice(0, colon)), values);
   let learningRates: number[] | 'auto' | undefined;
   try {
     learningRates = values.lrs === undefined ? undefined : values.lrs.trim() === 'auto' ? 'auto' : parseRates(values.lrs);

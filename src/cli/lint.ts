@@ -18,10 +18,14 @@ function fail(message: string): number {
   return 2;
 }
 
-/** Findings as an aligned table with the message and fix under each row. */
-export function formatFindings(file: string, findings: readonly Finding[]): string {
+/**
+ * Findings as an aligned table with the message and fix under each row. `elsewhere` names the file of a finding in
+ * another file than `file` (a layer built by a module the script imports), shown before its line.
+ */
+export function formatFindings(file: string, findings: readonly Finding[], elsewhere?: (source: string) => string | undefined): string {
   if (findings.length === 0) return `${file}: no findings\n`;
-  const rows = findings.map((f) => [f.source ? `${f.source.line}:${f.source.column}` : '-', f.severity, f.kind, f.layer ?? '(model)']);
+  const at = (f: Finding) => (f.source ? `${elsewhere?.(f.source.file) ?? ''}${f.source.line}:${f.source.column}` : '-');
+  const rows = findings.map((f) => [at(f), f.severity, f.kind, f.layer ?? '(model)']);
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), ['line', 'severity', 'kind', 'layer'][i].length));
   const line = (cells: string[]) =>
     cells

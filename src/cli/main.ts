@@ -21,7 +21,9 @@ Commands:
                           [--model <functionName>] [--args '<JSON array>']
                           [--json] [--fail-on kind,...] (runtime and static kinds)
                           [--timeout S=300] [--max-memory MB=4096] [--no-restrict]
-                          [--python <interpreter>] (for a .py PyTorch model)
+                          for a .py PyTorch model: [--python <interpreter>]
+                          [--args '<Python arguments, as between a call's parentheses>']
+                          [--input-shape '[C, H, W]'] (without the batch dimension)
   run <script> [-- args]  run your own training script; measure every model it trains
                           (fit, fitDataset, trainOnBatch) on its real data
                           [--steps N|all] [--backend ...] [--seed S] [--json] [--fail-on kind,...]
@@ -31,7 +33,7 @@ Commands:
                           --to batchNorm|layerNorm|groupNorm|rmsNorm|instanceNorm [--write]
   compare <file>:<line>   train the model with each candidate norm and compare
                           --to layerNorm,groupNorm,rmsNorm [--steps N] [--json]
-                          [--model <functionName>] [--args '<JSON array>']
+                          [--model <functionName>] [--args '<JSON array>'] [--input-shape (.py)]
                           [--timeout S=300] [--max-memory MB=4096] [--no-restrict]
 
 Limits of a run (check, compare):

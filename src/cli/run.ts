@@ -28,9 +28,12 @@ export function parseRunArgs(argv: string[]): ReturnType<typeof parseCheckArgs> 
       flags.push(ours[i]);
     }
   }
-  if (flags.includes('--batch-size') || flags.some((f) => f.startsWith('--batch-size='))) {
-    throw new UsageError('--batch-size does not apply to a script: it trains with its own batch size');
-  }
+  for (const [flag, why] of [
+    ['--batch-size', 'it trains with its own batch size'],
+    ['--input-shape', 'it trains on its own data'],
+  ])
+    if (flags.includes(flag) || flags.some((f) => f.startsWith(`${flag}=`)))
+      throw new UsageError(`${flag} does not apply to a script: ${why}`);
   const parsed = parseCheckArgs(flags);
   if (parsed === 'help') return parsed;
   parsed.options.script = { args: scriptArgs, ...(untilDone ? { untilDone } : {}) };

@@ -9,9 +9,13 @@ import { analysis } from './analysis';
 import type { NormScopeContext } from './context';
 import type { DocumentIndex } from './documentIndex';
 import { FunctionArguments } from './functionArgs';
+import type { PythonModels } from './pythonModels';
 
-/** What a run checks: a function and its arguments (both absent: the file's exported model or factory). */
-export type ModelChoice = Pick<RunOptions, 'model' | 'args'>;
+/**
+ * What a run checks: a function and its arguments (both absent: the file's exported model or factory); on a PyTorch
+ * file a class or function with its arguments as Python text (./pythonModels.ts).
+ */
+export type ModelChoice = Pick<RunOptions, 'model' | 'args' | 'pythonArgs'>;
 
 export function builderFunctionsOf(index: DocumentIndex, doc: vscode.TextDocument): BuilderFunction[] {
   return analysis().findBuilderFunctions(index.get(doc).sourceFile);
@@ -28,6 +32,8 @@ export class BuilderRuns {
   constructor(
     ctx: NormScopeContext,
     private readonly index: DocumentIndex,
+    /** PyTorch files' model choices; without it the engine finds the model itself. */
+    readonly python?: PythonModels,
   ) {
     this.args = new FunctionArguments(ctx.extension.workspaceState);
   }
@@ -44,8 +50,9 @@ export class BuilderRuns {
    * the model, the exported factory or the only function, else the one the user picks.
    */
   async choiceForFile(uri: vscode.Uri): Promise<ModelChoice | undefined> {
-    // model.json and PyTorch files: the worker / Python engine finds the model itself.
-    if (/\.(json|py)$/i.test(uri.fsPath)) return {};
+    // model.json: the worker finds the model itself.
+    if (/\.json$/i.test(uri.fsPath)) return {};
+    if (/\.py$/i.test(uri.fsPath)) return this.python ? this.python.choiceFor(uri) : {};
     const doc = await vscode.workspace.openTextDocument(uri);
     const builders = builderFunctionsOf(this.index, doc);
     if (builders.length === 0 || moduleLevelModels(this.index, doc, builders).length > 0) return {};
@@ -57,7 +64,7 @@ export class BuilderRuns {
 
   /** For a what-if run on `line`: the builder function around it, else as for the whole file. */
   async choiceForLine(uri: vscode.Uri, line: number): Promise<ModelChoice | undefined> {
-    if (/\.(json|py)$/i.test(uri.fsPath)) return {};
+    if (/\.(json|py)$/i.test(uri.fsPath)) return this.choiceForFile(uri);
     const doc = await vscode.workspace.openTextDocument(uri);
     const offset = doc.offsetAt(new vscode.Position(line - 1, 0));
     const fn = builderFunctionsOf(this.index, doc).find((b) => b.start <= offset && offset <= b.end);
@@ -74,6 +81,7 @@ export class BuilderRuns {
 
   /** "NormScope: Change Arguments…": edit or forget the remembered arguments of a function. Resolves the new choice to run, if any. */
   async changeArguments(uri: vscode.Uri, name?: string): Promise<ModelChoice | undefined> {
+    if (/\.py$/i.test(uri.fsPath) && this.python) return this.python.change(uri, name);
     const doc = await vscode.workspace.openTextDocument(uri);
     const builders = builderFunctionsOf(this.index, doc).filter((b) => b.params.length > 0);
     if (builders.length === 0) {

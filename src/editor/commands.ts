@@ -6,6 +6,8 @@ import { isModelDocument, type DocumentIndex } from './documentIndex';
 import type { PanelBridge } from '../panel/panelBridge';
 import type { RunManager } from './runs';
 import type { RunResults } from './runResults';
+import type { PythonModels } from './pythonModels';
+import { isPythonModel } from '../runner/pythonClient';
 
 /** The file a command acts on: its argument (CodeLens, context menu) or the active editor. */
 function targetFile(arg: unknown): vscode.Uri | undefined {
@@ -22,10 +24,11 @@ export function registerCommands(
   panel: PanelBridge,
   results: RunResults,
   index: DocumentIndex,
+  pythonModels?: PythonModels,
 ): void {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- vscode.commands.registerCommand's own callback type
   const register = (id: string, fn: (...args: any[]) => unknown) => ctx.own(vscode.commands.registerCommand(id, fn));
-  const builders = new BuilderRuns(ctx, index);
+  const builders = new BuilderRuns(ctx, index, pythonModels);
   const startRun = async (uri: vscode.Uri, choice: ModelChoice) => {
     // The worker reads files from disk: save pending edits of the model and of the files next to it (its
     // relative imports, a generated norm-layers file) so the run sees what the user sees.
@@ -49,7 +52,12 @@ export function registerCommands(
     const choice = vscode.workspace.isTrusted ? await builders.choiceForFile(uri) : {};
     return choice ? startRun(uri, choice) : undefined;
   });
-  register('normscope.checkFunction', async (uri: vscode.Uri, name: string) => {
+  // On a PyTorch file `name` is a class (or builder function) of it, `pythonArgs` its arguments as Python text.
+  register('normscope.checkFunction', async (uri: vscode.Uri, name: string, pythonArgs?: string) => {
+    if (isPythonModel(uri.fsPath)) {
+      const choice = vscode.workspace.isTrusted && pythonModels ? await pythonModels.choiceFor(uri, name, pythonArgs) : { model: name };
+      return choice ? startRun(uri, choice) : undefined;
+    }
     const doc = await vscode.workspace.openTextDocument(uri);
     const fn = builderFunctionsOf(index, doc).find((b) => b.name === name);
     if (!fn) {

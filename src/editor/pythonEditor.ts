@@ -12,6 +12,7 @@ import type { RunResults } from './runResults';
 import { runSummary } from './summary';
 import { errorMessage } from '../protocol';
 import { Disposable, toDisposable } from './disposable';
+import { pythonSignature, type PythonModels } from './pythonModels';
 
 export const PYTHON_SELECTOR: vscode.DocumentSelector = [{ language: 'python', scheme: 'file' }];
 
@@ -96,28 +97,63 @@ export class PythonCodeLensProvider extends Disposable implements vscode.CodeLen
   constructor(
     private readonly ctx: NormScopeContext,
     private readonly results: RunResults,
+    /** The file's model candidates and remembered arguments; without it only the file's lens. */
+    private readonly models?: PythonModels,
   ) {
     super();
     this.own(toDisposable(results.onDidChange(() => this.changed.fire())));
   }
 
-  provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
+  /** A remembered choice changed (Change Arguments…, a first run's answers): redraw the `args:` lens. */
+  refresh(): void {
+    this.changed.fire();
+  }
+
+  async provideCodeLenses(doc: vscode.TextDocument): Promise<vscode.CodeLens[]> {
     // Only files that use torch.nn: a plain script gets no lens.
     if (!/^\s*(import torch|from torch)/m.test(doc.getText())) return [];
-    const range = new vscode.Range(0, 0, 0, 0);
+    const top = new vscode.Range(0, 0, 0, 0);
+    const steps = this.ctx.settings.steps;
     const lenses = [
-      new vscode.CodeLens(range, {
-        title: `▶ Check normalization (${this.ctx.settings.steps} steps, PyTorch)`,
+      new vscode.CodeLens(top, {
+        title: `▶ Check normalization (${steps} steps, PyTorch)`,
         command: 'normscope.checkFile',
         arguments: [doc.uri],
         tooltip: 'Train this PyTorch model briefly and measure every layer',
       }),
     ];
+    const remembered = this.models?.remembered(doc.uri.fsPath);
+    if (remembered?.model) {
+      const shown = `${remembered.model}(${remembered.pythonArgs ?? ''})`;
+      lenses.push(
+        new vscode.CodeLens(top, {
+          title: `model: ${shown.length > 60 ? `${shown.slice(0, 59)}…` : shown}`,
+          command: 'normscope.changeArguments',
+          arguments: [doc.uri, remembered.model],
+          tooltip: 'Change or forget the model and arguments this file is checked with',
+        }),
+      );
+    }
     const run = this.results.get(doc.uri.fsPath);
     if (run)
       lenses.push(
-        new vscode.CodeLens(range, { title: runSummary(run), command: 'normscope.showPanel', tooltip: 'Open the training-health panel' }),
+        new vscode.CodeLens(top, { title: runSummary(run), command: 'normscope.showPanel', tooltip: 'Open the training-health panel' }),
       );
+    // Several models no other class uses (word_language_model's RNNModel and TransformerModel): one lens each, as the
+    // tfjs side has for each builder function.
+    const candidates = this.models ? await this.models.candidates(doc) : [];
+    if (candidates.length > 1)
+      for (const c of candidates) {
+        const at = new vscode.Range(c.line - 1, 0, c.line - 1, 0);
+        lenses.push(
+          new vscode.CodeLens(at, {
+            title: `▶ Check normalization of ${c.name} (${steps} steps, PyTorch)`,
+            command: 'normscope.checkFunction',
+            arguments: [doc.uri, c.name],
+            tooltip: `Build ${pythonSignature(c)}, train it briefly and measure every layer`,
+          }),
+        );
+      }
     return lenses;
   }
 }

@@ -23,6 +23,12 @@ import { Disposable } from './disposable';
 
 const permissionsOf = (s: NormScopeSettings) => (s.restrictPermissions ? ('restricted' as const) : ('off' as const));
 
+/** The user's project is the workspace folder of the file: a PyTorch layer built by any file in it maps to its line. */
+function projectOf(file: string): Pick<RunOptions, 'projectRoot'> {
+  const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file));
+  return folder && folder.uri.scheme === 'file' ? { projectRoot: folder.uri.fsPath } : {};
+}
+
 export class RunManager extends Disposable implements vscode.Disposable {
   private client: WorkerClient | undefined;
   private python: { key: string; client: PythonClient } | undefined;
@@ -110,7 +116,7 @@ export class RunManager extends Disposable implements vscode.Disposable {
     file: string,
     line: number,
     candidates: NormKind[],
-    choice: Pick<RunOptions, 'model' | 'args'> = {},
+    choice: Pick<RunOptions, 'model' | 'args' | 'pythonArgs'> = {},
     learningRates?: number[] | 'auto',
   ): Promise<CompareResult | undefined> {
     if (!(await this.requireTrust(file))) return undefined;
@@ -148,6 +154,7 @@ export class RunManager extends Disposable implements vscode.Disposable {
             samplingInterval: s.samplingInterval,
             thresholds: s.thresholds,
             permissions: permissionsOf(s),
+            ...projectOf(file),
             ...choice,
             ...landscapeOption(s),
             ...(rates ? { learningRates: rates } : {}),
@@ -172,7 +179,7 @@ export class RunManager extends Disposable implements vscode.Disposable {
    * `script` a training script run with those arguments. Resolves with the report, or undefined when it failed
    * or was refused.
    */
-  async check(file: string, choice: Pick<RunOptions, 'model' | 'args' | 'script'> = {}): Promise<RunReport | undefined> {
+  async check(file: string, choice: Pick<RunOptions, 'model' | 'args' | 'pythonArgs' | 'script'> = {}): Promise<RunReport | undefined> {
     if (!(await this.requireTrust(file))) return undefined;
     this.active.get(file)?.abort();
     const s = this.ctx.settings;
@@ -183,7 +190,7 @@ export class RunManager extends Disposable implements vscode.Disposable {
     const name = vscode.workspace.asRelativePath(file);
     this.updateStatus(`$(sync~spin) NormScope: ${name}`);
     this.ctx.log.info(
-      `run ${runId}: ${file}${choice.model ? ` ${choice.model}(${choice.args ? JSON.stringify(choice.args).slice(1, -1) : ''})` : ''} (${s.steps} steps, backend ${s.backend})`,
+      `run ${runId}: ${file}${choice.model ? ` ${choice.model}(${choice.pythonArgs ?? (choice.args ? JSON.stringify(choice.args).slice(1, -1) : '')})` : ''} (${s.steps} steps, backend ${s.backend})`,
     );
     try {
       return await vscode.window.withProgress(
@@ -203,6 +210,7 @@ export class RunManager extends Disposable implements vscode.Disposable {
               samplingInterval: s.samplingInterval,
               thresholds: s.thresholds,
               permissions: choice.script ? 'off' : permissionsOf(s),
+              ...projectOf(file),
               ...choice,
               ...landscapeOption(s),
             },

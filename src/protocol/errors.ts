@@ -27,6 +27,8 @@ export const USER_ERROR_CODES = [
   'no-norm-at-line',
   // The Python engine's (python/normscope_engine):
   'missing-input-shape',
+  /** forward() takes several inputs and the file gives no data: NormScope synthesises one. */
+  'several-inputs',
   'unsupported',
   'io',
 ] as const;

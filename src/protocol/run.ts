@@ -118,6 +118,20 @@ export interface RunOptions {
   /** Arguments for that function (CLI `--args`, the editor's input); the file's `normscope` spec wins. */
   args?: unknown[];
   /**
+   * PyTorch: the arguments as a Python argument list, as written between the parentheses of a call
+   * (`GPTConfig(n_layer=2), dropout=0.1`), evaluated in the file's namespace (CLI `--args` on a .py file, the editor's
+   * input). A lone `[...]` is the JSON form: one argument per element. Wins over `args` and the file's spec.
+   */
+  pythonArgs?: string;
+  /** PyTorch: the model's input shape without the batch dimension (CLI `--input-shape`); wins over the file's spec. */
+  inputShape?: number[];
+  /**
+   * The user's project (the editor's workspace folder): a PyTorch layer built by any of its files maps to that line
+   * (a package of the project the script imports). Absent: the nearest folder up with .git, pyproject.toml, setup.py
+   * or setup.cfg, else the file's folder.
+   */
+  projectRoot?: string;
+  /**
    * `restricted` (default): the model code runs under Node's permission model — reads anywhere, writes
    * only to a temp folder, no child processes, no native addons (README "Security and trust").
    * `off`: the user's own rights, for `normscope run` (a script the user runs on purpose) or when the

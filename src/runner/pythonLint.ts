@@ -31,8 +31,23 @@ export interface PythonTrainingCall {
   module?: string;
 }
 
+/**
+ * A class (or builder function) a run of the file would pick its model from when the file names none: the roots of
+ * its class composition graph (python/normscope_engine/candidates.py), with the constructor's parameters as written.
+ */
+export interface PythonModelCandidate {
+  name: string;
+  line: number;
+  params: string[];
+  /** How many of `params` have no default. */
+  required: number;
+  kind: 'class' | 'function';
+}
+
 export interface PythonLint {
   findings: Finding[];
+  /** Empty when the file defines its model otherwise (a `model` instance, a create_model()), or has no nn.Module class. */
+  models: PythonModelCandidate[];
   calls: PythonLayerCall[];
   trainingCalls: PythonTrainingCall[];
   /** Absolute paths of the neighbouring modules read to place `trainingCalls` (engine.py for train.py). */

@@ -53,6 +53,43 @@ test('healthy and runtime-only fixtures raise no static finding; --batch-size ov
   );
 });
 
+test('l2-before-norm counts the LayerNorms nn.Transformer builds: a subclass in the module the script trains, a layer in the file', async () => {
+  const folder = path.join(PY_FIXTURES, 'public/pytorch-examples/word_language_model');
+  const script = path.join(folder, 'normscope_train_adamw.py');
+  const { findings, dependencies } = await lintPython(script, ENGINE);
+  const lines = fs.readFileSync(script, 'utf8').split('\n');
+  assert.deepEqual(kindsAt(findings), [`l2-before-norm@${lines.findIndex((l) => l.includes('torch.optim.AdamW(')) + 1}`]);
+  assert.match(
+    findings[0].message,
+    /of the TransformerModel it trains \(model\.py\): the LayerNorms of nn\.Transformer, the base of TransformerModel/,
+  );
+  assert.deepEqual(dependencies, [path.join(folder, 'model.py')], 'the lens cache drops the lint when model.py changes');
+  const { findings: none, models } = await lintPython(path.join(folder, 'model.py'), ENGINE);
+  assert.deepEqual(none, [], 'model.py builds no optimizer');
+  assert.deepEqual(
+    models.map((m) => `${m.name}(${m.params.join(', ')})/${m.required}`),
+    [
+      'RNNModel(rnn_type, ntoken, ninp, nhid, nlayers, dropout=0.5, tie_weights=False)/5',
+      'TransformerModel(ntoken, ninp, nhead, nhid, nlayers, dropout=0.5)/5',
+    ],
+  );
+  const text = [
+    'import torch',
+    'import torch.nn as nn',
+    'class Encoder(nn.Module):',
+    '    def __init__(self):',
+    '        super().__init__()',
+    '        self.layer = nn.TransformerEncoderLayer(64, 4)',
+    'model = Encoder()',
+    'opt = torch.optim.AdamW(model.parameters(), weight_decay=0.1)',
+    '',
+  ].join('\n');
+  const inline = await lintPython(script, ENGINE, {}, undefined, text);
+  assert.deepEqual(kindsAt(inline.findings), ['l2-before-norm@8']);
+  assert.match(inline.findings[0].message, /the LayerNorms inside nn\.TransformerEncoderLayer \(line 6\)/);
+  assert.deepEqual(inline.models, [], 'the file has its model instance: nothing to choose');
+});
+
 test('a syntax error is reported with its line; a missing interpreter says how to set one', async () => {
   await assert.rejects(lintPython(py('errors/syntax.py'), ENGINE), (e) => runErrorOf(e).code === 'syntax' && runErrorOf(e).line === 4);
   await assert.rejects(lintPython(py('resnet_block.py'), ENGINE, { explicit: '/nonexistent/python' }), (e) =>
@@ -108,7 +145,7 @@ test('the lint cache runs one lint per file text and retries a failed one', asyn
     asked.push(text);
     return text === 'bad'
       ? Promise.reject(new Error('syntax'))
-      : Promise.resolve({ findings: [], calls: [], trainingCalls: [], dependencies: [] } as PythonLint);
+      : Promise.resolve({ findings: [], calls: [], trainingCalls: [], dependencies: [], models: [] } as PythonLint);
   });
   await Promise.all([cache.get('a.py', 'x = 1'), cache.get('a.py', 'x = 1')]);
   await cache.get('a.py', 'x = 2');

@@ -64,7 +64,7 @@ test('a helper changed on disk: the same script text is linted again and its len
 });
 
 test('invalidate drops the lints that read a file (running ones, and for a new file those of scripts above it)', async () => {
-  const lint = (dependencies: string[]) => ({ findings: [], calls: [], trainingCalls: [], dependencies });
+  const lint = (dependencies: string[]) => ({ findings: [], calls: [], trainingCalls: [], dependencies, models: [] });
   const missing = path.join(os.tmpdir(), 'no-such-dir', 'engine.py');
   let pending: ((v: ReturnType<typeof lint>) => void) | undefined;
   const asked: string[] = [];

@@ -131,6 +131,44 @@ suite('pytorch', () => {
     assert.equal(script.document.version, scriptVersion, 'the script itself was not touched');
   });
 
+  test('a .py file with several models: a lens on each class; one checked with Python arguments, remembered in a model: lens', async () => {
+    const api = await activateNormScope();
+    const source = vscode.Uri.joinPath(
+      vscode.extensions.getExtension('normscope.normscope')!.extensionUri,
+      'test/fixtures/pytorch/public/pytorch-examples/word_language_model',
+    );
+    await vscode.workspace.fs.copy(source, workspaceFile('torch_word_lm'), { overwrite: true });
+    const editor = await openFixture('torch_word_lm/model.py');
+    const uri = editor.document.uri;
+    const classLine = (name: string) => positionOf(editor.document, `class ${name}(`).line;
+    const modelLenses = async () =>
+      (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)).filter((l) =>
+        /^normscope\.(checkFunction|changeArguments)$/.test(l.command?.command ?? ''),
+      );
+    assert.deepEqual(
+      (await modelLenses()).map((l) => [l.range.start.line, l.command!.arguments![1]]),
+      [
+        [classLine('RNNModel'), 'RNNModel'],
+        [classLine('TransformerModel'), 'TransformerModel'],
+      ],
+    );
+    const report = await vscode.commands.executeCommand<RunReport | undefined>(
+      'normscope.checkFunction',
+      uri,
+      'TransformerModel',
+      '100, 32, nhead=2, nhid=64, nlayers=2',
+    );
+    assert.ok(report, `the run produced no report: ${api.results.get(uri.fsPath)?.error?.message ?? ''}`);
+    assert.equal(
+      report.layers.find((l) => l.name === 'input_emb')?.source?.line,
+      positionOf(editor.document, 'self.input_emb = nn.Embedding(').line + 1,
+    );
+    const remembered = await waitFor('the model: lens', async () =>
+      (await modelLenses()).find((l) => l.command?.command === 'normscope.changeArguments'),
+    );
+    assert.equal(remembered.command!.title, 'model: TransformerModel(100, 32, nhead=2, nhid=64, nlayers=2)');
+  });
+
   test('static findings on a .py file from the ast-based lint, without a run', async () => {
     await activateNormScope();
     const editor = await openFixture('torch_small_batch.py');

@@ -17,7 +17,7 @@ import { childOf, groupMembers, running, within } from './processes';
 const CLI = join(dirname(WORKER), 'cli.js');
 const FIXTURES = join(dirname(WORKER), '..', 'test', 'fixtures');
 const lifetime = (name: string) => join(FIXTURES, 'pytorch', 'lifetime', name);
-const DCGAN = join(FIXTURES, 'pytorch-corpus', 'pytorch-examples', 'dcgan', 'main.py');
+const DCGAN = join(FIXTURES, 'pytorch', 'public', 'pytorch-examples', 'dcgan', 'main.py');
 const POSIX = { skip: process.platform === 'win32' ? 'process groups and signals are POSIX' : false };
 
 /** The CLI started as a terminal starts a job (its own process group), with its output collected. */

@@ -37,8 +37,8 @@ export const pytorchFlowTests: UiTest[] = [
       const toasts = await page.locator('.notification-toast').allInnerTexts();
       assert.match(await status.innerText(), /^Done/, `the PyTorch run did not finish: ${toasts.join(' | ')}`);
       await openFile(page, 'small_batch_bn.py');
-      const hover = await hoverOver(page, 'nn.BatchNorm1d(out_features)', /\| mean \| -?\d/, 60_000);
-      assert.match(hover, /BatchNorm1d/);
+      const hover = await hoverOver(page, 'nn.BatchNorm1d(out_features)', /\bmean\s+-?\d[\s\S]*\bvariance\s+\d/, 60_000);
+      assert.match(hover, /body\.0\.1 · BatchNorm1d/);
     },
   },
 ];

@@ -3,6 +3,8 @@
 //                     (restricted: the host compiles the model; off: the worker does)
 //   cancelBusyMs      SIGINT to the CLI's process group during `for(;;){}` after some steps → CLI exit (code too)
 //   parentKilledMs    kill -9 of the CLI during `for(;;){}` → its worker process gone
+//   pytorchCancelSpinning  the same Ctrl-C while a PyTorch model's forward spins → CLI exit (code too)
+//   pytorchParentKilled    kill -9 of the CLI then → every process of the engine's group gone (engine, reaper, child)
 // Usage: node scripts/measure-supervision.mjs (after `npm run build`)
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -94,6 +96,51 @@ async function parentKilled() {
   return { ms: Math.round(performance.now() - t), workerAlive: alive(worker) };
 }
 
+/** The running processes of process group `pgid`. */
+function group(pgid) {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((p) => {
+      try {
+        const [state, , pg] = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+        return Number(pg) === pgid && state !== 'Z';
+      } catch {
+        return false;
+      }
+    });
+}
+
+/** The CLI checking test/fixtures/pytorch/lifetime/spin_forward.py, once its forward spins: { child, members }. */
+async function pytorchSpinning() {
+  const file = join(root, 'test/fixtures/pytorch/lifetime/spin_forward.py');
+  const child = spawn(process.execPath, [cli, 'check', file], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  while (!stderr.includes('spinning in forward')) {
+    if (child.exitCode !== null) throw new Error(`the PyTorch check ended: ${stderr}`);
+    await sleep(20);
+  }
+  const engine = (await childrenOf(child.pid)).find((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('normscope_engine'));
+  return { child, members: group(engine) };
+}
+
+async function pytorchCancelSpinning() {
+  const { child, members } = await pytorchSpinning();
+  const t = performance.now();
+  process.kill(-child.pid, 'SIGINT');
+  const code = await new Promise((r) => child.on('exit', (c) => r(c)));
+  return { ms: Math.round(performance.now() - t), exitCode: code, processes: members.length, left: members.filter(alive).length };
+}
+
+async function pytorchParentKilled() {
+  const { child, members } = await pytorchSpinning();
+  const t = performance.now();
+  process.kill(child.pid, 'SIGKILL');
+  while (members.some(alive) && performance.now() - t < 10_000) await sleep(5);
+  return { ms: Math.round(performance.now() - t), processes: members.length, left: members.filter(alive).length };
+}
+
 const result = {
   firstProgressMs: {
     restrictedBackToBack: await firstProgress('restricted', 0),
@@ -102,5 +149,7 @@ const result = {
   },
   cancelBusy: await cancelBusy(),
   parentKilled: await parentKilled(),
+  pytorchCancelSpinning: await pytorchCancelSpinning(),
+  pytorchParentKilled: await pytorchParentKilled(),
 };
 process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

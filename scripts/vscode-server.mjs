@@ -1,7 +1,7 @@
 // Starts the real VS Code server (installed by setup-vscode-server.mjs) on 127.0.0.1 with NormScope
 // loaded, for `npm start` and the e2e tests. Only loopback is ever bound.
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -22,20 +22,30 @@ export function freePort() {
   });
 }
 
+let shipped;
 /**
- * Install NormScope as a user would have it: a copy of what the .vsix ships (VS Code writes metadata into
- * an installed extension's package.json, so the repo itself must not be linked), with node_modules linked
- * for the runtime-external packages the worker loads (esbuild, optional tfjs-node).
+ * The files the .vsix ships, as vsce itself lists them from .vscodeignore: the one list of shipped files, for the
+ * package (`npm run package`) and for the copy `npm start` and the e2e suites install. Read once per process.
  */
-function installCopy(extensionsDir) {
+export function shippedFiles() {
+  shipped ??= import('@vscode/vsce').then(({ listFiles, PackageManager }) =>
+    listFiles({ cwd: repoRoot, packageManager: PackageManager.None }),
+  );
+  return shipped;
+}
+
+/**
+ * Install NormScope as a user would have it: a copy of exactly the files the .vsix ships (VS Code writes metadata
+ * into an installed extension's package.json, so the repo itself must not be linked). Returns the folder.
+ */
+export async function installCopy(extensionsDir) {
   const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
   const target = join(extensionsDir, `${pkg.publisher}.${pkg.name}-${pkg.version}`);
-  mkdirSync(target, { recursive: true });
-  for (const entry of ['package.json', 'README.md', 'LICENSE', 'dist', 'media']) {
-    if (existsSync(join(repoRoot, entry)))
-      cpSync(join(repoRoot, entry), join(target, entry), { recursive: true, filter: (src) => !src.includes(`${join('dist', 'test')}`) });
+  for (const file of await shippedFiles()) {
+    mkdirSync(dirname(join(target, file)), { recursive: true });
+    cpSync(join(repoRoot, file), join(target, file));
   }
-  symlinkSync(join(repoRoot, 'node_modules'), join(target, 'node_modules'), 'dir');
+  return target;
 }
 
 /**
@@ -99,7 +109,7 @@ export async function startVscodeServer({ port, settings = {}, installExtension 
   writeFileSync(join(userDataDir, 'User', 'settings.json'), settingsJson);
   writeFileSync(join(serverDataDir, 'data', 'Machine', 'settings.json'), settingsJson);
   if (vsix) installVsix(vscodeDir, vsix, { extensionsDir, userDataDir, serverDataDir });
-  else if (installExtension) installCopy(extensionsDir);
+  else if (installExtension) await installCopy(extensionsDir);
   const args = [
     join(vscodeDir, 'out', 'server-main.js'),
     '--host',

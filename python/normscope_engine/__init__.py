@@ -1,2 +1,2 @@
 """NormScope's engine for PyTorch models: started by the extension/CLI (src/runner/pythonClient.ts) with the
-user's interpreter; speaks the worker event union of src/protocol as JSON lines on stdout."""
+user's interpreter; speaks the worker event union of src/protocol as JSON lines on its control socket (lifetime.py)."""

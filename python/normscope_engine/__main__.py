@@ -1,18 +1,12 @@
-"""`python -m normscope_engine '<RunOptions JSON>'`: one run, events as JSON lines on stdout.
-The protocol keeps the real stdout; the user's prints (Python or C level) go to stderr, so they can never
-corrupt the event stream. A line `cancel` on stdin stops the run at the next step boundary."""
+"""`python -m normscope_engine '<RunOptions JSON>'`: one run, events as JSON lines to the host. How the engine talks
+to the host and always ends is lifetime.py's; errors the user's threads raise later, late_errors.py's; least privilege
+for model files, landlock.py's."""
 import json
 import math
-import os
 import sys
 import threading
 
-
-def _open_protocol():
-    proto = os.fdopen(os.dup(1), 'w', buffering=1)
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    return proto
+from .lifetime import Lifetime
 
 
 def _clean(value):
@@ -27,29 +21,38 @@ def _clean(value):
 
 
 def main():
-    proto = _open_protocol()
-
-    def emit(event):
-        proto.write(json.dumps(_clean(event), allow_nan=False) + '\n')
-
+    life = Lifetime()
+    life.guard()
     options = json.loads(sys.argv[1])
     run_id = options.get('runId', 'py')
-    flag = threading.Event()
+    lock, ended = threading.RLock(), []
 
-    def watch_stdin():
-        for line in sys.stdin:
-            if line.strip() == 'cancel':
-                flag.set()
-    threading.Thread(target=watch_stdin, daemon=True).start()
+    def emit(event):
+        """One event; nothing after the run's end (`done` or `error`), whichever thread ended it."""
+        with lock:
+            if ended:
+                return
+            if event['type'] in ('done', 'error'):
+                ended.append(event['type'])
+            life.send(json.dumps(_clean(event), allow_nan=False))
+
+    def fail(error):
+        emit({'type': 'error', 'runId': run_id, 'error': {'file': options.get('file'), **error}})
+        life.cancel.set()
+
     try:
         import torch  # noqa: F401
     except ImportError:
         emit({'type': 'error', 'runId': run_id, 'error': {'code': 'missing-torch', 'message': f'{sys.executable} cannot import torch'}})
         return 3
+    from . import landlock, late_errors
     from .errors import UserError
     from .run import run
+    note = landlock.confine(options)  # before any other thread starts: Landlock restricts the calling thread
+    life.start_watching()
+    late_errors.install(fail)
     try:
-        run(options, emit, flag.is_set)
+        run(options, emit, life.cancel.is_set, [note] if note else [])
     except UserError as e:
         error = e.to_run_error()
         if getattr(e, 'stack', None):

@@ -2,6 +2,8 @@
 import os
 import traceback
 
+from .landlock import refused
+
 
 class UserError(Exception):
     def __init__(self, code, message, file=None, line=None):
@@ -26,7 +28,8 @@ def where(path, line=None):
 
 def from_exception(e, code, what, user_file, hint=''):
     """A user-code exception as a UserError at the innermost frame in the user's files (the project's, see
-    creation.py: a layer of the project's own package that raised), else in `user_file`."""
+    creation.py: a layer of the project's own package that raised), else in `user_file`; what the Landlock restriction
+    refused (landlock.py) as 'permission-denied', saying what and how to allow it."""
     from . import creation
     frames = traceback.extract_tb(e.__traceback__)
     mine = [f for f in frames if os.path.abspath(f.filename) == os.path.abspath(user_file) or creation.is_user_file(f.filename)]
@@ -37,7 +40,11 @@ def from_exception(e, code, what, user_file, hint=''):
     text = str(e)
     if hint and not text.rstrip().endswith(('.', '!', '?')):
         text += '.'
-    err = UserError(code, f'{shown}{what}: {type(e).__name__}: {text}{hint}', file, line)
+    denied = refused(e)
+    if denied:
+        err = UserError('permission-denied', f'{shown}{what}: {denied}', file, line)
+    else:
+        err = UserError(code, f'{shown}{what}: {type(e).__name__}: {text}{hint}', file, line)
     err.stack = ''.join(traceback.format_exception(type(e), e, e.__traceback__))
     return err
 

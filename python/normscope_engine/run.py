@@ -78,7 +78,8 @@ def _plain_step_ms(model, spec, data, loss_fn):
     return sorted(times[1:])[len(times[1:]) // 2]
 
 
-def run(options, emit, cancelled):
+def run(options, emit, cancelled, extra_notes=()):
+    """`extra_notes`: the engine's own for the report (a model that ran unrestricted for want of Landlock)."""
     started = time.perf_counter()
     run_id = options.get('runId', 'py')
     path = os.path.abspath(options['file'])
@@ -101,7 +102,7 @@ def run(options, emit, cancelled):
     batch_size = int(spec.get('batch_size', options.get('batchSize') or DEFAULT_BATCH))
     interval = max(1, int(options.get('samplingInterval', 1)))
     spec, setup_notes = training_setup(module, model, spec)
-    notes = [f'PyTorch {torch.__version__} on CPU, model {described}', *setup_notes]
+    notes = [f'PyTorch {torch.__version__} on CPU, model {described}', *setup_notes, *extra_notes]
     emit({'type': 'backend', 'runId': run_id, 'backend': {'name': 'cpu', 'notes': notes}})
     meter = Meter(_leaves(model))
     data, synthetic, note = batches(model, spec, path, batch_size, options.get('seed', 42), options.get('inputShape'))

@@ -39,14 +39,18 @@ Commands:
 Limits of a run (check, compare):
   --timeout S             stop a run after S seconds
   --max-memory MB         stop a run whose worker uses more than MB of resident memory
-  --no-restrict           run the model with your own rights instead of Node's permission
-                          model (by default it may read files, write only to a temp folder,
-                          and may not start programs or load native addons)
+  --no-restrict           run the model with your own rights instead of least privilege: Node's
+                          permission model, Landlock for a .py model on Linux 5.13+ (by default
+                          it may read files, write only to a temp folder, and may not start
+                          programs, load native addons or open network connections)
 
 Exit codes: 0 ok, 1 a finding of a --fail-on kind, 2 an error, 130 cancelled (Ctrl-C, SIGTERM;
             the steps measured so far are still printed)
 
 Options: --help, --version`;
+
+/** How long a finished command may wait for its last handles to close before it exits anyway. */
+const EXIT_GRACE_MS = 1000;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -85,12 +89,25 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
+/**
+ * Nothing a finished command leaves behind may keep the CLI alive (a CI job waiting for ever on a pipe some orphan
+ * holds): once its output is written out, it exits. The timer does not itself keep the process alive.
+ */
+function exitWhenPrinted(code: number): void {
+  setTimeout(() => {
+    if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(code);
+    else exitWhenPrinted(code);
+  }, EXIT_GRACE_MS).unref();
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    exitWhenPrinted(code);
   },
   (e) => {
     process.stderr.write(`normscope: ${errorMessage(e)}\n`);
     process.exitCode = 2;
+    exitWhenPrinted(2);
   },
 );

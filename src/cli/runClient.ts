@@ -15,7 +15,9 @@ export function cliRunClient(
     if (process.env.NORMSCOPE_DEBUG || level === 'error') options.stderr.write(`[${level}] ${message}\n`);
   };
   const common = { runTimeoutMs: limits.runTimeoutMs, maxMemoryMB: limits.maxMemoryMB, limitNames: CLI_LIMIT_NAMES, log };
+  // The user's own prints and Python's warnings reach the terminal as they would running the file with python.
+  const output = (line: string) => options.stderr.write(`${line}\n`);
   return isPythonModel(file)
-    ? new PythonClient({ enginePath: pythonEnginePath(workerPath), explicit: options.python, ...common })
+    ? new PythonClient({ enginePath: pythonEnginePath(workerPath), explicit: options.python, output, ...common })
     : new WorkerClient({ workerPath, exposedBindings, ...common });
 }

@@ -5,9 +5,7 @@
  * for the host. Findings come from the TypeScript detectors (src/worker/detectors) here on the host, so both
  * engines raise the same findings with the same thresholds from the same numbers.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { delimiter, dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type {
   Finding,
   LayerInfo,
@@ -26,6 +24,9 @@ import type { FixWords } from '../worker/detectors/series';
 import { checkThresholds } from '../worker/findings';
 import { checkedRunError, RunFailedError, errorMessage } from '../protocol';
 import { watchResidentMemory } from './memoryWatch';
+import { RunRecorder } from './partialReport';
+import { restrictedWriteDir } from './permissions';
+import { EngineProcess } from './pythonProcess';
 import { resolvePython, type InterpreterChoice } from './pythonInterpreter';
 
 export interface PythonClientOptions extends InterpreterChoice {
@@ -42,10 +43,15 @@ export interface PythonClientOptions extends InterpreterChoice {
   /** How messages name the limits: the editor's settings (default) or the CLI's flags. */
   limitNames?: { timeout: string; memory: string };
   log?: (level: LogLevel, message: string) => void;
+  /** Where the user's prints go (the CLI: its stderr); by default into `log` at info level, prefixed `python: `. */
+  output?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
 
-/** How long a cancelled run may take to stop at a step boundary before the process is killed. */
-export const PYTHON_CANCEL_GRACE_MS = 3000;
+/**
+ * How long a cancelled run may take to stop at a step boundary before its process group is killed (the report then
+ * holds the steps it streamed): short enough that Ctrl-C ends a run spinning in the user's code within 1.5 s.
+ */
+export const PYTHON_CANCEL_GRACE_MS = 500;
 
 /** A PyTorch model file (run by the Python engine, not the tfjs worker). */
 export function isPythonModel(file: string): boolean {
@@ -128,7 +134,7 @@ const EDITOR_LIMIT_NAMES = { timeout: 'normscope.runTimeoutSeconds', memory: 'no
 
 export class PythonClient {
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly running = new Set<ChildProcess>();
+  private readonly running = new Set<EngineProcess>();
   private disposed = false;
 
   constructor(private readonly options: PythonClientOptions) {}
@@ -173,48 +179,33 @@ export class PythonClient {
     }
     this.log('info', `PyTorch ${python.torchVersion} via ${python.path}`);
     return new Promise<RunReport>((resolve, reject) => {
-      const env = {
-        ...process.env,
-        PYTHONPATH: [this.options.enginePath, process.env.PYTHONPATH].filter(Boolean).join(delimiter),
-        PYTHONUNBUFFERED: '1',
-        PYTHONDONTWRITEBYTECODE: '1',
-      };
-      const child = spawn(python.path, ['-m', 'normscope_engine', JSON.stringify(options)], {
-        // A training script from the CLI runs where the user started it (its relative data paths); everything else
-        // next to itself.
-        cwd: options.script && !this.options.scriptInItsFolder ? process.cwd() : dirname(options.file),
-        env,
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      this.running.add(child);
       let layers: LayerInfo[] = [];
       let statNames: readonly StatName[] = [];
       const samples: StepSample[] = [];
+      const recorder = new RunRecorder(options.file);
+      let runId = '';
       let stderrTail: string[] = [];
       let settled = false;
+      let cancelling = false;
+      let stopWatching = () => undefined as void;
       const timers: NodeJS.Timeout[] = [];
-      const limitMB = this.options.maxMemoryMB;
-      const stopWatching =
-        limitMB && child.pid
-          ? watchResidentMemory(child.pid, limitMB, (mb) =>
-              settle({
-                error: {
-                  ...this.oomError(
-                    `The PyTorch run used ${Math.round(mb)} MB of memory, over the limit of ${limitMB} MB, and was stopped.`,
-                  ),
-                  file: options.file,
-                },
-              }),
-            )
-          : () => undefined;
       const settle = (outcome: { report: RunReport } | { error: RunError }) => {
         if (settled) return;
         settled = true;
         stopWatching();
         timers.forEach(clearTimeout);
         cancelToken?.removeEventListener('abort', onAbort);
-        if (child.exitCode === null) child.kill('SIGKILL');
-        if ('report' in outcome) resolve(outcome.report);
+        engine.end();
+        this.running.delete(engine);
+        // Cancelled while the user's code was busy (no step boundary in time): the report of the steps it streamed.
+        const partial =
+          'error' in outcome && outcome.error.code === 'cancelled'
+            ? this.partialReport(recorder, layers, statNames, samples, options)
+            : null;
+        if (partial) {
+          onEvent({ type: 'done', runId, report: partial });
+          resolve(partial);
+        } else if ('report' in outcome) resolve(outcome.report);
         else reject(new RunFailedError(outcome.error));
       };
       const onLine = (line: string) => {
@@ -226,6 +217,8 @@ export class PythonClient {
           return;
         }
         if (event.type === 'log') return this.log(event.level, `python engine: ${event.message}`);
+        runId = event.runId;
+        recorder.record(event);
         if (event.type === 'layers') ({ layers, statNames } = event);
         if (event.type === 'progress') samples.push(...event.samples);
         if (event.type === 'done') {
@@ -246,25 +239,59 @@ export class PythonClient {
         }
         onEvent(event);
       };
-      createInterface({ input: child.stdout! }).on('line', onLine);
-      createInterface({ input: child.stderr! }).on('line', (line) => {
-        if (!line.trim()) return;
-        this.log('trace', `python: ${line}`);
-        stderrTail = [...stderrTail.slice(-19), line];
-      });
-      child.on('error', (e) => settle({ error: { code: 'crash', message: `Cannot start ${python.path}: ${e.message}` } }));
-      child.on('close', (code, signal) => {
-        this.running.delete(child);
-        settle({
-          error: {
-            code: 'crash',
-            message: `The PyTorch engine (${python.path}) stopped unexpectedly (${signal ?? `exit code ${code}`})${stderrTail.length ? `:\n${stderrTail.join('\n')}` : ''}`,
-            file: options.file,
+      const engine = new EngineProcess(
+        python.path,
+        ['-m', 'normscope_engine', JSON.stringify(options)],
+        {
+          // A training script from the CLI runs where the user started it (its relative data paths); everything else
+          // next to itself.
+          cwd: options.script && !this.options.scriptInItsFolder ? process.cwd() : dirname(options.file),
+          env: {
+            ...process.env,
+            PYTHONPATH: [this.options.enginePath, process.env.PYTHONPATH].filter(Boolean).join(delimiter),
+            PYTHONUNBUFFERED: '1',
+            PYTHONDONTWRITEBYTECODE: '1',
+            // The one folder a restricted model may write to (python/normscope_engine/landlock.py).
+            NORMSCOPE_WRITE_DIR: restrictedWriteDir(),
           },
-        });
-      });
+        },
+        {
+          event: onLine,
+          output: (line, stream) => {
+            if (stream === 'stderr' && line.trim()) stderrTail = [...stderrTail.slice(-19), line];
+            if (this.options.output) this.options.output(line, stream);
+            else if (line.trim()) this.log('info', `python: ${line}`);
+          },
+          failed: (e) => settle({ error: { code: 'crash', message: `Cannot start ${python.path}: ${e.message}` } }),
+          exit: (code, signal) =>
+            settle(
+              cancelling
+                ? { error: { code: 'cancelled', message: 'The run was cancelled.' } }
+                : {
+                    error: {
+                      code: 'crash',
+                      message: `The PyTorch engine (${python.path}) stopped unexpectedly (${signal ?? `exit code ${code}`})${stderrTail.length ? `:\n${stderrTail.join('\n')}` : ''}`,
+                      file: options.file,
+                    },
+                  },
+            ),
+        },
+      );
+      this.running.add(engine);
+      const limitMB = this.options.maxMemoryMB;
+      if (limitMB && engine.pid)
+        stopWatching = watchResidentMemory(engine.pid, limitMB, (mb) =>
+          settle({
+            error: {
+              ...this.oomError(`The PyTorch run used ${Math.round(mb)} MB of memory, over the limit of ${limitMB} MB, and was stopped.`),
+              file: options.file,
+            },
+          }),
+        );
       const onAbort = () => {
-        child.stdin?.write('cancel\n');
+        if (cancelling) return;
+        cancelling = true;
+        engine.cancel();
         timers.push(setTimeout(() => settle({ error: { code: 'cancelled', message: 'The run was cancelled.' } }), PYTHON_CANCEL_GRACE_MS));
       };
       cancelToken?.addEventListener('abort', onAbort);
@@ -286,9 +313,22 @@ export class PythonClient {
     });
   }
 
+  /** The report of the steps a cancelled run streamed, with the findings of those steps; null before its model was built. */
+  private partialReport(
+    recorder: RunRecorder,
+    layers: LayerInfo[],
+    statNames: readonly StatName[],
+    samples: StepSample[],
+    options: RunOptions,
+  ): RunReport | null {
+    const report = recorder.partialReport('cancelled');
+    if (report) report.findings = pythonFindings(layers, statNames, samples, report, options.thresholds, (m) => this.log('error', m));
+    return report;
+  }
+
   dispose(): void {
     this.disposed = true;
-    for (const child of this.running) child.kill('SIGKILL');
+    for (const engine of this.running) engine.end();
     this.running.clear();
   }
 }

@@ -21,45 +21,19 @@ import { dirname, join } from 'node:path';
 import { sourcePath } from '../../src/worker/loader/sourceMap';
 import { writeAllOrNothing, WriteError } from '../../src/cli/writeAll';
 import { fixture, WORKER } from './engine-fixtures';
+import { childOf, running, sleep } from './processes';
 
 const CLI = join(dirname(WORKER), 'cli.js');
 const ROOT = join(dirname(WORKER), '..');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function cli(args: string[], options: { cwd?: string; uid?: number; gid?: number } = {}, cliPath = CLI) {
   const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', timeout: 120_000, ...options });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Running (a zombie waiting for PID 1 to reap it runs nothing and holds no memory). */
-function running(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-async function workerOf(cliPid: number): Promise<number> {
-  for (let i = 0; i < 400; i++) {
-    for (const pid of readdirSync('/proc')
-      .filter((d) => /^\d+$/.test(d))
-      .map(Number)) {
-      try {
-        const ppid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
-        if (ppid === cliPid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('worker.js')) return pid;
-      } catch {
-        /* exited meanwhile */
-      }
-    }
-    await sleep(25);
-  }
-  throw new Error('the CLI started no worker');
-}
-
 test('kill -9 of the CLI during for(;;){} leaves no worker process running after 2 s', async () => {
   const child = spawn(process.execPath, [CLI, 'check', fixture('errors/infinite-loop.js')], { stdio: 'ignore' });
-  const worker = await workerOf(child.pid!);
+  const worker = await childOf(child.pid!, 'worker.js');
   await sleep(1500); // the model is spinning in createModel now
   assert.ok(running(worker));
   child.kill('SIGKILL');
@@ -84,7 +58,7 @@ test(
     child.stderr!.on('data', (d) => {
       stderr += d;
     });
-    await workerOf(child.pid!);
+    await childOf(child.pid!, 'worker.js');
     await sleep(3000);
     process.kill(-child.pid!, 'SIGINT');
     const interrupted = Date.now();
@@ -102,7 +76,7 @@ test('SIGTERM to the CLI alone while the model spins in createModel cancels: exi
   child.stderr!.on('data', (d) => {
     stderr += d;
   });
-  const worker = await workerOf(child.pid!);
+  const worker = await childOf(child.pid!, 'worker.js');
   await sleep(1500);
   child.kill('SIGTERM');
   const code = await new Promise((r) => child.on('exit', r));

@@ -82,7 +82,8 @@ test("an engine error with an unknown code becomes 'internal' with its message k
   const error = { code: 'no-such-code', message: 'm.py:3: the engine said so', file: '/m.py', line: 3 };
   fs.writeFileSync(
     path.join(enginePath, 'normscope_engine', '__main__.py'),
-    `import json\nprint(json.dumps({"type": "error", "runId": "x", "error": ${JSON.stringify(error)}}), flush=True)\n`,
+    // The protocol's socket is the fd the host names (python/normscope_engine/lifetime.py).
+    `import json, os\nos.write(int(os.environ['NORMSCOPE_CONTROL_FD']), (json.dumps({"type": "error", "runId": "x", "error": ${JSON.stringify(error)}}) + '\\n').encode())\n`,
   );
   const logged: string[] = [];
   const client = new PythonClient({ enginePath, explicit: PYTHON, log: (_level, message) => logged.push(message) });

@@ -16,8 +16,11 @@ test('feature detection: nn.RMSNorm, parametrizations.weight_norm and parametriz
   const python = await resolvePython({});
   const env = { ...process.env, PYTHONPATH: [pythonEnginePath(WORKER), process.env.PYTHONPATH].filter(Boolean).join(delimiter) };
   const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
-    execFile(python.path, ['-m', 'unittest', 'discover', '-v', '-s', TESTS], { env, timeout: 120_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, output: stdout + stderr }),
+    execFile(
+      python.path,
+      ['-m', 'unittest', 'discover', '-v', '-s', TESTS, '-p', 'test_features.py'],
+      { env, timeout: 120_000 },
+      (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, output: stdout + stderr }),
     );
   });
   assert.equal(code, 0, output);

@@ -22,7 +22,7 @@ suite('walkthrough', () => {
     const commands = new Set(await vscode.commands.getCommands(false));
     for (const step of steps) {
       await vscode.workspace.fs.stat(vscode.Uri.joinPath(ext.extensionUri, step.media.markdown!));
-      const linked = [...step.description.matchAll(/\(command:([\w.]+)\)/g)].map((m) => m[1]);
+      const linked = [...step.description.matchAll(/\(command:([\w.]+)(?:\?[^)]*)?\)/g)].map((m) => m[1]);
       assert.ok(linked.length > 0, `step ${step.id} has no command link`);
       for (const id of [
         ...linked,
@@ -52,5 +52,24 @@ suite('walkthrough', () => {
       return all.find((l) => /Check normalization/.test(l.command?.title ?? ''));
     });
     assert.match(lenses.command!.title, /\(20 steps\)/);
+  });
+
+  test('Open the PyTorch example: small_batch_bn.py opens on the BatchNorm1d its helper builds, which has a static finding', async () => {
+    await activateNormScope();
+    const steps = vscode.extensions.getExtension('normscope.normscope')!.packageJSON.contributes.walkthroughs[0].steps as WalkthroughStep[];
+    const link = /\(command:normscope\.openExample\?([^)]*)\)/.exec(steps[0].description);
+    assert.ok(link, 'the first step links no PyTorch example');
+    const args = JSON.parse(decodeURIComponent(link[1])) as unknown[];
+    const uri = await vscode.commands.executeCommand<vscode.Uri>('normscope.openExample', ...args);
+    const editor = vscode.window.activeTextEditor;
+    assert.ok(editor && editor.document.uri.toString() === uri.toString(), 'the example is not the active editor');
+    assert.match(editor.document.fileName, /small_batch_bn\.py$/);
+    const line = editor.selection.active.line;
+    assert.match(editor.document.lineAt(line).text, /nn\.BatchNorm1d\(/);
+    const diags = await waitFor('the bn-small-batch finding', () => {
+      const here = vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'NormScope' && d.range.start.line === line);
+      return here.some((d) => findingKind(d) === 'bn-small-batch') ? here : undefined;
+    });
+    assert.ok(diags.length > 0);
   });
 });

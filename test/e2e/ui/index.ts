@@ -9,6 +9,7 @@ import { editorFlowTests } from './editorFlows';
 import { firstRunTests } from './firstRun';
 import { packagedTests } from './packagedFlow';
 import { panelFlowTests } from './panelFlows';
+import { pytorchFlowTests } from './pytorchFlow';
 import { findWebviewFrame, hoverOver, LayersView, openFile, paintedCanvases, runCommand, waitFor, waitForWorkbench } from './workbench';
 
 export interface UiTestContext {
@@ -74,5 +75,6 @@ export const uiTests: UiTest[] = [
   ...builderFlowTests,
   ...panelFlowTests,
   ...firstRunTests,
+  ...pytorchFlowTests,
   ...packagedTests,
 ];

@@ -1,7 +1,8 @@
 /**
  * Registers NormScope's kernels on the wasm and cpu backends, so that training runs without
  * @tensorflow/tfjs-node: wasm gains the conv gradients it lacks, cpu gets faster ones (the list
- * per backend is in kernel-table.ts).
+ * per backend is in kernel-table.ts), and every other kernel wasm lacks runs the cpu kernel
+ * (cpu-fallback.ts).
  * Call after `await tf.setBackend(name)`. Kernels are overridden per backend and the stock ones
  * are kept, so `restoreStockKernels` can put them back (benchmarks and tests compare both).
  * Also replaces the Tile, Sum, Mean and FusedBatchNorm gradients (same values from fewer kernels,
@@ -13,6 +14,7 @@ import type { FastBackendName } from './tensor-access';
 import { tileGradConfig } from './tile-gradient';
 import { BATCH_NORM_GRAD_KERNEL, batchNormGradConfig } from './batch-norm-grad';
 import { meanGradConfig, sumGradConfig } from './reduction-gradients';
+import { kernelsMissingOn, wasmFallbackConfig, WRONG_ON_WASM } from './cpu-fallback';
 
 export type { FastBackendName } from './tensor-access';
 
@@ -63,6 +65,16 @@ export function registerFastKernels(backend: FastBackendName): string[] {
     if (previous) tf.unregisterKernel(config.kernelName, backend);
     tf.registerKernel(config);
     registered.push(config.kernelName);
+  }
+  // After our own kernels: whatever wasm still lacks runs the cpu kernel (cpu-fallback.ts).
+  if (backend === 'wasm') {
+    for (const name of [...kernelsMissingOn('wasm'), ...WRONG_ON_WASM.filter((k) => !stock.has(k))]) {
+      const previous = tf.getKernel(name, backend) ?? null;
+      stock.set(name, previous);
+      if (previous) tf.unregisterKernel(name, backend);
+      tf.registerKernel(wasmFallbackConfig(name));
+      registered.push(name);
+    }
   }
   overrideGradients();
   return registered;

@@ -157,7 +157,7 @@ const wasmSamePadding =
       x.shape as [number, number, number, number],
       filter.shape as [number, number, number, number],
       attrs.strides,
-      attrs.dilations,
+      attrs.dilations ?? 1, // tfjs-layers passes null for a depthwise conv without dilation
       'same',
       attrs.dimRoundingMode,
       depthwise,

@@ -6,7 +6,8 @@
  * Call after `await tf.setBackend(name)`. Kernels are overridden per backend and the stock ones
  * are kept, so `restoreStockKernels` can put them back (benchmarks and tests compare both).
  * Also replaces the Tile, Sum, Mean and FusedBatchNorm gradients (same values from fewer kernels,
- * see tile-gradient.ts, reduction-gradients.ts, batch-norm-grad.ts) while any backend is registered.
+ * see tile-gradient.ts, reduction-gradients.ts, batch-norm-grad.ts) and Adam's update (adam.ts)
+ * while any backend is registered.
  */
 import * as tf from '@tensorflow/tfjs';
 import { fastKernelsFor } from './kernel-table';
@@ -14,6 +15,7 @@ import type { FastBackendName } from './tensor-access';
 import { tileGradConfig } from './tile-gradient';
 import { BATCH_NORM_GRAD_KERNEL, batchNormGradConfig } from './batch-norm-grad';
 import { meanGradConfig, sumGradConfig } from './reduction-gradients';
+import { ADAM_KERNEL, fusedApplyGradients } from './adam';
 import { kernelsMissingOn, wasmFallbackConfig, WRONG_ON_WASM } from './cpu-fallback';
 
 export type { FastBackendName } from './tensor-access';
@@ -27,6 +29,8 @@ const replaced = new Map<FastBackendName, Map<string, tf.KernelConfig | null>>()
  * the last backend is restored.
  */
 let stockGradients: tf.GradConfig[] | null = null;
+/** Likewise global: the optimizer method the fused Adam update replaced (adam.ts). */
+let stockAdam: tf.AdamOptimizer['applyGradients'] | null = null;
 
 function overrideGradients(): void {
   if (stockGradients) return;
@@ -37,12 +41,16 @@ function overrideGradients(): void {
     overrides.push(batchNormGradConfig(stockBatchNorm, () => tf.getKernel(BATCH_NORM_GRAD_KERNEL, tf.getBackend()) != null));
   stockGradients = overrides.map((g) => tf.getGradient(g.kernelName)).filter((g): g is tf.GradConfig => g != null);
   for (const g of overrides) tf.registerGradient(g);
+  stockAdam = tf.AdamOptimizer.prototype.applyGradients;
+  tf.AdamOptimizer.prototype.applyGradients = fusedApplyGradients(stockAdam, () => tf.getKernel(ADAM_KERNEL, tf.getBackend()) != null);
 }
 
 function restoreGradients(): void {
   if (!stockGradients || replaced.size > 0) return;
   for (const g of stockGradients) tf.registerGradient(g);
   stockGradients = null;
+  if (stockAdam) tf.AdamOptimizer.prototype.applyGradients = stockAdam;
+  stockAdam = null;
 }
 
 /**

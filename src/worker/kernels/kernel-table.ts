@@ -24,6 +24,8 @@ import { FastBackendName, TensorAccess, tensorAccess } from './tensor-access';
 import { tileByBlocks } from './tile';
 import { matMulUntransposed } from './matmul-transposed';
 import { BATCH_NORM_GRAD_KERNEL, batchNormGrad } from './batch-norm-grad';
+import { ADAM_KERNEL, adamUpdate, type AdamAttrs } from './adam';
+import { channelBatchNorm, channelBinary, leadingAxesSum } from './wasm-channels';
 import { BinaryOp, broadcastBinary, reduceLeadingOrTrailing } from './cpu-elementwise';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
@@ -66,22 +68,31 @@ const both: FastBackendName[] = ['wasm', 'cpu'];
 const numeric = (...infos: tf.TensorInfo[]) => infos.every((t) => t.dtype === 'float32' || t.dtype === 'int32' || t.dtype === 'bool');
 const float32 = (...infos: tf.TensorInfo[]) => infos.every((t) => t.dtype === 'float32');
 
+/** cpu: JS broadcasting loops; wasm: per-channel vector cases through XNNPACK (wasm-channels.ts). */
 const binary = (op: BinaryOp) => ({
-  backends: ['cpu'] as FastBackendName[],
-  impl: (): FastImpl => (acc, _args, input) => {
-    const a = input('a');
-    const b = input('b');
-    return float32(a, b) ? broadcastBinary(acc, op, a, b) : undefined;
-  },
+  backends: (op === 'RealDiv' ? ['cpu'] : both) as FastBackendName[],
+  impl:
+    (backend: FastBackendName): FastImpl =>
+    (acc, _args, input) => {
+      const a = input('a');
+      const b = input('b');
+      if (!float32(a, b)) return undefined;
+      if (backend === 'cpu') return broadcastBinary(acc, op, a, b);
+      return op === 'RealDiv' ? undefined : (channelBinary(acc, op, a, b) ?? undefined);
+    },
 });
 
 const reduction = (mean: boolean) => ({
-  backends: ['cpu'] as FastBackendName[],
-  impl: (): FastImpl => (acc, args, input) => {
-    const x = input('x');
-    const { axis, keepDims } = attrsOf<{ axis: number | number[]; keepDims: boolean }>(args);
-    return float32(x) ? (reduceLeadingOrTrailing(acc, x, axis, keepDims, mean) ?? undefined) : undefined;
-  },
+  backends: both,
+  impl:
+    (backend: FastBackendName): FastImpl =>
+    (acc, args, input) => {
+      const x = input('x');
+      const { axis, keepDims } = attrsOf<{ axis: number | number[]; keepDims: boolean }>(args);
+      if (!float32(x)) return undefined;
+      const fast = backend === 'wasm' ? leadingAxesSum(acc, x, axis, keepDims, mean) : null;
+      return fast ?? reduceLeadingOrTrailing(acc, x, axis, keepDims, mean) ?? undefined;
+    },
 });
 
 interface ConvAttrs {
@@ -234,6 +245,21 @@ const implementations: Record<string, { backends: FastBackendName[]; impl: (back
         attrsOf<{ varianceEpsilon: number }>(args).varianceEpsilon,
       ),
   },
+  FusedBatchNorm: {
+    backends: ['wasm'],
+    impl: () => (acc, args, input) =>
+      channelBatchNorm(
+        acc,
+        input('x'),
+        { mean: input('mean'), variance: input('variance'), offset: args.inputs.offset, scale: args.inputs.scale },
+        attrsOf<{ varianceEpsilon: number }>(args).varianceEpsilon,
+      ) ?? undefined,
+  },
+  // Not a tfjs kernel either: Adam's update of all variables at once (adam.ts).
+  [ADAM_KERNEL]: {
+    backends: both,
+    impl: () => (acc, args) => adamUpdate(acc, args.inputs, attrsOf<AdamAttrs>(args)),
+  },
   // Stock wasm Identity copies the data; engine clones (tensors saved for the backward pass,
   // gradients passed through) made ~40 full-size copies per CNN step. Shared refcounted data is
   // what the wasm Reshape kernel and the cpu backend already do.
@@ -244,7 +270,7 @@ const implementations: Record<string, { backends: FastBackendName[]; impl: (back
       return x.dtype === 'string' ? undefined : acc.alias(x);
     },
   },
-  // cpu only: the stock cpu versions index every element through coordinates (see cpu-elementwise.ts).
+  // Stock cpu indexes every element through coordinates (cpu-elementwise.ts); stock wasm broadcasts slowly (wasm-channels.ts).
   Add: binary('Add'),
   Sub: binary('Sub'),
   Multiply: binary('Multiply'),

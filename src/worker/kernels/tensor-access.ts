@@ -16,6 +16,7 @@ interface CpuBackendInternals {
   disposeIntermediateTensorInfo(info: tf.TensorInfo): void;
 }
 interface WasmBackendInternals {
+  wasm?: { asm?: { memory?: unknown } };
   incRef(dataId: object): void;
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): tf.backend_util.TypedArray;
@@ -25,6 +26,8 @@ interface WasmBackendInternals {
 /** Float32 reads, writes and kernel calls for one backend. */
 export interface TensorAccess {
   readonly backendName: FastBackendName;
+  /** The wasm backend's memory (where its tensors live), for SIMD routines that run in it; null on cpu. */
+  readonly memory: WebAssembly.Memory | null;
   /**
    * Allocates a zero-filled float32 output first, then returns views of it and of the inputs
    * (in that order, because allocating may grow the wasm heap and detach older views).
@@ -75,6 +78,7 @@ export function tensorAccess(backend: unknown, backendName: FastBackendName): Te
     };
     return {
       backendName,
+      memory: null,
       withOutputs,
       withOutput(shape, inputs) {
         const { outs, outValues, inValues } = withOutputs([shape], inputs);
@@ -102,8 +106,10 @@ export function tensorAccess(backend: unknown, backendName: FastBackendName): Te
     for (const v of outValues) v.fill(0); // the wasm heap is not zeroed on allocation
     return { outs, outValues, inValues: inputs.map((i) => float32Of(wasm.typedArrayFromHeap(i), i)) };
   };
+  const memory = wasm.wasm?.asm?.memory;
   return {
     backendName,
+    memory: memory instanceof WebAssembly.Memory ? memory : null,
     withOutputs,
     withOutput(shape, inputs) {
       const { outs, outValues, inValues } = withOutputs([shape], inputs);

@@ -1,6 +1,6 @@
 /**
  * The wasm kernels that run NormScope's SIMD routines (src/worker/kernels/simd-kernels.ts, wasm-channels.ts,
- * max-pool-grad.ts) against the stock cpu kernels, at sizes that take the SIMD path (≥ 32768 elements,
+ * max-pool-grad.ts, batch-norm-grad.ts) against the stock cpu kernels, at sizes that take the SIMD path (≥ 32768 elements,
  * channels a multiple of 4) and at ones that do not; MaxPoolGrad also with NaN, ±Infinity and ties. Also
  * checks that no call leaves a tensor or grows the wasm heap.
  */
@@ -41,6 +41,12 @@ const cases: Record<string, () => tf.Tensor> = {
   'batchNorm without scale, rank 2': () => tf.batchNorm(values([160, 256], 5), values([256], 6), tf.abs(values([256], 7))),
   'batchNorm, a mean far from the spread (stock form)': () =>
     tf.batchNorm(tf.add(values(image, 5), 1e5), tf.fill([8], 1e5), tf.fill([8], 1e-4), undefined, undefined, 1e-6),
+  'batchNorm gradient, all five inputs (NormScopeFusedBatchNormGrad)': () => {
+    const w = values(image, 14);
+    const f = (...t: tf.Tensor[]) => tf.sum(tf.mul(tf.batchNorm(t[0], t[1], t[2], t[3], t[4], 1e-3), w));
+    const grads = tf.grads(f)([values(image, 15), values([8], 16), tf.abs(values([8], 17)), values([8], 18), values([8], 19)]);
+    return tf.concat(grads.map((g) => g.flatten()));
+  },
   'MaxPoolGrad 2x2 stride 2 with NaN, ±Infinity and ties': () => {
     // Pixel 0 of window 0: NaN in channel 0, -Infinity in 1, +Infinity in 2; channel 3 ties pixels 0 and 1.
     const x = values(image, 10, { 0: NaN, 1: -Infinity, 2: Infinity, 3: 5, 11: 5 });

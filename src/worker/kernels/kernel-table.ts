@@ -17,6 +17,7 @@ import {
   canBackpropInputAsConv,
 } from './conv2d-backprop-input';
 import { convGeometry, isChannelsLast } from './conv-geometry';
+import { backpropFilterOneChannel, backpropInputOneChannel, isOneChannel } from './conv-one-channel';
 import { conv2dLoops, isSimpleActivation, matMulLoops } from './cpu-forward';
 import { depthwiseBackpropFilter, depthwiseBackpropInput, DepthwiseFilterGradAttrs, DepthwiseInputGradAttrs } from './depthwise-grads';
 import { maxPoolGradByWindows, MaxPoolGradAttrs } from './max-pool-grad';
@@ -196,7 +197,8 @@ const implementations: Record<string, { backends: FastBackendName[]; impl: (back
       const x = input('x');
       const dy = input('dy');
       const g = backpropFilterGeometry(x, attrs);
-      return backend === 'wasm' ? backpropFilterAsConv(acc, x, dy, g) : backpropFilterLoops(acc, x, dy, g);
+      if (backend === 'cpu') return backpropFilterLoops(acc, x, dy, g);
+      return isOneChannel(g) ? backpropFilterOneChannel(acc, x, dy, g) : backpropFilterAsConv(acc, x, dy, g);
     },
   },
   Conv2DBackpropInput: {
@@ -208,6 +210,7 @@ const implementations: Record<string, { backends: FastBackendName[]; impl: (back
       const filter = input('filter');
       const g = backpropInputGeometry(filter, attrs);
       if (backend === 'cpu') return backpropInputLoops(acc, dy, filter, g);
+      if (isOneChannel(g)) return backpropInputOneChannel(acc, dy, filter, g);
       // Strided cases keep the stock wasm kernel (a C loop); stride 1 is what CNN blocks mostly use.
       return canBackpropInputAsConv(g) ? backpropInputAsConv(acc, dy, filter, g) : undefined;
     },

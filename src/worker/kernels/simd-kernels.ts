@@ -7,6 +7,8 @@
  *   colsum(x, end, C·4, acc):        acc[c] += Σ rows x[·, c], in float64 (acc: C doubles)
  *   maxPoolGrad2x2(x, dy, dx, dyEnd, C·4, W·C·4): one row of 2x2 stride-2 windows: dx gets dy at each
  *     window's first maximum (row-major order; NaN never wins; a window of -Infinity gets nothing)
+ *   bnGradSums(dy, x, dyEnd, C·4, mean, acc): per channel Σdy and Σdy·(x − mean[c]) in float64 (acc: 4 doubles
+ *     per 4 channels: Σdy of lanes 0-1, 2-3, then Σdy·(x − mean) of lanes 0-1, 2-3), for the batch-norm gradient
  * C must be a multiple of 4 (the callers check); pointers are byte addresses, ends exclusive.
  * Hand-assembled (no toolchain, no binary to ship), like ../stats/simd.ts.
  */
@@ -33,6 +35,7 @@ interface Exports {
   affine(x: number, out: number, end: number, c4: number, a: number, b: number): void;
   colsum(x: number, end: number, c4: number, acc: number): void;
   maxPoolGrad2x2(x: number, dy: number, dx: number, dyEnd: number, c4: number, w4: number): void;
+  bnGradSums(dy: number, x: number, dyEnd: number, c4: number, mean: number, acc: number): void;
 }
 
 const i32 = (n: number) => [0x41, n]; // small non-negative constants only (< 64)
@@ -41,6 +44,8 @@ const LOAD = (offset = 0) => simd(0x00, 0, offset);
 const STORE = (offset = 0) => simd(0x0b, 0, offset);
 const F32X4_ADD = simd(0xe4);
 const F32X4_MUL = simd(0xe6);
+const F32X4_SUB = simd(0xe5);
+const F64X2_MUL = simd(0xf2);
 
 const F32X4_GT = simd(0x44);
 const AND = simd(0x4e);
@@ -231,6 +236,47 @@ const maxPoolGradBody = [
   0x0b,
 ];
 
+// bnGradSums(dy 0, x 1, end 2, c4 3, mean 4, acc 5); locals 6 k, 7 address of block k's four f64x2
+// accumulators (Σdy low/high lanes, Σdy·(x−mean) low/high), 8 dy, 9 x − mean
+const low = (v: number) => [...get(v), ...PROMOTE_LOW];
+const high = (v: number) => [...get(v), ...get(v), ...HIGH_HALF, ...PROMOTE_LOW];
+const accumulate = (offset: number, value: number[]) => [...get(7), ...get(7), ...LOAD(offset), ...value, ...F64X2_ADD, ...STORE(offset)];
+const bnGradSumsBody = [
+  ...vec([
+    [2, I32],
+    [2, V128],
+  ]),
+  ...blocks(2, [
+    ...get(0),
+    ...LOAD(),
+    ...set(8),
+    ...get(1),
+    ...LOAD(),
+    ...get(4),
+    ...get(6),
+    ADD,
+    ...LOAD(),
+    ...F32X4_SUB,
+    ...set(9),
+    ...get(5),
+    ...get(6),
+    ...i32(2),
+    0x74, // i32.shl
+    ADD,
+    ...set(7),
+    ...accumulate(0, low(8)),
+    ...accumulate(16, high(8)),
+    ...accumulate(32, [...low(8), ...low(9), ...F64X2_MUL]),
+    ...accumulate(48, [...high(8), ...high(9), ...F64X2_MUL]),
+    ...get(1),
+    ...i32(16),
+    ADD,
+    ...set(1),
+    ...nextChannel(6, 3),
+  ]),
+  0x0b,
+];
+
 const MODULE = new Uint8Array([
   ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
   ...section(
@@ -241,16 +287,17 @@ const MODULE = new Uint8Array([
     ]),
   ),
   ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]])), // memory, min 1 page
-  ...section(3, vec([[0], [1], [0]])),
+  ...section(3, vec([[0], [1], [0], [0]])),
   ...section(
     7,
     vec([
       [...name('affine'), 0x00, 0],
       [...name('colsum'), 0x00, 1],
       [...name('maxPoolGrad2x2'), 0x00, 2],
+      [...name('bnGradSums'), 0x00, 3],
     ]),
   ),
-  ...section(10, vec([affineBody, colsumBody, maxPoolGradBody].map((body) => [...uleb(body.length), ...body]))),
+  ...section(10, vec([affineBody, colsumBody, maxPoolGradBody, bnGradSumsBody].map((body) => [...uleb(body.length), ...body]))),
 ]);
 
 const instances = new WeakMap<WebAssembly.Memory, Exports | null>();

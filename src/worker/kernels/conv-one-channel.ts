@@ -24,15 +24,16 @@ function walkTaps(g: ConvGeometry, x: Float32Array, col: Float32Array, scatter: 
   const { batch, inH, inW, outH, outW, filterH, filterW, strideH, strideW, padTop, padLeft } = g;
   const T = filterH * filterW;
   const P = batch * outH * outW;
-  for (let fh = 0; fh < filterH; fh++) {
-    for (let fw = 0; fw < filterW; fw++) {
-      const t = fh * filterW + fw;
-      for (let n = 0; n < batch; n++) {
-        for (let oh = 0; oh < outH; oh++) {
-          const ih = oh * strideH - padTop + fh;
-          if (ih < 0 || ih >= inH) continue;
+  // Taps innermost but one: the slice of col one output row touches (outW·T floats) stays in L1.
+  for (let n = 0; n < batch; n++) {
+    for (let oh = 0; oh < outH; oh++) {
+      const p0 = (n * outH + oh) * outW;
+      for (let fh = 0; fh < filterH; fh++) {
+        const ih = oh * strideH - padTop + fh;
+        if (ih < 0 || ih >= inH) continue;
+        for (let fw = 0; fw < filterW; fw++) {
+          const t = fh * filterW + fw;
           const row = (n * inH + ih) * inW - padLeft + fw;
-          const p0 = (n * outH + oh) * outW;
           // ow range whose iw = ow·strideW − padLeft + fw is inside [0, inW)
           const first = Math.max(0, Math.ceil((padLeft - fw) / strideW));
           const last = Math.min(outW - 1, Math.floor((inW - 1 + padLeft - fw) / strideW));

@@ -26,7 +26,7 @@ import { tileByBlocks } from './tile';
 import { matMulUntransposed } from './matmul-transposed';
 import { BATCH_NORM_GRAD_KERNEL, batchNormGrad } from './batch-norm-grad';
 import { ADAM_KERNEL, adamUpdate, type AdamAttrs } from './adam';
-import { channelBatchNorm, channelBinary, leadingAxesSum } from './wasm-channels';
+import { channelBatchNorm, channelBinary, channelTile, leadingAxesSum } from './wasm-channels';
 import { BinaryOp, broadcastBinary, reduceLeadingOrTrailing } from './cpu-elementwise';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
@@ -229,9 +229,11 @@ const implementations: Record<string, { backends: FastBackendName[]; impl: (back
   },
   Tile: {
     backends: both,
-    impl: () => (acc, args, input) => {
+    impl: (backend) => (acc, args, input) => {
       const x = input('x');
-      return numeric(x) ? tileByBlocks(acc, x, attrsOf<{ reps: number[] }>(args).reps) : undefined;
+      const { reps } = attrsOf<{ reps: number[] }>(args);
+      if (!numeric(x)) return undefined;
+      return (backend === 'wasm' ? channelTile(acc, x, reps) : null) ?? tileByBlocks(acc, x, reps);
     },
   },
   // Not a tfjs kernel: the fused batch-norm gradient (batch-norm-grad.ts) runs it; it has no stock fallback.

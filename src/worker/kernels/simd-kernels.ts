@@ -9,6 +9,7 @@
  *     window's first maximum (row-major order; NaN never wins; a window of -Infinity gets nothing)
  *   bnGradSums(dy, x, dyEnd, C·4, mean, acc): per channel Σdy and Σdy·(x − mean[c]) in float64 (acc: 4 doubles
  *     per 4 channels: Σdy of lanes 0-1, 2-3, then Σdy·(x − mean) of lanes 0-1, 2-3), for the batch-norm gradient
+ *   fillRows(out, end, C·4, v):      out = v[c] in every row (a channel vector tiled to a full activation)
  * C must be a multiple of 4 (the callers check); pointers are byte addresses, ends exclusive.
  * Hand-assembled (no toolchain, no binary to ship), like ../stats/simd.ts.
  */
@@ -36,6 +37,7 @@ interface Exports {
   colsum(x: number, end: number, c4: number, acc: number): void;
   maxPoolGrad2x2(x: number, dy: number, dx: number, dyEnd: number, c4: number, w4: number): void;
   bnGradSums(dy: number, x: number, dyEnd: number, c4: number, mean: number, acc: number): void;
+  fillRows(out: number, end: number, c4: number, v: number): void;
 }
 
 const i32 = (n: number) => [0x41, n]; // small non-negative constants only (< 64)
@@ -115,6 +117,13 @@ const affineBody = [
     ...set(1),
     ...nextChannel(6, 3),
   ]),
+  0x0b,
+];
+
+// fillRows(out 0, end 1, c4 2, v 3); local 4 k
+const fillRowsBody = [
+  ...vec([[1, I32]]),
+  ...blocks(1, [...get(0), ...get(3), ...get(4), ADD, ...LOAD(), ...STORE(), ...nextChannel(4, 2)]),
   0x0b,
 ];
 
@@ -287,7 +296,7 @@ const MODULE = new Uint8Array([
     ]),
   ),
   ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]])), // memory, min 1 page
-  ...section(3, vec([[0], [1], [0], [0]])),
+  ...section(3, vec([[0], [1], [0], [0], [1]])),
   ...section(
     7,
     vec([
@@ -295,9 +304,13 @@ const MODULE = new Uint8Array([
       [...name('colsum'), 0x00, 1],
       [...name('maxPoolGrad2x2'), 0x00, 2],
       [...name('bnGradSums'), 0x00, 3],
+      [...name('fillRows'), 0x00, 4],
     ]),
   ),
-  ...section(10, vec([affineBody, colsumBody, maxPoolGradBody, bnGradSumsBody].map((body) => [...uleb(body.length), ...body]))),
+  ...section(
+    10,
+    vec([affineBody, colsumBody, maxPoolGradBody, bnGradSumsBody, fillRowsBody].map((body) => [...uleb(body.length), ...body])),
+  ),
 ]);
 
 const instances = new WeakMap<WebAssembly.Memory, Exports | null>();

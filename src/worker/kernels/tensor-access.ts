@@ -61,7 +61,18 @@ function numericValues(values: tf.backend_util.BackendValues, info: tf.TensorInf
   throw new Error(`NormScope kernels: expected a numeric tensor, got dtype ${info.dtype} with shape [${info.shape}]`);
 }
 
+/** One TensorAccess per backend instance: kernels run hundreds of times a step, so it is built once. */
+const built = new WeakMap<object, TensorAccess>();
 export function tensorAccess(backend: unknown, backendName: FastBackendName): TensorAccess {
+  let access = built.get(backend as object);
+  if (!access || access.backendName !== backendName) {
+    access = makeTensorAccess(backend, backendName);
+    built.set(backend as object, access);
+  }
+  return access;
+}
+
+function makeTensorAccess(backend: unknown, backendName: FastBackendName): TensorAccess {
   const run = (kernelName: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): tf.TensorInfo => {
     const kernel = tf.getKernel(kernelName, backendName);
     if (kernel == null) throw new Error(`NormScope kernels: the ${backendName} backend has no '${kernelName}' kernel`);

@@ -142,3 +142,18 @@ export function leadingAxesSum(
   acc.free(scratch);
   return out;
 }
+
+/** Tile of a channel vector [1,…,1,C] with reps [r0,…,1] (a Sum/Mean gradient broadcast back); null otherwise. */
+export function channelTile(acc: TensorAccess, v: tf.TensorInfo, reps: number[]): tf.TensorInfo | null {
+  const outShape = v.shape.map((d, i) => d * reps[i]);
+  const full = { ...v, shape: outShape };
+  if (reps[reps.length - 1] !== 1 || !isChannelVector(v, full)) return null;
+  const simd = routinesFor(acc, full);
+  if (!simd) return null;
+  const { out } = acc.withRawOutput(outShape, 'float32', []);
+  const {
+    inValues: [o, vv],
+  } = acc.withOutputs([], [out, v]);
+  simd.fillRows(o.byteOffset, o.byteOffset + o.length * 4, v.shape[v.shape.length - 1] * 4, vv.byteOffset);
+  return out;
+}

@@ -23,7 +23,7 @@ import { depthwiseBackpropFilter, depthwiseBackpropInput, DepthwiseFilterGradAtt
 import { maxPoolGradByWindows, MaxPoolGradAttrs } from './max-pool-grad';
 import { FastBackendName, TensorAccess, tensorAccess } from './tensor-access';
 import { tileByBlocks } from './tile';
-import { matMulUntransposed } from './matmul-transposed';
+import { matMulTransposedB, matMulUntransposed } from './matmul-transposed';
 import { BATCH_NORM_GRAD_KERNEL, batchNormGrad } from './batch-norm-grad';
 import { ADAM_KERNEL, adamUpdate, type AdamAttrs } from './adam';
 import { channelBatchNorm, channelBinary, channelTile, leadingAxesSum } from './wasm-channels';
@@ -149,7 +149,11 @@ const wasmMatMul =
     const b = input('b');
     if (!(transposeA || transposeB) || !float32(a, b)) return undefined;
     const stock = stockKernel(kernelName, 'wasm');
-    return stock ? matMulUntransposed(acc, stock, args, a, b, transposeA, transposeB) : undefined;
+    if (!stock) return undefined;
+    return (
+      (transposeB && !transposeA ? matMulTransposedB(acc, stock, a, b) : null) ??
+      matMulUntransposed(acc, stock, args, a, b, transposeA, transposeB)
+    );
   };
 
 /**

@@ -10,6 +10,8 @@
  *   bnGradSums(dy, x, dyEnd, C·4, mean, acc): per channel Σdy and Σdy·(x − mean[c]) in float64 (acc: 4 doubles
  *     per 4 channels: Σdy of lanes 0-1, 2-3, then Σdy·(x − mean) of lanes 0-1, 2-3), for the batch-norm gradient
  *   fillRows(out, end, C·4, v):      out = v[c] in every row (a channel vector tiled to a full activation)
+ *   adam(w, g, m, v, w', m', v', bytes, β1, 1−β1, β2, 1−β2, 1/(1−β1ᵗ), 1/(1−β2ᵗ), lr, ε): Adam's update of one
+ *     variable (the first `bytes`, a multiple of 16), in float32 as stock tfjs computes it
  * C must be a multiple of 4 (the callers check); pointers are byte addresses, ends exclusive.
  * Hand-assembled (no toolchain, no binary to ship), like ../stats/simd.ts.
  */
@@ -38,6 +40,7 @@ interface Exports {
   maxPoolGrad2x2(x: number, dy: number, dx: number, dyEnd: number, c4: number, w4: number): void;
   bnGradSums(dy: number, x: number, dyEnd: number, c4: number, mean: number, acc: number): void;
   fillRows(out: number, end: number, c4: number, v: number): void;
+  adam(...args: number[]): void;
 }
 
 const i32 = (n: number) => [0x41, n]; // small non-negative constants only (< 64)
@@ -286,6 +289,75 @@ const bnGradSumsBody = [
   0x0b,
 ];
 
+// adam(w 0, g 1, m 2, v 3, w2 4, m2 5, v2 6, bytes 7, then f32: β1 8, 1−β1 9, β2 10, 1−β2 11, c1 12, c2 13, lr 14,
+// ε 15); locals 16 i (byte offset), v128: 17–24 the constants splatted, 25 g, 26 m', 27 v'
+const F32 = 0x7d;
+const SPLAT = simd(0x13); // f32x4.splat
+const SQRT = simd(0xe3);
+const DIV = simd(0xe7);
+const at_i = (base: number) => [...get(base), ...get(16), ADD];
+const adamBody = [
+  ...vec([
+    [1, I32],
+    [11, V128],
+  ]),
+  ...[8, 9, 10, 11, 12, 13, 14, 15].flatMap((p) => [...get(p), ...SPLAT, ...set(p + 9)]),
+  ...blocks(
+    7,
+    [
+      ...at_i(1),
+      ...LOAD(),
+      ...set(25),
+      // m' = β1·m + (1−β1)·g
+      ...at_i(5),
+      ...get(17),
+      ...at_i(2),
+      ...LOAD(),
+      ...F32X4_MUL,
+      ...get(18),
+      ...get(25),
+      ...F32X4_MUL,
+      ...F32X4_ADD,
+      ...tee(26),
+      ...STORE(),
+      // v' = β2·v + (1−β2)·g²
+      ...at_i(6),
+      ...get(19),
+      ...at_i(3),
+      ...LOAD(),
+      ...F32X4_MUL,
+      ...get(20),
+      ...get(25),
+      ...get(25),
+      ...F32X4_MUL,
+      ...F32X4_MUL,
+      ...F32X4_ADD,
+      ...tee(27),
+      ...STORE(),
+      // w' = w − lr·(m'·c1) / (√(v'·c2) + ε)
+      ...at_i(4),
+      ...at_i(0),
+      ...LOAD(),
+      ...get(23),
+      ...get(26),
+      ...get(21),
+      ...F32X4_MUL,
+      ...F32X4_MUL,
+      ...get(27),
+      ...get(22),
+      ...F32X4_MUL,
+      ...SQRT,
+      ...get(24),
+      ...F32X4_ADD,
+      ...DIV,
+      ...F32X4_SUB,
+      ...STORE(),
+    ],
+    16,
+  ),
+  0x0b,
+];
+
 const MODULE = new Uint8Array([
   ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
   ...section(
@@ -293,10 +365,11 @@ const MODULE = new Uint8Array([
     vec([
       [0x60, ...vec(new Array(6).fill([I32])), 0],
       [0x60, ...vec(new Array(4).fill([I32])), 0],
+      [0x60, ...vec([...new Array(8).fill([I32]), ...new Array(8).fill([F32])]), 0],
     ]),
   ),
   ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]])), // memory, min 1 page
-  ...section(3, vec([[0], [1], [0], [0], [1]])),
+  ...section(3, vec([[0], [1], [0], [0], [1], [2]])),
   ...section(
     7,
     vec([
@@ -305,11 +378,12 @@ const MODULE = new Uint8Array([
       [...name('maxPoolGrad2x2'), 0x00, 2],
       [...name('bnGradSums'), 0x00, 3],
       [...name('fillRows'), 0x00, 4],
+      [...name('adam'), 0x00, 5],
     ]),
   ),
   ...section(
     10,
-    vec([affineBody, colsumBody, maxPoolGradBody, bnGradSumsBody, fillRowsBody].map((body) => [...uleb(body.length), ...body])),
+    vec([affineBody, colsumBody, maxPoolGradBody, bnGradSumsBody, fillRowsBody, adamBody].map((body) => [...uleb(body.length), ...body])),
   ),
 ]);
 

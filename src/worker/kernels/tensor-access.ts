@@ -28,6 +28,8 @@ export interface TensorAccess {
   readonly backendName: FastBackendName;
   /** The wasm backend's memory (where its tensors live), for SIMD routines that run in it; null on cpu. */
   readonly memory: WebAssembly.Memory | null;
+  /** The backend itself, for calling a kernel config directly. */
+  readonly backend: tf.KernelBackend;
   /**
    * Allocates a zero-filled float32 output first, then returns views of it and of the inputs
    * (in that order, because allocating may grow the wasm heap and detach older views).
@@ -90,6 +92,7 @@ function makeTensorAccess(backend: unknown, backendName: FastBackendName): Tenso
     return {
       backendName,
       memory: null,
+      backend: backend as tf.KernelBackend,
       withOutputs,
       withOutput(shape, inputs) {
         const { outs, outValues, inValues } = withOutputs([shape], inputs);
@@ -121,6 +124,7 @@ function makeTensorAccess(backend: unknown, backendName: FastBackendName): Tenso
   return {
     backendName,
     memory: memory instanceof WebAssembly.Memory ? memory : null,
+    backend: backend as tf.KernelBackend,
     withOutputs,
     withOutput(shape, inputs) {
       const { outs, outValues, inValues } = withOutputs([shape], inputs);

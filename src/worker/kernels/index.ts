@@ -16,6 +16,7 @@ import { tileGradConfig } from './tile-gradient';
 import { BATCH_NORM_GRAD_KERNEL, batchNormGradConfig } from './batch-norm-grad';
 import { meanGradConfig, sumGradConfig } from './reduction-gradients';
 import { ADAM_KERNEL, fusedApplyGradients } from './adam';
+import { fastClone } from './engine-clone';
 import { kernelsMissingOn, wasmFallbackConfig, WRONG_ON_WASM } from './cpu-fallback';
 
 export type { FastBackendName } from './tensor-access';
@@ -29,8 +30,10 @@ const replaced = new Map<FastBackendName, Map<string, tf.KernelConfig | null>>()
  * the last backend is restored.
  */
 let stockGradients: tf.GradConfig[] | null = null;
-/** Likewise global: the optimizer method the fused Adam update replaced (adam.ts). */
+/** Likewise global: the optimizer method the fused Adam update replaced (adam.ts), the engine's clone (engine-clone.ts). */
 let stockAdam: tf.AdamOptimizer['applyGradients'] | null = null;
+type EngineWithClone = { clone: Parameters<typeof fastClone>[0] };
+let stockClone: EngineWithClone['clone'] | null = null;
 
 function overrideGradients(): void {
   if (stockGradients) return;
@@ -43,6 +46,9 @@ function overrideGradients(): void {
   for (const g of overrides) tf.registerGradient(g);
   stockAdam = tf.AdamOptimizer.prototype.applyGradients;
   tf.AdamOptimizer.prototype.applyGradients = fusedApplyGradients(stockAdam, () => tf.getKernel(ADAM_KERNEL, tf.getBackend()) != null);
+  const engine = tf.engine() as unknown as EngineWithClone;
+  stockClone = engine.clone;
+  engine.clone = fastClone(stockClone, () => replaced.has(tf.getBackend() as FastBackendName));
 }
 
 function restoreGradients(): void {
@@ -51,6 +57,8 @@ function restoreGradients(): void {
   stockGradients = null;
   if (stockAdam) tf.AdamOptimizer.prototype.applyGradients = stockAdam;
   stockAdam = null;
+  if (stockClone) (tf.engine() as unknown as EngineWithClone).clone = stockClone;
+  stockClone = null;
 }
 
 /**

@@ -219,6 +219,7 @@ describe('NormScope gradient kernels match stock cpu kernels', () => {
   it('restoreStockKernels puts the stock kernel (and, with the last backend, the engine clone) back', async () => {
     await tf.setBackend('cpu');
     restoreStockKernels('wasm');
+    restoreStockKernels('cpu');
     const engine = tf.engine() as unknown as { clone: unknown };
     const stockClone = engine.clone;
     registerFastKernels('cpu');

@@ -31,3 +31,4 @@ export const PROMOTE_LOW = simd(0x5f); // f64x2.promote_low_f32x4
 export const F64X2_ADD = simd(0xf0);
 export const F32X4_PMAX = simd(0xeb);
 export const F32X4_EQ = simd(0x41);
+export const F32 = 0x7d;

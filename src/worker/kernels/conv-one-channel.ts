@@ -18,11 +18,11 @@ export const isOneChannel = (g: ConvGeometry) => g.inC === 1 && g.dilationH === 
 
 /**
  * For each tap t and output position p whose input pixel lies inside x: `col[t·P + p] = x[pixel]` (gather),
- * or `x[pixel] += col[p·T + t]` (scatter). One walk for both: a callback per element would not be inlined.
+ * or `x[pixel] += col[t·P + p]` (scatter); both run along contiguous rows of col (t-major), and a stride-1
+ * gather is a block copy. One walk for both: a callback per element would not be inlined.
  */
 function walkTaps(g: ConvGeometry, x: Float32Array, col: Float32Array, scatter: boolean): void {
   const { batch, inH, inW, outH, outW, filterH, filterW, strideH, strideW, padTop, padLeft } = g;
-  const T = filterH * filterW;
   const P = batch * outH * outW;
   // Taps innermost but one: the slice of col one output row touches (outW·T floats) stays in L1.
   for (let n = 0; n < batch; n++) {
@@ -37,8 +37,10 @@ function walkTaps(g: ConvGeometry, x: Float32Array, col: Float32Array, scatter: 
           // ow range whose iw = ow·strideW − padLeft + fw is inside [0, inW)
           const first = Math.max(0, Math.ceil((padLeft - fw) / strideW));
           const last = Math.min(outW - 1, Math.floor((inW - 1 + padLeft - fw) / strideW));
-          if (scatter) for (let ow = first; ow <= last; ow++) x[row + ow * strideW] += col[(p0 + ow) * T + t];
-          else for (let ow = first, at = t * P + p0; ow <= last; ow++) col[at + ow] = x[row + ow * strideW];
+          const at = t * P + p0;
+          if (scatter) for (let ow = first; ow <= last; ow++) x[row + ow * strideW] += col[at + ow];
+          else if (strideW === 1 && last >= first) col.set(x.subarray(row + first, row + last + 1), at + first);
+          else for (let ow = first; ow <= last; ow++) col[at + ow] = x[row + ow * strideW];
         }
       }
     }
@@ -67,7 +69,7 @@ export function backpropFilterOneChannel(acc: TensorAccess, x: tf.TensorInfo, dy
   }
 }
 
-/** dx [batch, inH, inW, 1]: Z = dy[P, outC] × Wᵀ[outC, T], each Z[p, t] added to the pixel under tap t. */
+/** dx [batch, inH, inW, 1]: Z = dy[P, outC] × Wᵀ[outC, T], transposed to [T, P], each Z[p, t] added to the pixel under tap t. */
 export function backpropInputOneChannel(acc: TensorAccess, dy: tf.TensorInfo, filter: tf.TensorInfo, g: ConvGeometry): tf.TensorInfo {
   const T = g.filterH * g.filterW;
   const P = g.batch * g.outH * g.outW;
@@ -78,19 +80,21 @@ export function backpropInputOneChannel(acc: TensorAccess, dy: tf.TensorInfo, fi
   } = acc.withOutputs([[1, g.outC, T]], [filter]);
   for (let t = 0; t < T; t++) for (let co = 0; co < g.outC; co++) wt[co * T + t] = f[t * g.outC + co];
   const dy3 = { ...acc.alias(dy), shape: [1, P, g.outC] };
-  let z: tf.TensorInfo | null = null;
+  // XNNPACK packs its right operand on every call: here the small Wᵀ (dyᵀ as the right one cost more, packing P·outC).
+  const temps: tf.TensorInfo[] = [wT, dy3];
   try {
-    z = acc.run('BatchMatMul', { a: dy3, b: wT }, { transposeA: false, transposeB: false });
+    const z = acc.run('BatchMatMul', { a: dy3, b: wT }, { transposeA: false, transposeB: false });
+    temps.push(z);
+    const zT = acc.run('Transpose', { x: z }, { perm: [0, 2, 1] });
+    temps.push(zT);
     const {
       out,
       outValues: dx,
       inValues: [zv],
-    } = acc.withOutput([g.batch, g.inH, g.inW, 1], [z]);
+    } = acc.withOutput([g.batch, g.inH, g.inW, 1], [zT]);
     walkTaps(g, dx, zv, true);
     return out;
   } finally {
-    acc.free(wT);
-    acc.free(dy3);
-    if (z) acc.free(z);
+    for (const t of temps) acc.free(t);
   }
 }

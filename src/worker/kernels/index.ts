@@ -17,6 +17,7 @@ import { BATCH_NORM_GRAD_KERNEL, batchNormGradConfig } from './batch-norm-grad';
 import { meanGradConfig, sumGradConfig } from './reduction-gradients';
 import { ADAM_KERNEL, fusedApplyGradients } from './adam';
 import { fastClone } from './engine-clone';
+import { fusedConv2DGradConfig, lazyFusedConv2d } from './fused-conv-gradient';
 import { kernelsMissingOn, wasmFallbackConfig, WRONG_ON_WASM } from './cpu-fallback';
 
 export type { FastBackendName } from './tensor-access';
@@ -34,6 +35,8 @@ let stockGradients: tf.GradConfig[] | null = null;
 let stockAdam: tf.AdamOptimizer['applyGradients'] | null = null;
 type EngineWithClone = { clone: Parameters<typeof fastClone>[0] };
 let stockClone: EngineWithClone['clone'] | null = null;
+/** And the fused conv op (fused-conv-gradient.ts); its registered gradient stays (stock never records that kernel). */
+let stockFusedConv: typeof tf.fused.conv2d | null = null;
 
 function overrideGradients(): void {
   if (stockGradients) return;
@@ -49,6 +52,11 @@ function overrideGradients(): void {
   const engine = tf.engine() as unknown as EngineWithClone;
   stockClone = engine.clone;
   engine.clone = fastClone(stockClone, () => replaced.has(tf.getBackend() as FastBackendName));
+  tf.registerGradient(fusedConv2DGradConfig);
+  stockFusedConv = tf.fused.conv2d;
+  (tf.fused as { conv2d: typeof tf.fused.conv2d }).conv2d = lazyFusedConv2d(stockFusedConv, () =>
+    replaced.has(tf.getBackend() as FastBackendName),
+  );
 }
 
 function restoreGradients(): void {
@@ -59,6 +67,8 @@ function restoreGradients(): void {
   stockAdam = null;
   if (stockClone) (tf.engine() as unknown as EngineWithClone).clone = stockClone;
   stockClone = null;
+  if (stockFusedConv) (tf.fused as { conv2d: typeof tf.fused.conv2d }).conv2d = stockFusedConv;
+  stockFusedConv = null;
 }
 
 /**

@@ -17,14 +17,19 @@ import { registerFastKernels } from '../../src/worker/kernels/index';
 import { buildCnn, buildMlp } from './models';
 
 export interface Comparison {
+  /** Medians over all steps (wall time). */
   wasmStepMs: number;
   pytorchStepMs: number;
-  /** wasm ÷ PyTorch, of the medians over all rounds (wall time). */
+  /**
+   * wasm ÷ PyTorch: the median over rounds of one round's ratio (its wasm steps against the PyTorch steps
+   * right next to them), which a burst of load on a shared machine moves less than the ratio of the overall medians.
+   */
   ratio: number;
-  /** The same ratio in process CPU time (each side's own process), less sensitive to waiting for a core. */
-  cpuRatio: number;
-  /** Lowest and highest ratio of one round's medians: how much the load moved it. */
-  roundRatios: [number, number];
+  /** First and third quartile of the rounds' ratios: how much the load moved them. */
+  roundRatioQuartiles: [number, number];
+  /** The ratio of the overall medians, wall and process CPU time (CPU time counts V8's helper threads too). */
+  ratioOfMedians: number;
+  cpuRatioOfMedians: number;
 }
 export interface VsPytorch {
   torch: string;
@@ -57,7 +62,7 @@ async function timeTfjs(step: () => Promise<unknown>, count: number): Promise<Ti
   return out;
 }
 
-export async function benchVsPytorch(rounds = 12, stepsPerRound = 5): Promise<VsPytorch | { skipped: string }> {
+export async function benchVsPytorch(rounds = 30, stepsPerRound = 3): Promise<VsPytorch | { skipped: string }> {
   let python;
   try {
     python = await resolvePython({});
@@ -98,13 +103,15 @@ export async function benchVsPytorch(rounds = 12, stepsPerRound = 5): Promise<Vs
         if (!(r % 2)) await runTorch();
       }
       const all = (ts: Times[], key: keyof Times) => median(ts.flatMap((t) => t[key]));
-      const perRound = wasm.map((w, r) => median(w.wallMs) / median(torch[r].wallMs));
+      const perRound = wasm.map((w, r) => median(w.wallMs) / median(torch[r].wallMs)).sort((p, q) => p - q);
+      const quartile = (q: number) => perRound[Math.round(q * (perRound.length - 1))];
       result[name] = {
         wasmStepMs: all(wasm, 'wallMs'),
         pytorchStepMs: all(torch, 'wallMs'),
-        ratio: all(wasm, 'wallMs') / all(torch, 'wallMs'),
-        cpuRatio: all(wasm, 'cpuMs') / all(torch, 'cpuMs'),
-        roundRatios: [Math.min(...perRound), Math.max(...perRound)],
+        ratio: median(perRound),
+        roundRatioQuartiles: [quartile(0.25), quartile(0.75)],
+        ratioOfMedians: all(wasm, 'wallMs') / all(torch, 'wallMs'),
+        cpuRatioOfMedians: all(wasm, 'cpuMs') / all(torch, 'cpuMs'),
       };
       tf.dispose([x, y]);
       model.dispose();
@@ -118,7 +125,7 @@ export async function benchVsPytorch(rounds = 12, stepsPerRound = 5): Promise<Vs
 
 if (require.main === module) {
   setWasmPaths(path.join(process.cwd(), 'node_modules/@tensorflow/tfjs-backend-wasm/dist/'));
-  benchVsPytorch(Number(process.argv[2] ?? 12)).then(
+  benchVsPytorch(Number(process.argv[2] ?? 30)).then(
     (r) => console.log(JSON.stringify(r, null, 2)),
     (e) => {
       console.error(e);

@@ -5,9 +5,10 @@
  * (cpu-fallback.ts).
  * Call after `await tf.setBackend(name)`. Kernels are overridden per backend and the stock ones
  * are kept, so `restoreStockKernels` can put them back (benchmarks and tests compare both).
- * Also replaces the Tile, Sum, Mean and FusedBatchNorm gradients (same values from fewer kernels,
- * see tile-gradient.ts, reduction-gradients.ts, batch-norm-grad.ts) and Adam's update (adam.ts)
- * while any backend is registered.
+ * Also replaces, while any backend is registered, the Tile, Sum, Mean and FusedBatchNorm gradients
+ * (same values from fewer kernels, see tile-gradient.ts, reduction-gradients.ts, batch-norm-grad.ts),
+ * Adam's update (adam.ts), tfjs' Engine.clone (engine-clone.ts) and tf.fused.conv2d in training
+ * (fused-conv-gradient.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { fastKernelsFor } from './kernel-table';

@@ -1,9 +1,11 @@
 /**
  * Which implementation each backend gets.
- *   wasm: Conv2DBackpropFilter/Input through its own XNNPACK Conv2D, depthwise and max-pool
- *         gradients, Tile and the fused batch-norm gradient as JS loops over heap views, and fixes
- *         for stock kernels that are slow (transposed matmul, copying Identity/Cast) or wrong
- *         ('same'-padded convs, transposed _FusedMatMul).
+ *   wasm: Conv2DBackpropFilter/Input through its own XNNPACK Conv2D or BatchMatMul, depthwise
+ *         gradients as JS loops over heap views, per-channel passes (batch norm, its gradient,
+ *         broadcasts, leading-axes sums, channel tiles), 2x2 max-pool gradients and Adam as SIMD,
+ *         and fixes for stock kernels that are slow (transposed matmul, copying Identity/Cast) or
+ *         wrong ('same'-padded convs, transposed _FusedMatMul). Kernels wasm lacks, or has wrong,
+ *         run the cpu kernel (cpu-fallback.ts, registered by index.ts).
  *   cpu:  JS loops for the same gradients plus forward conv/matmul and broadcast arithmetic/reductions.
  * Cases a fast kernel does not cover (NCHW, strings, other activations) go to the stock kernel.
  */
@@ -69,7 +71,7 @@ const both: FastBackendName[] = ['wasm', 'cpu'];
 const numeric = (...infos: tf.TensorInfo[]) => infos.every((t) => t.dtype === 'float32' || t.dtype === 'int32' || t.dtype === 'bool');
 const float32 = (...infos: tf.TensorInfo[]) => infos.every((t) => t.dtype === 'float32');
 
-/** cpu: JS broadcasting loops; wasm: per-channel vector cases through XNNPACK (wasm-channels.ts). */
+/** cpu: JS broadcasting loops; wasm: per-channel vector cases as SIMD (wasm-channels.ts). */
 const binary = (op: BinaryOp) => ({
   backends: (op === 'RealDiv' ? ['cpu'] : both) as FastBackendName[],
   impl:

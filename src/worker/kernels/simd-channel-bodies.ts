@@ -1,6 +1,6 @@
 /** Bodies of the per-channel SIMD routines (see ./simd-kernels.ts): affine, fillRows, colsum, bnGradSums. */
 import { F64X2_ADD, HIGH_HALF, I32, PROMOTE_LOW, V128, get, set, tee, vec } from '../wasmEncoding';
-import { ADD, F32X4_ADD, F32X4_MUL, F32X4_SUB, F64X2_MUL, LOAD, STORE, blocks, i32, nextChannel } from './simd-ops';
+import { ADD, advance, blocks, F32X4_ADD, F32X4_MUL, F32X4_SUB, F64X2_MUL, i32, LOAD, loadAt, nextChannel, STORE } from './simd-ops';
 
 // affine(x 0, out 1, end 2, c4 3, a 4, b 5); local 6 k
 export const affineBody = [
@@ -9,21 +9,12 @@ export const affineBody = [
     ...get(1),
     ...get(0),
     ...LOAD(),
-    ...get(4),
-    ...get(6),
-    ADD,
-    ...LOAD(),
+    ...loadAt(4, 6),
     ...F32X4_MUL,
-    ...get(5),
-    ...get(6),
-    ADD,
-    ...LOAD(),
+    ...loadAt(5, 6),
     ...F32X4_ADD,
     ...STORE(),
-    ...get(1),
-    ...i32(16),
-    ADD,
-    ...set(1),
+    ...advance(1),
     ...nextChannel(6, 3),
   ]),
   0x0b,
@@ -89,10 +80,7 @@ export const bnGradSumsBody = [
     ...set(8),
     ...get(1),
     ...LOAD(),
-    ...get(4),
-    ...get(6),
-    ADD,
-    ...LOAD(),
+    ...loadAt(4, 6),
     ...F32X4_SUB,
     ...set(9),
     ...get(5),
@@ -105,10 +93,7 @@ export const bnGradSumsBody = [
     ...accumulate(16, high(8)),
     ...accumulate(32, [...low(8), ...low(9), ...F64X2_MUL]),
     ...accumulate(48, [...high(8), ...high(9), ...F64X2_MUL]),
-    ...get(1),
-    ...i32(16),
-    ADD,
-    ...set(1),
+    ...advance(1),
     ...nextChannel(6, 3),
   ]),
   0x0b,

@@ -53,3 +53,8 @@ export const nextChannel = (k: number, c4: number) => [
   0x1b,
   ...set(k),
 ];
+
+/** v128.load at local `base` + local `offset`. */
+export const loadAt = (base: number, offset: number) => [...get(base), ...get(offset), ADD, ...LOAD()];
+/** local `p` += 16: the next block of 4 floats. */
+export const advance = (p: number) => [...get(p), ...i32(16), ADD, ...set(p)];

@@ -11,6 +11,8 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerFastKernels, restoreStockKernels } from '../../src/worker/kernels/index';
+import { buildCnn, buildMlp } from './models';
+import { benchVsPytorch, type VsPytorch } from './vsPytorch';
 
 type Tf = typeof tf;
 export interface StepTimes {
@@ -34,6 +36,8 @@ export interface BackendBench {
    * idle machine this equals wall time; on a shared one it leaves out time spent waiting for a core.
    */
   cpuTime: { cnn: StepTimes; mlp: StepTimes; conv2dBackpropFilter: KernelTimes };
+  /** The CNN and MLP on wasm against PyTorch on one thread, alternating in this run (./vsPytorch.ts). */
+  vsPytorch: VsPytorch | { skipped: string };
   /** 1-minute load average before and after the run, to judge how busy the machine was. */
   loadAverage: [number, number];
 }
@@ -58,35 +62,6 @@ async function timeCalls(run: () => Promise<void> | void, warmup: number, steps:
     }
   }
   return { wallMs: median(wall), cpuMs: median(cpu) };
-}
-
-/** The CNN of issue 4 (batch 32, 28x28x1, Adam). */
-function buildCnn(t: Tf): tf.LayersModel {
-  const m = t.sequential();
-  m.add(t.layers.conv2d({ inputShape: [28, 28, 1], filters: 8, kernelSize: 3, padding: 'same' }));
-  m.add(t.layers.batchNormalization());
-  m.add(t.layers.reLU());
-  m.add(t.layers.maxPooling2d({ poolSize: 2 }));
-  m.add(t.layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same' }));
-  m.add(t.layers.batchNormalization());
-  m.add(t.layers.reLU());
-  m.add(t.layers.maxPooling2d({ poolSize: 2 }));
-  m.add(t.layers.flatten());
-  m.add(t.layers.dense({ units: 10, activation: 'softmax' }));
-  return m;
-}
-
-/** 784 → dense 256 → batchNorm → relu → dense 128 → layerNorm → relu → dense 10 softmax. */
-function buildMlp(t: Tf): tf.LayersModel {
-  const m = t.sequential();
-  m.add(t.layers.dense({ inputShape: [784], units: 256 }));
-  m.add(t.layers.batchNormalization());
-  m.add(t.layers.reLU());
-  m.add(t.layers.dense({ units: 128 }));
-  m.add(t.layers.layerNormalization());
-  m.add(t.layers.reLU());
-  m.add(t.layers.dense({ units: 10, activation: 'softmax' }));
-  return m;
 }
 
 const median = (xs: number[]): number => {
@@ -164,6 +139,7 @@ export async function benchBackends(opts: { steps?: number } = {}): Promise<Back
   const stockSteps = 5;
   const loadBefore = os.loadavg()[0];
   setWasmPaths(wasmDir());
+  const vsPytorch = await benchVsPytorch();
 
   await tf.setBackend('wasm');
   registerFastKernels('wasm');
@@ -199,7 +175,7 @@ export async function benchBackends(opts: { steps?: number } = {}): Promise<Back
     mlp: { stockCpuStepMs: stockMlp[key], cpuStepMs: cpuMlp[key], wasmStepMs: wasmMlp[key], tensorflowStepMs: tfMlp ? tfMlp[key] : null },
     conv2dBackpropFilter: { stockCpuMs: stockBpf[key], cpuMs: cpuBpf[key], wasmMs: wasmBpf[key] },
   });
-  return { ...pick('wallMs'), cpuTime: pick('cpuMs'), loadAverage: [loadBefore, os.loadavg()[0]] };
+  return { ...pick('wallMs'), cpuTime: pick('cpuMs'), vsPytorch, loadAverage: [loadBefore, os.loadavg()[0]] };
 }
 
 if (require.main === module) {

@@ -216,11 +216,17 @@ describe('NormScope gradient kernels match stock cpu kernels', () => {
     tf.dispose([x, dy, f]);
   });
 
-  it('restoreStockKernels puts the stock kernel back', async () => {
+  it('restoreStockKernels puts the stock kernel (and, with the last backend, the engine clone) back', async () => {
     await tf.setBackend('cpu');
+    restoreStockKernels('wasm');
+    restoreStockKernels('cpu');
+    const engine = tf.engine() as unknown as { clone: unknown };
+    const stockClone = engine.clone;
     registerFastKernels('cpu');
+    assert.notEqual(engine.clone, stockClone, 'a cheaper clone while our kernels are registered');
     const fast = tf.getKernel('Conv2DBackpropFilter', 'cpu');
     assert.ok(restoreStockKernels('cpu').includes('Conv2DBackpropFilter'));
     assert.notEqual(tf.getKernel('Conv2DBackpropFilter', 'cpu')?.kernelFunc, fast?.kernelFunc);
+    assert.equal(engine.clone, stockClone);
   });
 });

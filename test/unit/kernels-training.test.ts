@@ -137,6 +137,44 @@ describe('training steps with NormScope kernels', () => {
     });
   }
 
+  it('fused conv2d: gradients w.r.t. input, filter and bias match stock, and a first layer skips its input gradient', async () => {
+    const grads = () =>
+      tf.tidy(() => {
+        const x = tf.randomNormal([2, 7, 6, 3], 0, 1, 'float32', 21);
+        const w = tf.randomNormal([3, 3, 3, 4], 0, 1, 'float32', 22);
+        const b = tf.randomNormal([4], 0, 1, 'float32', 23);
+        const r = tf.randomNormal([2, 4, 3, 4], 0, 1, 'float32', 24);
+        const f = (xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) =>
+          tf.sum(tf.mul(tf.fused.conv2d({ x: xs as tf.Tensor4D, filter: ws as tf.Tensor4D, bias: bs, strides: 2, pad: 'same' }), r));
+        return tf
+          .grads(f as (...t: tf.Tensor[]) => tf.Tensor)([x, w, b])
+          .map((g) => g.dataSync() as Float32Array);
+      });
+    await tf.setBackend('cpu');
+    restoreStockKernels('wasm');
+    restoreStockKernels('cpu');
+    const stock = grads();
+    await tf.setBackend('wasm');
+    registerFastKernels('wasm');
+    grads().forEach((g, i) => {
+      const ratio = errorOverTolerance(g, stock[i], Math.max(...stock.map(maxAbs)));
+      assert.ok(ratio <= 1, `gradient #${i}: error is ${ratio.toFixed(2)}x the tolerance`);
+    });
+    const model = issueCnn();
+    model.compile({ optimizer: tf.train.sgd(0.01), loss: 'categoricalCrossentropy' });
+    const x = tf.randomNormal([4, 28, 28, 1], 0, 1, 'float32', 25);
+    const y = tf.oneHot(tf.tensor1d([1, 2, 3, 4], 'int32'), 10);
+    const { kernels } = await tf.profile(async () => {
+      await model.trainOnBatch(x, y);
+    });
+    const calls = (name: string) => kernels.filter((k) => k.name === name).length;
+    // Two convolutions: only the second one's input gradient is needed (the first one's input is the data).
+    assert.equal(calls('Conv2DBackpropInput'), 1);
+    assert.equal(calls('Conv2DBackpropFilter'), 2);
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+
   it('issue CNN: trainOnBatch with Adam runs on wasm, lowers the loss and leaks no tensors', async () => {
     await tf.setBackend('wasm');
     const model = issueCnn();

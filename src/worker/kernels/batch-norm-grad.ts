@@ -9,6 +9,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { TensorAccess } from './tensor-access';
+import { kernelRoutines } from './simd-kernels';
+import { MIN_CHANNEL_PASS_SIZE } from './wasm-channels';
 
 export const BATCH_NORM_GRAD_KERNEL = 'NormScopeFusedBatchNormGrad';
 
@@ -23,13 +25,18 @@ export function batchNormGrad(
   varianceEpsilon: number,
 ): tf.TensorInfo[] {
   const C = mean.shape[0];
+  const n = x.shape.reduce((a, b) => a * b, 1);
+  const simd = acc.memory && C % 4 === 0 && n >= MIN_CHANNEL_PASS_SIZE ? kernelRoutines(acc.memory) : null;
+  // With SIMD: a scratch of 4 doubles per channel for the sums, then r·s per channel and zeros for dx = dy·(r·s) + 0.
+  const shapes = simd ? [x.shape, [C], [C], [C], [C], [10 * C]] : [x.shape, [C], [C], [C], [C]];
   const inputs = scale ? [dy, x, mean, variance, scale] : [dy, x, mean, variance];
   const {
     outs,
-    outValues: [dx, dMean, dVar, dScale, dOffset],
+    outValues: [dx, dMean, dVar, dScale, dOffset, scratch],
     inValues: [dyv, xv, m, v, s],
-  } = acc.withOutputs([x.shape, [C], [C], [C], [C]], inputs);
-  const n = x.shape.reduce((a, b) => a * b, 1);
+  } = acc.withOutputs(shapes, inputs);
+  const sums = simd ? new Float64Array(scratch.buffer, scratch.byteOffset, 4 * C) : null;
+  if (simd) simd.bnGradSums(dyv.byteOffset, xv.byteOffset, dyv.byteOffset + n * 4, C * 4, m.byteOffset, scratch.byteOffset);
   // One channel at a time with the sums in locals (faster in V8 than per-channel arrays), in
   // float64 because batch statistics over many rows lose digits in float32.
   for (let c = 0; c < C; c++) {
@@ -38,16 +45,29 @@ export function batchNormGrad(
     const mc = m[c];
     let sumDy = 0;
     let sumDyXc = 0;
-    for (let i = c; i < n; i += C) {
-      const g = dyv[i];
-      sumDy += g;
-      sumDyXc += g * (xv[i] - mc);
-      dx[i] = g * rs;
+    if (sums) {
+      // Block b = c >> 2 holds Σdy for lanes 0-1, 2-3, then Σdy·(x − mean) for lanes 0-1, 2-3.
+      const at = (c >> 2) * 8 + (c & 3);
+      sumDy = sums[at];
+      sumDyXc = sums[at + 4];
+      scratch[8 * C + c] = rs;
+    } else {
+      for (let i = c; i < n; i += C) {
+        const g = dyv[i];
+        sumDy += g;
+        sumDyXc += g * (xv[i] - mc);
+        dx[i] = g * rs;
+      }
     }
     dMean[c] = -rs * sumDy;
     dVar[c] = -0.5 * r * r * rs * sumDyXc;
     dScale[c] = r * sumDyXc;
     dOffset[c] = sumDy;
+  }
+  if (simd) {
+    const rsAt = scratch.byteOffset + 8 * C * 4;
+    simd.affine(dyv.byteOffset, dx.byteOffset, dyv.byteOffset + n * 4, C * 4, rsAt, rsAt + C * 4);
+    acc.free(outs.pop()!);
   }
   return outs;
 }

@@ -1,9 +1,11 @@
 /**
  * Which implementation each backend gets.
- *   wasm: Conv2DBackpropFilter/Input through its own XNNPACK Conv2D, depthwise and max-pool
- *         gradients, Tile and the fused batch-norm gradient as JS loops over heap views, and fixes
- *         for stock kernels that are slow (transposed matmul, copying Identity/Cast) or wrong
- *         ('same'-padded convs, transposed _FusedMatMul).
+ *   wasm: Conv2DBackpropFilter/Input through its own XNNPACK Conv2D or BatchMatMul, depthwise
+ *         gradients as JS loops over heap views, per-channel passes (batch norm, its gradient,
+ *         broadcasts, leading-axes sums, channel tiles), 2x2 max-pool gradients and Adam as SIMD,
+ *         and fixes for stock kernels that are slow (transposed matmul, copying Identity/Cast) or
+ *         wrong ('same'-padded convs, transposed _FusedMatMul). Kernels wasm lacks, or has wrong,
+ *         run the cpu kernel (cpu-fallback.ts, registered by index.ts).
  *   cpu:  JS loops for the same gradients plus forward conv/matmul and broadcast arithmetic/reductions.
  * Cases a fast kernel does not cover (NCHW, strings, other activations) go to the stock kernel.
  */
@@ -17,13 +19,16 @@ import {
   canBackpropInputAsConv,
 } from './conv2d-backprop-input';
 import { convGeometry, isChannelsLast } from './conv-geometry';
+import { backpropFilterOneChannel, backpropInputOneChannel, isOneChannel } from './conv-one-channel';
 import { conv2dLoops, isSimpleActivation, matMulLoops } from './cpu-forward';
 import { depthwiseBackpropFilter, depthwiseBackpropInput, DepthwiseFilterGradAttrs, DepthwiseInputGradAttrs } from './depthwise-grads';
 import { maxPoolGradByWindows, MaxPoolGradAttrs } from './max-pool-grad';
 import { FastBackendName, TensorAccess, tensorAccess } from './tensor-access';
 import { tileByBlocks } from './tile';
-import { matMulUntransposed } from './matmul-transposed';
+import { matMulTransposedB, matMulUntransposed } from './matmul-transposed';
 import { BATCH_NORM_GRAD_KERNEL, batchNormGrad } from './batch-norm-grad';
+import { ADAM_KERNEL, adamUpdate, type AdamAttrs } from './adam';
+import { channelBatchNorm, channelBinary, channelTile, leadingAxesSum } from './wasm-channels';
 import { BinaryOp, broadcastBinary, reduceLeadingOrTrailing } from './cpu-elementwise';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
@@ -66,22 +71,31 @@ const both: FastBackendName[] = ['wasm', 'cpu'];
 const numeric = (...infos: tf.TensorInfo[]) => infos.every((t) => t.dtype === 'float32' || t.dtype === 'int32' || t.dtype === 'bool');
 const float32 = (...infos: tf.TensorInfo[]) => infos.every((t) => t.dtype === 'float32');
 
+/** cpu: JS broadcasting loops; wasm: per-channel vector cases as SIMD (wasm-channels.ts). */
 const binary = (op: BinaryOp) => ({
-  backends: ['cpu'] as FastBackendName[],
-  impl: (): FastImpl => (acc, _args, input) => {
-    const a = input('a');
-    const b = input('b');
-    return float32(a, b) ? broadcastBinary(acc, op, a, b) : undefined;
-  },
+  backends: (op === 'RealDiv' ? ['cpu'] : both) as FastBackendName[],
+  impl:
+    (backend: FastBackendName): FastImpl =>
+    (acc, _args, input) => {
+      const a = input('a');
+      const b = input('b');
+      if (!float32(a, b)) return undefined;
+      if (backend === 'cpu') return broadcastBinary(acc, op, a, b);
+      return op === 'RealDiv' ? undefined : (channelBinary(acc, op, a, b) ?? undefined);
+    },
 });
 
 const reduction = (mean: boolean) => ({
-  backends: ['cpu'] as FastBackendName[],
-  impl: (): FastImpl => (acc, args, input) => {
-    const x = input('x');
-    const { axis, keepDims } = attrsOf<{ axis: number | number[]; keepDims: boolean }>(args);
-    return float32(x) ? (reduceLeadingOrTrailing(acc, x, axis, keepDims, mean) ?? undefined) : undefined;
-  },
+  backends: both,
+  impl:
+    (backend: FastBackendName): FastImpl =>
+    (acc, args, input) => {
+      const x = input('x');
+      const { axis, keepDims } = attrsOf<{ axis: number | number[]; keepDims: boolean }>(args);
+      if (!float32(x)) return undefined;
+      const fast = backend === 'wasm' ? leadingAxesSum(acc, x, axis, keepDims, mean) : null;
+      return fast ?? reduceLeadingOrTrailing(acc, x, axis, keepDims, mean) ?? undefined;
+    },
 });
 
 interface ConvAttrs {
@@ -137,7 +151,11 @@ const wasmMatMul =
     const b = input('b');
     if (!(transposeA || transposeB) || !float32(a, b)) return undefined;
     const stock = stockKernel(kernelName, 'wasm');
-    return stock ? matMulUntransposed(acc, stock, args, a, b, transposeA, transposeB) : undefined;
+    if (!stock) return undefined;
+    return (
+      (transposeB && !transposeA ? matMulTransposedB(acc, stock, a, b) : null) ??
+      matMulUntransposed(acc, stock, args, a, b, transposeA, transposeB)
+    );
   };
 
 /**
@@ -157,7 +175,7 @@ const wasmSamePadding =
       x.shape as [number, number, number, number],
       filter.shape as [number, number, number, number],
       attrs.strides,
-      attrs.dilations,
+      attrs.dilations ?? 1, // tfjs-layers passes null for a depthwise conv without dilation
       'same',
       attrs.dimRoundingMode,
       depthwise,
@@ -185,7 +203,8 @@ const implementations: Record<string, { backends: FastBackendName[]; impl: (back
       const x = input('x');
       const dy = input('dy');
       const g = backpropFilterGeometry(x, attrs);
-      return backend === 'wasm' ? backpropFilterAsConv(acc, x, dy, g) : backpropFilterLoops(acc, x, dy, g);
+      if (backend === 'cpu') return backpropFilterLoops(acc, x, dy, g);
+      return isOneChannel(g) ? backpropFilterOneChannel(acc, x, dy, g) : backpropFilterAsConv(acc, x, dy, g);
     },
   },
   Conv2DBackpropInput: {
@@ -197,6 +216,7 @@ const implementations: Record<string, { backends: FastBackendName[]; impl: (back
       const filter = input('filter');
       const g = backpropInputGeometry(filter, attrs);
       if (backend === 'cpu') return backpropInputLoops(acc, dy, filter, g);
+      if (isOneChannel(g)) return backpropInputOneChannel(acc, dy, filter, g);
       // Strided cases keep the stock wasm kernel (a C loop); stride 1 is what CNN blocks mostly use.
       return canBackpropInputAsConv(g) ? backpropInputAsConv(acc, dy, filter, g) : undefined;
     },
@@ -215,9 +235,11 @@ const implementations: Record<string, { backends: FastBackendName[]; impl: (back
   },
   Tile: {
     backends: both,
-    impl: () => (acc, args, input) => {
+    impl: (backend) => (acc, args, input) => {
       const x = input('x');
-      return numeric(x) ? tileByBlocks(acc, x, attrsOf<{ reps: number[] }>(args).reps) : undefined;
+      const { reps } = attrsOf<{ reps: number[] }>(args);
+      if (!numeric(x)) return undefined;
+      return (backend === 'wasm' ? channelTile(acc, x, reps) : null) ?? tileByBlocks(acc, x, reps);
     },
   },
   // Not a tfjs kernel: the fused batch-norm gradient (batch-norm-grad.ts) runs it; it has no stock fallback.
@@ -234,6 +256,21 @@ const implementations: Record<string, { backends: FastBackendName[]; impl: (back
         attrsOf<{ varianceEpsilon: number }>(args).varianceEpsilon,
       ),
   },
+  FusedBatchNorm: {
+    backends: ['wasm'],
+    impl: () => (acc, args, input) =>
+      channelBatchNorm(
+        acc,
+        input('x'),
+        { mean: input('mean'), variance: input('variance'), offset: args.inputs.offset, scale: args.inputs.scale },
+        attrsOf<{ varianceEpsilon: number }>(args).varianceEpsilon,
+      ) ?? undefined,
+  },
+  // Not a tfjs kernel either: Adam's update of all variables at once (adam.ts).
+  [ADAM_KERNEL]: {
+    backends: both,
+    impl: () => (acc, args) => adamUpdate(acc, args.inputs, attrsOf<AdamAttrs>(args)),
+  },
   // Stock wasm Identity copies the data; engine clones (tensors saved for the backward pass,
   // gradients passed through) made ~40 full-size copies per CNN step. Shared refcounted data is
   // what the wasm Reshape kernel and the cpu backend already do.
@@ -244,7 +281,7 @@ const implementations: Record<string, { backends: FastBackendName[]; impl: (back
       return x.dtype === 'string' ? undefined : acc.alias(x);
     },
   },
-  // cpu only: the stock cpu versions index every element through coordinates (see cpu-elementwise.ts).
+  // Stock cpu indexes every element through coordinates (cpu-elementwise.ts); stock wasm broadcasts slowly (wasm-channels.ts).
   Add: binary('Add'),
   Sub: binary('Sub'),
   Multiply: binary('Multiply'),

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { TensorAccess } from './tensor-access';
+import { kernelRoutines } from './simd-kernels';
 
 export interface MaxPoolGradAttrs {
   filterSize: [number, number] | number;
@@ -31,6 +32,19 @@ export function maxPoolGradByWindows(acc: TensorAccess, dy: tf.TensorInfo, x: tf
     outValues: dx,
     inValues: [dyv, xv],
   } = acc.withOutput(x.shape, [dy, x]);
+  // The usual pooling layer (2x2, stride 2, no padding) on wasm: SIMD over 4 channels at a time, one row of windows per call.
+  const simd = acc.memory && C % 4 === 0 ? kernelRoutines(acc.memory) : null;
+  if (simd && fH === 2 && fW === 2 && sH === 2 && sW === 2 && padTop === 0 && padLeft === 0 && outH * 2 <= inH && outW * 2 <= inW) {
+    const rowBytes = inW * C * 4;
+    for (let n = 0; n < batchSize; n++) {
+      for (let oh = 0; oh < outH; oh++) {
+        const inRow = (n * inH + 2 * oh) * inW * C * 4;
+        const dyRow = dyv.byteOffset + (n * outH + oh) * outW * C * 4;
+        simd.maxPoolGrad2x2(xv.byteOffset + inRow, dyRow, dx.byteOffset + inRow, dyRow + outW * C * 4, C * 4, rowBytes);
+      }
+    }
+    return out;
+  }
   // Per-channel running maximum of the current window; channels are contiguous in NHWC.
   const best = new Float32Array(C);
   const at = new Int32Array(C);

@@ -16,6 +16,7 @@ interface CpuBackendInternals {
   disposeIntermediateTensorInfo(info: tf.TensorInfo): void;
 }
 interface WasmBackendInternals {
+  wasm?: { asm?: { memory?: unknown } };
   incRef(dataId: object): void;
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): tf.backend_util.TypedArray;
@@ -25,6 +26,10 @@ interface WasmBackendInternals {
 /** Float32 reads, writes and kernel calls for one backend. */
 export interface TensorAccess {
   readonly backendName: FastBackendName;
+  /** The wasm backend's memory (where its tensors live), for SIMD routines that run in it; null on cpu. */
+  readonly memory: WebAssembly.Memory | null;
+  /** The backend itself, for calling a kernel config directly. */
+  readonly backend: tf.KernelBackend;
   /**
    * Allocates a zero-filled float32 output first, then returns views of it and of the inputs
    * (in that order, because allocating may grow the wasm heap and detach older views).
@@ -58,7 +63,18 @@ function numericValues(values: tf.backend_util.BackendValues, info: tf.TensorInf
   throw new Error(`NormScope kernels: expected a numeric tensor, got dtype ${info.dtype} with shape [${info.shape}]`);
 }
 
+/** One TensorAccess per backend instance: kernels run hundreds of times a step, so it is built once. */
+const built = new WeakMap<object, TensorAccess>();
 export function tensorAccess(backend: unknown, backendName: FastBackendName): TensorAccess {
+  let access = built.get(backend as object);
+  if (!access || access.backendName !== backendName) {
+    access = makeTensorAccess(backend, backendName);
+    built.set(backend as object, access);
+  }
+  return access;
+}
+
+function makeTensorAccess(backend: unknown, backendName: FastBackendName): TensorAccess {
   const run = (kernelName: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): tf.TensorInfo => {
     const kernel = tf.getKernel(kernelName, backendName);
     if (kernel == null) throw new Error(`NormScope kernels: the ${backendName} backend has no '${kernelName}' kernel`);
@@ -75,6 +91,8 @@ export function tensorAccess(backend: unknown, backendName: FastBackendName): Te
     };
     return {
       backendName,
+      memory: null,
+      backend: backend as tf.KernelBackend,
       withOutputs,
       withOutput(shape, inputs) {
         const { outs, outValues, inValues } = withOutputs([shape], inputs);
@@ -102,8 +120,11 @@ export function tensorAccess(backend: unknown, backendName: FastBackendName): Te
     for (const v of outValues) v.fill(0); // the wasm heap is not zeroed on allocation
     return { outs, outValues, inValues: inputs.map((i) => float32Of(wasm.typedArrayFromHeap(i), i)) };
   };
+  const memory = wasm.wasm?.asm?.memory;
   return {
     backendName,
+    memory: memory instanceof WebAssembly.Memory ? memory : null,
+    backend: backend as tf.KernelBackend,
     withOutputs,
     withOutput(shape, inputs) {
       const { outs, outValues, inValues } = withOutputs([shape], inputs);

@@ -14,6 +14,25 @@
  * JavaScript loops.
  */
 
+import {
+  F32X4_EQ,
+  F32X4_PMAX,
+  F64,
+  F64X2_ADD,
+  HIGH_HALF,
+  I32,
+  PROMOTE_LOW,
+  V128,
+  get,
+  name,
+  section,
+  set,
+  simd,
+  tee,
+  uleb,
+  vec,
+} from '../wasmEncoding';
+
 /** Results of the last call, in the module's exported globals. */
 interface Exports {
   moments(ptr: number, end: number, shift: number): void;
@@ -27,37 +46,12 @@ interface Exports {
   zeros: WebAssembly.Global;
 }
 
-// --- encoding helpers (WebAssembly binary format, MVP + SIMD opcodes) ---
-const V128 = 0x7b,
-  F64 = 0x7c,
-  I32 = 0x7f;
-const uleb = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n) byte |= 0x80;
-    out.push(byte);
-  } while (n);
-  return out;
-};
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
-const simd = (op: number, ...rest: number[]): number[] => [0xfd, ...uleb(op), ...rest];
-const get = (i: number) => [0x20, i],
-  set = (i: number) => [0x21, i],
-  tee = (i: number) => [0x22, i];
+// --- encoding helpers (../wasmEncoding.ts has the shared ones) ---
 const setGlobal = (i: number) => [0x24, i];
 const LOAD = simd(0x00, 0, 0); // v128.load, align 1, offset 0 (tensors need not be 16-byte aligned)
-const HIGH_HALF = simd(0x0d, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15); // i8x16.shuffle: lanes 2,3 → 0,1
-const PROMOTE_LOW = simd(0x5f); // f64x2.promote_low_f32x4
-const F64X2_ADD = simd(0xf0),
-  F64X2_SUB = simd(0xf1),
+const F64X2_SUB = simd(0xf1),
   F64X2_MUL = simd(0xf2);
 const F32X4_PMIN = simd(0xea),
-  F32X4_PMAX = simd(0xeb),
-  F32X4_EQ = simd(0x41),
   I32X4_SUB = simd(0xb1);
 const ZERO_V128 = simd(0x0c, ...new Array(16).fill(0));
 const lane = (extract: number, i: number) => simd(extract, i);

@@ -19,7 +19,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from normscope_engine.measure import Meter
-from normscope_engine.run import CONTAINERS, train_step
+from normscope_engine.layers import measured_modules
+from normscope_engine.run import train_step
 
 
 def cnn():
@@ -33,7 +34,7 @@ def main(rounds=30, per_round=5):
     torch.manual_seed(0)
     plain = cnn()
     measured = copy.deepcopy(plain)
-    meter = Meter([(n, m) for n, m in measured.named_modules() if not any(True for _ in m.children()) and not isinstance(m, CONTAINERS)])
+    meter = Meter(measured_modules(measured), [(None, measured)])  # as a run measures it, functional activations watched
     opts = {id(plain): torch.optim.Adam(plain.parameters(), 1e-3), id(measured): torch.optim.Adam(measured.parameters(), 1e-3)}
     x, y = torch.randn(32, 1, 28, 28), torch.randint(0, 10, (32,))
     loss_fn = F.cross_entropy

@@ -3,6 +3,7 @@
  * a tanh/sigmoid layer's inputs beyond ±5, where the slope is below 0.007 (sigmoid) or 0.0002 (tanh).
  */
 import type { Finding } from '../../protocol/run';
+import { onFeeder } from './related';
 import { layerFinding, normToInsert, pct, type RunStats } from './series';
 
 export function detectSaturated(rs: RunStats): Finding[] {
@@ -25,6 +26,12 @@ export function detectSaturated(rs: RunStats): Finding[] {
           'There the activation is flat (slope < 0.007 for sigmoid, < 0.0002 for tanh), so almost no gradient passes through and these units stop learning.',
         fix: `Normalize the pre-activations (insert ${rs.normName(norm, layer)} before the activation), shrink the weight initialization, or lower the learning rate.`,
         refactor: { action: 'insert-norm', norm },
+        ...onFeeder(
+          rs,
+          layer,
+          (f) =>
+            `${f.name} (${f.className}) feeds ${layer.name}: ${pct(sat[first])} of its outputs are beyond ±5, where ${layer.name} is flat and passes almost no gradient.`,
+        ),
       }),
     );
   }

@@ -3,9 +3,9 @@ evaluation, minGPT's batches of 100 or the word-language model's of 10) do not c
 Which dimension is the batch is the model's to say: the first module the forward runs that declares its layout with
 a `batch_first` attribute (nn.RNN/LSTM/GRU, nn.MultiheadAttention, nn.Transformer and its layers, a user's module)
 gives it, dimension 0 of its input when True, else dimension 1 — the word-language model's LSTM reads (35, 20, 200):
-35 steps of a batch of 20 (a PackedSequence: its largest batch). A model that declares nothing: dimension 0 of its
-input. Read once per step, when the first forward starts; `value` is the first step's (a last short batch of an
-epoch does not change what the report says)."""
+35 steps of a batch of 20 (a PackedSequence: its largest batch; an RNN's or MultiheadAttention's unbatched 2-D
+input: 1). A model that declares nothing: dimension 0 of its input. Read at each step; `value` is the first
+step's (a last short batch of an epoch does not change what the report says)."""
 import torch
 
 from . import pickling
@@ -15,16 +15,18 @@ def _declares(module):
     return isinstance(getattr(module, 'batch_first', None), bool)
 
 
-# These also take unbatched input, (length, features): only 3-D input has a batch dimension.
+# These also take unbatched input, (length, features): a batch of 1; only 3-D input has a batch dimension.
 UNBATCHED_2D = (torch.nn.RNNBase, torch.nn.MultiheadAttention)
 
 
-def _batch(x, batch_first, dims=2):
+def _batch(x, batch_first, unbatched_2d=False):
     """The batch size of input `x` (batch_first None: nothing declared, dimension 0), or None."""
     if isinstance(x, torch.nn.utils.rnn.PackedSequence):
         return int(x.batch_sizes[0])
-    if not isinstance(x, torch.Tensor) or x.dim() < (1 if batch_first is None else dims):
+    if not isinstance(x, torch.Tensor) or x.dim() < (1 if batch_first is None else 2):
         return None
+    if unbatched_2d and x.dim() == 2:
+        return 1
     return int(x.shape[0 if batch_first is None or batch_first else 1])
 
 
@@ -51,13 +53,13 @@ class BatchProbe:
         if self.step is None and torch.is_grad_enabled():
             x = next((t for t in inputs if isinstance(t, (torch.Tensor, torch.nn.utils.rnn.PackedSequence))), None)
             declared = getattr(module, 'batch_first', None) if _declares(module) else None
-            b = _batch(x, declared)
+            b = _batch(x, declared, isinstance(module, UNBATCHED_2D))
             if b:
                 self.step = (b, declared is not None)
 
     def _declared(self, module, inputs):
         if (self.step is None or not self.step[1]) and torch.is_grad_enabled():
-            b = _batch(inputs[0] if inputs else None, module.batch_first, 3 if isinstance(module, UNBATCHED_2D) else 2)
+            b = _batch(inputs[0] if inputs else None, module.batch_first, isinstance(module, UNBATCHED_2D))
             if b:
                 self.step = (b, True)
 

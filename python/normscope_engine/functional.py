@@ -67,7 +67,7 @@ class FunctionalActivations:
 
     def __init__(self, meter, models):
         self.meter, self.owners = meter, owner_prefixes(models)
-        self.sites = {}  # (id(owner), code, offset, class name) → row
+        self.rows = {}  # call site: (id(owner), code, offset, class name) → row
         self.names = set()
         self.user_code = {}  # code object → whether it is in the user's files
         self.watcher = Watcher(self.dispatch)
@@ -77,7 +77,7 @@ class FunctionalActivations:
 
     def arm(self):
         """A sampled step begins: watch the measured models' forwards, when this step needs it. Returns whether it does."""
-        self.armed = self.watcher.available and (bool(self.sites) or self.unwatched >= self.RECHECK - 1)
+        self.armed = self.watcher.available and (bool(self.rows) or self.unwatched >= self.RECHECK - 1)
         self.unwatched = 0 if self.armed else self.unwatched + 1
         return self.armed
 
@@ -176,7 +176,7 @@ class FunctionalActivations:
     def _row(self, found, label, activation, producer):
         owner, prefix, site, user = found
         key = (id(owner), site.f_code, site.f_lasti, label)
-        row = self.sites.get(key)
+        row = self.rows.get(key)
         if row is None:
             function = label.rpartition('.')[2].rstrip('_')
             if user is not None:  # in the user's code: that line
@@ -189,7 +189,7 @@ class FunctionalActivations:
                 k += 1
                 unique = f'{name}#{k}'
             self.names.add(unique)
-            row = self.sites[key] = self.meter.add_row(Site(unique, label, activation, source, producer))
+            row = self.rows[key] = self.meter.add_row(Site(unique, label, activation, source, producer))
         return row
 
 

@@ -78,6 +78,7 @@ class Meter:
         self.params = ParamStats(leaves, self.fused, is_norm, hooks, self.row_parameters)
         self.activation = [ACTIVATIONS.get(type(m)) for _, m in leaves]
         self.functional = FunctionalActivations(self, models) if models else None
+        self.outputs = set()  # rows whose output is a measured model's output (src/worker/detectors/saturated.ts)
         pickling.keep_out_of_pickles()
         self.empty_plan = array.array('q', [-1] * (K * len(leaves)))
         self.plan = array.array('q', self.empty_plan)  # K slots per layer (stats_math.FIELDS); a module called twice: the last call wins
@@ -100,6 +101,7 @@ class Meter:
             if hasattr(module, 'inplace'):
                 module.inplace = False  # an in-place op would overwrite the output the hooks measure
             self.handles.append(module.register_forward_hook(hook))
+        self.handles += [model.register_forward_hook(self._model_output) for _, model in models or ()]
 
     @property
     def compiled(self):
@@ -142,6 +144,14 @@ class Meter:
         ran = [k for k, row in enumerate(self.order) if plan[row * K + P_OUT] >= 0]
         self.order.insert(ran[-1] + 1 if ran and not self.frozen else len(self.order), i)
         return i
+
+    def _model_output(self, model, inputs, output):
+        """Marks the row whose output is the model's own (a VAE's final torch.sigmoid): an output activation saturates
+        where a confident model sits, and its loss, not its slope, sets the gradient there."""
+        y = _tensor(output) if self.sampling and torch.is_grad_enabled() else None
+        m = self.seen.get((y.data_ptr(), y.numel(), y._version)) if y is not None and y.is_contiguous() else None
+        if m is not None and m.layer is not None:
+            self.outputs.add(m.layer)
 
     def _reset(self):
         # in place: the compiled hooks hold these objects

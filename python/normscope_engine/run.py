@@ -46,6 +46,8 @@ def _layer_infos(meter):
         info.update(index=row, outputShape=meter.shapes[i])
         if activation:
             info['activation'] = activation
+        if i in meter.outputs:
+            info['modelOutput'] = True
         names[i] = info['name']
         infos.append(info)
     for info, i in zip(infos, meter.order):
@@ -183,7 +185,7 @@ def build_report(path, notes, losses, batch_size, synthetic, eval_loss, meter, s
             'name': info['name'], 'className': info['className'], 'source': info['source'],
             'stats': {s: [_value(sample['values'], info['index'] * len(STAT_NAMES) + c) for sample in samples] for c, s in enumerate(STAT_NAMES)},
             'sampledSteps': [sample['step'] for sample in samples],
-            **({'fedBy': info['fedBy']} if 'fedBy' in info else {}),
+            **{k: info[k] for k in ('fedBy', 'modelOutput') if k in info},
         } for info in layers],
         'findings': [],
         'timing': {'instrumentedStepMs': _median(step_ms[1:] or step_ms), 'plainStepMs': plain, 'totalMs': (time.perf_counter() - started) * 1000},

@@ -72,6 +72,8 @@ export interface LayerInfo {
    * identity): the Linear that feeds a ReLU. Findings about an activation are shown on that layer's line too.
    */
   fedBy?: string;
+  /** Its output is the model's output (the PyTorch engine saw it): a VAE's final sigmoid, a classifier's last layer. */
+  modelOutput?: boolean;
 }
 
 /** Another place a finding concerns, shown there too (the layer that feeds a dead activation). */
@@ -176,6 +178,8 @@ export interface LayerReport {
   sampledSteps: number[];
   /** LayerInfo.fedBy: the layer whose output this one takes, when the engine saw it. */
   fedBy?: string;
+  /** LayerInfo.modelOutput: its output is the model's output. */
+  modelOutput?: boolean;
 }
 
 /** The result of a run: the JSON printed by `normscope check --json`. */

@@ -204,3 +204,20 @@ test('no_grad evaluation forwards (batches of 100, before training and after eac
     ['fc1', 'bn', 'relu@L17', 'fc2'],
   );
 });
+
+test("a sigmoid on the model's output, confident under binary cross-entropy, is not a saturated finding", async () => {
+  const report = await runScript([py('sparse_autoencoder.py'), '--steps', '30', '--json']);
+  const output = report.layers.find((l) => l.name === 'sigmoid@L16')!;
+  assert.equal(output.className, 'torch.sigmoid');
+  assert.equal(output.modelOutput, true);
+  assert.equal(report.layers.filter((l) => l.modelOutput).length, 1);
+  const last = output.stats.saturatedFraction!.slice(-3);
+  assert.ok(
+    last.every((v) => v! > 0.5),
+    `the output saturates: ${JSON.stringify(last)}`,
+  );
+  assert.deepEqual(
+    report.flags.filter((f) => f.kind === 'saturated'),
+    [],
+  );
+});

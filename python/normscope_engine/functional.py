@@ -59,10 +59,10 @@ class Site:
 
 class FunctionalActivations:
     """The call sites of one Meter's `models` [(name or None, model)], and when to watch: only during those models'
-    forwards in a sampled step (`arm` … `disarm`), so the rest of the step (data loading, zero_grad, the loss,
-    clipping) pays no detour; and at every sampled step only once call sites were found — a model without any is
-    looked at again every RECHECK-th sampled step (a branch taken later still gets its rows), so it pays nothing
-    at the others."""
+    forwards in a sampled step (`arm` … `disarm`, the models' forward hooks that switch the mode on and off are there
+    only then), so the rest of the step (data loading, zero_grad, the loss, clipping) pays no detour; and at every
+    sampled step only once call sites were found — a model without any is looked at again every RECHECK-th sampled
+    step (a branch taken later still gets its rows), so it pays nothing at the others."""
     RECHECK = 10
 
     def __init__(self, meter, models):
@@ -71,26 +71,28 @@ class FunctionalActivations:
         self.names = set()
         self.user_code = {}  # code object → whether it is in the user's files
         self.watcher = Watcher(self.dispatch)
+        self.models = [model for _, model in models]
         self.armed, self.depth, self.unwatched = False, 0, self.RECHECK - 1
-        self.handles = [h for _, model in models if self.watcher.available
-                        for h in (model.register_forward_pre_hook(self._enter), model.register_forward_hook(self._leave))]
+        self.handles = []  # the models' pre/post forward hooks, only while armed (a hook costs every forward)
 
     def arm(self):
         """A sampled step begins: watch the measured models' forwards, when this step needs it. Returns whether it does."""
         self.armed = self.watcher.available and (bool(self.rows) or self.unwatched >= self.RECHECK - 1)
         self.unwatched = 0 if self.armed else self.unwatched + 1
+        if self.armed and not self.handles:
+            self.handles = [h for model in self.models for h in (model.register_forward_pre_hook(self._enter), model.register_forward_hook(self._leave))]
         return self.armed
 
     def disarm(self):
         """Backward begins, or the step ended (also after a forward that raised): nothing is watched any more."""
         self.armed, self.depth = False, 0
         self.watcher.stop()
-
-    def remove(self):
-        self.disarm()
         for h in self.handles:
             h.remove()
         self.handles = []
+
+    def remove(self):
+        self.disarm()
 
     def _enter(self, module, inputs):
         if self.depth:

@@ -101,7 +101,8 @@ class Meter:
             if hasattr(module, 'inplace'):
                 module.inplace = False  # an in-place op would overwrite the output the hooks measure
             self.handles.append(module.register_forward_hook(hook))
-        self.handles += [model.register_forward_hook(self._model_output) for _, model in models or ()]
+        # which row gives each model's output: structural, so read once, at the model's first measured forward
+        self.output_hooks = {id(model): model.register_forward_hook(self._model_output) for _, model in models or ()}
 
     @property
     def compiled(self):
@@ -148,7 +149,10 @@ class Meter:
     def _model_output(self, model, inputs, output):
         """Marks the row whose output is the model's own (a VAE's final torch.sigmoid): an output activation saturates
         where a confident model sits, and its loss, not its slope, sets the gradient there."""
-        y = _tensor(output) if self.sampling and torch.is_grad_enabled() else None
+        if not self.sampling or not torch.is_grad_enabled():
+            return
+        self.output_hooks.pop(id(model)).remove()
+        y = _tensor(output)
         m = self.seen.get((y.data_ptr(), y.numel(), y._version)) if y is not None and y.is_contiguous() else None
         if m is not None and m.layer is not None:
             self.outputs.add(m.layer)
@@ -164,9 +168,9 @@ class Meter:
         if self.functional is not None:
             self.functional.remove()
         self.end_forward()
-        for h in self.handles:
+        for h in [*self.handles, *self.output_hooks.values()]:
             h.remove()
-        self.handles = []
+        self.handles, self.output_hooks = [], {}
         self.scratch, self.views = torch.empty(0), {}
 
     def _forward(self, i):

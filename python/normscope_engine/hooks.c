@@ -18,7 +18,9 @@ static inline PyObject *Py_NewRef(PyObject *o) { Py_INCREF(o); return o; }
 #include "fused_stats.c"
 
 enum { STATS = 8, COLUMNS = 3, SAT_SLOT = 5, DEAD_SLOT = 6 };
-static PyObject *TensorType, *Float32, *Strided, *IsInference, *HasTorchFunction, *OrderedDict; /* read at import */
+static PyObject *TensorType, *Float32, *Strided, *IsGradEnabled, *HasTorchFunction, *OrderedDict; /* read at import */
+/* torch's TorchFunctionMode stack (torch 1.13+; NULL before): the hooks take the Meter's mode off while they run */
+static PyObject *ModeStackLen, *ModeStackAt, *ModePop, *ModePush;
 static PyObject *s_sampling, *s_shape, *s_dtype, *s_layout, *s_is_cpu, *s_is_contiguous, *s_data_ptr, *s_version, *s_requires_grad,
     *s_register_hook, *s_used, *s_capacity, *s_base, *s_training, *s_running_mean, *s_running_var, *s_moments, *s_dead, *s_sat_slot, *s_measure_input, *s_bn_gap,
     *s_grad_norm, *s_backward_hooks, *s_grad_fn, *s_register_hook_dict;
@@ -26,6 +28,8 @@ static PyObject *s_sampling, *s_shape, *s_dtype, *s_layout, *s_is_cpu, *s_is_con
 typedef struct {
     PyObject_HEAD
     PyObject *meter, *buffer, *seen, *grads_seen, *shapes, *feeds_bn, *sat; /* sat: per layer, a tuple or None */
+    PyObject *fed_by; /* the Meter's fed_by: layer → the layer whose output is its input */
+    PyObject *mode;   /* the Meter's TorchFunctionMode while it is on the stack (a sampled step), else None */
     PyObject *bytes;  /* the relu and bn flags' bytes objects */
     Py_buffer plan;   /* the Meter's int64 plan (array.array), the same object for its whole life */
     int has_plan;
@@ -189,6 +193,7 @@ fail:
     return NULL;
 }
 
+#include "hooks_mode.c"
 #include "hooks_layer.c"
 #include "hooks_params.c"
 #include "hooks_module.c"

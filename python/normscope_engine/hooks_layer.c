@@ -1,4 +1,4 @@
-/* The forward and gradient hooks of hooks.c (included there): Meter._forward's hook, _measure and _grad_norm of
+/* The forward and gradient hooks of hooks.c (included there): Meter._forward's hook, _measure_output, measure_input and _grad_norm of
    measure.py for the common case, calling the Meter's Python methods for the rest. */
 
 /* One layer's forward hook (vectorcall: forward_call) or gradient hook (grad_call; module, python_hook, grad_hook
@@ -64,7 +64,7 @@ static int bn_gap(State *s, PyObject *module, Py_ssize_t layer, PyObject *layer_
     return 0;
 }
 
-/* The input half of Meter._measure: in C for a float32 tensor as the first input, else Meter._measure_input. */
+/* Meter.measure_input: in C for a float32 tensor as the first input, else the Python method. */
 static int measure_input(Hook *h, PyObject *module, PyObject *inputs) {
     State *s = h->state;
     PyObject *x = PyTuple_CheckExact(inputs) && PyTuple_GET_SIZE(inputs) ? PyTuple_GET_ITEM(inputs, 0) : NULL;
@@ -88,6 +88,9 @@ static int measure_input(Hook *h, PyObject *module, PyObject *inputs) {
         else {
             p[P_IN] = xmm->base;
             p[P_IN_N] = xmm->n;
+            /* the input is the unchanged output of a layer measured this step: that layer feeds this one */
+            int own = xmm->layer == Py_None ? 1 : PyObject_RichCompareBool(xmm->layer, h->layer_obj, Py_EQ);
+            if (own < 0 || (!own && !PyDict_SetDefault(s->fed_by, h->layer_obj, xmm->layer))) rc = -1;
             int train = 0, has_running = 0;
             if (s->bn[h->layer]) {
                 PyObject *t = PyObject_GetAttr(module, s_training);
@@ -95,7 +98,7 @@ static int measure_input(Hook *h, PyObject *module, PyObject *inputs) {
                 Py_XDECREF(t);
                 has_running = train == 1 ? !is_none_attr(module, s_running_mean) : 0;
             }
-            if (PyErr_Occurred() || (train == 1 && has_running == 1 && bn_gap(s, module, h->layer, h->layer_obj, x, &xi, xm) < 0)) rc = -1;
+            if (rc < 0 || PyErr_Occurred() || (train == 1 && has_running == 1 && bn_gap(s, module, h->layer, h->layer_obj, x, &xi, xm) < 0)) rc = -1;
         }
         Py_XDECREF(xm);
     }
@@ -103,7 +106,7 @@ static int measure_input(Hook *h, PyObject *module, PyObject *inputs) {
     return rc;
 }
 
-/* The output half of Meter._measure (y: the module's float32 output). */
+/* Meter._measure_output (y: the module's float32 output). */
 static int measure_output(Hook *h, PyObject *y, Info *yi) {
     State *s = h->state;
     int64_t *p = plan_row(s, h->layer);
@@ -189,17 +192,19 @@ static PyObject *forward_call(Hook *h, PyObject *const *args, size_t nargsf, PyO
     int on = sampling(s), known = on < 0 ? -1 : PyDict_Contains(s->shapes, h->layer_obj);
     if (known < 0) return NULL;
     if (!on && known) Py_RETURN_NONE;
+    int recorded = grad_enabled();
+    if (recorded <= 0) return recorded < 0 ? NULL : Py_NewRef(Py_None);
     if (!known || Py_TYPE(output) != (PyTypeObject *)TensorType) return PyObject_Vectorcall(h->python_hook, args, nargsf, NULL);
-    if (IsInference) {
-        PyObject *r = PyObject_CallNoArgs(IsInference);
-        int inference = r ? PyObject_IsTrue(r) : -1;
-        Py_XDECREF(r);
-        if (inference) return inference < 0 ? NULL : Py_NewRef(Py_None);
-    }
+    PyObject *paused;
+    if (pause_mode(s, &paused) < 0) return NULL;
     Info yi;
-    if (info(output, &yi) < 0) return NULL;
+    if (info(output, &yi) < 0) {
+        resume_mode(paused);
+        return NULL;
+    }
     if (!yi.f32) {
         info_clear(&yi);
+        if (resume_mode(paused) < 0) return NULL;
         return PyObject_Vectorcall(h->python_hook, args, nargsf, NULL);
     }
     int rc = 0;
@@ -212,6 +217,7 @@ static PyObject *forward_call(Hook *h, PyObject *const *args, size_t nargsf, PyO
         Py_XDECREF(grad);
     }
     info_clear(&yi);
+    if (resume_mode(paused) < 0) rc = -1;
     return rc < 0 ? NULL : Py_NewRef(Py_None);
 }
 
@@ -230,7 +236,12 @@ static PyObject *grad_call(Hook *h, PyObject *const *args, size_t nargsf, PyObje
         plan_row(s, h->layer)[P_GRAD] = slot_of(PyObject_CallMethodObjArgs(s->meter, s_grad_norm, g, NULL));
         return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
     }
-    if (info(g, &gi) < 0) return NULL;
+    PyObject *paused;
+    if (pause_mode(s, &paused) < 0) return NULL;
+    if (info(g, &gi) < 0) {
+        resume_mode(paused);
+        return NULL;
+    }
     int64_t slot = -1;
     if (!gi.usable) {
         slot = slot_of(PyObject_CallMethodObjArgs(s->meter, s_grad_norm, g, NULL));
@@ -254,7 +265,7 @@ static PyObject *grad_call(Hook *h, PyObject *const *args, size_t nargsf, PyObje
         Py_XDECREF(key);
     }
     info_clear(&gi);
-    if (PyErr_Occurred()) return NULL;
+    if (resume_mode(paused) < 0 || PyErr_Occurred()) return NULL;
     plan_row(s, h->layer)[P_GRAD] = slot;
     Py_RETURN_NONE;
 }

@@ -1,8 +1,10 @@
 /* The types and module of hooks.c (included there). Every type takes part in garbage collection: a Meter holds its
    State and hooks, and they hold the Meter. */
 
+static int bind_plan(State *s);
+
 static int state_init(State *s, PyObject *args, PyObject *kw) {
-    PyObject *meter, *relu, *bn, *sat, *plan = NULL;
+    PyObject *meter, *relu, *bn, *sat;
     double eps;
     if (!PyArg_ParseTuple(args, "OSSO!d", &meter, &relu, &bn, &PyList_Type, &sat, &eps)) return -1;
     if (s->meter) {
@@ -23,23 +25,53 @@ static int state_init(State *s, PyObject *args, PyObject *kw) {
     s->gap_epsilon = eps;
     if (!s->bytes || !(s->buffer = PyObject_GetAttrString(meter, "buffer")) || !(s->seen = PyObject_GetAttrString(meter, "seen")) ||
         !(s->grads_seen = PyObject_GetAttrString(meter, "grads_seen")) || !(s->shapes = PyObject_GetAttrString(meter, "shapes")) ||
-        !(s->feeds_bn = PyObject_GetAttrString(meter, "feeds_bn")) || !(plan = PyObject_GetAttrString(meter, "plan")))
+        !(s->feeds_bn = PyObject_GetAttrString(meter, "feeds_bn")) || !(s->fed_by = PyObject_GetAttrString(meter, "fed_by")))
         return -1;
-    if (!PyDict_CheckExact(s->seen) || !PyDict_CheckExact(s->grads_seen) || !PyDict_CheckExact(s->shapes) || !PyAnySet_Check(s->feeds_bn)) {
-        Py_DECREF(plan);
-        PyErr_SetString(PyExc_TypeError, "the Meter's seen tables and shapes must be dicts, feeds_bn a set");
+    s->mode = Py_NewRef(Py_None);
+    if (!PyDict_CheckExact(s->seen) || !PyDict_CheckExact(s->grads_seen) || !PyDict_CheckExact(s->shapes) || !PyAnySet_Check(s->feeds_bn) ||
+        !PyDict_CheckExact(s->fed_by)) {
+        PyErr_SetString(PyExc_TypeError, "the Meter's seen tables, shapes and fed_by must be dicts, feeds_bn a set");
         return -1;
     }
-    int rc = PyObject_GetBuffer(plan, &s->plan, PyBUF_WRITABLE | PyBUF_FORMAT);
+    return bind_plan(s);
+}
+
+/* Holds the Meter's current plan (at init, and after the Meter replaced it by a longer one for a new row). */
+static int bind_plan(State *s) {
+    PyObject *plan = PyObject_GetAttrString(s->meter, "plan");
+    if (!plan) return -1;
+    Py_buffer view;
+    int rc = PyObject_GetBuffer(plan, &view, PyBUF_WRITABLE | PyBUF_FORMAT);
     Py_DECREF(plan);
     if (rc < 0) return -1;
-    s->has_plan = 1;
-    if (s->plan.itemsize != 8 || strcmp(s->plan.format, "q") != 0 || s->plan.len < layers * FIELDS * 8) {
+    if (view.itemsize != 8 || strcmp(view.format, "q") != 0 || view.len < s->layers * FIELDS * 8) {
+        PyBuffer_Release(&view);
         PyErr_SetString(PyExc_ValueError, "the plan must be an int64 array of FIELDS slots per layer");
         return -1;
     }
+    if (s->has_plan) PyBuffer_Release(&s->plan);
+    s->plan = view;
+    s->has_plan = 1;
     return 0;
 }
+
+static PyObject *state_replan(State *s, PyObject *unused) {
+    if (!s->meter) {
+        PyErr_SetString(PyExc_RuntimeError, "the State is not initialised");
+        return NULL;
+    }
+    return bind_plan(s) < 0 ? NULL : Py_NewRef(Py_None);
+}
+
+static PyMethodDef state_methods[] = {
+    {"replan", (PyCFunction)state_replan, METH_NOARGS, "replan(): hold the Meter's plan again (it replaced it by a longer one)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMemberDef state_members[] = {
+    {"mode", T_OBJECT, offsetof(State, mode), 0, "the Meter's TorchFunctionMode while it is on torch's stack, else None"},
+    {NULL, 0, 0, 0, NULL},
+};
 
 static int state_traverse(State *s, visitproc visit, void *arg) {
     Py_VISIT(s->meter);
@@ -49,6 +81,8 @@ static int state_traverse(State *s, visitproc visit, void *arg) {
     Py_VISIT(s->shapes);
     Py_VISIT(s->feeds_bn);
     Py_VISIT(s->sat);
+    Py_VISIT(s->fed_by);
+    Py_VISIT(s->mode);
     Py_VISIT(s->bytes);
     if (s->has_plan) Py_VISIT(s->plan.obj);
     return 0;
@@ -63,6 +97,8 @@ static int state_clear(State *s) {
     Py_CLEAR(s->shapes);
     Py_CLEAR(s->feeds_bn);
     Py_CLEAR(s->sat);
+    Py_CLEAR(s->fed_by);
+    Py_CLEAR(s->mode);
     Py_CLEAR(s->bytes);
     return 0;
 }
@@ -80,6 +116,8 @@ static PyTypeObject StateType = {
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)state_init,
+    .tp_methods = state_methods,
+    .tp_members = state_members,
     .tp_traverse = (traverseproc)state_traverse,
     .tp_clear = (inquiry)state_clear,
     .tp_dealloc = (destructor)state_dealloc,
@@ -194,7 +232,7 @@ PyMODINIT_FUNC PyInit__normscope_hooks(void) {
     INTERN(s_requires_grad, "requires_grad") INTERN(s_register_hook, "register_hook") INTERN(s_used, "used")
     INTERN(s_capacity, "capacity") INTERN(s_base, "base") INTERN(s_training, "training")
     INTERN(s_running_mean, "running_mean") INTERN(s_running_var, "running_var") INTERN(s_moments, "_moments")
-    INTERN(s_dead, "_dead") INTERN(s_sat_slot, "_sat_slot") INTERN(s_measure_input, "_measure_input") INTERN(s_bn_gap, "_bn_gap")
+    INTERN(s_dead, "_dead") INTERN(s_sat_slot, "_sat_slot") INTERN(s_measure_input, "measure_input") INTERN(s_bn_gap, "_bn_gap")
     INTERN(s_grad_norm, "_grad_norm") INTERN(s_backward_hooks, "_backward_hooks") INTERN(s_grad_fn, "grad_fn")
     INTERN(s_register_hook_dict, "_register_hook_dict")
     PyObject *collections = PyImport_ImportModule("collections");
@@ -207,12 +245,24 @@ PyMODINIT_FUNC PyInit__normscope_hooks(void) {
     TensorType = PyObject_GetAttrString(torch, "Tensor");
     Float32 = PyObject_GetAttrString(torch, "float32");
     Strided = PyObject_GetAttrString(torch, "strided");
-    IsInference = PyObject_GetAttrString(torch, "is_inference_mode_enabled"); /* torch 1.9+ */
-    if (!IsInference) PyErr_Clear();
+    IsGradEnabled = PyObject_GetAttrString(torch, "is_grad_enabled"); /* False in no_grad and inference mode */
+    if (!IsGradEnabled) PyErr_Clear();
     PyObject *C = PyObject_GetAttrString(torch, "_C");
     HasTorchFunction = C ? PyObject_GetAttrString(C, "_has_torch_function_unary") : NULL; /* torch 1.8+ */
-    Py_XDECREF(C);
     if (!HasTorchFunction) PyErr_Clear();
+    ModeStackLen = C ? PyObject_GetAttrString(C, "_len_torch_function_stack") : NULL; /* torch 1.13+ */
+    ModeStackAt = ModeStackLen ? PyObject_GetAttrString(C, "_get_function_stack_at") : NULL;
+    Py_XDECREF(C);
+    PyObject *overrides = ModeStackAt ? PyImport_ImportModule("torch.overrides") : NULL;
+    ModePop = overrides ? PyObject_GetAttrString(overrides, "_pop_mode") : NULL;
+    ModePush = ModePop ? PyObject_GetAttrString(overrides, "_push_mode") : NULL;
+    Py_XDECREF(overrides);
+    if (!ModePush) { /* no mode stack: the Meter measures no functional calls, nothing to pause */
+        PyErr_Clear();
+        Py_CLEAR(ModeStackLen);
+        Py_CLEAR(ModeStackAt);
+        Py_CLEAR(ModePop);
+    }
     Py_DECREF(torch);
     if (!TensorType || !Float32 || !Strided) return NULL;
     if (PyType_Ready(&StateType) < 0 || PyType_Ready(&HookType) < 0 || PyType_Ready(&MomentsType) < 0) return NULL;

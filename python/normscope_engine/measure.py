@@ -1,4 +1,6 @@
-"""Per-layer statistics of the leaf modules, with the formulas of src/worker/stats (STAT_NAMES order).
+"""Per-layer statistics of the measured modules (layers.py: leaves, MultiheadAttention…) and of functional
+activations (functional.py), with the formulas of src/worker/stats (STAT_NAMES order). Only forwards autograd records
+count: a no_grad or inference-mode forward (an evaluation loop) is no part of a training step.
 
 Built for speed (`npm run bench -- --only pytorch` times it against a plain step). A sampled step's results go into
 numbered float64 slots (step_buffer.py); `finish` turns them into each layer's row (ns_finish in C, else stats_math.py).
@@ -21,12 +23,15 @@ import weakref
 import torch
 import torch.nn as nn
 
-from . import native
+from . import native, pickling
+from .functional import FunctionalActivations
+from .layers import row_parameters
 from .param_stats import ParamStats
 from .stats_math import (BAD_COUNT, DEAD_COUNT, HI, K, LO, NON_ZERO, NORM, P_DEAD, P_DEAD_OF, P_GAPS, P_GRAD, P_IN, P_IN_N, P_OUT, P_OUT_N,
                          P_SAT, SAT_COUNT, STAT_NAMES, SUM, Moments, layer_values)
 from .step_buffer import StepBuffer
-from .torch_path import bn_gaps, channel_max, row_view
+from .torch_path import bn_gaps, channel_max, channel_sums, row_view
+from .watch import Watcher
 
 __all__ = ['STAT_NAMES', 'Meter', 'is_norm', 'ACTIVATIONS', 'BN_TYPES', 'GAP_EPSILON', 'TANH_SATURATION', 'SIGMOID_SATURATION']
 NORM_TYPES = tuple(t for t in (getattr(nn, n, None) for n in ('BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'LayerNorm', 'GroupNorm',
@@ -37,8 +42,6 @@ TANH_SATURATION = math.tanh(5)
 SIGMOID_SATURATION = 1 / (1 + math.exp(-5)) - 0.5
 SATURATION = {'tanh': (0.0, TANH_SATURATION), 'sigmoid': (0.5, SIGMOID_SATURATION)}  # (center, threshold) of |y − center|
 GAP_EPSILON = 1e-5
-# torch 1.9+; an older torch has no inference mode to skip
-is_inference = getattr(torch, "is_inference_mode_enabled", lambda: False)
 FLOAT32, STRIDED = torch.float32, torch.strided
 
 
@@ -53,12 +56,18 @@ def _tensor(x):
 
 
 class Meter:
-    """Hooks on the leaf modules; `sampling` turns measuring on for the current step."""
+    """Hooks on the measured modules, rows for functional activations; `begin_step` … `finish` measure a step.
+    Rows: the modules first, by index in `leaves`, then functional call sites, by index in `sites` after them."""
 
-    def __init__(self, leaves):
-        self.leaves = leaves  # [(name, module)]
-        self.order = []  # module indices in first-call order (the layer table)
+    def __init__(self, leaves, models=None):
+        """leaves: [(name, module)]; models: [(name or None, model)] whose forwards are watched for functional
+        activations (None: no functional rows)."""
+        self.leaves = leaves
+        self.sites = []  # functional.Site of rows len(leaves)…
+        self.order = []  # row indices in first-call order (the layer table)
+        self.frozen = False  # after the first finished step new rows go last (earlier samples' rows keep their places)
         self.shapes = {}
+        self.fed_by = {}  # row → the row whose unchanged output is its input (at its first measured call)
         self.sampling = False
         self.buffer = StepBuffer()
         self.feeds_bn = set()  # layers whose output a BatchNorm normalizes (learned at the first sampled step)
@@ -66,8 +75,11 @@ class Meter:
         # the same hooks compiled (hooks.c), else these; the C Moments type's fields are read there directly
         self.hooks = hooks = native.hooks_module() if self.fused is not None else None
         self.moments_type = hooks.Moments if hooks else Moments
-        self.params = ParamStats(leaves, self.fused, is_norm, hooks)
+        self.params = ParamStats(leaves, self.fused, is_norm, hooks, self.row_parameters)
         self.activation = [ACTIVATIONS.get(type(m)) for _, m in leaves]
+        self.functional = FunctionalActivations(self, models) if models else None
+        self.outputs = set()  # rows whose output is a measured model's output (src/worker/detectors/saturated.ts)
+        pickling.keep_out_of_pickles()
         self.empty_plan = array.array('q', [-1] * (K * len(leaves)))
         self.plan = array.array('q', self.empty_plan)  # K slots per layer (stats_math.FIELDS); a module called twice: the last call wins
         # key → Moments measured this step. Key: (data_ptr, numel, _version) of a contiguous tensor, the identity of the
@@ -75,8 +87,9 @@ class Meter:
         self.seen, self.grads_seen = {}, {}
         self.bn = {}  # layer → (BatchNorm, channel sums: (slot, C) or (sum, square-sum tensors), count): gaps at finish
         self.scratch, self.views = torch.empty(0), {}  # torch path: zero counting writes here (one buffer, a view per shape)
+        self.state = None
         if hooks:
-            state = hooks.State(self, bytes(a in ('relu', 'relu6') for a in self.activation),
+            state = self.state = hooks.State(self, bytes(a in ('relu', 'relu6') for a in self.activation),
                                 bytes(isinstance(m, BN_TYPES) for _, m in leaves), [SATURATION.get(a) for a in self.activation], GAP_EPSILON)
             self.grad_hooks = [hooks.grad_hook(state, i) for i in range(len(leaves))]
             forward = [hooks.forward_hook(state, i, m, self._forward(i), self.grad_hooks[i]) for i, (_, m) in enumerate(leaves)]
@@ -88,10 +101,61 @@ class Meter:
             if hasattr(module, 'inplace'):
                 module.inplace = False  # an in-place op would overwrite the output the hooks measure
             self.handles.append(module.register_forward_hook(hook))
+        # which row gives each model's output: structural, so read once, at the model's first measured forward
+        self.output_hooks = {id(model): model.register_forward_hook(self._model_output) for _, model in models or ()}
 
     @property
     def compiled(self):
         return self.hooks is not None
+
+    def begin_step(self):
+        """Measure this step: every measured layer's forward and backward until `finish`, functional calls until backward."""
+        self.sampling = True
+        if self.functional is not None and self.functional.arm() and self.state is not None:
+            self.state.mode = self.functional.watcher.mode  # the compiled hooks pause it
+
+    def end_forward(self):
+        """Backward begins: functional calls are no longer watched (the hooks keep measuring gradients)."""
+        if self.functional is not None:
+            self.functional.disarm()
+            if self.state is not None:
+                self.state.mode = None
+
+    def row_parameters(self, i):
+        """The parameters row `i` owns (layers.py); none for a functional row."""
+        if i >= len(self.leaves):
+            return []
+        ran = {id(self.leaves[j][1]) for j in self.shapes if j < len(self.leaves)}
+        return row_parameters(self.leaves[i][1], ran)
+
+    def add_row(self, site):
+        """A new functional row: its index. Until the first step is finished the table lists it where it ran, last
+        after that. The plan gets its slots (a copy: the compiled hooks hold the old one until replan)."""
+        i = len(self.leaves) + len(self.sites)
+        self.sites.append(site)
+        self.activation.append(site.activation)
+        self.grad_hooks.append(self._grad(i))
+        self.empty_plan.extend([-1] * K)
+        plan = array.array('q', self.plan)
+        plan.extend([-1] * K)
+        self.plan = plan
+        if self.state is not None:
+            self.state.replan()
+        # Where it ran: after the last row measured so far in this step (modules listed at earlier steps included).
+        ran = [k for k, row in enumerate(self.order) if plan[row * K + P_OUT] >= 0]
+        self.order.insert(ran[-1] + 1 if ran and not self.frozen else len(self.order), i)
+        return i
+
+    def _model_output(self, model, inputs, output):
+        """Marks the row whose output is the model's own (a VAE's final torch.sigmoid): an output activation saturates
+        where a confident model sits, and its loss, not its slope, sets the gradient there."""
+        if not self.sampling or not torch.is_grad_enabled():
+            return
+        self.output_hooks.pop(id(model)).remove()
+        y = _tensor(output)
+        m = self.seen.get((y.data_ptr(), y.numel(), y._version)) if y is not None and y.is_contiguous() else None
+        if m is not None and m.layer is not None:
+            self.outputs.add(m.layer)
 
     def _reset(self):
         # in place: the compiled hooks hold these objects
@@ -101,18 +165,21 @@ class Meter:
         self.bn.clear()
 
     def remove(self):
-        for h in self.handles:
+        if self.functional is not None:
+            self.functional.remove()
+        self.end_forward()
+        for h in [*self.handles, *self.output_hooks.values()]:
             h.remove()
-        self.handles = []
+        self.handles, self.output_hooks = [], {}
         self.scratch, self.views = torch.empty(0), {}
 
     def _forward(self, i):
         grad_hook, leaf = self.grad_hooks[i], self.leaves[i][1]
 
         def hook(module, inputs, output):
-            if not self.sampling and i in self.shapes or is_inference() or module is not leaf:
-                # inference mode: an evaluation loop (torchvision's evaluate), not training; its tensors cannot be
-                # measured. Not `leaf`: a copy of the model (copy.deepcopy keeps hooks), e.g. an EMA model's
+            if not self.sampling and i in self.shapes or not torch.is_grad_enabled() or module is not leaf:
+                # no_grad / inference mode: an evaluation loop (minGPT's, torchvision's evaluate), no part of a
+                # training step. Not `leaf`: a copy of the model (copy.deepcopy keeps hooks), e.g. an EMA model's
                 return
             y = output if type(output) is torch.Tensor and output.is_floating_point() else _tensor(output)
             if i not in self.shapes and y is not None:
@@ -120,12 +187,18 @@ class Meter:
                 self.order.append(i)
             if not self.sampling or y is None or y.numel() == 0:
                 return
-            self._measure(i, module, inputs, y)
-            if y.requires_grad:
-                y.register_hook(grad_hook)
+            watcher = self.functional.watcher if self.functional is not None else None
+            paused = watcher.pause() if watcher is not None else None
+            try:
+                self._measure_output(i, y)
+                self.measure_input(i, module, inputs)
+                if y.requires_grad:
+                    y.register_hook(grad_hook)
+            finally:
+                Watcher.resume(paused)
         return hook
 
-    def _measure(self, i, module, inputs, y):
+    def _measure_output(self, i, y):
         act = self.activation[i]
         relu, sat = act in ('relu', 'relu6') and y.dim() >= 2, SATURATION.get(act) if act else None
         m = self._moments(y, True, i, sat, relu)
@@ -135,12 +208,11 @@ class Meter:
             plan[p + P_DEAD], plan[p + P_DEAD_OF] = self._dead(y, m)
         elif sat:
             plan[p + P_SAT] = m.base + SAT_COUNT if m.sat == sat else self._sat_slot(y, sat)
-        self._measure_input(i, module, inputs)
 
     def _sat_slot(self, y, sat):
         return self._torch(lambda: ((y - sat[0]).abs() >= sat[1]).sum())
 
-    def _measure_input(self, i, module, inputs):
+    def measure_input(self, i, module, inputs):
         plan, p = self.plan, i * K
         x = inputs[0] if type(inputs) is tuple and inputs else None
         if type(x) is not torch.Tensor or not x.is_floating_point():
@@ -148,6 +220,8 @@ class Meter:
         if x is not None and x.numel():
             xm = self._moments(x if x.dtype is FLOAT32 else x.float(), False)
             plan[p + P_IN], plan[p + P_IN_N] = xm.base, xm.n
+            if xm.layer is not None and xm.layer != i:  # the unchanged output of a layer measured this step
+                self.fed_by.setdefault(i, xm.layer)
             if isinstance(module, BN_TYPES) and module.training and module.running_mean is not None:
                 self._bn_gap(i, module, x, xm)
 
@@ -159,7 +233,7 @@ class Meter:
     def _bn_gap(self, i, module, x, xm):
         """Moving-statistics gaps of a BatchNorm in training: at once in C from its producer's per-channel slots,
         else at `finish` in Python (running statistics change only in forward, so both read the same)."""
-        sums, count = self._channel_sums(x, xm), x.numel() / x.shape[1]
+        sums, count = channel_sums(x, xm, self.feeds_bn), x.numel() / x.shape[1]
         if type(sums[0]) is int and self.fused is not None and native.usable(module.running_mean) and native.usable(module.running_var):
             buf = self.buffer
             slot = self.plan[i * K + P_GAPS] = buf.take(2)
@@ -242,22 +316,6 @@ class Meter:
             view = self.views[t.shape] = self.scratch[:t.numel()].view(t.shape)
         return view
 
-    def _channel_sums(self, x, xm):
-        """A BatchNorm input's per-channel sum and sum of squares: slots (slot, C) of its producer's fused pass, or
-        tensors (its kept rows, else torch ops)."""
-        c = x.shape[1]
-        if x.dim() >= 3 and xm.chan is not None and xm.shape[:2] == x.shape[:2] and xm.channels == c:
-            return xm.chan, c
-        if x.dim() == 2 and xm.cols is not None and xm.shape == x.shape:
-            return xm.cols, c
-        if xm.row_sum is not None and xm.shape[:2] == x.shape[:2]:
-            return xm.row_sum.view(x.shape[0], c).sum(0), xm.row_norm.square().view(x.shape[0], c).sum(0)
-        if xm.layer is not None:
-            self.feeds_bn.add(xm.layer)  # from the next sampled step on, the producer keeps row/column sums
-        dims = [d for d in range(x.dim()) if d != 1]
-        with torch.no_grad():
-            return x.sum(dim=dims), (x * x).sum(dim=dims)
-
     def _grad(self, i):
         def hook(g):
             if self.sampling:
@@ -281,14 +339,17 @@ class Meter:
         return seen[0]
 
     def after_backward(self):
+        self.end_forward()
         self.params.after_backward(self.buffer, self.plan)
 
     def after_step(self):
         self.params.after_step(self.buffer, self.plan)
 
     def finish(self):
-        """One row-major [layer][stat] list in layer-table order (NaN where a stat does not apply): by ns_finish in C
+        """Ends the step (see begin_step). One row-major [layer][stat] list in layer-table order (NaN where a stat does not apply): by ns_finish in C
         on the buffer's memory with the fused pass, else by stats_math in Python on the read-back list."""
+        self.end_forward()
+        self.sampling = False
         buf, plan = self.buffer, self.plan
         if self.bn:
             bn_gaps(self.bn, buf, plan, GAP_EPSILON)
@@ -308,4 +369,5 @@ class Meter:
             for layer in self.order:
                 values.extend(layer_values(plan, layer, vals))
         self._reset()
+        self.frozen = True
         return values

@@ -8,7 +8,7 @@ import ctypes
 
 import torch
 
-from . import features, native
+from . import native
 from .stats_math import K, P_BETA, P_G, P_G_N, P_GAMMA, P_U, P_U_N, P_W, P_W_N
 
 
@@ -40,8 +40,9 @@ def _affine(module):
 
 
 class ParamStats:
-    def __init__(self, leaves, fused, is_norm, hooks=None):
+    def __init__(self, leaves, fused, is_norm, hooks, params_of):
         self.leaves, self.fused = leaves, fused
+        self.params_of = params_of  # row → the parameters it owns (Meter.row_parameters)
         self.hooks = hooks  # the compiled module: the same calls without Python loops (hooks_params.c)
         self.norm_layers = [i for i, (_, m) in enumerate(leaves) if is_norm(m)]
         self.groups = {}  # selection key → _Group, fixed at its first sampled step
@@ -57,9 +58,8 @@ class ParamStats:
         group = self.groups.get(self.key)
         if group is None:
             layers, params = [], []
-            for i, (_, m) in enumerate(self.leaves):
-                # A parametrized layer (torch 2.x weight_norm) keeps its weight in parametrizations.weight.original0/1.
-                ps = [p for p in m.parameters(recurse=features.is_parametrized(m)) if p.requires_grad and (self.allowed is None or id(p) in self.allowed)]
+            for i in range(len(self.leaves)):
+                ps = [p for p in self.params_of(i) if p.requires_grad and (self.allowed is None or id(p) in self.allowed)]
                 if ps:
                     layers.append((i, len(params), len(ps)))
                     params.extend(ps)

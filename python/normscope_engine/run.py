@@ -8,8 +8,10 @@ import time
 import torch
 
 from . import creation, features, native
+from .batch_size import BatchProbe
 from .data import batches, call_model, loss_for
 from .errors import UserError, from_exception
+from .layers import measured_modules
 from .loader import check_norm_at_line, import_user_file, read_spec, training_setup
 from .model_pick import find_model
 from .measure import ACTIVATIONS, STAT_NAMES, Meter, is_norm
@@ -30,17 +32,28 @@ def _optimizer(spec, model):
 
 
 def _layer_infos(meter):
-    infos = []
+    """LayerInfo of every row in table order (src/protocol/run.ts)."""
+    infos, names = [], {}
     for row, i in enumerate(meter.order):
-        name, module = meter.leaves[i]
-        info = {
-            'index': row, 'name': name, 'className': features.parametrized_class_name(module), 'outputShape': meter.shapes[i],
-            'paramCount': sum(p.numel() for p in module.parameters(recurse=features.is_parametrized(module))), 'isNorm': is_norm(module),
-            'source': creation.source_of(module),
-        }
-        if type(module) in ACTIVATIONS:
-            info['activation'] = ACTIVATIONS[type(module)]
+        if i < len(meter.leaves):
+            name, module = meter.leaves[i]
+            info = {'name': name, 'className': features.parametrized_class_name(module), 'paramCount': sum(p.numel() for p in meter.row_parameters(i)),
+                    'isNorm': is_norm(module), 'source': creation.source_of(module)}
+            activation = ACTIVATIONS.get(type(module))
+        else:  # a functional activation (functional.py)
+            site = meter.sites[i - len(meter.leaves)]
+            info = {'name': site.name, 'className': site.class_name, 'paramCount': 0, 'isNorm': False, 'source': site.source}
+            activation = site.activation
+        info.update(index=row, outputShape=meter.shapes[i])
+        if activation:
+            info['activation'] = activation
+        if i in meter.outputs:
+            info['modelOutput'] = True
+        names[i] = info['name']
         infos.append(info)
+    for info, i in zip(infos, meter.order):
+        if meter.fed_by.get(i) in names:
+            info['fedBy'] = names[meter.fed_by[i]]
     return infos
 
 
@@ -51,9 +64,13 @@ def _first(out):
 def train_step(model, optimizer, loss_fn, x, y, meter=None):
     """One optimizer step; with a meter, every statistic of the step. Returns (loss, values or None)."""
     if meter is not None:
-        meter.sampling = True
-    optimizer.zero_grad()
-    loss = loss_fn(call_model(model, x), y)
+        meter.begin_step()
+    try:
+        optimizer.zero_grad()
+        loss = loss_fn(call_model(model, x), y)
+    finally:
+        if meter is not None:
+            meter.end_forward()
     loss.backward()
     if meter is not None:
         meter.after_backward()
@@ -61,7 +78,6 @@ def train_step(model, optimizer, loss_fn, x, y, meter=None):
     if meter is None:
         return loss.item(), None
     meter.after_step()
-    meter.sampling = False
     return loss.item(), meter.finish()
 
 
@@ -104,7 +120,8 @@ def run(options, emit, cancelled, extra_notes=()):
     spec, setup_notes = training_setup(module, model, spec)
     notes = [f'PyTorch {torch.__version__} on CPU, model {described}', *setup_notes, *extra_notes]
     emit({'type': 'backend', 'runId': run_id, 'backend': {'name': 'cpu', 'notes': notes}})
-    meter = Meter(_leaves(model))
+    meter = Meter(measured_modules(model), [(None, model)])
+    probe = BatchProbe([model])
     data, synthetic, note = batches(model, spec, path, batch_size, options.get('seed', 42), options.get('inputShape'))
     if note:
         notes.append(note)
@@ -131,9 +148,11 @@ def run(options, emit, cancelled, extra_notes=()):
                     loss_fn = loss_for(spec, _first(call_model(model, x)))
                 model.train()
             t = time.perf_counter()
+            probe.begin_step()
             loss_value, values = train_step(model, optimizer, loss_fn, x, y, meter if step % interval == 0 else None)
             step_ms.append((time.perf_counter() - t) * 1000)
             if step == 0:
+                batch_size = probe.end_step() or batch_size
                 emit({'type': 'layers', 'runId': run_id, 'file': path, 'layers': _layer_infos(meter), 'statNames': STAT_NAMES,
                       'steps': steps, 'batchSize': batch_size, 'syntheticData': synthetic})
             losses.append(loss_value if math.isfinite(loss_value) else None)
@@ -149,6 +168,7 @@ def run(options, emit, cancelled, extra_notes=()):
     except Exception as e:
         raise from_exception(e, 'factory-threw', 'training step raised', path)
     meter.remove()
+    probe.remove()
     eval_loss = None
     if stopped is None and loss_fn is not None:
         model.eval()
@@ -180,33 +200,11 @@ def build_report(path, notes, losses, batch_size, synthetic, eval_loss, meter, s
             'name': info['name'], 'className': info['className'], 'source': info['source'],
             'stats': {s: [_value(sample['values'], info['index'] * len(STAT_NAMES) + c) for sample in samples] for c, s in enumerate(STAT_NAMES)},
             'sampledSteps': [sample['step'] for sample in samples],
+            **{k: info[k] for k in ('fedBy', 'modelOutput') if k in info},
         } for info in layers],
         'findings': [],
         'timing': {'instrumentedStepMs': _median(step_ms[1:] or step_ms), 'plainStepMs': plain, 'totalMs': (time.perf_counter() - started) * 1000},
     }
-
-
-CONTAINERS = (torch.nn.Sequential, torch.nn.ModuleList, torch.nn.ModuleDict)
-
-
-def _leaves(model):
-    """The measured modules: leaves, and a parametrized module (weight norm in torch 2.x) as one layer, not its
-    `parametrizations` children."""
-    out, inside = [], []
-    for name, m in model.named_modules():
-        if any(name.startswith(p) for p in inside):
-            continue
-        if features.is_parametrized(m):
-            inside.append(f'{name}.parametrizations' if name else 'parametrizations')
-            out.append((_display_name(name), m))
-        elif not any(True for _ in m.children()) and not isinstance(m, CONTAINERS):
-            out.append((_display_name(name), m))
-    return out
-
-
-def _display_name(qualified):
-    """`features.0` stays; a bare index of a top-level Sequential (`3`) becomes `model.3`; the model itself `model`."""
-    return 'model' if not qualified else f'model.{qualified}' if qualified[0].isdigit() else qualified
 
 
 def _median(xs):

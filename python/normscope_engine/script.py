@@ -21,9 +21,11 @@ from collections import deque
 import torch
 
 from . import creation
+from .batch_size import BatchProbe
 from .errors import UserError, from_exception, syntax_error
+from .layers import measured_modules
 from .measure import STAT_NAMES, Meter
-from .run import _layer_infos, _leaves
+from .run import _layer_infos
 
 
 class _Stop(BaseException):
@@ -38,6 +40,7 @@ class ScriptRun:
         self.trains = {}  # id(optimizer) → (its measured model or None, ids of the parameters it trains)
         self.models = []  # [(name, model, optimizer class name)], in the order of their optimizers
         self.meter = None
+        self.probe = None
         self.ranks = []  # per measured leaf: the index of its model in self.models
         self.warmup = set()  # optimizers stepped before measuring starts; None once it has
         self.batch_size = None
@@ -73,6 +76,8 @@ class ScriptRun:
         def backward(tensor, *args, **kwargs):
             if tensor.numel() == 1:
                 run.last_loss = tensor.detach()
+            if run.meter is not None:
+                run.meter.end_forward()  # functional activations are watched in forward only
             return original_backward(tensor, *args, **kwargs)
         torch.Tensor.backward = backward
 
@@ -95,10 +100,10 @@ class ScriptRun:
                             'your files; NormScope measures modules whose classes or layers your code constructs', self.path)
         names = _model_names([m for _, m, _ in self.models], sys._getframe(2))
         self.models = [(name, m, opt) for name, (_, m, opt) in zip(names, self.models)]
-        for _, m, _ in self.models:
-            m.register_forward_pre_hook(self._batch)
+        self.probe = BatchProbe([m for _, m, _ in self.models])
         leaves, self.ranks = _model_leaves(self.models)
-        self.meter = Meter(leaves)
+        several = len(self.models) > 1
+        self.meter = Meter(leaves, [(name if several else None, m) for name, m, _ in self.models])
 
     def _trains(self, opt):
         """(the measured model `opt` trains or None, its parameter ids); an optimizer built after measuring began counts
@@ -137,13 +142,15 @@ class ScriptRun:
         loss = self.last_loss.item() if self.last_loss is not None else float('nan')
         self.losses.append(loss if math.isfinite(loss) else None)
         self.step_ms.append(ms)
+        batch = self.probe.end_step()
+        if self.batch_size is None and sampling:
+            self.batch_size = batch
         if sampling:
             self.meter.after_step()
-            self.meter.sampling = False
             if not self.samples:
                 # The table lists model by model (the first optimizer's first, as tfjs lists a script's models in
                 # creation order), each in call order: a GAN's generator step calls the discriminator first.
-                self.meter.order.sort(key=lambda i: self.ranks[i])
+                self.meter.order.sort(key=self._rank)
                 self.emit({'type': 'layers', 'runId': self.run_id, 'file': self.path, 'layers': _layer_infos(self.meter),
                            'statNames': STAT_NAMES, 'steps': self.steps or 0, 'batchSize': self.batch_size or 0, 'syntheticData': False})
             sample = {'step': step, 'loss': self.losses[-1], 'stepMs': ms, 'values': self.meter.finish()}
@@ -162,13 +169,17 @@ class ScriptRun:
 
     def _arm(self, step):
         """Measure the next forward/backward when `step` is a sampled one."""
-        self.meter.sampling = step % self.interval == 0
+        if step % self.interval == 0:
+            self.meter.begin_step()
+        self.probe.begin_step()
         self.step_started = time.perf_counter()
 
-    def _batch(self, module, inputs):
-        x = next((t for t in inputs if isinstance(t, torch.Tensor)), None)
-        if self.batch_size is None and x is not None and x.dim() > 0:
-            self.batch_size = int(x.shape[0])
+    def _rank(self, row):
+        """The index of the model a row belongs to (a functional row: its producer's)."""
+        leaves = len(self.meter.leaves)
+        while row >= leaves:
+            row = self.meter.sites[row - leaves].producer
+        return self.ranks[row]
 
 
 def _model_names(models, frame):
@@ -190,7 +201,7 @@ def _model_leaves(models):
     carries its model's (`netG/net.0`): module paths such as `net.0` repeat from model to model."""
     leaves, ranks, seen = [], [], set()
     for rank, (name, model, _) in enumerate(models):
-        for leaf, module in _leaves(model):
+        for leaf, module in measured_modules(model):
             if id(module) not in seen:
                 seen.add(id(module))
                 leaves.append((f'{name}/{leaf}' if len(models) > 1 else leaf, module))
@@ -238,10 +249,13 @@ def run_script(options, emit, cancelled):
         raise syntax_error(e, path, 'factory-threw', 'the training script raised')
     except Exception as e:
         raise from_exception(e, 'factory-threw', 'the training script raised', path)
+    finally:
+        if run.meter is not None:
+            run.meter.remove()
+            run.probe.remove()
     if run.meter is None:
         raise UserError('no-training', f'{os.path.basename(path)} ended without an optimizer step (torch.optim.*.step()); '
                         'NormScope measures the steps a script trains', path)
-    run.meter.remove()
     if len(run.models) == 1:
         _, model, opt = run.models[0]
         trained = f'model {type(model).__name__} trained by {opt}; measuring starts at its second optimizer step'

@@ -1,5 +1,6 @@
 """Reductions of measure.py's torch-ops path (no C compiler, or tensors the fused pass cannot read) that are not one
-torch call: row views for fast norms, per-unit maxima, and BatchNorm moving-statistics gaps in Python."""
+torch call: row views for fast norms, per-unit maxima, a BatchNorm input's channel sums, and BatchNorm
+moving-statistics gaps in Python."""
 import math
 
 import torch
@@ -43,3 +44,21 @@ def bn_gaps(bn, buf, plan, epsilon):
         slot = plan[i * K + P_GAPS] = buf.take(2)
         buf.put(slot, mean_gap / c)
         buf.put(slot + 1, var_gap / c)
+
+
+def channel_sums(x, xm, feeds_bn):
+    """A BatchNorm input's per-channel sum and sum of squares: slots (slot, C) of its producer's fused pass, or
+    tensors (its kept rows, else torch ops). A producer without them is added to `feeds_bn`: from the next sampled
+    step on it keeps row/column sums."""
+    c = x.shape[1]
+    if x.dim() >= 3 and xm.chan is not None and xm.shape[:2] == x.shape[:2] and xm.channels == c:
+        return xm.chan, c
+    if x.dim() == 2 and xm.cols is not None and xm.shape == x.shape:
+        return xm.cols, c
+    if xm.row_sum is not None and xm.shape[:2] == x.shape[:2]:
+        return xm.row_sum.view(x.shape[0], c).sum(0), xm.row_norm.square().view(x.shape[0], c).sum(0)
+    if xm.layer is not None:
+        feeds_bn.add(xm.layer)
+    dims = [d for d in range(x.dim()) if d != 1]
+    with torch.no_grad():
+        return x.sum(dim=dims), (x * x).sum(dim=dims)

@@ -16,7 +16,13 @@ export function formatNumber(v: number | null | undefined): string {
   if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
   if (v === 0) return '0';
   const abs = Math.abs(v);
-  return abs >= 1e4 || abs < 1e-3 ? v.toExponential(2) : v.toPrecision(3).replace(/\.?0+$/, '');
+  // Trailing zeros of the fraction only: 100 stays 100, 1.50 becomes 1.5.
+  return abs >= 1e4 || abs < 1e-3
+    ? v.toExponential(2)
+    : v
+        .toPrecision(3)
+        .replace(/(\.\d*?)0+$/, '$1')
+        .replace(/\.$/, '');
 }
 
 const COLUMNS: [StatName, string][] = [

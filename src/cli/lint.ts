@@ -36,6 +36,10 @@ export function formatFindings(file: string, findings: readonly Finding[], elsew
   findings.forEach((f, i) => {
     out.push(line(rows[i]));
     out.push(`    ${f.message}`);
+    for (const r of f.related ?? []) {
+      const at = r.source ? `${r.source.file === f.source?.file ? '' : `${r.source.file}:`}${r.source.line}:${r.source.column}` : '-';
+      out.push(`    Also at ${at} (${r.layer ?? 'model'}): ${r.message}`);
+    }
     if (f.fix) out.push(`    Fix: ${f.fix}`);
   });
   const counts = (['error', 'warning', 'info'] as const)

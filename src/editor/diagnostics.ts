@@ -3,7 +3,7 @@
  * refresh on open/edit, debounced, with no run; dynamic findings come from the latest run of the file.
  */
 import * as vscode from 'vscode';
-import type { Finding } from '../protocol/run';
+import type { Finding, RelatedLocation, SourceLocation } from '../protocol/run';
 import { analysis } from './analysis';
 import type { DocumentIndex } from './documentIndex';
 import { isModelDocument } from './documentIndex';
@@ -98,13 +98,13 @@ export class FindingDiagnostics extends Disposable implements vscode.Disposable 
     const elsewhere = this.results
       .all()
       .filter((r) => r.file !== file)
-      .flatMap((r) => r.findings.filter((f) => f.source?.file === file));
+      .flatMap((r) => r.findings.filter((f) => findingFiles(f).includes(file)));
     return [...(this.staticFindings.get(file) ?? []), ...(this.results.get(file)?.findings ?? []), ...elsewhere];
   }
 
   /** Files other than the run's own that its findings point at. */
   private sourceFiles(file: string): string[] {
-    return [...new Set((this.results.get(file)?.findings ?? []).map((f) => f.source?.file).filter((f): f is string => !!f && f !== file))];
+    return [...new Set((this.results.get(file)?.findings ?? []).flatMap(findingFiles).filter((f) => f !== file))];
   }
 
   /**
@@ -126,18 +126,35 @@ export class FindingDiagnostics extends Disposable implements vscode.Disposable 
     const lines = doc ? doc.getText().split(/\r?\n/) : [];
     const calls = doc && isModelDocument(doc) && this.index.mayDefineModel(doc) ? this.index.get(doc).calls : [];
     const diagnostics: vscode.Diagnostic[] = [];
-    for (const f of this.findings(file)) {
-      if (f.source && f.source.file !== file) continue;
+    const add = (f: Finding, message: string, links: { source: SourceLocation; message: string }[]) => {
       const r = findingRange(f, lines, calls) ?? { line: 0, startCharacter: 0, endCharacter: 1 };
       const d = new vscode.Diagnostic(
         new vscode.Range(r.line, r.startCharacter, r.line, r.endCharacter),
-        f.fix ? `${f.message}\nFix: ${f.fix}` : f.message,
+        f.fix ? `${message}\nFix: ${f.fix}` : message,
         severityRank(f.severity) as vscode.DiagnosticSeverity,
       );
       d.source = 'NormScope';
       d.code = { value: f.kind, target: this.readme.with({ fragment: findingDocAnchor(f.kind) }) };
+      if (links.length) d.relatedInformation = links.map((l) => new vscode.DiagnosticRelatedInformation(location(l.source), l.message));
       diagnostics.push(d);
+    };
+    for (const f of this.findings(file)) {
+      const related = (f.related ?? []).filter((r): r is RelatedLocation & { source: SourceLocation } => !!r.source);
+      if (!f.source || f.source.file === file) add(f, f.message, related);
+      // Also on each related line (the layer feeding a dead ReLU), linked back to the finding's own line.
+      for (const r of related.filter((r) => r.source.file === file))
+        add({ ...f, source: r.source }, r.message, f.source ? [{ source: f.source, message: f.message }] : []);
     }
     this.collection.set(uri, diagnostics);
   }
+}
+
+/** The files a finding is shown in: its own and its related places'. */
+function findingFiles(f: Finding): string[] {
+  return [f.source?.file, ...(f.related ?? []).map((r) => r.source?.file)].filter((file): file is string => !!file);
+}
+
+function location(source: SourceLocation): vscode.Location {
+  const at = new vscode.Position(Math.max(0, source.line - 1), Math.max(0, source.column - 1));
+  return new vscode.Location(vscode.Uri.file(source.file), at);
 }

@@ -67,7 +67,9 @@ export class PythonHoverProvider implements vscode.HoverProvider {
     if (position.character < start || position.character > end) return undefined;
     const run = this.results.runAtLine(file, line);
     const names = new Set(instances.map((s) => s.layer.name));
-    const findings = (run?.findings ?? []).filter((f) => f.layer !== null && names.has(f.layer));
+    // The layer's own findings, and those it is related to (the dead ReLU it feeds).
+    const concerns = (layer: string | null) => layer !== null && names.has(layer);
+    const findings = (run?.findings ?? []).filter((f) => concerns(f.layer) || (f.related ?? []).some((r) => concerns(r.layer)));
     const runStatus = run
       ? `${run.status}${run.samples.length ? ` · step ${run.samples[run.samples.length - 1].step + 1}/${run.steps}` : ''} · PyTorch`
       : undefined;

@@ -67,6 +67,21 @@ export interface LayerInfo {
   isNorm: boolean;
   /** `null` for layers of a model.json, or created outside the user's files. */
   source: SourceLocation | null;
+  /**
+   * The layer whose output this layer takes as its input, when the engine saw it (the PyTorch engine, by tensor
+   * identity): the Linear that feeds a ReLU. Findings about an activation are shown on that layer's line too.
+   */
+  fedBy?: string;
+  /** Its output is the model's output (the PyTorch engine saw it): a VAE's final sigmoid, a classifier's last layer. */
+  modelOutput?: boolean;
+}
+
+/** Another place a finding concerns, shown there too (the layer that feeds a dead activation). */
+export interface RelatedLocation {
+  layer: string | null;
+  source: SourceLocation | null;
+  /** What the finding means at that place, naming both layers. */
+  message: string;
 }
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -90,6 +105,8 @@ export interface Finding {
     | { action: 'pre-norm' }
     | { action: 'remove-regularizer' };
   source: SourceLocation | null;
+  /** Other places the finding concerns; the editor shows it on each of their lines too, linked to this one. */
+  related?: RelatedLocation[];
 }
 
 /** What to run. */
@@ -173,6 +190,10 @@ export interface LayerReport {
   source: SourceLocation | null;
   stats: Partial<Record<StatName, (number | null)[]>>;
   sampledSteps: number[];
+  /** LayerInfo.fedBy: the layer whose output this one takes, when the engine saw it. */
+  fedBy?: string;
+  /** LayerInfo.modelOutput: its output is the model's output. */
+  modelOutput?: boolean;
 }
 
 /** The result of a run: the JSON printed by `normscope check --json`. */

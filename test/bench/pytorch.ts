@@ -1,6 +1,7 @@
 /**
  * PyTorch CNN step, plain vs instrumented (every layer measured every step), timed by
- * test/bench/pytorch_overhead.py with the interpreter NormScope would choose (src/runner/pythonInterpreter).
+ * test/bench/pytorch_overhead.py with the interpreter NormScope would choose (src/runner/pythonInterpreter);
+ * `functional`: the same CNN with F.relu in forward (one process).
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -24,6 +25,15 @@ interface PytorchRun {
   [key: string]: unknown;
 }
 
+function runOne(python: string, args: string[]): PytorchRun {
+  const out = execFileSync(python, [path.join(ROOT, 'test/bench/pytorch_overhead.py'), '30', ...args], {
+    env: { ...process.env, PYTHONPATH: path.join(ROOT, 'python'), PYTHONDONTWRITEBYTECODE: '1', GLIBC_TUNABLES: FIXED_MALLOC_THRESHOLDS },
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
+  return JSON.parse(out.trim().split('\n').pop()!) as PytorchRun;
+}
+
 export async function benchPytorch(): Promise<Record<string, unknown>> {
   let python;
   try {
@@ -32,19 +42,20 @@ export async function benchPytorch(): Promise<Record<string, unknown>> {
     return { skipped: errorMessage(e) };
   }
   const runs: PytorchRun[] = [];
-  for (let k = 0; k < PROCESSES; k++) {
-    const out = execFileSync(python.path, [path.join(ROOT, 'test/bench/pytorch_overhead.py'), '30'], {
-      env: { ...process.env, PYTHONPATH: path.join(ROOT, 'python'), PYTHONDONTWRITEBYTECODE: '1', GLIBC_TUNABLES: FIXED_MALLOC_THRESHOLDS },
-      encoding: 'utf8',
-      timeout: 300_000,
-    });
-    runs.push(JSON.parse(out.trim().split('\n').pop()!) as PytorchRun);
-  }
+  for (let k = 0; k < PROCESSES; k++) runs.push(runOne(python.path, []));
   const median = [...runs].sort((a, b) => a.overhead - b.overhead)[Math.floor(runs.length / 2)];
+  // The same CNN with F.relu in forward (functional-activation rows, watched by a TorchFunctionMode): one process.
+  const functional = runOne(python.path, ['--functional']);
   return {
     python: python.path,
     allocator: `GLIBC_TUNABLES=${FIXED_MALLOC_THRESHOLDS}`,
     ...median,
     processes: runs.map((r) => ({ overhead: r.overhead, plainStepMs: r.plainStepMs, instrumentedStepMs: r.instrumentedStepMs })),
+    functional: {
+      overhead: functional.overhead,
+      cpuOverhead: functional.cpuOverhead,
+      plainStepMs: functional.plainStepMs,
+      layers: functional.layers,
+    },
   };
 }

@@ -1,5 +1,6 @@
 """PyTorch step plain vs instrumented (every layer measured every step) on the CNN of the tfjs bench
-(batch 32, 1x28x28, conv8-BN-ReLU-pool-conv16-BN-ReLU-pool-flatten-dense10, Adam). Prints one JSON line; `hooks`:
+(batch 32, 1x28x28, conv8-BN-ReLU-pool-conv16-BN-ReLU-pool-flatten-dense10, Adam); with --functional the same CNN
+with F.relu in forward instead of nn.ReLU modules (functional-activation rows). Prints one JSON line; `hooks`:
 whether the Meter's hooks ran compiled (hooks.c) or in Python (no Python headers, or NORMSCOPE_NO_HOOKS=1).
 Plain and instrumented steps alternate in rounds on two copies of one model, so machine noise hits both; the
 ratio is of medians of wall time (`overhead`) and, less sensitive to other processes on a busy machine, of
@@ -19,7 +20,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from normscope_engine.measure import Meter
-from normscope_engine.run import CONTAINERS, train_step
+from normscope_engine.layers import measured_modules
+from normscope_engine.run import train_step
 
 
 def cnn():
@@ -29,11 +31,26 @@ def cnn():
         nn.Flatten(), nn.Linear(16 * 7 * 7, 10))
 
 
-def main(rounds=30, per_round=5):
+class FunctionalCnn(nn.Module):
+    """The same CNN as people often write it: F.relu in forward, each a functional-activation row (functional.py)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8)
+        self.conv2, self.bn2 = nn.Conv2d(8, 16, 3, padding=1), nn.BatchNorm2d(16)
+        self.fc = nn.Linear(16 * 7 * 7, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)
+        x = F.max_pool2d(F.relu(self.bn2(self.conv2(x))), 2)
+        return self.fc(torch.flatten(x, 1))
+
+
+def main(rounds=30, per_round=5, functional=False):
     torch.manual_seed(0)
-    plain = cnn()
+    plain = FunctionalCnn() if functional else cnn()
     measured = copy.deepcopy(plain)
-    meter = Meter([(n, m) for n, m in measured.named_modules() if not any(True for _ in m.children()) and not isinstance(m, CONTAINERS)])
+    meter = Meter(measured_modules(measured), [(None, measured)])  # as a run measures it, functional activations watched
     opts = {id(plain): torch.optim.Adam(plain.parameters(), 1e-3), id(measured): torch.optim.Adam(measured.parameters(), 1e-3)}
     x, y = torch.randn(32, 1, 28, 28), torch.randint(0, 10, (32,))
     loss_fn = F.cross_entropy
@@ -59,4 +76,4 @@ def main(rounds=30, per_round=5):
 
 
 if __name__ == '__main__':
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 30)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 30, functional='--functional' in sys.argv)

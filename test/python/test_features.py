@@ -11,7 +11,8 @@ import torch.nn as nn
 import torch.nn.utils.parametrize as parametrize
 
 from normscope_engine import features
-from normscope_engine.run import _layer_infos, _leaves, train_step
+from normscope_engine.layers import measured_modules
+from normscope_engine.run import _layer_infos, train_step
 from normscope_engine.measure import STAT_NAMES, Meter
 from normscope_engine.swap import swap
 
@@ -88,7 +89,7 @@ class WeightNormBranch(unittest.TestCase):
         model = nn.Sequential(fake_parametrized_weight_norm(nn.Linear(4, 3)), nn.ReLU(), nn.Linear(3, 1))
         self.assertTrue(features.is_parametrized(model[0]))
         self.assertEqual(type(model[0]).__name__, 'ParametrizedLinear')
-        leaves = _leaves(model)
+        leaves = measured_modules(model)
         self.assertEqual([name for name, _ in leaves], ['model.0', 'model.1', 'model.2'])
         meter = Meter(leaves)
         opt = torch.optim.SGD(model.parameters(), lr=0.1)
@@ -110,7 +111,7 @@ class WeightNormBranch(unittest.TestCase):
         x, y = torch.randn(8, 4), torch.randn(8, 1)
         rows = []
         for model in (plain, wrapped):
-            meter = Meter(_leaves(model))
+            meter = Meter(measured_modules(model))
             opt = torch.optim.SGD(model.parameters(), lr=0.1)
             _, values = train_step(model, opt, lambda out, t: ((out - t) ** 2).mean(), x, y, meter)
             rows.append({s: values[STAT_NAMES.index(s)] for s in ('weightNorm', 'gradNorm', 'updateNorm', 'updateRatio')})

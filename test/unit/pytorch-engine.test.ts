@@ -103,8 +103,8 @@ test('the CIFAR-10 tutorial network as people copy it: the criterion is not the 
   ]);
   assert.deepEqual(
     report.layers.map((l) => `${l.name}@${l.source?.line}`),
-    ['conv1@11', 'pool@12', 'conv2@13', 'fc1@14', 'fc2@15', 'fc3@16'],
-    'a module called twice (pool) is one layer',
+    ['conv1@11', 'relu@L19@19', 'pool@12', 'conv2@13', 'relu@L20@20', 'fc1@14', 'relu@L22@22', 'fc2@15', 'relu@L23@23', 'fc3@16'],
+    'a module called twice (pool) is one layer; each F.relu in forward is a row of its own, on its line, where it runs',
   );
   assert.deepEqual(report.flags, []);
 });

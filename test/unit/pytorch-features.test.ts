@@ -12,7 +12,7 @@ import { WORKER } from './engine-fixtures';
 
 const TESTS = [path.resolve(__dirname, '../../../test/python'), path.resolve('test/python')].find((p) => fs.existsSync(p))!;
 
-test('feature detection: nn.RMSNorm, parametrizations.weight_norm and parametrized layers, on 1.13 and with the 2.x attributes', async () => {
+test('feature detection: nn.RMSNorm, parametrizations.weight_norm and parametrized layers, on 1.13 and with the 2.x attributes; the batch size rules (test/python)', async () => {
   const python = await resolvePython({});
   const env = { ...process.env, PYTHONPATH: [pythonEnginePath(WORKER), process.env.PYTHONPATH].filter(Boolean).join(delimiter) };
   const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
@@ -24,6 +24,6 @@ test('feature detection: nn.RMSNorm, parametrizations.weight_norm and parametriz
     );
   });
   assert.equal(code, 0, output);
-  assert.match(output, /Ran 6 tests/);
+  assert.match(output, /Ran 13 tests/);
   assert.match(output, /test_with_nn_rmsnorm_present_the_swap_uses_it .* ok/);
 });

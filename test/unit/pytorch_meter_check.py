@@ -1,14 +1,19 @@
 """The engine's fast Meter (python/normscope_engine/measure.py) against the straightforward computation of every
-statistic (float64 torch ops on each layer's own tensors) on one training step of a small network that has what
-the fast path shortcuts around: a Flatten view, a ReLU and a pool called twice, an in-place residual add after a
-BatchNorm, BatchNorm1d/2d, LayerNorm, Tanh, Sigmoid, an Identity (output = input), a user's own tensor hook, a deep
-copy of the model (keeping the hooks) called during the step. The
-Meter uses the fused C pass (native.py) when it loads, else torch ops (NORMSCOPE_NO_NATIVE=1, or no compiler), and
-the compiled hooks (hooks.c) when Python's headers are there too (not with NORMSCOPE_NO_HOOKS=1). Prints one JSON
-line: {"mismatches": [...], "compared": n, "fused": whether the fused pass measured, "compiled": whether the compiled
-hooks did, "headers": whether Python's headers were found, "compiler": whether one was found, "nonFiniteMismatches": where the fused
-pass and torch ops disagree on tensors holding NaN/Inf (null without the fused pass)}."""
+statistic (float64 torch ops on each layer's own tensors) on training steps of the networks of pytorch_meter_nets.py:
+Net has what the fast path shortcuts around (a Flatten view, a ReLU and a pool called twice, an in-place residual add
+after a BatchNorm, BatchNorm1d/2d, LayerNorm, Tanh, Sigmoid, an Identity (output = input), a user's own tensor hook);
+FunctionalNet has functional activations in every watched form (functional.py), a MultiheadAttention and a block
+with its own parameter. During each step the loss function also calls the model under no_grad (an evaluation: not
+measured) and a deep copy of it (an EMA model: not measured). Its rows must be exactly the reference's, by name (a
+relu on a parameter or a tanh of a formula is no row), and the model must pickle (torch.save, copy.deepcopy) without
+NormScope's hooks. The Meter uses the fused C pass (native.py) when it loads, else torch ops (NORMSCOPE_NO_NATIVE=1,
+or no compiler), and the compiled hooks (hooks.c) when Python's headers are there too (not with NORMSCOPE_NO_HOOKS=1).
+Prints one JSON line: {"mismatches": [...], "compared": n, "fused": whether the fused pass measured, "compiled":
+whether the compiled hooks did, "headers": whether Python's headers were found, "compiler": whether one was found,
+"nonFiniteMismatches": where the fused pass and torch ops disagree on tensors holding NaN/Inf (null without the fused
+pass)}."""
 import copy
+import io
 import json
 import math
 import sys
@@ -17,76 +22,87 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from normscope_engine import native
+from normscope_engine import creation, native
+from normscope_engine.layers import measured_modules
 from normscope_engine.measure import ACTIVATIONS, BN_TYPES, GAP_EPSILON, SIGMOID_SATURATION, STAT_NAMES, TANH_SATURATION, Meter, is_norm
-from normscope_engine.torch_path import channel_max
-from normscope_engine.stats_math import BAD_COUNT, DEAD_COUNT, HI, LO, NON_ZERO, NORM, SUM
+from normscope_engine.pickling import is_ours
 from normscope_engine.run import train_step
+from normscope_engine.stats_math import BAD_COUNT, DEAD_COUNT, HI, LO, NON_ZERO, NORM, SUM
+from normscope_engine.torch_path import channel_max
+from pytorch_meter_nets import RECORD, FunctionalNet, Gate, Net
+
+ACTIVATION_OF = {'relu': 'relu', 'relu6': 'relu6', 'tanh': 'tanh', 'sigmoid': 'sigmoid', 'leaky_relu': 'leakyrelu', 'gelu': 'gelu'}
 
 
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1, self.bn1, self.relu, self.pool = nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2)
-        self.conv2, self.bn2, self.flat, self.same = nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8), nn.Flatten(), nn.Identity()
-        self.fc1, self.ln, self.tanh = nn.Linear(8 * 4 * 4, 32), nn.LayerNorm(32), nn.Tanh()
-        self.fc2, self.bn3, self.sig, self.fc3 = nn.Linear(32, 16), nn.BatchNorm1d(16), nn.Sigmoid(), nn.Linear(16, 4)
-
-    def forward(self, x):
-        x = self.pool(self.relu(self.bn1(self.conv1(x))))
-        r = x
-        x = self.bn2(self.conv2(x))
-        x += r  # in place, after bn2's hook measured its output
-        x = self.pool(self.relu(x))
-        x = self.fc1(self.same(self.flat(x)))  # Identity: its output is its input, already hooked by Flatten's hook
-        if x.requires_grad:  # the user's own hook on a hooked output (its handle takes a weak reference)
-            x.register_hook(lambda g: None)
-        x = self.tanh(self.ln(x))
-        return self.fc3(self.sig(self.bn3(self.fc2(x))))
+def layers(model):
+    """The modules the reference measures, written out: leaves, and the two kinds that compute with their own parameters."""
+    return [(n, m) for n, m in model.named_modules() if not any(True for _ in m.children()) or isinstance(m, (nn.MultiheadAttention, Gate))]
 
 
-def leaves(model):
-    return [(n, m) for n, m in model.named_modules() if not any(True for _ in m.children())]
+def own_parameters(m):
+    """A layer's parameters: its own; MultiheadAttention also its out_proj's (read directly, never called)."""
+    return list(m.parameters(recurse=False)) + (list(m.out_proj.parameters()) if isinstance(m, nn.MultiheadAttention) else [])
 
 
-def reference(model, x, y):
-    """{layer name: {stat: value}} of one step, each statistic computed directly (a module called twice: last call)."""
-    stats, names = {}, {m: n for n, m in leaves(model)}
+def output_stats(s, out, inp, act):
+    """The activation statistics of one output (and its input, for the gain)."""
+    out, inp = out.detach().double(), inp.detach().double()
+    var, mean = torch.var_mean(out, unbiased=False)
+    s.update(mean=mean, variance=var, std=var.sqrt(), min=out.min(), max=out.max(), zeroFraction=(out == 0).double().mean(),
+             gain=var.sqrt() / torch.var(inp, unbiased=False).sqrt(), nonFinite=out.numel() - torch.isfinite(out).sum())
+    if act in ('relu', 'relu6'):
+        channels = out.transpose(0, 1).reshape(out.shape[1], -1) if out.dim() >= 4 else out.reshape(-1, out.shape[-1]).t()
+        s['deadFraction'] = (channels.max(dim=1).values <= 0).double().mean()
+    if act == 'tanh':
+        s['saturatedFraction'] = (out.abs() >= TANH_SATURATION).double().mean()
+    if act == 'sigmoid':
+        s['saturatedFraction'] = ((out - 0.5).abs() >= SIGMOID_SATURATION).double().mean()
+
+
+def reference(model, x, y, names):
+    """{row name: {stat: value}} of one step, each statistic computed directly (a module called twice: last call)."""
+    stats = {}
 
     def forward_hook(module, inputs, output):
+        if not torch.is_grad_enabled():
+            return
         s = stats.setdefault(names[module], {})
-        out, inp = output.detach().double(), inputs[0].detach().double()
-        var, mean = torch.var_mean(out, unbiased=False)
-        s.update(mean=mean, variance=var, std=var.sqrt(), min=out.min(), max=out.max(), zeroFraction=(out == 0).double().mean(),
-                 gain=var.sqrt() / torch.var(inp, unbiased=False).sqrt(), nonFinite=out.numel() - torch.isfinite(out).sum())
-        act = ACTIVATIONS.get(type(module))
-        if act == 'relu':
-            channels = out.transpose(0, 1).reshape(out.shape[1], -1) if out.dim() >= 4 else out.reshape(-1, out.shape[-1]).t()
-            s['deadFraction'] = (channels.max(dim=1).values <= 0).double().mean()
-        if act == 'tanh':
-            s['saturatedFraction'] = (out.abs() >= TANH_SATURATION).double().mean()
-        if act == 'sigmoid':
-            s['saturatedFraction'] = ((out - 0.5).abs() >= SIGMOID_SATURATION).double().mean()
+        output = output[0] if isinstance(output, tuple) else output
+        output_stats(s, output, inputs[0], ACTIVATIONS.get(type(module)))
         if isinstance(module, BN_TYPES):
+            inp = inputs[0].detach().double()
             dims = [d for d in range(inp.dim()) if d != 1]
             bvar, bmean = torch.var_mean(inp, dim=dims, unbiased=False)
             s['movingMeanGap'] = ((module.running_mean.double() - bmean).abs() / (bvar + GAP_EPSILON).sqrt()).mean()
             s['movingVarGap'] = ((module.running_var.double() - bvar).abs() / (bvar + GAP_EPSILON)).mean()
         output.register_hook(lambda g: s.update(activationGradNorm=g.double().norm()))
 
-    handles = [m.register_forward_hook(forward_hook) for _, m in leaves(model)]
+    handles = [m.register_forward_hook(forward_hook) for _, m in layers(model)]
     optimizer = torch.optim.Adam(model.parameters(), 1e-2)
     optimizer.zero_grad()
-    F.cross_entropy(model(x), y).backward()
-    before = {n: [p.detach().double().clone() for p in m.parameters(recurse=False)] for n, m in leaves(model)}
-    grads = {n: [p.grad.double() for p in m.parameters(recurse=False)] for n, m in leaves(model)}
+    RECORD.update(on=True, calls={})
+    try:
+        out = model(x)
+    finally:
+        RECORD['on'] = False
+    for name, (inp, act_out, inplace) in RECORD['calls'].items():
+        s = stats.setdefault(name, {})
+        output_stats(s, act_out, inp, ACTIVATION_OF[name.rpartition('.')[2].split('@')[0]])
+        record = lambda g, s=s: s.update(activationGradNorm=g.double().norm())  # noqa: E731
+        if inplace:  # the gradient into the in-place op's output: its node's
+            act_out.grad_fn.register_hook(lambda _, grad_out, record=record: record(grad_out[0]))
+        else:
+            act_out.register_hook(record)
+    F.cross_entropy(out, y).backward()
+    before = {n: [p.detach().double().clone() for p in own_parameters(m)] for n, m in layers(model)}
+    grads = {n: [p.grad.double() for p in own_parameters(m)] for n, m in layers(model)}
     optimizer.step()
-    for n, m in leaves(model):
-        if not before[n]:
+    for n, m in layers(model):
+        if not before[n] or names[m] not in stats:  # MultiheadAttention's out_proj never runs
             continue
-        s, norm = stats[n], lambda ts: torch.stack([t.norm() for t in ts]).norm()
+        s, norm = stats[names[m]], lambda ts: torch.stack([t.norm() for t in ts]).norm()
         s.update(weightNorm=norm(before[n]), gradNorm=norm(grads[n]),
-                 updateNorm=norm([p.detach().double() - b for p, b in zip(m.parameters(recurse=False), before[n])]))
+                 updateNorm=norm([p.detach().double() - b for p, b in zip(own_parameters(m), before[n])]))
         s['updateRatio'] = s['updateNorm'] / s['weightNorm']
         if is_norm(m):
             g = m.weight.detach().double()
@@ -118,32 +134,59 @@ def _non_finite_agreement(meter):
     return mismatches
 
 
-def main():
-    torch.manual_seed(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
-    model = Net()
-    twin = copy.deepcopy(model)
-    meter = Meter(leaves(model))
-    x, y = torch.randn(8, 3, 16, 16), torch.randint(0, 4, (8,))
-    ema = copy.deepcopy(model)  # copied with the Meter's hooks, as a script's EMA model is: its calls are not measured
+def _pickles(model):
+    """Mismatches if the measured model does not pickle, or its copy keeps NormScope's hooks (the user's stay)."""
+    try:
+        torch.save(model, io.BytesIO())
+    except Exception as e:  # noqa: BLE001 - reported as a mismatch
+        return [{'pickle': f'torch.save failed: {e}'}]
+    copied = copy.deepcopy(model)
+    kept = [n for n, m in copied.named_modules() for h in m._forward_hooks.values() if is_ours(h)]
+    return [{'pickle': f'copy.deepcopy kept NormScope hooks on {kept}'}] if kept else []
 
-    def loss_and_ema(out, target):
+
+def check_net(net, x, y):
+    """(mismatches, statistics compared, meter) over three steps of `net`."""
+    model = net
+    twin = copy.deepcopy(model)
+    meter = Meter(measured_modules(model), [(None, model)])
+    names = {m: n for n, m in measured_modules(twin)}
+    mismatches = _pickles(model)
+    ema = copy.deepcopy(model)  # an EMA model: a copy, its calls are not measured
+
+    def loss_and_evaluations(out, target):
         with torch.no_grad():
             ema(x * 3)
+            model.eval()
+            model(x[:2] * 3)  # an evaluation forward (minGPT's in a training step): no part of the step, not measured
+            model.train()
         return F.cross_entropy(out, target)
-    values = []
-    mismatches, compared = [], 0
+    compared = 0
     for step in range(3):  # the first sampled step learns which layers feed a BatchNorm; later ones use that
-        expected = reference(twin, x, y)
-        _, values = train_step(model, torch.optim.Adam(model.parameters(), 1e-2), loss_and_ema, x, y, meter)
-        for row, i in enumerate(meter.order):
-            name = meter.leaves[i][0]
+        expected = reference(twin, x, y, names)
+        _, values = train_step(model, torch.optim.Adam(model.parameters(), 1e-2), loss_and_evaluations, x, y, meter)
+        rows = [meter.leaves[i][0] if i < len(meter.leaves) else meter.sites[i - len(meter.leaves)].name for i in meter.order]
+        if sorted(rows) != sorted(expected):
+            mismatches.append({'step': step, 'rows': rows, 'reference rows': sorted(expected)})
+        for row, name in enumerate(rows):
             for col, stat in enumerate(STAT_NAMES):
-                got, want = values[row * len(STAT_NAMES) + col], expected[name].get(stat, math.nan)
+                got, want = values[row * len(STAT_NAMES) + col], expected.get(name, {}).get(stat, math.nan)
                 if math.isnan(want) and math.isnan(got):
                     continue
                 compared += 1
                 if not math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6):
                     mismatches.append({'step': step, 'layer': name, 'stat': stat, 'fast': got, 'reference': want})
+    return mismatches, compared, meter
+
+
+def main():
+    torch.manual_seed(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
+    creation.install(__file__)  # the networks' file is the user's: functional rows are named by its lines
+    x, y = torch.randn(8, 3, 16, 16), torch.randint(0, 4, (8,))
+    mismatches, compared, meter = check_net(Net(), x, y)
+    more, more_compared, _ = check_net(FunctionalNet(), x, y)
+    mismatches += more
+    compared += more_compared
     non_finite = _non_finite_agreement(meter) if meter.fused is not None else None
     print(json.dumps({'mismatches': mismatches, 'compared': compared, 'fused': meter.fused is not None, 'compiled': meter.compiled,
                       'headers': native._python_headers() is not None, 'compiler': native.compiler() is not None,

@@ -137,7 +137,7 @@ test('cancel of a run busy after some steps ends it and keeps the streamed steps
     },
     controller.signal,
   );
-  await new Promise((r) => setTimeout(r, 1500));
+  while (samples === 0) await new Promise((r) => setTimeout(r, 20)); // a step streamed (a fixed wait fails under load)
   controller.abort();
   const report = await run;
   assert.equal(report.stoppedEarly, 'cancelled');

@@ -6,6 +6,7 @@
  * multiplies its normalized output by ~0 and silences everything after it.
  */
 import type { Finding } from '../../protocol/run';
+import { onFeeder } from './related';
 import { layerFinding, normToInsert, num, pct, type RunStats } from './series';
 
 export function detectDead(rs: RunStats): Finding[] {
@@ -36,6 +37,12 @@ export function detectDead(rs: RunStats): Finding[] {
           ? `Lower the learning rate, check the bias initializer (a large negative bias kills units), or use ${rs.words.leakyRelu} / He initialization (${rs.words.heInit}).`
           : `Normalize the pre-activations so they stay centred around 0 (insert ${rs.normName(norm, layer)}), lower the learning rate, check the bias initializer, or use ${rs.words.leakyRelu}.`,
         ...(hasNormAfter ? {} : { refactor: { action: 'insert-norm' as const, norm } }),
+        ...onFeeder(
+          rs,
+          layer,
+          (f) =>
+            `${f.name} (${f.className}) feeds ${layer.name}, where ${pct(worst)} of the units are dead: ${f.name}'s outputs there are ≤ 0 for every example in the batch.`,
+        ),
       }),
     );
   }

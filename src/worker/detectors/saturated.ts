@@ -1,13 +1,18 @@
 /**
  * `saturated`: tanh/sigmoid units stuck in their flat tails. Rule: DeepDiagnosis — more than 50 % of
  * a tanh/sigmoid layer's inputs beyond ±5, where the slope is below 0.007 (sigmoid) or 0.0002 (tanh).
+ * Hidden units only: the model's own output activation (LayerInfo.modelOutput: a VAE's final sigmoid, a DCGAN
+ * generator's tanh) saturates where a confident model sits, and its loss, not its slope, sets the gradient there
+ * (binary cross-entropy on a sigmoid gives p − y).
  */
 import type { Finding } from '../../protocol/run';
+import { onFeeder } from './related';
 import { layerFinding, normToInsert, pct, type RunStats } from './series';
 
 export function detectSaturated(rs: RunStats): Finding[] {
   const out: Finding[] = [];
   for (const layer of rs.layers) {
+    if (layer.modelOutput) continue;
     const sat = rs.series(layer.index, 'saturatedFraction');
     const first = rs.firstPersistent(
       (s) => sat[s] > rs.t.saturatedFraction,
@@ -25,6 +30,12 @@ export function detectSaturated(rs: RunStats): Finding[] {
           'There the activation is flat (slope < 0.007 for sigmoid, < 0.0002 for tanh), so almost no gradient passes through and these units stop learning.',
         fix: `Normalize the pre-activations (insert ${rs.normName(norm, layer)} before the activation), shrink the weight initialization, or lower the learning rate.`,
         refactor: { action: 'insert-norm', norm },
+        ...onFeeder(
+          rs,
+          layer,
+          (f) =>
+            `${f.name} (${f.className}) feeds ${layer.name}: ${pct(sat[first])} of its outputs are beyond ±5, where ${layer.name} is flat and passes almost no gradient.`,
+        ),
       }),
     );
   }

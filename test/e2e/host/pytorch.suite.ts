@@ -27,6 +27,20 @@ suite('pytorch', () => {
     const actLine = positionOf(editor.document, 'self.act = nn.ReLU()').line;
     const diag = await waitForFinding(editor.document.uri, 'dead');
     assert.equal(diag.range.start.line, actLine);
+    // Also on the line of the Linear that feeds the dead ReLU, naming both, each linked to the other.
+    const fed = vscode.languages
+      .getDiagnostics(editor.document.uri)
+      .find((d) => d.source === 'NormScope' && d.range.start.line === hiddenLine && /feeds act/.test(d.message));
+    assert.ok(fed, 'no dead diagnostic on the feeding nn.Linear line');
+    assert.match(fed.message, /^hidden \(Linear\) feeds act, where 100% of the units are dead/);
+    assert.deepEqual(
+      fed.relatedInformation?.map((r) => r.location.range.start.line),
+      [actLine],
+    );
+    assert.deepEqual(
+      diag.relatedInformation?.map((r) => [r.location.range.start.line, r.message.slice(0, 18)]),
+      [[hiddenLine, 'hidden (Linear) fe']],
+    );
   });
 
   test("Check Training Script on a .py script: lens on optimizer.step(), run in the script's folder, findings in the module it imports", async () => {

@@ -18,8 +18,9 @@ test('feature detection: nn.RMSNorm, parametrizations.weight_norm and parametriz
   const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
     execFile(
       python.path,
-      ['-m', 'unittest', 'discover', '-v', '-s', TESTS, '-p', 'test_features.py'],
-      { env, timeout: 120_000 },
+      // Named modules, not discovery: test/python also holds test_confine.py, which pytorch-confine.test.ts runs.
+      ['-m', 'unittest', '-v', 'test_features', 'test_batch_size'],
+      { env, cwd: TESTS, timeout: 120_000 },
       (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, output: stdout + stderr }),
     );
   });

@@ -133,7 +133,8 @@ test("mnist's Net: the first forward at 32×32 fails with main.py's line and the
   const report = await checkJson(MNIST, '--steps', '2', '--input-shape', '[1, 28, 28]');
   assert.deepEqual(
     report.layers.map((l) => `${l.name}@${l.source?.line}`),
-    ['conv1@13', 'conv2@14', 'dropout1@15', 'fc1@17', 'dropout2@16', 'fc2@18'],
+    // Net.forward's F.relu calls are rows of their own, on their lines (functional activations).
+    ['conv1@13', 'relu@L22@22', 'conv2@14', 'relu@L24@24', 'dropout1@15', 'fc1@17', 'relu@L29@29', 'dropout2@16', 'fc2@18'],
   );
   assert.ok(report.backendNotes.includes('input of shape (1, 28, 28) from --input-shape'));
 });

@@ -227,6 +227,18 @@ test('saturated: > 50% of tanh/sigmoid inputs beyond ±5', () => {
   );
   assert.match(sat[0].message, /70% of s2's sigmoid inputs are beyond ±5/);
   assert.equal(sat[0].refactor?.action, 'insert-norm');
+  // A model's output activation saturates where its targets are: the last layer, or the last of each model of a
+  // script (a GAN generator's tanh drawing background at −1), is not judged.
+  const outputs = [dense('netG/h', 'relu'), dense('netG/out', 'tanh'), dense('netD/h', 'relu'), dense('netD/out', 'sigmoid')];
+  assert.deepEqual(
+    only(detectFindings(makeInput(outputs, 6, (_s, l) => (l % 2 === 1 ? { saturatedFraction: 0.9 } : {}))), 'saturated'),
+    [],
+  );
+  const hidden = [dense('netG/h', 'tanh'), dense('netG/out', 'tanh'), dense('netD/h', 'relu'), dense('netD/out', 'sigmoid')];
+  assert.deepEqual(
+    only(detectFindings(makeInput(hidden, 6, (_s, l) => (l === 2 ? {} : { saturatedFraction: 0.9 }))), 'saturated').map((x) => x.layer),
+    ['netG/h'],
+  );
 });
 
 test('a fully dead layer explains the starved layers before it', () => {

@@ -96,9 +96,9 @@ export function detectExploding(rs: RunStats): Finding[] {
   }
 
   // Variance growing over the run, to above unit scale (a tiny variance growing is not an explosion).
-  // The model's output layer is left out: it legitimately grows to the scale of the targets.
-  for (const layer of rs.layers.slice(0, -1)) {
-    if (rs.feedsNorm(layer)) continue;
+  // A model's output layer is left out: it legitimately grows to the scale of the targets.
+  for (const layer of rs.layers) {
+    if (rs.isOutput(layer) || rs.feedsNorm(layer)) continue;
     const v = rs.series(layer.index, 'variance');
     const base = v.findIndex((x) => x > 0 && Number.isFinite(x));
     if (base < 0) continue;

@@ -129,6 +129,18 @@ export class RunStats {
     return this.input.layers.slice(index + 1).find((l) => !PASS_THROUGH.has(l.className));
   }
 
+  /**
+   * Whether `layer` is a model's output: marked so by the engine (LayerInfo.modelOutput), else the table's last layer,
+   * or the last of its model where a script's models share the table (their names start with the model's variable:
+   * `netG/…`, `netD/…`).
+   */
+  isOutput(layer: LayerInfo): boolean {
+    if (layer.modelOutput) return true;
+    const next = this.input.layers[layer.index + 1];
+    const model = (name: string) => (name.includes('/') ? name.slice(0, name.indexOf('/')) : '');
+    return next === undefined || model(next.name) !== model(layer.name);
+  }
+
   /** Whether a normalization layer normalizes `layer`'s output (the next significant layer is one). */
   feedsNorm(layer: LayerInfo): boolean {
     return this.nextSignificant(layer.index)?.isNorm ?? false;

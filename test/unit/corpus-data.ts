@@ -1,0 +1,100 @@
+// Data for the healthy-corpus scripts, written into a temp folder in the formats they read, because this machine
+// has no internet (torchvision's MNIST download, wikitext, nanoGPT's prepare.py). Learnable on purpose: a model that
+// cannot learn its data is not the healthy run the corpus asserts. Deterministic (seeded), so runs repeat.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { seededRandom as random } from '../../src/worker/training/seed';
+
+/** One 28×28 template per class: a few thick strokes, so the classes differ the way digits do. */
+function digitTemplates(rand: () => number): Float32Array[] {
+  return Array.from({ length: 10 }, () => {
+    const img = new Float32Array(28 * 28);
+    for (let s = 0; s < 3; s++) {
+      const [x0, y0, x1, y1] = [4 + rand() * 20, 4 + rand() * 20, 4 + rand() * 20, 4 + rand() * 20];
+      for (let t = 0; t <= 1; t += 0.02) {
+        const cx = x0 + (x1 - x0) * t;
+        const cy = y0 + (y1 - y0) * t;
+        for (let y = Math.floor(cy - 2); y <= cy + 2; y++)
+          for (let x = Math.floor(cx - 2); x <= cx + 2; x++)
+            if (x >= 0 && x < 28 && y >= 0 && y < 28 && (x - cx) ** 2 + (y - cy) ** 2 <= 2.5) img[y * 28 + x] = 1;
+      }
+    }
+    return img;
+  });
+}
+
+/** The IDX file torchvision's MNIST reads: big-endian magic (0x0800 | dims), the dimensions, then the bytes. */
+function idx(dims: number[], data: Uint8Array): Buffer {
+  const header = Buffer.alloc(4 + 4 * dims.length);
+  header.writeUInt32BE(0x0800 | dims.length, 0);
+  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
+  return Buffer.concat([header, Buffer.from(data)]);
+}
+
+/**
+ * `<root>/MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte`: torchvision finds the raw files present and
+ * does not download. Digits are class templates shifted by up to 2 pixels, with noise.
+ */
+export function writeMnist(root: string, train: number, test: number): void {
+  const rand = random(28);
+  const templates = digitTemplates(rand);
+  const raw = path.join(root, 'MNIST', 'raw');
+  fs.mkdirSync(raw, { recursive: true });
+  for (const [prefix, n] of [
+    ['train', train],
+    ['t10k', test],
+  ] as const) {
+    const images = new Uint8Array(n * 784);
+    const labels = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const label = i % 10;
+      labels[i] = label;
+      const dx = Math.floor(rand() * 5) - 2;
+      const dy = Math.floor(rand() * 5) - 2;
+      for (let y = 0; y < 28; y++)
+        for (let x = 0; x < 28; x++) {
+          const sx = x - dx;
+          const sy = y - dy;
+          const on = sx >= 0 && sx < 28 && sy >= 0 && sy < 28 ? templates[label][sy * 28 + sx] : 0;
+          images[i * 784 + y * 28 + x] = Math.min(255, Math.round(on * 220 + rand() * 35));
+        }
+    }
+    fs.writeFileSync(path.join(raw, `${prefix}-images-idx3-ubyte`), idx([n, 28, 28], images));
+    fs.writeFileSync(path.join(raw, `${prefix}-labels-idx1-ubyte`), idx([n], labels));
+  }
+}
+
+const NOUNS = ['cat', 'dog', 'bird', 'tree', 'house', 'river', 'car', 'book', 'child', 'song', 'city', 'road'];
+const VERBS = ['sees', 'likes', 'finds', 'follows', 'reads', 'crosses', 'hears', 'paints'];
+const ADJECTIVES = ['red', 'small', 'old', 'quiet', 'bright', 'long', 'green', 'happy'];
+
+/** Sentences of a tiny grammar ("the old dog follows a red car ."): predictable words, learnable by a small LM. */
+export function sentences(count: number, seed: number): string[] {
+  const rand = random(seed);
+  const pick = (words: string[]) => words[Math.floor(rand() * words.length)];
+  const phrase = () => `${rand() < 0.5 ? 'the' : 'a'} ${rand() < 0.5 ? `${pick(ADJECTIVES)} ` : ''}${pick(NOUNS)}`;
+  return Array.from({ length: count }, () => `${phrase()} ${pick(VERBS)} ${phrase()} .`);
+}
+
+/** The word-language-model's corpus folder: train.txt, valid.txt, test.txt, one sentence a line. */
+export function writeTextCorpus(dir: string, trainLines: number): void {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'train.txt'), sentences(trainLines, 1).join('\n') + '\n');
+  fs.writeFileSync(path.join(dir, 'valid.txt'), sentences(Math.ceil(trainLines / 10), 2).join('\n') + '\n');
+  fs.writeFileSync(path.join(dir, 'test.txt'), sentences(Math.ceil(trainLines / 10), 3).join('\n') + '\n');
+}
+
+/**
+ * nanoGPT's `data/<name>/`: train.bin and val.bin as uint16 token ids (characters of the sentences) and meta.pkl
+ * with the vocabulary size — a protocol-0 pickle of {'vocab_size': n}, which train.py reads for the model's size.
+ */
+export function writeNanoGptData(dir: string, characters: number): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const text = sentences(Math.ceil(characters / 30), 4).join('\n');
+  const vocab = [...new Set(text)].sort();
+  const encode = (s: string) => Uint16Array.from(s, (c) => vocab.indexOf(c));
+  const split = Math.floor(text.length * 0.9);
+  fs.writeFileSync(path.join(dir, 'train.bin'), Buffer.from(encode(text.slice(0, split)).buffer));
+  fs.writeFileSync(path.join(dir, 'val.bin'), Buffer.from(encode(text.slice(split)).buffer));
+  fs.writeFileSync(path.join(dir, 'meta.pkl'), `(dp0\nVvocab_size\np1\nI${vocab.length}\ns.`, 'latin1');
+}

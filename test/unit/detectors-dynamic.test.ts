@@ -208,6 +208,17 @@ test('non-finite: a stat that is only not measured in some steps (a GAN alternat
   // Not measured in the last sample only, with a finite loss: nothing broke.
   const lastOnly = detectFindings(makeInput(MLP, 6, (s, l) => (s === 5 && l >= 2 ? { weightNorm: NaN, gradNorm: NaN } : {})));
   assert.deepEqual(only(lastOnly, 'non-finite'), []);
+  // Nor in the last two (three models taking turns, as CycleGAN's optimizers do), while the layers' outputs stay finite.
+  const lastTwo = detectFindings(makeInput(MLP, 6, (s, l) => (s >= 4 && l >= 2 ? { weightNorm: NaN, gradNorm: NaN } : {})));
+  assert.deepEqual(only(lastTwo, 'non-finite'), []);
+  // NaN weights that then make NaN outputs are the origin, at the sample the weights broke.
+  const spreads = makeInput(MLP, 6, (s, l) =>
+    s >= 3 && l === 2 ? { weightNorm: NaN, gradNorm: NaN, ...(s >= 4 ? { nonFinite: 17 } : {}) } : {},
+  );
+  assert.deepEqual(
+    only(detectFindings(spreads), 'non-finite').map((x) => [x.layer, x.step]),
+    [['d3', 3]],
+  );
   // The same NaN with the loss broken at that step is the origin.
   const broken = makeInput(MLP, 6, (s, l) => (s === 5 && l >= 2 ? { weightNorm: NaN } : {}));
   broken.loss[5] = NaN;

@@ -3,6 +3,7 @@
 // cannot learn its data is not the healthy run the corpus asserts. Deterministic (seeded), so runs repeat.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { deflateSync } from 'node:zlib';
 import { seededRandom as random } from '../../src/worker/training/seed';
 
 /** One 28×28 template per class: a few thick strokes, so the classes differ the way digits do. */
@@ -97,4 +98,58 @@ export function writeNanoGptData(dir: string, characters: number): void {
   fs.writeFileSync(path.join(dir, 'train.bin'), Buffer.from(encode(text.slice(0, split)).buffer));
   fs.writeFileSync(path.join(dir, 'val.bin'), Buffer.from(encode(text.slice(split)).buffer));
   fs.writeFileSync(path.join(dir, 'meta.pkl'), `(dp0\nVvocab_size\np1\nI${vocab.length}\ns.`, 'latin1');
+}
+
+/** A PNG (8-bit RGB, no filter) from `pixels` (width × height × 3 bytes). */
+function png(width: number, height: number, pixels: Uint8Array): Buffer {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf: Buffer) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const out = Buffer.alloc(body.length + 8);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc(body), body.length + 4);
+    return out;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  const rows = Buffer.alloc(height * (width * 3 + 1));
+  for (let y = 0; y < height; y++) rows.set(pixels.subarray(y * width * 3, (y + 1) * width * 3), y * (width * 3 + 1) + 1);
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([signature, chunk('IHDR', header), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/**
+ * An unpaired image-to-image dataset as PyTorch-GAN's ImageDataset reads it, `<root>/{train,test}/{A,B}/*.png`:
+ * domain A smooth colour gradients, domain B the same with stripes, so there is a translation to learn.
+ */
+export function writeImagePairs(root: string, count: number, size: number): void {
+  const rand = random(7);
+  for (const mode of ['train', 'test'])
+    for (const domain of ['A', 'B']) {
+      const dir = path.join(root, mode, domain);
+      fs.mkdirSync(dir, { recursive: true });
+      for (let i = 0; i < count; i++) {
+        const [r, g, b] = [rand(), rand(), rand()];
+        const pixels = new Uint8Array(size * size * 3);
+        for (let y = 0; y < size; y++)
+          for (let x = 0; x < size; x++) {
+            const stripe = domain === 'B' && Math.floor(x / 4) % 2 === 0 ? 0.5 : 1;
+            const shade = (0.3 + (0.7 * (x + y)) / (2 * size)) * stripe;
+            pixels.set([r * 255 * shade, g * 255 * shade, b * 255 * shade], (y * size + x) * 3);
+          }
+        fs.writeFileSync(path.join(dir, `${i}.png`), png(size, size, pixels));
+      }
+    }
 }

@@ -1,13 +1,13 @@
-// The healthy corpus (test/fixtures/pytorch-corpus, NOTICE there): public PyTorch models and training scripts, their
+// The healthy corpus (test/fixtures/pytorch/public, NOTICE there): public PyTorch models and training scripts, their
 // own code unmodified, each with the command-line settings that make it small enough for a shared 2-core machine.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeMnist, writeNanoGptData, writeTextCorpus } from './corpus-data';
+import { writeImagePairs, writeMnist, writeNanoGptData, writeTextCorpus } from './corpus-data';
 
 /** How one entry is run: `normscope check` on a model, or `normscope run` on a script. */
 export interface CorpusEntry {
   name: string;
-  /** Relative to test/fixtures/pytorch-corpus. */
+  /** Relative to test/fixtures/pytorch/public. */
   file: string;
   kind: 'check' | 'run';
   model?: string;
@@ -149,6 +149,17 @@ export const CORPUS: CorpusEntry[] = [
     prepare: mnistIn('../../data/mnist'),
     scriptArgs: () => ['--batch_size', '16', '--n_cpu', '0', '--n_epochs', '10', '--latent_dim', '32', '--img_size', '16'],
   },
+  {
+    name: 'CycleGAN',
+    heavy: true,
+    file: 'PyTorch-GAN/implementations/cyclegan/cyclegan.py',
+    kind: 'run',
+    prepare: (work) => writeImagePairs(path.resolve(work, '../../data/pairs'), 24, 36),
+    scriptArgs: () => [
+      ...['--dataset_name', 'pairs', '--batch_size', '4', '--n_cpu', '0', '--img_height', '32', '--img_width', '32'],
+      ...['--n_residual_blocks', '2', '--n_epochs', '40', '--decay_epoch', '20', '--sample_interval', '100000'],
+    ],
+  },
   // karpathy/nanoGPT and minGPT
   {
     name: 'nanoGPT',
@@ -180,8 +191,4 @@ export const CORPUS: CorpusEntry[] = [
 ];
 
 /** Corpus files that cannot run yet, with what each needs (the tests list them as skipped with this reason). */
-export const WAITING: Record<string, string> = {
-  'CycleGAN training script (PyTorch-GAN/implementations/cyclegan/cyclegan.py)':
-    'its validation DataLoader has num_workers=1 written in, and DataLoader worker processes hang the engine until ' +
-    "issue 21's fix (the engine's stdin thread) is merged; it also needs an unpaired image-folder dataset written by the test",
-};
+export const WAITING: Record<string, string> = {};

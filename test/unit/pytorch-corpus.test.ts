@@ -1,4 +1,4 @@
-// The healthy corpus (test/fixtures/pytorch-corpus, listed with sources and licences in its NOTICE): public PyTorch
+// The healthy corpus (test/fixtures/pytorch/public, listed with sources and licences in its NOTICE): public PyTorch
 // models and training scripts, unmodified, that train as their authors meant. A diagnostic tool that cries wolf is
 // switched off, so each must get NO warning or error — at 5, 50 and 200 steps — and statistics for every layer.
 // Information findings are allowed: the issue asks for zero warnings and errors, and info says something true that
@@ -18,7 +18,7 @@ import { PythonClient, pythonEnginePath, pythonFindings } from '../../src/runner
 import { CORPUS, WAITING, type CorpusEntry } from './corpus-entries';
 import { WORKER } from './engine-fixtures';
 
-const ROOT = [path.resolve(__dirname, '../../../test/fixtures/pytorch-corpus'), path.resolve('test/fixtures/pytorch-corpus')].find((p) =>
+const ROOT = [path.resolve(__dirname, '../../../test/fixtures/pytorch/public'), path.resolve('test/fixtures/pytorch/public')].find((p) =>
   fs.existsSync(p),
 )!;
 const FULL = process.env.NORMSCOPE_CORPUS === 'full';

@@ -138,6 +138,10 @@ test('exploding: gradient ratio, variance through depth, variance over the run, 
     dense('out', 'linear', 17),
   ];
   assert.deepEqual(only(detectFindings(makeInput(normed, 10, (s, l) => (l === 1 ? { variance: 3 ** s } : {}))), 'exploding'), []);
+  // Growing from a small start up to working scale is learning: a VAE's latent means (0.02 → 1.4) and its decoder's
+  // logits (0.05 → 14), growing over 100× since step 0.
+  const vae = makeInput(MLP, 10, (s, l) => (l === 1 ? { variance: 0.02 * 1.6 ** s } : l === 2 ? { variance: 0.05 * 1.9 ** s } : {}));
+  assert.deepEqual(only(detectFindings(vae), 'exploding'), []);
   // A norm between layers breaks growth through depth, and tiny variances growing stay tiny.
   const deepNormed: Spec[] = deep.flatMap((d, i) => [d, { name: `bn${i}`, className: 'BatchNormalization', isNorm: true, paramCount: 32 }]);
   assert.deepEqual(

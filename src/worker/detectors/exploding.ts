@@ -1,9 +1,11 @@
 /**
  * `exploding`: signals or gradients that grow without bound. Rules:
  * - AutoTrainer: gradient-norm ratio first/last weight layer > 70 (gradients grow toward the input);
- * - output variance growing > 10× per layer through depth (three or more layers in a row) to above 1, or a
- *   hidden layer's output variance growing > 100× over the run to above 1. Unit scale is the floor: a variance of
- *   1e-8 growing to 1e-5 explodes nothing. A layer that feeds a normalization layer counts for neither: the norm
+ * - output variance growing > 10× per layer through depth (three or more layers in a row), or a hidden layer's
+ *   output variance growing > 100× over the run. Growth counts from unit scale at the least: from a small start up
+ *   to ~1 is a network reaching its working scale (a VAE's latent means grow from 0.02 to 1.4 and its decoder's
+ *   logits from 0.05 to 14 while it learns), and 1e-8 growing to 1e-5 explodes nothing. A layer that feeds a
+ *   normalization layer counts for neither: the norm
  *   divides its scale out, so nothing compounds past it (conv weights before BatchNorm grow freely under Adam —
  *   BN makes their scale irrelevant — and their outputs with them);
  * - the loss growing to more than 100× where it started, persistently. Its scale is the model's and the loss's (a
@@ -65,9 +67,10 @@ export function detectExploding(rs: RunStats): Finding[] {
   const growthRun = (s: number): { start: LayerInfo; end: LayerInfo; factor: number } | null => {
     let run: LayerInfo[] = [];
     const done = () => {
-      if (run.length < 3 || !(rs.value(s, run[run.length - 1].index, 'variance') > 1)) return null;
-      const ratio = rs.value(s, run[run.length - 1].index, 'variance') / rs.value(s, run[0].index, 'variance');
-      return { start: run[1], end: run[run.length - 1], factor: Math.pow(ratio, 1 / (run.length - 1)) };
+      if (run.length < 3) return null;
+      const from = Math.max(rs.value(s, run[0].index, 'variance'), 1);
+      const factor = Math.pow(rs.value(s, run[run.length - 1].index, 'variance') / from, 1 / (run.length - 1));
+      return factor > rs.t.varianceGrowthPerLayer ? { start: run[1], end: run[run.length - 1], factor } : null;
     };
     let prev: { layer: LayerInfo; variance: number } | null = null;
     for (const layer of weights) {
@@ -95,19 +98,20 @@ export function detectExploding(rs: RunStats): Finding[] {
     );
   }
 
-  // Variance growing over the run, to above unit scale (a tiny variance growing is not an explosion).
-  // A model's output layer is left out: it legitimately grows to the scale of the targets.
+  // Variance growing over the run, from its start or unit scale, whichever is larger. A model's output layer is left
+  // out: it legitimately grows to the scale of the targets.
   for (const layer of rs.layers) {
     if (rs.isOutput(layer) || rs.feedsNorm(layer)) continue;
     const v = rs.series(layer.index, 'variance');
     const base = v.findIndex((x) => x > 0 && Number.isFinite(x));
     if (base < 0) continue;
-    const s = rs.firstPersistent((k) => k > base && v[k] > 1 && v[k] / v[base] > rs.t.varianceGrowthOverRun);
+    const from = Math.max(v[base], 1);
+    const s = rs.firstPersistent((k) => k > base && v[k] / from > rs.t.varianceGrowthOverRun);
     if (s >= 0)
       add(
         layer,
         s,
-        `The output variance of ${layer.name} grew ${num(v[s] / v[base])}× since step ${rs.step(base)} (threshold ${num(rs.t.varianceGrowthOverRun)}×).`,
+        `The output variance of ${layer.name} grew to ${num(v[s])}, ${num(v[s] / from)}× ${v[base] >= 1 ? `what it was at step ${rs.step(base)}` : 'unit scale'} (threshold ${num(rs.t.varianceGrowthOverRun)}×).`,
       );
   }
 

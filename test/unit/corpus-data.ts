@@ -6,22 +6,35 @@ import * as path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { seededRandom as random } from '../../src/worker/training/seed';
 
-/** One 28×28 template per class: a few thick strokes, so the classes differ the way digits do. */
-function digitTemplates(rand: () => number): Float32Array[] {
-  return Array.from({ length: 10 }, () => {
-    const img = new Float32Array(28 * 28);
-    for (let s = 0; s < 3; s++) {
-      const [x0, y0, x1, y1] = [4 + rand() * 20, 4 + rand() * 20, 4 + rand() * 20, 4 + rand() * 20];
-      for (let t = 0; t <= 1; t += 0.02) {
-        const cx = x0 + (x1 - x0) * t;
-        const cy = y0 + (y1 - y0) * t;
-        for (let y = Math.floor(cy - 2); y <= cy + 2; y++)
-          for (let x = Math.floor(cx - 2); x <= cx + 2; x++)
-            if (x >= 0 && x < 28 && y >= 0 && y < 28 && (x - cx) ** 2 + (y - cy) ** 2 <= 2.5) img[y * 28 + x] = 1;
+type Stroke = [number, number, number, number];
+
+/** Three strokes per class (x0, y0, x1, y1), so the classes differ the way digits do. */
+function digitStrokes(rand: () => number): Stroke[][] {
+  const point = () => 5 + rand() * 18;
+  return Array.from({ length: 10 }, () => Array.from({ length: 3 }, (): Stroke => [point(), point(), point(), point()]));
+}
+
+/**
+ * One handwritten-looking digit, 28×28 bytes on a black background as MNIST's: its class's strokes with every end
+ * moved by up to 3 pixels, a pen 1.2–2.2 pixels wide with soft edges, the whole shifted by up to 2 pixels. Real
+ * digits vary this much within a class; identical templates would leave most of a network's units nothing to tell.
+ */
+function drawDigit(strokes: Stroke[], rand: () => number, out: Uint8Array, at: number): void {
+  const jitter = () => rand() * 6 - 3;
+  const [dx, dy] = [rand() * 4 - 2, rand() * 4 - 2];
+  const pen = 1.2 + rand();
+  const moved = strokes.map(([x0, y0, x1, y1]) => [x0 + jitter() + dx, y0 + jitter() + dy, x1 + jitter() + dx, y1 + jitter() + dy]);
+  for (let y = 0; y < 28; y++)
+    for (let x = 0; x < 28; x++) {
+      let ink = 0;
+      for (const [x0, y0, x1, y1] of moved) {
+        const [vx, vy] = [x1 - x0, y1 - y0];
+        const t = Math.max(0, Math.min(1, ((x - x0) * vx + (y - y0) * vy) / (vx * vx + vy * vy || 1)));
+        const d = Math.hypot(x - x0 - t * vx, y - y0 - t * vy);
+        ink = Math.max(ink, Math.min(1, Math.max(0, pen + 1 - d)));
       }
+      out[at + y * 28 + x] = Math.round(ink * 255);
     }
-    return img;
-  });
 }
 
 /** The IDX file torchvision's MNIST reads: big-endian magic (0x0800 | dims), the dimensions, then the bytes. */
@@ -34,11 +47,11 @@ function idx(dims: number[], data: Uint8Array): Buffer {
 
 /**
  * `<root>/MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte`: torchvision finds the raw files present and
- * does not download. Digits are class templates shifted by up to 2 pixels, with noise.
+ * does not download. Digits are drawn per example (`drawDigit`).
  */
 export function writeMnist(root: string, train: number, test: number): void {
   const rand = random(28);
-  const templates = digitTemplates(rand);
+  const classes = digitStrokes(rand);
   const raw = path.join(root, 'MNIST', 'raw');
   fs.mkdirSync(raw, { recursive: true });
   for (const [prefix, n] of [
@@ -46,20 +59,8 @@ export function writeMnist(root: string, train: number, test: number): void {
     ['t10k', test],
   ] as const) {
     const images = new Uint8Array(n * 784);
-    const labels = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      const label = i % 10;
-      labels[i] = label;
-      const dx = Math.floor(rand() * 5) - 2;
-      const dy = Math.floor(rand() * 5) - 2;
-      for (let y = 0; y < 28; y++)
-        for (let x = 0; x < 28; x++) {
-          const sx = x - dx;
-          const sy = y - dy;
-          const on = sx >= 0 && sx < 28 && sy >= 0 && sy < 28 ? templates[label][sy * 28 + sx] : 0;
-          images[i * 784 + y * 28 + x] = Math.min(255, Math.round(on * 220 + rand() * 35));
-        }
-    }
+    const labels = Uint8Array.from({ length: n }, (_, i) => i % 10);
+    labels.forEach((label, i) => drawDigit(classes[label], rand, images, i * 784));
     fs.writeFileSync(path.join(raw, `${prefix}-images-idx3-ubyte`), idx([n, 28, 28], images));
     fs.writeFileSync(path.join(raw, `${prefix}-labels-idx1-ubyte`), idx([n], labels));
   }

@@ -104,7 +104,7 @@ export const CORPUS: CorpusEntry[] = [
     kind: 'run',
     // vae/results/ is part of the repository (its .gitignore): the script saves its images there after each epoch.
     prepare: (work) => (mnistIn('../data')(work), fs.mkdirSync(path.join(work, 'results'))),
-    scriptArgs: () => ['--no-accel', '--batch-size', '32', '--epochs', '10'],
+    scriptArgs: () => ['--no-accel', '--epochs', '20'],
   },
   {
     name: 'MNIST',

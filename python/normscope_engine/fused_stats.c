@@ -191,16 +191,18 @@ CLONES void ns_param(const float *x, int64_t n, double *out) {
 
 /* A BatchNorm's moving-statistics gaps from its input's per-channel sums and sums of squares (count values each):
    out[0] = mean over channels of |running mean - batch mean| / sqrt(batch var + eps), out[1] = of
-   |running var - batch var| / (batch var + eps). */
-CLONES void ns_bn_gap(const double *sums, int64_t c, double count, const float *rmean, const float *rvar, double eps, double *out) {
-    double mean_gap = 0, var_gap = 0;
+   |running var - batch var| / (batch var + eps), out[2] = updates. The running statistics are first corrected for
+   their warm-up (torch_path.moving_state): keep is the weight their initial values 0 and 1 still have. */
+CLONES void ns_bn_gap(const double *sums, int64_t c, double count, const float *rmean, const float *rvar, double eps, double keep,
+                      double updates, double *out) {
+    double mean_gap = 0, var_gap = 0, scale = 1 / (1 - keep);
     for (int64_t k = 0; k < c; k++) {
         double mean = sums[k] / count, var = sums[c + k] / count - mean * mean;
         var = var > 0 ? var : 0;
-        mean_gap += fabs(rmean[k] - mean) / sqrt(var + eps);
-        var_gap += fabs(rvar[k] - var) / (var + eps);
+        mean_gap += fabs(rmean[k] * scale - mean) / sqrt(var + eps);
+        var_gap += fabs((rvar[k] - keep) * scale - var) / (var + eps);
     }
-    out[0] = mean_gap / c; out[1] = var_gap / c;
+    out[0] = mean_gap / c; out[1] = var_gap / c; out[2] = updates;
 }
 
 /* The per-layer statistics from the step's slots v, as stats_math.layer_values computes them (the same IEEE
@@ -208,7 +210,7 @@ CLONES void ns_bn_gap(const double *sums, int64_t c, double count, const float *
    out NSTATS doubles per layer in STAT_NAMES order, NaN where a statistic does not apply. */
 enum { P_OUT, P_OUT_N, P_IN, P_IN_N, P_GRAD, P_DEAD, P_DEAD_OF, P_SAT, P_W, P_W_N, P_G, P_G_N, P_U, P_U_N, P_GAMMA, P_BETA, P_GAPS, FIELDS };
 enum { MEAN, VARIANCE, STD, MIN, MAX, GAIN, ZERO, DEAD, SATURATED, NON_FINITE, ACT_GRAD, WEIGHT, GRAD, UPDATE, UPDATE_RATIO,
-       GAMMA_MEAN, GAMMA_STD, GAMMA_MIN, GAMMA_MAX, BETA_MEAN, MEAN_GAP, VAR_GAP, NSTATS };
+       GAMMA_MEAN, GAMMA_STD, GAMMA_MIN, GAMMA_MAX, BETA_MEAN, MEAN_GAP, VAR_GAP, MOVING_UPDATES, NSTATS };
 
 static double dv(double a, double b) {
     if (isnan(a) || isnan(b)) return NAN;
@@ -252,7 +254,7 @@ void ns_finish(const double *v, const int64_t *plan, const int64_t *order, int64
             r[GAMMA_MEAN] = v[g]; r[GAMMA_STD] = root(v[g + 1]); r[GAMMA_MIN] = v[g + 2]; r[GAMMA_MAX] = v[g + 3];
             if (p[P_BETA] >= 0) r[BETA_MEAN] = v[p[P_BETA]];
         }
-        if (p[P_GAPS] >= 0) { r[MEAN_GAP] = v[p[P_GAPS]]; r[VAR_GAP] = v[p[P_GAPS] + 1]; }
+        if (p[P_GAPS] >= 0) { r[MEAN_GAP] = v[p[P_GAPS]]; r[VAR_GAP] = v[p[P_GAPS] + 1]; r[MOVING_UPDATES] = v[p[P_GAPS] + 2]; }
     }
 }
 

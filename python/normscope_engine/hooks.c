@@ -35,7 +35,7 @@ typedef struct {
     int has_plan;
     const char *relu, *bn;
     Py_ssize_t layers;
-    double gap_epsilon;
+    PyObject *moving_state; /* moving_average.moving_state: a BatchNorm's (keep, updates, eps) */
 } State;
 
 /* What the hooks need of a tensor, read once. */

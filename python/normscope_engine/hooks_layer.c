@@ -56,11 +56,16 @@ static int bn_gap(State *s, PyObject *module, Py_ssize_t layer, PyObject *layer_
         Py_XDECREF(r);
         return r ? 0 : -1;
     }
-    int64_t slot = take(s, 2);
+    PyObject *state = PyObject_CallFunctionObjArgs(s->moving_state, module, NULL); /* (keep, updates, eps) */
+    double keep = NAN, updates = NAN, eps = NAN;
+    int parsed = state && PyArg_ParseTuple(state, "ddd", &keep, &updates, &eps);
+    Py_XDECREF(state);
+    if (!parsed) return -1;
+    int64_t slot = take(s, 3);
     double *at = slot < 0 ? NULL : address(s, slot), *sum_at = at ? address(s, sums) : NULL;
     if (!sum_at) return -1;
     p[P_GAPS] = slot;
-    ns_bn_gap(sum_at, c, (double)xi->numel / (double)c, (const float *)(intptr_t)rmp, (const float *)(intptr_t)rvp, s->gap_epsilon, at);
+    ns_bn_gap(sum_at, c, (double)xi->numel / (double)c, (const float *)(intptr_t)rmp, (const float *)(intptr_t)rvp, eps, keep, updates, at);
     return 0;
 }
 

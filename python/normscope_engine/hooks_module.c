@@ -4,9 +4,8 @@
 static int bind_plan(State *s);
 
 static int state_init(State *s, PyObject *args, PyObject *kw) {
-    PyObject *meter, *relu, *bn, *sat;
-    double eps;
-    if (!PyArg_ParseTuple(args, "OSSO!d", &meter, &relu, &bn, &PyList_Type, &sat, &eps)) return -1;
+    PyObject *meter, *relu, *bn, *sat, *moving_state;
+    if (!PyArg_ParseTuple(args, "OSSO!O", &meter, &relu, &bn, &PyList_Type, &sat, &moving_state)) return -1;
     if (s->meter) {
         PyErr_SetString(PyExc_RuntimeError, "a State is initialised once");
         return -1;
@@ -22,7 +21,7 @@ static int state_init(State *s, PyObject *args, PyObject *kw) {
     s->bn = PyBytes_AS_STRING(bn);
     s->bytes = PyTuple_Pack(2, relu, bn); /* keeps the flags' memory */
     s->layers = layers;
-    s->gap_epsilon = eps;
+    s->moving_state = Py_NewRef(moving_state);
     if (!s->bytes || !(s->buffer = PyObject_GetAttrString(meter, "buffer")) || !(s->seen = PyObject_GetAttrString(meter, "seen")) ||
         !(s->grads_seen = PyObject_GetAttrString(meter, "grads_seen")) || !(s->shapes = PyObject_GetAttrString(meter, "shapes")) ||
         !(s->feeds_bn = PyObject_GetAttrString(meter, "feeds_bn")) || !(s->fed_by = PyObject_GetAttrString(meter, "fed_by")))
@@ -84,6 +83,7 @@ static int state_traverse(State *s, visitproc visit, void *arg) {
     Py_VISIT(s->fed_by);
     Py_VISIT(s->mode);
     Py_VISIT(s->bytes);
+    Py_VISIT(s->moving_state);
     if (s->has_plan) Py_VISIT(s->plan.obj);
     return 0;
 }
@@ -100,6 +100,7 @@ static int state_clear(State *s) {
     Py_CLEAR(s->fed_by);
     Py_CLEAR(s->mode);
     Py_CLEAR(s->bytes);
+    Py_CLEAR(s->moving_state);
     return 0;
 }
 
@@ -111,7 +112,7 @@ static void state_dealloc(State *s) {
 
 static PyTypeObject StateType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_normscope_hooks.State",
-    .tp_doc = "State(meter, relu flags, BatchNorm flags, saturations, gap epsilon): what the hooks share with a Meter",
+    .tp_doc = "State(meter, relu flags, BatchNorm flags, saturations, moving_state): what the hooks share with a Meter",
     .tp_basicsize = sizeof(State),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_new = PyType_GenericNew,

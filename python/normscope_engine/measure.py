@@ -26,6 +26,7 @@ import torch.nn as nn
 from . import native, pickling
 from .functional import FunctionalActivations
 from .layers import row_parameters
+from .moving_average import moving_state
 from .param_stats import ParamStats
 from .stats_math import (BAD_COUNT, DEAD_COUNT, HI, K, LO, NON_ZERO, NORM, P_DEAD, P_DEAD_OF, P_GAPS, P_GRAD, P_IN, P_IN_N, P_OUT, P_OUT_N,
                          P_SAT, SAT_COUNT, STAT_NAMES, SUM, Moments, layer_values)
@@ -33,7 +34,7 @@ from .step_buffer import StepBuffer
 from .torch_path import bn_gaps, channel_max, channel_sums, row_view
 from .watch import Watcher
 
-__all__ = ['STAT_NAMES', 'Meter', 'is_norm', 'ACTIVATIONS', 'BN_TYPES', 'GAP_EPSILON', 'TANH_SATURATION', 'SIGMOID_SATURATION']
+__all__ = ['STAT_NAMES', 'Meter', 'is_norm', 'ACTIVATIONS', 'BN_TYPES', 'TANH_SATURATION', 'SIGMOID_SATURATION']
 NORM_TYPES = tuple(t for t in (getattr(nn, n, None) for n in ('BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'LayerNorm', 'GroupNorm',
                    'InstanceNorm1d', 'InstanceNorm2d', 'InstanceNorm3d', 'RMSNorm', 'SyncBatchNorm', 'LocalResponseNorm')) if t is not None)
 BN_TYPES = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
@@ -41,7 +42,6 @@ ACTIVATIONS = {nn.ReLU: 'relu', nn.ReLU6: 'relu6', nn.Tanh: 'tanh', nn.Sigmoid: 
 TANH_SATURATION = math.tanh(5)
 SIGMOID_SATURATION = 1 / (1 + math.exp(-5)) - 0.5
 SATURATION = {'tanh': (0.0, TANH_SATURATION), 'sigmoid': (0.5, SIGMOID_SATURATION)}  # (center, threshold) of |y − center|
-GAP_EPSILON = 1e-5
 FLOAT32, STRIDED = torch.float32, torch.strided
 
 
@@ -90,7 +90,7 @@ class Meter:
         self.state = None
         if hooks:
             state = self.state = hooks.State(self, bytes(a in ('relu', 'relu6') for a in self.activation),
-                                bytes(isinstance(m, BN_TYPES) for _, m in leaves), [SATURATION.get(a) for a in self.activation], GAP_EPSILON)
+                                bytes(isinstance(m, BN_TYPES) for _, m in leaves), [SATURATION.get(a) for a in self.activation], moving_state)
             self.grad_hooks = [hooks.grad_hook(state, i) for i in range(len(leaves))]
             forward = [hooks.forward_hook(state, i, m, self._forward(i), self.grad_hooks[i]) for i, (_, m) in enumerate(leaves)]
         else:
@@ -236,8 +236,8 @@ class Meter:
         sums, count = channel_sums(x, xm, self.feeds_bn), x.numel() / x.shape[1]
         if type(sums[0]) is int and self.fused is not None and native.usable(module.running_mean) and native.usable(module.running_var):
             buf = self.buffer
-            slot = self.plan[i * K + P_GAPS] = buf.take(2)
-            self.fused.bn_gap(buf.address(sums[0]), sums[1], count, module, GAP_EPSILON, buf.address(slot))
+            slot = self.plan[i * K + P_GAPS] = buf.take(3)
+            self.fused.bn_gap(buf.address(sums[0]), sums[1], count, module, buf.address(slot))
         else:
             self.bn[i] = (module, sums, count)
 
@@ -352,7 +352,7 @@ class Meter:
         self.sampling = False
         buf, plan = self.buffer, self.plan
         if self.bn:
-            bn_gaps(self.bn, buf, plan, GAP_EPSILON)
+            bn_gaps(self.bn, buf, plan)
         if self.fused is not None:
             buf.flush()
             count = len(self.order) * len(STAT_NAMES)

@@ -26,6 +26,8 @@ import tempfile
 
 import torch
 
+from .moving_average import moving_state
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_FILE = os.path.join(HERE, 'fused_stats.c')
 # The extension: hooks.c includes the other hooks_*.c files and fused_stats.c; all of them key its cache entry.
@@ -124,7 +126,7 @@ def _load():
     i64, f32, ptr = ctypes.c_int64, ctypes.c_float, ctypes.c_void_p
     for name, args in (('ns_stats', [ptr, i64, i64, i64, f32, f32, ptr]), ('ns_columns', [ptr, i64, i64, ptr]), ('ns_norm', [ptr, i64, ptr]), ('ns_param', [ptr, i64, ptr]),
                        ('ns_many', [ptr, ptr, i64, ptr, ptr, i64, ptr]),
-                       ('ns_bn_gap', [ptr, i64, ctypes.c_double, ptr, ptr, ctypes.c_double, ptr]), ('ns_finish', [ptr, ptr, ptr, i64, ptr])):
+                       ('ns_bn_gap', [ptr, i64, ctypes.c_double, ptr, ptr, ctypes.c_double, ctypes.c_double, ctypes.c_double, ptr]), ('ns_finish', [ptr, ptr, ptr, i64, ptr])):
         fn = getattr(lib, name)
         fn.argtypes, fn.restype = args, None
     return lib, _load_hooks(path) if os.path.basename(path).startswith('hooks-') else None
@@ -202,6 +204,8 @@ class FusedPass:
         `order` an int64 array.array and a list."""
         self._finish(vals, plan.buffer_info()[0], (ctypes.c_int64 * len(order))(*order), len(order), out)
 
-    def bn_gap(self, sums, channels, count, module, eps, out):
-        """A BatchNorm's two moving-statistics gaps at `out` from its input's per-channel sums at address `sums`."""
-        self._bn_gap(sums, channels, count, module.running_mean.data_ptr(), module.running_var.data_ptr(), eps, out)
+    def bn_gap(self, sums, channels, count, module, out):
+        """A BatchNorm's moving-statistics gaps and update count (three slots) at `out` from its input's per-channel
+        sums at address `sums`."""
+        keep, updates, eps = moving_state(module)
+        self._bn_gap(sums, channels, count, module.running_mean.data_ptr(), module.running_var.data_ptr(), eps, keep, updates, out)

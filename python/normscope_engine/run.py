@@ -14,7 +14,7 @@ from .errors import UserError, from_exception
 from .layers import measured_modules
 from .loader import check_norm_at_line, import_user_file, read_spec, training_setup
 from .model_pick import find_model
-from .measure import ACTIVATIONS, STAT_NAMES, Meter, is_norm
+from .measure import ACTIVATIONS, BN_TYPES, STAT_NAMES, Meter, is_norm
 
 DEFAULT_BATCH = 32
 PLAIN_STEPS = 5
@@ -40,6 +40,8 @@ def _layer_infos(meter):
             info = {'name': name, 'className': features.parametrized_class_name(module), 'paramCount': sum(p.numel() for p in meter.row_parameters(i)),
                     'isNorm': is_norm(module), 'source': creation.source_of(module)}
             activation = ACTIVATIONS.get(type(module))
+            if isinstance(module, BN_TYPES) and module.track_running_stats:
+                info['movingAverageWeight'] = module.momentum
         else:  # a functional activation (functional.py)
             site = meter.sites[i - len(meter.leaves)]
             info = {'name': site.name, 'className': site.class_name, 'paramCount': 0, 'isNorm': False, 'source': site.source}

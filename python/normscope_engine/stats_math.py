@@ -5,9 +5,9 @@ import math
 
 STAT_NAMES = ['mean', 'variance', 'std', 'min', 'max', 'gain', 'zeroFraction', 'deadFraction', 'saturatedFraction', 'nonFinite',
               'activationGradNorm', 'weightNorm', 'gradNorm', 'updateNorm', 'updateRatio', 'gammaMean', 'gammaStd', 'gammaMin',
-              'gammaMax', 'betaMean', 'movingMeanGap', 'movingVarGap']
+              'gammaMax', 'betaMean', 'movingMeanGap', 'movingVarGap', 'movingUpdates']
 (MEAN, VARIANCE, STD, MIN, MAX, GAIN, ZERO, DEAD, SATURATED, NON_FINITE, ACT_GRAD, WEIGHT, GRAD, UPDATE, UPDATE_RATIO, GAMMA_MEAN,
- GAMMA_STD, GAMMA_MIN, GAMMA_MAX, BETA_MEAN, MEAN_GAP, VAR_GAP) = range(len(STAT_NAMES))
+ GAMMA_STD, GAMMA_MIN, GAMMA_MAX, BETA_MEAN, MEAN_GAP, VAR_GAP, MOVING_UPDATES) = range(len(STAT_NAMES))
 # A tensor's reductions, from its Moments' base slot on (the fused pass writes them in this order, see native.py).
 SUM, NORM, LO, HI, NON_ZERO, SAT_COUNT, DEAD_COUNT, BAD_COUNT = range(8)
 NAN = float('nan')
@@ -88,5 +88,5 @@ def layer_values(plan, layer, vals):
         if p[P_BETA] >= 0:
             row[BETA_MEAN] = vals[p[P_BETA]]
     if p[P_GAPS] >= 0:
-        row[MEAN_GAP], row[VAR_GAP] = vals[p[P_GAPS]], vals[p[P_GAPS] + 1]
+        row[MEAN_GAP], row[VAR_GAP], row[MOVING_UPDATES] = vals[p[P_GAPS]], vals[p[P_GAPS] + 1], vals[p[P_GAPS] + 2]
     return row

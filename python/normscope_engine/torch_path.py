@@ -5,6 +5,7 @@ import math
 
 import torch
 
+from .moving_average import moving_state
 from .stats_math import K, P_GAPS
 
 MIN_ROW = 64  # shorter rows do not take the fast row-norm path
@@ -22,10 +23,11 @@ def channel_max(y):
     return y.amax(dim=[d for d in range(y.dim()) if d != 1]) if y.dim() >= 4 else y.reshape(-1, y.shape[-1]).amax(dim=0)
 
 
-def bn_gaps(bn, buf, plan, epsilon):
+def bn_gaps(bn, buf, plan):
     """Moving-statistics gaps the fused pass did not take (layer → (BatchNorm, channel sums as slots (first, C) or
-    tensors, count)), into two new slots of each layer (stats_math.P_GAPS): mean over channels of
-    |running mean − batch mean| / sqrt(batch var + ε) and of |running var − batch var| / (batch var + ε)."""
+    tensors, count)), into three new slots of each layer (stats_math.P_GAPS): mean over channels of
+    |running mean − batch mean| / sqrt(batch var + ε) and of |running var − batch var| / (batch var + ε), with the
+    running statistics corrected for their warm-up (moving_average.py), and the count of updates."""
     for i, (module, (s, q), count) in bn.items():
         if type(s) is int:  # slots: C sums, then C sums of squares (their values are in the buffer's memory)
             c = q
@@ -35,15 +37,18 @@ def bn_gaps(bn, buf, plan, epsilon):
             sums = s.tolist() + q.tolist()
         with torch.no_grad():
             running = torch.cat([module.running_mean, module.running_var]).tolist()
+        keep, updates, epsilon = moving_state(module)
+        scale = 1 / (1 - keep)
         mean_gap = var_gap = 0.0
         for k in range(c):
             mean = sums[k] / count
             var = max(sums[c + k] / count - mean * mean, 0.0)
-            mean_gap += abs(running[k] - mean) / math.sqrt(var + epsilon)
-            var_gap += abs(running[c + k] - var) / (var + epsilon)
-        slot = plan[i * K + P_GAPS] = buf.take(2)
+            mean_gap += abs(running[k] * scale - mean) / math.sqrt(var + epsilon)
+            var_gap += abs((running[c + k] - keep) * scale - var) / (var + epsilon)
+        slot = plan[i * K + P_GAPS] = buf.take(3)
         buf.put(slot, mean_gap / c)
         buf.put(slot + 1, var_gap / c)
+        buf.put(slot + 2, updates)
 
 
 def channel_sums(x, xm, feeds_bn):

@@ -49,6 +49,7 @@ export const STAT_NAMES = [
   'betaMean',
   'movingMeanGap',
   'movingVarGap',
+  'movingUpdates',
 ] as const;
 export type StatName = (typeof STAT_NAMES)[number];
 
@@ -65,6 +66,12 @@ export interface LayerInfo {
   activation?: string;
   /** True for BatchNorm, LayerNorm and NormScope's own norm layers. */
   isNorm: boolean;
+  /**
+   * BatchNorm with moving averages: the weight each new batch gets in them (PyTorch's `momentum`, 0.1 by default;
+   * tfjs's is 1 − its `momentum` 0.99), or null for a cumulative average (PyTorch `momentum=None`). With the
+   * `movingUpdates` statistic it says how much of the averages' initial values is left: (1 − weight)^updates.
+   */
+  movingAverageWeight?: number | null;
   /** `null` for layers of a model.json, or created outside the user's files. */
   source: SourceLocation | null;
   /**

@@ -100,6 +100,7 @@ export const PYTORCH_WORDS: FixWords = {
   init: 'nn.init.xavier_normal_ / nn.init.kaiming_normal_',
   heInit: 'nn.init.kaiming_normal_',
   leakyRelu: 'nn.LeakyReLU',
+  fasterAverages: 'a larger momentum, e.g. momentum=0.2: PyTorch weighs each new batch by it',
 };
 
 /** The findings of a finished run, from the TS detectors (null over JSON is NaN to them). */

@@ -105,6 +105,9 @@ export function makeSample(step: number): StepSample {
         case 'movingVarGap':
           v = layer % 2 ? 1 + wobble - step / 5000 : Number.NaN;
           break;
+        case 'movingUpdates':
+          v = layer % 2 ? step + 1 : Number.NaN;
+          break;
         default:
           v = (1 - depth) * (1 + wobble) + STAT_NAMES.indexOf(stat) * 0.01;
       }

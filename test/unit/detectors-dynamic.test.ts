@@ -71,6 +71,10 @@ test('vanishing: tiny RMS gradient (SageMaker rule) names the earliest starved l
   assert.match(v[0].message, /1 more layer/);
   assert.equal(v[0].refactor?.action, 'insert-norm');
   assert.deepEqual(only(f, 'effective-lr'), [], 'a starved layer is not also reported as a learning-rate problem');
+  // The same tiny gradients in every layer are the loss's scale (a loss in small units), not gradients vanishing
+  // through depth: Adam trains it as at any other scale.
+  const scaled = detectFindings(makeInput(MLP, 6, (_s, l) => ({ gradNorm: 1e-6 * (1 + 0.1 * l) })));
+  assert.deepEqual(only(scaled, 'vanishing'), []);
 });
 
 test('vanishing: first/last gradient ratio (AutoTrainer rule)', () => {
@@ -99,6 +103,11 @@ test('exploding: gradient ratio, variance through depth, variance over the run, 
     ['d1'],
   );
   assert.match(ratio[0].message, /100× that of out/);
+  // Over a last layer whose own gradient is starved (RMS 1e-9/√17) the ratio measures that layer, not growth.
+  assert.deepEqual(
+    only(detectFindings(makeInput(MLP, 6, (_s, l) => (l === 0 ? { gradNorm: 1e-6 } : l === 3 ? { gradNorm: 1e-9 } : {}))), 'exploding'),
+    [],
+  );
 
   const deep: Spec[] = Array.from({ length: 6 }, (_, i) => dense(`d${i}`, 'linear'));
   const depth = only(detectFindings(makeInput(deep, 6, (_s, l) => (l >= 2 ? { variance: 30 ** (l - 1) } : {}))), 'exploding');
@@ -120,14 +129,52 @@ test('exploding: gradient ratio, variance through depth, variance over the run, 
   );
   // The output layer growing to the targets' scale is learning, not exploding.
   assert.deepEqual(only(detectFindings(makeInput(MLP, 10, (s, l) => (l === 3 ? { variance: 3 ** s } : {}))), 'exploding'), []);
+  // Nor is a conv whose output a BatchNorm normalizes: its weights grow freely (Adam, scale invariance) and the norm
+  // divides the scale out (ResNet18's last conv grew 105× in 120 steps, healthy).
+  const normed: Spec[] = [
+    dense('d1'),
+    { name: 'conv', className: 'Conv2D', paramCount: 9216 },
+    { name: 'bn', className: 'BatchNormalization', isNorm: true, paramCount: 64 },
+    dense('out', 'linear', 17),
+  ];
+  assert.deepEqual(only(detectFindings(makeInput(normed, 10, (s, l) => (l === 1 ? { variance: 3 ** s } : {}))), 'exploding'), []);
+  // Growing from a small start up to working scale is learning: a VAE's latent means (0.02 → 1.4) and its decoder's
+  // logits (0.05 → 14), growing over 100× since step 0.
+  const vae = makeInput(MLP, 10, (s, l) => (l === 1 ? { variance: 0.02 * 1.6 ** s } : l === 2 ? { variance: 0.05 * 1.9 ** s } : {}));
+  assert.deepEqual(only(detectFindings(vae), 'exploding'), []);
+  // A norm between layers breaks growth through depth, and tiny variances growing stay tiny.
+  const deepNormed: Spec[] = deep.flatMap((d, i) => [d, { name: `bn${i}`, className: 'BatchNormalization', isNorm: true, paramCount: 32 }]);
+  assert.deepEqual(
+    only(detectFindings(makeInput(deepNormed, 6, (_s, l) => (l % 2 === 0 && l >= 2 ? { variance: 30 ** (l / 2) } : {}))), 'exploding'),
+    [],
+  );
+  assert.deepEqual(
+    only(detectFindings(makeInput(deep, 6, (_s, l) => (l >= 2 ? { variance: 1e-12 * 30 ** (l - 1) } : {}))), 'exploding'),
+    [],
+    'from 1e-12 to 2.4e-5: growing, not exploding',
+  );
 
-  const input = makeInput(MLP, 5);
-  input.loss[3] = 2500;
-  const loss = only(detectFindings(input), 'exploding');
+  // The loss: growth relative to where it started, persistently (makeInput's loss is 1/(1 + step): it starts at 0.5,
+  // the median of 1, 0.5 and 0.33).
+  const growing = makeInput(MLP, 8);
+  growing.loss.forEach((_, s) => (growing.loss[s] = s >= 3 ? 150 * 2 ** s : growing.loss[s]));
+  const loss = only(detectFindings(growing), 'exploding');
   assert.deepEqual(
     loss.map((x) => [x.layer, x.step]),
     [[null, 3]],
   );
+  assert.match(loss[0].message, /2400× where it started \(0.5; threshold 100×\)/);
+  // One bad batch that recovers is not an explosion.
+  const spike = makeInput(MLP, 8);
+  spike.loss[3] = 2500;
+  assert.deepEqual(only(detectFindings(spike), 'exploding'), []);
+  // A loss summed over batch and pixels (a VAE's) is large from the start and falls: its scale is not a finding,
+  // nor is the same loss 1000× smaller (a mean instead of a sum).
+  for (const scale of [6.7e4, 67]) {
+    const summed = makeInput(MLP, 8);
+    summed.loss.forEach((_, s) => (summed.loss[s] = scale / (1 + 0.1 * s)));
+    assert.deepEqual(only(detectFindings(summed), 'exploding'), [], `loss starting at ${scale}`);
+  }
 });
 
 test('non-finite: reported once, at the origin layer, as an error', () => {
@@ -165,6 +212,17 @@ test('non-finite: a stat that is only not measured in some steps (a GAN alternat
   // Not measured in the last sample only, with a finite loss: nothing broke.
   const lastOnly = detectFindings(makeInput(MLP, 6, (s, l) => (s === 5 && l >= 2 ? { weightNorm: NaN, gradNorm: NaN } : {})));
   assert.deepEqual(only(lastOnly, 'non-finite'), []);
+  // Nor in the last two (three models taking turns, as CycleGAN's optimizers do), while the layers' outputs stay finite.
+  const lastTwo = detectFindings(makeInput(MLP, 6, (s, l) => (s >= 4 && l >= 2 ? { weightNorm: NaN, gradNorm: NaN } : {})));
+  assert.deepEqual(only(lastTwo, 'non-finite'), []);
+  // NaN weights that then make NaN outputs are the origin, at the sample the weights broke.
+  const spreads = makeInput(MLP, 6, (s, l) =>
+    s >= 3 && l === 2 ? { weightNorm: NaN, gradNorm: NaN, ...(s >= 4 ? { nonFinite: 17 } : {}) } : {},
+  );
+  assert.deepEqual(
+    only(detectFindings(spreads), 'non-finite').map((x) => [x.layer, x.step]),
+    [['d3', 3]],
+  );
   // The same NaN with the loss broken at that step is the origin.
   const broken = makeInput(MLP, 6, (s, l) => (s === 5 && l >= 2 ? { weightNorm: NaN } : {}));
   broken.loss[5] = NaN;
@@ -184,6 +242,18 @@ test('saturated: > 50% of tanh/sigmoid inputs beyond ±5', () => {
   );
   assert.match(sat[0].message, /70% of s2's sigmoid inputs are beyond ±5/);
   assert.equal(sat[0].refactor?.action, 'insert-norm');
+  // A model's output activation saturates where its targets are: the last layer, or the last of each model of a
+  // script (a GAN generator's tanh drawing background at −1), is not judged.
+  const outputs = [dense('netG/h', 'relu'), dense('netG/out', 'tanh'), dense('netD/h', 'relu'), dense('netD/out', 'sigmoid')];
+  assert.deepEqual(
+    only(detectFindings(makeInput(outputs, 6, (_s, l) => (l % 2 === 1 ? { saturatedFraction: 0.9 } : {}))), 'saturated'),
+    [],
+  );
+  const hidden = [dense('netG/h', 'tanh'), dense('netG/out', 'tanh'), dense('netD/h', 'relu'), dense('netD/out', 'sigmoid')];
+  assert.deepEqual(
+    only(detectFindings(makeInput(hidden, 6, (_s, l) => (l === 2 ? {} : { saturatedFraction: 0.9 }))), 'saturated').map((x) => x.layer),
+    ['netG/h'],
+  );
 });
 
 test('a fully dead layer explains the starved layers before it', () => {

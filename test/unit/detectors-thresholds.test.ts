@@ -13,9 +13,9 @@ test('checkThresholds accepts known names and rejects unknown names or bad value
 });
 
 test('check --threshold name=value is parsed into run options, repeatable', () => {
-  const parsed = parseCheckArgs(['m.js', '--threshold', 'deadFraction=0.7', '--threshold', 'explodingLoss=1e4']);
+  const parsed = parseCheckArgs(['m.js', '--threshold', 'deadFraction=0.7', '--threshold', 'explodingLossGrowth=1e4']);
   assert.ok(parsed !== 'help');
-  assert.deepEqual(parsed.options.thresholds, { deadFraction: 0.7, explodingLoss: 10000 });
+  assert.deepEqual(parsed.options.thresholds, { deadFraction: 0.7, explodingLossGrowth: 10000 });
   const none = parseCheckArgs(['m.js']);
   assert.ok(none !== 'help' && none.options.thresholds === undefined);
   assert.throws(() => parseCheckArgs(['m.js', '--threshold', 'deadFraction']), /--threshold expects name=number/);

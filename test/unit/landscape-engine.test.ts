@@ -14,11 +14,12 @@ test('same trained weights with and without the instrument (BatchNorm moving sta
   assert.ok(off.report && on.report, on.error?.message ?? off.error?.message);
   assert.equal(off.report.landscape, undefined, 'off unless asked for');
   // Every step's loss depends on every trainable weight; the inference-mode loss on an unseen batch also on
-  // the moving statistics; the weight norms and moving-statistic gaps are read from the weights themselves.
+  // the moving statistics; the weight norms and moving-statistic gaps are read from the weights themselves, and the
+  // probes' training-mode passes do not count as updates of the moving statistics (they are undone).
   assert.deepEqual(on.report.loss, off.report.loss, 'loss at every step, bit for bit');
   assert.equal(on.report.evalLoss, off.report.evalLoss, 'inference-mode loss after training');
   for (const [i, layer] of off.report.layers.entries()) {
-    for (const stat of ['weightNorm', 'updateNorm', 'movingMeanGap', 'movingVarGap', 'gammaMean'] as const) {
+    for (const stat of ['weightNorm', 'updateNorm', 'movingMeanGap', 'movingVarGap', 'movingUpdates', 'gammaMean'] as const) {
       assert.deepEqual(on.report.layers[i].stats[stat], layer.stats[stat], `${layer.name} ${stat}`);
     }
   }

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 from normscope_engine import creation, native
 from normscope_engine.layers import measured_modules
-from normscope_engine.measure import ACTIVATIONS, BN_TYPES, GAP_EPSILON, SIGMOID_SATURATION, STAT_NAMES, TANH_SATURATION, Meter, is_norm
+from normscope_engine.measure import ACTIVATIONS, BN_TYPES, SIGMOID_SATURATION, STAT_NAMES, TANH_SATURATION, Meter, is_norm
 from normscope_engine.pickling import is_ours
 from normscope_engine.run import train_step
 from normscope_engine.stats_math import BAD_COUNT, DEAD_COUNT, HI, LO, NON_ZERO, NORM, SUM
@@ -73,8 +73,13 @@ def reference(model, x, y, names):
             inp = inputs[0].detach().double()
             dims = [d for d in range(inp.dim()) if d != 1]
             bvar, bmean = torch.var_mean(inp, dim=dims, unbiased=False)
-            s['movingMeanGap'] = ((module.running_mean.double() - bmean).abs() / (bvar + GAP_EPSILON).sqrt()).mean()
-            s['movingVarGap'] = ((module.running_var.double() - bvar).abs() / (bvar + GAP_EPSILON)).mean()
+            # the running statistics without what is left of their initial 0 and 1 after k updates, (1 − momentum)^k
+            k = int(module.num_batches_tracked)
+            keep = (1 - module.momentum) ** k
+            rmean, rvar = module.running_mean.double() / (1 - keep), (module.running_var.double() - keep) / (1 - keep)
+            s['movingMeanGap'] = ((rmean - bmean).abs() / (bvar + module.eps).sqrt()).mean()
+            s['movingVarGap'] = ((rvar - bvar).abs() / (bvar + module.eps)).mean()
+            s['movingUpdates'] = k
         output.register_hook(lambda g: s.update(activationGradNorm=g.double().norm()))
 
     handles = [m.register_forward_hook(forward_hook) for _, m in layers(model)]

@@ -90,11 +90,31 @@ for (const [kind, makeMeter] of meters) {
     tf.dispose([gamma, beta]);
   });
 
-  /** Runs the gap measurement around a simulated BatchNorm forward that updates its moving stats. */
-  function gapsAround(input: tf.Tensor, axis: number, momentum: number, before: [number[], number[]], after: [number[], number[]]) {
+  /**
+   * Runs the gap measurement around a simulated BatchNorm forward that updates its moving stats. By default the
+   * moving averages are long past their warm-up (a million updates: nothing of their initial values is left).
+   */
+  function gapsAround(
+    input: tf.Tensor,
+    axis: number,
+    momentum: number,
+    before: [number[], number[]],
+    after: [number[], number[]],
+    updates = 1e6,
+  ) {
     let state = before.map((v) => tf.tensor1d(v));
     const updated = after.map((v) => tf.tensor1d(v));
-    const bn = { axis, momentum, movingMean: { read: () => state[0] }, movingVariance: { read: () => state[1] } };
+    const channels = before[0].length;
+    const initial = { mean: new Float32Array(channels), variance: new Float32Array(channels).fill(1) };
+    const bn = {
+      axis,
+      momentum,
+      epsilon: 1e-5,
+      movingMean: { read: () => state[0] },
+      movingVariance: { read: () => state[1] },
+      initial,
+      updates,
+    };
     const meter = makeMeter();
     const pending = meter.batchNormGaps(input, bn);
     const kept = state;
@@ -148,6 +168,35 @@ for (const [kind, makeMeter] of meters) {
     );
     close(gaps.meanGap, 1, 'movingMeanGap', 1e-4);
     close(gaps.varGap, 0.25, 'movingVarGap', 1e-4);
+  });
+
+  // Two updates in, the moving averages still hold 0.9² = 0.81 (momentum 0.999: 0.998) of their initial 0 and 1;
+  // the rest is exactly this batch's statistics (channel means [2, 12], variances [1, 4]). Without the warm-up the
+  // gap is 0 — with it, the mean gap would be (|0.38 − 2|/1 + |2.28 − 12|/2)/2 = 3.24.
+  test(`${kind} meter: BatchNorm gaps are taken without the moving averages' warm-up, and need one update`, () => {
+    const batch = [
+      [2, 12],
+      [1, 4],
+    ];
+    const input = () =>
+      tf.tensor2d([
+        [1, 10],
+        [3, 14],
+      ]);
+    const mixed = (keep: number): [number[], number[]] => [batch[0].map((b) => (1 - keep) * b), batch[1].map((b) => keep + (1 - keep) * b)];
+    const updatedBy = (before: [number[], number[]], momentum: number): [number[], number[]] => [
+      before[0].map((v, c) => v - (v - batch[0][c]) * (1 - momentum)),
+      before[1].map((v, c) => v - (v - batch[1][c]) * (1 - momentum)),
+    ];
+    for (const momentum of [0.9, 0.999]) {
+      const before = mixed(momentum ** 2);
+      const gaps = gapsAround(input(), -1, momentum, before, updatedBy(before, momentum), 2);
+      close(gaps.meanGap, 0, `movingMeanGap at momentum ${momentum}`, 1e-3);
+      close(gaps.varGap, 0, `movingVarGap at momentum ${momentum}`, 1e-3);
+    }
+    const fresh = mixed(1);
+    const first = gapsAround(input(), -1, 0.9, fresh, updatedBy(fresh, 0.9), 0);
+    assert.ok(Number.isNaN(first.meanGap) && Number.isNaN(first.varGap), 'before its first update the average holds no batch');
   });
 
   test(`${kind} meter: BatchNorm gaps on the channel axis of NCHW-like input (axis 1)`, () => {

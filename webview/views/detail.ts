@@ -29,9 +29,10 @@ const BN_GAP: Group = {
   title: 'BatchNorm: moving vs batch statistics',
   stats: ['movingMeanGap', 'movingVarGap'],
   description:
-    "Gap between the moving averages used at inference and this batch's statistics. A large gap means inference behaves unlike training — small batches make batch statistics noisy.",
+    "Gap between the moving averages used at inference (without their warm-up: what is left of their initial 0 and 1) and this batch's statistics. A large gap means inference behaves unlike training — small batches make batch statistics noisy.",
 };
-const GROUPED = new Set<StatName>([...GAMMA_BETA.stats, ...BN_GAP.stats, 'gammaStd']);
+// movingUpdates, the count of moving-average updates, only says how warm the averages are: no chart of its own.
+const GROUPED = new Set<StatName>([...GAMMA_BETA.stats, ...BN_GAP.stats, 'gammaStd', 'movingUpdates']);
 const SERIES_COLORS = ['#3794ff', '#e5a50a', '#2fb344', '#d63b3b'];
 
 interface Entry {

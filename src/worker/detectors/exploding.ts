@@ -1,9 +1,16 @@
 /**
  * `exploding`: signals or gradients that grow without bound. Rules:
  * - AutoTrainer: gradient-norm ratio first/last weight layer > 70 (gradients grow toward the input);
- * - output variance growing > 10× per layer through depth (three or more layers in a row), or a
- *   hidden layer's output variance growing > 100× over the run to above 1;
- * - loss ≥ 1e3.
+ * - output variance growing > 10× per layer through depth (three or more layers in a row), or a hidden layer's
+ *   output variance growing > 100× over the run. Growth counts from unit scale at the least: from a small start up
+ *   to ~1 is a network reaching its working scale (a VAE's latent means grow from 0.02 to 1.4 and its decoder's
+ *   logits from 0.05 to 14 while it learns), and 1e-8 growing to 1e-5 explodes nothing. A layer that feeds a
+ *   normalization layer counts for neither: the norm
+ *   divides its scale out, so nothing compounds past it (conv weights before BatchNorm grow freely under Adam —
+ *   BN makes their scale irrelevant — and their outputs with them);
+ * - the loss growing to more than 100× where it started, persistently. Its scale is the model's and the loss's (a
+ *   VAE's loss summed over the batch and pixels starts near 1e5 and falls), so only growth relative to its own start
+ *   counts: a reduction or a scale factor multiplies every value alike.
  * At most one finding per layer (earliest rule wins) plus one for the loss.
  */
 import type { Finding, LayerInfo } from '../../protocol/run';
@@ -14,7 +21,7 @@ const WHY =
   'until updates overshoot and values overflow to Inf/NaN.';
 
 function fixFor(rs: RunStats, layer: LayerInfo): Pick<Finding, 'fix' | 'refactor'> {
-  const hasNormAfter = rs.nextSignificant(layer.index)?.isNorm ?? false;
+  const hasNormAfter = rs.feedsNorm(layer);
   const norm = normToInsert(layer, rs.input.batchSize);
   return hasNormAfter
     ? {
@@ -39,12 +46,15 @@ export function detectExploding(rs: RunStats): Finding[] {
   };
   const weights = rs.weightLayers();
 
-  // AutoTrainer gradient ratio.
+  // AutoTrainer gradient ratio, over a last layer whose own gradient is not starved (below the vanishing floor a
+  // ratio measures the denominator, not growth).
   if (weights.length >= 2) {
     const first = weights[0];
     const last = weights[weights.length - 1];
-    const ratio = (s: number) => rs.value(s, first.index, 'gradNorm') / rs.value(s, last.index, 'gradNorm');
-    const s = rs.firstPersistent((k) => ratio(k) > rs.t.explodingRatio && Number.isFinite(ratio(k)));
+    const lastGradient = (s: number) => rs.value(s, last.index, 'gradNorm');
+    const ratio = (s: number) => rs.value(s, first.index, 'gradNorm') / lastGradient(s);
+    const floor = rs.t.vanishingGradient * Math.sqrt(last.paramCount);
+    const s = rs.firstPersistent((k) => ratio(k) > rs.t.explodingRatio && Number.isFinite(ratio(k)) && lastGradient(k) >= floor);
     if (s >= 0)
       add(
         first,
@@ -58,8 +68,9 @@ export function detectExploding(rs: RunStats): Finding[] {
     let run: LayerInfo[] = [];
     const done = () => {
       if (run.length < 3) return null;
-      const ratio = rs.value(s, run[run.length - 1].index, 'variance') / rs.value(s, run[0].index, 'variance');
-      return { start: run[1], end: run[run.length - 1], factor: Math.pow(ratio, 1 / (run.length - 1)) };
+      const from = Math.max(rs.value(s, run[0].index, 'variance'), 1);
+      const factor = Math.pow(rs.value(s, run[run.length - 1].index, 'variance') / from, 1 / (run.length - 1));
+      return factor > rs.t.varianceGrowthPerLayer ? { start: run[1], end: run[run.length - 1], factor } : null;
     };
     let prev: { layer: LayerInfo; variance: number } | null = null;
     for (const layer of weights) {
@@ -73,7 +84,7 @@ export function detectExploding(rs: RunStats): Finding[] {
         if (found) return found;
         run = [];
       }
-      prev = v >= 0 ? { layer, variance: v } : null;
+      prev = v >= 0 && !rs.feedsNorm(layer) ? { layer, variance: v } : null;
     }
     return done();
   };
@@ -87,35 +98,61 @@ export function detectExploding(rs: RunStats): Finding[] {
     );
   }
 
-  // Variance growing over the run, to above unit scale (a tiny variance growing is not an explosion).
-  // The model's output layer is left out: it legitimately grows to the scale of the targets.
-  for (const layer of rs.layers.slice(0, -1)) {
+  // Variance growing over the run, from its start or unit scale, whichever is larger. A model's output layer is left
+  // out: it legitimately grows to the scale of the targets.
+  for (const layer of rs.layers) {
+    if (rs.isOutput(layer) || rs.feedsNorm(layer)) continue;
     const v = rs.series(layer.index, 'variance');
     const base = v.findIndex((x) => x > 0 && Number.isFinite(x));
     if (base < 0) continue;
-    const s = rs.firstPersistent((k) => k > base && v[k] > 1 && v[k] / v[base] > rs.t.varianceGrowthOverRun);
+    const from = Math.max(v[base], 1);
+    const s = rs.firstPersistent((k) => k > base && v[k] / from > rs.t.varianceGrowthOverRun);
     if (s >= 0)
       add(
         layer,
         s,
-        `The output variance of ${layer.name} grew ${num(v[s] / v[base])}× since step ${rs.step(base)} (threshold ${num(rs.t.varianceGrowthOverRun)}×).`,
+        `The output variance of ${layer.name} grew to ${num(v[s])}, ${num(v[s] / from)}× ${v[base] >= 1 ? `what it was at step ${rs.step(base)}` : 'unit scale'} (threshold ${num(rs.t.varianceGrowthOverRun)}×).`,
       );
   }
 
   const out = [...found.values()];
-  const lossStep = rs.input.loss.findIndex((l) => Number.isFinite(l) && l >= rs.t.explodingLoss);
-  if (lossStep >= 0) {
-    out.push({
+  const loss = explodingLoss(rs);
+  if (loss) out.push(loss);
+  return out;
+}
+
+/**
+ * The loss above `explodingLossGrowth`× its starting level (the median |loss| of the first three finite steps, so
+ * one odd first batch does not set it) at `persistence` steps in a row: a loss that spikes once and recovers was one
+ * bad batch. Magnitudes, so a loss that may be negative (a critic's) counts by its size.
+ */
+function explodingLoss(rs: RunStats): Finding | null {
+  const losses = rs.input.loss;
+  const first = losses
+    .filter(Number.isFinite)
+    .slice(0, 3)
+    .map(Math.abs)
+    .sort((a, b) => a - b);
+  if (first.length === 0) return null;
+  const start = first[first.length >> 1];
+  const limit = start * rs.t.explodingLossGrowth;
+  if (!(limit > 0)) return null; // a loss of exactly 0 at the start has no scale to grow from
+  let run = 0;
+  for (let step = 0; step < losses.length; step++) {
+    run = Math.abs(losses[step]) > limit ? run + 1 : 0;
+    if (run < Math.min(rs.t.consecutiveSamples, losses.length)) continue;
+    const at = step - run + 1;
+    return {
       kind: 'exploding',
       severity: 'warning',
       layer: null,
-      step: lossStep,
+      step: at,
       source: null,
       message:
-        `The loss reached ${num(rs.input.loss[lossStep])} at step ${lossStep} (threshold ${num(rs.t.explodingLoss)}). ` +
-        'A loss this large means outputs are far off scale: activations or updates are blowing up.',
+        `The loss grew to ${num(losses[at])} at step ${at}, ${num(Math.abs(losses[at]) / start)}× where it started (${num(start)}; threshold ${num(rs.t.explodingLossGrowth)}×), ` +
+        `and stayed there for ${run} steps. A loss growing by orders of magnitude means outputs are running off scale: activations or updates are blowing up.`,
       fix: 'Lower the learning rate, clip gradients, normalize inputs/targets, and add normalization layers to keep activations in range.',
-    });
+    };
   }
-  return out;
+  return null;
 }

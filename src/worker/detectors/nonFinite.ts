@@ -4,7 +4,11 @@
  * NaN alone is ambiguous in `StepSample.values` (it also means "does not apply"), so a weight or
  * gradient norm counts as non-finite when it is ±Inf or turned NaN after having been finite — and only in a
  * sample that measured the layer at all: in a training script with several models (a GAN's generator and
- * discriminator), a step trains one of them and every stat of the other's layers is NaN.
+ * discriminator), a step trains one of them and every stat of the other's layers is NaN. A NaN that no later sample
+ * contradicts (the last steps of a run trained the other models: CycleGAN's three optimizers leave one
+ * discriminator's weights unmeasured in the run's last two steps) counts, where the step did not measure the
+ * layer's parameters, only with evidence that something broke: the loss from then on, or the layer's own outputs
+ * later (NaN weights make NaN outputs wherever the layer runs).
  */
 import type { Finding, StatName } from '../../protocol/run';
 import { layerFinding, type RunStats } from './series';
@@ -26,11 +30,13 @@ function becameNonFinite(rs: RunStats, layer: number, stat: StatName, sample: nu
   for (let s = 0; s < sample && !finiteBefore; s++) finiteBefore = Number.isFinite(rs.value(s, layer, stat));
   if (!finiteBefore) return false;
   // NaN is absorbing: real NaN weights and gradients stay NaN. A stat that is finite again later was only
-  // not measured in this sample (a GAN's frozen discriminator during the generator's step); a NaN in the
-  // last sample alone counts only when the loss broke as well.
+  // not measured in this sample (a GAN's frozen discriminator during the generator's step).
   const last = rs.samples.length - 1;
   for (let s = sample + 1; s <= last; s++) if (!Number.isNaN(rs.value(s, layer, stat))) return false;
-  return sample < last || rs.input.loss.slice(rs.samples[sample].step).some((l) => l === null || !Number.isFinite(l));
+  // The step measured the layer's parameters (their norm is there): its NaN gradient is real.
+  if (stat !== 'weightNorm' && Number.isFinite(rs.value(sample, layer, 'weightNorm'))) return true;
+  const outputsBroke = rs.samples.some((_, s) => s > sample && rs.value(s, layer, 'nonFinite') > 0);
+  return outputsBroke || rs.input.loss.slice(rs.samples[sample].step).some((l) => l === null || !Number.isFinite(l));
 }
 
 export function detectNonFinite(rs: RunStats): Finding[] {

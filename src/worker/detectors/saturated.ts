@@ -1,9 +1,10 @@
 /**
  * `saturated`: tanh/sigmoid units stuck in their flat tails. Rule: DeepDiagnosis — more than 50 % of
  * a tanh/sigmoid layer's inputs beyond ±5, where the slope is below 0.007 (sigmoid) or 0.0002 (tanh).
- * Hidden units only: the model's own output activation (LayerInfo.modelOutput: a VAE's final sigmoid, a DCGAN
- * generator's tanh) saturates where a confident model sits, and its loss, not its slope, sets the gradient there
- * (binary cross-entropy on a sigmoid gives p − y).
+ * Hidden units only: a model's own output activation (LayerInfo.modelOutput: a VAE's final sigmoid, a DCGAN
+ * generator's tanh; where an engine does not mark it, the last layer of each model, RunStats.isOutput) saturates where a
+ * confident model sits, and its loss, not its slope, sets the gradient there (binary cross-entropy on a sigmoid gives
+ * p − y): the siamese example's sigmoid starts saturated and is out of it in 3 steps.
  */
 import type { Finding } from '../../protocol/run';
 import { onFeeder } from './related';
@@ -12,7 +13,7 @@ import { layerFinding, normToInsert, pct, type RunStats } from './series';
 export function detectSaturated(rs: RunStats): Finding[] {
   const out: Finding[] = [];
   for (const layer of rs.layers) {
-    if (layer.modelOutput) continue;
+    if (rs.isOutput(layer)) continue;
     const sat = rs.series(layer.index, 'saturatedFraction');
     const first = rs.firstPersistent(
       (s) => sat[s] > rs.t.saturatedFraction,

@@ -30,6 +30,8 @@ export interface FixWords {
   heInit: string;
   /** The leaky ReLU activation. */
   leakyRelu: string;
+  /** A BatchNorm setting that makes its moving averages follow the batch statistics faster. */
+  fasterAverages: string;
 }
 
 export const TFJS_WORDS: FixWords = {
@@ -37,6 +39,7 @@ export const TFJS_WORDS: FixWords = {
   init: "kernelInitializer 'glorotNormal' / 'heNormal'",
   heInit: "kernelInitializer 'heNormal'",
   leakyRelu: 'tf.layers.leakyReLU',
+  fasterAverages: 'a smaller momentum, e.g. 0.9: tfjs weighs the old average by it',
 };
 
 /** One run's statistics with the thresholds in force. */
@@ -124,6 +127,23 @@ export class RunStats {
   /** The layer after `index`, skipping layers that only reshape or drop (Dropout, Activation, Flatten…), or undefined. */
   nextSignificant(index: number): LayerInfo | undefined {
     return this.input.layers.slice(index + 1).find((l) => !PASS_THROUGH.has(l.className));
+  }
+
+  /**
+   * Whether `layer` is a model's output: marked so by the engine (LayerInfo.modelOutput), else the table's last layer,
+   * or the last of its model where a script's models share the table (their names start with the model's variable:
+   * `netG/…`, `netD/…`).
+   */
+  isOutput(layer: LayerInfo): boolean {
+    if (layer.modelOutput) return true;
+    const next = this.input.layers[layer.index + 1];
+    const model = (name: string) => (name.includes('/') ? name.slice(0, name.indexOf('/')) : '');
+    return next === undefined || model(next.name) !== model(layer.name);
+  }
+
+  /** Whether a normalization layer normalizes `layer`'s output (the next significant layer is one). */
+  feedsNorm(layer: LayerInfo): boolean {
+    return this.nextSignificant(layer.index)?.isNorm ?? false;
   }
 }
 

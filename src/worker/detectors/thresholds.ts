@@ -22,8 +22,9 @@ export interface DetectorThresholds {
   varianceGrowthPerLayer: number;
   /** `exploding`: a layer's output variance growing by more than this factor over the run. */
   varianceGrowthOverRun: number;
-  /** `exploding`: loss at or above this. */
-  explodingLoss: number;
+  /** `exploding`: the loss above this many times its starting level (the loss's scale is the model's and the
+   *  reduction's, so only growth counts), in consecutive steps. */
+  explodingLossGrowth: number;
   /** `saturated`: fraction of tanh/sigmoid pre-activations beyond ±5 (DeepDiagnosis: 50 %). */
   saturatedFraction: number;
   /** `effective-lr`: healthy band of ‖ΔW‖/‖W‖ per step (DeepDiagnosis: [1e-5, 1e-1]). */
@@ -47,7 +48,7 @@ export const DEFAULT_THRESHOLDS: Readonly<DetectorThresholds> = Object.freeze({
   explodingRatio: 70,
   varianceGrowthPerLayer: 10,
   varianceGrowthOverRun: 100,
-  explodingLoss: 1e3,
+  explodingLossGrowth: 100,
   saturatedFraction: 0.5,
   updateRatioMin: 1e-5,
   updateRatioMax: 1e-1,

@@ -1,8 +1,11 @@
 /**
  * `vanishing`: gradients too small to train the early layers.
  * Rules: SageMaker Debugger VanishingGradient / DeepDiagnosis — mean |gradient| < 1e-7 (here the
- * RMS gradient ‖∂L/∂W‖/√n, which bounds the mean |g| from above); AutoTrainer — gradient-norm ratio
- * first/last weight layer < 1e-3 while the first layer's gradient norm is < 1e-4.
+ * RMS gradient ‖∂L/∂W‖/√n, which bounds the mean |g| from above) while also under 1e-3 (AutoTrainer's β₁) of the
+ * strongest layer's: gradients scale with the loss (a loss summed instead of averaged, targets in small units), so
+ * an absolute value alone would call a whole model starved that Adam trains as well at any scale; vanishing is
+ * the gradient shrinking on its way back through depth. AutoTrainer — gradient-norm ratio first/last weight layer
+ * < 1e-3 while the first layer's gradient norm is < 1e-4.
  * One finding per run, on the earliest starved layer: the layers below it share its problem.
  * Layers upstream of a fully dead layer are skipped: no gradient crosses a dead layer, and the
  * `dead` finding already says so.
@@ -24,9 +27,10 @@ export function detectVanishing(rs: RunStats, blockedBelow = -1): Finding[] {
   if (weights.length === 0) return [];
   // Per-layer rule: persistently tiny gradients.
   let best: { layer: LayerInfo; sample: number; starved: number } | null = null;
+  const strongest = (s: number) => Math.max(...weights.map((l) => rmsGradient(rs, l, s)).filter(Number.isFinite));
   const starvedFrom = (l: LayerInfo) =>
     rs.firstPersistent(
-      (s) => rmsGradient(rs, l, s) < rs.t.vanishingGradient,
+      (s) => rmsGradient(rs, l, s) < Math.min(rs.t.vanishingGradient, rs.t.vanishingRatio * strongest(s)),
       (s) => !Number.isNaN(rmsGradient(rs, l, s)),
     );
   const starved = weights.filter((l) => starvedFrom(l) >= 0);
@@ -67,7 +71,7 @@ export function detectVanishing(rs: RunStats, blockedBelow = -1): Finding[] {
 }
 
 function finding(rs: RunStats, layer: LayerInfo, sample: number, what: string): Finding {
-  const hasNormAfter = rs.nextSignificant(layer.index)?.isNorm ?? false;
+  const hasNormAfter = rs.feedsNorm(layer);
   const norm = normToInsert(layer, rs.input.batchSize);
   return layerFinding(layer, {
     kind: 'vanishing',

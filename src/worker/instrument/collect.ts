@@ -36,7 +36,8 @@ const GAMMA_MEAN = at('gammaMean'),
   GAMMA_MAX = at('gammaMax');
 const BETA_MEAN = at('betaMean'),
   MOVING_MEAN_GAP = at('movingMeanGap'),
-  MOVING_VAR_GAP = at('movingVarGap');
+  MOVING_VAR_GAP = at('movingVarGap'),
+  MOVING_UPDATES = at('movingUpdates');
 
 /** Per trainable variable, measured around the optimizer's update by ./step. */
 export interface WeightMeasures {
@@ -160,6 +161,7 @@ export function collectStep(
       if (record.gaps) {
         values[base + MOVING_MEAN_GAP] = record.gaps.meanGap();
         values[base + MOVING_VAR_GAP] = record.gaps.varGap();
+        values[base + MOVING_UPDATES] = record.gaps.updates;
       }
     }
     if (gamma) {

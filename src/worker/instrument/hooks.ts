@@ -27,8 +27,9 @@ export interface LayerRecord {
   inputs: InputRef[];
   /** ‖∂loss/∂output‖² per use of the layer (summed: the gradient of a reused output adds up). */
   gradSquared: Lazy[];
-  /** BatchNorm in training mode: moving statistics before this step's update vs. this batch. */
-  gaps?: { meanGap: Lazy; varGap: Lazy };
+  /** BatchNorm in training mode: moving statistics before this step's update vs. this batch, and the updates of
+   *  the moving statistics so far (this one included). */
+  gaps?: { meanGap: Lazy; varGap: Lazy; updates: number };
 }
 
 /** What one instrumented step saw; outputs kept for measuring are kept until `dispose`. */
@@ -104,12 +105,18 @@ export class Instrumenter {
     const self = this;
     layer.call = function instrumentedCall(this: unknown, inputs, kwargs) {
       const rec = self.recording;
-      if (!rec) return original.call(this, inputs, kwargs);
+      // Every training call moves a BatchNorm's moving averages; their warm-up is judged by the count.
+      const updating = probe.batchNorm && kwargs?.training ? probe.batchNorm : null;
+      if (!rec) {
+        const out = original.call(this, inputs, kwargs);
+        if (updating) updating.updates++;
+        return out;
+      }
       const inputList = Array.isArray(inputs) ? inputs : [inputs];
       rec.forwardLayer = index;
-      const bn = probe.batchNorm && kwargs?.training ? rec.meter.batchNormGaps(inputList[0], probe.batchNorm) : null;
+      const bn = updating ? rec.meter.batchNormGaps(inputList[0], updating) : null;
       const out = original.call(this, inputs, kwargs);
-      const gaps = bn?.after();
+      const gaps = bn && updating ? { ...bn.after(), updates: ++updating.updates } : undefined;
       rec.forwardLayer = null;
       const first = Array.isArray(out) ? out[0] : out;
       if (first.dtype !== 'float32') return out;

@@ -22,7 +22,7 @@ import {
   TANH_SATURATION,
   zeroCount,
 } from '../stats/activation';
-import { batchMoments, gammaStats, GAP_EPSILON, movingMeanGap, movingVarGap } from '../stats/norm';
+import { batchMoments, gammaStats, movingMeanGap, movingVarGap, withoutWarmupOnDevice } from '../stats/norm';
 import {
   batchNormGapsFromUpdate,
   MAX_DERIVED_MOMENTUM,
@@ -32,7 +32,9 @@ import {
   scanSquaredDistance,
   scanSquaredNorm,
   scanVector,
+  withoutWarmup,
   type ActivationScan,
+  type MovingStats,
 } from '../stats/scan';
 import { attachMemory } from '../stats/simd';
 import { ReadBatch } from './readback';
@@ -57,7 +59,8 @@ export interface Meter {
   vector(x: tf.Tensor): { mean: Lazy; variance: Lazy; min: Lazy; max: Lazy };
   /**
    * BatchNorm's gaps: called before the layer runs (moving statistics not yet updated); `after`
-   * is called once it ran (tfjs updates them in the forward pass) and returns the gaps.
+   * is called once it ran (tfjs updates them in the forward pass) and returns the gaps, taken against the
+   * moving statistics before the update without their warm-up (`warmupKeep`); NaN before any update.
    */
   batchNormGaps(input: tf.Tensor, layer: BatchNormState): { after(): { meanGap: Lazy; varGap: Lazy } };
   scalar(x: tf.Tensor): Lazy;
@@ -84,9 +87,26 @@ type View = (t: tf.Tensor) => Float32Array;
 export interface BatchNormState {
   axis: number;
   momentum: number;
+  /** The layer's ε: BN divides by √(σ² + ε), so variance differences well below it do not change its output. */
+  epsilon: number;
   movingMean: { read(): tf.Tensor };
   movingVariance: { read(): tf.Tensor };
+  /** The moving statistics when measuring began, and the training calls that have updated them since (./hooks). */
+  initial: MovingStats;
+  updates: number;
 }
+
+/**
+ * The weight the initial moving statistics still have before this call's update, momentum^updates (see
+ * ../stats/scan `withoutWarmup`); null before any update (the averages hold no batch yet), 0 where they never
+ * move (momentum 1: their initial values are what inference uses, so that is the gap to show).
+ */
+export function warmupKeep(bn: BatchNormState): number | null {
+  if (bn.updates === 0) return null;
+  return bn.momentum > 0 && bn.momentum < 1 ? Math.pow(bn.momentum, bn.updates) : 0;
+}
+
+const NO_GAPS = { meanGap: constant(NaN), varGap: constant(NaN) };
 
 /** A zero-copy view of a float32 tensor's memory on the current backend, or null if it has none. */
 export function viewFor(backendName: string): View | null {
@@ -150,25 +170,20 @@ export class HostMeter implements Meter {
     return lazies(scanVector(this.view(x)));
   }
   batchNormGaps(input: tf.Tensor, bn: BatchNormState) {
-    const meanBefore = this.view(bn.movingMean.read()).slice();
-    const varianceBefore = this.view(bn.movingVariance.read()).slice();
+    const keep = warmupKeep(bn);
+    if (keep === null) return { after: () => NO_GAPS };
+    const before = { mean: this.view(bn.movingMean.read()).slice(), variance: this.view(bn.movingVariance.read()).slice() };
+    const reference = withoutWarmup(before, bn.initial, keep);
     if (bn.momentum >= MAX_DERIVED_MOMENTUM) {
-      const gaps = lazies(scanBatchNormGaps(this.view(input), input.shape, bn.axis, meanBefore, varianceBefore, GAP_EPSILON));
+      const gaps = lazies(scanBatchNormGaps(this.view(input), input.shape, bn.axis, reference.mean, reference.variance, bn.epsilon));
       return { after: () => gaps };
     }
     // O(channels): derived from the moving averages' update (see ../stats/scan).
     return {
-      after: () =>
-        lazies(
-          batchNormGapsFromUpdate(
-            meanBefore,
-            this.view(bn.movingMean.read()),
-            varianceBefore,
-            this.view(bn.movingVariance.read()),
-            bn.momentum,
-            GAP_EPSILON,
-          ),
-        ),
+      after: () => {
+        const after = { mean: this.view(bn.movingMean.read()), variance: this.view(bn.movingVariance.read()) };
+        return lazies(batchNormGapsFromUpdate(before, after, bn.momentum, bn.epsilon, reference));
+      },
     };
   }
   scalar(x: tf.Tensor) {
@@ -248,9 +263,12 @@ export class DeviceMeter implements Meter {
     return { mean, variance, min, max };
   }
   batchNormGaps(input: tf.Tensor, bn: BatchNormState) {
+    const keep = warmupKeep(bn);
+    if (keep === null) return { after: () => NO_GAPS };
     const [meanGap, varGap] = this.queueAll(() => {
       const { mean, variance } = batchMoments(input, bn.axis);
-      return [movingMeanGap(bn.movingMean.read(), mean, variance), movingVarGap(bn.movingVariance.read(), variance)];
+      const reference = withoutWarmupOnDevice(bn, keep);
+      return [movingMeanGap(reference.mean, mean, variance, bn.epsilon), movingVarGap(reference.variance, variance, bn.epsilon)];
     });
     return { after: () => ({ meanGap, varGap }) };
   }

@@ -42,6 +42,11 @@ function outputShapeOf(layer: tf.layers.Layer): LayerInfo['outputShape'] {
   }
 }
 
+/** A copy of a variable's values now (a BatchNorm's moving statistics before training moves them). */
+function valuesOf(variable: LayerVariable): Float32Array {
+  return Float32Array.from(variable.read().dataSync() as Float32Array);
+}
+
 function weightNamed(layer: tf.layers.Layer, name: string): LayerVariable | null {
   const pattern = new RegExp(`(^|/)${name}(_\\d+)?$`);
   return layer.weights.find((w) => pattern.test(w.originalName) || pattern.test(w.name)) ?? null;
@@ -68,6 +73,19 @@ export function describeLayerList(
     const movingMean = isBatchNorm ? weightNamed(layer, 'moving_mean') : null;
     const movingVariance = isBatchNorm ? weightNamed(layer, 'moving_variance') : null;
     const isNorm = NORM_CLASS.test(className);
+    const config = layer as unknown as { axis?: number; momentum?: number; epsilon?: number };
+    const batchNorm: BatchNormState | null =
+      movingMean && movingVariance
+        ? {
+            axis: config.axis ?? -1,
+            momentum: config.momentum ?? 0.99,
+            epsilon: config.epsilon ?? 1e-3,
+            movingMean,
+            movingVariance,
+            initial: { mean: valuesOf(movingMean), variance: valuesOf(movingVariance) },
+            updates: 0,
+          }
+        : null;
     return {
       info: {
         index,
@@ -77,20 +95,13 @@ export function describeLayerList(
         paramCount: layer.countParams(),
         ...(activation ? { activation } : {}),
         isNorm,
+        ...(batchNorm ? { movingAverageWeight: 1 - batchNorm.momentum } : {}),
         source: sourceOf(layer),
       },
       layer,
       reluLike: activation !== undefined && RELU_LIKE.has(activation),
       saturating: activation === 'tanh' || activation === 'sigmoid' ? activation : null,
-      batchNorm:
-        movingMean && movingVariance
-          ? {
-              axis: (layer as unknown as { axis: number }).axis ?? -1,
-              momentum: (layer as unknown as { momentum: number }).momentum ?? 0.99,
-              movingMean,
-              movingVariance,
-            }
-          : null,
+      batchNorm,
       gamma: isNorm ? weightNamed(layer, 'gamma') : null,
       beta: isNorm ? weightNamed(layer, 'beta') : null,
       variables: layer.trainableWeights.map((w) => w.read() as tf.Variable),

@@ -6,6 +6,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { DEFAULT_STEP_SIZES, type LandscapeOptions, type LandscapeReport, type LandscapeSample } from '../../protocol/landscape';
 import { UserCodeError } from '../errors';
+import type { BatchNormState } from '../instrument/meters';
 import { StepError, type StepContext } from '../instrument/step';
 import { summarize } from './formulas';
 import { measureIcs, probeLandscape, Snapshot, type IcsLayer, type ProbeTarget } from './probe';
@@ -36,6 +37,8 @@ export interface LandscapeModel {
   variables: tf.Variable[];
   /** Weighted layers in forward order, for ICS. */
   layers: IcsLayer[];
+  /** The BatchNorm layers' measuring state: their update counts go back with the moving statistics the probes restore. */
+  batchNorms?: BatchNormState[];
 }
 
 export class LandscapeInstrument {
@@ -75,9 +78,23 @@ export class LandscapeInstrument {
     }
   }
 
+  /**
+   * Runs probing passes: their training-mode forwards update BatchNorm's moving statistics, which the probe restores,
+   * and count as updates (../instrument/hooks), which go back here, so the run's warm-up is measured as without them.
+   */
+  private unseen<T>(passes: () => T): T {
+    const batchNorms = this.target.batchNorms ?? [];
+    const counts = batchNorms.map((bn) => bn.updates);
+    try {
+      return passes();
+    } finally {
+      batchNorms.forEach((bn, i) => (bn.updates = counts[i]));
+    }
+  }
+
   private probe(step: number, loss: () => tf.Scalar): void {
     const target = this.probeTarget(loss);
-    const { sample, gradient } = probeLandscape(target, step, this.learningRate, this.options.stepSizes);
+    const { sample, gradient } = this.unseen(() => probeLandscape(target, step, this.learningRate, this.options.stepSizes));
     this.samples.push(sample);
     // The step's starting values, kept by reference (no copy) for ICS after the update.
     this.pending = { sample, gradient, before: this.options.ics ? new Snapshot(target.variables) : null };
@@ -86,9 +103,10 @@ export class LandscapeInstrument {
   /** ICS of every weighted layer against the update just made. Call after the step, with the same batch. */
   after(loss: () => tf.Scalar): void {
     const pending = this.pending;
-    if (!pending?.before) return this.discardPending();
+    const before = pending?.before;
+    if (!pending || !before) return this.discardPending();
     try {
-      pending.sample.ics = measureIcs(this.probeTarget(loss), this.target.layers, pending.before, pending.gradient);
+      pending.sample.ics = this.unseen(() => measureIcs(this.probeTarget(loss), this.target.layers, before, pending.gradient));
     } catch (e) {
       throw new StepError(e, null);
     } finally {
@@ -120,5 +138,6 @@ export class LandscapeInstrument {
 /** The instrument for a run's step context: its variables, and its weighted layers for ICS. */
 export function landscapeFor(options: LandscapeOptions, ctx: StepContext, learningRate: number | undefined): LandscapeInstrument {
   const layers = ctx.probes.filter((p) => p.variables.length > 0).map((p) => ({ index: p.info.index, variables: p.variables }));
-  return new LandscapeInstrument(options, { model: ctx.model, variables: ctx.variables, layers }, learningRate);
+  const batchNorms = ctx.probes.flatMap((p) => (p.batchNorm ? [p.batchNorm] : []));
+  return new LandscapeInstrument(options, { model: ctx.model, variables: ctx.variables, layers, batchNorms }, learningRate);
 }

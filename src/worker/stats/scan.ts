@@ -136,28 +136,48 @@ export function scanBatchNormGaps(
  * The same gaps without touching the input: tfjs BatchNorm updates its moving averages in the
  * forward pass as m' = m − (m − b)(1 − momentum), so the batch statistic is b = m − (m − m')/(1 −
  * momentum). Reading m before and m' after the layer ran gives the batch mean and variance in
- * O(channels). Float32 rounding of m' is amplified by 1/(1 − momentum) (100× at 0.99): a few 1e-6
+ * O(channels); they are compared with `reference` (the moving averages before the update, without their
+ * warm-up: `withoutWarmup`). Float32 rounding of m' is amplified by 1/(1 − momentum) (100× at 0.99): a few 1e-6
  * relative, far below what the gaps are read at. Not for momentum ≥ MAX_DERIVED_MOMENTUM.
  */
 export const MAX_DERIVED_MOMENTUM = 0.999;
 
 export function batchNormGapsFromUpdate(
-  meanBefore: Float32Array,
-  meanAfter: Float32Array,
-  varianceBefore: Float32Array,
-  varianceAfter: Float32Array,
+  before: MovingStats,
+  after: MovingStats,
   momentum: number,
   epsilon: number,
+  reference: MovingStats,
 ): { meanGap: number; varGap: number } {
   const decay = 1 - momentum;
-  const channels = meanBefore.length;
+  const channels = before.mean.length;
   let meanGap = 0;
   let varGap = 0;
   for (let c = 0; c < channels; c++) {
-    const offset = (meanBefore[c] - meanAfter[c]) / decay; // moving mean − batch mean
-    const variance = Math.max(0, varianceBefore[c] - (varianceBefore[c] - varianceAfter[c]) / decay);
-    meanGap += Math.abs(offset) / Math.sqrt(variance + epsilon);
-    varGap += Math.abs(varianceBefore[c] - variance) / (variance + epsilon);
+    const mean = before.mean[c] - (before.mean[c] - after.mean[c]) / decay;
+    const variance = Math.max(0, before.variance[c] - (before.variance[c] - after.variance[c]) / decay);
+    meanGap += Math.abs(reference.mean[c] - mean) / Math.sqrt(variance + epsilon);
+    varGap += Math.abs(reference.variance[c] - variance) / (variance + epsilon);
   }
   return { meanGap: meanGap / channels, varGap: varGap / channels };
+}
+
+/** A BatchNorm's moving mean and variance, one value per channel. */
+export interface MovingStats {
+  mean: Float32Array;
+  variance: Float32Array;
+}
+
+/**
+ * The moving averages without what is left of their initial values. After k updates
+ * m_k = keep·m_0 + (1 − keep)·(the weighted mean of the k batches), keep = momentum^k (tfjs's momentum weighs the
+ * old value), so (m_k − keep·m_0) / (1 − keep) is that weighted mean: Adam's correction of its moment estimates
+ * (Kingma & Ba 2015, section 3). Without it a short run's gaps would measure the warm-up, not drift: 0.99^50 = 0.6
+ * of the initial variance 1 is still there after 50 steps. `keep` = 0 returns the averages as they are.
+ */
+export function withoutWarmup(moving: MovingStats, initial: MovingStats, keep: number): MovingStats {
+  if (keep === 0) return moving;
+  const scale = 1 / (1 - keep);
+  const undo = (m: Float32Array, m0: Float32Array) => m.map((v, c) => (v - keep * m0[c]) * scale);
+  return { mean: undo(moving.mean, initial.mean), variance: undo(moving.variance, initial.variance) };
 }

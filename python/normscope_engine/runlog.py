@@ -228,7 +228,9 @@ class RunLogWriter:
         self.segment_fd = self.history_fd = self.loss_fd = self.meta_fd = None
 
     def _line(self, record):
-        os.write(self.meta_fd, (json.dumps(_clean(record), separators=(',', ':')) + '\n').encode())
+        # NaN and Infinity are not JSON: null, as everywhere in the protocol (json writes them as bare tokens)
+        text = json.dumps(json.loads(json.dumps(record), parse_constant=lambda _: None), separators=(',', ':'))
+        os.write(self.meta_fd, (text + '\n').encode())
 
     def _sample(self, step, loss, step_ms, rows, blob):
         seq = self.seq
@@ -370,14 +372,3 @@ def _records(data):
 def _number(x):
     """A float of a Python number, a 0-d tensor or None (NaN: not known)."""
     return math.nan if x is None else float(x)
-
-
-def _clean(value):
-    """JSON without NaN/Infinity: null, as in the rest of the protocol."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value

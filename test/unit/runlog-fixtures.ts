@@ -11,6 +11,7 @@ import { STAT_NAMES, type LayerInfo } from '../../src/protocol';
 import { pythonEnginePath } from '../../src/runner/pythonClient';
 import { resolvePython } from '../../src/runner/pythonInterpreter';
 import { RunLogWriter } from '../../src/runlog/writer';
+import { seededRandom } from '../../src/worker/training/seed';
 import { WORKER } from './engine-fixtures';
 
 export const PYTHON_TESTS = [path.resolve(__dirname, '../../../test/python'), path.resolve('test/python')].find((p) => fs.existsSync(p))!;
@@ -32,18 +33,6 @@ export type Op =
 export interface Run {
   ops: Op[];
   pool: number[];
-}
-
-/** Deterministic uniform [0, 1) (mulberry32). */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function layerTable(count: number, file = '/project/model.py', from = 0): LayerInfo[] {
@@ -82,7 +71,7 @@ export interface SyntheticOptions {
 
 /** A run whose values follow noisy random walks, with the given failures. */
 export function syntheticRun(o: SyntheticOptions): Run {
-  const rnd = random(o.seed ?? 1);
+  const rnd = seededRandom(o.seed ?? 1);
   const pool: number[] = [];
   const put = (v: number) => pool.push(v) - 1;
   let rows = o.layers;

@@ -113,7 +113,12 @@ const nodeBundles = [
   ['analysis', 'src/analysisBundle.ts', 'dist/analysis.js'],
   ['worker', 'src/worker/main.ts', 'dist/worker.js'],
   // The npm package's library (`require('normscope')`: normscopeCallback): it runs on the user's own tfjs, never a copy.
-  ['library', 'src/library/index.ts', 'dist/index.js', { external: [...nodeExternals, '@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers'] }],
+  [
+    'library',
+    'src/library/index.ts',
+    'dist/index.js',
+    { external: [...nodeExternals, '@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers'] },
+  ],
   ['worker-thread', 'src/worker/thread.ts', 'dist/worker-thread.js'],
   // The npm `bin`: a shebang, and made executable below (npm does not always fix the mode when it links bins).
   [

@@ -22,16 +22,14 @@ import zlib
 from array import array
 
 from .runlog_policy import PRIORITY, Events, Retention
+from .runlog_segments import FLAGS, FRAME, SampleSegments, close_quietly
 from .stats_math import STAT_NAMES
 
 FORMAT, VERSION = 'normscope-run-log', 1
-FRAME = struct.Struct('<II')  # payload length, CRC-32 of the payload
 SAMPLE_HEAD = struct.Struct('<dddfI')  # seq, step, loss, stepMs, rows
 LOSS_HEAD = struct.Struct('<dI')  # first step, count
-SEQ = struct.Struct('<d')
 DEFAULT_BUDGET = 128 << 20
 LOSS_FLUSH_STEPS, LOSS_FLUSH_SECONDS = 4096, 1.0
-FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, 'O_BINARY', 0)
 
 
 def runs_dir():
@@ -120,12 +118,11 @@ class RunLogWriter:
         self.stat_names = list(stat_names)
         self.width = len(self.stat_names)
         self.retention = Retention(_budget(budget_bytes))
+        self.segments = SampleSegments(self.dir, self.retention, lambda stride: self._line({'type': 'stride', 'stride': stride, 'seq': self.seq}))
         self.events = Events(self.stat_names)
         self.seq, self.layer_count, self.closed, self.broken = 0, 0, False, False
         self.last_step = None
         self.loss_first, self.loss_values, self.loss_flushed = None, array('f'), time.monotonic()
-        self.segment_fd, self.segment_name, self.segment_size, self.recent, self.segment_n = None, None, 0, [], 0
-        self.history_fd, self.history, self.history_n = None, [], 0  # history: [[name, size]]
         self.meta_fd = os.open(os.path.join(self.dir, 'meta.jsonl'), FLAGS | os.O_EXCL, 0o644)
         self.loss_fd = os.open(os.path.join(self.dir, 'loss.bin'), FLAGS | os.O_EXCL, 0o644)
         run = {
@@ -219,13 +216,9 @@ class RunLogWriter:
 
     def _close_files(self):
         self.closed = True
-        for fd in (self.segment_fd, self.history_fd, self.loss_fd, self.meta_fd):
-            if fd is not None:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-        self.segment_fd = self.history_fd = self.loss_fd = self.meta_fd = None
+        self.segments.close()
+        close_quietly(self.loss_fd, self.meta_fd)
+        self.loss_fd = self.meta_fd = None
 
     def _line(self, record):
         # NaN and Infinity are not JSON: null, as everywhere in the protocol (json writes them as bare tokens)
@@ -234,13 +227,12 @@ class RunLogWriter:
 
     def _sample(self, step, loss, step_ms, rows, blob):
         seq = self.seq
-        self._loss(step, loss, True)
-        self._flush_loss()
+        self._loss(step, loss, True)  # flushed within a second; the sample record holds it meanwhile
         record_bytes = FRAME.size + SAMPLE_HEAD.size + len(blob)
         for kind, layer, value in self.events.sample(seq, rows, blob):
             self._event(kind, layer, seq, step, value, record_bytes)
         payload = SAMPLE_HEAD.pack(seq, step, loss, step_ms, rows) + blob
-        self._append_sample(FRAME.pack(len(payload), zlib.crc32(payload)) + payload)
+        self.segments.add(seq, FRAME.pack(len(payload), zlib.crc32(payload)) + payload)
         self.seq = seq + 1
 
     def _event(self, kind, layer, seq, step, value, record_bytes):
@@ -275,98 +267,6 @@ class RunLogWriter:
         payload = LOSS_HEAD.pack(self.loss_first, len(self.loss_values)) + self.loss_values.tobytes()
         os.write(self.loss_fd, FRAME.pack(len(payload), zlib.crc32(payload)) + payload)
         self.loss_first, self.loss_values = None, array('f')
-
-    # --- retention: recent segments, aging into history, decimation ----------------------------------------------
-
-    def _path(self, name):
-        return os.path.join(self.dir, name)
-
-    def _append_sample(self, record):
-        if self.segment_fd is None:
-            self.segment_n += 1
-            self.segment_name = f'samples-{self.segment_n:06d}.bin'
-            self.segment_fd, self.segment_size = os.open(self._path(self.segment_name), FLAGS | os.O_EXCL, 0o644), 0
-        os.write(self.segment_fd, record)
-        self.segment_size += len(record)
-        r = self.retention
-        if self.segment_size >= r.segment_limit:
-            os.close(self.segment_fd)
-            self.segment_fd = None
-            self.recent.append([self.segment_name, self.segment_size])
-            while sum(size for _, size in self.recent) > r.recent_limit:
-                self._age(self.recent.pop(0)[0])
-
-    def _age(self, name):
-        """A recent segment leaves the window: its kept samples go to the history, then it is deleted."""
-        with open(self._path(name), 'rb') as f:
-            data = f.read()
-        kept = b''.join(data[start:end] for start, end, seq in _records(data) if self.retention.keeps(seq))
-        if kept:
-            self._append_history(kept)
-        os.unlink(self._path(name))
-        r = self.retention
-        while sum(size for _, size in self.history) > r.history_limit:
-            if not self._decimate(r.stride * 2):
-                break
-
-    def _append_history(self, chunk):
-        r = self.retention
-        if self.history_fd is not None and self.history[-1][1] > 0 and self.history[-1][1] + len(chunk) > r.segment_limit:
-            os.close(self.history_fd)
-            self.history_fd = None
-        if self.history_fd is None:
-            self.history_n += 1
-            self.history.append([f'history-{self.history_n:06d}.bin', 0])
-            self.history_fd = os.open(self._path(self.history[-1][0]), FLAGS | os.O_EXCL, 0o644)
-        os.write(self.history_fd, chunk)
-        self.history[-1][1] += len(chunk)
-
-    def _decimate(self, stride):
-        """Rewrites the history at `stride` (new files by tmp + rename, then the old ones go). False if nothing went."""
-        before = sum(size for _, size in self.history)
-        old = [name for name, _ in self.history]
-        if self.history_fd is not None:
-            os.close(self.history_fd)
-            self.history_fd = None
-        self.history, out, size = [], [], 0
-        for name in old:
-            with open(self._path(name), 'rb') as f:
-                data = f.read()
-            for start, end, seq in _records(data):
-                if self.retention.keeps(seq, stride):
-                    out.append(data[start:end])
-                    size += end - start
-                    if size >= self.retention.segment_limit:
-                        self._write_history(out)
-                        out, size = [], 0
-        if out:
-            self._write_history(out)
-        for name in old:
-            os.unlink(self._path(name))
-        self.retention.stride = stride
-        self._line({'type': 'stride', 'stride': stride, 'seq': self.seq})
-        return sum(size for _, size in self.history) < before
-
-    def _write_history(self, records):
-        self.history_n += 1
-        name = f'history-{self.history_n:06d}.bin'
-        data = b''.join(records)
-        with open(self._path(name + '.tmp'), 'wb') as f:
-            f.write(data)
-        os.replace(self._path(name + '.tmp'), self._path(name))
-        self.history.append([name, len(data)])
-
-
-def _records(data):
-    """(start, end, seq) of each whole record of a sample file."""
-    off, n = 0, len(data)
-    while off + FRAME.size <= n:
-        length = FRAME.unpack_from(data, off)[0]
-        end = off + FRAME.size + length
-        if end > n:
-            break
-        yield off, end, SEQ.unpack_from(data, off + FRAME.size)[0]
-        off = end
 
 
 def _number(x):

@@ -13,7 +13,7 @@ START_SAMPLES = 32  # the first samples of a run are always kept: the detectors'
 BEFORE, AFTER = 4, 12  # samples kept before and after an event (the detectors need 3 in a row from the onset)
 EMA_RATE = 1 / 8  # per-layer moving averages of the gradient norm, variance and dead fraction
 WARMUP = 8  # samples a layer needs before its moving averages may raise a jump
-JUMP = 10.0  # a gradient norm or variance 10x above or below its moving average is a jump (and moves it at most that far)
+JUMP = 10.0  # a gradient norm or variance 10x above or below its moving average is a jump (0 is no ratio: the conditions see it)
 DEAD_JUMP = 0.25  # so is a dead fraction 0.25 away from its moving average
 LOSS_RATE, LOSS_WARMUP, LOSS_SPIKE = 1 / 16, 16, 6.0
 MAX_PER_KEY = 8  # events per (kind, layer) in one run
@@ -62,8 +62,9 @@ class Events:
         self.cols = [stat_names.index(n) for n in READ] if all(n in stat_names for n in READ) else None
         self.np = _numpy() if use_numpy else None  # decided at the first sample: numpy pays off from NUMPY_ROWS layers on
         self.rows = 0
-        # per layer: 3 finite flags (weight, grad, act-grad norms), 6 active conditions, 3 (count, moving average)
-        self.flags, self.active, self.counts, self.means = [], [], [], []
+        # per layer: 3 finite flags (weight, grad, act-grad norms), 6 active conditions; per jump statistic a count, a
+        # moving average and whether it is jumping now (a jump is raised when it starts, like a condition)
+        self.flags, self.active, self.counts, self.means, self.jumping = [], [], [], [], []
         self.last = {}  # (kind, layer) -> (seq of the last event, count)
         self.loss_steps, self.loss_mean, self.loss_dev = 0, 0.0, 0.0
         self.loss_active = set()
@@ -84,16 +85,18 @@ class Events:
             np = self.np
             if self.rows == 0:
                 self.flags, self.active = np.zeros((0, 3), bool), np.zeros((0, 6), bool)
-                self.counts, self.means = np.zeros((0, 3), np.int64), np.zeros((0, 3))
+                self.counts, self.means, self.jumping = np.zeros((0, 3), np.int64), np.zeros((0, 3)), np.zeros((0, 3), bool)
             self.flags = np.vstack([self.flags, np.zeros((extra, 3), bool)])
             self.active = np.vstack([self.active, np.zeros((extra, 6), bool)])
             self.counts = np.vstack([self.counts, np.zeros((extra, 3), np.int64)])
             self.means = np.vstack([self.means, np.zeros((extra, 3))])
+            self.jumping = np.vstack([self.jumping, np.zeros((extra, 3), bool)])
         else:
             self.flags += [False] * 3 * extra
             self.active += [False] * 6 * extra
             self.counts += [0] * 3 * extra
             self.means += [0.0] * 3 * extra
+            self.jumping += [False] * 3 * extra
         self.rows = rows
 
     def sample(self, seq, rows, blob):
@@ -115,7 +118,7 @@ class Events:
     def _sample_loop(self, seq, rows, v):
         out, w = [], self.width
         nf_c, w_c, g_c, a_c, dead_c, gmin_c, gmax_c, sat_c, ur_c, mg_c, vg_c, var_c = self.cols
-        flags, active, counts, means = self.flags, self.active, self.counts, self.means
+        flags, active, counts, means, jumping = self.flags, self.active, self.counts, self.means, self.jumping
         for layer in range(rows):
             o = layer * w
             nf = v[o + nf_c]
@@ -143,13 +146,15 @@ class Events:
                 if not _finite(x):
                     continue
                 i = 3 * layer + k
-                n, mean = counts[i], means[i]
-                if n >= WARMUP and (abs(x - mean) > DEAD_JUMP if k == 2 else mean > 0 and (x > JUMP * mean or x * JUMP < mean)):
+                n, mean, was = counts[i], means[i], jumping[i]
+                jumped = n >= WARMUP and (abs(x - mean) > DEAD_JUMP if k == 2 else mean > 0 and x > 0 and (x > JUMP * mean or x * JUMP < mean))
+                if jumped and not was:
                     self._raise(out, JUMPS[k], layer, seq, x)
-                if k < 2 and n > 0 and mean > 0:  # one spike moves the average by at most ~2x: no echo when it passes
-                    x = min(max(x, mean / JUMP), mean * JUMP)
+                if k < 2 and n > 0 and mean > 0 and not was:  # a spike moves the average at most ~2x (no echo as it passes);
+                    x = min(max(x, mean / JUMP), mean * JUMP)  # a level that stays is followed from its second sample on
                 means[i] = x if n == 0 else mean + (x - mean) * EMA_RATE
                 counts[i] = n + 1
+                jumping[i] = jumped
         return out
 
     def _sample_numpy(self, seq, rows, m):
@@ -170,18 +175,19 @@ class Events:
         self.active[:rows] = np.where(measured[:, None], conds, self.active[:rows])
         xs = np.stack([m[:, g_c], m[:, var_c], dead], axis=1)
         valid = np.isfinite(xs) & measured[:, None]
-        n, mean = self.counts[:rows], self.means[:rows]
+        n, mean, was = self.counts[:rows], self.means[:rows], self.jumping[:rows].copy()
         with np.errstate(invalid='ignore', over='ignore'):
-            ratio_jump = (mean > 0) & ((xs > JUMP * mean) | (xs * JUMP < mean))
+            ratio_jump = (mean > 0) & (xs > 0) & ((xs > JUMP * mean) | (xs * JUMP < mean))
             jumped = valid & (n >= WARMUP) & np.concatenate([ratio_jump[:, :2], (np.abs(xs[:, 2] - mean[:, 2]) > DEAD_JUMP)[:, None]], axis=1)
-            clip = (n > 0) & (mean > 0)
+            clip = (n > 0) & (mean > 0) & ~was
             clip[:, 2] = False
             toward = np.where(clip, np.minimum(np.maximum(xs, mean / JUMP), mean * JUMP), xs)
             moved = np.where(n == 0, xs, mean + (toward - mean) * EMA_RATE)
         self.means[:rows] = np.where(valid, moved, mean)
         self.counts[:rows] += valid
+        self.jumping[:rows] = np.where(valid, jumped, was)
         out = []
-        hits = np.concatenate([rising, jumped], axis=1)
+        hits = np.concatenate([rising, jumped & ~was], axis=1)
         if hits.any():
             values = np.stack([nf, dead, gamma, sat, ratio, gap], axis=1)
             for layer, k in np.argwhere(hits).tolist():
@@ -222,7 +228,7 @@ class Retention:
         self.recent_limit = budget // 4
         self.segment_limit = max(1, self.recent_limit // 4)
         self.protect_limit = budget // 4
-        self.history_limit = budget - self.recent_limit - self.segment_limit
+        self.history_limit = budget - self.recent_limit - 2 * self.segment_limit  # recent: the window + a closed and an open segment
         self.stride = 1
         self.windows = []  # [start, end, priority] in order of admission
         self._merge()

@@ -6,7 +6,7 @@
  * --quiet seconds (a run on another machine that may have been killed) and "resumed" if it writes again.
  */
 import { hostname } from 'node:os';
-import { relative } from 'node:path';
+import { isAbsolute, relative } from 'node:path';
 import { errorMessage, type Finding } from '../protocol';
 import { endNote, followRunLog, localRoot, mapSources, runLogFindings, type RunLog } from '../runlog';
 import { cancelOnSignals, EXIT, positiveInt, UsageError } from './args';
@@ -46,7 +46,10 @@ export async function watchCommand(
   }
   const { dir, failOn, thresholds } = args;
   const tty = io.stdout.isTTY === true;
-  const cwdRelative = (f: string) => relative(process.cwd(), f) || f;
+  const shown = (f: string) => {
+    const r = relative(process.cwd(), f);
+    return r && !r.startsWith('..') && !isAbsolute(r) ? r : f;
+  };
   const cancel = cancelOnSignals();
   const seen = new Set<string>();
   const rate: { at: number; step: number }[] = [];
@@ -87,7 +90,7 @@ export async function watchCommand(
         const key = `${f.kind}:${f.layer ?? ''}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        const at = f.source ? `${cwdRelative(f.source.file)}:${f.source.line}:${f.source.column}` : '(model)';
+        const at = f.source ? `${shown(f.source.file)}:${f.source.line}:${f.source.column}` : '(model)';
         say(
           `${f.severity} ${f.kind} ${f.layer ?? ''} at ${at}${f.step !== null ? `, from step ${f.step}` : ''}\n    ${f.message}${f.fix ? `\n    Fix: ${f.fix}` : ''}`,
         );
@@ -95,13 +98,11 @@ export async function watchCommand(
     };
     const progress = (log: RunLog, force = false) => {
       const now = Date.now();
-      const last = log.loss[log.loss.length - 1];
-      const step = last ? last.firstStep + last.values.length - 1 : (log.samples[log.samples.length - 1]?.step ?? -1);
+      const { step, loss } = latest(log);
       if (rate.length === 0 || rate[rate.length - 1].step !== step) rate.push({ at: now, step });
       while (rate.length > 2 && now - rate[1].at > RATE_WINDOW_MS) rate.shift();
       const span = rate.length > 1 ? (rate[rate.length - 1].at - rate[0].at) / 1000 : 0;
       const perSecond = span > 0 ? (rate[rate.length - 1].step - rate[0].step) / span : NaN;
-      const loss = last ? last.values[last.values.length - 1] : NaN;
       const quiet = Math.max(0, Math.round((now - log.lastWriteTime) / 1000));
       const text =
         `step ${step < 0 ? '-' : step}  loss ${formatNumber(loss)}  ${Number.isFinite(perSecond) ? `${formatNumber(perSecond)} steps/s` : '- steps/s'}` +
@@ -112,12 +113,18 @@ export async function watchCommand(
         io.stdout.write(`${text}\n`);
       }
     };
+    const header = (log: RunLog) => {
+      if (headed) return;
+      headed = true;
+      say(
+        `normscope watch: ${shown(dir)} (${log.meta.engine} on ${log.meta.host}, pid ${log.meta.pid}, every ${log.meta.every} step${log.meta.every === 1 ? '' : 's'})`,
+      );
+    };
     const check = (log: RunLog) => {
-      if (!headed) {
-        headed = true;
-        say(
-          `normscope watch: ${cwdRelative(dir)} (${log.meta.engine} on ${log.meta.host}, pid ${log.meta.pid}, every ${log.meta.every} step${log.meta.every === 1 ? '' : 's'})`,
-        );
+      const quiet = Date.now() - log.lastWriteTime;
+      if (stopped && quiet <= quietMs) {
+        stopped = false;
+        say('resumed');
       }
       if (log.end) {
         updateFindings(log, true);
@@ -125,8 +132,7 @@ export async function watchCommand(
         say(`${endNote(log)}; ${findings.length} finding${findings.length === 1 ? '' : 's'}`);
         return finish(exitCode());
       }
-      const quiet = Date.now() - log.lastWriteTime;
-      if (!stopped && log.meta.host === hostname() && !alive(log.meta.pid)) {
+      if (log.meta.host === hostname() && !alive(log.meta.pid)) {
         updateFindings(log, true);
         progress(log, true);
         say(
@@ -136,15 +142,13 @@ export async function watchCommand(
       }
       if (!stopped && quiet > quietMs) {
         stopped = true;
-        say(`stopped: no write for ${Math.round(quiet / 1000)} s (${endNote(log)})`);
-      } else if (stopped && quiet <= quietMs) {
-        stopped = false;
-        say('resumed');
+        say(`stopped: no write for ${Math.round(quiet / 1000)} s (the run may have been killed, or be paused)`);
       }
     };
     const follower = followRunLog(
       dir,
       (log) => {
+        header(log);
         updateFindings(log, false);
         progress(log);
         check(log);
@@ -164,6 +168,15 @@ export async function watchCommand(
       finish(EXIT.cancelled);
     });
   });
+}
+
+/** The newest step the log knows and its loss: the last loss block's, or a later sample's (its loss not yet flushed). */
+function latest(log: RunLog): { step: number; loss: number } {
+  const block = log.loss[log.loss.length - 1];
+  const sample = log.samples[log.samples.length - 1];
+  const blockStep = block ? block.firstStep + block.values.length - 1 : -1;
+  if (sample && sample.step > blockStep) return { step: sample.step, loss: sample.loss };
+  return { step: blockStep, loss: block ? block.values[block.values.length - 1] : NaN };
 }
 
 /** Whether process `pid` on this machine is alive (EPERM: alive, someone else's). */

@@ -131,31 +131,67 @@ class Session {
   }
 }
 
+/** The model whose fit/fitDataset is running: a callback tfjs wraps in a CustomCallback is never given the model. */
+let fitting: tf.LayersModel | null = null;
+const tracked = new WeakSet<object>();
+
+/** Notes which model is training, around fit and fitDataset of `tfjs`'s LayersModel (once per tfjs copy). */
+export function trackTraining(tfjs: typeof tf): void {
+  const proto = tfjs.LayersModel.prototype as unknown as Record<'fit' | 'fitDataset', (...args: unknown[]) => Promise<unknown>>;
+  if (tracked.has(proto)) return;
+  tracked.add(proto);
+  for (const name of ['fit', 'fitDataset'] as const) {
+    const original = proto[name];
+    proto[name] = async function trainingModel(this: tf.LayersModel, ...args: unknown[]) {
+      const previous = fitting;
+      // eslint-disable-next-line @typescript-eslint/no-this-alias -- the model being trained, for the callbacks it runs
+      fitting = this;
+      try {
+        return await original.apply(this, args);
+      } finally {
+        fitting = previous;
+      }
+    };
+  }
+}
+
 export function normscopeCallback(options: NormscopeCallbackOptions = {}): NormscopeCallback {
   if (options.every !== undefined && !(Number.isInteger(options.every) && options.every >= 1))
     throw new RangeError(`normscopeCallback: every must be a positive integer, got ${String(options.every)}`);
   const session = new Session(options);
-  // Methods read the model from `this`: tfjs wraps a callback that follows a plain-object callback in a
-  // CustomCallback, which calls these with itself as `this` (and gives it the model).
-  class Normscope extends tf.Callback {
-    override async onTrainBegin(): Promise<void> {
-      session.trainBegin(this.model);
-    }
-    override async onBatchBegin(): Promise<void> {
-      session.batchBegin(this.model);
-    }
-    override async onBatchEnd(_batch: number, logs?: tf.Logs): Promise<void> {
+  const modelOf = (self: { model?: tf.LayersModel | null }) => self.model ?? fitting;
+  // Not a tf.Callback: a list that starts with one is used as it is, and plain-object callbacks after it break fit.
+  // tfjs wraps this object in a CustomCallback instead (calling these with the wrapper as `this`, which has no model:
+  // the model is the one whose fit is running); after a tf.Callback it is used as it is (setModel gives the model).
+  const callback = {
+    model: null as tf.LayersModel | null,
+    setParams() {},
+    setModel(this: { model: tf.LayersModel | null }, model: tf.LayersModel) {
+      this.model = model;
+    },
+    async onTrainBegin(this: { model?: tf.LayersModel | null }) {
+      const model = modelOf(this);
+      if (!model) throw new Error('normscopeCallback: no model is training (pass it in the callbacks of model.fit or model.fitDataset)');
+      session.trainBegin(model);
+    },
+    async onEpochBegin() {},
+    async onEpochEnd() {},
+    async onBatchBegin(this: { model?: tf.LayersModel | null }) {
+      const model = modelOf(this);
+      if (model) session.batchBegin(model);
+    },
+    async onBatchEnd(_batch: number, logs?: tf.Logs) {
       await session.batchEnd(logs?.loss, logs?.size);
-    }
-    override async onTrainEnd(): Promise<void> {
+    },
+    async onTrainEnd() {
       session.trainEnd();
-    }
-    get dir(): string | null {
+    },
+    get dir() {
       return session.writer?.dir ?? null;
-    }
-    close(): void {
+    },
+    close() {
       session.close('closed');
-    }
-  }
-  return new Normscope();
+    },
+  };
+  return callback;
 }

@@ -17,13 +17,16 @@ export interface NormscopeCallbackOptions {
   budgetMB?: number;
 }
 
-/** A tfjs Callback for `model.fit(x, y, { callbacks: [normscopeCallback()] })`, plus the run's folder and its end. */
-export type NormscopeCallback = tf.Callback & {
+/**
+ * A callback for `model.fit(x, y, { callbacks: [normscopeCallback()] })` (or fitDataset), next to plain-object callbacks
+ * or after tf.Callback objects such as tf.callbacks.earlyStopping(); plus the run's folder and its end.
+ */
+export interface NormscopeCallback extends tf.CustomCallbackArgs {
   /** The run folder, once the first fit() began. */
   readonly dir: string | null;
   /** Ends the run log now (otherwise it ends when the process exits after training). */
   close(): void;
-};
+}
 
 /**
  * Measures every layer of the model at every `every`-th batch of fit(), as `normscope check` does, and writes a run

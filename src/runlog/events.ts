@@ -58,6 +58,8 @@ export class RunEvents {
   private active: boolean[] = [];
   private counts: number[] = [];
   private means: number[] = [];
+  /** Whether each jump statistic is jumping now: a jump is raised when it starts, like a condition. */
+  private jumping: boolean[] = [];
   private readonly last = new Map<string, { seq: number; count: number }>();
   private lossSteps = 0;
   private lossMean = 0;
@@ -87,8 +89,9 @@ export class RunEvents {
       this.active.push(false, false, false, false, false, false);
       this.counts.push(0, 0, 0);
       this.means.push(0, 0, 0);
+      this.jumping.push(false, false, false);
     }
-    const { flags, active, counts, means } = this;
+    const { flags, active, counts, means, jumping } = this;
     for (let layer = 0; layer < rows; layer++) {
       const o = layer * this.width;
       const nf = v[o + nfC];
@@ -122,12 +125,15 @@ export class RunEvents {
         const i = 3 * layer + k;
         const n = counts[i];
         const mean = means[i];
-        const jumped = k === 2 ? Math.abs(x - mean) > DEAD_JUMP : mean > 0 && (x > JUMP * mean || x * JUMP < mean);
-        if (n >= WARMUP && jumped) this.raise(out, JUMPS[k], layer, seq, x);
-        // One spike moves the average by at most ~2×: no echo when it passes.
-        const toward = k < 2 && n > 0 && mean > 0 ? Math.min(Math.max(x, mean / JUMP), mean * JUMP) : x;
+        const was = jumping[i];
+        const jumped =
+          n >= WARMUP && (k === 2 ? Math.abs(x - mean) > DEAD_JUMP : mean > 0 && x > 0 && (x > JUMP * mean || x * JUMP < mean));
+        if (jumped && !was) this.raise(out, JUMPS[k], layer, seq, x);
+        // A spike moves the average at most ~2× (no echo as it passes); a level that stays is followed from its second sample on.
+        const toward = k < 2 && n > 0 && mean > 0 && !was ? Math.min(Math.max(x, mean / JUMP), mean * JUMP) : x;
         means[i] = n === 0 ? x : mean + (toward - mean) * EMA_RATE;
         counts[i] = n + 1;
+        jumping[i] = jumped;
       });
     }
     return out;

@@ -70,39 +70,32 @@ export function resolveRunDir(path: string): string {
   return newest.dir;
 }
 
-/** Every recorded step's loss by step, from step 0: null where none was recorded or it was not finite. */
-export function lossByStep(log: RunLog): (number | null)[] {
-  const out: (number | null)[] = [];
-  for (const block of log.loss) {
-    block.values.forEach((v, i) => {
-      const step = block.firstStep + i;
-      while (out.length < step) out.push(null);
-      out[step] = Number.isFinite(v) ? v : null;
-    });
-  }
+/** Each step's recorded loss (NaN/Inf kept): loss.bin, else the sample of that step (its loss not yet flushed). */
+function recordedLoss(log: RunLog): number[] {
+  const out: number[] = [];
+  for (const block of log.loss) block.values.forEach((v, i) => (out[block.firstStep + i] = v));
+  for (const s of log.samples) if (out[s.step] === undefined) out[s.step] = s.loss;
   return out;
+}
+
+/** Every step's loss by step, from step 0: null where none was recorded or it was not finite. */
+export function lossByStep(log: RunLog): (number | null)[] {
+  const recorded = recordedLoss(log);
+  return Array.from(recorded, (v) => (v !== undefined && Number.isFinite(v) ? v : null));
 }
 
 /**
  * The loss as the detectors read it (index = step; NaN/Inf kept). A step without a record (before the log's first
- * loss, or a writer that skipped it) holds the previous recorded loss, 0 before the first: neither raises anything.
+ * loss, or lost with the last second of a killed run) holds the previous recorded loss, 0 before the first: neither
+ * raises anything.
  */
 export function detectorLoss(log: RunLog): number[] {
-  const out: number[] = [];
-  const recorded: boolean[] = [];
-  for (const block of log.loss) {
-    block.values.forEach((v, i) => {
-      const step = block.firstStep + i;
-      out[step] = v;
-      recorded[step] = true;
-    });
-  }
+  const recorded = recordedLoss(log);
   let previous = 0;
-  for (let step = 0; step < out.length; step++) {
-    if (recorded[step]) previous = out[step];
-    else out[step] = previous;
-  }
-  return out;
+  return Array.from(recorded, (v) => {
+    if (v !== undefined) previous = v;
+    return previous;
+  });
 }
 
 /**

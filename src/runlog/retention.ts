@@ -27,7 +27,7 @@ export class Retention {
     this.recentLimit = Math.floor(budget / 4);
     this.segmentLimit = Math.max(1, Math.floor(this.recentLimit / 4));
     this.protectLimit = Math.floor(budget / 4);
-    this.historyLimit = budget - this.recentLimit - this.segmentLimit;
+    this.historyLimit = budget - this.recentLimit - 2 * this.segmentLimit; // recent: the window + a closed and an open segment
     this.merge();
   }
 

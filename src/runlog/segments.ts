@@ -1,7 +1,7 @@
 /**
  * Where a run log's sample records go (docs/run-log.md "Retention"): appended to the current recent segment
- * (`samples-N.bin`); a segment that reached its size is closed; while the closed ones hold more than the recent window,
- * the oldest is aged: its kept records are appended to the history (`history-N.bin`, a new file once the current one
+ * (`samples-N.bin`); a segment that reached its size is closed; while the closed ones without the oldest still fill the
+ * recent window, the oldest is aged: its kept records are appended to the history (`history-N.bin`, a new file once the current one
  * is full) and it is deleted; while the history is over its budget, the stride doubles and the history is rewritten
  * (new files written whole, then the old ones deleted). The same steps as python/normscope_engine/runlog.py.
  * Pure over a RecordStore: the writer's store is the file system; the size model of test/unit/runlog-retention.test.ts
@@ -60,7 +60,8 @@ export class SampleSegments {
     this.store.close(this.segment.name);
     this.recent.push(this.segment);
     this.segment = null;
-    while (total(this.recent) > r.recentLimit) this.age(this.recent.shift()!.name);
+    // The oldest goes once the others still fill the window: the newest recentLimit bytes are always whole.
+    while (total(this.recent) - this.recent[0].size >= r.recentLimit) this.age(this.recent.shift()!.name);
   }
 
   /** Closes the open files (the writer's end). */

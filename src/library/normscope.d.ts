@@ -11,7 +11,7 @@ export interface NormscopeCallbackOptions {
   dir?: string;
   /** The training script, recorded relative to the project root (default: the script Node runs). */
   script?: string;
-  /** Default: the nearest folder up from the script with .git, package.json, pyproject.toml, setup.py or setup.cfg. */
+  /** Default: the nearest folder up from the script with .git, package.json, pyproject.toml, setup.py or setup.cfg, else its folder. */
   projectRoot?: string;
   /** Size budget of the log's samples in MiB (default 128): older samples are thinned to stay under it. */
   budgetMB?: number;

@@ -11,13 +11,14 @@ import type { RecordStore, StoredRecord } from './segments';
 
 const PROJECT_MARKERS = ['.git', 'package.json', 'pyproject.toml', 'setup.py', 'setup.cfg'];
 
-/** The nearest folder at or above `file`'s folder with a project marker, else the working directory. */
+/** The nearest folder at or above `file`'s folder with a project marker, else `file`'s folder (as creation.py's project_root). */
 export function projectRootOf(file: string): string {
-  let folder = resolve(file, '..');
+  const start = resolve(file, '..');
+  let folder = start;
   for (;;) {
     if (PROJECT_MARKERS.some((m) => fs.existsSync(join(folder, m)))) return folder;
     const parent = resolve(folder, '..');
-    if (parent === folder) return process.cwd();
+    if (parent === folder) return start;
     folder = parent;
   }
 }

@@ -23,7 +23,7 @@ export interface RunLogWriterOptions {
   dir?: string;
   /** The training script (its name names the folder; its path is recorded relative to the project root). */
   script?: string | null;
-  /** Default: the nearest folder up from the script with .git, package.json, pyproject.toml, setup.py or setup.cfg. */
+  /** Default: the nearest folder up from the script with .git, package.json, pyproject.toml, setup.py or setup.cfg, else its folder. */
   projectRoot?: string;
   /** More fields of the run record (every, worldSize, batchSize, versions …). */
   meta?: Record<string, unknown>;

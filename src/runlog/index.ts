@@ -6,5 +6,5 @@ export * from './format';
 export { readRunLog, runsFolder, listRuns, resolveRunDir, lossByStep, detectorLoss, localRoot, localPath, mapSources } from './read';
 export { RunLogError, type RunLog, type RunLogChange } from './scan';
 export { followRunLog, type FollowOptions, type RunLogFollower } from './follow';
-export { runLogReport, runLogFindings, runNotes, endNote, type LogReportOptions } from './report';
+export { runLogReport, runLogFindings, runNotes, endNote, findingsEnd, type LogReportOptions } from './report';
 export { RunLogWriter, type RunLogWriterOptions } from './writer';

@@ -34,14 +34,26 @@ function inStatOrder(log: RunLog): readonly LogSample[] {
   });
 }
 
+/**
+ * The last step the detectors read: the first non-finite loss the optimizer did not skip, as a check stops there (after
+ * it every statistic is NaN fallout, and a layer's last value would describe the wreck, not the onset); null: all.
+ */
+export function findingsEnd(log: RunLog, loss = detectorLoss(log)): number | null {
+  const skipped = new Set(log.skipped.map((s) => s.step));
+  const step = loss.findIndex((l, i) => !Number.isFinite(l) && !skipped.has(i));
+  return step < 0 ? null : step;
+}
+
 /** The findings of a log's samples with the thresholds in force; `layers` as mapped to this machine. */
 export function runLogFindings(log: RunLog, layers: LayerInfo[], options: LogReportOptions = {}): Finding[] {
   const pytorch = log.meta.engine === 'pytorch';
+  const loss = detectorLoss(log);
+  const end = findingsEnd(log, loss);
   const input: DetectorInput = {
     layers: pytorch ? layers.map((l) => ({ ...l, className: detectorClassName(l.className) })) : layers,
     statNames: log.statNames,
-    samples: log.samples,
-    loss: detectorLoss(log),
+    samples: end === null ? log.samples : log.samples.filter((s) => s.step <= end),
+    loss: end === null ? loss : loss.slice(0, end + 1),
     batchSize: typeof log.meta.batchSize === 'number' ? log.meta.batchSize : 0,
     ...(typeof log.meta.learningRate === 'number' ? { learningRate: log.meta.learningRate } : {}),
     ...(pytorch ? { normName: pytorchNormName, words: PYTORCH_WORDS } : {}),
@@ -89,6 +101,8 @@ export function runNotes(log: RunLog): string[] {
     `measured every ${m.every} step${m.every === 1 ? '' : 's'}${m.worldSize > 1 ? ` on ${m.worldSize} processes` : ''}; ` +
       `${log.samples.length} samples kept${log.stride > 1 ? ` (older ones thinned to every ${log.stride}th, samples around events kept)` : ''}`,
   ];
+  const end = findingsEnd(log);
+  if (end !== null) notes.push(`findings read up to step ${end}, the first non-finite loss (a check stops there too)`);
   if (log.skipped.length)
     notes.push(`${log.skipped.length} optimizer step${log.skipped.length === 1 ? '' : 's'} skipped (${log.skipped[0].reason})`);
   notes.push(endNote(log));

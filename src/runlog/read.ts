@@ -87,13 +87,14 @@ export function lossByStep(log: RunLog): (number | null)[] {
 /**
  * The loss as the detectors read it (index = step; NaN/Inf kept). A step without a record (before the log's first
  * loss, or lost with the last second of a killed run) holds the previous recorded loss, 0 before the first: neither
- * raises anything.
+ * raises anything; so does a step the optimizer skipped (AMP's overflow probe: its Inf is handled, not a failure).
  */
 export function detectorLoss(log: RunLog): number[] {
   const recorded = recordedLoss(log);
+  const skipped = new Set(log.skipped.map((s) => s.step));
   let previous = 0;
-  return Array.from(recorded, (v) => {
-    if (v !== undefined) previous = v;
+  return Array.from(recorded, (v, step) => {
+    if (v !== undefined && !skipped.has(step)) previous = v;
     return previous;
   });
 }

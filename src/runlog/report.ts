@@ -39,8 +39,7 @@ function inStatOrder(log: RunLog): readonly LogSample[] {
  * it every statistic is NaN fallout, and a layer's last value would describe the wreck, not the onset); null: all.
  */
 export function findingsEnd(log: RunLog, loss = detectorLoss(log)): number | null {
-  const skipped = new Set(log.skipped.map((s) => s.step));
-  const step = loss.findIndex((l, i) => !Number.isFinite(l) && !skipped.has(i));
+  const step = loss.findIndex((l) => !Number.isFinite(l));
   return step < 0 ? null : step;
 }
 

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { reportCommand, writeJson } from '../../src/cli/report';
 import type { RunReportJson } from '../../src/protocol';
 import { readRunLog } from '../../src/runlog/read';
+import { findingsEnd, runLogFindings } from '../../src/runlog/report';
 import { capturingIO } from './capture';
 import { python, PYTHON_TESTS, syntheticRun, writeWithTs } from './runlog-fixtures';
 
@@ -128,4 +129,29 @@ test('--json is written a layer at a time, and is exactly what JSON.stringify wo
   let out = '';
   writeJson(value, (text) => (out += text));
   assert.equal(out, `${JSON.stringify(value, null, 2)}\n`);
+});
+
+test('findings are read up to the first non-finite loss the optimizer did not skip, as a check stops there', () => {
+  const lossAt = (run: ReturnType<typeof syntheticRun>, step: number) => {
+    const op = run.ops.find((o) => (o[0] === 'sample' || o[0] === 'loss') && o[1] === step)!;
+    return op[2] as number;
+  };
+  const run = syntheticRun({ layers: 4, steps: 120, dies: { layer: 1, step: 50 } });
+  run.pool[lossAt(run, 20)] = Infinity; // an AMP overflow: the optimizer skipped the step
+  run.pool[lossAt(run, 90)] = NaN; // the run broke here
+  run.ops.splice(1, 0, ['skipped', 20, 'amp-overflow']);
+  run.ops.push(['close', 'closed']);
+  writeWithTs(run, { dir: path.join(dir, 'broke') });
+  const log = readRunLog(path.join(dir, 'broke'));
+  assert.equal(findingsEnd(log), 90);
+  const findings = runLogFindings(log, log.layers);
+  assert.deepEqual(
+    findings.map((f) => [f.kind, f.layer, f.step]),
+    [
+      ['dead', 'act1', 50],
+      ['non-finite', null, 90],
+    ],
+    'the skipped step 20 is no failure; the NaN at 90 ends what is read',
+  );
+  assert.match(findings[0].message, /^100% of the units of act1/, 'the dead layer as it was before the run broke');
 });

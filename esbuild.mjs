@@ -112,6 +112,13 @@ const nodeBundles = [
   ],
   ['analysis', 'src/analysisBundle.ts', 'dist/analysis.js'],
   ['worker', 'src/worker/main.ts', 'dist/worker.js'],
+  // The npm package's library (`require('normscope')`: normscopeCallback): it runs on the user's own tfjs, never a copy.
+  [
+    'library',
+    'src/library/index.ts',
+    'dist/index.js',
+    { external: [...nodeExternals, '@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers'] },
+  ],
   ['worker-thread', 'src/worker/thread.ts', 'dist/worker-thread.js'],
   // The npm `bin`: a shebang, and made executable below (npm does not always fix the mode when it links bins).
   [
@@ -141,6 +148,9 @@ const tests = [
 
 copyWasmBinaries();
 copyEsbuildRuntime();
+// The library's types: declared by hand in src/library/normscope.d.ts, which src/library/index.ts is checked against.
+mkdirSync(dist, { recursive: true });
+cpSync(join(root, 'src/library/normscope.d.ts'), join(dist, 'index.d.ts'));
 await Promise.all([
   ...nodeBundles.map(([name, entry, outfile, extra]) =>
     build(name, {

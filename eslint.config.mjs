@@ -16,6 +16,14 @@ const workerNeverImportsHost = {
   message:
     'src/worker runs in its own process: it must not import src/runner, src/editor or src/panel (shared types live in src/protocol).',
 };
+const runLogShared = {
+  regex: '^(\\.\\./)+(editor|panel)(/|$)',
+  message: 'src/runlog is shared by the CLI, the runner, the library and the editor: it must not import src/editor or src/panel.',
+};
+const libraryInUserProcess = {
+  regex: '^(\\.\\./)+(editor|panel|runner|cli)(/|$)',
+  message: "src/library runs in the user's own training process: it imports src/runlog, src/worker and src/protocol only.",
+};
 const webviewOnly = (up) => ({
   regex: `^${up}(?!src/protocol(/|$))`,
   message: 'webview/ is a browser bundle: it imports only src/protocol and its own files.',
@@ -46,6 +54,8 @@ export default tseslint.config(
   { files: ['src/**/*.ts', 'webview/**/*.ts'], rules: boundaries() },
   { files: ['src/editor/**/*.ts', 'src/panel/**/*.ts', 'src/extension.ts'], rules: { 'no-restricted-imports': 'off' } },
   { files: ['src/worker/**/*.ts'], rules: boundaries(workerNeverImportsHost) },
+  { files: ['src/runlog/**/*.ts'], rules: boundaries(runLogShared) },
+  { files: ['src/library/**/*.ts'], rules: boundaries(libraryInUserProcess) },
   { files: ['webview/*.ts'], rules: boundaries(webviewOnly('\\.\\./')) },
   { files: ['webview/*/**/*.ts'], rules: boundaries(webviewOnly('\\.\\./\\.\\./')) },
 );

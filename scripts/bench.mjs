@@ -1,4 +1,4 @@
-// `npm run bench [-- --json] [--only backends|overhead|script|landscape|analysis|activation|pytorch]`: NormScope's
+// `npm run bench [-- --json] [--only backends|overhead|script|landscape|analysis|activation|pytorch|runlog]`: NormScope's
 // benchmarks, measured in one run on this machine so that ratios are comparable (machines are shared and noisy:
 // compare ratios, not absolute times).
 import { execFileSync } from 'node:child_process';
@@ -40,6 +40,10 @@ if (!values.only || values.only === 'activation') {
 if (!values.only || values.only === 'pytorch') {
   const { benchPytorch } = require(join(repoRoot, 'dist/test/bench/pytorch.js'));
   out.pytorch = await benchPytorch();
+}
+if (!values.only || values.only === 'runlog') {
+  const { benchRunlog } = require(join(repoRoot, 'dist/test/bench/runlog.js'));
+  out.runlog = await benchRunlog();
 }
 if (values.json) {
   process.stdout.write(`${JSON.stringify(out)}\n`);

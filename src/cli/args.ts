@@ -1,5 +1,8 @@
 /** Argument helpers shared by the `normscope` subcommands. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_SETTINGS, SETTING_MINIMUMS } from '../protocol/defaults';
+import { errorMessage } from '../protocol/errors';
+import { FINDING_KINDS, type FindingKind } from '../protocol/vocabulary';
 
 /** A command-line mistake: the subcommand prints it with its usage and exits 2. */
 export class UsageError extends Error {}
@@ -10,6 +13,42 @@ export function positiveInt(value: string | undefined, flag: string, fallback?: 
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got '${value}'`);
   return n;
+}
+
+/** `parseArgs` with positionals, its complaints as UsageError. */
+export function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {
+  try {
+    return parseArgs({ args: argv, allowPositionals: true, options });
+  } catch (e) {
+    throw new UsageError(errorMessage(e));
+  }
+}
+
+/** `--fail-on kind,kind`: the kinds whose findings fail the command (exit 1). */
+export function parseFailOn(value: string | undefined): Set<FindingKind> {
+  const failOn = new Set<FindingKind>();
+  for (const kind of (value ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean)) {
+    if (!(FINDING_KINDS as readonly string[]).includes(kind))
+      throw new UsageError(`--fail-on: unknown kind '${kind}'; kinds: ${FINDING_KINDS.join(', ')}`);
+    failOn.add(kind as FindingKind);
+  }
+  return failOn;
+}
+
+/** `--threshold name=value`, repeated: detector threshold overrides by name (names are checked by the run). */
+export function parseThresholds(pairs: string[] | undefined): Record<string, number> {
+  const thresholds: Record<string, number> = {};
+  for (const pair of pairs ?? []) {
+    const [name, raw] = pair.split('=');
+    const value = Number(raw);
+    if (!name || raw === undefined || raw.trim() === '' || !Number.isFinite(value))
+      throw new UsageError(`--threshold expects name=number (e.g. deadFraction=0.7), got '${pair}'`);
+    thresholds[name.trim()] = value;
+  }
+  return thresholds;
 }
 
 /** Exit codes of every subcommand (README "CLI", `normscope --help`). */

@@ -14,7 +14,9 @@ import {
   EXIT,
   LIMIT_OPTIONS,
   LIMIT_USAGE,
+  parseFailOn,
   parseLimits,
+  parseThresholds,
   positiveInt,
   takeLandscapeFlag,
   UsageError,
@@ -26,7 +28,6 @@ import {
   BACKEND_CHOICES,
   DEFAULT_LANDSCAPE_EVERY,
   DEFAULT_SETTINGS,
-  FINDING_KINDS,
   STATIC_FINDING_KINDS,
   type BackendChoice,
   type Finding,
@@ -88,29 +89,14 @@ export function parseCheckArgs(
     throw new UsageError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}, got '${values.backend}'`);
   const seed = values.seed === undefined ? DEFAULT_SETTINGS.seed : Number(values.seed);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${values.seed}'`);
-  const failOn = new Set<FindingKind>();
-  for (const kind of (values['fail-on'] ?? '')
-    .split(',')
-    .map((k) => k.trim())
-    .filter(Boolean)) {
-    if (!(FINDING_KINDS as readonly string[]).includes(kind))
-      throw new UsageError(`--fail-on: unknown kind '${kind}'; kinds: ${FINDING_KINDS.join(', ')}`);
-    failOn.add(kind as FindingKind);
-  }
+  const failOn = parseFailOn(values['fail-on']);
   const file = resolve(positionals[0]);
   const staticAsked = [...failOn].filter((k) => STATIC_KINDS.has(k));
   if (staticAsked.length && file.toLowerCase().endsWith('.json')) {
     throw new UsageError(`--fail-on ${staticAsked.join(',')}: static findings come from JS/TS source; a model.json has none to report`);
   }
   const limits = parseLimits(values);
-  const thresholds: Record<string, number> = {};
-  for (const pair of values.threshold ?? []) {
-    const [name, raw] = pair.split('=');
-    const value = Number(raw);
-    if (!name || raw === undefined || raw.trim() === '' || !Number.isFinite(value))
-      throw new UsageError(`--threshold expects name=number (e.g. deadFraction=0.7), got '${pair}'`);
-    thresholds[name.trim()] = value;
-  }
+  const thresholds = parseThresholds(values.threshold);
   if (values.model !== undefined && !/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/.test(values.model))
     throw new UsageError(`--model expects a function name (e.g. createModel), got '${values.model}'`);
   const choice = modelChoiceFlags(file, values);

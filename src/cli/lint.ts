@@ -25,14 +25,23 @@ function fail(message: string): number {
 export function formatFindings(file: string, findings: readonly Finding[], elsewhere?: (source: string) => string | undefined): string {
   if (findings.length === 0) return `${file}: no findings\n`;
   const at = (f: Finding) => (f.source ? `${elsewhere?.(f.source.file) ?? ''}${f.source.line}:${f.source.column}` : '-');
-  const rows = findings.map((f) => [at(f), f.severity, f.kind, f.layer ?? '(model)']);
-  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), ['line', 'severity', 'kind', 'layer'][i].length));
+  // A run's findings hold from a step on (a layer that dies at step 800 of a long run); static ones have no step.
+  const steps = findings.some((f) => f.step !== null);
+  const header = ['line', 'severity', 'kind', ...(steps ? ['from step'] : []), 'layer'];
+  const rows = findings.map((f) => [
+    at(f),
+    f.severity,
+    f.kind,
+    ...(steps ? [f.step === null ? '-' : String(f.step)] : []),
+    f.layer ?? '(model)',
+  ]);
+  const widths = header.map((h, i) => Math.max(...rows.map((r) => r[i].length), h.length));
   const line = (cells: string[]) =>
     cells
       .map((c, i) => c.padEnd(widths[i]))
       .join('  ')
       .trimEnd();
-  const out = [`${file}`, line(['line', 'severity', 'kind', 'layer'])];
+  const out = [`${file}`, line(header)];
   findings.forEach((f, i) => {
     out.push(line(rows[i]));
     out.push(`    ${f.message}`);

@@ -7,9 +7,11 @@ import { join } from 'node:path';
 import { checkCommand } from './check';
 import { compareCommand } from './compare';
 import { lintCommand } from './lint';
+import { reportCommand } from './report';
 import { pythonEnginePath } from '../runner/pythonClient';
 import { runCommand } from './run';
 import { swapCommand } from './swap';
+import { watchCommand } from './watch';
 import { errorMessage } from '../protocol';
 
 const USAGE = `Usage: normscope <command> [options]
@@ -35,6 +37,14 @@ Commands:
                           --to layerNorm,groupNorm,rmsNorm [--steps N] [--json]
                           [--model <functionName>] [--args '<JSON array>'] [--input-shape (.py)]
                           [--timeout S=300] [--max-memory MB=4096] [--no-restrict]
+  report [<run-dir>]      the report of your own training's run log (normscope.watch in
+                          Python, normscopeCallback in TensorFlow.js), as check prints it
+                          [--json] [--fail-on kind,...] [--threshold name=value]...
+                          [--root <project root>] (where the run's relative paths map)
+  watch [<run-dir>]       follow a run log as it is written: progress, findings as they
+                          appear, the end [--fail-on kind,...] [--quiet S=60] [--root ...]
+                          (<run-dir> defaults to the newest under $NORMSCOPE_DIR or
+                          ./.normscope/runs; a folder of runs means its newest)
 
 Limits of a run (check, compare):
   --timeout S             stop a run after S seconds
@@ -66,6 +76,10 @@ async function main(argv: string[]): Promise<number> {
       return swapCommand(rest, pythonEnginePath(workerPath));
     case 'compare':
       return compareCommand(rest, workerPath);
+    case 'report':
+      return reportCommand(rest);
+    case 'watch':
+      return watchCommand(rest);
     case '--version':
     case '-v':
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- read at run time, not bundled

@@ -64,7 +64,7 @@ export function pythonEnginePath(workerPath: string): string {
 }
 
 /** PyTorch class names as the detectors know them (they were written against tfjs layer names). */
-function detectorClassName(className: string): string {
+export function detectorClassName(className: string): string {
   if (/^BatchNorm[123]d$|^SyncBatchNorm$/.test(className)) return 'BatchNormalization';
   if (/^Dropout[123]?d?$|^AlphaDropout$/.test(className)) return 'Dropout';
   if (/^(F|torch|Tensor)\./.test(className)) return 'Activation'; // a functional activation (F.relu in forward)

@@ -19,15 +19,18 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+/** A StepSample, or a run log's sample with float32 rows (src/runlog). */
+type LogRow = { step: number; values: ArrayLike<number> };
+
 const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
-/** Per layer, every statistic that applies (non-NaN at some sampled step) as a series. */
-export function layerReports(layers: LayerInfo[], samples: StepSample[]): LayerReport[] {
+/** Per layer, every statistic that applies (non-NaN at some sampled step) as a series; a row past a sample's end is NaN. */
+export function layerReports(layers: LayerInfo[], samples: readonly LogRow[]): LayerReport[] {
   const width = STAT_NAMES.length;
   return layers.map((layer) => {
     const stats: LayerReport['stats'] = {};
     STAT_NAMES.forEach((name, s) => {
-      const series = samples.map((sample) => sample.values[layer.index * width + s]);
+      const series = samples.map((sample) => sample.values[layer.index * width + s] ?? NaN);
       // Infinity is a real finding (nonFinite, exploding gain); only NaN means "does not apply".
       if (series.some((v) => !Number.isNaN(v))) stats[name] = series.map(finiteOrNull);
     });

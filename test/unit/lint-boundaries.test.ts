@@ -40,6 +40,22 @@ test('src/worker may import src/protocol and its own files', async () => {
   assert.deepEqual(await boundaryErrors('src/worker/x.ts', source), []);
 });
 
+test("src/runlog may not import the editor or the panel; src/library (in the user's process) not the host side either", async () => {
+  for (const [file, from, message] of [
+    ['src/runlog/x.ts', '../editor/runs', /src\/runlog is shared/],
+    ['src/runlog/x.ts', '../panel/panelBridge', /src\/runlog is shared/],
+    ['src/library/x.ts', '../runner/pythonClient', /src\/library runs in the user's own training process/],
+    ['src/library/x.ts', '../cli/report', /src\/library runs in the user's own training process/],
+  ] as const) {
+    const errors = await boundaryErrors(file, `import { a } from '${from}';\nexport const b = a;\n`);
+    assert.equal(errors.length, 1, `${file} importing ${from}`);
+    assert.match(errors[0], message);
+  }
+  const allowed =
+    "import { RunLogWriter } from '../runlog/writer';\nimport { Instrumenter } from '../worker/instrument/hooks';\nexport const c = [RunLogWriter, Instrumenter];\n";
+  assert.deepEqual(await boundaryErrors('src/library/x.ts', allowed), []);
+});
+
 test('src/editor, src/panel and src/extension.ts may import vscode', async () => {
   for (const file of ['src/editor/x.ts', 'src/panel/x.ts', 'src/extension.ts']) {
     assert.deepEqual(await boundaryErrors(file, "import * as vscode from 'vscode';\nexport const v = vscode;\n"), [], file);

@@ -49,78 +49,106 @@ export function createModel(): tf.Sequential {
 }
 `;
 
-test('npm pack → npm install -D in a fresh tfjs project → npx normscope check and lint work there', { timeout: 600_000 }, async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'normscope-pack-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+// A user's training script with the package's callback (CommonJS, as tfjs-examples' Node scripts are).
+const TRAIN_WITH_CALLBACK = `const { normscopeCallback } = require('normscope');
+const tf = require('@tensorflow/tfjs');
+const model = tf.sequential();
+model.add(tf.layers.dense({ inputShape: [4], units: 8, activation: 'relu' }));
+model.add(tf.layers.dense({ units: 1 }));
+model.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+model.fit(tf.randomNormal([32, 4]), tf.randomNormal([32, 1]), { epochs: 2, batchSize: 8, verbose: 0, callbacks: [normscopeCallback({ every: 2 })] });
+`;
 
-  // npm test has just built dist/; --ignore-scripts packs that build instead of rebuilding (prepack).
-  const packed = await exec(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], ROOT);
-  assert.equal(packed.code, 0, packed.stderr);
-  const [info] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
-  const files = info.files.map((f) => f.path).sort();
-  const engine = [
-    'native.py',
-    'fused_stats.c',
-    'hooks.c',
-    'hooks_moments.c',
-    'hooks_layer.c',
-    'hooks_params.c',
-    'hooks_module.c',
-    'measure.py',
-  ].map((f) => `python/normscope_engine/${f}`);
-  for (const needed of [
-    'dist/cli.js',
-    'dist/worker.js',
-    'dist/wasm/tfjs-backend-wasm.wasm',
-    ...engine,
-    'package.json',
-    'README.md',
-    'LICENSE',
-  ]) {
-    assert.ok(files.includes(needed), `the tarball lacks ${needed}: ${files.join(', ')}`);
-  }
-  const extra = files.filter((f) => /^(src|test|webview|scripts)\/|\.map$|^dist\/test\//.test(f));
-  assert.deepEqual(extra, [], 'the tarball carries sources, tests or source maps');
+test(
+  'npm pack → npm install -D in a fresh tfjs project → npx normscope check and lint work there, and normscopeCallback in its own fit writes a log report reads',
+  { timeout: 600_000 },
+  async (t) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'normscope-pack-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
 
-  const project = path.join(dir, 'my-model');
-  mkdirSync(project);
-  writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'my-model', version: '1.0.0', private: true }, null, 2));
-  writeFileSync(path.join(project, 'model.ts'), USER_MODEL);
-  copyFileSync(path.join(EXAMPLES, 'dead-relu.js'), path.join(project, 'dead-relu.js'));
-  const install = await exec(
-    npm,
-    ['install', '--no-audit', '--no-fund', '-D', '@tensorflow/tfjs@4.22.0', path.join(dir, info.filename)],
-    project,
-    300_000,
-  );
-  assert.equal(install.code, 0, `npm install failed:\n${install.stderr}`);
+    // npm test has just built dist/; --ignore-scripts packs that build instead of rebuilding (prepack).
+    const packed = await exec(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], ROOT);
+    assert.equal(packed.code, 0, packed.stderr);
+    const [info] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
+    const files = info.files.map((f) => f.path).sort();
+    const engine = [
+      'native.py',
+      'fused_stats.c',
+      'hooks.c',
+      'hooks_moments.c',
+      'hooks_layer.c',
+      'hooks_params.c',
+      'hooks_module.c',
+      'measure.py',
+    ].map((f) => `python/normscope_engine/${f}`);
+    for (const needed of [
+      'dist/cli.js',
+      'dist/worker.js',
+      'dist/wasm/tfjs-backend-wasm.wasm',
+      'dist/index.js',
+      'dist/index.d.ts',
+      ...engine,
+      'python/normscope_engine/runlog.py',
+      'package.json',
+      'README.md',
+      'LICENSE',
+    ]) {
+      assert.ok(files.includes(needed), `the tarball lacks ${needed}: ${files.join(', ')}`);
+    }
+    const extra = files.filter((f) => /^(src|test|webview|scripts)\/|\.map$|^dist\/test\//.test(f));
+    assert.deepEqual(extra, [], 'the tarball carries sources, tests or source maps');
 
-  const cli = path.join(project, 'node_modules', 'normscope', 'dist', 'cli.js');
-  assert.ok(statSync(cli).mode & 0o111, 'dist/cli.js is not executable in the installed package');
+    const project = path.join(dir, 'my-model');
+    mkdirSync(project);
+    writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'my-model', version: '1.0.0', private: true }, null, 2));
+    writeFileSync(path.join(project, 'model.ts'), USER_MODEL);
+    copyFileSync(path.join(EXAMPLES, 'dead-relu.js'), path.join(project, 'dead-relu.js'));
+    const install = await exec(
+      npm,
+      ['install', '--no-audit', '--no-fund', '-D', '@tensorflow/tfjs@4.22.0', path.join(dir, info.filename)],
+      project,
+      300_000,
+    );
+    assert.equal(install.code, 0, `npm install failed:\n${install.stderr}`);
 
-  const check = await exec(npx, ['--no-install', 'normscope', 'check', 'model.ts', '--steps', '5', '--json'], project);
-  assert.equal(check.code, 0, check.stderr);
-  const report = JSON.parse(check.stdout);
-  assert.equal(report.steps, 5);
-  assert.deepEqual(
-    report.layers.map((l: { className: string }) => l.className),
-    ['Dense', 'BatchNormalization', 'Dense'],
-  );
-  assert.equal(report.layers[1].source.line, 6, "layers point at the user file's lines");
-  assert.ok(['wasm', 'tensorflow', 'cpu'].includes(report.backend), report.backend);
+    const cli = path.join(project, 'node_modules', 'normscope', 'dist', 'cli.js');
+    assert.ok(statSync(cli).mode & 0o111, 'dist/cli.js is not executable in the installed package');
 
-  const lint = await exec(npx, ['--no-install', 'normscope', 'lint', 'model.ts', '--json'], project);
-  assert.equal(lint.code, 0, lint.stderr);
-  const linted = JSON.parse(lint.stdout);
-  assert.equal(linted.file, path.join(project, 'model.ts'));
-  assert.deepEqual(linted.flags, [], 'BatchNorm at the default batch size 32 is fine');
+    const check = await exec(npx, ['--no-install', 'normscope', 'check', 'model.ts', '--steps', '5', '--json'], project);
+    assert.equal(check.code, 0, check.stderr);
+    const report = JSON.parse(check.stdout);
+    assert.equal(report.steps, 5);
+    assert.deepEqual(
+      report.layers.map((l: { className: string }) => l.className),
+      ['Dense', 'BatchNormalization', 'Dense'],
+    );
+    assert.equal(report.layers[1].source.line, 6, "layers point at the user file's lines");
+    assert.ok(['wasm', 'tensorflow', 'cpu'].includes(report.backend), report.backend);
 
-  // What a CI job runs: a dead layer fails the step.
-  const gate = await exec(
-    npx,
-    ['--no-install', 'normscope', 'check', 'dead-relu.js', '--steps', '5', '--fail-on', 'dead,exploding'],
-    project,
-  );
-  assert.equal(gate.code, 1, `--fail-on dead did not fail on dead-relu.js:\n${gate.stdout}\n${gate.stderr}`);
-  assert.match(gate.stdout, /dead/);
-});
+    const lint = await exec(npx, ['--no-install', 'normscope', 'lint', 'model.ts', '--json'], project);
+    assert.equal(lint.code, 0, lint.stderr);
+    const linted = JSON.parse(lint.stdout);
+    assert.equal(linted.file, path.join(project, 'model.ts'));
+    assert.deepEqual(linted.flags, [], 'BatchNorm at the default batch size 32 is fine');
+
+    // What a CI job runs: a dead layer fails the step.
+    const gate = await exec(
+      npx,
+      ['--no-install', 'normscope', 'check', 'dead-relu.js', '--steps', '5', '--fail-on', 'dead,exploding'],
+      project,
+    );
+    assert.equal(gate.code, 1, `--fail-on dead did not fail on dead-relu.js:\n${gate.stdout}\n${gate.stderr}`);
+    assert.match(gate.stdout, /dead/);
+
+    // The library: the user's own model.fit with normscopeCallback writes a run log that `normscope report` reads.
+    writeFileSync(path.join(project, 'train.js'), TRAIN_WITH_CALLBACK);
+    const trained = await exec(process.execPath, ['train.js'], project);
+    assert.equal(trained.code, 0, trained.stderr);
+    const logged = await exec(npx, ['--no-install', 'normscope', 'report', '--json'], project);
+    assert.equal(logged.code, 0, logged.stderr);
+    const fromLog = JSON.parse(logged.stdout);
+    assert.equal(fromLog.steps, 8);
+    assert.deepEqual(fromLog.layers[0].sampledSteps, [0, 2, 4, 6]);
+    assert.equal(fromLog.layers[0].source.file, path.join(project, 'train.js'));
+  },
+);

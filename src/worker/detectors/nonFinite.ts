@@ -20,15 +20,33 @@ const fix = (rs: RunStats) =>
   `Lower the learning rate, clip gradients (${rs.words.clip}), add normalization to keep activations bounded, ` +
   'and make sure norm layers have a non-zero epsilon.';
 
-function becameNonFinite(rs: RunStats, layer: number, stat: StatName, sample: number): boolean {
+/** The first sample where a layer's stat is finite (Infinity: never), found once per (layer, stat): a stat that never
+ * applies (a ReLU's weight norm) is NaN in every sample, and asking each sample's past again is quadratic in a long run. */
+type FirstFinite = Map<string, number>;
+
+function firstFinite(rs: RunStats, layer: number, stat: StatName, cache: FirstFinite): number {
+  const key = `${layer}:${stat}`;
+  let first = cache.get(key);
+  if (first === undefined) {
+    first = Infinity;
+    for (let s = 0; s < rs.samples.length; s++) {
+      if (Number.isFinite(rs.value(s, layer, stat))) {
+        first = s;
+        break;
+      }
+    }
+    cache.set(key, first);
+  }
+  return first;
+}
+
+function becameNonFinite(rs: RunStats, layer: number, stat: StatName, sample: number, cache: FirstFinite): boolean {
   // Every measured layer has a count of non-finite outputs; NaN there means the step did not run the layer.
   if (Number.isNaN(rs.value(sample, layer, 'nonFinite'))) return false;
   const v = rs.value(sample, layer, stat);
   if (v === Infinity || v === -Infinity) return true;
   if (!Number.isNaN(v)) return false;
-  let finiteBefore = false;
-  for (let s = 0; s < sample && !finiteBefore; s++) finiteBefore = Number.isFinite(rs.value(s, layer, stat));
-  if (!finiteBefore) return false;
+  if (firstFinite(rs, layer, stat, cache) >= sample) return false; // never finite before
   // NaN is absorbing: real NaN weights and gradients stay NaN. A stat that is finite again later was only
   // not measured in this sample (a GAN's frozen discriminator during the generator's step).
   const last = rs.samples.length - 1;
@@ -41,17 +59,19 @@ function becameNonFinite(rs: RunStats, layer: number, stat: StatName, sample: nu
 
 export function detectNonFinite(rs: RunStats): Finding[] {
   const n = rs.layers.length;
+  const cache: FirstFinite = new Map();
   for (let s = 0; s < rs.samples.length; s++) {
     // Forward first: the lowest layer whose output is non-finite is where it started.
     for (let l = 0; l < n; l++) {
       if (rs.value(s, l, 'nonFinite') > 0) return [at(rs, l, s, 'activations')];
     }
     for (let l = 0; l < n; l++) {
-      if (becameNonFinite(rs, l, 'weightNorm', s)) return [at(rs, l, s, 'weights')];
+      if (becameNonFinite(rs, l, 'weightNorm', s, cache)) return [at(rs, l, s, 'weights')];
     }
     // Backward pass starts at the output: the highest layer is where gradients first broke.
     for (let l = n - 1; l >= 0; l--) {
-      if (becameNonFinite(rs, l, 'gradNorm', s) || becameNonFinite(rs, l, 'activationGradNorm', s)) return [at(rs, l, s, 'gradients')];
+      if (becameNonFinite(rs, l, 'gradNorm', s, cache) || becameNonFinite(rs, l, 'activationGradNorm', s, cache))
+        return [at(rs, l, s, 'gradients')];
     }
   }
   const badLoss = rs.input.loss.findIndex((v) => v === null || !Number.isFinite(v));

@@ -6,10 +6,13 @@ import type { Finding, LayerInfo, NormKind, StatName, StepSample } from '../../p
 import { NORM_CLASS_NAMES, PASS_THROUGH_CLASSES } from '../../protocol/vocabulary';
 import type { DetectorThresholds } from './thresholds';
 
+/** A sampled step as the detectors read it: a StepSample, or a run log's sample (float32 values, src/runlog). */
+export type DetectorSample = Pick<StepSample, 'step' | 'loss'> & { values: ArrayLike<number> };
+
 export interface DetectorInput {
   layers: LayerInfo[];
   statNames: readonly StatName[];
-  samples: StepSample[];
+  samples: readonly DetectorSample[];
   /** Loss at every step, index = step. */
   loss: number[];
   batchSize: number;
@@ -58,7 +61,7 @@ export class RunStats {
   get layers(): LayerInfo[] {
     return this.input.layers;
   }
-  get samples(): StepSample[] {
+  get samples(): readonly DetectorSample[] {
     return this.input.samples;
   }
 

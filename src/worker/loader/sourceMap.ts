@@ -16,6 +16,15 @@ export interface StackFrame {
 
 const FRAME = /^\s*at (?:(.*?) \()?(.+):(\d+):(\d+)\)?$/;
 
+/** The stack of the current call, deep enough that long helper chains still reach the user's frame. */
+export function captureStack(): string {
+  const previous = Error.stackTraceLimit;
+  Error.stackTraceLimit = 50;
+  const stack = new Error().stack ?? '';
+  Error.stackTraceLimit = previous;
+  return stack;
+}
+
 /** Parses V8 stack lines ("at fn (file:line:col)" / "at file:line:col"). */
 export function parseStack(stack: string): StackFrame[] {
   const frames: StackFrame[] = [];

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { TF_GLOBAL } from './compile';
+import { captureStack } from './sourceMap';
 
 export { TF_GLOBAL };
 
@@ -14,14 +15,6 @@ const creationStacks = new WeakMap<object, string>();
 
 export function creationStackOf(layer: object): string | undefined {
   return creationStacks.get(layer);
-}
-
-function captureStack(): string {
-  const previous = Error.stackTraceLimit;
-  Error.stackTraceLimit = 50; // deep helper chains must still reach the user's frame
-  const stack = new Error().stack ?? '';
-  Error.stackTraceLimit = previous;
-  return stack;
 }
 
 function record(layer: unknown): void {

@@ -20,7 +20,7 @@ MAX_PER_KEY = 8  # events per (kind, layer) in one run
 NUMPY_ROWS = 64
 # The detectors' default thresholds (src/worker/detectors/thresholds.ts)
 DEAD_FRACTION, GAMMA_COLLAPSE, SATURATED_FRACTION = 0.5, 0.1, 0.5
-UPDATE_MIN, UPDATE_MAX, DRIFT_GAP, EXPLODING_LOSS = 1e-5, 1e-1, 0.5, 1e3
+UPDATE_MIN, UPDATE_MAX, DRIFT_GAP, EXPLODING_LOSS_GROWTH = 1e-5, 1e-1, 0.5, 100.0
 # Per layer: threshold conditions (raised when they become true), then jumps against a moving average, in this order.
 CONDITIONS = ('non-finite', 'dead', 'gamma-collapse', 'saturated', 'effective-lr', 'bn-train-inference-drift')
 JUMPS = ('gradient-jump', 'variance-jump', 'dead-jump')
@@ -68,6 +68,7 @@ class Events:
         self.last = {}  # (kind, layer) -> (seq of the last event, count)
         self.loss_steps, self.loss_mean, self.loss_dev = 0, 0.0, 0.0
         self.loss_active = set()
+        self.loss_start = []  # the first three finite |loss|: their median is where growth counts from
 
     def _raise(self, out, kind, layer, seq, value):
         key = (kind, layer)
@@ -199,7 +200,11 @@ class Events:
         """Events of one step's loss; `seq` is the sample the window centres on (the next one written)."""
         out = []
         finite = _finite(value)
-        kind = 'non-finite' if not finite else 'exploding' if value >= EXPLODING_LOSS else None
+        if finite and len(self.loss_start) < 3:
+            self.loss_start.append(abs(value))
+        start = sorted(self.loss_start)[len(self.loss_start) >> 1] if self.loss_start else 0.0
+        exploding = finite and start > 0 and abs(value) > start * EXPLODING_LOSS_GROWTH
+        kind = 'non-finite' if not finite else 'exploding' if exploding else None
         if kind is not None and kind not in self.loss_active:
             self._raise(out, kind, None, seq, value)
         self.loss_active = {kind} if kind else set()

@@ -65,6 +65,8 @@ export class RunEvents {
   private lossMean = 0;
   private lossDev = 0;
   private lossActive: string | null = null;
+  /** The first three finite losses' magnitudes: their median is the start the exploding rule measures growth from. */
+  private readonly lossStart: number[] = [];
 
   constructor(statNames: readonly string[]) {
     this.width = statNames.length;
@@ -143,7 +145,10 @@ export class RunEvents {
   loss(seq: number, value: number): RaisedEvent[] {
     const out: RaisedEvent[] = [];
     const ok = finite(value);
-    const kind = !ok ? 'non-finite' : value >= T.explodingLoss ? 'exploding' : null;
+    if (ok && this.lossStart.length < 3) this.lossStart.push(Math.abs(value));
+    const start = [...this.lossStart].sort((a, b) => a - b)[this.lossStart.length >> 1] ?? 0;
+    const exploding = ok && start > 0 && Math.abs(value) > start * T.explodingLossGrowth;
+    const kind = !ok ? 'non-finite' : exploding ? 'exploding' : null;
     if (kind && kind !== this.lossActive) this.raise(out, kind, null, seq, value);
     this.lossActive = kind;
     if (ok) {

@@ -74,13 +74,14 @@ def writer_cost(root, n, use_numpy, samples=300):
 def mlp_run(root, steps=100_000, every=10):
     import torch
     from normscope_engine.measure import Meter
-    from normscope_engine.run import _layer_infos, _leaves, train_step
+    from normscope_engine.layers import measured_modules
+    from normscope_engine.run import _layer_infos, train_step
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(32, 64), torch.nn.ReLU(), torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     loss_fn = torch.nn.CrossEntropyLoss()
     x, y = torch.randn(64, 32), torch.randint(0, 10, (64,))
-    meter = Meter(_leaves(model))
+    meter = Meter(measured_modules(model), [(None, model)])
     path = os.path.join(root, 'mlp')
     w = RunLogWriter(path, project_root='/project', meta={'every': every})
     checkpoints, started = {}, time.perf_counter()
@@ -96,7 +97,7 @@ def mlp_run(root, steps=100_000, every=10):
         if step + 1 in (10_000, 50_000, 100_000):
             checkpoints[step + 1] = {'bytes': folder_bytes(path), 'rssMB': round(rss_mb(), 1)}
     w.close()
-    return {'steps': steps, 'every': every, 'layers': len(_leaves(model)), 'seconds': round(time.perf_counter() - started, 1),
+    return {'steps': steps, 'every': every, 'layers': len(measured_modules(model)), 'seconds': round(time.perf_counter() - started, 1),
             'bytes': folder_bytes(path), 'at': checkpoints}
 
 

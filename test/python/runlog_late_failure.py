@@ -12,7 +12,8 @@ import torch
 
 from normscope_engine import creation
 from normscope_engine.measure import Meter
-from normscope_engine.run import _layer_infos, _leaves, train_step
+from normscope_engine.layers import measured_modules
+from normscope_engine.run import _layer_infos, train_step
 from normscope_engine.runlog import RunLogWriter
 
 
@@ -36,7 +37,7 @@ def main():
     loss_fn = torch.nn.MSELoss()
     x = torch.randn(64, 8)
     y = x.sum(1, keepdim=True).abs()
-    meter = Meter(_leaves(model))
+    meter = Meter(measured_modules(model), [(None, model)])
     writer = RunLogWriter(args.log, script=model_file, project_root=args.root, budget_bytes=args.budget, meta={'every': 1, 'batchSize': 16})
     for step in range(args.steps):
         if step == args.dies:

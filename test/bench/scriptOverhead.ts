@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { selectBackend } from '../../src/worker/backend';
 import { registerNormLayers } from '../../src/layers';
-import { median } from '../../src/worker/report';
+import { median } from '../../src/diagnosis/report';
 import { runScript } from '../../src/worker/script/run';
 import * as tf from '@tensorflow/tfjs';
 

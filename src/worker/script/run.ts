@@ -9,12 +9,12 @@
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import type { BackendReport, RunOptions, RunReport, StoppedEarly, WorkerEvent } from '../../protocol';
-import { toRunError, UserCodeError } from '../errors';
-import { checkThresholds } from '../findings';
+import { toRunError, UserCodeError } from '../../userCode/errors';
+import { checkThresholds } from '../../diagnosis/findings';
 import { loadUserModule } from '../loader/bundle';
-import type { BundleSourceMap } from '../loader/sourceMap';
+import type { BundleSourceMap } from '../../userCode/sourceMap';
 import { creationStackOf, onModelCreated } from '../loader/tfShim';
-import { buildReport } from '../report';
+import { buildReport } from '../../diagnosis/report';
 import { seededRandom } from '../training/seed';
 import { ScriptEnvironment } from './environment';
 import { endModels, setTrainingSession, type TrainingCall } from './intercept';

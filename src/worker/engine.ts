@@ -50,7 +50,7 @@ export async function runTraining(
     registerNormLayers(tf);
     emit({ type: 'backend', runId, backend });
     const report = options.script
-      ? await inRunScope(() => runScript(options, backend, emit, signal, runId, started))
+      ? await inRunScope(() => runScript({ options, backend, emit, signal, runId, started }))
       : await trainModel(options, backend, emit, signal, runId, started);
     emit({ type: 'done', runId, report });
     return report;

@@ -50,7 +50,15 @@ async function runBenchScript(steps: number, measureStep: (step: number) => bool
   process.stdout.write = (() => true) as typeof process.stdout.write;
   tf.engine().startScope();
   try {
-    await runScript(options, backend, () => undefined, new AbortController().signal, randomUUID(), performance.now(), measureStep);
+    await runScript({
+      options,
+      backend,
+      emit: () => undefined,
+      signal: new AbortController().signal,
+      runId: randomUUID(),
+      started: performance.now(),
+      measureStep,
+    });
   } finally {
     tf.engine().endScope();
     process.stdout.write = write;

@@ -22,8 +22,35 @@ if (!existsSync(helpers)) {
 const { findWebviewFrame, hoverOver, LayersView, openFile, paintedCanvases, runCommand, waitFor, waitForWorkbench } = require(helpers);
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
+/** Drags the open hover's bottom resize edge down by `by` pixels; false when it has none. */
+async function enlargeHover(page, by) {
+  const edge = await page.evaluate(() => {
+    const hover = document.querySelector('.monaco-hover:not(.hidden)');
+    if (!hover) return null;
+    const h = hover.getBoundingClientRect();
+    for (const sash of Array.from(document.querySelectorAll('.monaco-sash.horizontal'))) {
+      const r = sash.getBoundingClientRect();
+      const y = r.top + r.height / 2;
+      if (r.width > 0 && Math.abs(y - h.bottom) < 12 && r.left < h.right && r.right > h.left)
+        return { x: (Math.max(r.left, h.left) + Math.min(r.right, h.right)) / 2, y };
+    }
+    return null;
+  });
+  if (!edge) return false;
+  await page.mouse.move(edge.x, edge.y, { steps: 4 });
+  await page.mouse.down();
+  await page.mouse.move(edge.x, edge.y + by, { steps: 10 });
+  await page.mouse.up();
+  return true;
+}
+
 const server = await startVscodeServer({
-  settings: { ...demoSettings, 'security.workspace.trust.enabled': false, 'workbench.colorTheme': 'Default Dark Modern' },
+  settings: {
+    ...demoSettings,
+    'security.workspace.trust.enabled': false,
+    'workbench.colorTheme': 'Default Dark Modern',
+    'editor.minimap.enabled': false,
+  },
 });
 const browser = await chromium.launch({
   executablePath: chromiumPath,
@@ -49,6 +76,9 @@ try {
   await waitFor('a squiggle in the editor', async () => (await page.locator('.monaco-editor [class*="squiggly-"]').count()) > 0, 30_000);
   // The squiggle sits on the dense layer whose bias of −10 kills its ReLU: its hover has the finding and the numbers.
   await hoverOver(page, "dense({ units: 32, activation: 'relu', bias", /dead/, 30_000);
+  // VS Code caps a hover at a quarter of the editor's height; drag its bottom edge down so the numbers and the trend
+  // sparkline show too (the mouse stays on the hover, so it stays open).
+  if (!(await enlargeHover(page, 260))) console.warn('screenshots: the hover has no resize edge; it stays at its default height');
   await page.screenshot({ path: out });
   console.log(`screenshots: wrote ${out}`);
 } catch (e) {

@@ -7,14 +7,14 @@ import time
 
 import torch
 
-from . import creation, features, native
-from .batch_size import BatchProbe
+from ..measuring import creation, features, native
+from ..measuring.batch_size import BatchProbe
 from .data import batches, call_model, loss_for
 from .errors import UserError, from_exception
-from .layers import measured_modules
+from ..measuring.layers import measured_modules
 from .loader import check_norm_at_line, import_user_file, read_spec, training_setup
 from .model_pick import find_model
-from .measure import ACTIVATIONS, BN_TYPES, STAT_NAMES, Meter, is_norm
+from ..measuring.meter import ACTIVATIONS, BN_TYPES, STAT_NAMES, Meter, is_norm
 
 DEFAULT_BATCH = 32
 PLAIN_STEPS = 5

@@ -5,8 +5,8 @@ attribute and forward() stay valid and every creating line stays where it was. `
 is dropped: the removed norm's β was its shift."""
 import ast
 
-from .features import weight_norm_api
-from .lint import PASS_THROUGH, _calls, _stacks
+from ..measuring.features import weight_norm_api
+from ..analysis.lint import PASS_THROUGH, _calls, _stacks
 
 WEIGHT_NORMABLE = ('Linear', 'Conv1d', 'Conv2d', 'Conv3d')
 PARAMETRIZED = 'utils.parametrizations.weight_norm'

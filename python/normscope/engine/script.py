@@ -20,11 +20,11 @@ from collections import deque
 
 import torch
 
-from . import creation
-from .batch_size import BatchProbe
+from ..measuring import creation
+from ..measuring.batch_size import BatchProbe
 from .errors import UserError, from_exception, syntax_error
-from .layers import measured_modules
-from .measure import STAT_NAMES, Meter
+from ..measuring.layers import measured_modules
+from ..measuring.meter import STAT_NAMES, Meter
 from .run import _layer_infos
 
 

@@ -6,10 +6,10 @@ other functions: gradient and parameter norms, γ/β moments, BatchNorm gaps, an
 fused_stats.c is compiled on first use with the system compiler ($CC, else `cc`/`gcc` on PATH) into a per-user
 cache folder, keyed by a hash of sources, flags and compiler, and loaded with ctypes; nothing is built at install time
 or downloaded. Where this interpreter's headers (Python.h) are found, the build is instead the CPython extension of
-hooks.c, which includes fused_stats.c: the same library for ctypes, plus measure.py's hooks and param_stats.py's
+hooks.c, which includes fused_stats.c: the same library for ctypes, plus meter.py's hooks and param_stats.py's
 per-step calls in C (`hooks_module()`), since in Python their own bookkeeping cost more than the statistics. A failed
 extension build falls back to fused_stats.c alone, and NORMSCOPE_NO_HOOKS=1 skips it. Without a compiler, when compiling or loading fails, or with NORMSCOPE_NO_NATIVE=1, `fused_pass()` is
-None and measure.py uses torch ops (the same numbers). Single-threaded; sums are float within blocks of BLOCK
+None and meter.py uses torch ops (the same numbers). Single-threaded; sums are float within blocks of BLOCK
 elements and double across blocks (torch's own float reductions are about as exact)."""
 import ctypes
 import glob
@@ -140,7 +140,7 @@ def library():
 
 
 def hooks_module():
-    """The compiled hooks (hooks.c: State, forward_hook, grad_hook, norms, moments, finish), or None (measure.py's Python hooks)."""
+    """The compiled hooks (hooks.c: State, forward_hook, grad_hook, norms, moments, finish), or None (meter.py's Python hooks)."""
     library()
     return _lib[1]
 
@@ -169,7 +169,7 @@ COLUMNS = 3  # ns_columns: 3 x columns doubles, then the dead count
 
 class FusedPass:
     """The library's calls on `usable` tensors. Each writes float64 results at an address (a slot of the step's
-    buffer, measure.py), so nothing is converted to Python objects until the step is read back."""
+    buffer, meter.py), so nothing is converted to Python objects until the step is read back."""
 
     def __init__(self, lib):
         self._stats, self._columns, self._norm, self._many, self._param = lib.ns_stats, lib.ns_columns, lib.ns_norm, lib.ns_many, lib.ns_param

@@ -6,7 +6,7 @@ import sys
 
 import torch.nn as nn
 
-from . import creation
+from ..measuring import creation
 from .errors import UserError, from_exception, syntax_error
 
 SPEC_KEYS = {'input_shape', 'args', 'kwargs', 'batch_size', 'steps', 'lr', 'optimizer', 'loss', 'data', 'model'}
@@ -40,7 +40,7 @@ def import_user_file(path, norm_swap=None):
 def _exec_swapped(module, path, norm_swap):
     import math
 
-    from .swap import RMSNORM_MODULE, NoNormAtLine, SwapError, swap
+    from ..refactor.swap import RMSNORM_MODULE, NoNormAtLine, SwapError, swap
     with open(path, encoding='utf-8') as f:
         text = f.read()
     try:
@@ -63,7 +63,7 @@ def no_norm_at_line(path, line):
 def check_norm_at_line(model, path, line):
     """A what-if run's swapped line must build a norm layer of the model itself, as in tfjs: a norm call in a class or
     helper the model does not use changes nothing, and every candidate would train the same model."""
-    from .measure import is_norm
+    from ..measuring.meter import is_norm
     for m in model.modules():
         source = creation.source_of(m)
         if source and source['line'] == line and source['file'] == os.path.abspath(path) and is_norm(m):

@@ -1,5 +1,5 @@
 """Static rules on PyTorch source, parsed with Python's own `ast` (no torch needed):
-`python -m normscope_engine.lint <file> [batch_size] [--stdin]` (source from stdin: an unsaved editor buffer) prints
+`python -m normscope.analysis.lint <file> [batch_size] [--stdin]` (source from stdin: an unsaved editor buffer) prints
 {"findings": [...], "calls": [...], "trainingCalls": [...], "dependencies": [...], "models": [...]} as JSON (trainingCalls:
 where a training script trains, training_calls.py; dependencies: the absolute paths of the neighbouring modules it read;
 models: the classes a run would pick the model from, candidates.py).

@@ -1,7 +1,7 @@
 /* The Meter's TorchFunctionMode off the stack while a hook runs (included by hooks.c). During a sampled step's
    forward the Meter has a mode on torch's stack (functional.py: it sees F.relu and the like); under a mode every
    torch call and even reading a tensor's shape goes through Python, which would cost the hooks more than all their
-   statistics. As measure.py's hooks do, the mode is popped when it is the top one and pushed back afterwards, through
+   statistics. As meter.py's hooks do, the mode is popped when it is the top one and pushed back afterwards, through
    torch.overrides' own _pop_mode/_push_mode (they also switch torch's C++ mode off and on). */
 
 /* *paused: the Meter's mode when this took it off (hand it to resume_mode), else NULL. -1 on a Python error. */

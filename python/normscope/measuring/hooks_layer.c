@@ -1,5 +1,5 @@
 /* The forward and gradient hooks of hooks.c (included there): Meter._forward's hook, _measure_output, measure_input and _grad_norm of
-   measure.py for the common case, calling the Meter's Python methods for the rest. */
+   meter.py for the common case, calling the Meter's Python methods for the rest. */
 
 /* One layer's forward hook (vectorcall: forward_call) or gradient hook (grad_call; module, python_hook, grad_hook
    NULL). module: the layer's module; a copy of it (copy.deepcopy keeps hooks) is not measured. */
@@ -8,7 +8,7 @@ typedef struct {
     vectorcallfunc vectorcall;
     State *state;
     Py_ssize_t layer;
-    PyObject *layer_obj, *module, *python_hook, *grad_hook; /* python_hook: measure.py's hook, for what is not done here */
+    PyObject *layer_obj, *module, *python_hook, *grad_hook; /* python_hook: meter.py's hook, for what is not done here */
 } Hook;
 
 static int sampling(State *s) {

@@ -1,4 +1,4 @@
-"""Parameter statistics of a sampled step for measure.py's Meter: weight, gradient and update norms per layer, and γ/β
+"""Parameter statistics of a sampled step for meter.py's Meter: weight, gradient and update norms per layer, and γ/β
 of normalization layers, in slots of the step's buffer (step_buffer.py).
 With the fused pass (native.py) the weight and gradient norms take one C call, the weights copied into one flat
 buffer on the way, whose difference to the stepped weights gives the update norms in a second; γ/β take one call

@@ -4,7 +4,7 @@ One folder per run: meta.jsonl (JSON lines: the run, the layer table, events, th
 and samples-*.bin / history-*.bin (each sampled step's values as float32 rows, layers x statNames, the layout of the
 engine's StepSample.values). Every record is length-prefixed and CRC-checked and goes to the OS in one write, so a job
 killed at any instant leaves a log readable up to its last whole record. Bounded by `budget_bytes`: the recent window
-is kept whole, older samples are decimated, samples around the events of runlog_policy.py are kept (see there).
+is kept whole, older samples are decimated, samples around the events of policy.py are kept (see there).
 No torch import: the writer takes floats (a list, a float64 buffer, or anything with .tolist())."""
 import atexit
 import datetime
@@ -21,9 +21,9 @@ import warnings
 import zlib
 from array import array
 
-from .runlog_policy import PRIORITY, Events, Retention
-from .runlog_segments import FLAGS, FRAME, SampleSegments, close_quietly
-from .stats_math import STAT_NAMES
+from .policy import PRIORITY, Events, Retention
+from .segments import FLAGS, FRAME, SampleSegments, close_quietly
+from ..measuring.stats_math import STAT_NAMES
 
 FORMAT, VERSION = 'normscope-run-log', 1
 SAMPLE_HEAD = struct.Struct('<dddfI')  # seq, step, loss, stepMs, rows
@@ -93,7 +93,7 @@ def _versions():
     torch = sys.modules.get('torch')
     if torch is not None:
         out['torch'] = str(getattr(torch, '__version__', '?'))
-    from . import __version__
+    from .. import __version__
     out['normscope'] = __version__
     return out
 
@@ -107,7 +107,7 @@ class RunLogWriter:
                  engine='pytorch'):
         script = script if script is not None else (sys.argv[0] if sys.argv and os.path.isfile(sys.argv[0]) else None)
         if project_root is None and script:
-            from .creation import project_root as find_root  # the engine's own rule (imports torch, which the engine has)
+            from ..measuring.creation import project_root as find_root  # the engine's own rule (imports torch, which the engine has)
             project_root = find_root(script)
         self.root = os.path.abspath(project_root or os.getcwd())
         if directory is None:

@@ -32,7 +32,7 @@ from .stats_math import (BAD_COUNT, DEAD_COUNT, HI, K, LO, NON_ZERO, NORM, P_DEA
                          P_SAT, SAT_COUNT, STAT_NAMES, SUM, Moments, layer_values)
 from .step_buffer import StepBuffer
 from .torch_path import bn_gaps, channel_max, channel_sums, row_view
-from .watch import Watcher
+from .function_mode import TorchCallWatcher
 
 __all__ = ['STAT_NAMES', 'Meter', 'is_norm', 'ACTIVATIONS', 'BN_TYPES', 'TANH_SATURATION', 'SIGMOID_SATURATION']
 NORM_TYPES = tuple(t for t in (getattr(nn, n, None) for n in ('BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'LayerNorm', 'GroupNorm',
@@ -195,7 +195,7 @@ class Meter:
                 if y.requires_grad:
                     y.register_hook(grad_hook)
             finally:
-                Watcher.resume(paused)
+                TorchCallWatcher.resume(paused)
         return hook
 
     def _measure_output(self, i, y):

@@ -1,4 +1,4 @@
-"""`python -m normscope_engine '<RunOptions JSON>'`: one run, events as JSON lines to the host. How the engine talks
+"""`python -m normscope.engine '<RunOptions JSON>'`: one run, events as JSON lines to the host. How the engine talks
 to the host and always ends is lifetime.py's; errors the user's threads raise later, late_errors.py's; least privilege
 for model files, landlock.py's."""
 import json

@@ -8,7 +8,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import creation
+from ..measuring import creation
 from .entry import first_layer
 from .errors import UserError, from_exception
 

@@ -1,4 +1,4 @@
-"""Reductions of measure.py's torch-ops path (no C compiler, or tensors the fused pass cannot read) that are not one
+"""Reductions of meter.py's torch-ops path (no C compiler, or tensors the fused pass cannot read) that are not one
 torch call: row views for fast norms, per-unit maxima, a BatchNorm input's channel sums, and BatchNorm
 moving-statistics gaps in Python."""
 import math

@@ -1,5 +1,5 @@
 """Swap the normalization created on one line of a PyTorch file, found with `ast`, with argument translation:
-`python -m normscope_engine.swap <file> <line> <to>` prints {"newText", "description"} or {"error"} as JSON.
+`python -m normscope.refactor.swap <file> <line> <to>` prints {"newText", "description"} or {"error"} as JSON.
 Feature maps (BatchNorm2d/3d, GroupNorm, InstanceNorm2d/3d) and vectors (BatchNorm1d, LayerNorm(C)) translate
 differently: LayerNorm over a feature map is GroupNorm(1, C) (it needs no H, W), RMSNorm is offered for vectors;
 on a torch without nn.RMSNorm (before 2.4) a small RMSNorm module is inserted after the imports. `weightNorm`
@@ -10,8 +10,8 @@ import math
 import os
 import sys
 
-from .features import has_rmsnorm
-from .lint import Imports, dotted
+from ..measuring.features import has_rmsnorm
+from ..analysis.lint import Imports, dotted
 from .weightnorm import weight_norm
 
 KINDS = ('batchNorm', 'layerNorm', 'groupNorm', 'rmsNorm', 'instanceNorm', 'weightNorm')

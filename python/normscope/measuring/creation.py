@@ -39,13 +39,13 @@ def project_root(path, stop=None):
 
 
 def _foreign_dirs():
-    """Folders whose files are never the user's: installed packages, the standard library, this engine."""
+    """Folders whose files are never the user's: installed packages, the standard library, NormScope."""
     paths = {p for key in ('stdlib', 'platstdlib', 'purelib', 'platlib') for p in [sysconfig.get_paths().get(key)] if p}
     try:
         paths |= set(site.getsitepackages()) | {site.getusersitepackages()}
     except AttributeError:  # some virtualenvs' site module lacks them
         pass
-    paths.add(os.path.dirname(os.path.abspath(__file__)))
+    paths.add(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the whole normscope package
     return [os.path.abspath(p) for p in paths]
 
 

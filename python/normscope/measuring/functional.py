@@ -2,7 +2,7 @@
 `forward` — `F.relu(self.bn1(self.conv1(x)))` in the CIFAR ResNets, `F.relu(x)` in the MNIST example, the F.relu that
 nn.TransformerEncoderLayer calls — where no module hook sees them, so a dead ReLU there would go unseen.
 
-While a measured model's forward runs in a sampled step a TorchFunctionMode (watch.py) sees every torch call; WATCHED
+While a measured model's forward runs in a sampled step a TorchFunctionMode (function_mode.py) sees every torch call; WATCHED
 ones — relu, relu6, leaky_relu, gelu, tanh, sigmoid as F.*, torch.* and Tensor methods, in-place forms and
 `inplace=True` included — are measured when
   - a measured model's forward runs them (the innermost module of those models whose method is on the stack owns
@@ -23,7 +23,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import creation
-from .watch import Watcher
+from .function_mode import TorchCallWatcher
 
 TORCH_DIR = os.path.dirname(os.path.abspath(torch.__file__)) + os.sep
 # Calls reach the mode through these (handle_torch_function, F.relu's own body): the call site is the frame after them.
@@ -70,7 +70,7 @@ class FunctionalActivations:
         self.rows = {}  # call site: (id(owner), code, offset, class name) → row
         self.names = set()
         self.user_code = {}  # code object → whether it is in the user's files
-        self.watcher = Watcher(self.dispatch)
+        self.watcher = TorchCallWatcher(self.dispatch)
         self.models = [model for _, model in models]
         self.armed, self.depth, self.unwatched = False, 0, self.RECHECK - 1
         self.handles = []  # the models' pre/post forward hooks, only while armed (a hook costs every forward)

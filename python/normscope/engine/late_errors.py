@@ -8,7 +8,7 @@ import sys
 import threading
 import traceback
 
-from . import creation
+from ..measuring import creation
 
 
 def _user_frame(tb):

@@ -1,5 +1,5 @@
 /* NormScope's measuring hooks as C callables: the CPython extension `_normscope_hooks`, compiled on first use by
-   native.py when Python's headers are there (else measure.py's Python hooks run; they are the reference this file
+   native.py when Python's headers are there (else meter.py's Python hooks run; they are the reference this file
    follows line by line). Why: per layer and step, the Python hooks' own work (attribute reads, tuples, ctypes calls)
    cost more than the statistics; here the same steps are C-API calls and direct calls of the fused kernels, which
    this file includes. Only the common case is done here: float32 CPU tensors laid out densely, a measured layer at
@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <structmember.h>
 #if PY_VERSION_HEX < 0x03090000
-#error "the compiled hooks need Python 3.9+ (vectorcall API); older ones use measure.py's Python hooks"
+#error "the compiled hooks need Python 3.9+ (vectorcall API); older ones use meter.py's Python hooks"
 #endif
 #if PY_VERSION_HEX < 0x030A0000
 static inline PyObject *Py_NewRef(PyObject *o) { Py_INCREF(o); return o; }

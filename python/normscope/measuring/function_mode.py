@@ -18,7 +18,7 @@ if TorchFunctionMode is not None:
             return self.dispatch(func, args, kwargs or {})
 
 
-class Watcher:
+class TorchCallWatcher:
     """`dispatch(func, args, kwargs)` gets (and runs) every torch call between `start` and `stop`."""
 
     def __init__(self, dispatch):

@@ -10,8 +10,12 @@ import torch.nn as nn
 HOOK_DICTS = ('_forward_hooks', '_forward_pre_hooks', '_backward_hooks')
 
 
+def _our_module(name):
+    return name == 'normscope' or name.startswith('normscope.')
+
+
 def is_ours(hook):
-    return type(hook).__module__ == '_normscope_hooks' or (getattr(hook, '__module__', None) or '').startswith('normscope_engine')
+    return type(hook).__module__ == '_normscope_hooks' or _our_module(getattr(hook, '__module__', None) or '')
 
 
 def keep_out_of_pickles():

@@ -10,7 +10,7 @@ three system calls through ctypes). What the engine keeps, and why (README "Secu
 Landlock restricts the calling thread and the threads and processes it starts later; the engine restricts itself on
 the main thread before it starts any other thread and before the user's file is imported. `normscope run <script>`
 and `--no-restrict` / `normscope.restrictPermissions: false` run without it; so does a system without Landlock (older
-kernels, macOS, Windows), which the run's notes say. `python -m normscope_engine.landlock` prints the ABI version
+kernels, macOS, Windows), which the run's notes say. `python -m normscope.engine.landlock` prints the ABI version
 (0: unavailable)."""
 import ctypes
 import errno
@@ -133,7 +133,7 @@ def confine(options):
         return None
     writable = os.environ.get('NORMSCOPE_WRITE_DIR') or tempfile.mkdtemp(prefix='normscope-run-')
     os.environ['TMPDIR'] = tempfile.tempdir = writable
-    from . import native
+    from ..measuring import native
     native.library()
     version = abi()
     try:

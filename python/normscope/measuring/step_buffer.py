@@ -1,4 +1,4 @@
-"""The results of one sampled step, as numbered float64 slots (measure.py, param_stats.py).
+"""The results of one sampled step, as numbered float64 slots (meter.py, param_stats.py).
 
 The fused C pass (native.py) writes its results straight into the buffer's memory at a slot's address, so a step
 creates no Python objects per statistic; the torch-ops path `put`s 0-d tensors (or Python floats) into slots instead,

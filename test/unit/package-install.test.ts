@@ -1,5 +1,5 @@
 // The npm tarball as a user gets it: `npm pack`, then a fresh project with its own @tensorflow/tfjs installs it
-// as a dev dependency and runs `npx normscope check|lint` there, as in README "Use the CLI in your project".
+// as a dev dependency and runs `npx normscope check|lint` there, as in docs/cli.md "Install it in your project".
 // Needs the npm registry (as `npm ci` does); takes about half a minute.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -40,6 +40,8 @@ test('npm start installs exactly the files the .vsix ships, the PyTorch engine a
       'python/normscope/measuring/hooks.c',
       'examples/small-batch-bn.js',
       'examples/small_batch_bn.py',
+      // The page each diagnostic's code links to (src/editor/findingRanges.ts FINDINGS_DOC).
+      'docs/findings.md',
       'dist/worker.js',
       'package.json',
     ])

@@ -1,5 +1,5 @@
 """Least privilege for a model file under `check`, `compare` and what-if runs: Landlock (Linux 5.13+, no privileges,
-three system calls through ctypes). What the engine keeps, and why (README "Security and trust"):
+three system calls through ctypes). What the engine keeps, and why (docs/security.md):
 
 - read files and list folders everywhere: the model's imports, torch, data files can live anywhere;
 - write only beneath one temp folder (NORMSCOPE_WRITE_DIR, also $TMPDIR and tempfile's folder), /dev/shm (shared
@@ -141,12 +141,12 @@ def confine(options):
             raise OSError('Landlock is not available on this system (it needs Linux 5.13 or later with Landlock enabled)')
         restrict([writable, '/dev/shm'], version)
     except OSError as e:
-        return f'permissions: not restricted: {e}; the model ran with your rights (README "Security and trust")'
+        return f'permissions: not restricted: {e}; the model ran with your rights (docs/security.md)'
     _confined['writable'] = writable
     return None
 
 
-TURN_OFF = ('NormScope runs model files with least privilege (README "Security and trust"); turn it off with the '
+TURN_OFF = ('NormScope runs model files with least privilege (docs/security.md); turn it off with the '
             'normscope.restrictPermissions setting (CLI: --no-restrict) if the model must do this')
 _EXEC_FUNCTIONS = {'execv', 'execve', 'execvp', 'execvpe', 'execl', 'execle', 'execlp', 'execlpe', 'posix_spawn', 'posix_spawnp',
                    'spawnv', 'spawnve', 'spawnvp', 'spawnvpe', '_execute_child'}

@@ -1,4 +1,4 @@
-"""How the engine talks to its host and how it ends, whatever the user's code does (README "Security and trust").
+"""How the engine talks to its host and how it ends, whatever the user's code does (docs/security.md).
 
 The host (src/runner/pythonProcess.ts) starts the engine as the leader of its own process group, stdin /dev/null,
 with one extra socket at fd NORMSCOPE_CONTROL_FD: events go out on it as JSON lines, `cancel` lines come in. The

@@ -75,7 +75,8 @@ def mlp_run(root, steps=100_000, every=10):
     import torch
     from normscope.measuring.meter import Meter
     from normscope.measuring.layers import measured_modules
-    from normscope.engine.run import _layer_infos, train_step
+    from normscope.engine.run import train_step
+    from normscope.measuring.layer_table import layer_infos
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(32, 64), torch.nn.ReLU(), torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
@@ -89,7 +90,7 @@ def mlp_run(root, steps=100_000, every=10):
         t = time.perf_counter()
         loss, values = train_step(model, optimizer, loss_fn, x, y, meter if step % every == 0 else None)
         if step == 0:
-            w.layers(_layer_infos(meter))
+            w.layers(layer_infos(meter))
         if values is None:
             w.loss(step, loss)
         else:

@@ -13,7 +13,8 @@ import torch
 from normscope.measuring import creation
 from normscope.measuring.meter import Meter
 from normscope.measuring.layers import measured_modules
-from normscope.engine.run import _layer_infos, train_step
+from normscope.engine.run import train_step
+from normscope.measuring.layer_table import layer_infos
 from normscope.runlog.writer import RunLogWriter
 
 
@@ -47,7 +48,7 @@ def main():
         started = time.perf_counter()
         loss, values = train_step(model, optimizer, loss_fn, x[batch], y[batch], meter)
         if step == 0:
-            writer.layers(_layer_infos(meter))
+            writer.layers(layer_infos(meter))
         writer.sample(step, loss, (time.perf_counter() - started) * 1000, values)
         if args.sleep:
             print(f'step {step}', flush=True)

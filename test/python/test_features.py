@@ -12,7 +12,8 @@ import torch.nn.utils.parametrize as parametrize
 
 from normscope.measuring import features
 from normscope.measuring.layers import measured_modules
-from normscope.engine.run import _layer_infos, train_step
+from normscope.engine.run import train_step
+from normscope.measuring.layer_table import layer_infos
 from normscope.measuring.meter import STAT_NAMES, Meter
 from normscope.refactor.swap import swap
 
@@ -94,7 +95,7 @@ class WeightNormBranch(unittest.TestCase):
         meter = Meter(leaves)
         opt = torch.optim.SGD(model.parameters(), lr=0.1)
         loss, values = train_step(model, opt, lambda out, y: ((out - y) ** 2).mean(), torch.randn(8, 4), torch.randn(8, 1), meter)
-        infos = _layer_infos(meter)
+        infos = layer_infos(meter)
         self.assertEqual(infos[0]['className'], 'Linear')
         self.assertEqual(infos[0]['paramCount'], 15, 'the original weight (under parametrizations) and the bias')
         self.assertEqual(len(values), 3 * len(STAT_NAMES))

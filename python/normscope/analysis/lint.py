@@ -10,83 +10,14 @@ import json
 import os
 import sys
 
+from .candidates import editor_candidates
+from .lint_norms import weight_decay
+from .torch_calls import (BATCH_NORMS, CONVS, NORMS, PASS_THROUGH, RECURRENT, WEIGHTS, Imports, finding, layer_stacks,
+                          torch_calls)
+from .training_calls import training_calls
+
 SMALL_BATCH = 16
 DEEP_STACK = 8
-BATCH_NORMS = {'BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'SyncBatchNorm'}
-NORMS = BATCH_NORMS | {'LayerNorm', 'GroupNorm', 'InstanceNorm1d', 'InstanceNorm2d', 'InstanceNorm3d', 'RMSNorm'}
-RECURRENT = {'RNN', 'LSTM', 'GRU'}
-CONVS = {'Conv1d', 'Conv2d', 'Conv3d', 'ConvTranspose1d', 'ConvTranspose2d', 'ConvTranspose3d'}
-WEIGHTS = CONVS | RECURRENT | {'Linear', 'Bilinear'}
-# Layers that do not change which layer a norm "follows".
-PASS_THROUGH = {'ReLU', 'ReLU6', 'LeakyReLU', 'GELU', 'SiLU', 'ELU', 'Tanh', 'Sigmoid', 'Dropout', 'Dropout1d', 'Dropout2d',
-                'Dropout3d', 'MaxPool1d', 'MaxPool2d', 'MaxPool3d', 'AvgPool1d', 'AvgPool2d', 'AvgPool3d', 'Identity'}
-OPTIMIZERS = {'SGD', 'Adam', 'AdamW', 'RMSprop', 'Adagrad', 'NAdam', 'RAdam'}
-
-
-def dotted(node):
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = dotted(node.value)
-        return f'{base}.{node.attr}' if base else None
-    return None
-
-
-class Imports(ast.NodeVisitor):
-    """Which dotted prefixes mean torch.nn / torch.optim, and bare names imported from them."""
-
-    def __init__(self):
-        self.prefixes = {'torch.nn': 'nn', 'torch.optim': 'optim'}
-        self.bare = {}
-
-    def visit_Import(self, node):
-        for a in node.names:
-            if a.name in ('torch.nn', 'torch.optim'):
-                self.prefixes[a.asname or a.name] = a.name.split('.')[1]
-            elif a.name == 'torch' and a.asname:
-                self.prefixes[f'{a.asname}.nn'] = 'nn'
-                self.prefixes[f'{a.asname}.optim'] = 'optim'
-
-    def visit_ImportFrom(self, node):
-        for a in node.names:
-            if node.module == 'torch' and a.name in ('nn', 'optim'):
-                self.prefixes[a.asname or a.name] = a.name
-            elif node.module in ('torch.nn', 'torch.optim'):
-                self.bare[a.asname or a.name] = (node.module.split('.')[1], a.name)
-
-    def resolve(self, callee):
-        """('nn' | 'optim', class name) or None."""
-        if callee in self.bare:
-            return self.bare[callee]
-        prefix, _, name = callee.rpartition('.')
-        kind = self.prefixes.get(prefix)
-        return (kind, name) if kind else None
-
-
-def _calls(tree, imports):
-    out = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            callee = dotted(node.func)
-            resolved = callee and imports.resolve(callee)
-            if resolved:
-                out.append({'node': node, 'kind': resolved[0], 'className': resolved[1], 'callee': callee,
-                            'line': node.lineno, 'column': node.col_offset + 1})
-    return sorted(out, key=lambda c: (c['line'], c['column']))
-
-
-def _stacks(tree, calls):
-    by_node = {id(c['node']): c for c in calls}
-    stacks = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and id(node) in by_node and by_node[id(node)]['className'] == 'Sequential':
-            stacks.append([by_node[id(a)] for a in node.args if id(a) in by_node])
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            inner = {id(n) for n in ast.walk(node)}
-            stacks.append([c for c in calls if id(c['node']) in inner and c['kind'] == 'nn'])
-    return [[c for c in s if c['className'] not in ('Sequential', 'ModuleList', 'ModuleDict')] for s in stacks]
-
-
 def _previous(stack, call):
     i = stack.index(call)
     return next((c for c in reversed(stack[:i]) if c['className'] not in PASS_THROUGH), None)
@@ -109,21 +40,13 @@ def _batch_size(tree):
     return min(found) if found else None
 
 
-def finding(path, call, kind, severity, message, fix, refactor=None, line=None, column=None):
-    out = {'kind': kind, 'severity': severity, 'layer': None, 'step': None, 'message': message, 'fix': fix,
-           'source': {'file': path, 'line': line or call['line'], 'column': column or call['column']}}
-    if refactor:
-        out['refactor'] = refactor
-    return out
-
-
 def lint(path, text, batch_override=None, dependencies=None):
     """(findings, calls); `dependencies` collects the other files read (the module of the class an optimizer trains)."""
     tree = ast.parse(text, filename=path)
     imports = Imports()
     imports.visit(tree)
-    calls = _calls(tree, imports)
-    stacks = _stacks(tree, calls)
+    calls = torch_calls(tree, imports)
+    stacks = layer_stacks(tree, calls)
     findings = []
     norms = [c for c in calls if c['kind'] == 'nn' and c['className'] in NORMS]
     batch = (batch_override, None) if batch_override else _batch_size(tree)
@@ -161,7 +84,6 @@ def lint(path, text, batch_override=None, dependencies=None):
                                  f'This model stacks {len(weighted)} weight layers (threshold {DEEP_STACK}) with no normalization. '
                                  "Each layer's output scale then depends on every weight before it, so small mis-scalings compound with depth into vanishing or exploding activations and gradients.",
                                  'Insert a normalization after the weight layers (nn.BatchNorm2d / nn.GroupNorm for convs, nn.LayerNorm for Linear), starting with this one.'))
-    from .lint_norms import weight_decay  # here: it imports this module (run as __main__)
     findings += weight_decay(path, tree, imports, calls, dependencies)
     findings += _post_norm(path, tree, calls)
     return findings, calls
@@ -189,8 +111,6 @@ def _post_norm(path, tree, calls):
 
 
 def main():
-    from .candidates import editor_candidates
-    from .training_calls import training_calls  # here, not at the top: it imports this module (run as __main__)
     path = os.path.abspath(sys.argv[1])
     batch = int(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2] else None
     try:

@@ -7,7 +7,8 @@ itself (a training script) is followed to the class its optimizer trains, in a m
 import ast
 import os
 
-from .lint import NORMS, OPTIMIZERS, Imports, _calls, dotted, finding
+from .torch_calls import NORMS, OPTIMIZERS, Imports, dotted, finding, torch_calls
+from .training_calls import Module
 
 TRANSFORMER_LAYERS = ('Transformer', 'TransformerEncoderLayer', 'TransformerDecoderLayer')
 
@@ -16,7 +17,7 @@ def norm_builders(tree, imports, scope=None):
     """What builds norm layers in `scope` (a class node; the whole tree by default): (the count of nn.*Norm calls, the
     norm layers built inside others: ['the LayerNorms inside nn.TransformerEncoderLayer (line 12)', ...])."""
     scope = scope or tree
-    calls = [c for c in _calls(scope, imports) if c['kind'] == 'nn']
+    calls = [c for c in torch_calls(scope, imports) if c['kind'] == 'nn']
     count = sum(c['className'] in NORMS for c in calls)
     out = [f"the LayerNorms inside nn.{c['className']} (line {c['line']})" for c in calls if c['className'] in TRANSFORMER_LAYERS]
     for cls in (n for n in ast.walk(scope) if isinstance(n, ast.ClassDef)):
@@ -58,7 +59,6 @@ def _class_norms(path, name):
 def _trained_class(tree, path, receiver):
     """(module file, class name) of `receiver = Class(...)` / `receiver = module.Class(...)` built from a module next to
     `path`, or None."""
-    from .training_calls import Module
     mod = Module(path, tree, os.path.dirname(path))
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and receiver in {dotted(t) for t in node.targets}:

@@ -17,7 +17,7 @@ whole file is searched, as before."""
 import ast
 import os
 
-from .lint import Imports, _calls, dotted
+from .torch_calls import Imports, dotted, torch_calls
 
 DEPTH = 4  # script → main() → train() → train_one_epoch() → train_step(): deeper chains are rare
 
@@ -37,7 +37,7 @@ def _built_optimizers(tree):
     """Names assigned an optimizer this file builds (`opt = torch.optim.SGD(...)`, also `self.opt = ...`)."""
     imports = Imports()
     imports.visit(tree)
-    built = {id(c['node']) for c in _calls(tree, imports) if c['kind'] == 'optim' and c['className'][:1].isupper()}
+    built = {id(c['node']) for c in torch_calls(tree, imports) if c['kind'] == 'optim' and c['className'][:1].isupper()}
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and id(node.value) in built:

@@ -2,6 +2,7 @@
 import os
 import traceback
 
+from ..measuring import creation
 from .landlock import refused
 
 
@@ -30,7 +31,6 @@ def from_exception(e, code, what, user_file, hint=''):
     """A user-code exception as a UserError at the innermost frame in the user's files (the project's, see
     creation.py: a layer of the project's own package that raised), else in `user_file`; what the Landlock restriction
     refused (landlock.py) as 'permission-denied', saying what and how to allow it."""
-    from ..measuring import creation
     frames = traceback.extract_tb(e.__traceback__)
     mine = [f for f in frames if os.path.abspath(f.filename) == os.path.abspath(user_file) or creation.is_user_file(f.filename)]
     frame = mine[-1] if mine else None
@@ -53,7 +53,6 @@ def syntax_error(e, path, code, what):
     """A SyntaxError while running the user's file: a syntax error of the user's files only when it is in one of them
     (the script, a module of the project it imports); one raised by code the script evaluates (`ast.literal_eval` of an
     argument, eval/compile of a string) is an exception of the line that evaluated it."""
-    from ..measuring import creation
     filename = getattr(e, 'filename', None)
     if filename and (os.path.abspath(filename) == os.path.abspath(path) or creation.is_user_file(filename)):
         file = os.path.abspath(filename)

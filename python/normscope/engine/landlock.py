@@ -20,6 +20,8 @@ import sys
 import tempfile
 import traceback
 
+from .lifetime import libc
+
 SYS_CREATE_RULESET, SYS_ADD_RULE, SYS_RESTRICT_SELF = 444, 445, 446  # the same number on every architecture
 CREATE_RULESET_VERSION = 1
 RULE_PATH_BENEATH = 1
@@ -44,7 +46,6 @@ class _PathBeneath(ctypes.Structure):
 def _syscall():
     if not sys.platform.startswith('linux'):
         return None
-    from .lifetime import libc
     lib = libc()
     if lib is None:
         return None
@@ -115,7 +116,6 @@ def restrict(writable_dirs, version):
                 _check(syscall(SYS_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(RULE_PATH_BENEATH), ctypes.byref(rule), ctypes.c_uint32(0)), f'allow {path}')
             finally:
                 os.close(fd)
-        from .lifetime import libc
         _check(libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 'set no_new_privs')
         _check(syscall(SYS_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0)), 'restrict the engine')
     finally:
@@ -133,7 +133,7 @@ def confine(options):
         return None
     writable = os.environ.get('NORMSCOPE_WRITE_DIR') or tempfile.mkdtemp(prefix='normscope-run-')
     os.environ['TMPDIR'] = tempfile.tempdir = writable
-    from ..measuring import native
+    from ..measuring import native  # here: it imports torch, which `python -m normscope.engine.landlock` needs not
     native.library()
     version = abi()
     try:

@@ -1,12 +1,16 @@
 """Import the user's .py file, read its `normscope` spec and the loss and optimizer it builds (model_pick.py finds the
 model)."""
 import importlib.util
+import math
 import os
 import sys
 
+import torch
 import torch.nn as nn
 
 from ..measuring import creation
+from ..measuring.meter import is_norm
+from ..refactor.swap import RMSNORM_MODULE, NoNormAtLine, SwapError, swap
 from .errors import UserError, from_exception, syntax_error
 
 SPEC_KEYS = {'input_shape', 'args', 'kwargs', 'batch_size', 'steps', 'lr', 'optimizer', 'loss', 'data', 'model'}
@@ -38,9 +42,6 @@ def import_user_file(path, norm_swap=None):
 
 
 def _exec_swapped(module, path, norm_swap):
-    import math
-
-    from ..refactor.swap import RMSNORM_MODULE, NoNormAtLine, SwapError, swap
     with open(path, encoding='utf-8') as f:
         text = f.read()
     try:
@@ -63,7 +64,6 @@ def no_norm_at_line(path, line):
 def check_norm_at_line(model, path, line):
     """A what-if run's swapped line must build a norm layer of the model itself, as in tfjs: a norm call in a class or
     helper the model does not use changes nothing, and every candidate would train the same model."""
-    from ..measuring.meter import is_norm
     for m in model.modules():
         source = creation.source_of(m)
         if source and source['line'] == line and source['file'] == os.path.abspath(path) and is_norm(m):
@@ -89,7 +89,6 @@ LOSS_NAMES = {nn.CrossEntropyLoss: 'cross_entropy', nn.NLLLoss: 'cross_entropy',
 def training_setup(module, model, spec):
     """The file's own loss (`criterion = nn.CrossEntropyLoss()`) and optimizer (`optim.SGD(net.parameters(), lr=...)`)
     when the spec does not name them: (spec with them filled in, notes)."""
-    import torch
     spec, notes = dict(spec), []
     values = list(vars(module).items())
     if 'loss' not in spec:

@@ -9,6 +9,7 @@ import os
 
 import torch.nn as nn
 
+from ..measuring import creation
 from ..analysis.candidates import BUILDER_NAMES, candidates, describe
 from .errors import UserError, from_exception
 
@@ -20,7 +21,6 @@ def args_help(name='NAME'):
 
 def _origin(obj, path):
     """(file, line) where `obj` (a class or function) is defined, as far as the user's files say; else (path, None)."""
-    from ..measuring import creation
     try:
         file, line = os.path.abspath(inspect.getsourcefile(obj)), inspect.getsourcelines(obj)[1]
     except (OSError, TypeError):
@@ -30,7 +30,6 @@ def _origin(obj, path):
 
 def _at(obj, path):
     """`model.py:95: ` for a message about `obj`, with the file it is defined in (mingpt/model.py when imported)."""
-    from ..measuring import creation
     file, line = _origin(obj, path)
     return f'{creation.display_path(file, path)}{f":{line}" if line else ""}: ', file, line
 
@@ -88,7 +87,6 @@ def _source_file(cls):
 
 def _imported_models(names, module):
     """nn.Module classes the file imports from the project rather than defines (chargpt.py's `from mingpt.model import GPT`)."""
-    from ..measuring import creation
     out = []
     for n, v in names.items():
         if inspect.isclass(v) and issubclass(v, nn.Module) and getattr(v, '__module__', None) != module.__name__:

@@ -14,7 +14,9 @@ from .errors import UserError, from_exception
 from ..measuring.layers import measured_modules
 from .loader import check_norm_at_line, import_user_file, read_spec, training_setup
 from .model_pick import find_model
-from ..measuring.meter import ACTIVATIONS, BN_TYPES, STAT_NAMES, Meter, is_norm
+from ..measuring.layer_table import layer_infos
+from ..measuring.meter import STAT_NAMES, Meter, is_norm
+from .script import run_script
 
 DEFAULT_BATCH = 32
 PLAIN_STEPS = 5
@@ -29,34 +31,6 @@ def _optimizer(spec, model):
     if name not in table:
         raise UserError('bad-spec', f"normscope['optimizer'] must be one of {', '.join(table)} or a function of the parameters, got {name!r}")
     return table[name](model.parameters(), lr=lr)
-
-
-def _layer_infos(meter):
-    """LayerInfo of every row in table order (src/protocol/run.ts)."""
-    infos, names = [], {}
-    for row, i in enumerate(meter.order):
-        if i < len(meter.leaves):
-            name, module = meter.leaves[i]
-            info = {'name': name, 'className': features.parametrized_class_name(module), 'paramCount': sum(p.numel() for p in meter.row_parameters(i)),
-                    'isNorm': is_norm(module), 'source': creation.source_of(module)}
-            activation = ACTIVATIONS.get(type(module))
-            if isinstance(module, BN_TYPES) and module.track_running_stats:
-                info['movingAverageWeight'] = module.momentum
-        else:  # a functional activation (functional.py)
-            site = meter.sites[i - len(meter.leaves)]
-            info = {'name': site.name, 'className': site.class_name, 'paramCount': 0, 'isNorm': False, 'source': site.source}
-            activation = site.activation
-        info.update(index=row, outputShape=meter.shapes[i])
-        if activation:
-            info['activation'] = activation
-        if i in meter.outputs:
-            info['modelOutput'] = True
-        names[i] = info['name']
-        infos.append(info)
-    for info, i in zip(infos, meter.order):
-        if meter.fed_by.get(i) in names:
-            info['fedBy'] = names[meter.fed_by[i]]
-    return infos
 
 
 def _first(out):
@@ -102,7 +76,6 @@ def run(options, emit, cancelled, extra_notes=()):
     run_id = options.get('runId', 'py')
     path = os.path.abspath(options['file'])
     if options.get('script'):
-        from .script import run_script
         script, notes = run_script(options, emit, cancelled)
         report = build_report(path, notes, script.losses, script.batch_size or 0, False, None, script.meter, script.samples, script.step_ms, None, started)
         if script.stopped not in (None, 'steps'):
@@ -155,7 +128,7 @@ def run(options, emit, cancelled, extra_notes=()):
             step_ms.append((time.perf_counter() - t) * 1000)
             if step == 0:
                 batch_size = probe.end_step() or batch_size
-                emit({'type': 'layers', 'runId': run_id, 'file': path, 'layers': _layer_infos(meter), 'statNames': STAT_NAMES,
+                emit({'type': 'layers', 'runId': run_id, 'file': path, 'layers': layer_infos(meter), 'statNames': STAT_NAMES,
                       'steps': steps, 'batchSize': batch_size, 'syntheticData': synthetic})
             losses.append(loss_value if math.isfinite(loss_value) else None)
             if values is not None:
@@ -194,7 +167,7 @@ def run(options, emit, cancelled, extra_notes=()):
 
 def build_report(path, notes, losses, batch_size, synthetic, eval_loss, meter, samples, step_ms, plain, started):
     """The RunReport of a model run or a script run (flags are added on the host)."""
-    layers = _layer_infos(meter)
+    layers = layer_infos(meter)
     return {
         'file': path, 'backend': 'cpu', 'backendNotes': notes, 'steps': len(losses), 'batchSize': batch_size, 'syntheticData': synthetic,
         'loss': losses, 'evalLoss': eval_loss if eval_loss is not None and math.isfinite(eval_loss) else None,

@@ -24,8 +24,8 @@ from ..measuring import creation
 from ..measuring.batch_size import BatchProbe
 from .errors import UserError, from_exception, syntax_error
 from ..measuring.layers import measured_modules
+from ..measuring.layer_table import layer_infos
 from ..measuring.meter import STAT_NAMES, Meter
-from .run import _layer_infos
 
 
 class _Stop(BaseException):
@@ -151,7 +151,7 @@ class ScriptRun:
                 # The table lists model by model (the first optimizer's first, as tfjs lists a script's models in
                 # creation order), each in call order: a GAN's generator step calls the discriminator first.
                 self.meter.order.sort(key=self._rank)
-                self.emit({'type': 'layers', 'runId': self.run_id, 'file': self.path, 'layers': _layer_infos(self.meter),
+                self.emit({'type': 'layers', 'runId': self.run_id, 'file': self.path, 'layers': layer_infos(self.meter),
                            'statNames': STAT_NAMES, 'steps': self.steps or 0, 'batchSize': self.batch_size or 0, 'syntheticData': False})
             sample = {'step': step, 'loss': self.losses[-1], 'stepMs': ms, 'values': self.meter.finish()}
             self.samples.append(sample)

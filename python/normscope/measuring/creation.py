@@ -17,25 +17,12 @@ import sysconfig
 
 import torch.nn as nn
 
-PROJECT_MARKERS = ('.git', 'pyproject.toml', 'setup.py', 'setup.cfg')
+from .project import project_root
+
 
 _user_dirs = []
 _installed = False
 _verdicts = {}  # filename → is_user_file, cached: asked for every frame of every module built
-
-
-def project_root(path, stop=None):
-    """The nearest folder at or above `path`'s folder with a project marker, not above `stop` (returned when none is
-    found below it); without `stop`, the file's folder when none is found up to the file system's root."""
-    start = os.path.dirname(os.path.abspath(path))
-    folder = start
-    while True:
-        if any(os.path.exists(os.path.join(folder, m)) for m in PROJECT_MARKERS) or folder == stop:
-            return folder
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return start
-        folder = parent
 
 
 def _foreign_dirs():

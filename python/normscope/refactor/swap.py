@@ -11,7 +11,7 @@ import os
 import sys
 
 from ..measuring.features import has_rmsnorm
-from ..analysis.lint import Imports, dotted
+from ..analysis.torch_calls import Imports, dotted
 from .weightnorm import weight_norm
 
 KINDS = ('batchNorm', 'layerNorm', 'groupNorm', 'rmsNorm', 'instanceNorm', 'weightNorm')

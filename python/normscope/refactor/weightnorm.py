@@ -6,7 +6,7 @@ is dropped: the removed norm's β was its shift."""
 import ast
 
 from ..measuring.features import weight_norm_api
-from ..analysis.lint import PASS_THROUGH, _calls, _stacks
+from ..analysis.torch_calls import PASS_THROUGH, layer_stacks, torch_calls
 
 WEIGHT_NORMABLE = ('Linear', 'Conv1d', 'Conv2d', 'Conv3d')
 PARAMETRIZED = 'utils.parametrizations.weight_norm'
@@ -60,11 +60,11 @@ def _drop_bias_false(spans, node):
 
 def _weight_layer(tree, imports, line, norm):
     """The Linear/Conv call to wrap: on the line itself, else the one before the norm on that line."""
-    calls = [c for c in _calls(tree, imports) if c['kind'] == 'nn']
+    calls = [c for c in torch_calls(tree, imports) if c['kind'] == 'nn']
     own = [c for c in calls if c['className'] in WEIGHT_NORMABLE and c['node'].lineno <= line <= c['node'].end_lineno]
     if norm is None:
         return own[0] if own else None, None
-    stacks = [s for s in _stacks(tree, calls) if any(c['node'] is norm for c in s)]
+    stacks = [s for s in layer_stacks(tree, calls) if any(c['node'] is norm for c in s)]
     if not stacks:
         return None, None
     stack = min(stacks, key=len)  # the nn.Sequential(...) it is in, else its function

@@ -23,6 +23,8 @@ from array import array
 
 from .policy import PRIORITY, Events, Retention
 from .segments import FLAGS, FRAME, SampleSegments, close_quietly
+from .. import __version__
+from ..measuring.project import project_root as find_project_root
 from ..measuring.stats_math import STAT_NAMES
 
 FORMAT, VERSION = 'normscope-run-log', 1
@@ -93,7 +95,6 @@ def _versions():
     torch = sys.modules.get('torch')
     if torch is not None:
         out['torch'] = str(getattr(torch, '__version__', '?'))
-    from .. import __version__
     out['normscope'] = __version__
     return out
 
@@ -107,8 +108,7 @@ class RunLogWriter:
                  engine='pytorch'):
         script = script if script is not None else (sys.argv[0] if sys.argv and os.path.isfile(sys.argv[0]) else None)
         if project_root is None and script:
-            from ..measuring.creation import project_root as find_root  # the engine's own rule (imports torch, which the engine has)
-            project_root = find_root(script)
+            project_root = find_project_root(script)
         self.root = os.path.abspath(project_root or os.getcwd())
         if directory is None:
             self.dir = _new_run_dir(script)

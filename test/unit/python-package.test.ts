@@ -50,7 +50,12 @@ test('pip installs python/ offline (--no-build-isolation: the interpreter’s ow
   );
   assert.equal(installed.code, 0, installed.stdout + installed.stderr);
 
-  for (const file of ['normscope/__init__.py', 'normscope/engine/__main__.py', 'normscope/measuring/hooks.c']) {
+  for (const file of [
+    'normscope/__init__.py',
+    'normscope/engine/__main__.py',
+    'normscope/measuring/hooks.c',
+    'normscope/measuring/hooks.h',
+  ]) {
     assert.ok(fs.existsSync(path.join(target, file)), `the installed package lacks ${file}`);
   }
   const metadata = fs.readFileSync(path.join(target, `normscope-${version}.dist-info`, 'METADATA'), 'utf8');
@@ -58,7 +63,11 @@ test('pip installs python/ offline (--no-build-isolation: the interpreter’s ow
 
   // Run from a folder outside the checkout, with only the installed copy on the path.
   const fromInstalled = { cwd: dir, env: { ...env, PYTHONPATH: target, XDG_CACHE_HOME: path.join(dir, 'cache') } };
-  const where = await run(python, ['-c', 'import normscope, normscope.engine.run as r; print(normscope.__version__); print(r.__file__)'], fromInstalled);
+  const where = await run(
+    python,
+    ['-c', 'import normscope, normscope.engine.run as r; print(normscope.__version__); print(r.__file__)'],
+    fromInstalled,
+  );
   assert.equal(where.code, 0, where.stderr);
   const [printedVersion, engineFile] = where.stdout.trim().split('\n');
   assert.equal(printedVersion, version);

@@ -9,7 +9,8 @@ STAT_NAMES = ['mean', 'variance', 'std', 'min', 'max', 'gain', 'zeroFraction', '
 (MEAN, VARIANCE, STD, MIN, MAX, GAIN, ZERO, DEAD, SATURATED, NON_FINITE, ACT_GRAD, WEIGHT, GRAD, UPDATE, UPDATE_RATIO, GAMMA_MEAN,
  GAMMA_STD, GAMMA_MIN, GAMMA_MAX, BETA_MEAN, MEAN_GAP, VAR_GAP, MOVING_UPDATES) = range(len(STAT_NAMES))
 # A tensor's reductions, from its Moments' base slot on (the fused pass writes them in this order, see native.py).
-SUM, NORM, LO, HI, NON_ZERO, SAT_COUNT, DEAD_COUNT, BAD_COUNT = range(8)
+REDUCTIONS = ('sum', 'norm', 'lo', 'hi', 'non_zero', 'sat_count', 'dead_count', 'bad_count')
+SUM, NORM, LO, HI, NON_ZERO, SAT_COUNT, DEAD_COUNT, BAD_COUNT = range(len(REDUCTIONS))
 NAN = float('nan')
 
 
@@ -25,6 +26,8 @@ class Moments:
         self.chan = self.cols = self.row_sum = self.row_norm = None
 
 
+# The three name lists here are hooks.h's too (its X-macros); native.py checks that they agree when it loads the C
+# library, and test/unit/stat-layout.test.ts that STAT_NAMES is src/protocol/run.ts's.
 # The step's plan: per layer FIELDS int64 slots (−1: none; counts: how many slots from the one before), filled by the
 # hooks and read by layer_values here or ns_finish in native.py, which follow this order.
 FIELDS = ('out', 'out_n', 'inp', 'inp_n', 'grad', 'dead', 'dead_of', 'sat', 'w', 'w_n', 'g', 'g_n', 'u', 'u_n', 'gamma', 'beta', 'gaps')

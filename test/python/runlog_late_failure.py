@@ -2,7 +2,9 @@
 Meter measures every step, RunLogWriter logs the layer table and each step's values under a small budget (so the
 history is thinned), and before step `--dies` a bad update (a bias driven to -1000, as a learning-rate jump does)
 kills the second ReLU for good. `python3 runlog_late_failure.py <log dir> <project root> [--steps N] [--dies S]
-[--budget B] [--sleep SECONDS]`: with --sleep the run pauses between steps (a live log to follow) and prints 'step N'."""
+[--budget B] [--sleep SECONDS]`: with --sleep the run pauses between steps (a live log to follow) and prints 'step
+N'."""
+
 import argparse
 import os
 import sys
@@ -10,11 +12,11 @@ import time
 
 import torch
 
-from normscope.measuring import creation
-from normscope.measuring.meter import Meter
-from normscope.measuring.layers import measured_modules
 from normscope.engine.run import train_step
+from normscope.measuring import creation
 from normscope.measuring.layer_table import layer_infos
+from normscope.measuring.layers import measured_modules
+from normscope.measuring.meter import Meter
 from normscope.runlog.writer import RunLogWriter
 
 
@@ -39,7 +41,13 @@ def main():
     x = torch.randn(64, 8)
     y = x.sum(1, keepdim=True).abs()
     meter = Meter(measured_modules(model), [(None, model)])
-    writer = RunLogWriter(args.log, script=model_file, project_root=args.root, budget_bytes=args.budget, meta={'every': 1, 'batchSize': 16})
+    writer = RunLogWriter(
+        args.log,
+        script=model_file,
+        project_root=args.root,
+        budget_bytes=args.budget,
+        meta={'every': 1, 'batchSize': 16},
+    )
     for step in range(args.steps):
         if step == args.dies:
             with torch.no_grad():

@@ -2,6 +2,7 @@
 training_calls.py and the refactorings (swap.py, weightnorm.py) read: which names mean torch.nn / torch.optim
 (`Imports`), each call of a class from them (`torch_calls`), the ordered layers of each nn.Sequential or function body
 (`layer_stacks`), and the layer classes the rules tell apart."""
+
 import ast
 
 BATCH_NORMS = {'BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'SyncBatchNorm'}
@@ -10,8 +11,27 @@ RECURRENT = {'RNN', 'LSTM', 'GRU'}
 CONVS = {'Conv1d', 'Conv2d', 'Conv3d', 'ConvTranspose1d', 'ConvTranspose2d', 'ConvTranspose3d'}
 WEIGHTS = CONVS | RECURRENT | {'Linear', 'Bilinear'}
 # Layers that do not change which layer a norm "follows".
-PASS_THROUGH = {'ReLU', 'ReLU6', 'LeakyReLU', 'GELU', 'SiLU', 'ELU', 'Tanh', 'Sigmoid', 'Dropout', 'Dropout1d', 'Dropout2d',
-                'Dropout3d', 'MaxPool1d', 'MaxPool2d', 'MaxPool3d', 'AvgPool1d', 'AvgPool2d', 'AvgPool3d', 'Identity'}
+PASS_THROUGH = {
+    'ReLU',
+    'ReLU6',
+    'LeakyReLU',
+    'GELU',
+    'SiLU',
+    'ELU',
+    'Tanh',
+    'Sigmoid',
+    'Dropout',
+    'Dropout1d',
+    'Dropout2d',
+    'Dropout3d',
+    'MaxPool1d',
+    'MaxPool2d',
+    'MaxPool3d',
+    'AvgPool1d',
+    'AvgPool2d',
+    'AvgPool3d',
+    'Identity',
+}
 OPTIMIZERS = {'SGD', 'Adam', 'AdamW', 'RMSprop', 'Adagrad', 'NAdam', 'RAdam'}
 
 
@@ -64,8 +84,16 @@ def torch_calls(tree, imports):
             callee = dotted(node.func)
             resolved = callee and imports.resolve(callee)
             if resolved:
-                out.append({'node': node, 'kind': resolved[0], 'className': resolved[1], 'callee': callee,
-                            'line': node.lineno, 'column': node.col_offset + 1})
+                out.append(
+                    {
+                        'node': node,
+                        'kind': resolved[0],
+                        'className': resolved[1],
+                        'callee': callee,
+                        'line': node.lineno,
+                        'column': node.col_offset + 1,
+                    }
+                )
     return sorted(out, key=lambda c: (c['line'], c['column']))
 
 
@@ -84,8 +112,15 @@ def layer_stacks(tree, calls):
 
 def finding(path, call, kind, severity, message, fix, refactor=None, line=None, column=None):
     """A static finding in the shape of src/protocol (Finding), at `call` or at `line`/`column`."""
-    out = {'kind': kind, 'severity': severity, 'layer': None, 'step': None, 'message': message, 'fix': fix,
-           'source': {'file': path, 'line': line or call['line'], 'column': column or call['column']}}
+    out = {
+        'kind': kind,
+        'severity': severity,
+        'layer': None,
+        'step': None,
+        'message': message,
+        'fix': fix,
+        'source': {'file': path, 'line': line or call['line'], 'column': column or call['column']},
+    }
     if refactor:
         out['refactor'] = refactor
     return out

@@ -1,4 +1,5 @@
 """Errors in the user's code, reported as a RunError (src/protocol/run.ts) with the file and line."""
+
 import os
 import traceback
 
@@ -12,6 +13,7 @@ class UserError(Exception):
         self.code = code
         self.file = file
         self.line = line
+        self.stack: 'str | None' = None  # the user's traceback, when there is one (from_exception)
 
     def to_run_error(self):
         out = {'code': self.code, 'message': str(self)}
@@ -32,7 +34,11 @@ def from_exception(e, code, what, user_file, hint=''):
     creation.py: a layer of the project's own package that raised), else in `user_file`; what the Landlock restriction
     refused (landlock.py) as 'permission-denied', saying what and how to allow it."""
     frames = traceback.extract_tb(e.__traceback__)
-    mine = [f for f in frames if os.path.abspath(f.filename) == os.path.abspath(user_file) or creation.is_user_file(f.filename)]
+    mine = [
+        f
+        for f in frames
+        if os.path.abspath(f.filename) == os.path.abspath(user_file) or creation.is_user_file(f.filename)
+    ]
     frame = mine[-1] if mine else None
     file = os.path.abspath(frame.filename) if frame else user_file
     line = frame.lineno if frame else None
@@ -56,6 +62,12 @@ def syntax_error(e, path, code, what):
     filename = getattr(e, 'filename', None)
     if filename and (os.path.abspath(filename) == os.path.abspath(path) or creation.is_user_file(filename)):
         file = os.path.abspath(filename)
-        return UserError('syntax', f'{creation.display_path(file, path)}:{e.lineno}: syntax error: {e.msg}' if e.lineno else
-                         f'{creation.display_path(file, path)}: syntax error: {e.msg}', file, e.lineno)
+        return UserError(
+            'syntax',
+            f'{creation.display_path(file, path)}:{e.lineno}: syntax error: {e.msg}'
+            if e.lineno
+            else f'{creation.display_path(file, path)}: syntax error: {e.msg}',
+            file,
+            e.lineno,
+        )
     return from_exception(e, code, what, path)

@@ -10,6 +10,7 @@ package that built it. The project is the editor's workspace folder (RunOptions.
 folder up with a project marker, else the script's folder; installed packages, the standard library and NormScope
 itself never count, even inside the project (a virtual environment in it).
 """
+
 import os
 import site
 import sys
@@ -18,7 +19,6 @@ import sysconfig
 import torch.nn as nn
 
 from .project import project_root
-
 
 _user_dirs = []
 _installed = False
@@ -85,7 +85,11 @@ def _call_site(module):
     while frame is not None:
         if not (frame.f_code.co_name == '__init__' and frame.f_locals.get('self') is module):
             if is_user_file(frame.f_code.co_filename):
-                return {'file': os.path.abspath(frame.f_code.co_filename), 'line': frame.f_lineno, 'column': _column(frame)}
+                return {
+                    'file': os.path.abspath(frame.f_code.co_filename),
+                    'line': frame.f_lineno,
+                    'column': _column(frame),
+                }
         frame = frame.f_back
     return None
 

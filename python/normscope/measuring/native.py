@@ -6,11 +6,13 @@ other functions: gradient and parameter norms, γ/β moments, BatchNorm gaps, an
 fused_stats.c is compiled on first use with the system compiler ($CC, else `cc`/`gcc` on PATH) into a per-user
 cache folder, keyed by a hash of sources, flags and compiler, and loaded with ctypes; nothing is built at install time
 or downloaded. Where this interpreter's headers (Python.h) are found, the build is instead the CPython extension of
-hooks*.c with fused_stats.c (separate translation units sharing hooks.h): the same library for ctypes, plus meter.py's hooks and param_stats.py's
-per-step calls in C (`hooks_module()`), since in Python their own bookkeeping cost more than the statistics. A failed
-extension build falls back to fused_stats.c alone, and NORMSCOPE_NO_HOOKS=1 skips it. Without a compiler, when compiling or loading fails, or with NORMSCOPE_NO_NATIVE=1, `fused_pass()` is
-None and meter.py uses torch ops (the same numbers). Single-threaded; sums are float within blocks of BLOCK
+hooks*.c with fused_stats.c (separate translation units sharing hooks.h): the same library for ctypes, plus
+meter.py's hooks and param_stats.py's per-step calls in C (`hooks_module()`), since in Python their own bookkeeping
+cost more than the statistics. A failed extension build falls back to fused_stats.c alone, and NORMSCOPE_NO_HOOKS=1
+skips it. Without a compiler, when compiling or loading fails, or with NORMSCOPE_NO_NATIVE=1, `fused_pass()` is None
+and meter.py uses torch ops (the same numbers). Single-threaded; sums are float within blocks of BLOCK
 elements and double across blocks (torch's own float reductions are about as exact)."""
+
 import ctypes
 import glob
 import hashlib
@@ -35,9 +37,21 @@ HEADER = os.path.join(HERE, 'hooks.h')  # the statistics' layout and what the tr
 # Reassociating float sums (not -ffast-math: NaN and Inf must keep their meaning) lets several partial sums run at
 # once, about twice as fast; a compiler that refuses a flag gets the plain set.
 # Hidden visibility: only the ns_* functions and name lists (hooks.h's NS_EXPORT) and the module's PyInit are exported.
-FLAG_SETS = (['-O3', '-fopenmp-simd', '-fassociative-math', '-fno-signed-zeros', '-fno-trapping-math', '-funroll-loops',
-              '-fvariable-expansion-in-unroller', '-shared', '-fPIC', '-fvisibility=hidden'],
-             ['-O3', '-shared', '-fPIC', '-fvisibility=hidden'])
+FLAG_SETS = (
+    [
+        '-O3',
+        '-fopenmp-simd',
+        '-fassociative-math',
+        '-fno-signed-zeros',
+        '-fno-trapping-math',
+        '-funroll-loops',
+        '-fvariable-expansion-in-unroller',
+        '-shared',
+        '-fPIC',
+        '-fvisibility=hidden',
+    ],
+    ['-O3', '-shared', '-fPIC', '-fvisibility=hidden'],
+)
 # NORMSCOPE_STRICT_C=1 (the tests): every warning is an error, and a failed build raises with the compiler's output
 # instead of falling back to torch ops.
 STRICT_FLAGS = ['-Wall', '-Wextra', '-Werror']
@@ -46,6 +60,8 @@ STRICT_FLAGS = ['-Wall', '-Wextra', '-Werror']
 def _extra_flags():
     """NORMSCOPE_STRICT_C's flags, and NORMSCOPE_CFLAGS (the sanitizer test: -fsanitize=address,undefined)."""
     return (STRICT_FLAGS if _strict() else []) + os.environ.get('NORMSCOPE_CFLAGS', '').split()
+
+
 _lib = []  # [the loaded library or None, the hooks module or None] once tried
 
 
@@ -66,7 +82,9 @@ def _private_dir(path):
 
 def _cache_dir():
     base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
-    return _private_dir(os.path.join(base, 'normscope')) or _private_dir(os.path.join(tempfile.gettempdir(), f'normscope-{os.getuid()}'))
+    return _private_dir(os.path.join(base, 'normscope')) or _private_dir(
+        os.path.join(tempfile.gettempdir(), f'normscope-{os.getuid()}')
+    )
 
 
 def _strict():
@@ -75,8 +93,12 @@ def _strict():
 
 def _compile(cc, flags, sources, out):
     """The compiler's error output, '' when it built `out`."""
-    done = subprocess.run([cc, *flags, *_extra_flags(), '-o', out, *sources, '-lm'],
-                          stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+    done = subprocess.run(
+        [cc, *flags, *_extra_flags(), '-o', out, *sources, '-lm'],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=120,
+    )
     return '' if done.returncode == 0 else done.stderr.decode(errors='replace') or f'{cc} exited with {done.returncode}'
 
 
@@ -100,7 +122,9 @@ def _build(cc, folder, headers):
             parts.append(f.read())
     extra = [*headers, sys.version, sysconfig.get_config_var('EXT_SUFFIX') or ''] if headers else []
     flags = [f for flag_set in FLAG_SETS for f in flag_set] + _extra_flags()
-    key = hashlib.sha256(b'\0'.join([*parts, *(f.encode() for f in flags), cc.encode(), *(e.encode() for e in extra)])).hexdigest()[:16]
+    key = hashlib.sha256(
+        b'\0'.join([*parts, *(f.encode() for f in flags), cc.encode(), *(e.encode() for e in extra)])
+    ).hexdigest()[:16]
     lib = os.path.join(folder, f'{"hooks" if headers else "stats"}-{key}.so')
     if os.path.exists(lib):
         return lib
@@ -114,7 +138,9 @@ def _build(cc, folder, headers):
                 break
         else:
             if _strict():
-                raise RuntimeError(f'NormScope: the C sources did not build with {" ".join(_extra_flags())}:\n{errors[0]}')
+                raise RuntimeError(
+                    f'NormScope: the C sources did not build with {" ".join(_extra_flags())}:\n{errors[0]}'
+                )
             return None
         os.replace(tmp, lib)
         return lib
@@ -171,12 +197,18 @@ def _load():
         return None, None
     check_layout(lib)
     i64, f32, ptr = ctypes.c_int64, ctypes.c_float, ctypes.c_void_p
-    for name, args in (('ns_stats', [ptr, i64, i64, i64, f32, f32, ptr]), ('ns_columns', [ptr, i64, i64, ptr]), ('ns_norm', [ptr, i64, ptr]), ('ns_param', [ptr, i64, ptr]),
-                       ('ns_many', [ptr, ptr, i64, ptr, ptr, i64, ptr]),
-                       ('ns_bn_gap', [ptr, i64, ctypes.c_double, ptr, ptr, ctypes.c_double, ctypes.c_double, ctypes.c_double, ptr]), ('ns_finish', [ptr, ptr, ptr, i64, ptr])):
+    for name, args in (
+        ('ns_stats', [ptr, i64, i64, i64, f32, f32, ptr]),
+        ('ns_columns', [ptr, i64, i64, ptr]),
+        ('ns_norm', [ptr, i64, ptr]),
+        ('ns_param', [ptr, i64, ptr]),
+        ('ns_many', [ptr, ptr, i64, ptr, ptr, i64, ptr]),
+        ('ns_bn_gap', [ptr, i64, ctypes.c_double, ptr, ptr, ctypes.c_double, ctypes.c_double, ctypes.c_double, ptr]),
+        ('ns_finish', [ptr, ptr, ptr, i64, ptr]),
+    ):
         fn = getattr(lib, name)
         fn.argtypes, fn.restype = args, None
-    return lib, _load_hooks(path) if os.path.basename(path).startswith('hooks-') else None
+    return lib, _load_hooks(path) if os.path.basename(str(path)).startswith('hooks-') else None
 
 
 def library():
@@ -187,7 +219,8 @@ def library():
 
 
 def hooks_module():
-    """The compiled hooks (hooks.c: State, forward_hook, grad_hook, norms, moments, finish), or None (meter.py's Python hooks)."""
+    """The compiled hooks (hooks.c: State, forward_hook, grad_hook, norms, moments, finish), or None (meter.py's
+    Python hooks)."""
     library()
     return _lib[1]
 
@@ -200,12 +233,17 @@ def fused_pass():
 
 def note():
     if library() is not None:
-        return 'statistics: fused C pass, hooks compiled' if hooks_module() else 'statistics: fused C pass, Python hooks (no Python headers)'
+        return (
+            'statistics: fused C pass, hooks compiled'
+            if hooks_module()
+            else 'statistics: fused C pass, Python hooks (no Python headers)'
+        )
     return 'statistics: torch ops (no C compiler, its build failed, or NORMSCOPE_NO_NATIVE=1)'
 
 
 def usable(t, f32=torch.float32, strided=torch.strided):
-    """The fused pass reads `t`'s memory directly: only a dense contiguous float32 CPU tensor (dtypes and layouts are singletons)."""
+    """The fused pass reads `t`'s memory directly: only a dense contiguous float32 CPU tensor (dtypes and layouts are
+    singletons)."""
     return t.dtype is f32 and t.is_cpu and t.layout is strided and t.is_contiguous()
 
 
@@ -219,11 +257,18 @@ class FusedPass:
     buffer, meter.py), so nothing is converted to Python objects until the step is read back."""
 
     def __init__(self, lib):
-        self._stats, self._columns, self._norm, self._many, self._param = lib.ns_stats, lib.ns_columns, lib.ns_norm, lib.ns_many, lib.ns_param
+        self._stats, self._columns, self._norm, self._many, self._param = (
+            lib.ns_stats,
+            lib.ns_columns,
+            lib.ns_norm,
+            lib.ns_many,
+            lib.ns_param,
+        )
         self._bn_gap, self._finish = lib.ns_bn_gap, lib.ns_finish
 
     def stats(self, t, channels, center, threshold, out):
-        """STATS doubles of `t` at `out` (see fused_stats.c), and with `channels` (dim 1 of a tensor of 3+ dims) per-channel
+        """STATS doubles of `t` at `out` (see fused_stats.c), and with `channels` (dim 1 of a tensor of 3+ dims)
+        per-channel
         sums, sums of squares and maxima after them. threshold < 0: no saturation count."""
         n = t.numel()
         rows = t.shape[0] * channels if channels else 1
@@ -244,7 +289,15 @@ class FusedPass:
         """2-norms of `n` float32 tensors (ctypes int64 arrays of addresses and sizes) at `out` in one call, of each
         minus its slice of the flat float32 `base` when given, copying the first `ncopy` one after the other into
         `copy` when given."""
-        self._many(ptrs, lens, n, None if base is None else base.data_ptr(), None if copy is None else copy.data_ptr(), ncopy, out)
+        self._many(
+            ptrs,
+            lens,
+            n,
+            None if base is None else base.data_ptr(),
+            None if copy is None else copy.data_ptr(),
+            ncopy,
+            out,
+        )
 
     def finish(self, vals, plan, order, out):
         """Every layer's statistics (stats_math.layer_values in C) at `out`: `vals` the slots' address, `plan` and
@@ -255,4 +308,14 @@ class FusedPass:
         """A BatchNorm's moving-statistics gaps and update count (three slots) at `out` from its input's per-channel
         sums at address `sums`."""
         keep, updates, eps = moving_state(module)
-        self._bn_gap(sums, channels, count, module.running_mean.data_ptr(), module.running_var.data_ptr(), eps, keep, updates, out)
+        self._bn_gap(
+            sums,
+            channels,
+            count,
+            module.running_mean.data_ptr(),
+            module.running_var.data_ptr(),
+            eps,
+            keep,
+            updates,
+            out,
+        )

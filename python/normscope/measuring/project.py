@@ -1,5 +1,6 @@
 """The project a file belongs to: the nearest folder up with a project marker (creation.py's rule for the user's
 files; the run log's root for relative source paths). No torch: the run-log writer imports it."""
+
 import os
 
 PROJECT_MARKERS = ('.git', 'pyproject.toml', 'setup.py', 'setup.cfg')

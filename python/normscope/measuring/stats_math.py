@@ -4,31 +4,11 @@ Divisions follow IEEE like the torch ops they replace: x/0 is ±inf, 0/0 and NaN
 
 import math
 
-STAT_NAMES = [
-    'mean',
-    'variance',
-    'std',
-    'min',
-    'max',
-    'gain',
-    'zeroFraction',
-    'deadFraction',
-    'saturatedFraction',
-    'nonFinite',
-    'activationGradNorm',
-    'weightNorm',
-    'gradNorm',
-    'updateNorm',
-    'updateRatio',
-    'gammaMean',
-    'gammaStd',
-    'gammaMin',
-    'gammaMax',
-    'betaMean',
-    'movingMeanGap',
-    'movingVarGap',
-    'movingUpdates',
-]
+# fmt: off
+STAT_NAMES = ['mean', 'variance', 'std', 'min', 'max', 'gain', 'zeroFraction', 'deadFraction', 'saturatedFraction',
+              'nonFinite', 'activationGradNorm', 'weightNorm', 'gradNorm', 'updateNorm', 'updateRatio', 'gammaMean',
+              'gammaStd', 'gammaMin', 'gammaMax', 'betaMean', 'movingMeanGap', 'movingVarGap', 'movingUpdates']
+# fmt: on
 (
     MEAN,
     VARIANCE,

@@ -30,20 +30,10 @@ JUMPS = ('gradient-jump', 'variance-jump', 'dead-jump')
 PRIORITY = {**{k: 2 for k in CONDITIONS}, 'exploding': 2, **{k: 1 for k in JUMPS}, 'loss-spike': 1}
 KINDS = CONDITIONS + JUMPS
 # the statistics the events read; a log whose statNames lack one has no sample events
-READ = (
-    'nonFinite',
-    'weightNorm',
-    'gradNorm',
-    'activationGradNorm',
-    'deadFraction',
-    'gammaMin',
-    'gammaMax',
-    'saturatedFraction',
-    'updateRatio',
-    'movingMeanGap',
-    'movingVarGap',
-    'variance',
-)
+# fmt: off
+READ = ('nonFinite', 'weightNorm', 'gradNorm', 'activationGradNorm', 'deadFraction', 'gammaMin', 'gammaMax',
+        'saturatedFraction', 'updateRatio', 'movingMeanGap', 'movingVarGap', 'variance')
+# fmt: on
 
 
 def _finite(x):

@@ -18,6 +18,7 @@ import type { RunResults } from './runResults';
 /** Findings scan every kept sample: at most this often, and never more than a fifth of the time. */
 const FINDINGS_MS = 1000;
 const TICK_MS = 1000;
+const POLL_MS = 250;
 
 /** What a follow reports to its listeners (the runs view, the e2e tests through the extension's API). */
 export interface FollowState {
@@ -52,6 +53,7 @@ export class FollowedRun extends Disposable {
   private findingsAt = 0;
   private findingsCost = 0;
   private ended = false;
+  private mapped: { layers: number; root: string } | undefined;
   private readonly changed = this.own(new vscode.EventEmitter<FollowState>());
   readonly onDidChange = this.changed.event;
 
@@ -67,7 +69,11 @@ export class FollowedRun extends Disposable {
     this.item.command = { command: 'normscope.showFollowed', title: 'Show the followed run' };
     this.item.text = `$(sync~spin) NormScope: opening ${basename(dir)}`;
     this.item.show();
+    // A steady 4 polls a second (not one per write: a fast run writes every few ms, and each update refreshes the
+    // diagnostics and hovers of the model's files); the panel gets new steps well within a second.
     this.follower = followRunLog(dir, (log) => this.update(log), {
+      intervalMs: POLL_MS,
+      watch: false,
       unref: true,
       onError: (e) => host.ctx.log.warn(`following ${dir}: ${e.message}`),
     });
@@ -81,10 +87,15 @@ export class FollowedRun extends Disposable {
     super.dispose();
   }
 
-  /** The local project root the log's paths map onto: a workspace folder (or the recorded root, when none fits). */
+  /**
+   * The local project root the log's paths map onto: a workspace folder (or the recorded root, when none fits); found
+   * again when the layer table grows (a later layer's file may decide it), else kept.
+   */
   private root(log: RunLog): string {
+    if (this.mapped?.layers === log.layers.length) return this.mapped.root;
     const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
-    return editorRoot(log, folders) ?? log.meta.projectRoot;
+    this.mapped = { layers: log.layers.length, root: editorRoot(log, folders) ?? log.meta.projectRoot };
+    return this.mapped.root;
   }
 
   private update(log: RunLog): void {

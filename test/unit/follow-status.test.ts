@@ -6,10 +6,12 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { reportCommand } from '../../src/cli/report';
 import { STAT_NAMES } from '../../src/protocol';
 import { listRuns, readRunLog } from '../../src/runlog/read';
 import { editorRoot, latestStep, runLiveness, summarizeRun } from '../../src/runlog/status';
 import { RunLogWriter } from '../../src/runlog/writer';
+import { capturingIO } from './capture';
 import { layerTable } from './runlog-fixtures';
 
 function scratch(t: { after(fn: () => void): void }): string {
@@ -106,4 +108,20 @@ test('the summary names the state, script, steps and the findings on the mapped 
   assert.equal(dead.source?.file, path.join(ws, 'src', 'model.py'));
   assert.equal(dead.source?.line, 11);
   assert.equal(dead.step, 90);
+});
+
+test('`normscope report` of a run still writing says how to follow it; of an ended one it does not', async (t) => {
+  const base = scratch(t);
+  const live = path.join(base, 'live');
+  remoteRun(live, 3, { close: false }); // written by this process, which is alive: live
+  const ended = path.join(base, 'ended');
+  remoteRun(ended, 3);
+  for (const [dir, expected] of [
+    [live, true],
+    [ended, false],
+  ] as const) {
+    const { io, printed } = capturingIO();
+    assert.equal(await reportCommand([dir], io), 0, printed.stderr);
+    assert.equal(/still writing; follow it with `normscope watch .*Follow Training Run/.test(printed.stderr), expected, printed.stderr);
+  }
 });

@@ -21,7 +21,8 @@ suite('follow', () => {
     if (remoteRoot) fs.rmSync(remoteRoot, { recursive: true, force: true });
   });
 
-  test('Follow a run being written: the panel gets new steps, the late dead ReLU appears on its line, then the end', async () => {
+  test('Follow a run being written: the panel gets new steps, the late dead ReLU appears on its line, then the end', async function () {
+    this.timeout(300_000); // each wait below fails first, naming what did not happen
     const api = await activateNormScope();
     const extension = vscode.extensions.getExtension('normscope.normscope')!.extensionPath;
     const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
@@ -40,7 +41,9 @@ suite('follow', () => {
     );
     child.stdout!.on('data', (d) => (output += d));
     child.stderr!.on('data', (d) => (output += d));
-    await waitFor(`the run's first step (${output.slice(-500)})`, () => output.includes('step 0\n') || child!.exitCode !== null, 120_000);
+    await waitFor("the run's first step", () => output.includes('step 0\n') || child!.exitCode !== null, 120_000).catch((e: Error) => {
+      throw new Error(`${e.message}; the training printed:\n${output.slice(-2000)}`);
+    });
     assert.equal(child.exitCode, null, `the training ended early: ${output.slice(-2000)}`);
 
     const started = await vscode.commands.executeCommand<{ dir: string } | undefined>('normscope.followRun', dir);
@@ -59,7 +62,7 @@ suite('follow', () => {
 
     const editor = await openFixture('model.py');
     const actLine = positionOf(editor.document, 'self.act2 = nn.ReLU()').line;
-    const diag = await waitForFinding(editor.document.uri, 'dead', 240_000);
+    const diag = await waitForFinding(editor.document.uri, 'dead', 180_000);
     assert.equal(diag.range.start.line, actLine, `the dead finding sits on the act2 line: ${diag.message}`);
     const finding = api.results.get(dir)!.findings.find((f) => f.kind === 'dead');
     assert.equal(finding?.source?.file, editor.document.uri.fsPath, 'mapped from the other root onto the workspace');
@@ -68,7 +71,7 @@ suite('follow', () => {
     const hover = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', editor.document.uri, pos));
     assert.match(hover, /act2/, `a live hover on the act2 line:\n${hover}`);
 
-    await waitFor('the end record', () => api.follow.state!.liveness === 'ended', 300_000);
+    await waitFor('the end record', () => api.follow.state!.liveness === 'ended', 180_000);
     assert.equal(api.results.get(dir)?.status, 'done', 'the report arrived');
     assert.ok(api.results.get(dir)!.report!.loss.length >= 1100);
     await vscode.commands.executeCommand('normscope.stopFollowing');

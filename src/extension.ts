@@ -6,8 +6,9 @@ import * as vscode from 'vscode';
 import { NormCodeActionProvider } from './editor/codeActions';
 import { registerCommands } from './editor/commands';
 import { ModelCodeLensProvider } from './editor/codeLens';
-import { NormScopeContext } from './editor/context';
+import { NormScopeContext } from './host/context';
 import { FindingDiagnostics } from './editor/diagnostics';
+import { FINDINGS_DOC } from './editor/findingRanges';
 import { useCodeCache, whenAnalysisLoads } from './editor/analysis';
 import { DocumentIndex, MODEL_SELECTOR } from './editor/documentIndex';
 import { LayerHoverProvider } from './editor/hover';
@@ -16,7 +17,7 @@ import { PythonModels } from './editor/pythonModels';
 import { PYTHON_SELECTOR, PythonCodeLensProvider, PythonHoverProvider } from './editor/pythonEditor';
 import { LayersTreeProvider } from './editor/layersTree';
 import { PanelBridge } from './panel/panelBridge';
-import { RunResults } from './editor/runResults';
+import { RunResults } from './host/runResults';
 import { applyNormAt, registerRefactorCommands } from './editor/refactorCommands';
 import { RunManager } from './editor/runs';
 import { registerWalkthroughCommands } from './editor/walkthrough';
@@ -65,7 +66,7 @@ export function activate(extension: vscode.ExtensionContext): NormScopeApi {
       index,
       results,
       ctx.log,
-      vscode.Uri.joinPath(extension.extensionUri, 'README.md'),
+      vscode.Uri.joinPath(extension.extensionUri, ...FINDINGS_DOC.split('/')),
       async (file, text) => (await pythonLints.get(file, text)).findings,
     ),
   );

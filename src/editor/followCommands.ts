@@ -5,11 +5,11 @@
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import type { RunEvent } from '../protocol/worker';
-import type { NormScopeContext } from './context';
-import { Disposable } from './disposable';
+import type { NormScopeContext } from '../host/context';
+import { Disposable } from '../host/disposable';
 import { FollowedRun, type FollowState } from './followRun';
 import { installPythonPackage } from './installPython';
-import type { RunResults } from './runResults';
+import type { RunResults } from '../host/runResults';
 import { discoverRuns, RUNS_VIEW, RunLogsView, type RunLogNode } from './runLogsView';
 
 export interface FollowPanel {

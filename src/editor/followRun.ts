@@ -11,9 +11,9 @@ import type { RunEvent } from '../protocol/worker';
 import { followRunLog, mapSources, runLogFindings, type RunLog, type RunLogFollower } from '../runlog';
 import { boundedReport, RunLogFeed, thinInPlace, FEED_MAX_VALUES } from '../runlog/feed';
 import { editorRoot, latestStep, runLiveness, type RunLiveness } from '../runlog/status';
-import type { NormScopeContext } from './context';
-import { Disposable } from './disposable';
-import type { RunResults } from './runResults';
+import type { NormScopeContext } from '../host/context';
+import { Disposable } from '../host/disposable';
+import type { RunResults } from '../host/runResults';
 
 /** Findings scan every kept sample: at most this often, and never more than a fifth of the time. */
 const FINDINGS_MS = 1000;

@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { errorMessage } from '../protocol';
 import { listRuns, readRunLog } from '../runlog';
 import { editorRoot, summarizeRun, type RunSummary } from '../runlog/status';
-import { Disposable, toDisposable } from './disposable';
+import { Disposable, toDisposable } from '../host/disposable';
 
 export const RUNS_VIEW = 'normscope.runLogs';
 const LIVE_REFRESH_MS = 3000;

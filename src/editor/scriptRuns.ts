@@ -1,9 +1,9 @@
 /**
  * "NormScope: Check Training Script": runs the active (or given) script with its command-line
  * arguments and measures every model it trains (src/worker/script; a `.py` script in the PyTorch engine,
- * python/normscope_engine/script.py), and a CodeLens on each `.fit(` / `.fitDataset(` / `.trainOnBatch(` call
+ * python/normscope/engine/script.py), and a CodeLens on each `.fit(` / `.fitDataset(` / `.trainOnBatch(` call
  * (PyTorch: `optimizer.step()`, else `loss.backward()`, or the call of an imported helper that trains, found by the
- * engine's `ast` lint, python/normscope_engine/training_calls.py) that starts it. The
+ * engine's `ast` lint, python/normscope/analysis/training_calls.py) that starts it. The
  * arguments are remembered per script in the workspace: the palette command asks for them (showing the last
  * ones), a lens reuses them.
  */
@@ -14,10 +14,10 @@ import { isPythonModel } from '../runner/pythonClient';
 import type { PythonLintCache, PythonTrainingCall } from '../runner/pythonLint';
 import { splitArgs } from '../runner/scriptArgs';
 import { analysis } from './analysis';
-import type { NormScopeContext } from './context';
-import { Disposable } from './disposable';
+import type { NormScopeContext } from '../host/context';
+import { Disposable } from '../host/disposable';
 import { isModelDocument } from './documentIndex';
-import type { PanelBridge } from '../panel/panelBridge';
+import type { PanelView } from '../host/panelView';
 import type { RunManager } from './runs';
 
 const ARGS_KEY = 'normscope.scriptArgs';
@@ -108,7 +108,7 @@ export class PythonScriptLensProvider extends Disposable implements vscode.CodeL
   }
 }
 
-export function registerScriptRuns(ctx: NormScopeContext, runs: RunManager, panel: PanelBridge): void {
+export function registerScriptRuns(ctx: NormScopeContext, runs: RunManager, panel: PanelView): void {
   ctx.own(
     vscode.commands.registerCommand('normscope.checkScript', async (arg?: unknown, givenArgs?: string[]) => {
       const uri = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;

@@ -10,11 +10,11 @@ import time
 
 import torch
 
-from normscope_engine import creation
-from normscope_engine.measure import Meter
-from normscope_engine.layers import measured_modules
-from normscope_engine.run import _layer_infos, train_step
-from normscope_engine.runlog import RunLogWriter
+from normscope.measuring import creation
+from normscope.measuring.meter import Meter
+from normscope.measuring.layers import measured_modules
+from normscope.engine.run import _layer_infos, train_step
+from normscope.runlog.writer import RunLogWriter
 
 
 def main():

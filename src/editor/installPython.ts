@@ -4,7 +4,7 @@
  * the NormScope log, so `import normscope` (normscope.watch) works in the user's own training scripts.
  */
 import * as vscode from 'vscode';
-import { pipProblem, pythonPackageFolder, runPip } from '../runner/pipInstall';
+import { hasSetuptools, installArgs, pipProblem, pythonPackageFolder, runPip, stagePackage } from '../runner/pipInstall';
 import type { NormScopeContext } from '../host/context';
 import { pythonExtensionInterpreter } from './pythonEditor';
 
@@ -24,7 +24,6 @@ export async function installPythonPackage(ctx: NormScopeContext, resource?: vsc
     return false;
   }
   const python = await selectedInterpreter(ctx, resource);
-  ctx.log.info(`installing the Python package: ${python} -m pip install ${found.folder}`);
   const say = (line: string) => ctx.log.info(`pip: ${line}`);
   const probe = await runPip(python, ['--version'], say);
   if (probe.code !== 0) {
@@ -33,6 +32,9 @@ export async function installPythonPackage(ctx: NormScopeContext, resource?: vsc
     );
     return false;
   }
+  const staged = stagePackage(found.folder);
+  const args = installArgs(staged.folder, await hasSetuptools(python));
+  ctx.log.info(`${python} -m pip ${args.join(' ')} (a copy of ${found.folder})`);
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `NormScope: pip install into ${python}`, cancellable: true },
     (progress, token) => {
@@ -40,13 +42,13 @@ export async function installPythonPackage(ctx: NormScopeContext, resource?: vsc
       token.onCancellationRequested(() => abort.abort());
       return runPip(
         python,
-        ['install', found.folder],
+        args,
         (line) => {
           say(line);
           progress.report({ message: line.slice(0, 120) });
         },
         abort.signal,
-      );
+      ).finally(() => staged.dispose());
     },
   );
   if (result.code !== 0) {

@@ -3,9 +3,10 @@
  * `<python> -m pip install`, and what to tell the user when pip cannot: no pip (Debian/Ubuntu ship Python without it),
  * an "externally managed" system Python (PEP 668), no write access. No vscode import (the editor's command uses it).
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 
 /** The installable package of an extension (or a checkout), or an error naming what is missing. */
 export function pythonPackageFolder(extensionPath: string): { folder: string } | { error: string } {
@@ -29,6 +30,11 @@ export function pipProblem(output: string, python: string): string | null {
       `${python} is the system's Python, which pip may not change (PEP 668, "externally-managed-environment"). ` +
       `Make a virtual environment ("python3 -m venv --system-site-packages .venv" keeps Debian's python3-torch), select ` +
       `it as the interpreter (Python: Select Interpreter, or the normscope.pythonPath setting), and run this command again.`
+    );
+  if (/No matching distribution found for setuptools|Could not find a version that satisfies the requirement setuptools/.test(output))
+    return (
+      `pip could not get setuptools to build the package (offline?). Install it into ${python} ` +
+      `(Debian/Ubuntu: "sudo apt install python3-setuptools"; else "${python} -m pip install setuptools"), then run this command again.`
     );
   if (/Permission denied|EnvironmentError: \[Errno 13\]|Could not install packages due to an OSError/.test(output))
     return `pip could not write into ${python}'s site-packages (permission denied): use a virtual environment you own, or "${python} -m pip install --user".`;
@@ -63,4 +69,35 @@ export function runPip(python: string, args: string[], onLine: (line: string) =>
       resolve({ code, output });
     });
   });
+}
+
+/** Whether `python` imports setuptools ≥ 61 (what pyproject.toml's build needs), so pip can build without downloading it. */
+export function hasSetuptools(python: string, timeoutMs = 60_000): Promise<boolean> {
+  return new Promise((resolve) => {
+    execFile(python, ['-c', 'import setuptools, sys; sys.stdout.write(setuptools.__version__)'], { timeout: timeoutMs }, (error, stdout) =>
+      resolve(!error && Number.parseInt(stdout, 10) >= 61),
+    );
+  });
+}
+
+/**
+ * `pip install` arguments for the package folder: with the interpreter's own setuptools (`--no-build-isolation`) when
+ * it has one, so the install works offline; else pip fetches setuptools into an isolated build environment.
+ */
+export function installArgs(folder: string, ownSetuptools: boolean): string[] {
+  return ['install', ...(ownSetuptools ? ['--no-build-isolation'] : []), folder];
+}
+
+/**
+ * A temporary copy of the package folder to install from: setuptools writes its build folders and egg-info next to
+ * the sources, which must not land in the extension's own folder (read-only, or shared by every window).
+ */
+export function stagePackage(folder: string): { folder: string; dispose(): void } {
+  const root = fs.mkdtempSync(join(tmpdir(), 'normscope-pip-'));
+  const copy = join(root, 'python');
+  fs.cpSync(folder, copy, {
+    recursive: true,
+    filter: (src) => !['__pycache__', 'build', 'dist'].includes(basename(src)) && !src.endsWith('.egg-info'),
+  });
+  return { folder: copy, dispose: () => fs.rmSync(root, { recursive: true, force: true }) };
 }

@@ -6,7 +6,11 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { pipProblem, pythonPackageFolder, runPip } from '../../src/runner/pipInstall';
+import { execFileSync } from 'node:child_process';
+import { hasSetuptools, installArgs, pipProblem, pythonPackageFolder, runPip, stagePackage } from '../../src/runner/pipInstall';
+
+const REPO = [path.resolve(__dirname, '../../..'), path.resolve('.')].find((p) => fs.existsSync(path.join(p, 'python', 'normscope')))!;
+const PYPROJECT = path.join(REPO, 'python', 'pyproject.toml');
 
 test('the package folder is <extension>/python with a pyproject.toml, else an error naming the missing file', (t) => {
   const ext = fs.mkdtempSync(path.join(tmpdir(), 'normscope-pip-'));
@@ -26,7 +30,8 @@ test("pip's failures come with their fix", () => {
   );
   assert.match(pipProblem('ERROR: Could not install packages due to an OSError: [Errno 13] Permission denied', 'py')!, /--user/);
   assert.match(pipProblem('spawn /nope/python ENOENT\n', '/nope/python')!, /was not found.*normscope\.pythonPath/);
-  assert.equal(pipProblem('ERROR: No matching distribution found for setuptools>=61', 'python3'), null, 'unknown: the log says it');
+  assert.match(pipProblem('ERROR: No matching distribution found for setuptools>=61', 'python3')!, /apt install python3-setuptools/);
+  assert.equal(pipProblem("ERROR: Invalid requirement: '/x'", 'python3'), null, 'unknown: the log says it');
 });
 
 test('runPip runs `<python> -m pip <args>`, streams each line to the log and reports the exit code', async (t) => {
@@ -42,3 +47,30 @@ test('runPip runs `<python> -m pip <args>`, streams each line to the log and rep
   assert.notEqual(missing.code, 0);
   assert.match(pipProblem(missing.output, 'no-python')!, /was not found/);
 });
+
+test(
+  'the command installs the real package offline into a virtual environment, from a copy (nothing written beside the sources)',
+  { skip: !fs.existsSync(PYPROJECT) && `${PYPROJECT} is not in this checkout yet` },
+  async (t) => {
+    const dir = fs.mkdtempSync(path.join(tmpdir(), 'normscope-venv-'));
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    execFileSync('/usr/bin/python3', ['-m', 'venv', '--system-site-packages', path.join(dir, 'venv')]);
+    const python = path.join(dir, 'venv', 'bin', 'python');
+    assert.equal(await hasSetuptools(python), true, "Debian's setuptools, seen through --system-site-packages");
+    const found = pythonPackageFolder(REPO);
+    assert.ok('folder' in found);
+    const before = fs.readdirSync(found.folder).sort();
+    const staged = stagePackage(found.folder);
+    t.after(() => staged.dispose());
+    const lines: string[] = [];
+    const result = await runPip(python, [...installArgs(staged.folder, true), '--no-index'], (l) => lines.push(l));
+    assert.equal(result.code, 0, result.output);
+    assert.ok(
+      lines.some((l) => /Successfully installed normscope/.test(l)),
+      lines.join('\n'),
+    );
+    assert.deepEqual(fs.readdirSync(found.folder).sort(), before, 'the source folder is untouched');
+    const version = execFileSync(python, ['-c', 'import normscope, sys; sys.stdout.write(normscope.__version__)'], { cwd: dir }).toString();
+    assert.match(version, /^\d+\.\d+\.\d+/);
+  },
+);

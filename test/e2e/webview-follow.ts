@@ -150,6 +150,9 @@ export async function benchFollow(chromiumPath = process.env.CHROMIUM_PATH ?? '/
     await new Promise((r) => setTimeout(r, 200));
     const durations = (await updateDurations(page)).slice(before);
     if (problems.length) throw new Error(`bench follow: the panel failed: ${problems.join('; ')}`);
+    // What was measured is the live run: the panel took every new step (the header names the newest).
+    const status = await page.textContent('[data-testid="run-status"]');
+    if (status !== `Following: step ${STEPS + LIVE_STEPS - 1}`) throw new Error(`bench follow: the panel's header says '${status}'`);
     if (durations.length === 0) throw new Error('bench follow: no redraw was measured');
     const medianRedrawMs = median(durations);
     return {

@@ -20,6 +20,8 @@ export interface FollowPanel {
 /** The followed run, if any (the extension's API exposes it to the e2e tests). */
 export class FollowManager extends Disposable {
   current: FollowedRun | undefined;
+  /** The Training Runs view (the e2e tests read its items). */
+  runsView: RunLogsView | undefined;
 
   constructor(
     private readonly ctx: NormScopeContext,
@@ -69,6 +71,7 @@ export function registerFollow(ctx: NormScopeContext, results: RunResults, panel
   const view = ctx.own(new RunLogsView(ctx.log));
   ctx.own(vscode.window.createTreeView(RUNS_VIEW, { treeDataProvider: view }));
   const manager = ctx.own(new FollowManager(ctx, results, panel, () => view.refresh()));
+  manager.runsView = view;
   const register = (id: string, fn: (...args: never[]) => unknown) => ctx.own(vscode.commands.registerCommand(id, fn));
 
   register('normscope.followRun', async (arg?: RunLogNode | vscode.Uri | string) => {

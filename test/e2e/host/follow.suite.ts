@@ -60,6 +60,14 @@ suite('follow', () => {
     assert.ok(run && run.samples.length > 0, 'the run is in the results (hovers and the tree read it)');
     assert.equal(api.follow.state!.liveness !== 'ended' || child.exitCode !== null, true);
 
+    // The Training Runs view lists it: live, its script, steps so far, findings.
+    const view = api.follow.runsView!;
+    assert.ok(
+      view.getChildren().some((n) => n.dir === dir),
+      'the run is in the Training Runs view',
+    );
+    assert.match(String(view.getTreeItem({ dir }).description), /^live · model\.py · [\d,]+ steps · \d+ findings?$/);
+
     const editor = await openFixture('model.py');
     const actLine = positionOf(editor.document, 'self.act2 = nn.ReLU()').line;
     const diag = await waitForFinding(editor.document.uri, 'dead', 180_000);
@@ -73,6 +81,9 @@ suite('follow', () => {
 
     await waitFor('the end record', () => api.follow.state!.liveness === 'ended', 180_000);
     assert.equal(api.results.get(dir)?.status, 'done', 'the report arrived');
+    await waitFor('the view to show the run ended', () =>
+      /^ended · model\.py · 1,100 steps · [1-9]\d* findings?$/.test(String(view.getTreeItem({ dir }).description)),
+    );
     assert.ok(api.results.get(dir)!.report!.loss.length >= 1100);
     await vscode.commands.executeCommand('normscope.stopFollowing');
   });

@@ -68,9 +68,10 @@ export class FollowManager extends Disposable {
 }
 
 export function registerFollow(ctx: NormScopeContext, results: RunResults, panel: FollowPanel): FollowManager {
-  const view = ctx.own(new RunLogsView(ctx.log));
+  let following: FollowManager | undefined; // set below; the view asks only once the tree is shown
+  const view = ctx.own(new RunLogsView(ctx.log, (dir) => (following?.current?.dir === dir ? following.current.log : null)));
   ctx.own(vscode.window.createTreeView(RUNS_VIEW, { treeDataProvider: view }));
-  const manager = ctx.own(new FollowManager(ctx, results, panel, () => view.refresh()));
+  const manager = (following = ctx.own(new FollowManager(ctx, results, panel, () => view.refresh())));
   manager.runsView = view;
   const register = (id: string, fn: (...args: never[]) => unknown) => ctx.own(vscode.commands.registerCommand(id, fn));
 

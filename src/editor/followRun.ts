@@ -81,6 +81,11 @@ export class FollowedRun extends Disposable {
     this.ticker.unref();
   }
 
+  /** The log as read so far (null before its first line). */
+  get log(): RunLog | null {
+    return this.follower.log;
+  }
+
   override dispose(): void {
     clearInterval(this.ticker);
     this.follower.close();

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
 import { errorMessage } from '../protocol';
-import { listRuns, readRunLog } from '../runlog';
+import { listRuns, readRunLog, type RunLog } from '../runlog';
 import { editorRoot, summarizeRun, type RunSummary } from '../runlog/status';
 import { Disposable, toDisposable } from '../host/disposable';
 
@@ -52,7 +52,11 @@ export class RunLogsView extends Disposable implements vscode.TreeDataProvider<R
   private readonly cache = new Map<string, { at: number; signature: string; summary: RunSummary | { error: string } }>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly log: vscode.LogOutputChannel) {
+  constructor(
+    private readonly log: vscode.LogOutputChannel,
+    /** The log of the followed run, read as it is written: the view uses it rather than reading that run again. */
+    private readonly followedLog: (dir: string) => RunLog | null = () => null,
+  ) {
     super();
     const watcher = this.own(vscode.workspace.createFileSystemWatcher('**/.normscope/runs/*/meta.jsonl'));
     for (const on of [watcher.onDidCreate, watcher.onDidChange, watcher.onDidDelete]) this.own(on(() => this.refreshSoon()));
@@ -119,7 +123,7 @@ export class RunLogsView extends Disposable implements vscode.TreeDataProvider<R
     if (cached && (live ? Date.now() - cached.at < LIVE_SUMMARY_MS : cached.signature === signature)) return cached.summary;
     let summary: RunSummary | { error: string };
     try {
-      const log = readRunLog(dir);
+      const log = this.followedLog(dir) ?? readRunLog(dir);
       const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
       summary = summarizeRun(log, editorRoot(log, folders) ?? log.meta.projectRoot);
     } catch (e) {

@@ -24,6 +24,7 @@ import { registerWalkthroughCommands } from './editor/walkthrough';
 import { PythonScriptLensProvider, registerScriptRuns, ScriptLensProvider } from './editor/scriptRuns';
 import { HealthPanel } from './panel/healthPanel';
 import { errorMessage } from './protocol';
+import { registerFollow, type FollowManager } from './editor/followCommands';
 
 /** Set by the first line of dist/extension.js (esbuild.mjs banner): when the bundle started loading. */
 declare const __normscopeLoadStart: number | undefined;
@@ -35,6 +36,8 @@ export interface NormScopeApi {
   results: RunResults;
   runs: RunManager;
   diagnostics: FindingDiagnostics;
+  /** The run log being followed (docs/follow.md). */
+  follow: FollowManager;
   /** Milliseconds from the bundle's first line to activate(), and inside activate(). */
   timing: { loadMs: number | null; activateMs: number };
 }
@@ -106,12 +109,13 @@ export function activate(extension: vscode.ExtensionContext): NormScopeApi {
   ctx.own(vscode.languages.registerCodeLensProvider(MODEL_SELECTOR, new ScriptLensProvider(ctx)));
   ctx.own(vscode.languages.registerCodeLensProvider(PYTHON_SELECTOR, ctx.own(new PythonScriptLensProvider(ctx, pythonLints))));
   registerScriptRuns(ctx, runs, panel);
+  const follow = registerFollow(ctx, results, panel);
   const timing = {
     loadMs: typeof __normscopeLoadStart === 'number' ? started - __normscopeLoadStart : null,
     activateMs: performance.now() - started,
   };
   ctx.log.info(`activated in ${timing.activateMs.toFixed(1)} ms (bundle load to activate: ${timing.loadMs?.toFixed(1) ?? '?'} ms)`);
-  return { results, runs, diagnostics, timing };
+  return { results, runs, diagnostics, follow, timing };
 }
 
 export function deactivate(): void {

@@ -246,7 +246,7 @@ export class App {
             ys: store.loss.subarray(0, store.size),
           },
         ],
-        { epoch: store.rewrites, xMax: store.run.steps },
+        { epoch: store.rewrites, xMax: store.axisEnd },
       );
     }
     const flagged = store ? new Set(store.findings.map((f) => f.layer).filter((l) => l !== null)).size : 0;

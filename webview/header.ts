@@ -72,8 +72,10 @@ export class Header {
       : report?.stoppedEarly
         ? `Stopped early at step ${lastStep}: ${report.stoppedEarly}`
         : report
-          ? `Done: ${run.steps} steps in ${(report.timing.totalMs / 1000).toFixed(1)} s`
-          : `Training: step ${lastStep} of ${run.steps}`;
+          ? `Done: ${report.steps} steps in ${(report.timing.totalMs / 1000).toFixed(1)} s`
+          : run.followed
+            ? `Following: step ${lastStep}`
+            : `Training: step ${lastStep} of ${run.steps}`;
     const backend = report?.backend ?? run.backend?.name;
     this.backend.textContent = backend ? `Backend: ${backend}` : 'Backend: starting…';
     this.backend.title = (report?.backendNotes ?? run.backend?.notes ?? []).join('\n');

@@ -68,6 +68,16 @@ export class RunStore {
     return s < 0 ? emptyRange() : this.ranges[s];
   }
 
+  /**
+   * Where the step axis ends: the run's length; for a followed run (its length unknown) a round number ≥ 10 % past the
+   * newest step, so the axis — and every line already drawn against it — stays put for many polls rather than moving
+   * with each new step (a moved axis redraws all lines: 500 layers' worth).
+   */
+  get axisEnd(): number {
+    if (!this.run.followed) return this.run.steps;
+    return niceCeil(Math.max(10, (this.size > 0 ? this.steps[this.size - 1] : 0) * 1.1));
+  }
+
   /** Newest finite value of a statistic for a layer, or NaN. */
   latest(stat: StatName, layer: number): number {
     const values = this.series(stat, layer);
@@ -204,4 +214,14 @@ export class RunStore {
     this.thinned++;
     this.rewrites++;
   }
+}
+
+/** The smallest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k that is ≥ v. */
+export function niceCeil(v: number): number {
+  const scale = 10 ** Math.floor(Math.log10(v));
+  for (const m of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) {
+    const end = scale >= 1 ? Math.round(m * scale) : m * scale; // 1.2 × 1e5 is 120000.00000000001
+    if (end >= v) return end;
+  }
+  return 10 * scale;
 }

@@ -7,6 +7,7 @@
 import { relative } from 'node:path';
 import { errorMessage, reportJson, STATIC_FINDING_KINDS, type FindingKind } from '../protocol';
 import { readRunLog, resolveRunDir, runLogReport, runsFolder } from '../runlog';
+import { runLiveness } from '../runlog/status';
 import { EXIT, parseFailOn, parseFlags, parseThresholds, UsageError } from './args';
 import type { CheckIO } from './check';
 import { formatReport } from './checkTable';
@@ -79,6 +80,11 @@ export async function reportCommand(argv: string[], io: CheckIO = { stdout: proc
     for (const warning of log.warnings) io.stderr.write(`normscope report: ${warning}\n`);
     if (args.values.json) writeJson(reportJson(report), (text) => io.stdout.write(text));
     else io.stdout.write(formatReport(report, (f) => relative(process.cwd(), f) || f));
+    // A report of a run that is still writing is a snapshot: say how to keep up with it (docs/follow.md).
+    if (!args.values.json && runLiveness(log) === 'live')
+      io.stderr.write(
+        `normscope report: the run is still writing; follow it with \`normscope watch ${args.dir}\`, or in VS Code with "NormScope: Follow Training Run…"\n`,
+      );
     return report.findings.some((f) => args.failOn.has(f.kind)) ? EXIT.findings : EXIT.ok;
   } catch (e) {
     io.stderr.write(`normscope report: ${errorMessage(e)}\n${e instanceof UsageError ? `${USAGE}\n` : ''}`);

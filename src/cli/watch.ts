@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { isAbsolute, relative } from 'node:path';
 import { errorMessage, type Finding } from '../protocol';
 import { endNote, followRunLog, localRoot, mapSources, runLogFindings, type RunLog } from '../runlog';
+import { latestStep as latest, processAlive as alive } from '../runlog/status';
 import { cancelOnSignals, EXIT, positiveInt, UsageError } from './args';
 import type { CheckIO } from './check';
 import { formatNumber } from './checkTable';
@@ -170,23 +171,4 @@ export async function watchCommand(
       finish(EXIT.cancelled);
     });
   });
-}
-
-/** The newest step the log knows and its loss: the last loss block's, or a later sample's (its loss not yet flushed). */
-function latest(log: RunLog): { step: number; loss: number } {
-  const block = log.loss[log.loss.length - 1];
-  const sample = log.samples[log.samples.length - 1];
-  const blockStep = block ? block.firstStep + block.values.length - 1 : -1;
-  if (sample && sample.step > blockStep) return { step: sample.step, loss: sample.loss };
-  return { step: blockStep, loss: block ? block.values[block.values.length - 1] : NaN };
-}
-
-/** Whether process `pid` on this machine is alive (EPERM: alive, someone else's). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -6,8 +6,9 @@ import type { FileRun } from '../host/runResults';
 
 /** `run-started` for a run; only the PanelRun fields are copied (a FileRun carries more). */
 function runStarted(run: PanelRun, samples: StepSample[], findings: Finding[]): RunStartedMessage {
-  const { runId, file, backend, layers, statNames, steps, batchSize, syntheticData } = run;
-  return { type: 'run-started', run: { runId, file, backend, layers, statNames, steps, batchSize, syntheticData }, samples, findings };
+  const { runId, file, backend, layers, statNames, steps, batchSize, syntheticData, followed } = run;
+  const copy: PanelRun = { runId, file, backend, layers, statNames, steps, batchSize, syntheticData, ...(followed ? { followed } : {}) };
+  return { type: 'run-started', run: copy, samples, findings };
 }
 
 /**

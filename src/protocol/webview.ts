@@ -19,6 +19,11 @@ export interface PanelRun {
   steps: number;
   batchSize: number;
   syntheticData: boolean;
+  /**
+   * Set for a user's own run followed from its run log (docs/follow.md): the log's folder. Its length is not known
+   * ahead, so the panel says which step it is at rather than "of N".
+   */
+  followed?: string;
 }
 
 /** A run started: reset the charts to these layers. */

@@ -53,6 +53,8 @@ export interface LayersEvent {
   steps: number;
   batchSize: number;
   syntheticData: boolean;
+  /** A followed run log's folder (PanelRun.followed). */
+  followed?: string;
 }
 /** Measurements of one or more steps, batched so that a fast run sends few messages. */
 export interface ProgressEvent {

@@ -133,7 +133,7 @@ export class DetailView implements View {
           width: 1.5 * this.ctx.theme.lineScale,
           ys: store.series(stat, this.layer),
         })),
-        { epoch: store.rewrites, xMax: store.run.steps },
+        { epoch: store.rewrites, xMax: store.axisEnd },
       );
     }
   }

@@ -53,7 +53,7 @@ export class OverviewView implements View {
             width: (flagged.has(layer.name) ? 2.5 : 1) * scale,
             ys: store.series(stat, i),
           })),
-          { range: store.range(stat), epoch: store.rewrites, xMax: store.run.steps },
+          { range: store.range(stat), epoch: store.rewrites, xMax: store.axisEnd },
         );
       },
     });

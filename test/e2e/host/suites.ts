@@ -6,3 +6,4 @@ import './walkthrough.suite';
 import './scripts.suite';
 import './landscape.suite';
 import './pytorch.suite';
+import './follow.suite';

@@ -86,6 +86,7 @@ class Meter:
         # elements it holds now: views of the same memory share it, an in-place op changes it (inlined: hot path).
         self.seen, self.grads_seen = {}, {}
         self.bn = {}  # layer → (BatchNorm, channel sums: (slot, C) or (sum, square-sum tensors), count): gaps at finish
+        self.unit_max = {}  # torch path: a ReLU output's base slot → its per-unit maxima (watching/distributed.py reads them)
         self.scratch, self.views = torch.empty(0), {}  # torch path: zero counting writes here (one buffer, a view per shape)
         self.state = None
         if hooks:
@@ -163,6 +164,7 @@ class Meter:
         self.grads_seen.clear()
         self.plan[:] = self.empty_plan
         self.bn.clear()
+        self.unit_max.clear()
 
     def remove(self):
         if self.functional is not None:
@@ -305,7 +307,7 @@ class Meter:
         if y.dim() < 4 and m.cols is not None:
             return m.cols + native.COLUMNS * y.shape[-1], y.shape[-1]
         with torch.no_grad():
-            cmax = channel_max(y)
+            cmax = self.unit_max[m.base] = channel_max(y)
             return self.buffer.push((cmax <= 0).sum()), cmax.numel()
 
     def _scratch(self, t):

@@ -106,6 +106,8 @@ class Watcher:
 
         def step(optimizer, *args, **kwargs):
             return watcher._on_step(optimizer, call, args, kwargs)
+        if getattr(before, '_with_counter', False):
+            step._with_counter = True  # an LR scheduler's counting wrapper is inside: it still counts
         opt.step = types.MethodType(step, opt)
         self.replaced[id(opt)] = (opt, before, opt.step)
 
@@ -269,14 +271,16 @@ def _learning_rate(replaced):
 
 
 def _names(models):
-    """What the caller's code calls each model (`netG`), from the first frame outside NormScope that binds it."""
+    """What the caller's code calls each model (`netG`): the nearest frame outside NormScope that binds it."""
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    names = [None] * len(models)
     frame = sys._getframe(1)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(here + os.sep):
+    while frame is not None and None in names:
+        if not os.path.abspath(frame.f_code.co_filename).startswith(here + os.sep):
+            for scope in (frame.f_locals, frame.f_globals):
+                for k, m in enumerate(models):
+                    if names[k] is None:
+                        names[k] = next((n for n, v in scope.items() if v is m and not n.startswith('_')), None)
         frame = frame.f_back
-    names = []
-    for k, m in enumerate(models):
-        scopes = (frame.f_locals, frame.f_globals) if frame is not None else ()
-        found = next((n for scope in scopes for n, v in scope.items() if v is m and not n.startswith('_')), None)
-        names.append(found or type(m).__name__)
+    names = [n or type(m).__name__ for n, m in zip(names, models)]
     return [n if names.count(n) == 1 else f'{n}{k + 1}' for k, n in enumerate(names)]

@@ -30,6 +30,7 @@ export const DYNAMIC_FINDING_KINDS = [
   'saturated',
   'effective-lr',
   'bn-train-inference-drift',
+  'bn-per-device-batch',
 ] as const;
 /** Kinds only the static rules raise (src/analysis/rules: from the source, no run). */
 export const STATIC_FINDING_KINDS = [

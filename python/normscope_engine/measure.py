@@ -31,7 +31,7 @@ from .param_stats import ParamStats
 from .stats_math import (BAD_COUNT, DEAD_COUNT, HI, K, LO, NON_ZERO, NORM, P_DEAD, P_DEAD_OF, P_GAPS, P_GRAD, P_IN, P_IN_N, P_OUT, P_OUT_N,
                          P_SAT, SAT_COUNT, STAT_NAMES, SUM, Moments, layer_values)
 from .step_buffer import StepBuffer
-from .torch_path import bn_gaps, channel_max, channel_sums, row_view
+from .torch_path import bn_gaps, channel_max, channel_sums, on_device, row_view
 from .watch import Watcher
 
 __all__ = ['STAT_NAMES', 'Meter', 'is_norm', 'ACTIVATIONS', 'BN_TYPES', 'TANH_SATURATION', 'SIGMOID_SATURATION']
@@ -292,9 +292,13 @@ class Meter:
         if full:
             buf.put(base + LO, torch.amin(t))
             buf.put(base + HI, torch.amax(t))
-            buf.put(base + NON_ZERO, torch.ne(t, 0, out=self._scratch(t)).sum())  # count_nonzero branches: slow on ReLU maps
-            finite = math.isfinite(norm.item())  # NaN/Inf propagate into the norm: count them only then
-            buf.put(base + BAD_COUNT, 0.0 if finite else float(t.numel() - torch.isfinite(t).sum().item()))
+            if on_device(t):  # no host read per layer (torch_path.py): the counts stay on the device
+                buf.put(base + NON_ZERO, torch.count_nonzero(t))
+                buf.put(base + BAD_COUNT, t.numel() - torch.isfinite(t).sum())
+            else:
+                buf.put(base + NON_ZERO, torch.ne(t, 0, out=self._scratch(t)).sum())  # count_nonzero branches: slow on ReLU maps
+                finite = math.isfinite(norm.item())  # NaN/Inf propagate into the norm: count them only then
+                buf.put(base + BAD_COUNT, 0.0 if finite else float(t.numel() - torch.isfinite(t).sum().item()))
             if sat:
                 buf.put(base + SAT_COUNT, ((t - sat[0]).abs() >= sat[1]).sum())
                 m.sat = sat

@@ -26,3 +26,9 @@ test('test/python/test_watch.py passes', async () => {
   assert.match(output, /Ran 8 tests/);
   assert.match(output, /test_bit_identical_losses_and_weights .* ok/);
 });
+
+test('test/python/test_watch_device.py passes: the device path reads the host once a step, not once a layer', async () => {
+  const { code, output } = await pythonUnittest('test_watch_device');
+  assert.equal(code, 0, output);
+  assert.match(output, /Ran 2 tests/);
+});

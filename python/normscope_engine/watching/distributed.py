@@ -80,7 +80,9 @@ class Combiner:
         the same steps). Returns every rank's buffer as a list of floats, or None on ranks other than 0."""
         rows, maxima, self.units = raw_rows(meter)
         head = torch.tensor([*losses, batch or 0, *rows], dtype=torch.float64)
-        mine = torch.cat([head, *[m.cpu() for m in maxima]]) if maxima else head
+        if maxima and len({m.device for m in maxima}) == 1:
+            maxima = [torch.cat(maxima).cpu()]  # on an accelerator: one copy
+        mine = torch.cat([head, *[m.cpu() for m in maxima]])
         out = [torch.empty_like(mine) for _ in range(self.world)]
         self.dist.all_gather(out, mine, group=self.group)
         return [t.tolist() for t in out] if self.rank == 0 else None

@@ -25,6 +25,7 @@ from ..run import _layer_infos
 from ..runlog import RunLogWriter
 from ..script import _model_leaves
 from ..stats_math import ACT_GRAD
+from ..step_buffer import to_host
 from . import patches
 from .distributed import Combiner, rank_and_world
 from .sources import sources
@@ -255,10 +256,7 @@ def _scale(scaler):
 
 def _host(losses, scales):
     """The losses as floats, read with one device-to-host copy; a scaled loss divided by its scale."""
-    tensors = [x for x in losses if isinstance(x, torch.Tensor)]
-    read = iter(torch.stack([x.reshape(()).double() for x in tensors]).tolist()) if tensors else iter(())
-    out = [next(read) if isinstance(x, torch.Tensor) else float(x) for x in losses]
-    return [x / s if s else x for x, s in zip(out, scales)]
+    return [x / s if s else x for x, s in zip(to_host(losses), scales)]
 
 
 def _learning_rate(replaced):

@@ -1,4 +1,4 @@
-// `npm run bench [-- --json] [--only backends|overhead|script|landscape|analysis|activation|pytorch|runlog]`: NormScope's
+// `npm run bench [-- --json] [--only backends|overhead|script|landscape|analysis|activation|pytorch|runlog|watch]`: NormScope's
 // benchmarks, measured in one run on this machine so that ratios are comparable (machines are shared and noisy:
 // compare ratios, not absolute times).
 import { execFileSync } from 'node:child_process';
@@ -44,6 +44,10 @@ if (!values.only || values.only === 'pytorch') {
 if (!values.only || values.only === 'runlog') {
   const { benchRunlog } = require(join(repoRoot, 'dist/test/bench/runlog.js'));
   out.runlog = await benchRunlog();
+}
+if (!values.only || values.only === 'watch') {
+  const { benchWatch } = require(join(repoRoot, 'dist/test/bench/watch.js'));
+  out.watch = await benchWatch();
 }
 if (values.json) {
   process.stdout.write(`${JSON.stringify(out)}\n`);

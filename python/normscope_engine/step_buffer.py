@@ -67,6 +67,9 @@ def to_host(values):
         if out[k] is None:
             by_device.setdefault(v.device, []).append(k)
     for ks in by_device.values():
+        if len(ks) == 1:  # one tensor (a step's loss): a read, no stack
+            out[ks[0]] = values[ks[0]].item()
+            continue
         for k, x in zip(ks, torch.stack([values[k].reshape(()).double() for k in ks]).tolist()):
             out[k] = x
     return out

@@ -6,7 +6,6 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { reportCommand } from '../../src/cli/report';
@@ -14,23 +13,13 @@ import type { RunReportJson } from '../../src/protocol';
 import { readRunLog } from '../../src/runlog/read';
 import { capturingIO } from './capture';
 import { python, PYTHON_TESTS } from './runlog-fixtures';
+import { freePort } from './free-port';
 
 const FIXTURE = [path.resolve(__dirname, '../../../test/fixtures/pytorch/ddp'), path.resolve('test/fixtures/pytorch/ddp')].find((p) =>
   fs.existsSync(p),
 )!;
 const scratch = fs.mkdtempSync(path.join(tmpdir(), 'normscope-ddp-'));
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Exit {
   code: number | null;

@@ -48,13 +48,23 @@ def _assignments(cls, root):
             for node in ast.walk(tree):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
                 for t in targets:
-                    if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == 'self' and node.value is not None:
-                        table.setdefault(t.attr, node.value)
+                    for target, value in _pairs(t, node.value):
+                        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == 'self':
+                            table.setdefault(target.attr, value)
             found = (table, file, first - 1, indent)
         except (OSError, TypeError, SyntaxError, IndentationError):
             found = None
     _parsed[cls] = found
     return found
+
+
+def _pairs(target, value):
+    """(target, value) of an assignment, element by element for `self.conv, self.bn = nn.Conv2d(...), nn.BatchNorm2d(...)`."""
+    if value is None:
+        return []
+    if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts):
+        return list(zip(target.elts, value.elts))
+    return [(target, value)]
 
 
 def _item(node, index):

@@ -121,7 +121,7 @@ async function pytorchSpinning() {
     if (child.exitCode !== null) throw new Error(`the PyTorch check ended: ${stderr}`);
     await sleep(20);
   }
-  const engine = (await childrenOf(child.pid)).find((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('normscope_engine'));
+  const engine = (await childrenOf(child.pid)).find((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('normscope.engine'));
   return { child, members: group(engine) };
 }
 

@@ -2,7 +2,7 @@
 // and `npm start` can run a real VS Code offline. Idempotent: a marker file records a finished setup.
 //
 // Why not a devDependency: code-server's own postinstall downloads things and fails offline, which would
-// break `npm install`. Steps (see README "How the e2e harness works"):
+// break `npm install`. Steps (see CONTRIBUTING.md "How the e2e harness works"):
 //   1. npm install code-server@4.96.4 --ignore-scripts  (4.96.x is the last line that runs on Node 20)
 //   2. in lib/vscode: drop npm-shrinkwrap.json (pins a git URL), install its production deps without scripts,
 //      rebuild the three native modules the server needs, and link node_modules.asar -> node_modules.

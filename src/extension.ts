@@ -8,6 +8,7 @@ import { registerCommands } from './editor/commands';
 import { ModelCodeLensProvider } from './editor/codeLens';
 import { NormScopeContext } from './editor/context';
 import { FindingDiagnostics } from './editor/diagnostics';
+import { FINDINGS_DOC } from './editor/findingRanges';
 import { useCodeCache, whenAnalysisLoads } from './editor/analysis';
 import { DocumentIndex, MODEL_SELECTOR } from './editor/documentIndex';
 import { LayerHoverProvider } from './editor/hover';
@@ -62,7 +63,7 @@ export function activate(extension: vscode.ExtensionContext): NormScopeApi {
       index,
       results,
       ctx.log,
-      vscode.Uri.joinPath(extension.extensionUri, 'README.md'),
+      vscode.Uri.joinPath(extension.extensionUri, ...FINDINGS_DOC.split('/')),
       async (file, text) => (await pythonLints.get(file, text)).findings,
     ),
   );

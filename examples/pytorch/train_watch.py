@@ -19,10 +19,9 @@ import torch.nn as nn
 
 try:
     import normscope
-    watch = normscope.watch
-except ImportError:  # this checkout before the package move: the engine under python/
+except ImportError:  # not installed: this checkout's copy
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'python'))
-    from normscope_engine.watching import watch
+    import normscope
 
 STEPS, JUMP = 3000, 2000
 
@@ -55,7 +54,7 @@ def main():
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
     loss_fn = nn.MSELoss()
-    with watch(model, optimizer, every=10) as watcher:  # the one line: every 10th optimizer step measured
+    with normscope.watch(model, optimizer, every=10) as watcher:  # the one line: every 10th optimizer step measured
         for step in range(STEPS):
             batch = torch.randint(0, len(x), (64,))
             optimizer.zero_grad()

@@ -25,8 +25,8 @@ export class FindingDiagnostics extends Disposable implements vscode.Disposable 
     private readonly index: DocumentIndex,
     private readonly results: RunResults,
     private readonly log: vscode.LogOutputChannel,
-    /** The README shipped with the extension; each finding kind has a section there. */
-    private readonly readme: vscode.Uri,
+    /** docs/findings.md shipped with the extension (FINDINGS_DOC); each finding kind has a section there. */
+    private readonly findingsDoc: vscode.Uri,
     /** Static findings of a PyTorch file from its text (src/runner/pythonLint.ts), when available. */
     private readonly pythonLint?: (file: string, text: string) => Promise<Finding[]>,
   ) {
@@ -134,7 +134,7 @@ export class FindingDiagnostics extends Disposable implements vscode.Disposable 
         severityRank(f.severity) as vscode.DiagnosticSeverity,
       );
       d.source = 'NormScope';
-      d.code = { value: f.kind, target: this.readme.with({ fragment: findingDocAnchor(f.kind) }) };
+      d.code = { value: f.kind, target: this.findingsDoc.with({ fragment: findingDocAnchor(f.kind) }) };
       if (links.length) d.relatedInformation = links.map((l) => new vscode.DiagnosticRelatedInformation(location(l.source), l.message));
       diagnostics.push(d);
     };

@@ -42,7 +42,10 @@ export function severityRank(severity: Severity): 0 | 1 | 2 {
   return severity === 'error' ? 0 : severity === 'warning' ? 1 : 2;
 }
 
-/** Anchor of a finding kind in the README's findings table. */
+/** The page that explains every finding kind, relative to the extension's root (shipped in the .vsix). */
+export const FINDINGS_DOC = 'docs/findings.md';
+
+/** Anchor of a finding kind's section in FINDINGS_DOC: the target of the diagnostic's code link. */
 export function findingDocAnchor(kind: string): string {
   return `finding-${kind}`;
 }

@@ -1,7 +1,7 @@
 /**
  * Which model of a PyTorch file a run checks, and its arguments, as the tfjs side asks for builder functions
  * (./functionArgs.ts): the engine's lint lists the candidates (the classes no other class of the file uses, with their
- * constructor parameters, python/normscope_engine/candidates.py); several → a quick pick (or each one's CodeLens), a
+ * constructor parameters, python/normscope/analysis/candidates.py); several → a quick pick (or each one's CodeLens), a
  * constructor with required parameters → an input box taking a Python argument list as written between the
  * parentheses of a call (`GPTConfig(n_layer=2), dropout=0.1`), evaluated by the engine in the file's namespace.
  * The choice is remembered per file in the workspace; "NormScope: Change Arguments…" edits or forgets it.

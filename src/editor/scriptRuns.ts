@@ -1,9 +1,9 @@
 /**
  * "NormScope: Check Training Script": runs the active (or given) script with its command-line
  * arguments and measures every model it trains (src/worker/script; a `.py` script in the PyTorch engine,
- * python/normscope_engine/script.py), and a CodeLens on each `.fit(` / `.fitDataset(` / `.trainOnBatch(` call
+ * python/normscope/engine/script.py), and a CodeLens on each `.fit(` / `.fitDataset(` / `.trainOnBatch(` call
  * (PyTorch: `optimizer.step()`, else `loss.backward()`, or the call of an imported helper that trains, found by the
- * engine's `ast` lint, python/normscope_engine/training_calls.py) that starts it. The
+ * engine's `ast` lint, python/normscope/analysis/training_calls.py) that starts it. The
  * arguments are remembered per script in the workspace: the palette command asks for them (showing the last
  * ones), a lens reuses them.
  */

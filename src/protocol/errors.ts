@@ -25,7 +25,7 @@ export const USER_ERROR_CODES = [
   'permission-denied',
   /** A what-if run's line creates no normalization layer: every candidate would fail the same way. */
   'no-norm-at-line',
-  // The Python engine's (python/normscope_engine):
+  // The Python engine's (python/normscope/engine):
   'missing-input-shape',
   /** forward() takes several inputs and the file gives no data: NormScope synthesises one. */
   'several-inputs',

@@ -1,7 +1,7 @@
 /**
  * Online events of a run log (docs/run-log.md "Events"): what the detectors will look for, noticed as each sample
  * is written so the samples around it are kept. The same rules, constants and order as
- * python/normscope_engine/runlog_policy.py (test/unit/runlog-conformance.test.ts holds the two writers to the same
+ * python/normscope/runlog/policy.py (test/unit/runlog-conformance.test.ts holds the two writers to the same
  * files); computed on the float32 values as stored.
  */
 import { DEFAULT_THRESHOLDS } from '../worker/detectors/thresholds';

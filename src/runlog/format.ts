@@ -1,6 +1,6 @@
 /**
  * The run-log format (docs/run-log.md), one definition for the reader, the follower and the tfjs writer; the Python
- * writer (python/normscope_engine/runlog.py) follows the same document. Binary files are sequences of records: a
+ * writer (python/normscope/runlog/writer.py) follows the same document. Binary files are sequences of records: a
  * little-endian u32 payload length, the CRC-32 of the payload, the payload. A record whose bytes are not all there,
  * or whose CRC does not match, ends the readable part of its file (a job killed mid-write leaves such a tail).
  */

@@ -3,7 +3,7 @@
  * by sequence number, and every one in a protected window (the run's start, around events). Windows share a budget:
  * one that does not fit evicts windows of lower priority (jumps and spikes give way to the detectors' conditions), the
  * latest first, so the earliest onsets, the likely causes, stay. The same bookkeeping as
- * python/normscope_engine/runlog_policy.py's Retention; the writers double `stride` while the history is over budget.
+ * python/normscope/runlog/policy.py's Retention; the writers double `stride` while the history is over budget.
  */
 import { AFTER, BEFORE, START_SAMPLES } from './events';
 

@@ -3,7 +3,7 @@
  * (`samples-N.bin`); a segment that reached its size is closed; while the closed ones without the oldest still fill the
  * recent window, the oldest is aged: its kept records are appended to the history (`history-N.bin`, a new file once the current one
  * is full) and it is deleted; while the history is over its budget, the stride doubles and the history is rewritten
- * (new files written whole, then the old ones deleted). The same steps as python/normscope_engine/runlog.py.
+ * (new files written whole, then the old ones deleted). The same steps as python/normscope/runlog/writer.py.
  * Pure over a RecordStore: the writer's store is the file system; the size model of test/unit/runlog-retention.test.ts
  * keeps only sizes, to run a million samples of 500 layers in seconds.
  */

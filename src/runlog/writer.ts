@@ -1,6 +1,6 @@
 /**
  * The run-log writer for a TensorFlow.js training run in the user's own process (the `normscopeCallback` of
- * src/library): the same files as python/normscope_engine/runlog.py writes, record for record (docs/run-log.md;
+ * src/library): the same files as python/normscope/runlog/writer.py writes, record for record (docs/run-log.md;
  * test/unit/runlog-conformance.test.ts compares the two byte for byte). Synchronous writes, one per record, so a
  * process killed at any instant leaves a readable log; a file-system error (disk full) stops the log with one
  * warning, never the training.

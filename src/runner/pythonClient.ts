@@ -1,5 +1,5 @@
 /**
- * Host side of the PyTorch engine (python/normscope_engine): one Python process per run, speaking the worker
+ * Host side of the PyTorch engine (python/normscope/engine): one Python process per run, speaking the worker
  * event union (src/protocol/worker.ts) as JSON lines on stdout. The same contract as WorkerClient — runs are
  * queued, a user error / time limit / crash / cancel becomes a rejected run with a RunError, never a problem
  * for the host. Findings come from the TypeScript detectors (src/worker/detectors) here on the host, so both
@@ -30,7 +30,7 @@ import { EngineProcess } from './pythonProcess';
 import { resolvePython, type InterpreterChoice } from './pythonInterpreter';
 
 export interface PythonClientOptions extends InterpreterChoice {
-  /** Directory that contains the `normscope_engine` package (the extension's python/). */
+  /** Directory that contains the `normscope` package (the extension's python/). */
   enginePath: string;
   runTimeoutMs?: number;
   /** Memory limit of a run: the Python process's resident memory (./memoryWatch), `normscope.maxMemoryMB`. */
@@ -243,7 +243,7 @@ export class PythonClient {
       };
       const engine = new EngineProcess(
         python.path,
-        ['-m', 'normscope_engine', JSON.stringify(options)],
+        ['-m', 'normscope.engine', JSON.stringify(options)],
         {
           // A training script from the CLI runs where the user started it (its relative data paths); everything else
           // next to itself.
@@ -253,7 +253,7 @@ export class PythonClient {
             PYTHONPATH: [this.options.enginePath, process.env.PYTHONPATH].filter(Boolean).join(delimiter),
             PYTHONUNBUFFERED: '1',
             PYTHONDONTWRITEBYTECODE: '1',
-            // The one folder a restricted model may write to (python/normscope_engine/landlock.py).
+            // The one folder a restricted model may write to (python/normscope/engine/landlock.py).
             NORMSCOPE_WRITE_DIR: restrictedWriteDir(),
           },
         },

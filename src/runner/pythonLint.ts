@@ -1,5 +1,5 @@
 /**
- * Static rules on a PyTorch file: python/normscope_engine/lint.py parses it with Python's own `ast` (a real
+ * Static rules on a PyTorch file: python/normscope/analysis/lint.py parses it with Python's own `ast` (a real
  * parser, no regex) and applies the rules of src/analysis/rules. Needs any Python 3, not torch. No vscode imports.
  */
 import { execFile } from 'node:child_process';
@@ -21,7 +21,7 @@ export interface PythonLayerCall {
 /**
  * Where a training script trains (1-based line and column): an `optimizer.step()` (else a `loss.backward()`) call, or
  * (`method: 'call'`) the call of a helper that trains, `receiver` its name (`train_one_epoch`, `engine.fit`) and
- * `module` the neighbouring file it is defined in (python/normscope_engine/training_calls.py).
+ * `module` the neighbouring file it is defined in (python/normscope/analysis/training_calls.py).
  */
 export interface PythonTrainingCall {
   line: number;
@@ -33,7 +33,7 @@ export interface PythonTrainingCall {
 
 /**
  * A class (or builder function) a run of the file would pick its model from when the file names none: the roots of
- * its class composition graph (python/normscope_engine/candidates.py), with the constructor's parameters as written.
+ * its class composition graph (python/normscope/analysis/candidates.py), with the constructor's parameters as written.
  */
 export interface PythonModelCandidate {
   name: string;
@@ -69,7 +69,7 @@ function runLint(
   return new Promise((resolve) => {
     const child = execFile(
       python,
-      ['-m', 'normscope_engine.lint', file, batchSize ? String(batchSize) : '', ...(text !== undefined ? ['--stdin'] : [])],
+      ['-m', 'normscope.analysis.lint', file, batchSize ? String(batchSize) : '', ...(text !== undefined ? ['--stdin'] : [])],
       { env, cwd: dirname(file), timeout: 30_000, maxBuffer: 16 << 20 },
       (error, stdout, stderr) => {
         if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') return resolve('no-python');

@@ -1,5 +1,5 @@
 /**
- * One PyTorch engine process, as python/normscope_engine/lifetime.py expects it: the leader of its own process group
+ * One PyTorch engine process, as python/normscope/engine/lifetime.py expects it: the leader of its own process group
  * (a session: a terminal's Ctrl-C reaches the host, which cancels), stdin /dev/null, its events and the host's
  * `cancel` lines on one extra socket (fd 3), the user's stdout and stderr left to the user's code. Ending it ends the
  * whole group — DataLoader workers, multiprocessing children — and lets go of every pipe at once, so a process that

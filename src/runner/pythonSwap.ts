@@ -1,5 +1,5 @@
 /**
- * Swap the normalization on one line of a PyTorch file (python/normscope_engine/swap.py: `ast` locates the call,
+ * Swap the normalization on one line of a PyTorch file (python/normscope/refactor/swap.py: `ast` locates the call,
  * arguments are translated). Uses the interpreter that has torch when there is one (it decides whether nn.RMSNorm
  * exists), else any Python 3. No vscode imports.
  */
@@ -8,7 +8,7 @@ import { delimiter } from 'node:path';
 import type { NormKind } from '../protocol';
 import { interpreterCandidates, resolvePython, type InterpreterChoice } from './pythonInterpreter';
 
-/** What a Python line can be swapped to: the five norms, or weight norm on the weight layer (python/normscope_engine/weightnorm.py). */
+/** What a Python line can be swapped to: the five norms, or weight norm on the weight layer (python/normscope/refactor/weightnorm.py). */
 export type PythonSwapTarget = NormKind | 'weightNorm';
 export const PYTHON_SWAP_TARGETS: readonly PythonSwapTarget[] = [
   'batchNorm',
@@ -39,7 +39,7 @@ function runSwap(
   return new Promise((resolve) => {
     execFile(
       python,
-      ['-m', 'normscope_engine.swap', file, String(line), to],
+      ['-m', 'normscope.refactor.swap', file, String(line), to],
       { env, timeout: 60_000, maxBuffer: 16 << 20 },
       (error, stdout, stderr) => {
         if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') return resolve('no-python');

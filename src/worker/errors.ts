@@ -38,7 +38,7 @@ export class UserCodeError extends Error {
 }
 
 const TURN_OFF =
-  'NormScope runs model files with least privilege (README "Security and trust"); ' +
+  'NormScope runs model files with least privilege (docs/security.md); ' +
   'turn it off with the normscope.restrictPermissions setting (CLI: --no-restrict) if the model must do this';
 
 /** What Node's permission model refused, in words, or null for any other error. */

@@ -1,5 +1,5 @@
 /**
- * Cost of the loss-landscape instrument (issue 13, README "Loss landscape"): on the MLP with BN and LN
+ * Cost of the loss-landscape instrument (issue 13, docs/landscape.md): on the MLP with BN and LN
  * (examples/), blocks of 10 training steps, plain against the same 10 steps with one landscape probe at 4 step
  * sizes (the instrument at every=10), with and without ICS, alternating ABBA so that load drift hits all alike;
  * medians of the process CPU time per block. `off`: a run with the instrument off against plain training

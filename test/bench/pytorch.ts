@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { resolvePython } from '../../src/runner/pythonInterpreter';
 import { errorMessage } from '../../src/protocol';
 
-const ROOT = [path.resolve(__dirname, '../../..'), path.resolve('.')].find((p) => fs.existsSync(path.join(p, 'python/normscope_engine')))!;
+const ROOT = [path.resolve(__dirname, '../../..'), path.resolve('.')].find((p) => fs.existsSync(path.join(p, 'python/normscope')))!;
 
 // Both sides allocate the same way: glibc keeps freed memory instead of unmapping it (see pytorch_overhead.py).
 const FIXED_MALLOC_THRESHOLDS = 'glibc.malloc.mmap_threshold=1073741824:glibc.malloc.trim_threshold=4294967296';

@@ -19,9 +19,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from normscope_engine.measure import Meter
-from normscope_engine.layers import measured_modules
-from normscope_engine.run import train_step
+from normscope.measuring.meter import Meter
+from normscope.measuring.layers import measured_modules
+from normscope.engine.run import train_step
 
 
 def cnn():

@@ -12,7 +12,7 @@ import { resolvePython } from '../../src/runner/pythonInterpreter';
 import { readRunLog, runLogReport } from '../../src/runlog';
 import { RunLogWriter } from '../../src/runlog/writer';
 
-const ROOT = [path.resolve(__dirname, '../../..'), path.resolve('.')].find((p) => fs.existsSync(path.join(p, 'python/normscope_engine')))!;
+const ROOT = [path.resolve(__dirname, '../../..'), path.resolve('.')].find((p) => fs.existsSync(path.join(p, 'python/normscope')))!;
 const W = STAT_NAMES.length;
 
 function rows(layers: number, seed: number): number[] {

@@ -1,4 +1,4 @@
-"""The run-log writer's costs (python/normscope_engine/runlog.py), for test/bench/runlog.ts: `python3 runlog_bench.py`
+"""The run-log writer's costs (python/normscope/runlog/writer.py), for test/bench/runlog.ts: `python3 runlog_bench.py`
 prints one JSON line.
 - writer: microseconds per sampled step at 10, 100 and 500 layers (the events by numpy where it is there, else by the
   loop), and per loss-only step;
@@ -17,9 +17,9 @@ import sys
 import tempfile
 import time
 
-from normscope_engine import runlog_policy
-from normscope_engine.runlog import RunLogWriter
-from normscope_engine.stats_math import STAT_NAMES
+from normscope.runlog import policy as runlog_policy
+from normscope.runlog.writer import RunLogWriter
+from normscope.measuring.stats_math import STAT_NAMES
 
 W = len(STAT_NAMES)
 
@@ -74,7 +74,7 @@ def writer_cost(root, n, use_numpy, samples=300):
 def mlp_run(root, steps=100_000, every=10):
     """The MLP trained in a plain loop with one `watch(model, optimizer, every=10)` line (the product's API)."""
     import torch
-    from normscope_engine.watching import watch
+    from normscope.watching import watch
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(32, 64), torch.nn.ReLU(), torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pytorch_overhead import cnn  # noqa: E402
 
-from normscope_engine.watching import patches, watch  # noqa: E402
+from normscope.watching import patches, watch  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

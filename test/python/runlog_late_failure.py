@@ -11,7 +11,7 @@ import time
 
 import torch
 
-from normscope_engine.watching import watch
+from normscope.watching import watch
 
 
 def main():

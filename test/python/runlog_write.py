@@ -1,12 +1,12 @@
-"""Feeds python/normscope_engine/runlog.py's writer a run described by a JSON file (test/unit/runlog-fixtures.ts):
+"""Feeds python/normscope/runlog/writer.py's writer a run described by a JSON file (test/unit/runlog-fixtures.ts):
 `python3 runlog_write.py spec.json`. Numbers that may be NaN live in a float64 file next to it (`values`), referenced
 by index, so that NaN and Inf reach the writer exactly. `"numpy": false` makes the events use the loop instead."""
 import array
 import json
 import sys
 
-from normscope_engine import runlog_policy
-from normscope_engine.runlog import RunLogWriter
+from normscope.runlog import policy as runlog_policy
+from normscope.runlog.writer import RunLogWriter
 
 
 def main(path):

@@ -1,4 +1,4 @@
-"""The batch size of a training step (python/normscope_engine/batch_size.py): the dimension the model declares with
+"""The batch size of a training step (python/normscope/measuring/batch_size.py): the dimension the model declares with
 `batch_first`, else dimension 0; forwards autograd does not record do not count (run by
 test/unit/pytorch-features.test.ts with the other tests of this folder)."""
 import unittest
@@ -7,7 +7,7 @@ import torch
 import torch.nn as nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from normscope_engine.batch_size import BatchProbe
+from normscope.measuring.batch_size import BatchProbe
 
 
 class Tagger(nn.Module):

@@ -7,7 +7,7 @@ import tempfile
 import unittest
 from unittest import mock
 
-from normscope_engine import landlock
+from normscope.engine import landlock
 
 
 class Confine(unittest.TestCase):

@@ -1,4 +1,4 @@
-"""The engine picks torch code paths by feature, not version (python/normscope_engine/features.py). The torch here is
+"""The engine picks torch code paths by feature, not version (python/normscope/measuring/features.py). The torch here is
 1.13, so the 2.x branches are exercised by monkeypatching the attribute that 2.x has (run by
 test/unit/pytorch-features.test.ts: `python3 -m unittest discover -s test/python`, PYTHONPATH=python)."""
 import copy
@@ -10,11 +10,11 @@ import torch
 import torch.nn as nn
 import torch.nn.utils.parametrize as parametrize
 
-from normscope_engine import features
-from normscope_engine.layers import measured_modules
-from normscope_engine.run import _layer_infos, train_step
-from normscope_engine.measure import STAT_NAMES, Meter
-from normscope_engine.swap import swap
+from normscope.measuring import features
+from normscope.measuring.layers import measured_modules
+from normscope.engine.run import _layer_infos, train_step
+from normscope.measuring.meter import STAT_NAMES, Meter
+from normscope.refactor.swap import swap
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', 'fixtures', 'pytorch')
 

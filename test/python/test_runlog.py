@@ -1,4 +1,4 @@
-"""The Python run-log writer (python/normscope_engine/runlog.py, runlog_policy.py) on its own: the forms a step's
+"""The Python run-log writer (python/normscope/runlog/writer.py, policy.py) on its own: the forms a step's
 values come in, how a log ends, a disk error that must not stop training, the two event paths, the protection windows.
 Run by test/unit/runlog-python.test.ts (`python3 -m unittest discover -s test/python -p test_runlog.py`, PYTHONPATH=python);
 the round trip to the TypeScript reader and the byte-for-byte match with the TypeScript writer are tested there."""
@@ -17,10 +17,10 @@ import warnings
 import numpy
 import torch
 
-from normscope_engine import runlog_policy
-from normscope_engine.runlog import RunLogWriter, _floats
-from normscope_engine.runlog_policy import AFTER, BEFORE, START_SAMPLES, Events, Retention
-from normscope_engine.stats_math import STAT_NAMES
+from normscope.runlog import policy as runlog_policy
+from normscope.runlog.writer import RunLogWriter, _floats
+from normscope.runlog.policy import AFTER, BEFORE, START_SAMPLES, Events, Retention
+from normscope.measuring.stats_math import STAT_NAMES
 
 W = len(STAT_NAMES)
 LAYER = {'index': 0, 'name': 'fc', 'className': 'Linear', 'outputShape': [None, 4], 'paramCount': 20, 'isNorm': False, 'source': None}
@@ -55,7 +55,7 @@ class ValueForms(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             w = RunLogWriter(os.path.join(d, 'run'), project_root=d)
             w.layers([LAYER])
-            with self.assertRaisesRegex(ValueError, 'not rows of 22 statistics'):
+            with self.assertRaisesRegex(ValueError, f'not rows of {len(STAT_NAMES)} statistics'):
                 w.sample(0, 1.0, 1.0, [0.0] * (W + 1))
             with self.assertRaisesRegex(ValueError, 'for at most 1 layers'):
                 w.sample(0, 1.0, 1.0, [0.0] * (2 * W))
@@ -78,7 +78,7 @@ class Ends(unittest.TestCase):
 
     def _script_end(self, body):
         with tempfile.TemporaryDirectory() as d:
-            code = ('import sys; sys.path.insert(0, %r)\nfrom normscope_engine.runlog import RunLogWriter\n'
+            code = ('import sys; sys.path.insert(0, %r)\nfrom normscope.runlog.writer import RunLogWriter\n'
                     'w = RunLogWriter(%r, project_root=%r)\n%s\n') % (os.environ['PYTHONPATH'].split(os.pathsep)[0], os.path.join(d, 'run'), d, body)
             subprocess.run([sys.executable, '-c', code], capture_output=True, timeout=60)
             return meta(os.path.join(d, 'run'))[-1]

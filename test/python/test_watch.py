@@ -1,4 +1,4 @@
-"""normscope.watch in a user's own loop (python/normscope_engine/watching): it never changes what the run computes,
+"""normscope.watch in a user's own loop (python/normscope/watching): it never changes what the run computes,
 and it follows what real loops do — gradient accumulation, LR schedulers, evaluation under no_grad, several models,
 GradScaler's skipped steps, torch.compile's wrapper — with the layers' lines found for a model built before it."""
 import math
@@ -16,7 +16,7 @@ import torch.nn as nn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from watch_log import read_log, stat  # noqa: E402
 
-from normscope_engine.watching import watch  # noqa: E402
+from normscope.watching import watch  # noqa: E402
 from torch.cuda.amp.grad_scaler import _refresh_per_optimizer_state  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))

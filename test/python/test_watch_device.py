@@ -1,4 +1,4 @@
-"""The device path (python/normscope_engine/torch_path.py), tested on the CPU: with NORMSCOPE_DEVICE_PATH=1 every
+"""The device path (python/normscope/measuring/torch_path.py), tested on the CPU: with NORMSCOPE_DEVICE_PATH=1 every
 tensor is treated as if it lived on an accelerator, and with NORMSCOPE_NO_NATIVE=1 the fused C pass is off, so the
 statistics are torch ops whose results stay 0-d tensors until the step buffer copies them to the host together. The
 host reads a sampled step makes do not grow with the model's depth (one per step, never one per layer), and the
@@ -20,7 +20,7 @@ import torch.nn as nn  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from watch_log import read_log, stat  # noqa: E402
 
-from normscope_engine.watching import watch  # noqa: E402
+from normscope.watching import watch  # noqa: E402
 
 READS = ('item', 'tolist', '__float__', '__int__', '__bool__', 'cpu', 'numpy')
 

@@ -14,7 +14,7 @@ import torch.distributed as dist
 import torch.nn as nn
 from torch.nn.parallel import DistributedDataParallel
 
-from normscope_engine.watching import watch
+from normscope.watching import watch
 
 
 def main():

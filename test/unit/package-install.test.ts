@@ -1,5 +1,5 @@
 // The npm tarball as a user gets it: `npm pack`, then a fresh project with its own @tensorflow/tfjs installs it
-// as a dev dependency and runs `npx normscope check|lint` there, as in README "Use the CLI in your project".
+// as a dev dependency and runs `npx normscope check|lint` there, as in docs/cli.md "Install it in your project".
 // Needs the npm registry (as `npm ci` does); takes about half a minute.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -72,15 +72,17 @@ test(
     const [info] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
     const files = info.files.map((f) => f.path).sort();
     const engine = [
-      'native.py',
-      'fused_stats.c',
-      'hooks.c',
-      'hooks_moments.c',
-      'hooks_layer.c',
-      'hooks_params.c',
-      'hooks_module.c',
-      'measure.py',
-    ].map((f) => `python/normscope_engine/${f}`);
+      'normscope/__init__.py',
+      'normscope/engine/__main__.py',
+      'normscope/measuring/native.py',
+      'normscope/measuring/fused_stats.c',
+      'normscope/measuring/hooks.c',
+      'normscope/measuring/hooks_moments.c',
+      'normscope/measuring/hooks_layer.c',
+      'normscope/measuring/hooks_params.c',
+      'normscope/measuring/hooks_module.c',
+      'normscope/measuring/meter.py',
+    ].map((f) => `python/${f}`);
     for (const needed of [
       'dist/cli.js',
       'dist/worker.js',
@@ -88,7 +90,7 @@ test(
       'dist/index.js',
       'dist/index.d.ts',
       ...engine,
-      'python/normscope_engine/runlog.py',
+      'python/normscope/runlog/writer.py',
       'package.json',
       'README.md',
       'LICENSE',

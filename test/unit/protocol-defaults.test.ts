@@ -1,5 +1,5 @@
 // The defaults of the `normscope.*` settings have one source, src/protocol/defaults.ts. package.json, the
-// README's settings table and the CLI's help text cannot import it, so this test holds them to it.
+// settings table in docs/settings.md and the CLI's help text cannot import it, so this test holds them to it.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,16 +50,16 @@ test('the editor with nothing set, and the CLI with no flags, use the same defau
   assert.equal(cli.limits.maxMemoryMB, DEFAULT_SETTINGS.maxMemoryMB);
 });
 
-test("the README's settings table and `normscope --help` show the same defaults", () => {
-  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+test('the settings table of docs/settings.md and `normscope --help` show the same defaults', () => {
+  const readme = readFileSync(join(root, 'docs', 'settings.md'), 'utf8');
   for (const [name, value] of Object.entries(DEFAULT_SETTINGS)) {
     const row = readme.match(new RegExp(`^\\| \`normscope\\.${name}\` \\| ([^|]+) \\|`, 'm'));
-    assert.ok(row, `README has no settings row for normscope.${name}`);
+    assert.ok(row, `docs/settings.md has no settings row for normscope.${name}`);
     const shown = row[1].trim().replace(/^`|`$/g, '');
     assert.deepEqual(
       JSON.parse(typeof value === 'string' && !shown.startsWith('"') ? JSON.stringify(shown) : shown),
       value,
-      `README default of ${name}`,
+      `docs/settings.md default of ${name}`,
     );
   }
   const help = readFileSync(join(root, 'src/cli/main.ts'), 'utf8');

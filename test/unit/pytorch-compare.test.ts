@@ -78,11 +78,11 @@ test('the engine: no-norm-at-line for a line without a norm call or outside the 
 test("an engine error with an unknown code becomes 'internal' with its message kept; known codes pass", async () => {
   // A stand-in engine package that answers every run with an error of a code the host does not know.
   const enginePath = fs.mkdtempSync(path.join(os.tmpdir(), 'normscope-fake-engine-'));
-  fs.mkdirSync(path.join(enginePath, 'normscope_engine'));
+  fs.mkdirSync(path.join(enginePath, 'normscope', 'engine'), { recursive: true });
   const error = { code: 'no-such-code', message: 'm.py:3: the engine said so', file: '/m.py', line: 3 };
   fs.writeFileSync(
-    path.join(enginePath, 'normscope_engine', '__main__.py'),
-    // The protocol's socket is the fd the host names (python/normscope_engine/lifetime.py).
+    path.join(enginePath, 'normscope', 'engine', '__main__.py'),
+    // The protocol's socket is the fd the host names (python/normscope/engine/lifetime.py).
     `import json, os\nos.write(int(os.environ['NORMSCOPE_CONTROL_FD']), (json.dumps({"type": "error", "runId": "x", "error": ${JSON.stringify(error)}}) + '\\n').encode())\n`,
   );
   const logged: string[] = [];

@@ -1,4 +1,4 @@
-// Least privilege for PyTorch model files under `check` (python/normscope_engine/landlock.py): writes only to the run's
+// Least privilege for PyTorch model files under `check` (python/normscope/engine/landlock.py): writes only to the run's
 // temp folder, no programs but the interpreter, no network; `--no-restrict` and `normscope run` run with the user's
 // rights. Landlock must be there on a Linux kernel that has it (5.13+): the tests that need it say so when skipped.
 import { test } from 'node:test';
@@ -18,11 +18,11 @@ const lineOf = (text: string) =>
     .split('\n')
     .findIndex((l) => l.includes(text)) + 1;
 
-/** The Landlock ABI the engine finds here (0: none), as `python -m normscope_engine.landlock` reports it. */
+/** The Landlock ABI the engine finds here (0: none), as `python -m normscope.engine.landlock` reports it. */
 function landlockAbi(): number {
   for (const python of ['python3', '/usr/bin/python3']) {
     try {
-      const out = execFileSync(python, ['-m', 'normscope_engine.landlock'], {
+      const out = execFileSync(python, ['-m', 'normscope.engine.landlock'], {
         env: { ...process.env, PYTHONPATH: pythonEnginePath(WORKER) },
         encoding: 'utf8',
       });

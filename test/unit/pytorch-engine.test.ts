@@ -1,4 +1,4 @@
-// The PyTorch engine (python/normscope_engine) end to end through `normscope check <file>.py`: findings of the
+// The PyTorch engine (python/normscope/engine) end to end through `normscope check <file>.py`: findings of the
 // Python fixtures on their creating lines, the report contract, user errors with file:line, interpreter choice.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// The PyTorch engine's torch-version branches, chosen by feature (python/normscope_engine/features.py): the Python-side
+// The PyTorch engine's torch-version branches, chosen by feature (python/normscope/measuring/features.py): the Python-side
 // tests in test/python run the 1.13 path here and the 2.x path with the 2.x attribute monkeypatched in.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

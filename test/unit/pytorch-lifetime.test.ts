@@ -1,4 +1,4 @@
-// PyTorch runs that never hang or escape (python/normscope_engine/lifetime.py, src/runner/pythonProcess.ts), through
+// PyTorch runs that never hang or escape (python/normscope/engine/lifetime.py, src/runner/pythonProcess.ts), through
 // the CLI as a user runs it (node dist/cli.js, real processes and signals) and through the client: DataLoader workers,
 // kill -9 of the CLI, Ctrl-C, a time limit with a process that left the group, late errors, the user's output.
 // Times are bounded as the issue asks, by polling; scripts/measure-supervision.mjs prints the real numbers.
@@ -55,7 +55,7 @@ test('DCGAN (pytorch/examples) with 2 DataLoader workers: run --steps 5 reports 
     const cli = startCli(['run', DCGAN, '--steps', '5', '--json', '--timeout', '120', '--', ...args], out);
     let done = false;
     void cli.exited.then(() => (done = true));
-    const engine = await childOf(cli.child.pid!, 'normscope_engine');
+    const engine = await childOf(cli.child.pid!, 'normscope.engine');
     const seen = await membersWhile(engine, () => !done);
     const { code } = await cli.exited;
     assert.equal(code, 0, cli.out.stderr);
@@ -73,7 +73,7 @@ test('DCGAN (pytorch/examples) with 2 DataLoader workers: run --steps 5 reports 
 
 test('kill -9 of the CLI while the forward spins leaves no process of the run after 2 s', POSIX, async () => {
   const cli = startCli(['check', lifetime('spin_forward.py')]);
-  const engine = await childOf(cli.child.pid!, 'normscope_engine');
+  const engine = await childOf(cli.child.pid!, 'normscope.engine');
   assert.ok(await within(120_000, () => cli.out.stderr.includes('spinning in forward')), cli.out.stderr);
   const members = groupMembers(engine);
   assert.ok(members.length >= 3, `engine, reaper and the model's child: ${members.join(', ')}`);
@@ -89,7 +89,7 @@ test(
   POSIX,
   async () => {
     const cli = startCli(['check', lifetime('spin_forward.py')]);
-    const engine = await childOf(cli.child.pid!, 'normscope_engine');
+    const engine = await childOf(cli.child.pid!, 'normscope.engine');
     assert.ok(await within(120_000, () => cli.out.stderr.includes('spinning in forward')), cli.out.stderr);
     const members = groupMembers(engine);
     const interrupted = Date.now();
@@ -108,7 +108,7 @@ test(
 test('--timeout: the CLI exits within 2 s of the limit though a process that left the group holds its pipes', POSIX, async () => {
   const limitS = 20;
   const cli = startCli(['check', lifetime('leaves_group.py'), '--timeout', String(limitS)]);
-  await childOf(cli.child.pid!, 'normscope_engine');
+  await childOf(cli.child.pid!, 'normscope.engine');
   const started = Date.now(); // the host's timer starts as it spawns the engine: no later than this
   const { code, at } = await cli.exited;
   const escaped = Number(/left the group: process (\d+)/.exec(cli.out.stderr)?.[1]);
@@ -206,7 +206,7 @@ test(
         },
         abort.signal,
       );
-      const engine = await childOf(process.pid, 'normscope_engine');
+      const engine = await childOf(process.pid, 'normscope.engine');
       assert.ok(await within(120_000, () => steps.length > 0), 'no step was measured');
       const members = groupMembers(engine);
       abort.abort();

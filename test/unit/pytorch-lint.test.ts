@@ -1,4 +1,4 @@
-// Static rules on PyTorch source (python/normscope_engine/lint.py, Python's `ast`) through src/runner/pythonLint.ts.
+// Static rules on PyTorch source (python/normscope/analysis/lint.py, Python's `ast`) through src/runner/pythonLint.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';

@@ -1,4 +1,4 @@
-// The PyTorch engine's fast statistics (python/normscope_engine/measure.py: few torch calls, one read-back, scalar
+// The PyTorch engine's fast statistics (python/normscope/measuring/meter.py: few torch calls, one read-back, scalar
 // math in Python) equal the straightforward float64 computation of every statistic, layer by layer, on a network
 // with the cases the fast path shortcuts around (test/unit/pytorch_meter_check.py) — with the fused C pass
 // (native.py, compiled here into a fresh cache folder), with the compiled hooks (hooks.c) and without them, and with
@@ -67,7 +67,7 @@ test('every statistic of the fused C pass equals the direct computation (compile
   }
 });
 
-test("NORMSCOPE_NO_HOOKS=1: the fused pass under measure.py's Python hooks, the same statistics", async () => {
+test("NORMSCOPE_NO_HOOKS=1: the fused pass under meter.py's Python hooks, the same statistics", async () => {
   const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'normscope-cache-'));
   try {
     const [first] = await assertExact({ NORMSCOPE_NO_HOOKS: '1', XDG_CACHE_HOME: cache }, 'NORMSCOPE_NO_HOOKS');
@@ -99,14 +99,14 @@ test('the compiled library is rebuilt when any C file it includes changes (each 
   const python = await resolvePython({});
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'normscope-key-'));
   try {
-    const pkg = path.join(dir, 'pkg', 'normscope_engine');
-    fs.cpSync(path.join(pythonEnginePath(WORKER), 'normscope_engine'), pkg, { recursive: true });
+    const pkg = path.join(dir, 'pkg', 'normscope');
+    fs.cpSync(path.join(pythonEnginePath(WORKER), 'normscope'), pkg, { recursive: true });
     const env = { ...process.env, PYTHONPATH: path.dirname(pkg), PYTHONDONTWRITEBYTECODE: '1', XDG_CACHE_HOME: path.join(dir, 'cache') };
     const load = () =>
       new Promise<string>((resolve, reject) =>
         execFile(
           python.path,
-          ['-c', 'from normscope_engine import native; print(native.hooks_module() is not None)'],
+          ['-c', 'from normscope.measuring import native; print(native.hooks_module() is not None)'],
           { env },
           (e, out, err) => (e ? reject(new Error(`${e.message}\n${err}`)) : resolve(out.trim())),
         ),
@@ -114,7 +114,7 @@ test('the compiled library is rebuilt when any C file it includes changes (each 
     if ((await load()) !== 'True') return; // no compiler or no Python headers here: nothing compiled to key
     const built = () => fs.readdirSync(path.join(dir, 'cache', 'normscope')).filter((f) => f.endsWith('.so'));
     assert.equal(built().length, 1);
-    fs.appendFileSync(path.join(pkg, 'hooks_moments.c'), '\n/* changed */\n');
+    fs.appendFileSync(path.join(pkg, 'measuring', 'hooks_moments.c'), '\n/* changed */\n');
     assert.equal(await load(), 'True');
     assert.equal(built().length, 2, 'a change in an included file must build a new library, not load the old one');
   } finally {

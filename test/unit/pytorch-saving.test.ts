@@ -1,4 +1,4 @@
-// `torch.save(model)` inside a measured training script (python/normscope_engine/pickling.py), end to end: the model
+// `torch.save(model)` inside a measured training script (python/normscope/measuring/pickling.py), end to end: the model
 // is saved without NormScope's hooks (the meter's and the script run's batch pre-hooks), loads where NormScope is not
 // installed, and stays measured after the save.
 import { test } from 'node:test';
@@ -31,7 +31,7 @@ test('a script that saves the whole model mid-training runs on, measured, and it
         layer.stats.mean!.every((v) => typeof v === 'number'),
         `${layer.name} is measured before and after each save`,
       );
-    // Loaded by a Python that has no normscope_engine to import: hooks pickled with it would fail here.
+    // Loaded by a Python that has no normscope package to import: hooks pickled with it would fail here.
     const python = (await resolvePython({})).path;
     const load =
       'import sys, torch; m = torch.load(sys.argv[1]); print(sum(len(x._forward_hooks) + len(x._forward_pre_hooks) for x in m.modules()), m(torch.ones(2, 8)).shape[0])';

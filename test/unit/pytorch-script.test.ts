@@ -1,5 +1,5 @@
 // `normscope run train.py`: a PyTorch training script runs with its argv and cwd on its own DataLoader data; its
-// optimizer steps are measured and it is stopped after --steps (python/normscope_engine/script.py).
+// optimizer steps are measured and it is stopped after --steps (python/normscope/engine/script.py).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';

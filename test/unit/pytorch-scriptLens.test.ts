@@ -1,4 +1,4 @@
-// The "Check training script" lens on scripts whose loop lives in a helper (python/normscope_engine/training_calls.py):
+// The "Check training script" lens on scripts whose loop lives in a helper (python/normscope/analysis/training_calls.py):
 // torchvision-reference-style train.py + engine.py, a single-file tutorial, import forms, and a run of the reference.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Swaps on PyTorch lines (python/normscope_engine/swap.py via src/runner/pythonSwap.ts): argument translation, and
+// Swaps on PyTorch lines (python/normscope/refactor/swap.py via src/runner/pythonSwap.ts): argument translation, and
 // the swapped file still trains through the engine with the finding gone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

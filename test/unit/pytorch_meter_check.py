@@ -1,4 +1,4 @@
-"""The engine's fast Meter (python/normscope_engine/measure.py) against the straightforward computation of every
+"""The engine's fast Meter (python/normscope/measuring/meter.py) against the straightforward computation of every
 statistic (float64 torch ops on each layer's own tensors) on training steps of the networks of pytorch_meter_nets.py:
 Net has what the fast path shortcuts around (a Flatten view, a ReLU and a pool called twice, an in-place residual add
 after a BatchNorm, BatchNorm1d/2d, LayerNorm, Tanh, Sigmoid, an Identity (output = input), a user's own tensor hook);
@@ -22,13 +22,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from normscope_engine import creation, native
-from normscope_engine.layers import measured_modules
-from normscope_engine.measure import ACTIVATIONS, BN_TYPES, SIGMOID_SATURATION, STAT_NAMES, TANH_SATURATION, Meter, is_norm
-from normscope_engine.pickling import is_ours
-from normscope_engine.run import train_step
-from normscope_engine.stats_math import BAD_COUNT, DEAD_COUNT, HI, LO, NON_ZERO, NORM, SUM
-from normscope_engine.torch_path import channel_max
+from normscope.measuring import creation, native
+from normscope.measuring.layers import measured_modules
+from normscope.measuring.meter import ACTIVATIONS, BN_TYPES, SIGMOID_SATURATION, STAT_NAMES, TANH_SATURATION, Meter, is_norm
+from normscope.measuring.pickling import is_ours
+from normscope.engine.run import train_step
+from normscope.measuring.stats_math import BAD_COUNT, DEAD_COUNT, HI, LO, NON_ZERO, NORM, SUM
+from normscope.measuring.torch_path import channel_max
 from pytorch_meter_nets import RECORD, FunctionalNet, Gate, Net
 
 ACTIVATION_OF = {'relu': 'relu', 'relu6': 'relu6', 'tanh': 'tanh', 'sigmoid': 'sigmoid', 'leaky_relu': 'leakyrelu', 'gelu': 'gelu'}

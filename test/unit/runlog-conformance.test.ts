@@ -1,4 +1,4 @@
-// The two writers of the run-log format (python/normscope_engine/runlog.py for PyTorch, src/runlog/writer.ts for
+// The two writers of the run-log format (python/normscope/runlog/writer.py for PyTorch, src/runlog/writer.ts for
 // TensorFlow.js) follow one contract, docs/run-log.md: given the same run under a small budget — so that segments age
 // into the history, the history is thinned at doubling strides and events protect the samples around them — they
 // write the same sample files byte for byte, the same events and strides, and the same loss.

@@ -1,5 +1,5 @@
 /**
- * Runs for the run-log tests (src/runlog, python/normscope_engine/runlog.py): synthetic statistics with the events the
+ * Runs for the run-log tests (src/runlog, python/normscope/runlog/writer.py): synthetic statistics with the events the
  * writers watch for, written by either writer from the same description (test/python/runlog_write.py is the Python
  * side), and the helpers that run Python here.
  */
@@ -155,7 +155,7 @@ export function writeWithTs(run: Run, o: WriteOptions): RunLogWriter {
   return writer;
 }
 
-/** The interpreter (with torch) and the environment that imports python/normscope_engine. */
+/** The interpreter (with torch) and the environment that imports python/normscope. */
 export async function python(): Promise<{ path: string; env: NodeJS.ProcessEnv }> {
   const found = await resolvePython({});
   return {

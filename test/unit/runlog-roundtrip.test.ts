@@ -1,4 +1,4 @@
-// The run log across the two languages: what python/normscope_engine/runlog.py writes, src/runlog reads back exactly
+// The run log across the two languages: what python/normscope/runlog/writer.py writes, src/runlog reads back exactly
 // (values bit-equal as float32, NaN and Inf kept, a layer table that grows), and a log cut at any byte of its tail
 // (a job killed mid-write) reads up to its last whole record, never an error.
 import { test } from 'node:test';

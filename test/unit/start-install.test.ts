@@ -34,12 +34,14 @@ test('npm start installs exactly the files the .vsix ships, the PyTorch engine a
     const installed = filesUnder(target).map((f) => relative(target, f).split('\\').join('/'));
     assert.deepEqual(installed.sort(), [...shipped].sort());
     for (const needed of [
-      'python/normscope_engine/__main__.py',
-      'python/normscope_engine/lifetime.py',
-      'python/normscope_engine/landlock.py',
-      'python/normscope_engine/hooks.c',
+      'python/normscope/engine/__main__.py',
+      'python/normscope/engine/lifetime.py',
+      'python/normscope/engine/landlock.py',
+      'python/normscope/measuring/hooks.c',
       'examples/small-batch-bn.js',
       'examples/small_batch_bn.py',
+      // The page each diagnostic's code links to (src/editor/findingRanges.ts FINDINGS_DOC).
+      'docs/findings.md',
       'dist/worker.js',
       'package.json',
     ])

@@ -45,6 +45,13 @@ suite('activation and static features', () => {
     assert.ok(bn, `no bn-small-batch diagnostic; got ${diags.map((d) => JSON.stringify(d.code)).join(', ')}`);
     const bnLine = positionOf(editor.document, 'batchNormalization').line;
     assert.equal(bn.range.start.line, bnLine);
+    // Its code links to the finding's section of the docs page the extension ships, and that section exists.
+    const target = typeof bn.code === 'object' ? bn.code.target : undefined;
+    assert.ok(target, 'the bn-small-batch diagnostic has no docs link');
+    assert.match(target.path, /\/docs\/findings\.md$/);
+    assert.equal(target.fragment, 'finding-bn-small-batch');
+    const page = new TextDecoder().decode(await vscode.workspace.fs.readFile(target.with({ fragment: '' })));
+    assert.ok(page.includes(`id="${target.fragment}"`), `${target.path} has no anchor ${target.fragment}`);
   });
 
   test('showPanel opens the training-health webview', async () => {

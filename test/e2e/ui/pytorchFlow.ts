@@ -25,7 +25,7 @@ export const pytorchFlowTests: UiTest[] = [
       const installed = readdirSync(extensions).filter((d) => d.startsWith('normscope.'));
       assert.equal(installed.length, 1, `expected the one installed NormScope, found ${installed.join(', ')}`);
       assert.ok(
-        existsSync(join(extensions, installed[0], 'python', 'normscope_engine', '__main__.py')),
+        existsSync(join(extensions, installed[0], 'python', 'normscope', 'engine', '__main__.py')),
         'the installed copy has no engine',
       );
       await waitForWorkbench(page);

@@ -1,0 +1,211 @@
+"""The fused statistics pass (fused_stats.c): one C loop reads a contiguous float32 tensor once and writes its sum,
+norm, min, max, non-zero, saturated (|x − center| ≥ threshold) and non-finite counts and, where asked, per-channel
+sums, sums of squares and maxima. torch has no single reduction giving these; its ops make about five passes. The
+other functions: gradient and parameter norms, γ/β moments, BatchNorm gaps, and every layer's row (ns_finish).
+
+fused_stats.c is compiled on first use with the system compiler ($CC, else `cc`/`gcc` on PATH) into a per-user
+cache folder, keyed by a hash of sources, flags and compiler, and loaded with ctypes; nothing is built at install time
+or downloaded. Where this interpreter's headers (Python.h) are found, the build is instead the CPython extension of
+hooks.c, which includes fused_stats.c: the same library for ctypes, plus meter.py's hooks and param_stats.py's
+per-step calls in C (`hooks_module()`), since in Python their own bookkeeping cost more than the statistics. A failed
+extension build falls back to fused_stats.c alone, and NORMSCOPE_NO_HOOKS=1 skips it. Without a compiler, when compiling or loading fails, or with NORMSCOPE_NO_NATIVE=1, `fused_pass()` is
+None and meter.py uses torch ops (the same numbers). Single-threaded; sums are float within blocks of BLOCK
+elements and double across blocks (torch's own float reductions are about as exact)."""
+import ctypes
+import glob
+import hashlib
+import importlib.machinery
+import importlib.util
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import sysconfig
+import tempfile
+
+import torch
+
+from .moving_average import moving_state
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE_FILE = os.path.join(HERE, 'fused_stats.c')
+# The extension: hooks.c includes the other hooks_*.c files and fused_stats.c; all of them key its cache entry.
+HOOKS_MAIN = os.path.join(HERE, 'hooks.c')
+# Reassociating float sums (not -ffast-math: NaN and Inf must keep their meaning) lets several partial sums run at
+# once, about twice as fast; a compiler that refuses a flag gets the plain set.
+FLAG_SETS = (['-O3', '-fopenmp-simd', '-fassociative-math', '-fno-signed-zeros', '-fno-trapping-math', '-funroll-loops',
+              '-fvariable-expansion-in-unroller', '-shared', '-fPIC'], ['-O3', '-shared', '-fPIC'])
+_lib = []  # [the loaded library or None, the hooks module or None] once tried
+
+
+def compiler():
+    cc = os.environ.get('CC')
+    return shutil.which(cc) if cc else shutil.which('cc') or shutil.which('gcc')
+
+
+def _private_dir(path):
+    """`path`, created 0700, when it is a directory of ours that no one else can write into; else None."""
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        st = os.stat(path)
+    except OSError:
+        return None
+    return path if stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o022 else None
+
+
+def _cache_dir():
+    base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
+    return _private_dir(os.path.join(base, 'normscope')) or _private_dir(os.path.join(tempfile.gettempdir(), f'normscope-{os.getuid()}'))
+
+
+def _compile(cc, flags, src, out):
+    return subprocess.run([cc, *flags, '-o', out, src, '-lm'], stdin=subprocess.DEVNULL, capture_output=True, timeout=120).returncode == 0
+
+
+def _python_headers():
+    """The -I/-undefined flags of a CPython extension when this interpreter's headers are there, else None."""
+    if os.environ.get('NORMSCOPE_NO_HOOKS') == '1':
+        return None
+    include = sysconfig.get_paths().get('include')
+    if not include or not os.path.exists(os.path.join(include, 'Python.h')):
+        return None
+    return ['-I', include, *(['-undefined', 'dynamic_lookup'] if sys.platform == 'darwin' else [])]
+
+
+def _build(cc, folder, headers):
+    """The shared library's path in `folder`, compiling it when it is not there yet (atomically: concurrent runs):
+    with `headers`, the hooks extension (which holds the fused pass too), else the fused pass alone."""
+    sources = [SOURCE_FILE, *(sorted(glob.glob(os.path.join(HERE, 'hooks*.c'))) if headers else [])]
+    parts = []
+    for path in sources:
+        with open(path, 'rb') as f:
+            parts.append(f.read())
+    extra = [*headers, sys.version, sysconfig.get_config_var('EXT_SUFFIX') or ''] if headers else []
+    key = hashlib.sha256(b'\0'.join([*parts, *(f.encode() for flags in FLAG_SETS for f in flags), cc.encode(), *(e.encode() for e in extra)])).hexdigest()[:16]
+    lib = os.path.join(folder, f'{"hooks" if headers else "stats"}-{key}.so')
+    if os.path.exists(lib):
+        return lib
+    fd, tmp = tempfile.mkstemp(suffix='.so', dir=folder)
+    os.close(fd)
+    try:
+        main = HOOKS_MAIN if headers else SOURCE_FILE
+        if not any(_compile(cc, [*flags, *(headers or [])], main, tmp) for flags in FLAG_SETS):
+            return None
+        os.replace(tmp, lib)
+        return lib
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _load_hooks(path):
+    """The compiled hooks module of the library at `path`, or None."""
+    try:
+        loader = importlib.machinery.ExtensionFileLoader('_normscope_hooks', path)
+        spec = importlib.util.spec_from_file_location('_normscope_hooks', path, loader=loader)
+        module = importlib.util.module_from_spec(spec)
+        loader.exec_module(module)
+        return module
+    except Exception:
+        return None
+
+
+def _load():
+    """(the library, the hooks module or None), or (None, None)."""
+    if os.environ.get('NORMSCOPE_NO_NATIVE') == '1':
+        return None, None
+    try:  # whatever goes wrong here (no compiler, no writable folder, no getuid on Windows, a bad build): torch ops
+        cc, folder, headers = compiler(), _cache_dir(), _python_headers()
+        path = cc and folder and (headers and _build(cc, folder, headers) or _build(cc, folder, None))
+        if not path:
+            return None, None
+        lib = ctypes.CDLL(path)
+    except Exception:
+        return None, None
+    i64, f32, ptr = ctypes.c_int64, ctypes.c_float, ctypes.c_void_p
+    for name, args in (('ns_stats', [ptr, i64, i64, i64, f32, f32, ptr]), ('ns_columns', [ptr, i64, i64, ptr]), ('ns_norm', [ptr, i64, ptr]), ('ns_param', [ptr, i64, ptr]),
+                       ('ns_many', [ptr, ptr, i64, ptr, ptr, i64, ptr]),
+                       ('ns_bn_gap', [ptr, i64, ctypes.c_double, ptr, ptr, ctypes.c_double, ctypes.c_double, ctypes.c_double, ptr]), ('ns_finish', [ptr, ptr, ptr, i64, ptr])):
+        fn = getattr(lib, name)
+        fn.argtypes, fn.restype = args, None
+    return lib, _load_hooks(path) if os.path.basename(path).startswith('hooks-') else None
+
+
+def library():
+    """The loaded library, or None (fall back to torch ops); compiled or found at the first call of the process."""
+    if not _lib:
+        _lib.extend(_load())
+    return _lib[0]
+
+
+def hooks_module():
+    """The compiled hooks (hooks.c: State, forward_hook, grad_hook, norms, moments, finish), or None (meter.py's Python hooks)."""
+    library()
+    return _lib[1]
+
+
+def fused_pass():
+    """A FusedPass, or None (fall back to torch ops)."""
+    lib = library()
+    return FusedPass(lib) if lib is not None else None
+
+
+def note():
+    if library() is not None:
+        return 'statistics: fused C pass, hooks compiled' if hooks_module() else 'statistics: fused C pass, Python hooks (no Python headers)'
+    return 'statistics: torch ops (no C compiler, its build failed, or NORMSCOPE_NO_NATIVE=1)'
+
+
+def usable(t, f32=torch.float32, strided=torch.strided):
+    """The fused pass reads `t`'s memory directly: only a dense contiguous float32 CPU tensor (dtypes and layouts are singletons)."""
+    return t.dtype is f32 and t.is_cpu and t.layout is strided and t.is_contiguous()
+
+
+STATS = 8  # doubles ns_stats writes (stats_math.SUM … BAD_COUNT), then 3 x channels more when it takes channels
+PARAM = 4  # ns_param: mean, variance, min, max
+COLUMNS = 3  # ns_columns: 3 x columns doubles, then the dead count
+
+
+class FusedPass:
+    """The library's calls on `usable` tensors. Each writes float64 results at an address (a slot of the step's
+    buffer, meter.py), so nothing is converted to Python objects until the step is read back."""
+
+    def __init__(self, lib):
+        self._stats, self._columns, self._norm, self._many, self._param = lib.ns_stats, lib.ns_columns, lib.ns_norm, lib.ns_many, lib.ns_param
+        self._bn_gap, self._finish = lib.ns_bn_gap, lib.ns_finish
+
+    def stats(self, t, channels, center, threshold, out):
+        """STATS doubles of `t` at `out` (see fused_stats.c), and with `channels` (dim 1 of a tensor of 3+ dims) per-channel
+        sums, sums of squares and maxima after them. threshold < 0: no saturation count."""
+        n = t.numel()
+        rows = t.shape[0] * channels if channels else 1
+        self._stats(t.data_ptr(), rows, n // rows, channels, center, threshold, out)
+
+    def columns(self, t, out):
+        """Per-column sums, sums of squares and maxima of a 2-D `t`, then its dead-column count, at `out`."""
+        self._columns(t.data_ptr(), t.shape[0], t.shape[1], out)
+
+    def param(self, t, out):
+        """PARAM doubles at `out`: mean, variance (about the mean, in double), min, max."""
+        self._param(t.data_ptr(), t.numel(), out)
+
+    def norm(self, t, out):
+        self._norm(t.data_ptr(), t.numel(), out)
+
+    def many(self, ptrs, lens, n, out, base=None, copy=None, ncopy=0):
+        """2-norms of `n` float32 tensors (ctypes int64 arrays of addresses and sizes) at `out` in one call, of each
+        minus its slice of the flat float32 `base` when given, copying the first `ncopy` one after the other into
+        `copy` when given."""
+        self._many(ptrs, lens, n, None if base is None else base.data_ptr(), None if copy is None else copy.data_ptr(), ncopy, out)
+
+    def finish(self, vals, plan, order, out):
+        """Every layer's statistics (stats_math.layer_values in C) at `out`: `vals` the slots' address, `plan` and
+        `order` an int64 array.array and a list."""
+        self._finish(vals, plan.buffer_info()[0], (ctypes.c_int64 * len(order))(*order), len(order), out)
+
+    def bn_gap(self, sums, channels, count, module, out):
+        """A BatchNorm's moving-statistics gaps and update count (three slots) at `out` from its input's per-channel
+        sums at address `sums`."""
+        keep, updates, eps = moving_state(module)
+        self._bn_gap(sums, channels, count, module.running_mean.data_ptr(), module.running_var.data_ptr(), eps, keep, updates, out)

@@ -1,0 +1,1 @@
+"""Rewrites of a user's source: swapping the normalization on one line (`python -m normscope.refactor.swap`)."""

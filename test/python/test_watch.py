@@ -87,7 +87,7 @@ class WatchTest(unittest.TestCase):
         plain, plain_params, _, _ = train(batches)
         for every in (1, 3):
             folder, w = self.watcher(every=every)
-            losses, params, _, _ = train(batches, w)
+            losses, params, model, _ = train(batches, w)
             self.assertEqual(losses, plain, f'every={every}')
             for a, b in zip(params, plain_params):
                 self.assertTrue(torch.equal(a, b))
@@ -97,6 +97,7 @@ class WatchTest(unittest.TestCase):
             for step, loss in enumerate(plain):  # float32 in the log
                 self.assertAlmostEqual(log['losses'][step], loss, places=5)
             self.assertEqual(log['records']('end')[0]['reason'], 'closed')
+            self.assertTrue(model.features[2].inplace, 'close() gave the ReLU its inplace back')
 
     def test_lines_of_a_model_built_before_watch(self):
         folder, w = self.watcher()

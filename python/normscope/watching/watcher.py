@@ -70,6 +70,7 @@ class Watcher:
         models = [_unwrap(m, self.notes) for m in models]
         self.models = list(zip(names, models))
         leaves, _ = _model_leaves([(n, m, None) for n, m in self.models])
+        self.inplace = [m for _, m in leaves if getattr(m, 'inplace', None) is True]  # the Meter turns them off; close() restores
         self.meter = Meter(leaves, [(n, m) for n, m in self.models])
         self.probe = BatchProbe(models)
         self.rank, self.world, grouped = rank_and_world()
@@ -227,6 +228,8 @@ class Watcher:
                     opt.step = before
         self.meter.remove()
         self.probe.remove()
+        for module in self.inplace:
+            module.inplace = True
         if self.writer is not None:
             if self.pending:
                 losses = _host([x for _, x, _ in self.pending], [s for _, _, s in self.pending])

@@ -140,7 +140,9 @@ test('a rank killed mid-run leaves rank 0 a readable log and no process behind',
   assert.notEqual(zero.code, 0, 'rank 0 fails in its next collective instead of waiting for ever');
   assert.ok(!alive(zero.pid) && !alive(one.pid));
   const log = readRunLog(onlyRun(runs));
-  assert.ok(log.samples.length >= 5, `${log.samples.length} samples`);
+  // Steps 0-4 ran on both ranks; step 4's combination may have been in flight when rank 1 died (it completes at the
+  // next sampled step), so rank 0's log holds at least steps 0-3.
+  assert.ok(log.samples.length >= 4, `${log.samples.length} samples`);
   assert.deepEqual(
     log.samples.map((s) => s.step),
     Array.from({ length: log.samples.length }, (_, k) => k),

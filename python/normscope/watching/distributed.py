@@ -75,16 +75,22 @@ class Combiner:
         seconds = timeout_s or float(os.environ.get('NORMSCOPE_DDP_TIMEOUT', DEFAULT_TIMEOUT_S))
         self.group = dist.new_group(backend='gloo', timeout=datetime.timedelta(seconds=seconds))  # every rank calls watch()
 
-    def gather(self, meter, losses, batch):
-        """One all_gather of [losses…, batch, rows…, maxima…] (float64; the same length on every rank: the same model,
-        the same steps). Returns every rank's buffer as a list of floats, or None on ranks other than 0."""
-        rows, maxima, self.units = raw_rows(meter)
+    def start(self, meter, losses, batch):
+        """Starts one all_gather of [losses…, batch, rows…, maxima…] (float64; the same length on every rank: the same
+        model, the same steps) without waiting for it: the next step's compute hides the wait for the other ranks.
+        Returns what `finish` needs."""
+        rows, maxima, units = raw_rows(meter)
         head = torch.tensor([*losses, batch or 0, *rows], dtype=torch.float64)
         if maxima and len({m.device for m in maxima}) == 1:
             maxima = [torch.cat(maxima).cpu()]  # on an accelerator: one copy
         mine = torch.cat([head, *[m.cpu() for m in maxima]])
         out = [torch.empty_like(mine) for _ in range(self.world)]
-        self.dist.all_gather(out, mine, group=self.group)
+        return self.dist.all_gather(out, mine, group=self.group, async_op=True), out, units
+
+    def finish(self, started):
+        """Every rank's buffer as a list of floats (rank 0), None elsewhere; raises when a rank died or timed out."""
+        work, out, self.units = started
+        work.wait()
         return [t.tolist() for t in out] if self.rank == 0 else None
 
     def combine(self, gathered, n_losses, meter, values):

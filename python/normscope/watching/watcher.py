@@ -96,6 +96,7 @@ class Watcher:
         self.pending = []  # (step, loss tensor or float, scale or None) not yet written
         self.scaling = {}  # id(optimizer) → [scaler, stepped] while GradScaler.step runs
         self.closed, self.started, self.table = False, None, 0
+        self.inflight = None  # DDP: (the started collective, the sample it completes)
         patches.opened(self)
         self._arm()
 
@@ -164,29 +165,42 @@ class Watcher:
         batch = self.probe.end_step()
         if sampling:
             self.meter.after_step()
-            gathered = None
             losses = _host([loss for _, loss, _ in self.pending], [s for _, _, s in self.pending])
-            if self.combiner is not None:
-                gathered = self._gather(losses, batch)
+            started = self._collective(self.combiner.start, self.meter, losses, batch) if self.combiner is not None else None
             values = list(self.meter.finish())
             if scale:
                 for k in range(ACT_GRAD, len(values), len(STAT_NAMES)):
                     values[k] /= scale
-            if gathered is not None:
-                losses, batches, per_rank = self.combiner.combine(gathered, len(losses), self.meter, values)
-            self._write(losses, values, ms, batch, gathered and (batches, per_rank))
+            sample, self.pending = (self.pending, losses, values, ms, batch), []
+            if started is None:
+                self._write(*sample)
+            else:  # written when the collective is done: at the next sampled step or at close()
+                self._complete()
+                self.inflight = (started, sample)
         self.step += 1
         self._arm()
 
-    def _gather(self, losses, batch):
+    def _complete(self):
+        """Combines and writes the sample whose collective is in flight, if any."""
+        inflight, self.inflight = self.inflight, None
+        if inflight is None:
+            return
+        started, (pending, losses, values, ms, batch) = inflight
+        gathered = self._collective(self.combiner.finish, started)
+        ranks = None
+        if gathered is not None:
+            losses, batches, per_rank = self.combiner.combine(gathered, len(losses), self.meter, values)
+            ranks = (batches, per_rank)
+        self._write(pending, losses, values, ms, batch, ranks)
+
+    def _collective(self, call, *args):
         try:
-            return self.combiner.gather(self.meter, losses, batch)
+            return call(*args)
         except RuntimeError as e:  # a rank died or timed out: rank 0's log ends here, readable
             self.close('exception', f'NormScope: the other ranks did not answer at step {self.step}: {e}')
             raise
 
-    def _write(self, losses, values, ms, batch, ranks):
-        pending, self.pending = self.pending, []
+    def _write(self, pending, losses, values, ms, batch, ranks=None):
         if self.writer is None:
             return
         w = self.writer
@@ -218,6 +232,11 @@ class Watcher:
         """Takes every hook off, puts the optimizers' steps back, writes the losses not yet written and ends the log."""
         if self.closed:
             return
+        if self.inflight is not None and (reason != 'exception' or self.inflight[0][0].is_completed()):
+            try:  # after an exception only a collective that is done: a dead rank's would wait for the timeout
+                self._complete()
+            except RuntimeError:
+                return  # _collective closed the log with the ranks' error
         self.closed = True
         patches.closed(self)
         for opt, before, ours in self.replaced.values():

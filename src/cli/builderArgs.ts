@@ -11,7 +11,7 @@ import { specGivesArgs } from '../analysis/specArgs';
 import { formatArgumentList, parseArgumentArray } from '../analysis/argumentText';
 import { findCallSites, type CallSite, type SourceText } from '../analysis/callSites';
 import { FACTORY_NAMES } from '../analysis/modelDefinitions';
-import { packageRoot } from '../worker/loader/explainErrors';
+import { packageRoot } from '../userCode/explainErrors';
 import type { RunOptions } from '../protocol/run';
 import { isPythonModel } from '../runner/pythonClient';
 import { UsageError } from './args';

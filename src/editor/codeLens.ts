@@ -3,11 +3,11 @@ import * as vscode from 'vscode';
 import { analysis } from './analysis';
 import { builderFunctionsOf, moduleLevelModels } from './builderCommands';
 import { FunctionArguments } from './functionArgs';
-import type { NormScopeContext } from './context';
+import type { NormScopeContext } from '../host/context';
 import type { DocumentIndex } from './documentIndex';
-import type { RunResults } from './runResults';
+import type { RunResults } from '../host/runResults';
 import { runSummary } from './summary';
-import { Disposable, toDisposable } from './disposable';
+import { Disposable, toDisposable } from '../host/disposable';
 
 export class ModelCodeLensProvider extends Disposable implements vscode.CodeLensProvider, vscode.Disposable {
   private readonly changed = this.own(new vscode.EventEmitter<void>());

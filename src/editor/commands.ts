@@ -1,11 +1,11 @@
 /** Command handlers: thin glue from command ids to the run manager, panel and editor. */
 import * as vscode from 'vscode';
-import type { NormScopeContext } from './context';
+import type { NormScopeContext } from '../host/context';
 import { BuilderRuns, builderFunctionsOf, type ModelChoice } from './builderCommands';
 import { isModelDocument, type DocumentIndex } from './documentIndex';
-import type { PanelBridge } from '../panel/panelBridge';
+import type { PanelView } from '../host/panelView';
 import type { RunManager } from './runs';
-import type { RunResults } from './runResults';
+import type { RunResults } from '../host/runResults';
 import type { PythonModels } from './pythonModels';
 import { isPythonModel } from '../runner/pythonClient';
 
@@ -21,7 +21,7 @@ function targetFile(arg: unknown): vscode.Uri | undefined {
 export function registerCommands(
   ctx: NormScopeContext,
   runs: RunManager,
-  panel: PanelBridge,
+  panel: PanelView,
   results: RunResults,
   index: DocumentIndex,
   pythonModels?: PythonModels,

@@ -8,9 +8,9 @@ import { analysis } from './analysis';
 import type { DocumentIndex } from './documentIndex';
 import { isModelDocument } from './documentIndex';
 import { findingDocAnchor, findingRange, severityRank } from './findingRanges';
-import type { RunResults } from './runResults';
+import type { RunResults } from '../host/runResults';
 import { errorMessage } from '../protocol';
-import { Disposable, toDisposable } from './disposable';
+import { Disposable, toDisposable } from '../host/disposable';
 
 const DEBOUNCE_MS = 300;
 

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { ParsedModelSource } from '../analysis/layerCalls';
 import { mayDefineModel } from '../analysis/mayDefineModel';
 import { analysis } from './analysis';
-import { Disposable, toDisposable } from './disposable';
+import { Disposable, toDisposable } from '../host/disposable';
 
 export const MODEL_LANGUAGES = ['javascript', 'typescript', 'javascriptreact', 'typescriptreact'];
 export const MODEL_SELECTOR: vscode.DocumentSelector = MODEL_LANGUAGES.map((language) => ({ language }));

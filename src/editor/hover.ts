@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { analysis } from './analysis';
 import type { DocumentIndex } from './documentIndex';
 import { buildLayerHover } from './hoverMarkdown';
-import type { RunResults } from './runResults';
+import type { RunResults } from '../host/runResults';
 
 export class LayerHoverProvider implements vscode.HoverProvider {
   constructor(

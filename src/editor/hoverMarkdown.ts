@@ -4,7 +4,7 @@
  * Pure (returns a markdown string) so it is unit-tested without VS Code.
  */
 import type { Finding, StatName } from '../protocol/run';
-import type { LayerSnapshot } from './runResults';
+import type { LayerSnapshot } from '../host/runResults';
 
 const BARS = '▁▂▃▄▅▆▇█';
 const SHOWN_STATS: [StatName, string][] = [

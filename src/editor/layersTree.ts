@@ -5,9 +5,9 @@
 import * as vscode from 'vscode';
 import type { Finding, Severity } from '../protocol/run';
 import { formatNumber } from './hoverMarkdown';
-import type { FileRun, RunResults } from './runResults';
+import type { FileRun, RunResults } from '../host/runResults';
 import { runSummary } from './summary';
-import { Disposable, toDisposable } from './disposable';
+import { Disposable, toDisposable } from '../host/disposable';
 
 export type LayersTreeNode = { kind: 'run'; file: string } | { kind: 'layer'; file: string; index: number };
 

@@ -7,11 +7,11 @@
 import * as vscode from 'vscode';
 import { swapPythonNorm, type PythonSwapTarget } from '../runner/pythonSwap';
 import { buildLayerHover } from './hoverMarkdown';
-import type { NormScopeContext } from './context';
-import type { RunResults } from './runResults';
+import type { NormScopeContext } from '../host/context';
+import type { RunResults } from '../host/runResults';
 import { runSummary } from './summary';
 import { errorMessage } from '../protocol';
-import { Disposable, toDisposable } from './disposable';
+import { Disposable, toDisposable } from '../host/disposable';
 import { pythonSignature, type PythonModels } from './pythonModels';
 
 export const PYTHON_SELECTOR: vscode.DocumentSelector = [{ language: 'python', scheme: 'file' }];

@@ -7,10 +7,10 @@ import { isNormKind, type NormKind } from '../protocol';
 import { NORM_SPECS } from '../refactor/normKinds';
 import { analysis } from './analysis';
 import { BuilderRuns } from './builderCommands';
-import type { NormScopeContext } from './context';
+import type { NormScopeContext } from '../host/context';
 import type { DocumentIndex } from './documentIndex';
 import { toWorkspaceEdit } from './codeActions';
-import type { PanelBridge } from '../panel/panelBridge';
+import type { PanelView } from '../host/panelView';
 import type { RunManager } from './runs';
 import { applyPythonSwap } from './pythonEditor';
 import { PYTHON_SWAP_TARGETS, type PythonSwapTarget } from '../runner/pythonSwap';
@@ -42,7 +42,7 @@ export async function applyNormAt(ctx: NormScopeContext, index: DocumentIndex, f
   return ok;
 }
 
-export function registerRefactorCommands(ctx: NormScopeContext, index: DocumentIndex, runs: RunManager, panel: PanelBridge): void {
+export function registerRefactorCommands(ctx: NormScopeContext, index: DocumentIndex, runs: RunManager, panel: PanelView): void {
   ctx.own(vscode.commands.registerCommand('normscope.saveFiles', (...uris: vscode.Uri[]) => saveFiles(uris)));
 
   ctx.own(

@@ -15,11 +15,11 @@ import { isPythonModel, PythonClient } from '../runner/pythonClient';
 import { pythonExtensionInterpreter } from './pythonEditor';
 import { pythonNormAtLine } from '../runner/pythonLint';
 import { analysis } from './analysis';
-import type { NormScopeContext } from './context';
-import type { RunResults } from './runResults';
-import { landscapeOption, type NormScopeSettings } from './settings';
+import type { NormScopeContext } from '../host/context';
+import type { RunResults } from '../host/runResults';
+import { landscapeOption, type NormScopeSettings } from '../host/settings';
 import { runErrorOf, type LogLevel } from '../protocol';
-import { Disposable } from './disposable';
+import { Disposable } from '../host/disposable';
 
 const permissionsOf = (s: NormScopeSettings) => (s.restrictPermissions ? ('restricted' as const) : ('off' as const));
 

@@ -14,10 +14,10 @@ import { isPythonModel } from '../runner/pythonClient';
 import type { PythonLintCache, PythonTrainingCall } from '../runner/pythonLint';
 import { splitArgs } from '../runner/scriptArgs';
 import { analysis } from './analysis';
-import type { NormScopeContext } from './context';
-import { Disposable } from './disposable';
+import type { NormScopeContext } from '../host/context';
+import { Disposable } from '../host/disposable';
 import { isModelDocument } from './documentIndex';
-import type { PanelBridge } from '../panel/panelBridge';
+import type { PanelView } from '../host/panelView';
 import type { RunManager } from './runs';
 
 const ARGS_KEY = 'normscope.scriptArgs';
@@ -108,7 +108,7 @@ export class PythonScriptLensProvider extends Disposable implements vscode.CodeL
   }
 }
 
-export function registerScriptRuns(ctx: NormScopeContext, runs: RunManager, panel: PanelBridge): void {
+export function registerScriptRuns(ctx: NormScopeContext, runs: RunManager, panel: PanelView): void {
   ctx.own(
     vscode.commands.registerCommand('normscope.checkScript', async (arg?: unknown, givenArgs?: string[]) => {
       const uri = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;

@@ -1,6 +1,6 @@
 /** One-line summaries of a run ("2 dead · 1 exploding · backend wasm"). Pure. */
 import type { Finding } from '../protocol/run';
-import type { FileRun } from './runResults';
+import type { FileRun } from '../host/runResults';
 
 export function countByKind(findings: readonly Finding[]): [string, number][] {
   const counts = new Map<string, number>();

@@ -9,7 +9,7 @@
 import { fileURLToPath } from 'node:url';
 import type * as tf from '@tensorflow/tfjs';
 import type { SourceLocation } from '../protocol';
-import { captureStack, parseStack } from '../worker/loader/sourceMap';
+import { captureStack, parseStack } from '../userCode/sourceMap';
 
 const stacks = new WeakMap<object, string>();
 const installed = new WeakSet<object>();

@@ -16,7 +16,7 @@ import {
   type PanelHostFunctions,
   type PanelMessage,
 } from '../protocol';
-import { Disposable, toDisposable } from '../editor/disposable';
+import { Disposable, toDisposable } from '../host/disposable';
 import { EXPORT_FILTERS, exportBytes } from './exportBytes';
 import { makeNonce, renderPanelHtml } from './html';
 import type { PanelReplayState } from './replayState';

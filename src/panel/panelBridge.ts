@@ -9,9 +9,10 @@ import type { NormKind } from '../protocol/run';
 import type { PanelMessage } from '../protocol/webview';
 import type { RunEvent } from '../protocol/worker';
 import { NORM_SPECS } from '../refactor/normKinds';
-import type { NormScopeContext } from '../editor/context';
-import { Disposable, toDisposable } from '../editor/disposable';
-import type { FileRun, RunResults } from '../editor/runResults';
+import type { NormScopeContext } from '../host/context';
+import { Disposable, toDisposable } from '../host/disposable';
+import type { PanelView } from '../host/panelView';
+import type { FileRun, RunResults } from '../host/runResults';
 import { HealthPanel, type PanelHostHandlers } from './healthPanel';
 import { replay, toPanelMessage } from './panelMessages';
 import { PanelReplayState } from './replayState';
@@ -19,7 +20,7 @@ import { PanelReplayState } from './replayState';
 /** Rewrites the normalization at `line` of `file` to `norm` (the swap refactor); false when nothing changed. */
 export type ApplyNorm = (file: string, line: number, norm: NormKind) => Promise<boolean>;
 
-export class PanelBridge extends Disposable {
+export class PanelBridge extends Disposable implements PanelView {
   private panel: HealthPanel | undefined;
   /** What the panel shows; recorded even while no panel is open. */
   private readonly state = new PanelReplayState();

@@ -2,7 +2,7 @@
 import type { BackendReport, Finding, StepSample } from '../protocol/run';
 import type { PanelMessage, PanelRun, RunStartedMessage } from '../protocol/webview';
 import type { RunEvent } from '../protocol/worker';
-import type { FileRun } from '../editor/runResults';
+import type { FileRun } from '../host/runResults';
 
 /** `run-started` for a run; only the PanelRun fields are copied (a FileRun carries more). */
 function runStarted(run: PanelRun, samples: StepSample[], findings: Finding[]): RunStartedMessage {

@@ -1,5 +1,5 @@
 /**
- * The default of every `normscope.*` setting, one source for the editor (src/editor/settings.ts), the CLI flags
+ * The default of every `normscope.*` setting, one source for the editor (src/host/settings.ts), the CLI flags
  * (src/cli/check.ts, compare.ts, args.ts) and the worker. package.json cannot import this file, so
  * test/unit/protocol-defaults.test.ts checks that its `contributes.configuration` declares the same values.
  */

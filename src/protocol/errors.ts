@@ -1,5 +1,4 @@
 /** Why a run failed (the codes of `RunError`), and the Error a failed run rejects with, on both sides of the process boundary. */
-import type { RunError } from './run';
 
 /** An error in the user's model or its options: raised by the worker (UserCodeError) or the Python engine. */
 export const USER_ERROR_CODES = [
@@ -50,6 +49,17 @@ export const HOST_ERROR_CODES = [
 export type HostErrorCode = (typeof HOST_ERROR_CODES)[number];
 
 export type RunErrorCode = UserErrorCode | HostErrorCode;
+
+/** An error with the place in the user's code it came from. */
+export interface RunError {
+  /** Stable category: an error in the user's model (UserErrorCode) or of the run itself (HostErrorCode). */
+  code: RunErrorCode;
+  message: string;
+  file?: string;
+  line?: number;
+  column?: number;
+  stack?: string;
+}
 
 const RUN_ERROR_CODES: ReadonlySet<string> = new Set([...USER_ERROR_CODES, ...HOST_ERROR_CODES]);
 

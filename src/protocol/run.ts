@@ -3,7 +3,6 @@
  * `RunReport` is the stable JSON contract of `normscope check --json`.
  */
 
-import type { RunErrorCode } from './errors';
 import type { LandscapeOptions, LandscapeReport } from './landscape';
 import type { FindingKind, NormKind, StoppedEarly } from './vocabulary';
 
@@ -130,7 +129,7 @@ export interface RunOptions {
   /** Also time plain (uninstrumented) steps to report the overhead. */
   measureOverhead?: boolean;
   /**
-   * Overrides of the detectors' thresholds by name (src/worker/detectors/thresholds.ts, README "Findings"),
+   * Overrides of the detectors' thresholds by name (src/diagnosis/detectors/thresholds.ts, README "Findings"),
    * e.g. `{ deadFraction: 0.7 }`. Unknown names are an error.
    */
   thresholds?: Record<string, number>;
@@ -228,15 +227,4 @@ export interface RunReport {
   learningRate?: number;
   /** Loss-landscape measurements, when `RunOptions.landscape` was set. */
   landscape?: LandscapeReport;
-}
-
-/** An error with the place in the user's code it came from. */
-export interface RunError {
-  /** Stable category: an error in the user's model (UserErrorCode) or of the run itself (HostErrorCode). */
-  code: RunErrorCode;
-  message: string;
-  file?: string;
-  line?: number;
-  column?: number;
-  stack?: string;
 }

@@ -20,7 +20,7 @@ export function isNormKind(value: unknown): value is NormKind {
   return typeof value === 'string' && (NORM_KINDS as readonly string[]).includes(value);
 }
 
-/** Kinds a run raises from its measurements (src/worker/detectors). */
+/** Kinds a run raises from its measurements (src/diagnosis/detectors). */
 export const DYNAMIC_FINDING_KINDS = [
   'dead',
   'gamma-collapse',

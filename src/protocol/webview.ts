@@ -2,7 +2,8 @@
  * Host ↔ webview (training-health panel) protocol, over `webview.postMessage` with birpc.
  * Messages cross a JSON boundary: NaN arrives as null.
  */
-import type { BackendReport, Finding, LayerInfo, RunError, RunReport, StatName, StepSample } from './run';
+import type { RunError } from './errors';
+import type { BackendReport, Finding, LayerInfo, RunReport, StatName, StepSample } from './run';
 import type { LandscapeReport } from './landscape';
 import type { ExportKind, NormKind, StoppedEarly } from './vocabulary';
 

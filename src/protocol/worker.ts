@@ -3,7 +3,8 @@
  * the host is the extension or the CLI (src/runner). Requests go through birpc (ids, error
  * replies, timeouts); everything the worker streams back is one `WorkerEvent` union.
  */
-import type { BackendReport, Finding, LayerInfo, RunError, RunOptions, RunReport, StatName, StepSample } from './run';
+import type { RunError } from './errors';
+import type { BackendReport, Finding, LayerInfo, RunOptions, RunReport, StatName, StepSample } from './run';
 import type { LogLevel } from './vocabulary';
 
 /** How long a request (not a run) may take before it rejects. */
@@ -22,7 +23,7 @@ export interface WorkerFunctions {
   ping(): Promise<{ pid: number; numTensors: number; rssMB: number }>;
 }
 
-/** A model module compiled to one CommonJS bundle (src/worker/loader/compile.ts). */
+/** A model module compiled to one CommonJS bundle (src/userCode/compile.ts). */
 export interface PreparedModule {
   file: string;
   code: string;

@@ -4,7 +4,7 @@
  * python/normscope/runlog/policy.py (test/unit/runlog-conformance.test.ts holds the two writers to the same
  * files); computed on the float32 values as stored.
  */
-import { DEFAULT_THRESHOLDS } from '../worker/detectors/thresholds';
+import { DEFAULT_THRESHOLDS } from '../diagnosis/detectors/thresholds';
 
 export const BEFORE = 4;
 export const AFTER = 12;

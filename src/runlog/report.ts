@@ -1,11 +1,11 @@
 /**
  * A run log as a RunReport (the `normscope check --json` contract) with its findings from the same detectors as a
- * check (src/worker/detectors) on the log's kept samples: `normscope report`, `normscope watch` and the editor.
+ * check (src/diagnosis/detectors) on the log's kept samples: `normscope report`, `normscope watch` and the editor.
  */
 import { STAT_NAMES, type BackendName, type Finding, type LayerInfo, type RunReport } from '../protocol';
-import { detectFindings, type DetectorInput } from '../worker/detectors';
-import { checkThresholds } from '../worker/findings';
-import { layerReports, median } from '../worker/report';
+import { detectFindings, type DetectorInput } from '../diagnosis/detectors';
+import { checkThresholds } from '../diagnosis/findings';
+import { layerReports, median } from '../diagnosis/report';
 import { detectorClassName, PYTORCH_WORDS, pytorchNormName } from '../runner/pythonClient';
 import type { LogSample } from './format';
 import { detectorLoss, localPath, localRoot, lossByStep, mapSources, type RunLog } from './read';

@@ -6,7 +6,7 @@
 import type { BackendReport, Finding, LayerInfo, RunReport, StepSample } from '../protocol/run';
 import type { StoppedEarly } from '../protocol/vocabulary';
 import type { RunEvent } from '../protocol/worker';
-import { buildReport } from '../worker/report';
+import { buildReport } from '../diagnosis/report';
 
 export class RunRecorder {
   private backend: BackendReport | null = null;

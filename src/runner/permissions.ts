@@ -9,9 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PreparedModule } from '../protocol/worker';
-import { compileModule } from '../worker/loader/compile';
-import { checkModelFile } from '../worker/loader/fileCheck';
-import { toRunError } from '../worker/errors';
+import { compileModule } from '../userCode/compile';
+import { checkModelFile } from '../userCode/fileCheck';
+import { toRunError } from '../userCode/errors';
 import { RunFailedError } from '../protocol';
 
 export type PermissionMode = 'restricted' | 'off';

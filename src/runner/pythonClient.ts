@@ -2,7 +2,7 @@
  * Host side of the PyTorch engine (python/normscope/engine): one Python process per run, speaking the worker
  * event union (src/protocol/worker.ts) as JSON lines on stdout. The same contract as WorkerClient — runs are
  * queued, a user error / time limit / crash / cancel becomes a rejected run with a RunError, never a problem
- * for the host. Findings come from the TypeScript detectors (src/worker/detectors) here on the host, so both
+ * for the host. Findings come from the TypeScript detectors (src/diagnosis/detectors) here on the host, so both
  * engines raise the same findings with the same thresholds from the same numbers.
  */
 import { delimiter, dirname, join } from 'node:path';
@@ -19,9 +19,9 @@ import type {
   StepSample,
   WorkerEvent,
 } from '../protocol';
-import { detectFindings } from '../worker/detectors';
-import type { FixWords } from '../worker/detectors/series';
-import { checkThresholds } from '../worker/findings';
+import { detectFindings } from '../diagnosis/detectors';
+import type { FixWords } from '../diagnosis/detectors/series';
+import { checkThresholds } from '../diagnosis/findings';
 import { checkedRunError, RunFailedError, errorMessage } from '../protocol';
 import { watchResidentMemory } from './memoryWatch';
 import { RunRecorder } from './partialReport';

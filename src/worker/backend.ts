@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendChoice, BackendName, BackendReport } from '../protocol';
-import { UserCodeError } from './errors';
+import { UserCodeError } from '../userCode/errors';
 import { registerFastKernels } from './kernels';
 
 /** Where the .wasm binaries are: next to the bundle (dist/wasm/), or in node_modules when unbundled (tests). */

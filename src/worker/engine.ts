@@ -15,8 +15,8 @@ import type { RunOptions, RunReport, WorkerEvent } from '../protocol';
 import { RunFailedError } from '../protocol';
 import { registerNormLayers } from '../layers';
 import { selectBackend } from './backend';
-import { toRunError, UserCodeError } from './errors';
-import { checkModelFile } from './loader/fileCheck';
+import { toRunError, UserCodeError } from '../userCode/errors';
+import { checkModelFile } from '../userCode/fileCheck';
 import { trainModel } from './modelRun';
 import { inRunScope } from './runScope';
 import { runScript } from './script/run';
@@ -50,7 +50,7 @@ export async function runTraining(
     registerNormLayers(tf);
     emit({ type: 'backend', runId, backend });
     const report = options.script
-      ? await inRunScope(() => runScript(options, backend, emit, signal, runId, started))
+      ? await inRunScope(() => runScript({ options, backend, emit, signal, runId, started }))
       : await trainModel(options, backend, emit, signal, runId, started);
     emit({ type: 'done', runId, report });
     return report;

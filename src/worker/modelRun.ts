@@ -18,8 +18,8 @@ import {
   type WorkerEvent,
 } from '../protocol';
 
-import { UserCodeError } from './errors';
-import { checkThresholds, detectorLog, findingsFor } from './findings';
+import { UserCodeError } from '../userCode/errors';
+import { checkThresholds, detectorLog, findingsFor } from '../diagnosis/findings';
 import { Instrumenter } from './instrument/hooks';
 import { DeviceMeter, HostMeter, viewFor } from './instrument/meters';
 import { describeLayers, type LayerProbe } from './instrument/probes';
@@ -28,7 +28,7 @@ import { landscapeFindings } from './landscape/findings';
 import { landscapeFor, type LandscapeInstrument } from './landscape/instrument';
 import { loadModel, type LoadedModel } from './loader';
 import { ProgressBatcher } from './progress';
-import { buildReport } from './report';
+import { buildReport } from '../diagnosis/report';
 import { endRunScope, startRunScope } from './runScope';
 import { swapNormAtLine } from './surgery';
 import { setLearningRate } from './training/learningRate';

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { NORM_CLASS_NAMES, type NormKind } from '../protocol';
 import { registerNormLayers } from '../layers';
-import { UserCodeError } from './errors';
+import { UserCodeError } from '../userCode/errors';
 import type { LoadedModel } from './loader';
 
 const SWAPPABLE = new Set(Object.values(NORM_CLASS_NAMES));

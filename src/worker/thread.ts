@@ -11,7 +11,7 @@ import type { RunError } from '../protocol';
 import { selectBackend } from './backend';
 import { runTraining } from './engine';
 import { providePrepared, userSiteOf } from './loader/bundle';
-import { describeLocation } from './errors';
+import { describeLocation } from '../userCode/errors';
 import { scriptOwnsError } from './script/environment';
 import type { FromThread, ToThread } from './threadMessages';
 

@@ -14,7 +14,7 @@ import Module from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { loadWithCodeCache } from '../../src/editor/codeCache';
-import { median } from '../../src/worker/report';
+import { median } from '../../src/diagnosis/report';
 import { bigModelFile } from './bigModelFile';
 
 const DIST = path.resolve(__dirname, '..', '..');

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { LandscapeInstrument, landscapeFor } from '../../src/worker/landscape/instrument';
 import { plainStep, totalLoss, type StepContext } from '../../src/worker/instrument/step';
 import { learningRateOf } from '../../src/worker/training/spec';
-import { median } from '../../src/worker/report';
+import { median } from '../../src/diagnosis/report';
 import { benchContext, EXAMPLES, measureModel, round } from './overhead';
 import type { Batch } from '../../src/worker/training/synthetic';
 

@@ -15,7 +15,7 @@ import { DeviceMeter, HostMeter, viewFor } from '../../src/worker/instrument/met
 import { describeLayers } from '../../src/worker/instrument/probes';
 import { instrumentedStep, plainStep, type StepContext } from '../../src/worker/instrument/step';
 import { loadModel } from '../../src/worker/loader';
-import { median } from '../../src/worker/report';
+import { median } from '../../src/diagnosis/report';
 import { withSeededRandom } from '../../src/worker/training/seed';
 import { batchSource, ensureCompiled, trainableOf, validateSpec } from '../../src/worker/training/spec';
 import { WorkerClient } from '../../src/runner/workerClient';

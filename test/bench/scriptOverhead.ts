@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { selectBackend } from '../../src/worker/backend';
 import { registerNormLayers } from '../../src/layers';
-import { median } from '../../src/worker/report';
+import { median } from '../../src/diagnosis/report';
 import { runScript } from '../../src/worker/script/run';
 import * as tf from '@tensorflow/tfjs';
 
@@ -50,7 +50,15 @@ async function runBenchScript(steps: number, measureStep: (step: number) => bool
   process.stdout.write = (() => true) as typeof process.stdout.write;
   tf.engine().startScope();
   try {
-    await runScript(options, backend, () => undefined, new AbortController().signal, randomUUID(), performance.now(), measureStep);
+    await runScript({
+      options,
+      backend,
+      emit: () => undefined,
+      signal: new AbortController().signal,
+      runId: randomUUID(),
+      started: performance.now(),
+      measureStep,
+    });
   } finally {
     tf.engine().endScope();
     process.stdout.write = write;

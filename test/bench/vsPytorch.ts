@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { resolvePython } from '../../src/runner/pythonInterpreter';
 import { errorMessage } from '../../src/protocol';
-import { median } from '../../src/worker/report';
+import { median } from '../../src/diagnosis/report';
 import { registerFastKernels } from '../../src/worker/kernels/index';
 import { buildCnn, buildMlp } from './models';
 

@@ -37,6 +37,7 @@ import {
 import type { CheckResult, StandaloneOutput } from './webview-harness';
 import { headerProblems, NARROW_WIDTHS } from './webview-narrow';
 import { errorMessage } from '../../src/protocol';
+import { waitFor } from './poll';
 export type { CheckResult, StandaloneOutput } from './webview-harness';
 
 export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<StandaloneOutput> {
@@ -276,11 +277,18 @@ export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<
       assert((await page.getAttribute('[data-testid="tab-depth"]', 'aria-selected')) === 'true', 'depth tab not restored');
       assert(log.ready === 2, `ready() called ${log.ready} times`);
       await page.waitForFunction(() => /^Done/.test(document.querySelector('[data-testid="run-status"]')?.textContent ?? ''));
-      const csv = (await rpc.exportData('csv'))!.data.trimEnd().split('\r\n');
-      const steps = new Set(csv.slice(1).map((line) => line.split(',')[0]));
-      assert(csv.length === 1 + LAYERS * STEPS && steps.size === STEPS, `replayed ${steps.size} steps, ${csv.length - 1} rows`);
-      await sleep(200);
-      assert((await pixels(page, 'loss')).painted > 2000, 'loss chart blank after reload');
+      // The replay reaches the store in batches (a busy machine takes its time): wait until every step is in.
+      let replayed = '';
+      await waitFor(`all ${STEPS} steps replayed`, async () => {
+        const csv = (await rpc.exportData('csv'))!.data.trimEnd().split('\r\n');
+        const steps = new Set(csv.slice(1).map((line) => line.split(',')[0]));
+        replayed = `replayed ${steps.size} steps, ${csv.length - 1} rows`;
+        assert(steps.size <= STEPS && csv.length <= 1 + LAYERS * STEPS, `${replayed}: more than the run had`);
+        return csv.length === 1 + LAYERS * STEPS && steps.size === STEPS;
+      }).catch((e) => {
+        throw new Error(`${replayed} (${errorMessage(e)})`);
+      });
+      await waitFor('the loss chart drawn after reload', async () => (await pixels(page, 'loss')).painted > 2000, 10_000);
     });
     await check('compare view: curves, verdicts and Apply', async () => {
       const curve = (f: number) => Array.from({ length: 50 }, (_, i) => 2 * Math.exp(-i / (10 * f)));

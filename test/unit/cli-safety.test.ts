@@ -18,7 +18,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { sourcePath } from '../../src/worker/loader/sourceMap';
+import { sourcePath } from '../../src/userCode/sourceMap';
 import { writeAllOrNothing, WriteError } from '../../src/cli/writeAll';
 import { fixture, WORKER } from './engine-fixtures';
 import { childOf, running, sleep } from './processes';

@@ -1,6 +1,6 @@
 // Synthetic detector inputs for the dynamic-detector tests: a healthy baseline each test perturbs.
 import { STAT_NAMES, type Finding, type LayerInfo, type StatName } from '../../src/protocol/run';
-import type { DetectorInput } from '../../src/worker/detectors';
+import type { DetectorInput } from '../../src/diagnosis/detectors';
 
 export type Spec = Partial<LayerInfo> & { name: string; className: string };
 export type StatFn = (step: number, layer: number) => Partial<Record<StatName, number>>;

@@ -1,7 +1,7 @@
 // bn-per-device-batch: BatchNorm under DistributedDataParallel with a per-device batch below 16 and no SyncBatchNorm.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { detectFindings } from '../../src/worker/detectors';
+import { detectFindings } from '../../src/diagnosis/detectors';
 import { dense, makeInput, only, type Spec } from './detector-input';
 
 const SPECS: Spec[] = [

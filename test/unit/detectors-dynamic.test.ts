@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_THRESHOLDS, detectFindings } from '../../src/worker/detectors';
+import { DEFAULT_THRESHOLDS, detectFindings } from '../../src/diagnosis/detectors';
 import { MLP, dense, makeInput, only, type Spec, type StatFn } from './detector-input';
 
 test('a healthy run raises nothing', () => {

@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { STAT_NAMES, type LayerInfo, type StepSample } from '../../src/protocol';
-import { DETECTORS, detectFindings, type DetectorInput } from '../../src/worker/detectors';
-import { detectorLog, findingsFor } from '../../src/worker/findings';
+import { DETECTORS, detectFindings, type DetectorInput } from '../../src/diagnosis/detectors';
+import { detectorLog, findingsFor } from '../../src/diagnosis/findings';
 import type { WorkerEvent } from '../../src/protocol';
 import { runInProcess } from './engine-fixtures';
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { lintSource } from '../../src/analysis/lint';
 import { STAT_NAMES, type Finding, type FindingKind, type LayerInfo, type StepSample } from '../../src/protocol/run';
 import { DYNAMIC_FINDING_KINDS, STATIC_FINDING_KINDS } from '../../src/protocol/vocabulary';
-import { detectFindings } from '../../src/worker/detectors';
+import { detectFindings } from '../../src/diagnosis/detectors';
 import { runTraining } from '../../src/worker/engine';
 
 const DIR = join(process.cwd(), 'test/fixtures/detectors');

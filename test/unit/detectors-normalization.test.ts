@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StatName } from '../../src/protocol/run';
-import { detectFindings } from '../../src/worker/detectors';
+import { detectFindings } from '../../src/diagnosis/detectors';
 import { MLP, dense, makeInput, only, type Spec } from './detector-input';
 
 test('effective-lr: median update ratio outside [1e-5, 1e-1], explaining norm-fed weights', () => {

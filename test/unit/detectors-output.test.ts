@@ -1,8 +1,8 @@
-// The model's own output activation is not judged for saturation (src/worker/detectors/saturated.ts): it saturates
+// The model's own output activation is not judged for saturation (src/diagnosis/detectors/saturated.ts): it saturates
 // where a confident model sits (a VAE's sigmoid under binary cross-entropy), while a hidden one that does is a fault.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { detectFindings } from '../../src/worker/detectors';
+import { detectFindings } from '../../src/diagnosis/detectors';
 import { makeInput, only, type Spec } from './detector-input';
 
 const linear = (name: string): Spec => ({ name, className: 'Linear', paramCount: 1056 });

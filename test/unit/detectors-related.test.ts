@@ -1,8 +1,8 @@
 // A finding about an activation that is a layer of its own (PyTorch's nn.ReLU / F.relu) is also placed on the line
-// of the layer that feeds it (LayerInfo.fedBy), naming both (src/worker/detectors/related.ts).
+// of the layer that feeds it (LayerInfo.fedBy), naming both (src/diagnosis/detectors/related.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { detectFindings } from '../../src/worker/detectors';
+import { detectFindings } from '../../src/diagnosis/detectors';
 import { makeInput, only, type Spec } from './detector-input';
 
 const linear = (name: string): Spec => ({ name, className: 'Linear', paramCount: 1056 });

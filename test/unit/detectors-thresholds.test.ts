@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseCheckArgs } from '../../src/cli/check';
-import { checkThresholds } from '../../src/worker/findings';
+import { checkThresholds } from '../../src/diagnosis/findings';
 
 test('checkThresholds accepts known names and rejects unknown names or bad values with a clear message', () => {
   assert.deepEqual(checkThresholds({ deadFraction: 0.7, explodingRatio: 100 }), { deadFraction: 0.7, explodingRatio: 100 });

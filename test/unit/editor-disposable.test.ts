@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Disposable, DisposableStore, toDisposable } from '../../src/editor/disposable';
+import { Disposable, DisposableStore, toDisposable } from '../../src/host/disposable';
 
 /** A disposable that writes its name to `log` when disposed (the shape of a vscode.Disposable). */
 const named = (log: string[], name: string) => ({ dispose: () => void log.push(name) });

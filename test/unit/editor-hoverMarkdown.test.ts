@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildLayerHover, escapeMarkdown, formatNumber, sparkline } from '../../src/editor/hoverMarkdown';
-import type { LayerSnapshot } from '../../src/editor/runResults';
+import type { LayerSnapshot } from '../../src/host/runResults';
 import { layerInfo } from './run-fixtures';
 
 const layer = layerInfo(2, 'dense_2', {

@@ -3,10 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildLayerHover } from '../../src/editor/hoverMarkdown';
-import { icsSeries, type LayerSnapshot } from '../../src/editor/runResults';
+import { icsSeries, type LayerSnapshot } from '../../src/host/runResults';
 import { printSweep } from '../../src/cli/sweepTable';
 import { parseCheckArgs } from '../../src/cli/check';
-import { landscapeOption, readSettings } from '../../src/editor/settings';
+import { landscapeOption, readSettings } from '../../src/host/settings';
 import type { LandscapeReport, LrSweep, RunReport } from '../../src/protocol';
 import { bandOf, icsByLayer } from '../../webview/landscapeSeries';
 import { layerInfo } from './run-fixtures';

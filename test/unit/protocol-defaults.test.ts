@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseCheckArgs } from '../../src/cli/check';
 import { parseLimits } from '../../src/cli/args';
-import { readSettings } from '../../src/editor/settings';
+import { readSettings } from '../../src/host/settings';
 import { DEFAULT_SETTINGS, SETTING_MINIMUMS } from '../../src/protocol/defaults';
-import { DEFAULT_THRESHOLDS } from '../../src/worker/detectors/thresholds';
+import { DEFAULT_THRESHOLDS } from '../../src/diagnosis/detectors/thresholds';
 
 interface Declared {
   default?: unknown;

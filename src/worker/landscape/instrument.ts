@@ -5,7 +5,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { DEFAULT_STEP_SIZES, type LandscapeOptions, type LandscapeReport, type LandscapeSample } from '../../protocol/landscape';
-import { UserCodeError } from '../errors';
+import { UserCodeError } from '../../userCode/errors';
 import type { BatchNormState } from '../instrument/meters';
 import { StepError, type StepContext } from '../instrument/step';
 import { summarize } from './formulas';

@@ -7,9 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { builderFunctionsIn, missingParams, signatureOf, type BuilderFunction } from '../../analysis/builderFunctions';
-import { UserCodeError } from '../errors';
-import { explainUserError } from './explainErrors';
-import type { BundleSourceMap } from './sourceMap';
+import { UserCodeError } from '../../userCode/errors';
+import { explainUserError } from '../../userCode/explainErrors';
+import type { BundleSourceMap } from '../../userCode/sourceMap';
 
 /** Which function to check and with what; from RunOptions. */
 export interface ModelChoice {

@@ -8,10 +8,10 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
 import type { SourceLocation } from '../../protocol';
-import { compileModule, type PreparedModule } from './compile';
-import { explainUserError } from './explainErrors';
-import { takeExposedFunctions } from './exposeFunctions';
-import { BundleSourceMap } from './sourceMap';
+import { compileModule, type PreparedModule } from '../../userCode/compile';
+import { explainUserError } from '../../userCode/explainErrors';
+import { takeExposedFunctions } from '../../userCode/exposeFunctions';
+import { BundleSourceMap } from '../../userCode/sourceMap';
 import { installTfGlobal } from './tfShim';
 
 export interface LoadedModule {

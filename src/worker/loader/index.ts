@@ -9,12 +9,12 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { SourceLocation } from '../../protocol';
-import { UserCodeError } from '../errors';
+import { UserCodeError } from '../../userCode/errors';
 import { loadUserModule } from './bundle';
 import { bindingsToExpose } from '../../analysis/builderFunctions';
 import { callBuilder, describeCandidates, describeValue, lookupFunction, specArgs, staticBuilders, type ModelChoice } from './builderCall';
 import { loadModelJson } from './modelJson';
-import type { BundleSourceMap } from './sourceMap';
+import type { BundleSourceMap } from '../../userCode/sourceMap';
 import { creationStackOf } from './tfShim';
 
 export interface LoadedModel {

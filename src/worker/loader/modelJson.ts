@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { UserCodeError } from '../errors';
+import { UserCodeError } from '../../userCode/errors';
 import { errorMessage } from '../../protocol';
 
 /** Reads model.json and concatenates the weight shards it lists, in manifest order. */

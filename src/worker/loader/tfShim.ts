@@ -5,8 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import { TF_GLOBAL } from './compile';
-import { captureStack } from './sourceMap';
+import { TF_GLOBAL } from '../../userCode/compile';
+import { captureStack } from '../../userCode/sourceMap';
 
 export { TF_GLOBAL };
 

@@ -10,17 +10,17 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { STAT_NAMES, type Finding, type LayerInfo, type SourceLocation, type StepSample, type WorkerEvent } from '../../protocol';
-import { UserCodeError } from '../errors';
+import { UserCodeError } from '../../userCode/errors';
 import type { StoppedEarly } from '../../protocol';
 import { ScriptStopped } from './environment';
-import { detectorLog, findingsFor } from '../findings';
-import type { DetectorThresholds } from '../detectors/thresholds';
+import { detectorLog, findingsFor } from '../../diagnosis/findings';
+import type { DetectorThresholds } from '../../diagnosis/detectors/thresholds';
 import { Instrumenter } from '../instrument/hooks';
 import { DeviceMeter, HostMeter, viewFor } from '../instrument/meters';
 import { describeLayerList, type LayerProbe } from '../instrument/probes';
 import { measuredMinimize, StepError } from '../instrument/step';
 import type { StepRecording } from '../instrument/hooks';
-import type { BundleSourceMap } from '../loader/sourceMap';
+import type { BundleSourceMap } from '../../userCode/sourceMap';
 import { ProgressBatcher } from '../progress';
 import { learningRateOf } from '../training/spec';
 import { layerTable, layerVariables, leafLayers, trainableVariables } from './layerTable';

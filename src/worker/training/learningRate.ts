@@ -1,6 +1,6 @@
 /** Overriding an optimizer's learning rate for one run (Compare's learning-rate sweep, `RunOptions.learningRate`). */
 import type * as tf from '@tensorflow/tfjs';
-import { UserCodeError } from '../errors';
+import { UserCodeError } from '../../userCode/errors';
 
 /**
  * Sets the rate every tfjs optimizer reads at each update: SGD and Momentum keep it as a scalar tensor

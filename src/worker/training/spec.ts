@@ -14,8 +14,9 @@
  * Without `data`, batches are synthesized (./synthetic) and the report says `syntheticData: true`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { UserCodeError } from '../errors';
-import { outputKind, syntheticBatches, type Batch } from './synthetic';
+import { UserCodeError } from '../../userCode/errors';
+import { syntheticBatches, type Batch } from './synthetic';
+import { outputKind } from './targets';
 
 export interface TrainingSpec {
   data?: () => unknown;

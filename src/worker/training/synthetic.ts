@@ -6,10 +6,8 @@
  * few batches), which is what the layer statistics need.
  */
 import * as tf from '@tensorflow/tfjs';
-import { UserCodeError } from '../errors';
+import { UserCodeError } from '../../userCode/errors';
 import { makeTarget, targetKinds } from './targets';
-
-export type OutputKind = 'softmax' | 'sigmoid' | 'linear';
 
 export interface Batch {
   xs: tf.Tensor[];
@@ -18,13 +16,6 @@ export interface Batch {
 
 /** How many distinct synthetic batches a run cycles through. */
 export const SYNTHETIC_BATCHES = 4;
-
-/** The activation that produces model output `index`, read from the layer that makes it. */
-export function outputKind(model: tf.LayersModel, index: number): OutputKind {
-  const layer = model.outputs[index].sourceLayer as tf.layers.Layer & { activation?: { getClassName(): string } };
-  const name = layer.getClassName() === 'Softmax' ? 'softmax' : layer.activation?.getClassName?.().toLowerCase();
-  return name === 'softmax' ? 'softmax' : name === 'sigmoid' ? 'sigmoid' : 'linear';
-}
 
 /** Time steps used for a sequence dimension the model leaves open (`inputShape: [null, features]`). */
 export const SEQUENCE_LENGTH = 16;

@@ -3,7 +3,15 @@
  * sparseCategoricalCrossentropy wants class ids, not one-hot rows), else by the output's activation.
  */
 import * as tf from '@tensorflow/tfjs';
-import { outputKind } from './synthetic';
+
+export type OutputKind = 'softmax' | 'sigmoid' | 'linear';
+
+/** The activation that produces model output `index`, read from the layer that makes it. */
+export function outputKind(model: tf.LayersModel, index: number): OutputKind {
+  const layer = model.outputs[index].sourceLayer as tf.layers.Layer & { activation?: { getClassName(): string } };
+  const name = layer.getClassName() === 'Softmax' ? 'softmax' : layer.activation?.getClassName?.().toLowerCase();
+  return name === 'softmax' ? 'softmax' : name === 'sigmoid' ? 'sigmoid' : 'linear';
+}
 
 export type TargetKind = 'class-ids' | 'one-hot' | 'binary' | 'signs' | 'non-negative' | 'regression';
 

@@ -78,3 +78,33 @@ export function scriptLenses(uri: vscode.Uri): Promise<vscode.CodeLens[]> {
     return found.length ? found : undefined;
   });
 }
+
+/**
+ * Runs `body`, then puts the workspace files `names` back as they were on disk before it — a changed one rewritten,
+ * one it created deleted, an editor it left dirty reverted — and waits until each open document shows the file again.
+ * Whatever `body` did or where it failed, a test that edits a fixture leaves it as the next test expects it.
+ */
+export async function restoringFiles<T>(names: string[], body: () => Promise<T>): Promise<T> {
+  const before = await Promise.all(
+    names.map(async (name) => {
+      const uri = workspaceFile(name);
+      const bytes = await Promise.resolve(vscode.workspace.fs.readFile(uri)).catch(() => null);
+      return { uri, bytes };
+    }),
+  );
+  try {
+    return await body();
+  } finally {
+    for (const { uri, bytes } of before) {
+      const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+      if (doc?.isDirty) {
+        await vscode.window.showTextDocument(doc);
+        await vscode.commands.executeCommand('workbench.action.files.revert');
+      }
+      if (bytes) await vscode.workspace.fs.writeFile(uri, bytes);
+      else await Promise.resolve(vscode.workspace.fs.delete(uri)).catch(() => undefined);
+      const text = bytes && new TextDecoder().decode(bytes);
+      if (doc && text !== null) await waitFor(`${uri.path} back as it was`, () => !doc.isDirty && doc.getText() === text, 10_000);
+    }
+  }
+}

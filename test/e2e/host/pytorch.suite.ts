@@ -3,7 +3,17 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { RunReport } from '../../../src/protocol/run';
 import type { CompareResult } from '../../../src/protocol/webview';
-import { activateNormScope, hoverText, openFixture, positionOf, scriptLenses, waitFor, waitForFinding, workspaceFile } from './helpers';
+import {
+  activateNormScope,
+  hoverText,
+  openFixture,
+  positionOf,
+  restoringFiles,
+  scriptLenses,
+  waitFor,
+  waitForFinding,
+  workspaceFile,
+} from './helpers';
 
 suite('pytorch', () => {
   test('checkFile on a .py model: hover with live numbers on an nn.Linear( line, dead finding on the ReLU line', async () => {
@@ -121,28 +131,31 @@ suite('pytorch', () => {
     await vscode.workspace.fs.copy(source, workspaceFile('torch_reference_deps'), { overwrite: true });
     const script = await openFixture('torch_reference_deps/train.py');
     assert.equal((await scriptLenses(script.document.uri)).length, 1);
-    const engine = await openFixture('torch_reference_deps/engine.py');
-    const original = engine.document.getText();
-    const setEngine = async (text: string) => {
-      const edit = new vscode.WorkspaceEdit();
-      edit.replace(engine.document.uri, new vscode.Range(0, 0, engine.document.lineCount, 0), text);
-      assert.ok(await vscode.workspace.applyEdit(edit));
-      assert.ok(await engine.document.save());
-    };
-    const scriptVersion = script.document.version;
-    // No backward() and no optimizer step left: train_one_epoch() trains nothing.
-    await setEngine(original.replaceAll('.backward()', '.detach()').replace('optimizer.step()', 'optimizer.zero_grad()'));
-    await waitFor('no training-script lens on train.py', async () => {
-      const all = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', script.document.uri);
-      return all.every((l) => l.command?.command !== 'normscope.checkScript');
+    // Whatever fails below, engine.py is put back (the test saves edits to it).
+    await restoringFiles(['torch_reference_deps/engine.py'], async () => {
+      const engine = await openFixture('torch_reference_deps/engine.py');
+      const original = engine.document.getText();
+      const setEngine = async (text: string) => {
+        const edit = new vscode.WorkspaceEdit();
+        edit.replace(engine.document.uri, new vscode.Range(0, 0, engine.document.lineCount, 0), text);
+        assert.ok(await vscode.workspace.applyEdit(edit));
+        assert.ok(await engine.document.save());
+      };
+      const scriptVersion = script.document.version;
+      // No backward() and no optimizer step left: train_one_epoch() trains nothing.
+      await setEngine(original.replaceAll('.backward()', '.detach()').replace('optimizer.step()', 'optimizer.zero_grad()'));
+      await waitFor('no training-script lens on train.py', async () => {
+        const all = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', script.document.uri);
+        return all.every((l) => l.command?.command !== 'normscope.checkScript');
+      });
+      await setEngine(original);
+      const call = positionOf(script.document, 'train_one_epoch(model');
+      assert.deepEqual(
+        (await scriptLenses(script.document.uri)).map((l) => [l.range.start.line, l.range.start.character]),
+        [[call.line, call.character]],
+      );
+      assert.equal(script.document.version, scriptVersion, 'the script itself was not touched');
     });
-    await setEngine(original);
-    const call = positionOf(script.document, 'train_one_epoch(model');
-    assert.deepEqual(
-      (await scriptLenses(script.document.uri)).map((l) => [l.range.start.line, l.range.start.character]),
-      [[call.line, call.character]],
-    );
-    assert.equal(script.document.version, scriptVersion, 'the script itself was not touched');
   });
 
   test('a .py file with several models: a lens on each class; one checked with Python arguments, remembered in a model: lens', async () => {
@@ -206,12 +219,9 @@ suite('pytorch', () => {
     assert.deepEqual(result.candidates.map((c) => c.norm).sort(), ['batchNorm', 'groupNorm']);
     for (const c of result.candidates) assert.equal(c.error, undefined, `${c.norm}: ${c.error}`);
     assert.ok(result.candidates.find((c) => c.norm === 'batchNorm')?.original);
-    try {
+    await restoringFiles(['torch_small_batch.py'], async () => {
       assert.equal(await vscode.commands.executeCommand('normscope.applyCompareCandidate', 'groupNorm'), true);
       assert.match(editor.document.lineAt(line - 1).text, /nn\.GroupNorm\(16, 16\)/);
-    } finally {
-      await vscode.window.showTextDocument(editor.document);
-      await vscode.commands.executeCommand('workbench.action.files.revert');
-    }
+    });
   });
 });

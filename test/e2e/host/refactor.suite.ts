@@ -1,7 +1,10 @@
 /** One-click refactors in a real VS Code: a quick fix on a finding applies as one edit and undoes as one. */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { activateNormScope, codeActionsAt, openFixture, positionOf, waitFor, waitForFinding } from './helpers';
+import { activateNormScope, codeActionsAt, openFixture, positionOf, restoringFiles, waitFor, waitForFinding } from './helpers';
+
+/** What the swap to GroupNorm edits: the model, and the layers file it writes next to it. */
+const SWAPPED_FILES = ['small-batch.js', 'norm-layers.js'];
 
 suite('refactors', () => {
   test('the bn-small-batch quick fix swaps to GroupNorm, writes norm-layers.js, and undo restores the file', async () => {
@@ -14,8 +17,10 @@ suite('refactors', () => {
     const fix = actions.find((a) => a.kind?.value === vscode.CodeActionKind.QuickFix.value && /NormScope: Swap to GroupNorm/.test(a.title));
     assert.ok(fix, `no GroupNorm quick fix; got: ${actions.map((a) => a.title).join(' | ')}`);
     assert.ok(fix.edit, 'the quick fix has no edit');
-    assert.ok(await vscode.workspace.applyEdit(fix.edit));
-    try {
+    const edit = fix.edit;
+    // Whatever fails below, small-batch.js is left as the other tests expect it and norm-layers.js removed.
+    await restoringFiles(SWAPPED_FILES, async () => {
+      assert.ok(await vscode.workspace.applyEdit(edit));
       if (fix.command) await vscode.commands.executeCommand(fix.command.command, ...(fix.command.arguments ?? []));
       const swapped = doc.getText();
       assert.match(swapped, /new GroupNormalization\(/);
@@ -35,13 +40,7 @@ suite('refactors', () => {
       await vscode.window.showTextDocument(doc);
       await vscode.commands.executeCommand('undo');
       await waitFor('the undo to restore the file', () => doc.getText() === original, 5000);
-    } finally {
-      // Leave small-batch.js as the other tests expect it, whatever failed above.
-      if (doc.getText() !== original) {
-        await vscode.window.showTextDocument(doc);
-        await vscode.commands.executeCommand('workbench.action.files.revert');
-      }
-    }
+    });
   });
 
   test('refactor actions on a norm call offer every other normalization', async () => {
@@ -62,25 +61,27 @@ suite('refactors', () => {
   test('compare normalizations: GroupNorm beats BatchNorm at batch size 2, and Apply rewrites the line', async () => {
     await activateNormScope();
     const editor = await openFixture('small-batch.js');
-    const line = positionOf(editor.document, 'batchNormalization').line + 1;
-    const result = await vscode.commands.executeCommand<{
-      candidates: { norm: string; finalLoss: number | null; original?: boolean; error?: string; stoppedEarly?: string }[];
-    }>('normscope.compareNorms', editor.document.uri.fsPath, line, ['groupNorm', 'layerNorm']);
-    assert.ok(result, 'compare returned nothing');
-    const bn = result.candidates.find((c) => c.norm === 'batchNorm');
-    const gn = result.candidates.find((c) => c.norm === 'groupNorm');
-    assert.ok(bn?.original, 'the current norm is the baseline');
-    assert.ok(
-      gn && bn && gn.finalLoss !== null && bn.finalLoss !== null && gn.finalLoss < bn.finalLoss,
-      `GroupNorm ${gn?.finalLoss} did not beat BatchNorm ${bn?.finalLoss}: ${JSON.stringify(result.candidates.map((c) => [c.norm, c.finalLoss, c.error, c.stoppedEarly]))}`,
+    // The what-if runs compile the file as it is on disk: wait until it is the fixture (no earlier swap left in it).
+    await waitFor(
+      'small-batch.js as the fixture has it',
+      () => !editor.document.isDirty && !/norm-layers/.test(editor.document.getText()),
+      10_000,
     );
-    try {
+    const line = positionOf(editor.document, 'batchNormalization').line + 1;
+    await restoringFiles(SWAPPED_FILES, async () => {
+      const result = await vscode.commands.executeCommand<{
+        candidates: { norm: string; finalLoss: number | null; original?: boolean; error?: string; stoppedEarly?: string }[];
+      }>('normscope.compareNorms', editor.document.uri.fsPath, line, ['groupNorm', 'layerNorm']);
+      assert.ok(result, 'compare returned nothing');
+      const bn = result.candidates.find((c) => c.norm === 'batchNorm');
+      const gn = result.candidates.find((c) => c.norm === 'groupNorm');
+      assert.ok(bn?.original, 'the current norm is the baseline');
+      assert.ok(
+        gn && bn && gn.finalLoss !== null && bn.finalLoss !== null && gn.finalLoss < bn.finalLoss,
+        `GroupNorm ${gn?.finalLoss} did not beat BatchNorm ${bn?.finalLoss}: ${JSON.stringify(result.candidates.map((c) => [c.norm, c.finalLoss, c.error, c.stoppedEarly]))}`,
+      );
       assert.ok(await vscode.commands.executeCommand('normscope.applyCompareCandidate', 'groupNorm'));
       assert.match(editor.document.getText(), /new GroupNormalization\(/);
-    } finally {
-      // Leave small-batch.js as the other tests expect it, whatever failed above.
-      await vscode.window.showTextDocument(editor.document);
-      await vscode.commands.executeCommand('workbench.action.files.revert');
-    }
+    });
   });
 });

@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { RunReport } from '../../../src/protocol/run';
-import { activateNormScope, hoverText, openFixture, positionOf, waitFor, waitForFinding, workspaceFile } from './helpers';
+import { activateNormScope, hoverText, openFixture, positionOf, restoringFiles, waitFor, waitForFinding, workspaceFile } from './helpers';
 
 suite('training runs', () => {
   test('checkFile trains the model and ties every layer to its source line', async () => {
@@ -87,14 +87,16 @@ suite('training runs', () => {
     await activateNormScope();
     // Created here, in the fresh workspace copy: such names are awkward in git and archive tools.
     const uri = workspaceFile('dir ü 模型/thröw ☃.js');
-    const dead = await vscode.workspace.fs.readFile(workspaceFile('dead.js'));
-    await vscode.workspace.fs.writeFile(uri, dead);
-    const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
-    const deadLine = positionOf(editor.document, "name: 'dead_relu'").line;
-    const report = await vscode.commands.executeCommand<RunReport | undefined>('normscope.checkFile', uri);
-    assert.equal(report?.layers.find((l) => l.name === 'dead_relu')?.source?.file, uri.fsPath);
-    const diag = await waitForFinding(uri, 'dead');
-    assert.equal(diag.range.start.line, deadLine);
+    await restoringFiles(['dir ü 模型/thröw ☃.js'], async () => {
+      const dead = await vscode.workspace.fs.readFile(workspaceFile('dead.js'));
+      await vscode.workspace.fs.writeFile(uri, dead);
+      const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+      const deadLine = positionOf(editor.document, "name: 'dead_relu'").line;
+      const report = await vscode.commands.executeCommand<RunReport | undefined>('normscope.checkFile', uri);
+      assert.equal(report?.layers.find((l) => l.name === 'dead_relu')?.source?.file, uri.fsPath);
+      const diag = await waitForFinding(uri, 'dead');
+      assert.equal(diag.range.start.line, deadLine);
+    });
   });
 
   test('settings take effect on the next run without a reload', async () => {

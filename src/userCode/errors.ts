@@ -2,8 +2,8 @@
  * Errors caused by the user's model (not by NormScope), each with a stable code and the place in
  * the user's files it points at. The engine turns them into a `RunError`.
  */
-import type { RunError, SourceLocation, UserErrorCode } from '../protocol';
-import type { BundleSourceMap } from './loader/sourceMap';
+import { RunFailedError, type RunError, type SourceLocation, type UserErrorCode } from '../protocol';
+import type { BundleSourceMap } from './sourceMap';
 
 export class UserCodeError extends Error {
   constructor(
@@ -80,6 +80,7 @@ export function describeLocation(location: Partial<SourceLocation> | null): stri
 
 /** Any failure as a RunError; unknown errors are NormScope bugs and say so with their stack. */
 export function toRunError(e: unknown): RunError {
+  if (e instanceof RunFailedError) return e.runError;
   if (e instanceof UserCodeError) {
     const where = describeLocation(e.location);
     return {

@@ -1,7 +1,7 @@
 /**
  * Makes named top-level functions of the entry file callable even when the file does not export them:
  * an esbuild plugin appends one statement to the entry's source that stores them on a global, which
- * ./bundle reads back after the module ran. Appending to the source (not a bundle footer) keeps each
+ * src/worker/loader/bundle.ts reads back after the module ran. Appending to the source (not a bundle footer) keeps each
  * name bound to the entry's own declaration even when esbuild renames symbols to avoid collisions, and
  * works alike for ESM and CommonJS entries.
  */

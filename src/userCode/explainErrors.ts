@@ -5,8 +5,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { UserErrorCode } from '../../protocol';
-import { UserCodeError } from '../errors';
+import type { UserErrorCode } from '../protocol';
+import { UserCodeError } from './errors';
 import type { BundleSourceMap } from './sourceMap';
 
 const BROWSER_GLOBALS =

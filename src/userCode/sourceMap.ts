@@ -5,7 +5,7 @@
 import { SourceMap } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SourceLocation } from '../../protocol';
+import type { SourceLocation } from '../protocol';
 
 export interface StackFrame {
   functionName: string;

@@ -5,11 +5,11 @@
  */
 import * as path from 'node:path';
 import type * as Esbuild from 'esbuild';
-import type { PreparedModule } from '../../protocol/worker';
-import { UserCodeError } from '../errors';
+import type { PreparedModule } from '../protocol/worker';
+import { UserCodeError } from './errors';
 import { exposeFunctionsPlugin } from './exposeFunctions';
 
-/** Name of the global the bundled user code reads its tf from (see ./tfShim). */
+/** Name of the global the bundled user code reads its tf from (see src/worker/loader/tfShim.ts). */
 export const TF_GLOBAL = '__normscopeTf';
 
 /** Every import name that must resolve to the worker's tf instance. */

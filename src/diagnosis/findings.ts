@@ -3,28 +3,25 @@
  * user the run's measurements nor look like a healthy model: it becomes a `detector-failed` finding plus a
  * log line (an error-level log event the host writes to its log).
  */
-import type { Finding, WorkerEvent } from '../protocol';
+import { RunFailedError, type Finding, type WorkerEvent } from '../protocol';
 import { detectFindings, detectorFailed, type DetectorInput, type DetectorLog } from './detectors';
 import { DEFAULT_THRESHOLDS, type DetectorThresholds } from './detectors/thresholds';
-import { UserCodeError } from './errors';
 
-/** Validates threshold overrides from the settings / `--threshold`: known names, finite numbers. */
+/** Validates threshold overrides from the settings / `--threshold`: known names, finite numbers ('bad-options' if not). */
 export function checkThresholds(overrides: Record<string, number> | undefined): Partial<DetectorThresholds> {
   const out: Partial<DetectorThresholds> = {};
   for (const [name, value] of Object.entries(overrides ?? {})) {
     if (!(name in DEFAULT_THRESHOLDS)) {
-      throw new UserCodeError(
-        'bad-options',
-        `unknown detector threshold '${name}'; known: ${Object.keys(DEFAULT_THRESHOLDS).join(', ')}`,
-        null,
-      );
+      throw new RunFailedError({
+        code: 'bad-options',
+        message: `unknown detector threshold '${name}'; known: ${Object.keys(DEFAULT_THRESHOLDS).join(', ')}`,
+      });
     }
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw new UserCodeError(
-        'bad-options',
-        `detector threshold '${name}' must be a non-negative number, got ${JSON.stringify(value)}`,
-        null,
-      );
+      throw new RunFailedError({
+        code: 'bad-options',
+        message: `detector threshold '${name}' must be a non-negative number, got ${JSON.stringify(value)}`,
+      });
     }
     out[name as keyof DetectorThresholds] = value;
   }

@@ -1,6 +1,6 @@
 /** What is wrong with the path the user pointed at, before anything tries to compile or parse it. */
 import * as fs from 'node:fs';
-import { UserCodeError } from '../errors';
+import { UserCodeError } from './errors';
 
 /** Bytes read to tell text from binary (the same heuristic as git: a NUL byte means binary). */
 const SNIFF_BYTES = 8192;

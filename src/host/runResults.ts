@@ -3,7 +3,8 @@
  * hover, diagnostics, tree and panel glue share one source of truth and it can be unit-tested.
  * A new run of a file replaces its previous results; runs of different files are kept apart.
  */
-import type { Finding, LayerInfo, RunError, RunReport, StatName, StepSample } from '../protocol/run';
+import type { RunError } from '../protocol/errors';
+import type { Finding, LayerInfo, RunReport, StatName, StepSample } from '../protocol/run';
 import type { PanelRun } from '../protocol/webview';
 import type { RunEvent } from '../protocol/worker';
 

@@ -231,6 +231,20 @@ class WatchTest(unittest.TestCase):
                 self.assertAlmostEqual(a / b, 1.0, places=4, msg=name)
 
 
+class ExitTest(unittest.TestCase):
+    def test_a_process_that_exits_without_close_writes_every_loss(self):
+        import subprocess
+        with tempfile.TemporaryDirectory() as folder:
+            code = ('import torch, torch.nn as nn; from normscope.watching import watch\n'
+                    'm = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1)); o = torch.optim.SGD(m.parameters(), 0.01)\n'
+                    f'w = watch(m, o, every=10, directory={os.path.join(folder, "run")!r}, project_root={folder!r})\n'
+                    'for _ in range(25):\n    o.zero_grad(); m(torch.randn(4, 4)).pow(2).mean().backward(); o.step()\n')
+            subprocess.run([sys.executable, '-c', code], check=True, env={**os.environ, 'PYTHONPATH': os.pathsep.join(sys.path)})
+            log = read_log(os.path.join(folder, 'run'))
+            self.assertEqual(sorted(log['losses']), list(range(25)), 'steps 21-24 came after the last sample')
+            self.assertEqual(log['records']('end')[0]['reason'], 'exit')
+
+
 class CpuScaler(torch.cuda.amp.GradScaler):
     """GradScaler's own step/skip logic on the CPU (torch 1.13's unscale and update kernels are CUDA-only)."""
 

@@ -10,6 +10,7 @@ is recorded as skipped, its sample dropped; the loss and activation gradients ar
 DistributedDataParallel (and DataParallel) are measured through `.module`, a torch.compile'd module through
 `_orig_mod` (its compiled graph runs without the hooks; see docs/watch.md). Nothing here changes what the run
 computes: hooks only read, and `inplace` activations are measured as the engine does (test: bit-identical losses)."""
+import atexit
 import math
 import os
 import sys
@@ -98,6 +99,7 @@ class Watcher:
         self.closed, self.started, self.table = False, None, 0
         self.inflight = None  # DDP: (the started collective, the sample it completes)
         patches.opened(self)
+        atexit.register(self._at_exit)  # after the writer's: runs first, writing the losses not yet written
         self._arm()
 
     # --- the optimizer's step ------------------------------------------------------------------------------------
@@ -238,6 +240,7 @@ class Watcher:
             except RuntimeError:
                 return  # _collective closed the log with the ranks' error
         self.closed = True
+        atexit.unregister(self._at_exit)
         patches.closed(self)
         for opt, before, ours in self.replaced.values():
             if opt.__dict__.get('step') is ours:  # else a scheduler wrapped ours: it stays, and passes through
@@ -256,6 +259,10 @@ class Watcher:
                     self.writer.loss(step, loss)
             self.writer.close(reason, message)
         self.pending = []
+
+    def _at_exit(self):
+        error = getattr(sys, 'last_value', None)  # an uncaught exception ended the interpreter
+        self.close('exception' if error else 'exit', f'{type(error).__name__}: {error}' if error else 'the process exited without close()')
 
     @property
     def directory(self):

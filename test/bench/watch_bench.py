@@ -4,7 +4,7 @@ prints one JSON line.
 - resnet: kuangliu's CIFAR ResNet-18 (test/fixtures/pytorch/public/pytorch-cifar, batch 32 of 3x32x32, SGD), a
   realistic step, plain vs watch(every=1);
 - ddp: one rank of a 2-rank DistributedDataParallel run of the bench CNN (gloo, 1 thread per rank), plain DDP vs the
-  watched one at every=1 (the ranks combined by one all_gather a step); rank 0 prints.
+  watched one at every=1 and every=10 (the ranks combined by one all_gather a sampled step); rank 0 prints.
 Plain and watched steps alternate in rounds on copies of one model (each copy with its own optimizer), so machine
 noise hits both; ratios are of medians of wall time. The watcher's process-wide patches (the loss's backward) are
 taken off during plain rounds so the plain side pays nothing of it."""
@@ -102,7 +102,7 @@ def main():
         info['threads'] = 1
         dist.init_process_group('gloo')
         x, y = torch.randn(32, 1, 28, 28), torch.randint(0, 10, (32,))
-        out = compare(cnn, x, y, (1,), count, 10, adam, wrap=DistributedDataParallel, sync=dist.barrier)
+        out = compare(cnn, x, y, (1, 10), count, 10, adam, wrap=DistributedDataParallel, sync=dist.barrier)
         out['worldSize'] = dist.get_world_size()
         if dist.get_rank() != 0:
             return

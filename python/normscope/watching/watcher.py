@@ -29,6 +29,7 @@ from ..measuring.step_buffer import to_host
 from ..runlog.writer import RunLogWriter
 from . import patches
 from .distributed import Combiner, rank_and_world
+from .models import model_names, unwrap
 from .sources import sources
 
 RANKS_EVERY = 1000  # a `ranks` record (per-rank BatchNorm batch statistics) at the first sample and every this many
@@ -42,20 +43,6 @@ def watch(model, optimizer, every=1, **options):
     return Watcher(model, optimizer, every, **options)
 
 
-def _unwrap(model, notes):
-    """The module whose layers run: DDP/DataParallel's `.module`, torch.compile's `_orig_mod`."""
-    while True:
-        name = type(model).__name__
-        if name in ('DistributedDataParallel', 'DataParallel') and isinstance(getattr(model, 'module', None), torch.nn.Module):
-            model = model.module
-        elif isinstance(getattr(model, '_orig_mod', None), torch.nn.Module):
-            notes.append(f'{type(model._orig_mod).__name__} is torch.compile\'d: its original module is measured, where the compiled '
-                         'graph calls its layers as modules; layers the compiler fused run without hooks and are not measured')
-            model = model._orig_mod
-        else:
-            return model
-
-
 class Watcher:
     def __init__(self, models, optimizers, every=1, *, directory=None, budget_mb=None, project_root=None):
         models = list(models) if isinstance(models, (list, tuple)) else [models]
@@ -67,8 +54,8 @@ class Watcher:
         self.every = max(1, int(every))
         self.notes = []
         self.ddp = any(type(m).__name__ == 'DistributedDataParallel' for m in models)
-        names = _names(models) if len(models) > 1 else [None]
-        models = [_unwrap(m, self.notes) for m in models]
+        names = model_names(models) if len(models) > 1 else [None]
+        models = [unwrap(m, self.notes) for m in models]
         self.models = list(zip(names, models))
         leaves, _ = _model_leaves([(n, m, None) for n, m in self.models])
         self.inplace = [m for _, m in leaves if getattr(m, 'inplace', None) is True]  # the Meter turns them off; close() restores
@@ -294,20 +281,3 @@ def _learning_rate(replaced):
         if isinstance(lr, (int, float)):
             return {'learningRate': float(lr)}
     return {}
-
-
-
-def _names(models):
-    """What the caller's code calls each model (`netG`): the nearest frame outside NormScope that binds it."""
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    names = [None] * len(models)
-    frame = sys._getframe(1)
-    while frame is not None and None in names:
-        if not os.path.abspath(frame.f_code.co_filename).startswith(here + os.sep):
-            for scope in (frame.f_locals, frame.f_globals):
-                for k, m in enumerate(models):
-                    if names[k] is None:
-                        names[k] = next((n for n, v in scope.items() if v is m and not n.startswith('_')), None)
-        frame = frame.f_back
-    names = [n or type(m).__name__ for n, m in zip(names, models)]
-    return [n if names.count(n) == 1 else f'{n}{k + 1}' for k, n in enumerate(names)]

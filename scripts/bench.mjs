@@ -1,4 +1,5 @@
-// `npm run bench [-- --json] [--only backends|overhead|script|landscape|analysis|activation|pytorch|runlog|follow]`: NormScope's
+// `npm run bench [-- --json] [--only backends|overhead|script|landscape|analysis|activation|pytorch|runlog|follow|watch]`:
+// NormScope's
 // benchmarks, measured in one run on this machine so that ratios are comparable (machines are shared and noisy:
 // compare ratios, not absolute times).
 import { execFileSync } from 'node:child_process';
@@ -48,6 +49,10 @@ if (!values.only || values.only === 'runlog') {
 if (!values.only || values.only === 'follow') {
   const { benchFollow } = require(join(repoRoot, 'dist/test/e2e/webview-follow.js'));
   out.follow = await benchFollow();
+}
+if (!values.only || values.only === 'watch') {
+  const { benchWatch } = require(join(repoRoot, 'dist/test/bench/watch.js'));
+  out.watch = await benchWatch();
 }
 if (values.json) {
   process.stdout.write(`${JSON.stringify(out)}\n`);

@@ -31,6 +31,8 @@ export const DYNAMIC_FINDING_KINDS = [
   'effective-lr',
   'bn-train-inference-drift',
 ] as const;
+/** Kinds only a run log of the user's own distributed training raises (src/runlog: worldSize > 1). */
+export const DISTRIBUTED_FINDING_KINDS = ['bn-per-device-batch'] as const;
 /** Kinds only the static rules raise (src/analysis/rules: from the source, no run). */
 export const STATIC_FINDING_KINDS = [
   'bn-small-batch',
@@ -43,6 +45,7 @@ export const STATIC_FINDING_KINDS = [
 /** Stable identifiers of every finding NormScope can raise (README: "Findings"). */
 export const FINDING_KINDS = [
   ...DYNAMIC_FINDING_KINDS,
+  ...DISTRIBUTED_FINDING_KINDS,
   ...STATIC_FINDING_KINDS,
   'rough-landscape',
   /** A detector threw (a NormScope bug): its findings are missing from the run. */

@@ -56,8 +56,16 @@ export function runLogFindings(log: RunLog, layers: LayerInfo[], options: LogRep
     batchSize: typeof log.meta.batchSize === 'number' ? log.meta.batchSize : 0,
     ...(typeof log.meta.learningRate === 'number' ? { learningRate: log.meta.learningRate } : {}),
     ...(pytorch ? { normName: pytorchNormName, words: PYTORCH_WORDS } : {}),
+    ...distributed(log, layers),
   };
   return detectFindings(input, checkThresholds(options.thresholds), options.log);
+}
+
+/** A distributed run's processes and its SyncBatchNorm layers (the detectors read both as BatchNorm otherwise). */
+function distributed(log: RunLog, layers: LayerInfo[]): Pick<DetectorInput, 'distributed'> {
+  const worldSize = log.meta.worldSize;
+  if (worldSize < 2) return {};
+  return { distributed: { worldSize, syncBatchNorm: layers.filter((l) => l.className === 'SyncBatchNorm').map((l) => l.name) } };
 }
 
 /** The RunReport of a log: its layers' series over the kept samples, the loss of every step, the findings. */

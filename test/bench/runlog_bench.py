@@ -2,7 +2,7 @@
 prints one JSON line.
 - writer: microseconds per sampled step at 10, 100 and 500 layers (the events by numpy where it is there, else by the
   loop), and per loss-only step;
-- mlp: a 100,000-step MLP run measured every 10 steps as normscope.watch measures it (the engine's Meter), the folder's
+- mlp: a 100,000-step MLP run watched by normscope.watch(model, optimizer, every=10), the folder's
   bytes and the process's resident memory at 10k, 50k and 100k steps (flat: the writer keeps no samples);
 - wide: 20,000 sampled steps of 500 layers (880 MB through the writer): the folder stays within its budget, and the
   slowest step (one that rewrites the history at a doubled stride)."""
@@ -81,12 +81,10 @@ def writer_cost(root, n, use_numpy, samples=300):
 
 
 def mlp_run(root, steps=100_000, every=10):
+    """The MLP trained in a plain loop with one `watch(model, optimizer, every=10)` line (the product's API)."""
     import torch
 
-    from normscope.engine.run import train_step
-    from normscope.measuring.layer_table import layer_infos
-    from normscope.measuring.layers import measured_modules
-    from normscope.measuring.meter import Meter
+    from normscope.watching import watch
 
     torch.manual_seed(0)
     model = torch.nn.Sequential(
@@ -95,26 +93,20 @@ def mlp_run(root, steps=100_000, every=10):
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     loss_fn = torch.nn.CrossEntropyLoss()
     x, y = torch.randn(64, 32), torch.randint(0, 10, (64,))
-    meter = Meter(measured_modules(model), [(None, model)])
     path = os.path.join(root, 'mlp')
-    w = RunLogWriter(path, project_root='/project', meta={'every': every})
     checkpoints, started = {}, time.perf_counter()
-    for step in range(steps):
-        t = time.perf_counter()
-        loss, values = train_step(model, optimizer, loss_fn, x, y, meter if step % every == 0 else None)
-        if step == 0:
-            w.layers(layer_infos(meter))
-        if values is None:
-            w.loss(step, loss)
-        else:
-            w.sample(step, loss, (time.perf_counter() - t) * 1000, values)
-        if step + 1 in (10_000, 50_000, 100_000):
-            checkpoints[step + 1] = {'bytes': folder_bytes(path), 'rssMB': round(rss_mb(), 1)}
-    w.close()
+    with watch(model, optimizer, every=every, directory=path, project_root='/project') as watcher:
+        for step in range(steps):
+            optimizer.zero_grad()
+            loss_fn(model(x), y).backward()
+            optimizer.step()
+            if step + 1 in (10_000, 50_000, 100_000):
+                checkpoints[step + 1] = {'bytes': folder_bytes(path), 'rssMB': round(rss_mb(), 1)}
+        layers = len(watcher.meter.order)
     return {
         'steps': steps,
         'every': every,
-        'layers': len(measured_modules(model)),
+        'layers': layers,
         'seconds': round(time.perf_counter() - started, 1),
         'bytes': folder_bytes(path),
         'at': checkpoints,

@@ -24,7 +24,7 @@ import torch
 from ..measuring import creation
 from ..measuring.batch_size import BatchProbe
 from ..measuring.layer_table import layer_infos
-from ..measuring.layers import measured_modules
+from ..measuring.layers import model_leaves
 from ..measuring.meter import STAT_NAMES, Meter
 from .errors import UserError, from_exception, syntax_error
 
@@ -116,7 +116,7 @@ class ScriptRun:
         names = _model_names([m for _, m, _ in self.models], sys._getframe(2))
         self.models = [(name, m, opt) for name, (_, m, opt) in zip(names, self.models)]
         self.probe = BatchProbe([m for _, m, _ in self.models])
-        leaves, self.ranks = _model_leaves(self.models)
+        leaves, self.ranks = model_leaves(self.models)
         several = len(self.models) > 1
         self.meter = Meter(leaves, [(name if several else None, m) for name, m, _ in self.models])
 
@@ -223,19 +223,6 @@ def _model_names(models, frame):
         frame = frame.f_back
     names = [n or type(m).__name__ for n, m in zip(names, models)]
     return [n if names.count(n) == 1 else f'{n}{k + 1}' for k, n in enumerate(names)]
-
-
-def _model_leaves(models):
-    """Every measured leaf of the models, once, and the rank of the model it belongs to. With several models each name
-    carries its model's (`netG/net.0`): module paths such as `net.0` repeat from model to model."""
-    leaves, ranks, seen = [], [], set()
-    for rank, (name, model, _) in enumerate(models):
-        for leaf, module in measured_modules(model):
-            if id(module) not in seen:
-                seen.add(id(module))
-                leaves.append((f'{name}/{leaf}' if len(models) > 1 else leaf, module))
-                ranks.append(rank)
-    return leaves, ranks
 
 
 class _StderrTail:

@@ -56,3 +56,16 @@ def row_parameters(module, ran):
 
     add(module)
     return params
+
+
+def model_leaves(models):
+    """Every measured leaf of the models, once, and the rank of the model it belongs to. With several models each name
+    carries its model's (`netG/net.0`): module paths such as `net.0` repeat from model to model."""
+    leaves, ranks, seen = [], [], set()
+    for rank, (name, model, _) in enumerate(models):
+        for leaf, module in measured_modules(model):
+            if id(module) not in seen:
+                seen.add(id(module))
+                leaves.append((f'{name}/{leaf}' if len(models) > 1 else leaf, module))
+                ranks.append(rank)
+    return leaves, ranks

@@ -54,7 +54,7 @@ from .stats_math import (
     layer_values,
 )
 from .step_buffer import StepBuffer
-from .torch_path import bn_gaps, channel_max, channel_sums, row_view
+from .torch_path import bn_gaps, channel_max, channel_sums, on_device, row_view
 
 __all__ = ['STAT_NAMES', 'Meter', 'is_norm', 'ACTIVATIONS', 'BN_TYPES', 'TANH_SATURATION', 'SIGMOID_SATURATION']
 NORM_TYPES = tuple(
@@ -139,6 +139,8 @@ class Meter:
         # elements it holds now: views of the same memory share it, an in-place op changes it (inlined: hot path).
         self.seen, self.grads_seen = {}, {}
         self.bn = {}  # layer → (BatchNorm, channel sums: (slot, C) or (sum, square-sum tensors), count): gaps at finish
+        # torch path: a ReLU output's base slot → its per-unit maxima (watching/distributed.py reads them)
+        self.unit_max = {}
         self.scratch, self.views = (
             torch.empty(0),
             {},
@@ -227,6 +229,7 @@ class Meter:
         self.grads_seen.clear()
         self.plan[:] = self.empty_plan
         self.bn.clear()
+        self.unit_max.clear()
 
     def remove(self):
         if self.functional is not None:
@@ -373,11 +376,15 @@ class Meter:
         if full:
             buf.put(base + LO, torch.amin(t))
             buf.put(base + HI, torch.amax(t))
-            buf.put(
-                base + NON_ZERO, torch.ne(t, 0, out=self._scratch(t)).sum()
-            )  # count_nonzero branches: slow on ReLU maps
-            finite = math.isfinite(norm.item())  # NaN/Inf propagate into the norm: count them only then
-            buf.put(base + BAD_COUNT, 0.0 if finite else float(t.numel() - torch.isfinite(t).sum().item()))
+            if on_device(t):  # no host read per layer (torch_path.py): the counts stay on the device
+                buf.put(base + NON_ZERO, torch.count_nonzero(t))
+                buf.put(base + BAD_COUNT, t.numel() - torch.isfinite(t).sum())
+            else:
+                buf.put(
+                    base + NON_ZERO, torch.ne(t, 0, out=self._scratch(t)).sum()
+                )  # count_nonzero branches: slow on ReLU maps
+                finite = math.isfinite(norm.item())  # NaN/Inf propagate into the norm: count them only then
+                buf.put(base + BAD_COUNT, 0.0 if finite else float(t.numel() - torch.isfinite(t).sum().item()))
             if sat:
                 buf.put(base + SAT_COUNT, ((t - sat[0]).abs() >= sat[1]).sum())
                 m.sat = sat
@@ -390,7 +397,7 @@ class Meter:
         if y.dim() < 4 and m.cols is not None:
             return m.cols + native.COLUMNS * y.shape[-1], y.shape[-1]
         with torch.no_grad():
-            cmax = channel_max(y)
+            cmax = self.unit_max[m.base] = channel_max(y)
             return self.buffer.push((cmax <= 0).sum()), cmax.numel()
 
     def _scratch(self, t):

@@ -3,7 +3,8 @@
 The fused C pass (native.py) writes its results straight into the buffer's memory at a slot's address, so a step
 creates no Python objects per statistic; the torch-ops path `put`s 0-d tensors (or Python floats) into slots instead,
 and `read` turns everything into one list of floats: one copy of the buffer, one stack + tolist of the tensors (or
-`flush` writes them into the buffer for a reader in C)."""
+`flush` writes them into the buffer for a reader in C). Tensors on an accelerator are copied to the host together,
+once per sampled step (to_host)."""
 
 import torch
 
@@ -40,8 +41,7 @@ class StepBuffer:
         """Write the pending values into their slots (the fused finish reads the buffer's memory)."""
         if self.pending:
             slots = torch.tensor([slot for slot, _ in self.pending])
-            values = [v if type(v) is not float else torch.tensor(v, dtype=torch.float64) for _, v in self.pending]
-            self.raw[slots] = torch.stack([v.reshape(()).double() for v in values])
+            self.raw[slots] = torch.tensor(to_host([v for _, v in self.pending]), dtype=torch.float64)
             self.pending = []
 
     def values(self, start, count):
@@ -53,12 +53,24 @@ class StepBuffer:
     def read(self):
         """Every slot's value (slots nobody wrote hold garbage: their statistics do not apply), then empty again."""
         values = self.raw[: self.used].tolist()
-        tensors = [(slot, v) for slot, v in self.pending if type(v) is not float]
-        if tensors:
-            for (slot, _), v in zip(tensors, torch.stack([v.reshape(()) for _, v in tensors]).double().tolist()):
-                values[slot] = v
-        for slot, v in self.pending:
-            if type(v) is float:
-                values[slot] = v
+        for (slot, _), v in zip(self.pending, to_host([v for _, v in self.pending])):
+            values[slot] = v
         self.used, self.pending = 0, []
         return values
+
+
+def to_host(values):
+    """0-d tensors (on any device) and Python numbers as floats, with one copy to the host per device: the one
+    synchronization of a sampled step on an accelerator (torch_path.py's device path)."""
+    out = [float(v) if type(v) in (float, int) else None for v in values]
+    by_device = {}
+    for k, v in enumerate(values):
+        if out[k] is None:
+            by_device.setdefault(v.device, []).append(k)
+    for ks in by_device.values():
+        if len(ks) == 1:  # one tensor (a step's loss): a read, no stack
+            out[ks[0]] = values[ks[0]].item()
+            continue
+        for k, x in zip(ks, torch.stack([values[k].reshape(()).double() for k in ks]).tolist()):
+            out[k] = x
+    return out

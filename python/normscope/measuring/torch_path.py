@@ -1,8 +1,14 @@
 """Reductions of meter.py's torch-ops path (no C compiler, or tensors the fused pass cannot read) that are not one
 torch call: row views for fast norms, per-unit maxima, a BatchNorm input's channel sums, and BatchNorm
-moving-statistics gaps in Python."""
+moving-statistics gaps in Python.
+
+The device path: a tensor on an accelerator (or every tensor with NORMSCOPE_DEVICE_PATH=1, which tests it on the CPU)
+is never read by the host while the step is measured — every statistic stays a 0-d tensor on its device until the
+step buffer copies them all to the host at once (step_buffer.py): one synchronization per sampled step, not one per
+layer."""
 
 import math
+import os
 
 import torch
 
@@ -10,6 +16,12 @@ from .moving_average import moving_state
 from .stats_math import P_GAPS, K
 
 MIN_ROW = 64  # shorter rows do not take the fast row-norm path
+DEVICE_PATH = os.environ.get('NORMSCOPE_DEVICE_PATH') == '1'
+
+
+def on_device(t):
+    """Whether `t`'s statistics must stay on its device (no host read per layer)."""
+    return DEVICE_PATH or not t.is_cpu
 
 
 def row_view(t):
@@ -30,7 +42,12 @@ def bn_gaps(bn, buf, plan):
     |running mean − batch mean| / sqrt(batch var + ε) and of |running var − batch var| / (batch var + ε), with the
     running statistics corrected for their warm-up (moving_average.py), and the count of updates."""
     for i, (module, (s, q), count) in bn.items():
-        if type(s) is int:  # slots: C sums, then C sums of squares (their values are in the buffer's memory)
+        if type(s) is not int and on_device(s):
+            slot = plan[i * K + P_GAPS] = buf.take(3)
+            for k, value in enumerate(_device_gaps(module, s, q, count)):
+                buf.put(slot + k, value)
+            continue
+        if isinstance(s, int):  # slots: C sums, then C sums of squares (their values are in the buffer's memory)
             c = q
             sums = buf.values(s, 2 * c)
         else:
@@ -50,6 +67,26 @@ def bn_gaps(bn, buf, plan):
         buf.put(slot, mean_gap / c)
         buf.put(slot + 1, var_gap / c)
         buf.put(slot + 2, updates)
+
+
+def _device_gaps(module, s, q, count):
+    """bn_gaps' three values as 0-d tensors computed on the statistics' device (moving_average.py's warm-up rule)."""
+    with torch.no_grad():
+        tracked, momentum, eps = module.num_batches_tracked, module.momentum, float(module.eps)
+        updates = (
+            tracked.double() if tracked is not None else torch.tensor(math.nan, dtype=torch.float64, device=s.device)
+        )
+        if momentum is None or not 0 < momentum <= 1:
+            keep = torch.zeros((), dtype=torch.float64, device=s.device)
+        else:  # updates < 1 (or NaN): nothing to correct
+            keep = torch.where(updates >= 1, (1 - momentum) ** updates, torch.zeros_like(updates))
+        scale = 1 / (1 - keep)
+        s, q = s.double(), q.double()
+        mean = s / count
+        var = (q / count - mean * mean).clamp_min(0)
+        mean_gap = ((module.running_mean.double() * scale - mean).abs() / (var + eps).sqrt()).mean()
+        var_gap = (((module.running_var.double() - keep) * scale - var).abs() / (var + eps)).mean()
+        return mean_gap, var_gap, updates
 
 
 def channel_sums(x, xm, feeds_bn):

@@ -197,6 +197,12 @@ class RunLogWriter:
         if not self._stopped():
             self._guard(self._line, {'type': 'skipped', 'step': step, 'reason': reason})
 
+    def note(self, record):
+        """A record of a type of its own (`{"type": ...}`: a watcher's per-rank statistics); readers skip types they
+        do not know."""
+        if not self._stopped():
+            self._guard(self._line, record)
+
     def info(self, **fields):
         """Run facts learned late (batchSize, learningRate): the reader merges them into the run record."""
         if not self._stopped():

@@ -5,6 +5,7 @@
  */
 import type { Finding, LayerInfo } from '../../protocol/run';
 import { detectBnDrift } from './bnDrift';
+import { detectBnPerDeviceBatch } from './bnPerDevice';
 import { detectDead, detectGammaCollapse } from './dead';
 import { detectEffectiveLr } from './effectiveLr';
 import { detectExploding } from './exploding';
@@ -33,6 +34,7 @@ export const DETECTORS = {
   exploding: detectExploding,
   saturated: detectSaturated,
   'BatchNorm drift': detectBnDrift,
+  'bn-per-device-batch': detectBnPerDeviceBatch,
   'effective-lr': detectEffectiveLr,
 };
 
@@ -59,6 +61,7 @@ export function detectFindings(input: DetectorInput, thresholds?: Partial<Detect
     ...guard.run('exploding', () => d.exploding(rs)),
     ...guard.run('saturated', () => d.saturated(rs)),
     ...guard.run('BatchNorm drift', () => d['BatchNorm drift'](rs)),
+    ...guard.run('bn-per-device-batch', () => d['bn-per-device-batch'](rs)),
   ];
   // Dead or starved layers barely update; do not report that again as a learning-rate problem.
   const deadLayers = new Set(dead.map((f) => f.layer));

@@ -15,8 +15,11 @@ export interface DetectorInput {
   samples: readonly DetectorSample[];
   /** Loss at every step, index = step. */
   loss: number[];
+  /** Examples per step; per device in a distributed run. */
   batchSize: number;
   learningRate?: number;
+  /** A distributed run (a run log of DistributedDataParallel): its processes, and the layers that are SyncBatchNorm. */
+  distributed?: { worldSize: number; syncBatchNorm: readonly string[] };
   /** How messages name a norm to insert after `layer` (the PyTorch run: `nn.BatchNorm2d`); tfjs class names when absent. */
   normName?: (kind: NormKind, layer: LayerInfo) => string;
   /** How fix hints name framework APIs (the PyTorch run: `torch.nn.utils.clip_grad_norm_`); tfjs names when absent. */

@@ -7,7 +7,7 @@ during the measured models' forwards of the steps that need it (functional.py)."
 try:  # torch 1.13+
     from torch.overrides import TorchFunctionMode, _get_current_function_mode, _pop_mode, _push_mode
 except ImportError:
-    TorchFunctionMode = None
+    TorchFunctionMode = _get_current_function_mode = _pop_mode = _push_mode = None
 
 if TorchFunctionMode is not None:
 

@@ -79,6 +79,7 @@ class ParamStats:
         n = len(params)
         grads = [p.grad for p in params]
         w = buf.take(2 * n)  # weight norms, then gradient norms
+        packed = {}  # with torch ops: each layer's gradient-norm slots
         with torch.no_grad():
             if self._fused_norms(group, grads, buf.address(w)):
                 self.flat_copy = group

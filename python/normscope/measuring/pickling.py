@@ -37,5 +37,5 @@ def keep_out_of_pickles():
                 state[k] = OrderedDict((key, h) for key, h in state[k].items() if not is_ours(h))
         return state
 
-    __getstate__.normscope = True
+    __getstate__.normscope = True  # pyright: ignore[reportFunctionMemberAccess] -- marks ours
     nn.Module.__getstate__ = __getstate__  # pyright: ignore[reportAttributeAccessIssue] -- installed on purpose

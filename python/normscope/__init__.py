@@ -4,8 +4,6 @@ the extension/CLI start the engine (`python -m normscope.engine`, normscope/engi
 Subpackages: engine (the process the host starts), measuring (hooks, statistics, C sources), analysis (`ast` rules),
 refactor (norm swaps), runlog (the run-log writer), watching (the public API)."""
 
-__version__ = '0.1.0'  # package.json's version (test/unit/runlog-python.test.ts compares them)
-
 
 def __getattr__(name):
     """`watch` is imported on first use, so that `python -m normscope.engine` and the lint stay cheap to start."""

@@ -25,7 +25,7 @@ test('test/python/test_runlog.py passes', async () => {
 });
 
 test("the engine's __version__ (recorded in every run log) is package.json's version", () => {
-  const init = fs.readFileSync(path.join(pythonEnginePath(WORKER), 'normscope', '__init__.py'), 'utf8');
+  const init = fs.readFileSync(path.join(pythonEnginePath(WORKER), 'normscope', 'version.py'), 'utf8');
   const pkg = JSON.parse(fs.readFileSync(path.join(pythonEnginePath(WORKER), '..', 'package.json'), 'utf8')) as { version: string };
   assert.equal(/__version__ = '([^']+)'/.exec(init)?.[1], pkg.version);
 });

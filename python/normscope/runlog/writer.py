@@ -22,9 +22,9 @@ import warnings
 import zlib
 from array import array
 
-from .. import __version__
 from ..measuring.project import project_root as find_project_root
 from ..measuring.stats_math import STAT_NAMES
+from ..version import __version__
 from .policy import PRIORITY, Events, Retention
 from .segments import FLAGS, FRAME, SampleSegments, close_quietly
 

@@ -120,7 +120,7 @@ class Watcher:
             return watcher._on_step(optimizer, call, args, kwargs)
 
         if getattr(before, '_with_counter', False):
-            step._with_counter = True  # an LR scheduler's counting wrapper is inside: it still counts
+            step._with_counter = True  # pyright: ignore[reportFunctionMemberAccess] -- a scheduler's counting wrapper is inside
         opt.step = types.MethodType(step, opt)
         self.replaced[id(opt)] = (opt, before, opt.step)
 

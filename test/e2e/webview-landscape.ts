@@ -24,8 +24,7 @@ import type {
 import { PanelReplayState } from '../../src/panel/replayState';
 import { sweepLearningRates } from '../../src/runner/lrSweep';
 import { runTraining } from '../../src/worker/engine';
-import { CHROMIUM_ARGS, connect, pixels, repoRoot, serve, sleep, type CheckResult, type HostLog } from './webview-harness';
-import { errorMessage } from '../../src/protocol';
+import { checkList, CHROMIUM_ARGS, connect, pixels, repoRoot, serve, sleep, type CheckResult, type HostLog } from './webview-harness';
 
 interface Trained {
   run: PanelRun;
@@ -74,18 +73,7 @@ function candidate(norm: NormKind, t: Trained): CompareCandidate {
 }
 
 export async function runLandscapeWebviewChecks(chromiumPath: string, outDir?: string): Promise<CheckResult[]> {
-  const results: CheckResult[] = [];
-  const check = async (name: string, fn: () => Promise<void>) => {
-    try {
-      await fn();
-      results.push({ name, ok: true });
-    } catch (e) {
-      results.push({ name, ok: false, error: errorMessage(e) });
-    }
-  };
-  const assert = (cond: unknown, message: string) => {
-    if (!cond) throw new Error(message);
-  };
+  const { results, check, assert } = checkList();
   const root = repoRoot();
   const fixtures = join(root, 'test', 'fixtures', 'landscape');
   const plain = await train(join(fixtures, 'deep-plain.js'), 'landscape-plain', { landscape: { every: 3 } });

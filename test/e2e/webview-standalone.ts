@@ -13,6 +13,7 @@ import type { PanelMessage, StepSample } from '../../src/protocol';
 import { PanelReplayState } from '../../src/panel/replayState';
 
 import {
+  checkList,
   LAYERS,
   STEPS,
   BATCH,
@@ -34,25 +35,14 @@ import {
   quantile,
   sleep,
 } from './webview-harness';
-import type { CheckResult, StandaloneOutput } from './webview-harness';
+import type { StandaloneOutput } from './webview-harness';
 import { headerProblems, NARROW_WIDTHS } from './webview-narrow';
 import { errorMessage } from '../../src/protocol';
 import { waitFor } from './poll';
 export type { CheckResult, StandaloneOutput } from './webview-harness';
 
 export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<StandaloneOutput> {
-  const results: CheckResult[] = [];
-  const check = async (name: string, fn: () => Promise<void>) => {
-    try {
-      await fn();
-      results.push({ name, ok: true });
-    } catch (e) {
-      results.push({ name, ok: false, error: errorMessage(e) });
-    }
-  };
-  const assert = (cond: unknown, message: string) => {
-    if (!cond) throw new Error(message);
-  };
+  const { results, check, assert } = checkList();
   const root = repoRoot();
   if (!existsSync(join(root, 'dist', 'webview.js')))
     throw new Error('webview-standalone: dist/webview.js is missing; run `npm run build` first');

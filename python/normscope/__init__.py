@@ -6,13 +6,11 @@ refactor (norm swaps), runlog (the run-log writer), watching (the public API).""
 
 __version__ = '0.1.0'  # package.json's version (test/unit/runlog-python.test.ts compares them)
 
-__all__ = ['__version__', 'watch']
-
 
 def __getattr__(name):
     """`watch` is imported on first use, so that `python -m normscope.engine` and the lint stay cheap to start."""
     if name == 'watch':
-        from .watching import watch
+        from .watching import watch  # pyright: ignore[reportMissingImports] -- until normscope.watching lands
 
         return watch
     raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

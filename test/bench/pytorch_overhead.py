@@ -8,6 +8,7 @@ process CPU time (`cpuOverhead`). test/bench/pytorch.ts runs it with glibc's mal
 with glibc's moving thresholds a process can pay hundreds of page faults a step on one side only (a freed tensor's
 memory handed back to the system and mapped again), which swings the ratio by ±0.1 from one process to the next;
 `faultsPerStep` shows what each side paid."""
+
 import copy
 import json
 import resource
@@ -19,16 +20,18 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from normscope.measuring.meter import Meter
-from normscope.measuring.layers import measured_modules
 from normscope.engine.run import train_step
+from normscope.measuring.layers import measured_modules
+from normscope.measuring.meter import Meter
 
 
+# fmt: off
 def cnn():
     return nn.Sequential(
         nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(8, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(16 * 7 * 7, 10))
+# fmt: on
 
 
 class FunctionalCnn(nn.Module):
@@ -50,8 +53,13 @@ def main(rounds=30, per_round=5, functional=False):
     torch.manual_seed(0)
     plain = FunctionalCnn() if functional else cnn()
     measured = copy.deepcopy(plain)
-    meter = Meter(measured_modules(measured), [(None, measured)])  # as a run measures it, functional activations watched
-    opts = {id(plain): torch.optim.Adam(plain.parameters(), 1e-3), id(measured): torch.optim.Adam(measured.parameters(), 1e-3)}
+    meter = Meter(
+        measured_modules(measured), [(None, measured)]
+    )  # as a run measures it, functional activations watched
+    opts = {
+        id(plain): torch.optim.Adam(plain.parameters(), 1e-3),
+        id(measured): torch.optim.Adam(measured.parameters(), 1e-3),
+    }
     x, y = torch.randn(32, 1, 28, 28), torch.randint(0, 10, (32,))
     loss_fn = F.cross_entropy
     times = {'plain': [], 'instrumented': []}
@@ -68,11 +76,24 @@ def main(rounds=30, per_round=5, functional=False):
                     faults[name] += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f
     plain_ms, instrumented_ms = statistics.median(times['plain']), statistics.median(times['instrumented'])
     plain_cpu, instrumented_cpu = statistics.median(cpu['plain']), statistics.median(cpu['instrumented'])
-    print(json.dumps({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'hooks': 'compiled' if meter.compiled else 'python', 'plainStepMs': round(plain_ms, 3),
-                      'instrumentedStepMs': round(instrumented_ms, 3), 'overhead': round(instrumented_ms / plain_ms, 3),
-                      'plainCpuMs': round(plain_cpu, 3), 'instrumentedCpuMs': round(instrumented_cpu, 3), 'cpuOverhead': round(instrumented_cpu / plain_cpu, 3),
-                      'faultsPerStep': {k: round(v / len(times[k]), 1) for k, v in faults.items()},
-                      'layers': len(meter.order), 'stepsEach': len(times['plain'])}))
+    print(
+        json.dumps(
+            {
+                'torch': torch.__version__,
+                'threads': torch.get_num_threads(),
+                'hooks': 'compiled' if meter.compiled else 'python',
+                'plainStepMs': round(plain_ms, 3),
+                'instrumentedStepMs': round(instrumented_ms, 3),
+                'overhead': round(instrumented_ms / plain_ms, 3),
+                'plainCpuMs': round(plain_cpu, 3),
+                'instrumentedCpuMs': round(instrumented_cpu, 3),
+                'cpuOverhead': round(instrumented_cpu / plain_cpu, 3),
+                'faultsPerStep': {k: round(v / len(times[k]), 1) for k, v in faults.items()},
+                'layers': len(meter.order),
+                'stepsEach': len(times['plain']),
+            }
+        )
+    )
 
 
 if __name__ == '__main__':

@@ -6,27 +6,26 @@ prints one JSON line.
   bytes and the process's resident memory at 10k, 50k and 100k steps (flat: the writer keeps no samples);
 - wide: 20,000 sampled steps of 500 layers (880 MB through the writer): the folder stays within its budget, and the
   slowest step (one that rewrites the history at a doubled stride)."""
+
 import json
 import math
 import os
 import random
-import resource
 import shutil
-import struct
 import sys
 import tempfile
 import time
 
+from normscope.measuring.stats_math import STAT_NAMES
 from normscope.runlog import policy as runlog_policy
 from normscope.runlog.writer import RunLogWriter
-from normscope.measuring.stats_math import STAT_NAMES
 
 W = len(STAT_NAMES)
 
 
 def rss_mb():
     with open('/proc/self/statm') as f:
-        return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2 ** 20
+        return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2**20
 
 
 def folder_bytes(path):
@@ -34,8 +33,18 @@ def folder_bytes(path):
 
 
 def layers(n):
-    return [{'index': i, 'name': f'l{i}', 'className': 'ReLU' if i % 2 else 'Linear', 'outputShape': [None, 64], 'paramCount': 0 if i % 2 else 4160,
-             'isNorm': False, 'source': {'file': '/project/model.py', 'line': 10 + i, 'column': 9}} for i in range(n)]
+    return [
+        {
+            'index': i,
+            'name': f'l{i}',
+            'className': 'ReLU' if i % 2 else 'Linear',
+            'outputShape': [None, 64],
+            'paramCount': 0 if i % 2 else 4160,
+            'isNorm': False,
+            'source': {'file': '/project/model.py', 'line': 10 + i, 'column': 9},
+        }
+        for i in range(n)
+    ]
 
 
 def row_values(n, rng):
@@ -73,11 +82,16 @@ def writer_cost(root, n, use_numpy, samples=300):
 
 def mlp_run(root, steps=100_000, every=10):
     import torch
-    from normscope.measuring.meter import Meter
+
+    from normscope.engine.run import train_step
+    from normscope.measuring.layer_table import layer_infos
     from normscope.measuring.layers import measured_modules
-    from normscope.engine.run import _layer_infos, train_step
+    from normscope.measuring.meter import Meter
+
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(32, 64), torch.nn.ReLU(), torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
+    model = torch.nn.Sequential(
+        torch.nn.Linear(32, 64), torch.nn.ReLU(), torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10)
+    )
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     loss_fn = torch.nn.CrossEntropyLoss()
     x, y = torch.randn(64, 32), torch.randint(0, 10, (64,))
@@ -89,7 +103,7 @@ def mlp_run(root, steps=100_000, every=10):
         t = time.perf_counter()
         loss, values = train_step(model, optimizer, loss_fn, x, y, meter if step % every == 0 else None)
         if step == 0:
-            w.layers(_layer_infos(meter))
+            w.layers(layer_infos(meter))
         if values is None:
             w.loss(step, loss)
         else:
@@ -97,8 +111,14 @@ def mlp_run(root, steps=100_000, every=10):
         if step + 1 in (10_000, 50_000, 100_000):
             checkpoints[step + 1] = {'bytes': folder_bytes(path), 'rssMB': round(rss_mb(), 1)}
     w.close()
-    return {'steps': steps, 'every': every, 'layers': len(measured_modules(model)), 'seconds': round(time.perf_counter() - started, 1),
-            'bytes': folder_bytes(path), 'at': checkpoints}
+    return {
+        'steps': steps,
+        'every': every,
+        'layers': len(measured_modules(model)),
+        'seconds': round(time.perf_counter() - started, 1),
+        'bytes': folder_bytes(path),
+        'at': checkpoints,
+    }
 
 
 def wide_run(root, samples=20_000, n=500):
@@ -116,9 +136,18 @@ def wide_run(root, samples=20_000, n=500):
             most = max(most, folder_bytes(path))
     w.close()
     record = 8 + 32 + 4 * n * W
-    return {'samples': samples, 'layers': n, 'recordBytes': record, 'bytesThrough': samples * record, 'budgetBytes': w.retention.budget,
-            'mostBytes': max(most, folder_bytes(path)), 'finalStride': w.retention.stride, 'seconds': round(time.perf_counter() - started, 1),
-            'slowestStepMs': round(slowest * 1000, 1), 'rssMB': round(rss_mb(), 1)}
+    return {
+        'samples': samples,
+        'layers': n,
+        'recordBytes': record,
+        'bytesThrough': samples * record,
+        'budgetBytes': w.retention.budget,
+        'mostBytes': max(most, folder_bytes(path)),
+        'finalStride': w.retention.stride,
+        'seconds': round(time.perf_counter() - started, 1),
+        'slowestStepMs': round(slowest * 1000, 1),
+        'rssMB': round(rss_mb(), 1),
+    }
 
 
 def main():
@@ -128,7 +157,10 @@ def main():
         for n in (10, 100, 500):
             for use_numpy in (True, False):
                 per_sample, per_loss = writer_cost(root, n, use_numpy)
-                cost[f'{n} layers, {"numpy" if use_numpy else "loop"}'] = {'usPerSample': per_sample, 'usPerLossStep': per_loss}
+                cost[f'{n} layers, {"numpy" if use_numpy else "loop"}'] = {
+                    'usPerSample': per_sample,
+                    'usPerLossStep': per_loss,
+                }
         runlog_policy._numpy = lambda: __import__('numpy')
         out = {'writer': cost, 'mlp': mlp_run(root), 'wide': wide_run(root)}
     finally:

@@ -3,6 +3,7 @@ one thread, for test/bench/vsPytorch.ts. It stays running and answers one line p
 alternate rounds of tfjs and PyTorch steps in one run (both then see the same load of a shared machine):
   stdin  `cnn 5`  -> stdout `{"wallMs": [...], "cpuMs": [...]}`  (one entry per step)
 A first line `{"torch": version, "threads": 1}` says it is ready (models built, a few steps of each warmed up)."""
+
 import json
 import sys
 import time
@@ -15,17 +16,25 @@ torch.set_num_threads(1)
 torch.manual_seed(0)
 
 
+# fmt: off
 def cnn():
     return nn.Sequential(
         nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(8, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(16 * 7 * 7, 10))
+# fmt: on
 
 
 def mlp():
     return nn.Sequential(
-        nn.Linear(784, 256), nn.BatchNorm1d(256), nn.ReLU(),
-        nn.Linear(256, 128), nn.LayerNorm(128), nn.ReLU(), nn.Linear(128, 10))
+        nn.Linear(784, 256),
+        nn.BatchNorm1d(256),
+        nn.ReLU(),
+        nn.Linear(256, 128),
+        nn.LayerNorm(128),
+        nn.ReLU(),
+        nn.Linear(128, 10),
+    )
 
 
 def problem(model, x):

@@ -2,7 +2,9 @@
 Meter measures every step, RunLogWriter logs the layer table and each step's values under a small budget (so the
 history is thinned), and before step `--dies` a bad update (a bias driven to -1000, as a learning-rate jump does)
 kills the second ReLU for good. `python3 runlog_late_failure.py <log dir> <project root> [--steps N] [--dies S]
-[--budget B] [--sleep SECONDS]`: with --sleep the run pauses between steps (a live log to follow) and prints 'step N'."""
+[--budget B] [--sleep SECONDS]`: with --sleep the run pauses between steps (a live log to follow) and prints 'step
+N'."""
+
 import argparse
 import os
 import sys
@@ -10,10 +12,11 @@ import time
 
 import torch
 
+from normscope.engine.run import train_step
 from normscope.measuring import creation
-from normscope.measuring.meter import Meter
+from normscope.measuring.layer_table import layer_infos
 from normscope.measuring.layers import measured_modules
-from normscope.engine.run import _layer_infos, train_step
+from normscope.measuring.meter import Meter
 from normscope.runlog.writer import RunLogWriter
 
 
@@ -38,7 +41,13 @@ def main():
     x = torch.randn(64, 8)
     y = x.sum(1, keepdim=True).abs()
     meter = Meter(measured_modules(model), [(None, model)])
-    writer = RunLogWriter(args.log, script=model_file, project_root=args.root, budget_bytes=args.budget, meta={'every': 1, 'batchSize': 16})
+    writer = RunLogWriter(
+        args.log,
+        script=model_file,
+        project_root=args.root,
+        budget_bytes=args.budget,
+        meta={'every': 1, 'batchSize': 16},
+    )
     for step in range(args.steps):
         if step == args.dies:
             with torch.no_grad():
@@ -47,7 +56,7 @@ def main():
         started = time.perf_counter()
         loss, values = train_step(model, optimizer, loss_fn, x[batch], y[batch], meter)
         if step == 0:
-            writer.layers(_layer_infos(meter))
+            writer.layers(layer_infos(meter))
         writer.sample(step, loss, (time.perf_counter() - started) * 1000, values)
         if args.sleep:
             print(f'step {step}', flush=True)

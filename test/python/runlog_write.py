@@ -1,6 +1,7 @@
 """Feeds python/normscope/runlog/writer.py's writer a run described by a JSON file (test/unit/runlog-fixtures.ts):
 `python3 runlog_write.py spec.json`. Numbers that may be NaN live in a float64 file next to it (`values`), referenced
 by index, so that NaN and Inf reach the writer exactly. `"numpy": false` makes the events use the loop instead."""
+
 import array
 import json
 import sys
@@ -17,15 +18,21 @@ def main(path):
         floats.frombytes(f.read())
     if not spec.get('numpy', True):
         runlog_policy._numpy = lambda: None
-    writer = RunLogWriter(spec['dir'], script=spec.get('script'), project_root=spec['projectRoot'], meta=spec.get('meta'),
-                          budget_bytes=spec.get('budget'), **({'stat_names': spec['statNames']} if 'statNames' in spec else {}))
+    writer = RunLogWriter(
+        spec['dir'],
+        script=spec.get('script'),
+        project_root=spec['projectRoot'],
+        meta=spec.get('meta'),
+        budget_bytes=spec.get('budget'),
+        **({'stat_names': spec['statNames']} if 'statNames' in spec else {}),
+    )
     for op in spec['ops']:
         kind = op[0]
         if kind == 'layers':
             writer.layers(op[1])
         elif kind == 'sample':
             _, step, loss, step_ms, offset, count = op
-            writer.sample(step, floats[loss], step_ms, floats[offset:offset + count])
+            writer.sample(step, floats[loss], step_ms, floats[offset : offset + count])
         elif kind == 'loss':
             writer.loss(op[1], floats[op[2]])
         elif kind == 'skipped':
@@ -38,9 +45,11 @@ def main(path):
             print(op[1], flush=True)
         elif kind == 'sleep':
             import time
+
             time.sleep(op[1])
         elif kind == 'exit':  # dies without close(): a killed job
             import os
+
             os._exit(0)
 
 

@@ -1,6 +1,7 @@
 """The batch size of a training step (python/normscope/measuring/batch_size.py): the dimension the model declares with
 `batch_first`, else dimension 0; forwards autograd does not record do not count (run by
 test/unit/pytorch-features.test.ts with the other tests of this folder)."""
+
 import unittest
 
 import torch

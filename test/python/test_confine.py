@@ -1,6 +1,7 @@
 """Least privilege where Landlock is missing, and the pieces of landlock.py that need no restriction to test (run by
 test/unit/pytorch-features.test.ts with the other Python tests). A real restriction would confine the test runner
 itself: test/unit/pytorch-confine.test.ts restricts real engine processes instead."""
+
 import os
 import sys
 import tempfile
@@ -21,13 +22,17 @@ class Confine(unittest.TestCase):
         landlock._confined.clear()
 
     def test_without_landlock_the_run_goes_unrestricted_and_says_so_once(self):
-        with tempfile.TemporaryDirectory() as writable, mock.patch.object(landlock, 'abi', return_value=0), \
-                mock.patch.object(landlock, 'restrict') as restrict:
+        with tempfile.TemporaryDirectory() as writable, mock.patch.object(
+            landlock, 'abi', return_value=0
+        ), mock.patch.object(landlock, 'restrict') as restrict:
             os.environ['NORMSCOPE_WRITE_DIR'] = writable
             note = landlock.confine({'file': 'm.py'})
             restrict.assert_not_called()
             self.assertRegex(note, r'^permissions: not restricted: Landlock is not available .*ran with your rights')
-            self.assertIsNone(landlock.refused(PermissionError(13, 'Permission denied', '/root/x')), 'no refusal without a restriction')
+            self.assertIsNone(
+                landlock.refused(PermissionError(13, 'Permission denied', '/root/x')),
+                'no refusal without a restriction',
+            )
 
     def test_a_script_run_or_permissions_off_is_never_restricted(self):
         with mock.patch.object(landlock, 'restrict') as restrict:
@@ -36,8 +41,9 @@ class Confine(unittest.TestCase):
             restrict.assert_not_called()
 
     def test_the_temp_folder_becomes_the_writable_one(self):
-        with tempfile.TemporaryDirectory() as writable, mock.patch.object(landlock, 'abi', return_value=7), \
-                mock.patch.object(landlock, 'restrict') as restrict:
+        with tempfile.TemporaryDirectory() as writable, mock.patch.object(
+            landlock, 'abi', return_value=7
+        ), mock.patch.object(landlock, 'restrict') as restrict:
             os.environ['NORMSCOPE_WRITE_DIR'] = writable
             self.assertIsNone(landlock.confine({'file': 'm.py'}))
             restrict.assert_called_once_with([writable, '/dev/shm'], 7)
@@ -52,14 +58,20 @@ class Refusals(unittest.TestCase):
         with tempfile.TemporaryDirectory() as home:
             landlock._confined['writable'] = '/tmp/normscope-run-x'
             denied = landlock.refused(PermissionError(13, 'Permission denied', os.path.join(home, 'x.txt')))
-            self.assertRegex(denied, r'not allowed to write .*x\.txt \(writes are allowed only under /tmp/normscope-run-x\)')
+            self.assertRegex(
+                denied, r'not allowed to write .*x\.txt \(writes are allowed only under /tmp/normscope-run-x\)'
+            )
             wrapped = RuntimeError('could not save')
             wrapped.__cause__ = PermissionError(13, 'Permission denied', os.path.join(home, 'y.txt'))
             self.assertRegex(landlock.refused(wrapped), r'not allowed to write .*y\.txt')
             if os.getuid() != 0:  # root may write anywhere: no folder it cannot write to
                 self.assertIsNone(landlock.refused(PermissionError(13, 'Permission denied', '/proc/1/x')))
-            self.assertIsNone(landlock.refused(PermissionError(1, 'Operation not permitted')), 'EPERM (a signal) is not the network')
-            self.assertRegex(landlock.refused(PermissionError(13, 'Permission denied')), 'not allowed to open network connections')
+            self.assertIsNone(
+                landlock.refused(PermissionError(1, 'Operation not permitted')), 'EPERM (a signal) is not the network'
+            )
+            self.assertRegex(
+                landlock.refused(PermissionError(13, 'Permission denied')), 'not allowed to open network connections'
+            )
 
 
 class ElfInterpreter(unittest.TestCase):

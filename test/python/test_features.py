@@ -1,6 +1,7 @@
 """The engine picks torch code paths by feature, not version (python/normscope/measuring/features.py). The torch here is
 1.13, so the 2.x branches are exercised by monkeypatching the attribute that 2.x has (run by
 test/unit/pytorch-features.test.ts: `python3 -m unittest discover -s test/python`, PYTHONPATH=python)."""
+
 import copy
 import os
 import unittest
@@ -10,9 +11,10 @@ import torch
 import torch.nn as nn
 import torch.nn.utils.parametrize as parametrize
 
+from normscope.engine.run import train_step
 from normscope.measuring import features
+from normscope.measuring.layer_table import layer_infos
 from normscope.measuring.layers import measured_modules
-from normscope.engine.run import _layer_infos, train_step
 from normscope.measuring.meter import STAT_NAMES, Meter
 from normscope.refactor.swap import swap
 
@@ -77,7 +79,11 @@ class WeightNormBranch(unittest.TestCase):
         with mock.patch.object(nn.utils.parametrizations, 'weight_norm', None, create=True):
             self.assertEqual(features.weight_norm_api()[0], 'legacy')
             text, _ = swap(fixture('bn_batch2.py'), 13, 'weightNorm')
-        self.assertIn('self.proj = nn.utils.weight_norm(nn.Linear(features, hidden))  # this torch has no nn.utils.parametrizations', text)
+        self.assertIn(
+            'self.proj = nn.utils.weight_norm(nn.Linear(features, hidden))  # this torch has no '
+            'nn.utils.parametrizations',
+            text,
+        )
 
     def test_with_parametrizations_weight_norm_present_it_is_emitted(self):
         with mock.patch.object(nn.utils.parametrizations, 'weight_norm', fake_parametrized_weight_norm, create=True):
@@ -93,8 +99,10 @@ class WeightNormBranch(unittest.TestCase):
         self.assertEqual([name for name, _ in leaves], ['model.0', 'model.1', 'model.2'])
         meter = Meter(leaves)
         opt = torch.optim.SGD(model.parameters(), lr=0.1)
-        loss, values = train_step(model, opt, lambda out, y: ((out - y) ** 2).mean(), torch.randn(8, 4), torch.randn(8, 1), meter)
-        infos = _layer_infos(meter)
+        loss, values = train_step(
+            model, opt, lambda out, y: ((out - y) ** 2).mean(), torch.randn(8, 4), torch.randn(8, 1), meter
+        )
+        infos = layer_infos(meter)
         self.assertEqual(infos[0]['className'], 'Linear')
         self.assertEqual(infos[0]['paramCount'], 15, 'the original weight (under parametrizations) and the bias')
         self.assertEqual(len(values), 3 * len(STAT_NAMES))
@@ -114,7 +122,9 @@ class WeightNormBranch(unittest.TestCase):
             meter = Meter(measured_modules(model))
             opt = torch.optim.SGD(model.parameters(), lr=0.1)
             _, values = train_step(model, opt, lambda out, t: ((out - t) ** 2).mean(), x, y, meter)
-            rows.append({s: values[STAT_NAMES.index(s)] for s in ('weightNorm', 'gradNorm', 'updateNorm', 'updateRatio')})
+            rows.append(
+                {s: values[STAT_NAMES.index(s)] for s in ('weightNorm', 'gradNorm', 'updateNorm', 'updateRatio')}
+            )
         for stat, value in rows[1].items():
             self.assertGreater(value, 0, stat)
             self.assertAlmostEqual(value, rows[0][stat], places=5, msg=stat)

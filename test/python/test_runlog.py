@@ -1,7 +1,9 @@
 """The Python run-log writer (python/normscope/runlog/writer.py, policy.py) on its own: the forms a step's
 values come in, how a log ends, a disk error that must not stop training, the two event paths, the protection windows.
-Run by test/unit/runlog-python.test.ts (`python3 -m unittest discover -s test/python -p test_runlog.py`, PYTHONPATH=python);
+Run by test/unit/runlog-python.test.ts (`python3 -m unittest discover -s test/python -p test_runlog.py`,
+PYTHONPATH=python);
 the round trip to the TypeScript reader and the byte-for-byte match with the TypeScript writer are tested there."""
+
 import array
 import json
 import math
@@ -17,13 +19,20 @@ import warnings
 import numpy
 import torch
 
-from normscope.runlog import policy as runlog_policy
-from normscope.runlog.writer import RunLogWriter, _floats
-from normscope.runlog.policy import AFTER, BEFORE, START_SAMPLES, Events, Retention
 from normscope.measuring.stats_math import STAT_NAMES
+from normscope.runlog.policy import AFTER, BEFORE, START_SAMPLES, Events, Retention
+from normscope.runlog.writer import RunLogWriter, _floats
 
 W = len(STAT_NAMES)
-LAYER = {'index': 0, 'name': 'fc', 'className': 'Linear', 'outputShape': [None, 4], 'paramCount': 20, 'isNorm': False, 'source': None}
+LAYER = {
+    'index': 0,
+    'name': 'fc',
+    'className': 'Linear',
+    'outputShape': [None, 4],
+    'paramCount': 20,
+    'isNorm': False,
+    'source': None,
+}
 
 
 def meta(directory):
@@ -37,10 +46,15 @@ class ValueForms(unittest.TestCase):
         values[3], values[5], values[7] = math.nan, math.inf, -0.0
         expected = struct.pack(f'<{len(values)}f', *values)
         forms = {
-            'list': values, 'tuple': tuple(values), "array('d')": array.array('d', values),
-            'memoryview': memoryview(array.array('d', values)), 'bytes of doubles': array.array('d', values).tobytes(),
-            'numpy float64': numpy.array(values), 'numpy float32': numpy.array(values, dtype=numpy.float32),
-            'torch float64': torch.tensor(values, dtype=torch.float64), 'torch float32': torch.tensor(values, dtype=torch.float32),
+            'list': values,
+            'tuple': tuple(values),
+            "array('d')": array.array('d', values),
+            'memoryview': memoryview(array.array('d', values)),
+            'bytes of doubles': array.array('d', values).tobytes(),
+            'numpy float64': numpy.array(values),
+            'numpy float32': numpy.array(values, dtype=numpy.float32),
+            'torch float64': torch.tensor(values, dtype=torch.float64),
+            'torch float32': torch.tensor(values, dtype=torch.float32),
         }
         for name, form in forms.items():
             count, blob = _floats(form)
@@ -78,8 +92,10 @@ class Ends(unittest.TestCase):
 
     def _script_end(self, body):
         with tempfile.TemporaryDirectory() as d:
-            code = ('import sys; sys.path.insert(0, %r)\nfrom normscope.runlog.writer import RunLogWriter\n'
-                    'w = RunLogWriter(%r, project_root=%r)\n%s\n') % (os.environ['PYTHONPATH'].split(os.pathsep)[0], os.path.join(d, 'run'), d, body)
+            code = (
+                'import sys; sys.path.insert(0, %r)\nfrom normscope.runlog.writer import RunLogWriter\n'
+                'w = RunLogWriter(%r, project_root=%r)\n%s\n'
+            ) % (os.environ['PYTHONPATH'].split(os.pathsep)[0], os.path.join(d, 'run'), d, body)
             subprocess.run([sys.executable, '-c', code], capture_output=True, timeout=60)
             return meta(os.path.join(d, 'run'))[-1]
 
@@ -127,12 +143,16 @@ class EventPaths(unittest.TestCase):
         fast, slow = Events(STAT_NAMES), Events(STAT_NAMES, use_numpy=False)
         for seq in range(400):
             rows = 70 if seq < 200 else 90  # the table grows
-            v = [rng.choice([math.nan, math.inf, -math.inf, 0.0]) if rng.random() < 0.03 else rng.lognormvariate(-2, 2 if seq % 50 == 0 else 0.3)
-                 for _ in range(rows * W)]
+            v = [
+                rng.choice([math.nan, math.inf, -math.inf, 0.0])
+                if rng.random() < 0.03
+                else rng.lognormvariate(-2, 2 if seq % 50 == 0 else 0.3)
+                for _ in range(rows * W)
+            ]
             blob = struct.pack(f'<{rows * W}f', *v)
             self.assertEqual(fast.sample(seq, rows, blob), slow.sample(seq, rows, blob), f'sample {seq}')
         self.assertIsNotNone(fast.np)
-        self.assertEqual(fast.means.tolist(), [slow.means[i:i + 3] for i in range(0, len(slow.means), 3)])
+        self.assertEqual(fast.means.tolist(), [slow.means[i : i + 3] for i in range(0, len(slow.means), 3)])
 
 
 class Windows(unittest.TestCase):

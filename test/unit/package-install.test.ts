@@ -72,6 +72,7 @@ test(
     const [info] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
     const files = info.files.map((f) => f.path).sort();
     const engine = [
+      'pyproject.toml',
       'normscope/__init__.py',
       'normscope/engine/__main__.py',
       'normscope/measuring/native.py',

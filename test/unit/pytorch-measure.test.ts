@@ -50,7 +50,8 @@ async function assertExact(env: Record<string, string>, label: string): Promise<
 test('every statistic of the fused C pass equals the direct computation (compiled on first use; 3 steps, 2 seeds)', async () => {
   const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'normscope-cache-'));
   try {
-    const [first] = await assertExact({ XDG_CACHE_HOME: cache }, 'fused');
+    // NORMSCOPE_STRICT_C: built with -Wall -Wextra -Werror, and a failed build fails the check instead of falling back.
+    const [first] = await assertExact({ XDG_CACHE_HOME: cache, NORMSCOPE_STRICT_C: '1' }, 'fused');
     if (!first.compiler) return; // no C compiler on this machine: the fallback tests below cover what runs
     assert.equal(first.fused, true, 'a C compiler is on PATH, yet the fused pass did not load');
     assert.equal(first.compiled, first.headers, "the compiled hooks load exactly when Python's headers are there");
@@ -95,7 +96,7 @@ test('a compiler that fails: the engine falls back to torch ops, the same statis
   }
 });
 
-test('the compiled library is rebuilt when any C file it includes changes (each one keys the cache)', async () => {
+test('the compiled library is rebuilt when any of its C files or its header changes (each one keys the cache)', async () => {
   const python = await resolvePython({});
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'normscope-key-'));
   try {
@@ -116,7 +117,10 @@ test('the compiled library is rebuilt when any C file it includes changes (each 
     assert.equal(built().length, 1);
     fs.appendFileSync(path.join(pkg, 'measuring', 'hooks_moments.c'), '\n/* changed */\n');
     assert.equal(await load(), 'True');
-    assert.equal(built().length, 2, 'a change in an included file must build a new library, not load the old one');
+    assert.equal(built().length, 2, 'a change in one of its files must build a new library, not load the old one');
+    fs.appendFileSync(path.join(pkg, 'measuring', 'hooks.h'), '\n/* changed */\n');
+    assert.equal(await load(), 'True');
+    assert.equal(built().length, 3, 'a change in the header must build a new library');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -12,6 +12,7 @@ Prints one JSON line: {"mismatches": [...], "compared": n, "fused": whether the 
 whether the compiled hooks did, "headers": whether Python's headers were found, "compiler": whether one was found,
 "nonFiniteMismatches": where the fused pass and torch ops disagree on tensors holding NaN/Inf (null without the fused
 pass)}."""
+
 import copy
 import io
 import json
@@ -21,37 +22,69 @@ import sys
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
-from normscope.measuring import creation, native
-from normscope.measuring.layers import measured_modules
-from normscope.measuring.meter import ACTIVATIONS, BN_TYPES, SIGMOID_SATURATION, STAT_NAMES, TANH_SATURATION, Meter, is_norm
-from normscope.measuring.pickling import is_ours
-from normscope.engine.run import train_step
-from normscope.measuring.stats_math import BAD_COUNT, DEAD_COUNT, HI, LO, NON_ZERO, NORM, SUM
-from normscope.measuring.torch_path import channel_max
 from pytorch_meter_nets import RECORD, FunctionalNet, Gate, Net
 
-ACTIVATION_OF = {'relu': 'relu', 'relu6': 'relu6', 'tanh': 'tanh', 'sigmoid': 'sigmoid', 'leaky_relu': 'leakyrelu', 'gelu': 'gelu'}
+from normscope.engine.run import train_step
+from normscope.measuring import creation, native
+from normscope.measuring.layers import measured_modules
+from normscope.measuring.meter import (
+    ACTIVATIONS,
+    BN_TYPES,
+    SIGMOID_SATURATION,
+    STAT_NAMES,
+    TANH_SATURATION,
+    Meter,
+    is_norm,
+)
+from normscope.measuring.pickling import is_ours
+from normscope.measuring.stats_math import BAD_COUNT, DEAD_COUNT, HI, LO, NON_ZERO, NORM, SUM
+from normscope.measuring.torch_path import channel_max
+
+ACTIVATION_OF = {
+    'relu': 'relu',
+    'relu6': 'relu6',
+    'tanh': 'tanh',
+    'sigmoid': 'sigmoid',
+    'leaky_relu': 'leakyrelu',
+    'gelu': 'gelu',
+}
 
 
 def layers(model):
-    """The modules the reference measures, written out: leaves, and the two kinds that compute with their own parameters."""
-    return [(n, m) for n, m in model.named_modules() if not any(True for _ in m.children()) or isinstance(m, (nn.MultiheadAttention, Gate))]
+    """The modules the reference measures, written out: leaves, and the two kinds that compute with their own
+    parameters."""
+    return [
+        (n, m)
+        for n, m in model.named_modules()
+        if not any(True for _ in m.children()) or isinstance(m, (nn.MultiheadAttention, Gate))
+    ]
 
 
 def own_parameters(m):
     """A layer's parameters: its own; MultiheadAttention also its out_proj's (read directly, never called)."""
-    return list(m.parameters(recurse=False)) + (list(m.out_proj.parameters()) if isinstance(m, nn.MultiheadAttention) else [])
+    return list(m.parameters(recurse=False)) + (
+        list(m.out_proj.parameters()) if isinstance(m, nn.MultiheadAttention) else []
+    )
 
 
 def output_stats(s, out, inp, act):
     """The activation statistics of one output (and its input, for the gain)."""
     out, inp = out.detach().double(), inp.detach().double()
     var, mean = torch.var_mean(out, unbiased=False)
-    s.update(mean=mean, variance=var, std=var.sqrt(), min=out.min(), max=out.max(), zeroFraction=(out == 0).double().mean(),
-             gain=var.sqrt() / torch.var(inp, unbiased=False).sqrt(), nonFinite=out.numel() - torch.isfinite(out).sum())
+    s.update(
+        mean=mean,
+        variance=var,
+        std=var.sqrt(),
+        min=out.min(),
+        max=out.max(),
+        zeroFraction=(out == 0).double().mean(),
+        gain=var.sqrt() / torch.var(inp, unbiased=False).sqrt(),
+        nonFinite=out.numel() - torch.isfinite(out).sum(),
+    )
     if act in ('relu', 'relu6'):
-        channels = out.transpose(0, 1).reshape(out.shape[1], -1) if out.dim() >= 4 else out.reshape(-1, out.shape[-1]).t()
+        channels = (
+            out.transpose(0, 1).reshape(out.shape[1], -1) if out.dim() >= 4 else out.reshape(-1, out.shape[-1]).t()
+        )
         s['deadFraction'] = (channels.max(dim=1).values <= 0).double().mean()
     if act == 'tanh':
         s['saturatedFraction'] = (out.abs() >= TANH_SATURATION).double().mean()
@@ -106,12 +139,21 @@ def reference(model, x, y, names):
         if not before[n] or names[m] not in stats:  # MultiheadAttention's out_proj never runs
             continue
         s, norm = stats[names[m]], lambda ts: torch.stack([t.norm() for t in ts]).norm()
-        s.update(weightNorm=norm(before[n]), gradNorm=norm(grads[n]),
-                 updateNorm=norm([p.detach().double() - b for p, b in zip(own_parameters(m), before[n])]))
+        s.update(
+            weightNorm=norm(before[n]),
+            gradNorm=norm(grads[n]),
+            updateNorm=norm([p.detach().double() - b for p, b in zip(own_parameters(m), before[n])]),
+        )
         s['updateRatio'] = s['updateNorm'] / s['weightNorm']
         if is_norm(m):
             g = m.weight.detach().double()
-            s.update(gammaMean=g.mean(), gammaStd=g.std(unbiased=False), gammaMin=g.min(), gammaMax=g.max(), betaMean=m.bias.detach().double().mean())
+            s.update(
+                gammaMean=g.mean(),
+                gammaStd=g.std(unbiased=False),
+                gammaMin=g.min(),
+                gammaMax=g.max(),
+                betaMean=m.bias.detach().double().mean(),
+            )
     for h in handles:
         h.remove()
     return {n: {k: float(v) for k, v in s.items()} for n, s in stats.items()}
@@ -133,9 +175,17 @@ def _non_finite_agreement(meter):
                 a, b = vals[fused.base + k], vals[torch_ops.base + k]
                 if not (a == b or math.isnan(a) and math.isnan(b) or math.isclose(a, b, rel_tol=1e-5)):
                     mismatches.append({'value': repr(v), 'shape': shape, 'slot': k, 'fused': a, 'torch': b})
-            fused_dead = vals[fused.base + DEAD_COUNT] if len(shape) == 4 else vals[fused.cols + 3 * shape[-1]] if len(shape) == 2 else None
+            fused_dead = (
+                vals[fused.base + DEAD_COUNT]
+                if len(shape) == 4
+                else vals[fused.cols + 3 * shape[-1]]
+                if len(shape) == 2
+                else None
+            )
             if fused_dead is not None and fused_dead != vals[dead]:
-                mismatches.append({'value': repr(v), 'shape': shape, 'slot': 'dead', 'fused': fused_dead, 'torch': vals[dead]})
+                mismatches.append(
+                    {'value': repr(v), 'shape': shape, 'slot': 'dead', 'fused': fused_dead, 'torch': vals[dead]}
+                )
     return mismatches
 
 
@@ -166,11 +216,15 @@ def check_net(net, x, y):
             model(x[:2] * 3)  # an evaluation forward (minGPT's in a training step): no part of the step, not measured
             model.train()
         return F.cross_entropy(out, target)
+
     compared = 0
     for step in range(3):  # the first sampled step learns which layers feed a BatchNorm; later ones use that
         expected = reference(twin, x, y, names)
         _, values = train_step(model, torch.optim.Adam(model.parameters(), 1e-2), loss_and_evaluations, x, y, meter)
-        rows = [meter.leaves[i][0] if i < len(meter.leaves) else meter.sites[i - len(meter.leaves)].name for i in meter.order]
+        rows = [
+            meter.leaves[i][0] if i < len(meter.leaves) else meter.sites[i - len(meter.leaves)].name
+            for i in meter.order
+        ]
         if sorted(rows) != sorted(expected):
             mismatches.append({'step': step, 'rows': rows, 'reference rows': sorted(expected)})
         for row, name in enumerate(rows):
@@ -193,9 +247,19 @@ def main():
     mismatches += more
     compared += more_compared
     non_finite = _non_finite_agreement(meter) if meter.fused is not None else None
-    print(json.dumps({'mismatches': mismatches, 'compared': compared, 'fused': meter.fused is not None, 'compiled': meter.compiled,
-                      'headers': native._python_headers() is not None, 'compiler': native.compiler() is not None,
-                      'nonFiniteMismatches': non_finite}))
+    print(
+        json.dumps(
+            {
+                'mismatches': mismatches,
+                'compared': compared,
+                'fused': meter.fused is not None,
+                'compiled': meter.compiled,
+                'headers': native._python_headers() is not None,
+                'compiler': native.compiler() is not None,
+                'nonFiniteMismatches': non_finite,
+            }
+        )
+    )
 
 
 if __name__ == '__main__':

@@ -5,6 +5,7 @@ child block — and what must not become a row (a relu on a parameter, the tanh 
 nn.MultiheadAttention (not a leaf; its out_proj never runs as a module); a block computing with its own nn.Parameter.
 Each functional activation the engine should measure goes through `tap`, which records its input and output for the
 reference computation while RECORD is on (the engine never sees tap: it only passes tensors through)."""
+
 import sys
 
 import torch
@@ -24,8 +25,18 @@ def tap(function, x, y, prefix='', inplace=False):
 class Net(nn.Module):
     def __init__(self):
         super().__init__()
-        self.conv1, self.bn1, self.relu, self.pool = nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2)
-        self.conv2, self.bn2, self.flat, self.same = nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8), nn.Flatten(), nn.Identity()
+        self.conv1, self.bn1, self.relu, self.pool = (
+            nn.Conv2d(3, 8, 3, padding=1),
+            nn.BatchNorm2d(8),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+        )
+        self.conv2, self.bn2, self.flat, self.same = (
+            nn.Conv2d(8, 8, 3, padding=1),
+            nn.BatchNorm2d(8),
+            nn.Flatten(),
+            nn.Identity(),
+        )
         self.fc1, self.ln, self.tanh = nn.Linear(8 * 4 * 4, 32), nn.LayerNorm(32), nn.Tanh()
         self.fc2, self.bn3, self.sig, self.fc3 = nn.Linear(32, 16), nn.BatchNorm1d(16), nn.Sigmoid(), nn.Linear(16, 4)
 

@@ -38,6 +38,7 @@ test('npm start installs exactly the files the .vsix ships, the PyTorch engine a
       'python/normscope/engine/lifetime.py',
       'python/normscope/engine/landlock.py',
       'python/normscope/measuring/hooks.c',
+      'python/pyproject.toml',
       'examples/small-batch-bn.js',
       'examples/small_batch_bn.py',
       // The page each diagnostic's code links to (src/editor/findingRanges.ts FINDINGS_DOC).

@@ -6,6 +6,7 @@ of the file uses — by name in its body, or as its base class. When several suc
 RNNModel and TransformerModel), each is a candidate, listed with its line and constructor parameters, together with
 the file's module-level functions that build one of its classes without required arguments (a `resnet18()`).
 """
+
 import ast
 
 BUILDER_NAMES = ('create_model', 'build_model', 'make_model', 'get_model')
@@ -31,7 +32,9 @@ def _params(a, skip=0):
 
 
 def _names(node):
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | {n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)}
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | {
+        n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)
+    }
 
 
 def _is_module_base(base, modules):
@@ -41,11 +44,14 @@ def _is_module_base(base, modules):
 
 
 def model_classes(tree, is_module=None):
-    """{name: {'line', 'params', 'required', 'uses'}} of the module-level nn.Module classes: those `is_module(name)` says
+    """{name: {'line', 'params', 'required', 'uses'}} of the module-level nn.Module classes: those `is_module(name)`
+    says
     are (the loader knows, having imported the file), else those whose bases look like one."""
     classes = {}
     for node in tree.body:
-        if isinstance(node, ast.ClassDef) and (is_module(node.name) if is_module else any(_is_module_base(b, classes) for b in node.bases)):
+        if isinstance(node, ast.ClassDef) and (
+            is_module(node.name) if is_module else any(_is_module_base(b, classes) for b in node.bases)
+        ):
             init = next((n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == '__init__'), None)
             params, required = _params(init.args, skip=1) if init else ([], 0)
             classes[node.name] = {'line': node.lineno, 'params': params, 'required': required, 'node': node}
@@ -62,8 +68,11 @@ def builder_functions(tree, classes):
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and not node.name.startswith('_'):
             params, required = _params(node.args)
-            returned = {ast.unparse(n.value.func).split('.')[-1] for n in ast.walk(node)
-                        if isinstance(n, ast.Return) and isinstance(n.value, ast.Call)}
+            returned = {
+                ast.unparse(n.value.func).split('.')[-1]
+                for n in ast.walk(node)
+                if isinstance(n, ast.Return) and isinstance(n.value, ast.Call)
+            }
             if required == 0 and returned & set(classes):
                 out[node.name] = {'line': node.lineno, 'params': params, 'required': 0}
     return out
@@ -76,7 +85,7 @@ def roots(classes):
 
 
 def describe(name, info):
-    return f"{name}({', '.join(info['params'])}) (line {info['line']})"
+    return f'{name}({", ".join(info["params"])}) (line {info["line"]})'
 
 
 def candidates(tree, is_module=None):
@@ -84,8 +93,16 @@ def candidates(tree, is_module=None):
     functions too."""
     classes = model_classes(tree, is_module)
     top = roots(classes)
-    out = [{'name': n, 'line': classes[n]['line'], 'params': classes[n]['params'], 'required': classes[n]['required'], 'kind': 'class'}
-           for n in top]
+    out = [
+        {
+            'name': n,
+            'line': classes[n]['line'],
+            'params': classes[n]['params'],
+            'required': classes[n]['required'],
+            'kind': 'class',
+        }
+        for n in top
+    ]
     if len(top) > 1:
         out += [{'name': n, **info, 'kind': 'function'} for n, info in builder_functions(tree, classes).items()]
     return (top[0] if len(top) == 1 else None), out
@@ -98,12 +115,19 @@ def _defines_model_otherwise(tree, classes):
         if isinstance(node, ast.FunctionDef) and node.name in BUILDER_NAMES:
             return True
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
-            targets = {t.id for t in (node.targets if isinstance(node, ast.Assign) else [node.target]) if isinstance(t, ast.Name)}
+            targets = {
+                t.id
+                for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+                if isinstance(t, ast.Name)
+            }
             value = node.value
             if 'model' in targets or isinstance(value, ast.Call) and ast.unparse(value.func).split('.')[-1] in classes:
                 return True
-            if 'normscope' in targets and isinstance(value, ast.Dict) and any(
-                    isinstance(k, ast.Constant) and k.value in ('model', 'args', 'kwargs') for k in value.keys):
+            if (
+                'normscope' in targets
+                and isinstance(value, ast.Dict)
+                and any(isinstance(k, ast.Constant) and k.value in ('model', 'args', 'kwargs') for k in value.keys)
+            ):
                 return True
     return False
 

@@ -1,90 +1,40 @@
 """Static rules on PyTorch source, parsed with Python's own `ast` (no torch needed):
 `python -m normscope.analysis.lint <file> [batch_size] [--stdin]` (source from stdin: an unsaved editor buffer) prints
-{"findings": [...], "calls": [...], "trainingCalls": [...], "dependencies": [...], "models": [...]} as JSON (trainingCalls:
+{"findings": [...], "calls": [...], "trainingCalls": [...], "dependencies": [...], "models": [...]} as JSON
+(trainingCalls:
 where a training script trains, training_calls.py; dependencies: the absolute paths of the neighbouring modules it read;
 models: the classes a run would pick the model from, candidates.py).
 The rules and their messages follow src/analysis/rules (the tfjs versions); a "stack" is the ordered
 torch.nn calls of one nn.Sequential(...) or of one function body (__init__, a builder, a helper)."""
+
 import ast
 import json
 import os
 import sys
 
+from .candidates import editor_candidates
+from .lint_norms import weight_decay
+from .torch_calls import (
+    BATCH_NORMS,
+    CONVS,
+    NORMS,
+    PASS_THROUGH,
+    RECURRENT,
+    WEIGHTS,
+    Imports,
+    finding,
+    layer_stacks,
+    torch_calls,
+)
+from .training_calls import training_calls
+
 SMALL_BATCH = 16
+# What the bn-small-batch fix offers instead of BatchNorm.
+NORM_FOR = {
+    'groupNorm': 'nn.GroupNorm (per-example statistics over groups of channels)',
+    'layerNorm': 'nn.LayerNorm (per-example statistics)',
+}
 DEEP_STACK = 8
-BATCH_NORMS = {'BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'SyncBatchNorm'}
-NORMS = BATCH_NORMS | {'LayerNorm', 'GroupNorm', 'InstanceNorm1d', 'InstanceNorm2d', 'InstanceNorm3d', 'RMSNorm'}
-RECURRENT = {'RNN', 'LSTM', 'GRU'}
-CONVS = {'Conv1d', 'Conv2d', 'Conv3d', 'ConvTranspose1d', 'ConvTranspose2d', 'ConvTranspose3d'}
-WEIGHTS = CONVS | RECURRENT | {'Linear', 'Bilinear'}
-# Layers that do not change which layer a norm "follows".
-PASS_THROUGH = {'ReLU', 'ReLU6', 'LeakyReLU', 'GELU', 'SiLU', 'ELU', 'Tanh', 'Sigmoid', 'Dropout', 'Dropout1d', 'Dropout2d',
-                'Dropout3d', 'MaxPool1d', 'MaxPool2d', 'MaxPool3d', 'AvgPool1d', 'AvgPool2d', 'AvgPool3d', 'Identity'}
-OPTIMIZERS = {'SGD', 'Adam', 'AdamW', 'RMSprop', 'Adagrad', 'NAdam', 'RAdam'}
-
-
-def dotted(node):
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = dotted(node.value)
-        return f'{base}.{node.attr}' if base else None
-    return None
-
-
-class Imports(ast.NodeVisitor):
-    """Which dotted prefixes mean torch.nn / torch.optim, and bare names imported from them."""
-
-    def __init__(self):
-        self.prefixes = {'torch.nn': 'nn', 'torch.optim': 'optim'}
-        self.bare = {}
-
-    def visit_Import(self, node):
-        for a in node.names:
-            if a.name in ('torch.nn', 'torch.optim'):
-                self.prefixes[a.asname or a.name] = a.name.split('.')[1]
-            elif a.name == 'torch' and a.asname:
-                self.prefixes[f'{a.asname}.nn'] = 'nn'
-                self.prefixes[f'{a.asname}.optim'] = 'optim'
-
-    def visit_ImportFrom(self, node):
-        for a in node.names:
-            if node.module == 'torch' and a.name in ('nn', 'optim'):
-                self.prefixes[a.asname or a.name] = a.name
-            elif node.module in ('torch.nn', 'torch.optim'):
-                self.bare[a.asname or a.name] = (node.module.split('.')[1], a.name)
-
-    def resolve(self, callee):
-        """('nn' | 'optim', class name) or None."""
-        if callee in self.bare:
-            return self.bare[callee]
-        prefix, _, name = callee.rpartition('.')
-        kind = self.prefixes.get(prefix)
-        return (kind, name) if kind else None
-
-
-def _calls(tree, imports):
-    out = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            callee = dotted(node.func)
-            resolved = callee and imports.resolve(callee)
-            if resolved:
-                out.append({'node': node, 'kind': resolved[0], 'className': resolved[1], 'callee': callee,
-                            'line': node.lineno, 'column': node.col_offset + 1})
-    return sorted(out, key=lambda c: (c['line'], c['column']))
-
-
-def _stacks(tree, calls):
-    by_node = {id(c['node']): c for c in calls}
-    stacks = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and id(node) in by_node and by_node[id(node)]['className'] == 'Sequential':
-            stacks.append([by_node[id(a)] for a in node.args if id(a) in by_node])
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            inner = {id(n) for n in ast.walk(node)}
-            stacks.append([c for c in calls if id(c['node']) in inner and c['kind'] == 'nn'])
-    return [[c for c in s if c['className'] not in ('Sequential', 'ModuleList', 'ModuleDict')] for s in stacks]
 
 
 def _previous(stack, call):
@@ -93,28 +43,24 @@ def _previous(stack, call):
 
 
 def _int_literal(node):
-    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool) else None
+    return (
+        node.value
+        if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool)
+        else None
+    )
 
 
 def _batch_size(tree):
     """Smallest literal batch size: a `batch_size=` keyword (DataLoader(...)) or the normscope spec's entry."""
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.keyword) and node.arg == 'batch_size' and _int_literal(node.value):
-            found.append((node.value.value, node.value.lineno))
+        if isinstance(node, ast.keyword) and node.arg == 'batch_size' and (size := _int_literal(node.value)):
+            found.append((size, node.value.lineno))
         if isinstance(node, ast.Dict):
             for k, v in zip(node.keys, node.values):
-                if isinstance(k, ast.Constant) and k.value == 'batch_size' and _int_literal(v):
-                    found.append((v.value, v.lineno))
+                if isinstance(k, ast.Constant) and k.value == 'batch_size' and (size := _int_literal(v)):
+                    found.append((size, v.lineno))
     return min(found) if found else None
-
-
-def finding(path, call, kind, severity, message, fix, refactor=None, line=None, column=None):
-    out = {'kind': kind, 'severity': severity, 'layer': None, 'step': None, 'message': message, 'fix': fix,
-           'source': {'file': path, 'line': line or call['line'], 'column': column or call['column']}}
-    if refactor:
-        out['refactor'] = refactor
-    return out
 
 
 def lint(path, text, batch_override=None, dependencies=None):
@@ -122,8 +68,8 @@ def lint(path, text, batch_override=None, dependencies=None):
     tree = ast.parse(text, filename=path)
     imports = Imports()
     imports.visit(tree)
-    calls = _calls(tree, imports)
-    stacks = _stacks(tree, calls)
+    calls = torch_calls(tree, imports)
+    stacks = layer_stacks(tree, calls)
     findings = []
     norms = [c for c in calls if c['kind'] == 'nn' and c['className'] in NORMS]
     batch = (batch_override, None) if batch_override else _batch_size(tree)
@@ -131,12 +77,26 @@ def lint(path, text, batch_override=None, dependencies=None):
         where = f' (line {batch[1]})' if batch[1] else ''
         for c in (c for c in norms if c['className'] in BATCH_NORMS):
             to = 'groupNorm' if c['className'] in ('BatchNorm2d', 'BatchNorm3d') else 'layerNorm'
-            findings.append(finding(path, c, 'bn-small-batch', 'error' if batch[0] <= 2 else 'warning',
-                                 f'{c["className"]} normalizes with the statistics of the current batch, but this model trains with batch size {batch[0]}{where}. '
-                                 + ('With one example the batch variance is 0, so every output collapses to β.' if batch[0] == 1 else
-                                    f"Mean and variance estimated from {batch[0]} examples are noisy (BN's error rises sharply below {SMALL_BATCH}), and the running averages used at inference never match training."),
-                                 f'Use {"nn.GroupNorm (per-example statistics over groups of channels)" if to == "groupNorm" else "nn.LayerNorm (per-example statistics)"}, which does not depend on the batch size, or train with batches of {SMALL_BATCH} or more.',
-                                 {'action': 'swap', 'to': to}))
+            findings.append(
+                finding(
+                    path,
+                    c,
+                    'bn-small-batch',
+                    'error' if batch[0] <= 2 else 'warning',
+                    f'{c["className"]} normalizes with the statistics of the current batch, but this model trains '
+                    f'with batch size {batch[0]}{where}. '
+                    + (
+                        'With one example the batch variance is 0, so every output collapses to β.'
+                        if batch[0] == 1
+                        else f"Mean and variance estimated from {batch[0]} examples are noisy (BN's error rises "
+                        f'sharply below {SMALL_BATCH}), and the running averages used at inference never match '
+                        'training.'
+                    ),
+                    f'Use {NORM_FOR[to]}, which does not depend on the batch size, or train with batches of '
+                    f'{SMALL_BATCH} or more.',
+                    {'action': 'swap', 'to': to},
+                )
+            )
     seen = set()
     for stack in stacks:
         for c in stack:
@@ -144,24 +104,56 @@ def lint(path, text, batch_override=None, dependencies=None):
             key = (c['line'], c['column'])
             if c['className'] in BATCH_NORMS and prev and prev['className'] in RECURRENT and ('rec',) + key not in seen:
                 seen.add(('rec',) + key)
-                findings.append(finding(path, c, 'bn-in-recurrent', 'warning',
-                                     f'{c["className"]} after {prev["className"]} averages over the batch and every time step together, so one mean/variance has to serve all positions and sequence lengths, '
-                                     'and the running averages used at inference match none of them. LayerNorm normalizes each time step of each sequence by itself, which is why it is the standard choice for RNNs.',
-                                     'Swap it for nn.LayerNorm.', {'action': 'swap', 'to': 'layerNorm'}))
+                findings.append(
+                    finding(
+                        path,
+                        c,
+                        'bn-in-recurrent',
+                        'warning',
+                        f'{c["className"]} after {prev["className"]} averages over the batch and every time step '
+                        'together, so one mean/variance has to serve all positions and sequence lengths, '
+                        'and the running averages used at inference match none of them. LayerNorm normalizes each '
+                        'time step of each sequence by itself, which is why it is the standard choice for RNNs.',
+                        'Swap it for nn.LayerNorm.',
+                        {'action': 'swap', 'to': 'layerNorm'},
+                    )
+                )
             if c['className'] == 'LayerNorm' and prev and prev['className'] in CONVS and ('ln',) + key not in seen:
                 seen.add(('ln',) + key)
-                findings.append(finding(path, c, 'ln-on-conv', 'info',
-                                     'LayerNorm on a convolutional feature map makes every channel share one mean and scale, although conv channels detect different things and have very different statistics. '
-                                     "GroupNorm normalizes groups of related channels per example, keeps LN's batch-size independence and trains conv nets better.",
-                                     'Swap it for nn.GroupNorm (e.g. 32 groups, or fewer when there are few channels).', {'action': 'swap', 'to': 'groupNorm'}))
+                findings.append(
+                    finding(
+                        path,
+                        c,
+                        'ln-on-conv',
+                        'info',
+                        'LayerNorm on a convolutional feature map makes every channel share one mean and scale, '
+                        'although conv channels detect different things and have very different statistics. '
+                        "GroupNorm normalizes groups of related channels per example, keeps LN's batch-size "
+                        'independence and trains conv nets better.',
+                        'Swap it for nn.GroupNorm (e.g. 32 groups, or fewer when there are few channels).',
+                        {'action': 'swap', 'to': 'groupNorm'},
+                    )
+                )
         weighted = [c for c in stack if c['className'] in WEIGHTS]
-        if len(weighted) >= DEEP_STACK and not any(c['className'] in NORMS for c in stack) and ('deep', weighted[0]['line']) not in seen:
+        if (
+            len(weighted) >= DEEP_STACK
+            and not any(c['className'] in NORMS for c in stack)
+            and ('deep', weighted[0]['line']) not in seen
+        ):
             seen.add(('deep', weighted[0]['line']))
-            findings.append(finding(path, weighted[0], 'missing-norm', 'warning',
-                                 f'This model stacks {len(weighted)} weight layers (threshold {DEEP_STACK}) with no normalization. '
-                                 "Each layer's output scale then depends on every weight before it, so small mis-scalings compound with depth into vanishing or exploding activations and gradients.",
-                                 'Insert a normalization after the weight layers (nn.BatchNorm2d / nn.GroupNorm for convs, nn.LayerNorm for Linear), starting with this one.'))
-    from .lint_norms import weight_decay  # here: it imports this module (run as __main__)
+            findings.append(
+                finding(
+                    path,
+                    weighted[0],
+                    'missing-norm',
+                    'warning',
+                    f'This model stacks {len(weighted)} weight layers (threshold {DEEP_STACK}) with no normalization. '
+                    "Each layer's output scale then depends on every weight before it, so small mis-scalings compound "
+                    'with depth into vanishing or exploding activations and gradients.',
+                    'Insert a normalization after the weight layers (nn.BatchNorm2d / nn.GroupNorm for convs, '
+                    'nn.LayerNorm for Linear), starting with this one.',
+                )
+            )
     findings += weight_decay(path, tree, imports, calls, dependencies)
     findings += _post_norm(path, tree, calls)
     return findings, calls
@@ -174,23 +166,44 @@ def _post_norm(path, tree, calls):
         inner = {id(n) for n in ast.walk(cls)}
         norm_attrs = set()
         for n in ast.walk(cls):
-            if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call) and any(id(n.value) == id(c['node']) and c['className'] in NORMS for c in calls if id(c['node']) in inner):
+            if (
+                isinstance(n, ast.Assign)
+                and isinstance(n.value, ast.Call)
+                and any(
+                    id(n.value) == id(c['node']) and c['className'] in NORMS for c in calls if id(c['node']) in inner
+                )
+            ):
                 norm_attrs |= {t.attr for t in n.targets if isinstance(t, ast.Attribute)}
         for fn in (n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == 'forward'):
             for n in ast.walk(fn):
-                if (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in norm_attrs and n.args
-                        and isinstance(n.args[0], ast.BinOp) and isinstance(n.args[0].op, ast.Add)):
-                    out.append(finding(path, None, 'post-norm', 'info',
-                                       'This residual block normalizes after the addition, norm(x + f(x)) (post-norm). The norm rescales the identity path at every block, so gradients to early blocks pass through every norm layer: '
-                                       'deep post-norm stacks need warm-up and train unstably. Pre-norm, x + f(norm(x)), keeps the identity path clean.',
-                                       'Move the normalization to the start of the residual branch: x + f(norm(x)) (add a final norm after the last block).',
-                                       line=n.lineno, column=n.col_offset + 1))
+                if (
+                    isinstance(n, ast.Call)
+                    and isinstance(n.func, ast.Attribute)
+                    and n.func.attr in norm_attrs
+                    and n.args
+                    and isinstance(n.args[0], ast.BinOp)
+                    and isinstance(n.args[0].op, ast.Add)
+                ):
+                    out.append(
+                        finding(
+                            path,
+                            None,
+                            'post-norm',
+                            'info',
+                            'This residual block normalizes after the addition, norm(x + f(x)) (post-norm). The '
+                            'norm rescales the identity path at every block, so gradients to early blocks pass '
+                            'through every norm layer: deep post-norm stacks need warm-up and train unstably. '
+                            'Pre-norm, x + f(norm(x)), keeps the identity path clean.',
+                            'Move the normalization to the start of the residual branch: x + f(norm(x)) (add a final '
+                            'norm after the last block).',
+                            line=n.lineno,
+                            column=n.col_offset + 1,
+                        )
+                    )
     return out
 
 
 def main():
-    from .candidates import editor_candidates
-    from .training_calls import training_calls  # here, not at the top: it imports this module (run as __main__)
     path = os.path.abspath(sys.argv[1])
     batch = int(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2] else None
     try:
@@ -206,13 +219,33 @@ def main():
         models = editor_candidates(tree)
     except SyntaxError as e:
         where = f':{e.lineno}' if e.lineno else ''
-        print(json.dumps({'error': {'code': 'syntax', 'message': f'{os.path.basename(path)}{where}: syntax error: {e.msg}', 'file': path, 'line': e.lineno}}))
+        print(
+            json.dumps(
+                {
+                    'error': {
+                        'code': 'syntax',
+                        'message': f'{os.path.basename(path)}{where}: syntax error: {e.msg}',
+                        'file': path,
+                        'line': e.lineno,
+                    }
+                }
+            )
+        )
         return
     except OSError as e:
         print(json.dumps({'error': {'code': 'io', 'message': f'{path}: {e.strerror}', 'file': path}}))
         return
-    print(json.dumps({'findings': findings, 'calls': [{k: v for k, v in c.items() if k != 'node'} for c in calls], 'trainingCalls': trainers,
-                      'dependencies': sorted(set(dependencies) | set(read)), 'models': models}))
+    print(
+        json.dumps(
+            {
+                'findings': findings,
+                'calls': [{k: v for k, v in c.items() if k != 'node'} for c in calls],
+                'trainingCalls': trainers,
+                'dependencies': sorted(set(dependencies) | set(read)),
+                'models': models,
+            }
+        )
+    )
 
 
 if __name__ == '__main__':

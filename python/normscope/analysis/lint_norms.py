@@ -4,10 +4,12 @@ LayerNorms that nn.Transformer, nn.TransformerEncoderLayer and nn.TransformerDec
 called, or subclassed (word_language_model's `class TransformerModel(nn.Transformer)`). A file that builds no norm
 itself (a training script) is followed to the class its optimizer trains, in a module next to it
 (`model = model.TransformerModel(...)` after `import model`), as training_calls.py follows training helpers."""
+
 import ast
 import os
 
-from .lint import NORMS, OPTIMIZERS, Imports, _calls, dotted, finding
+from .torch_calls import NORMS, OPTIMIZERS, Imports, dotted, finding, torch_calls
+from .training_calls import Module
 
 TRANSFORMER_LAYERS = ('Transformer', 'TransformerEncoderLayer', 'TransformerDecoderLayer')
 
@@ -16,9 +18,13 @@ def norm_builders(tree, imports, scope=None):
     """What builds norm layers in `scope` (a class node; the whole tree by default): (the count of nn.*Norm calls, the
     norm layers built inside others: ['the LayerNorms inside nn.TransformerEncoderLayer (line 12)', ...])."""
     scope = scope or tree
-    calls = [c for c in _calls(scope, imports) if c['kind'] == 'nn']
+    calls = [c for c in torch_calls(scope, imports) if c['kind'] == 'nn']
     count = sum(c['className'] in NORMS for c in calls)
-    out = [f"the LayerNorms inside nn.{c['className']} (line {c['line']})" for c in calls if c['className'] in TRANSFORMER_LAYERS]
+    out = [
+        f'the LayerNorms inside nn.{c["className"]} (line {c["line"]})'
+        for c in calls
+        if c['className'] in TRANSFORMER_LAYERS
+    ]
     for cls in (n for n in ast.walk(scope) if isinstance(n, ast.ClassDef)):
         for base in cls.bases:
             resolved = dotted(base) and imports.resolve(dotted(base))
@@ -30,7 +36,7 @@ def norm_builders(tree, imports, scope=None):
 def _describe(count, inside, where):
     if not inside:
         return f'the {count} normalization layer(s) {where}'
-    return f"the normalization layers {where}: {'; '.join(([f'{count} nn.*Norm layer(s)'] if count else []) + inside)}"
+    return f'the normalization layers {where}: {"; ".join(([f"{count} nn.*Norm layer(s)"] if count else []) + inside)}'
 
 
 def _class_norms(path, name):
@@ -58,10 +64,13 @@ def _class_norms(path, name):
 def _trained_class(tree, path, receiver):
     """(module file, class name) of `receiver = Class(...)` / `receiver = module.Class(...)` built from a module next to
     `path`, or None."""
-    from .training_calls import Module
     mod = Module(path, tree, os.path.dirname(path))
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and receiver in {dotted(t) for t in node.targets}:
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Call)
+            and receiver in {dotted(t) for t in node.targets}
+        ):
             callee = dotted(node.value.func) or ''
             prefix, _, name = callee.rpartition('.')
             if not prefix and name in mod.names:
@@ -83,7 +92,9 @@ def weight_decay(path, tree, imports, calls, dependencies=None):
         if decay is None and c['className'] != 'AdamW' or value == 0:
             continue
         first = node.args[0] if node.args else None
-        if not (isinstance(first, ast.Call) and isinstance(first.func, ast.Attribute) and first.func.attr == 'parameters'):
+        if not (
+            isinstance(first, ast.Call) and isinstance(first.func, ast.Attribute) and first.func.attr == 'parameters'
+        ):
             continue  # param groups: the user may already exclude norm parameters
         (count, inside), where = here, 'in this file'
         if not count and not inside:
@@ -94,9 +105,22 @@ def weight_decay(path, tree, imports, calls, dependencies=None):
             where = f'of the {trained[1]} it trains ({os.path.basename(trained[0])})' if trained else ''
         if not count and not inside:
             continue
-        shown = f'weight_decay={value}' if value is not None else ('AdamW\'s default weight_decay=0.01' if decay is None else 'weight_decay')
-        out.append(finding(path, c, 'l2-before-norm', 'warning',
-                           f'{c["className"]}({dotted(first.func)}(), {shown}) also decays the scale γ and shift β of {_describe(count, inside, where)}. '
-                           "Decaying γ pulls the norm layers' output toward 0 while the weights before a norm are scale-invariant, so the decay mostly changes the effective learning rate.",
-                           'Put the norm parameters (and biases) in a parameter group with weight_decay=0.'))
+        shown = (
+            f'weight_decay={value}'
+            if value is not None
+            else ("AdamW's default weight_decay=0.01" if decay is None else 'weight_decay')
+        )
+        out.append(
+            finding(
+                path,
+                c,
+                'l2-before-norm',
+                'warning',
+                f'{c["className"]}({dotted(first.func)}(), {shown}) also decays the scale γ and shift β of '
+                f'{_describe(count, inside, where)}. '
+                "Decaying γ pulls the norm layers' output toward 0 while the weights before a norm are "
+                'scale-invariant, so the decay mostly changes the effective learning rate.',
+                'Put the norm parameters (and biases) in a parameter group with weight_decay=0.',
+            )
+        )
     return out

@@ -14,10 +14,11 @@ When that finds nothing (a loop that only AMP's `scaler.scale(loss).backward()` 
 file's own training functions get it. A file whose run trains nothing (engine.py: only definitions) gets no lens,
 unless it has a `__main__` block, which may reach its loop in ways not followed here (a dict of commands): then the
 whole file is searched, as before."""
+
 import ast
 import os
 
-from .lint import Imports, _calls, dotted
+from .torch_calls import Imports, dotted, torch_calls
 
 DEPTH = 4  # script → main() → train() → train_one_epoch() → train_step(): deeper chains are rare
 
@@ -37,7 +38,7 @@ def _built_optimizers(tree):
     """Names assigned an optimizer this file builds (`opt = torch.optim.SGD(...)`, also `self.opt = ...`)."""
     imports = Imports()
     imports.visit(tree)
-    built = {id(c['node']) for c in _calls(tree, imports) if c['kind'] == 'optim' and c['className'][:1].isupper()}
+    built = {id(c['node']) for c in torch_calls(tree, imports) if c['kind'] == 'optim' and c['className'][:1].isupper()}
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and id(node.value) in built:
@@ -51,8 +52,11 @@ class Module:
     def __init__(self, path, tree, root):
         self.path, self.tree = path, tree
         self.functions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
-        self.classes = {n.name: {m.name: m for m in n.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))}
-                        for n in tree.body if isinstance(n, ast.ClassDef)}
+        self.classes = {
+            n.name: {m.name: m for m in n.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))}
+            for n in tree.body
+            if isinstance(n, ast.ClassDef)
+        }
         self.methods = {}
         for methods in self.classes.values():
             for name, node in methods.items():
@@ -129,8 +133,11 @@ class Graph:
             return self.memo.get(key, False)
         self.active.add(id(fn))
         calls = [n for n in ast.walk(fn) if isinstance(n, ast.Call)]
-        found = any(_is_training(mod, n) for n in calls) or depth < DEPTH and any(
-            self.trains(m, f, depth + 1) for n in calls for m, f in self.targets(mod, n.func))
+        found = (
+            any(_is_training(mod, n) for n in calls)
+            or depth < DEPTH
+            and any(self.trains(m, f, depth + 1) for n in calls for m, f in self.targets(mod, n.func))
+        )
         self.active.discard(id(fn))
         self.memo[key] = found
         return found
@@ -146,16 +153,28 @@ def _is_training(mod, call):
 
 def _is_main_guard(node):
     test = node.test if isinstance(node, ast.If) else None
-    return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == '__name__'
-            and any(isinstance(c, ast.Constant) and c.value == '__main__' for c in test.comparators))
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == '__name__'
+        and any(isinstance(c, ast.Constant) and c.value == '__main__' for c in test.comparators)
+    )
 
 
 def _direct(nodes, optimizers, loops):
     """Today's rule on `nodes`: steps of a built optimizer, else backward() calls; those inside a loop win."""
+
     def found(method, receiver_ok):
-        out = [n for n in nodes if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == method
-               and receiver_ok(dotted(n.func.value))]
+        out = [
+            n
+            for n in nodes
+            if isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and n.func.attr == method
+            and receiver_ok(dotted(n.func.value))
+        ]
         return [n for n in out if id(n) in loops] or out
+
     return found('step', lambda r: r in optimizers) or found('backward', lambda r: r is not None)
 
 
@@ -163,7 +182,9 @@ def training_calls(tree, path):
     """(the lens calls, the neighbouring module files read to place them: the editor re-lints when one changes)."""
     graph = Graph(path, tree)
     mod = graph.modules[path]
-    loops = {id(n) for loop in ast.walk(tree) if isinstance(loop, (ast.For, ast.While, ast.AsyncFor)) for n in ast.walk(loop)}
+    loops = {
+        id(n) for loop in ast.walk(tree) if isinstance(loop, (ast.For, ast.While, ast.AsyncFor)) for n in ast.walk(loop)
+    }
     defs = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
     entry = [s for s in tree.body if not isinstance(s, defs)]
     # What the run executes: the entry statements and every function of this file they reach, called or passed on.
@@ -171,8 +192,13 @@ def training_calls(tree, path):
     while todo:
         for n in ast.walk(todo.pop()):
             region.append(n)
-            found = (graph.targets(mod, n.func) if isinstance(n, ast.Call) else
-                     graph.exported(mod, n.id) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) else [])
+            found = (
+                graph.targets(mod, n.func)
+                if isinstance(n, ast.Call)
+                else graph.exported(mod, n.id)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                else []
+            )
             for m, f in found:
                 if m is mod and id(f) not in reached:
                     reached.add(id(f))
@@ -185,15 +211,18 @@ def training_calls(tree, path):
             if helpers:
                 picked.append((n, helpers[0].path))
     if not picked:
-        picked = [(n, None) for s in entry for n in ast.walk(s) if isinstance(n, ast.Call)
-                  and any(graph.trains(m, f) for m, f in graph.targets(mod, n.func))]
+        picked = [
+            (n, None)
+            for s in entry
+            for n in ast.walk(s)
+            if isinstance(n, ast.Call) and any(graph.trains(m, f) for m, f in graph.targets(mod, n.func))
+        ]
     if not picked and any(_is_main_guard(s) for s in tree.body):
         picked = [(n, None) for n in _direct(list(ast.walk(tree)), mod.optimizers, loops)]
     out = {}
     for n, via in picked:
         call = {'line': n.lineno, 'column': n.col_offset + 1}
-        direct = via is None and isinstance(n.func, ast.Attribute) and n.func.attr in ('step', 'backward')
-        if direct:
+        if via is None and isinstance(n.func, ast.Attribute) and n.func.attr in ('step', 'backward'):
             call.update(receiver=dotted(n.func.value), method=n.func.attr)
         else:
             call.update(receiver=dotted(n.func) or getattr(n.func, 'attr', '?'), method='call')

@@ -1,6 +1,7 @@
 """`python -m normscope.engine '<RunOptions JSON>'`: one run, events as JSON lines to the host. How the engine talks
 to the host and always ends is lifetime.py's; errors the user's threads raise later, late_errors.py's; least privilege
 for model files, landlock.py's."""
+
 import json
 import math
 import sys
@@ -43,11 +44,18 @@ def main():
     try:
         import torch  # noqa: F401
     except ImportError:
-        emit({'type': 'error', 'runId': run_id, 'error': {'code': 'missing-torch', 'message': f'{sys.executable} cannot import torch'}})
+        emit(
+            {
+                'type': 'error',
+                'runId': run_id,
+                'error': {'code': 'missing-torch', 'message': f'{sys.executable} cannot import torch'},
+            }
+        )
         return 3
     from . import landlock, late_errors
     from .errors import UserError
     from .run import run
+
     note = landlock.confine(options)  # before any other thread starts: Landlock restricts the calling thread
     life.start_watching()
     late_errors.install(fail)
@@ -59,7 +67,13 @@ def main():
             error['stack'] = e.stack
         emit({'type': 'error', 'runId': run_id, 'error': error})
     except MemoryError:
-        emit({'type': 'error', 'runId': run_id, 'error': {'code': 'oom', 'message': 'The model ran out of memory; try a smaller batch size or model.'}})
+        emit(
+            {
+                'type': 'error',
+                'runId': run_id,
+                'error': {'code': 'oom', 'message': 'The model ran out of memory; try a smaller batch size or model.'},
+            }
+        )
     return 0
 
 

@@ -1,6 +1,7 @@
 """Training data for the short run: the user's `normscope["data"]()` (xs, ys), else batches synthesised from the input
 shape (--input-shape, else the spec's, else read off the layer forward applies to its input first (entry.py):
 Linear(in) → (in,), Conv2d(c) → (c, 32, 32), Embedding → tokens, …) with targets that fit the model's output."""
+
 import inspect
 import os
 
@@ -25,7 +26,10 @@ def shape_help(kind=None):
     `[T, F]`, images `[C, H, W]` (the form to guess when nothing is known)."""
     rank = 1 if kind and kind[0] == 'tokens' else len(kind[1]) if kind else 3
     dims = '[T]' if kind and kind[0] == 'tokens' else {1: '[F]', 2: '[T, F]'}.get(rank, '[C, H, W]')
-    return f"--input-shape '{dims}' (without the batch dimension) or normscope = {{\"input_shape\": ({dims[1:-1]}{',' if dims.count(',') == 0 else ''})}}"
+    return (
+        f"--input-shape '{dims}' (without the batch dimension) or normscope = "
+        f'{{"input_shape": ({dims[1:-1]}{"," if dims.count(",") == 0 else ""})}}'
+    )
 
 
 def _kind_of(module):
@@ -56,7 +60,7 @@ def _forward_is_users(cls):
 
 
 def _shape_text(kind):
-    return f"{'token input' if kind[0] == 'tokens' else 'input'} of shape {kind[1]}"
+    return f'{"token input" if kind[0] == "tokens" else "input"} of shape {kind[1]}'
 
 
 def infer_input(model):
@@ -66,7 +70,9 @@ def infer_input(model):
         for module in entry.modules():
             found = _kind_of(module)
             if found:
-                return found[0], f'from {found[1]}' + (f' at `{path}`, the layer forward applies to its input first' if path else '')
+                return found[0], f'from {found[1]}' + (
+                    f' at `{path}`, the layer forward applies to its input first' if path else ''
+                )
     for module in model.modules():
         found = _kind_of(module)
         if found:
@@ -77,16 +83,31 @@ def infer_input(model):
 def input_kind(model, spec, path, shape=None):
     """(kind, why): the shape given (--input-shape wins over the spec), typed as the first layer wants (tokens for an
     Embedding), else the inferred one."""
-    given, origin = (shape, '--input-shape') if shape is not None else (spec.get('input_shape'), 'normscope["input_shape"]')
+    given, origin = (
+        (shape, '--input-shape') if shape is not None else (spec.get('input_shape'), 'normscope["input_shape"]')
+    )
     inferred, why = infer_input(model)
     if given is not None:
-        if not (isinstance(given, (tuple, list)) and given and all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in given)):
-            raise UserError('bad-spec', f'{os.path.basename(path)}: {origin} must be positive ints without the batch dimension, e.g. (3, 32, 32); got {given!r}', path)
+        if not (
+            isinstance(given, (tuple, list))
+            and given
+            and all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in given)
+        ):
+            raise UserError(
+                'bad-spec',
+                f'{os.path.basename(path)}: {origin} must be positive ints without the batch dimension, e.g. (3, 32, '
+                f'32); got {given!r}',
+                path,
+            )
         if inferred is not None and inferred[0] == 'tokens':
-            return ('tokens', tuple(given), inferred[2]), f'from {origin}'
+            return ('tokens', tuple(given), inferred[2]), f'from {origin}'  # pyright: ignore -- a tokens kind has 3
         return ('float', tuple(given)), f'from {origin}'
     if inferred is None:
-        raise UserError('missing-input-shape', f'{os.path.basename(path)}: PyTorch modules do not know their input shape; give it with {shape_help()}', path)
+        raise UserError(
+            'missing-input-shape',
+            f'{os.path.basename(path)}: PyTorch modules do not know their input shape; give it with {shape_help()}',
+            path,
+        )
     return inferred, why
 
 
@@ -121,7 +142,9 @@ def loss_for(spec, output):
 
 def make_targets(output, batch, generator, spec):
     out = _first_tensor(output)
-    classification = spec.get('loss') == 'cross_entropy' or (spec.get('loss') is None and out.dim() == 2 and out.shape[1] > 1)
+    classification = spec.get('loss') == 'cross_entropy' or (
+        spec.get('loss') is None and out.dim() == 2 and out.shape[1] > 1
+    )
     if classification:
         return torch.randint(0, out.shape[1], (batch,), generator=generator)
     return torch.randn((batch, *out.shape[1:]), generator=generator)
@@ -140,11 +163,15 @@ def _user_data(spec, path, batch_size):
     try:
         xs, ys = spec['data']()
     except Exception as e:
-        raise UserError('bad-spec', f'{os.path.basename(path)}: normscope["data"]() must return (xs, ys) tensors: {e}', path)
+        raise UserError(
+            'bad-spec', f'{os.path.basename(path)}: normscope["data"]() must return (xs, ys) tensors: {e}', path
+        )
     if isinstance(xs, (tuple, list)):  # several inputs: one batch as given (their batch dimensions may differ)
         return [(tuple(xs), ys)]
     n = xs.shape[0]
-    return [(xs[i:i + batch_size], ys[i:i + batch_size]) for i in range(0, n - batch_size + 1, batch_size)] or [(xs, ys)]
+    return [(xs[i : i + batch_size], ys[i : i + batch_size]) for i in range(0, n - batch_size + 1, batch_size)] or [
+        (xs, ys)
+    ]
 
 
 def _forward_site(model, path):
@@ -157,16 +184,27 @@ def _forward_site(model, path):
 
 def _several_inputs(model, path, names):
     shown, file, line = _forward_site(model, path)
-    return UserError('several-inputs', f'{shown}{type(model).__name__}.forward '
-                     f'takes {len(names)} inputs ({", ".join(names)}), and NormScope synthesises only one. Give training data with '
-                     f'{DATA_HELP}, or run your training script with `normscope run` to measure it on its own data.', file, line)
+    return UserError(
+        'several-inputs',
+        f'{shown}{type(model).__name__}.forward '
+        f'takes {len(names)} inputs ({", ".join(names)}), and NormScope synthesises only one. Give training data with '
+        f'{DATA_HELP}, or run your training script with `normscope run` to measure it on its own data.',
+        file,
+        line,
+    )
 
 
 def _several_outputs(model, path, probe):
     shown, file, line = _forward_site(model, path)
-    return UserError('module-threw', f'{shown}{type(model).__name__}.forward '
-                     f'returned {type(probe).__name__}, not a tensor (or a tuple starting with one), so NormScope cannot make targets '
-                     'for it; give the loss and data with normscope = {"loss": lambda out, y: ..., "data": lambda: (xs, ys)}.', file, line)
+    return UserError(
+        'module-threw',
+        f'{shown}{type(model).__name__}.forward '
+        f'returned {type(probe).__name__}, not a tensor (or a tuple starting with one), so NormScope cannot make '
+        'targets '
+        'for it; give the loss and data with normscope = {"loss": lambda out, y: ..., "data": lambda: (xs, ys)}.',
+        file,
+        line,
+    )
 
 
 def batches(model, spec, path, batch_size, seed, input_shape=None):
@@ -185,9 +223,15 @@ def batches(model, spec, path, batch_size, seed, input_shape=None):
         with torch.no_grad():
             probe = _first_tensor(model(probe_x))
     except Exception as e:
-        tried = f"{'tokens' if kind[0] == 'tokens' else 'input'} of shape {tuple(probe_x.shape)} (batch {batch_size}, {why})"
-        raise from_exception(e, 'module-threw', f'the first forward, on synthesised {tried}, raised', path,
-                             hint=f' Give the input shape with {shape_help(kind)}, or training data with {DATA_HELP}.')
+        what = 'tokens' if kind[0] == 'tokens' else 'input'
+        tried = f'{what} of shape {tuple(probe_x.shape)} (batch {batch_size}, {why})'
+        raise from_exception(
+            e,
+            'module-threw',
+            f'the first forward, on synthesised {tried}, raised',
+            path,
+            hint=f' Give the input shape with {shape_help(kind)}, or training data with {DATA_HELP}.',
+        )
     model.train(was_training)
     if not isinstance(probe, torch.Tensor):
         raise _several_outputs(model, path, probe)

@@ -8,6 +8,7 @@ follow it through calls of `self.x(arg)` (nested calls inner first, `self.a.b`, 
 module it reaches: a custom one by its own forward, a Sequential by its first layer, a library module by its first
 registered leaf.
 """
+
 import ast
 import inspect
 import textwrap
@@ -45,7 +46,8 @@ def _self_path(node):
 
 
 class _Follow:
-    """Walks forward's statements in order, tracking the names that hold the input, until a self.<module> call takes one."""
+    """Walks forward's statements in order, tracking the names that hold the input, until a self.<module> call takes
+    one."""
 
     def __init__(self, first, is_module):
         self.tracked = {first}
@@ -65,7 +67,9 @@ class _Follow:
         if isinstance(node, ast.Call) and isinstance(node.func, (ast.Attribute, ast.Name)):
             name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
             receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
-            return name not in NOT_TENSORS and (receiver is not None and self.derives(receiver) or bool(node.args) and self.derives(node.args[0]))
+            return name not in NOT_TENSORS and (
+                receiver is not None and self.derives(receiver) or bool(node.args) and self.derives(node.args[0])
+            )
         return False
 
     def module_call(self, node):
@@ -78,7 +82,11 @@ class _Follow:
             path = _self_path(node.func)
             if path and self.is_module(path):
                 return path
-            if isinstance(node.func, ast.Name) and node.func.id in self.loops and self.is_module(self.loops[node.func.id] + [0]):
+            if (
+                isinstance(node.func, ast.Name)
+                and node.func.id in self.loops
+                and self.is_module(self.loops[node.func.id] + [0])
+            ):
                 return self.loops[node.func.id] + [0]
         return None
 
@@ -98,7 +106,7 @@ class _Follow:
             if found is not None:
                 return found
             if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None and self.derives(stmt.value):
-                for target in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]):
+                for target in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
                     self.tracked |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
         return None
 
@@ -116,7 +124,9 @@ def _resolve(model, path):
 def _decides(module):
     """A module whose construction says something about its input; a leaf without parameters (padding, dropout, an
     activation, pooling) passes the input on to the next one."""
-    return module is not None and (any(True for _ in module.children()) or any(True for _ in module.parameters(recurse=False)))
+    return module is not None and (
+        any(True for _ in module.children()) or any(True for _ in module.parameters(recurse=False))
+    )
 
 
 def first_layer(model, is_user_class, depth=0):

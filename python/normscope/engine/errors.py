@@ -1,7 +1,9 @@
 """Errors in the user's code, reported as a RunError (src/protocol/run.ts) with the file and line."""
+
 import os
 import traceback
 
+from ..measuring import creation
 from .landlock import refused
 
 
@@ -11,6 +13,7 @@ class UserError(Exception):
         self.code = code
         self.file = file
         self.line = line
+        self.stack: 'str | None' = None  # the user's traceback, when there is one (from_exception)
 
     def to_run_error(self):
         out = {'code': self.code, 'message': str(self)}
@@ -30,9 +33,12 @@ def from_exception(e, code, what, user_file, hint=''):
     """A user-code exception as a UserError at the innermost frame in the user's files (the project's, see
     creation.py: a layer of the project's own package that raised), else in `user_file`; what the Landlock restriction
     refused (landlock.py) as 'permission-denied', saying what and how to allow it."""
-    from ..measuring import creation
     frames = traceback.extract_tb(e.__traceback__)
-    mine = [f for f in frames if os.path.abspath(f.filename) == os.path.abspath(user_file) or creation.is_user_file(f.filename)]
+    mine = [
+        f
+        for f in frames
+        if os.path.abspath(f.filename) == os.path.abspath(user_file) or creation.is_user_file(f.filename)
+    ]
     frame = mine[-1] if mine else None
     file = os.path.abspath(frame.filename) if frame else user_file
     line = frame.lineno if frame else None
@@ -53,10 +59,15 @@ def syntax_error(e, path, code, what):
     """A SyntaxError while running the user's file: a syntax error of the user's files only when it is in one of them
     (the script, a module of the project it imports); one raised by code the script evaluates (`ast.literal_eval` of an
     argument, eval/compile of a string) is an exception of the line that evaluated it."""
-    from ..measuring import creation
     filename = getattr(e, 'filename', None)
     if filename and (os.path.abspath(filename) == os.path.abspath(path) or creation.is_user_file(filename)):
         file = os.path.abspath(filename)
-        return UserError('syntax', f'{creation.display_path(file, path)}:{e.lineno}: syntax error: {e.msg}' if e.lineno else
-                         f'{creation.display_path(file, path)}: syntax error: {e.msg}', file, e.lineno)
+        return UserError(
+            'syntax',
+            f'{creation.display_path(file, path)}:{e.lineno}: syntax error: {e.msg}'
+            if e.lineno
+            else f'{creation.display_path(file, path)}: syntax error: {e.msg}',
+            file,
+            e.lineno,
+        )
     return from_exception(e, code, what, path)

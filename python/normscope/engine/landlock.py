@@ -12,6 +12,7 @@ the main thread before it starts any other thread and before the user's file is 
 and `--no-restrict` / `normscope.restrictPermissions: false` run without it; so does a system without Landlock (older
 kernels, macOS, Windows), which the run's notes say. `python -m normscope.engine.landlock` prints the ABI version
 (0: unavailable)."""
+
 import ctypes
 import errno
 import os
@@ -19,6 +20,8 @@ import struct
 import sys
 import tempfile
 import traceback
+
+from .lifetime import libc
 
 SYS_CREATE_RULESET, SYS_ADD_RULE, SYS_RESTRICT_SELF = 444, 445, 446  # the same number on every architecture
 CREATE_RULESET_VERSION = 1
@@ -33,7 +36,11 @@ SCOPE_ABSTRACT_UNIX_SOCKET, SCOPE_SIGNAL = 1 << 0, 1 << 1
 
 
 class _RulesetAttr(ctypes.Structure):
-    _fields_ = [('handled_access_fs', ctypes.c_uint64), ('handled_access_net', ctypes.c_uint64), ('scoped', ctypes.c_uint64)]
+    _fields_ = [
+        ('handled_access_fs', ctypes.c_uint64),
+        ('handled_access_net', ctypes.c_uint64),
+        ('scoped', ctypes.c_uint64),
+    ]
 
 
 class _PathBeneath(ctypes.Structure):
@@ -44,7 +51,6 @@ class _PathBeneath(ctypes.Structure):
 def _syscall():
     if not sys.platform.startswith('linux'):
         return None
-    from .lifetime import libc
     lib = libc()
     if lib is None:
         return None
@@ -69,7 +75,7 @@ def elf_interpreter(path):
             if head[:4] != b'\x7fELF':
                 return None
             wide, order = head[4] == 2, '<' if head[5] == 1 else '>'
-            phoff, = struct.unpack_from(order + ('Q' if wide else 'I'), head, 32 if wide else 28)
+            (phoff,) = struct.unpack_from(order + ('Q' if wide else 'I'), head, 32 if wide else 28)
             entsize, count = struct.unpack_from(order + 'HH', head, 54 if wide else 42)
             for i in range(count):
                 f.seek(phoff + i * entsize)
@@ -90,19 +96,29 @@ def _check(result, what):
 
 
 def restrict(writable_dirs, version):
-    """Restrict this thread (and all it starts from now on) as the module says. Raises OSError when the kernel refuses."""
+    """Restrict this thread (and all it starts from now on) as the module says. Raises OSError when the kernel
+    refuses."""
     syscall = _syscall()
     fs_all = (1 << FS_BITS_OF_ABI.get(version, 16)) - 1
-    attr = _RulesetAttr(fs_all, NET_BIND_TCP | NET_CONNECT_TCP if version >= 4 else 0,
-                        SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if version >= 6 else 0)
-    ruleset = _check(syscall(SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)), ctypes.c_uint32(0)), 'create a ruleset')
+    attr = _RulesetAttr(
+        fs_all,
+        NET_BIND_TCP | NET_CONNECT_TCP if version >= 4 else 0,
+        SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if version >= 6 else 0,
+    )
+    ruleset = _check(
+        syscall(SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)), ctypes.c_uint32(0)),
+        'create a ruleset',
+    )
     try:
         executable = os.path.realpath(sys.executable)
         loader = elf_interpreter(executable)
-        rules = [('/', READ_FILE | READ_DIR | (IOCTL_DEV & fs_all)), (executable, EXECUTE | READ_FILE),
-                 *([(os.path.realpath(loader), EXECUTE | READ_FILE)] if loader else []),
-                 (os.devnull, (WRITE_FILE | READ_FILE | TRUNCATE | IOCTL_DEV) & fs_all),
-                 *((d, fs_all & ~EXECUTE) for d in writable_dirs)]
+        rules = [
+            ('/', READ_FILE | READ_DIR | (IOCTL_DEV & fs_all)),
+            (executable, EXECUTE | READ_FILE),
+            *([(os.path.realpath(loader), EXECUTE | READ_FILE)] if loader else []),
+            (os.devnull, (WRITE_FILE | READ_FILE | TRUNCATE | IOCTL_DEV) & fs_all),
+            *((d, fs_all & ~EXECUTE) for d in writable_dirs),
+        ]
         for path, access in rules:
             try:
                 fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
@@ -110,12 +126,24 @@ def restrict(writable_dirs, version):
                 continue  # no /dev/shm here: nothing to allow
             try:
                 # A rule on a file (not a folder) may only name file rights.
-                allowed = access if os.path.isdir(path) else access & (EXECUTE | WRITE_FILE | READ_FILE | TRUNCATE | IOCTL_DEV)
+                allowed = (
+                    access
+                    if os.path.isdir(path)
+                    else access & (EXECUTE | WRITE_FILE | READ_FILE | TRUNCATE | IOCTL_DEV)
+                )
                 rule = _PathBeneath(allowed, fd)
-                _check(syscall(SYS_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(RULE_PATH_BENEATH), ctypes.byref(rule), ctypes.c_uint32(0)), f'allow {path}')
+                _check(
+                    syscall(
+                        SYS_ADD_RULE,
+                        ctypes.c_int(ruleset),
+                        ctypes.c_int(RULE_PATH_BENEATH),
+                        ctypes.byref(rule),
+                        ctypes.c_uint32(0),
+                    ),
+                    f'allow {path}',
+                )
             finally:
                 os.close(fd)
-        from .lifetime import libc
         _check(libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 'set no_new_privs')
         _check(syscall(SYS_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0)), 'restrict the engine')
     finally:
@@ -133,12 +161,15 @@ def confine(options):
         return None
     writable = os.environ.get('NORMSCOPE_WRITE_DIR') or tempfile.mkdtemp(prefix='normscope-run-')
     os.environ['TMPDIR'] = tempfile.tempdir = writable
-    from ..measuring import native
+    from ..measuring import native  # here: it imports torch, which `python -m normscope.engine.landlock` needs not
+
     native.library()
     version = abi()
     try:
         if not version:
-            raise OSError('Landlock is not available on this system (it needs Linux 5.13 or later with Landlock enabled)')
+            raise OSError(
+                'Landlock is not available on this system (it needs Linux 5.13 or later with Landlock enabled)'
+            )
         restrict([writable, '/dev/shm'], version)
     except OSError as e:
         return f'permissions: not restricted: {e}; the model ran with your rights (docs/security.md)'
@@ -146,10 +177,27 @@ def confine(options):
     return None
 
 
-TURN_OFF = ('NormScope runs model files with least privilege (docs/security.md); turn it off with the '
-            'normscope.restrictPermissions setting (CLI: --no-restrict) if the model must do this')
-_EXEC_FUNCTIONS = {'execv', 'execve', 'execvp', 'execvpe', 'execl', 'execle', 'execlp', 'execlpe', 'posix_spawn', 'posix_spawnp',
-                   'spawnv', 'spawnve', 'spawnvp', 'spawnvpe', '_execute_child'}
+TURN_OFF = (
+    'NormScope runs model files with least privilege (docs/security.md); turn it off with the '
+    'normscope.restrictPermissions setting (CLI: --no-restrict) if the model must do this'
+)
+_EXEC_FUNCTIONS = {
+    'execv',
+    'execve',
+    'execvp',
+    'execvpe',
+    'execl',
+    'execle',
+    'execlp',
+    'execlpe',
+    'posix_spawn',
+    'posix_spawnp',
+    'spawnv',
+    'spawnve',
+    'spawnvp',
+    'spawnvpe',
+    '_execute_child',
+}
 
 
 def refused(e):

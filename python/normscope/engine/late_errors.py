@@ -3,6 +3,7 @@
 run either fails the run with code `late-error` at the user's line, as the tfjs worker does for an error thrown from a
 timer or a promise (src/worker/thread.ts). An unraisable exception with no frame in the user's files is the
 libraries' business: printed as Python prints it, and the run goes on."""
+
 import os
 import sys
 import threading
@@ -20,8 +21,11 @@ def late_error(exc, tb, how):
     """The RunError of `exc`, at the innermost frame of the user's files when there is one."""
     frame = _user_frame(tb)
     where = f'{os.path.basename(frame.filename)}:{frame.lineno}: ' if frame else ''
-    error = {'code': 'late-error', 'message': f'{where}{how}: {type(exc).__name__}: {exc}',
-             'stack': ''.join(traceback.format_exception(type(exc), exc, tb))}
+    error = {
+        'code': 'late-error',
+        'message': f'{where}{how}: {type(exc).__name__}: {exc}',
+        'stack': ''.join(traceback.format_exception(type(exc), exc, tb)),
+    }
     if frame:
         error['file'], error['line'] = os.path.abspath(frame.filename), frame.lineno
     return error
@@ -45,7 +49,13 @@ def install(fail):
     def unraisable_hook(unraisable):
         if os.getpid() != engine or _user_frame(unraisable.exc_traceback) is None:
             return unraisable_default(unraisable)
-        fail(late_error(unraisable.exc_value, unraisable.exc_traceback, f'exception in {_name(unraisable.object)} (Python ignores it)'))
+        fail(
+            late_error(
+                unraisable.exc_value,
+                unraisable.exc_traceback,
+                f'exception in {_name(unraisable.object)} (Python ignores it)',
+            )
+        )
 
     threading.excepthook = thread_hook
     sys.unraisablehook = unraisable_hook

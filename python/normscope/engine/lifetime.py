@@ -14,6 +14,7 @@ user's stdout and stderr stay theirs (the host shows them), so a print can never
   forked from the main thread also get PDEATHSIG, so they end the same instant as the engine.
 - SIGINT and SIGTERM sent to the engine itself cancel, as the control line does.
 """
+
 import ctypes
 import os
 import signal
@@ -114,7 +115,8 @@ class Lifetime:
             signal.signal(sig, lambda *_: self.cancel.set())
 
     def start_watching(self):
-        """The control reader and the parent poll, as daemon threads (after any Landlock restriction: they inherit it)."""
+        """The control reader and the parent poll, as daemon threads (after any Landlock restriction: they inherit
+        it)."""
         if not self.hosted:
             return
         threading.Thread(target=self._read_control, name='normscope-control', daemon=True).start()
@@ -127,7 +129,7 @@ class Lifetime:
         data = (line + '\n').encode()
         with self._lock:
             while data:
-                data = data[os.write(self.fd, data):]
+                data = data[os.write(self.fd, data) :]
 
     def _host_gone(self):
         if self.hosted and hasattr(os, 'getpgrp') and os.getpgrp() == self.pid:

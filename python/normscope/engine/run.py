@@ -1,5 +1,6 @@
 """One run: load, build, train for `steps` steps measuring every sampled step, report.
 Events follow src/protocol/worker.ts; the host adds the findings (src/runner/pythonClient.ts)."""
+
 import copy
 import math
 import os
@@ -7,14 +8,16 @@ import time
 
 import torch
 
-from ..measuring import creation, features, native
+from ..measuring import creation, native
 from ..measuring.batch_size import BatchProbe
+from ..measuring.layer_table import layer_infos
+from ..measuring.layers import measured_modules
+from ..measuring.meter import STAT_NAMES, Meter
 from .data import batches, call_model, loss_for
 from .errors import UserError, from_exception
-from ..measuring.layers import measured_modules
 from .loader import check_norm_at_line, import_user_file, read_spec, training_setup
 from .model_pick import find_model
-from ..measuring.meter import ACTIVATIONS, BN_TYPES, STAT_NAMES, Meter, is_norm
+from .script import run_script
 
 DEFAULT_BATCH = 32
 PLAIN_STEPS = 5
@@ -25,38 +28,18 @@ def _optimizer(spec, model):
     lr = spec.get('lr', 1e-3)
     if callable(name):
         return name(model.parameters())
-    table = {'adam': torch.optim.Adam, 'adamw': torch.optim.AdamW, 'sgd': torch.optim.SGD, 'rmsprop': torch.optim.RMSprop}
+    table = {
+        'adam': torch.optim.Adam,
+        'adamw': torch.optim.AdamW,
+        'sgd': torch.optim.SGD,
+        'rmsprop': torch.optim.RMSprop,
+    }
     if name not in table:
-        raise UserError('bad-spec', f"normscope['optimizer'] must be one of {', '.join(table)} or a function of the parameters, got {name!r}")
+        raise UserError(
+            'bad-spec',
+            f"normscope['optimizer'] must be one of {', '.join(table)} or a function of the parameters, got {name!r}",
+        )
     return table[name](model.parameters(), lr=lr)
-
-
-def _layer_infos(meter):
-    """LayerInfo of every row in table order (src/protocol/run.ts)."""
-    infos, names = [], {}
-    for row, i in enumerate(meter.order):
-        if i < len(meter.leaves):
-            name, module = meter.leaves[i]
-            info = {'name': name, 'className': features.parametrized_class_name(module), 'paramCount': sum(p.numel() for p in meter.row_parameters(i)),
-                    'isNorm': is_norm(module), 'source': creation.source_of(module)}
-            activation = ACTIVATIONS.get(type(module))
-            if isinstance(module, BN_TYPES) and module.track_running_stats:
-                info['movingAverageWeight'] = module.momentum
-        else:  # a functional activation (functional.py)
-            site = meter.sites[i - len(meter.leaves)]
-            info = {'name': site.name, 'className': site.class_name, 'paramCount': 0, 'isNorm': False, 'source': site.source}
-            activation = site.activation
-        info.update(index=row, outputShape=meter.shapes[i])
-        if activation:
-            info['activation'] = activation
-        if i in meter.outputs:
-            info['modelOutput'] = True
-        names[i] = info['name']
-        infos.append(info)
-    for info, i in zip(infos, meter.order):
-        if meter.fed_by.get(i) in names:
-            info['fedBy'] = names[meter.fed_by[i]]
-    return infos
 
 
 def _first(out):
@@ -102,9 +85,20 @@ def run(options, emit, cancelled, extra_notes=()):
     run_id = options.get('runId', 'py')
     path = os.path.abspath(options['file'])
     if options.get('script'):
-        from .script import run_script
         script, notes = run_script(options, emit, cancelled)
-        report = build_report(path, notes, script.losses, script.batch_size or 0, False, None, script.meter, script.samples, script.step_ms, None, started)
+        report = build_report(
+            path,
+            notes,
+            script.losses,
+            script.batch_size or 0,
+            False,
+            None,
+            script.meter,
+            script.samples,
+            script.step_ms,
+            None,
+            started,
+        )
         if script.stopped not in (None, 'steps'):
             report['stoppedEarly'] = script.stopped
         emit({'type': 'done', 'runId': run_id, 'report': report})
@@ -113,8 +107,12 @@ def run(options, emit, cancelled, extra_notes=()):
     creation.install(path, options.get('projectRoot'))
     module = import_user_file(path, options.get('normSwap'))
     spec = read_spec(module, path)
-    model, described = find_model(module, path, spec, options.get('model'), options.get('args'), options.get('pythonArgs'))
-    if options.get('normSwap') and options['normSwap'].get('to') != 'weightNorm':  # weight norm turns the norm into Identity
+    model, described = find_model(
+        module, path, spec, options.get('model'), options.get('args'), options.get('pythonArgs')
+    )
+    if (
+        options.get('normSwap') and options['normSwap'].get('to') != 'weightNorm'
+    ):  # weight norm turns the norm into Identity
         check_norm_at_line(model, path, options['normSwap']['line'])
     steps = int(spec.get('steps', options.get('steps', 50)))
     batch_size = int(spec.get('batch_size', options.get('batchSize') or DEFAULT_BATCH))
@@ -144,7 +142,9 @@ def run(options, emit, cancelled, extra_notes=()):
                 stopped = 'cancelled'
                 break
             x, y = data[step % len(data)]
-            if loss_fn is None:  # from the output's form; eval mode so the probe does not move BatchNorm's running stats
+            if (
+                loss_fn is None
+            ):  # from the output's form; eval mode so the probe does not move BatchNorm's running stats
                 model.eval()
                 with torch.no_grad():
                     loss_fn = loss_for(spec, _first(call_model(model, x)))
@@ -155,11 +155,26 @@ def run(options, emit, cancelled, extra_notes=()):
             step_ms.append((time.perf_counter() - t) * 1000)
             if step == 0:
                 batch_size = probe.end_step() or batch_size
-                emit({'type': 'layers', 'runId': run_id, 'file': path, 'layers': _layer_infos(meter), 'statNames': STAT_NAMES,
-                      'steps': steps, 'batchSize': batch_size, 'syntheticData': synthetic})
+                emit(
+                    {
+                        'type': 'layers',
+                        'runId': run_id,
+                        'file': path,
+                        'layers': layer_infos(meter),
+                        'statNames': STAT_NAMES,
+                        'steps': steps,
+                        'batchSize': batch_size,
+                        'syntheticData': synthetic,
+                    }
+                )
             losses.append(loss_value if math.isfinite(loss_value) else None)
             if values is not None:
-                sample = {'step': step, 'loss': loss_value if math.isfinite(loss_value) else None, 'stepMs': step_ms[-1], 'values': values}
+                sample = {
+                    'step': step,
+                    'loss': loss_value if math.isfinite(loss_value) else None,
+                    'stepMs': step_ms[-1],
+                    'values': values,
+                }
                 samples.append(sample)
                 emit({'type': 'progress', 'runId': run_id, 'samples': [sample]})
             if not math.isfinite(loss_value):
@@ -177,7 +192,7 @@ def run(options, emit, cancelled, extra_notes=()):
         try:
             with torch.no_grad():
                 x, y = data[-1]
-                eval_loss = loss_fn(call_model(model, x), y).item()
+                eval_loss = loss_fn(call_model(model, x), y).item()  # pyright: ignore[reportAttributeAccessIssue]
         except Exception as e:
             raise from_exception(e, 'module-threw', 'the evaluation forward (model.eval()) after training raised', path)
     plain = None
@@ -186,7 +201,9 @@ def run(options, emit, cancelled, extra_notes=()):
             plain = _plain_step_ms(model, spec, data, loss_fn)
         except Exception:  # a model deepcopy cannot copy (a lock, a generator): no overhead figure, the run stands
             plain = None
-    report = build_report(path, notes, losses, batch_size, synthetic, eval_loss, meter, samples, step_ms, plain, started)
+    report = build_report(
+        path, notes, losses, batch_size, synthetic, eval_loss, meter, samples, step_ms, plain, started
+    )
     if stopped:
         report['stoppedEarly'] = stopped
     emit({'type': 'done', 'runId': run_id, 'report': report})
@@ -194,18 +211,36 @@ def run(options, emit, cancelled, extra_notes=()):
 
 def build_report(path, notes, losses, batch_size, synthetic, eval_loss, meter, samples, step_ms, plain, started):
     """The RunReport of a model run or a script run (flags are added on the host)."""
-    layers = _layer_infos(meter)
+    layers = layer_infos(meter)
     return {
-        'file': path, 'backend': 'cpu', 'backendNotes': notes, 'steps': len(losses), 'batchSize': batch_size, 'syntheticData': synthetic,
-        'loss': losses, 'evalLoss': eval_loss if eval_loss is not None and math.isfinite(eval_loss) else None,
-        'layers': [{
-            'name': info['name'], 'className': info['className'], 'source': info['source'],
-            'stats': {s: [_value(sample['values'], info['index'] * len(STAT_NAMES) + c) for sample in samples] for c, s in enumerate(STAT_NAMES)},
-            'sampledSteps': [sample['step'] for sample in samples],
-            **{k: info[k] for k in ('fedBy', 'modelOutput') if k in info},
-        } for info in layers],
+        'file': path,
+        'backend': 'cpu',
+        'backendNotes': notes,
+        'steps': len(losses),
+        'batchSize': batch_size,
+        'syntheticData': synthetic,
+        'loss': losses,
+        'evalLoss': eval_loss if eval_loss is not None and math.isfinite(eval_loss) else None,
+        'layers': [
+            {
+                'name': info['name'],
+                'className': info['className'],
+                'source': info['source'],
+                'stats': {
+                    s: [_value(sample['values'], info['index'] * len(STAT_NAMES) + c) for sample in samples]
+                    for c, s in enumerate(STAT_NAMES)
+                },
+                'sampledSteps': [sample['step'] for sample in samples],
+                **{k: info[k] for k in ('fedBy', 'modelOutput') if k in info},
+            }
+            for info in layers
+        ],
         'findings': [],
-        'timing': {'instrumentedStepMs': _median(step_ms[1:] or step_ms), 'plainStepMs': plain, 'totalMs': (time.perf_counter() - started) * 1000},
+        'timing': {
+            'instrumentedStepMs': _median(step_ms[1:] or step_ms),
+            'plainStepMs': plain,
+            'totalMs': (time.perf_counter() - started) * 1000,
+        },
     }
 
 

@@ -9,6 +9,7 @@ Every step of any of these optimizers is a step of the report: it measures the l
 the weights of the model it trains; the other model's weights stay NaN ("not measured"). The loss is the last tensor
 `backward()` was called on. After `steps` measured steps (or when the script ends) the script is stopped with a
 BaseException its `except Exception` cannot swallow."""
+
 import math
 import os
 import runpy
@@ -22,10 +23,10 @@ import torch
 
 from ..measuring import creation
 from ..measuring.batch_size import BatchProbe
-from .errors import UserError, from_exception, syntax_error
+from ..measuring.layer_table import layer_infos
 from ..measuring.layers import measured_modules
 from ..measuring.meter import STAT_NAMES, Meter
-from .run import _layer_infos
+from .errors import UserError, from_exception, syntax_error
 
 
 class _Stop(BaseException):
@@ -34,7 +35,14 @@ class _Stop(BaseException):
 
 class ScriptRun:
     def __init__(self, path, steps, interval, cancelled, emit, run_id):
-        self.path, self.steps, self.interval, self.cancelled, self.emit, self.run_id = path, steps, interval, cancelled, emit, run_id
+        self.path, self.steps, self.interval, self.cancelled, self.emit, self.run_id = (
+            path,
+            steps,
+            interval,
+            cancelled,
+            emit,
+            run_id,
+        )
         self.built = weakref.WeakSet()  # every nn.Module built in the user's files
         self.optimizers = []  # every optimizer the script built, in order
         self.trains = {}  # id(optimizer) → (its measured model or None, ids of the parameters it trains)
@@ -58,7 +66,8 @@ class ScriptRun:
             original_init(module, *args, **kwargs)
             if creation.source_of(module) is not None:
                 run.built.add(module)
-        torch.nn.Module.__init__ = init
+
+        torch.nn.Module.__init__ = init  # pyright: ignore[reportAttributeAccessIssue] -- wrapped on purpose
 
         original_opt_init = torch.optim.Optimizer.__init__
 
@@ -66,7 +75,8 @@ class ScriptRun:
             original_opt_init(opt, *args, **kwargs)
             opt.step = types.MethodType(_measured_step, opt)
             run.optimizers.append(opt)
-        torch.optim.Optimizer.__init__ = opt_init
+
+        torch.optim.Optimizer.__init__ = opt_init  # pyright: ignore[reportAttributeAccessIssue]
 
         def _measured_step(opt, *args, **kwargs):
             return run.on_step(opt, lambda: type(opt).step(opt, *args, **kwargs))
@@ -79,7 +89,8 @@ class ScriptRun:
             if run.meter is not None:
                 run.meter.end_forward()  # functional activations are watched in forward only
             return original_backward(tensor, *args, **kwargs)
-        torch.Tensor.backward = backward
+
+        torch.Tensor.backward = backward  # pyright: ignore[reportAttributeAccessIssue]
 
     def _find_model(self, opt):
         """The root module built in the user's files that holds most of the parameters `opt` trains, or None."""
@@ -96,8 +107,12 @@ class ScriptRun:
             if model is not None and all(m is not model for _, m, _ in self.models):
                 self.models.append((None, model, type(opt).__name__))
         if not self.models:
-            raise UserError('no-model', f'{os.path.basename(self.path)}: the optimizer steps, but trains no nn.Module built in '
-                            'your files; NormScope measures modules whose classes or layers your code constructs', self.path)
+            raise UserError(
+                'no-model',
+                f'{os.path.basename(self.path)}: the optimizer steps, but trains no nn.Module built in '
+                'your files; NormScope measures modules whose classes or layers your code constructs',
+                self.path,
+            )
         names = _model_names([m for _, m, _ in self.models], sys._getframe(2))
         self.models = [(name, m, opt) for name, (_, m, opt) in zip(names, self.models)]
         self.probe = BatchProbe([m for _, m, _ in self.models])
@@ -111,8 +126,10 @@ class ScriptRun:
         if id(opt) not in self.trains:
             model, params = self._find_model(opt)
             if model is not None and all(m is not model for _, m, _ in self.models):
-                sys.stderr.write(f'NormScope: {type(model).__name__} is trained by an optimizer built after training began; '
-                                 'its layers are not measured\n')
+                sys.stderr.write(
+                    f'NormScope: {type(model).__name__} is trained by an optimizer built after training began; '
+                    'its layers are not measured\n'
+                )
                 model = None
             self.trains[id(opt)] = model, params
         return self.trains[id(opt)]
@@ -128,7 +145,9 @@ class ScriptRun:
             again = id(opt) in self.warmup
             self.warmup.add(id(opt))
             result = real_step()
-            if again or all(id(o) in self.warmup for o in self.optimizers if self.trains.get(id(o), (None,))[0] is not None):
+            if again or all(
+                id(o) in self.warmup for o in self.optimizers if self.trains.get(id(o), (None,))[0] is not None
+            ):
                 self.warmup = None
                 self._arm(0)
             return result
@@ -151,8 +170,18 @@ class ScriptRun:
                 # The table lists model by model (the first optimizer's first, as tfjs lists a script's models in
                 # creation order), each in call order: a GAN's generator step calls the discriminator first.
                 self.meter.order.sort(key=self._rank)
-                self.emit({'type': 'layers', 'runId': self.run_id, 'file': self.path, 'layers': _layer_infos(self.meter),
-                           'statNames': STAT_NAMES, 'steps': self.steps or 0, 'batchSize': self.batch_size or 0, 'syntheticData': False})
+                self.emit(
+                    {
+                        'type': 'layers',
+                        'runId': self.run_id,
+                        'file': self.path,
+                        'layers': layer_infos(self.meter),
+                        'statNames': STAT_NAMES,
+                        'steps': self.steps or 0,
+                        'batchSize': self.batch_size or 0,
+                        'syntheticData': False,
+                    }
+                )
             sample = {'step': step, 'loss': self.losses[-1], 'stepMs': ms, 'values': self.meter.finish()}
             self.samples.append(sample)
             self.emit({'type': 'progress', 'runId': self.run_id, 'samples': [sample]})
@@ -230,12 +259,23 @@ def run_script(options, emit, cancelled):
     steps = None if script.get('untilDone') else int(options.get('steps', 50))
     torch.manual_seed(options.get('seed', 42))
     creation.install(path, options.get('projectRoot'))
-    run = ScriptRun(path, steps, max(1, int(options.get('samplingInterval', 1))), cancelled, emit, options.get('runId', 'py'))
+    run = ScriptRun(
+        path, steps, max(1, int(options.get('samplingInterval', 1))), cancelled, emit, options.get('runId', 'py')
+    )
     run.install()
     sys.argv = [path, *script.get('args', [])]
     sys.stderr = tail = _StderrTail(sys.stderr)
     sys.path.insert(0, os.path.dirname(path))
-    emit({'type': 'backend', 'runId': run.run_id, 'backend': {'name': 'cpu', 'notes': [f'PyTorch {torch.__version__} on CPU, training script {os.path.basename(path)}']}})
+    emit(
+        {
+            'type': 'backend',
+            'runId': run.run_id,
+            'backend': {
+                'name': 'cpu',
+                'notes': [f'PyTorch {torch.__version__} on CPU, training script {os.path.basename(path)}'],
+            },
+        }
+    )
     try:
         runpy.run_path(path, run_name='__main__')
     except _Stop:
@@ -243,8 +283,12 @@ def run_script(options, emit, cancelled):
     except SystemExit as e:
         if e.code not in (None, 0):
             said = ':\n' + '\n'.join(tail.lines) if tail.lines else ''
-            raise UserError('script-exit', f'{os.path.basename(path)} exited with code {e.code} before training finished '
-                            f'(its arguments: {" ".join(script.get("args", [])) or "none"}){said}', path)
+            raise UserError(
+                'script-exit',
+                f'{os.path.basename(path)} exited with code {e.code} before training finished '
+                f'(its arguments: {" ".join(script.get("args", [])) or "none"}){said}',
+                path,
+            )
     except SyntaxError as e:
         raise syntax_error(e, path, 'factory-threw', 'the training script raised')
     except Exception as e:
@@ -254,13 +298,20 @@ def run_script(options, emit, cancelled):
             run.meter.remove()
             run.probe.remove()
     if run.meter is None:
-        raise UserError('no-training', f'{os.path.basename(path)} ended without an optimizer step (torch.optim.*.step()); '
-                        'NormScope measures the steps a script trains', path)
+        raise UserError(
+            'no-training',
+            f'{os.path.basename(path)} ended without an optimizer step (torch.optim.*.step()); '
+            'NormScope measures the steps a script trains',
+            path,
+        )
     if len(run.models) == 1:
         _, model, opt = run.models[0]
         trained = f'model {type(model).__name__} trained by {opt}; measuring starts at its second optimizer step'
     else:
-        trained = ('models ' + ', '.join(f'{name} ({type(m).__name__}) trained by {opt}' for name, m, opt in run.models)
-                   + '; measuring starts once each optimizer has stepped, every step of either is a step')
+        trained = (
+            'models '
+            + ', '.join(f'{name} ({type(m).__name__}) trained by {opt}' for name, m, opt in run.models)
+            + '; measuring starts once each optimizer has stepped, every step of either is a step'
+        )
     notes = [f'PyTorch {torch.__version__} on CPU, training script {os.path.basename(path)}, {trained}']
     return run, notes

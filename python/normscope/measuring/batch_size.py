@@ -6,6 +6,7 @@ gives it, dimension 0 of its input when True, else dimension 1 — the word-lang
 35 steps of a batch of 20 (a PackedSequence: its largest batch; an RNN's or MultiheadAttention's unbatched 2-D
 input: 1). A model that declares nothing: dimension 0 of its input. Read at each step; `value` is the first
 step's (a last short batch of an epoch does not change what the report says)."""
+
 import torch
 
 from . import pickling
@@ -38,7 +39,9 @@ class BatchProbe:
         pickling.keep_out_of_pickles()
         for model in models:
             self.handles.append(model.register_forward_pre_hook(self._root))
-            self.handles += [m.register_forward_pre_hook(self._declared) for m in model.modules() if m is not model and _declares(m)]
+            self.handles += [
+                m.register_forward_pre_hook(self._declared) for m in model.modules() if m is not model and _declares(m)
+            ]
 
     def begin_step(self):
         self.step = None

@@ -10,6 +10,7 @@ package that built it. The project is the editor's workspace folder (RunOptions.
 folder up with a project marker, else the script's folder; installed packages, the standard library and NormScope
 itself never count, even inside the project (a virtual environment in it).
 """
+
 import os
 import site
 import sys
@@ -17,25 +18,11 @@ import sysconfig
 
 import torch.nn as nn
 
-PROJECT_MARKERS = ('.git', 'pyproject.toml', 'setup.py', 'setup.cfg')
+from .project import project_root
 
 _user_dirs = []
 _installed = False
 _verdicts = {}  # filename → is_user_file, cached: asked for every frame of every module built
-
-
-def project_root(path, stop=None):
-    """The nearest folder at or above `path`'s folder with a project marker, not above `stop` (returned when none is
-    found below it); without `stop`, the file's folder when none is found up to the file system's root."""
-    start = os.path.dirname(os.path.abspath(path))
-    folder = start
-    while True:
-        if any(os.path.exists(os.path.join(folder, m)) for m in PROJECT_MARKERS) or folder == stop:
-            return folder
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return start
-        folder = parent
 
 
 def _foreign_dirs():
@@ -98,7 +85,11 @@ def _call_site(module):
     while frame is not None:
         if not (frame.f_code.co_name == '__init__' and frame.f_locals.get('self') is module):
             if is_user_file(frame.f_code.co_filename):
-                return {'file': os.path.abspath(frame.f_code.co_filename), 'line': frame.f_lineno, 'column': _column(frame)}
+                return {
+                    'file': os.path.abspath(frame.f_code.co_filename),
+                    'line': frame.f_lineno,
+                    'column': _column(frame),
+                }
         frame = frame.f_back
     return None
 

@@ -9,6 +9,7 @@ imported on first use: the swap runs on any Python 3 (without torch it emits the
 
 def _nn():
     import torch.nn as nn
+
     return nn
 
 
@@ -45,4 +46,4 @@ def is_parametrized(module):
 def parametrized_class_name(module):
     """`ParametrizedLinear` → `Linear` (torch builds the subclass at run time), other names unchanged."""
     name = type(module).__name__
-    return name[len('Parametrized'):] if is_parametrized(module) and name.startswith('Parametrized') else name
+    return name[len('Parametrized') :] if is_parametrized(module) and name.startswith('Parametrized') else name

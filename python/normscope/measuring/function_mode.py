@@ -3,12 +3,14 @@ sees every torch call, reading a tensor's shape included — each one then a Pyt
 Python mode stack, several microseconds). So the Meter's hooks take the mode off while they run (`pause`/`resume`;
 hooks_mode.c does the same in C), or it would cost them more than all their statistics; and the mode is on only
 during the measured models' forwards of the steps that need it (functional.py)."""
+
 try:  # torch 1.13+
     from torch.overrides import TorchFunctionMode, _get_current_function_mode, _pop_mode, _push_mode
 except ImportError:
     TorchFunctionMode = None
 
 if TorchFunctionMode is not None:
+
     class _Mode(TorchFunctionMode):
         def __init__(self, dispatch):
             super().__init__()

@@ -2,7 +2,8 @@
 `forward` — `F.relu(self.bn1(self.conv1(x)))` in the CIFAR ResNets, `F.relu(x)` in the MNIST example, the F.relu that
 nn.TransformerEncoderLayer calls — where no module hook sees them, so a dead ReLU there would go unseen.
 
-While a measured model's forward runs in a sampled step a TorchFunctionMode (function_mode.py) sees every torch call; WATCHED
+While a measured model's forward runs in a sampled step a TorchFunctionMode (function_mode.py) sees every torch call;
+WATCHED
 ones — relu, relu6, leaky_relu, gelu, tanh, sigmoid as F.*, torch.* and Tensor methods, in-place forms and
 `inplace=True` included — are measured when
   - a measured model's forward runs them (the innermost module of those models whose method is on the stack owns
@@ -15,6 +16,7 @@ relu/relu6, saturation for tanh/sigmoid, moments, gain, gradient into its output
 (`layer1.0.relu@L27`; the model itself: `relu@L62`). Its source is the line of the call in the user's files, or, for a
 call inside library code (TransformerEncoderLayer's), the line that built the owning module; the Meter's `fed_by` is
 the layer whose unchanged output it took."""
+
 import os
 import sys
 
@@ -27,18 +29,33 @@ from .function_mode import TorchCallWatcher
 
 TORCH_DIR = os.path.dirname(os.path.abspath(torch.__file__)) + os.sep
 # Calls reach the mode through these (handle_torch_function, F.relu's own body): the call site is the frame after them.
-DISPATCH_FILES = {os.path.join(TORCH_DIR, f) for f in ('overrides.py', os.path.join('nn', 'functional.py'), '_tensor.py')}
+DISPATCH_FILES = {
+    os.path.join(TORCH_DIR, f) for f in ('overrides.py', os.path.join('nn', 'functional.py'), '_tensor.py')
+}
 # Their own rows measure these modules' outputs (MultiheadAttention computes, it does not activate).
-ACTIVATION_MODULES = tuple(c for c in vars(nn.modules.activation).values()
-                           if isinstance(c, type) and issubclass(c, nn.Module) and c is not nn.Module and c is not nn.MultiheadAttention)
+ACTIVATION_MODULES = tuple(
+    c
+    for c in vars(nn.modules.activation).values()
+    if isinstance(c, type) and issubclass(c, nn.Module) and c is not nn.Module and c is not nn.MultiheadAttention
+)
 
 
 def _watched():
     """function → (activation, class name shown, position of its `inplace` argument or None, always in place)."""
     table = {}
-    for name, activation, inplace_at in (('relu', 'relu', 1), ('relu6', 'relu6', 1), ('leaky_relu', 'leakyrelu', 2),
-                                         ('gelu', 'gelu', None), ('tanh', 'tanh', None), ('sigmoid', 'sigmoid', None)):
-        for owner, prefix in ((torch, 'torch'), (torch.Tensor, 'Tensor'), (F, 'F')):  # torch.relu_ is F.relu_: torch.* named
+    for name, activation, inplace_at in (
+        ('relu', 'relu', 1),
+        ('relu6', 'relu6', 1),
+        ('leaky_relu', 'leakyrelu', 2),
+        ('gelu', 'gelu', None),
+        ('tanh', 'tanh', None),
+        ('sigmoid', 'sigmoid', None),
+    ):
+        for owner, prefix in (
+            (torch, 'torch'),
+            (torch.Tensor, 'Tensor'),
+            (F, 'F'),
+        ):  # torch.relu_ is F.relu_: torch.* named
             for suffix, always in (('', False), ('_', True)):
                 fn = getattr(owner, name + suffix, None)
                 if fn is not None and fn not in table:
@@ -51,10 +68,17 @@ WATCHED = _watched()
 
 class Site:
     """One functional call site's row."""
+
     __slots__ = ('name', 'class_name', 'activation', 'source', 'producer')
 
     def __init__(self, name, class_name, activation, source, producer):
-        self.name, self.class_name, self.activation, self.source, self.producer = name, class_name, activation, source, producer
+        self.name, self.class_name, self.activation, self.source, self.producer = (
+            name,
+            class_name,
+            activation,
+            source,
+            producer,
+        )
 
 
 class FunctionalActivations:
@@ -63,6 +87,7 @@ class FunctionalActivations:
     only then), so the rest of the step (data loading, zero_grad, the loss, clipping) pays no detour; and at every
     sampled step only once call sites were found — a model without any is looked at again every RECHECK-th sampled
     step (a branch taken later still gets its rows), so it pays nothing at the others."""
+
     RECHECK = 10
 
     def __init__(self, meter, models):
@@ -76,11 +101,16 @@ class FunctionalActivations:
         self.handles = []  # the models' pre/post forward hooks, only while armed (a hook costs every forward)
 
     def arm(self):
-        """A sampled step begins: watch the measured models' forwards, when this step needs it. Returns whether it does."""
+        """A sampled step begins: watch the measured models' forwards, when this step needs it. Returns whether it
+        does."""
         self.armed = self.watcher.available and (bool(self.rows) or self.unwatched >= self.RECHECK - 1)
         self.unwatched = 0 if self.armed else self.unwatched + 1
         if self.armed and not self.handles:
-            self.handles = [h for model in self.models for h in (model.register_forward_pre_hook(self._enter), model.register_forward_hook(self._leave))]
+            self.handles = [
+                h
+                for model in self.models
+                for h in (model.register_forward_pre_hook(self._enter), model.register_forward_hook(self._leave))
+            ]
         return self.armed
 
     def disarm(self):
@@ -116,14 +146,23 @@ class FunctionalActivations:
     def call(self, func, spec, args, kwargs):
         x = args[0] if args else kwargs.get('input')
         meter = self.meter
-        if type(x) is not torch.Tensor or not x.is_floating_point() or not meter.sampling or not torch.is_grad_enabled():
+        if (
+            type(x) is not torch.Tensor
+            or not x.is_floating_point()
+            or not meter.sampling
+            or not torch.is_grad_enabled()
+        ):
             return func(*args, **kwargs)
         found = self._locate(sys._getframe(3))
         producer = _producer(meter.seen, x) if found is not None else None
         if producer is None:
             return func(*args, **kwargs)
         activation, label, inplace_at, always = spec
-        inplace = always or inplace_at is not None and bool(kwargs.get('inplace', args[inplace_at] if len(args) > inplace_at else False))
+        inplace = (
+            always
+            or inplace_at is not None
+            and bool(kwargs.get('inplace', args[inplace_at] if len(args) > inplace_at else False))
+        )
         row = self._row(found, label, activation, producer[0])
         if producer[1]:
             meter.fed_by.setdefault(row, producer[0])
@@ -182,7 +221,11 @@ class FunctionalActivations:
         if row is None:
             function = label.rpartition('.')[2].rstrip('_')
             if user is not None:  # in the user's code: that line
-                source = {'file': os.path.abspath(user.f_code.co_filename), 'line': user.f_lineno, 'column': creation._column(user)}
+                source = {
+                    'file': os.path.abspath(user.f_code.co_filename),
+                    'line': user.f_lineno,
+                    'column': creation._column(user),
+                }
                 name = f'{prefix}{function}@L{user.f_lineno}'
             else:  # inside library code: the line that built its module
                 source, name = creation.source_of(owner), f'{prefix}{function}'

@@ -4,6 +4,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "hooks.h"
+
 #define BLOCK 1024
 #define SHORT_ROW 16
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
@@ -116,7 +119,7 @@ static inline __attribute__((always_inline)) void channel_tiles(const float *x, 
    none), dead channels (maximum <= 0), non-finite count; channels > 0 (row r is channel r % channels): then per
    channel the sums, sums of squares and maxima (3 x channels doubles). */
 CLONES void ns_stats(const float *x, int64_t rows, int64_t len, int64_t channels, float center, float thr, double *out) {
-    double *ch = out + 8;
+    double *ch = out + STATS;
     acc_t all = {0, 0, INFINITY, -INFINITY, 0, 0, 0, 0};
     for (int64_t c = 0; c < channels; c++) { ch[c] = 0; ch[channels + c] = 0; ch[2 * channels + c] = -INFINITY; }
     if (channels > 0 && len < SHORT_CHANNEL) {
@@ -140,8 +143,8 @@ CLONES void ns_stats(const float *x, int64_t rows, int64_t len, int64_t channels
     }
     int64_t dead = 0;
     for (int64_t c = 0; c < channels; c++) dead += ch[2 * channels + c] <= 0;
-    out[0] = all.sum; out[1] = sqrt(all.sq); out[2] = all.nan ? NAN : all.lo; out[3] = all.nan ? NAN : all.hi;
-    out[4] = (double)all.nz; out[5] = (double)all.sat; out[6] = (double)dead; out[7] = (double)all.bad;
+    out[M_SUM] = all.sum; out[M_NORM] = sqrt(all.sq); out[M_LO] = all.nan ? NAN : all.lo; out[M_HI] = all.nan ? NAN : all.hi;
+    out[M_NON_ZERO] = (double)all.nz; out[M_SAT] = (double)all.sat; out[M_DEAD] = (double)dead; out[M_BAD] = (double)all.bad;
 }
 
 /* x: n rows x f columns. out: per column the sums, sums of squares and maxima (NaN when the column holds one), then
@@ -208,9 +211,11 @@ CLONES void ns_bn_gap(const double *sums, int64_t c, double count, const float *
 /* The per-layer statistics from the step's slots v, as stats_math.layer_values computes them (the same IEEE
    operations, so the same numbers): plan holds FIELDS int64 per layer (stats_math.py), order the layers to write,
    out NSTATS doubles per layer in STAT_NAMES order, NaN where a statistic does not apply. */
-enum { P_OUT, P_OUT_N, P_IN, P_IN_N, P_GRAD, P_DEAD, P_DEAD_OF, P_SAT, P_W, P_W_N, P_G, P_G_N, P_U, P_U_N, P_GAMMA, P_BETA, P_GAPS, FIELDS };
-enum { MEAN, VARIANCE, STD, MIN, MAX, GAIN, ZERO, DEAD, SATURATED, NON_FINITE, ACT_GRAD, WEIGHT, GRAD, UPDATE, UPDATE_RATIO,
-       GAMMA_MEAN, GAMMA_STD, GAMMA_MIN, GAMMA_MAX, BETA_MEAN, MEAN_GAP, VAR_GAP, MOVING_UPDATES, NSTATS };
+#define NS_NAME(name, text) text,
+const char *const ns_stat_names[NSTATS + 1] = {NS_STATS(NS_NAME) NULL};
+const char *const ns_plan_fields[FIELDS + 1] = {NS_PLAN(NS_NAME) NULL};
+const char *const ns_moment_names[STATS + 1] = {NS_MOMENTS(NS_NAME) NULL};
+#undef NS_NAME
 
 static double dv(double a, double b) {
     if (isnan(a) || isnan(b)) return NAN;
@@ -220,7 +225,7 @@ static double dv(double a, double b) {
 static double root(double x) { return x >= 0 ? sqrt(x) : NAN; }
 static double variance(const double *v, int64_t base, int64_t n, double *mean) {
     *mean = dv(v[base], (double)n);
-    double norm = v[base + 1], var = dv(norm * norm, (double)n) - *mean * *mean;
+    double norm = v[base + M_NORM], var = dv(norm * norm, (double)n) - *mean * *mean;
     return var >= 0 || isnan(var) ? var : 0;
 }
 static double norm_of(const double *v, int64_t first, int64_t count) {
@@ -237,8 +242,8 @@ void ns_finish(const double *v, const int64_t *plan, const int64_t *order, int64
         int64_t b = p[P_OUT], n = p[P_OUT_N];
         if (b >= 0) {
             double var = variance(v, b, n, &mean), std = root(var);
-            r[MEAN] = mean; r[VARIANCE] = var; r[STD] = std; r[MIN] = v[b + 2]; r[MAX] = v[b + 3]; r[NON_FINITE] = v[b + 7];
-            r[ZERO] = isnan(v[b + 1]) ? NAN : 1 - dv(v[b + 4], (double)n);
+            r[MEAN] = mean; r[VARIANCE] = var; r[STD] = std; r[MIN] = v[b + M_LO]; r[MAX] = v[b + M_HI]; r[NON_FINITE] = v[b + M_BAD];
+            r[ZERO] = isnan(v[b + M_NORM]) ? NAN : 1 - dv(v[b + M_NON_ZERO], (double)n);
             if (p[P_IN] >= 0) r[GAIN] = dv(std, root(variance(v, p[P_IN], p[P_IN_N], &imean)));
             if (p[P_DEAD] >= 0) r[DEAD] = v[p[P_DEAD]] / (double)p[P_DEAD_OF];
             if (p[P_SAT] >= 0) r[SATURATED] = v[p[P_SAT]] / (double)n;

@@ -7,41 +7,18 @@
    step's buffer, plan and seen tables) and give the same numbers (test/unit/pytorch_meter_check.py). */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
-#include <stddef.h>
-#include <structmember.h>
-#if PY_VERSION_HEX < 0x03090000
-#error "the compiled hooks need Python 3.9+ (vectorcall API); older ones use meter.py's Python hooks"
-#endif
-#if PY_VERSION_HEX < 0x030A0000
-static inline PyObject *Py_NewRef(PyObject *o) { Py_INCREF(o); return o; }
-#endif
-#include "fused_stats.c"
+#include <string.h>
 
-enum { STATS = 8, COLUMNS = 3, SAT_SLOT = 5, DEAD_SLOT = 6 };
-static PyObject *TensorType, *Float32, *Strided, *IsGradEnabled, *HasTorchFunction, *OrderedDict; /* read at import */
+#include "hooks.h"
+
+PyObject *TensorType, *Float32, *Strided, *IsGradEnabled, *HasTorchFunction, *OrderedDict; /* read at import */
 /* torch's TorchFunctionMode stack (torch 1.13+; NULL before): the hooks take the Meter's mode off while they run */
-static PyObject *ModeStackLen, *ModeStackAt, *ModePop, *ModePush;
-static PyObject *s_sampling, *s_shape, *s_dtype, *s_layout, *s_is_cpu, *s_is_contiguous, *s_data_ptr, *s_version, *s_requires_grad,
+PyObject *ModeStackLen, *ModeStackAt, *ModePop, *ModePush;
+PyObject *s_sampling, *s_shape, *s_dtype, *s_layout, *s_is_cpu, *s_is_contiguous, *s_data_ptr, *s_version, *s_requires_grad,
     *s_register_hook, *s_used, *s_capacity, *s_base, *s_training, *s_running_mean, *s_running_var, *s_moments, *s_dead, *s_sat_slot, *s_measure_input, *s_bn_gap,
     *s_grad_norm, *s_backward_hooks, *s_grad_fn, *s_register_hook_dict;
 
-typedef struct {
-    PyObject_HEAD
-    PyObject *meter, *buffer, *seen, *grads_seen, *shapes, *feeds_bn, *sat; /* sat: per layer, a tuple or None */
-    PyObject *fed_by; /* the Meter's fed_by: layer → the layer whose output is its input */
-    PyObject *mode;   /* the Meter's TorchFunctionMode while it is on the stack (a sampled step), else None */
-    PyObject *bytes;  /* the relu and bn flags' bytes objects */
-    Py_buffer plan;   /* the Meter's int64 plan (array.array), the same object for its whole life */
-    int has_plan;
-    const char *relu, *bn;
-    Py_ssize_t layers;
-    PyObject *moving_state; /* moving_average.moving_state: a BatchNorm's (keep, updates, eps) */
-} State;
-
-/* What the hooks need of a tensor, read once. */
-typedef struct { PyObject *shape; int64_t numel, ptr, version; int dims, f32, usable, contiguous; } Info;
-
-static int64_t get_int(PyObject *o, PyObject *name) {
+int64_t get_int(PyObject *o, PyObject *name) {
     PyObject *v = PyObject_GetAttr(o, name);
     if (!v) return -1;
     int64_t r = v == Py_None ? -1 : PyLong_AsLongLong(v);
@@ -49,7 +26,7 @@ static int64_t get_int(PyObject *o, PyObject *name) {
     return r;
 }
 
-static int is_none_attr(PyObject *o, PyObject *name) {
+int is_none_attr(PyObject *o, PyObject *name) {
     PyObject *v = PyObject_GetAttr(o, name);
     if (!v) return -1;
     int r = v == Py_None;
@@ -73,10 +50,10 @@ static int attr_is(PyObject *o, PyObject *name, PyObject *value) {
     return r;
 }
 
-static void info_clear(Info *t) { Py_CLEAR(t->shape); }
+void info_clear(Info *t) { Py_CLEAR(t->shape); }
 
 /* -1 on a Python error (then nothing is held). */
-static int info(PyObject *t, Info *ti) {
+int info(PyObject *t, Info *ti) {
     memset(ti, 0, sizeof *ti);
     if (!(ti->shape = PyObject_GetAttr(t, s_shape))) return -1;
     ti->dims = (int)PyTuple_GET_SIZE(ti->shape);
@@ -100,12 +77,11 @@ fail:
     return -1;
 }
 
-#include "hooks_moments.c"
 
-static int64_t dim_size(Info *ti, int d) { return PyLong_AsLongLong(PyTuple_GET_ITEM(ti->shape, d < 0 ? ti->dims + d : d)); }
+int64_t dim_size(Info *ti, int d) { return PyLong_AsLongLong(PyTuple_GET_ITEM(ti->shape, d < 0 ? ti->dims + d : d)); }
 
 /* StepBuffer.take in C while there is room (else the Python method grows the buffer); -1 on error. */
-static int64_t take(State *s, int64_t count) {
+int64_t take(State *s, int64_t count) {
     int64_t used = get_int(s->buffer, s_used), capacity = get_int(s->buffer, s_capacity);
     if (PyErr_Occurred()) return -1;
     if (used + count > capacity) {
@@ -121,12 +97,12 @@ static int64_t take(State *s, int64_t count) {
     return used;
 }
 
-static double *address(State *s, int64_t slot) {
+double *address(State *s, int64_t slot) {
     int64_t base = get_int(s->buffer, s_base);
     return base == -1 && PyErr_Occurred() ? NULL : (double *)(intptr_t)base + slot;
 }
 
-static int64_t *plan_row(State *s, Py_ssize_t layer) { return (int64_t *)s->plan.buf + layer * FIELDS; }
+int64_t *plan_row(State *s, Py_ssize_t layer) { return (int64_t *)s->plan.buf + layer * FIELDS; }
 
 /* Meter._fused_moments: a new Moments of the fused pass over `t`. */
 static PyObject *fused_moments(State *s, PyObject *t, Info *ti, PyObject *layer, PyObject *sat, int per_channel, int columns) {
@@ -162,7 +138,7 @@ static PyObject *fused_moments(State *s, PyObject *t, Info *ti, PyObject *layer,
 
 /* Meter._moments: the Moments of `t` measured this step, else new ones (by the Meter's Python method when `t` is not
    usable by the fused pass). layer: an int or None; sat: a tuple or None. */
-static PyObject *moments(State *s, PyObject *t, Info *ti, int full, PyObject *layer, PyObject *sat, int relu) {
+PyObject *moments(State *s, PyObject *t, Info *ti, int full, PyObject *layer, PyObject *sat, int relu) {
     PyObject *key = NULL, *m;
     if (ti->contiguous) {
         if (!(key = Py_BuildValue("(LLL)", (long long)ti->ptr, (long long)ti->numel, (long long)ti->version))) return NULL;
@@ -193,7 +169,3 @@ fail:
     return NULL;
 }
 
-#include "hooks_mode.c"
-#include "hooks_layer.c"
-#include "hooks_params.c"
-#include "hooks_module.c"

@@ -1,15 +1,11 @@
-/* The forward and gradient hooks of hooks.c (included there): Meter._forward's hook, _measure_output, measure_input and _grad_norm of
+/* The forward and gradient hooks of the hooks extension: Meter._forward's hook, _measure_output, measure_input and _grad_norm of
    meter.py for the common case, calling the Meter's Python methods for the rest. */
 
-/* One layer's forward hook (vectorcall: forward_call) or gradient hook (grad_call; module, python_hook, grad_hook
-   NULL). module: the layer's module; a copy of it (copy.deepcopy keeps hooks) is not measured. */
-typedef struct {
-    PyObject_HEAD
-    vectorcallfunc vectorcall;
-    State *state;
-    Py_ssize_t layer;
-    PyObject *layer_obj, *module, *python_hook, *grad_hook; /* python_hook: meter.py's hook, for what is not done here */
-} Hook;
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+
+#include "hooks.h"
 
 static int sampling(State *s) {
     PyObject *v = PyObject_GetAttr(s->meter, s_sampling);
@@ -129,7 +125,7 @@ static int measure_output(Hook *h, PyObject *y, Info *yi) {
     if (relu) {
         int64_t chan = mm->chan, cols = mm->cols;
         if (yi->dims >= 4 && chan >= 0) {
-            p[P_DEAD] = base + DEAD_SLOT;
+            p[P_DEAD] = base + M_DEAD;
             p[P_DEAD_OF] = mm->channels;
         } else if (yi->dims < 4 && cols >= 0) {
             int64_t f = dim_size(yi, -1);
@@ -145,7 +141,7 @@ static int measure_output(Hook *h, PyObject *y, Info *yi) {
         }
     } else if (sat != Py_None) {
         int same = PyObject_RichCompareBool(mm->sat, sat, Py_EQ);
-        if (same == 1) p[P_SAT] = base + SAT_SLOT;
+        if (same == 1) p[P_SAT] = base + M_SAT;
         else if (same == 0) p[P_SAT] = slot_of(PyObject_CallMethodObjArgs(s->meter, s_sat_slot, y, sat, NULL));
     }
     Py_DECREF(m);
@@ -189,7 +185,7 @@ static int add_grad_hook(PyObject *y, PyObject *hook) {
     return rc;
 }
 
-static PyObject *forward_call(Hook *h, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+PyObject *forward_call(Hook *h, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
     if (PyVectorcall_NARGS(nargsf) != 3 || kwnames) return PyObject_Vectorcall(h->python_hook, args, nargsf, kwnames);
     PyObject *module = args[0], *inputs = args[1], *output = args[2];
     State *s = h->state;
@@ -227,7 +223,7 @@ static PyObject *forward_call(Hook *h, PyObject *const *args, size_t nargsf, PyO
 }
 
 /* Meter._grad's hook and _grad_norm. */
-static PyObject *grad_call(Hook *h, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+PyObject *grad_call(Hook *h, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
     if (PyVectorcall_NARGS(nargsf) != 1 || kwnames) {
         PyErr_SetString(PyExc_TypeError, "a gradient hook takes one tensor");
         return NULL;

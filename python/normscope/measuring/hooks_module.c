@@ -1,9 +1,16 @@
-/* The types and module of hooks.c (included there). Every type takes part in garbage collection: a Meter holds its
+/* The types and module of the hooks extension. Every type takes part in garbage collection: a Meter holds its
    State and hooks, and they hold the Meter. */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stddef.h>
+#include <structmember.h>
+
+#include "hooks.h"
 
 static int bind_plan(State *s);
 
-static int state_init(State *s, PyObject *args, PyObject *kw) {
+static int state_init(State *s, PyObject *args, PyObject *Py_UNUSED(kw)) {
     PyObject *meter, *relu, *bn, *sat, *moving_state;
     if (!PyArg_ParseTuple(args, "OSSO!O", &meter, &relu, &bn, &PyList_Type, &sat, &moving_state)) return -1;
     if (s->meter) {
@@ -54,7 +61,7 @@ static int bind_plan(State *s) {
     return 0;
 }
 
-static PyObject *state_replan(State *s, PyObject *unused) {
+static PyObject *state_replan(State *s, PyObject *Py_UNUSED(unused)) {
     if (!s->meter) {
         PyErr_SetString(PyExc_RuntimeError, "the State is not initialised");
         return NULL;
@@ -165,7 +172,7 @@ static PyObject *hook_tp_call(Hook *h, PyObject *args, PyObject *kw) {
 }
 
 /* copy.copy / copy.deepcopy: the same hook, as for a Python function (a model copied mid-run keeps working). */
-static PyObject *hook_copy(PyObject *h, PyObject *unused) { return Py_NewRef(h); }
+static PyObject *hook_copy(PyObject *h, PyObject *Py_UNUSED(unused)) { return Py_NewRef(h); }
 
 static PyMethodDef hook_methods[] = {
     {"__copy__", hook_copy, METH_NOARGS, NULL},
@@ -202,14 +209,14 @@ static PyObject *new_hook(PyObject *state, Py_ssize_t layer, vectorcallfunc call
     return (PyObject *)h;
 }
 
-static PyObject *forward_hook(PyObject *unused, PyObject *args) {
+static PyObject *forward_hook(PyObject *Py_UNUSED(unused), PyObject *args) {
     PyObject *state, *module, *python_hook, *grad_hook;
     Py_ssize_t layer;
     if (!PyArg_ParseTuple(args, "OnOOO", &state, &layer, &module, &python_hook, &grad_hook)) return NULL;
     return new_hook(state, layer, (vectorcallfunc)forward_call, module, python_hook, grad_hook);
 }
 
-static PyObject *grad_hook(PyObject *unused, PyObject *args) {
+static PyObject *grad_hook(PyObject *Py_UNUSED(unused), PyObject *args) {
     PyObject *state;
     Py_ssize_t layer;
     if (!PyArg_ParseTuple(args, "On", &state, &layer)) return NULL;
@@ -219,11 +226,14 @@ static PyObject *grad_hook(PyObject *unused, PyObject *args) {
 static PyMethodDef hooks_functions[] = {
     {"forward_hook", forward_hook, METH_VARARGS, "forward_hook(state, layer, module, python_hook, grad_hook): a forward hook measuring one layer's module"},
     {"grad_hook", grad_hook, METH_VARARGS, "grad_hook(state, layer): a tensor hook taking the norm of the gradient into one layer's output"},
-    PARAM_FUNCTIONS
+    {"norms", param_norms, METH_VARARGS, "norms(tensors, out, base=None, copy=None, ncopy=0) -> bool: 2-norms at address out (ns_many)"},
+    {"moments", param_moments, METH_VARARGS, "moments(t, out) -> bool: mean, variance, min, max of a parameter at address out"},
+    {"finish", param_finish, METH_VARARGS, "finish(values, plan, order, out) -> list: every layer's statistics (ns_finish)"},
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef hooks_module = {PyModuleDef_HEAD_INIT, "_normscope_hooks", "NormScope's measuring hooks in C (hooks.c)", -1, hooks_functions};
+static struct PyModuleDef hooks_module = {PyModuleDef_HEAD_INIT, "_normscope_hooks", "NormScope's measuring hooks in C (hooks.c)", -1,
+                                         hooks_functions, NULL, NULL, NULL, NULL};
 
 #define INTERN(var, text) if (!(var = PyUnicode_InternFromString(text))) return NULL;
 

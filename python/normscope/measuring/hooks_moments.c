@@ -1,19 +1,16 @@
-/* stats_math.Moments as a C type (included by hooks.c): where one tensor's reductions are. With the compiled hooks
+/* stats_math.Moments as a C type (part of the hooks extension): where one tensor's reductions are. With the compiled hooks
    the Meter makes every Moments of this type, so the hooks read and write its fields directly instead of through
    attribute lookups and a Python __init__ (which also asked the tensor for its size and shape again). Python sees
    the same attributes as stats_math.Moments; chan and cols are None or a slot number. */
 
-typedef struct {
-    PyObject_HEAD
-    long long base, n, channels, chan, cols; /* chan, cols: -1 for None */
-    char full;
-    PyObject *ref, *shape, *layer, *sat, *row_sum, *row_norm;
-} Moments;
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
 
-static PyTypeObject MomentsType;
+#include "hooks.h"
 
 /* A new Moments: steals nothing; object arguments may be Py_None. */
-static Moments *moments_make(long long base, long long n, PyObject *shape, PyObject *ref, PyObject *layer, int full, long long channels, PyObject *sat) {
+Moments *moments_make(long long base, long long n, PyObject *shape, PyObject *ref, PyObject *layer, int full, long long channels, PyObject *sat) {
     Moments *m = PyObject_New(Moments, &MomentsType);
     if (!m) return NULL;
     m->base = base;
@@ -31,7 +28,7 @@ static Moments *moments_make(long long base, long long n, PyObject *shape, PyObj
 }
 
 /* Moments(base, t, ref, layer, full, channels=0, sat=None), as stats_math.Moments. */
-static PyObject *moments_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
+static PyObject *moments_new(PyTypeObject *Py_UNUSED(type), PyObject *args, PyObject *kw) {
     static char *names[] = {"base", "t", "ref", "layer", "full", "channels", "sat", NULL};
     long long base, channels = 0;
     PyObject *t, *ref, *layer, *sat = Py_None;
@@ -93,7 +90,7 @@ static PyMemberDef moments_members[] = {
     {NULL, 0, 0, 0, NULL},
 };
 
-static PyTypeObject MomentsType = {
+PyTypeObject MomentsType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_normscope_hooks.Moments",
     .tp_doc = "Moments(base, t, ref, layer, full, channels=0, sat=None): stats_math.Moments in C",
     .tp_basicsize = sizeof(Moments),
@@ -105,7 +102,7 @@ static PyTypeObject MomentsType = {
 };
 
 /* The Moments in the seen table, checked (a Meter with the compiled hooks makes only these). */
-static Moments *as_moments(PyObject *o) {
+Moments *as_moments(PyObject *o) {
     if (Py_TYPE(o) != &MomentsType) {
         PyErr_SetString(PyExc_TypeError, "the compiled hooks need their own Moments");
         return NULL;

@@ -1,11 +1,16 @@
-/* The per-step calls of param_stats.py and Meter.finish in C (included by hooks.c): one call each instead of
+/* The per-step calls of param_stats.py and Meter.finish in C (part of the hooks extension): one call each instead of
    Python loops over tensors plus ctypes arrays. After backward the caches are cold, so every Python step there
    costs several times what it costs warm. */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "hooks.h"
 
 /* norms(tensors, out, base=None, copy=None, ncopy=0) -> bool: ns_many on a list of tensors (2-norms at address
    `out`; of each minus its slice of `base`; the first `ncopy` copied into `copy`). False, having written nothing,
    when a tensor is not usable by the fused pass (or not there, as a missing gradient) or the flat ones do not fit. */
-static PyObject *norms(PyObject *module, PyObject *args) {
+PyObject *param_norms(PyObject *Py_UNUSED(module), PyObject *args) {
     PyObject *tensors, *base = Py_None, *copy = Py_None;
     long long out;
     Py_ssize_t ncopy = 0;
@@ -47,7 +52,7 @@ static PyObject *norms(PyObject *module, PyObject *args) {
 
 /* moments(t, out) -> bool: ns_param (mean, variance, min, max of a γ or β) at address `out`; False when `t` is not
    usable by the fused pass. */
-static PyObject *param_moments(PyObject *module, PyObject *args) {
+PyObject *param_moments(PyObject *Py_UNUSED(module), PyObject *args) {
     PyObject *t;
     long long out;
     if (!PyArg_ParseTuple(args, "OL", &t, &out)) return NULL;
@@ -62,7 +67,7 @@ static PyObject *param_moments(PyObject *module, PyObject *args) {
 
 /* finish(values, plan, order, out) -> list: ns_finish over the step's slots at address `values` into the
    NSTATS x len(order) doubles at address `out`, returned as one list of floats. */
-static PyObject *finish(PyObject *module, PyObject *args) {
+PyObject *param_finish(PyObject *Py_UNUSED(module), PyObject *args) {
     long long values, out;
     PyObject *plan, *order;
     if (!PyArg_ParseTuple(args, "LOO!L", &values, &plan, &PyList_Type, &order, &out)) return NULL;
@@ -93,8 +98,3 @@ done:
     PyBuffer_Release(&view);
     return result;
 }
-
-#define PARAM_FUNCTIONS \
-    {"norms", norms, METH_VARARGS, "norms(tensors, out, base=None, copy=None, ncopy=0) -> bool: 2-norms at address out (ns_many)"}, \
-    {"moments", param_moments, METH_VARARGS, "moments(t, out) -> bool: mean, variance, min, max of a parameter at address out"}, \
-    {"finish", finish, METH_VARARGS, "finish(values, plan, order, out) -> list: every layer's statistics (ns_finish)"},

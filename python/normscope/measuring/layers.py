@@ -9,6 +9,7 @@ nn.TransformerEncoderLayer) are not rows: their children are. A module without p
 child's weights directly (F.linear(x, self.proj.weight)) is not measured, nor are those weights.
 A row's parameters: its own, plus those of descendants that did not run as rows of their own in the measured forward
 (MultiheadAttention's out_proj); a descendant that ran owns its parameters (the block's nn.Linear)."""
+
 import torch
 
 from . import features
@@ -38,7 +39,8 @@ def display_name(qualified):
 
 
 def row_parameters(module, ran):
-    """The parameters of the row of `module`; `ran`: ids of the measured modules that ran (their parameters are theirs)."""
+    """The parameters of the row of `module`; `ran`: ids of the measured modules that ran (their parameters are
+    theirs)."""
     if features.is_parametrized(module):
         return list(module.parameters())
     params, seen = [], set()
@@ -51,5 +53,6 @@ def row_parameters(module, ran):
         for child in m.children():
             if id(child) not in ran:
                 add(child)
+
     add(module)
     return params

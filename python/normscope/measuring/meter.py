@@ -16,6 +16,7 @@ for float32 CPU tensors and call these methods for the rest, sharing the step's 
 Gradients into a module's output come from a tensor hook on the output (what a full backward hook's grad_output is,
 without its extra autograd nodes). test/unit/pytorch_meter_check.py compares every statistic with the direct
 computation."""
+
 import array
 import math
 import weakref
@@ -24,24 +25,74 @@ import torch
 import torch.nn as nn
 
 from . import native, pickling
+from .function_mode import TorchCallWatcher
 from .functional import FunctionalActivations
 from .layers import row_parameters
 from .moving_average import moving_state
 from .param_stats import ParamStats
-from .stats_math import (BAD_COUNT, DEAD_COUNT, HI, K, LO, NON_ZERO, NORM, P_DEAD, P_DEAD_OF, P_GAPS, P_GRAD, P_IN, P_IN_N, P_OUT, P_OUT_N,
-                         P_SAT, SAT_COUNT, STAT_NAMES, SUM, Moments, layer_values)
+from .stats_math import (
+    BAD_COUNT,
+    DEAD_COUNT,
+    HI,
+    LO,
+    NON_ZERO,
+    NORM,
+    P_DEAD,
+    P_DEAD_OF,
+    P_GAPS,
+    P_GRAD,
+    P_IN,
+    P_IN_N,
+    P_OUT,
+    P_OUT_N,
+    P_SAT,
+    SAT_COUNT,
+    STAT_NAMES,
+    SUM,
+    K,
+    Moments,
+    layer_values,
+)
 from .step_buffer import StepBuffer
 from .torch_path import bn_gaps, channel_max, channel_sums, row_view
-from .function_mode import TorchCallWatcher
 
 __all__ = ['STAT_NAMES', 'Meter', 'is_norm', 'ACTIVATIONS', 'BN_TYPES', 'TANH_SATURATION', 'SIGMOID_SATURATION']
-NORM_TYPES = tuple(t for t in (getattr(nn, n, None) for n in ('BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'LayerNorm', 'GroupNorm',
-                   'InstanceNorm1d', 'InstanceNorm2d', 'InstanceNorm3d', 'RMSNorm', 'SyncBatchNorm', 'LocalResponseNorm')) if t is not None)
+NORM_TYPES = tuple(
+    t
+    for t in (
+        getattr(nn, n, None)
+        for n in (
+            'BatchNorm1d',
+            'BatchNorm2d',
+            'BatchNorm3d',
+            'LayerNorm',
+            'GroupNorm',
+            'InstanceNorm1d',
+            'InstanceNorm2d',
+            'InstanceNorm3d',
+            'RMSNorm',
+            'SyncBatchNorm',
+            'LocalResponseNorm',
+        )
+    )
+    if t is not None
+)
 BN_TYPES = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
-ACTIVATIONS = {nn.ReLU: 'relu', nn.ReLU6: 'relu6', nn.Tanh: 'tanh', nn.Sigmoid: 'sigmoid', nn.LeakyReLU: 'leakyrelu', nn.GELU: 'gelu', nn.ELU: 'elu'}
+ACTIVATIONS = {
+    nn.ReLU: 'relu',
+    nn.ReLU6: 'relu6',
+    nn.Tanh: 'tanh',
+    nn.Sigmoid: 'sigmoid',
+    nn.LeakyReLU: 'leakyrelu',
+    nn.GELU: 'gelu',
+    nn.ELU: 'elu',
+}
 TANH_SATURATION = math.tanh(5)
 SIGMOID_SATURATION = 1 / (1 + math.exp(-5)) - 0.5
-SATURATION = {'tanh': (0.0, TANH_SATURATION), 'sigmoid': (0.5, SIGMOID_SATURATION)}  # (center, threshold) of |y − center|
+SATURATION = {
+    'tanh': (0.0, TANH_SATURATION),
+    'sigmoid': (0.5, SIGMOID_SATURATION),
+}  # (center, threshold) of |y − center|
 FLOAT32, STRIDED = torch.float32, torch.strided
 
 
@@ -81,18 +132,30 @@ class Meter:
         self.outputs = set()  # rows whose output is a measured model's output (src/worker/detectors/saturated.ts)
         pickling.keep_out_of_pickles()
         self.empty_plan = array.array('q', [-1] * (K * len(leaves)))
-        self.plan = array.array('q', self.empty_plan)  # K slots per layer (stats_math.FIELDS); a module called twice: the last call wins
+        self.plan = array.array(
+            'q', self.empty_plan
+        )  # K slots per layer (stats_math.FIELDS); a module called twice: the last call wins
         # key → Moments measured this step. Key: (data_ptr, numel, _version) of a contiguous tensor, the identity of the
         # elements it holds now: views of the same memory share it, an in-place op changes it (inlined: hot path).
         self.seen, self.grads_seen = {}, {}
         self.bn = {}  # layer → (BatchNorm, channel sums: (slot, C) or (sum, square-sum tensors), count): gaps at finish
-        self.scratch, self.views = torch.empty(0), {}  # torch path: zero counting writes here (one buffer, a view per shape)
+        self.scratch, self.views = (
+            torch.empty(0),
+            {},
+        )  # torch path: zero counting writes here (one buffer, a view per shape)
         self.state = None
         if hooks:
-            state = self.state = hooks.State(self, bytes(a in ('relu', 'relu6') for a in self.activation),
-                                bytes(isinstance(m, BN_TYPES) for _, m in leaves), [SATURATION.get(a) for a in self.activation], moving_state)
+            state = self.state = hooks.State(
+                self,
+                bytes(a in ('relu', 'relu6') for a in self.activation),
+                bytes(isinstance(m, BN_TYPES) for _, m in leaves),
+                [SATURATION.get(a) for a in self.activation],
+                moving_state,
+            )
             self.grad_hooks = [hooks.grad_hook(state, i) for i in range(len(leaves))]
-            forward = [hooks.forward_hook(state, i, m, self._forward(i), self.grad_hooks[i]) for i, (_, m) in enumerate(leaves)]
+            forward = [
+                hooks.forward_hook(state, i, m, self._forward(i), self.grad_hooks[i]) for i, (_, m) in enumerate(leaves)
+            ]
         else:
             self.grad_hooks = [self._grad(i) for i in range(len(leaves))]
             forward = [self._forward(i) for i in range(len(leaves))]
@@ -109,7 +172,8 @@ class Meter:
         return self.hooks is not None
 
     def begin_step(self):
-        """Measure this step: every measured layer's forward and backward until `finish`, functional calls until backward."""
+        """Measure this step: every measured layer's forward and backward until `finish`, functional calls until
+        backward."""
         self.sampling = True
         if self.functional is not None and self.functional.arm() and self.state is not None:
             self.state.mode = self.functional.watcher.mode  # the compiled hooks pause it
@@ -196,6 +260,7 @@ class Meter:
                     y.register_hook(grad_hook)
             finally:
                 TorchCallWatcher.resume(paused)
+
         return hook
 
     def _measure_output(self, i, y):
@@ -234,7 +299,12 @@ class Meter:
         """Moving-statistics gaps of a BatchNorm in training: at once in C from its producer's per-channel slots,
         else at `finish` in Python (running statistics change only in forward, so both read the same)."""
         sums, count = channel_sums(x, xm, self.feeds_bn), x.numel() / x.shape[1]
-        if type(sums[0]) is int and self.fused is not None and native.usable(module.running_mean) and native.usable(module.running_var):
+        if (
+            type(sums[0]) is int
+            and self.fused is not None
+            and native.usable(module.running_mean)
+            and native.usable(module.running_var)
+        ):
             buf = self.buffer
             slot = self.plan[i * K + P_GAPS] = buf.take(3)
             self.fused.bn_gap(buf.address(sums[0]), sums[1], count, module, buf.address(slot))
@@ -247,12 +317,24 @@ class Meter:
         else features) and a BatchNorm input's (its batch statistics)."""
         key = (t.data_ptr(), t.numel(), t._version) if t.is_contiguous() else None  # see seen
         m = self.seen.get(key) if key else None
-        if m is not None and m.ref() is not None and (m.full or not full) and (sat is None or m.sat == sat) and not relu:
+        if (
+            m is not None
+            and m.ref() is not None
+            and (m.full or not full)
+            and (sat is None or m.sat == sat)
+            and not relu
+        ):
             return m
         if self.fused is not None and t.dtype is FLOAT32 and t.layout is STRIDED and t.is_cpu and key:  # native.usable
             feeds_bn = layer in self.feeds_bn
             dims = t.dim()
-            m = self._fused_moments(t, layer, sat, dims >= 3 and (feeds_bn or relu and dims >= 4), dims == 2 and feeds_bn or relu and dims <= 3)
+            m = self._fused_moments(
+                t,
+                layer,
+                sat,
+                dims >= 3 and (feeds_bn or relu and dims >= 4),
+                dims == 2 and feeds_bn or relu and dims <= 3,
+            )
         else:
             with torch.no_grad():
                 m = self._torch_moments(t, full, layer, sat)
@@ -264,7 +346,8 @@ class Meter:
         channels = t.shape[1] if per_channel else 0
         buf = self.buffer
         base = buf.take(native.STATS + 3 * channels)
-        self.fused.stats(t, channels, *(sat or (0.0, -1.0)), buf.address(base))
+        center, threshold = sat or (0.0, -1.0)
+        self.fused.stats(t, channels, center, threshold, buf.address(base))
         m = self.moments_type(base, t, weakref.ref(t), layer, True, channels, sat)
         if channels:
             m.chan = base + native.STATS
@@ -290,7 +373,9 @@ class Meter:
         if full:
             buf.put(base + LO, torch.amin(t))
             buf.put(base + HI, torch.amax(t))
-            buf.put(base + NON_ZERO, torch.ne(t, 0, out=self._scratch(t)).sum())  # count_nonzero branches: slow on ReLU maps
+            buf.put(
+                base + NON_ZERO, torch.ne(t, 0, out=self._scratch(t)).sum()
+            )  # count_nonzero branches: slow on ReLU maps
             finite = math.isfinite(norm.item())  # NaN/Inf propagate into the norm: count them only then
             buf.put(base + BAD_COUNT, 0.0 if finite else float(t.numel() - torch.isfinite(t).sum().item()))
             if sat:
@@ -313,13 +398,14 @@ class Meter:
         if view is None:
             if self.scratch.numel() < t.numel():
                 self.scratch, self.views = torch.empty(t.numel()), {}
-            view = self.views[t.shape] = self.scratch[:t.numel()].view(t.shape)
+            view = self.views[t.shape] = self.scratch[: t.numel()].view(t.shape)
         return view
 
     def _grad(self, i):
         def hook(g):
             if self.sampling:
                 self.plan[i * K + P_GRAD] = self._grad_norm(g)
+
         return hook
 
     def _grad_norm(self, g):
@@ -327,7 +413,9 @@ class Meter:
         seen = self.grads_seen.get(key) if key else None
         if seen is None or seen[1]() is None:
             buf = self.buffer
-            if self.fused is not None and key and g.dtype is FLOAT32 and g.layout is STRIDED and g.is_cpu:  # native.usable
+            if (
+                self.fused is not None and key and g.dtype is FLOAT32 and g.layout is STRIDED and g.is_cpu
+            ):  # native.usable
                 slot = buf.take(1)
                 self.fused.norm(g, buf.address(slot))
             else:
@@ -346,7 +434,8 @@ class Meter:
         self.params.after_step(self.buffer, self.plan)
 
     def finish(self):
-        """Ends the step (see begin_step). One row-major [layer][stat] list in layer-table order (NaN where a stat does not apply): by ns_finish in C
+        """Ends the step (see begin_step). One row-major [layer][stat] list in layer-table order (NaN where a stat
+        does not apply): by ns_finish in C
         on the buffer's memory with the fused pass, else by stats_math in Python on the read-back list."""
         self.end_forward()
         self.sampling = False

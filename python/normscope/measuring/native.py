@@ -6,11 +6,13 @@ other functions: gradient and parameter norms, γ/β moments, BatchNorm gaps, an
 fused_stats.c is compiled on first use with the system compiler ($CC, else `cc`/`gcc` on PATH) into a per-user
 cache folder, keyed by a hash of sources, flags and compiler, and loaded with ctypes; nothing is built at install time
 or downloaded. Where this interpreter's headers (Python.h) are found, the build is instead the CPython extension of
-hooks.c, which includes fused_stats.c: the same library for ctypes, plus meter.py's hooks and param_stats.py's
-per-step calls in C (`hooks_module()`), since in Python their own bookkeeping cost more than the statistics. A failed
-extension build falls back to fused_stats.c alone, and NORMSCOPE_NO_HOOKS=1 skips it. Without a compiler, when compiling or loading fails, or with NORMSCOPE_NO_NATIVE=1, `fused_pass()` is
-None and meter.py uses torch ops (the same numbers). Single-threaded; sums are float within blocks of BLOCK
+hooks*.c with fused_stats.c (separate translation units sharing hooks.h): the same library for ctypes, plus
+meter.py's hooks and param_stats.py's per-step calls in C (`hooks_module()`), since in Python their own bookkeeping
+cost more than the statistics. A failed extension build falls back to fused_stats.c alone, and NORMSCOPE_NO_HOOKS=1
+skips it. Without a compiler, when compiling or loading fails, or with NORMSCOPE_NO_NATIVE=1, `fused_pass()` is None
+and meter.py uses torch ops (the same numbers). Single-threaded; sums are float within blocks of BLOCK
 elements and double across blocks (torch's own float reductions are about as exact)."""
+
 import ctypes
 import glob
 import hashlib
@@ -27,15 +29,39 @@ import tempfile
 import torch
 
 from .moving_average import moving_state
+from .stats_math import FIELDS, REDUCTIONS, STAT_NAMES
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_FILE = os.path.join(HERE, 'fused_stats.c')
-# The extension: hooks.c includes the other hooks_*.c files and fused_stats.c; all of them key its cache entry.
-HOOKS_MAIN = os.path.join(HERE, 'hooks.c')
+HEADER = os.path.join(HERE, 'hooks.h')  # the statistics' layout and what the translation units share
 # Reassociating float sums (not -ffast-math: NaN and Inf must keep their meaning) lets several partial sums run at
 # once, about twice as fast; a compiler that refuses a flag gets the plain set.
-FLAG_SETS = (['-O3', '-fopenmp-simd', '-fassociative-math', '-fno-signed-zeros', '-fno-trapping-math', '-funroll-loops',
-              '-fvariable-expansion-in-unroller', '-shared', '-fPIC'], ['-O3', '-shared', '-fPIC'])
+# Hidden visibility: only the ns_* functions and name lists (hooks.h's NS_EXPORT) and the module's PyInit are exported.
+FLAG_SETS = (
+    [
+        '-O3',
+        '-fopenmp-simd',
+        '-fassociative-math',
+        '-fno-signed-zeros',
+        '-fno-trapping-math',
+        '-funroll-loops',
+        '-fvariable-expansion-in-unroller',
+        '-shared',
+        '-fPIC',
+        '-fvisibility=hidden',
+    ],
+    ['-O3', '-shared', '-fPIC', '-fvisibility=hidden'],
+)
+# NORMSCOPE_STRICT_C=1 (the tests): every warning is an error, and a failed build raises with the compiler's output
+# instead of falling back to torch ops.
+STRICT_FLAGS = ['-Wall', '-Wextra', '-Werror']
+
+
+def _extra_flags():
+    """NORMSCOPE_STRICT_C's flags, and NORMSCOPE_CFLAGS (the sanitizer test: -fsanitize=address,undefined)."""
+    return (STRICT_FLAGS if _strict() else []) + os.environ.get('NORMSCOPE_CFLAGS', '').split()
+
+
 _lib = []  # [the loaded library or None, the hooks module or None] once tried
 
 
@@ -56,11 +82,24 @@ def _private_dir(path):
 
 def _cache_dir():
     base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
-    return _private_dir(os.path.join(base, 'normscope')) or _private_dir(os.path.join(tempfile.gettempdir(), f'normscope-{os.getuid()}'))
+    return _private_dir(os.path.join(base, 'normscope')) or _private_dir(
+        os.path.join(tempfile.gettempdir(), f'normscope-{os.getuid()}')
+    )
 
 
-def _compile(cc, flags, src, out):
-    return subprocess.run([cc, *flags, '-o', out, src, '-lm'], stdin=subprocess.DEVNULL, capture_output=True, timeout=120).returncode == 0
+def _strict():
+    return os.environ.get('NORMSCOPE_STRICT_C') == '1'
+
+
+def _compile(cc, flags, sources, out):
+    """The compiler's error output, '' when it built `out`."""
+    done = subprocess.run(
+        [cc, *flags, *_extra_flags(), '-o', out, *sources, '-lm'],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=120,
+    )
+    return '' if done.returncode == 0 else done.stderr.decode(errors='replace') or f'{cc} exited with {done.returncode}'
 
 
 def _python_headers():
@@ -76,21 +115,32 @@ def _python_headers():
 def _build(cc, folder, headers):
     """The shared library's path in `folder`, compiling it when it is not there yet (atomically: concurrent runs):
     with `headers`, the hooks extension (which holds the fused pass too), else the fused pass alone."""
-    sources = [SOURCE_FILE, *(sorted(glob.glob(os.path.join(HERE, 'hooks*.c'))) if headers else [])]
+    sources = [*(sorted(glob.glob(os.path.join(HERE, 'hooks*.c'))) if headers else []), SOURCE_FILE]
     parts = []
-    for path in sources:
+    for path in [*sources, HEADER]:
         with open(path, 'rb') as f:
             parts.append(f.read())
     extra = [*headers, sys.version, sysconfig.get_config_var('EXT_SUFFIX') or ''] if headers else []
-    key = hashlib.sha256(b'\0'.join([*parts, *(f.encode() for flags in FLAG_SETS for f in flags), cc.encode(), *(e.encode() for e in extra)])).hexdigest()[:16]
+    flags = [f for flag_set in FLAG_SETS for f in flag_set] + _extra_flags()
+    key = hashlib.sha256(
+        b'\0'.join([*parts, *(f.encode() for f in flags), cc.encode(), *(e.encode() for e in extra)])
+    ).hexdigest()[:16]
     lib = os.path.join(folder, f'{"hooks" if headers else "stats"}-{key}.so')
     if os.path.exists(lib):
         return lib
     fd, tmp = tempfile.mkstemp(suffix='.so', dir=folder)
     os.close(fd)
     try:
-        main = HOOKS_MAIN if headers else SOURCE_FILE
-        if not any(_compile(cc, [*flags, *(headers or [])], main, tmp) for flags in FLAG_SETS):
+        errors = []
+        for flag_set in FLAG_SETS:
+            errors.append(_compile(cc, [*flag_set, *(headers or [])], sources, tmp))
+            if not errors[-1]:
+                break
+        else:
+            if _strict():
+                raise RuntimeError(
+                    f'NormScope: the C sources did not build with {" ".join(_extra_flags())}:\n{errors[0]}'
+                )
             return None
         os.replace(tmp, lib)
         return lib
@@ -108,7 +158,27 @@ def _load_hooks(path):
         loader.exec_module(module)
         return module
     except Exception:
+        if _strict():
+            raise
         return None
+
+
+def _names(lib, symbol):
+    """A NULL-terminated list of C strings the library exports (hooks.h's name lists)."""
+    array = ctypes.cast(getattr(lib, symbol), ctypes.POINTER(ctypes.c_char_p))
+    names = []
+    while array[len(names)] is not None:
+        names.append(array[len(names)].decode())
+    return names
+
+
+def check_layout(lib):
+    """The statistics' layout compiled into `lib` (hooks.h) is stats_math.py's, or this raises: a mismatch would
+    put every statistic in the wrong column, so it stops the run rather than fall back to torch ops unnoticed."""
+    for symbol, names in (('ns_stat_names', STAT_NAMES), ('ns_plan_fields', FIELDS), ('ns_moment_names', REDUCTIONS)):
+        compiled = _names(lib, symbol)
+        if compiled != list(names):
+            raise RuntimeError(f'NormScope: hooks.h lists {symbol} as {compiled}, stats_math.py as {list(names)}')
 
 
 def _load():
@@ -122,14 +192,23 @@ def _load():
             return None, None
         lib = ctypes.CDLL(path)
     except Exception:
+        if _strict():
+            raise
         return None, None
+    check_layout(lib)
     i64, f32, ptr = ctypes.c_int64, ctypes.c_float, ctypes.c_void_p
-    for name, args in (('ns_stats', [ptr, i64, i64, i64, f32, f32, ptr]), ('ns_columns', [ptr, i64, i64, ptr]), ('ns_norm', [ptr, i64, ptr]), ('ns_param', [ptr, i64, ptr]),
-                       ('ns_many', [ptr, ptr, i64, ptr, ptr, i64, ptr]),
-                       ('ns_bn_gap', [ptr, i64, ctypes.c_double, ptr, ptr, ctypes.c_double, ctypes.c_double, ctypes.c_double, ptr]), ('ns_finish', [ptr, ptr, ptr, i64, ptr])):
+    for name, args in (
+        ('ns_stats', [ptr, i64, i64, i64, f32, f32, ptr]),
+        ('ns_columns', [ptr, i64, i64, ptr]),
+        ('ns_norm', [ptr, i64, ptr]),
+        ('ns_param', [ptr, i64, ptr]),
+        ('ns_many', [ptr, ptr, i64, ptr, ptr, i64, ptr]),
+        ('ns_bn_gap', [ptr, i64, ctypes.c_double, ptr, ptr, ctypes.c_double, ctypes.c_double, ctypes.c_double, ptr]),
+        ('ns_finish', [ptr, ptr, ptr, i64, ptr]),
+    ):
         fn = getattr(lib, name)
         fn.argtypes, fn.restype = args, None
-    return lib, _load_hooks(path) if os.path.basename(path).startswith('hooks-') else None
+    return lib, _load_hooks(path) if os.path.basename(str(path)).startswith('hooks-') else None
 
 
 def library():
@@ -140,7 +219,8 @@ def library():
 
 
 def hooks_module():
-    """The compiled hooks (hooks.c: State, forward_hook, grad_hook, norms, moments, finish), or None (meter.py's Python hooks)."""
+    """The compiled hooks (hooks.c: State, forward_hook, grad_hook, norms, moments, finish), or None (meter.py's
+    Python hooks)."""
     library()
     return _lib[1]
 
@@ -153,16 +233,21 @@ def fused_pass():
 
 def note():
     if library() is not None:
-        return 'statistics: fused C pass, hooks compiled' if hooks_module() else 'statistics: fused C pass, Python hooks (no Python headers)'
+        return (
+            'statistics: fused C pass, hooks compiled'
+            if hooks_module()
+            else 'statistics: fused C pass, Python hooks (no Python headers)'
+        )
     return 'statistics: torch ops (no C compiler, its build failed, or NORMSCOPE_NO_NATIVE=1)'
 
 
 def usable(t, f32=torch.float32, strided=torch.strided):
-    """The fused pass reads `t`'s memory directly: only a dense contiguous float32 CPU tensor (dtypes and layouts are singletons)."""
+    """The fused pass reads `t`'s memory directly: only a dense contiguous float32 CPU tensor (dtypes and layouts are
+    singletons)."""
     return t.dtype is f32 and t.is_cpu and t.layout is strided and t.is_contiguous()
 
 
-STATS = 8  # doubles ns_stats writes (stats_math.SUM … BAD_COUNT), then 3 x channels more when it takes channels
+STATS = len(REDUCTIONS)  # doubles ns_stats writes (stats_math.SUM … BAD_COUNT), then 3 x channels more with channels
 PARAM = 4  # ns_param: mean, variance, min, max
 COLUMNS = 3  # ns_columns: 3 x columns doubles, then the dead count
 
@@ -172,11 +257,18 @@ class FusedPass:
     buffer, meter.py), so nothing is converted to Python objects until the step is read back."""
 
     def __init__(self, lib):
-        self._stats, self._columns, self._norm, self._many, self._param = lib.ns_stats, lib.ns_columns, lib.ns_norm, lib.ns_many, lib.ns_param
+        self._stats, self._columns, self._norm, self._many, self._param = (
+            lib.ns_stats,
+            lib.ns_columns,
+            lib.ns_norm,
+            lib.ns_many,
+            lib.ns_param,
+        )
         self._bn_gap, self._finish = lib.ns_bn_gap, lib.ns_finish
 
     def stats(self, t, channels, center, threshold, out):
-        """STATS doubles of `t` at `out` (see fused_stats.c), and with `channels` (dim 1 of a tensor of 3+ dims) per-channel
+        """STATS doubles of `t` at `out` (see fused_stats.c), and with `channels` (dim 1 of a tensor of 3+ dims)
+        per-channel
         sums, sums of squares and maxima after them. threshold < 0: no saturation count."""
         n = t.numel()
         rows = t.shape[0] * channels if channels else 1
@@ -197,7 +289,15 @@ class FusedPass:
         """2-norms of `n` float32 tensors (ctypes int64 arrays of addresses and sizes) at `out` in one call, of each
         minus its slice of the flat float32 `base` when given, copying the first `ncopy` one after the other into
         `copy` when given."""
-        self._many(ptrs, lens, n, None if base is None else base.data_ptr(), None if copy is None else copy.data_ptr(), ncopy, out)
+        self._many(
+            ptrs,
+            lens,
+            n,
+            None if base is None else base.data_ptr(),
+            None if copy is None else copy.data_ptr(),
+            ncopy,
+            out,
+        )
 
     def finish(self, vals, plan, order, out):
         """Every layer's statistics (stats_math.layer_values in C) at `out`: `vals` the slots' address, `plan` and
@@ -208,4 +308,14 @@ class FusedPass:
         """A BatchNorm's moving-statistics gaps and update count (three slots) at `out` from its input's per-channel
         sums at address `sums`."""
         keep, updates, eps = moving_state(module)
-        self._bn_gap(sums, channels, count, module.running_mean.data_ptr(), module.running_var.data_ptr(), eps, keep, updates, out)
+        self._bn_gap(
+            sums,
+            channels,
+            count,
+            module.running_mean.data_ptr(),
+            module.running_var.data_ptr(),
+            eps,
+            keep,
+            updates,
+            out,
+        )

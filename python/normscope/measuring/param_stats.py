@@ -4,12 +4,13 @@ With the fused pass (native.py) the weight and gradient norms take one C call, t
 buffer on the way, whose difference to the stepped weights gives the update norms in a second; γ/β take one call
 each. The parameter list, its addresses and sizes are kept between steps (the optimizer updates them in place).
 Otherwise `torch._foreach_*` ops (a copy of each weight, subtracted after the step) and torch reductions."""
+
 import ctypes
 
 import torch
 
 from . import native
-from .stats_math import K, P_BETA, P_G, P_G_N, P_GAMMA, P_U, P_U_N, P_W, P_W_N
+from .stats_math import P_BETA, P_G, P_G_N, P_GAMMA, P_U, P_U_N, P_W, P_W_N, K
 
 
 class _Group:
@@ -59,7 +60,9 @@ class ParamStats:
         if group is None:
             layers, params = [], []
             for i in range(len(self.leaves)):
-                ps = [p for p in self.params_of(i) if p.requires_grad and (self.allowed is None or id(p) in self.allowed)]
+                ps = [
+                    p for p in self.params_of(i) if p.requires_grad and (self.allowed is None or id(p) in self.allowed)
+                ]
                 if ps:
                     layers.append((i, len(params), len(ps)))
                     params.extend(ps)
@@ -83,7 +86,9 @@ class ParamStats:
                 for k, norm in enumerate(torch._foreach_norm(params)):
                     buf.put(w + k, norm)
                 self.copies = torch._foreach_mul(params, 1.0)
-                packed = {i: self._torch_grad_norms(buf, grads[start:start + count]) for i, start, count in group.layers}
+                packed = {
+                    i: self._torch_grad_norms(buf, grads[start : start + count]) for i, start, count in group.layers
+                }
         for i, start, count in group.layers:
             plan[i * K + P_W], plan[i * K + P_W_N] = w + start, count
             plan[i * K + P_G], plan[i * K + P_G_N] = (w + n + start, count) if self.flat_copy is group else packed[i]
@@ -119,7 +124,7 @@ class ParamStats:
                 u = buf.take(len(group.params))
                 done = True
                 if self.flat_copy is not group:
-                    torch._foreach_sub_(self.copies, group.params)
+                    torch._foreach_sub_(self.copies, group.params)  # pyright: ignore[reportCallIssue]
                     for k, n in enumerate(torch._foreach_norm(self.copies)):
                         buf.put(u + k, n)
                 elif self.hooks is not None:  # False: a parameter no longer usable by the fused pass (not measured)

@@ -3,6 +3,7 @@ word-language model after each epoch) and copy them (`copy.deepcopy(model)`: an 
 `__dict__`, hook dicts included, and NormScope's hooks (closures, bound methods, hooks.c's Hook) cannot be pickled —
 nor should a saved model need NormScope to load. nn.Module gets a __getstate__ (wrapping one torch may define) that
 leaves them out; the user's own hooks stay. A module class with its own __getstate__ is left as it is."""
+
 from collections import OrderedDict
 
 import torch.nn as nn
@@ -23,7 +24,8 @@ def keep_out_of_pickles():
     current = nn.Module.__dict__.get('__getstate__')
     if getattr(current, 'normscope', False):
         return
-    inner = current or object.__getstate__ if hasattr(object, '__getstate__') else current
+    # object.__getstate__ exists from Python 3.11 on
+    inner = current or object.__getstate__ if hasattr(object, '__getstate__') else current  # pyright: ignore
 
     def __getstate__(self):
         state = inner(self) if inner is not None else self.__dict__
@@ -34,5 +36,6 @@ def keep_out_of_pickles():
             if k in state:
                 state[k] = OrderedDict((key, h) for key, h in state[k].items() if not is_ours(h))
         return state
+
     __getstate__.normscope = True
-    nn.Module.__getstate__ = __getstate__
+    nn.Module.__getstate__ = __getstate__  # pyright: ignore[reportAttributeAccessIssue] -- installed on purpose

@@ -4,6 +4,7 @@ The fused C pass (native.py) writes its results straight into the buffer's memor
 creates no Python objects per statistic; the torch-ops path `put`s 0-d tensors (or Python floats) into slots instead,
 and `read` turns everything into one list of floats: one copy of the buffer, one stack + tolist of the tensors (or
 `flush` writes them into the buffer for a reader in C)."""
+
 import torch
 
 
@@ -44,14 +45,14 @@ class StepBuffer:
             self.pending = []
 
     def values(self, start, count):
-        return self.raw[start:start + count].tolist()
+        return self.raw[start : start + count].tolist()
 
     def clear(self):
         self.used, self.pending = 0, []
 
     def read(self):
         """Every slot's value (slots nobody wrote hold garbage: their statistics do not apply), then empty again."""
-        values = self.raw[:self.used].tolist()
+        values = self.raw[: self.used].tolist()
         tensors = [(slot, v) for slot, v in self.pending if type(v) is not float]
         if tensors:
             for (slot, _), v in zip(tensors, torch.stack([v.reshape(()) for _, v in tensors]).double().tolist()):

@@ -1,12 +1,13 @@
 """Reductions of meter.py's torch-ops path (no C compiler, or tensors the fused pass cannot read) that are not one
 torch call: row views for fast norms, per-unit maxima, a BatchNorm input's channel sums, and BatchNorm
 moving-statistics gaps in Python."""
+
 import math
 
 import torch
 
 from .moving_average import moving_state
-from .stats_math import K, P_GAPS
+from .stats_math import P_GAPS, K
 
 MIN_ROW = 64  # shorter rows do not take the fast row-norm path
 

@@ -4,14 +4,14 @@ Feature maps (BatchNorm2d/3d, GroupNorm, InstanceNorm2d/3d) and vectors (BatchNo
 differently: LayerNorm over a feature map is GroupNorm(1, C) (it needs no H, W), RMSNorm is offered for vectors;
 on a torch without nn.RMSNorm (before 2.4) a small RMSNorm module is inserted after the imports. `weightNorm`
 reparameterizes the weight layer instead (./weightnorm.py)."""
+
 import ast
 import json
-import math
 import os
 import sys
 
+from ..analysis.torch_calls import Imports, dotted
 from ..measuring.features import has_rmsnorm
-from ..analysis.lint import Imports, dotted
 from .weightnorm import weight_norm
 
 KINDS = ('batchNorm', 'layerNorm', 'groupNorm', 'rmsNorm', 'instanceNorm', 'weightNorm')
@@ -55,7 +55,9 @@ def _norm_call(tree, imports, line):
             if resolved and resolved[0] == 'nn' and resolved[1] in set(MAP_NORMS) | VECTOR_NORMS:
                 found.append((node, callee, resolved[1]))
     if not found:
-        raise NoNormAtLine(f'line {line} has no torch.nn normalization call (BatchNorm*, LayerNorm, GroupNorm, InstanceNorm*, RMSNorm)')
+        raise NoNormAtLine(
+            f'line {line} has no torch.nn normalization call (BatchNorm*, LayerNorm, GroupNorm, InstanceNorm*, RMSNorm)'
+        )
     return min(found, key=lambda f: (f[0].end_lineno - f[0].lineno, f[0].col_offset))
 
 
@@ -81,7 +83,11 @@ def _channels(text, node, cls):
 
 def _groups(channels_node):
     """Groups for GroupNorm: 32 (Wu & He 2018) or the largest divisor of a literal channel count at most 32."""
-    c = channels_node.value if isinstance(channels_node, ast.Constant) and isinstance(channels_node.value, int) else None
+    c = (
+        channels_node.value
+        if isinstance(channels_node, ast.Constant) and isinstance(channels_node.value, int)
+        else None
+    )
     if c is None:
         return None
     return max(g for g in range(1, min(32, c) + 1) if c % g == 0)
@@ -129,7 +135,9 @@ def swap(text, line, to, inline=False):
         new = f'{prefix}InstanceNorm{dims}d({channels}, affine=True{extra})'
     else:
         if dims:
-            raise SwapError(f'{cls} normalizes feature maps; RMSNorm normalizes the last dimension (use it for vectors)')
+            raise SwapError(
+                f'{cls} normalizes feature maps; RMSNorm normalizes the last dimension (use it for vectors)'
+            )
         if _has_rmsnorm():
             new = f'{prefix}RMSNorm({channels}{extra})'
         else:
@@ -138,20 +146,33 @@ def swap(text, line, to, inline=False):
     lines = text.splitlines(keepends=True)
 
     def offset(lineno, col):  # ast columns count UTF-8 bytes
-        return sum(len(l) for l in lines[: lineno - 1]) + len(lines[lineno - 1].encode('utf-8')[:col].decode('utf-8'))
+        return sum(len(line) for line in lines[: lineno - 1]) + len(
+            lines[lineno - 1].encode('utf-8')[:col].decode('utf-8')
+        )
+
     start, end = offset(node.lineno, node.col_offset), offset(node.end_lineno, node.end_col_offset)
     new_text = text[:start] + new + text[end:]
     if inline:
         return new_text, f'line {line}: {_segment(text, node)} → {new}'
-    if 'math.gcd' in new and 'math' not in {a.asname or a.name for n in tree.body if isinstance(n, ast.Import) for a in n.names}:
+    if 'math.gcd' in new and 'math' not in {
+        a.asname or a.name for n in tree.body if isinstance(n, ast.Import) for a in n.names
+    }:
         new_text = 'import math\n' + new_text
     if insert_rmsnorm:
         last_import = max(n.end_lineno for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)))
         out = new_text.splitlines(keepends=True)
-        torch_imported = any(a.name == 'torch' and not a.asname for n in tree.body if isinstance(n, ast.Import) for a in n.names)
-        module = ('' if torch_imported else '\nimport torch\n') + RMSNORM_MODULE.split('import torch.nn as nn\n', 1)[1] + '\n'
+        torch_imported = any(
+            a.name == 'torch' and not a.asname for n in tree.body if isinstance(n, ast.Import) for a in n.names
+        )
+        module = (
+            ('' if torch_imported else '\nimport torch\n')
+            + RMSNORM_MODULE.split('import torch.nn as nn\n', 1)[1]
+            + '\n'
+        )
         new_text = ''.join(out[:last_import]) + module + ''.join(out[last_import:])
-    return new_text, f'line {line}: {_segment(text, node)} → {new}' + (' (RMSNorm module added after the imports)' if insert_rmsnorm else '')
+    return new_text, f'line {line}: {_segment(text, node)} → {new}' + (
+        ' (RMSNorm module added after the imports)' if insert_rmsnorm else ''
+    )
 
 
 def main():

@@ -3,10 +3,11 @@ On a Linear/Conv line it wraps that layer; on a norm line it wraps the weight la
 "Wrap in WeightNormalization" refactor wraps a Dense/Conv) and turns the norm into nn.Identity(), so the
 attribute and forward() stay valid and every creating line stays where it was. `bias=False` on the wrapped layer
 is dropped: the removed norm's β was its shift."""
+
 import ast
 
+from ..analysis.torch_calls import PASS_THROUGH, layer_stacks, torch_calls
 from ..measuring.features import weight_norm_api
-from ..analysis.lint import PASS_THROUGH, _calls, _stacks
 
 WEIGHT_NORMABLE = ('Linear', 'Conv1d', 'Conv2d', 'Conv3d')
 PARAMETRIZED = 'utils.parametrizations.weight_norm'
@@ -22,7 +23,9 @@ class Spans:
         self.lines = text.splitlines(keepends=True)
 
     def at(self, lineno, col):
-        return sum(len(l) for l in self.lines[: lineno - 1]) + len(self.lines[lineno - 1].encode('utf-8')[:col].decode('utf-8'))
+        return sum(len(line) for line in self.lines[: lineno - 1]) + len(
+            self.lines[lineno - 1].encode('utf-8')[:col].decode('utf-8')
+        )
 
     def start(self, node):
         return self.at(node.lineno, node.col_offset)
@@ -51,7 +54,12 @@ def _drop_bias_false(spans, node):
     """The edit deleting a `bias=False` keyword with its comma, or None."""
     args = [*node.args, *node.keywords]
     for i, k in enumerate(args):
-        if isinstance(k, ast.keyword) and k.arg == 'bias' and isinstance(k.value, ast.Constant) and k.value.value is False:
+        if (
+            isinstance(k, ast.keyword)
+            and k.arg == 'bias'
+            and isinstance(k.value, ast.Constant)
+            and k.value.value is False
+        ):
             if i > 0:
                 return (spans.end(args[i - 1]), spans.end(k), '')
             return (spans.start(k), spans.start(args[1]) if len(args) > 1 else spans.end(k), '')
@@ -60,11 +68,11 @@ def _drop_bias_false(spans, node):
 
 def _weight_layer(tree, imports, line, norm):
     """The Linear/Conv call to wrap: on the line itself, else the one before the norm on that line."""
-    calls = [c for c in _calls(tree, imports) if c['kind'] == 'nn']
+    calls = [c for c in torch_calls(tree, imports) if c['kind'] == 'nn']
     own = [c for c in calls if c['className'] in WEIGHT_NORMABLE and c['node'].lineno <= line <= c['node'].end_lineno]
     if norm is None:
         return own[0] if own else None, None
-    stacks = [s for s in _stacks(tree, calls) if any(c['node'] is norm for c in s)]
+    stacks = [s for s in layer_stacks(tree, calls) if any(c['node'] is norm for c in s)]
     if not stacks:
         return None, None
     stack = min(stacks, key=len)  # the nn.Sequential(...) it is in, else its function
@@ -79,16 +87,27 @@ def weight_norm(text, tree, imports, line, norm_call, error):
     norm = norm_call[0] if norm_call else None
     weight, norm_info = _weight_layer(tree, imports, line, norm)
     if weight is None or weight['className'] not in WEIGHT_NORMABLE:
-        what = f"the layer before this {norm_call[2]} is {weight['className']} (line {weight['line']})" if weight else 'no Linear/Conv layer'
-        raise error(f'{what}; weight norm reparameterizes the weights of a {", ".join(WEIGHT_NORMABLE)} layer'
-                    + (' (is the norm before its weight layer, as in a pre-activation block?)' if norm_call else ' on this line'))
+        what = (
+            f'the layer before this {norm_call[2]} is {weight["className"]} (line {weight["line"]})'
+            if weight
+            else 'no Linear/Conv layer'
+        )
+        raise error(
+            f'{what}; weight norm reparameterizes the weights of a {", ".join(WEIGHT_NORMABLE)} layer'
+            + (
+                ' (is the norm before its weight layer, as in a pre-activation block?)'
+                if norm_call
+                else ' on this line'
+            )
+        )
     node = weight['node']
     if _wrapped(tree, node):
         raise error(f'the {weight["className"]} on line {node.lineno} is already wrapped in weight_norm')
     api, _ = weight_norm_api()
     prefix = _nn_prefix(weight['callee'], weight['className'])
     add_import = prefix is None and not any(
-        a.name == 'torch' and not a.asname for n in tree.body if isinstance(n, ast.Import) for a in n.names)
+        a.name == 'torch' and not a.asname for n in tree.body if isinstance(n, ast.Import) for a in n.names
+    )
     prefix = prefix or 'torch.nn.'
     wrapper = prefix + (PARAMETRIZED if api == 'parametrizations' else LEGACY)
     spans = Spans(text)
@@ -99,14 +118,18 @@ def weight_norm(text, tree, imports, line, norm_call, error):
     edits.append((spans.end(node), spans.end(node), ')'))
     described = f'line {node.lineno}: {weight["className"]} wrapped in {wrapper}'
     if drop:
-        described += ' (bias=False dropped: the norm\'s β was its shift)'
+        described += " (bias=False dropped: the norm's β was its shift)"
     if norm_call:
         norm_node, norm_callee, cls = norm_call
         identity = (_nn_prefix(norm_callee, cls) or prefix) + 'Identity()'
         edits.append((spans.start(norm_node), spans.end(norm_node), identity))
-        if norm_node.end_lineno != node.end_lineno and not spans.lines[norm_node.end_lineno - 1].rstrip().endswith('\\'):
+        if norm_node.end_lineno != node.end_lineno and not spans.lines[norm_node.end_lineno - 1].rstrip().endswith(
+            '\\'
+        ):
             end = spans.line_end(norm_node.end_lineno)
-            edits.append((end, end, f'  # weight norm on the {weight["className"]} of line {node.lineno} replaces this {cls}'))
+            edits.append(
+                (end, end, f'  # weight norm on the {weight["className"]} of line {node.lineno} replaces this {cls}')
+            )
         described = f'line {line}: {ast.get_source_segment(text, norm_node)} → {identity}; ' + described
     if api == 'legacy' and not spans.lines[node.end_lineno - 1].rstrip().endswith('\\'):
         edits.append((spans.line_end(node.end_lineno), spans.line_end(node.end_lineno), LEGACY_NOTE))

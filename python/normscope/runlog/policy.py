@@ -4,6 +4,7 @@ retention.ts are the same rules in TypeScript, and test/unit/runlog-conformance.
 byte-identical files for the same input. Events are computed with numpy when it is there (tens of microseconds at
 500 layers), else by a loop over the layers (milliseconds); test/python/test_runlog.py holds the two to the same
 events."""
+
 import bisect
 import math
 import sys
@@ -13,7 +14,8 @@ START_SAMPLES = 32  # the first samples of a run are always kept: the detectors'
 BEFORE, AFTER = 4, 12  # samples kept before and after an event (the detectors need 3 in a row from the onset)
 EMA_RATE = 1 / 8  # per-layer moving averages of the gradient norm, variance and dead fraction
 WARMUP = 8  # samples a layer needs before its moving averages may raise a jump
-JUMP = 10.0  # a gradient norm or variance 10x above or below its moving average is a jump (0 is no ratio: the conditions see it)
+# A gradient norm or variance 10x above or below its moving average is a jump (0 is no ratio: the conditions see it).
+JUMP = 10.0
 DEAD_JUMP = 0.25  # so is a dead fraction 0.25 away from its moving average
 LOSS_RATE, LOSS_WARMUP, LOSS_SPIKE = 1 / 16, 16, 6.0
 MAX_PER_KEY = 8  # events per (kind, layer) in one run
@@ -28,8 +30,10 @@ JUMPS = ('gradient-jump', 'variance-jump', 'dead-jump')
 PRIORITY = {**{k: 2 for k in CONDITIONS}, 'exploding': 2, **{k: 1 for k in JUMPS}, 'loss-spike': 1}
 KINDS = CONDITIONS + JUMPS
 # the statistics the events read; a log whose statNames lack one has no sample events
-READ = ('nonFinite', 'weightNorm', 'gradNorm', 'activationGradNorm', 'deadFraction', 'gammaMin', 'gammaMax', 'saturatedFraction',
-        'updateRatio', 'movingMeanGap', 'movingVarGap', 'variance')
+# fmt: off
+READ = ('nonFinite', 'weightNorm', 'gradNorm', 'activationGradNorm', 'deadFraction', 'gammaMin', 'gammaMax',
+        'saturatedFraction', 'updateRatio', 'movingMeanGap', 'movingVarGap', 'variance')
+# fmt: on
 
 
 def _finite(x):
@@ -46,6 +50,7 @@ def _larger(a, b):
 def _numpy():
     try:
         import numpy
+
         return numpy
     except ImportError:
         return None
@@ -60,7 +65,9 @@ class Events:
     def __init__(self, stat_names, use_numpy=True):
         self.width = len(stat_names)
         self.cols = [stat_names.index(n) for n in READ] if all(n in stat_names for n in READ) else None
-        self.np = _numpy() if use_numpy else None  # decided at the first sample: numpy pays off from NUMPY_ROWS layers on
+        self.np = (
+            _numpy() if use_numpy else None
+        )  # decided at the first sample: numpy pays off from NUMPY_ROWS layers on
         self.rows = 0
         # per layer: 3 finite flags (weight, grad, act-grad norms), 6 active conditions; per jump statistic a count, a
         # moving average and whether it is jumping now (a jump is raised when it starts, like a condition)
@@ -86,7 +93,11 @@ class Events:
             np = self.np
             if self.rows == 0:
                 self.flags, self.active = np.zeros((0, 3), bool), np.zeros((0, 6), bool)
-                self.counts, self.means, self.jumping = np.zeros((0, 3), np.int64), np.zeros((0, 3)), np.zeros((0, 3), bool)
+                self.counts, self.means, self.jumping = (
+                    np.zeros((0, 3), np.int64),
+                    np.zeros((0, 3)),
+                    np.zeros((0, 3), bool),
+                )
             self.flags = np.vstack([self.flags, np.zeros((extra, 3), bool)])
             self.active = np.vstack([self.active, np.zeros((extra, 6), bool)])
             self.counts = np.vstack([self.counts, np.zeros((extra, 3), np.int64)])
@@ -109,7 +120,9 @@ class Events:
             self.np = None
         self._grow(rows)
         if self.np is not None:
-            return self._sample_numpy(seq, rows, self.np.frombuffer(blob, '<f4').astype(self.np.float64).reshape(rows, self.width))
+            return self._sample_numpy(
+                seq, rows, self.np.frombuffer(blob, '<f4').astype(self.np.float64).reshape(rows, self.width)
+            )
         v = array('f')
         v.frombytes(blob)
         if sys.byteorder != 'little':
@@ -118,7 +131,7 @@ class Events:
 
     def _sample_loop(self, seq, rows, v):
         out, w = [], self.width
-        nf_c, w_c, g_c, a_c, dead_c, gmin_c, gmax_c, sat_c, ur_c, mg_c, vg_c, var_c = self.cols
+        nf_c, w_c, g_c, a_c, dead_c, gmin_c, gmax_c, sat_c, ur_c, mg_c, vg_c, var_c = self.cols  # pyright: ignore
         flags, active, counts, means, jumping = self.flags, self.active, self.counts, self.means, self.jumping
         for layer in range(rows):
             o = layer * w
@@ -136,8 +149,14 @@ class Events:
             gamma = _larger(abs(v[o + gmin_c]), abs(v[o + gmax_c]))
             gap = _larger(v[o + mg_c], v[o + vg_c])
             sat = v[o + sat_c]
-            conds = (bad, dead > DEAD_FRACTION, gamma < GAMMA_COLLAPSE, sat > SATURATED_FRACTION, ratio < UPDATE_MIN or ratio > UPDATE_MAX,
-                     gap > DRIFT_GAP)
+            conds = (
+                bad,
+                dead > DEAD_FRACTION,
+                gamma < GAMMA_COLLAPSE,
+                sat > SATURATED_FRACTION,
+                ratio < UPDATE_MIN or ratio > UPDATE_MAX,
+                gap > DRIFT_GAP,
+            )
             values = (nf, dead, gamma, sat, ratio, gap)
             for k in range(6):
                 if conds[k] and not active[6 * layer + k]:
@@ -148,11 +167,17 @@ class Events:
                     continue
                 i = 3 * layer + k
                 n, mean, was = counts[i], means[i], jumping[i]
-                jumped = n >= WARMUP and (abs(x - mean) > DEAD_JUMP if k == 2 else mean > 0 and x > 0 and (x > JUMP * mean or x * JUMP < mean))
+                jumped = n >= WARMUP and (
+                    abs(x - mean) > DEAD_JUMP if k == 2 else mean > 0 and x > 0 and (x > JUMP * mean or x * JUMP < mean)
+                )
                 if jumped and not was:
                     self._raise(out, JUMPS[k], layer, seq, x)
-                if k < 2 and n > 0 and mean > 0 and not was:  # a spike moves the average at most ~2x (no echo as it passes);
-                    x = min(max(x, mean / JUMP), mean * JUMP)  # a level that stays is followed from its second sample on
+                if (
+                    k < 2 and n > 0 and mean > 0 and not was
+                ):  # a spike moves the average at most ~2x (no echo as it passes);
+                    x = min(
+                        max(x, mean / JUMP), mean * JUMP
+                    )  # a level that stays is followed from its second sample on
                 means[i] = x if n == 0 else mean + (x - mean) * EMA_RATE
                 counts[i] = n + 1
                 jumping[i] = jumped
@@ -160,7 +185,7 @@ class Events:
 
     def _sample_numpy(self, seq, rows, m):
         np = self.np
-        nf_c, w_c, g_c, a_c, dead_c, gmin_c, gmax_c, sat_c, ur_c, mg_c, vg_c, var_c = self.cols
+        nf_c, w_c, g_c, a_c, dead_c, gmin_c, gmax_c, sat_c, ur_c, mg_c, vg_c, var_c = self.cols  # pyright: ignore
         nf = m[:, nf_c]
         measured = nf == nf
         norms = m[:, [w_c, g_c, a_c]]
@@ -170,8 +195,20 @@ class Events:
         dead, ratio, sat = m[:, dead_c], m[:, ur_c], m[:, sat_c]
         gamma = np.fmax(np.abs(m[:, gmin_c]), np.abs(m[:, gmax_c]))
         gap = np.fmax(m[:, mg_c], m[:, vg_c])
-        conds = np.stack([bad, dead > DEAD_FRACTION, gamma < GAMMA_COLLAPSE, sat > SATURATED_FRACTION,
-                          (ratio < UPDATE_MIN) | (ratio > UPDATE_MAX), gap > DRIFT_GAP], axis=1) & measured[:, None]
+        conds = (
+            np.stack(
+                [
+                    bad,
+                    dead > DEAD_FRACTION,
+                    gamma < GAMMA_COLLAPSE,
+                    sat > SATURATED_FRACTION,
+                    (ratio < UPDATE_MIN) | (ratio > UPDATE_MAX),
+                    gap > DRIFT_GAP,
+                ],
+                axis=1,
+            )
+            & measured[:, None]
+        )
         rising = conds & ~self.active[:rows]
         self.active[:rows] = np.where(measured[:, None], conds, self.active[:rows])
         xs = np.stack([m[:, g_c], m[:, var_c], dead], axis=1)
@@ -179,7 +216,8 @@ class Events:
         n, mean, was = self.counts[:rows], self.means[:rows], self.jumping[:rows].copy()
         with np.errstate(invalid='ignore', over='ignore'):
             ratio_jump = (mean > 0) & (xs > 0) & ((xs > JUMP * mean) | (xs * JUMP < mean))
-            jumped = valid & (n >= WARMUP) & np.concatenate([ratio_jump[:, :2], (np.abs(xs[:, 2] - mean[:, 2]) > DEAD_JUMP)[:, None]], axis=1)
+            dead_jump = (np.abs(xs[:, 2] - mean[:, 2]) > DEAD_JUMP)[:, None]  # pyright: ignore[reportCallIssue] (numpy)
+            jumped = valid & (n >= WARMUP) & np.concatenate([ratio_jump[:, :2], dead_jump], axis=1)
             clip = (n > 0) & (mean > 0) & ~was
             clip[:, 2] = False
             toward = np.where(clip, np.minimum(np.maximum(xs, mean / JUMP), mean * JUMP), xs)
@@ -233,7 +271,9 @@ class Retention:
         self.recent_limit = budget // 4
         self.segment_limit = max(1, self.recent_limit // 4)
         self.protect_limit = budget // 4
-        self.history_limit = budget - self.recent_limit - 2 * self.segment_limit  # recent: the window + a closed and an open segment
+        self.history_limit = (
+            budget - self.recent_limit - 2 * self.segment_limit
+        )  # recent: the window + a closed and an open segment
         self.stride = 1
         self.windows = []  # [start, end, priority] in order of admission
         self._merge()
@@ -256,7 +296,9 @@ class Retention:
         """Protects the window around sample `seq` if it fits, evicting lower-priority windows; True when protected."""
         lo, hi = max(0, seq - BEFORE), seq + AFTER
         for w in self.windows:
-            if w[0] == lo and w[1] == hi:  # the same window (several layers' events at one sample): at the higher priority
+            if (
+                w[0] == lo and w[1] == hi
+            ):  # the same window (several layers' events at one sample): at the higher priority
                 w[2] = max(w[2], priority)
                 return True
         kept = self.windows

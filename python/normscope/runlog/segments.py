@@ -3,6 +3,7 @@ to the current recent segment (samples-N.bin); a segment that reached its size i
 the oldest still fill the recent window, the oldest is aged: its kept records are appended to the history
 (history-N.bin, a new file once the current one is full) and it is deleted; while the history is over its budget, the
 stride doubles and the history is rewritten (new files written whole by tmp + rename, then the old ones deleted)."""
+
 import os
 import struct
 
@@ -55,7 +56,9 @@ class SampleSegments:
             os.close(self.segment_fd)
             self.segment_fd = None
             self.recent.append([self.segment_name, self.segment_size])
-            while sum(size for _, size in self.recent) - self.recent[0][1] >= r.recent_limit:  # the rest still fills the window
+            while (
+                sum(size for _, size in self.recent) - self.recent[0][1] >= r.recent_limit
+            ):  # the rest still fills the window
                 self._age(self.recent.pop(0)[0])
 
     def close(self):
@@ -77,7 +80,11 @@ class SampleSegments:
 
     def _append_history(self, chunk):
         r = self.retention
-        if self.history_fd is not None and self.history[-1][1] > 0 and self.history[-1][1] + len(chunk) > r.segment_limit:
+        if (
+            self.history_fd is not None
+            and self.history[-1][1] > 0
+            and self.history[-1][1] + len(chunk) > r.segment_limit
+        ):
             os.close(self.history_fd)
             self.history_fd = None
         if self.history_fd is None:

@@ -6,6 +6,7 @@ engine's StepSample.values). Every record is length-prefixed and CRC-checked and
 killed at any instant leaves a log readable up to its last whole record. Bounded by `budget_bytes`: the recent window
 is kept whole, older samples are decimated, samples around the events of policy.py are kept (see there).
 No torch import: the writer takes floats (a list, a float64 buffer, or anything with .tolist())."""
+
 import atexit
 import datetime
 import json
@@ -21,9 +22,11 @@ import warnings
 import zlib
 from array import array
 
+from .. import __version__
+from ..measuring.project import project_root as find_project_root
+from ..measuring.stats_math import STAT_NAMES
 from .policy import PRIORITY, Events, Retention
 from .segments import FLAGS, FRAME, SampleSegments, close_quietly
-from ..measuring.stats_math import STAT_NAMES
 
 FORMAT, VERSION = 'normscope-run-log', 1
 SAMPLE_HEAD = struct.Struct('<dddfI')  # seq, step, loss, stepMs, rows
@@ -40,8 +43,10 @@ def runs_dir():
 def _new_run_dir(script):
     base = runs_dir()
     os.makedirs(base, exist_ok=True)
-    stem = re.sub(r'[^A-Za-z0-9_.-]+', '-', os.path.splitext(os.path.basename(script or 'python'))[0]).strip('-.') or 'run'
-    name = f"{time.strftime('%Y%m%d-%H%M%S')}-{stem}"
+    stem = (
+        re.sub(r'[^A-Za-z0-9_.-]+', '-', os.path.splitext(os.path.basename(script or 'python'))[0]).strip('-.') or 'run'
+    )
+    name = f'{time.strftime("%Y%m%d-%H%M%S")}-{stem}'
     for n in range(1, 1000):
         path = os.path.join(base, name if n == 1 else f'{name}-{n}')
         try:
@@ -74,7 +79,9 @@ def _floats(values):
             view = memoryview(values)
         except TypeError:
             view = None
-        values = view.cast('B').cast('d') if view is not None and view.format in ('d', '<d', '=d', 'B') else values.tolist()
+        values = (
+            view.cast('B').cast('d') if view is not None and view.format in ('d', '<d', '=d', 'B') else values.tolist()
+        )
     np = sys.modules.get('numpy')
     if isinstance(values, memoryview) and np is not None:
         with np.errstate(over='ignore'):
@@ -93,7 +100,6 @@ def _versions():
     torch = sys.modules.get('torch')
     if torch is not None:
         out['torch'] = str(getattr(torch, '__version__', '?'))
-    from .. import __version__
     out['normscope'] = __version__
     return out
 
@@ -103,12 +109,20 @@ class RunLogWriter:
     runs_dir(). `meta`: more fields of the run record (every, worldSize, batchSize, versions, ...). Errors of the file
     system (disk full) stop the log with one warning, never the training."""
 
-    def __init__(self, directory=None, *, script=None, project_root=None, meta=None, stat_names=STAT_NAMES, budget_bytes=None,
-                 engine='pytorch'):
+    def __init__(
+        self,
+        directory=None,
+        *,
+        script=None,
+        project_root=None,
+        meta=None,
+        stat_names=STAT_NAMES,
+        budget_bytes=None,
+        engine='pytorch',
+    ):
         script = script if script is not None else (sys.argv[0] if sys.argv and os.path.isfile(sys.argv[0]) else None)
         if project_root is None and script:
-            from ..measuring.creation import project_root as find_root  # the engine's own rule (imports torch, which the engine has)
-            project_root = find_root(script)
+            project_root = find_project_root(script)
         self.root = os.path.abspath(project_root or os.getcwd())
         if directory is None:
             self.dir = _new_run_dir(script)
@@ -118,7 +132,9 @@ class RunLogWriter:
         self.stat_names = list(stat_names)
         self.width = len(self.stat_names)
         self.retention = Retention(_budget(budget_bytes))
-        self.segments = SampleSegments(self.dir, self.retention, lambda stride: self._line({'type': 'stride', 'stride': stride, 'seq': self.seq}))
+        self.segments = SampleSegments(
+            self.dir, self.retention, lambda stride: self._line({'type': 'stride', 'stride': stride, 'seq': self.seq})
+        )
         self.events = Events(self.stat_names)
         self.seq, self.layer_count, self.closed, self.broken = 0, 0, False, False
         self.last_step = None
@@ -126,11 +142,21 @@ class RunLogWriter:
         self.meta_fd = os.open(os.path.join(self.dir, 'meta.jsonl'), FLAGS | os.O_EXCL, 0o644)
         self.loss_fd = os.open(os.path.join(self.dir, 'loss.bin'), FLAGS | os.O_EXCL, 0o644)
         run = {
-            'type': 'run', 'format': FORMAT, 'version': VERSION, 'engine': engine,
+            'type': 'run',
+            'format': FORMAT,
+            'version': VERSION,
+            'engine': engine,
             'file': relative_source({'file': script}, self.root)['file'] if script else None,
-            'projectRoot': self.root, 'cwd': os.getcwd(), 'host': socket.gethostname(), 'pid': os.getpid(),
+            'projectRoot': self.root,
+            'cwd': os.getcwd(),
+            'host': socket.gethostname(),
+            'pid': os.getpid(),
             'started': datetime.datetime.now().astimezone().isoformat(timespec='milliseconds'),
-            'every': 1, 'worldSize': 1, 'statNames': self.stat_names, 'budgetBytes': self.retention.budget, 'versions': _versions(),
+            'every': 1,
+            'worldSize': 1,
+            'statNames': self.stat_names,
+            'budgetBytes': self.retention.budget,
+            'versions': _versions(),
         }
         for key, value in (meta or {}).items():
             run[key] = {**run['versions'], **value} if key == 'versions' else value
@@ -143,7 +169,7 @@ class RunLogWriter:
         """The layer table so far (LayerInfo dicts in row order); rows beyond the last call are appended."""
         if self._stopped():
             return
-        new = list(infos)[self.layer_count:]
+        new = list(infos)[self.layer_count :]
         if new:
             table = [{**info, 'source': relative_source(info.get('source'), self.root)} for info in new]
             self._guard(self._line, {'type': 'layers', 'seq': self.seq, 'layers': table})
@@ -156,7 +182,9 @@ class RunLogWriter:
         count, blob = _floats(values)
         rows, rest = divmod(count, self.width)
         if rest or rows > self.layer_count:
-            raise ValueError(f'run log: {count} values are not rows of {self.width} statistics for at most {self.layer_count} layers')
+            raise ValueError(
+                f'run log: {count} values are not rows of {self.width} statistics for at most {self.layer_count} layers'
+            )
         self._guard(self._sample, step, _number(loss), _number(step_ms), rows, blob)
 
     def loss(self, step, value):
@@ -180,8 +208,13 @@ class RunLogWriter:
             return
         atexit.unregister(self._at_exit)
         if not self.broken:
-            end = {'type': 'end', 'reason': reason, 'time': datetime.datetime.now().astimezone().isoformat(timespec='milliseconds'),
-                   'samples': self.seq, 'steps': None if self.last_step is None else self.last_step + 1}
+            end = {
+                'type': 'end',
+                'reason': reason,
+                'time': datetime.datetime.now().astimezone().isoformat(timespec='milliseconds'),
+                'samples': self.seq,
+                'steps': None if self.last_step is None else self.last_step + 1,
+            }
             if message:
                 end['message'] = message
             self._guard(self._finish, end)
@@ -191,7 +224,9 @@ class RunLogWriter:
         return self
 
     def __exit__(self, kind, value, tb):
-        self.close('exception' if value is not None else 'closed', f'{kind.__name__}: {value}' if value is not None else None)
+        self.close(
+            'exception' if value is not None else 'closed', f'{kind.__name__}: {value}' if value is not None else None
+        )
 
     # --- internals -----------------------------------------------------------------------------------------------
 
@@ -204,11 +239,16 @@ class RunLogWriter:
         except OSError as e:  # the disk, not the user's code: keep training, say once that the log stopped
             self.broken = True
             self._close_files()
-            warnings.warn(f'NormScope: the run log {self.dir} stopped at step {self.last_step}: {e}', RuntimeWarning, stacklevel=3)
+            warnings.warn(
+                f'NormScope: the run log {self.dir} stopped at step {self.last_step}: {e}', RuntimeWarning, stacklevel=3
+            )
 
     def _at_exit(self):
         error = getattr(sys, 'last_value', None)  # an uncaught exception ended the interpreter
-        self.close('exception' if error else 'exit', f'{type(error).__name__}: {error}' if error else 'the process exited without close()')
+        self.close(
+            'exception' if error else 'exit',
+            f'{type(error).__name__}: {error}' if error else 'the process exited without close()',
+        )
 
     def _finish(self, end):
         self._flush_loss()
@@ -237,7 +277,9 @@ class RunLogWriter:
 
     def _event(self, kind, layer, seq, step, value, record_bytes):
         kept = self.retention.protect(seq, record_bytes, PRIORITY[kind])
-        self._line({'type': 'event', 'seq': seq, 'step': step, 'kind': kind, 'layer': layer, 'value': value, 'kept': kept})
+        self._line(
+            {'type': 'event', 'seq': seq, 'step': step, 'kind': kind, 'layer': layer, 'value': value, 'kept': kept}
+        )
 
     def _loss(self, step, value, check):
         if step == self.last_step:

@@ -24,6 +24,7 @@ import type {
 import { PanelReplayState } from '../../src/panel/replayState';
 import { sweepLearningRates } from '../../src/runner/lrSweep';
 import { runTraining } from '../../src/worker/engine';
+import { waitFor } from './poll';
 import { checkList, CHROMIUM_ARGS, connect, pixels, repoRoot, serve, sleep, type CheckResult, type HostLog } from './webview-harness';
 
 interface Trained {
@@ -99,7 +100,7 @@ export async function runLandscapeWebviewChecks(chromiumPath: string, outDir?: s
     const rpc = await connect(page, new PanelReplayState(), log, problems);
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
     await page.waitForFunction(() => document.querySelector('[data-testid="tabs"]') !== null);
-    for (let i = 0; i < 100 && log.ready === 0; i++) await sleep(50);
+    await waitFor('the host to log ready', () => log.ready !== 0, 10_000).catch(() => undefined);
     // Full-page shots clipped to the element: an element shot would have the sticky header over its top.
     const shoot = async (testId: string, name: string) => {
       if (!outDir) return;

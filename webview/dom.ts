@@ -50,6 +50,12 @@ export function button(label: string, testId: string, onClick: () => void, title
   return el('button', { testId, title, attrs: { type: 'button' }, onClick: () => onClick() }, label);
 }
 
+/** A panel table: a header row of column names, then `body` (a tbody the view fills). */
+export function layerTable(headers: string[], body: HTMLTableSectionElement): HTMLTableElement {
+  const head = el('tr', {}, ...headers.map((h) => el('th', { attrs: { scope: 'col' } }, h)));
+  return el('table', { className: 'layer-table' }, el('thead', {}, head), body);
+}
+
 /** Format a statistic for display: short, with exponent for tiny or huge magnitudes. */
 export function formatValue(v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '—';

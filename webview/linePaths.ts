@@ -97,77 +97,15 @@ export class LinesRenderer {
     const x = axisMap(chart.scales.x);
     const y = axisMap(chart.scales.y);
     if (!x || !y) return;
-    const canvas = chart.canvas;
-    const dpr = chart.currentDevicePixelRatio;
-    const area = chart.chartArea;
     const minWidth = Math.min(...series.map((s) => s.width));
-    const key = [
-      x.a,
-      x.b,
-      y.a,
-      y.b,
-      x.log,
-      y.log,
-      canvas.width,
-      canvas.height,
-      dpr,
-      series.length,
-      ...series.map((s) => `${s.color}${s.width}`),
-    ].join('|');
-    const reset =
-      key !== this.key || series.some((s) => (this.drawn.get(s.data)?.resets ?? s.data.decimator.resets) !== s.data.decimator.resets);
-    if (reset) {
-      this.key = key;
-      this.drawn = new Map();
-      for (const layer of this.layers) {
-        layer.width = canvas.width;
-        layer.height = canvas.height;
-      }
-    }
-    // New stable segments onto the layers.
-    const fresh = [
-      new Map<string, { path: Path2D; color: string; width: number }>(),
-      new Map<string, { path: Path2D; color: string; width: number }>(),
-    ];
-    for (const s of series) {
-      const state = this.drawn.get(s.data) ?? { upTo: 0, resets: s.data.decimator.resets };
-      if (state.upTo < s.data.stable) trace(group(fresh[s.width > minWidth ? 1 : 0], s), s.data.points, state.upTo, s.data.stable, x, y);
-      this.drawn.set(s.data, { upTo: s.data.stable, resets: s.data.decimator.resets });
-    }
-    this.layers.forEach((layer, i) => {
-      const lctx = layer.getContext('2d');
-      if (!lctx || fresh[i].size === 0) return;
-      lctx.save();
-      lctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-      lctx.beginPath();
-      lctx.rect(
-        area.left - CLIP_MARGIN,
-        area.top - CLIP_MARGIN,
-        area.right - area.left + 2 * CLIP_MARGIN,
-        area.bottom - area.top + 2 * CLIP_MARGIN,
-      );
-      lctx.clip();
-      lctx.lineJoin = 'round';
-      strokeGroups(lctx, fresh[i]);
-      lctx.restore();
-    });
+    this.resetIfChanged(chart, series, x, y);
+    this.drawStable(chart, series, minWidth, x, y);
     // Layers, then the recent tails (and the hovered line) on the chart itself.
     const ctx = chart.ctx;
-    const tails = [
-      new Map<string, { path: Path2D; color: string; width: number }>(),
-      new Map<string, { path: Path2D; color: string; width: number }>(),
-    ];
+    const tails = [newGroups(), newGroups()];
     for (const s of series) trace(group(tails[s.width > minWidth ? 1 : 0], s), s.data.points, s.data.stable, s.data.points.length, x, y);
     ctx.save();
-    ctx.beginPath();
-    ctx.rect(
-      area.left - CLIP_MARGIN,
-      area.top - CLIP_MARGIN,
-      area.right - area.left + 2 * CLIP_MARGIN,
-      area.bottom - area.top + 2 * CLIP_MARGIN,
-    );
-    ctx.clip();
-    ctx.lineJoin = 'round';
+    clipToArea(ctx, chart.chartArea);
     for (let i = 0; i < 2; i++) {
       ctx.save();
       ctx.setTransform(1, 0, 0, 1, 0, 0);
@@ -184,4 +122,58 @@ export class LinesRenderer {
     }
     ctx.restore();
   }
+
+  /** Clears the layers when the axes, the canvas or the series changed, or a series was decimated anew. */
+  private resetIfChanged(chart: Chart, series: readonly StyledSeries[], x: AxisMap, y: AxisMap): void {
+    const canvas = chart.canvas;
+    const dims = [x.a, x.b, y.a, y.b, x.log, y.log, canvas.width, canvas.height, chart.currentDevicePixelRatio, series.length];
+    const key = [...dims, ...series.map((s) => `${s.color}${s.width}`)].join('|');
+    const reset =
+      key !== this.key || series.some((s) => (this.drawn.get(s.data)?.resets ?? s.data.decimator.resets) !== s.data.decimator.resets);
+    if (!reset) return;
+    this.key = key;
+    this.drawn = new Map();
+    for (const layer of this.layers) {
+      layer.width = canvas.width;
+      layer.height = canvas.height;
+    }
+  }
+
+  /** New stable segments onto the layers (thin ones, emphasised ones). */
+  private drawStable(chart: Chart, series: readonly StyledSeries[], minWidth: number, x: AxisMap, y: AxisMap): void {
+    const fresh = [newGroups(), newGroups()];
+    for (const s of series) {
+      const state = this.drawn.get(s.data) ?? { upTo: 0, resets: s.data.decimator.resets };
+      if (state.upTo < s.data.stable) trace(group(fresh[s.width > minWidth ? 1 : 0], s), s.data.points, state.upTo, s.data.stable, x, y);
+      this.drawn.set(s.data, { upTo: s.data.stable, resets: s.data.decimator.resets });
+    }
+    this.layers.forEach((layer, i) => {
+      const lctx = layer.getContext('2d');
+      if (!lctx || fresh[i].size === 0) return;
+      lctx.save();
+      lctx.setTransform(chart.currentDevicePixelRatio, 0, 0, chart.currentDevicePixelRatio, 0, 0);
+      clipToArea(lctx, chart.chartArea);
+      strokeGroups(lctx, fresh[i]);
+      lctx.restore();
+    });
+  }
+}
+
+type Groups = Map<string, { path: Path2D; color: string; width: number }>;
+
+function newGroups(): Groups {
+  return new Map();
+}
+
+/** Clips to the chart area (a margin wide, so a line's cap at the edge is whole) and rounds line joins. */
+function clipToArea(ctx: CanvasRenderingContext2D, area: { left: number; top: number; right: number; bottom: number }): void {
+  ctx.beginPath();
+  ctx.rect(
+    area.left - CLIP_MARGIN,
+    area.top - CLIP_MARGIN,
+    area.right - area.left + 2 * CLIP_MARGIN,
+    area.bottom - area.top + 2 * CLIP_MARGIN,
+  );
+  ctx.clip();
+  ctx.lineJoin = 'round';
 }

@@ -21,16 +21,23 @@ export function isTfModule(specifier: string): boolean {
   return /^@tensorflow\/tfjs(-node(-gpu)?|-layers|-core)?$/.test(specifier);
 }
 
-function requiredModule(expr: ts.Expression): string | null {
+/** The module of a `require('…')` call with one string argument; null for any other expression. */
+export function requireSpecifier(expr: ts.Expression | undefined): string | null {
   if (
+    expr &&
     ts.isCallExpression(expr) &&
     ts.isIdentifier(expr.expression) &&
     expr.expression.text === 'require' &&
     expr.arguments.length === 1 &&
     ts.isStringLiteralLike(expr.arguments[0])
-  ) {
+  )
     return expr.arguments[0].text;
-  }
+  return null;
+}
+
+function requiredModule(expr: ts.Expression): string | null {
+  const required = requireSpecifier(expr);
+  if (required !== null) return required;
   // `await import('@tensorflow/tfjs')`
   if (
     ts.isAwaitExpression(expr) &&

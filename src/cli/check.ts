@@ -148,19 +148,36 @@ export async function checkCommand(
   workerPath: string,
   io: CheckIO = { stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
-  let args;
+  return parsedThenRun(
+    { name: 'check', usage: USAGE, io },
+    () => parseCheckArgs(argv),
+    (args) => printRun(args, workerPath, io, 'check'),
+  );
+}
+
+/**
+ * Parses a command's arguments and runs it: --help prints the usage (exit 0), a usage error its message and the usage
+ * (exit 2); any other error is a bug and propagates. Shared by `check` and `run`.
+ */
+export async function parsedThenRun<A>(
+  command: { name: string; usage: string; io: CheckIO; wording?: (message: string) => string },
+  parse: () => A | 'help',
+  run: (args: A) => Promise<number>,
+): Promise<number> {
+  const { name, usage, io, wording = (m) => m } = command;
+  let args: A | 'help';
   try {
-    args = parseCheckArgs(argv);
+    args = parse();
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    io.stderr.write(`normscope check: ${e.message}\n${USAGE}\n`);
+    io.stderr.write(`normscope ${name}: ${wording(e.message)}\n${usage}\n`);
     return EXIT.error;
   }
   if (args === 'help') {
-    io.stdout.write(`${USAGE}\n`);
+    io.stdout.write(`${usage}\n`);
     return EXIT.ok;
   }
-  return printRun(args, workerPath, io, 'check');
+  return run(args);
 }
 
 /**

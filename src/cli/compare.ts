@@ -13,9 +13,10 @@ import { modelChoiceFlags } from './builderArgs';
 import { printSweep } from './sweepTable';
 import { parseRates } from '../runner/lrSweep';
 import { BACKEND_CHOICES, type BackendChoice, type NormKind } from '../protocol/run';
+import type { CompareResult } from '../protocol/webview';
 import { DEFAULT_LANDSCAPE_EVERY } from '../protocol/landscape';
 import { isNormKind, NORM_KINDS, normAtLine } from '../refactor';
-import { compareNorms } from '../runner/compare';
+import { compareNorms, type CompareOptions } from '../runner/compare';
 import { cliRunClient } from './runClient';
 import { isPythonModel, pythonEnginePath } from '../runner/pythonClient';
 import { pythonNormAtLine } from '../runner/pythonLint';
@@ -79,57 +80,30 @@ function parse(argv: string[]) {
   };
 }
 
+type CompareArgs = ReturnType<typeof parse>;
+
 export async function compareCommand(argv: string[], workerPath: string): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  let args;
+  let args: CompareArgs;
   try {
     args = parse(argv);
   } catch (e) {
     process.stderr.write(`normscope compare: ${errorMessage(e)}\n${USAGE}\n`);
     return 2;
   }
-  let text: string;
-  try {
-    text = readFileSync(args.file, 'utf8');
-  } catch (e) {
-    process.stderr.write(`normscope compare: cannot read ${args.file}: ${errorMessage(e)}\n`);
-    return 2;
-  }
-  const python = isPythonModel(args.file);
-  const original = python
-    ? await pythonNormAtLine(args.file, args.line, pythonEnginePath(workerPath)).catch(() => undefined)
-    : normAtLine(text, args.file, args.line);
-  if (!original) {
-    process.stderr.write(
-      `normscope compare: ${relative(process.cwd(), args.file) || args.file}:${args.line} has no normalization call (BatchNorm, LayerNorm, GroupNorm, RMSNorm, InstanceNorm) to compare\n`,
-    );
-    return 2;
-  }
+  const original = await normToCompare(args, workerPath);
+  if (!original) return 2;
   const candidates = [original, ...args.to.filter((t) => t !== original)];
-  const { limits } = args;
-  const client = cliRunClient(args.file, workerPath, limits, { stderr: process.stderr });
+  const client = cliRunClient(args.file, workerPath, args.limits, { stderr: process.stderr });
   const tty = !args.json && process.stderr.isTTY === true;
   const cancel = cancelOnSignals();
   try {
     const result = await compareNorms(
       client,
-      {
-        file: args.file,
-        line: args.line,
-        candidates,
-        steps: args.steps,
-        batchSize: args.batchSize,
-        backend: args.backend,
-        seed: args.seed,
-        samplingInterval: 1,
-        permissions: limits.permissions,
-        ...args.choice,
-        ...(args.landscape ? { landscape: args.landscape } : {}),
-        ...(args.learningRates ? { learningRates: args.learningRates } : {}),
-      },
+      compareOptions(args, candidates),
       (norm, i, event) => {
         if (tty && !event) process.stderr.write(`training candidate ${i + 1}/${candidates.length}: ${norm}\n`);
       },
@@ -144,23 +118,8 @@ export async function compareCommand(argv: string[], workerPath: string): Promis
       process.stderr.write(`normscope compare: ${result.stopped}\n`);
       return EXIT.error;
     }
-    if (args.json) {
-      process.stdout.write(`${JSON.stringify(compareJson(result), null, 2)}\n`);
-    } else {
-      // The model's own `normscope.steps` wins over --steps: report what actually ran.
-      const steps = Math.max(0, ...result.candidates.map((c) => c.loss.length));
-      process.stdout.write(
-        `Compare normalizations at ${relative(process.cwd(), args.file)}:${args.line} (${steps} steps, seed ${args.seed}; loss in inference mode on an unseen batch)\n\n`,
-      );
-      process.stdout.write(`  ${'norm'.padEnd(14)} ${'final loss'.padStart(12)}  findings\n`);
-      for (const c of result.candidates) {
-        const loss = c.finalLoss === null ? (c.error ? 'failed' : (c.stoppedEarly ?? 'n/a')) : c.finalLoss.toPrecision(4);
-        const findings = c.error ?? (c.findings.map((f) => f.kind).join(', ') || '–');
-        process.stdout.write(`  ${(c.norm + (c.original ? '*' : '')).padEnd(14)} ${loss.padStart(12)}  ${findings}\n`);
-      }
-      process.stdout.write('\n  * the normalization the file has now. Best first.\n');
-      if (result.sweep) printSweep(result.sweep, (text) => process.stdout.write(text));
-    }
+    if (args.json) process.stdout.write(`${JSON.stringify(compareJson(result), null, 2)}\n`);
+    else printComparison(result, args);
     if (cancel.signal.aborted) {
       process.stderr.write('normscope compare: cancelled\n');
       return EXIT.cancelled;
@@ -170,4 +129,58 @@ export async function compareCommand(argv: string[], workerPath: string): Promis
     cancel.dispose();
     client.dispose();
   }
+}
+
+/** The normalization the file has at the line (the baseline), or undefined after saying why there is none. */
+async function normToCompare(args: CompareArgs, workerPath: string): Promise<NormKind | undefined> {
+  let text: string;
+  try {
+    text = readFileSync(args.file, 'utf8');
+  } catch (e) {
+    process.stderr.write(`normscope compare: cannot read ${args.file}: ${errorMessage(e)}\n`);
+    return undefined;
+  }
+  const original = isPythonModel(args.file)
+    ? await pythonNormAtLine(args.file, args.line, pythonEnginePath(workerPath)).catch(() => undefined)
+    : normAtLine(text, args.file, args.line);
+  if (!original) {
+    process.stderr.write(
+      `normscope compare: ${relative(process.cwd(), args.file) || args.file}:${args.line} has no normalization call (BatchNorm, LayerNorm, GroupNorm, RMSNorm, InstanceNorm) to compare\n`,
+    );
+  }
+  return original ?? undefined;
+}
+
+function compareOptions(args: CompareArgs, candidates: NormKind[]): CompareOptions {
+  return {
+    file: args.file,
+    line: args.line,
+    candidates,
+    steps: args.steps,
+    batchSize: args.batchSize,
+    backend: args.backend,
+    seed: args.seed,
+    samplingInterval: 1,
+    permissions: args.limits.permissions,
+    ...args.choice,
+    ...(args.landscape ? { landscape: args.landscape } : {}),
+    ...(args.learningRates ? { learningRates: args.learningRates } : {}),
+  };
+}
+
+/** The table of candidates, best first, and the learning-rate sweep if there was one. */
+function printComparison(result: CompareResult, args: CompareArgs): void {
+  // The model's own `normscope.steps` wins over --steps: report what actually ran.
+  const steps = Math.max(0, ...result.candidates.map((c) => c.loss.length));
+  process.stdout.write(
+    `Compare normalizations at ${relative(process.cwd(), args.file)}:${args.line} (${steps} steps, seed ${args.seed}; loss in inference mode on an unseen batch)\n\n`,
+  );
+  process.stdout.write(`  ${'norm'.padEnd(14)} ${'final loss'.padStart(12)}  findings\n`);
+  for (const c of result.candidates) {
+    const loss = c.finalLoss === null ? (c.error ? 'failed' : (c.stoppedEarly ?? 'n/a')) : c.finalLoss.toPrecision(4);
+    const findings = c.error ?? (c.findings.map((f) => f.kind).join(', ') || '–');
+    process.stdout.write(`  ${(c.norm + (c.original ? '*' : '')).padEnd(14)} ${loss.padStart(12)}  ${findings}\n`);
+  }
+  process.stdout.write('\n  * the normalization the file has now. Best first.\n');
+  if (result.sweep) printSweep(result.sweep, (text) => process.stdout.write(text));
 }

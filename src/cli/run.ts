@@ -5,7 +5,7 @@
  * Output and exit codes as for `check`.
  */
 import { UsageError } from './args';
-import { parseCheckArgs, printRun, type CheckIO } from './check';
+import { parseCheckArgs, parsedThenRun, printRun, type CheckIO } from './check';
 
 const USAGE =
   'Usage: normscope run <script> [--steps N|all] [--backend auto|tensorflow|wasm|cpu] [--seed S] ' +
@@ -48,17 +48,9 @@ export async function runCommand(
   workerPath: string,
   io: CheckIO = { stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
-  let args;
-  try {
-    args = parseRunArgs(argv);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    io.stderr.write(`normscope run: ${e.message.replace('<file>', '<script>')}\n${USAGE}\n`);
-    return 2;
-  }
-  if (args === 'help') {
-    io.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  return printRun(args, workerPath, io, 'run');
+  return parsedThenRun(
+    { name: 'run', usage: USAGE, io, wording: (m) => m.replace('<file>', '<script>') },
+    () => parseRunArgs(argv),
+    (args) => printRun(args, workerPath, io, 'run'),
+  );
 }

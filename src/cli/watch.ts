@@ -45,130 +45,167 @@ export async function watchCommand(
     io.stderr.write(`normscope watch: ${errorMessage(e)}\n${e instanceof UsageError ? `${USAGE}\n` : ''}`);
     return EXIT.error;
   }
-  const { dir, failOn, thresholds } = args;
-  const tty = io.stdout.isTTY === true;
-  const shown = (f: string) => {
-    const r = relative(process.cwd(), f);
-    return r && !r.startsWith('..') && !isAbsolute(r) ? r : f;
-  };
-  const cancel = cancelOnSignals();
-  const seen = new Set<string>();
-  const rate: { at: number; step: number }[] = [];
-  let findings: Finding[] = [];
-  let findingsAt = 0;
-  let findingsCost = 0;
-  let stopped = false;
-  let lastLine = 0;
-  let headed = false;
-
+  const { dir, failOn, thresholds, root } = args;
   return new Promise<number>((resolve) => {
-    let settled = false;
-    const finish = (code: number) => {
-      if (settled) return;
-      settled = true;
-      follower.close();
-      clearInterval(ticker);
-      cancel.dispose();
-      resolve(code);
-    };
-    const clear = () => tty && io.stdout.write('\r\x1b[K');
-    const say = (text: string) => {
-      clear();
-      io.stdout.write(`${text}\n`);
-    };
-    const exitCode = () => (findings.some((f) => failOn.has(f.kind)) ? EXIT.findings : EXIT.ok);
-    const updateFindings = (log: RunLog, force: boolean) => {
-      const now = Date.now();
-      if (!force && now - findingsAt < Math.max(FINDINGS_MS, 5 * findingsCost)) return;
-      findingsAt = now;
-      const root = localRoot(log, args.root);
-      try {
-        findings = runLogFindings(log, mapSources(log, root), { thresholds, log: (m) => io.stderr.write(`normscope watch: ${m}\n`) });
-        findingsCost = Date.now() - now;
-      } catch (e) {
-        io.stderr.write(`normscope watch: ${errorMessage(e)}\n`);
-        return finish(EXIT.error);
-      }
-      for (const f of findings) {
-        const key = `${f.kind}:${f.layer ?? ''}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        const at = f.source ? `${shown(f.source.file)}:${f.source.line}:${f.source.column}` : '(model)';
-        say(
-          `${f.severity} ${f.kind} ${f.layer ?? ''} at ${at}${f.step !== null ? `, from step ${f.step}` : ''}\n    ${f.message}${f.fix ? `\n    Fix: ${f.fix}` : ''}`,
-        );
-      }
-    };
-    const progress = (log: RunLog, force = false) => {
-      const now = Date.now();
-      const { step, loss } = latest(log);
-      if (rate.length === 0 || rate[rate.length - 1].step !== step) rate.push({ at: now, step });
-      while (rate.length > 2 && now - rate[1].at > RATE_WINDOW_MS) rate.shift();
-      const span = rate.length > 1 ? (rate[rate.length - 1].at - rate[0].at) / 1000 : 0;
-      const perSecond = span > 0 ? (rate[rate.length - 1].step - rate[0].step) / span : NaN;
-      const quiet = Math.max(0, Math.round((now - log.lastWriteTime) / 1000));
-      const text =
-        `step ${step < 0 ? '-' : step}  loss ${formatNumber(loss)}  ${Number.isFinite(perSecond) ? `${formatNumber(perSecond)} steps/s` : '- steps/s'}` +
-        `  last write ${quiet} s ago  (${log.samples.length} samples, ${findings.length} finding${findings.length === 1 ? '' : 's'})`;
-      if (tty) io.stdout.write(`\r\x1b[K${text}`);
-      else if (force || now - lastLine >= 10_000) {
-        lastLine = now;
-        io.stdout.write(`${text}\n`);
-      }
-    };
-    const header = (log: RunLog) => {
-      if (headed) return;
-      headed = true;
-      say(
-        `normscope watch: ${shown(dir)} (${log.meta.engine} on ${log.meta.host}, pid ${log.meta.pid}, every ${log.meta.every} step${log.meta.every === 1 ? '' : 's'})`,
-      );
-    };
-    const check = (log: RunLog) => {
-      const quiet = Date.now() - log.lastWriteTime;
-      if (stopped && quiet <= quietMs) {
-        stopped = false;
-        say('resumed');
-      }
-      if (log.end) {
-        updateFindings(log, true);
-        progress(log, true);
-        say(`${endNote(log)}; ${findings.length} finding${findings.length === 1 ? '' : 's'}`);
-        return finish(exitCode());
-      }
-      if (log.meta.host === hostname() && !alive(log.meta.pid)) {
-        updateFindings(log, true);
-        progress(log, true);
-        say(
-          `stopped: process ${log.meta.pid} is gone and left no end record (killed?); ${findings.length} finding${findings.length === 1 ? '' : 's'}`,
-        );
-        return finish(exitCode());
-      }
-      if (!stopped && quiet > quietMs) {
-        stopped = true;
-        say(`stopped: no write for ${Math.round(quiet / 1000)} s (the run may have been killed, or be paused)`);
-      }
-    };
-    const follower = followRunLog(
-      dir,
-      (log) => {
-        header(log);
-        updateFindings(log, false);
-        progress(log);
-        check(log);
-      },
-      { intervalMs: options.intervalMs, onError: (e) => io.stderr.write(`normscope watch: ${e.message}\n`) },
-    );
-    const ticker = setInterval(() => {
-      const log = follower.log;
-      if (!log) return;
-      updateFindings(log, false);
-      progress(log);
-      check(log);
-    }, TICK_MS);
-    cancel.signal.addEventListener('abort', () => {
-      clear();
-      io.stderr.write('normscope watch: stopped following (Ctrl-C); the run goes on\n');
-      finish(EXIT.cancelled);
-    });
+    new RunLogWatch({ dir, failOn, thresholds, root, quietMs, io, intervalMs: options.intervalMs }, resolve);
   });
+}
+
+interface WatchSetup {
+  dir: string;
+  failOn: Set<string>;
+  thresholds: Record<string, number>;
+  root: string | undefined;
+  quietMs: number;
+  io: CheckIO;
+  intervalMs?: number;
+}
+
+/** One `normscope watch`: follows the log, prints what is new, and resolves with the exit code once. */
+class RunLogWatch {
+  private readonly tty: boolean;
+  private readonly cancel = cancelOnSignals();
+  private readonly seen = new Set<string>();
+  private readonly rate: { at: number; step: number }[] = [];
+  private findings: Finding[] = [];
+  private findingsAt = 0;
+  private findingsCost = 0;
+  private stopped = false;
+  private lastLine = 0;
+  private headed = false;
+  private settled = false;
+  private readonly follower: ReturnType<typeof followRunLog>;
+  private readonly ticker: NodeJS.Timeout;
+
+  constructor(
+    private readonly w: WatchSetup,
+    private readonly resolve: (code: number) => void,
+  ) {
+    this.tty = w.io.stdout.isTTY === true;
+    this.follower = followRunLog(w.dir, (log) => this.update(log, true), {
+      intervalMs: w.intervalMs,
+      onError: (e) => w.io.stderr.write(`normscope watch: ${e.message}\n`),
+    });
+    this.ticker = setInterval(() => {
+      if (this.follower.log) this.update(this.follower.log, false);
+    }, TICK_MS);
+    this.cancel.signal.addEventListener('abort', () => {
+      this.clear();
+      w.io.stderr.write('normscope watch: stopped following (Ctrl-C); the run goes on\n');
+      this.finish(EXIT.cancelled);
+    });
+  }
+
+  /** A new read of the log (`written`), or the clock's tick. */
+  private update(log: RunLog, written: boolean): void {
+    if (written) this.header(log);
+    this.updateFindings(log, false);
+    this.progress(log);
+    this.check(log);
+  }
+
+  private finish(code: number): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.follower.close();
+    clearInterval(this.ticker);
+    this.cancel.dispose();
+    this.resolve(code);
+  }
+
+  private clear(): void {
+    if (this.tty) this.w.io.stdout.write('\r\x1b[K');
+  }
+
+  private say(text: string): void {
+    this.clear();
+    this.w.io.stdout.write(`${text}\n`);
+  }
+
+  private shown(file: string): string {
+    const r = relative(process.cwd(), file);
+    return r && !r.startsWith('..') && !isAbsolute(r) ? r : file;
+  }
+
+  private exitCode(): number {
+    return this.findings.some((f) => this.w.failOn.has(f.kind)) ? EXIT.findings : EXIT.ok;
+  }
+
+  private findingCount(): string {
+    return `${this.findings.length} finding${this.findings.length === 1 ? '' : 's'}`;
+  }
+
+  private updateFindings(log: RunLog, force: boolean): void {
+    const now = Date.now();
+    if (!force && now - this.findingsAt < Math.max(FINDINGS_MS, 5 * this.findingsCost)) return;
+    this.findingsAt = now;
+    const { io, thresholds } = this.w;
+    try {
+      const sources = mapSources(log, localRoot(log, this.w.root));
+      this.findings = runLogFindings(log, sources, { thresholds, log: (m) => io.stderr.write(`normscope watch: ${m}\n`) });
+      this.findingsCost = Date.now() - now;
+    } catch (e) {
+      io.stderr.write(`normscope watch: ${errorMessage(e)}\n`);
+      return this.finish(EXIT.error);
+    }
+    for (const f of this.findings) {
+      const key = `${f.kind}:${f.layer ?? ''}`;
+      if (this.seen.has(key)) continue;
+      this.seen.add(key);
+      const at = f.source ? `${this.shown(f.source.file)}:${f.source.line}:${f.source.column}` : '(model)';
+      this.say(
+        `${f.severity} ${f.kind} ${f.layer ?? ''} at ${at}${f.step !== null ? `, from step ${f.step}` : ''}\n    ${f.message}${f.fix ? `\n    Fix: ${f.fix}` : ''}`,
+      );
+    }
+  }
+
+  /** The progress line: on a terminal rewritten in place, else a line every 10 s (and at the end). */
+  private progress(log: RunLog, force = false): void {
+    const now = Date.now();
+    const { step, loss } = latest(log);
+    const rate = this.rate;
+    if (rate.length === 0 || rate[rate.length - 1].step !== step) rate.push({ at: now, step });
+    while (rate.length > 2 && now - rate[1].at > RATE_WINDOW_MS) rate.shift();
+    const span = rate.length > 1 ? (rate[rate.length - 1].at - rate[0].at) / 1000 : 0;
+    const perSecond = span > 0 ? (rate[rate.length - 1].step - rate[0].step) / span : NaN;
+    const quiet = Math.max(0, Math.round((now - log.lastWriteTime) / 1000));
+    const text =
+      `step ${step < 0 ? '-' : step}  loss ${formatNumber(loss)}  ${Number.isFinite(perSecond) ? `${formatNumber(perSecond)} steps/s` : '- steps/s'}` +
+      `  last write ${quiet} s ago  (${log.samples.length} samples, ${this.findingCount()})`;
+    if (this.tty) this.w.io.stdout.write(`\r\x1b[K${text}`);
+    else if (force || now - this.lastLine >= 10_000) {
+      this.lastLine = now;
+      this.w.io.stdout.write(`${text}\n`);
+    }
+  }
+
+  private header(log: RunLog): void {
+    if (this.headed) return;
+    this.headed = true;
+    const { engine, host, pid, every } = log.meta;
+    this.say(`normscope watch: ${this.shown(this.w.dir)} (${engine} on ${host}, pid ${pid}, every ${every} step${every === 1 ? '' : 's'})`);
+  }
+
+  /** The end record, the writer gone, or the log quiet (and resumed). */
+  private check(log: RunLog): void {
+    const quiet = Date.now() - log.lastWriteTime;
+    if (this.stopped && quiet <= this.w.quietMs) {
+      this.stopped = false;
+      this.say('resumed');
+    }
+    if (log.end) return this.end(log, endNote(log));
+    if (log.meta.host === hostname() && !alive(log.meta.pid))
+      return this.end(log, `stopped: process ${log.meta.pid} is gone and left no end record (killed?)`);
+    if (!this.stopped && quiet > this.w.quietMs) {
+      this.stopped = true;
+      this.say(`stopped: no write for ${Math.round(quiet / 1000)} s (the run may have been killed, or be paused)`);
+    }
+  }
+
+  private end(log: RunLog, note: string): void {
+    this.updateFindings(log, true);
+    this.progress(log, true);
+    this.say(`${note}; ${this.findingCount()}`);
+    this.finish(this.exitCode());
+  }
 }

@@ -1,5 +1,6 @@
 /** CodeLens above each model definition and each model-building function: start a run, and after one, its one-line summary. */
 import * as vscode from 'vscode';
+import { RedrawingLensProvider } from './lensProvider';
 import { analysis } from './analysis';
 import { builderFunctionsOf, moduleLevelModels } from './builderCommands';
 import { FunctionArguments } from './functionArgs';
@@ -7,12 +8,9 @@ import type { NormScopeContext } from '../host/context';
 import type { DocumentIndex } from './documentIndex';
 import type { RunResults } from '../host/runResults';
 import { runSummary } from './summary';
-import { Disposable, toDisposable } from '../host/disposable';
+import { toDisposable } from '../host/disposable';
 
-export class ModelCodeLensProvider extends Disposable implements vscode.CodeLensProvider, vscode.Disposable {
-  private readonly changed = this.own(new vscode.EventEmitter<void>());
-  readonly onDidChangeCodeLenses = this.changed.event;
-
+export class ModelCodeLensProvider extends RedrawingLensProvider {
   private readonly args: FunctionArguments;
 
   constructor(
@@ -22,12 +20,12 @@ export class ModelCodeLensProvider extends Disposable implements vscode.CodeLens
   ) {
     super();
     this.args = new FunctionArguments(ctx.extension.workspaceState);
-    this.own(toDisposable(results.onDidChange(() => this.changed.fire())));
+    this.own(toDisposable(results.onDidChange(() => this.redraw())));
   }
 
   /** Settings changed (e.g. steps): redraw the titles. */
   refresh(): void {
-    this.changed.fire();
+    this.redraw();
   }
 
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {

@@ -5,13 +5,14 @@
  * the top of the file starts a check and shows the last run's summary.
  */
 import * as vscode from 'vscode';
+import { RedrawingLensProvider } from './lensProvider';
 import { swapPythonNorm, type PythonSwapTarget } from '../runner/pythonSwap';
 import { buildLayerHover } from './hoverMarkdown';
 import type { NormScopeContext } from '../host/context';
 import type { RunResults } from '../host/runResults';
 import { runSummary } from './summary';
 import { errorMessage } from '../protocol';
-import { Disposable, toDisposable } from '../host/disposable';
+import { toDisposable } from '../host/disposable';
 import { pythonSignature, type PythonModels } from './pythonModels';
 
 export const PYTHON_SELECTOR: vscode.DocumentSelector = [{ language: 'python', scheme: 'file' }];
@@ -92,10 +93,7 @@ export class PythonHoverProvider implements vscode.HoverProvider {
   }
 }
 
-export class PythonCodeLensProvider extends Disposable implements vscode.CodeLensProvider, vscode.Disposable {
-  private readonly changed = this.own(new vscode.EventEmitter<void>());
-  readonly onDidChangeCodeLenses = this.changed.event;
-
+export class PythonCodeLensProvider extends RedrawingLensProvider {
   constructor(
     private readonly ctx: NormScopeContext,
     private readonly results: RunResults,
@@ -103,12 +101,12 @@ export class PythonCodeLensProvider extends Disposable implements vscode.CodeLen
     private readonly models?: PythonModels,
   ) {
     super();
-    this.own(toDisposable(results.onDidChange(() => this.changed.fire())));
+    this.own(toDisposable(results.onDidChange(() => this.redraw())));
   }
 
   /** A remembered choice changed (Change Arguments…, a first run's answers): redraw the `args:` lens. */
   refresh(): void {
-    this.changed.fire();
+    this.redraw();
   }
 
   async provideCodeLenses(doc: vscode.TextDocument): Promise<vscode.CodeLens[]> {

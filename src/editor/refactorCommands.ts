@@ -42,60 +42,55 @@ export async function applyNormAt(ctx: NormScopeContext, index: DocumentIndex, f
   return ok;
 }
 
+/** `normscope.swapNorm`: the other norms for the call at `line` of `file` (default: the cursor), or a comparison. */
+async function swapNormCommand(ctx: NormScopeContext, index: DocumentIndex, file?: string, line?: number): Promise<unknown> {
+  const editor = vscode.window.activeTextEditor;
+  const doc = file ? await vscode.workspace.openTextDocument(vscode.Uri.file(file)) : editor?.document;
+  if (!doc) return false;
+  const at = line ?? (editor ? editor.selection.active.line + 1 : 1);
+  if (doc.languageId === 'python') {
+    const to = await vscode.window.showQuickPick([...PYTHON_SWAP_TARGETS], {
+      title: 'NormScope: swap normalization (PyTorch)',
+      placeHolder: 'Replace this normalization layer with…',
+    });
+    return to ? applyPythonSwap(ctx, doc, at, to as PythonSwapTarget) : false;
+  }
+  const swaps = analysis()
+    .availableRefactors(doc.getText(), doc.fileName, { line: at }, index.get(doc))
+    .filter((o) => o.action.action === 'swap');
+  if (swaps.length === 0) {
+    void vscode.window.showInformationMessage(
+      `NormScope: ${vscode.workspace.asRelativePath(doc.uri)}:${at} has no normalization call to swap.`,
+    );
+    return false;
+  }
+  const pick = await vscode.window.showQuickPick(
+    [
+      ...swaps.map((o) => ({
+        label: o.title,
+        to: (o.action as { to: NormKind }).to,
+        description: NORM_SPECS[(o.action as { to: NormKind }).to].className,
+      })),
+      { label: '$(beaker) Compare normalizations…', to: undefined, description: 'train each candidate briefly and compare' },
+      {
+        label: '$(graph) Compare normalizations over learning rates…',
+        to: undefined,
+        sweep: true,
+        description: "each candidate at 4 rates over 30× around the model's own",
+      },
+    ],
+    { title: 'NormScope: swap normalization', placeHolder: 'Replace this normalization layer with…' },
+  );
+  if (!pick) return false;
+  if (!pick.to)
+    return vscode.commands.executeCommand('normscope.compareNorms', doc.uri.fsPath, at, undefined, 'sweep' in pick ? 'auto' : undefined);
+  return applySwap(doc, at, pick.to, index);
+}
+
 export function registerRefactorCommands(ctx: NormScopeContext, index: DocumentIndex, runs: RunManager, panel: PanelView): void {
   ctx.own(vscode.commands.registerCommand('normscope.saveFiles', (...uris: vscode.Uri[]) => saveFiles(uris)));
 
-  ctx.own(
-    vscode.commands.registerCommand('normscope.swapNorm', async (file?: string, line?: number) => {
-      const editor = vscode.window.activeTextEditor;
-      const doc = file ? await vscode.workspace.openTextDocument(vscode.Uri.file(file)) : editor?.document;
-      if (!doc) return false;
-      const at = line ?? (editor ? editor.selection.active.line + 1 : 1);
-      if (doc.languageId === 'python') {
-        const to = await vscode.window.showQuickPick([...PYTHON_SWAP_TARGETS], {
-          title: 'NormScope: swap normalization (PyTorch)',
-          placeHolder: 'Replace this normalization layer with…',
-        });
-        return to ? applyPythonSwap(ctx, doc, at, to as PythonSwapTarget) : false;
-      }
-      const swaps = analysis()
-        .availableRefactors(doc.getText(), doc.fileName, { line: at }, index.get(doc))
-        .filter((o) => o.action.action === 'swap');
-      if (swaps.length === 0) {
-        void vscode.window.showInformationMessage(
-          `NormScope: ${vscode.workspace.asRelativePath(doc.uri)}:${at} has no normalization call to swap.`,
-        );
-        return false;
-      }
-      const pick = await vscode.window.showQuickPick(
-        [
-          ...swaps.map((o) => ({
-            label: o.title,
-            to: (o.action as { to: NormKind }).to,
-            description: NORM_SPECS[(o.action as { to: NormKind }).to].className,
-          })),
-          { label: '$(beaker) Compare normalizations…', to: undefined, description: 'train each candidate briefly and compare' },
-          {
-            label: '$(graph) Compare normalizations over learning rates…',
-            to: undefined,
-            sweep: true,
-            description: "each candidate at 4 rates over 30× around the model's own",
-          },
-        ],
-        { title: 'NormScope: swap normalization', placeHolder: 'Replace this normalization layer with…' },
-      );
-      if (!pick) return false;
-      if (!pick.to)
-        return vscode.commands.executeCommand(
-          'normscope.compareNorms',
-          doc.uri.fsPath,
-          at,
-          undefined,
-          'sweep' in pick ? 'auto' : undefined,
-        );
-      return applySwap(doc, at, pick.to, index);
-    }),
-  );
+  ctx.own(vscode.commands.registerCommand('normscope.swapNorm', (file?: string, line?: number) => swapNormCommand(ctx, index, file, line)));
 
   const builders = new BuilderRuns(ctx, index);
   // `learningRates` (optional) overrides the normscope.compareLearningRates setting for this comparison.

@@ -29,6 +29,21 @@ function projectOf(file: string): Pick<RunOptions, 'projectRoot'> {
   return folder && folder.uri.scheme === 'file' ? { projectRoot: folder.uri.fsPath } : {};
 }
 
+/** The run options the settings give every run of `file` (check and compare alike). */
+function settingsOptions(file: string, s: NormScopeSettings) {
+  return {
+    steps: s.steps,
+    batchSize: s.batchSize,
+    backend: s.backend,
+    seed: s.seed,
+    samplingInterval: s.samplingInterval,
+    thresholds: s.thresholds,
+    permissions: permissionsOf(s),
+    ...projectOf(file),
+    ...landscapeOption(s),
+  } satisfies Partial<RunOptions>;
+}
+
 export class RunManager extends Disposable implements vscode.Disposable {
   private client: WorkerClient | undefined;
   private python: { key: string; client: PythonClient } | undefined;
@@ -147,16 +162,8 @@ export class RunManager extends Disposable implements vscode.Disposable {
             file,
             line,
             candidates: all,
-            steps: s.steps,
-            batchSize: s.batchSize,
-            backend: s.backend,
-            seed: s.seed,
-            samplingInterval: s.samplingInterval,
-            thresholds: s.thresholds,
-            permissions: permissionsOf(s),
-            ...projectOf(file),
+            ...settingsOptions(file, s),
             ...choice,
-            ...landscapeOption(s),
             ...(rates ? { learningRates: rates } : {}),
           },
           (norm, i, event) => {
@@ -203,16 +210,10 @@ export class RunManager extends Disposable implements vscode.Disposable {
           ).run(
             {
               file,
-              steps: s.steps,
-              batchSize: s.batchSize,
-              backend: s.backend,
-              seed: s.seed,
-              samplingInterval: s.samplingInterval,
-              thresholds: s.thresholds,
-              permissions: choice.script ? 'off' : permissionsOf(s),
-              ...projectOf(file),
+              ...settingsOptions(file, s),
+              // The user runs their own script on purpose, with their own rights.
+              ...(choice.script ? { permissions: 'off' as const } : {}),
               ...choice,
-              ...landscapeOption(s),
             },
             (event) => {
               const e = { ...event, runId } as RunEvent;

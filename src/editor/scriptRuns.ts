@@ -8,6 +8,7 @@
  * ones), a lens reuses them.
  */
 import * as vscode from 'vscode';
+import { RedrawingLensProvider } from './lensProvider';
 import { mayDefineModel } from '../analysis/mayDefineModel';
 import type { TrainingCall } from '../analysis/trainingCalls';
 import { isPythonModel } from '../runner/pythonClient';
@@ -15,7 +16,6 @@ import type { PythonLintCache, PythonTrainingCall } from '../runner/pythonLint';
 import { splitArgs } from '../runner/scriptArgs';
 import { analysis } from './analysis';
 import type { NormScopeContext } from '../host/context';
-import { Disposable } from '../host/disposable';
 import { isModelDocument } from './documentIndex';
 import type { PanelView } from '../host/panelView';
 import type { RunManager } from './runs';
@@ -58,10 +58,7 @@ export class ScriptLensProvider implements vscode.CodeLensProvider {
  * The same lens on a PyTorch script's training loop; the lint (shared with the diagnostics) finds the call. It moves
  * when a helper module the lint read changes on disk (saved here, or by git, a formatter, another editor).
  */
-export class PythonScriptLensProvider extends Disposable implements vscode.CodeLensProvider, vscode.Disposable {
-  private readonly changed = this.own(new vscode.EventEmitter<void>());
-  readonly onDidChangeCodeLenses = this.changed.event;
-
+export class PythonScriptLensProvider extends RedrawingLensProvider {
   constructor(
     private readonly ctx: NormScopeContext,
     private readonly lints: PythonLintCache,
@@ -81,7 +78,7 @@ export class PythonScriptLensProvider extends Disposable implements vscode.CodeL
   }
 
   private onDisk(uri: vscode.Uri, created = false): void {
-    if (uri.scheme === 'file' && this.lints.invalidate(uri.fsPath, created)) this.changed.fire();
+    if (uri.scheme === 'file' && this.lints.invalidate(uri.fsPath, created)) this.redraw();
   }
 
   async provideCodeLenses(doc: vscode.TextDocument): Promise<vscode.CodeLens[]> {

@@ -6,7 +6,7 @@
 import ts from 'typescript';
 import type { ParsedModelSource } from '../analysis/layerCalls';
 import { NORMSCOPE_NORM_FACTORIES } from '../analysis/layerNames';
-import { collectAlias, emptyAliases, isTfModule } from '../analysis/tfAliases';
+import { collectAlias, emptyAliases, isTfModule, requireSpecifier } from '../analysis/tfAliases';
 import { normLayersSource, type NormLayersFormat } from '../layers/emit';
 import { deleteListElements, eolOf, lineStart, startsLine } from './sourceText';
 import type { ExtraFile, TextEdit } from './types';
@@ -22,19 +22,6 @@ export interface FileStyle {
 }
 
 const NORM_LAYERS_SPECIFIER = /^\.\/norm-layers(\.[cm]?[jt]s)?$/;
-
-function requireSpecifier(expr: ts.Expression | undefined): string | null {
-  if (
-    expr &&
-    ts.isCallExpression(expr) &&
-    ts.isIdentifier(expr.expression) &&
-    expr.expression.text === 'require' &&
-    expr.arguments.length === 1 &&
-    ts.isStringLiteralLike(expr.arguments[0])
-  )
-    return expr.arguments[0].text;
-  return null;
-}
 
 /** Specifier of a top-level import/require statement, or null for other statements. */
 function importedModule(stmt: ts.Statement): string | null {

@@ -6,7 +6,7 @@ import { STAT_NAMES, type BackendName, type Finding, type LayerInfo, type RunRep
 import { detectFindings, type DetectorInput } from '../diagnosis/detectors';
 import { checkThresholds } from '../diagnosis/findings';
 import { layerReports, median } from '../diagnosis/report';
-import { detectorClassName, PYTORCH_WORDS, pytorchNormName } from '../runner/pythonClient';
+import { detectorClassName, PYTORCH_WORDS, pytorchNormName } from '../diagnosis/pytorch';
 import type { LogSample } from './format';
 import { detectorLoss, localPath, localRoot, lossByStep, mapSources, type RunLog } from './read';
 

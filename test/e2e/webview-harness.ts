@@ -29,6 +29,29 @@ export interface StandaloneOutput {
   details: { updates: number; p95Ms: number; fullSizeMedianMs: number; allOverviewVisibleMs: number; redrawsPerSecond: number };
 }
 
+/** A list of named checks: `check` runs one and records whether it passed, `assert` fails it with a message. */
+export function checkList(): {
+  results: CheckResult[];
+  check: (name: string, fn: () => Promise<void>) => Promise<void>;
+  assert: (cond: unknown, message: string) => void;
+} {
+  const results: CheckResult[] = [];
+  return {
+    results,
+    check: async (name, fn) => {
+      try {
+        await fn();
+        results.push({ name, ok: true });
+      } catch (e) {
+        results.push({ name, ok: false, error: e instanceof Error ? e.message : String(e) });
+      }
+    },
+    assert: (cond, message) => {
+      if (!cond) throw new Error(message);
+    },
+  };
+}
+
 export const LAYERS = 200;
 export const STEPS = 1000;
 export const BATCH = 10;

@@ -24,8 +24,8 @@ import type {
 import { PanelReplayState } from '../../src/panel/replayState';
 import { sweepLearningRates } from '../../src/runner/lrSweep';
 import { runTraining } from '../../src/worker/engine';
-import { CHROMIUM_ARGS, connect, pixels, repoRoot, serve, sleep, type CheckResult, type HostLog } from './webview-harness';
-import { errorMessage } from '../../src/protocol';
+import { waitFor } from './poll';
+import { checkList, CHROMIUM_ARGS, connect, pixels, repoRoot, serve, sleep, type CheckResult, type HostLog } from './webview-harness';
 
 interface Trained {
   run: PanelRun;
@@ -74,18 +74,7 @@ function candidate(norm: NormKind, t: Trained): CompareCandidate {
 }
 
 export async function runLandscapeWebviewChecks(chromiumPath: string, outDir?: string): Promise<CheckResult[]> {
-  const results: CheckResult[] = [];
-  const check = async (name: string, fn: () => Promise<void>) => {
-    try {
-      await fn();
-      results.push({ name, ok: true });
-    } catch (e) {
-      results.push({ name, ok: false, error: errorMessage(e) });
-    }
-  };
-  const assert = (cond: unknown, message: string) => {
-    if (!cond) throw new Error(message);
-  };
+  const { results, check, assert } = checkList();
   const root = repoRoot();
   const fixtures = join(root, 'test', 'fixtures', 'landscape');
   const plain = await train(join(fixtures, 'deep-plain.js'), 'landscape-plain', { landscape: { every: 3 } });
@@ -111,7 +100,7 @@ export async function runLandscapeWebviewChecks(chromiumPath: string, outDir?: s
     const rpc = await connect(page, new PanelReplayState(), log, problems);
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
     await page.waitForFunction(() => document.querySelector('[data-testid="tabs"]') !== null);
-    for (let i = 0; i < 100 && log.ready === 0; i++) await sleep(50);
+    await waitFor('the host to log ready', () => log.ready !== 0, 10_000).catch(() => undefined);
     // Full-page shots clipped to the element: an element shot would have the sticky header over its top.
     const shoot = async (testId: string, name: string) => {
       if (!outDir) return;

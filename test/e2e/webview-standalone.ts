@@ -13,6 +13,7 @@ import type { PanelMessage, StepSample } from '../../src/protocol';
 import { PanelReplayState } from '../../src/panel/replayState';
 
 import {
+  checkList,
   LAYERS,
   STEPS,
   BATCH,
@@ -34,25 +35,14 @@ import {
   quantile,
   sleep,
 } from './webview-harness';
-import type { CheckResult, StandaloneOutput } from './webview-harness';
+import type { StandaloneOutput } from './webview-harness';
 import { headerProblems, NARROW_WIDTHS } from './webview-narrow';
 import { errorMessage } from '../../src/protocol';
 import { waitFor } from './poll';
 export type { CheckResult, StandaloneOutput } from './webview-harness';
 
 export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<StandaloneOutput> {
-  const results: CheckResult[] = [];
-  const check = async (name: string, fn: () => Promise<void>) => {
-    try {
-      await fn();
-      results.push({ name, ok: true });
-    } catch (e) {
-      results.push({ name, ok: false, error: errorMessage(e) });
-    }
-  };
-  const assert = (cond: unknown, message: string) => {
-    if (!cond) throw new Error(message);
-  };
+  const { results, check, assert } = checkList();
   const root = repoRoot();
   if (!existsSync(join(root, 'dist', 'webview.js')))
     throw new Error('webview-standalone: dist/webview.js is missing; run `npm run build` first');
@@ -92,7 +82,7 @@ export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<
     };
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
     await page.waitForFunction(() => document.querySelector('[data-testid="tabs"]') !== null);
-    for (let i = 0; i < 100 && log.ready === 0; i++) await sleep(50);
+    await waitFor('the host to log ready', () => log.ready !== 0, 10_000).catch(() => undefined);
 
     await check('webview loads and calls ready()', async () => assert(log.ready === 1, `ready() called ${log.ready} times`));
 
@@ -245,12 +235,12 @@ export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<
       assert(p.painted > 500, `detail-gradNorm: ${p.painted} painted pixels`);
       await shot('detail');
       await page.click('[data-testid="reveal-layer"]');
-      for (let i = 0; i < 40 && log.reveal.length === 0; i++) await sleep(25);
+      await waitFor('the host to log reveal', () => log.reveal.length !== 0, 10_000).catch(() => undefined);
       assert(JSON.stringify(log.reveal) === JSON.stringify([[run.runId, XSS_LAYER]]), `revealLayer calls ${JSON.stringify(log.reveal)}`);
     });
     await check('PNG button sends a PNG to saveExport; exportData gives PNG, CSV and JSON', async () => {
       await page.click('[data-testid="png-loss"]');
-      for (let i = 0; i < 40 && log.exports.length === 0; i++) await sleep(25);
+      await waitFor('the host to log exports', () => log.exports.length !== 0, 10_000).catch(() => undefined);
       const e = log.exports[0];
       assert(
         e?.kind === 'png' && e.data.startsWith('data:image/png;base64,') && e.data.length > 2000,
@@ -319,7 +309,7 @@ export async function runStandaloneWebviewChecks(chromiumPath: string): Promise<
       assert((await pixels(page, 'compare-loss')).painted > 1000, 'compare loss chart blank');
       await shot('compare');
       await page.click('[data-testid="apply-layerNorm"]');
-      for (let i = 0; i < 40 && log.applied.length === 0; i++) await sleep(25);
+      await waitFor('the host to log applied', () => log.applied.length !== 0, 10_000).catch(() => undefined);
       assert(log.applied[0] === 'layerNorm', `applyCandidate calls ${log.applied.join(',')}`);
     });
     await check('focus-layer from the host shows that layer', async () => {

@@ -169,3 +169,18 @@ test('webview/ imports only src/protocol, its own files and packages', async () 
   );
   await assertRefused([['webview/x.ts', 'vscode']], /may import vscode/);
 });
+
+test('a function over 80 lines (blank lines and comments not counted) is an error in src/ and webview/', async () => {
+  const body = (lines: number) =>
+    `export function f(): number {\n  let x = 0;\n${'  x++;\n  // why\n\n'.repeat(lines - 4)}  return x;\n}\n`;
+  for (const file of ['src/worker/x.ts', 'webview/x.ts']) {
+    const [long] = await eslint.lintText(body(81), { filePath: path.join(ROOT, file) });
+    assert.deepEqual(
+      long.messages.map((m) => m.ruleId),
+      ['max-lines-per-function'],
+      file,
+    );
+    const [short] = await eslint.lintText(body(80), { filePath: path.join(ROOT, file) });
+    assert.deepEqual(short.messages, [], file);
+  }
+});

@@ -28,19 +28,18 @@ interface Client {
   note(text: string): void;
 }
 
+/** The server side: adds, throws 'nope', or never answers. */
+const SERVER: Server = {
+  add: async (x, y) => x + y,
+  fail: async () => {
+    throw new Error('nope');
+  },
+  hang: () => new Promise(() => {}),
+};
+
 test('requests resolve with the remote result and carry ids across concurrent calls', async () => {
   const [a, b] = pipePair();
-  openChannel<Client, Server>(
-    {
-      add: async (x, y) => x + y,
-      fail: async () => {
-        throw new Error('nope');
-      },
-      hang: () => new Promise(() => {}),
-    },
-    b,
-    { timeoutMs: 1000, eventNames: ['note'] },
-  );
+  openChannel<Client, Server>(SERVER, b, { timeoutMs: 1000, eventNames: ['note'] });
   const client = openChannel<Server, Client>({ note: () => {} }, a, { timeoutMs: 1000 });
   const results = await Promise.all([client.add(1, 2), client.add(10, 20), client.add(-1, 1)]);
   assert.deepEqual(results, [3, 30, 0]);
@@ -48,17 +47,7 @@ test('requests resolve with the remote result and carry ids across concurrent ca
 
 test('an error thrown remotely rejects the request with its message', async () => {
   const [a, b] = pipePair();
-  openChannel<Client, Server>(
-    {
-      add: async (x, y) => x + y,
-      fail: async () => {
-        throw new Error('nope');
-      },
-      hang: () => new Promise(() => {}),
-    },
-    b,
-    { timeoutMs: 1000 },
-  );
+  openChannel<Client, Server>(SERVER, b, { timeoutMs: 1000 });
   const client = openChannel<Server, Client>({ note: () => {} }, a, { timeoutMs: 1000 });
   await assert.rejects(client.fail(), /nope/);
 });

@@ -5,7 +5,7 @@
 // needs no action (a GAN discriminator's BatchNorm mixing real and generated batches by design).
 //
 // Each entry is run once for its longest length; the findings of a shorter run are the detectors on that run's first
-// steps (the same code the host runs: pythonFindings), which the first test checks against a real 5-step run.
+// steps (the same code the host runs: src/diagnosis/pytorch.ts pythonFindings), which the first test checks against a real 5-step run.
 // The CIFAR networks take ~1 s a step on a shared 2-core machine, so by default they are judged at 5 steps;
 // NORMSCOPE_CORPUS=full runs them to 200 (their test names say which).
 import { test } from 'node:test';
@@ -14,7 +14,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Finding, LayerInfo, RunOptions, RunReport, StatName, StepSample } from '../../src/protocol';
-import { PythonClient, pythonEnginePath, pythonFindings } from '../../src/runner/pythonClient';
+import { pythonFindings } from '../../src/diagnosis/pytorch';
+import { PythonClient, pythonEnginePath } from '../../src/runner/pythonClient';
 import { CORPUS, WAITING, type CorpusEntry } from './corpus-entries';
 import { WORKER } from './engine-fixtures';
 

@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import type { RunEvent, RunReportJson } from '../../src/protocol';
 import { STAT_NAMES } from '../../src/protocol';
 import { interpreterCandidates, missingTorchMessage } from '../../src/runner/pythonInterpreter';
-import { PythonClient, pythonEnginePath, pytorchNormName } from '../../src/runner/pythonClient';
+import { pytorchNormName } from '../../src/diagnosis/pytorch';
+import { PythonClient, pythonEnginePath } from '../../src/runner/pythonClient';
 import { runCommand } from '../../src/cli/run';
 import { runCheckCommand, WORKER } from './engine-fixtures';
 

@@ -127,48 +127,41 @@ for (const [kind, makeMeter] of meters) {
 
   // Channel 0: batch mean 2, variance 1; channel 1: batch mean 12, variance 4. Moving mean [0, 12],
   // moving variance [1, 2]: movingMeanGap = mean(|μ̂−μ|/σ) = (2/1 + 0/2)/2, movingVarGap = mean(|σ̂²−σ²|/σ²) = (0/1 + 2/4)/2.
-  test(`${kind} meter: BatchNorm gaps, derived from the moving-average update (momentum 0.9)`, () => {
-    // m' = m − (m − b)·0.1: mean [0.2, 12], variance [1, 2.2].
-    const gaps = gapsAround(
-      tf.tensor2d([
-        [1, 10],
-        [3, 14],
-      ]),
-      -1,
-      0.9,
-      [
-        [0, 12],
-        [1, 2],
-      ],
-      [
+  // m' = m − (m − b)·(1 − momentum): at 0.9 mean [0.2, 12], variance [1, 2.2] (the gaps come from that update); at 0.999
+  // the update is too small to invert, so the meter scans the batch itself.
+  const cases: { momentum: number; how: string; updated: [number[], number[]] }[] = [
+    {
+      momentum: 0.9,
+      how: 'derived from the moving-average update',
+      updated: [
         [0.2, 12],
         [1, 2.2],
       ],
-    );
-    close(gaps.meanGap, 1, 'movingMeanGap', 1e-4);
-    close(gaps.varGap, 0.25, 'movingVarGap', 1e-4);
-  });
-
-  test(`${kind} meter: BatchNorm gaps, scanned from the input (momentum 0.999)`, () => {
-    const gaps = gapsAround(
-      tf.tensor2d([
-        [1, 10],
-        [3, 14],
-      ]),
-      -1,
-      0.999,
-      [
-        [0, 12],
-        [1, 2],
-      ],
-      [
+    },
+    {
+      momentum: 0.999,
+      how: 'scanned from the input',
+      updated: [
         [0.002, 12],
         [1, 2.002],
       ],
-    );
-    close(gaps.meanGap, 1, 'movingMeanGap', 1e-4);
-    close(gaps.varGap, 0.25, 'movingVarGap', 1e-4);
-  });
+    },
+  ];
+  for (const { momentum, how, updated } of cases) {
+    test(`${kind} meter: BatchNorm gaps, ${how} (momentum ${momentum})`, () => {
+      const batch = tf.tensor2d([
+        [1, 10],
+        [3, 14],
+      ]);
+      const moving: [number[], number[]] = [
+        [0, 12],
+        [1, 2],
+      ];
+      const gaps = gapsAround(batch, -1, momentum, moving, updated);
+      close(gaps.meanGap, 1, 'movingMeanGap', 1e-4);
+      close(gaps.varGap, 0.25, 'movingVarGap', 1e-4);
+    });
+  }
 
   // Two updates in, the moving averages still hold 0.9² = 0.81 (momentum 0.999: 0.998) of their initial 0 and 1;
   // the rest is exactly this batch's statistics (channel means [2, 12], variances [1, 4]). Without the warm-up the

@@ -4,7 +4,7 @@
  */
 import type { CompareResult, NormKind } from '../../src/protocol';
 import { ChartCard } from '../card';
-import { el, formatValue, setChildren } from '../dom';
+import { el, formatValue, layerTable, setChildren } from '../dom';
 import { ManyLinesChart } from '../manyLines';
 import type { RunStore } from '../store';
 import { compareVerdicts } from '../verdict';
@@ -49,16 +49,7 @@ export class CompareView implements View {
       {},
       this.intro,
       el('div', { className: 'chart-grid' }, this.lossCard.element, this.gradCard.element),
-      el(
-        'table',
-        { className: 'layer-table' },
-        el(
-          'thead',
-          {},
-          el('tr', {}, ...['Norm', 'Final loss', 'Findings', 'Verdict', ''].map((h) => el('th', { attrs: { scope: 'col' } }, h))),
-        ),
-        this.table,
-      ),
+      layerTable(['Norm', 'Final loss', 'Findings', 'Verdict', ''], this.table),
       this.status,
       this.extras.element,
     );

@@ -5,7 +5,7 @@
  */
 import type { CompareResult, LrSweep } from '../../src/protocol';
 import { ChartCard } from '../card';
-import { el, formatValue, setChildren } from '../dom';
+import { el, formatValue, layerTable, setChildren } from '../dom';
 import { bandOf, LANDSCAPE_CURVES } from '../landscapeSeries';
 import { ManyLinesChart } from '../manyLines';
 import type { ViewContext } from './context';
@@ -104,22 +104,7 @@ function sweepTable(sweep: LrSweep): HTMLElement[] {
   );
   return [
     el('h3', {}, 'Learning-rate sensitivity (inference-mode loss)'),
-    el(
-      'table',
-      { className: 'layer-table' },
-      el(
-        'thead',
-        {},
-        el(
-          'tr',
-          {},
-          ...['Norm', ...sweep.learningRates.map((r) => `lr ${formatValue(r)}`), 'Good rates'].map((h) =>
-            el('th', { attrs: { scope: 'col' } }, h),
-          ),
-        ),
-      ),
-      el('tbody', {}, ...rows),
-    ),
+    layerTable(['Norm', ...sweep.learningRates.map((r) => `lr ${formatValue(r)}`), 'Good rates'], el('tbody', {}, ...rows)),
     el(
       'p',
       { className: 'muted', testId: 'sweep-verdict' },

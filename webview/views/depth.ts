@@ -7,7 +7,7 @@ import type { Plugin } from 'chart.js';
 import type { Finding, StatName } from '../../src/protocol';
 import { ChartCard } from '../card';
 import { applyTheme, createBarChart, type BarChart } from '../charts';
-import { el, formatValue, setChildren } from '../dom';
+import { el, formatValue, layerTable, setChildren } from '../dom';
 import { depthProfile, type DepthBar } from '../series';
 import { chooseScale, valueRange } from '../valueRange';
 import type { RunStore } from '../store';
@@ -53,28 +53,7 @@ export class DepthView implements View {
       el('h3', {}, 'Model-wide findings'),
       this.modelFindings,
       el('h3', {}, 'Layers'),
-      el(
-        'div',
-        { className: 'table-scroll' },
-        el(
-          'table',
-          { className: 'layer-table' },
-          el(
-            'thead',
-            {},
-            el(
-              'tr',
-              {},
-              el('th', { attrs: { scope: 'col' } }, '#'),
-              el('th', { attrs: { scope: 'col' } }, 'Layer'),
-              el('th', { attrs: { scope: 'col' } }, 'Class'),
-              el('th', { attrs: { scope: 'col' } }, 'Latest'),
-              el('th', { attrs: { scope: 'col' } }, 'Findings'),
-            ),
-          ),
-          this.table,
-        ),
-      ),
+      el('div', { className: 'table-scroll' }, layerTable(['#', 'Layer', 'Class', 'Latest', 'Findings'], this.table)),
     );
   }
 

@@ -5,7 +5,7 @@
  */
 import type { LandscapeReport, LayerInfo } from '../../src/protocol';
 import { ChartCard } from '../card';
-import { el, formatValue, setChildren } from '../dom';
+import { el, formatValue, layerTable, setChildren } from '../dom';
 import { bandOf, icsByLayer, LANDSCAPE_CURVES } from '../landscapeSeries';
 import { ManyLinesChart } from '../manyLines';
 import type { RunStore } from '../store';
@@ -41,12 +41,7 @@ export class LandscapeView implements View {
       this.summary,
       el('div', { className: 'chart-grid' }, ...this.cards.map((c) => c.element)),
       el('h3', {}, 'Internal covariate shift per layer (mean over probed steps)'),
-      el(
-        'table',
-        { className: 'layer-table' },
-        el('thead', {}, el('tr', {}, ...['Layer', 'Class', '‖G − G′‖', 'cos(G, G′)'].map((h) => el('th', { attrs: { scope: 'col' } }, h)))),
-        this.icsTable,
-      ),
+      layerTable(['Layer', 'Class', '‖G − G′‖', 'cos(G, G′)'], this.icsTable),
     );
   }
 

@@ -33,73 +33,101 @@ function fixFor(rs: RunStats, layer: LayerInfo): Pick<Finding, 'fix' | 'refactor
       };
 }
 
+/** One rule's finding on one layer: where (sample index) and what it saw. */
+interface Hit {
+  layer: LayerInfo;
+  sample: number;
+  what: string;
+}
+
 export function detectExploding(rs: RunStats): Finding[] {
+  // At most one finding per layer: the earliest step wins, and among the same step the rule listed first.
   const found = new Map<string, Finding>();
-  const add = (layer: LayerInfo, sample: number, what: string) => {
+  for (const { layer, sample, what } of [...gradientRatio(rs), ...growthThroughDepth(rs), ...growthOverRun(rs)]) {
     const step = rs.step(sample);
     const prev = found.get(layer.name);
-    if (prev && (prev.step ?? 0) <= step) return;
+    if (prev && (prev.step ?? 0) <= step) continue;
     found.set(
       layer.name,
       layerFinding(layer, { kind: 'exploding', severity: 'warning', step, message: `${what} ${WHY}`, ...fixFor(rs, layer) }),
     );
-  };
+  }
+  const out = [...found.values()];
+  const loss = explodingLoss(rs);
+  if (loss) out.push(loss);
+  return out;
+}
+
+/**
+ * AutoTrainer's gradient ratio first/last weight layer, over a last layer whose own gradient is not starved (below
+ * the vanishing floor a ratio measures the denominator, not growth).
+ */
+function gradientRatio(rs: RunStats): Hit[] {
   const weights = rs.weightLayers();
+  if (weights.length < 2) return [];
+  const first = weights[0];
+  const last = weights[weights.length - 1];
+  const lastGradient = (s: number) => rs.value(s, last.index, 'gradNorm');
+  const ratio = (s: number) => rs.value(s, first.index, 'gradNorm') / lastGradient(s);
+  const floor = rs.t.vanishingGradient * Math.sqrt(last.paramCount);
+  const s = rs.firstPersistent((k) => ratio(k) > rs.t.explodingRatio && Number.isFinite(ratio(k)) && lastGradient(k) >= floor);
+  if (s < 0) return [];
+  return [
+    {
+      layer: first,
+      sample: s,
+      what: `The gradient norm of ${first.name} is ${num(ratio(s))}× that of ${last.name} (threshold ${num(rs.t.explodingRatio)}×): gradients grow on their way back to the input.`,
+    },
+  ];
+}
 
-  // AutoTrainer gradient ratio, over a last layer whose own gradient is not starved (below the vanishing floor a
-  // ratio measures the denominator, not growth).
-  if (weights.length >= 2) {
-    const first = weights[0];
-    const last = weights[weights.length - 1];
-    const lastGradient = (s: number) => rs.value(s, last.index, 'gradNorm');
-    const ratio = (s: number) => rs.value(s, first.index, 'gradNorm') / lastGradient(s);
-    const floor = rs.t.vanishingGradient * Math.sqrt(last.paramCount);
-    const s = rs.firstPersistent((k) => ratio(k) > rs.t.explodingRatio && Number.isFinite(ratio(k)) && lastGradient(k) >= floor);
-    if (s >= 0)
-      add(
-        first,
-        s,
-        `The gradient norm of ${first.name} is ${num(ratio(s))}× that of ${last.name} (threshold ${num(rs.t.explodingRatio)}×): gradients grow on their way back to the input.`,
-      );
-  }
+/** Variance growing through depth: ≥ 2 consecutive per-layer growth factors above the threshold, persistently. */
+function growthThroughDepth(rs: RunStats): Hit[] {
+  const weights = rs.weightLayers();
+  const depthSample = rs.firstPersistent((s) => growthRun(rs, weights, s) !== null);
+  if (depthSample < 0) return [];
+  const g = growthRun(rs, weights, depthSample)!;
+  return [
+    {
+      layer: g.start,
+      sample: depthSample,
+      what: `Output variance grows ${num(g.factor)}× per layer from ${g.start.name} to ${g.end.name} (threshold ${num(rs.t.varianceGrowthPerLayer)}× per layer).`,
+    },
+  ];
+}
 
-  // Variance growing through depth: ≥ 2 consecutive per-layer growth factors above the threshold.
-  const growthRun = (s: number): { start: LayerInfo; end: LayerInfo; factor: number } | null => {
-    let run: LayerInfo[] = [];
-    const done = () => {
-      if (run.length < 3) return null;
-      const from = Math.max(rs.value(s, run[0].index, 'variance'), 1);
-      const factor = Math.pow(rs.value(s, run[run.length - 1].index, 'variance') / from, 1 / (run.length - 1));
-      return factor > rs.t.varianceGrowthPerLayer ? { start: run[1], end: run[run.length - 1], factor } : null;
-    };
-    let prev: { layer: LayerInfo; variance: number } | null = null;
-    for (const layer of weights) {
-      const v = rs.value(s, layer.index, 'variance');
-      const grows = v >= 0 && prev !== null && prev.variance > 0 && v / prev.variance > rs.t.varianceGrowthPerLayer;
-      if (grows) {
-        if (run.length === 0) run.push(prev!.layer);
-        run.push(layer);
-      } else {
-        const found = done();
-        if (found) return found;
-        run = [];
-      }
-      prev = v >= 0 && !rs.feedsNorm(layer) ? { layer, variance: v } : null;
-    }
-    return done();
+/** The first run of three or more of `weights` whose output variance grows by the threshold per layer at sample `s`. */
+function growthRun(rs: RunStats, weights: LayerInfo[], s: number): { start: LayerInfo; end: LayerInfo; factor: number } | null {
+  let run: LayerInfo[] = [];
+  const done = () => {
+    if (run.length < 3) return null;
+    const from = Math.max(rs.value(s, run[0].index, 'variance'), 1);
+    const factor = Math.pow(rs.value(s, run[run.length - 1].index, 'variance') / from, 1 / (run.length - 1));
+    return factor > rs.t.varianceGrowthPerLayer ? { start: run[1], end: run[run.length - 1], factor } : null;
   };
-  const depthSample = rs.firstPersistent((s) => growthRun(s) !== null);
-  if (depthSample >= 0) {
-    const g = growthRun(depthSample)!;
-    add(
-      g.start,
-      depthSample,
-      `Output variance grows ${num(g.factor)}× per layer from ${g.start.name} to ${g.end.name} (threshold ${num(rs.t.varianceGrowthPerLayer)}× per layer).`,
-    );
+  let prev: { layer: LayerInfo; variance: number } | null = null;
+  for (const layer of weights) {
+    const v = rs.value(s, layer.index, 'variance');
+    const grows = v >= 0 && prev !== null && prev.variance > 0 && v / prev.variance > rs.t.varianceGrowthPerLayer;
+    if (grows) {
+      if (run.length === 0) run.push(prev!.layer);
+      run.push(layer);
+    } else {
+      const found = done();
+      if (found) return found;
+      run = [];
+    }
+    prev = v >= 0 && !rs.feedsNorm(layer) ? { layer, variance: v } : null;
   }
+  return done();
+}
 
-  // Variance growing over the run, from its start or unit scale, whichever is larger. A model's output layer is left
-  // out: it legitimately grows to the scale of the targets.
+/**
+ * Variance growing over the run, from its start or unit scale, whichever is larger. A model's output layer is left
+ * out: it legitimately grows to the scale of the targets.
+ */
+function growthOverRun(rs: RunStats): Hit[] {
+  const hits: Hit[] = [];
   for (const layer of rs.layers) {
     if (rs.isOutput(layer) || rs.feedsNorm(layer)) continue;
     const v = rs.series(layer.index, 'variance');
@@ -107,18 +135,14 @@ export function detectExploding(rs: RunStats): Finding[] {
     if (base < 0) continue;
     const from = Math.max(v[base], 1);
     const s = rs.firstPersistent((k) => k > base && v[k] / from > rs.t.varianceGrowthOverRun);
-    if (s >= 0)
-      add(
-        layer,
-        s,
-        `The output variance of ${layer.name} grew to ${num(v[s])}, ${num(v[s] / from)}× ${v[base] >= 1 ? `what it was at step ${rs.step(base)}` : 'unit scale'} (threshold ${num(rs.t.varianceGrowthOverRun)}×).`,
-      );
+    if (s < 0) continue;
+    hits.push({
+      layer,
+      sample: s,
+      what: `The output variance of ${layer.name} grew to ${num(v[s])}, ${num(v[s] / from)}× ${v[base] >= 1 ? `what it was at step ${rs.step(base)}` : 'unit scale'} (threshold ${num(rs.t.varianceGrowthOverRun)}×).`,
+    });
   }
-
-  const out = [...found.values()];
-  const loss = explodingLoss(rs);
-  if (loss) out.push(loss);
-  return out;
+  return hits;
 }
 
 /**

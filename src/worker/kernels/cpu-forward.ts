@@ -81,6 +81,7 @@ function transposed(v: Float32Array, offset: number, rows: number, cols: number)
  * o[i,j] = Σ_p a[i,p]·bt[j,p] with both operands rows contiguous in p. 4x4 output blocks keep
  * 16 sums in locals (16 multiply-adds per 8 loads); ~4x faster than a plain i-k-j loop in V8.
  */
+// eslint-disable-next-line max-lines-per-function -- one unrolled 4x4 register block: split, its 16 sums would leave locals
 function dotBlocks(
   a: Float32Array,
   aOff: number,

@@ -63,6 +63,14 @@ function numericValues(values: tf.backend_util.BackendValues, info: tf.TensorInf
   throw new Error(`NormScope kernels: expected a numeric tensor, got dtype ${info.dtype} with shape [${info.shape}]`);
 }
 
+/** `withOutput` from a backend's `withOutputs`: one output. */
+function oneOutput(withOutputs: TensorAccess['withOutputs']): TensorAccess['withOutput'] {
+  return (shape, inputs) => {
+    const { outs, outValues, inValues } = withOutputs([shape], inputs);
+    return { out: outs[0], outValues: outValues[0], inValues };
+  };
+}
+
 /** One TensorAccess per backend instance: kernels run hundreds of times a step, so it is built once. */
 const built = new WeakMap<object, TensorAccess>();
 export function tensorAccess(backend: unknown, backendName: FastBackendName): TensorAccess {
@@ -94,10 +102,7 @@ function makeTensorAccess(backend: unknown, backendName: FastBackendName): Tenso
       memory: null,
       backend: backend as tf.KernelBackend,
       withOutputs,
-      withOutput(shape, inputs) {
-        const { outs, outValues, inValues } = withOutputs([shape], inputs);
-        return { out: outs[0], outValues: outValues[0], inValues };
-      },
+      withOutput: oneOutput(withOutputs),
       withRawOutput(shape, dtype, inputs) {
         const inValues = inputs.map((i) => numericValues(cpu.data.get(i.dataId).values, i));
         const size = shape.reduce((a, b) => a * b, 1);
@@ -126,10 +131,7 @@ function makeTensorAccess(backend: unknown, backendName: FastBackendName): Tenso
     memory: memory instanceof WebAssembly.Memory ? memory : null,
     backend: backend as tf.KernelBackend,
     withOutputs,
-    withOutput(shape, inputs) {
-      const { outs, outValues, inValues } = withOutputs([shape], inputs);
-      return { out: outs[0], outValues: outValues[0], inValues };
-    },
+    withOutput: oneOutput(withOutputs),
     withRawOutput(shape, dtype, inputs) {
       const out = wasm.makeOutput(shape, dtype);
       return { out, outValues: wasm.typedArrayFromHeap(out), inValues: inputs.map((i) => wasm.typedArrayFromHeap(i)) };

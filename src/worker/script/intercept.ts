@@ -20,14 +20,17 @@ export interface TrainingSession {
   exit(model: tf.LayersModel): void;
   wrap(model: tf.LayersModel, original: TrainFunction): TrainFunction;
   /** `optimizer.minimize` called by the script itself (a custom training loop); `plain` is the original. */
-  minimize(
-    optimizer: tf.Optimizer,
-    f: () => tf.Scalar,
-    returnCost: boolean,
-    varList: tf.Variable[] | undefined,
-    plain: (returnCost: boolean) => tf.Scalar | null,
-  ): tf.Scalar | null;
+  minimize(...args: MinimizeArgs): tf.Scalar | null;
 }
+
+/** What a training session's `minimize` is given: the script's call, and the optimizer's own minimize. */
+export type MinimizeArgs = [
+  optimizer: tf.Optimizer,
+  f: () => tf.Scalar,
+  returnCost: boolean,
+  varList: tf.Variable[] | undefined,
+  plain: (returnCost: boolean) => tf.Scalar | null,
+];
 
 let active: TrainingSession | null = null;
 /** Models of scripts that were ended: they never train again. */

@@ -125,7 +125,7 @@ function setUp(run: ScriptRun): ScriptSession {
       if (state.inFlight === 0 && training.stopReason) settle({ kind: 'stopped' });
     },
     wrap: (model, fn) => training.wrap(model, fn),
-    minimize: (optimizer, f, returnCost, varList, plain) => training.minimize(optimizer, f, returnCost, varList, plain),
+    minimize: (...args) => training.minimize(...args),
   });
   onModelCreated((model) => {
     models.add(model);

@@ -24,6 +24,7 @@ import type { BundleSourceMap } from '../../userCode/sourceMap';
 import { ProgressBatcher } from '../progress';
 import { learningRateOf } from '../training/spec';
 import { layerTable, layerVariables, leafLayers, trainableVariables } from './layerTable';
+import type { MinimizeArgs } from './intercept';
 
 type TrainFunction = (data: tf.Tensor[]) => tf.Scalar[];
 /** tfjs internals a train function uses (engine/training.js). */
@@ -145,13 +146,7 @@ export class ScriptTraining {
    * belong to a listed model's layers (then those layers are measured), else left alone. After the stop
    * it throws (a loop cannot be paused: minimize is synchronous).
    */
-  minimize(
-    optimizer: tf.Optimizer,
-    f: () => tf.Scalar,
-    returnCost: boolean,
-    varList: tf.Variable[] | undefined,
-    plain: (returnCost: boolean) => tf.Scalar | null,
-  ): tf.Scalar | null {
+  minimize(...[optimizer, f, returnCost, varList, plain]: MinimizeArgs): tf.Scalar | null {
     const variables = varList ?? trainableVariables();
     if (!this.probes && !layerVariables(this.models).some((v) => variables.includes(v))) return plain(returnCost);
     if (this.stopReason) throw new ScriptStopped(this.stopReason);

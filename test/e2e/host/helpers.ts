@@ -2,6 +2,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { NormScopeApi } from '../../../src/extension';
+import type { CompareResult } from '../../../src/protocol/webview';
 import { waitFor } from '../poll';
 
 export async function activateNormScope(): Promise<NormScopeApi> {
@@ -107,4 +108,16 @@ export async function restoringFiles<T>(names: string[], body: () => Promise<T>)
       if (doc && text !== null) await waitFor(`${uri.path} back as it was`, () => !doc.isDirty && doc.getText() === text, 10_000);
     }
   }
+}
+
+/** Runs "Compare normalizations" at the line of `editor` that holds `text`, as the editor's command does. */
+export async function compareAt(
+  editor: vscode.TextEditor,
+  text: string,
+  candidates: string[],
+  learningRates?: number[],
+): Promise<CompareResult | undefined> {
+  const line = positionOf(editor.document, text).line + 1;
+  const args = [editor.document.uri.fsPath, line, candidates, ...(learningRates ? [learningRates] : [])];
+  return vscode.commands.executeCommand<CompareResult | undefined>('normscope.compareNorms', ...args);
 }

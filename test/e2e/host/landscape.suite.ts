@@ -3,8 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { RunReport } from '../../../src/protocol/run';
-import type { CompareResult } from '../../../src/protocol/webview';
-import { activateNormScope, hoverText, openFixture, positionOf } from './helpers';
+import { activateNormScope, compareAt, hoverText, openFixture, positionOf } from './helpers';
 
 suite('loss landscape', () => {
   test("normscope.landscape on: the report has the landscape and a norm layer's hover shows its ICS", async () => {
@@ -31,14 +30,7 @@ suite('loss landscape', () => {
   test('compare with learning rates: a loss per candidate × rate and a verdict', async () => {
     await activateNormScope();
     const editor = await openFixture('mlp.js');
-    const line = positionOf(editor.document, 'layerNormalization').line + 1;
-    const result = await vscode.commands.executeCommand<CompareResult | undefined>(
-      'normscope.compareNorms',
-      editor.document.uri.fsPath,
-      line,
-      ['rmsNorm'],
-      [1e-3, 1e-2],
-    );
+    const result = await compareAt(editor, 'layerNormalization', ['rmsNorm'], [1e-3, 1e-2]);
     const sweep = result?.sweep;
     assert.ok(sweep, 'no sweep in the comparison');
     assert.deepEqual(sweep.learningRates, [1e-3, 1e-2]);

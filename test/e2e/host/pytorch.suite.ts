@@ -2,9 +2,9 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { RunReport } from '../../../src/protocol/run';
-import type { CompareResult } from '../../../src/protocol/webview';
 import {
   activateNormScope,
+  compareAt,
   hoverText,
   openFixture,
   positionOf,
@@ -209,12 +209,7 @@ suite('pytorch', () => {
     await activateNormScope();
     const editor = await openFixture('torch_small_batch.py');
     const line = positionOf(editor.document, 'nn.BatchNorm2d(16)').line + 1;
-    const result = await vscode.commands.executeCommand<CompareResult | undefined>(
-      'normscope.compareNorms',
-      editor.document.uri.fsPath,
-      line,
-      ['groupNorm'],
-    );
+    const result = await compareAt(editor, 'nn.BatchNorm2d(16)', ['groupNorm']);
     assert.ok(result, 'compare produced no result');
     assert.deepEqual(result.candidates.map((c) => c.norm).sort(), ['batchNorm', 'groupNorm']);
     for (const c of result.candidates) assert.equal(c.error, undefined, `${c.norm}: ${c.error}`);

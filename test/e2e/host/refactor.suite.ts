@@ -1,7 +1,7 @@
 /** One-click refactors in a real VS Code: a quick fix on a finding applies as one edit and undoes as one. */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { activateNormScope, codeActionsAt, openFixture, positionOf, restoringFiles, waitFor, waitForFinding } from './helpers';
+import { activateNormScope, codeActionsAt, compareAt, openFixture, positionOf, restoringFiles, waitFor, waitForFinding } from './helpers';
 
 /** What the swap to GroupNorm edits: the model, and the layers file it writes next to it. */
 const SWAPPED_FILES = ['small-batch.js', 'norm-layers.js'];
@@ -67,11 +67,8 @@ suite('refactors', () => {
       () => !editor.document.isDirty && !/norm-layers/.test(editor.document.getText()),
       10_000,
     );
-    const line = positionOf(editor.document, 'batchNormalization').line + 1;
     await restoringFiles(SWAPPED_FILES, async () => {
-      const result = await vscode.commands.executeCommand<{
-        candidates: { norm: string; finalLoss: number | null; original?: boolean; error?: string; stoppedEarly?: string }[];
-      }>('normscope.compareNorms', editor.document.uri.fsPath, line, ['groupNorm', 'layerNorm']);
+      const result = await compareAt(editor, 'batchNormalization', ['groupNorm', 'layerNorm']);
       assert.ok(result, 'compare returned nothing');
       const bn = result.candidates.find((c) => c.norm === 'batchNorm');
       const gn = result.candidates.find((c) => c.norm === 'groupNorm');

@@ -14,6 +14,11 @@ async function clickCheckLens(page: Page, file: string): Promise<Locator> {
   return page.locator('.quick-input-widget');
 }
 
+/** Waits for a CodeLens whose text holds `text` (a run summary, the remembered arguments). */
+function lensWith(page: Page, what: string, text: string, timeoutMs: number): Promise<boolean> {
+  return waitFor(what, async () => (await page.locator('.codelens-decoration', { hasText: text }).count()) > 0, timeoutMs);
+}
+
 export const builderFlowTests: UiTest[] = [
   {
     name: "function with parameters: CodeLens asks for the arguments (signature shown, bad input refused), runs, hover shows the layer's numbers",
@@ -32,16 +37,8 @@ export const builderFlowTests: UiTest[] = [
       await input.fill('8');
       await input.press('Enter');
       await page.locator('.notification-toast', { hasText: 'NormScope' }).first().waitFor({ timeout: 30_000 });
-      await waitFor(
-        'the run summary CodeLens',
-        async () => (await page.locator('.codelens-decoration', { hasText: 'backend' }).count()) > 0,
-        120_000,
-      );
-      await waitFor(
-        'the remembered-arguments CodeLens',
-        async () => (await page.locator('.codelens-decoration', { hasText: 'args: 8' }).count()) > 0,
-        20_000,
-      );
+      await lensWith(page, 'the run summary CodeLens', 'backend', 120_000);
+      await lensWith(page, 'the remembered-arguments CodeLens', 'args: 8', 20_000);
       const hover = await hoverOver(page, "batchNormalization({ name: 'norm'", /norm[\s\S]*(mean|grad-norm)/);
       assert.match(hover, /BatchNormalization/);
     },
@@ -54,27 +51,15 @@ export const builderFlowTests: UiTest[] = [
       await site.waitFor({ timeout: 20_000 });
       assert.match(await site.innerText(), /train-text\.js:7[\s\S]*arguments: 10, 12/);
       await site.click();
-      await waitFor(
-        'the run summary CodeLens',
-        async () => (await page.locator('.codelens-decoration', { hasText: 'backend' }).count()) > 0,
-        120_000,
-      );
-      await waitFor(
-        'the remembered-arguments CodeLens',
-        async () => (await page.locator('.codelens-decoration', { hasText: 'args: 10, 12' }).count()) > 0,
-        20_000,
-      );
+      await lensWith(page, 'the run summary CodeLens', 'backend', 120_000);
+      await lensWith(page, 'the remembered-arguments CodeLens', 'args: 10, 12', 20_000);
       await runCommand(page, 'NormScope: Change Arguments…');
       await box.locator('.monaco-list-row', { hasText: 'Edit the arguments' }).first().click();
       const input = box.locator('input.input').first();
       await waitFor('the remembered arguments in the input box', async () => (await input.inputValue()) === '10, 12', 10_000);
       await input.fill('6, 12');
       await input.press('Enter');
-      await waitFor(
-        'the changed-arguments CodeLens',
-        async () => (await page.locator('.codelens-decoration', { hasText: 'args: 6, 12' }).count()) > 0,
-        120_000,
-      );
+      await lensWith(page, 'the changed-arguments CodeLens', 'args: 6, 12', 120_000);
       await hoverOver(page, 'lstm({ units: 8', /lstm[\s\S]*(mean|grad-norm)/);
     },
   },

@@ -129,7 +129,7 @@ class Meter:
         self.params = ParamStats(leaves, self.fused, is_norm, hooks, self.row_parameters)
         self.activation = [ACTIVATIONS.get(type(m)) for _, m in leaves]
         self.functional = FunctionalActivations(self, models) if models else None
-        self.outputs = set()  # rows whose output is a measured model's output (src/worker/detectors/saturated.ts)
+        self.outputs = set()  # rows whose output is a measured model's output (src/diagnosis/detectors/saturated.ts)
         pickling.keep_out_of_pickles()
         self.empty_plan = array.array('q', [-1] * (K * len(leaves)))
         self.plan = array.array(

@@ -20,7 +20,7 @@ DEAD_JUMP = 0.25  # so is a dead fraction 0.25 away from its moving average
 LOSS_RATE, LOSS_WARMUP, LOSS_SPIKE = 1 / 16, 16, 6.0
 MAX_PER_KEY = 8  # events per (kind, layer) in one run
 NUMPY_ROWS = 64
-# The detectors' default thresholds (src/worker/detectors/thresholds.ts)
+# The detectors' default thresholds (src/diagnosis/detectors/thresholds.ts)
 DEAD_FRACTION, GAMMA_COLLAPSE, SATURATED_FRACTION = 0.5, 0.1, 0.5
 UPDATE_MIN, UPDATE_MAX, DRIFT_GAP, EXPLODING_LOSS_GROWTH = 1e-5, 1e-1, 0.5, 100.0
 # Per layer: threshold conditions (raised when they become true), then jumps against a moving average, in this order.

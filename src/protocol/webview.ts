@@ -3,27 +3,16 @@
  * Messages cross a JSON boundary: NaN arrives as null.
  */
 import type { RunError } from './errors';
-import type { BackendReport, Finding, LayerInfo, RunReport, StatName, StepSample } from './run';
+import type { BackendReport, Finding, RunReport, StepSample } from './run';
 import type { LandscapeReport } from './landscape';
 import type { ExportKind, NormKind, StoppedEarly } from './vocabulary';
+import type { RunLayout } from './worker';
 
 export const PANEL_REQUEST_TIMEOUT_MS = 10_000;
 
-/** A run as the panel knows it. */
-export interface PanelRun {
-  runId: string;
-  file: string;
+/** A run as the panel knows it: its layout and the backend that ran it. */
+export interface PanelRun extends RunLayout {
   backend?: BackendReport;
-  layers: LayerInfo[];
-  statNames: readonly StatName[];
-  steps: number;
-  batchSize: number;
-  syntheticData: boolean;
-  /**
-   * Set for a user's own run followed from its run log (docs/follow.md): the log's folder. Its length is not known
-   * ahead, so the panel says which step it is at rather than "of N".
-   */
-  followed?: string;
 }
 
 /** A run started: reset the charts to these layers. */

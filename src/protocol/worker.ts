@@ -43,9 +43,8 @@ export interface BackendEvent {
   runId: string;
   backend: BackendReport;
 }
-/** The layer table, sent once after the model is built and before training. */
-export interface LayersEvent {
-  type: 'layers';
+/** What a run is, as its layer table announces it: the shape of every sample that follows. */
+export interface RunLayout {
   runId: string;
   file: string;
   layers: LayerInfo[];
@@ -53,8 +52,15 @@ export interface LayersEvent {
   steps: number;
   batchSize: number;
   syntheticData: boolean;
-  /** A followed run log's folder (PanelRun.followed). */
+  /**
+   * Set for a user's own run followed from its run log (docs/follow.md): the log's folder. Its length is not known
+   * ahead, so the panel says which step it is at rather than "of N".
+   */
   followed?: string;
+}
+/** The layer table, sent once after the model is built and before training. */
+export interface LayersEvent extends RunLayout {
+  type: 'layers';
 }
 /** Measurements of one or more steps, batched so that a fast run sends few messages. */
 export interface ProgressEvent {

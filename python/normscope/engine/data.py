@@ -182,28 +182,30 @@ def _forward_site(model, path):
     return f'{creation.display_path(file, path)}{f":{line}" if line else ""}: ', file, line
 
 
-def _several_inputs(model, path, names):
+def _forward_error(model, path, kind, says):
+    """A UserError on the line of `model`'s forward: '<file>:<line>: <Class>.forward <says>'."""
     shown, file, line = _forward_site(model, path)
-    return UserError(
+    return UserError(kind, f'{shown}{type(model).__name__}.forward {says}', file, line)
+
+
+def _several_inputs(model, path, names):
+    return _forward_error(
+        model,
+        path,
         'several-inputs',
-        f'{shown}{type(model).__name__}.forward '
         f'takes {len(names)} inputs ({", ".join(names)}), and NormScope synthesises only one. Give training data with '
         f'{DATA_HELP}, or run your training script with `normscope run` to measure it on its own data.',
-        file,
-        line,
     )
 
 
 def _several_outputs(model, path, probe):
-    shown, file, line = _forward_site(model, path)
-    return UserError(
+    return _forward_error(
+        model,
+        path,
         'module-threw',
-        f'{shown}{type(model).__name__}.forward '
         f'returned {type(probe).__name__}, not a tensor (or a tuple starting with one), so NormScope cannot make '
-        'targets '
-        'for it; give the loss and data with normscope = {"loss": lambda out, y: ..., "data": lambda: (xs, ys)}.',
-        file,
-        line,
+        'targets for it; give the loss and data with '
+        'normscope = {"loss": lambda out, y: ..., "data": lambda: (xs, ys)}.',
     )
 
 

@@ -24,7 +24,7 @@ import torch
 from ..measuring import creation
 from ..measuring.batch_size import BatchProbe
 from ..measuring.layer_table import layer_infos
-from ..measuring.layers import model_leaves
+from ..measuring.layers import model_leaves, model_names
 from ..measuring.meter import STAT_NAMES, Meter
 from .errors import UserError, from_exception, syntax_error
 
@@ -113,7 +113,7 @@ class ScriptRun:
                 'your files; NormScope measures modules whose classes or layers your code constructs',
                 self.path,
             )
-        names = _model_names([m for _, m, _ in self.models], sys._getframe(2))
+        names = model_names([m for _, m, _ in self.models], sys._getframe(2), creation.is_user_file)
         self.models = [(name, m, opt) for name, (_, m, opt) in zip(names, self.models)]
         self.probe = BatchProbe([m for _, m, _ in self.models])
         leaves, self.ranks = model_leaves(self.models)
@@ -209,20 +209,6 @@ class ScriptRun:
         while row >= leaves:
             row = self.meter.sites[row - leaves].producer
         return self.ranks[row]
-
-
-def _model_names(models, frame):
-    """What the script calls each model (`netG`), from the first user frame that binds it; else its class name."""
-    names = [None] * len(models)
-    while frame is not None and None in names:
-        if creation.is_user_file(frame.f_code.co_filename):
-            for scope in (frame.f_locals, frame.f_globals):
-                for k, m in enumerate(models):
-                    if names[k] is None:
-                        names[k] = next((n for n, v in scope.items() if v is m and not n.startswith('_')), None)
-        frame = frame.f_back
-    names = [n or type(m).__name__ for n, m in zip(names, models)]
-    return [n if names.count(n) == 1 else f'{n}{k + 1}' for k, n in enumerate(names)]
 
 
 class _StderrTail:

@@ -69,3 +69,18 @@ def model_leaves(models):
                 leaves.append((f'{name}/{leaf}' if len(models) > 1 else leaf, module))
                 ranks.append(rank)
     return leaves, ranks
+
+
+def model_names(models, frame, is_users):
+    """What the user's code calls each model (`netG`), from the first frame from `frame` outward whose file
+    `is_users(filename)` and that binds it; else its class name (numbered where two are alike)."""
+    names = [None] * len(models)
+    while frame is not None and None in names:
+        if is_users(frame.f_code.co_filename):
+            for scope in (frame.f_locals, frame.f_globals):
+                for k, m in enumerate(models):
+                    if names[k] is None:
+                        names[k] = next((n for n, v in scope.items() if v is m and not n.startswith('_')), None)
+        frame = frame.f_back
+    names = [n or type(m).__name__ for n, m in zip(names, models)]
+    return [n if names.count(n) == 1 else f'{n}{k + 1}' for k, n in enumerate(names)]

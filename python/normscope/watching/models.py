@@ -5,6 +5,8 @@ import sys
 
 import torch
 
+from ..measuring.layers import model_names
+
 
 def unwrap(model, notes):
     """The module whose layers run: DDP/DataParallel's `.module`, torch.compile's `_orig_mod`."""
@@ -25,17 +27,7 @@ def unwrap(model, notes):
             return model
 
 
-def model_names(models):
+def caller_model_names(models):
     """What the caller's code calls each model (`netG`): the nearest frame outside NormScope that binds it."""
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    names: list = [None] * len(models)
-    frame = sys._getframe(1)
-    while frame is not None and None in names:
-        if not os.path.abspath(frame.f_code.co_filename).startswith(here + os.sep):
-            for scope in (frame.f_locals, frame.f_globals):
-                for k, m in enumerate(models):
-                    if names[k] is None:
-                        names[k] = next((n for n, v in scope.items() if v is m and not n.startswith('_')), None)
-        frame = frame.f_back
-    names = [n or type(m).__name__ for n, m in zip(names, models)]
-    return [n if names.count(n) == 1 else f'{n}{k + 1}' for k, n in enumerate(names)]
+    return model_names(models, sys._getframe(1), lambda file: not os.path.abspath(file).startswith(here + os.sep))

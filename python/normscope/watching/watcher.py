@@ -32,7 +32,7 @@ from ..measuring.step_buffer import to_host
 from ..runlog.writer import RunLogWriter
 from . import patches
 from .distributed import Combiner, rank_and_world
-from .models import model_names, unwrap
+from .models import caller_model_names, unwrap
 from .sources import sources
 
 RANKS_EVERY = 1000  # a `ranks` record (per-rank BatchNorm batch statistics) at the first sample and every this many
@@ -58,7 +58,7 @@ class Watcher:
         self.every = max(1, int(every))
         self.notes = []
         self.ddp = any(type(m).__name__ == 'DistributedDataParallel' for m in models)
-        names = model_names(models) if len(models) > 1 else [None]
+        names = caller_model_names(models) if len(models) > 1 else [None]
         models = [unwrap(m, self.notes) for m in models]
         self.models = list(zip(names, models))
         leaves, _ = model_leaves([(n, m, None) for n, m in self.models])

@@ -11,13 +11,14 @@ const PACKAGE = path.join(pythonEnginePath(WORKER), 'normscope');
 
 /** What each subpackage may import of the package besides itself. */
 const ALLOWED: Record<string, string[]> = {
-  '': ['watching'], // normscope/__init__.py: the lazy `watch`
-  engine: ['measuring', 'analysis', 'refactor', 'runlog', ''],
-  measuring: [''],
+  '': ['watching', 'version'], // normscope/__init__.py: the lazy `watch`, the version it re-exports
+  version: [], // normscope/version.py: the package's version, a leaf (the run-log writer records it)
+  engine: ['measuring', 'analysis', 'refactor', 'runlog', '', 'version'],
+  measuring: ['', 'version'],
   analysis: [],
   refactor: ['analysis', 'measuring'],
-  runlog: ['measuring', ''],
-  watching: ['measuring', 'runlog', 'engine', ''],
+  runlog: ['measuring', '', 'version'],
+  watching: ['measuring', 'runlog', 'engine', '', 'version'],
 };
 
 interface Edge {

@@ -54,7 +54,7 @@ test('pip installs python/ offline (--no-build-isolation: the interpreter’s ow
     'normscope/__init__.py',
     'normscope/engine/__main__.py',
     'normscope/measuring/hooks.c',
-    'normscope/measuring/hooks.h',
+    'normscope/measuring/measuring.h',
   ]) {
     assert.ok(fs.existsSync(path.join(target, file)), `the installed package lacks ${file}`);
   }

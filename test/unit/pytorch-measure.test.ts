@@ -118,7 +118,7 @@ test('the compiled library is rebuilt when any of its C files or its header chan
     fs.appendFileSync(path.join(pkg, 'measuring', 'hooks_moments.c'), '\n/* changed */\n');
     assert.equal(await load(), 'True');
     assert.equal(built().length, 2, 'a change in one of its files must build a new library, not load the old one');
-    fs.appendFileSync(path.join(pkg, 'measuring', 'hooks.h'), '\n/* changed */\n');
+    fs.appendFileSync(path.join(pkg, 'measuring', 'measuring.h'), '\n/* changed */\n');
     assert.equal(await load(), 'True');
     assert.equal(built().length, 3, 'a change in the header must build a new library');
   } finally {

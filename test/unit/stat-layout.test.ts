@@ -1,5 +1,5 @@
 // The statistics' layout lives in three languages: src/protocol/run.ts (STAT_NAMES), stats_math.py (STAT_NAMES,
-// FIELDS, REDUCTIONS) and hooks.h (the X-macros the C enums and exported name lists come from). These hold them to
+// FIELDS, REDUCTIONS) and measuring.h (the X-macros the C enums and exported name lists come from). These hold them to
 // one order: stats_math.py's names are the protocol's, and native.py refuses a library whose names differ.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,7 +30,7 @@ test("stats_math.py's STAT_NAMES are src/protocol's, in the same order", async (
   assert.deepEqual(JSON.parse(out.stdout), [...STAT_NAMES]);
 });
 
-test("the C library's layout is checked at load: hooks.h naming two statistics in another order stops the run", async (t) => {
+test("the C library's layout is checked at load: measuring.h naming two statistics in another order stops the run", async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'normscope-layout-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const pkg = path.join(dir, 'normscope');
@@ -43,12 +43,12 @@ test("the C library's layout is checked at load: hooks.h naming two statistics i
     t.skip('no C compiler here: no library to check');
     return;
   }
-  const header = path.join(pkg, 'measuring', 'hooks.h');
+  const header = path.join(pkg, 'measuring', 'measuring.h');
   const text = fs.readFileSync(header, 'utf8');
   const swapped = text.replace('X(MIN, "min") X(MAX, "max")', 'X(MAX, "max") X(MIN, "min")');
-  assert.notEqual(swapped, text, 'hooks.h lists min before max');
+  assert.notEqual(swapped, text, 'measuring.h lists min before max');
   fs.writeFileSync(header, swapped);
   const broken = await python(load, env);
   assert.notEqual(broken.code, 0, 'a library with another statistics order was loaded');
-  assert.match(broken.stderr, /hooks\.h lists ns_stat_names as \[.*'max', 'min'.*\], stats_math\.py as/);
+  assert.match(broken.stderr, /measuring\.h lists ns_stat_names as \[.*'max', 'min'.*\], stats_math\.py as/);
 });

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hooks.h"
+#include "measuring.h"
 
 #define BLOCK 1024
 #define SHORT_ROW 16

@@ -9,7 +9,7 @@
 #include <Python.h>
 #include <string.h>
 
-#include "hooks.h"
+#include "measuring.h"
 
 PyObject *TensorType, *Float32, *Strided, *IsGradEnabled, *HasTorchFunction, *OrderedDict; /* read at import */
 /* torch's TorchFunctionMode stack (torch 1.13+; NULL before): the hooks take the Meter's mode off while they run */

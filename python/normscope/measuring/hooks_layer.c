@@ -5,7 +5,7 @@
 #include <Python.h>
 #include <math.h>
 
-#include "hooks.h"
+#include "measuring.h"
 
 static int sampling(State *s) {
     PyObject *v = PyObject_GetAttr(s->meter, s_sampling);

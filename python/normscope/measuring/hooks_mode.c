@@ -7,7 +7,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-#include "hooks.h"
+#include "measuring.h"
 
 /* *paused: the Meter's mode when this took it off (hand it to resume_mode), else NULL. -1 on a Python error. */
 int pause_mode(State *s, PyObject **paused) {

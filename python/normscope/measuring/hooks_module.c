@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <structmember.h>
 
-#include "hooks.h"
+#include "measuring.h"
 
 static int bind_plan(State *s);
 

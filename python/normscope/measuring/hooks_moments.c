@@ -7,7 +7,7 @@
 #include <Python.h>
 #include <structmember.h>
 
-#include "hooks.h"
+#include "measuring.h"
 
 /* A new Moments: steals nothing; object arguments may be Py_None. */
 Moments *moments_make(long long base, long long n, PyObject *shape, PyObject *ref, PyObject *layer, int full, long long channels, PyObject *sat) {

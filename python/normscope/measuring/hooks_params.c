@@ -5,7 +5,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-#include "hooks.h"
+#include "measuring.h"
 
 /* norms(tensors, out, base=None, copy=None, ncopy=0) -> bool: ns_many on a list of tensors (2-norms at address
    `out`; of each minus its slice of `base`; the first `ncopy` copied into `copy`). False, having written nothing,

@@ -6,7 +6,7 @@ other functions: gradient and parameter norms, γ/β moments, BatchNorm gaps, an
 fused_stats.c is compiled on first use with the system compiler ($CC, else `cc`/`gcc` on PATH) into a per-user
 cache folder, keyed by a hash of sources, flags and compiler, and loaded with ctypes; nothing is built at install time
 or downloaded. Where this interpreter's headers (Python.h) are found, the build is instead the CPython extension of
-hooks*.c with fused_stats.c (separate translation units sharing hooks.h): the same library for ctypes, plus
+hooks*.c with fused_stats.c (separate translation units sharing measuring.h): the same library for ctypes, plus
 meter.py's hooks and param_stats.py's per-step calls in C (`hooks_module()`), since in Python their own bookkeeping
 cost more than the statistics. A failed extension build falls back to fused_stats.c alone, and NORMSCOPE_NO_HOOKS=1
 skips it. Without a compiler, when compiling or loading fails, or with NORMSCOPE_NO_NATIVE=1, `fused_pass()` is None
@@ -33,10 +33,10 @@ from .stats_math import FIELDS, REDUCTIONS, STAT_NAMES
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_FILE = os.path.join(HERE, 'fused_stats.c')
-HEADER = os.path.join(HERE, 'hooks.h')  # the statistics' layout and what the translation units share
+HEADER = os.path.join(HERE, 'measuring.h')  # the statistics' layout and what the translation units share
 # Reassociating float sums (not -ffast-math: NaN and Inf must keep their meaning) lets several partial sums run at
 # once, about twice as fast; a compiler that refuses a flag gets the plain set.
-# Hidden visibility: only the ns_* functions and name lists (hooks.h's NS_EXPORT) and the module's PyInit are exported.
+# Hidden visibility: only the ns_* functions and name lists (measuring.h's NS_EXPORT) and the module's PyInit are exported.
 FLAG_SETS = (
     [
         '-O3',
@@ -164,7 +164,7 @@ def _load_hooks(path):
 
 
 def _names(lib, symbol):
-    """A NULL-terminated list of C strings the library exports (hooks.h's name lists)."""
+    """A NULL-terminated list of C strings the library exports (measuring.h's name lists)."""
     array = ctypes.cast(getattr(lib, symbol), ctypes.POINTER(ctypes.c_char_p))
     names = []
     while array[len(names)] is not None:
@@ -173,12 +173,12 @@ def _names(lib, symbol):
 
 
 def check_layout(lib):
-    """The statistics' layout compiled into `lib` (hooks.h) is stats_math.py's, or this raises: a mismatch would
+    """The statistics' layout compiled into `lib` (measuring.h) is stats_math.py's, or this raises: a mismatch would
     put every statistic in the wrong column, so it stops the run rather than fall back to torch ops unnoticed."""
     for symbol, names in (('ns_stat_names', STAT_NAMES), ('ns_plan_fields', FIELDS), ('ns_moment_names', REDUCTIONS)):
         compiled = _names(lib, symbol)
         if compiled != list(names):
-            raise RuntimeError(f'NormScope: hooks.h lists {symbol} as {compiled}, stats_math.py as {list(names)}')
+            raise RuntimeError(f'NormScope: measuring.h lists {symbol} as {compiled}, stats_math.py as {list(names)}')
 
 
 def _load():

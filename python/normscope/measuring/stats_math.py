@@ -64,7 +64,7 @@ class Moments:
         self.row_sum = self.row_norm = None
 
 
-# The three name lists here are hooks.h's too (its X-macros); native.py checks that they agree when it loads the C
+# The three name lists here are measuring.h's too (its X-macros); native.py checks that they agree when it loads the C
 # library, and test/unit/stat-layout.test.ts that STAT_NAMES is src/protocol/run.ts's.
 # The step's plan: per layer FIELDS int64 slots (−1: none; counts: how many slots from the one before), filled by the
 # hooks and read by layer_values here or ns_finish in native.py, which follow this order.

@@ -4,8 +4,8 @@
    Python part too. The statistics' layout is listed here once, as X-macros that make both the enums and the name
    lists the library exports (ns_stat_names, ns_plan_fields, ns_moment_names); native.py checks them against
    stats_math.py when it loads the library, and test/unit/stat-layout.test.ts stats_math.py against src/protocol. */
-#ifndef NORMSCOPE_HOOKS_H
-#define NORMSCOPE_HOOKS_H
+#ifndef NORMSCOPE_MEASURING_H
+#define NORMSCOPE_MEASURING_H
 #include <stdint.h>
 
 /* Built with -fvisibility=hidden: only what ctypes and Python's import call is visible outside the library. */

@@ -4,6 +4,7 @@
  */
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
+import { readSettings } from '../host/settings';
 import type { RunEvent } from '../protocol/worker';
 import type { NormScopeContext } from '../host/context';
 import { Disposable } from '../host/disposable';
@@ -45,7 +46,7 @@ export class FollowManager extends Disposable {
         results: this.results,
         forward: (file, e) => this.panel.forward(file, e),
         showPanel: (file) => this.panel.show(file, true),
-        quietMs: () => Math.max(1, vscode.workspace.getConfiguration('normscope').get<number>('runQuietSeconds') ?? 60) * 1000,
+        quietMs: () => readSettings(vscode.workspace.getConfiguration('normscope')).runQuietSeconds * 1000,
       },
       dir,
     );

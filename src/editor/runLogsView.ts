@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
+import { readSettings } from '../host/settings';
 import { errorMessage } from '../protocol';
 import { listRuns, readRunLog, type RunLog } from '../runlog';
 import { editorRoot, summarizeRun, type RunSummary } from '../runlog/status';
@@ -33,7 +34,7 @@ const ICONS = {
 export function runFolders(): string[] {
   const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
   const out = folders.map((f) => join(f, '.normscope', 'runs'));
-  const setting = vscode.workspace.getConfiguration('normscope').get<string>('runsFolder')?.trim();
+  const setting = readSettings(vscode.workspace.getConfiguration('normscope')).runsFolder;
   if (setting) out.push(isAbsolute(setting) ? setting : join(folders[0] ?? process.cwd(), setting));
   return [...new Set(out)];
 }

@@ -23,6 +23,10 @@ export interface NormScopeSettings {
   landscapeIcs: boolean;
   /** Compare's learning-rate sweep: 'off', 'auto' (4 rates over 30× around the model's own) or explicit rates. */
   compareLearningRates: 'off' | 'auto' | number[];
+  /** Another folder of run logs for the Training Runs view ('' = only each workspace folder's .normscope/runs). */
+  runsFolder: string;
+  /** A followed run that writes nothing for this long is shown as stopped. */
+  runQuietSeconds: number;
 }
 
 /** `RunOptions.landscape` from the settings, or nothing when the instrument is off. */
@@ -76,5 +80,7 @@ export function readSettings(config: ConfigurationReader): NormScopeSettings {
     landscapeIcs: bool(config.get('landscapeIcs'), DEFAULTS.landscapeIcs),
     compareLearningRates: learningRates(config.get('compareLearningRates')),
     pythonPath: typeof config.get('pythonPath') === 'string' ? config.get<string>('pythonPath')!.trim() : DEFAULTS.pythonPath,
+    runsFolder: typeof config.get('runsFolder') === 'string' ? config.get<string>('runsFolder')!.trim() : DEFAULTS.runsFolder,
+    runQuietSeconds: positiveInt(config.get('runQuietSeconds'), DEFAULTS.runQuietSeconds, MIN.runQuietSeconds),
   };
 }

@@ -21,6 +21,8 @@ export const DEFAULT_SETTINGS = Object.freeze({
   landscapeEvery: DEFAULT_LANDSCAPE_EVERY,
   landscapeIcs: true,
   compareLearningRates: 'off' as 'off' | 'auto' | number[],
+  runsFolder: '',
+  runQuietSeconds: 60,
 });
 
 /** Smallest accepted value of the numeric settings that have one (package.json's `minimum`). */
@@ -31,4 +33,5 @@ export const SETTING_MINIMUMS = Object.freeze({
   runTimeoutSeconds: 5,
   maxMemoryMB: 256,
   landscapeEvery: 1,
+  runQuietSeconds: 1,
 });

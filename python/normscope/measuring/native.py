@@ -36,7 +36,8 @@ SOURCE_FILE = os.path.join(HERE, 'fused_stats.c')
 HEADER = os.path.join(HERE, 'measuring.h')  # the statistics' layout and what the translation units share
 # Reassociating float sums (not -ffast-math: NaN and Inf must keep their meaning) lets several partial sums run at
 # once, about twice as fast; a compiler that refuses a flag gets the plain set.
-# Hidden visibility: only the ns_* functions and name lists (measuring.h's NS_EXPORT) and the module's PyInit are exported.
+# Hidden visibility: only the ns_* functions and name lists (measuring.h's NS_EXPORT) and the module's PyInit
+# are exported.
 FLAG_SETS = (
     [
         '-O3',

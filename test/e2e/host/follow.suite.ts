@@ -66,7 +66,7 @@ suite('follow', () => {
       view.getChildren().some((n) => n.dir === dir),
       'the run is in the Training Runs view',
     );
-    assert.match(String(view.getTreeItem({ dir }).description), /^live · model\.py · [\d,]+ steps · \d+ findings?$/);
+    assert.match(String(view.getTreeItem({ dir }).description), /^live · runlog_late_failure\.py · [\d,]+ steps · \d+ findings?$/);
 
     const editor = await openFixture('model.py');
     const actLine = positionOf(editor.document, 'self.act2 = nn.ReLU()').line;
@@ -82,7 +82,7 @@ suite('follow', () => {
     await waitFor('the end record', () => api.follow.state!.liveness === 'ended', 180_000);
     assert.equal(api.results.get(dir)?.status, 'done', 'the report arrived');
     await waitFor('the view to show the run ended', () =>
-      /^ended · model\.py · 1,100 steps · [1-9]\d* findings?$/.test(String(view.getTreeItem({ dir }).description)),
+      /^ended · runlog_late_failure\.py · 1,100 steps · [1-9]\d* findings?$/.test(String(view.getTreeItem({ dir }).description)),
     );
     assert.ok(api.results.get(dir)!.report!.loss.length >= 1100);
     await vscode.commands.executeCommand('normscope.stopFollowing');

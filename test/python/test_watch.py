@@ -102,6 +102,27 @@ class WatchTest(unittest.TestCase):
             self.assertEqual(log['records']('end')[0]['reason'], 'closed')
             self.assertTrue(model.features[2].inplace, 'close() gave the ReLU its inplace back')
 
+    def test_a_closed_watcher_is_freed_without_the_garbage_collector(self):
+        # A watcher kept alive by a reference cycle dies at interpreter exit, and with it a DDP run's gloo group:
+        # torn down then, gloo aborts the process ("terminate called without an active exception").
+        import gc
+        import weakref
+
+        _, start = self.watcher()
+        refs = []
+
+        def watched(model, opt):
+            refs.append(weakref.ref(start(model, opt)))
+            return refs[0]()
+
+        gc.disable()
+        try:
+            _, _, _, opt = train(data(2), watched)
+            self.assertIsNone(refs[0](), 'the closed watcher outlived its last reference')
+        finally:
+            gc.enable()
+        self.assertNotIn('step', opt.__dict__, "close() gave the optimizer its class's step back")
+
     def test_lines_of_a_model_built_before_watch(self):
         folder, w = self.watcher()
         train(data(2), w)

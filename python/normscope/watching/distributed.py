@@ -128,6 +128,17 @@ class Combiner:
         work.wait()
         return [t.tolist() for t in out] if self.rank == 0 else None
 
+    def release(self):
+        """Destroys the group now, while the interpreter is whole: left to the garbage collector, gloo's threads could
+        be torn down during interpreter finalization, which aborts the process ("terminate called without an active
+        exception"). Only when no collective is in flight: the destructor waits for it."""
+        group, self.group = self.group, None
+        if group is not None and self.dist.is_initialized():
+            try:
+                self.dist.destroy_process_group(group)
+            except (RuntimeError, ValueError):  # the user destroyed every group already: ours goes with our reference
+                pass
+
     def combine(self, gathered, n_losses, meter, values):
         """(mean losses, per-rank batch sizes, `values` with every activation statistic of the global batch, the
         per-rank batch statistics of each BatchNorm input {row: {'mean': [...], 'std': [...]}})."""

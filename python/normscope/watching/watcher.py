@@ -268,6 +268,9 @@ class Watcher:
                     del opt.step
                 else:
                     opt.step = before
+        self.replaced = {}  # its step closures refer to this watcher: no cycle keeps the watcher (and its group) alive
+        if self.combiner is not None and self.inflight is None:
+            self.combiner.release()
         self.meter.remove()
         self.probe.remove()
         for module in self.inplace:

@@ -44,6 +44,23 @@ test('dead: > 50% of units never active, on the right layer, persistent only', (
   assert.equal(only(detectFindings(makeInput(MLP, 5, (_s, l) => (l === 2 ? { deadFraction: 1 } : {}))), 'dead')[0].severity, 'error');
 });
 
+test('dead and saturated: units that came back are not reported; back for fewer samples than the persistence, they are', () => {
+  // The public MNIST example at batch 16: fc1's ReLU sat just above 50% for six steps, then settled at 35-40%.
+  const edge = (until: number) => (s: number, l: number) => (l === 1 ? { deadFraction: s >= 6 && s < until ? 0.52 : 0.38 } : {});
+  assert.deepEqual(only(detectFindings(makeInput(MLP, 20, edge(12))), 'dead'), []);
+  const stillDead = only(detectFindings(makeInput(MLP, 20, edge(18))), 'dead');
+  assert.deepEqual(
+    stillDead.map((f) => [f.layer, f.step]),
+    [['d2', 6]],
+    'two samples back below the threshold are not yet a recovery',
+  );
+  assert.match(stillDead[0].message, /^52% of the units of d2/, 'the message quotes the latest value above the threshold');
+  const specs = [dense('t1', 'tanh'), dense('s2', 'sigmoid'), dense('out', 'linear', 17)];
+  const saturatedUntil = (until: number) => (s: number, l: number) => (l === 1 && s < until ? { saturatedFraction: 0.7 } : {});
+  assert.deepEqual(only(detectFindings(makeInput(specs, 12, saturatedUntil(6))), 'saturated'), []);
+  assert.equal(only(detectFindings(makeInput(specs, 12, saturatedUntil(11))), 'saturated').length, 1);
+});
+
 test('gamma-collapse: every |γ| of a norm layer near 0', () => {
   const specs: Spec[] = [
     dense('d1'),

@@ -1,7 +1,8 @@
 /**
  * `dead`: ReLU-style units that never fire. Rule: SageMaker Debugger DeadRelu — a layer is dead when
  * more than 50 % of its units are active in fewer than 1 % of samples; `deadFraction` counts units
- * never active across the whole batch (the same test at batch ≤ 100).
+ * never active across the whole batch (the same test at batch ≤ 100). A layer whose units came back (the condition
+ * failed at the last `persistence` samples) is not reported: at a small batch a healthy layer can sit near the edge.
  * `gamma-collapse`: a normalization layer whose scale γ shrank toward 0 (γ starts at 1), which
  * multiplies its normalized output by ~0 and silences everything after it.
  */
@@ -14,13 +15,13 @@ export function detectDead(rs: RunStats): Finding[] {
   for (const layer of rs.layers) {
     if (layer.isNorm) continue;
     const dead = rs.series(layer.index, 'deadFraction');
-    const first = rs.firstPersistent(
-      (s) => dead[s] > rs.t.deadFraction,
-      (s) => !Number.isNaN(dead[s]),
-    );
-    if (first < 0) continue;
-    const last = dead[dead.length - 1];
-    const worst = Number.isFinite(last) ? last : dead[first];
+    const holds = (s: number) => dead[s] > rs.t.deadFraction;
+    const measured = (s: number) => !Number.isNaN(dead[s]);
+    const first = rs.firstPersistent(holds, measured);
+    if (first < 0 || rs.recovered(holds, measured)) continue; // units active again were not dead
+    let latest = dead.length - 1; // the latest sample where it held: the message never quotes a value below the threshold
+    while (latest > first && !holds(latest)) latest--;
+    const worst = dead[latest];
     const next = rs.nextSignificant(layer.index);
     const hasNormAfter = next?.isNorm ?? false;
     const norm = normToInsert(layer, rs.input.batchSize);

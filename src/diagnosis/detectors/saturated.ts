@@ -15,11 +15,10 @@ export function detectSaturated(rs: RunStats): Finding[] {
   for (const layer of rs.layers) {
     if (rs.isOutput(layer)) continue;
     const sat = rs.series(layer.index, 'saturatedFraction');
-    const first = rs.firstPersistent(
-      (s) => sat[s] > rs.t.saturatedFraction,
-      (s) => !Number.isNaN(sat[s]),
-    );
-    if (first < 0) continue;
+    const holds = (s: number) => sat[s] > rs.t.saturatedFraction;
+    const measured = (s: number) => !Number.isNaN(sat[s]);
+    const first = rs.firstPersistent(holds, measured);
+    if (first < 0 || rs.recovered(holds, measured)) continue; // out of the tails again
     const norm = normToInsert(layer, rs.input.batchSize);
     out.push(
       layerFinding(layer, {

@@ -111,6 +111,20 @@ export class RunStats {
     return -1;
   }
 
+  /**
+   * Whether a condition that once persisted has ended: its last `persistence` measured samples all fail `holds`.
+   * Units stuck at a batch's edge (dead or saturated) that came back were not stuck; reporting them is a false alarm.
+   */
+  recovered(holds: (sample: number) => boolean, measured: (sample: number) => boolean = () => true): boolean {
+    let seen = 0;
+    for (let s = this.input.samples.length - 1; s >= 0 && seen < this.persistence; s--) {
+      if (!measured(s)) continue;
+      if (holds(s)) return false;
+      seen++;
+    }
+    return seen >= this.persistence;
+  }
+
   /** `layerNorm` → `LayerNormalization` (or the run's own naming), for messages. */
   normName(kind: NormKind, layer: LayerInfo): string {
     return this.input.normName?.(kind, layer) ?? NORM_CLASS_NAMES[kind];

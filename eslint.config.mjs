@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 
 const VSCODE = {
   name: 'vscode',
-  message: 'Only src/editor, src/panel, src/host and src/extension.ts may import vscode.',
+  message: 'Only src/editor, src/panel and src/extension.ts may import vscode.',
 };
 
 /** A no-restricted-imports rule forbidding the given path patterns (regexes on the import text), and vscode unless allowed. */
@@ -115,8 +115,7 @@ export default tseslint.config(
   ...onlyImports(
     'host',
     ['protocol'],
-    'src/host is what the editor and the panel share: it imports only src/protocol (and vscode), never src/editor or src/panel.',
-    { vscode: true },
+    'src/host is what the editor and the panel share: it imports only src/protocol, never vscode, src/editor or src/panel.',
   ),
   { files: ['webview/*.ts'], rules: boundaries([webviewOnly('\\.\\./')]) },
   { files: ['webview/*/**/*.ts'], rules: boundaries([webviewOnly('\\.\\./\\.\\./')]) },

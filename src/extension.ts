@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { NormCodeActionProvider } from './editor/codeActions';
 import { registerCommands } from './editor/commands';
 import { ModelCodeLensProvider } from './editor/codeLens';
-import { NormScopeContext } from './host/context';
+import { NormScopeContext } from './editor/context';
 import { FindingDiagnostics } from './editor/diagnostics';
 import { FINDINGS_DOC } from './editor/findingRanges';
 import { useCodeCache, whenAnalysisLoads } from './editor/analysis';
@@ -56,7 +56,7 @@ export function activate(extension: vscode.ExtensionContext): NormScopeApi {
   );
   const index = ctx.own(new DocumentIndex(ctx.log));
   const results = new RunResults();
-  const panel = ctx.own(new PanelBridge(ctx, results, (file, line, norm) => applyNormAt(ctx, index, file, line, norm)));
+  const panel = ctx.own(new PanelBridge(ctx.extensionUri, results, (file, line, norm) => applyNormAt(ctx, index, file, line, norm)));
   const runs = ctx.own(new RunManager(ctx, results, (file, e) => panel.forward(file, e)));
   const pythonLints = new PythonLintCache((file, text) =>
     lintPython(file, extension.asAbsolutePath('python'), { explicit: ctx.settings.pythonPath || undefined }, undefined, text),

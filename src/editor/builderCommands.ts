@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { BuilderFunction } from '../analysis/builderFunctions';
 import type { RunOptions } from '../protocol/run';
 import { analysis } from './analysis';
-import type { NormScopeContext } from '../host/context';
+import type { NormScopeContext } from './context';
 import type { DocumentIndex } from './documentIndex';
 import { FunctionArguments } from './functionArgs';
 import type { PythonModels } from './pythonModels';

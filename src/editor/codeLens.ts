@@ -4,7 +4,7 @@ import { RedrawingLensProvider } from './lensProvider';
 import { analysis } from './analysis';
 import { builderFunctionsOf, moduleLevelModels } from './builderCommands';
 import { FunctionArguments } from './functionArgs';
-import type { NormScopeContext } from '../host/context';
+import type { NormScopeContext } from './context';
 import type { DocumentIndex } from './documentIndex';
 import type { RunResults } from '../host/runResults';
 import { runSummary } from './summary';

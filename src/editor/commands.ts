@@ -1,6 +1,6 @@
 /** Command handlers: thin glue from command ids to the run manager, panel and editor. */
 import * as vscode from 'vscode';
-import type { NormScopeContext } from '../host/context';
+import type { NormScopeContext } from './context';
 import { BuilderRuns, builderFunctionsOf, type ModelChoice } from './builderCommands';
 import { isModelDocument, type DocumentIndex } from './documentIndex';
 import type { PanelView } from '../host/panelView';

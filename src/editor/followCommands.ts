@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { readSettings } from '../host/settings';
 import type { RunEvent } from '../protocol/worker';
-import type { NormScopeContext } from '../host/context';
+import type { NormScopeContext } from './context';
 import { Disposable } from '../host/disposable';
 import { FollowedRun, type FollowState } from './followRun';
 import { installPythonPackage } from './installPython';

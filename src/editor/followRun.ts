@@ -11,7 +11,7 @@ import type { RunEvent } from '../protocol/worker';
 import { followRunLog, mapSources, runLogFindings, type RunLog, type RunLogFollower } from '../runlog';
 import { boundedReport, RunLogFeed, thinInPlace, FEED_MAX_VALUES } from '../runlog/feed';
 import { editorRoot, latestStep, runLiveness, type RunLiveness } from '../runlog/status';
-import type { NormScopeContext } from '../host/context';
+import type { NormScopeContext } from './context';
 import { Disposable } from '../host/disposable';
 import type { RunResults } from '../host/runResults';
 

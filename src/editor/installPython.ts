@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { hasSetuptools, installArgs, pipProblem, pythonPackageFolder, runPip, stagePackage } from '../runner/pipInstall';
-import type { NormScopeContext } from '../host/context';
+import type { NormScopeContext } from './context';
 import { pythonExtensionInterpreter } from './pythonEditor';
 
 /** The interpreter the PyTorch checks use for `resource`: the setting, the Python extension's, else python3. */

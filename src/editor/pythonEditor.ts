@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { RedrawingLensProvider } from './lensProvider';
 import { swapPythonNorm, type PythonSwapTarget } from '../runner/pythonSwap';
 import { buildLayerHover } from './hoverMarkdown';
-import type { NormScopeContext } from '../host/context';
+import type { NormScopeContext } from './context';
 import type { RunResults } from '../host/runResults';
 import { runSummary } from './summary';
 import { errorMessage } from '../protocol';

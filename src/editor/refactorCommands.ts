@@ -7,7 +7,7 @@ import { isNormKind, type NormKind } from '../protocol';
 import { NORM_SPECS } from '../refactor/normKinds';
 import { analysis } from './analysis';
 import { BuilderRuns } from './builderCommands';
-import type { NormScopeContext } from '../host/context';
+import type { NormScopeContext } from './context';
 import type { DocumentIndex } from './documentIndex';
 import { toWorkspaceEdit } from './codeActions';
 import type { PanelView } from '../host/panelView';

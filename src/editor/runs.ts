@@ -15,7 +15,7 @@ import { isPythonModel, PythonClient } from '../runner/pythonClient';
 import { pythonExtensionInterpreter } from './pythonEditor';
 import { pythonNormAtLine } from '../runner/pythonLint';
 import { analysis } from './analysis';
-import type { NormScopeContext } from '../host/context';
+import type { NormScopeContext } from './context';
 import type { RunResults } from '../host/runResults';
 import { landscapeOption, type NormScopeSettings } from '../host/settings';
 import { runErrorOf, type LogLevel } from '../protocol';

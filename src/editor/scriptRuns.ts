@@ -15,7 +15,7 @@ import { isPythonModel } from '../runner/pythonClient';
 import type { PythonLintCache, PythonTrainingCall } from '../runner/pythonLint';
 import { splitArgs } from '../runner/scriptArgs';
 import { analysis } from './analysis';
-import type { NormScopeContext } from '../host/context';
+import type { NormScopeContext } from './context';
 import { isModelDocument } from './documentIndex';
 import type { PanelView } from '../host/panelView';
 import type { RunManager } from './runs';

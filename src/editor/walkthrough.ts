@@ -6,7 +6,7 @@
  * example it ships into its global storage, so the swap's edits never touch the extension folder.
  */
 import * as vscode from 'vscode';
-import type { NormScopeContext } from '../host/context';
+import type { NormScopeContext } from './context';
 
 export const WALKTHROUGH_EXAMPLES = {
   tfjs: { file: 'small-batch-bn.js', norm: 'batchNormalization' },

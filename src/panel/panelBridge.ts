@@ -9,7 +9,6 @@ import type { NormKind } from '../protocol/run';
 import type { PanelMessage } from '../protocol/webview';
 import type { RunEvent } from '../protocol/worker';
 import { NORM_SPECS } from '../refactor/normKinds';
-import type { NormScopeContext } from '../host/context';
 import { Disposable, toDisposable } from '../host/disposable';
 import type { PanelView } from '../host/panelView';
 import type { FileRun, RunResults } from '../host/runResults';
@@ -26,7 +25,7 @@ export class PanelBridge extends Disposable implements PanelView {
   private readonly state = new PanelReplayState();
 
   constructor(
-    private readonly ctx: NormScopeContext,
+    private readonly extensionUri: vscode.Uri,
     private readonly results: RunResults,
     private readonly applyNorm: ApplyNorm,
   ) {
@@ -48,14 +47,14 @@ export class PanelBridge extends Disposable implements PanelView {
   readonly serializer: vscode.WebviewPanelSerializer = {
     deserializeWebviewPanel: async (panel) => {
       this.panel?.dispose();
-      this.adopt(HealthPanel.revive(panel, this.ctx.extensionUri, this.handlers, this.state));
+      this.adopt(HealthPanel.revive(panel, this.extensionUri, this.handlers, this.state));
     },
   };
 
   /** Open (or reveal) the panel, showing the latest run of `file` or of any file. */
   show(file?: string, preserveFocus = false): void {
     if (this.panel) this.panel.reveal(preserveFocus);
-    else this.adopt(HealthPanel.create(this.ctx.extensionUri, this.handlers, this.state, preserveFocus));
+    else this.adopt(HealthPanel.create(this.extensionUri, this.handlers, this.state, preserveFocus));
     // The panel replays the latest published run by itself; another file's run is published again.
     const run = file ? this.results.get(file) : undefined;
     if (run && run.runId !== this.state.runId) for (const m of replay(run)) this.publish(m);

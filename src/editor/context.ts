@@ -1,10 +1,11 @@
 /**
  * The one object that owns NormScope's lifecycles in the extension host: every disposable, the log channel,
  * and access to settings. Everything the extension registers goes through `own()` so deactivation is complete.
+ * VS Code glue, so it lives with the editor; the panel gets only what it needs (the extension's URI).
  */
 import * as vscode from 'vscode';
-import { Disposable, type DisposableLike } from './disposable';
-import { readSettings, type NormScopeSettings } from './settings';
+import { Disposable, type DisposableLike } from '../host/disposable';
+import { readSettings, type NormScopeSettings } from '../host/settings';
 
 export class NormScopeContext extends Disposable implements vscode.Disposable {
   readonly log: vscode.LogOutputChannel;

@@ -15,13 +15,13 @@ export function detectDead(rs: RunStats): Finding[] {
   for (const layer of rs.layers) {
     if (layer.isNorm) continue;
     const dead = rs.series(layer.index, 'deadFraction');
-    const holds = (s: number) => dead[s] > rs.t.deadFraction;
-    const measured = (s: number) => !Number.isNaN(dead[s]);
-    const first = rs.firstPersistent(holds, measured);
-    if (first < 0 || rs.recovered(holds, measured)) continue; // units active again were not dead
-    let latest = dead.length - 1; // the latest sample where it held: the message never quotes a value below the threshold
-    while (latest > first && !holds(latest)) latest--;
-    const worst = dead[latest];
+    const episode = rs.ongoing(
+      (s) => dead[s] > rs.t.deadFraction,
+      (s) => !Number.isNaN(dead[s]),
+    );
+    if (!episode) continue; // never persisted, or the units are active again: they were not dead
+    const { first, latest } = episode;
+    const worst = dead[latest]; // the latest value above the threshold, never one below it
     const next = rs.nextSignificant(layer.index);
     const hasNormAfter = next?.isNorm ?? false;
     const norm = normToInsert(layer, rs.input.batchSize);

@@ -15,10 +15,12 @@ export function detectSaturated(rs: RunStats): Finding[] {
   for (const layer of rs.layers) {
     if (rs.isOutput(layer)) continue;
     const sat = rs.series(layer.index, 'saturatedFraction');
-    const holds = (s: number) => sat[s] > rs.t.saturatedFraction;
-    const measured = (s: number) => !Number.isNaN(sat[s]);
-    const first = rs.firstPersistent(holds, measured);
-    if (first < 0 || rs.recovered(holds, measured)) continue; // out of the tails again
+    const episode = rs.ongoing(
+      (s) => sat[s] > rs.t.saturatedFraction,
+      (s) => !Number.isNaN(sat[s]),
+    );
+    if (!episode) continue; // never persisted, or out of the tails again
+    const { first } = episode;
     const norm = normToInsert(layer, rs.input.batchSize);
     out.push(
       layerFinding(layer, {

@@ -112,17 +112,21 @@ export class RunStats {
   }
 
   /**
-   * Whether a condition that once persisted has ended: its last `persistence` measured samples all fail `holds`.
-   * Units stuck at a batch's edge (dead or saturated) that came back were not stuck; reporting them is a false alarm.
+   * A condition that persisted (`firstPersistent`) and has not ended: `first` starts it, `latest` is the last sample
+   * where it held. Undefined when it never persisted, or when its last `persistence` measured samples all fail it —
+   * units stuck at a batch's edge (dead or saturated) that came back were not stuck; reporting them is a false alarm.
    */
-  recovered(holds: (sample: number) => boolean, measured: (sample: number) => boolean = () => true): boolean {
-    let seen = 0;
-    for (let s = this.input.samples.length - 1; s >= 0 && seen < this.persistence; s--) {
+  ongoing(holds: (sample: number) => boolean, measured: (sample: number) => boolean): { first: number; latest: number } | undefined {
+    const first = this.firstPersistent(holds, measured);
+    if (first < 0) return undefined;
+    let latest = -1;
+    let failedSince = 0; // measured samples after `latest`
+    for (let s = this.input.samples.length - 1; s >= first && latest < 0; s--) {
       if (!measured(s)) continue;
-      if (holds(s)) return false;
-      seen++;
+      if (holds(s)) latest = s;
+      else failedSince++;
     }
-    return seen >= this.persistence;
+    return failedSince >= this.persistence ? undefined : { first, latest };
   }
 
   /** `layerNorm` → `LayerNormalization` (or the run's own naming), for messages. */
